@@ -1,0 +1,802 @@
+/**
+ * CSP channels in the style of Clojure's core.async, for effect 4: rendezvous, fixed, dropping,
+ * sliding and promise channels; put/take/offer/poll/close; an atomic `select` (core.async `alts!`)
+ * with priority and a default; timeouts; transducers.
+ *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(16)
+ *   yield* Effect.forkChild(Effect.gen(function* () {
+ *     for (let i = 0; i < 3; i++) yield* Chan.put(ch, i)
+ *     yield* Chan.close(ch)
+ *   }))
+ *   let sum = 0
+ *   for (let v = yield* Chan.take(ch); Option.isSome(v); v = yield* Chan.take(ch)) sum += v.value
+ *   return sum // 3
+ * })
+ * ```
+ *
+ * Gotchas:
+ * - `close` keeps buffered values and pending puts takeable; takers see `None` only once drained.
+ * - A pending put or take beyond `maxPending` (default 1024) dies with `ChanPendingLimitError`:
+ *   it means a producer or consumer has no backpressure.
+ * - Interruption: an interrupted take consumes nothing (a value handed to it is given back); an
+ *   interrupted put delivers nothing, except when the interrupt lands after a taker received the
+ *   value and before the putting fiber ran again (see README, "Interruption").
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import { type BufferSpec, isBuffer } from "./Buffer.js"
+import { ChanArgumentError } from "./ChanError.js"
+import { type Buf, PromiseCell, RingBuffer } from "./internal/buffer.js"
+import { ChanCore, CLOSED, type CoreOptions, commit, Node, PENDING, SelectFlag } from "./internal/channel.js"
+import { defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
+import { isXform, type Xform } from "./Xform.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * The put side of a channel (as Go's `chan<-`): functions that only produce take this.
+ *
+ * @since 0.1.0
+ */
+export interface WritePort<in A> {
+  readonly "~tributary/WritePort": (_: A) => void
+}
+
+/**
+ * The take side of a channel (as Go's `<-chan`): functions that only consume take this.
+ *
+ * @since 0.1.0
+ */
+export interface ReadPort<out A> {
+  readonly "~tributary/ReadPort": () => A
+}
+
+/**
+ * A CSP channel: both a `WritePort<In>` and a `ReadPort<Out>`; `Out` differs from `In` only when
+ * the channel has an `xform`.
+ *
+ * @since 0.1.0
+ */
+export interface Chan<in In, out Out = In> extends WritePort<In>, ReadPort<Out> {}
+
+/**
+ * Options of `make`, `makeUnsafe`, `promise`, `promiseUnsafe` and the facade's `chan`.
+ *
+ * @since 0.1.0
+ */
+export interface Options<in I> {
+  /** Shows in errors and logs. */
+  readonly name?: string
+  /** Pending puts (and, separately, pending takes) allowed at once; an integer >= 1, default 1024. */
+  readonly maxPending?: number
+  /**
+   * Called exactly once for every accepted value that no taker will ever receive: dropped by a
+   * dropping or sliding buffer, returned by `discard`, dropped by an xform that finished early,
+   * ignored by a promise channel that already holds its value. With an xform, values that reached
+   * the buffer are passed as transformed. Values an xform filters out are not undelivered.
+   */
+  readonly onUndelivered?: (value: I) => void
+}
+
+/**
+ * Options of a channel with a transducer (a buffer >= 1 is required).
+ *
+ * @since 0.1.0
+ */
+export interface XformOptions<in out I, in out O> extends Options<I> {
+  readonly xform: Xform<I, O>
+  /** `Some` inserts its value in the input's place, `None` drops it; default: logged at Error, dropped. */
+  readonly onXformError?: (error: unknown, input: I) => Option.Option<O>
+}
+
+/**
+ * The type of the values a take on `C` yields.
+ *
+ * @since 0.1.0
+ */
+export type ValueOf<C> = C extends ReadPort<infer A> ? A : never
+
+// ── guards ──────────────────────────────────────────────────────────────────
+
+/**
+ * Whether `u` is a channel of this library (made by any constructor, or by the Promise facade).
+ *
+ * @since 0.1.0
+ */
+export const isChan = (u: unknown): u is Chan<unknown> => u instanceof ChanCore
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Makes a channel synchronously: `makeUnsafe()` / `makeUnsafe(0)` unbuffered (rendezvous: a put
+ * completes when a taker takes it), `makeUnsafe(n)` or `makeUnsafe(Buffer.fixed(n))` a fixed
+ * buffer, `Buffer.dropping(n)` / `Buffer.sliding(n)` buffers that never suspend a put. Throws
+ * `ChanArgumentError` for a bad size or option.
+ *
+ * @since 0.1.0
+ */
+export function makeUnsafe<A>(): Chan<A>
+export function makeUnsafe<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Chan<I, O>
+export function makeUnsafe<A>(buffer: BufferSpec, options?: Options<A>): Chan<A>
+export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial<XformOptions<any, any>>): Chan<any> {
+  const buf = makeBuffer(buffer ?? 0)
+  const core = checkOptions(options)
+  if (core?.xform !== undefined && buf === undefined) {
+    throw new ChanArgumentError(
+      "xform",
+      "a channel without a buffer",
+      "a buffer of size >= 1 (core.async needs one too)"
+    )
+  }
+  return new ChanCore(buf, core) as unknown as Chan<any>
+}
+
+/**
+ * Makes a channel; see `makeUnsafe` for the buffer kinds. Dies with `ChanArgumentError` for a bad
+ * size or option.
+ *
+ * @since 0.1.0
+ */
+export function make<A>(): Effect.Effect<Chan<A>>
+export function make<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Effect.Effect<Chan<I, O>>
+export function make<A>(buffer: BufferSpec, options?: Options<A>): Effect.Effect<Chan<A>>
+export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect<Chan<any>> {
+  return Effect.sync(() => makeUnsafe(buffer ?? 0, options))
+}
+
+/**
+ * A promise channel, synchronously: the first value put is delivered to every taker, forever; later
+ * puts return `true` and are ignored (to `onUndelivered`); closing it without a value makes every
+ * take see "closed". Use it for a result computed once and read by many.
+ *
+ * @since 0.1.0
+ */
+export const promiseUnsafe = <A>(options?: Options<A>): Chan<A> =>
+  new ChanCore(new PromiseCell<A>(), checkOptions(options)) as unknown as Chan<A>
+
+/**
+ * A promise channel; see `promiseUnsafe`.
+ *
+ * @since 0.1.0
+ */
+export const promise = <A>(options?: Options<A>): Effect.Effect<Chan<A>> => Effect.sync(() => promiseUnsafe(options))
+
+/**
+ * A fresh port that closes after `d` of Effect `Clock` time (so `TestClock` drives it). Each call
+ * makes its own; a duration above 2^31-1 ms waits that long (`Infinity` never closes). The timer
+ * runs in a detached fiber until it fires. Dies with `ChanArgumentError` for a negative or NaN `d`.
+ *
+ * @since 0.1.0
+ */
+export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
+  Effect.suspend(() => {
+    const millis = checkDuration("timeout duration", d)
+    const ch = new ChanCore<any>(undefined, { name: `timeout(${millis} ms)` })
+    if (millis === 0) {
+      ch.close()
+      return Effect.succeed(ch as unknown as ReadPort<never>)
+    }
+    if (millis === Infinity) return Effect.succeed(ch as unknown as ReadPort<never>)
+    return Effect.as(
+      Effect.forkDetach(
+        Clock.clockWith((clock) => Effect.andThen(clock.sleep(Duration.millis(millis)), closeCore(ch)))
+      ),
+      ch as unknown as ReadPort<never>
+    )
+  })
+
+/**
+ * A fresh port that closes after `d` on a live timer (`setTimeout`, chained past 2^31-1 ms, none
+ * for `Infinity`). Throws `ChanArgumentError` for a negative or NaN `d`.
+ *
+ * @since 0.1.0
+ */
+export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> => {
+  const millis = checkDuration("timeout duration", d)
+  const ch = new ChanCore<any>(undefined, { name: `timeout(${millis} ms)` })
+  if (millis === 0) ch.close()
+  else if (millis !== Infinity) liveTimer(millis, () => ch.close())
+  return ch as unknown as ReadPort<never>
+}
+
+// ── operations ──────────────────────────────────────────────────────────────
+
+/**
+ * Puts `value`: suspends until it is buffered or handed to a taker. `true` if accepted, `false` if
+ * the channel was closed first.
+ *
+ * @since 0.1.0
+ */
+export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
+  new PutStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>
+
+/**
+ * Takes a value: suspends until one is available; `None` once the channel is closed and drained.
+ *
+ * @since 0.1.0
+ */
+export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
+  new TakeStep(ch as unknown as ChanCore<unknown, A>) as unknown as Effect.Effect<Option.Option<A>>
+
+/**
+ * Puts `value` only if that can happen at once; never suspends. `false` if it would have to wait or
+ * the channel is closed.
+ *
+ * @since 0.1.0
+ */
+export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
+  new OfferStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>
+
+/**
+ * Takes a value only if one is available at once; never suspends.
+ *
+ * @since 0.1.0
+ */
+export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
+  new PollStep(ch as unknown as ChanCore<unknown, A>) as unknown as Effect.Effect<Option.Option<A>>
+
+/**
+ * Closes the channel (idempotent). Buffered values and the values of pending puts stay takeable
+ * (those puts complete with `true` when taken); pending takers get `None` once those are drained;
+ * new puts return `false`; the xform's completion step runs (`partitionAll` flushes).
+ *
+ * @since 0.1.0
+ */
+export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch as unknown as ChanCore)
+
+/**
+ * Closes and empties the channel at once: pending puts complete with `false`; buffered values are
+ * returned (and passed to `onUndelivered`). A promise channel returns `[]`.
+ *
+ * @since 0.1.0
+ */
+export const discard = <A>(ch: Chan<never, A>): Effect.Effect<Array<A>> =>
+  Effect.suspend(() => {
+    const core = ch as unknown as ChanCore<any, A>
+    return reportXform(core, Exit.succeed(core.discard()))
+  })
+
+/**
+ * Whether the channel is closed (values may still be takeable).
+ *
+ * @since 0.1.0
+ */
+export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<boolean> =>
+  Effect.sync(() => (ch as unknown as ChanCore).closed)
+
+/**
+ * How many values are buffered (a promise channel: 0 or 1). Pending puts are not counted.
+ *
+ * @since 0.1.0
+ */
+export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<number> =>
+  Effect.sync(() => (ch as unknown as ChanCore).size)
+
+/**
+ * core.async's `put!`: never suspends; completes now or queues a pending put (which counts toward
+ * `maxPending`: beyond it this throws `ChanPendingLimitError`). `onDone(accepted)` is called exactly
+ * once, when the put completes (at once included; with `false` on a closed channel). Returns
+ * `false` only if the channel is already closed.
+ *
+ * @since 0.1.0
+ */
+export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boolean) => void): boolean => {
+  const core = ch as unknown as ChanCore<A>
+  const result = core.tryPut(value)
+  if (result === PENDING) {
+    core.enqueuePut(new Node(value, onDone ?? ignore))
+    return true
+  }
+  onDone?.(result)
+  return result
+}
+
+/**
+ * The synchronous twin of `offer`.
+ *
+ * @since 0.1.0
+ */
+export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean =>
+  (ch as unknown as ChanCore<A>).tryPut(value) === true
+
+/**
+ * The synchronous twin of `poll`.
+ *
+ * @since 0.1.0
+ */
+export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
+  const result = (ch as unknown as ChanCore<unknown, A>).tryTake()
+  return result === CLOSED || result === PENDING ? Option.none() : Option.some(result)
+}
+
+/**
+ * The synchronous twin of `close`.
+ *
+ * @since 0.1.0
+ */
+export const closeUnsafe = (ch: WritePort<never>): void => (ch as unknown as ChanCore).close()
+
+// ── select ──────────────────────────────────────────────────────────────────
+
+/**
+ * One case of a `select`, built by `onTake`, `onPut` or `onTimeout`; `X` is what its handler
+ * returns (a value or an Effect).
+ *
+ * @since 0.1.0
+ */
+export interface SelectCase<out X> {
+  readonly "~tributary/SelectCase": () => X
+}
+
+/** @since 0.1.0 */
+export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
+/** @since 0.1.0 */
+export type Unwrap<X> = X extends Effect.Effect<infer A, any, any> ? A : X
+/** @since 0.1.0 */
+export type ErrorOf<X> = X extends Effect.Effect<any, infer E, any> ? E : never
+/** @since 0.1.0 */
+export type ContextOf<X> = X extends Effect.Effect<any, any, infer R> ? R : never
+
+/**
+ * Options of `select`.
+ *
+ * @since 0.1.0
+ */
+export interface SelectOptions<D> {
+  /** Default `false`: a fair random choice among ready cases; `true`: the first ready case in list order. */
+  readonly priority?: boolean
+  /** core.async `:default`: run when no case is ready at once, so select never suspends (a value or an Effect). */
+  readonly orElse?: () => D
+}
+
+/**
+ * A select case that takes from `ch`; the handler gets the value, or `None` if the channel closed.
+ *
+ * @since 0.1.0
+ */
+export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>) => X): SelectCase<X> =>
+  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, 0, undefined) as unknown as SelectCase<X>
+
+/**
+ * A select case that puts `value` on `ch`; the handler gets `true` if accepted, `false` if the
+ * channel was closed.
+ *
+ * @since 0.1.0
+ */
+export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
+  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, 0, undefined) as unknown as SelectCase<X>
+
+/**
+ * A select case that is ready once `d` of Effect `Clock` time has passed since the select began
+ * (at once for 0). A negative or NaN `d` makes the select die with `ChanArgumentError`.
+ *
+ * @since 0.1.0
+ */
+export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X> => {
+  let millis = 0
+  let error: ChanArgumentError | undefined
+  try {
+    millis = checkDuration("onTimeout duration", d)
+  } catch (e) {
+    error = e as ChanArgumentError
+  }
+  return new SelectCaseImpl(TIMEOUT, undefined, undefined, handler, millis, error) as unknown as SelectCase<X>
+}
+
+/**
+ * core.async's `alts!`: waits until one case can complete and commits exactly that one; the others
+ * consume and deliver nothing and are unregistered at once. Among ready cases the choice is fair
+ * and random, or the first in list order with `priority: true`. With `orElse`, never suspends.
+ * The result is the winning handler's (an Effect returned by a handler is run).
+ *
+ * ```ts
+ * const r = yield* Chan.select([
+ *   Chan.onTake(jobs, (job) => Option.isSome(job) ? "job" : "closed"),
+ *   Chan.onTimeout("5 seconds", () => "timed out")
+ * ])
+ * ```
+ *
+ * Dies with `ChanArgumentError` for `select([])` without `orElse`.
+ *
+ * @since 0.1.0
+ */
+export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = never>(
+  cases: Cases,
+  options?: SelectOptions<D>
+): Effect.Effect<
+  Unwrap<CaseResult<Cases[number]> | D>,
+  ErrorOf<CaseResult<Cases[number]> | D>,
+  ContextOf<CaseResult<Cases[number]> | D>
+> => new SelectStep(cases as unknown as ReadonlyArray<SelectCaseImpl>, options) as any
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+const exitTrue = Exit.succeed(true)
+const exitFalse = Exit.succeed(false)
+const ignore = (): void => {}
+
+const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
+  if (typeof buffer === "number") {
+    if (!Number.isInteger(buffer) || buffer < 0) {
+      throw new ChanArgumentError("buffer size", buffer, "an integer >= 0 (0 means unbuffered)")
+    }
+    return buffer === 0 ? undefined : new RingBuffer("fixed", buffer)
+  }
+  if (isBuffer(buffer)) return new RingBuffer(buffer.policy, buffer.capacity)
+  throw new ChanArgumentError("buffer", buffer, "a size (integer >= 0) or a Buffer")
+}
+
+const checkOptions = (
+  options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
+): CoreOptions<any, any> | undefined => {
+  if (options === undefined) return undefined
+  if (typeof options !== "object" || options === null) {
+    throw new ChanArgumentError("options", options, "an object")
+  }
+  const { name, maxPending, onUndelivered, xform, onXformError } = options
+  if (name !== undefined && typeof name !== "string") throw new ChanArgumentError("name", name, "a string")
+  if (maxPending !== undefined && !(maxPending === Infinity || (Number.isInteger(maxPending) && maxPending >= 1))) {
+    throw new ChanArgumentError("maxPending", maxPending, "an integer >= 1 (or Infinity)")
+  }
+  if (onUndelivered !== undefined && typeof onUndelivered !== "function") {
+    throw new ChanArgumentError("onUndelivered", onUndelivered, "a function")
+  }
+  if (xform !== undefined && !isXform(xform)) throw new ChanArgumentError("xform", xform, "an Xform")
+  if (onXformError !== undefined && typeof onXformError !== "function") {
+    throw new ChanArgumentError("onXformError", onXformError, "a function")
+  }
+  return { name, maxPending, onUndelivered, xform, onXformError }
+}
+
+/** Converts a duration to millis; throws `ChanArgumentError` for a negative or NaN one. */
+const checkDuration = (argument: string, d: Duration.Input): number => {
+  let millis: number
+  try {
+    millis = Duration.toMillis(d)
+  } catch {
+    throw new ChanArgumentError(argument, d, 'a duration (millis, a Duration or a string such as "5 seconds")')
+  }
+  if (Number.isNaN(millis) || millis < 0) throw new ChanArgumentError(argument, d, "a duration >= 0")
+  return millis
+}
+
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+/** `setTimeout` that waits the whole duration: Node fires any delay above 2^31-1 ms after 1 ms. */
+const liveTimer = (millis: number, f: () => void): void => {
+  if (millis > MAX_TIMER_MILLIS) setTimeout(() => liveTimer(millis - MAX_TIMER_MILLIS, f), MAX_TIMER_MILLIS)
+  else setTimeout(f, millis)
+}
+
+const closeCore = (core: ChanCore<any, any>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    core.close()
+    return reportXform(core, Exit.void)
+  })
+
+/**
+ * Logs, at Error level, the xform errors the channel recorded, then continues with `next`. Only
+ * put-side operations call it (their result is a boolean): a take never delays the value it hands
+ * over.
+ */
+const reportXform = <A, E, R>(core: ChanCore<any, any>, next: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const failures = core.xformFailures
+  if (failures === undefined) return next
+  core.xformFailures = undefined
+  return Effect.andThen(
+    Effect.forEach(
+      failures,
+      (f) =>
+        Effect.logError("xform failed; the value was dropped", Cause.die(f.error)).pipe(
+          Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
+        ),
+      { discard: true }
+    ),
+    next
+  )
+}
+
+const toOption = (result: unknown): Option.Option<any> => (result === CLOSED ? Option.none() : Option.some(result))
+
+/** Continues with the Effect a handler returned, or hands its plain value over in this step. */
+const continueWith = (fiber: StepFiber, x: unknown): Next => (Effect.isEffect(x) ? x : handOff(fiber, x))
+
+// The steps below are the operations themselves: each tries the synchronous path and, when it
+// cannot complete now, continues with the waiting path. A result is handed over in the same step.
+
+class PutStep<A> {
+  constructor(
+    readonly core: ChanCore<A>,
+    readonly value: A
+  ) {}
+  run(fiber: StepFiber): Next {
+    const result = this.core.tryPut(this.value)
+    if (result === PENDING) return waitPut(this.core, this.value)
+    if (this.core.xformFailures !== undefined) return reportXform(this.core, result ? exitTrue : exitFalse)
+    return handOff(fiber, result)
+  }
+}
+defineStep(PutStep)
+
+class OfferStep<A> {
+  constructor(
+    readonly core: ChanCore<A>,
+    readonly value: A
+  ) {}
+  run(fiber: StepFiber): Next {
+    const result = this.core.tryPut(this.value) === true
+    if (this.core.xformFailures !== undefined) return reportXform(this.core, result ? exitTrue : exitFalse)
+    return handOff(fiber, result)
+  }
+}
+defineStep(OfferStep)
+
+class TakeStep<A> {
+  constructor(readonly core: ChanCore<unknown, A>) {}
+  run(fiber: StepFiber): Next {
+    const result = this.core.tryTake()
+    if (result === PENDING) return waitTake(this.core)
+    return handOff(fiber, toOption(result))
+  }
+}
+defineStep(TakeStep)
+
+class PollStep<A> {
+  constructor(readonly core: ChanCore<unknown, A>) {}
+  run(fiber: StepFiber): Next {
+    const result = this.core.tryTake()
+    return handOff(fiber, result === PENDING ? Option.none() : toOption(result))
+  }
+}
+defineStep(PollStep)
+
+/** A step running a closure: for the waiting paths, where one allocation more does not matter. */
+class ThunkStep {
+  constructor(readonly f: (fiber: StepFiber) => Next) {}
+  run(fiber: StepFiber): Next {
+    return this.f(fiber)
+  }
+}
+defineStep(ThunkStep)
+const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effect.Effect<A, E, R> =>
+  new ThunkStep(f) as unknown as Effect.Effect<A, E, R>
+
+/** The slow path of `put`: retries (the fiber may have yielded since), then waits. */
+const waitPut = <A>(core: ChanCore<A>, value: A): Effect.Effect<boolean> =>
+  Effect.callback<boolean>((resume) => {
+    const result = core.tryPut(value)
+    if (result !== PENDING) return resume(reportXform(core, result ? exitTrue : exitFalse))
+    const node = new Node(value, (accepted: boolean) => resume(reportXform(core, accepted ? exitTrue : exitFalse)))
+    core.enqueuePut(node)
+    return Effect.sync(() => core.withdraw(node))
+  })
+
+/**
+ * The slow path of `take`. The waiter observes the value handed to it in its own step; if it is
+ * interrupted before that, its finalizer gives the value back (`requeue`).
+ */
+const waitTake = <A>(core: ChanCore<unknown, A>): Effect.Effect<Option.Option<A>> =>
+  Effect.callback<Option.Option<A>>((resume) => {
+    const result = core.tryTake()
+    if (result !== PENDING) return resume(thunkStep((fiber) => handOff(fiber, toOption(result))))
+    const waiter = new TakeWaiter<A>(core, resume)
+    core.enqueueTake(waiter.node)
+    return Effect.sync(() => waiter.cancel())
+  })
+
+class TakeWaiter<A> {
+  readonly node: Node
+  private value: A | CLOSED = CLOSED
+  private observed = false
+
+  constructor(
+    private readonly core: ChanCore<unknown, A>,
+    resume: (effect: Effect.Effect<Option.Option<A>>) => void
+  ) {
+    this.node = new Node(undefined, (value: A | CLOSED) => {
+      this.value = value
+      resume(this.observe)
+    })
+  }
+
+  private readonly observe = thunkStep<Option.Option<A>>((fiber) => {
+    this.observed = true
+    return handOff(fiber, toOption(this.value))
+  })
+
+  /** The finalizer: withdraw the node, or give back a value handed over but never observed. */
+  cancel(): void {
+    if (this.node.active) this.core.withdraw(this.node)
+    else if (!this.observed && this.value !== CLOSED) this.core.requeue(this.value)
+  }
+}
+
+const TAKE = 0
+const PUT = 1
+const TIMEOUT = 2
+
+class SelectCaseImpl {
+  constructor(
+    readonly kind: typeof TAKE | typeof PUT | typeof TIMEOUT,
+    readonly core: ChanCore | undefined,
+    readonly value: unknown,
+    readonly handler: (result?: any) => unknown,
+    readonly millis: number,
+    readonly error: ChanArgumentError | undefined
+  ) {}
+
+  /** Whether this case can complete now (without changing anything). */
+  isReady(): boolean {
+    const core = this.core
+    if (this.kind === TAKE) return core!.size > 0 || core!.putters.size > 0 || core!.closed
+    if (this.kind === PUT) {
+      return core!.closed || (core!.buf === undefined ? core!.takers.size > 0 : !core!.buf.isFull())
+    }
+    return this.millis === 0
+  }
+
+  /** Completes this case now and calls its handler. Precondition: `isReady()` in this same step. */
+  complete(): unknown {
+    if (this.kind === TAKE) return this.handler(toOption(this.core!.tryTake()))
+    if (this.kind === PUT) return this.handler(this.core!.tryPut(this.value) === true)
+    return this.handler()
+  }
+}
+
+/** The ready case, fairly chosen (reservoir sampling: each ready case with equal odds) or the first with `priority`. */
+const pickReady = (cases: ReadonlyArray<SelectCaseImpl>, priority: boolean): SelectCaseImpl | undefined => {
+  let chosen: SelectCaseImpl | undefined
+  let seen = 0
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]
+    if (!c.isReady()) continue
+    if (priority) return c
+    seen++
+    if (seen === 1 || Math.random() * seen < 1) chosen = c
+  }
+  return chosen
+}
+
+/** Runs a ready case's handler and continues with its result; put cases report xform errors first. */
+const completeCase = (fiber: StepFiber, c: SelectCaseImpl): Next => {
+  const x = c.complete()
+  if (c.kind === PUT && c.core!.xformFailures !== undefined) return reportXform(c.core!, toEffect(x))
+  return continueWith(fiber, x)
+}
+
+const toEffect = (x: unknown): Effect.Effect<unknown, unknown, unknown> => (Effect.isEffect(x) ? x : Effect.succeed(x))
+
+class SelectStep {
+  constructor(
+    readonly cases: ReadonlyArray<SelectCaseImpl>,
+    readonly options: SelectOptions<unknown> | undefined
+  ) {}
+  run(fiber: StepFiber): Next {
+    const cases = this.cases
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]
+      if (!(c instanceof SelectCaseImpl)) {
+        return Effect.die(new ChanArgumentError(`select case ${i}`, c, "a case made by onTake, onPut or onTimeout"))
+      }
+      if (c.error !== undefined) return Effect.die(c.error)
+    }
+    const priority = this.options?.priority === true
+    const ready = pickReady(cases, priority)
+    if (ready !== undefined) return completeCase(fiber, ready)
+    const orElse = this.options?.orElse
+    if (orElse !== undefined) return continueWith(fiber, orElse())
+    if (cases.length === 0) {
+      return Effect.die(new ChanArgumentError("select cases", cases, "at least one case, or the orElse option"))
+    }
+    return waitSelect(cases, priority)
+  }
+}
+defineStep(SelectStep)
+
+/**
+ * The slow path of `select`: one node per channel case, all sharing one flag; the earliest timeout
+ * case runs in a child fiber that is interrupted when the select ends.
+ */
+const waitSelect = (
+  cases: ReadonlyArray<SelectCaseImpl>,
+  priority: boolean
+): Effect.Effect<unknown, unknown, unknown> => {
+  const waiter = new SelectWaiter(cases, priority)
+  let earliest: SelectCaseImpl | undefined
+  for (const c of cases) {
+    if (c.kind === TIMEOUT && (earliest === undefined || c.millis < earliest.millis)) earliest = c
+  }
+  if (earliest === undefined || earliest.millis === Infinity) return waiter.wait
+  const timer = earliest
+  return Effect.flatMap(
+    Effect.forkChild(
+      Clock.clockWith((clock) =>
+        Effect.andThen(
+          clock.sleep(Duration.millis(timer.millis)),
+          Effect.sync(() => waiter.fireTimeout(timer))
+        )
+      )
+    ),
+    (fiber) => Effect.onExit(waiter.wait, () => Fiber.interrupt(fiber))
+  )
+}
+
+class SelectWaiter {
+  private readonly flag = new SelectFlag()
+  private resume: ((effect: Effect.Effect<unknown, unknown, unknown>) => void) | undefined
+  private winner: SelectCaseImpl | undefined
+  private result: unknown
+  private observed = false
+
+  constructor(
+    private readonly cases: ReadonlyArray<SelectCaseImpl>,
+    private readonly priority: boolean
+  ) {}
+
+  readonly wait: Effect.Effect<unknown, unknown, unknown> = Effect.callback((resume) => {
+    // the fiber may have yielded since the first poll: poll again before registering
+    const ready = pickReady(this.cases, this.priority)
+    if (ready !== undefined) return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, ready)))
+    this.resume = resume
+    const nodes = this.flag.nodes
+    try {
+      for (const c of this.cases) {
+        if (c.kind === TIMEOUT) continue
+        const node = new Node(c.value, (result: unknown) => this.fire(c, result), this.flag)
+        if (c.kind === TAKE) c.core!.enqueueTake(node)
+        else c.core!.enqueuePut(node)
+        nodes.push(node)
+      }
+    } catch (error) {
+      for (const node of nodes) node.queue?.remove(node)
+      throw error
+    }
+    return Effect.sync(() => this.cancel())
+  })
+
+  private readonly observe = thunkStep<unknown, unknown, unknown>((fiber) => {
+    this.observed = true
+    const c = this.winner!
+    if (c.kind === TAKE) return continueWith(fiber, c.handler(toOption(this.result)))
+    const x = c.kind === PUT ? c.handler(this.result) : c.handler()
+    if (c.kind === PUT && c.core!.xformFailures !== undefined) return reportXform(c.core!, toEffect(x))
+    return continueWith(fiber, x)
+  })
+
+  private fire(c: SelectCaseImpl, result: unknown): void {
+    this.winner = c
+    this.result = result
+    this.resume!(this.observe)
+  }
+
+  /** The timer fired: commit the timeout case unless a channel case already won. */
+  fireTimeout(c: SelectCaseImpl): void {
+    if (!this.flag.active || this.resume === undefined) return
+    const first = this.flag.nodes[0]
+    if (first !== undefined) commit(first)
+    else this.flag.active = false
+    this.fire(c, undefined)
+  }
+
+  /** The finalizer: withdraw every node, or give back a taken value the fiber never observed. */
+  private cancel(): void {
+    if (this.flag.active) {
+      this.flag.active = false
+      for (const node of this.flag.nodes) node.queue?.remove(node)
+    } else if (!this.observed && this.winner?.kind === TAKE && this.result !== CLOSED) {
+      this.winner.core!.requeue(this.result)
+    }
+  }
+}

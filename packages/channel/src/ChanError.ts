@@ -1,0 +1,70 @@
+/**
+ * The errors of `@tributary/channel`. Each is a class with a `_tag` equal to its name, so it can be
+ * matched with `Effect.catchTag` (when it is a failure) or `Cause` inspection (when it is a defect).
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * A bad argument: a buffer size that is negative, fractional, NaN or infinite; 0 for a `Buffer`
+ * constructor; an xform without a buffer; a negative or NaN duration; `select([])` without
+ * `orElse`. Thrown by the `*Unsafe` constructors, died with by the Effect ones. The message names
+ * the argument and the value received.
+ *
+ * @since 0.1.0
+ */
+export class ChanArgumentError extends Error {
+  readonly _tag = "ChanArgumentError" as const
+  /** The name of the offending argument, e.g. `"buffer size"`. */
+  readonly argument: string
+  /** The value that was received. */
+  readonly value: unknown
+
+  constructor(argument: string, value: unknown, expected: string) {
+    super(`Invalid ${argument}: expected ${expected}, received ${describe(value)}`)
+    this.name = "ChanArgumentError"
+    this.argument = argument
+    this.value = value
+  }
+}
+
+/**
+ * A pending put or take beyond the channel's `maxPending`. It is a defect, not a typed failure (as
+ * core.async's assertion): it signals missing backpressure. The channel keeps working.
+ *
+ * @since 0.1.0
+ */
+export class ChanPendingLimitError extends Error {
+  readonly _tag = "ChanPendingLimitError" as const
+  /** Which side overflowed. */
+  readonly side: "put" | "take"
+  /** The channel's `name` option, if any. */
+  readonly channel: string | undefined
+  /** The limit in force. */
+  readonly limit: number
+
+  constructor(side: "put" | "take", channel: string | undefined, limit: number) {
+    super(
+      `Too many pending ${side}s on channel ${channel === undefined ? "(unnamed)" : JSON.stringify(channel)}: ` +
+        `the limit is ${limit} (maxPending). Use a buffer, a dropping/sliding buffer, or offer.`
+    )
+    this.name = "ChanPendingLimitError"
+    this.side = side
+    this.channel = channel
+    this.limit = limit
+  }
+}
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+const describe = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
+  if (value === undefined || value === null) return String(value)
+  if (typeof value === "function") return "a function"
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Transducers for channels (core.async's `xform`): composable, stateful transformations that
+ * values pass through on their way into a channel's buffer.
+ *
+ * ```ts
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * // even numbers, doubled, in batches of 10; the last partial batch is flushed on close
+ * const batches = Chan.make(16, {
+ *   xform: Xform.compose(
+ *     Xform.filter((n: number) => n % 2 === 0),
+ *     Xform.map((n: number) => n * 2),
+ *     Xform.partitionAll<number>(10)
+ *   )
+ * })
+ * ```
+ *
+ * Gotchas: an xform that finishes early (`take`, `takeWhile`) closes its channel. An xform is a
+ * recipe: each channel gets fresh state, so one `Xform` value can serve many channels.
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import { ChanArgumentError } from "./ChanError.js"
+
+/**
+ * The receiving end of one transducer stage.
+ * `step` returns `false` once the stage will accept no more input (it finished early: core.async's
+ * `reduced`); `complete` runs once, when the channel closes, and flushes any state downstream.
+ *
+ * @since 0.1.0
+ */
+export interface Sink<in A> {
+  step(value: A): boolean
+  complete(): void
+}
+
+/**
+ * A transducer from `I` to `O`: given the sink for its outputs, makes a fresh sink for its inputs.
+ *
+ * @since 0.1.0
+ */
+export interface Xform<in I, out O> {
+  readonly "~tributary/Xform": (i: I) => O
+  /** Builds the stage's state; called once per channel. */
+  readonly make: (downstream: Sink<O>) => Sink<I>
+}
+
+/** @since 0.1.0 */
+export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
+  typeof u === "object" && u !== null && "~tributary/Xform" in u
+
+/**
+ * Applies `f` to every value.
+ *
+ * @since 0.1.0
+ */
+export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
+  stage((down) => ({ step: (a) => down.step(f(a)), complete: () => down.complete() }))
+
+/**
+ * Keeps the values for which `p` holds.
+ *
+ * @since 0.1.0
+ */
+export function filter<A, B extends A>(p: (a: A) => a is B): Xform<A, B>
+export function filter<A>(p: (a: A) => boolean): Xform<A, A>
+export function filter<A>(p: (a: A) => boolean): Xform<A, A> {
+  return stage((down) => ({ step: (a) => (p(a) ? down.step(a) : true), complete: () => down.complete() }))
+}
+
+/**
+ * core.async's `mapcat`: each value becomes the values of the iterable `f` returns.
+ *
+ * @since 0.1.0
+ */
+export const flatMap = <A, B>(f: (a: A) => Iterable<B>): Xform<A, B> =>
+  stage((down) => ({
+    step: (a) => {
+      for (const b of f(a)) {
+        if (!down.step(b)) return false
+      }
+      return true
+    },
+    complete: () => down.complete()
+  }))
+
+/**
+ * Passes the first `n` values, then finishes (which closes the channel).
+ *
+ * @since 0.1.0
+ */
+export const take = <A>(n: number): Xform<A, A> => {
+  const count = checkCount("Xform.take count", n, 0)
+  return stage((down) => {
+    let left = count
+    return {
+      step: (a) => {
+        if (left <= 0) return false
+        left--
+        const more = down.step(a)
+        return more && left > 0
+      },
+      complete: () => down.complete()
+    }
+  })
+}
+
+/**
+ * Passes values while `p` holds; the first value for which it fails is dropped and the stage
+ * finishes (which closes the channel).
+ *
+ * @since 0.1.0
+ */
+export const takeWhile = <A>(p: (a: A) => boolean): Xform<A, A> =>
+  stage((down) => ({ step: (a) => p(a) && down.step(a), complete: () => down.complete() }))
+
+/**
+ * Drops the first `n` values.
+ *
+ * @since 0.1.0
+ */
+export const drop = <A>(n: number): Xform<A, A> => {
+  const count = checkCount("Xform.drop count", n, 0)
+  return stage((down) => {
+    let left = count
+    return {
+      step: (a) => {
+        if (left > 0) {
+          left--
+          return true
+        }
+        return down.step(a)
+      },
+      complete: () => down.complete()
+    }
+  })
+}
+
+/**
+ * Drops a value equal (`Object.is`) to the one before it.
+ *
+ * @since 0.1.0
+ */
+export const dedupe = <A>(): Xform<A, A> =>
+  stage((down) => {
+    let seen = false
+    let last: A | undefined
+    return {
+      step: (a) => {
+        if (seen && Object.is(a, last)) return true
+        seen = true
+        last = a
+        return down.step(a)
+      },
+      complete: () => down.complete()
+    }
+  })
+
+/**
+ * Groups values in arrays of `n`; the last, shorter group is flushed when the channel closes.
+ *
+ * @since 0.1.0
+ */
+export const partitionAll = <A>(n: number): Xform<A, Array<A>> => {
+  const size = checkCount("Xform.partitionAll size", n, 1)
+  return stage((down) => {
+    let group: Array<A> = []
+    return {
+      step: (a) => {
+        group.push(a)
+        if (group.length < size) return true
+        const full = group
+        group = []
+        return down.step(full)
+      },
+      complete: () => {
+        if (group.length > 0) {
+          const rest = group
+          group = []
+          down.step(rest)
+        }
+        down.complete()
+      }
+    }
+  })
+}
+
+/**
+ * Groups consecutive values for which `f` returns the same key (`Object.is`); the last group is
+ * flushed when the channel closes.
+ *
+ * @since 0.1.0
+ */
+export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
+  stage((down) => {
+    let group: Array<A> = []
+    let key: unknown
+    return {
+      step: (a) => {
+        const k = f(a)
+        if (group.length === 0 || Object.is(k, key)) {
+          key = k
+          group.push(a)
+          return true
+        }
+        const full = group
+        group = [a]
+        key = k
+        return down.step(full)
+      },
+      complete: () => {
+        if (group.length > 0) {
+          const rest = group
+          group = []
+          down.step(rest)
+        }
+        down.complete()
+      }
+    }
+  })
+
+/**
+ * Maps and filters in one step: `f` returns an `Option`, and `None` drops the value.
+ *
+ * @since 0.1.0
+ */
+export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
+  stage((down) => ({
+    step: (a) => {
+      const o = f(a)
+      return Option.isSome(o) ? down.step(o.value) : true
+    },
+    complete: () => down.complete()
+  }))
+
+/**
+ * Composes transducers left to right: values pass through the first, then the second, and so on.
+ *
+ * @since 0.1.0
+ */
+export function compose<A, B>(ab: Xform<A, B>): Xform<A, B>
+export function compose<A, B, C>(ab: Xform<A, B>, bc: Xform<B, C>): Xform<A, C>
+export function compose<A, B, C, D>(ab: Xform<A, B>, bc: Xform<B, C>, cd: Xform<C, D>): Xform<A, D>
+export function compose<A, B, C, D, E>(ab: Xform<A, B>, bc: Xform<B, C>, cd: Xform<C, D>, de: Xform<D, E>): Xform<A, E>
+export function compose<A, B, C, D, E, F>(
+  ab: Xform<A, B>,
+  bc: Xform<B, C>,
+  cd: Xform<C, D>,
+  de: Xform<D, E>,
+  ef: Xform<E, F>
+): Xform<A, F>
+export function compose<A, B, C, D, E, F, G>(
+  ab: Xform<A, B>,
+  bc: Xform<B, C>,
+  cd: Xform<C, D>,
+  de: Xform<D, E>,
+  ef: Xform<E, F>,
+  fg: Xform<F, G>
+): Xform<A, G>
+export function compose(...xforms: ReadonlyArray<Xform<any, any>>): Xform<any, any>
+export function compose(...xforms: ReadonlyArray<Xform<any, any>>): Xform<any, any> {
+  if (xforms.length === 0) throw new ChanArgumentError("Xform.compose arguments", xforms, "at least one Xform")
+  xforms.forEach((x, i) => {
+    if (!isXform(x)) throw new ChanArgumentError(`Xform.compose argument ${i}`, x, "an Xform")
+  })
+  return stage((down) => {
+    let sink = down
+    for (let i = xforms.length - 1; i >= 0; i--) sink = xforms[i].make(sink)
+    return sink
+  })
+}
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+const stage = <I, O>(make: (downstream: Sink<O>) => Sink<I>): Xform<I, O> =>
+  ({ "~tributary/Xform": undefined, make }) as unknown as Xform<I, O>
+
+const checkCount = (argument: string, n: number, min: number): number => {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min) {
+    throw new ChanArgumentError(argument, n, `an integer >= ${min}`)
+  }
+  return n
+}

@@ -1,0 +1,402 @@
+/**
+ * The channel state machine: synchronous, no Effect inside (core.async's ManyToManyChannel, Go's
+ * runtime/chan.go). The Effect API (`Chan.ts`) and the Promise facade wrap it.
+ *
+ * Invariants, true whenever no method of this class is on the stack:
+ *  1. Every node in `takers` or `putters` is active (its flag is uncommitted): a node is removed from
+ *     its queue in the same step that commits or withdraws it, so none leaks or counts toward
+ *     `maxPending` afterwards.
+ *  2. If `takers` is non-empty then the buffer is empty and no pending put could pair with them:
+ *     `putters` is empty, except when one select waits on both sides of the same unbuffered
+ *     channel (as in Go, a select never pairs with itself).
+ *  3. If `putters` is non-empty then the channel is unbuffered, or its buffer is full (fixed policy).
+ *     A pending put's value is never also in the buffer.
+ *  4. Once `closed`, no value enters the buffer except from the xform's completion step and from
+ *     `requeue`; buffered values and pending puts stay takeable; takers wait only while nothing is.
+ *  5. Every value accepted (a put returned or will return `true`) ends exactly once: handed to a
+ *     taker that observes it, or passed to `onUndelivered`. A taker withdrawn after its value was
+ *     handed over but before it observed it gives the value back through `requeue`.
+ *
+ * Resumption: a committed node's callback runs only after every state change of the operation is
+ * done (collect first, resume last), since a callback may re-enter the channel synchronously.
+ *
+ * @internal
+ */
+import * as Option from "effect/Option"
+import { ChanPendingLimitError } from "../ChanError.js"
+import type { Sink, Xform } from "../Xform.js"
+import type { Buf } from "./buffer.js"
+
+/** What a take sees once the channel is closed and drained. Never a value on a channel. */
+export const CLOSED: unique symbol = Symbol.for("@tributary/channel/closed")
+export type CLOSED = typeof CLOSED
+
+/** What `tryPut`/`tryTake` return when the operation cannot complete now. */
+export const PENDING: unique symbol = Symbol.for("@tributary/channel/pending")
+export type PENDING = typeof PENDING
+
+/**
+ * The one-shot commit of an operation. A plain put/take is its own flag; the cases of a select
+ * share one (`SelectFlag`), so exactly one of them commits.
+ */
+export interface Flag {
+  active: boolean
+  /** All nodes sharing this flag (select only): the losers are removed when one commits. */
+  readonly nodes: Array<Node> | undefined
+}
+
+/** A select's shared flag. */
+export class SelectFlag implements Flag {
+  active = true
+  readonly nodes: Array<Node> = []
+}
+
+/**
+ * A pending operation in a channel's queue (a node of an intrusive doubly-linked list, so that
+ * withdrawing it is O(1)).
+ */
+export class Node<A = any> implements Flag {
+  prev: Node | undefined = undefined
+  next: Node | undefined = undefined
+  queue: NodeQueue | undefined = undefined
+  active = true
+  readonly nodes: Array<Node> | undefined = undefined
+  readonly flag: Flag
+
+  constructor(
+    /** For a put: the value offered. */
+    readonly value: A,
+    /** Called once, after commit: a take gets the value or `CLOSED`, a put gets `accepted`. */
+    readonly done: (result: any) => void,
+    flag?: Flag
+  ) {
+    this.flag = flag ?? this
+  }
+}
+
+/** A FIFO of pending nodes with O(1) removal from anywhere. */
+export class NodeQueue {
+  first: Node | undefined = undefined
+  last: Node | undefined = undefined
+  size = 0
+
+  push(node: Node): void {
+    node.queue = this
+    node.prev = this.last
+    if (this.last === undefined) this.first = node
+    else this.last.next = node
+    this.last = node
+    this.size++
+  }
+
+  unshift(node: Node): void {
+    node.queue = this
+    node.next = this.first
+    if (this.first === undefined) this.last = node
+    else this.first.prev = node
+    this.first = node
+    this.size++
+  }
+
+  /** Precondition: `node.queue === this`. */
+  remove(node: Node): void {
+    if (node.prev === undefined) this.first = node.next
+    else node.prev.next = node.next
+    if (node.next === undefined) this.last = node.prev
+    else node.next.prev = node.prev
+    node.prev = node.next = node.queue = undefined
+    this.size--
+  }
+}
+
+/** Commits `node`'s flag and removes the node and, for a select, every sibling from their queues. */
+export const commit = (node: Node): void => {
+  const flag = node.flag
+  flag.active = false
+  node.queue?.remove(node)
+  const siblings = flag.nodes
+  if (siblings !== undefined) {
+    for (let i = 0; i < siblings.length; i++) siblings[i].queue?.remove(siblings[i])
+  }
+}
+
+/** A put whose value was requeued after its taker was withdrawn: it has already completed. */
+const orphanDone = (): void => {}
+
+/** Options of the state machine (validated by the public constructors). */
+export interface CoreOptions<I, O> {
+  readonly name?: string | undefined
+  readonly maxPending?: number | undefined
+  readonly onUndelivered?: ((value: I) => void) | undefined
+  readonly xform?: Xform<I, O> | undefined
+  readonly onXformError?: ((error: unknown, input: I) => Option.Option<O>) | undefined
+}
+
+/** An xform error nobody handled, kept for the Effect API to log at Error level. */
+export interface XformFailure {
+  readonly error: unknown
+  readonly input: unknown
+  readonly channel: string | undefined
+}
+
+/** The channel itself; the public `Chan` values are instances of this class. */
+export class ChanCore<I = any, O = I> {
+  readonly name: string | undefined
+  readonly maxPending: number
+  readonly takers = new NodeQueue()
+  readonly putters = new NodeQueue()
+  closed = false
+  /** Unhandled xform errors since the Effect API last logged them. */
+  xformFailures: Array<XformFailure> | undefined = undefined
+  private readonly sink: Sink<I> | undefined
+  private xformDone = false
+  private readonly onUndelivered: ((value: any) => void) | undefined
+  private readonly onXformError: ((error: unknown, input: I) => Option.Option<O>) | undefined
+  /** Passes a value that no taker will receive to `onUndelivered` (bound once, used as a callback). */
+  readonly undeliver: (value: any) => void
+
+  constructor(
+    readonly buf: Buf<O> | undefined,
+    options: CoreOptions<I, O> | undefined
+  ) {
+    this.name = options?.name
+    this.maxPending = options?.maxPending ?? 1024
+    this.onUndelivered = options?.onUndelivered
+    this.onXformError = options?.onXformError
+    this.undeliver = (value) => this.onUndelivered?.(value)
+    this.sink = options?.xform?.make({
+      step: (o) => {
+        this.buf!.add(o, this.undeliver)
+        return true
+      },
+      complete: () => {}
+    })
+  }
+
+  /** Values a take can have now without a pending put: buffered ones. */
+  get size(): number {
+    return this.buf === undefined ? 0 : this.buf.size
+  }
+
+  /**
+   * Completes a put now if it can: `true` accepted (buffered or handed to a taker), `false` closed,
+   * `PENDING` when it would have to wait (nothing changed).
+   */
+  tryPut(value: I): boolean | PENDING {
+    if (this.closed) return false
+    const buf = this.buf
+    if (buf !== undefined) {
+      if (buf.isFull()) return PENDING
+      this.addInput(value)
+      if (this.takers.size > 0) this.deliverBuffered()
+      if (this.xformDone) this.finishEarly()
+      return true
+    }
+    const taker = this.takers.first
+    if (taker === undefined) return PENDING
+    commit(taker)
+    taker.done(value)
+    return true
+  }
+
+  /**
+   * Completes a take now if it can: a value, `CLOSED` once closed and drained, or `PENDING` when it
+   * would have to wait (nothing changed).
+   */
+  tryTake(): O | CLOSED | PENDING {
+    const buf = this.buf
+    if (buf !== undefined && buf.size > 0) {
+      const value = buf.remove()
+      if (this.putters.size > 0) this.refill()
+      return value
+    }
+    const putter = this.putters.first
+    if (putter !== undefined) {
+      commit(putter)
+      putter.done(true)
+      return putter.value
+    }
+    return this.closed ? CLOSED : PENDING
+  }
+
+  /** Queues a pending put. Precondition: `tryPut` returned `PENDING` in this same synchronous step. */
+  enqueuePut(node: Node<I>): void {
+    if (this.putters.size >= this.maxPending) throw new ChanPendingLimitError("put", this.name, this.maxPending)
+    this.putters.push(node)
+  }
+
+  /** Queues a pending take. Precondition: `tryTake` returned `PENDING` in this same synchronous step. */
+  enqueueTake(node: Node): void {
+    if (this.takers.size >= this.maxPending) throw new ChanPendingLimitError("take", this.name, this.maxPending)
+    this.takers.push(node)
+  }
+
+  /** Withdraws a pending node that has not committed (interrupted, aborted, lost select). */
+  withdraw(node: Node): void {
+    if (node.flag.active && node.queue !== undefined) node.queue.remove(node)
+  }
+
+  /**
+   * Gives back a value handed to a taker that was withdrawn before it observed it: to the next
+   * taker, else to the front of the buffer, else to the front of the pending puts (as a put that
+   * has already completed). A promise channel never gave its value away.
+   */
+  requeue(value: O): void {
+    const taker = this.takers.first
+    if (taker !== undefined) {
+      commit(taker)
+      taker.done(value)
+    } else if (this.buf !== undefined) {
+      this.buf.unshift(value)
+    } else {
+      this.putters.unshift(new Node(value, orphanDone))
+    }
+  }
+
+  /**
+   * Closes the channel (idempotent): runs the xform's completion step, hands buffered values to
+   * waiting takers, and, once nothing is left to take, completes the remaining takers with `CLOSED`.
+   */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.sink !== undefined) this.completeXform()
+    const resumed: Array<Node> = []
+    const values: Array<unknown> = []
+    const buf = this.buf
+    while (this.takers.first !== undefined && buf !== undefined && buf.size > 0) {
+      const taker = this.takers.first
+      commit(taker)
+      resumed.push(taker)
+      values.push(buf.remove())
+    }
+    if (this.putters.size === 0) {
+      while (this.takers.first !== undefined) {
+        const taker = this.takers.first
+        commit(taker)
+        resumed.push(taker)
+        values.push(CLOSED)
+      }
+    }
+    for (let i = 0; i < resumed.length; i++) resumed[i].done(values[i])
+  }
+
+  /**
+   * Closes and empties the channel at once: pending puts complete with `false`, buffered values are
+   * returned and passed to `onUndelivered`.
+   */
+  discard(): Array<O> {
+    this.close()
+    const values: Array<O> = this.buf === undefined ? [] : this.buf.drain()
+    const rejected: Array<Node> = []
+    while (this.putters.first !== undefined) {
+      const putter = this.putters.first
+      commit(putter)
+      if (putter.done === orphanDone) values.push(putter.value)
+      else rejected.push(putter)
+    }
+    for (let i = 0; i < values.length; i++) this.undeliver(values[i])
+    for (let i = 0; i < rejected.length; i++) rejected[i].done(false)
+    return values
+  }
+
+  // ── private ───────────────────────────────────────────────────────────────
+
+  /** Adds a put's value to the buffer, through the xform if there is one. Precondition: a buffer. */
+  private addInput(value: I): void {
+    const sink = this.sink
+    if (sink === undefined) {
+      this.buf!.add(value as unknown as O, this.undeliver)
+      return
+    }
+    try {
+      if (!sink.step(value)) this.xformDone = true
+    } catch (error) {
+      this.xformError(error, value)
+    }
+  }
+
+  /** Hands buffered values to waiting takers. Precondition: the buffer was empty while they waited. */
+  private deliverBuffered(): void {
+    const buf = this.buf!
+    const taker = this.takers.first!
+    commit(taker)
+    const value = buf.remove()
+    if (this.takers.size === 0 || buf.size === 0) {
+      taker.done(value)
+      return
+    }
+    // an expanding xform (flatMap) or a promise cell can serve several takers at once
+    const resumed: Array<Node> = [taker]
+    const values: Array<unknown> = [value]
+    while (this.takers.first !== undefined && buf.size > 0) {
+      const next = this.takers.first
+      commit(next)
+      resumed.push(next)
+      values.push(buf.remove())
+    }
+    for (let i = 0; i < resumed.length; i++) resumed[i].done(values[i])
+  }
+
+  /** After a take freed room: pulls pending puts into the buffer. Precondition: a buffer, putters waiting. */
+  private refill(): void {
+    const buf = this.buf!
+    const first = this.putters.first!
+    commit(first)
+    this.addInput(first.value)
+    if (buf.isFull() || this.putters.size === 0 || this.xformDone) {
+      if (this.xformDone) this.finishEarly()
+      first.done(true)
+      return
+    }
+    const resumed: Array<Node> = [first]
+    while (!buf.isFull() && this.putters.first !== undefined && !this.xformDone) {
+      const putter = this.putters.first
+      commit(putter)
+      this.addInput(putter.value)
+      resumed.push(putter)
+    }
+    if (this.xformDone) this.finishEarly()
+    for (let i = 0; i < resumed.length; i++) resumed[i].done(true)
+  }
+
+  /**
+   * The xform finished early: close the channel; puts pending now complete with `true` and their
+   * values go to `onUndelivered` (as core.async releases them).
+   */
+  private finishEarly(): void {
+    const released: Array<Node> = []
+    while (this.putters.first !== undefined) {
+      const putter = this.putters.first
+      commit(putter)
+      released.push(putter)
+    }
+    this.close()
+    for (let i = 0; i < released.length; i++) {
+      this.undeliver(released[i].value)
+      if (released[i].done !== orphanDone) released[i].done(true)
+    }
+  }
+
+  private completeXform(): void {
+    try {
+      this.sink!.complete()
+    } catch (error) {
+      this.xformError(error, undefined as I)
+    }
+  }
+
+  private xformError(error: unknown, input: I): void {
+    const handler = this.onXformError
+    if (handler !== undefined) {
+      try {
+        const replacement = handler(error, input)
+        if (Option.isSome(replacement)) this.buf!.add(replacement.value, this.undeliver)
+        return
+      } catch (handlerError) {
+        error = handlerError
+      }
+    }
+    ;(this.xformFailures ??= []).push({ error, input, channel: this.name })
+  }
+}
