@@ -134,11 +134,7 @@ export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial
   const buf = makeBuffer(buffer ?? 0)
   const core = checkOptions(options)
   if (core?.xform !== undefined && buf === undefined) {
-    throw new ChanArgumentError(
-      "xform",
-      "a channel without a buffer",
-      "a buffer of size >= 1 (core.async needs one too)"
-    )
+    throw new ChanArgumentError("buffer for an xform", buffer ?? 0, "a buffer of size >= 1 (an xform needs one)")
   }
   return new ChanCore(buf, core) as unknown as Chan<any>
 }
@@ -462,6 +458,8 @@ const checkOptions = (
 
 /** Converts a duration to millis; throws `ChanArgumentError` for a negative or NaN one. */
 const checkDuration = (argument: string, d: Duration.Input): number => {
+  // effect's Duration reads NaN as 0: reject it before converting
+  if (typeof d === "number" && Number.isNaN(d)) throw new ChanArgumentError(argument, d, "a duration >= 0")
   let millis: number
   try {
     millis = Duration.toMillis(d)
@@ -739,6 +737,8 @@ class SelectWaiter {
   private winner: SelectCaseImpl | undefined
   private result: unknown
   private observed = false
+  /** The timeout case whose timer fired before the cases were registered. */
+  private expired: SelectCaseImpl | undefined
 
   constructor(
     private readonly cases: ReadonlyArray<SelectCaseImpl>,
@@ -749,6 +749,9 @@ class SelectWaiter {
     // the fiber may have yielded since the first poll: poll again before registering
     const ready = pickReady(this.cases, this.priority)
     if (ready !== undefined) return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, ready)))
+    const expired = this.expired
+    if (expired !== undefined)
+      return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, expired)))
     this.resume = resume
     const nodes = this.flag.nodes
     try {
@@ -783,7 +786,12 @@ class SelectWaiter {
 
   /** The timer fired: commit the timeout case unless a channel case already won. */
   fireTimeout(c: SelectCaseImpl): void {
-    if (!this.flag.active || this.resume === undefined) return
+    if (!this.flag.active) return
+    if (this.resume === undefined) {
+      // the fiber yielded between starting the timer and registering its cases: `wait` runs it
+      this.expired = c
+      return
+    }
     const first = this.flag.nodes[0]
     if (first !== undefined) commit(first)
     else this.flag.active = false
