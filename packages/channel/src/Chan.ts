@@ -39,7 +39,17 @@ import * as Option from "effect/Option"
 import { type BufferSpec, isBuffer } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { type Buf, PromiseCell, RingBuffer } from "./internal/buffer.js"
-import { ChanCore, CLOSED, type CoreOptions, commit, Node, PENDING, SelectFlag } from "./internal/channel.js"
+import { ChanCore, CLOSED, type CoreOptions, Node, PENDING } from "./internal/channel.js"
+import {
+  checkCases,
+  earliestTimeout,
+  PUT,
+  pickReady,
+  SelectCase as SelectCaseImpl,
+  SelectRegistration,
+  TAKE,
+  TIMEOUT
+} from "./internal/select.js"
 import { defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
 import { isXform, type Xform } from "./Xform.js"
 
@@ -363,7 +373,7 @@ export interface SelectOptions<D> {
  * @since 0.1.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>) => X): SelectCase<X> =>
-  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, 0, undefined) as unknown as SelectCase<X>
+  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, presentOption, 0, undefined) as any
 
 /**
  * A select case that puts `value` on `ch`; the handler gets `true` if accepted, `false` if the
@@ -372,7 +382,7 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>)
  * @since 0.1.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
-  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, 0, undefined) as unknown as SelectCase<X>
+  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, presentOption, 0, undefined) as any
 
 /**
  * A select case that is ready once `d` of Effect `Clock` time has passed since the select began
@@ -388,7 +398,7 @@ export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X>
   } catch (e) {
     error = e as ChanArgumentError
   }
-  return new SelectCaseImpl(TIMEOUT, undefined, undefined, handler, millis, error) as unknown as SelectCase<X>
+  return new SelectCaseImpl(TIMEOUT, undefined, undefined, handler, presentOption, millis, error) as any
 }
 
 /**
@@ -621,55 +631,10 @@ class TakeWaiter<A> {
   }
 }
 
-const TAKE = 0
-const PUT = 1
-const TIMEOUT = 2
-
-class SelectCaseImpl {
-  constructor(
-    readonly kind: typeof TAKE | typeof PUT | typeof TIMEOUT,
-    readonly core: ChanCore | undefined,
-    readonly value: unknown,
-    readonly handler: (result?: any) => unknown,
-    readonly millis: number,
-    readonly error: ChanArgumentError | undefined
-  ) {}
-
-  /** Whether this case can complete now (without changing anything). */
-  isReady(): boolean {
-    const core = this.core
-    if (this.kind === TAKE) return core!.size > 0 || core!.putters.size > 0 || core!.closed
-    if (this.kind === PUT) {
-      return core!.closed || (core!.buf === undefined ? core!.takers.size > 0 : !core!.buf.isFull())
-    }
-    return this.millis === 0
-  }
-
-  /** Completes this case now and calls its handler. Precondition: `isReady()` in this same step. */
-  complete(): unknown {
-    if (this.kind === TAKE) return this.handler(toOption(this.core!.tryTake()))
-    if (this.kind === PUT) return this.handler(this.core!.tryPut(this.value) === true)
-    return this.handler()
-  }
-}
-
-/** The ready case, fairly chosen (reservoir sampling: each ready case with equal odds) or the first with `priority`. */
-const pickReady = (cases: ReadonlyArray<SelectCaseImpl>, priority: boolean): SelectCaseImpl | undefined => {
-  let chosen: SelectCaseImpl | undefined
-  let seen = 0
-  for (let i = 0; i < cases.length; i++) {
-    const c = cases[i]
-    if (!c.isReady()) continue
-    if (priority) return c
-    seen++
-    if (seen === 1 || Math.random() * seen < 1) chosen = c
-  }
-  return chosen
-}
+const presentOption = toOption
 
 /** Runs a ready case's handler and continues with its result; put cases report xform errors first. */
-const completeCase = (fiber: StepFiber, c: SelectCaseImpl): Next => {
-  const x = c.complete()
+const completeCase = (fiber: StepFiber, c: SelectCaseImpl, x: unknown): Next => {
   if (c.kind === PUT && c.core!.xformFailures !== undefined) return reportXform(c.core!, toEffect(x))
   return continueWith(fiber, x)
 }
@@ -683,41 +648,29 @@ class SelectStep {
   ) {}
   run(fiber: StepFiber): Next {
     const cases = this.cases
-    for (let i = 0; i < cases.length; i++) {
-      const c = cases[i]
-      if (!(c instanceof SelectCaseImpl)) {
-        return Effect.die(new ChanArgumentError(`select case ${i}`, c, "a case made by onTake, onPut or onTimeout"))
-      }
-      if (c.error !== undefined) return Effect.die(c.error)
-    }
+    const orElse = this.options?.orElse
+    const invalid = checkCases(cases, orElse !== undefined)
+    if (invalid !== undefined) return Effect.die(invalid)
     const priority = this.options?.priority === true
     const ready = pickReady(cases, priority)
-    if (ready !== undefined) return completeCase(fiber, ready)
-    const orElse = this.options?.orElse
+    if (ready !== undefined) return completeCase(fiber, ready, ready.complete())
     if (orElse !== undefined) return continueWith(fiber, orElse())
-    if (cases.length === 0) {
-      return Effect.die(new ChanArgumentError("select cases", cases, "at least one case, or the orElse option"))
-    }
     return waitSelect(cases, priority)
   }
 }
 defineStep(SelectStep)
 
 /**
- * The slow path of `select`: one node per channel case, all sharing one flag; the earliest timeout
- * case runs in a child fiber that is interrupted when the select ends.
+ * The slow path of `select`: registers every channel case; the earliest timeout case runs in a
+ * child fiber (on effect's `Clock`) that is interrupted when the select ends.
  */
 const waitSelect = (
   cases: ReadonlyArray<SelectCaseImpl>,
   priority: boolean
 ): Effect.Effect<unknown, unknown, unknown> => {
   const waiter = new SelectWaiter(cases, priority)
-  let earliest: SelectCaseImpl | undefined
-  for (const c of cases) {
-    if (c.kind === TIMEOUT && (earliest === undefined || c.millis < earliest.millis)) earliest = c
-  }
-  if (earliest === undefined || earliest.millis === Infinity) return waiter.wait
-  const timer = earliest
+  const timer = earliestTimeout(cases)
+  if (timer === undefined) return waiter.wait
   return Effect.flatMap(
     Effect.forkChild(
       Clock.clockWith((clock) =>
@@ -732,10 +685,8 @@ const waitSelect = (
 }
 
 class SelectWaiter {
-  private readonly flag = new SelectFlag()
+  private readonly registration = new SelectRegistration()
   private resume: ((effect: Effect.Effect<unknown, unknown, unknown>) => void) | undefined
-  private winner: SelectCaseImpl | undefined
-  private result: unknown
   private observed = false
   /** The timeout case whose timer fired before the cases were registered. */
   private expired: SelectCaseImpl | undefined
@@ -747,64 +698,34 @@ class SelectWaiter {
 
   readonly wait: Effect.Effect<unknown, unknown, unknown> = Effect.callback((resume) => {
     // the fiber may have yielded since the first poll: poll again before registering
-    const ready = pickReady(this.cases, this.priority)
-    if (ready !== undefined) return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, ready)))
-    const expired = this.expired
-    if (expired !== undefined)
-      return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, expired)))
-    this.resume = resume
-    const nodes = this.flag.nodes
-    try {
-      for (const c of this.cases) {
-        if (c.kind === TIMEOUT) continue
-        const node = new Node(c.value, (result: unknown) => this.fire(c, result), this.flag)
-        if (c.kind === TAKE) c.core!.enqueueTake(node)
-        else c.core!.enqueuePut(node)
-        nodes.push(node)
-      }
-    } catch (error) {
-      for (const node of nodes) node.queue?.remove(node)
-      throw error
+    const ready = pickReady(this.cases, this.priority) ?? this.expired
+    if (ready !== undefined) {
+      return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, ready, ready.complete())))
     }
+    this.resume = resume
+    this.registration.register(this.cases, () => resume(this.observe))
     return Effect.sync(() => this.cancel())
   })
 
+  /** Runs in the select's own fiber: only from here on has it seen the winning result. */
   private readonly observe = thunkStep<unknown, unknown, unknown>((fiber) => {
     this.observed = true
-    const c = this.winner!
-    if (c.kind === TAKE) return continueWith(fiber, c.handler(toOption(this.result)))
-    const x = c.kind === PUT ? c.handler(this.result) : c.handler()
-    if (c.kind === PUT && c.core!.xformFailures !== undefined) return reportXform(c.core!, toEffect(x))
-    return continueWith(fiber, x)
+    const winner = this.registration.winner!
+    return completeCase(fiber, winner, winner.deliver(this.registration.result))
   })
 
-  private fire(c: SelectCaseImpl, result: unknown): void {
-    this.winner = c
-    this.result = result
-    this.resume!(this.observe)
-  }
-
-  /** The timer fired: commit the timeout case unless a channel case already won. */
+  /** The timer fired: the timeout case wins unless a channel case already did. */
   fireTimeout(c: SelectCaseImpl): void {
-    if (!this.flag.active) return
     if (this.resume === undefined) {
       // the fiber yielded between starting the timer and registering its cases: `wait` runs it
       this.expired = c
       return
     }
-    const first = this.flag.nodes[0]
-    if (first !== undefined) commit(first)
-    else this.flag.active = false
-    this.fire(c, undefined)
+    if (this.registration.expire(c)) this.resume(this.observe)
   }
 
-  /** The finalizer: withdraw every node, or give back a taken value the fiber never observed. */
+  /** The finalizer: withdraw every node, or give back a value taken for the fiber that never saw it. */
   private cancel(): void {
-    if (this.flag.active) {
-      this.flag.active = false
-      for (const node of this.flag.nodes) node.queue?.remove(node)
-    } else if (!this.observed && this.winner?.kind === TAKE && this.result !== CLOSED) {
-      this.winner.core!.requeue(this.result)
-    }
+    if (!this.registration.withdraw() && !this.observed) this.registration.giveBack()
   }
 }

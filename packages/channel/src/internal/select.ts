@@ -1,0 +1,160 @@
+/**
+ * The part of `select` (core.async `alts`) shared by the Effect API and the Promise facade: the
+ * cases, the ready check, and the registration of one node per channel case under one shared flag
+ * (Go's select.go: poll in random order, then enqueue on every channel; the first commit wins and
+ * the losers are removed at once).
+ *
+ * @internal
+ */
+import { ChanArgumentError } from "../ChanError.js"
+import { type ChanCore, CLOSED, commit, Node, SelectFlag } from "./channel.js"
+
+export const TAKE = 0
+export const PUT = 1
+export const TIMEOUT = 2
+
+/** One case of a select. `present` turns a take's raw result (a value or `CLOSED`) into what the handler gets. */
+export class SelectCase {
+  constructor(
+    readonly kind: typeof TAKE | typeof PUT | typeof TIMEOUT,
+    readonly core: ChanCore | undefined,
+    readonly value: unknown,
+    readonly handler: (result?: any) => unknown,
+    readonly present: (raw: unknown) => unknown,
+    readonly millis: number,
+    readonly error: ChanArgumentError | undefined
+  ) {}
+
+  /** Whether this case can complete now (without changing anything). */
+  isReady(): boolean {
+    const core = this.core
+    if (this.kind === TAKE) return core!.size > 0 || core!.putters.size > 0 || core!.closed
+    if (this.kind === PUT) {
+      return core!.closed || (core!.buf === undefined ? core!.takers.size > 0 : !core!.buf.isFull())
+    }
+    return this.millis === 0
+  }
+
+  /** Completes this case now and returns its handler's result. Precondition: `isReady()` in this same step. */
+  complete(): unknown {
+    if (this.kind === TAKE) return this.handler(this.present(this.core!.tryTake()))
+    if (this.kind === PUT) return this.handler(this.core!.tryPut(this.value) === true)
+    return this.handler()
+  }
+
+  /** Calls the handler with the raw result a registered node received. */
+  deliver(raw: unknown): unknown {
+    if (this.kind === TAKE) return this.handler(this.present(raw))
+    if (this.kind === PUT) return this.handler(raw)
+    return this.handler()
+  }
+}
+
+/** The first problem with `cases` (a foreign case, a bad duration, no case without `orElse`), if any. */
+export const checkCases = (cases: ReadonlyArray<unknown>, hasOrElse: boolean): ChanArgumentError | undefined => {
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]
+    if (!(c instanceof SelectCase)) {
+      return new ChanArgumentError(`select case ${i}`, c, "a case made by onTake, onPut or onTimeout")
+    }
+    if (c.error !== undefined) return c.error
+  }
+  if (cases.length === 0 && !hasOrElse) {
+    return new ChanArgumentError("select cases", cases, "at least one case, or the orElse option")
+  }
+  return undefined
+}
+
+/** The ready case: a fair choice (reservoir sampling gives each ready case equal odds), or the first with `priority`. */
+export const pickReady = (cases: ReadonlyArray<SelectCase>, priority: boolean): SelectCase | undefined => {
+  let chosen: SelectCase | undefined
+  let seen = 0
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]
+    if (!c.isReady()) continue
+    if (priority) return c
+    seen++
+    if (seen === 1 || Math.random() * seen < 1) chosen = c
+  }
+  return chosen
+}
+
+/** The earliest finite timeout case, if any (its timer is the only one a select needs). */
+export const earliestTimeout = (cases: ReadonlyArray<SelectCase>): SelectCase | undefined => {
+  let earliest: SelectCase | undefined
+  for (const c of cases) {
+    if (c.kind === TIMEOUT && c.millis !== Infinity && (earliest === undefined || c.millis < earliest.millis)) {
+      earliest = c
+    }
+  }
+  return earliest
+}
+
+/**
+ * A select waiting on its channels: one node per channel case, all under one flag. Exactly one of
+ * a channel commit or `expire` wins; `withdraw` undoes the registration if neither has.
+ */
+export class SelectRegistration {
+  private readonly flag = new SelectFlag()
+  winner: SelectCase | undefined = undefined
+  /** The winner's raw result: a taken value or `CLOSED`, or a put's `accepted`. */
+  result: unknown = undefined
+
+  /**
+   * Enqueues a node on every channel case; `onCommit` runs once, after a channel commits one.
+   * Precondition: no case was ready in this same step. Throws `ChanPendingLimitError` with nothing
+   * left registered.
+   */
+  register(cases: ReadonlyArray<SelectCase>, onCommit: () => void): void {
+    const nodes = this.flag.nodes
+    try {
+      for (const c of cases) {
+        if (c.kind === TIMEOUT) continue
+        const node = new Node(
+          c.value,
+          (result: unknown) => {
+            this.winner = c
+            this.result = result
+            onCommit()
+          },
+          this.flag
+        )
+        if (c.kind === TAKE) c.core!.enqueueTake(node)
+        else c.core!.enqueuePut(node)
+        nodes.push(node)
+      }
+    } catch (error) {
+      this.withdraw()
+      throw error
+    }
+  }
+
+  /** Whether no case has won yet. */
+  get active(): boolean {
+    return this.flag.active
+  }
+
+  /** Makes the timeout case `c` the winner; `false` if a case already won. */
+  expire(c: SelectCase): boolean {
+    if (!this.flag.active) return false
+    const first = this.flag.nodes[0]
+    if (first !== undefined) commit(first)
+    else this.flag.active = false
+    this.winner = c
+    return true
+  }
+
+  /** Removes every node if no case has won; `false` if one had. */
+  withdraw(): boolean {
+    if (!this.flag.active) return false
+    this.flag.active = false
+    for (const node of this.flag.nodes) node.queue?.remove(node)
+    return true
+  }
+
+  /** Gives back the value a winning take case received, when its owner will never see it. */
+  giveBack(): void {
+    const c = this.winner
+    if (c !== undefined && c.kind === TAKE && this.result !== CLOSED) c.core!.requeue(this.result)
+  }
+}
