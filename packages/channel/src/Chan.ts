@@ -36,10 +36,11 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import { type BufferSpec, isBuffer } from "./Buffer.js"
+import type { BufferSpec } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { type Buf, PromiseCell, RingBuffer } from "./internal/buffer.js"
-import { ChanCore, CLOSED, type CoreOptions, Node, PENDING } from "./internal/channel.js"
+import { checkDuration, checkOptions, liveTimer, makeBuffer } from "./internal/arguments.js"
+import { PromiseCell } from "./internal/buffer.js"
+import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
 import {
   checkCases,
   earliestTimeout,
@@ -51,7 +52,7 @@ import {
   TIMEOUT
 } from "./internal/select.js"
 import { defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
-import { isXform, type Xform } from "./Xform.js"
+import type { Xform } from "./Xform.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -432,61 +433,6 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
 const exitTrue = Exit.succeed(true)
 const exitFalse = Exit.succeed(false)
 const ignore = (): void => {}
-
-const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
-  if (typeof buffer === "number") {
-    if (!Number.isInteger(buffer) || buffer < 0) {
-      throw new ChanArgumentError("buffer size", buffer, "an integer >= 0 (0 means unbuffered)")
-    }
-    return buffer === 0 ? undefined : new RingBuffer("fixed", buffer)
-  }
-  if (isBuffer(buffer)) return new RingBuffer(buffer.policy, buffer.capacity)
-  throw new ChanArgumentError("buffer", buffer, "a size (integer >= 0) or a Buffer")
-}
-
-const checkOptions = (
-  options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
-): CoreOptions<any, any> | undefined => {
-  if (options === undefined) return undefined
-  if (typeof options !== "object" || options === null) {
-    throw new ChanArgumentError("options", options, "an object")
-  }
-  const { name, maxPending, onUndelivered, xform, onXformError } = options
-  if (name !== undefined && typeof name !== "string") throw new ChanArgumentError("name", name, "a string")
-  if (maxPending !== undefined && !(maxPending === Infinity || (Number.isInteger(maxPending) && maxPending >= 1))) {
-    throw new ChanArgumentError("maxPending", maxPending, "an integer >= 1 (or Infinity)")
-  }
-  if (onUndelivered !== undefined && typeof onUndelivered !== "function") {
-    throw new ChanArgumentError("onUndelivered", onUndelivered, "a function")
-  }
-  if (xform !== undefined && !isXform(xform)) throw new ChanArgumentError("xform", xform, "an Xform")
-  if (onXformError !== undefined && typeof onXformError !== "function") {
-    throw new ChanArgumentError("onXformError", onXformError, "a function")
-  }
-  return { name, maxPending, onUndelivered, xform, onXformError }
-}
-
-/** Converts a duration to millis; throws `ChanArgumentError` for a negative or NaN one. */
-const checkDuration = (argument: string, d: Duration.Input): number => {
-  // effect's Duration reads NaN as 0: reject it before converting
-  if (typeof d === "number" && Number.isNaN(d)) throw new ChanArgumentError(argument, d, "a duration >= 0")
-  let millis: number
-  try {
-    millis = Duration.toMillis(d)
-  } catch {
-    throw new ChanArgumentError(argument, d, 'a duration (millis, a Duration or a string such as "5 seconds")')
-  }
-  if (Number.isNaN(millis) || millis < 0) throw new ChanArgumentError(argument, d, "a duration >= 0")
-  return millis
-}
-
-const MAX_TIMER_MILLIS = 2 ** 31 - 1
-
-/** `setTimeout` that waits the whole duration: Node fires any delay above 2^31-1 ms after 1 ms. */
-const liveTimer = (millis: number, f: () => void): void => {
-  if (millis > MAX_TIMER_MILLIS) setTimeout(() => liveTimer(millis - MAX_TIMER_MILLIS, f), MAX_TIMER_MILLIS)
-  else setTimeout(f, millis)
-}
 
 const closeCore = (core: ChanCore<any, any>): Effect.Effect<void> =>
   Effect.suspend(() => {

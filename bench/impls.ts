@@ -1,0 +1,21 @@
+/**
+ * The implementations under test, by name. Each is loaded lazily so a child
+ * process only loads the one it runs, and one that fails to load (e.g. while
+ * `@tributary/channel` is still being written) does not stop the others.
+ */
+import type { Implementation } from "./workloads.ts"
+
+export const impls = {
+  ours: () => import("./impl/ours.ts"),
+  queue: () => import("./impl/queue.ts"),
+  "js-csp": () => import("./impl/csp.ts"),
+  floor: () => import("./impl/floor.ts")
+} satisfies Record<string, () => Promise<{ readonly impl: Implementation }>>
+
+export type ImplName = keyof typeof impls
+
+export const implNames = Object.keys(impls) as ReadonlyArray<ImplName>
+
+export const isImplName = (name: string): name is ImplName => Object.hasOwn(impls, name)
+
+export const loadImpl = async (name: ImplName): Promise<Implementation> => (await impls[name]()).impl

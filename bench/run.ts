@@ -1,0 +1,304 @@
+/**
+ * Benchmark driver. Runs every (implementation, workload) pair in a fresh child
+ * process (bench/child.ts) per repetition, interleaved round-robin so machine
+ * noise hits all peers alike, takes the median, and writes a markdown report.
+ *
+ *   tsx bench/run.ts [--reps 5] [--only W1,W2] [--impls ours,queue] [--scale 1]
+ *                    [--warmup 0.1] [--timeout 300] [--out bench/RESULTS.md]
+ *
+ * Raw samples also go to bench/out/run-<timestamp>.json (git-ignored).
+ */
+import { execFile } from "node:child_process"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import { dirname, join, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import type { Sample } from "./child.ts"
+import { type ImplName, implNames, isImplName } from "./impls.ts"
+import { type Workload, workloadById, workloads } from "./workloads.ts"
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const root = resolve(benchDir, "..")
+
+/** Identical for every child: only the script arguments differ between runs. */
+const nodeFlags = ["--expose-gc", "--import", import.meta.resolve("tsx")]
+
+const usage = `Usage: tsx bench/run.ts [options]
+  --reps N        repetitions per (implementation, workload) pair (default 5)
+  --only LIST     workloads, e.g. W1,W2 (default: ${workloads.map((w) => w.id).join(",")})
+  --impls LIST    implementations (default: ${implNames.join(",")})
+  --scale X       multiply every workload size by X (default 1)
+  --warmup X      warm-up size as a fraction of the timed size (default 0.1)
+  --timeout S     seconds before a child process is killed (default 300)
+  --out PATH      markdown report (default bench/RESULTS.md)
+  --help`
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: "string", default: "5" },
+    only: { type: "string" },
+    impls: { type: "string" },
+    scale: { type: "string", default: "1" },
+    warmup: { type: "string", default: "0.1" },
+    timeout: { type: "string", default: "300" },
+    out: { type: "string", default: join("bench", "RESULTS.md") },
+    help: { type: "boolean", default: false }
+  }
+})
+
+if (args.help) {
+  console.log(usage)
+  process.exit(0)
+}
+
+const positive = (name: string, text: string): number => {
+  const value = Number(text)
+  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got "${text}"`)
+  return value
+}
+
+const list = (text: string | undefined): Array<string> | undefined =>
+  text
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+
+const reps = Math.floor(positive("reps", args.reps))
+const scale = positive("scale", args.scale)
+const warmup = positive("warmup", args.warmup)
+const timeoutMs = positive("timeout", args.timeout) * 1000
+const selected: ReadonlyArray<Workload> = list(args.only)?.map((id) => workloadById(id.toUpperCase())) ?? workloads
+const impls: ReadonlyArray<ImplName> =
+  list(args.impls)?.map((name) => {
+    if (!isImplName(name)) throw new Error(`unknown implementation "${name}"; known: ${implNames.join(", ")}`)
+    return name
+  }) ?? implNames
+
+type Outcome = Sample | { readonly impl: string; readonly workload: string; readonly error: string }
+
+const runChild = (impl: ImplName, workload: Workload): Promise<Outcome> =>
+  new Promise((done) => {
+    const script = join(benchDir, "child.ts")
+    const childArgs = ["--impl", impl, "--workload", workload.id, "--scale", String(scale), "--warmup", String(warmup)]
+    execFile(
+      process.execPath,
+      [...nodeFlags, script, ...childArgs],
+      { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split("\n").at(-1) ?? ""
+        try {
+          done(JSON.parse(line) as Outcome)
+        } catch {
+          const reason = error?.killed ? `killed after ${timeoutMs / 1000}s` : (error?.message ?? "no output")
+          done({
+            impl,
+            workload: workload.id,
+            error: `${reason}\n${stderr.trim()}`.trim()
+          })
+        }
+      }
+    )
+  })
+
+// ── run, interleaved ─────────────────────────────────────────────────────────
+
+const key = (impl: string, workload: string) => `${workload}/${impl}`
+const samples = new Map<string, Array<Sample>>()
+const failures = new Map<string, string>()
+
+const formatOps = (opsPerSec: number): string =>
+  opsPerSec >= 1e6 ? `${(opsPerSec / 1e6).toPrecision(3)} M/s` : `${(opsPerSec / 1e3).toPrecision(3)} k/s`
+
+const started = new Date()
+const loadAtStart = os.loadavg()
+console.error(
+  `${reps} reps × ${selected.length} workloads × ${impls.length} implementations, scale ${scale}, warm-up ${warmup}`
+)
+for (let rep = 0; rep < reps; rep++) {
+  for (const workload of selected) {
+    // Rotate the starting implementation each repetition so none always runs first.
+    const order = impls.map((_, i) => impls[(i + rep) % impls.length] as ImplName)
+    for (const impl of order) {
+      const k = key(impl, workload.id)
+      if (failures.has(k)) continue
+      const outcome = await runChild(impl, workload)
+      const tag = `[${rep + 1}/${reps}] ${workload.id} ${impl}`
+      if ("error" in outcome) {
+        failures.set(k, outcome.error)
+        console.error(`${tag}: FAILED (not retried)\n${outcome.error}`)
+      } else {
+        samples.set(k, [...(samples.get(k) ?? []), outcome])
+        console.error(`${tag}: ${outcome.ms.toFixed(1)} ms, ${formatOps(outcome.opsPerSec)}`)
+      }
+    }
+  }
+}
+
+// ── report ───────────────────────────────────────────────────────────────────
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+interface Summary {
+  readonly runs: number
+  readonly size: number
+  readonly medianMs: number
+  readonly minMs: number
+  readonly maxMs: number
+  readonly opsPerSec: number
+  readonly maxRssMiB: number
+}
+
+const summarize = (impl: string, workload: string): Summary | undefined => {
+  const runs = samples.get(key(impl, workload))
+  if (runs === undefined || runs.length === 0) return undefined
+  const ms = runs.map((s) => s.ms)
+  const medianMs = median(ms)
+  const size = (runs[0] as Sample).size
+  return {
+    runs: runs.length,
+    size,
+    medianMs,
+    minMs: Math.min(...ms),
+    maxMs: Math.max(...ms),
+    opsPerSec: (size * 1000) / medianMs,
+    maxRssMiB: median(runs.map((s) => s.maxRssMiB))
+  }
+}
+
+const version = (path: string): string => {
+  try {
+    return (JSON.parse(readFileSync(join(root, path), "utf8")) as { version: string }).version
+  } catch {
+    return "not found"
+  }
+}
+
+const row = (cells: ReadonlyArray<string>) => `| ${cells.join(" | ")} |`
+const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
+
+const peers = impls.filter((impl) => impl !== "ours")
+const hasOurs = impls.includes("ours")
+const cpus = os.cpus()
+const command = ["tsx", relative(root, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(" ")
+
+const lines: Array<string> = [
+  "# Tributary benchmark results",
+  "",
+  `Produced by \`${command}\` on ${started.toISOString()}. See bench/README.md for the workloads and method.`,
+  "",
+  "## Environment",
+  "",
+  row(["", ""]),
+  rule(["l", "l"]),
+  row(["Date", started.toISOString().slice(0, 10)]),
+  row(["CPU", `${cpus[0]?.model ?? "unknown"} (${cpus.length} cores)`]),
+  row(["Memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`]),
+  row(["OS", `${os.type()} ${os.release()} ${os.arch()}`]),
+  row(["Load average at start", loadAtStart.map((l) => l.toFixed(2)).join(", ")]),
+  row(["Node", `${process.version}, child flags \`--expose-gc --import tsx\``]),
+  row(["effect", version("node_modules/effect/package.json")]),
+  row(["js-csp", version("node_modules/js-csp/package.json")]),
+  row(["tsx", version("node_modules/tsx/package.json")]),
+  row(["@tributary/channel", `${version("packages/channel/package.json")} (working tree)`]),
+  "",
+  `Method: each (implementation, workload) pair ran ${reps} times, each in a fresh Node process that first ran a`,
+  `warm-up at ${warmup} × the timed size, then one timed run; runs were interleaved round-robin across`,
+  `implementations. Sizes are scaled by ${scale}. Figures are medians.`,
+  "",
+  "## Throughput (ops/sec of the median run; higher is better)",
+  "",
+  row(["Workload", "Size", ...impls]),
+  rule(["l", "r", ...impls.map(() => "r" as const)]),
+  ...selected.map((w) =>
+    row([
+      `${w.id}: ${w.title}`,
+      `${w.sized(scale).toLocaleString("en-US")} ${w.unit}`,
+      ...impls.map((impl) => {
+        const s = summarize(impl, w.id)
+        return s === undefined ? "failed" : formatOps(s.opsPerSec)
+      })
+    ])
+  ),
+  ""
+]
+
+if (hasOurs && peers.length > 0) {
+  lines.push(
+    "## ours vs peers (ours ops/sec ÷ peer ops/sec; above 1 means ours is faster)",
+    "",
+    row(["Workload", ...peers.map((p) => `ours / ${p}`)]),
+    rule(["l", ...peers.map(() => "r" as const)]),
+    ...selected.map((w) => {
+      const ours = summarize("ours", w.id)
+      return row([
+        w.id,
+        ...peers.map((peer) => {
+          const other = summarize(peer, w.id)
+          return ours === undefined || other === undefined ? "n/a" : `${(ours.opsPerSec / other.opsPerSec).toFixed(2)}×`
+        })
+      ])
+    }),
+    ""
+  )
+}
+
+lines.push(
+  "## Timed runs (ms)",
+  "",
+  row(["Workload", "Implementation", "Runs", "Median ms", "Min ms", "Max ms", "Peak RSS MiB"]),
+  rule(["l", "l", "r", "r", "r", "r", "r"]),
+  ...selected.flatMap((w) =>
+    impls.map((impl) => {
+      const s = summarize(impl, w.id)
+      return s === undefined
+        ? row([w.id, impl, "0", "failed", "", "", ""])
+        : row([
+            w.id,
+            impl,
+            String(s.runs),
+            s.medianMs.toFixed(1),
+            s.minMs.toFixed(1),
+            s.maxMs.toFixed(1),
+            s.maxRssMiB.toFixed(0)
+          ])
+    })
+  ),
+  "",
+  "## Notes",
+  "",
+  "- ours: `@tributary/channel` Effect API (`Chan.make/put/take/close/select`), fibers via `Effect.forkChild`.",
+  "- queue: effect's `Queue`. W2 uses `Queue.bounded(0)`, which in effect 4.1 is a rendezvous queue.",
+  "  W4 has no select: the consumer polls the 4 queues from a rotating start and, when all are empty, waits on",
+  "  `Effect.raceAll` of `Queue.peek`s (non-consuming), so no value can be lost to a losing race branch.",
+  "- js-csp: generator processes; its dispatcher runs blocked processes from `setImmediate` batches.",
+  "- floor: a hand-written callback channel resuming waiters synchronously, no scheduler: a lower bound, not a peer.",
+  "- Every run checks that the consumer received exactly the values 0..size-1 (count and sum)."
+)
+
+if (failures.size > 0) {
+  lines.push("", "## Failures", "")
+  for (const [k, error] of failures) {
+    lines.push(`- ${k}: ${error.split("\n")[0]}`)
+  }
+}
+
+const outPath = resolve(root, args.out)
+mkdirSync(dirname(outPath), { recursive: true })
+writeFileSync(outPath, `${lines.join("\n")}\n`)
+
+const rawDir = join(benchDir, "out")
+mkdirSync(rawDir, { recursive: true })
+const rawPath = join(rawDir, `run-${started.toISOString().replace(/[:.]/g, "-")}.json`)
+writeFileSync(
+  rawPath,
+  `${JSON.stringify({ command, started, reps, scale, warmup, samples: [...samples.values()].flat(), failures: Object.fromEntries(failures) }, null, 2)}\n`
+)
+
+console.error(`\nwrote ${relative(root, outPath)} and ${relative(root, rawPath)}`)
+console.log(lines.join("\n"))
+process.exitCode = failures.size > 0 ? 1 : 0

@@ -1,0 +1,340 @@
+/**
+ * The Promise facade (`@tributary/channel/promise`) for code that does not use Effect: the same
+ * channels, with `async`/`await`, `AbortSignal`s and `for await`. A channel made here is a `Chan`
+ * (usable from the Effect API), and every function here also takes channels made by `Chan.make`.
+ *
+ * ```ts
+ * import { chan, onTake, onTimeout, select } from "@tributary/channel/promise"
+ *
+ * const jobs = chan<string>(16)
+ * await jobs.put("fetch https://example.com")
+ * jobs.close()
+ * for await (const job of jobs) console.log(job) // ends when closed and drained
+ *
+ * const r = await select([onTake(jobs, (r) => (r.done ? "closed" : r.value)), onTimeout(1000, () => "late")])
+ * ```
+ *
+ * Gotchas: `take` resolves `{ done: true, value: undefined }` once the channel is closed and
+ * drained, so a channel may carry `undefined` as a value. An aborted signal withdraws the waiting
+ * operation (nothing delivered or consumed) and rejects with the signal's reason; an operation that
+ * already completed is not undone by a later abort.
+ *
+ * @since 0.1.0
+ */
+import type { Buffer } from "./Buffer.js"
+import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
+import type { ChanArgumentError } from "./ChanError.js"
+import { checkDuration, checkOptions, liveTimer, makeBuffer } from "./internal/arguments.js"
+import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
+import {
+  checkCases,
+  earliestTimeout,
+  PUT,
+  pickReady,
+  SelectCase as SelectCaseImpl,
+  SelectRegistration,
+  TAKE,
+  TIMEOUT
+} from "./internal/select.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * What a take resolves to: a value, or `done` once the channel is closed and drained (the shape of
+ * an iterator result, so a value may be `undefined`).
+ *
+ * @since 0.1.0
+ */
+export type Result<A> = { readonly done: false; readonly value: A } | { readonly done: true; readonly value: undefined }
+
+/**
+ * Options of an operation that can wait.
+ *
+ * @since 0.1.0
+ */
+export interface WaitOptions {
+  /** Aborting withdraws the operation (nothing delivered or consumed) and rejects with the signal's reason. */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * A channel with Promise methods. It is also a `Chan` (usable from the Effect API) and an
+ * `AsyncIterable` (`for await` ends when the channel is closed and drained; `break` stops taking).
+ *
+ * @since 0.1.0
+ */
+export interface PromiseChan<A> extends Chan<A>, AsyncIterable<A> {
+  /** Resolves `true` once buffered or handed to a taker, `false` if the channel was closed first. */
+  put(value: A, options?: WaitOptions): Promise<boolean>
+  /** Resolves with the next value, or `{ done: true }` once closed and drained. */
+  take(options?: WaitOptions): Promise<Result<A>>
+  /** Puts only if that can happen at once. */
+  offer(value: A): boolean
+  /** `{ done: false, value }` when a value is available now, `{ done: true }` when closed and drained, `undefined` otherwise. */
+  poll(): Result<A> | undefined
+  /** Closes the channel (idempotent); buffered values and pending puts stay takeable. */
+  close(): void
+}
+
+/**
+ * The options of `chan`: `name`, `maxPending`, `onUndelivered` (as `Chan.makeUnsafe`).
+ *
+ * @since 0.1.0
+ */
+export type { Options }
+
+/**
+ * A case of the facade's `select`, built by `onTake`, `onPut` or `onTimeout`.
+ *
+ * @since 0.1.0
+ */
+export interface SelectCase<out X> {
+  readonly "~tributary/PromiseSelectCase": () => X
+}
+
+/** @since 0.1.0 */
+export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Makes a channel: no argument or `0` unbuffered, `n` a fixed buffer, or a `Buffer` policy. Throws
+ * `ChanArgumentError` for a bad size or option.
+ *
+ * @since 0.1.0
+ */
+export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): PromiseChan<A> =>
+  new PromiseChanImpl<A>(makeBuffer(bufferOrSize ?? 0), checkOptions(options)) as unknown as PromiseChan<A>
+
+/**
+ * A channel that closes after `ms` milliseconds (a live timer; above 2^31-1 ms it still waits the
+ * whole time). Throws `ChanArgumentError` for a negative or NaN `ms`.
+ *
+ * @since 0.1.0
+ */
+export const timeout = (ms: number): PromiseChan<never> => {
+  const millis = checkDuration("timeout ms", ms)
+  const ch = new PromiseChanImpl<never>(undefined, { name: `timeout(${millis} ms)` })
+  if (millis === 0) ch.close()
+  else if (millis !== Infinity) liveTimer(millis, () => ch.close())
+  return ch as unknown as PromiseChan<never>
+}
+
+// ── operations on any channel ───────────────────────────────────────────────
+
+/**
+ * `ch.put(value, options)` for any channel, including those made by `Chan.make`.
+ *
+ * @since 0.1.0
+ */
+export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promise<boolean> =>
+  putOn(ch as unknown as ChanCore<A>, value, options)
+
+/**
+ * `ch.take(options)` for any channel, including those made by `Chan.make`.
+ *
+ * @since 0.1.0
+ */
+export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<A>> =>
+  takeFrom(ch as unknown as ChanCore<unknown, A>, options)
+
+/**
+ * `ch.offer(value)` for any channel.
+ *
+ * @since 0.1.0
+ */
+export const offer = <A>(ch: WritePort<A>, value: A): boolean => (ch as unknown as ChanCore<A>).tryPut(value) === true
+
+/**
+ * `ch.poll()` for any channel.
+ *
+ * @since 0.1.0
+ */
+export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined => pollFrom(ch as unknown as ChanCore<unknown, A>)
+
+/**
+ * `ch.close()` for any channel.
+ *
+ * @since 0.1.0
+ */
+export const close = (ch: WritePort<never>): void => (ch as unknown as ChanCore).close()
+
+/**
+ * Iterates any channel with `for await`: ends when it is closed and drained; never takes ahead;
+ * `break` stops taking.
+ *
+ * @since 0.1.0
+ */
+export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
+  [Symbol.asyncIterator]: () => iteratorOf(ch as unknown as ChanCore<unknown, A>)
+})
+
+// ── select ──────────────────────────────────────────────────────────────────
+
+/**
+ * A select case taking from `ch`; the handler gets the same `{ done, value }` as `take`.
+ *
+ * @since 0.1.0
+ */
+export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X): SelectCase<X> =>
+  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, toResult, 0, undefined) as any
+
+/**
+ * A select case putting `value` on `ch`; the handler gets `true` if accepted, `false` if closed.
+ *
+ * @since 0.1.0
+ */
+export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
+  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, toResult, 0, undefined) as any
+
+/**
+ * A select case ready `ms` milliseconds after the select began (at once for 0). A negative or NaN
+ * `ms` makes the select reject with `ChanArgumentError`.
+ *
+ * @since 0.1.0
+ */
+export const onTimeout = <X>(ms: number, handler: () => X): SelectCase<X> => {
+  let millis = 0
+  let error: ChanArgumentError | undefined
+  try {
+    millis = checkDuration("onTimeout ms", ms)
+  } catch (e) {
+    error = e as ChanArgumentError
+  }
+  return new SelectCaseImpl(TIMEOUT, undefined, undefined, handler, toResult, millis, error) as any
+}
+
+/**
+ * Waits until one case can complete and commits exactly that one (core.async `alts!`). Among ready
+ * cases the choice is fair and random, or the first in list order with `priority`. `orElse` runs
+ * when no case is ready at once. Resolves with the winning handler's result (awaited if it is a
+ * Promise). Aborting `signal` withdraws every case and rejects with the signal's reason.
+ *
+ * @since 0.1.0
+ */
+export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = never>(
+  cases: Cases,
+  options?: { readonly priority?: boolean; readonly orElse?: () => D; readonly signal?: AbortSignal }
+): Promise<Awaited<CaseResult<Cases[number]> | D>> => {
+  const all = cases as unknown as ReadonlyArray<SelectCaseImpl>
+  const orElse = options?.orElse
+  const invalid = checkCases(all, orElse !== undefined)
+  if (invalid !== undefined) return Promise.reject(invalid)
+  const signal = options?.signal
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  const priority = options?.priority === true
+  const ready = pickReady(all, priority)
+  if (ready !== undefined) return settle(() => ready.complete())
+  if (orElse !== undefined) return settle(orElse)
+  return new Promise((resolve, reject) => {
+    const registration = new SelectRegistration()
+    let cancelTimer: (() => void) | undefined
+    const finish = (): void => {
+      cancelTimer?.()
+      signal?.removeEventListener("abort", onAbort)
+      try {
+        resolve(registration.winner!.deliver(registration.result) as any)
+      } catch (error) {
+        reject(error)
+      }
+    }
+    const onAbort = (): void => {
+      if (!registration.withdraw()) return
+      cancelTimer?.()
+      reject(signal!.reason)
+    }
+    registration.register(all, finish)
+    const timer = earliestTimeout(all)
+    if (timer !== undefined) {
+      cancelTimer = liveTimer(timer.millis, () => {
+        if (registration.expire(timer)) finish()
+      })
+    }
+    signal?.addEventListener("abort", onAbort, { once: true })
+  })
+}
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+const DONE: Result<never> = Object.freeze({ done: true, value: undefined })
+const resolvedTrue = Promise.resolve(true)
+const resolvedFalse = Promise.resolve(false)
+
+const toResult = (raw: unknown): Result<unknown> => (raw === CLOSED ? DONE : { done: false, value: raw })
+
+const settle = <X>(f: () => X): Promise<any> => {
+  try {
+    return Promise.resolve(f())
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined): Promise<boolean> => {
+  const signal = options?.signal
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  const result = core.tryPut(value)
+  if (result !== PENDING) return result ? resolvedTrue : resolvedFalse
+  return new Promise<boolean>((resolve, reject) => {
+    const node = new Node(value, (accepted: boolean) => {
+      signal?.removeEventListener("abort", onAbort)
+      resolve(accepted)
+    })
+    const onAbort = (): void => {
+      if (!node.active) return
+      core.withdraw(node)
+      reject(signal!.reason)
+    }
+    core.enqueuePut(node)
+    signal?.addEventListener("abort", onAbort, { once: true })
+  })
+}
+
+const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): Promise<Result<A>> => {
+  const signal = options?.signal
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  const result = core.tryTake()
+  if (result !== PENDING) return Promise.resolve(toResult(result) as Result<A>)
+  return new Promise<Result<A>>((resolve, reject) => {
+    const node = new Node(undefined, (value: unknown) => {
+      signal?.removeEventListener("abort", onAbort)
+      resolve(toResult(value) as Result<A>)
+    })
+    const onAbort = (): void => {
+      if (!node.active) return
+      core.withdraw(node)
+      reject(signal!.reason)
+    }
+    core.enqueueTake(node)
+    signal?.addEventListener("abort", onAbort, { once: true })
+  })
+}
+
+const pollFrom = <A>(core: ChanCore<any, A>): Result<A> | undefined => {
+  const result = core.tryTake()
+  return result === PENDING ? undefined : (toResult(result) as Result<A>)
+}
+
+const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterator<A> => ({
+  next: () => takeFrom(core, undefined) as Promise<IteratorResult<A>>,
+  return: () => Promise.resolve(DONE as IteratorResult<A>)
+})
+
+/** The facade's channel: the state machine plus Promise methods. */
+class PromiseChanImpl<A> extends ChanCore<A, A> {
+  put(value: A, options?: WaitOptions): Promise<boolean> {
+    return putOn(this, value, options)
+  }
+  take(options?: WaitOptions): Promise<Result<A>> {
+    return takeFrom(this, options)
+  }
+  offer(value: A): boolean {
+    return this.tryPut(value) === true
+  }
+  poll(): Result<A> | undefined {
+    return pollFrom(this)
+  }
+  [Symbol.asyncIterator](): AsyncIterator<A> {
+    return iteratorOf(this)
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Checking what users pass in, shared by the Effect API and the Promise facade: buffer arguments,
+ * channel options, durations; and the live timer that waits a whole duration.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import { type BufferSpec, isBuffer } from "../Buffer.js"
+import type { Options, XformOptions } from "../Chan.js"
+import { ChanArgumentError } from "../ChanError.js"
+import { isXform } from "../Xform.js"
+import { type Buf, RingBuffer } from "./buffer.js"
+import type { CoreOptions } from "./channel.js"
+
+/** The buffer for a buffer argument (`undefined`: unbuffered); throws `ChanArgumentError` for a bad one. */
+export const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
+  if (typeof buffer === "number") {
+    if (!Number.isInteger(buffer) || buffer < 0) {
+      throw new ChanArgumentError("buffer size", buffer, "an integer >= 0 (0 means unbuffered)")
+    }
+    return buffer === 0 ? undefined : new RingBuffer("fixed", buffer)
+  }
+  if (isBuffer(buffer)) return new RingBuffer(buffer.policy, buffer.capacity)
+  throw new ChanArgumentError("buffer", buffer, "a size (integer >= 0) or a Buffer")
+}
+
+/** Checks channel options; throws `ChanArgumentError` naming the bad option. */
+export const checkOptions = (
+  options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
+): CoreOptions<any, any> | undefined => {
+  if (options === undefined) return undefined
+  if (typeof options !== "object" || options === null) {
+    throw new ChanArgumentError("options", options, "an object")
+  }
+  const { name, maxPending, onUndelivered, xform, onXformError } = options
+  if (name !== undefined && typeof name !== "string") throw new ChanArgumentError("name", name, "a string")
+  if (maxPending !== undefined && !(maxPending === Infinity || (Number.isInteger(maxPending) && maxPending >= 1))) {
+    throw new ChanArgumentError("maxPending", maxPending, "an integer >= 1 (or Infinity)")
+  }
+  if (onUndelivered !== undefined && typeof onUndelivered !== "function") {
+    throw new ChanArgumentError("onUndelivered", onUndelivered, "a function")
+  }
+  if (xform !== undefined && !isXform(xform)) throw new ChanArgumentError("xform", xform, "an Xform")
+  if (onXformError !== undefined && typeof onXformError !== "function") {
+    throw new ChanArgumentError("onXformError", onXformError, "a function")
+  }
+  return { name, maxPending, onUndelivered, xform, onXformError }
+}
+
+/** Converts a duration to millis; throws `ChanArgumentError` for a negative or NaN one. */
+export const checkDuration = (argument: string, d: Duration.Input): number => {
+  // effect's Duration reads NaN as 0: reject it before converting
+  if (typeof d === "number" && Number.isNaN(d)) throw new ChanArgumentError(argument, d, "a duration >= 0")
+  let millis: number
+  try {
+    millis = Duration.toMillis(d)
+  } catch {
+    throw new ChanArgumentError(argument, d, 'a duration (millis, a Duration or a string such as "5 seconds")')
+  }
+  if (Number.isNaN(millis) || millis < 0) throw new ChanArgumentError(argument, d, "a duration >= 0")
+  return millis
+}
+
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+/**
+ * `setTimeout` that waits the whole duration (Node fires any delay above 2^31-1 ms after 1 ms);
+ * returns the function that cancels it.
+ */
+export const liveTimer = (millis: number, f: () => void): (() => void) => {
+  let handle: ReturnType<typeof setTimeout>
+  const arm = (left: number): void => {
+    handle =
+      left > MAX_TIMER_MILLIS ? setTimeout(() => arm(left - MAX_TIMER_MILLIS), MAX_TIMER_MILLIS) : setTimeout(f, left)
+  }
+  arm(millis)
+  return () => clearTimeout(handle)
+}
