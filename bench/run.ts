@@ -8,7 +8,7 @@
  *
  * Raw samples also go to bench/out/run-<timestamp>.json (git-ignored).
  */
-import { execFile } from "node:child_process"
+import { execFile, execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
@@ -100,6 +100,17 @@ const runChild = (impl: ImplName, workload: Workload): Promise<Outcome> =>
       }
     )
   })
+
+// ── build the package under test (ours imports its compiled dist/, as users get it) ──
+
+execFileSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", "packages/channel/tsconfig.build.json"],
+  {
+    cwd: root,
+    stdio: "inherit"
+  }
+)
 
 // ── run, interleaved ─────────────────────────────────────────────────────────
 

@@ -5,8 +5,9 @@
  * so the bench always measures the working tree of packages/channel.
  */
 
-import { Chan } from "@tributary/channel"
 import { Effect, Fiber, Option } from "effect"
+// the compiled package, as users get it (tsx would add a name-keeping wrapper to every closure in src)
+import { Chan } from "../../packages/channel/dist/index.js"
 import type { Implementation, Tally } from "../workloads.ts"
 
 const produce = (chan: Chan.Chan<number>, from: number, step: number, count: number) =>

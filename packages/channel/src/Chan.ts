@@ -51,7 +51,7 @@ import {
   TAKE,
   TIMEOUT
 } from "./internal/select.js"
-import { defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
+import { type Dispatcher, defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
 import type { Xform } from "./Xform.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -477,7 +477,7 @@ class PutStep<A> {
   ) {}
   run(fiber: StepFiber): Next {
     const result = this.core.tryPut(this.value)
-    if (result === PENDING) return waitPut(this.core, this.value)
+    if (result === PENDING) return waitPut(this.core, this.value, fiber.currentDispatcher)
     if (this.core.xformFailures !== undefined) return reportXform(this.core, result ? exitTrue : exitFalse)
     return handOff(fiber, result)
   }
@@ -501,7 +501,7 @@ class TakeStep<A> {
   constructor(readonly core: ChanCore<unknown, A>) {}
   run(fiber: StepFiber): Next {
     const result = this.core.tryTake()
-    if (result === PENDING) return waitTake(this.core)
+    if (result === PENDING) return waitTake(this.core, fiber.currentDispatcher)
     return handOff(fiber, toOption(result))
   }
 }
@@ -527,12 +527,41 @@ defineStep(ThunkStep)
 const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effect.Effect<A, E, R> =>
   new ThunkStep(f) as unknown as Effect.Effect<A, E, R>
 
-/** The slow path of `put`: retries (the fiber may have yielded since), then waits. */
-const waitPut = <A>(core: ChanCore<A>, value: A): Effect.Effect<boolean> =>
+// ── waiting ──
+// A committed waiter is resumed in one of two ways. Through the waiter's dispatcher (scheduled)
+// when it was handed a value through a buffer, so that a producer keeps filling the buffer and the
+// consumer later drains it in a batch (as effect's Queue does); at once (`resumeNow`) for a
+// rendezvous hand-off, where nothing can be batched. Nested resumptions are bounded, so a chain of
+// fibers waking each other cannot overflow the stack.
+
+/** How many fibers may be resumed inside one another before resumption goes through the scheduler. */
+const MAX_NESTED_RESUMES = 32
+let nestedResumes = 0
+
+const resumeNow = (dispatcher: Dispatcher, task: () => void): void => {
+  if (nestedResumes >= MAX_NESTED_RESUMES) return dispatcher.scheduleTask(task, 0)
+  nestedResumes++
+  try {
+    task()
+  } finally {
+    nestedResumes--
+  }
+}
+
+/**
+ * The slow path of `put`: retries (the fiber may have yielded since), then waits. A committed
+ * putter is resumed at once (as effect's Queue resumes offers), so it sees `true` in the step that
+ * follows the commit.
+ */
+const waitPut = <A>(core: ChanCore<A>, value: A, dispatcher: Dispatcher): Effect.Effect<boolean> =>
   Effect.callback<boolean>((resume) => {
     const result = core.tryPut(value)
     if (result !== PENDING) return resume(reportXform(core, result ? exitTrue : exitFalse))
-    const node = new Node(value, (accepted: boolean) => resume(reportXform(core, accepted ? exitTrue : exitFalse)))
+    const node = new Node(value, (accepted: boolean) =>
+      core.buf === undefined
+        ? resumeNow(dispatcher, () => resume(reportXform(core, accepted ? exitTrue : exitFalse)))
+        : dispatcher.scheduleTask(() => resume(reportXform(core, accepted ? exitTrue : exitFalse)), 0)
+    )
     core.enqueuePut(node)
     return Effect.sync(() => core.withdraw(node))
   })
@@ -541,11 +570,11 @@ const waitPut = <A>(core: ChanCore<A>, value: A): Effect.Effect<boolean> =>
  * The slow path of `take`. The waiter observes the value handed to it in its own step; if it is
  * interrupted before that, its finalizer gives the value back (`requeue`).
  */
-const waitTake = <A>(core: ChanCore<unknown, A>): Effect.Effect<Option.Option<A>> =>
+const waitTake = <A>(core: ChanCore<unknown, A>, dispatcher: Dispatcher): Effect.Effect<Option.Option<A>> =>
   Effect.callback<Option.Option<A>>((resume) => {
     const result = core.tryTake()
     if (result !== PENDING) return resume(thunkStep((fiber) => handOff(fiber, toOption(result))))
-    const waiter = new TakeWaiter<A>(core, resume)
+    const waiter = new TakeWaiter<A>(core, dispatcher, resume)
     core.enqueueTake(waiter.node)
     return Effect.sync(() => waiter.cancel())
   })
@@ -557,13 +586,17 @@ class TakeWaiter<A> {
 
   constructor(
     private readonly core: ChanCore<unknown, A>,
-    resume: (effect: Effect.Effect<Option.Option<A>>) => void
+    dispatcher: Dispatcher,
+    private readonly resume: (effect: Effect.Effect<Option.Option<A>>) => void
   ) {
     this.node = new Node(undefined, (value: A | CLOSED) => {
       this.value = value
-      resume(this.observe)
+      if (core.buf === undefined) resumeNow(dispatcher, this.wake)
+      else dispatcher.scheduleTask(this.wake, 0)
     })
   }
+
+  private readonly wake = (): void => this.resume(this.observe)
 
   private readonly observe = thunkStep<Option.Option<A>>((fiber) => {
     this.observed = true
@@ -601,7 +634,7 @@ class SelectStep {
     const ready = pickReady(cases, priority)
     if (ready !== undefined) return completeCase(fiber, ready, ready.complete())
     if (orElse !== undefined) return continueWith(fiber, orElse())
-    return waitSelect(cases, priority)
+    return waitSelect(cases, priority, fiber.currentDispatcher)
   }
 }
 defineStep(SelectStep)
@@ -612,9 +645,10 @@ defineStep(SelectStep)
  */
 const waitSelect = (
   cases: ReadonlyArray<SelectCaseImpl>,
-  priority: boolean
+  priority: boolean,
+  dispatcher: Dispatcher
 ): Effect.Effect<unknown, unknown, unknown> => {
-  const waiter = new SelectWaiter(cases, priority)
+  const waiter = new SelectWaiter(cases, priority, dispatcher)
   const timer = earliestTimeout(cases)
   if (timer === undefined) return waiter.wait
   return Effect.flatMap(
@@ -630,16 +664,18 @@ const waitSelect = (
   )
 }
 
+/** A select waiting on its cases. */
 class SelectWaiter {
-  private readonly registration = new SelectRegistration()
+  private registration: SelectRegistration | undefined
   private resume: ((effect: Effect.Effect<unknown, unknown, unknown>) => void) | undefined
   private observed = false
-  /** The timeout case whose timer fired before the cases were registered. */
+  /** The timeout case whose timer fired while no registration was live. */
   private expired: SelectCaseImpl | undefined
 
   constructor(
     private readonly cases: ReadonlyArray<SelectCaseImpl>,
-    private readonly priority: boolean
+    private readonly priority: boolean,
+    private readonly dispatcher: Dispatcher
   ) {}
 
   readonly wait: Effect.Effect<unknown, unknown, unknown> = Effect.callback((resume) => {
@@ -649,29 +685,41 @@ class SelectWaiter {
       return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, ready, ready.complete())))
     }
     this.resume = resume
-    this.registration.register(this.cases, () => resume(this.observe))
-    return Effect.sync(() => this.cancel())
+    const registration = new SelectRegistration()
+    this.registration = registration
+    registration.register(this.cases, () => this.onCommit(registration))
+    return Effect.sync(() => this.cancel(registration))
   })
+
+  private onCommit(registration: SelectRegistration): void {
+    const winner = registration.winner!
+    if (winner.kind === TAKE && winner.core!.buf !== undefined) return this.dispatcher.scheduleTask(this.wakeObserve, 0)
+    resumeNow(this.dispatcher, this.wakeObserve)
+  }
+
+  private readonly wakeObserve = (): void => this.resume!(this.observe)
 
   /** Runs in the select's own fiber: only from here on has it seen the winning result. */
   private readonly observe = thunkStep<unknown, unknown, unknown>((fiber) => {
     this.observed = true
-    const winner = this.registration.winner!
-    return completeCase(fiber, winner, winner.deliver(this.registration.result))
+    const registration = this.registration!
+    const winner = registration.winner!
+    return completeCase(fiber, winner, winner.deliver(registration.result))
   })
 
   /** The timer fired: the timeout case wins unless a channel case already did. */
   fireTimeout(c: SelectCaseImpl): void {
-    if (this.resume === undefined) {
-      // the fiber yielded between starting the timer and registering its cases: `wait` runs it
+    const registration = this.registration
+    if (registration === undefined) {
+      // not registered yet: `wait` will find it
       this.expired = c
       return
     }
-    if (this.registration.expire(c)) this.resume(this.observe)
+    if (registration.expire(c)) resumeNow(this.dispatcher, this.wakeObserve)
   }
 
-  /** The finalizer: withdraw every node, or give back a value taken for the fiber that never saw it. */
-  private cancel(): void {
-    if (!this.registration.withdraw() && !this.observed) this.registration.giveBack()
+  /** The finalizer: withdraw every node, or undo a win the fiber never saw. */
+  private cancel(registration: SelectRegistration): void {
+    if (!registration.withdraw() && !this.observed) registration.giveBack()
   }
 }

@@ -219,6 +219,16 @@ export class ChanCore<I = any, O = I> {
     return this.closed ? CLOSED : PENDING
   }
 
+  /** Whether `tryTake` would complete now (nothing changes). */
+  canTake(): boolean {
+    return this.size > 0 || this.putters.size > 0 || this.closed
+  }
+
+  /** Whether `tryPut` would complete now (nothing changes). */
+  canPut(): boolean {
+    return this.closed || (this.buf === undefined ? this.takers.size > 0 : !this.buf.isFull())
+  }
+
   /** Queues a pending put. Precondition: `tryPut` returned `PENDING` in this same synchronous step. */
   enqueuePut(node: Node<I>): void {
     if (this.putters.size >= this.maxPending) throw new ChanPendingLimitError("put", this.name, this.maxPending)

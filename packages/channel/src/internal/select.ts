@@ -27,11 +27,8 @@ export class SelectCase {
 
   /** Whether this case can complete now (without changing anything). */
   isReady(): boolean {
-    const core = this.core
-    if (this.kind === TAKE) return core!.size > 0 || core!.putters.size > 0 || core!.closed
-    if (this.kind === PUT) {
-      return core!.closed || (core!.buf === undefined ? core!.takers.size > 0 : !core!.buf.isFull())
-    }
+    if (this.kind === TAKE) return this.core!.canTake()
+    if (this.kind === PUT) return this.core!.canPut()
     return this.millis === 0
   }
 

@@ -17,6 +17,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type { SchedulerDispatcher } from "effect/Scheduler"
 
 const syncProto: Record<string, unknown> = Object.getPrototypeOf(Effect.sync(() => 0))
 const evaluateKey = Object.keys(syncProto).find((key) => key.endsWith("/evaluate"))
@@ -25,8 +26,11 @@ if (evaluateKey === undefined || typeof syncProto[evaluateKey] !== "function") {
 }
 const EVALUATE: string = evaluateKey
 
-/** The runtime's fiber, opaque here: only passed back to `handOff`. */
-export type StepFiber = { readonly "~tributary/StepFiber": unique symbol }
+/** The fiber a step runs in: the runtime's own (a public `Fiber`'s `currentDispatcher` is all that is read). */
+export type StepFiber = { readonly currentDispatcher: Dispatcher }
+
+/** Where a fiber's wake-ups are scheduled (effect's `SchedulerDispatcher`). */
+export type Dispatcher = SchedulerDispatcher
 
 /** What `run` may return: an Effect to continue with, or the result of `handOff`. */
 export type Next = unknown

@@ -1,0 +1,204 @@
+/**
+ * A mult (core.async `mult`): one source channel copied to any number of taps. Every value taken
+ * from the source is put on every tap before the next value is taken.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Buffer, Chan, Mult } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const events = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mult(events)
+ *     const audit = yield* Chan.make<string>(Buffer.sliding(100))
+ *     yield* Mult.tap(m, audit)
+ *   })
+ * )
+ * ```
+ *
+ * Gotchas:
+ * - A slow tap holds back every tap: give a tap a dropping or sliding buffer if it may lag.
+ * - Values taken while there is no tap are dropped.
+ * - A tap found closed is removed (the value it missed goes to its `onUndelivered`).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Chan from "./Chan.js"
+import { background, undeliver } from "./internal/combinators.js"
+
+type ReadPort<A> = Chan.ReadPort<A>
+type WritePort<A> = Chan.WritePort<A>
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * A source channel copied to a set of taps; made by `make` (`Chan.mult`).
+ *
+ * @since 0.1.0
+ */
+export interface Mult<in out A> {
+  readonly "~tributary/Mult": (_: A) => A
+}
+
+/**
+ * Options of `tap`.
+ *
+ * @since 0.1.0
+ */
+export interface TapOptions {
+  /** Close the tap when the source closes (and when the mult's scope closes). Default `true`. */
+  readonly close?: boolean
+}
+
+// ── guards ──────────────────────────────────────────────────────────────────
+
+/**
+ * Whether `u` is a `Mult`.
+ *
+ * @since 0.1.0
+ */
+export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Starts copying `source` to the taps (none yet) in a fiber of the caller's scope, and returns the
+ * mult at once (core.async `mult`). Re-exported as `Chan.mult`.
+ *
+ * Use it to fan one stream of values out to several consumers that each need every value.
+ *
+ * Gotchas: when the source closes, or the scope closes, every tap tapped with `close` (the
+ * default) is closed; a tap added after that is closed at once (with `close`) and gets nothing.
+ *
+ * @since 0.1.0
+ */
+export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const m = new MultImpl<A>(source)
+    return Effect.as(background("Chan.mult", distribute(m)), m)
+  })
+
+// ── operations ──────────────────────────────────────────────────────────────
+
+/**
+ * Adds `ch` as a tap: it gets every value taken from the source from now on. Tapping a channel
+ * again only updates its `close` flag.
+ *
+ * @since 0.1.0
+ */
+export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const impl = m as MultImpl<A>
+    const close = options?.close ?? true
+    if (impl.finished) return close ? Chan.close(ch) : Effect.void
+    const existing = impl.taps.get(ch)
+    if (existing !== undefined) existing.close = close
+    else impl.taps.set(ch, new Tap(ch, close))
+    return Effect.void
+  })
+
+/**
+ * Removes the tap `ch` (without closing it). A value still waiting to be put on it is withdrawn
+ * (and goes to its `onUndelivered`), so an untapped slow tap stops holding the others back.
+ *
+ * @since 0.1.0
+ */
+export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const impl = m as MultImpl<A>
+    const existing = impl.taps.get(ch)
+    if (existing === undefined) return
+    impl.taps.delete(ch)
+    Chan.closeUnsafe(existing.untapped)
+  })
+
+/**
+ * Removes every tap (without closing them).
+ *
+ * @since 0.1.0
+ */
+export const untapAll = <A>(m: Mult<A>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const impl = m as MultImpl<A>
+    for (const existing of impl.taps.values()) Chan.closeUnsafe(existing.untapped)
+    impl.taps.clear()
+  })
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+class Tap<A> {
+  /** Closed by `untap`: withdraws a put still waiting on this tap. */
+  readonly untapped = Chan.promiseUnsafe<never>()
+  constructor(
+    readonly ch: WritePort<A>,
+    public close: boolean
+  ) {}
+}
+
+class MultImpl<A> implements Mult<A> {
+  declare readonly "~tributary/Mult": (_: A) => A
+  /** The taps, by channel, in the order they were added. */
+  readonly taps = new Map<WritePort<A>, Tap<A>>()
+  /** The source closed, or the mult's scope did: no value will come. */
+  finished = false
+  constructor(readonly source: ReadPort<A>) {}
+}
+
+/**
+ * The mult's loop: take a value, offer it to every tap, then wait (concurrently) for the taps that
+ * had no room. `owed` holds the taps the current value has not reached yet; on teardown it goes to
+ * their `onUndelivered`.
+ */
+const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
+  let value: A | undefined
+  let owed: Set<Tap<A>> | undefined
+  const deliverTo = (tap: Tap<A>): Effect.Effect<void> =>
+    Chan.select(
+      [
+        Chan.onTake(tap.untapped, () => {
+          owed?.delete(tap)
+          undeliver(tap.ch, value as A)
+        }),
+        Chan.onPut(tap.ch, value as A, (accepted) => {
+          owed?.delete(tap)
+          if (accepted) return
+          if (m.taps.get(tap.ch) === tap) m.taps.delete(tap.ch)
+          undeliver(tap.ch, value as A)
+        })
+      ],
+      { priority: true }
+    )
+  const loop = Effect.gen(function* () {
+    while (true) {
+      const taken = yield* Effect.map(Chan.take(m.source), (next) => {
+        if (Option.isNone(next)) return false
+        value = next.value
+        owed = m.taps.size === 0 ? undefined : new Set(m.taps.values())
+        return true
+      })
+      if (!taken) return
+      if (owed === undefined) continue
+      for (const tap of Array.from(owed)) {
+        if (yield* Chan.offer(tap.ch, value as A)) owed.delete(tap)
+      }
+      if (owed.size === 1) yield* deliverTo(owed.values().next().value!)
+      else if (owed.size > 1) yield* Effect.forEach(Array.from(owed), deliverTo, { concurrency: "unbounded", discard: true })
+      owed = undefined
+      value = undefined
+    }
+  })
+  return Effect.ensuring(
+    loop,
+    Effect.suspend(() => {
+      if (owed !== undefined) for (const tap of owed) undeliver(tap.ch, value as A)
+      owed = undefined
+      m.finished = true
+      const closing = Array.from(m.taps.values()).filter((tap) => tap.close)
+      m.taps.clear()
+      return Effect.forEach(closing, (tap) => Chan.close(tap.ch), { discard: true })
+    })
+  )
+}

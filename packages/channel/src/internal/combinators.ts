@@ -1,0 +1,698 @@
+/**
+ * The channel combinators (core.async's `pipe`, `pipeline`, `merge`, `split`, `onto-chan!`,
+ * `to-chan!`, `reduce`, `into`) and the conversions to and from effect `Stream` and
+ * `AsyncIterable`. `Chan.ts` re-exports them; `Mult.ts`, `Pub.ts` and `Mix.ts` share the helpers at
+ * the bottom.
+ *
+ * Rules every combinator here keeps:
+ *  1. Lifetimes: each fiber a combinator starts is forked into the caller's `Scope` (none is
+ *     detached). Closing the scope interrupts it; its finalizer closes the outputs its `close` flag
+ *     owns, and interruption withdraws its pending puts and takes, so nothing stays registered.
+ *  2. Nothing fails silently: user code that throws or fails (an `f`, a predicate, an iterator, a
+ *     stream) is logged at Error level; a defect that stops a combinator's fiber is logged too.
+ *  3. A value a combinator took from its source but could not deliver (the target closed, or the
+ *     scope closed first) goes to the target's `onUndelivered`. The value is held from the step
+ *     that took it (`Hand`), so an interrupt cannot land between taking and holding.
+ *  4. Only the public channel API is used, plus `ChanCore.undeliver` for rule 3.
+ *
+ * @internal
+ */
+import * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { BufferSpec } from "../Buffer.js"
+import * as Chan from "../Chan.js"
+import { ChanArgumentError } from "../ChanError.js"
+import type { ChanCore } from "./channel.js"
+
+type ReadPort<A> = Chan.ReadPort<A>
+type WritePort<A> = Chan.WritePort<A>
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * Options of `pipe` and `onto`.
+ *
+ * @since 0.1.0
+ */
+export interface CloseOptions {
+  /** Close the target when the source ends (and when the scope closes). Default `true`. */
+  readonly close?: boolean
+}
+
+/**
+ * Options of `pipeline`.
+ *
+ * @since 0.1.0
+ */
+export interface PipelineOptions<A, B, E> {
+  /** How many calls of `f` run at once: an integer >= 1 (required). */
+  readonly concurrency: number
+  /** `true` (default): outputs in input order; `false`: in completion order. */
+  readonly ordered?: boolean
+  /** Close `to` when `from` closes and every result is out (and when the scope closes). Default `true`. */
+  readonly close?: boolean
+  /**
+   * Called when `f` fails with a typed error: `Some(b)` is emitted in the input's place, `None`
+   * skips it. Default (and for defects): the failure is logged at Error level and the input skipped.
+   */
+  readonly onError?: (error: E, input: A) => Option.Option<B>
+}
+
+// ── moving values ───────────────────────────────────────────────────────────
+
+/**
+ * Moves every value from `from` to `to` in a fiber of the caller's scope (core.async `pipe`).
+ * Closes `to` when `from` closes, unless `close: false`. Stops when `to` closes: the value it had
+ * taken goes to `to`'s `onUndelivered`.
+ *
+ * ```ts
+ * yield* Chan.pipe(requests, worker)            // worker closes after requests
+ * yield* Chan.pipe(extra, worker, { close: false })
+ * ```
+ *
+ * Gotchas:
+ * - A closed `to` is noticed at the next value; until then `pipe` keeps one take pending on `from`.
+ * - With `close` (the default) closing the scope also closes `to`.
+ *
+ * @since 0.1.0
+ */
+export const pipe = <A>(from: ReadPort<A>, to: WritePort<A>, options?: CloseOptions): Effect.Effect<void, never, Scope.Scope> =>
+  background("Chan.pipe", Effect.catch(transfer(from, to), () => Effect.void).pipe(closing(to, options?.close ?? true)))
+
+/**
+ * Runs `f` on every value of `from` with exactly `concurrency` calls in flight (as long as input
+ * and room are there; never more) and puts the results on `to`: in input order by default
+ * (core.async `pipeline-async`), in completion order with `ordered: false`.
+ *
+ * Use it for I/O-bound stages (fetch, parse, persist) where the order of the output matters or
+ * where a bounded number of calls must be in flight.
+ *
+ * ```ts
+ * yield* Chan.pipeline(ids, users, (id) => fetchUser(id), { concurrency: 8 })
+ * ```
+ *
+ * Gotchas:
+ * - A failing `f` does not stop the pipeline: see `onError`. A defect in `f` is logged and skipped.
+ * - In order, one slow call holds back the results after it (up to `concurrency` are kept).
+ * - Closing the scope interrupts the calls in flight; their inputs are dropped (they are not of
+ *   `to`'s type), results not yet delivered go to `to`'s `onUndelivered`.
+ * - Dies with `ChanArgumentError` unless `concurrency` is an integer >= 1.
+ *
+ * @since 0.1.0
+ */
+export const pipeline = <A, B, E, R>(
+  from: ReadPort<A>,
+  to: WritePort<B>,
+  f: (a: A) => Effect.Effect<B, E, R>,
+  options: PipelineOptions<A, B, E>
+): Effect.Effect<void, never, Scope.Scope | R> =>
+  Effect.suspend(() => {
+    const n = options?.concurrency
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+      return Effect.die(new ChanArgumentError("pipeline concurrency", n, "an integer >= 1"))
+    }
+    const run = (a: A) => attempt(f, a, options.onError)
+    const work = options.ordered === false ? unordered(from, to, run, n) : ordered(from, to, run, n)
+    return background("Chan.pipeline", work.pipe(closing(to, options.close ?? true)))
+  })
+
+/**
+ * One channel fed by all of `ports` (core.async `merge`); it closes once every input has closed
+ * (at once for none). `buffer` is the output's buffer (default unbuffered).
+ *
+ * Gotchas:
+ * - No order between inputs; each input's own order is kept.
+ * - Closing the output stops the merge at the next value any input delivers.
+ *
+ * @since 0.1.0
+ */
+export const merge = <A>(
+  ports: Iterable<ReadPort<A>>,
+  buffer: BufferSpec = 0
+): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const out = Chan.makeUnsafe<A>(buffer)
+    const inputs = Array.from(ports)
+    if (inputs.length === 0) {
+      Chan.closeUnsafe(out)
+      return Effect.succeed<ReadPort<A>>(out)
+    }
+    const work = group(inputs.map((input) => transfer(input, out)))
+    return Effect.as(background("Chan.merge", work.pipe(closing(out, true))), out)
+  })
+
+/**
+ * Two unbuffered channels: the values of `from` where `p` holds, and the rest (core.async
+ * `split`). Both close when `from` closes, or when either output is closed (at its next value).
+ *
+ * Gotchas:
+ * - The outputs share one reader: a consumer that does not read one output holds back the other.
+ * - A `p` that throws is logged at Error level and that value dropped; split goes on.
+ *
+ * @since 0.1.0
+ */
+export const split = <A>(
+  p: (a: A) => boolean,
+  from: ReadPort<A>
+): Effect.Effect<[ReadPort<A>, ReadPort<A>], never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const yes = Chan.makeUnsafe<A>()
+    const no = Chan.makeUnsafe<A>()
+    const route = withHand<A, void, never, never>((hand) =>
+      Effect.gen(function* () {
+        while (yield* takeInto(from, hand)) {
+          const value = hand.value
+          const chosen = yield* guarded("Chan.split: the predicate threw; the value was dropped", () => p(value))
+          if (Option.isNone(chosen)) {
+            hand.drop()
+            continue
+          }
+          const target = chosen.value ? yes : no
+          if (!(yield* hand.putTo(target))) return hand.release(target)
+        }
+      })
+    )
+    const work = Effect.ensuring(route, Effect.andThen(Chan.close(yes), Chan.close(no)))
+    return Effect.as(background("Chan.split", work), [yes, no] as [ReadPort<A>, ReadPort<A>])
+  })
+
+/**
+ * A channel that yields the values of `it` and then closes (core.async `to-chan!`). Unbuffered:
+ * the iterable is read one value ahead of the consumer at most.
+ *
+ * Gotchas: an iterator that throws is logged at Error level and the channel closed; closing the
+ * scope (or the channel) early calls the iterator's `return`.
+ *
+ * @since 0.1.0
+ */
+export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const out = Chan.makeUnsafe<A>()
+    return Effect.as(background("Chan.fromIterable", feed("Chan.fromIterable", out, it).pipe(closing(out, true))), out)
+  })
+
+/**
+ * Puts every value of `it` on `ch` in a fiber of the caller's scope, then closes `ch` unless
+ * `close: false` (core.async `onto-chan!`). Stops if `ch` closes: that value goes to `ch`'s
+ * `onUndelivered`.
+ *
+ * Gotchas: as `fromIterable`; with `close` (the default) closing the scope also closes `ch`.
+ *
+ * @since 0.1.0
+ */
+export const onto = <A>(ch: WritePort<A>, it: Iterable<A>, options?: CloseOptions): Effect.Effect<void, never, Scope.Scope> =>
+  background("Chan.onto", feed("Chan.onto", ch, it).pipe(closing(ch, options?.close ?? true)))
+
+// ── consuming ───────────────────────────────────────────────────────────────
+
+/**
+ * Takes every value until `ch` is closed and drained, and returns them in order (core.async
+ * `into []`). Runs in the caller's fiber.
+ *
+ * Gotcha: never returns while `ch` stays open.
+ *
+ * @since 0.1.0
+ */
+export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
+  reduce(ch, [] as Array<A>, (values, a) => {
+    values.push(a)
+    return values
+  })
+
+/**
+ * Folds every value until `ch` is closed and drained (core.async `reduce`). Runs in the caller's
+ * fiber.
+ *
+ * Gotcha: `f` is pure; if it throws, that is a defect of this effect.
+ *
+ * @since 0.1.0
+ */
+export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): Effect.Effect<B> =>
+  Effect.gen(function* () {
+    let acc = init
+    for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) acc = f(acc, next.value)
+    return acc
+  })
+
+/**
+ * Runs `f` on every value until `ch` is closed and drained, one at a time, in the caller's fiber.
+ * The first failure of `f` stops it and is its failure (the remaining values stay in `ch`).
+ *
+ * @since 0.1.0
+ */
+export const forEach = <A, E, R>(ch: ReadPort<A>, f: (a: A) => Effect.Effect<unknown, E, R>): Effect.Effect<void, E, R> =>
+  Effect.gen(function* () {
+    for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) yield* f(next.value)
+  })
+
+// ── interop ─────────────────────────────────────────────────────────────────
+
+/**
+ * The values of `ch` as a `Stream`, ending when `ch` is closed and drained. Each pull takes one
+ * value: it never takes ahead of the consumer (operators such as `Stream.buffer` may).
+ *
+ * @since 0.1.0
+ */
+export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> =>
+  Stream.fromPull(
+    Effect.succeed(
+      Effect.flatMap(Chan.take(ch), (next) => (Option.isSome(next) ? Effect.succeed(Arr.of(next.value)) : Cause.done()))
+    )
+  )
+
+/**
+ * A channel fed by `stream` in a fiber of the caller's scope; it closes when the stream ends.
+ * `buffer` is the channel's buffer (default unbuffered).
+ *
+ * Gotchas: a stream failure (or defect) is logged at Error level and closes the channel; closing
+ * the channel stops the stream at its next element; closing the scope interrupts the stream.
+ *
+ * @since 0.1.0
+ */
+export const fromStream = <A, E, R>(
+  stream: Stream.Stream<A, E, R>,
+  buffer: BufferSpec = 0
+): Effect.Effect<ReadPort<A>, never, Scope.Scope | R> =>
+  Effect.suspend(() => {
+    const out = Chan.makeUnsafe<A>(buffer)
+    const work = withHand<A, void, E, R>(
+      (hand) =>
+        Stream.runForEachWhile(stream, (a) =>
+          Effect.suspend(() => {
+            hand.hold(a)
+            return hand.putTo(out)
+          })
+        ),
+      out
+    ).pipe(
+      Effect.catchCause((cause) => Effect.logError("Chan.fromStream: the stream failed; the channel is closed", cause)),
+      closing(out, true)
+    )
+    return Effect.as(background("Chan.fromStream", work), out)
+  })
+
+/**
+ * The values of `ch` as an `AsyncIterable` (for `for await`), ending when `ch` is closed and
+ * drained. Each `next()` takes one value: it never takes ahead; `break` (the iterator's `return`)
+ * stops taking and withdraws a take still pending.
+ *
+ * This and `fromAsyncIterable` are the two places built on Promises: each `next()` runs one
+ * `Chan.take` with `Effect.runCallback`.
+ *
+ * @since 0.1.0
+ */
+export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
+  [Symbol.asyncIterator]: () => new TakeIterator(ch)
+})
+
+/**
+ * A channel fed by `it` in a fiber of the caller's scope; it closes when the iteration ends.
+ * `buffer` is the channel's buffer (default unbuffered).
+ *
+ * Gotchas: an iterator that throws (or rejects) is logged at Error level and closes the channel.
+ * Stopping early (the channel closed, or the scope) calls the iterator's `return`; if a `next()`
+ * is still pending then, `return` is called without waiting for it (and its outcome is ignored).
+ *
+ * @since 0.1.0
+ */
+export const fromAsyncIterable = <A>(
+  it: AsyncIterable<A>,
+  buffer: BufferSpec = 0
+): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const out = Chan.makeUnsafe<A>(buffer)
+    return Effect.as(background("Chan.fromAsyncIterable", feedAsync(out, it).pipe(closing(out, true))), out)
+  })
+
+// ── shared with Mult, Pub and Mix ───────────────────────────────────────────
+
+/** Passes `value`, which a combinator took but could not deliver, to `to`'s `onUndelivered`. */
+export const undeliver = <A>(to: WritePort<A>, value: A): void => (to as unknown as ChanCore<A>).undeliver(value)
+
+/**
+ * A value a combinator took and has not delivered yet. Precondition of `hold`: the hand is empty.
+ * Whoever owns a hand releases it (to the target's `onUndelivered`) when it stops.
+ */
+export class Hand<A> {
+  private full = false
+  private held: A | undefined = undefined
+
+  get value(): A {
+    return this.held as A
+  }
+
+  get isFull(): boolean {
+    return this.full
+  }
+
+  hold(value: A): void {
+    this.full = true
+    this.held = value
+  }
+
+  /** Forgets the held value (delivered, or deliberately discarded). */
+  drop(): void {
+    this.full = false
+    this.held = undefined
+  }
+
+  /** Passes a held value to `to`'s `onUndelivered`. */
+  release(to: WritePort<A>): void {
+    if (!this.full) return
+    const value = this.held as A
+    this.drop()
+    undeliver(to, value)
+  }
+
+  /** Puts the held value on `to`: `true` once accepted (the hand is empty), `false` if `to` is closed (still held). */
+  putTo(to: WritePort<A>): Effect.Effect<boolean> {
+    return Effect.map(Chan.put(to, this.held as A), (accepted) => {
+      if (accepted) this.drop()
+      return accepted
+    })
+  }
+}
+
+/** Takes a value from `from` into `hand` in the step that resumes the taker; `false` once `from` is closed and drained. */
+export const takeInto = <A>(from: ReadPort<A>, hand: Hand<A>): Effect.Effect<boolean> =>
+  Effect.map(Chan.take(from), (next) => {
+    if (Option.isNone(next)) return false
+    hand.hold(next.value)
+    return true
+  })
+
+/** Runs `body` with a fresh hand, releasing it to `to` however `body` ends. */
+export const withHand = <A, X, E, R>(
+  body: (hand: Hand<A>) => Effect.Effect<X, E, R>,
+  to?: WritePort<A>
+): Effect.Effect<X, E, R> =>
+  Effect.suspend(() => {
+    const hand = new Hand<A>()
+    return Effect.ensuring(
+      body(hand),
+      Effect.sync(() => (to === undefined ? hand.drop() : hand.release(to)))
+    )
+  })
+
+/**
+ * Forks `effect` into the caller's scope and returns at once. A defect that ends it is logged at
+ * Error level (effect does not log a failed forked fiber).
+ */
+export const background = <R>(name: string, effect: Effect.Effect<void, never, R>): Effect.Effect<void, never, Scope.Scope | R> =>
+  Effect.asVoid(
+    Effect.forkScoped(
+      Effect.tapCause(effect, (cause) =>
+        Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped on a defect`, cause)
+      )
+    )
+  )
+
+/** Closes `ch` after `effect`, however it ends, when `close` holds. */
+export const closing =
+  (ch: WritePort<never>, close: boolean) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    close ? Effect.ensuring(effect, Chan.close(ch)) : effect
+
+/** Calls user code `f`: `Some` of its result, or `None` after logging what it threw at Error level. */
+export const guarded = <X>(message: string, f: () => X): Effect.Effect<Option.Option<X>> =>
+  Effect.catchCause(
+    Effect.map(Effect.sync(f), (x) => Option.some(x)),
+    (cause) => Effect.as(Effect.logError(message, cause), Option.none<X>())
+  )
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+/** The failure that ends a `group` early: a target closed, so every loop of the group stops. */
+class Stopped {
+  readonly _tag = "Stopped"
+}
+const stop: Effect.Effect<never, Stopped> = Effect.fail(new Stopped())
+
+/**
+ * Runs `loops` concurrently until all end, or until one fails with `Stopped` (the others are then
+ * interrupted). Either way every loop has ended when it returns.
+ */
+const group = <R>(loops: ReadonlyArray<Effect.Effect<void, Stopped, R>>): Effect.Effect<void, never, R> =>
+  Effect.catch(Effect.all(loops, { concurrency: "unbounded", discard: true }), () => Effect.void)
+
+/** The pipe loop: `Stopped` when `to` closed (its value released to `to`), success when `from` closed. */
+const transfer = <A>(from: ReadPort<A>, to: WritePort<A>): Effect.Effect<void, Stopped> =>
+  withHand(
+    (hand) =>
+      Effect.gen(function* () {
+        while (yield* takeInto(from, hand)) {
+          if (!(yield* hand.putTo(to))) return yield* stop
+        }
+      }),
+    to
+  )
+
+/** Runs `f(a)`: `Some(b)`, or what `onError` makes of a typed failure, or `None` (logged) for the rest. */
+const attempt = <A, B, E, R>(
+  f: (a: A) => Effect.Effect<B, E, R>,
+  a: A,
+  onError: ((error: E, input: A) => Option.Option<B>) | undefined
+): Effect.Effect<Option.Option<B>, never, R> =>
+  Effect.catchCause(
+    Effect.map(
+      Effect.suspend(() => f(a)),
+      (b) => Option.some(b)
+    ),
+    (cause) => {
+      const error = Cause.findErrorOption(cause)
+      if (onError === undefined || Option.isNone(error)) return skip("Chan.pipeline: f failed; the input was skipped", cause, a)
+      return Effect.catchCause(
+        Effect.sync(() => onError(error.value, a)),
+        (thrown) => skip("Chan.pipeline: onError threw; the input was skipped", thrown, a)
+      )
+    }
+  )
+
+const skip = <A, B>(message: string, cause: Cause.Cause<unknown>, input: A): Effect.Effect<Option.Option<B>> =>
+  Effect.as(Effect.logError(message, cause).pipe(Effect.annotateLogs({ input })), Option.none<B>())
+
+/** `pipeline`, ordered: a reader hands jobs to `n` workers and queues each job's result slot for the writer. */
+const ordered = <A, B, R>(
+  from: ReadPort<A>,
+  to: WritePort<B>,
+  run: (a: A) => Effect.Effect<Option.Option<B>, never, R>,
+  n: number
+): Effect.Effect<void, never, R> =>
+  Effect.suspend(() => {
+    /** A result slot is a promise channel: a value, or closed when the input was skipped. */
+    const jobs = Chan.makeUnsafe<{ readonly input: A; readonly slot: Chan.Chan<B> }>()
+    const slots = Chan.makeUnsafe<Chan.Chan<B>>(n)
+    /** The slot the writer took and has not delivered yet (its value stays in it). */
+    let current: Chan.Chan<B> | undefined
+
+    const reader = Effect.gen(function* () {
+      for (let next = yield* Chan.take(from); Option.isSome(next); next = yield* Chan.take(from)) {
+        const slot = Chan.promiseUnsafe<B>()
+        if (!(yield* Chan.put(slots, slot))) return
+        if (!(yield* Chan.put(jobs, { input: next.value, slot }))) return
+      }
+    }).pipe(Effect.ensuring(Effect.andThen(Chan.close(jobs), Chan.close(slots))))
+
+    const worker = Effect.gen(function* () {
+      for (let job = yield* Chan.take(jobs); Option.isSome(job); job = yield* Chan.take(jobs)) {
+        const result = yield* run(job.value.input)
+        if (Option.isSome(result)) yield* Chan.put(job.value.slot, result.value)
+        else yield* Chan.close(job.value.slot)
+      }
+    })
+
+    const writer = Effect.gen(function* () {
+      while (true) {
+        const taken = yield* Effect.map(Chan.take(slots), (slot) => {
+          if (Option.isSome(slot)) current = slot.value
+          return Option.isSome(slot)
+        })
+        if (!taken) return
+        const result = yield* Chan.take(current!)
+        if (Option.isSome(result)) {
+          const accepted = yield* Effect.map(Chan.put(to, result.value), (ok) => {
+            if (ok) current = undefined
+            return ok
+          })
+          if (!accepted) return yield* stop
+        }
+        current = undefined
+      }
+    })
+
+    /** Results computed but not delivered (`to` closed, or teardown) go to `to`'s onUndelivered. */
+    const releaseSlots = Effect.sync(() => {
+      if (current !== undefined) releaseSlot(to, current)
+      current = undefined
+      for (let slot = Chan.pollUnsafe(slots); Option.isSome(slot); slot = Chan.pollUnsafe(slots)) {
+        releaseSlot(to, slot.value)
+      }
+    })
+
+    const loops: Array<Effect.Effect<void, Stopped, R>> = [reader, writer]
+    for (let i = 0; i < n; i++) loops.push(worker)
+    return Effect.ensuring(group(loops), releaseSlots)
+  })
+
+const releaseSlot = <B>(to: WritePort<B>, slot: Chan.Chan<B>): void => {
+  const value = Chan.pollUnsafe(slot)
+  if (Option.isSome(value)) undeliver(to, value.value)
+}
+
+/** `pipeline`, unordered: `n` workers, each taking an input, running it and putting its result. */
+const unordered = <A, B, R>(
+  from: ReadPort<A>,
+  to: WritePort<B>,
+  run: (a: A) => Effect.Effect<Option.Option<B>, never, R>,
+  n: number
+): Effect.Effect<void, never, R> => {
+  const worker = withHand<B, void, Stopped, R>(
+    (hand) =>
+      Effect.gen(function* () {
+        for (let next = yield* Chan.take(from); Option.isSome(next); next = yield* Chan.take(from)) {
+          const held = yield* Effect.map(run(next.value), (result) => {
+            if (Option.isSome(result)) hand.hold(result.value)
+            return Option.isSome(result)
+          })
+          if (held && !(yield* hand.putTo(to))) return yield* stop
+        }
+      }),
+    to
+  )
+  return group(Array.from({ length: n }, () => worker))
+}
+
+/** Puts the values of `it` on `ch` until done or `ch` closes; calls the iterator's `return` if stopped early. */
+const feed = <A>(name: string, ch: WritePort<A>, it: Iterable<A>): Effect.Effect<void> => {
+  let iterator: Iterator<A> | undefined
+  let ended = false
+  const loop = withHand<A, void, unknown, never>(
+    (hand) =>
+      Effect.gen(function* () {
+        const source = yield* Effect.try({ try: () => it[Symbol.iterator](), catch: (error) => error })
+        iterator = source
+        while (true) {
+          const held = yield* Effect.try({
+            try: () => {
+              const step = source.next()
+              if (!step.done) hand.hold(step.value)
+              return !step.done
+            },
+            catch: (error) => error
+          })
+          if (!held) break
+          if (!(yield* hand.putTo(ch))) return
+        }
+        ended = true
+      }),
+    ch
+  )
+  return loop.pipe(
+    Effect.catchCause((cause) => {
+      ended = true
+      return Effect.logError(`${name}: the iterable threw; the values after it are lost`, cause)
+    }),
+    Effect.ensuring(
+      Effect.suspend(() => {
+        const source = iterator
+        if (ended || source?.return === undefined) return Effect.void
+        return Effect.catchCause(
+          Effect.try({ try: () => source.return!(), catch: (error) => error }),
+          (cause) => Effect.logError(`${name}: the iterator's return threw`, cause)
+        )
+      })
+    )
+  )
+}
+
+/** `feed` for an async iterable: one `next()` at a time, each awaited with `Effect.tryPromise`. */
+const feedAsync = <A>(ch: WritePort<A>, it: AsyncIterable<A>): Effect.Effect<void> => {
+  let iterator: AsyncIterator<A> | undefined
+  let ended = false
+  let nextPending = false
+  const loop = withHand<A, void, unknown, never>(
+    (hand) =>
+      Effect.gen(function* () {
+        const source = yield* Effect.try({ try: () => it[Symbol.asyncIterator](), catch: (error) => error })
+        iterator = source
+        while (true) {
+          nextPending = true
+          const held = yield* Effect.map(
+            Effect.tryPromise({ try: () => source.next(), catch: (error) => error }),
+            (step) => {
+              nextPending = false
+              if (!step.done) hand.hold(step.value)
+              return !step.done
+            }
+          )
+          if (!held) break
+          if (!(yield* hand.putTo(ch))) return
+        }
+        ended = true
+      }),
+    ch
+  )
+  return loop.pipe(
+    Effect.catchCause((cause) => {
+      ended = true
+      return Effect.logError("Chan.fromAsyncIterable: the iterator threw; the channel is closed", cause)
+    }),
+    Effect.ensuring(
+      Effect.suspend(() => {
+        const source = iterator
+        if (ended || source?.return === undefined) return Effect.void
+        if (nextPending) {
+          // Waiting for `return` behind a `next()` that may never settle would hold up the scope's close.
+          Promise.resolve(source.return()).then(ignore, ignore)
+          return Effect.void
+        }
+        return Effect.catchCause(
+          Effect.tryPromise({ try: () => Promise.resolve(source.return!()), catch: (error) => error }),
+          (cause) => Effect.logError("Chan.fromAsyncIterable: the iterator's return failed", cause)
+        )
+      })
+    )
+  )
+}
+
+const ignore = (): void => {}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
+
+/** The iterator of `toAsyncIterable`: each `next()` runs one take; `return` withdraws the pending ones. */
+class TakeIterator<A> implements AsyncIterator<A> {
+  private done = false
+  private readonly pending = new Set<() => void>()
+
+  constructor(private readonly ch: ReadPort<A>) {}
+
+  next(): Promise<IteratorResult<A>> {
+    if (this.done) return Promise.resolve(DONE)
+    return new Promise((resolve, reject) => {
+      let interrupt: (() => void) | undefined
+      let settled = false
+      const onExit = (exit: Exit.Exit<Option.Option<A>>): void => {
+        settled = true
+        if (interrupt !== undefined) this.pending.delete(interrupt)
+        if (Exit.isSuccess(exit) && Option.isSome(exit.value)) return resolve({ done: false, value: exit.value.value })
+        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) return reject(Cause.squash(exit.cause))
+        this.done = true
+        resolve(DONE)
+      }
+      interrupt = Effect.runCallback(Chan.take(this.ch), { onExit })
+      if (!settled) this.pending.add(interrupt)
+    })
+  }
+
+  return(): Promise<IteratorResult<A>> {
+    this.done = true
+    for (const interrupt of Array.from(this.pending)) interrupt()
+    this.pending.clear()
+    return Promise.resolve(DONE)
+  }
+}
