@@ -10,7 +10,7 @@ import { Effect, Fiber, Option } from "effect"
 
 const program = Effect.gen(function* () {
   // urls flow in through a fixed buffer; a transducer drops the ones we already know about
-  const urls = yield* Chan.make<string>(8, { name: "urls", xform: Xform.dedupe<string>() })
+  const urls = yield* Chan.make(8, { name: "urls", xform: Xform.dedupe<string>() })
   const results = yield* Chan.make<string>(Buffer.fixed(4), { name: "results" })
   const done = yield* Chan.promise<true>({ name: "done" })
 

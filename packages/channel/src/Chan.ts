@@ -234,8 +234,10 @@ export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  *
  * @since 0.1.0
  */
-export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
-  new TakeStep(ch as unknown as ChanCore<unknown, A>) as unknown as Effect.Effect<Option.Option<A>>
+export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
+  const core = ch as unknown as ChanCore<unknown, A>
+  return (core.takeEffect ??= new TakeStep(core)) as Effect.Effect<Option.Option<A>>
+}
 
 /**
  * Puts `value` only if that can happen at once; never suspends. `false` if it would have to wait or

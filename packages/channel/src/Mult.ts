@@ -185,7 +185,8 @@ const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
         if (yield* Chan.offer(tap.ch, value as A)) owed.delete(tap)
       }
       if (owed.size === 1) yield* deliverTo(owed.values().next().value!)
-      else if (owed.size > 1) yield* Effect.forEach(Array.from(owed), deliverTo, { concurrency: "unbounded", discard: true })
+      else if (owed.size > 1)
+        yield* Effect.forEach(Array.from(owed), deliverTo, { concurrency: "unbounded", discard: true })
       owed = undefined
       value = undefined
     }

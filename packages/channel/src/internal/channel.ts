@@ -146,6 +146,8 @@ export class ChanCore<I = any, O = I> {
   readonly takers = new NodeQueue()
   readonly putters = new NodeQueue()
   closed = false
+  /** The Effect API's `take` of this channel, made once (a take holds no state of its own). */
+  takeEffect: unknown = undefined
   /** Unhandled xform errors since the Effect API last logged them. */
   xformFailures: Array<XformFailure> | undefined = undefined
   private readonly sink: Sink<I> | undefined

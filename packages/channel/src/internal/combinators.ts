@@ -81,7 +81,11 @@ export interface PipelineOptions<A, B, E> {
  *
  * @since 0.1.0
  */
-export const pipe = <A>(from: ReadPort<A>, to: WritePort<A>, options?: CloseOptions): Effect.Effect<void, never, Scope.Scope> =>
+export const pipe = <A>(
+  from: ReadPort<A>,
+  to: WritePort<A>,
+  options?: CloseOptions
+): Effect.Effect<void, never, Scope.Scope> =>
   background("Chan.pipe", Effect.catch(transfer(from, to), () => Effect.void).pipe(closing(to, options?.close ?? true)))
 
 /**
@@ -205,7 +209,11 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
  *
  * @since 0.1.0
  */
-export const onto = <A>(ch: WritePort<A>, it: Iterable<A>, options?: CloseOptions): Effect.Effect<void, never, Scope.Scope> =>
+export const onto = <A>(
+  ch: WritePort<A>,
+  it: Iterable<A>,
+  options?: CloseOptions
+): Effect.Effect<void, never, Scope.Scope> =>
   background("Chan.onto", feed("Chan.onto", ch, it).pipe(closing(ch, options?.close ?? true)))
 
 // ── consuming ───────────────────────────────────────────────────────────────
@@ -245,7 +253,10 @@ export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): 
  *
  * @since 0.1.0
  */
-export const forEach = <A, E, R>(ch: ReadPort<A>, f: (a: A) => Effect.Effect<unknown, E, R>): Effect.Effect<void, E, R> =>
+export const forEach = <A, E, R>(
+  ch: ReadPort<A>,
+  f: (a: A) => Effect.Effect<unknown, E, R>
+): Effect.Effect<void, E, R> =>
   Effect.gen(function* () {
     for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) yield* f(next.value)
   })
@@ -403,7 +414,10 @@ export const withHand = <A, X, E, R>(
  * Forks `effect` into the caller's scope and returns at once. A defect that ends it is logged at
  * Error level (effect does not log a failed forked fiber).
  */
-export const background = <R>(name: string, effect: Effect.Effect<void, never, R>): Effect.Effect<void, never, Scope.Scope | R> =>
+export const background = <R>(
+  name: string,
+  effect: Effect.Effect<void, never, R>
+): Effect.Effect<void, never, Scope.Scope | R> =>
   Effect.asVoid(
     Effect.forkScoped(
       Effect.tapCause(effect, (cause) =>
@@ -465,7 +479,8 @@ const attempt = <A, B, E, R>(
     ),
     (cause) => {
       const error = Cause.findErrorOption(cause)
-      if (onError === undefined || Option.isNone(error)) return skip("Chan.pipeline: f failed; the input was skipped", cause, a)
+      if (onError === undefined || Option.isNone(error))
+        return skip("Chan.pipeline: f failed; the input was skipped", cause, a)
       return Effect.catchCause(
         Effect.sync(() => onError(error.value, a)),
         (thrown) => skip("Chan.pipeline: onError threw; the input was skipped", thrown, a)
@@ -601,9 +616,8 @@ const feed = <A>(name: string, ch: WritePort<A>, it: Iterable<A>): Effect.Effect
       Effect.suspend(() => {
         const source = iterator
         if (ended || source?.return === undefined) return Effect.void
-        return Effect.catchCause(
-          Effect.try({ try: () => source.return!(), catch: (error) => error }),
-          (cause) => Effect.logError(`${name}: the iterator's return threw`, cause)
+        return Effect.catchCause(Effect.try({ try: () => source.return!(), catch: (error) => error }), (cause) =>
+          Effect.logError(`${name}: the iterator's return threw`, cause)
         )
       })
     )
@@ -679,10 +693,14 @@ class TakeIterator<A> implements AsyncIterator<A> {
       const onExit = (exit: Exit.Exit<Option.Option<A>>): void => {
         settled = true
         if (interrupt !== undefined) this.pending.delete(interrupt)
-        if (Exit.isSuccess(exit) && Option.isSome(exit.value)) return resolve({ done: false, value: exit.value.value })
-        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) return reject(Cause.squash(exit.cause))
-        this.done = true
-        resolve(DONE)
+        if (Exit.isSuccess(exit) && Option.isSome(exit.value)) {
+          resolve({ done: false, value: exit.value.value })
+        } else if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
+          reject(Cause.squash(exit.cause))
+        } else {
+          this.done = true
+          resolve(DONE)
+        }
       }
       interrupt = Effect.runCallback(Chan.take(this.ch), { onExit })
       if (!settled) this.pending.add(interrupt)

@@ -1,0 +1,199 @@
+/**
+ * A pub (core.async `pub`/`sub`): one source channel split into topics by `topicFn`; each topic is
+ * a `Mult` to which subscribers are tapped.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Buffer, Chan, Pub } from "@tributary/channel"
+ *
+ * type Event = { readonly type: "order" | "refund"; readonly id: string }
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const events = yield* Chan.make<Event>(64)
+ *     const p = yield* Chan.pub(events, (e) => e.type, () => Buffer.sliding(16))
+ *     const orders = yield* Chan.make<Event>(8)
+ *     yield* Pub.sub(p, "order", orders)
+ *   })
+ * )
+ * ```
+ *
+ * Gotchas:
+ * - Without `bufFn`, each topic is unbuffered: a slow subscriber holds back every topic.
+ * - Values of a topic without subscribers are dropped, as are values whose `topicFn` throws (logged).
+ * - Topics are compared as `Map` keys (`SameValueZero`): use strings or numbers, not fresh objects.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import type { BufferSpec } from "./Buffer.js"
+import * as Chan from "./Chan.js"
+import { background, guarded, type Hand, takeInto, withHand } from "./internal/combinators.js"
+import * as Mult from "./Mult.js"
+
+type ReadPort<A> = Chan.ReadPort<A>
+type WritePort<A> = Chan.WritePort<A>
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * A source channel split into topics; made by `make` (`Chan.pub`).
+ *
+ * @since 0.1.0
+ */
+export interface Pub<in out A, in out T> {
+  readonly "~tributary/Pub": (_: A) => T
+}
+
+/**
+ * Options of `sub`.
+ *
+ * @since 0.1.0
+ */
+export interface SubOptions {
+  /** Close the subscriber when the source closes (and when the pub's scope closes). Default `true`. */
+  readonly close?: boolean
+}
+
+// ── guards ──────────────────────────────────────────────────────────────────
+
+/**
+ * Whether `u` is a `Pub`.
+ *
+ * @since 0.1.0
+ */
+export const isPub = (u: unknown): u is Pub<unknown, unknown> => u instanceof PubImpl
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Starts routing the values of `source` by `topicFn(value)` in a fiber of the caller's scope, and
+ * returns the pub at once (core.async `pub`). Re-exported as `Chan.pub`.
+ *
+ * Use it when consumers each want a subset of a stream of values, selected by a key.
+ *
+ * Gotchas:
+ * - `bufFn(topic)` gives each topic's buffer (default: unbuffered, so a slow subscriber holds back
+ *   every topic). It is called by `sub` when a topic gets its first subscriber.
+ * - The per-topic fibers (started by `sub`) belong to the scope `make` ran in, not to the caller
+ *   of `sub`. When the source closes, or that scope closes, subscribers with `close` are closed.
+ *
+ * @since 0.1.0
+ */
+export const make = <A, T>(
+  source: ReadPort<A>,
+  topicFn: (a: A) => T,
+  bufFn?: (topic: T) => BufferSpec
+): Effect.Effect<Pub<A, T>, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const p = new PubImpl<A, T>(topicFn, bufFn, yield* Effect.scope)
+    yield* background("Chan.pub", route(p, source))
+    return p
+  })
+
+// ── operations ──────────────────────────────────────────────────────────────
+
+/**
+ * Subscribes `ch` to `topic`: it gets every value of that topic from now on. Subscribing the same
+ * channel again only updates its `close` flag.
+ *
+ * Gotcha: dies if `bufFn` throws or returns a bad buffer (`ChanArgumentError`).
+ *
+ * @since 0.1.0
+ */
+export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: SubOptions): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const impl = p as PubImpl<A, T>
+    if (impl.finished) return (options?.close ?? true) ? Chan.close(ch) : Effect.void
+    const existing = impl.topics.get(topic)
+    if (existing !== undefined) return Mult.tap(existing.mult, ch, options)
+    const input = Chan.makeUnsafe<A>(impl.bufFn === undefined ? 0 : impl.bufFn(topic))
+    return Effect.gen(function* () {
+      const mult = yield* Scope.provide(Mult.make(input), impl.scope)
+      impl.topics.set(topic, { input, mult })
+      yield* Mult.tap(mult, ch, options)
+    })
+  })
+
+/**
+ * Unsubscribes `ch` from `topic` (without closing it).
+ *
+ * @since 0.1.0
+ */
+export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const existing = (p as PubImpl<A, T>).topics.get(topic)
+    return existing === undefined ? Effect.void : Mult.untap(existing.mult, ch)
+  })
+
+/**
+ * Unsubscribes every subscriber of `topic`, or of every topic when `topic` is omitted (not passed
+ * at all), without closing them. The topic's values are dropped until it gets a subscriber again.
+ *
+ * @since 0.1.0
+ */
+export const unsubAll = <A, T>(p: Pub<A, T>, ...topic: [topic?: T | undefined]): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const impl = p as PubImpl<A, T>
+    const removed = topic.length === 0 ? Array.from(impl.topics.keys()) : [topic[0] as T]
+    return Effect.forEach(removed, (t) => removeTopic(impl, t), { discard: true })
+  })
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+interface Topic<A> {
+  /** The topic's channel (buffered by `bufFn`), the source of its mult. */
+  readonly input: Chan.Chan<A>
+  readonly mult: Mult.Mult<A>
+}
+
+class PubImpl<A, T> implements Pub<A, T> {
+  declare readonly "~tributary/Pub": (_: A) => T
+  readonly topics = new Map<T, Topic<A>>()
+  /** The source closed, or the pub's scope did: no value will come. */
+  finished = false
+  constructor(
+    readonly topicFn: (a: A) => T,
+    readonly bufFn: ((topic: T) => BufferSpec) | undefined,
+    /** The scope `make` ran in: the topics' mults run there. */
+    readonly scope: Scope.Scope
+  ) {}
+}
+
+/** Drops `topic`: its subscribers are untapped first, so closing its channel ends its mult without closing them. */
+const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const existing = p.topics.get(topic)
+    if (existing === undefined) return Effect.void
+    p.topics.delete(topic)
+    return Effect.andThen(Mult.untapAll(existing.mult), Chan.close(existing.input))
+  })
+
+/** The pub's loop: take a value, find its topic, put it on the topic's channel (or drop it). */
+const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void> =>
+  withHand<A, void, never, never>((hand: Hand<A>) =>
+    Effect.gen(function* () {
+      while (yield* takeInto(source, hand)) {
+        const value = hand.value
+        const topic = yield* guarded("Chan.pub: topicFn threw; the value was dropped", () => p.topicFn(value))
+        const target = Option.isSome(topic) ? p.topics.get(topic.value) : undefined
+        if (target === undefined) {
+          hand.drop()
+          continue
+        }
+        // a topic whose channel was closed (by `unsubAll`) is gone: its value is dropped
+        if (!(yield* hand.putTo(target.input))) hand.drop()
+      }
+    })
+  ).pipe(
+    Effect.ensuring(
+      Effect.suspend(() => {
+        p.finished = true
+        const topics = Array.from(p.topics.values())
+        p.topics.clear()
+        return Effect.forEach(topics, (t) => Chan.close(t.input), { discard: true })
+      })
+    )
+  )
