@@ -9,7 +9,9 @@ export const impls = {
   ours: () => import("./impl/ours.ts"),
   queue: () => import("./impl/queue.ts"),
   "js-csp": () => import("./impl/csp.ts"),
-  floor: () => import("./impl/floor.ts")
+  floor: () => import("./impl/floor.ts"),
+  facade: () => import("./impl/facade.ts"),
+  "raw-await": () => import("./impl/raw-await.ts")
 } satisfies Record<string, () => Promise<{ readonly impl: Implementation }>>
 
 export type ImplName = keyof typeof impls

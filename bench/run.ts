@@ -238,22 +238,35 @@ const lines: Array<string> = [
   ""
 ]
 
+/** `subject` ops/sec ÷ `peer` ops/sec on one workload, formatted; "n/a" if either failed. */
+const ratio = (subject: ImplName, peer: ImplName, workload: string): string => {
+  const a = summarize(subject, workload)
+  const b = summarize(peer, workload)
+  return a === undefined || b === undefined ? "n/a" : `${(a.opsPerSec / b.opsPerSec).toFixed(2)}×`
+}
+
 if (hasOurs && peers.length > 0) {
   lines.push(
     "## ours vs peers (ours ops/sec ÷ peer ops/sec; above 1 means ours is faster)",
     "",
     row(["Workload", ...peers.map((p) => `ours / ${p}`)]),
     rule(["l", ...peers.map(() => "r" as const)]),
-    ...selected.map((w) => {
-      const ours = summarize("ours", w.id)
-      return row([
-        w.id,
-        ...peers.map((peer) => {
-          const other = summarize(peer, w.id)
-          return ours === undefined || other === undefined ? "n/a" : `${(ours.opsPerSec / other.opsPerSec).toFixed(2)}×`
-        })
-      ])
-    }),
+    ...selected.map((w) => row([w.id, ...peers.map((peer) => ratio("ours", peer, w.id))])),
+    ""
+  )
+}
+
+// The Promise facade against the await-per-operation floor and js-csp (the issue's targets).
+const facadePeers = (["raw-await", "js-csp"] as const).filter((peer) => impls.includes(peer))
+if (impls.includes("facade") && facadePeers.length > 0) {
+  lines.push(
+    "## Promise facade (facade ops/sec ÷ peer ops/sec; above 1 means the facade is faster)",
+    "",
+    row(["Workload", ...facadePeers.map((p) => `facade / ${p}`)]),
+    rule(["l", ...facadePeers.map(() => "r" as const)]),
+    ...selected.map((w) => row([w.id, ...facadePeers.map((peer) => ratio("facade", peer, w.id))])),
+    "",
+    "Target: W1 facade / raw-await ≥ 0.80× and facade / js-csp ≥ 8×.",
     ""
   )
 }
@@ -288,6 +301,9 @@ lines.push(
   "  `Effect.raceAll` of `Queue.peek`s (non-consuming), so no value can be lost to a losing race branch.",
   "- js-csp: generator processes; its dispatcher runs blocked processes from `setImmediate` batches.",
   "- floor: a hand-written callback channel resuming waiters synchronously, no scheduler: a lower bound, not a peer.",
+  "- facade: `@tributary/channel/promise` (`chan`, `await ch.put/take`, `select` of `onTake`s), plain async functions.",
+  "- raw-await: floor's channel behind a minimal Promise wrapper, every put/take/alts awaited (pre-resolved Promise",
+  "  when floor completes at once): the lower bound for await-per-operation code, not a peer.",
   "- Every run checks that the consumer received exactly the values 0..size-1 (count and sum)."
 )
 

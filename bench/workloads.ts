@@ -1,6 +1,6 @@
 /**
  * The benchmark workloads: their spec sizes, how a `--scale` factor shrinks them,
- * and the interface every implementation (ours, queue, js-csp, floor) provides.
+ * and the interface every implementation (bench/impl/*.ts) provides.
  *
  * Every workload ends with one consumer that has received `count` values whose
  * `sum` is checked: the values sent are always 0..count-1, so the expected sum

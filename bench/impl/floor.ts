@@ -7,11 +7,11 @@
  */
 import type { Implementation, Tally } from "../workloads.ts"
 
-const CLOSED: unique symbol = Symbol("closed")
-const PENDING: unique symbol = Symbol("pending")
-const EMPTY: unique symbol = Symbol("empty")
+export const CLOSED: unique symbol = Symbol("closed")
+export const PENDING: unique symbol = Symbol("pending")
+export const EMPTY: unique symbol = Symbol("empty")
 
-type Resume = (result: unknown) => void
+export type Resume = (result: unknown) => void
 /** Shared by the takers one `alts` registers; the first to fire wins, the rest are skipped. */
 type Alt = { done: boolean }
 type Taker = {
@@ -43,7 +43,7 @@ class Fifo<T> {
   }
 }
 
-class Chan {
+export class Chan {
   private readonly buffer = new Fifo<unknown>()
   readonly takers = new Fifo<Taker>()
   private readonly putters = new Fifo<Putter>()
@@ -118,7 +118,7 @@ type Op =
 let altsStart = 0
 
 /** Takes from the first ready channel (scanning from a rotating start), else waits on all. */
-const alts = (chans: ReadonlyArray<Chan>, resume: Resume): unknown => {
+export const alts = (chans: ReadonlyArray<Chan>, resume: Resume): unknown => {
   const start = altsStart++ % chans.length
   for (let k = 0; k < chans.length; k++) {
     const index = (start + k) % chans.length
