@@ -37,8 +37,8 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { BufferSpec } from "./Buffer.js"
-import { ChanArgumentError } from "./ChanError.js"
-import { checkDuration, checkOptions, liveTimer, makeBuffer } from "./internal/arguments.js"
+import type { ChanArgumentError } from "./ChanError.js"
+import { checkChannel, checkDuration, checkOptions, liveTimer } from "./internal/arguments.js"
 import { PromiseCell } from "./internal/buffer.js"
 import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
 import {
@@ -142,11 +142,7 @@ export function makeUnsafe<A>(): Chan<A>
 export function makeUnsafe<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Chan<I, O>
 export function makeUnsafe<A>(buffer: BufferSpec, options?: Options<A>): Chan<A>
 export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial<XformOptions<any, any>>): Chan<any> {
-  const buf = makeBuffer(buffer ?? 0)
-  const core = checkOptions(options)
-  if (core?.xform !== undefined && buf === undefined) {
-    throw new ChanArgumentError("buffer for an xform", buffer ?? 0, "a buffer of size >= 1 (an xform needs one)")
-  }
+  const [buf, core] = checkChannel(buffer, options)
   return new ChanCore(buf, core) as unknown as Chan<any>
 }
 

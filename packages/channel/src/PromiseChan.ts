@@ -24,7 +24,7 @@
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import type { ChanArgumentError } from "./ChanError.js"
-import { checkDuration, checkOptions, liveTimer, makeBuffer } from "./internal/arguments.js"
+import { checkChannel, checkDuration, liveTimer } from "./internal/arguments.js"
 import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
 import {
   checkCases,
@@ -103,8 +103,10 @@ export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
  *
  * @since 0.1.0
  */
-export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): PromiseChan<A> =>
-  new PromiseChanImpl<A>(makeBuffer(bufferOrSize ?? 0), checkOptions(options)) as unknown as PromiseChan<A>
+export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): PromiseChan<A> => {
+  const [buf, core] = checkChannel(bufferOrSize, options)
+  return new PromiseChanImpl<A>(buf, core) as unknown as PromiseChan<A>
+}
 
 /**
  * A channel that closes after `ms` milliseconds (a live timer; above 2^31-1 ms it still waits the

@@ -76,3 +76,16 @@ export const liveTimer = (millis: number, f: () => void): (() => void) => {
   arm(millis)
   return () => clearTimeout(handle)
 }
+
+/** The buffer and checked options of a new channel; throws `ChanArgumentError` for an xform without a buffer too. */
+export const checkChannel = (
+  buffer: BufferSpec | undefined,
+  options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
+): [Buf<any> | undefined, CoreOptions<any, any> | undefined] => {
+  const buf = makeBuffer(buffer ?? 0)
+  const core = checkOptions(options)
+  if (core?.xform !== undefined && buf === undefined) {
+    throw new ChanArgumentError("buffer for an xform", buffer ?? 0, "a buffer of size >= 1 (an xform needs one)")
+  }
+  return [buf, core]
+}
