@@ -6,19 +6,23 @@
  *    FIFO per producer, close semantics, no handler left registered.
  * 2. Interrupt-at-every-step: an operation's scheduler steps are counted once, then it is run again
  *    and interrupted after each step in turn; whatever the step, the value is observed by the
- *    operation or still takeable, exactly once.
+ *    operation or still takeable, exactly once, and no handler is left registered.
  * 3. Interrupts that land inside the step of an operation (raised by a fiber that the operation
  *    itself resumed, as `Effect.race` does).
+ * 4. A value handed to a take that is interrupted before its fiber runs again: order and close
+ *    semantics as if it had never left the channel.
  *
- * Interleavings come from `Scheduler.MaxOpsBeforeYield` set to 1..4 (a fiber yields every few
- * operations) and fast-check-chosen `yieldNow` counts; `Math.random` (used by `select`) is replaced by
- * a seeded generator during each run, so a run is determined by its fast-check input.
+ * Interleavings come from `Scheduler.MaxOpsBeforeYield` set to 3..6 (a fiber yields every few
+ * operations; 1 and 2 make effect 4.1's run loop yield before every resumed step, so nothing ever
+ * runs) and fast-check-chosen `yieldNow` counts. `Math.random` (used by `select`) is replaced by a
+ * seeded generator during each run, so a run is determined by its fast-check input.
  */
 import { Cause, Effect, Exit, Fiber, Option } from "effect"
 import * as Scheduler from "effect/Scheduler"
 import fc from "fast-check"
 import { describe, expect, it, vi } from "vitest"
 import { Chan } from "../src/index.js"
+import type { ChanCore } from "../src/internal/channel.js"
 import { fifoKinds, type Kind, kinds, pending, run } from "./harness.js"
 
 // ── determinism and scheduling ──────────────────────────────────────────────
@@ -54,6 +58,14 @@ const withMaxOps =
 const isInterrupted = (exit: Exit.Exit<unknown, unknown>): boolean =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
 
+/** Whether `value` is still offered by a pending (registered, uncommitted) put on `ch`. */
+const isQueuedPut = (ch: Chan.WritePort<never> | Chan.ReadPort<unknown>, value: unknown): boolean => {
+  for (let node = (ch as unknown as ChanCore).putters.first; node !== undefined; node = node.next) {
+    if (node.value === value) return true
+  }
+  return false
+}
+
 const showExit = (exit: Exit.Exit<unknown, unknown> | undefined): string =>
   exit === undefined
     ? "running"
@@ -63,7 +75,7 @@ const showExit = (exit: Exit.Exit<unknown, unknown> | undefined): string =>
         ? "interrupted"
         : `failure(${String(exit.cause)})`
 
-/** The kinds that deliver every accepted value (all but promise), and their indices in `kinds`. */
+/** The kinds whose every accepted value is taken once or passed to `onUndelivered` once (all but promise). */
 const queueKinds = kinds.filter((k) => k.policy !== "promise")
 
 // ── 1. the model-based property ─────────────────────────────────────────────
@@ -82,12 +94,17 @@ type WorkerOp =
     }
   | { readonly tag: "yield"; readonly n: number }
 
-/** What the controller does after `wait` yields. */
+/** What the controller does after `wait` yields. Workers are picked among those running an operation. */
 type Action =
   | { readonly tag: "interrupt"; readonly worker: number }
   | { readonly tag: "close"; readonly chan: number }
-  /** When `first`'s current operation ends, interrupt `then`'s at once, in that same step (as a race does). */
-  | { readonly tag: "raceInterrupt"; readonly first: number; readonly then: number }
+  /**
+   * Arms a trigger: when `first`'s current operation ends, interrupt at once, in that same step, the current
+   * operations of every worker of the other group (consumers if `first` is a producer, and vice
+   * versa), as a race interrupts its losers. The interrupt may land while one of them is in the
+   * middle of the step that ended `first`'s operation.
+   */
+  | { readonly tag: "raceInterrupt"; readonly first: number }
 
 interface Program {
   /** Indices into the kind table of the property. */
@@ -135,21 +152,18 @@ const workerIx = fc.nat({ max: 6 })
 const action: fc.Arbitrary<Action | null> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ tag: fc.constant("interrupt" as const), worker: workerIx }) },
   { weight: 1, arbitrary: fc.record({ tag: fc.constant("close" as const), chan: chanIx }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({ tag: fc.constant("raceInterrupt" as const), first: workerIx, then: workerIx })
-  },
+  { weight: 3, arbitrary: fc.record({ tag: fc.constant("raceInterrupt" as const), first: workerIx }) },
   { weight: 1, arbitrary: fc.constant(null) }
 )
 
 const programArb = (kindCount: number): fc.Arbitrary<Program> =>
   fc.record({
     chans: fc.array(fc.nat({ max: kindCount - 1 }), { minLength: 1, maxLength: 3 }),
-    maxOps: fc.constantFrom(1, 2, 3, 4),
+    maxOps: fc.constantFrom(3, 4, 5, 6),
     seed: fc.integer(),
     producers: fc.array(fc.array(producerOp, { minLength: 1, maxLength: 7 }), { minLength: 2, maxLength: 4 }),
     consumers: fc.array(fc.array(consumerOp, { minLength: 1, maxLength: 7 }), { minLength: 1, maxLength: 3 }),
-    controller: fc.array(fc.record({ wait: fc.nat({ max: 8 }), action }), { maxLength: 6 }),
+    controller: fc.array(fc.record({ wait: fc.nat({ max: 4 }), action }), { maxLength: 12 }),
     end: fc.constantFrom("drain" as const, "discard" as const)
   })
 
@@ -172,6 +186,8 @@ interface PutRecord {
   outcome: "pending" | "accepted" | "rejected" | "interrupted" | "notChosen" | "failed"
   /** The channel that accepted it. */
   chan?: number
+  /** It was still offered by a registered, uncommitted put when the interrupt was raised. */
+  queuedAtInterrupt?: boolean
 }
 
 interface TakeRecord {
@@ -197,9 +213,6 @@ interface Stats {
   interruptedPuts: number
   interruptedTakes: number
   interruptedSelects: number
-  /** Interrupted puts whose value was nevertheless delivered (the documented window). */
-  deliveredAfterInterrupt: number
-  accepted: number
   taken: number
   closedTakes: number
   raceInterrupts: number
@@ -209,8 +222,6 @@ const newStats = (): Stats => ({
   interruptedPuts: 0,
   interruptedTakes: 0,
   interruptedSelects: 0,
-  deliveredAfterInterrupt: 0,
-  accepted: 0,
   taken: 0,
   closedTakes: 0,
   raceInterrupts: 0
@@ -238,6 +249,16 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
     const workerOps = [...program.producers, ...program.consumers]
     const nWorkers = workerOps.length
     const current: Array<Fiber.Fiber<unknown> | undefined> = workerOps.map(() => undefined)
+    /** The value the current operation of each worker offers, if it puts. */
+    const currentPut: Array<PutRecord | undefined> = workerOps.map(() => undefined)
+    /** Interrupts worker `w`'s current operation, noting whether its value was still waiting to be taken. */
+    const interruptOp = (w: number, fiber: Fiber.Fiber<unknown>) => {
+      const rec = currentPut[w]
+      if (rec !== undefined && fiber.pollUnsafe() === undefined) {
+        rec.queuedAtInterrupt = rec.chans.some((c) => isQueuedPut(chans[c], rec.v))
+      }
+      fiber.interruptUnsafe()
+    }
     let events = 0
 
     const recordTake = (v: Val, chan: number, by: number, op: string, startedAfterNone: boolean) => {
@@ -265,12 +286,15 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
     }
 
     /** Runs one operation in its own fiber (the controller interrupts that fiber) and returns its Exit. */
-    const runOp = <A>(w: number, effect: Effect.Effect<A>) =>
+    const runOp = <A>(w: number, effect: Effect.Effect<A>, put?: PutRecord) =>
       Effect.gen(function* () {
-        const fiber = yield* Effect.forkChild(effect, { startImmediately: true })
+        currentPut[w] = put
+        // scheduled, not started at once: `current[w]` is set before the operation's first step
+        const fiber = yield* Effect.forkChild(effect)
         current[w] = fiber
         const exit = yield* Fiber.await(fiber)
         current[w] = undefined
+        currentPut[w] = undefined
         return exit
       })
 
@@ -286,7 +310,7 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
           if (op.tag === "put" || op.tag === "offer") {
             const c = op.chan % nChans
             const rec = newPut(w, seq++, `${op.tag}(c${c})`, [c])
-            const exit = yield* runOp(w, (op.tag === "put" ? Chan.put : Chan.offer)(chans[c], rec.v))
+            const exit = yield* runOp(w, (op.tag === "put" ? Chan.put : Chan.offer)(chans[c], rec.v), rec)
             if (Exit.isSuccess(exit)) {
               rec.outcome = exit.value ? "accepted" : "rejected"
               if (exit.value) rec.chan = c
@@ -326,7 +350,7 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
             ),
             ...takeChans.map((c) => Chan.onTake(chans[c], (value): SelectResult => ({ side: "take", chan: c, value })))
           ]
-          const exit = yield* runOp(w, Chan.select(cases, { priority: op.priority }))
+          const exit = yield* runOp(w, Chan.select(cases, { priority: op.priority }), rec)
           if (Exit.isSuccess(exit)) {
             const r = exit.value
             if (r.side === "put") {
@@ -355,26 +379,34 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
         if (action === null) continue
         if (action.tag === "close") {
           const c = action.chan % nChans
-          Chan.closeUnsafe(chans[c])
           closed[c] = true
-        } else if (action.tag === "interrupt") {
-          const fiber = current[action.worker % nWorkers]
-          if (fiber !== undefined) yield* Fiber.interrupt(fiber)
+          Chan.closeUnsafe(chans[c])
         } else {
-          const first = current[action.first % nWorkers]
-          const then = action.then % nWorkers
-          if (first === undefined) continue
-          // the interrupt is raised in the very callback that reports `first`'s end, so it can land
-          // while some other fiber is in the middle of the step that ended `first`
-          yield* Effect.callback<void>((resume) => {
-            first.addObserver(() => {
-              const target = current[then]
-              if (target !== undefined && target !== first) {
+          const busy = current.flatMap((f, w) => (f === undefined ? [] : [w]))
+          if (busy.length === 0) continue
+          if (action.tag === "interrupt") {
+            const w = busy[action.worker % busy.length]
+            const fiber = current[w]!
+            interruptOp(w, fiber)
+            yield* Fiber.await(fiber)
+            continue
+          }
+          const f = busy[action.first % busy.length]
+          const first = current[f]!
+          const nProducers = program.producers.length
+          const losers =
+            f < nProducers
+              ? workerOps.map((_, w) => w).slice(nProducers)
+              : workerOps.map((_, w) => w).slice(0, nProducers)
+          // armed, not awaited: several may be armed at once
+          first.addObserver(() => {
+            for (const w of losers) {
+              const target = current[w]
+              if (target !== undefined && target.pollUnsafe() === undefined) {
                 stats.raceInterrupts++
-                target.interruptUnsafe()
+                interruptOp(w, target)
               }
-              resume(Effect.void)
-            })
+            }
           })
         }
       }
@@ -411,8 +443,8 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
       }
     })
     for (let c = 0; c < nChans; c++) {
-      Chan.closeUnsafe(chans[c])
       closed[c] = true
+      Chan.closeUnsafe(chans[c])
     }
     let rounds = 0
     while (!allDone()) {
@@ -492,8 +524,12 @@ const checkTrace = (trace: Trace, options: { readonly fifo: boolean }): Array<st
         if (ends.length !== 0) out.push(`${what} was not delivered, yet: [${ends.join("; ")}]`)
         break
       case "interrupted":
-        // never lost, never twice: at most once (a taker had it before the putter resumed)
+        // never lost, never twice: at most once, and only if it had been handed over before the
+        // interrupt landed (a put still waiting then is withdrawn)
         if (ends.length > 1) out.push(`${what} ended ${ends.length} times: [${ends.join("; ")}]`)
+        else if (ends.length === 1 && rec.queuedAtInterrupt === true) {
+          out.push(`${what} was still waiting when interrupted, yet it was delivered: ${ends[0]}`)
+        }
         break
       case "pending":
       case "failed":
@@ -525,10 +561,6 @@ const modelProperty = (table: ReadonlyArray<Kind>, options: { readonly fifo: boo
   fc.asyncProperty(programArb(table.length), async (program) => {
     const trace = await runSeeded(program.seed, runProgram(program, table))
     for (const key of Object.keys(totals) as Array<keyof Stats>) totals[key] += trace.stats[key]
-    for (const rec of trace.puts.values()) {
-      if (rec.outcome === "accepted") totals.accepted++
-      if (rec.outcome === "interrupted" && trace.takes.some((t) => t.v === rec.v)) totals.deliveredAfterInterrupt++
-    }
     const violations = checkTrace(trace, options)
     if (violations.length > 0) {
       throw new Error(
@@ -540,10 +572,7 @@ const modelProperty = (table: ReadonlyArray<Kind>, options: { readonly fifo: boo
 describe("model: random programs of puts, takes, offers, polls, selects, closes and interrupts", () => {
   it("FIFO kinds (rendezvous, fixed(1), fixed(3)): nothing lost, duplicated or invented; FIFO per producer; close semantics", async () => {
     const totals = newStats()
-    await fc.assert(modelProperty(fifoKinds, { fifo: true }, totals), {
-      numRuns: Number(process.env.MODEL_RUNS ?? 500),
-      endOnFailure: true
-    })
+    await fc.assert(modelProperty(fifoKinds, { fifo: true }, totals), { numRuns: 1500 })
     // the property is not vacuous: values moved, and operations of every kind were interrupted
     expect(totals.taken).toBeGreaterThan(2000)
     expect(totals.interruptedTakes).toBeGreaterThan(50)
@@ -555,11 +584,665 @@ describe("model: random programs of puts, takes, offers, polls, selects, closes 
 
   it("all queue kinds (with dropping(2), sliding(2)): accepted = taken + undelivered, each exactly once", async () => {
     const totals = newStats()
-    await fc.assert(modelProperty(queueKinds, { fifo: false }, totals), {
-      numRuns: Number(process.env.MODEL_RUNS ?? 300),
-      endOnFailure: true
-    })
+    await fc.assert(modelProperty(queueKinds, { fifo: false }, totals), { numRuns: 600 })
     expect(totals.taken).toBeGreaterThan(1000)
     expect(totals.interruptedTakes + totals.interruptedSelects).toBeGreaterThan(50)
   })
+})
+
+// ── 2. interrupt at every step ──────────────────────────────────────────────
+
+/** Where an interrupt-at-every-step scenario runs: which channel kind, how the fibers are staggered. */
+interface Setup {
+  readonly kind: Kind
+  readonly maxOps: number
+  /** The operation's fiber is forked before its counterpart's. */
+  readonly targetFirst: boolean
+  /** Extra operations before the operation, and yields before its counterpart (they move the interleaving). */
+  readonly offTarget: number
+  readonly offOther: number
+}
+
+interface StepResult {
+  /** How many driver steps the operation took (when not interrupted). */
+  readonly steps: number
+  readonly interrupted: boolean
+}
+
+/** A scenario run with an interrupt after `k` driver steps (`undefined`: never). It asserts by itself. */
+type Scenario = (setup: Setup, k: number | undefined) => Effect.Effect<StepResult>
+
+/** `effect` after `n` more operations of its fiber. */
+const after = <A, E>(n: number, effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let e = effect
+  for (let i = 0; i < n; i++) e = Effect.andThen(Effect.void, e)
+  return e
+}
+
+/**
+ * The driver: yields until `target` ended, or, after `k` yields, interrupts it (and waits for its
+ * end); `snapshot` records what had happened just before the interrupt.
+ */
+const drive = <A, S>(target: Fiber.Fiber<A>, k: number | undefined, snapshot: () => S) =>
+  Effect.gen(function* () {
+    let steps = 0
+    let before: S | undefined
+    while (target.pollUnsafe() === undefined) {
+      if (steps === k) {
+        before = snapshot()
+        yield* Fiber.interrupt(target)
+        break
+      }
+      yield* Effect.yieldNow
+      if (++steps > 10_000) throw new Error("the operation never ended")
+    }
+    return { steps, before, exit: target.pollUnsafe()! }
+  })
+
+/** Yields until every fiber of `fibers` ended, running `between` at every turn (to take what they offer). */
+const settleWhile = (fibers: ReadonlyArray<Fiber.Fiber<unknown, unknown>>, between: () => void) =>
+  Effect.gen(function* () {
+    for (let n = 0; fibers.some((f) => f.pollUnsafe() === undefined); n++) {
+      between()
+      yield* Effect.yieldNow
+      if (n > 10_000) throw new Error("a counterpart never ended")
+    }
+    between()
+  })
+
+/** Takes everything takeable now from `ch` into `into`. */
+const pollAll = <A>(ch: Chan.Chan<A>, into: Array<A>) => {
+  for (let o = Chan.pollUnsafe(ch); Option.isSome(o); o = Chan.pollUnsafe(ch)) into.push(o.value)
+}
+
+/** `effect` after `n` yields of its fiber. */
+const later = <A, E>(n: number, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  n === 0 ? effect : Effect.andThen(Effect.yieldNow, later(n - 1, effect))
+
+/**
+ * Forks `target` (after `offTarget` more operations) and its counterparts (after `offOther` yields)
+ * in the setup's order; they yield every `maxOps` operations (the driver, every 2048).
+ */
+const forkAll = <A, B>(setup: Setup, target: Effect.Effect<A>, others: ReadonlyArray<Effect.Effect<B>>) =>
+  Effect.gen(function* () {
+    const small = withMaxOps(setup.maxOps)
+    const forkOthers = Effect.forEach(others, (other) => Effect.forkChild(small(later(setup.offOther, other))))
+    const forkTarget = Effect.forkChild(small(after(setup.offTarget, target)))
+    if (setup.targetFirst) {
+      const t = yield* forkTarget
+      return [t, yield* forkOthers] as const
+    }
+    const o = yield* forkOthers
+    return [yield* forkTarget, o] as const
+  })
+
+/** `forkAll` with one counterpart. */
+const forkPair = <A, B>(setup: Setup, target: Effect.Effect<A>, other: Effect.Effect<B>) =>
+  Effect.map(forkAll(setup, target, [other]), ([t, [o]]) => [t, o] as const)
+
+const successValue = <A>(exit: Exit.Exit<A, unknown> | undefined): A => {
+  if (exit === undefined || !Exit.isSuccess(exit)) throw new Error(`expected a success, got ${showExit(exit)}`)
+  return exit.value
+}
+
+/** Channels of a kind, with their `onUndelivered` calls recorded; `prefill` fills each buffer with `${name}0`. */
+const makeChans = (kind: Kind, names: ReadonlyArray<string>, prefill: boolean) => {
+  const undelivered: Array<string> = []
+  const chans = names.map((name) => {
+    const ch = kind.make<string>({ name, onUndelivered: (v) => undelivered.push(v) })
+    if (prefill) for (let i = 0; i < kind.capacity; i++) expect(Chan.offerUnsafe(ch, `${name}${i}`)).toBe(true)
+    return ch
+  })
+  const prefilled = (i: number) => (prefill ? Array.from({ length: kind.capacity }, (_, j) => `${names[i]}${j}`) : [])
+  /** Checks that nothing is left to take, no handler is left registered and nothing went to onUndelivered. */
+  const finish = () => {
+    for (const ch of chans) {
+      const left: Array<string> = []
+      pollAll(ch, left)
+      expect(left, "values left in a channel after everything was taken").toEqual([])
+      Chan.closeUnsafe(ch)
+      expect(pending(ch), "a handler was left registered").toEqual({ puts: 0, takes: 0 })
+    }
+    expect(undelivered, "values passed to onUndelivered").toEqual([])
+  }
+  return { chans, prefilled, finish }
+}
+
+/**
+ * take (target) against put (counterpart). With `prefill` (buffered kinds) the buffer is full and the
+ * put waits: the take pulls it in.
+ */
+const takeScenario =
+  (prefill: boolean): Scenario =>
+  (setup, k) =>
+    Effect.gen(function* () {
+      const { chans, prefilled, finish } = makeChans(setup.kind, ["c"], prefill)
+      const [ch] = chans
+      const [target, putter] = yield* forkPair(setup, Chan.take(ch), Chan.put(ch, "p"))
+      const { steps, exit } = yield* drive(target, k, () => undefined)
+      const drained: Array<string> = []
+      yield* settleWhile([putter], () => pollAll(ch, drained))
+      expect(successValue(putter.pollUnsafe()), "the put").toBe(true)
+      const got: Array<string> = []
+      if (Exit.isSuccess(exit)) got.push(Option.getOrThrowWith(exit.value, () => new Error("None on an open channel")))
+      else expect(isInterrupted(exit), showExit(exit)).toBe(true)
+      // every value exactly once, in FIFO order: an interrupted take consumed nothing
+      expect([...got, ...drained], `take ended ${showExit(exit)}`).toEqual([...prefilled(0), "p"])
+      finish()
+      return { steps, interrupted: !Exit.isSuccess(exit) }
+    })
+
+/**
+ * put (target) against take (counterpart). If the put ends interrupted, its value is delivered at
+ * most once, and only in the documented window: it had already been handed over (to a taker, or into
+ * the buffer by a take that made room) when the interrupt landed, and the putter had not run since.
+ * A put still registered, waiting, when the interrupt lands is withdrawn and delivers nothing.
+ */
+const putScenario =
+  (prefill: boolean): Scenario =>
+  (setup, k) =>
+    Effect.gen(function* () {
+      const { chans, prefilled, finish } = makeChans(setup.kind, ["c"], prefill)
+      const [ch] = chans
+      const [target, taker] = yield* forkPair(setup, Chan.put(ch, "p"), Chan.take(ch))
+      const { steps, exit, before } = yield* drive(target, k, () => ({
+        taker: taker.pollUnsafe(),
+        queued: isQueuedPut(ch, "p"),
+        ...pending(ch)
+      }))
+      Chan.closeUnsafe(ch) // a put still pending stays takeable; the taker sees None once drained
+      const drained: Array<string> = []
+      yield* settleWhile([taker], () => pollAll(ch, drained))
+      const taken = successValue(taker.pollUnsafe())
+      const all = [...Option.toArray(taken), ...drained]
+      const pCount = all.filter((v) => v === "p").length
+      expect(
+        all.filter((v) => v !== "p"),
+        "the buffered values"
+      ).toEqual(prefilled(0))
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value).toBe(true)
+        expect(pCount, "an accepted value is delivered exactly once").toBe(1)
+      } else {
+        expect(isInterrupted(exit), showExit(exit)).toBe(true)
+        expect(pCount, "an interrupted put's value is delivered at most once").toBeLessThanOrEqual(1)
+        // the documented window: the put had committed (its value was handed over) before the interrupt
+        // landed, and the putter had not run since. A put still waiting when interrupted is withdrawn.
+        if (pCount === 1) {
+          expect(
+            before?.queued,
+            `the put was still waiting when interrupted, yet its value was delivered (${Option.contains(taken, "p") ? "to the taker" : "into the channel"}) (then: taker ${showExit(before?.taker)}, ${before?.puts} put(s) and ${before?.takes} take(s) pending)`
+          ).toBe(false)
+        }
+      }
+      finish()
+      return { steps, interrupted: !Exit.isSuccess(exit) }
+    })
+
+type Tagged = readonly [chan: string, result: unknown]
+
+/** select with take cases on a and b (target) against a put on b (counterpart). */
+const selectTakeScenario =
+  (prefill: boolean): Scenario =>
+  (setup, k) =>
+    Effect.gen(function* () {
+      const { chans, prefilled, finish } = makeChans(setup.kind, ["a", "b"], prefill)
+      const [a, b] = chans
+      const select = Chan.select([Chan.onTake(a, (o): Tagged => ["a", o]), Chan.onTake(b, (o): Tagged => ["b", o])])
+      const [target, putter] = yield* forkPair(setup, select, Chan.put(b, "p"))
+      const { steps, exit } = yield* drive(target, k, () => undefined)
+      const fromA: Array<string> = []
+      const fromB: Array<string> = []
+      yield* settleWhile([putter], () => {
+        pollAll(a, fromA)
+        pollAll(b, fromB)
+      })
+      expect(successValue(putter.pollUnsafe()), "the put").toBe(true)
+      if (Exit.isSuccess(exit)) {
+        const [c, o] = exit.value
+        const v = Option.getOrThrowWith(o as Option.Option<string>, () => new Error("None on an open channel"))
+        ;(c === "a" ? fromA : fromB).unshift(v)
+      } else expect(isInterrupted(exit), showExit(exit)).toBe(true)
+      expect(fromA, `select ended ${showExit(exit)}`).toEqual(prefilled(0))
+      expect(fromB, `select ended ${showExit(exit)}`).toEqual([...prefilled(1), "p"])
+      finish()
+      return { steps, interrupted: !Exit.isSuccess(exit) }
+    })
+
+/** select with put cases of one value on a and b (target) against a take on b (counterpart). */
+const selectPutScenario =
+  (prefill: boolean): Scenario =>
+  (setup, k) =>
+    Effect.gen(function* () {
+      const { chans, prefilled, finish } = makeChans(setup.kind, ["a", "b"], prefill)
+      const [a, b] = chans
+      const select = Chan.select([
+        Chan.onPut(a, "p", (ok): Tagged => ["a", ok]),
+        Chan.onPut(b, "p", (ok): Tagged => ["b", ok])
+      ])
+      const [target, taker] = yield* forkPair(setup, select, Chan.take(b))
+      const { steps, exit, before } = yield* drive(target, k, () => ({
+        taker: taker.pollUnsafe(),
+        queued: isQueuedPut(a, "p") || isQueuedPut(b, "p"),
+        a: pending(a),
+        b: pending(b)
+      }))
+      Chan.closeUnsafe(a)
+      Chan.closeUnsafe(b)
+      const fromA: Array<string> = []
+      const fromB: Array<string> = []
+      yield* settleWhile([taker], () => {
+        pollAll(a, fromA)
+        pollAll(b, fromB)
+      })
+      const taken = successValue(taker.pollUnsafe())
+      fromB.unshift(...Option.toArray(taken))
+      const pCount = [...fromA, ...fromB].filter((v) => v === "p").length
+      expect(
+        fromA.filter((v) => v !== "p"),
+        "a's buffered values"
+      ).toEqual(prefilled(0))
+      expect(
+        fromB.filter((v) => v !== "p"),
+        "b's buffered values"
+      ).toEqual(prefilled(1))
+      if (Exit.isSuccess(exit)) {
+        const [c, ok] = exit.value
+        expect(ok).toBe(true)
+        expect(
+          (c === "a" ? fromA : fromB).filter((v) => v === "p"),
+          `select won on ${c}`
+        ).toEqual(["p"])
+        expect(pCount, "the value is delivered exactly once").toBe(1)
+      } else {
+        expect(isInterrupted(exit), showExit(exit)).toBe(true)
+        expect(pCount, "an interrupted select's value is delivered at most once").toBeLessThanOrEqual(1)
+        if (pCount === 1) {
+          expect(
+            before?.queued,
+            `the select was still waiting when interrupted, yet its put case delivered (${fromA.includes("p") ? "on a" : Option.contains(taken, "p") ? "to b's taker" : "into b"}) (then: taker ${showExit(before?.taker)}, pending on a ${JSON.stringify(before?.a)}, on b ${JSON.stringify(before?.b)})`
+          ).toBe(false)
+        }
+      }
+      finish()
+      return { steps, interrupted: !Exit.isSuccess(exit) }
+    })
+
+/**
+ * select with a take case on a and a put case on b (target) against a put on a and a take on b:
+ * exactly one case commits, or (interrupted) nothing is consumed.
+ */
+const selectMixedScenario =
+  (prefill: boolean): Scenario =>
+  (setup, k) =>
+    Effect.gen(function* () {
+      const { chans, prefilled, finish } = makeChans(setup.kind, ["a", "b"], prefill)
+      const [a, b] = chans
+      const select = Chan.select([
+        Chan.onTake(a, (o): Tagged => ["a", o]),
+        Chan.onPut(b, "w", (ok): Tagged => ["b", ok])
+      ])
+      const [target, others] = yield* forkAll<Tagged, unknown>(setup, select, [Chan.put(a, "p"), Chan.take(b)])
+      const putter = others[0] as Fiber.Fiber<boolean>
+      const taker = others[1] as Fiber.Fiber<Option.Option<string>>
+      const { steps, exit, before } = yield* drive(target, k, () => ({
+        taker: taker.pollUnsafe(),
+        queued: isQueuedPut(b, "w")
+      }))
+      const fromA: Array<string> = []
+      const fromB: Array<string> = []
+      yield* settleWhile([putter], () => pollAll(a, fromA))
+      expect(successValue(putter.pollUnsafe()), "the put on a").toBe(true)
+      Chan.closeUnsafe(b)
+      yield* settleWhile([taker], () => pollAll(b, fromB))
+      pollAll(a, fromA)
+      const taken = successValue(taker.pollUnsafe())
+      fromB.unshift(...Option.toArray(taken))
+      const wCount = fromB.filter((v) => v === "w").length
+      expect(
+        fromB.filter((v) => v !== "w"),
+        "b's buffered values"
+      ).toEqual(prefilled(1))
+      if (Exit.isSuccess(exit)) {
+        const [c, r] = exit.value
+        if (c === "a") {
+          fromA.unshift(Option.getOrThrowWith(r as Option.Option<string>, () => new Error("None on an open channel")))
+          expect(wCount, "the put case lost: its value is not delivered").toBe(0)
+        } else {
+          expect(r).toBe(true)
+          expect(wCount, "the put case won: its value is delivered once").toBe(1)
+        }
+        expect(fromA, `select won on ${c}`).toEqual([...prefilled(0), "p"])
+      } else {
+        expect(isInterrupted(exit), showExit(exit)).toBe(true)
+        expect(fromA, "an interrupted select consumed nothing").toEqual([...prefilled(0), "p"])
+        expect(wCount).toBeLessThanOrEqual(1)
+        if (wCount === 1) {
+          expect(
+            before?.queued,
+            `the select was still waiting when interrupted, yet its put case delivered (taker then: ${showExit(before?.taker)})`
+          ).toBe(false)
+        }
+      }
+      finish()
+      return { steps, interrupted: !Exit.isSuccess(exit) }
+    })
+
+const stepKinds = fifoKinds.filter((k) => k.capacity <= 1) // rendezvous, fixed(1)
+
+/**
+ * Runs `scenario` without an interrupt to count its steps, then once per step interrupting there,
+ * for every stagger of the fibers. Collects every failure (one line each) instead of stopping at the
+ * first.
+ */
+const everyStep = async (scenario: Scenario, kindsToRun: ReadonlyArray<Kind>, maxOps: number) => {
+  const totals = { runs: 0, interrupted: 0, completed: 0 }
+  const failures: Array<string> = []
+  for (const kind of kindsToRun) {
+    for (const targetFirst of [true, false]) {
+      for (let offTarget = 0; offTarget < 3; offTarget++) {
+        for (let offOther = 0; offOther < 4; offOther++) {
+          const setup: Setup = { kind, maxOps, targetFirst, offTarget, offOther }
+          const where = (k: number | undefined) =>
+            `${kind.name}, ${targetFirst ? "target" : "counterpart"} forked first, offsets ${offTarget}/${offOther}, interrupt after ${k ?? "no"} step(s)`
+          // the same seed for every run: `select`'s random choice is the same up to the interrupt
+          const once = (k: number | undefined) =>
+            runSeeded(0, scenario(setup, k)).then(
+              (r) => r,
+              (error: unknown) => {
+                failures.push(`${where(k)}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
+                return undefined
+              }
+            )
+          const base = await once(undefined)
+          if (base === undefined) continue
+          expect(base.interrupted).toBe(false)
+          for (let k = 0; k <= base.steps; k++) {
+            const r = await once(k)
+            totals.runs++
+            if (r === undefined) continue
+            if (r.interrupted) totals.interrupted++
+            else totals.completed++
+          }
+        }
+      }
+    }
+  }
+  expect(
+    failures.length,
+    `${failures.length} of ${totals.runs} interrupted runs broke the contract, e.g.:\n  ${failures.slice(0, 4).join("\n  ")}\n`
+  ).toBe(0)
+  return totals
+}
+
+const buffered = stepKinds.filter((k) => k.capacity > 0)
+
+describe.each([3, 4, 5])("interrupt at every step (MaxOpsBeforeYield %i)", (maxOps) => {
+  it.each([
+    { prefill: false, kinds: stepKinds },
+    { prefill: true, kinds: buffered }
+  ])("take (full buffer: $prefill): an interrupted take consumed nothing", async ({ prefill, kinds: ks }) => {
+    const t = await everyStep(takeScenario(prefill), ks, maxOps)
+    expect(t.interrupted).toBeGreaterThan(10)
+    expect(t.completed).toBeGreaterThan(10)
+  })
+
+  it.each([
+    { prefill: false, kinds: stepKinds },
+    { prefill: true, kinds: buffered }
+  ])("put (full buffer: $prefill): delivered exactly once, or not at all", async ({ prefill, kinds: ks }) => {
+    const t = await everyStep(putScenario(prefill), ks, maxOps)
+    expect(t.interrupted).toBeGreaterThan(10)
+    expect(t.completed).toBeGreaterThan(10)
+  })
+
+  it.each([
+    { prefill: false, kinds: stepKinds },
+    { prefill: true, kinds: buffered }
+  ])(
+    "select, take cases (full buffers: $prefill): an interrupted select consumed nothing",
+    async ({ prefill, kinds: ks }) => {
+      const t = await everyStep(selectTakeScenario(prefill), ks, maxOps)
+      expect(t.interrupted).toBeGreaterThan(10)
+      expect(t.completed).toBeGreaterThan(10)
+    }
+  )
+
+  it.each([
+    { prefill: false, kinds: stepKinds },
+    { prefill: true, kinds: buffered }
+  ])(
+    "select, put cases (full buffers: $prefill): delivered exactly once, or not at all",
+    async ({ prefill, kinds: ks }) => {
+      const t = await everyStep(selectPutScenario(prefill), ks, maxOps)
+      expect(t.interrupted).toBeGreaterThan(10)
+      expect(t.completed).toBeGreaterThan(10)
+    }
+  )
+
+  it.each([
+    { prefill: false, kinds: stepKinds },
+    { prefill: true, kinds: buffered }
+  ])(
+    "select, a take and a put case (full buffers: $prefill): one commits, or nothing",
+    async ({ prefill, kinds: ks }) => {
+      const t = await everyStep(selectMixedScenario(prefill), ks, maxOps)
+      expect(t.interrupted).toBeGreaterThan(10)
+      expect(t.completed).toBeGreaterThan(10)
+    }
+  )
+})
+
+// ── 3. interrupts that land inside an operation's step ──────────────────────
+
+/**
+ * A fiber resumed by a channel operation runs on the resumer's stack, inside the operation's step:
+ * if it interrupts the resumer there (as the loser of a race is interrupted), the interrupt lands
+ * between "the channel changed" and "the result reached the caller". The contract still holds:
+ * an interrupted take consumed nothing; an interrupted put delivered nothing, or (the documented
+ * window) exactly once, to a taker.
+ */
+describe("interrupts raised inside the operation's step", () => {
+  const oneOrFull = fifoKinds.filter((k) => k.capacity <= 1)
+  /**
+   * Interrupts `fiber` if it has not ended. Where the channel resumes the counterpart at once (inside
+   * the operation's step, as this implementation does after a rendezvous), the interrupt lands inside
+   * that step; where it resumes it later, the scenario is a plain hand-off, and the same checks hold.
+   */
+  const interrupt = (fiber: Fiber.Fiber<unknown, unknown> | undefined) => {
+    if (fiber !== undefined && fiber.pollUnsafe() === undefined) fiber.interruptUnsafe()
+  }
+
+  it.each(oneOrFull)(
+    "$name: a take that completes at once, interrupted by the putter it resumes, consumed nothing",
+    (kind) =>
+      run(
+        Effect.gen(function* () {
+          const { chans, prefilled, finish } = makeChans(kind, ["c"], true)
+          const [ch] = chans
+          let target: Fiber.Fiber<Option.Option<string>> | undefined
+          // a put that waits (no taker, or a full buffer) and, once done, interrupts the taker
+          const putter = yield* Effect.forkChild(
+            Effect.tap(Chan.put(ch, "p"), () => Effect.sync(() => interrupt(target)))
+          )
+          for (let i = 0; i < 5 && pending(ch).puts === 0; i++) yield* Effect.yieldNow
+          expect(pending(ch).puts).toBe(1)
+          target = yield* Effect.forkChild(Chan.take(ch))
+          const exit = yield* Fiber.await(target)
+          expect(successValue(yield* Fiber.await(putter))).toBe(true)
+          const drained: Array<string> = []
+          pollAll(ch, drained)
+          const got = Exit.isSuccess(exit) ? Option.toArray(exit.value) : []
+          expect([...got, ...drained], `the take ended ${showExit(exit)}`).toEqual([...prefilled(0), "p"])
+          finish()
+        })
+      )
+  )
+
+  it.each(oneOrFull)(
+    "$name: a select take case that completes at once, interrupted by the putter it resumes, consumed nothing",
+    (kind) =>
+      run(
+        Effect.gen(function* () {
+          const { chans, prefilled, finish } = makeChans(kind, ["a", "b"], true)
+          const [a, b] = chans
+          let target: Fiber.Fiber<Tagged> | undefined
+          const putter = yield* Effect.forkChild(
+            Effect.tap(Chan.put(b, "p"), () => Effect.sync(() => interrupt(target)))
+          )
+          for (let i = 0; i < 5 && pending(b).puts === 0; i++) yield* Effect.yieldNow
+          expect(pending(b).puts).toBe(1)
+          // `a` has nothing to take (rendezvous) or is full as well: with priority, b's case is chosen
+          // only when a's is not ready
+          const cases =
+            kind.capacity === 0
+              ? [Chan.onTake(a, (o): Tagged => ["a", o]), Chan.onTake(b, (o): Tagged => ["b", o])]
+              : [Chan.onTake(b, (o): Tagged => ["b", o])]
+          target = yield* Effect.forkChild(Chan.select(cases, { priority: true }))
+          const exit = yield* Fiber.await(target)
+          expect(successValue(yield* Fiber.await(putter))).toBe(true)
+          const fromA: Array<string> = []
+          const fromB: Array<string> = []
+          pollAll(a, fromA)
+          pollAll(b, fromB)
+          if (Exit.isSuccess(exit)) fromB.unshift(...Option.toArray(exit.value[1] as Option.Option<string>))
+          expect(fromA).toEqual(prefilled(0))
+          expect(fromB, `the select ended ${showExit(exit)}`).toEqual([...prefilled(1), "p"])
+          finish()
+        })
+      )
+  )
+
+  it.each([true, false])(
+    "Effect.race of two takes (jobs first: %s): the loser's value is not lost when the winner is woken by the loser's own step",
+    (jobsFirst) =>
+      run(
+        Effect.gen(function* () {
+          const jobs = Chan.makeUnsafe<string>()
+          const stop = Chan.makeUnsafe<string>()
+          // the producer's last job waits for a taker; once it is taken, the producer signals stop
+          const producer = yield* Effect.forkChild(
+            Effect.gen(function* () {
+              const sent = yield* Chan.put(jobs, "job")
+              const stopped = yield* Chan.put(stop, "stop")
+              return [sent, stopped] as const
+            })
+          )
+          for (let i = 0; i < 5 && pending(jobs).puts === 0; i++) yield* Effect.yieldNow
+          expect(pending(jobs).puts).toBe(1)
+          const takeJob = Effect.map(Chan.take(jobs), (o) => ["jobs", o] as const)
+          const takeStop = Effect.map(Chan.take(stop), (o) => ["stop", o] as const)
+          const consumer = yield* Effect.forkChild(
+            jobsFirst ? Effect.race(takeJob, takeStop) : Effect.race(takeStop, takeJob)
+          )
+          const [from, value] = successValue(yield* Fiber.await(consumer))
+          const leftover: Array<string> = []
+          for (let i = 0; i < 5 && producer.pollUnsafe() === undefined; i++) {
+            pollAll(jobs, leftover)
+            pollAll(stop, leftover)
+            yield* Effect.yieldNow
+          }
+          pollAll(jobs, leftover)
+          const [sent] = successValue(producer.pollUnsafe())
+          expect(sent, "the job's put returned").toBe(true)
+          // the job was accepted: the consumer has it, or it is still in `jobs`
+          const jobs_ = [...(from === "jobs" ? Option.toArray(value) : []), ...leftover.filter((v) => v === "job")]
+          expect(jobs_, `the race returned ${from}: ${String(value)}`).toEqual(["job"])
+          expect(pending(jobs)).toEqual({ puts: 0, takes: 0 })
+          expect(pending(stop)).toEqual({ puts: 0, takes: 0 })
+        })
+      )
+  )
+
+  it.each(oneOrFull)(
+    "$name: a put that completes at once, interrupted by the taker it resumes, delivered exactly once (the documented window)",
+    (kind) =>
+      run(
+        Effect.gen(function* () {
+          const { chans, finish } = makeChans(kind, ["c"], false)
+          const [ch] = chans
+          let target: Fiber.Fiber<boolean> | undefined
+          const taker = yield* Effect.forkChild(Effect.tap(Chan.take(ch), () => Effect.sync(() => interrupt(target))))
+          for (let i = 0; i < 5 && pending(ch).takes === 0; i++) yield* Effect.yieldNow
+          expect(pending(ch).takes).toBe(1)
+          target = yield* Effect.forkChild(Chan.put(ch, "p"))
+          const exit = yield* Fiber.await(target)
+          const taken = successValue(yield* Fiber.await(taker))
+          const drained: Array<string> = []
+          pollAll(ch, drained)
+          // the taker received it before the putter ran again: delivered once, whatever the put's Exit
+          expect([...Option.toArray(taken), ...drained]).toEqual(["p"])
+          expect(Exit.isSuccess(exit) ? exit.value : isInterrupted(exit)).toBe(true)
+          finish()
+        })
+      )
+  )
+})
+
+// ── 4. a value handed to a take that is interrupted before it runs ─────────
+
+/**
+ * A waiting take can be handed a value and then be interrupted before its fiber runs again (the
+ * hand-off gap); it consumed nothing, so the value must behave as if it had never left the channel:
+ * still first in line for the producer's order, and still there for the takes that follow a close.
+ */
+describe("a value handed to a take interrupted before it ran", () => {
+  it.each(fifoKinds)("$name: a producer's values still reach a consumer in order", (kind) =>
+    run(
+      Effect.gen(function* () {
+        const ch = kind.make<string>()
+        const first = yield* Effect.forkChild(Chan.take(ch))
+        const second = yield* Effect.forkChild(
+          Effect.gen(function* () {
+            const got: Array<string> = []
+            for (let o = yield* Chan.take(ch); Option.isSome(o); o = yield* Chan.take(ch)) got.push(o.value)
+            return got
+          })
+        )
+        for (let i = 0; i < 5 && pending(ch).takes < 2; i++) yield* Effect.yieldNow
+        expect(pending(ch).takes).toBe(2)
+        // one producer: v1 then v2; the first taker is interrupted right after
+        expect(Chan.putUnsafe(ch, "v1")).toBe(true)
+        expect(Chan.putUnsafe(ch, "v2")).toBe(true)
+        first.interruptUnsafe()
+        const firstExit = yield* Fiber.await(first)
+        yield* Effect.yieldNow
+        Chan.closeUnsafe(ch)
+        const got = successValue(yield* Fiber.await(second))
+        const firstGot = Exit.isSuccess(firstExit) ? Option.toArray(firstExit.value) : []
+        // every value once, and the second consumer saw the producer's values in the order they were put
+        expect([...firstGot, ...got].sort(), `first take ${showExit(firstExit)}`).toEqual(["v1", "v2"])
+        expect(got, `first take ${showExit(firstExit)}; the second consumer received`).toEqual(
+          ["v1", "v2"].filter((v) => got.includes(v))
+        )
+        expect(pending(ch)).toEqual({ puts: 0, takes: 0 })
+      })
+    )
+  )
+
+  it.each(fifoKinds)("$name: once a take saw the channel closed and drained, no value turns up later", (kind) =>
+    run(
+      Effect.gen(function* () {
+        const undelivered: Array<string> = []
+        const ch = kind.make<string>({ onUndelivered: (v) => undelivered.push(v) })
+        const first = yield* Effect.forkChild(Chan.take(ch))
+        const second = yield* Effect.forkChild(Chan.take(ch))
+        for (let i = 0; i < 5 && pending(ch).takes < 2; i++) yield* Effect.yieldNow
+        expect(pending(ch).takes).toBe(2)
+        expect(Chan.putUnsafe(ch, "v")).toBe(true)
+        Chan.closeUnsafe(ch)
+        first.interruptUnsafe()
+        const firstExit = yield* Fiber.await(first)
+        const secondGot = successValue(yield* Fiber.await(second))
+        const later = yield* Chan.take(ch)
+        const firstGot = Exit.isSuccess(firstExit) ? Option.toArray(firstExit.value) : []
+        const all = [...firstGot, ...Option.toArray(secondGot), ...Option.toArray(later), ...undelivered]
+        const story = `first take ${showExit(firstExit)}, second ${String(secondGot)}, a later take ${String(later)}`
+        expect(all, story).toEqual(["v"])
+        // None means closed and drained: nothing accepted may be taken after it
+        if (Option.isNone(secondGot)) expect(Option.isNone(later), story).toBe(true)
+        expect(pending(ch)).toEqual({ puts: 0, takes: 0 })
+      })
+    )
+  )
 })
