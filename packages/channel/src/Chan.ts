@@ -40,7 +40,7 @@ import type { BufferSpec } from "./Buffer.js"
 import type { ChanArgumentError } from "./ChanError.js"
 import { checkChannel, checkDuration, checkOptions, liveTimer } from "./internal/arguments.js"
 import { PromiseCell } from "./internal/buffer.js"
-import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
+import { ChanCore, CLOSED, Node, PENDING, WAKE } from "./internal/channel.js"
 import {
   checkCases,
   earliestTimeout,
@@ -465,8 +465,77 @@ const toOption = (result: unknown): Option.Option<any> => (result === CLOSED ? O
 /** Continues with the Effect a handler returned, or hands its plain value over in this step. */
 const continueWith = (fiber: StepFiber, x: unknown): Next => (Effect.isEffect(x) ? x : handOff(fiber, x))
 
-// The steps below are the operations themselves: each tries the synchronous path and, when it
-// cannot complete now, continues with the waiting path. A result is handed over in the same step.
+// ── steps ──
+// The operations themselves are steps (see internal/step.ts): each tries the synchronous path and,
+// when it cannot complete now, continues with the waiting path. A result is handed over in the same
+// step. Fibers that the operation resumes (a rendezvous counterpart) run only after the hand-off
+// (`deferResumes`/`handOffThenResume`), so that nothing they do to this fiber (interrupt it, as a
+// race does to its loser) can land between "consumed" and "handed over".
+
+/** Resumptions requested while a step is between its channel operation and its hand-off. */
+const deferredResumes: Array<() => void> = []
+let deferring = 0
+
+/** How many fibers may be resumed inside one another before resumption goes through the scheduler. */
+const MAX_NESTED_RESUMES = 32
+let nestedResumes = 0
+
+/**
+ * Resumes a committed waiter now (a rendezvous hand-off: nothing to batch), unless a step is about
+ * to hand over a result (then right after that), or resumptions already nest deeply (then through
+ * the scheduler, so a chain of fibers waking each other cannot overflow the stack).
+ */
+const resumeNow = (dispatcher: Dispatcher, task: () => void): void => {
+  if (deferring > 0) {
+    deferredResumes.push(task)
+    return
+  }
+  if (nestedResumes >= MAX_NESTED_RESUMES) return dispatcher.scheduleTask(task, 0)
+  nestedResumes++
+  try {
+    task()
+  } finally {
+    nestedResumes--
+  }
+}
+
+/** Hands `value` over, then runs the resumptions deferred since `mark`. */
+const handOffThenResume = (fiber: StepFiber, mark: number, value: unknown): Next => {
+  if (deferredResumes.length === mark) return handOff(fiber, value)
+  const tasks = deferredResumes.splice(mark)
+  const next = handOff(fiber, value)
+  for (const task of tasks) resumeNow(fiber.currentDispatcher, task)
+  return next
+}
+
+/**
+ * Runs a step's channel operation `op(self)` with resumptions deferred (a static `op`: no closure
+ * per call). If it throws (a user callback such as `onUndelivered`), the deferred resumptions still
+ * run before the error propagates.
+ */
+const attempt = <S, R>(fiber: StepFiber, mark: number, op: (self: S) => R, self: S): R => {
+  deferring++
+  let completed = false
+  try {
+    const result = op(self)
+    completed = true
+    return result
+  } finally {
+    deferring--
+    if (!completed) continueThenResume(fiber, mark, undefined)
+  }
+}
+
+const putOp = (step: PutStep<any>) => step.core.tryPut(step.value)
+const takeOp = (step: TakeStep<any> | PollStep<any>) => step.core.tryTake()
+const completeOp = (c: SelectCaseImpl) => c.complete()
+
+/** Continues with `next` (not a hand-off), then runs the resumptions deferred since `mark`. */
+const continueThenResume = (fiber: StepFiber, mark: number, next: Next): Next => {
+  if (deferredResumes.length === mark) return next
+  for (const task of deferredResumes.splice(mark)) resumeNow(fiber.currentDispatcher, task)
+  return next
+}
 
 class PutStep<A> {
   constructor(
@@ -474,10 +543,13 @@ class PutStep<A> {
     readonly value: A
   ) {}
   run(fiber: StepFiber): Next {
-    const result = this.core.tryPut(this.value)
-    if (result === PENDING) return waitPut(this.core, this.value, fiber.currentDispatcher)
-    if (this.core.xformFailures !== undefined) return reportXform(this.core, result ? exitTrue : exitFalse)
-    return handOff(fiber, result)
+    const mark = deferredResumes.length
+    const result = attempt(fiber, mark, putOp, this)
+    if (result === PENDING) return waitPut(this.core, this.value, this, fiber.currentDispatcher)
+    if (this.core.xformFailures !== undefined) {
+      return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
+    }
+    return handOffThenResume(fiber, mark, result)
   }
 }
 defineStep(PutStep)
@@ -488,9 +560,12 @@ class OfferStep<A> {
     readonly value: A
   ) {}
   run(fiber: StepFiber): Next {
-    const result = this.core.tryPut(this.value) === true
-    if (this.core.xformFailures !== undefined) return reportXform(this.core, result ? exitTrue : exitFalse)
-    return handOff(fiber, result)
+    const mark = deferredResumes.length
+    const result = attempt(fiber, mark, putOp, this) === true
+    if (this.core.xformFailures !== undefined) {
+      return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
+    }
+    return handOffThenResume(fiber, mark, result)
   }
 }
 defineStep(OfferStep)
@@ -498,9 +573,10 @@ defineStep(OfferStep)
 class TakeStep<A> {
   constructor(readonly core: ChanCore<unknown, A>) {}
   run(fiber: StepFiber): Next {
-    const result = this.core.tryTake()
-    if (result === PENDING) return waitTake(this.core, fiber.currentDispatcher)
-    return handOff(fiber, toOption(result))
+    const mark = deferredResumes.length
+    const result = attempt(fiber, mark, takeOp, this)
+    if (result === PENDING) return waitTake(this.core, this, fiber.currentDispatcher)
+    return handOffThenResume(fiber, mark, toOption(result))
   }
 }
 defineStep(TakeStep)
@@ -508,8 +584,9 @@ defineStep(TakeStep)
 class PollStep<A> {
   constructor(readonly core: ChanCore<unknown, A>) {}
   run(fiber: StepFiber): Next {
-    const result = this.core.tryTake()
-    return handOff(fiber, result === PENDING ? Option.none() : toOption(result))
+    const mark = deferredResumes.length
+    const result = attempt(fiber, mark, takeOp, this)
+    return handOffThenResume(fiber, mark, result === PENDING ? Option.none() : toOption(result))
   }
 }
 defineStep(PollStep)
@@ -526,94 +603,113 @@ const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effe
   new ThunkStep(f) as unknown as Effect.Effect<A, E, R>
 
 // ── waiting ──
-// A committed waiter is resumed in one of two ways. Through the waiter's dispatcher (scheduled)
-// when it was handed a value through a buffer, so that a producer keeps filling the buffer and the
-// consumer later drains it in a batch (as effect's Queue does); at once (`resumeNow`) for a
-// rendezvous hand-off, where nothing can be batched. Nested resumptions are bounded, so a chain of
-// fibers waking each other cannot overflow the stack.
-
-/** How many fibers may be resumed inside one another before resumption goes through the scheduler. */
-const MAX_NESTED_RESUMES = 32
-let nestedResumes = 0
-
-const resumeNow = (dispatcher: Dispatcher, task: () => void): void => {
-  if (nestedResumes >= MAX_NESTED_RESUMES) return dispatcher.scheduleTask(task, 0)
-  nestedResumes++
-  try {
-    task()
-  } finally {
-    nestedResumes--
-  }
-}
+// A waiter registered in `Effect.callback` never completes its operation inside the registration:
+// if the channel became ready since the step's first try, it resumes with the step itself, which
+// runs again in the fiber's own step. A committed waiter is resumed at once after a rendezvous
+// hand-off (nothing to batch: `resumeNow`), and through the scheduler after a buffered one, so a
+// producer keeps filling the buffer and the consumer drains it in a batch (as effect's Queue does).
 
 /**
- * The slow path of `put`: retries (the fiber may have yielded since), then waits. A committed
- * putter is resumed at once (as effect's Queue resumes offers), so it sees `true` in the step that
- * follows the commit.
+ * The slow path of `put`. A committed putter is resumed through the scheduler, never inside the
+ * step of the fiber that took its value (which could otherwise be interrupted, by what the putter
+ * does next, between taking the value and handing it over). It is withdrawn on the callback's
+ * abort signal, which fires synchronously when the fiber is interrupted: no taker can take its
+ * value in between.
  */
-const waitPut = <A>(core: ChanCore<A>, value: A, dispatcher: Dispatcher): Effect.Effect<boolean> =>
-  Effect.callback<boolean>((resume) => {
-    const result = core.tryPut(value)
-    if (result !== PENDING) return resume(reportXform(core, result ? exitTrue : exitFalse))
-    const node = new Node(value, (accepted: boolean) =>
-      core.buf === undefined
-        ? resumeNow(dispatcher, () => resume(reportXform(core, accepted ? exitTrue : exitFalse)))
-        : dispatcher.scheduleTask(() => resume(reportXform(core, accepted ? exitTrue : exitFalse)), 0)
-    )
+const waitPut = <A>(core: ChanCore<A>, value: A, step: PutStep<A>, dispatcher: Dispatcher): Effect.Effect<boolean> =>
+  Effect.callback<boolean>((resume, signal) => {
+    if (core.canPut()) return resume(step as unknown as Effect.Effect<boolean>)
+    const node = new Node(value, (accepted: boolean) => {
+      const exit = accepted ? exitTrue : exitFalse
+      dispatcher.scheduleTask(() => resume(exit), 0)
+    })
     core.enqueuePut(node)
-    return Effect.sync(() => core.withdraw(node))
+    signal.addEventListener("abort", () => core.withdraw(node), { once: true })
   })
 
 /**
- * The slow path of `take`. The waiter observes the value handed to it in its own step; if it is
- * interrupted before that, its finalizer gives the value back (`requeue`).
+ * The slow path of `take`. On a ring-buffered channel it waits as a waking take: woken, it takes
+ * again in its own step, so the value leaves the buffer in the step that hands it over. On an
+ * unbuffered channel the value is handed to the waiter; if it is interrupted before it observed
+ * it, its finalizer gives the value back (`requeue`).
  */
-const waitTake = <A>(core: ChanCore<unknown, A>, dispatcher: Dispatcher): Effect.Effect<Option.Option<A>> =>
+const waitTake = <A>(
+  core: ChanCore<unknown, A>,
+  step: TakeStep<A>,
+  dispatcher: Dispatcher
+): Effect.Effect<Option.Option<A>> =>
   Effect.callback<Option.Option<A>>((resume) => {
-    const result = core.tryTake()
-    if (result !== PENDING) return resume(thunkStep((fiber) => handOff(fiber, toOption(result))))
-    const waiter = new TakeWaiter<A>(core, dispatcher, resume)
+    if (core.canTake()) return resume(step as unknown as Effect.Effect<Option.Option<A>>)
+    const waiter = new TakeWaiter<A>(core, step, dispatcher, resume)
     core.enqueueTake(waiter.node)
     return Effect.sync(() => waiter.cancel())
   })
 
 class TakeWaiter<A> {
   readonly node: Node
-  private value: A | CLOSED = CLOSED
+  private value: A | CLOSED | WAKE = CLOSED
+  /** Woken, and not yet back to take. */
+  private woken = false
   private observed = false
 
   constructor(
     private readonly core: ChanCore<unknown, A>,
+    private readonly step: TakeStep<A>,
     dispatcher: Dispatcher,
     private readonly resume: (effect: Effect.Effect<Option.Option<A>>) => void
   ) {
-    this.node = new Node(undefined, (value: A | CLOSED) => {
-      this.value = value
-      if (core.buf === undefined) resumeNow(dispatcher, this.wake)
-      else dispatcher.scheduleTask(this.wake, 0)
-    })
+    this.node = new Node(
+      undefined,
+      (value: A | CLOSED | WAKE) => {
+        this.value = value
+        if (value === WAKE) {
+          this.woken = true
+          dispatcher.scheduleTask(this.wakeRetry, 0)
+        } else resumeNow(dispatcher, this.wakeObserve)
+      },
+      undefined,
+      core.wakesTakers
+    )
   }
 
-  private readonly wake = (): void => this.resume(this.observe)
+  private readonly wakeObserve = (): void => this.resume(this.observe)
+  private readonly wakeRetry = (): void => this.resume(this.retry)
 
   private readonly observe = thunkStep<Option.Option<A>>((fiber) => {
     this.observed = true
     return handOff(fiber, toOption(this.value))
   })
 
-  /** The finalizer: withdraw the node, or give back a value handed over but never observed. */
+  /** Runs in the taker's own step after `WAKE`: takes (or waits again). */
+  private readonly retry = thunkStep<Option.Option<A>>((fiber) => {
+    this.woken = false
+    this.core.wokenTakerReturned(false)
+    return this.step.run(fiber)
+  })
+
+  /** The finalizer: withdraw the node, pass on an unused wake-up, or give back an unobserved value. */
   cancel(): void {
     if (this.node.active) this.core.withdraw(this.node)
-    else if (!this.observed && this.value !== CLOSED) this.core.requeue(this.value)
+    else if (this.woken) {
+      this.woken = false
+      this.core.wokenTakerReturned(true)
+    } else if (!this.observed && this.value !== CLOSED && this.value !== WAKE) this.core.requeue(this.value)
   }
 }
 
 const presentOption = toOption
 
-/** Runs a ready case's handler and continues with its result; put cases report xform errors first. */
+/** Continues with a case's handler result; put cases report xform errors first. */
 const completeCase = (fiber: StepFiber, c: SelectCaseImpl, x: unknown): Next => {
   if (c.kind === PUT && c.core!.xformFailures !== undefined) return reportXform(c.core!, toEffect(x))
   return continueWith(fiber, x)
+}
+
+/** Completes a ready case now (its channel operation and handler) and continues with the result. */
+const runReady = (fiber: StepFiber, c: SelectCaseImpl): Next => {
+  const mark = deferredResumes.length
+  const x = attempt(fiber, mark, completeOp, c)
+  return continueThenResume(fiber, mark, completeCase(fiber, c, x))
 }
 
 const toEffect = (x: unknown): Effect.Effect<unknown, unknown, unknown> => (Effect.isEffect(x) ? x : Effect.succeed(x))
@@ -630,7 +726,7 @@ class SelectStep {
     if (invalid !== undefined) return Effect.die(invalid)
     const priority = this.options?.priority === true
     const ready = pickReady(cases, priority)
-    if (ready !== undefined) return completeCase(fiber, ready, ready.complete())
+    if (ready !== undefined) return runReady(fiber, ready)
     if (orElse !== undefined) return continueWith(fiber, orElse())
     return waitSelect(cases, priority, fiber.currentDispatcher)
   }
@@ -662,11 +758,16 @@ const waitSelect = (
   )
 }
 
-/** A select waiting on its cases. */
+/**
+ * A select waiting on its cases. A waking take case that wins with `WAKE` makes the select poll
+ * again in its own step (and wait again, with the same timer, if the value was taken meanwhile).
+ */
 class SelectWaiter {
   private registration: SelectRegistration | undefined
   private resume: ((effect: Effect.Effect<unknown, unknown, unknown>) => void) | undefined
   private observed = false
+  /** A waking take case won with `WAKE` and the select has not polled again yet. */
+  private woken = false
   /** The timeout case whose timer fired while no registration was live. */
   private expired: SelectCaseImpl | undefined
 
@@ -676,26 +777,36 @@ class SelectWaiter {
     private readonly dispatcher: Dispatcher
   ) {}
 
-  readonly wait: Effect.Effect<unknown, unknown, unknown> = Effect.callback((resume) => {
-    // the fiber may have yielded since the first poll: poll again before registering
-    const ready = pickReady(this.cases, this.priority) ?? this.expired
-    if (ready !== undefined) {
-      return resume(thunkStep<unknown, unknown, unknown>((fiber) => completeCase(fiber, ready, ready.complete())))
-    }
+  readonly wait: Effect.Effect<unknown, unknown, unknown> = Effect.callback((resume, signal) => {
+    // ready since the last poll: poll again in the fiber's own step
+    if (this.expired !== undefined || pickReady(this.cases, true) !== undefined) return resume(this.poll)
     this.resume = resume
     const registration = new SelectRegistration()
     this.registration = registration
-    registration.register(this.cases, () => this.onCommit(registration))
-    return Effect.sync(() => this.cancel(registration))
+    registration.register(this.cases, () => this.onCommit(registration), true)
+    // withdrawn synchronously on interruption (see `waitPut`)
+    signal.addEventListener("abort", () => this.cancel(registration), { once: true })
+  })
+
+  /** Polls the cases in the select's own step: runs a ready one (or the expired timeout), or waits again. */
+  private readonly poll = thunkStep<unknown, unknown, unknown>((fiber) => {
+    const ready = pickReady(this.cases, this.priority) ?? this.expired
+    return ready !== undefined ? runReady(fiber, ready) : this.wait
   })
 
   private onCommit(registration: SelectRegistration): void {
     const winner = registration.winner!
-    if (winner.kind === TAKE && winner.core!.buf !== undefined) return this.dispatcher.scheduleTask(this.wakeObserve, 0)
+    if (registration.result === WAKE) {
+      this.woken = true
+      return this.dispatcher.scheduleTask(this.wakeRetry, 0)
+    }
+    // a put case is resumed through the scheduler (see `waitPut`); a take case at once
+    if (winner.kind === PUT) return this.dispatcher.scheduleTask(this.wakeObserve, 0)
     resumeNow(this.dispatcher, this.wakeObserve)
   }
 
   private readonly wakeObserve = (): void => this.resume!(this.observe)
+  private readonly wakeRetry = (): void => this.resume!(this.retry)
 
   /** Runs in the select's own fiber: only from here on has it seen the winning result. */
   private readonly observe = thunkStep<unknown, unknown, unknown>((fiber) => {
@@ -705,11 +816,21 @@ class SelectWaiter {
     return completeCase(fiber, winner, winner.deliver(registration.result))
   })
 
+  /** Runs in the select's own fiber after `WAKE`: polls again. */
+  private readonly retry = thunkStep<unknown, unknown, unknown>((fiber) => {
+    this.woken = false
+    const winner = this.registration!.winner!
+    winner.core!.wokenTakerReturned(false)
+    // the case that won the commit goes first; another, if its value was taken meanwhile
+    if (winner.isReady()) return runReady(fiber, winner)
+    return (this.poll as unknown as ThunkStep).run(fiber)
+  })
+
   /** The timer fired: the timeout case wins unless a channel case already did. */
   fireTimeout(c: SelectCaseImpl): void {
     const registration = this.registration
-    if (registration === undefined) {
-      // not registered yet: `wait` will find it
+    if (registration === undefined || this.woken) {
+      // not registered yet, or about to poll again: the poll will find it
       this.expired = c
       return
     }
@@ -718,6 +839,10 @@ class SelectWaiter {
 
   /** The finalizer: withdraw every node, or undo a win the fiber never saw. */
   private cancel(registration: SelectRegistration): void {
-    if (!registration.withdraw() && !this.observed) registration.giveBack()
+    if (registration.withdraw() || this.observed) return
+    if (registration.result !== WAKE || this.woken) {
+      this.woken = false
+      registration.giveBack()
+    }
   }
 }

@@ -245,7 +245,7 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
       cancelTimer?.()
       reject(signal!.reason)
     }
-    registration.register(all, finish)
+    registration.register(all, finish, false)
     const timer = earliestTimeout(all)
     if (timer !== undefined) {
       cancelTimer = liveTimer(timer.millis, () => {

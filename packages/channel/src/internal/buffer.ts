@@ -12,6 +12,11 @@ export type Policy = "fixed" | "dropping" | "sliding"
 export interface Buf<A> {
   /** How many values a take can remove (a promise cell: 0 or 1). */
   readonly size: number
+  /**
+   * How many of the buffered values are owed to woken takers (see `WAKE` in channel.ts). They do
+   * not count against the capacity: a waiting taker is room, as in a direct hand-off.
+   */
+  owed: number
   /** Whether a put must wait (only the fixed policy is ever full). */
   isFull(): boolean
   /** Adds `value`; a policy that drops a value (the new one or the oldest) passes it to `onDrop`. */
@@ -34,6 +39,7 @@ export class RingBuffer<A> implements Buf<A> {
   private items: Array<A | undefined> = new Array(8)
   private head = 0
   private length = 0
+  owed = 0
 
   constructor(
     readonly policy: Policy,
@@ -45,7 +51,7 @@ export class RingBuffer<A> implements Buf<A> {
   }
 
   isFull(): boolean {
-    return this.policy === "fixed" && this.length >= this.capacity
+    return this.policy === "fixed" && this.length - this.owed >= this.capacity
   }
 
   add(value: A, onDrop: (dropped: A) => void): void {
@@ -98,6 +104,7 @@ export class RingBuffer<A> implements Buf<A> {
 export class PromiseCell<A> implements Buf<A> {
   private value: A | undefined = undefined
   private filled = false
+  owed = 0
 
   get size(): number {
     return this.filled ? 1 : 0

@@ -6,7 +6,8 @@
  *  1. Every node in `takers` or `putters` is active (its flag is uncommitted): a node is removed from
  *     its queue in the same step that commits or withdraws it, so none leaks or counts toward
  *     `maxPending` afterwards.
- *  2. If `takers` is non-empty then the buffer is empty and no pending put could pair with them:
+ *  2. If `takers` is non-empty then the buffer holds only values owed to woken takers (usually none)
+ *     and no pending put could pair with them:
  *     `putters` is empty, except when one select waits on both sides of the same unbuffered
  *     channel (as in Go, a select never pairs with itself).
  *  3. If `putters` is non-empty then the channel is unbuffered, or its buffer is full (fixed policy).
@@ -14,8 +15,10 @@
  *  4. Once `closed`, no value enters the buffer except from the xform's completion step and from
  *     `requeue`; buffered values and pending puts stay takeable; takers wait only while nothing is.
  *  5. Every value accepted (a put returned or will return `true`) ends exactly once: handed to a
- *     taker that observes it, or passed to `onUndelivered`. A taker withdrawn after its value was
- *     handed over but before it observed it gives the value back through `requeue`.
+ *     taker that observes it, or passed to `onUndelivered`. A waking taker is only told to take
+ *     again (`WAKE`), so buffered values leave the buffer in the step that observes them; a taker
+ *     handed a value directly (unbuffered) and withdrawn before it observed it gives the value back
+ *     through `requeue`.
  *
  * Resumption: a committed node's callback runs only after every state change of the operation is
  * done (collect first, resume last), since a callback may re-enter the channel synchronously.
@@ -25,7 +28,7 @@
 import * as Option from "effect/Option"
 import { ChanPendingLimitError } from "../ChanError.js"
 import type { Sink, Xform } from "../Xform.js"
-import type { Buf } from "./buffer.js"
+import { type Buf, RingBuffer } from "./buffer.js"
 
 /** What a take sees once the channel is closed and drained. Never a value on a channel. */
 export const CLOSED: unique symbol = Symbol.for("@tributary/channel/closed")
@@ -34,6 +37,14 @@ export type CLOSED = typeof CLOSED
 /** What `tryPut`/`tryTake` return when the operation cannot complete now. */
 export const PENDING: unique symbol = Symbol.for("@tributary/channel/pending")
 export type PENDING = typeof PENDING
+
+/**
+ * What a waking take node is completed with when a value it may take is buffered: "take again in
+ * your own step". The value stays in the buffer until then, so a taker interrupted before it runs
+ * consumed nothing, and the buffer's order is the order values are taken in.
+ */
+export const WAKE: unique symbol = Symbol.for("@tributary/channel/wake")
+export type WAKE = typeof WAKE
 
 /**
  * The one-shot commit of an operation. A plain put/take is its own flag; the cases of a select
@@ -66,9 +77,14 @@ export class Node<A = any> implements Flag {
   constructor(
     /** For a put: the value offered. */
     readonly value: A,
-    /** Called once, after commit: a take gets the value or `CLOSED`, a put gets `accepted`. */
+    /**
+     * Called once, after commit: a take gets the value or `CLOSED` (or `WAKE`, for a waking take),
+     * a put gets `accepted`.
+     */
     readonly done: (result: any) => void,
-    flag?: Flag
+    flag?: Flag,
+    /** For a take on a ring-buffered channel: be woken (`WAKE`) instead of handed a value. */
+    readonly wake = false
   ) {
     this.flag = flag ?? this
   }
@@ -175,6 +191,14 @@ export class ChanCore<I = any, O = I> {
     })
   }
 
+  /**
+   * Whether a take that must not lose a value once handed over (an Effect fiber's) should wait as a
+   * waking take: on a channel with a fixed buffer (see `WAKE`).
+   */
+  get wakesTakers(): boolean {
+    return this.buf instanceof RingBuffer && this.buf.policy === "fixed"
+  }
+
   /** Values a take can have now without a pending put: buffered ones. */
   get size(): number {
     return this.buf === undefined ? 0 : this.buf.size
@@ -190,8 +214,8 @@ export class ChanCore<I = any, O = I> {
     if (buf !== undefined) {
       if (buf.isFull()) return PENDING
       this.addInput(value)
-      if (this.takers.size > 0) this.deliverBuffered()
       if (this.xformDone) this.finishEarly()
+      else if (this.takers.size > 0) this.serveTakers()
       return true
     }
     const taker = this.takers.first
@@ -210,6 +234,7 @@ export class ChanCore<I = any, O = I> {
     if (buf !== undefined && buf.size > 0) {
       const value = buf.remove()
       if (this.putters.size > 0) this.refill()
+      else if (this.closed && this.takers.size > 0) this.serveTakers()
       return value
     }
     const putter = this.putters.first
@@ -243,6 +268,15 @@ export class ChanCore<I = any, O = I> {
     this.takers.push(node)
   }
 
+  /**
+   * A woken taker is back: about to take in its own step, or withdrawn (then the value it was owed
+   * goes to the next waiting taker).
+   */
+  wokenTakerReturned(withdrawn: boolean): void {
+    this.buf!.owed--
+    if (withdrawn && this.takers.size > 0) this.serveTakers()
+  }
+
   /** Withdraws a pending node that has not committed (interrupted, aborted, lost select). */
   withdraw(node: Node): void {
     if (node.flag.active && node.queue !== undefined) node.queue.remove(node)
@@ -273,24 +307,7 @@ export class ChanCore<I = any, O = I> {
     if (this.closed) return
     this.closed = true
     if (this.sink !== undefined) this.completeXform()
-    const resumed: Array<Node> = []
-    const values: Array<unknown> = []
-    const buf = this.buf
-    while (this.takers.first !== undefined && buf !== undefined && buf.size > 0) {
-      const taker = this.takers.first
-      commit(taker)
-      resumed.push(taker)
-      values.push(buf.remove())
-    }
-    if (this.putters.size === 0) {
-      while (this.takers.first !== undefined) {
-        const taker = this.takers.first
-        commit(taker)
-        resumed.push(taker)
-        values.push(CLOSED)
-      }
-    }
-    for (let i = 0; i < resumed.length; i++) resumed[i].done(values[i])
+    if (this.takers.size > 0) this.serveTakers()
   }
 
   /**
@@ -328,26 +345,53 @@ export class ChanCore<I = any, O = I> {
     }
   }
 
-  /** Hands buffered values to waiting takers. Precondition: the buffer was empty while they waited. */
-  private deliverBuffered(): void {
-    const buf = this.buf!
-    const taker = this.takers.first!
-    commit(taker)
-    const value = buf.remove()
-    if (this.takers.size === 0 || buf.size === 0) {
-      taker.done(value)
-      return
+  /**
+   * Serves waiting takers: hands them buffered values no woken taker is owed (a waking take is woken
+   * instead: `WAKE`), and, once the channel is closed with nothing left to take, completes them with
+   * `CLOSED`. Callbacks run after every taker served is committed.
+   */
+  private serveTakers(): void {
+    const buf = this.buf
+    const first = this.takers.first!
+    if (buf !== undefined && buf.size > buf.owed) {
+      commit(first)
+      const firstResult = this.serve(first, buf)
+      if (this.takers.size === 0 || buf.size <= buf.owed) {
+        first.done(firstResult)
+        return this.closeTakersIfDrained()
+      }
+      // an expanding xform (flatMap) or a promise cell can serve several takers at once
+      const resumed: Array<Node> = [first]
+      const results: Array<unknown> = [firstResult]
+      while (this.takers.first !== undefined && buf.size > buf.owed) {
+        const taker = this.takers.first
+        commit(taker)
+        resumed.push(taker)
+        results.push(this.serve(taker, buf))
+      }
+      for (let i = 0; i < resumed.length; i++) resumed[i].done(results[i])
     }
-    // an expanding xform (flatMap) or a promise cell can serve several takers at once
-    const resumed: Array<Node> = [taker]
-    const values: Array<unknown> = [value]
-    while (this.takers.first !== undefined && buf.size > 0) {
-      const next = this.takers.first
-      commit(next)
-      resumed.push(next)
-      values.push(buf.remove())
+    this.closeTakersIfDrained()
+  }
+
+  /** The result for a committed taker: `WAKE` for a waking take (one value owed), else the oldest value. */
+  private serve(taker: Node, buf: Buf<O>): unknown {
+    if (!taker.wake) return buf.remove()
+    buf.owed++
+    return WAKE
+  }
+
+  /** Once closed and drained (no buffered value, no pending put), every waiting taker gets `CLOSED`. */
+  private closeTakersIfDrained(): void {
+    if (!this.closed || this.takers.size === 0 || this.putters.size > 0) return
+    if (this.buf !== undefined && this.buf.size > 0) return
+    const resumed: Array<Node> = []
+    while (this.takers.first !== undefined) {
+      const taker = this.takers.first
+      commit(taker)
+      resumed.push(taker)
     }
-    for (let i = 0; i < resumed.length; i++) resumed[i].done(values[i])
+    for (let i = 0; i < resumed.length; i++) resumed[i].done(CLOSED)
   }
 
   /** After a take freed room: pulls pending puts into the buffer. Precondition: a buffer, putters waiting. */

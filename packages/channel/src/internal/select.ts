@@ -7,7 +7,7 @@
  * @internal
  */
 import { ChanArgumentError } from "../ChanError.js"
-import { type ChanCore, CLOSED, commit, Node, SelectFlag } from "./channel.js"
+import { type ChanCore, CLOSED, commit, Node, SelectFlag, WAKE } from "./channel.js"
 
 export const TAKE = 0
 export const PUT = 1
@@ -98,11 +98,12 @@ export class SelectRegistration {
   result: unknown = undefined
 
   /**
-   * Enqueues a node on every channel case; `onCommit` runs once, after a channel commits one.
-   * Precondition: no case was ready in this same step. Throws `ChanPendingLimitError` with nothing
-   * left registered.
+   * Enqueues a node on every channel case; `onCommit` runs once, after a channel commits one. With
+   * `wakeTakes`, take cases on ring-buffered channels wait as waking takes (a `WAKE` result means:
+   * select again). Precondition: no case was ready in this same step. Throws
+   * `ChanPendingLimitError` with nothing left registered.
    */
-  register(cases: ReadonlyArray<SelectCase>, onCommit: () => void): void {
+  register(cases: ReadonlyArray<SelectCase>, onCommit: () => void, wakeTakes: boolean): void {
     const nodes = this.flag.nodes
     try {
       for (const c of cases) {
@@ -114,7 +115,8 @@ export class SelectRegistration {
             this.result = result
             onCommit()
           },
-          this.flag
+          this.flag,
+          wakeTakes && c.kind === TAKE && c.core!.wakesTakers
         )
         if (c.kind === TAKE) c.core!.enqueueTake(node)
         else c.core!.enqueuePut(node)
@@ -149,9 +151,14 @@ export class SelectRegistration {
     return true
   }
 
-  /** Gives back the value a winning take case received, when its owner will never see it. */
+  /**
+   * Undoes a win its owner will never see: passes on the wake-up a waking take case received, or
+   * gives back the value a take case was handed.
+   */
   giveBack(): void {
     const c = this.winner
-    if (c !== undefined && c.kind === TAKE && this.result !== CLOSED) c.core!.requeue(this.result)
+    if (c === undefined || c.kind !== TAKE || this.result === CLOSED) return
+    if (this.result === WAKE) c.core!.wokenTakerReturned(true)
+    else c.core!.requeue(this.result)
   }
 }
