@@ -468,9 +468,10 @@ const continueWith = (fiber: StepFiber, x: unknown): Next => (Effect.isEffect(x)
 // ── steps ──
 // The operations themselves are steps (see internal/step.ts): each tries the synchronous path and,
 // when it cannot complete now, continues with the waiting path. A result is handed over in the same
-// step. Fibers that the operation resumes (a rendezvous counterpart) run only after the hand-off
-// (`deferResumes`/`handOffThenResume`), so that nothing they do to this fiber (interrupt it, as a
-// race does to its loser) can land between "consumed" and "handed over".
+// step, so no interrupt can land between "consumed" and "handed over". A taker that the operation
+// hands a value to directly is resumed synchronously, but only after the hand-off
+// (`attempt`/`handOffThenResume`): nothing it does to this fiber (interrupt it, as a race does to
+// its loser) can land in the middle of this fiber's operation.
 
 /** Resumptions requested while a step is between its channel operation and its hand-off. */
 const deferredResumes: Array<() => void> = []
@@ -481,9 +482,10 @@ const MAX_NESTED_RESUMES = 32
 let nestedResumes = 0
 
 /**
- * Resumes a committed waiter now (a rendezvous hand-off: nothing to batch), unless a step is about
- * to hand over a result (then right after that), or resumptions already nest deeply (then through
- * the scheduler, so a chain of fibers waking each other cannot overflow the stack).
+ * Resumes a taker handed a value directly: at once, so that it observes the value before anything
+ * else can happen to the channel (a later value, a close), or right after the current step's
+ * hand-off; through the scheduler when resumptions already nest deeply (a chain of fibers waking
+ * each other must not overflow the stack).
  */
 const resumeNow = (dispatcher: Dispatcher, task: () => void): void => {
   if (deferring > 0) {
@@ -497,15 +499,6 @@ const resumeNow = (dispatcher: Dispatcher, task: () => void): void => {
   } finally {
     nestedResumes--
   }
-}
-
-/** Hands `value` over, then runs the resumptions deferred since `mark`. */
-const handOffThenResume = (fiber: StepFiber, mark: number, value: unknown): Next => {
-  if (deferredResumes.length === mark) return handOff(fiber, value)
-  const tasks = deferredResumes.splice(mark)
-  const next = handOff(fiber, value)
-  for (const task of tasks) resumeNow(fiber.currentDispatcher, task)
-  return next
 }
 
 /**
@@ -526,9 +519,14 @@ const attempt = <S, R>(fiber: StepFiber, mark: number, op: (self: S) => R, self:
   }
 }
 
-const putOp = (step: PutStep<any>) => step.core.tryPut(step.value)
-const takeOp = (step: TakeStep<any> | PollStep<any>) => step.core.tryTake()
-const completeOp = (c: SelectCaseImpl) => c.complete()
+/** Hands `value` over, then runs the resumptions deferred since `mark`. */
+const handOffThenResume = (fiber: StepFiber, mark: number, value: unknown): Next => {
+  if (deferredResumes.length === mark) return handOff(fiber, value)
+  const tasks = deferredResumes.splice(mark)
+  const next = handOff(fiber, value)
+  for (const task of tasks) resumeNow(fiber.currentDispatcher, task)
+  return next
+}
 
 /** Continues with `next` (not a hand-off), then runs the resumptions deferred since `mark`. */
 const continueThenResume = (fiber: StepFiber, mark: number, next: Next): Next => {
@@ -536,6 +534,10 @@ const continueThenResume = (fiber: StepFiber, mark: number, next: Next): Next =>
   for (const task of deferredResumes.splice(mark)) resumeNow(fiber.currentDispatcher, task)
   return next
 }
+
+const putOp = (step: PutStep<any> | OfferStep<any>) => step.core.tryPut(step.value)
+const takeOp = (step: TakeStep<any> | PollStep<any>) => step.core.tryTake()
+const completeOp = (c: SelectCaseImpl) => c.complete()
 
 class PutStep<A> {
   constructor(
@@ -545,7 +547,7 @@ class PutStep<A> {
   run(fiber: StepFiber): Next {
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, putOp, this)
-    if (result === PENDING) return waitPut(this.core, this.value, this, fiber.currentDispatcher)
+    if (result === PENDING) return waitPut(this.core, this.value, this, fiber)
     if (this.core.xformFailures !== undefined) {
       return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
     }
@@ -575,7 +577,7 @@ class TakeStep<A> {
   run(fiber: StepFiber): Next {
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, takeOp, this)
-    if (result === PENDING) return waitTake(this.core, this, fiber.currentDispatcher)
+    if (result === PENDING) return waitTake(this.core, this, fiber)
     return handOffThenResume(fiber, mark, toOption(result))
   }
 }
@@ -605,45 +607,87 @@ const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effe
 // ── waiting ──
 // A waiter registered in `Effect.callback` never completes its operation inside the registration:
 // if the channel became ready since the step's first try, it resumes with the step itself, which
-// runs again in the fiber's own step. A committed waiter is resumed at once after a rendezvous
-// hand-off (nothing to batch: `resumeNow`), and through the scheduler after a buffered one, so a
-// producer keeps filling the buffer and the consumer drains it in a batch (as effect's Queue does).
+// runs again in the fiber's own step.
+//
+// A committed putter, and a taker woken to take from a fixed buffer, are resumed in a microtask
+// (`resumeSoon`), never inside the step of the fiber that committed them: that fiber first runs on
+// until it suspends, so a producer keeps filling a buffer and the consumer drains it in a batch,
+// and nothing the resumed fiber does can land in the middle of the committing fiber's operation.
+// Every 1024th resumption goes through effect's scheduler instead, so fibers that keep waking each
+// other cannot starve timers and I/O. A taker handed a value directly is resumed at once
+// (`resumeNow`), so it observes the value before anything else happens to the channel.
+
+let resumptions = 0
+
+const resumeSoon = (dispatcher: Dispatcher, task: () => void): void => {
+  if ((++resumptions & 1023) === 0) dispatcher.scheduleTask(task, 0)
+  else queueMicrotask(task)
+}
 
 /**
- * The slow path of `put`. A committed putter is resumed through the scheduler, never inside the
- * step of the fiber that took its value (which could otherwise be interrupted, by what the putter
- * does next, between taking the value and handing it over). It is withdrawn on the callback's
- * abort signal, which fires synchronously when the fiber is interrupted: no taker can take its
- * value in between.
+ * Below this `MaxOpsBeforeYield`, a waiter is withdrawn on the callback's abort signal, which fires
+ * synchronously on interruption. Above it, effect runs the callback's cleanup Effect within the
+ * first operations after the interrupt, before any yield, which is as synchronous and cheaper (an
+ * `AbortController` per suspension costs more than the whole operation).
  */
-const waitPut = <A>(core: ChanCore<A>, value: A, step: PutStep<A>, dispatcher: Dispatcher): Effect.Effect<boolean> =>
-  Effect.callback<boolean>((resume, signal) => {
+const SIGNAL_BELOW_MAX_OPS = 16
+
+/**
+ * Registers `cancel` as the waiter's withdrawal: returns the cleanup Effect, or listens on the abort
+ * signal when the fiber may yield before running a cleanup Effect.
+ */
+const onInterrupt = (fiber: StepFiber, signal: AbortSignal, cancel: () => void): Effect.Effect<void> | undefined => {
+  if (fiber.cache.maxOpsBeforeYield >= SIGNAL_BELOW_MAX_OPS) return Effect.sync(cancel)
+  signal.addEventListener("abort", cancel, { once: true })
+  return undefined
+}
+
+/**
+ * The slow path of `put`. The putter is resumed once a taker (or the buffer) has its value; it is
+ * withdrawn on interruption before any taker can take the value.
+ */
+const waitPut = <A>(core: ChanCore<A>, value: A, step: PutStep<A>, fiber: StepFiber): Effect.Effect<boolean> =>
+  callbackWithSignal<boolean>(fiber, (resume, signal) => {
     if (core.canPut()) return resume(step as unknown as Effect.Effect<boolean>)
     const node = new Node(value, (accepted: boolean) => {
       const exit = accepted ? exitTrue : exitFalse
-      dispatcher.scheduleTask(() => resume(exit), 0)
+      resumeSoon(fiber.currentDispatcher, () => resume(exit))
     })
     core.enqueuePut(node)
-    signal.addEventListener("abort", () => core.withdraw(node), { once: true })
+    return onInterrupt(fiber, signal, () => core.withdraw(node))
   })
 
 /**
- * The slow path of `take`. On a ring-buffered channel it waits as a waking take: woken, it takes
- * again in its own step, so the value leaves the buffer in the step that hands it over. On an
- * unbuffered channel the value is handed to the waiter; if it is interrupted before it observed
- * it, its finalizer gives the value back (`requeue`).
+ * The slow path of `take`. On a fixed buffer it waits as a waking take: woken, it takes again in its
+ * own step, so the value leaves the buffer in the step that hands it over. Elsewhere the value is
+ * handed to the waiter; if it is interrupted before it observed it, its finalizer gives the value
+ * back (`requeue`).
  */
 const waitTake = <A>(
   core: ChanCore<unknown, A>,
   step: TakeStep<A>,
-  dispatcher: Dispatcher
+  fiber: StepFiber
 ): Effect.Effect<Option.Option<A>> =>
-  Effect.callback<Option.Option<A>>((resume) => {
+  callbackWithSignal<Option.Option<A>>(fiber, (resume, signal) => {
     if (core.canTake()) return resume(step as unknown as Effect.Effect<Option.Option<A>>)
-    const waiter = new TakeWaiter<A>(core, step, dispatcher, resume)
+    const waiter = new TakeWaiter<A>(core, step, fiber.currentDispatcher, resume)
     core.enqueueTake(waiter.node)
-    return Effect.sync(() => waiter.cancel())
+    return onInterrupt(fiber, signal, () => waiter.cancel())
   })
+
+/**
+ * `Effect.callback`, with the abort signal only when `onInterrupt` will use it (effect allocates an
+ * `AbortController` for a registration function of two parameters).
+ */
+const callbackWithSignal = <A, E = never, R = never>(
+  fiber: StepFiber,
+  register: (resume: (effect: Effect.Effect<A, E, R>) => void, signal: AbortSignal) => Effect.Effect<void> | void
+): Effect.Effect<A, E, R> =>
+  fiber.cache.maxOpsBeforeYield >= SIGNAL_BELOW_MAX_OPS
+    ? Effect.callback<A, E, R>((resume) => register(resume, neverAborted))
+    : Effect.callback<A, E, R>((resume, signal) => register(resume, signal))
+
+const neverAborted = new AbortController().signal
 
 class TakeWaiter<A> {
   readonly node: Node
@@ -664,7 +708,7 @@ class TakeWaiter<A> {
         this.value = value
         if (value === WAKE) {
           this.woken = true
-          dispatcher.scheduleTask(this.wakeRetry, 0)
+          resumeSoon(dispatcher, this.wakeRetry)
         } else resumeNow(dispatcher, this.wakeObserve)
       },
       undefined,
@@ -728,7 +772,7 @@ class SelectStep {
     const ready = pickReady(cases, priority)
     if (ready !== undefined) return runReady(fiber, ready)
     if (orElse !== undefined) return continueWith(fiber, orElse())
-    return waitSelect(cases, priority, fiber.currentDispatcher)
+    return waitSelect(cases, priority, fiber)
   }
 }
 defineStep(SelectStep)
@@ -740,9 +784,9 @@ defineStep(SelectStep)
 const waitSelect = (
   cases: ReadonlyArray<SelectCaseImpl>,
   priority: boolean,
-  dispatcher: Dispatcher
+  fiber: StepFiber
 ): Effect.Effect<unknown, unknown, unknown> => {
-  const waiter = new SelectWaiter(cases, priority, dispatcher)
+  const waiter = new SelectWaiter(cases, priority, fiber)
   const timer = earliestTimeout(cases)
   if (timer === undefined) return waiter.wait
   return Effect.flatMap(
@@ -771,22 +815,26 @@ class SelectWaiter {
   /** The timeout case whose timer fired while no registration was live. */
   private expired: SelectCaseImpl | undefined
 
+  private readonly dispatcher: Dispatcher
+
   constructor(
     private readonly cases: ReadonlyArray<SelectCaseImpl>,
     private readonly priority: boolean,
-    private readonly dispatcher: Dispatcher
-  ) {}
+    fiber: StepFiber
+  ) {
+    this.dispatcher = fiber.currentDispatcher
+    this.wait = callbackWithSignal<unknown, unknown, unknown>(fiber, (resume, signal) => {
+      // ready since the last poll: poll again in the fiber's own step
+      if (this.expired !== undefined || pickReady(this.cases, true) !== undefined) return resume(this.poll)
+      this.resume = resume
+      const registration = new SelectRegistration()
+      this.registration = registration
+      registration.register(this.cases, () => this.onCommit(registration), true)
+      return onInterrupt(fiber, signal, () => this.cancel(registration))
+    })
+  }
 
-  readonly wait: Effect.Effect<unknown, unknown, unknown> = Effect.callback((resume, signal) => {
-    // ready since the last poll: poll again in the fiber's own step
-    if (this.expired !== undefined || pickReady(this.cases, true) !== undefined) return resume(this.poll)
-    this.resume = resume
-    const registration = new SelectRegistration()
-    this.registration = registration
-    registration.register(this.cases, () => this.onCommit(registration), true)
-    // withdrawn synchronously on interruption (see `waitPut`)
-    signal.addEventListener("abort", () => this.cancel(registration), { once: true })
-  })
+  readonly wait: Effect.Effect<unknown, unknown, unknown>
 
   /** Polls the cases in the select's own step: runs a ready one (or the expired timeout), or waits again. */
   private readonly poll = thunkStep<unknown, unknown, unknown>((fiber) => {
@@ -795,14 +843,13 @@ class SelectWaiter {
   })
 
   private onCommit(registration: SelectRegistration): void {
-    const winner = registration.winner!
     if (registration.result === WAKE) {
       this.woken = true
-      return this.dispatcher.scheduleTask(this.wakeRetry, 0)
+      return resumeSoon(this.dispatcher, this.wakeRetry)
     }
-    // a put case is resumed through the scheduler (see `waitPut`); a take case at once
-    if (winner.kind === PUT) return this.dispatcher.scheduleTask(this.wakeObserve, 0)
-    resumeNow(this.dispatcher, this.wakeObserve)
+    // a take case handed a value observes it at once (see `resumeNow`); a put case soon (see `waitPut`)
+    if (registration.winner!.kind === TAKE) resumeNow(this.dispatcher, this.wakeObserve)
+    else resumeSoon(this.dispatcher, this.wakeObserve)
   }
 
   private readonly wakeObserve = (): void => this.resume!(this.observe)
@@ -834,7 +881,7 @@ class SelectWaiter {
       this.expired = c
       return
     }
-    if (registration.expire(c)) resumeNow(this.dispatcher, this.wakeObserve)
+    if (registration.expire(c)) resumeSoon(this.dispatcher, this.wakeObserve)
   }
 
   /** The finalizer: withdraw every node, or undo a win the fiber never saw. */

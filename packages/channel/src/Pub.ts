@@ -26,11 +26,12 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
 import * as Chan from "./Chan.js"
-import { background, guarded, type Hand, takeInto, withHand } from "./internal/combinators.js"
+import { background, guarded, Hand, takeInto, undeliver } from "./internal/combinators.js"
 import * as Mult from "./Mult.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -108,11 +109,19 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
     const impl = p as PubImpl<A, T>
     if (impl.finished) return (options?.close ?? true) ? Chan.close(ch) : Effect.void
     const existing = impl.topics.get(topic)
-    if (existing !== undefined) return Mult.tap(existing.mult, ch, options)
-    const input = Chan.makeUnsafe<A>(impl.bufFn === undefined ? 0 : impl.bufFn(topic))
+    if (existing !== undefined) {
+      existing.subscribers.add(ch)
+      return Mult.tap(existing.mult, ch, options)
+    }
+    const subscribers = new Set<WritePort<A>>([ch])
+    const input = Chan.makeUnsafe<A>(impl.bufFn === undefined ? 0 : impl.bufFn(topic), {
+      onUndelivered: (value) => {
+        for (const subscriber of subscribers) undeliver(subscriber, value)
+      }
+    })
     return Effect.gen(function* () {
       const mult = yield* Scope.provide(Mult.make(input), impl.scope)
-      impl.topics.set(topic, { input, mult })
+      impl.topics.set(topic, { input, mult, subscribers })
       yield* Mult.tap(mult, ch, options)
     })
   })
@@ -125,7 +134,9 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
 export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.suspend(() => {
     const existing = (p as PubImpl<A, T>).topics.get(topic)
-    return existing === undefined ? Effect.void : Mult.untap(existing.mult, ch)
+    if (existing === undefined) return Effect.void
+    existing.subscribers.delete(ch)
+    return Mult.untap(existing.mult, ch)
   })
 
 /**
@@ -144,9 +155,13 @@ export const unsubAll = <A, T>(p: Pub<A, T>, ...topic: [topic?: T | undefined]):
 // ── private ─────────────────────────────────────────────────────────────────
 
 interface Topic<A> {
-  /** The topic's channel (buffered by `bufFn`), the source of its mult. */
+  /**
+   * The topic's channel (buffered by `bufFn`), the source of its mult. A value it drops (a
+   * dropping or sliding buffer, or teardown) goes to every subscriber's `onUndelivered`.
+   */
   readonly input: Chan.Chan<A>
   readonly mult: Mult.Mult<A>
+  readonly subscribers: Set<WritePort<A>>
 }
 
 class PubImpl<A, T> implements Pub<A, T> {
@@ -168,32 +183,44 @@ const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
     const existing = p.topics.get(topic)
     if (existing === undefined) return Effect.void
     p.topics.delete(topic)
+    existing.subscribers.clear()
     return Effect.andThen(Mult.untapAll(existing.mult), Chan.close(existing.input))
   })
 
-/** The pub's loop: take a value, find its topic, put it on the topic's channel (or drop it). */
-const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void> =>
-  withHand<A, void, never, never>((hand: Hand<A>) =>
-    Effect.gen(function* () {
-      while (yield* takeInto(source, hand)) {
-        const value = hand.value
-        const topic = yield* guarded("Chan.pub: topicFn threw; the value was dropped", () => p.topicFn(value))
-        const target = Option.isSome(topic) ? p.topics.get(topic.value) : undefined
-        if (target === undefined) {
-          hand.drop()
-          continue
-        }
-        // a topic whose channel was closed (by `unsubAll`) is gone: its value is dropped
-        if (!(yield* hand.putTo(target.input))) hand.drop()
+/**
+ * The pub's loop: take a value, find its topic, put it on the topic's channel (or drop it). On
+ * teardown the value in hand and the topics' buffered values go to the subscribers'
+ * `onUndelivered`; when the source closes, the topics' mults deliver what is buffered, then close.
+ */
+const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void> => {
+  const hand = new Hand<A>()
+  let target: Topic<A> | undefined
+  const loop = Effect.gen(function* () {
+    while (yield* takeInto(source, hand)) {
+      const value = hand.value
+      const topic = yield* guarded("Chan.pub: topicFn threw; the value was dropped", () => p.topicFn(value))
+      target = Option.isSome(topic) ? p.topics.get(topic.value) : undefined
+      if (target === undefined) {
+        hand.drop()
+        continue
       }
+      // a topic whose channel was closed (by `unsubAll`) is gone: its value is dropped
+      if (!(yield* hand.putTo(target.input))) hand.drop()
+      target = undefined
+    }
+  })
+  return Effect.onExit(loop, (exit) =>
+    Effect.suspend(() => {
+      if (target !== undefined) hand.release(target.input)
+      hand.drop()
+      p.finished = true
+      const topics = Array.from(p.topics.values())
+      p.topics.clear()
+      return Effect.forEach(
+        topics,
+        (t) => (Exit.isSuccess(exit) ? Chan.close(t.input) : Effect.asVoid(Chan.discard(t.input))),
+        { discard: true }
+      )
     })
-  ).pipe(
-    Effect.ensuring(
-      Effect.suspend(() => {
-        p.finished = true
-        const topics = Array.from(p.topics.values())
-        p.topics.clear()
-        return Effect.forEach(topics, (t) => Chan.close(t.input), { discard: true })
-      })
-    )
   )
+}

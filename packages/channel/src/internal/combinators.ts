@@ -430,7 +430,7 @@ export const background = <R>(
 export const closing =
   (ch: WritePort<never>, close: boolean) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    effect
+    close ? Effect.ensuring(effect, Chan.close(ch)) : effect
 
 /** Calls user code `f`: `Some` of its result, or `None` after logging what it threw at Error level. */
 export const guarded = <X>(message: string, f: () => X): Effect.Effect<Option.Option<X>> =>

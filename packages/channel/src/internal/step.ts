@@ -26,8 +26,11 @@ if (evaluateKey === undefined || typeof syncProto[evaluateKey] !== "function") {
 }
 const EVALUATE: string = evaluateKey
 
-/** The fiber a step runs in: the runtime's own (a public `Fiber`'s `currentDispatcher` is all that is read). */
-export type StepFiber = { readonly currentDispatcher: Dispatcher }
+/** The fiber a step runs in: the runtime's own (only public `Fiber` members are read). */
+export type StepFiber = {
+  readonly currentDispatcher: Dispatcher
+  readonly cache: { readonly maxOpsBeforeYield: number }
+}
 
 /** Where a fiber's wake-ups are scheduled (effect's `SchedulerDispatcher`). */
 export type Dispatcher = SchedulerDispatcher
