@@ -8,6 +8,7 @@ import type { Implementation } from "./workloads.ts"
 export const impls = {
   ours: () => import("./impl/ours.ts"),
   queue: () => import("./impl/queue.ts"),
+  "queue-race": () => import("./impl/queue-race.ts"),
   "js-csp": () => import("./impl/csp.ts"),
   floor: () => import("./impl/floor.ts"),
   facade: () => import("./impl/facade.ts"),
