@@ -426,6 +426,36 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
   ContextOf<CaseResult<Cases[number]> | D>
 > => new SelectStep(cases as unknown as ReadonlyArray<SelectCaseImpl>, options) as any
 
+// ── combinators ─────────────────────────────────────────────────────────────
+// Each combinator that starts fibers needs a `Scope` and runs its fibers in it; the consumers
+// (`toArray`, `reduce`, `forEach`) and the conversions (`toStream`, `toAsyncIterable`) do not.
+// (Re-exported with `export … from`: these modules import this one.)
+
+/** @since 0.1.0 */
+export type { CloseOptions, PipelineOptions } from "./internal/combinators.js"
+/** @since 0.1.0 */
+export {
+  forEach,
+  fromAsyncIterable,
+  fromIterable,
+  fromStream,
+  merge,
+  onto,
+  pipe,
+  pipeline,
+  reduce,
+  split,
+  toArray,
+  toAsyncIterable,
+  toStream
+} from "./internal/combinators.js"
+/** @since 0.1.0 */
+export { make as mix } from "./Mix.js"
+/** @since 0.1.0 */
+export { make as mult } from "./Mult.js"
+/** @since 0.1.0 */
+export { make as pub } from "./Pub.js"
+
 // ── private ─────────────────────────────────────────────────────────────────
 
 const exitTrue = Exit.succeed(true)
@@ -492,7 +522,10 @@ const resumeNow = (dispatcher: Dispatcher, task: () => void): void => {
     deferredResumes.push(task)
     return
   }
-  if (nestedResumes >= MAX_NESTED_RESUMES) return dispatcher.scheduleTask(task, 0)
+  if (nestedResumes >= MAX_NESTED_RESUMES) {
+    dispatcher.scheduleTask(task, 0)
+    return
+  }
   nestedResumes++
   try {
     task()
@@ -845,7 +878,8 @@ class SelectWaiter {
   private onCommit(registration: SelectRegistration): void {
     if (registration.result === WAKE) {
       this.woken = true
-      return resumeSoon(this.dispatcher, this.wakeRetry)
+      resumeSoon(this.dispatcher, this.wakeRetry)
+      return
     }
     // a take case handed a value observes it at once (see `resumeNow`); a put case soon (see `waitPut`)
     if (registration.winner!.kind === TAKE) resumeNow(this.dispatcher, this.wakeObserve)

@@ -27,7 +27,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Chan from "./Chan.js"
-import { background, undeliver } from "./internal/combinators.js"
+import { background, putOrEnqueue, reportXform, undeliver } from "./internal/combinators.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>
@@ -112,7 +112,7 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
     const existing = impl.taps.get(ch)
     if (existing === undefined) return
     impl.taps.delete(ch)
-    Chan.closeUnsafe(existing.untapped)
+    existing.cancel?.()
   })
 
 /**
@@ -123,15 +123,18 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
 export const untapAll = <A>(m: Mult<A>): Effect.Effect<void> =>
   Effect.sync(() => {
     const impl = m as MultImpl<A>
-    for (const existing of impl.taps.values()) Chan.closeUnsafe(existing.untapped)
+    const removed = Array.from(impl.taps.values())
     impl.taps.clear()
+    for (const existing of removed) existing.cancel?.()
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
 
 class Tap<A> {
-  /** Closed by `untap`: withdraws a put still waiting on this tap. */
-  readonly untapped = Chan.promiseUnsafe<never>()
+  /** While a put of the current value waits on this tap: withdraws it (teardown). */
+  withdraw: (() => void) | undefined = undefined
+  /** While a put of the current value waits on this tap: withdraws it and counts it missed (`untap`). */
+  cancel: (() => void) | undefined = undefined
   constructor(
     readonly ch: WritePort<A>,
     public close: boolean
@@ -148,29 +151,52 @@ class MultImpl<A> implements Mult<A> {
 }
 
 /**
- * The mult's loop: take a value, offer it to every tap, then wait (concurrently) for the taps that
- * had no room. `owed` holds the taps the current value has not reached yet; on teardown it goes to
- * their `onUndelivered`.
+ * The mult's loop (core.async's `put!` with a countdown): take a value, put it on every tap at
+ * once, and wait until every put has completed. `owed` holds the taps the value has not reached;
+ * a put's outcome is recorded at its commit, so on teardown exactly the taps still owed get it
+ * through their `onUndelivered`.
  */
 const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
   let value: A | undefined
   let owed: Set<Tap<A>> | undefined
-  const deliverTo = (tap: Tap<A>): Effect.Effect<void> =>
-    Chan.select(
-      [
-        Chan.onTake(tap.untapped, () => {
-          owed?.delete(tap)
-          undeliver(tap.ch, value as A)
-        }),
-        Chan.onPut(tap.ch, value as A, (accepted) => {
-          owed?.delete(tap)
-          if (accepted) return
+  /** Puts `v` on every tap of `round`, removing each as its put completes; done when `round` is empty. */
+  const deliverAll = (round: Set<Tap<A>>, v: A): Effect.Effect<void> =>
+    Effect.callback<void>((resume) => {
+      let waiting = false
+      const settle = (tap: Tap<A>, accepted: boolean): void => {
+        tap.withdraw = tap.cancel = undefined
+        round.delete(tap)
+        if (!accepted) {
+          // closed (it leaves the mult) or untapped: it missed this value
           if (m.taps.get(tap.ch) === tap) m.taps.delete(tap.ch)
-          undeliver(tap.ch, value as A)
-        })
-      ],
-      { priority: true }
-    )
+          undeliver(tap.ch, v)
+        }
+        if (round.size === 0 && waiting) queueMicrotask(() => resume(Effect.void))
+      }
+      for (const tap of Array.from(round)) {
+        // untapped meanwhile (by a fiber this loop resumed): it misses the value
+        if (m.taps.get(tap.ch) !== tap) {
+          settle(tap, false)
+          continue
+        }
+        const withdraw = putOrEnqueue(tap.ch, v, (accepted) => settle(tap, accepted))
+        if (withdraw !== undefined) {
+          tap.withdraw = withdraw
+          tap.cancel = () => {
+            withdraw()
+            settle(tap, false)
+          }
+        }
+      }
+      if (round.size === 0) return resume(Effect.void)
+      waiting = true
+      return Effect.sync(() => {
+        for (const tap of round) {
+          tap.withdraw?.()
+          tap.withdraw = tap.cancel = undefined
+        }
+      })
+    })
   const loop = Effect.gen(function* () {
     while (true) {
       const taken = yield* Effect.map(Chan.take(m.source), (next) => {
@@ -181,12 +207,9 @@ const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
       })
       if (!taken) return
       if (owed === undefined) continue
-      for (const tap of Array.from(owed)) {
-        if (yield* Chan.offer(tap.ch, value as A)) owed.delete(tap)
-      }
-      if (owed.size === 1) yield* deliverTo(owed.values().next().value!)
-      else if (owed.size > 1)
-        yield* Effect.forEach(Array.from(owed), deliverTo, { concurrency: "unbounded", discard: true })
+      const round = Array.from(owed)
+      yield* deliverAll(owed, value as A)
+      for (const tap of round) yield* reportXform(tap.ch, true)
       owed = undefined
       value = undefined
     }

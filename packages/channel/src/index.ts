@@ -19,4 +19,10 @@ export * as Chan from "./Chan.js"
 /** @since 0.1.0 */
 export { ChanArgumentError, ChanPendingLimitError } from "./ChanError.js"
 /** @since 0.1.0 */
+export * as Mix from "./Mix.js"
+/** @since 0.1.0 */
+export * as Mult from "./Mult.js"
+/** @since 0.1.0 */
+export * as Pub from "./Pub.js"
+/** @since 0.1.0 */
 export * as Xform from "./Xform.js"

@@ -358,7 +358,8 @@ export class ChanCore<I = any, O = I> {
       const firstResult = this.serve(first, buf)
       if (this.takers.size === 0 || buf.size <= buf.owed) {
         first.done(firstResult)
-        return this.closeTakersIfDrained()
+        this.closeTakersIfDrained()
+        return
       }
       // an expanding xform (flatMap) or a promise cell can serve several takers at once
       const resumed: Array<Node> = [first]

@@ -13,7 +13,9 @@
  *  3. A value a combinator took from its source but could not deliver (the target closed, or the
  *     scope closed first) goes to the target's `onUndelivered`. The value is held from the step
  *     that took it (`Hand`), so an interrupt cannot land between taking and holding.
- *  4. Only the public channel API is used, plus `ChanCore.undeliver` for rule 3.
+ *  4. The public channel API is used, except for puts whose outcome a combinator must record at the
+ *     commit itself (`deliver`, `putOrEnqueue`: the state machine's put, with its withdrawal), and
+ *     `ChanCore.undeliver` for rule 3.
  *
  * @internal
  */
@@ -27,7 +29,7 @@ import * as Stream from "effect/Stream"
 import type { BufferSpec } from "../Buffer.js"
 import * as Chan from "../Chan.js"
 import { ChanArgumentError } from "../ChanError.js"
-import type { ChanCore } from "./channel.js"
+import { type ChanCore, Node, PENDING } from "./channel.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>
@@ -66,9 +68,9 @@ export interface PipelineOptions<A, B, E> {
 // ── moving values ───────────────────────────────────────────────────────────
 
 /**
- * Moves every value from `from` to `to` in a fiber of the caller's scope (core.async `pipe`).
- * Closes `to` when `from` closes, unless `close: false`. Stops when `to` closes: the value it had
- * taken goes to `to`'s `onUndelivered`.
+ * Moves every value from `from` to `to` in a fiber of the caller's scope (core.async `pipe`), and
+ * closes `to` when `from` closes, unless `close: false`. Use it to connect stages, or to feed
+ * several sources into one channel (with `close: false`).
  *
  * ```ts
  * yield* Chan.pipe(requests, worker)            // worker closes after requests
@@ -76,6 +78,8 @@ export interface PipelineOptions<A, B, E> {
  * ```
  *
  * Gotchas:
+ * - It stops when `to` refuses a value (closed): that value goes to `to`'s `onUndelivered`. A put
+ *   already pending when `to` closes stays takeable (close semantics); the refusal comes after.
  * - A closed `to` is noticed at the next value; until then `pipe` keeps one take pending on `from`.
  * - With `close` (the default) closing the scope also closes `to`.
  *
@@ -102,7 +106,8 @@ export const pipe = <A>(
  *
  * Gotchas:
  * - A failing `f` does not stop the pipeline: see `onError`. A defect in `f` is logged and skipped.
- * - In order, one slow call holds back the results after it (up to `concurrency` are kept).
+ * - In order, one slow call holds back the results after it (up to `concurrency` finished
+ *   results wait for it).
  * - Closing the scope interrupts the calls in flight; their inputs are dropped (they are not of
  *   `to`'s type), results not yet delivered go to `to`'s `onUndelivered`.
  * - Dies with `ChanArgumentError` unless `concurrency` is an integer >= 1.
@@ -127,11 +132,13 @@ export const pipeline = <A, B, E, R>(
 
 /**
  * One channel fed by all of `ports` (core.async `merge`); it closes once every input has closed
- * (at once for none). `buffer` is the output's buffer (default unbuffered).
+ * (at once for none). `buffer` is the output's buffer (default unbuffered). Use it to consume
+ * several producers with one loop; for inputs that come and go, see `Chan.mix`.
  *
  * Gotchas:
  * - No order between inputs; each input's own order is kept.
- * - Closing the output stops the merge at the next value any input delivers.
+ * - The output is closed when the scope closes. If it is closed early (it is a `ReadPort`, so
+ *   through a `Chan` reference), the merge stops at the next value any input delivers.
  *
  * @since 0.1.0
  */
@@ -380,13 +387,87 @@ export class Hand<A> {
     undeliver(to, value)
   }
 
-  /** Puts the held value on `to`: `true` once accepted (the hand is empty), `false` if `to` is closed (still held). */
+  /**
+   * Puts the held value on `to`: `true` once accepted, `false` if `to` is closed (still held). The
+   * hand is emptied at the commit itself (see `deliver`), so a teardown never releases a value a
+   * taker already has.
+   */
   putTo(to: WritePort<A>): Effect.Effect<boolean> {
-    return Effect.map(Chan.put(to, this.held as A), (accepted) => {
-      if (accepted) this.drop()
-      return accepted
-    })
+    return deliver(to, this.held as A, this.onCommit)
   }
+
+  private readonly onCommit = (accepted: boolean): void => {
+    if (accepted) this.drop()
+  }
+}
+
+/**
+ * Puts `value` on `to` (waiting for room or a taker) and runs `onCommit(accepted)` at the commit
+ * itself, in the same synchronous step as the channel's state change.
+ *
+ * Why not `Chan.put`: a waiting put whose value a taker received resumes its fiber a little later;
+ * interrupted in between, its Effect ends interrupted although the value was delivered. A
+ * combinator that then released the value to `onUndelivered` would account for it twice. Here the
+ * bookkeeping happens at the commit, and an interrupt before it withdraws the put (nothing
+ * delivered). Xform errors of `to` are logged as `Chan.put` logs them.
+ */
+export const deliver = <A>(to: WritePort<A>, value: A, onCommit: (accepted: boolean) => void): Effect.Effect<boolean> =>
+  Effect.flatMap(
+    Effect.callback<boolean>((resume) => {
+      let waiting = false
+      const withdraw = putOrEnqueue(to, value, (accepted) => {
+        onCommit(accepted)
+        const exit = accepted ? exitTrue : exitFalse
+        // a put that waited commits inside the taker's operation: resume after it, not inside it
+        if (waiting) queueMicrotask(() => resume(exit))
+        else resume(exit)
+      })
+      waiting = true
+      return withdraw === undefined ? undefined : Effect.sync(withdraw)
+    }),
+    (accepted) => reportXform(to, accepted)
+  )
+
+/**
+ * The commit-time put under `deliver` and `Mult`: completes now (`done` called before it returns,
+ * `undefined` returned) or queues a pending put and returns its withdrawal. `done(accepted)` is
+ * called exactly once, at the commit, unless withdrawn first; when the put waited, `done` runs
+ * inside the taker's operation, so it must only record the outcome and resume.
+ */
+export const putOrEnqueue = <A>(
+  to: WritePort<A>,
+  value: A,
+  done: (accepted: boolean) => void
+): (() => void) | undefined => {
+  const core = to as unknown as ChanCore<A>
+  const result = core.tryPut(value)
+  if (result !== PENDING) {
+    done(result)
+    return undefined
+  }
+  const node = new Node<A>(value, done)
+  core.enqueuePut(node)
+  return () => core.withdraw(node)
+}
+
+/** Logs at Error level the xform errors `to` recorded (as `Chan.put` does), then succeeds with `accepted`. */
+export const reportXform = (to: WritePort<never>, accepted: boolean): Effect.Effect<boolean> => {
+  const core = to as unknown as ChanCore
+  const failures = core.xformFailures
+  const result = accepted ? exitTrue : exitFalse
+  if (failures === undefined) return result
+  core.xformFailures = undefined
+  return Effect.andThen(
+    Effect.forEach(
+      failures,
+      (f) =>
+        Effect.logError("xform failed; the value was dropped", Cause.die(f.error)).pipe(
+          Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
+        ),
+      { discard: true }
+    ),
+    result
+  )
 }
 
 /** Takes a value from `from` into `hand` in the step that resumes the taker; `false` once `from` is closed and drained. */
@@ -440,6 +521,9 @@ export const guarded = <X>(message: string, f: () => X): Effect.Effect<Option.Op
   )
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+const exitTrue = Exit.succeed(true)
+const exitFalse = Exit.succeed(false)
 
 /** The failure that ends a `group` early: a target closed, so every loop of the group stops. */
 class Stopped {
@@ -530,9 +614,8 @@ const ordered = <A, B, R>(
         if (!taken) return
         const result = yield* Chan.take(current!)
         if (Option.isSome(result)) {
-          const accepted = yield* Effect.map(Chan.put(to, result.value), (ok) => {
+          const accepted = yield* deliver(to, result.value, (ok) => {
             if (ok) current = undefined
-            return ok
           })
           if (!accepted) return yield* stop
         }
@@ -660,14 +743,12 @@ const feedAsync = <A>(ch: WritePort<A>, it: AsyncIterable<A>): Effect.Effect<voi
       Effect.suspend(() => {
         const source = iterator
         if (ended || source?.return === undefined) return Effect.void
-        if (nextPending) {
-          // Waiting for `return` behind a `next()` that may never settle would hold up the scope's close.
-          Promise.resolve(source.return()).then(ignore, ignore)
-          return Effect.void
-        }
-        return Effect.catchCause(
-          Effect.tryPromise({ try: () => Promise.resolve(source.return!()), catch: (error) => error }),
-          (cause) => Effect.logError("Chan.fromAsyncIterable: the iterator's return failed", cause)
+        const finish = nextPending
+          ? // waiting for `return` behind a `next()` that may never settle would hold up the scope's close
+            Effect.try({ try: () => void Promise.resolve(source.return!()).then(ignore, ignore), catch: (e) => e })
+          : Effect.tryPromise({ try: () => Promise.resolve(source.return!()), catch: (error) => error })
+        return Effect.catchCause(finish, (cause) =>
+          Effect.logError("Chan.fromAsyncIterable: the iterator's return failed", cause)
         )
       })
     )

@@ -1,0 +1,846 @@
+/**
+ * pipe, pipeline, merge, split, fromIterable, onto and the consumers (toArray, reduce, forEach):
+ * ordering, close propagation, slow consumers, errors, and what closing the scope leaves behind.
+ */
+import { Cause, Deferred, Effect, Exit, Fiber, Option, type Scope } from "effect"
+import { describe, expect, it } from "vitest"
+import * as Chan from "../src/Chan.js"
+import { ChanArgumentError } from "../src/ChanError.js"
+import {
+  forEach,
+  fromIterable,
+  merge,
+  onto,
+  pipe,
+  pipeline,
+  reduce,
+  split,
+  toArray
+} from "../src/internal/combinators.js"
+import { fifoKinds, pending, run, settle } from "./harness.js"
+import {
+  captureLogs,
+  closeReadPort,
+  closeScope,
+  expectNothingPending,
+  inScope,
+  isClosedNow,
+  openScope,
+  pollAll,
+  takeN,
+  undelivered
+} from "./lifetimes.js"
+
+const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
+
+/** A channel holding `values` (a buffer of exactly their number), closed when `close`. */
+const filled = <A>(values: ReadonlyArray<A>, close = true): Chan.Chan<A> => {
+  const ch = Chan.makeUnsafe<A>(Math.max(1, values.length))
+  for (const v of values) expect(Chan.offerUnsafe(ch, v)).toBe(true)
+  if (close) Chan.closeUnsafe(ch)
+  return ch
+}
+
+/** Yields `k` times: a deterministic way to make calls finish in a different order than they started. */
+const yieldTimes = (k: number) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < k; i++) yield* Effect.yieldNow
+  })
+
+const defectOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
+  Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+
+// ── pipe ────────────────────────────────────────────────────────────────────
+
+describe.each(fifoKinds)("pipe into $name", (kind) => {
+  it("moves every value in order and closes `to` when `from` closes", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled(range(50))
+          const to = kind.make<number>()
+          yield* pipe(from, to)
+          expect(yield* toArray(to)).toEqual(range(50))
+          expect(isClosedNow(to)).toBe(true)
+        })
+      )
+    ))
+
+  it("with close: false leaves `to` open", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled([1, 2, 3])
+          const to = kind.make<number>()
+          yield* pipe(from, to, { close: false })
+          expect(yield* takeN(to, 3)).toEqual([1, 2, 3])
+          yield* settle
+          expect(isClosedNow(to)).toBe(false)
+          expect(Option.isNone(Chan.pollUnsafe(to))).toBe(true)
+        })
+      )
+    ))
+})
+
+describe("pipe", () => {
+  it("stops when `to` closes: the value in hand goes to `to`'s onUndelivered, the rest stay in `from`", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled([1, 2, 3], false)
+          const lost = undelivered<number>()
+          const to = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+          Chan.closeUnsafe(to)
+          yield* pipe(from, to)
+          yield* settle
+          expect(lost.values).toEqual([1])
+          expect(pollAll(from)).toEqual([2, 3])
+          expectNothingPending(from, to)
+        })
+      )
+    ))
+
+  it("a slow consumer holds the pipe back: one value in hand, the rest left in `from`", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled(range(5))
+          const to = Chan.makeUnsafe<number>()
+          yield* pipe(from, to)
+          yield* settle
+          expect(yield* Chan.size(from)).toBe(4)
+          expect(pending(to)).toEqual({ puts: 1, takes: 0 })
+          expect(yield* toArray(to)).toEqual(range(5))
+        })
+      )
+    ))
+
+  it("closing the scope stops it, closes `to`, gives back the value in hand, and leaves nothing registered", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const from = Chan.makeUnsafe<number>(4)
+        const lost = undelivered<number>()
+        const to = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+        const idleFrom = Chan.makeUnsafe<number>()
+        const idleTo = Chan.makeUnsafe<number>()
+        yield* inScope(scope, pipe(from, to))
+        yield* inScope(scope, pipe(idleFrom, idleTo, { close: false }))
+        yield* Chan.put(from, 7)
+        yield* settle
+        expect(pending(to).puts).toBe(1)
+        expect(pending(idleFrom).takes).toBe(1)
+        yield* closeScope(scope)
+        expectNothingPending(from, to, idleFrom, idleTo)
+        expect(lost.values).toEqual([7])
+        expect(isClosedNow(to)).toBe(true)
+        expect(isClosedNow(idleTo)).toBe(false)
+        // nothing moves any more
+        yield* Chan.put(from, 8)
+        yield* settle
+        expect(yield* Chan.size(from)).toBe(1)
+      })
+    ))
+})
+
+// ── pipeline ────────────────────────────────────────────────────────────────
+
+describe("pipeline", () => {
+  /** f(i) = i * 2, finishing after a number of yields that varies with i, so calls complete out of order. */
+  const scrambled = (i: number) => Effect.as(yieldTimes((i * 7919) % 13), i * 2)
+
+  describe.each([1, 10, 20])("concurrency %i", (n) => {
+    it.each([0, 1, 2, 19, 20, 21, 999, 1000])("ordered: %i items come out in input order", (count) =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const from = yield* fromIterable(range(count))
+            const to = Chan.makeUnsafe<number>(4)
+            yield* pipeline(from, to, scrambled, { concurrency: n })
+            expect(yield* toArray(to)).toEqual(range(count).map((i) => i * 2))
+          })
+        )
+      )
+    )
+
+    it.each([0, 1, 999, 1000])("unordered: %i items all come out", (count) =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const from = yield* fromIterable(range(count))
+            const to = Chan.makeUnsafe<number>(4)
+            yield* pipeline(from, to, scrambled, { concurrency: n, ordered: false })
+            const out = yield* toArray(to)
+            expect(out).toHaveLength(count)
+            expect([...out].sort((a, b) => a - b)).toEqual(range(count).map((i) => i * 2))
+          })
+        )
+      )
+    )
+  })
+
+  it("unordered emits in completion order", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const slow = yield* Deferred.make<void>()
+          const from = filled(["slow", "fast"])
+          const to = Chan.makeUnsafe<string>(4)
+          const f = (s: string) => (s === "slow" ? Effect.as(Deferred.await(slow), s) : Effect.succeed(s))
+          yield* pipeline(from, to, f, { concurrency: 2, ordered: false })
+          expect(Option.getOrThrow(yield* Chan.take(to))).toBe("fast")
+          yield* Deferred.succeed(slow, undefined)
+          expect(yield* toArray(to)).toEqual(["slow"])
+        })
+      )
+    ))
+
+  it("ordered holds back a fast result until the slow one before it is out", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const slow = yield* Deferred.make<void>()
+          const from = filled(["slow", "fast"])
+          const to = Chan.makeUnsafe<string>(4)
+          const f = (s: string) => (s === "slow" ? Effect.as(Deferred.await(slow), s) : Effect.succeed(s))
+          yield* pipeline(from, to, f, { concurrency: 2 })
+          yield* settle
+          expect(yield* Chan.size(to)).toBe(0)
+          yield* Deferred.succeed(slow, undefined)
+          expect(yield* toArray(to)).toEqual(["slow", "fast"])
+        })
+      )
+    ))
+
+  describe.each([true, false])("ordered: %s", (isOrdered) => {
+    it.each([1, 3, 8])("exactly %i calls of f are in flight, never more", (n) =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const gate = yield* Deferred.make<void>()
+            let inFlight = 0
+            let most = 0
+            const f = (i: number) =>
+              Effect.gen(function* () {
+                inFlight++
+                most = Math.max(most, inFlight)
+                yield* Deferred.await(gate)
+                inFlight--
+                return i
+              })
+            const from = yield* fromIterable(range(30))
+            const to = Chan.makeUnsafe<number>(64)
+            yield* pipeline(from, to, f, { concurrency: n, ordered: isOrdered })
+            yield* settle
+            expect(inFlight).toBe(n)
+            yield* Deferred.succeed(gate, undefined)
+            const out = yield* toArray(to)
+            expect(most).toBe(n)
+            expect(inFlight).toBe(0)
+            expect(isOrdered ? out : [...out].sort((a, b) => a - b)).toEqual(range(30))
+          })
+        )
+      )
+    )
+
+    it("a slow consumer bounds the work done ahead of it", () =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            let calls = 0
+            const from = filled(range(100))
+            const to = Chan.makeUnsafe<number>()
+            yield* pipeline(
+              from,
+              to,
+              (i: number) =>
+                Effect.sync(() => {
+                  calls++
+                  return i
+                }),
+              {
+                concurrency: 4,
+                ordered: isOrdered
+              }
+            )
+            yield* settle
+            // ordered: the result being put, plus `concurrency` waiting in order; unordered: one per worker
+            expect(calls).toBe(isOrdered ? 5 : 4)
+            expect(yield* Chan.size(from)).toBeGreaterThan(90)
+            const out = yield* toArray(to)
+            expect(isOrdered ? out : [...out].sort((a, b) => a - b)).toEqual(range(100))
+          })
+        )
+      ))
+
+    it("a failing f is logged at Error and its input skipped", async () => {
+      const logs = captureLogs()
+      const out = await run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const from = filled([1, 2, 3, 4])
+            const to = Chan.makeUnsafe<number>(8)
+            const f = (i: number) => (i % 2 === 0 ? Effect.fail(`even ${i}`) : Effect.succeed(i))
+            yield* pipeline(from, to, f, { concurrency: 2, ordered: isOrdered })
+            return yield* toArray(to)
+          })
+        ).pipe(Effect.provide(logs.layer))
+      )
+      expect([...out].sort()).toEqual([1, 3])
+      const errors = logs.errors()
+      expect(errors).toHaveLength(2)
+      expect(errors.map((l) => Cause.squash(l.cause)).sort()).toEqual(["even 2", "even 4"])
+      for (const line of errors) expect(line.message).toMatch(/pipeline/)
+    })
+
+    it("onError: Some is emitted in the input's place, None skips; neither logs", async () => {
+      const logs = captureLogs()
+      const out = await run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const from = filled([1, 2, 3, 4, 5, 6])
+            const to = Chan.makeUnsafe<number>(8)
+            const f = (i: number) => (i % 2 === 0 ? Effect.fail(i) : Effect.succeed(i))
+            yield* pipeline(from, to, f, {
+              concurrency: 3,
+              ordered: isOrdered,
+              onError: (error, input) => {
+                expect(error).toBe(input)
+                return input === 4 ? Option.none() : Option.some(-input)
+              }
+            })
+            return yield* toArray(to)
+          })
+        ).pipe(Effect.provide(logs.layer))
+      )
+      if (isOrdered) expect(out).toEqual([1, -2, 3, 5, -6])
+      else expect([...out].sort((a, b) => a - b)).toEqual([-6, -2, 1, 3, 5])
+      expect(logs.errors()).toEqual([])
+    })
+
+    it("a defect in f, or an onError that throws, is logged and the input skipped", async () => {
+      const logs = captureLogs()
+      const out = await run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const from = filled([1, 2, 3])
+            const to = Chan.makeUnsafe<number>(8)
+            const f = (i: number): Effect.Effect<number, string> => {
+              if (i === 1) throw new Error("thrown by f")
+              return i === 2 ? Effect.fail("two") : Effect.succeed(i)
+            }
+            yield* pipeline(from, to, f, {
+              concurrency: 1,
+              ordered: isOrdered,
+              onError: () => {
+                throw new Error("thrown by onError")
+              }
+            })
+            return yield* toArray(to)
+          })
+        ).pipe(Effect.provide(logs.layer))
+      )
+      expect(out).toEqual([3])
+      expect(logs.errors().map((l) => (Cause.squash(l.cause) as Error).message)).toEqual([
+        "thrown by f",
+        "thrown by onError"
+      ])
+    })
+
+    it("stops when `to` rejects its put; results computed but not delivered go to its onUndelivered", () =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const lost = undelivered<number>()
+            const from = filled([1, 2, 3], false)
+            const to = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+            yield* pipeline(from, to, (i: number) => Effect.succeed(i * 10), { concurrency: 2, ordered: isOrdered })
+            yield* settle
+            // closing keeps a pending put takeable; discarding rejects it
+            yield* Chan.discard(to)
+            yield* settle
+            // ordered: the reader had taken all three; unordered: each of the two workers held one
+            expect([...lost.values].sort((a, b) => a - b)).toEqual(isOrdered ? [10, 20, 30] : [10, 20])
+            expect(pollAll(from)).toEqual(isOrdered ? [] : [3])
+            expectNothingPending(from, to)
+            yield* Chan.put(from, 4)
+            yield* settle
+            expect(pollAll(from)).toEqual([4])
+          })
+        )
+      ))
+
+    it("closing the scope interrupts f, closes `to`, and leaves nothing registered", () =>
+      run(
+        Effect.gen(function* () {
+          const scope = yield* openScope
+          let interrupted = 0
+          const from = Chan.makeUnsafe<number>(8)
+          const to = Chan.makeUnsafe<number>()
+          const f = (i: number) =>
+            Effect.onInterrupt(Effect.never, () => Effect.sync(() => interrupted++)).pipe(Effect.as(i))
+          yield* inScope(scope, pipeline(from, to, f, { concurrency: 3, ordered: isOrdered }))
+          for (const i of [1, 2, 3, 4, 5]) yield* Chan.put(from, i)
+          yield* settle
+          yield* closeScope(scope)
+          expect(interrupted).toBe(3)
+          expect(isClosedNow(to)).toBe(true)
+          expectNothingPending(from, to)
+        })
+      ))
+
+    it("closing the scope gives computed results not yet delivered to `to`'s onUndelivered", () =>
+      run(
+        Effect.gen(function* () {
+          const scope = yield* openScope
+          const lost = undelivered<number>()
+          const from = filled([1, 2, 3])
+          const to = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+          yield* inScope(
+            scope,
+            pipeline(from, to, (i: number) => Effect.succeed(i), { concurrency: 3, ordered: isOrdered })
+          )
+          yield* settle
+          expect(Option.getOrThrow(yield* Chan.take(to))).toBe(1)
+          yield* closeScope(scope)
+          expect([...lost.values].sort()).toEqual([2, 3])
+          expectNothingPending(from, to)
+        })
+      ))
+  })
+
+  it("close: false leaves `to` open", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled([1, 2])
+          const to = Chan.makeUnsafe<number>(4)
+          yield* pipeline(from, to, (i: number) => Effect.succeed(i), { concurrency: 2, close: false })
+          expect(yield* takeN(to, 2)).toEqual([1, 2])
+          yield* settle
+          expect(isClosedNow(to)).toBe(false)
+        })
+      )
+    ))
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])("concurrency %s dies with ChanArgumentError", (n) =>
+    run(
+      Effect.gen(function* () {
+        const from = Chan.makeUnsafe<number>()
+        const to = Chan.makeUnsafe<number>()
+        const exit = yield* Effect.exit(
+          Effect.scoped(pipeline(from, to, (i: number) => Effect.succeed(i), { concurrency: n }))
+        )
+        const defect = defectOf(exit)
+        expect(defect).toBeInstanceOf(ChanArgumentError)
+        expect((defect as ChanArgumentError).argument).toBe("pipeline concurrency")
+        expect((defect as ChanArgumentError).message).toContain(String(n))
+        yield* settle
+        expectNothingPending(from, to)
+      })
+    )
+  )
+})
+
+// ── exactly once, whenever the scope closes ────────────────────────────────
+
+/**
+ * Runs a combinator from `from` to `to` with a consumer taking from `to`, closes the scope after
+ * `yields` scheduler turns, and returns where every value ended up: received by the consumer (or
+ * left in `to`), given to `to`'s onUndelivered, or left in `from`.
+ */
+const closeAfter = (
+  yields: number,
+  start: (from: Chan.Chan<number>, to: Chan.Chan<number>) => Effect.Effect<void, never, Scope.Scope>,
+  toBuffer: number
+) =>
+  Effect.gen(function* () {
+    const scope = yield* openScope
+    const lost = undelivered<number>()
+    const from = filled(range(20), false)
+    const to = Chan.makeUnsafe<number>(toBuffer, { onUndelivered: lost.onUndelivered })
+    const received: Array<number> = []
+    yield* inScope(scope, start(from, to))
+    const consumer = yield* Effect.forkChild(
+      Effect.forever(Effect.flatMap(Chan.take(to), (v) => Effect.sync(() => Option.map(v, (x) => received.push(x)))))
+    )
+    yield* yieldTimes(yields)
+    yield* closeScope(scope)
+    yield* Fiber.interrupt(consumer)
+    received.push(...pollAll(to))
+    expectNothingPending(from, to)
+    return { received, lost: lost.values, left: pollAll(from) }
+  })
+
+describe.each([0, 1])("exactly once into a `to` of buffer %i, whenever the scope closes", (toBuffer) => {
+  const turns = range(40)
+
+  it.each(turns)("pipe, closing after %i turns", (yields) =>
+    run(
+      Effect.gen(function* () {
+        const r = yield* closeAfter(yields, (from, to) => pipe(from, to), toBuffer)
+        expect([...r.received, ...r.lost, ...r.left].sort((a, b) => a - b)).toEqual(range(20))
+        expect(r.received).toEqual([...r.received].sort((a, b) => a - b))
+      })
+    )
+  )
+
+  it.each(turns)("merge of two pipes, closing after %i turns", (yields) =>
+    run(
+      Effect.gen(function* () {
+        const r = yield* closeAfter(
+          yields,
+          (from, to) =>
+            Effect.gen(function* () {
+              const merged = yield* merge([from, Chan.makeUnsafe<number>()])
+              yield* pipe(merged, to)
+            }),
+          toBuffer
+        )
+        // a value in the merge's own hand (its output has no onUndelivered) may be dropped; none is duplicated
+        const all = [...r.received, ...r.lost, ...r.left]
+        expect(new Set(all).size).toBe(all.length)
+        expect(all.length).toBeGreaterThanOrEqual(18)
+      })
+    )
+  )
+
+  describe.each([true, false])("pipeline (ordered: %s)", (isOrdered) => {
+    it.each(turns)("closing after %i turns: every computed result is received or given back, once", (yields) =>
+      run(
+        Effect.gen(function* () {
+          const computed: Array<number> = []
+          const f = (i: number) =>
+            Effect.andThen(
+              yieldTimes(i % 3),
+              Effect.sync(() => {
+                computed.push(i)
+                return i
+              })
+            )
+          const r = yield* closeAfter(
+            yields,
+            (from, to) => pipeline(from, to, f, { concurrency: 3, ordered: isOrdered }),
+            toBuffer
+          )
+          const out = [...r.received, ...r.lost]
+          expect(new Set(out).size).toBe(out.length)
+          expect([...out].sort((a, b) => a - b)).toEqual([...computed].sort((a, b) => a - b))
+          if (isOrdered) expect(r.received).toEqual([...r.received].sort((a, b) => a - b))
+          for (const i of r.left) expect(computed).not.toContain(i)
+        })
+      )
+    )
+  })
+})
+
+// ── merge ───────────────────────────────────────────────────────────────────
+
+describe("merge", () => {
+  it("of no ports is closed at once", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const out = yield* merge<number>([])
+          expect(isClosedNow(out)).toBe(true)
+          expect(yield* Chan.take(out)).toEqual(Option.none())
+        })
+      )
+    ))
+
+  it("delivers every value, keeping each input's order, and closes after the last input", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const a = filled(["a1", "a2", "a3"])
+          const b = Chan.makeUnsafe<string>(4)
+          const c = filled(["c1"])
+          const out = yield* merge([a, b, c], 2)
+          yield* Chan.put(b, "b1")
+          expect((yield* takeN(out, 5)).sort()).toEqual(["a1", "a2", "a3", "b1", "c1"])
+          yield* settle
+          expect(isClosedNow(out)).toBe(false)
+          yield* Chan.put(b, "b2")
+          Chan.closeUnsafe(b)
+          expect(yield* toArray(out)).toEqual(["b2"])
+          expect(isClosedNow(out)).toBe(true)
+        })
+      )
+    ))
+
+  it("keeps each input's order among many", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const inputs = range(10).map((k) => filled(range(50).map((i) => ({ k, i }))))
+          const out = yield* merge(inputs)
+          const values = yield* toArray(out)
+          expect(values).toHaveLength(500)
+          for (let k = 0; k < 10; k++) {
+            expect(values.filter((v) => v.k === k).map((v) => v.i)).toEqual(range(50))
+          }
+        })
+      )
+    ))
+
+  it("stops when its output is closed, withdrawing its takes", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const a = Chan.makeUnsafe<number>(4)
+          const b = Chan.makeUnsafe<number>(4)
+          const out = yield* merge([a, b])
+          yield* settle
+          expect(pending(a).takes + pending(b).takes).toBe(2)
+          closeReadPort(out)
+          yield* Chan.put(a, 1)
+          yield* settle
+          expectNothingPending(a, b, out)
+          yield* Chan.put(b, 2)
+          yield* settle
+          expect(pollAll(b)).toEqual([2])
+        })
+      )
+    ))
+
+  it("closing the scope closes the output and leaves nothing registered", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const inputs = range(5).map(() => Chan.makeUnsafe<number>())
+        const out = yield* inScope(scope, merge(inputs))
+        yield* Chan.put(inputs[0], 1).pipe(Effect.forkChild)
+        yield* settle
+        yield* closeScope(scope)
+        expect(isClosedNow(out)).toBe(true)
+        expectNothingPending(...inputs, out)
+        expect(yield* Chan.take(out)).toEqual(Option.none())
+      })
+    ))
+})
+
+// ── split ───────────────────────────────────────────────────────────────────
+
+describe("split", () => {
+  it("routes by the predicate and closes both outputs when the source closes", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled(range(10))
+          const [even, odd] = yield* split((i: number) => i % 2 === 0, from)
+          const [evens, odds] = yield* Effect.all([toArray(even), toArray(odd)], { concurrency: 2 })
+          expect(evens).toEqual([0, 2, 4, 6, 8])
+          expect(odds).toEqual([1, 3, 5, 7, 9])
+        })
+      )
+    ))
+
+  it("a throwing predicate is logged at Error and its value dropped; split goes on", async () => {
+    const logs = captureLogs()
+    const out = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled([1, 2, 3])
+          const [yes, no] = yield* split((i: number) => {
+            if (i === 2) throw new Error("no opinion on 2")
+            return i > 2
+          }, from)
+          return yield* Effect.all([toArray(yes), toArray(no)], { concurrency: 2 })
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(out).toEqual([[3], [1]])
+    expect(logs.errors().map((l) => (Cause.squash(l.cause) as Error).message)).toEqual(["no opinion on 2"])
+  })
+
+  it("a slow reader of one output holds back the other", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = filled([1, 2, 3])
+          const [small, big] = yield* split((i: number) => i < 2, from)
+          yield* settle
+          expect(Option.isNone(Chan.pollUnsafe(big))).toBe(true)
+          expect(yield* takeN(small, 1)).toEqual([1])
+          expect(yield* takeN(big, 2)).toEqual([2, 3])
+        })
+      )
+    ))
+
+  it("closing the scope closes both outputs and leaves nothing registered", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const from = Chan.makeUnsafe<number>()
+        const [a, b] = yield* inScope(
+          scope,
+          split(() => true, from)
+        )
+        yield* settle
+        expect(pending(from).takes).toBe(1)
+        yield* closeScope(scope)
+        expect([isClosedNow(a), isClosedNow(b)]).toEqual([true, true])
+        expectNothingPending(from, a, b)
+      })
+    ))
+})
+
+// ── fromIterable / onto ─────────────────────────────────────────────────────
+
+describe("fromIterable and onto", () => {
+  it("fromIterable yields the values in order, then closes", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const ch = yield* fromIterable(new Set(["a", "b", "c"]))
+          expect(yield* toArray(ch)).toEqual(["a", "b", "c"])
+        })
+      )
+    ))
+
+  it("fromIterable reads at most one value ahead of the consumer", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          let read = 0
+          const counting = function* () {
+            for (let i = 0; i < 100; i++) {
+              read++
+              yield i
+            }
+          }
+          const ch = yield* fromIterable(counting())
+          yield* settle
+          expect(read).toBe(1)
+          expect(yield* takeN(ch, 3)).toEqual([0, 1, 2])
+          yield* settle
+          expect(read).toBe(4)
+        })
+      )
+    ))
+
+  it("onto puts everything and closes, unless close: false", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const closing = Chan.makeUnsafe<number>(2)
+          const staying = Chan.makeUnsafe<number>(2)
+          yield* onto(closing, [1, 2, 3])
+          yield* onto(staying, [4, 5, 6], { close: false })
+          expect(yield* toArray(closing)).toEqual([1, 2, 3])
+          expect(yield* takeN(staying, 3)).toEqual([4, 5, 6])
+          yield* settle
+          expect(isClosedNow(staying)).toBe(false)
+        })
+      )
+    ))
+
+  it("onto stops when the channel closes: the value it could not put goes to onUndelivered, the generator is finished", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          let finished = false
+          const values = function* () {
+            try {
+              for (let i = 0; ; i++) yield i
+            } finally {
+              finished = true
+            }
+          }
+          const lost = undelivered<number>()
+          const ch = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+          yield* onto(ch, values())
+          expect(yield* takeN(ch, 2)).toEqual([0, 1])
+          yield* settle
+          Chan.closeUnsafe(ch)
+          // the put pending at the close stays takeable; the next one is refused
+          expect(yield* toArray(ch)).toEqual([2])
+          yield* settle
+          expect(lost.values).toEqual([3])
+          expect(finished).toBe(true)
+          expectNothingPending(ch)
+        })
+      )
+    ))
+
+  it("a throwing iterator is logged at Error and the channel closed", async () => {
+    const logs = captureLogs()
+    const out = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const values = function* () {
+            yield 1
+            throw new Error("iterator broke")
+          }
+          return yield* toArray(yield* fromIterable(values()))
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(out).toEqual([1])
+    expect(logs.errors().map((l) => (Cause.squash(l.cause) as Error).message)).toEqual(["iterator broke"])
+  })
+
+  it("closing the scope finishes the generator, closes the channel, and leaves nothing registered", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        let finished = false
+        const values = function* () {
+          try {
+            for (let i = 0; ; i++) yield i
+          } finally {
+            finished = true
+          }
+        }
+        const lost = undelivered<number>()
+        const ch = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+        yield* inScope(scope, onto(ch, values()))
+        expect(yield* takeN(ch, 1)).toEqual([0])
+        yield* settle
+        yield* closeScope(scope)
+        expect(finished).toBe(true)
+        expect(lost.values).toEqual([1])
+        expect(isClosedNow(ch)).toBe(true)
+        expectNothingPending(ch)
+      })
+    ))
+})
+
+// ── consumers ───────────────────────────────────────────────────────────────
+
+describe("toArray, reduce, forEach", () => {
+  it("toArray waits for the close and returns everything in order", () =>
+    run(
+      Effect.gen(function* () {
+        const ch = Chan.makeUnsafe<number>()
+        const collecting = yield* Effect.forkChild(toArray(ch))
+        for (const i of [1, 2, 3]) yield* Chan.put(ch, i)
+        yield* settle
+        expect(collecting.pollUnsafe()).toBeUndefined()
+        yield* Chan.close(ch)
+        expect(yield* Fiber.join(collecting)).toEqual([1, 2, 3])
+      })
+    ))
+
+  it("reduce folds every value", () =>
+    run(
+      Effect.gen(function* () {
+        expect(yield* reduce(filled(range(101)), 0, (sum, i) => sum + i)).toBe(5050)
+        expect(yield* reduce(filled<number>([]), "empty", (acc) => `${acc}!`)).toBe("empty")
+      })
+    ))
+
+  it("forEach runs f on each value in order; the first failure stops it and leaves the rest", () =>
+    run(
+      Effect.gen(function* () {
+        const seen: Array<number> = []
+        const ch = filled([1, 2, 3, 4])
+        const exit = yield* Effect.exit(
+          forEach(ch, (i) => (i === 3 ? Effect.fail("three") : Effect.sync(() => seen.push(i))))
+        )
+        expect(exit).toEqual(Exit.fail("three"))
+        expect(seen).toEqual([1, 2])
+        expect(pollAll(ch)).toEqual([4])
+      })
+    ))
+})

@@ -1,0 +1,300 @@
+/**
+ * Mult: every value to every tap, slow taps, closed taps, untap, close propagation and teardown.
+ */
+import { Effect, Fiber, Option } from "effect"
+import { describe, expect, it } from "vitest"
+import * as Buffer from "../src/Buffer.js"
+import * as Chan from "../src/Chan.js"
+import { toArray } from "../src/internal/combinators.js"
+import * as Mult from "../src/Mult.js"
+import { pending, run, settle } from "./harness.js"
+import {
+  closeScope,
+  expectNothingPending,
+  inScope,
+  isClosedNow,
+  openScope,
+  pollAll,
+  takeN,
+  undelivered
+} from "./lifetimes.js"
+
+describe("Mult", () => {
+  it("copies every value to every unbuffered tap, in order", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>()
+          const m = yield* Mult.make(source)
+          const taps = [Chan.makeUnsafe<number>(), Chan.makeUnsafe<number>(), Chan.makeUnsafe<number>()]
+          for (const t of taps) yield* Mult.tap(m, t)
+          yield* Effect.forkChild(
+            Effect.forEach([1, 2, 3, 4], (i) => Chan.put(source, i)).pipe(Effect.andThen(Chan.close(source)))
+          )
+          const got = yield* Effect.all(taps.map(toArray), { concurrency: "unbounded" })
+          expect(got).toEqual([
+            [1, 2, 3, 4],
+            [1, 2, 3, 4],
+            [1, 2, 3, 4]
+          ])
+        })
+      )
+    ))
+
+  it("with unbuffered taps and a closed one: the closed tap is removed, the others get everything", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>()
+          const m = yield* Mult.make(source)
+          const lost = undelivered<number>()
+          const a = Chan.makeUnsafe<number>()
+          const b = Chan.makeUnsafe<number>()
+          const closed = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+          yield* Mult.tap(m, a)
+          yield* Mult.tap(m, closed)
+          yield* Mult.tap(m, b)
+          Chan.closeUnsafe(closed)
+          yield* Effect.forkChild(
+            Effect.forEach([1, 2, 3], (i) => Chan.put(source, i)).pipe(Effect.andThen(Chan.close(source)))
+          )
+          const got = yield* Effect.all([toArray(a), toArray(b)], { concurrency: "unbounded" })
+          expect(got).toEqual([
+            [1, 2, 3],
+            [1, 2, 3]
+          ])
+          // the closed tap missed the first value, then was removed
+          expect(lost.values).toEqual([1])
+        })
+      )
+    ))
+
+  it("a slow tap holds back every tap, until it takes", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const slow = Chan.makeUnsafe<number>()
+          const fast = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, slow)
+          yield* Mult.tap(m, fast)
+          for (const i of [1, 2, 3]) yield* Chan.put(source, i)
+          yield* settle
+          expect(pollAll(fast)).toEqual([1])
+          expect(yield* Chan.size(source)).toBe(2)
+          expect(pending(slow).puts).toBe(1)
+          expect(yield* takeN(slow, 1)).toEqual([1])
+          yield* settle
+          expect(pollAll(fast)).toEqual([2])
+        })
+      )
+    ))
+
+  it("a tap with a sliding buffer does not hold the others back", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const lagging = Chan.makeUnsafe<number>(Buffer.sliding(1))
+          const fast = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, lagging)
+          yield* Mult.tap(m, fast)
+          for (const i of [1, 2, 3]) yield* Chan.put(source, i)
+          yield* settle
+          expect(pollAll(fast)).toEqual([1, 2, 3])
+          expect(pollAll(lagging)).toEqual([3])
+        })
+      )
+    ))
+
+  it("values taken while there is no tap are dropped", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          for (const i of [1, 2]) yield* Chan.put(source, i)
+          yield* settle
+          expect(yield* Chan.size(source)).toBe(0)
+          const t = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, t)
+          yield* Chan.put(source, 3)
+          yield* settle
+          expect(pollAll(t)).toEqual([3])
+        })
+      )
+    ))
+
+  it("untap withdraws a put waiting on that tap (to its onUndelivered) and the others go on", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const lost = undelivered<number>()
+          const slow = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+          const fast = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, slow)
+          yield* Mult.tap(m, fast)
+          for (const i of [1, 2, 3]) yield* Chan.put(source, i)
+          yield* settle
+          expect(pending(slow).puts).toBe(1)
+          yield* Mult.untap(m, slow)
+          yield* settle
+          expect(lost.values).toEqual([1])
+          expectNothingPending(slow)
+          expect(isClosedNow(slow)).toBe(false)
+          expect(pollAll(fast)).toEqual([1, 2, 3])
+        })
+      )
+    ))
+
+  it("untapAll removes every tap without closing them", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const a = Chan.makeUnsafe<number>(8)
+          const b = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, a)
+          yield* Mult.tap(m, b)
+          yield* Chan.put(source, 1)
+          yield* settle
+          yield* Mult.untapAll(m)
+          yield* Chan.put(source, 2)
+          Chan.closeUnsafe(source)
+          yield* settle
+          expect([pollAll(a), pollAll(b)]).toEqual([[1], [1]])
+          expect([isClosedNow(a), isClosedNow(b)]).toEqual([false, false])
+        })
+      )
+    ))
+
+  it("when the source closes, taps with close (the default) close, the others stay open", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const closing = Chan.makeUnsafe<number>(8)
+          const staying = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, closing)
+          yield* Mult.tap(m, staying, { close: false })
+          yield* Chan.put(source, 1)
+          yield* Chan.close(source)
+          expect(yield* toArray(closing)).toEqual([1])
+          yield* settle
+          expect(isClosedNow(staying)).toBe(false)
+          expect(pollAll(staying)).toEqual([1])
+          // a tap added after the end is closed at once (or left alone with close: false)
+          const late = Chan.makeUnsafe<number>()
+          const lateOpen = Chan.makeUnsafe<number>()
+          yield* Mult.tap(m, late)
+          yield* Mult.tap(m, lateOpen, { close: false })
+          expect([isClosedNow(late), isClosedNow(lateOpen)]).toEqual([true, false])
+        })
+      )
+    ))
+
+  it("tapping a channel again updates its close flag without duplicating it", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const t = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, t)
+          yield* Mult.tap(m, t, { close: false })
+          yield* Chan.put(source, 1)
+          yield* Chan.close(source)
+          yield* settle
+          expect(pollAll(t)).toEqual([1])
+          expect(isClosedNow(t)).toBe(false)
+        })
+      )
+    ))
+
+  it("closing the scope closes the taps (per close), gives back values owed, and leaves nothing registered", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const source = Chan.makeUnsafe<number>(8)
+        const m = yield* inScope(scope, Mult.make(source))
+        const lostA = undelivered<number>()
+        const lostB = undelivered<number>()
+        const a = Chan.makeUnsafe<number>(0, { onUndelivered: lostA.onUndelivered })
+        const b = Chan.makeUnsafe<number>(0, { onUndelivered: lostB.onUndelivered })
+        const fed = Chan.makeUnsafe<number>(8)
+        yield* Mult.tap(m, a)
+        yield* Mult.tap(m, b, { close: false })
+        yield* Mult.tap(m, fed)
+        yield* Chan.put(source, 1)
+        yield* settle
+        expect([pending(a).puts, pending(b).puts]).toEqual([1, 1])
+        yield* closeScope(scope)
+        expectNothingPending(source, a, b, fed)
+        expect([lostA.values, lostB.values]).toEqual([[1], [1]])
+        expect([isClosedNow(a), isClosedNow(b), isClosedNow(fed)]).toEqual([true, false, true])
+        expect(yield* toArray(fed)).toEqual([1])
+        // nothing takes from the source any more
+        yield* Chan.put(source, 2)
+        yield* settle
+        expect(pollAll(source)).toEqual([2])
+        expect(Option.isNone(Chan.pollUnsafe(b))).toBe(true)
+      })
+    ))
+
+  it.each(Array.from({ length: 40 }, (_, i) => i))(
+    "closing the scope after %i turns: each tap gets every value taken from the source, or has it given back, once",
+    (turns) =>
+      run(
+        Effect.gen(function* () {
+          const scope = yield* openScope
+          const source = Chan.makeUnsafe<number>(20)
+          for (let i = 0; i < 20; i++) Chan.offerUnsafe(source, i)
+          const m = yield* inScope(scope, Mult.make(source))
+          const taps = [0, 1].map((buffer) => {
+            const lost = undelivered<number>()
+            const received: Array<number> = []
+            const ch = Chan.makeUnsafe<number>(buffer, { onUndelivered: lost.onUndelivered })
+            return { ch, lost, received }
+          })
+          const consumers: Array<Fiber.Fiber<never>> = []
+          for (const t of taps) {
+            yield* Mult.tap(m, t.ch)
+            consumers.push(
+              yield* Effect.forkChild(
+                Effect.forever(Effect.map(Chan.take(t.ch), (v) => Option.map(v, (x) => t.received.push(x))))
+              )
+            )
+          }
+          for (let i = 0; i < turns; i++) yield* Effect.yieldNow
+          yield* closeScope(scope)
+          for (const c of consumers) yield* Fiber.interrupt(c)
+          const left = pollAll(source)
+          const taken = Array.from({ length: 20 }, (_, i) => i).filter((i) => !left.includes(i))
+          for (const t of taps) {
+            t.received.push(...pollAll(t.ch))
+            expect([...t.received, ...t.lost.values].sort((a, b) => a - b)).toEqual(taken)
+            expect(t.received).toEqual([...t.received].sort((a, b) => a - b))
+            expectNothingPending(t.ch)
+          }
+          expectNothingPending(source)
+        })
+      )
+  )
+
+  it("isMult tells a mult apart", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const m = yield* Mult.make(Chan.makeUnsafe<number>())
+          expect(Mult.isMult(m)).toBe(true)
+          expect(Mult.isMult(Chan.makeUnsafe<number>())).toBe(false)
+        })
+      )
+    ))
+})
