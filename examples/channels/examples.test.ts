@@ -47,4 +47,28 @@ describe("examples/channels", () => {
     expect(stdout).toContain("effect: deadline passed")
     expect(stdout).toContain("promise: west answered")
   })
+
+  it("pipeline.ts: results in input order, the failure replaced, never more than 3 fetches at once", async () => {
+    const { code, stdout } = await runExample("pipeline.ts")
+    expect(code).toBe(0)
+    const lines = stdout.split("\n").filter((line) => line.includes("https://example.com/"))
+    expect(lines.map((line) => line.slice(line.indexOf("https://")))).toEqual([
+      "https://example.com/a-long-article (3400 bytes)",
+      "https://example.com/b (2100 bytes)",
+      "https://example.com/broken failed: GET https://example.com/broken: 500",
+      "https://example.com/c-medium (2800 bytes)"
+    ])
+    expect(stdout).toContain("at most 3 fetches ran at once")
+  })
+
+  it("pubsub.ts: each topic's two subscribers see exactly its events, the metrics tap sees all", async () => {
+    const { code, stdout } = await runExample("pubsub.ts")
+    expect(code).toBe(0)
+    for (const name of ["db", "audit"]) {
+      expect(stdout).toContain(`${name}/created: created #1, created #2`)
+      expect(stdout).toContain(`${name}/paid: paid #1, paid #2`)
+      expect(stdout).toContain(`${name}/shipped: shipped #1`)
+    }
+    expect(stdout).toContain("metrics saw 5 events")
+  })
 })

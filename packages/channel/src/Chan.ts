@@ -29,7 +29,6 @@
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -52,6 +51,7 @@ import {
   TIMEOUT
 } from "./internal/select.js"
 import { type Dispatcher, defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
+import { reportXform } from "./internal/xformLog.js"
 import type { Xform } from "./Xform.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -467,28 +467,6 @@ const closeCore = (core: ChanCore<any, any>): Effect.Effect<void> =>
     core.close()
     return reportXform(core, Exit.void)
   })
-
-/**
- * Logs, at Error level, the xform errors the channel recorded, then continues with `next`. Only
- * put-side operations call it (their result is a boolean): a take never delays the value it hands
- * over.
- */
-const reportXform = <A, E, R>(core: ChanCore<any, any>, next: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-  const failures = core.xformFailures
-  if (failures === undefined) return next
-  core.xformFailures = undefined
-  return Effect.andThen(
-    Effect.forEach(
-      failures,
-      (f) =>
-        Effect.logError("xform failed; the value was dropped", Cause.die(f.error)).pipe(
-          Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
-        ),
-      { discard: true }
-    ),
-    next
-  )
-}
 
 const toOption = (result: unknown): Option.Option<any> => (result === CLOSED ? Option.none() : Option.some(result))
 

@@ -30,6 +30,7 @@ import type { BufferSpec } from "../Buffer.js"
 import * as Chan from "../Chan.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { type ChanCore, Node, PENDING } from "./channel.js"
+import { reportXform as reportCoreXform } from "./xformLog.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>
@@ -451,24 +452,8 @@ export const putOrEnqueue = <A>(
 }
 
 /** Logs at Error level the xform errors `to` recorded (as `Chan.put` does), then succeeds with `accepted`. */
-export const reportXform = (to: WritePort<never>, accepted: boolean): Effect.Effect<boolean> => {
-  const core = to as unknown as ChanCore
-  const failures = core.xformFailures
-  const result = accepted ? exitTrue : exitFalse
-  if (failures === undefined) return result
-  core.xformFailures = undefined
-  return Effect.andThen(
-    Effect.forEach(
-      failures,
-      (f) =>
-        Effect.logError("xform failed; the value was dropped", Cause.die(f.error)).pipe(
-          Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
-        ),
-      { discard: true }
-    ),
-    result
-  )
-}
+export const reportXform = (to: WritePort<never>, accepted: boolean): Effect.Effect<boolean> =>
+  reportCoreXform(to as unknown as ChanCore, accepted ? exitTrue : exitFalse)
 
 /** Takes a value from `from` into `hand` in the step that resumes the taker; `false` once `from` is closed and drained. */
 export const takeInto = <A>(from: ReadPort<A>, hand: Hand<A>): Effect.Effect<boolean> =>

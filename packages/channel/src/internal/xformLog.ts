@@ -1,0 +1,34 @@
+/**
+ * Logging the xform errors a channel recorded (the state machine has no logger: it keeps them in
+ * `xformFailures`, and the Effect operations on the put side log them).
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import type { ChanCore } from "./channel.js"
+
+/**
+ * Logs, at Error level, the xform errors the channel recorded, then continues with `next`. Only
+ * put-side operations call it (their result is a boolean): a take never delays the value it hands
+ * over.
+ */
+export const reportXform = <A, E, R>(
+  core: ChanCore<any, any>,
+  next: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
+  const failures = core.xformFailures
+  if (failures === undefined) return next
+  core.xformFailures = undefined
+  return Effect.andThen(
+    Effect.forEach(
+      failures,
+      (f) =>
+        Effect.logError("xform failed; the value was dropped", Cause.die(f.error)).pipe(
+          Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
+        ),
+      { discard: true }
+    ),
+    next
+  )
+}
