@@ -22,7 +22,8 @@ const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = resolve(benchDir, "..")
 
 /** Identical for every child: only the script arguments differ between runs. */
-const nodeFlags = ["--expose-gc", "--import", import.meta.resolve("tsx")]
+// `tributary:dist` makes `@tributary/channel` resolve to its compiled dist/ (see its package.json)
+const nodeFlags = ["--expose-gc", "--conditions=tributary:dist", "--import", import.meta.resolve("tsx")]
 
 const usage = `Usage: tsx bench/run.ts [options]
   --reps N        repetitions per (implementation, workload) pair (default 5)
@@ -211,7 +212,7 @@ const lines: Array<string> = [
   row(["Memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`]),
   row(["OS", `${os.type()} ${os.release()} ${os.arch()}`]),
   row(["Load average at start", loadAtStart.map((l) => l.toFixed(2)).join(", ")]),
-  row(["Node", `${process.version}, child flags \`--expose-gc --import tsx\``]),
+  row(["Node", `${process.version}, child flags \`--expose-gc --conditions=tributary:dist --import tsx\``]),
   row(["effect", version("node_modules/effect/package.json")]),
   row(["js-csp", version("node_modules/js-csp/package.json")]),
   row(["tsx", version("node_modules/tsx/package.json")]),

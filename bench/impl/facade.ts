@@ -8,8 +8,8 @@
  * builds its select effect once).
  */
 
-// the compiled package, as users get it (see ours.ts)
-import { chan, onTake, type PromiseChan, select } from "../../packages/channel/dist/PromiseChan.js"
+// the compiled package under the `tributary:dist` condition (see ours.ts)
+import { chan, onTake, type PromiseChan, select } from "@tributary/channel/promise"
 import type { Implementation, Tally } from "../workloads.ts"
 
 async function produce(ch: PromiseChan<number>, from: number, step: number, count: number): Promise<void> {

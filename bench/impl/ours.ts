@@ -1,13 +1,14 @@
 /**
  * "ours": the Effect API of @tributary/channel, written the way a user would:
  * `Effect.gen` programs, producers forked as child fibers, run with
- * `Effect.runPromise`. The workspace package's exports point at its sources,
- * so the bench always measures the working tree of packages/channel.
+ * `Effect.runPromise`. The children run with the `tributary:dist` condition, so
+ * `@tributary/channel` resolves to the compiled dist/ that bench/run.ts builds from
+ * the working tree (as users get it: under tsx, src would get a name-keeping wrapper
+ * around every closure).
  */
 
+import { Chan } from "@tributary/channel"
 import { Effect, Fiber, Option } from "effect"
-// the compiled package, as users get it (tsx would add a name-keeping wrapper to every closure in src)
-import { Chan } from "../../packages/channel/dist/index.js"
 import type { Implementation, Tally } from "../workloads.ts"
 
 const produce = (chan: Chan.Chan<number>, from: number, step: number, count: number) =>

@@ -36,7 +36,6 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { BufferSpec } from "./Buffer.js"
-import type { ChanArgumentError } from "./ChanError.js"
 import { checkChannel, checkDuration, checkOptions, liveTimer } from "./internal/arguments.js"
 import { PromiseCell } from "./internal/buffer.js"
 import { ChanCore, CLOSED, Node, PENDING, WAKE } from "./internal/channel.js"
@@ -48,7 +47,7 @@ import {
   SelectCase as SelectCaseImpl,
   SelectRegistration,
   TAKE,
-  TIMEOUT
+  timeoutCase
 } from "./internal/select.js"
 import { type Dispatcher, defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
 import { reportXform } from "./internal/xformLog.js"
@@ -390,14 +389,7 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
  * @since 0.1.0
  */
 export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X> => {
-  let millis = 0
-  let error: ChanArgumentError | undefined
-  try {
-    millis = checkDuration("onTimeout duration", d)
-  } catch (e) {
-    error = e as ChanArgumentError
-  }
-  return new SelectCaseImpl(TIMEOUT, undefined, undefined, handler, presentOption, millis, error) as any
+  return timeoutCase("onTimeout duration", d, handler, presentOption) as any
 }
 
 /**

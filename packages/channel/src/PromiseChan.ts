@@ -23,7 +23,6 @@
  */
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
-import type { ChanArgumentError } from "./ChanError.js"
 import { checkChannel, checkDuration, liveTimer } from "./internal/arguments.js"
 import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
 import {
@@ -34,7 +33,7 @@ import {
   SelectCase as SelectCaseImpl,
   SelectRegistration,
   TAKE,
-  TIMEOUT
+  timeoutCase
 } from "./internal/select.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -196,14 +195,7 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
  * @since 0.1.0
  */
 export const onTimeout = <X>(ms: number, handler: () => X): SelectCase<X> => {
-  let millis = 0
-  let error: ChanArgumentError | undefined
-  try {
-    millis = checkDuration("onTimeout ms", ms)
-  } catch (e) {
-    error = e as ChanArgumentError
-  }
-  return new SelectCaseImpl(TIMEOUT, undefined, undefined, handler, toResult, millis, error) as any
+  return timeoutCase("onTimeout ms", ms, handler, toResult) as any
 }
 
 /**

@@ -7,6 +7,7 @@
  * @internal
  */
 import { ChanArgumentError } from "../ChanError.js"
+import { checkDuration } from "./arguments.js"
 import { type ChanCore, CLOSED, commit, Node, SelectFlag, WAKE } from "./channel.js"
 
 export const TAKE = 0
@@ -44,6 +45,23 @@ export class SelectCase {
     if (this.kind === TAKE) return this.handler(this.present(raw))
     if (this.kind === PUT) return this.handler(raw)
     return this.handler()
+  }
+}
+
+/**
+ * A timeout case of `millis` (a duration the API took from the user). A bad duration is kept in the
+ * case, so that the select fails with it (building a case never throws).
+ */
+export const timeoutCase = (
+  argument: string,
+  duration: Parameters<typeof checkDuration>[1],
+  handler: () => unknown,
+  present: (raw: unknown) => unknown
+): SelectCase => {
+  try {
+    return new SelectCase(TIMEOUT, undefined, undefined, handler, present, checkDuration(argument, duration), undefined)
+  } catch (error) {
+    return new SelectCase(TIMEOUT, undefined, undefined, handler, present, 0, error as ChanArgumentError)
   }
 }
 
