@@ -1,0 +1,394 @@
+/**
+ * Jobs: work run as a detached fiber owned by the current `Supervisor`, whose outcome is always
+ * put on the supervisor's outcome channel and logged. The upgrade path, one call site at a time:
+ * `fire` (fire and forget) → `fork` (keep a handle) → `reportTo` / `forkAll` (outcomes on a
+ * channel) → `all` (await a group).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   yield* Job.fire(Effect.log("cleaned"), { name: "clean" })
+ *   const h = yield* Job.fork(Effect.succeed(42), { name: "answer" })
+ *   const n = yield* Job.join(h) // 42
+ *   const outcomes = yield* Job.all([Effect.succeed(1), Effect.fail("no")], { concurrency: 2 })
+ *   return [n, outcomes.map((o) => o._tag)] // [42, ["Success", "Failure"]]
+ * }).pipe(Effect.provide(Supervisor.layer()))
+ * ```
+ *
+ * Gotchas:
+ * - `timeout` bounds the whole job, retries included; a timed-out job's `exit` is an interruption.
+ * - `retry` retries typed failures only (not defects, not interruptions).
+ * - The outcome is put on `reportTo` without suspending (core.async `put!`): a slow reader holds no
+ *   job slot; beyond the channel's `maxPending` waiting puts, the outcome is not delivered there (logged).
+ *
+ * @since 0.1.0
+ */
+import type { ReadPort, WritePort } from "@tributary/channel"
+import { Chan } from "@tributary/channel"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Schedule from "effect/Schedule"
+import * as internal from "./internal/supervisor.js"
+import { Supervisor } from "./Supervisor.js"
+import { SupervisorClosedError, type SupervisorFullError } from "./SupervisorError.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * Where a job is: waiting in the queue, running, or done (its outcome is out).
+ *
+ * @since 0.1.0
+ */
+export type Status = "queued" | "running" | "done"
+
+/**
+ * How a job ended; a defect is a "Failure" whose cause holds the defect.
+ *
+ * @since 0.1.0
+ */
+export type OutcomeTag = "Success" | "Failure" | "Interrupted" | "TimedOut"
+
+/**
+ * The one outcome of a job, put on the supervisor's channel (and `reportTo`) when it ends.
+ *
+ * @since 0.1.0
+ */
+export interface Outcome<A = unknown, E = unknown> {
+  readonly _tag: OutcomeTag
+  readonly id: string
+  readonly name: string
+  /** "default" when the job has no pool */
+  readonly pool: string
+  readonly key?: string
+  /** 1-based; 0 for a job cancelled before it started */
+  readonly attempt: number
+  /** epoch millis from Effect's Clock */
+  readonly startedAt: number
+  /** epoch millis from Effect's Clock */
+  readonly endedAt: number
+  readonly durationMillis: number
+  /** a "TimedOut" job's exit is an interruption */
+  readonly exit: Exit.Exit<A, E>
+  /** the job's `annotations` option (fields of its log lines) */
+  readonly annotations?: Record<string, unknown>
+}
+
+/**
+ * A forked job: pass it to `await`, `join`, `interrupt`, `status`.
+ *
+ * @since 0.1.0
+ */
+export interface Handle<A, E = never> {
+  readonly id: string
+  readonly name: string
+  /** @internal phantom */
+  readonly "~tributary/Handle"?: (_: never) => [A, E]
+}
+
+/**
+ * Options of `fire` and `fork`.
+ *
+ * @since 0.1.0
+ */
+export interface Options<A = unknown, E = unknown> {
+  /** in log lines and outcomes (default "job") */
+  readonly name?: string
+  /** a named pool of the supervisor (default "default"); an unknown pool is a defect */
+  readonly pool?: string
+  /** for the pool's per-key cap */
+  readonly key?: string
+  /** bound on the whole job, retries included; when it passes the outcome is "TimedOut" */
+  readonly timeout?: Duration.Input
+  /** retries typed failures; each failed attempt that will be retried is logged at Warn with `attempt` */
+  readonly retry?: Schedule.Schedule<unknown, E>
+  /** also receives the outcome (after the supervisor's channel) */
+  readonly reportTo?: WritePort<Outcome<A, E>>
+  /** top-level fields on every log line of the job, the outcome line included */
+  readonly annotations?: Record<string, unknown>
+}
+
+/**
+ * How `all` reads a group's outcomes.
+ *
+ * @since 0.1.0
+ */
+export type Policy = "collectAll" | "failFast" | "firstSuccess"
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Queues `work` to run as a detached fiber owned by the current Supervisor and returns at once
+ * while the queue has room (a job that can start at once never takes a queue slot); when it is
+ * full, `whenFull` decides (wait: suspend, fail: SupervisorFullError, drop: return, with one warn
+ * line naming the dropped job). After shutdown began: SupervisorClosedError.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const handler = Job.fire(Effect.log("sync partner"), { name: "sync", pool: "partner", key: "acme" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const fire = <A, E, R>(
+  work: Effect.Effect<A, E, R>,
+  options?: Options<A, E>
+): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
+  Effect.asVoid(admit(work, options, undefined))
+
+/**
+ * Like `fire`, returning a handle; when the queue is full, "wait" suspends, "fail" and "drop" fail
+ * with SupervisorFullError.
+ *
+ * @since 0.1.0
+ */
+export const fork = <A, E, R>(
+  work: Effect.Effect<A, E, R>,
+  options?: Options<A, E>
+): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
+  Effect.map(admit(work, options, "fork"), ([state, entry]) => new HandleImpl<A, E>(state, entry))
+
+// ── handle operations ───────────────────────────────────────────────────────
+
+/**
+ * Waits for the job's end: its `Exit` (an interruption for a timed-out or cancelled job).
+ *
+ * @since 0.1.0
+ */
+const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> =>
+  internal.awaitEntry(entryOf(h)) as Effect.Effect<Exit.Exit<A, E>>
+
+export {
+  /**
+   * Waits for the job's end: its `Exit` (an interruption for a timed-out or cancelled job).
+   *
+   * @since 0.1.0
+   */
+  await_ as await
+}
+
+/**
+ * Waits for the job's end and succeeds or fails as it did (an interrupted job interrupts the caller).
+ *
+ * @since 0.1.0
+ */
+export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
+  Effect.flatMap(await_(h), (exit): Effect.Effect<A, E> => exit)
+
+/**
+ * Interrupts the job (a queued one is cancelled without running) and waits until it has ended.
+ *
+ * @since 0.1.0
+ */
+export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> => stateOf(h).interruptEntry(entryOf(h))
+
+/**
+ * Where the job is now.
+ *
+ * @since 0.1.0
+ */
+export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
+  Effect.sync(() => {
+    const state = entryOf(h).state
+    return state === "waiting" ? "queued" : state
+  })
+
+// ── groups ──────────────────────────────────────────────────────────────────
+
+/**
+ * Runs `works` as jobs, at most `concurrency` at once (on top of the supervisor's limits), and
+ * returns a port carrying one Outcome per work in the order they end, closed after the last. Jobs
+ * are named `${name}-${index}` (default name "job", index from 0). They always wait for room in
+ * the queue (never dropped or refused by `whenFull`).
+ *
+ * @since 0.1.0
+ */
+export const forkAll = <A, E, R>(
+  works: Iterable<Effect.Effect<A, E, R>>,
+  options: { readonly concurrency: number; readonly name?: string; readonly reportTo?: WritePort<Outcome<A, E>> }
+): Effect.Effect<ReadPort<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
+  Effect.gen(function* () {
+    const state = yield* Supervisor
+    if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
+    const context = yield* Effect.context<R>()
+    const list = Array.from(works, (w) => Effect.provideContext(w, context))
+    const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(list.length, 1024)))
+    const reportTo = options.reportTo
+    const group = new Group(state, list, options.concurrency, options.name ?? "job")
+    const onOutcome = (_: number, o: Outcome<A, E>) =>
+      reportTo === undefined ? Chan.put(out, o) : Effect.andThen(Chan.put(reportTo, o), Chan.put(out, o))
+    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome), Chan.close(out)), state.scope)
+    return out
+  })
+
+/**
+ * Runs `works` as jobs (as `forkAll`) and waits for them:
+ *  - "collectAll" (default): every Outcome, in input order
+ *  - "failFast": the values in input order, or the first failure's error (the rest are interrupted)
+ *  - "firstSuccess": the first value (the rest are interrupted), or the last error if all failed
+ * Interrupting the caller interrupts the group's jobs.
+ *
+ * @since 0.1.0
+ */
+export function all<A, E, R>(
+  works: Iterable<Effect.Effect<A, E, R>>,
+  options: { readonly concurrency: number; readonly policy: "failFast"; readonly name?: string }
+): Effect.Effect<Array<A>, E | SupervisorClosedError | SupervisorFullError, R | Supervisor>
+export function all<A, E, R>(
+  works: Iterable<Effect.Effect<A, E, R>>,
+  options: { readonly concurrency: number; readonly policy: "firstSuccess"; readonly name?: string }
+): Effect.Effect<A, E | SupervisorClosedError | SupervisorFullError, R | Supervisor>
+export function all<A, E, R>(
+  works: Iterable<Effect.Effect<A, E, R>>,
+  options: { readonly concurrency: number; readonly policy?: "collectAll"; readonly name?: string }
+): Effect.Effect<Array<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor>
+export function all<A, E, R>(
+  works: Iterable<Effect.Effect<A, E, R>>,
+  options: { readonly concurrency: number; readonly policy?: Policy; readonly name?: string }
+): Effect.Effect<unknown, unknown, R | Supervisor> {
+  return Effect.gen(function* () {
+    const state = yield* Supervisor
+    if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
+    const context = yield* Effect.context<R>()
+    const list = Array.from(works, (w) => Effect.provideContext(w, context))
+    const group = new Group(state, list, options.concurrency, options.name ?? "job")
+    const policy = options.policy ?? "collectAll"
+    const outcomes: Array<Outcome<A, E>> = new Array(list.length)
+    let decided: Outcome<A, E> | undefined
+    let last: Outcome<A, E> | undefined
+    const onOutcome = (i: number, o: Outcome<A, E>): Effect.Effect<void> => {
+      outcomes[i] = o
+      last = o
+      if (decided !== undefined) return Effect.void
+      if ((policy === "failFast" && o._tag !== "Success") || (policy === "firstSuccess" && o._tag === "Success")) {
+        decided = o
+        return group.cancel
+      }
+      return Effect.void
+    }
+    yield* Effect.onInterrupt(group.run(onOutcome), () => group.cancel)
+    if (group.closedError !== undefined) return yield* Effect.fail(group.closedError)
+    switch (policy) {
+      case "collectAll":
+        return outcomes
+      case "failFast":
+        if (decided !== undefined) return yield* decided.exit as Effect.Effect<A, E>
+        return outcomes.map((o) => (o.exit as Exit.Success<A, E>).value)
+      case "firstSuccess":
+        if (decided !== undefined) return yield* decided.exit as Effect.Effect<A, E>
+        if (last === undefined) return yield* Effect.die(new RangeError("Job.all: firstSuccess of no works"))
+        return yield* last.exit as Effect.Effect<A, E>
+    }
+  })
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+class HandleImpl<A, E> implements Handle<A, E> {
+  readonly id: string
+  readonly name: string
+  constructor(
+    readonly state: internal.SupervisorState,
+    readonly entry: internal.Entry
+  ) {
+    this.id = entry.id
+    this.name = entry.options.name
+  }
+}
+
+const entryOf = <A, E>(h: Handle<A, E>): internal.Entry => (h as HandleImpl<A, E>).entry
+const stateOf = <A, E>(h: Handle<A, E>): internal.SupervisorState => (h as HandleImpl<A, E>).state
+
+/** Builds the entry of `work` with the caller's services, and admits it under the supervisor's `whenFull`. */
+const admit = <A, E, R>(
+  work: Effect.Effect<A, E, R>,
+  options: Options<A, E> | undefined,
+  forHandle: "fork" | undefined
+): Effect.Effect<
+  readonly [internal.SupervisorState, internal.Entry],
+  SupervisorClosedError | SupervisorFullError,
+  R | Supervisor
+> =>
+  Effect.gen(function* () {
+    const state = yield* Supervisor
+    const context = yield* Effect.context<R>()
+    const entry = state.entry(Effect.provideContext(work, context), entryOptions(options, undefined))
+    const policy = state.config.whenFull
+    yield* internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)
+    return [state, entry] as const
+  })
+
+const entryOptions = (options: Options<any, any> | undefined, name: string | undefined): internal.EntryOptions => ({
+  name: name ?? options?.name ?? "job",
+  pool: options?.pool,
+  key: options?.key,
+  timeout: options?.timeout === undefined ? undefined : Duration.fromInputUnsafe(options.timeout),
+  retry: options?.retry,
+  reportTo: options?.reportTo as WritePort<Outcome<any, any>> | undefined,
+  annotations: options?.annotations
+})
+
+/**
+ * A group of works run as jobs, at most `concurrency` admitted at once: the driver of `forkAll`
+ * and `all`. `run` admits (always waiting for room), hands each outcome with its input index to
+ * `onOutcome`, and returns after the last admitted job's outcome; `cancel` stops admitting and
+ * interrupts the admitted jobs still live.
+ */
+class Group<A, E> {
+  cancelled = false
+  closedError: SupervisorClosedError | undefined = undefined
+  readonly live = new Map<string, internal.Entry>()
+  constructor(
+    readonly state: internal.SupervisorState,
+    readonly works: ReadonlyArray<Effect.Effect<A, E>>,
+    readonly concurrency: number,
+    readonly name: string
+  ) {}
+
+  run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function* () {
+      const bound = Math.max(1, Math.min(self.concurrency, self.works.length))
+      const inbox = yield* Chan.make<Outcome<A, E>>(bound)
+      const index = new Map<string, number>()
+      let next = 0
+      while (true) {
+        while (!self.cancelled && self.live.size < bound && next < self.works.length) {
+          const entry = self.state.entry(self.works[next], {
+            ...entryOptions(undefined, `${self.name}-${next}`),
+            reportTo: inbox as WritePort<Outcome<any, any>>
+          })
+          const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, "wait"))
+          if (Exit.isFailure(admitted)) {
+            self.cancelled = true
+            self.closedError = new SupervisorClosedError(self.state.config.name)
+            break
+          }
+          index.set(entry.id, next)
+          self.live.set(entry.id, entry)
+          next++
+        }
+        if (self.live.size === 0) return
+        const taken = yield* Chan.take(inbox)
+        if (taken._tag === "None") return
+        const o = taken.value
+        self.live.delete(o.id)
+        yield* onOutcome(index.get(o.id)!, o)
+      }
+    })
+  }
+
+  get cancel(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.cancelled = true
+      const live = [...this.live.values()]
+      return Effect.forEach(live, (e) => Effect.forkIn(this.state.interruptEntry(e), this.state.scope), {
+        discard: true
+      })
+    })
+  }
+}

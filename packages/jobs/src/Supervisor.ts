@@ -1,0 +1,246 @@
+/**
+ * The `Supervisor`: the owner of every job. It bounds how many jobs run (globally, per pool, per
+ * key, and by rate), queues the rest, runs each as a detached fiber in its own scope, puts every
+ * job's outcome on a channel, and logs each outcome from its own fiber — so nothing fails
+ * silently. Closing its scope shuts it down with the configured grace.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   yield* Job.fire(Effect.log("hello"), { name: "greet" })
+ *   yield* Supervisor.drain
+ * }).pipe(Effect.provide(Supervisor.layer({ name: "etl", concurrency: 16 })))
+ * ```
+ *
+ * Gotchas:
+ * - Jobs run with the services of the fiber that fired them, but they belong to the supervisor:
+ *   when the caller ends, its jobs go on.
+ * - Among queued jobs, the next to start is chosen round-robin across pools and across the keys
+ *   of a pool; within one key (or among a pool's keyless jobs) it is first in, first out.
+ * - Outcome lines are logged through effect's `Logger` of the context the layer was built in;
+ *   debug lines (successes, by default) are filtered by effect's minimum log level.
+ *
+ * @since 0.1.0
+ */
+import type { ReadPort } from "@tributary/channel"
+import { Buffer, Chan, Mult } from "@tributary/channel"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
+import * as Scope from "effect/Scope"
+import * as internal from "./internal/supervisor.js"
+import type * as Job from "./Job.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * The service `Job.fire`/`Job.fork` need in `R`; provided by `layer`, or built by `make`.
+ *
+ * @since 0.1.0
+ */
+export class Supervisor extends Context.Service<Supervisor, internal.SupervisorState>()("@tributary/jobs/Supervisor") {}
+
+/**
+ * The limits of one named pool. Every field is optional: a pool without limits only groups jobs
+ * under a name (the global `concurrency` still applies).
+ *
+ * @since 0.1.0
+ */
+export interface PoolConfig {
+  /** running jobs of this pool at once (default: no bound beyond the global one) */
+  readonly concurrency?: number
+  /** running jobs per `key` of this pool at once (default: no bound); keyless jobs are not bound by it */
+  readonly perKey?: number
+  /** token bucket timed by effect's `Clock`: `limit` starts per `interval`, burst = `limit` */
+  readonly rate?: { readonly limit: number; readonly interval: Duration.Input }
+}
+
+/**
+ * The configuration of `layer` and `make`.
+ *
+ * @since 0.1.0
+ */
+export interface Config {
+  /** in log lines and errors (default "supervisor") */
+  readonly name?: string
+  /** global bound on running jobs (default 64) */
+  readonly concurrency?: number
+  /** admitted jobs waiting to run (default 10_000) */
+  readonly maxQueued?: number
+  /**
+   * when the queue is full (default "wait"): "wait" (fire/fork suspend), "fail" (fire/fork fail
+   * with SupervisorFullError), "drop" (fire returns and one warn line names the dropped job; fork
+   * fails with SupervisorFullError). A job that can start at once never takes a queue slot.
+   */
+  readonly whenFull?: "wait" | "fail" | "drop"
+  /** named pools; a job without `pool` runs in the pool "default", which has no limits of its own */
+  readonly pools?: Record<string, PoolConfig>
+  /** level of successful outcomes' lines (default "debug"); failures: error; interrupts, timeouts, retried attempts: warn */
+  readonly logSuccess?: LogLevel.Severity | Lowercase<LogLevel.Severity>
+  /** default "10 seconds"; used by `shutdown()` and when the layer's scope closes */
+  readonly grace?: Duration.Input
+}
+
+/**
+ * One job in a `Snapshot`; `ageMillis` is since it started (running) or was admitted (queued).
+ *
+ * @since 0.1.0
+ */
+export interface JobInfo {
+  readonly id: string
+  readonly name: string
+  readonly pool: string
+  readonly key?: string
+  readonly ageMillis: number
+}
+
+/**
+ * Counters over the supervisor's lifetime; an outcome is counted once it is logged.
+ *
+ * @since 0.1.0
+ */
+export interface Counters {
+  readonly started: number
+  readonly succeeded: number
+  readonly failed: number
+  readonly interrupted: number
+  readonly timedOut: number
+  readonly dropped: number
+}
+
+/**
+ * What `snapshot` returns: running jobs oldest first, queued jobs in admission order.
+ *
+ * @since 0.1.0
+ */
+export interface Snapshot {
+  readonly running: ReadonlyArray<JobInfo>
+  readonly queued: ReadonlyArray<JobInfo>
+  readonly counters: Counters
+}
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Starts a supervisor in the current scope; closing the scope shuts it down with `config.grace`.
+ * Dies on a bad configuration (a bound below 1 or not a number).
+ *
+ * @since 0.1.0
+ */
+export const make = (config: Config = {}): Effect.Effect<internal.SupervisorState, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const resolved = resolve(config)
+    const state = yield* internal.makeState(resolved)
+    yield* Effect.addFinalizer(() =>
+      Effect.andThen(internal.shutdown(state, resolved.graceMillis), Scope.close(state.scope, Exit.void))
+    )
+    return state
+  })
+
+/**
+ * The `Supervisor` service as a layer; see `make`.
+ *
+ * ```ts
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * const SupervisorLive = Supervisor.layer({ name: "etl", concurrency: 16, pools: { db: { concurrency: 8 } } })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = (config: Config = {}): Layer.Layer<Supervisor> => Layer.effect(Supervisor, make(config))
+
+// ── operations ──────────────────────────────────────────────────────────────
+
+/**
+ * Waits until no job is waiting, queued or running and every outcome is logged. Jobs fired while
+ * it waits are waited for too.
+ *
+ * @since 0.1.0
+ */
+export const drain: Effect.Effect<void, never, Supervisor> = Supervisor.use((s) => s.drain)
+
+/**
+ * Stops admitting (`fire`/`fork` then fail with `SupervisorClosedError`, and so do the `fire`s
+ * waiting for room), lets the jobs run up to `grace` (default: the configured one), then logs each
+ * straggler by name and age, interrupts them newest first (queued ones are cancelled: their
+ * outcome is "Interrupted", attempt 0), and waits until their outcomes are logged. Idempotent.
+ *
+ * @since 0.1.0
+ */
+export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
+  Supervisor.use((s) =>
+    internal.shutdown(s, options?.grace === undefined ? s.config.graceMillis : toMillis(options.grace))
+  )
+
+/**
+ * The jobs running and queued now, with their ages (effect `Clock`), and the counters.
+ *
+ * @since 0.1.0
+ */
+export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.use((s) =>
+  Effect.sync(() => {
+    const now = s.clock.currentTimeMillisUnsafe()
+    const running: Array<JobInfo> = []
+    for (const e of s.running) running.push(info(e, now - e.startedAt))
+    const queued: Array<internal.Entry> = []
+    for (const pool of s.pools.values())
+      for (const lane of pool.lanes.values()) for (const e of lane.waiting) if (e.state === "queued") queued.push(e)
+    queued.sort((a, b) => Number(a.id) - Number(b.id))
+    return {
+      running,
+      queued: queued.map((e) => info(e, now - e.admittedAt)),
+      counters: { ...s.counters }
+    }
+  })
+)
+
+/**
+ * A fresh port (scoped) on which every outcome logged from now on arrives, in a sliding buffer of
+ * `capacity` (default 1024): a reader that lags loses the oldest outcomes, never holds the
+ * supervisor back. It closes when its scope closes or the supervisor shuts down.
+ *
+ * @since 0.1.0
+ */
+export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | Scope.Scope> = Supervisor.use((s) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const tap = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024))
+      yield* Mult.tap(s.mult, tap)
+      return tap
+    }),
+    (tap) => Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
+  )
+)
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+const toMillis = (d: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(d))
+
+const positive = (name: string, n: number): number => {
+  if (!(n >= 1)) throw new RangeError(`Supervisor: ${name} must be >= 1, got ${n}`)
+  return n
+}
+
+const resolve = (config: Config): internal.ResolvedConfig => {
+  const level = config.logSuccess ?? "Debug"
+  return {
+    name: config.name ?? "supervisor",
+    concurrency: positive("concurrency", config.concurrency ?? 64),
+    maxQueued: config.maxQueued === undefined ? 10_000 : Math.max(0, config.maxQueued),
+    whenFull: config.whenFull ?? "wait",
+    pools: config.pools ?? {},
+    logSuccess: (level.charAt(0).toUpperCase() + level.slice(1).toLowerCase()) as LogLevel.Severity,
+    graceMillis: toMillis(config.grace ?? "10 seconds")
+  }
+}
+
+const info = (e: internal.Entry, ageMillis: number): JobInfo =>
+  e.options.key === undefined
+    ? { id: e.id, name: e.options.name, pool: e.pool.name, ageMillis }
+    : { id: e.id, name: e.options.name, pool: e.pool.name, key: e.options.key, ageMillis }

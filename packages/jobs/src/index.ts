@@ -1,0 +1,17 @@
+/**
+ * `@tributary/jobs`: supervised jobs for effect 4. Every sub-job runs as a detached fiber owned by a
+ * `Supervisor`, bounded globally, per pool and per key; its outcome goes on a channel and is logged.
+ *
+ * ```ts
+ * import { Job, Supervisor } from "@tributary/jobs"
+ * ```
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Job from "./Job.js"
+/** @since 0.1.0 */
+export * as Supervisor from "./Supervisor.js"
+/** @since 0.1.0 */
+export { SupervisorClosedError, SupervisorFullError } from "./SupervisorError.js"

@@ -1,0 +1,363 @@
+import { Chan } from "@tributary/channel"
+import { Cause, Effect, Exit, Fiber, Option, Schedule } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import { Job, Supervisor, SupervisorFullError } from "../src/index.js"
+import { linesOf, run, settle } from "./harness.js"
+
+class Boom {
+  readonly _tag = "Boom"
+}
+
+/** Fires `work` as `name`, waits until it is logged, and returns the outcomes seen on a tap. */
+const fireAndCollect = <A, E>(name: string, work: Effect.Effect<A, E>, options: Job.Options<A, E> = {}) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const tap = yield* Supervisor.outcomes
+      yield* Job.fire(work, { ...options, name })
+      yield* Supervisor.drain
+      const first = yield* Chan.take(tap)
+      yield* settle
+      const more = yield* Chan.poll(tap)
+      return { first: Option.getOrThrow(first), more }
+    })
+  )
+
+describe("exactly one outcome and one outcome line per job", () => {
+  const cases: ReadonlyArray<{
+    readonly name: string
+    readonly work: Effect.Effect<unknown, unknown>
+    readonly options?: Job.Options
+    readonly tag: Job.OutcomeTag
+    readonly level: string
+  }> = [
+    { name: "ok", work: Effect.succeed(1), tag: "Success", level: "Debug" },
+    { name: "typed", work: Effect.fail(new Boom()), tag: "Failure", level: "Error" },
+    { name: "defect", work: Effect.die(new Error("bug")), tag: "Failure", level: "Error" },
+    { name: "self-interrupt", work: Effect.interrupt, tag: "Interrupted", level: "Warn" }
+  ]
+  for (const c of cases) {
+    it(`${c.name} → ${c.tag}`, async () => {
+      const { value, lines } = await run(fireAndCollect(c.name, c.work, c.options))
+      expect(value.first._tag).toBe(c.tag)
+      expect(value.first.name).toBe(c.name)
+      expect(value.first.pool).toBe("default")
+      expect(value.first.attempt).toBe(1)
+      expect(Option.isNone(value.more)).toBe(true)
+      const mine = linesOf(lines, c.name)
+      expect(mine).toHaveLength(1)
+      expect(mine[0].level).toBe(c.level)
+      expect(mine[0].annotations["job.id"]).toBe(value.first.id)
+      expect(mine[0].annotations["job.pool"]).toBe("default")
+      expect(mine[0].annotations.attempt).toBe(1)
+      expect(mine[0].annotations.durationMillis).toBe(0)
+      if (c.tag === "Failure") expect(Cause.hasFails(mine[0].cause) || Cause.hasDies(mine[0].cause)).toBe(true)
+    })
+  }
+
+  it("interrupted by its handle → Interrupted, logged at Warn once", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(Effect.never, { name: "stuck" })
+        yield* settle
+        expect(yield* Job.status(h)).toBe("running")
+        yield* Job.interrupt(h)
+        yield* Supervisor.drain
+        return { exit: yield* Job.await(h), status: yield* Job.status(h) }
+      })
+    )
+    expect(Exit.hasInterrupts(value.exit)).toBe(true)
+    expect(value.status).toBe("done")
+    const mine = linesOf(lines, "stuck")
+    expect(mine.map((l) => l.level)).toEqual(["Warn"])
+    expect(mine[0].annotations["job.outcome"]).toBe("Interrupted")
+  })
+
+  it("timeout → TimedOut (TestClock), logged at Warn with its duration", async () => {
+    const { value, lines } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          yield* Job.fire(Effect.never, { name: "slow", timeout: "5 seconds" })
+          yield* settle
+          yield* TestClock.adjust("4 seconds")
+          const early = yield* Chan.poll(tap)
+          yield* TestClock.adjust("1 second")
+          yield* Supervisor.drain
+          return { early, outcome: Option.getOrThrow(yield* Chan.take(tap)) }
+        })
+      )
+    )
+    expect(Option.isNone(value.early)).toBe(true)
+    expect(value.outcome._tag).toBe("TimedOut")
+    expect(value.outcome.durationMillis).toBe(5000)
+    const mine = linesOf(lines, "slow")
+    expect(mine).toHaveLength(1)
+    expect(mine[0].level).toBe("Warn")
+    expect(mine[0].annotations.durationMillis).toBe(5000)
+  })
+
+  it("annotations reach the job's own lines and its outcome line; reportTo gets the outcome too", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const report = yield* Chan.make<Job.Outcome<string, never>>(4)
+        yield* Job.fire(Effect.as(Effect.logInfo("inside"), "v"), {
+          name: "annotated",
+          annotations: { tenant: "acme" },
+          reportTo: report
+        })
+        yield* Supervisor.drain
+        return Option.getOrThrow(yield* Chan.take(report))
+      })
+    )
+    expect(value._tag).toBe("Success")
+    expect(Exit.isSuccess(value.exit) && value.exit.value).toBe("v")
+    const mine = linesOf(lines, "annotated")
+    expect(mine.map((l) => l.message)).toEqual(["inside", "job annotated succeeded"])
+    for (const l of mine) expect(l.annotations.tenant).toBe("acme")
+    expect(mine[0].fiberId).not.toBe(mine[1].fiberId) // the outcome line is the supervisor fiber's
+  })
+
+  it("retry: each failed attempt is its own Warn line with attempt; the outcome line has the last attempt", async () => {
+    let calls = 0
+    const flaky = Effect.suspend(() => (++calls < 3 ? Effect.fail(new Boom()) : Effect.succeed(calls)))
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(flaky, { name: "flaky", retry: Schedule.spaced("1 second") })
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        return yield* Job.join(h)
+      })
+    )
+    expect(value).toBe(3)
+    const mine = linesOf(lines, "flaky")
+    expect(mine.map((l) => [l.level, l.annotations.attempt])).toEqual([
+      ["Warn", 1],
+      ["Warn", 2],
+      ["Debug", 3]
+    ])
+  })
+
+  it("a job interrupted before its fiber ever ran still yields exactly one outcome", async () => {
+    const { lines } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(Effect.succeed(1), { name: "early" })
+        yield* Job.interrupt(h) // no yield in between: the fiber was forked but has not started
+        yield* Supervisor.drain
+      })
+    )
+    const mine = linesOf(lines, "early")
+    expect(mine).toHaveLength(1)
+    expect(mine[0].annotations["job.outcome"]).toBe("Interrupted")
+  })
+})
+
+describe("handles", () => {
+  it("status goes queued → running → done; join gives the value; a queued job can be cancelled", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Chan.make<void>()
+        const first = yield* Job.fork(Effect.as(Chan.take(gate), "first"), { name: "first" })
+        const second = yield* Job.fork(Effect.succeed("second"), { name: "second" })
+        const third = yield* Job.fork(Effect.succeed("third"), { name: "third" })
+        yield* settle
+        const before = [yield* Job.status(first), yield* Job.status(second), yield* Job.status(third)]
+        yield* Job.interrupt(third)
+        const thirdExit = yield* Job.await(third)
+        yield* Chan.put(gate, undefined)
+        const values = [yield* Job.join(first), yield* Job.join(second)]
+        return { before, values, thirdExit, after: yield* Job.status(second) }
+      }),
+      { concurrency: 1 }
+    )
+    expect(value.before).toEqual(["running", "queued", "queued"])
+    expect(value.values).toEqual(["first", "second"])
+    expect(Exit.hasInterrupts(value.thirdExit)).toBe(true)
+    expect(value.after).toBe("done")
+    const third = linesOf(lines, "third")
+    expect(third).toHaveLength(1)
+    expect(third[0].annotations.attempt).toBe(0)
+  })
+
+  it("join fails with the job's typed error", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(Effect.fail(new Boom()), { name: "bad" })
+        return yield* Effect.flip(Job.join(h))
+      })
+    )
+    expect(value).toBeInstanceOf(Boom)
+  })
+})
+
+describe("groups", () => {
+  it("forkAll: one outcome per work, names by index, the port closes after the last", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const works = [3, 1, 2].map((s) => Effect.as(Effect.sleep(`${s} seconds`), s))
+        const port = yield* Job.forkAll(works, { concurrency: 3, name: "part" })
+        yield* settle
+        yield* TestClock.adjust("3 seconds")
+        const names: Array<string> = []
+        for (let o = yield* Chan.take(port); Option.isSome(o); o = yield* Chan.take(port)) names.push(o.value.name)
+        return names
+      })
+    )
+    expect(value).toEqual(["part-1", "part-2", "part-0"])
+  })
+
+  it("forkAll's concurrency bounds the group on top of the supervisor", async () => {
+    let inFlight = 0
+    let max = 0
+    const work = Effect.gen(function* () {
+      inFlight++
+      max = Math.max(max, inFlight)
+      yield* settle
+      inFlight--
+    })
+    const { value } = await run(
+      Effect.gen(function* () {
+        const port = yield* Job.forkAll(
+          Array.from({ length: 20 }, () => work),
+          { concurrency: 3 }
+        )
+        let n = 0
+        for (let o = yield* Chan.take(port); Option.isSome(o); o = yield* Chan.take(port)) n++
+        return n
+      }),
+      { concurrency: 10 }
+    )
+    expect(value).toBe(20)
+    expect(max).toBe(3)
+  })
+
+  it("all collectAll: outcomes in input order", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(
+          Job.all([Effect.as(Effect.sleep("2 seconds"), "a"), Effect.fail("b"), Effect.succeed("c")], {
+            concurrency: 3
+          })
+        )
+        yield* settle
+        yield* TestClock.adjust("2 seconds")
+        return yield* Fiber.join(fiber)
+      })
+    )
+    expect(value.map((o) => [o.name, o._tag])).toEqual([
+      ["job-0", "Success"],
+      ["job-1", "Failure"],
+      ["job-2", "Success"]
+    ])
+  })
+
+  it("all failFast: the first failure's error, and the rest are interrupted", async () => {
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          const error = yield* Effect.flip(
+            Job.all([Effect.never, Effect.fail("boom"), Effect.never], { concurrency: 3, policy: "failFast" })
+          )
+          yield* Supervisor.drain
+          const tags: Array<string> = []
+          for (let i = 0; i < 3; i++) tags.push(Option.getOrThrow(yield* Chan.take(tap))._tag)
+          return { error, tags: tags.sort() }
+        })
+      )
+    )
+    expect(value.error).toBe("boom")
+    expect(value.tags).toEqual(["Failure", "Interrupted", "Interrupted"])
+  })
+
+  it("all failFast with every success: the values in input order", async () => {
+    const { value } = await run(
+      Job.all([Effect.succeed(1), Effect.succeed(2), Effect.succeed(3)], { concurrency: 1, policy: "failFast" })
+    )
+    expect(value).toEqual([1, 2, 3])
+  })
+
+  it("all firstSuccess: the first value, the rest interrupted; all failed → the last error", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const first = yield* Job.all([Effect.never, Effect.fail("x"), Effect.succeed("win")], {
+          concurrency: 3,
+          policy: "firstSuccess"
+        })
+        const snap = yield* Supervisor.snapshot
+        yield* Supervisor.drain
+        const last = yield* Effect.flip(
+          Job.all([Effect.fail("e1"), Effect.fail("e2")], { concurrency: 1, policy: "firstSuccess" })
+        )
+        const counters = (yield* Supervisor.snapshot).counters
+        return { first, last, counters, runningAfterWin: snap.running.length }
+      })
+    )
+    expect(value.first).toBe("win")
+    expect(value.last).toBe("e2")
+    expect(value.counters.interrupted).toBe(1)
+    expect(value.counters.succeeded).toBe(1)
+    expect(value.counters.failed).toBe(3)
+  })
+})
+
+describe("whenFull", () => {
+  const setup = Effect.gen(function* () {
+    yield* Job.fire(Effect.never, { name: "blocker" })
+    yield* Job.fire(Effect.never, { name: "queued" })
+  })
+
+  it('"fail": fire and fork fail with SupervisorFullError', async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        yield* setup
+        const a = yield* Effect.flip(Job.fire(Effect.void, { name: "x" }))
+        const b = yield* Effect.flip(Job.fork(Effect.void, { name: "y" }))
+        return [a, b]
+      }),
+      { concurrency: 1, maxQueued: 1, whenFull: "fail", grace: 0 }
+    )
+    expect(value[0]).toBeInstanceOf(SupervisorFullError)
+    expect(value[1]._tag).toBe("SupervisorFullError")
+  })
+
+  it('"drop": fire returns, one warn line names the job, counted; fork fails', async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        yield* setup
+        yield* Job.fire(Effect.void, { name: "dropme" })
+        const forked = yield* Effect.flip(Job.fork(Effect.void, { name: "y" }))
+        return { forked, snap: yield* Supervisor.snapshot }
+      }),
+      { concurrency: 1, maxQueued: 1, whenFull: "drop", grace: 0 }
+    )
+    expect(value.forked._tag).toBe("SupervisorFullError")
+    expect(value.snap.counters.dropped).toBe(1)
+    expect(value.snap.queued.map((j) => j.name)).toEqual(["queued"])
+    const mine = linesOf(lines, "dropme")
+    expect(mine).toHaveLength(1)
+    expect(mine[0].level).toBe("Warn")
+  })
+
+  it('"wait": fire suspends until a queue slot frees', async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Chan.make<void>()
+        yield* Job.fire(Chan.take(gate), { name: "blocker" })
+        yield* Job.fire(Effect.void, { name: "queued" })
+        const waiting = yield* Effect.forkChild(Job.fire(Effect.void, { name: "third" }))
+        yield* settle
+        const suspended = waiting.pollUnsafe() === undefined
+        yield* Chan.put(gate, undefined)
+        yield* Fiber.join(waiting)
+        yield* Supervisor.drain
+        return { suspended, counters: (yield* Supervisor.snapshot).counters }
+      }),
+      { concurrency: 1, maxQueued: 1, whenFull: "wait" }
+    )
+    expect(value.suspended).toBe(true)
+    expect(value.counters.succeeded).toBe(3)
+  })
+})

@@ -1,0 +1,417 @@
+/**
+ * An Effect `Logger` that writes through pino, in the shape of `@effect/opentelemetry`'s
+ * `OtelLogger`: {@link make} builds the logger, {@link layer} installs it (replacing Effect's default
+ * console logger, setting Effect's minimum log level from pino's, flushing pino when the layer's
+ * scope closes), {@link levelToPino} is the pure level mapping.
+ *
+ * A line carries the message as `msg`, the fiber's annotations as top-level fields, its log spans
+ * as `spans` (label → elapsed milliseconds), the fiber id as `fiberId` and, when the log carries a
+ * `Cause`, a serialized `err` (see {@link SerializedCause}):
+ *
+ * ```json
+ * {"level":50,"time":1795838134754,"pid":21624,"hostname":"vm","job.name":"fetch","attempt":2,
+ *  "spans":{"run":1},"fiberId":"#1","err":{"type":"Fail","name":"HttpError",
+ *  "message":"{\"status\":503,\"_tag\":\"HttpError\"}","stack":"HttpError: \n    at ..."},"msg":"job failed"}
+ * ```
+ *
+ * Limits: lines still buffered in memory are lost when the process dies without running
+ * finalizers (SIGKILL, out-of-memory, `process.abort`). Only what can be seen on the logger's
+ * stream is checked for lossy settings: transports (worker threads) and custom streams are trusted.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
+import type * as LogLevel from "effect/LogLevel"
+import pino from "pino"
+import { PinoLoggerConfigError } from "./PinoLoggerError.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * A `Cause` as it appears in a line's `err` field.
+ *
+ * - `type` tells the kind of failure apart: `"Fail"` (a typed failure, `Effect.fail`), `"Die"` (a
+ *   defect: a thrown exception, `Effect.die`) or `"Interrupt"` (the fiber was interrupted).
+ * - `name` is the failure's or defect's own name when it has one (`"HttpError"`, `"TypeError"`).
+ * - `fiberId` is the interrupting fiber, for an interruption that knows it.
+ * - When the cause holds several reasons (a failure plus a finalizer's defect, parallel failures),
+ *   the top-level fields describe the first failure (else the first defect, else the first
+ *   interruption), `stack` renders the whole cause, and `causes` lists every reason in order.
+ *
+ * @since 0.1.0
+ */
+export interface SerializedCause {
+  readonly type: "Fail" | "Die" | "Interrupt"
+  readonly name?: string
+  readonly message: string
+  readonly stack: string
+  readonly fiberId?: string
+  readonly causes?: ReadonlyArray<SerializedCause>
+}
+
+/**
+ * What {@link layer} accepts: a pino logger, or the options to build one with `pino(options)` (it
+ * then writes to stdout).
+ *
+ * @since 0.1.0
+ */
+export type LoggerOrOptions<CustomLevels extends string = never> =
+  | pino.Logger<CustomLevels, boolean>
+  | pino.LoggerOptions<any>
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Builds the Effect `Logger` that writes each log event through `logger`, at the pino level given
+ * by {@link levelToPino}.
+ *
+ * Use it to add pino next to other loggers (`Logger.layer([PinoLogger.make(p)], { mergeWithExisting:
+ * true })`); use {@link layer} for the usual case, which also sets the minimum level and flushes.
+ *
+ * Gotchas: it does not set Effect's minimum log level (Effect's default, `Info`, keeps dropping
+ * `logDebug` before pino sees it), and it does not flush. It writes through a child of `logger`
+ * whose `err` serializer passes the already serialized cause through untouched, so a later change
+ * of `logger.level` does not reach it. Throws {@link PinoLoggerConfigError} when the logger lacks
+ * pino's standard level methods (`useOnlyCustomLevels`).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Logger, References } from "effect"
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const program = Effect.logDebug("hello").pipe(
+ *   Effect.provide(Logger.layer([PinoLogger.make(pino({ level: "debug" }))])),
+ *   Effect.provideService(References.MinimumLogLevel, "Debug")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = <CustomLevels extends string = never>(
+  logger: pino.Logger<CustomLevels, boolean>
+): Logger.Logger<unknown, void> => {
+  const standard = asStandard(logger)
+  for (const level of pinoLevels) {
+    if (typeof standard[level] !== "function") {
+      throw new PinoLoggerConfigError(
+        "missing standard level",
+        `the pino logger has no "${level}" method (useOnlyCustomLevels?); Effect's levels map to pino's standard ones`
+      )
+    }
+  }
+  const writer = standard.child({}, { serializers: { err: passThrough } })
+  return Logger.make<unknown, void>(({ cause, date, fiber, logLevel, message }) => {
+    const level = levelToPino(logLevel)
+    if (level === "silent" || !writer.isLevelEnabled(level)) {
+      return
+    }
+    const line: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(fiber.getRef(References.CurrentLogAnnotations))) {
+      line[key] = value
+    }
+    const spans = fiber.getRef(References.CurrentLogSpans)
+    if (spans.length > 0) {
+      const now = date.getTime()
+      const elapsed: Record<string, number> = {}
+      for (const [label, start] of spans) {
+        elapsed[label] = now - start
+      }
+      line.spans = elapsed
+    }
+    line.fiberId = `#${fiber.id}`
+    const parts = Array.isArray(message) ? message : [message]
+    let reasons = cause.reasons
+    const text: Array<string> = []
+    for (const part of parts) {
+      if (Cause.isCause(part)) {
+        reasons = reasons.concat(part.reasons)
+      } else {
+        text.push(typeof part === "string" ? part : Formatter.format(part))
+      }
+    }
+    if (reasons.length > 0) {
+      line.err = serializeCause(Cause.fromReasons(reasons))
+    }
+    writer[level](line, text.join(" "))
+  })
+}
+
+/**
+ * A layer that writes Effect's logs through pino: it replaces Effect's default (console) logger
+ * with {@link make}'s, keeping any other installed logger (the tracer logger that turns logs into
+ * span events), sets `References.MinimumLogLevel` from the pino logger's level (pino `debug` lets
+ * `Effect.logDebug` through, `silent` lets nothing through), and flushes the pino logger (waiting
+ * for its callback) when the layer's scope closes.
+ *
+ * Given options instead of a logger, it builds `pino(options)` (writing to stdout).
+ *
+ * Gotchas: provide it outermost, so that its flush runs after the finalizers of the layers it
+ * serves (which may still log). The minimum level is read once, when the layer is built. Throws
+ * {@link PinoLoggerConfigError} at once for a destination that would lose lines (see
+ * {@link checkDestination}) or options pino rejects.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const main = Effect.logInfo("started").pipe(
+ *   Effect.annotateLogs("service", "etl"),
+ *   Effect.provide(PinoLogger.layer(pino({ level: "info" })))
+ * )
+ * const fromOptions = PinoLogger.layer({ level: "debug", redact: ["password"] })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = <CustomLevels extends string = never>(
+  loggerOrOptions: LoggerOrOptions<CustomLevels>
+): Layer.Layer<never> => {
+  const logger = isPinoLogger(loggerOrOptions) ? asStandard(loggerOrOptions) : fromOptions(loggerOrOptions)
+  checkDestination(logger)
+  const effectLogger = make(logger)
+  const minimum = levelFromPino(logger)
+  return Layer.mergeAll(
+    Layer.effect(
+      Logger.CurrentLoggers,
+      Effect.acquireRelease(
+        Effect.map(Effect.service(Logger.CurrentLoggers), (current) => {
+          const loggers = new Set(current)
+          loggers.delete(Logger.defaultLogger)
+          loggers.add(effectLogger)
+          return loggers as ReadonlySet<Logger.Logger<unknown, any>>
+        }),
+        () => flush(logger)
+      )
+    ),
+    Layer.succeed(References.MinimumLogLevel, minimum)
+  )
+}
+
+// ── level mapping ───────────────────────────────────────────────────────────
+
+/**
+ * Maps an Effect log level to the pino level it is written at: `Trace`/`Debug`/`Info`/`Warn`/
+ * `Error`/`Fatal` to `trace`/`debug`/`info`/`warn`/`error`/`fatal`; the sentinels `All` to
+ * `trace` and `None` to `silent`. Pure.
+ *
+ * @example
+ * ```ts
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * PinoLogger.levelToPino("Warn") // "warn"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const levelToPino = (level: LogLevel.LogLevel): pino.LevelWithSilent => {
+  switch (level) {
+    case "All":
+    case "Trace":
+      return "trace"
+    case "Debug":
+      return "debug"
+    case "Info":
+      return "info"
+    case "Warn":
+      return "warn"
+    case "Error":
+      return "error"
+    case "Fatal":
+      return "fatal"
+    case "None":
+      return "silent"
+  }
+}
+
+/**
+ * The Effect minimum log level matching a pino logger's current level: the lowest Effect severity
+ * that pino would still write (pino `trace` → `Trace`, `debug` → `Debug`, … `fatal` → `Fatal`,
+ * `silent` → `None`; a custom level between two standard ones rounds up, so Effect never builds a
+ * line pino would drop). Reads `logger.levelVal` and `logger.levels.values`, nothing else.
+ *
+ * @example
+ * ```ts
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * PinoLogger.levelFromPino(pino({ level: "debug" })) // "Debug"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const levelFromPino = (logger: Pick<pino.Logger, "levelVal" | "levels">): LogLevel.LogLevel => {
+  for (const severity of severities) {
+    const value = logger.levels.values[levelToPino(severity)] ?? pino.levels.values[levelToPino(severity)]
+    if (value !== undefined && value >= logger.levelVal) {
+      return severity
+    }
+  }
+  return "None"
+}
+
+// ── causes ──────────────────────────────────────────────────────────────────
+
+/**
+ * Serializes a `Cause` for a log line's `err` field (see {@link SerializedCause}); `undefined` for
+ * an empty cause. Failures, defects and interruptions are told apart by `type`.
+ *
+ * @example
+ * ```ts
+ * import { Cause } from "effect"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * PinoLogger.serializeCause(Cause.die(new TypeError("boom")))?.type // "Die"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | undefined => {
+  const reasons = cause.reasons
+  if (reasons.length === 0) {
+    return undefined
+  }
+  if (reasons.length === 1) {
+    return serializeReason(reasons[0])
+  }
+  const primary =
+    reasons.find(Cause.isFailReason) ?? reasons.find(Cause.isDieReason) ?? (reasons[0] as Cause.Reason<unknown>)
+  return {
+    ...serializeReason(primary),
+    stack: Cause.pretty(cause),
+    causes: reasons.map(serializeReason)
+  }
+}
+
+// ── destinations ────────────────────────────────────────────────────────────
+
+/**
+ * Throws {@link PinoLoggerConfigError} when the logger's destination would lose lines. Checked,
+ * through `pino.multistream` too:
+ *
+ * - a sonic-boom destination (`pino.destination`) with `sync: true` and `minLength > 0`: the two
+ *   contradict each other (sync promises each line is written at once; `minLength` holds lines
+ *   back until enough bytes gather);
+ * - a sonic-boom destination with `maxLength > 0`: it drops lines once that many bytes wait;
+ * - a destroyed or ended stream.
+ *
+ * Not checked (cannot be seen reliably): transports (`transport` option; destinations live in a
+ * worker thread), a sonic-boom `retryEAGAIN` that gives up, custom streams that drop. Called by
+ * {@link layer}; call it yourself when using {@link make}.
+ *
+ * @since 0.1.0
+ */
+export const checkDestination = <CustomLevels extends string = never>(
+  logger: pino.Logger<CustomLevels, boolean>
+): void => {
+  const problem = destinationProblem((logger as any)[pino.symbols.streamSym], 0)
+  if (problem !== undefined) {
+    throw new PinoLoggerConfigError(problem[0], problem[1])
+  }
+}
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+const pinoLevels = ["trace", "debug", "info", "warn", "error", "fatal"] as const
+
+/** Emitted severities from the least to the most severe. */
+const severities: ReadonlyArray<LogLevel.Severity> = ["Trace", "Debug", "Info", "Warn", "Error", "Fatal"]
+
+const passThrough = (value: unknown): unknown => value
+
+/** A pino logger has `child` and a numeric `levelVal`; options never do. */
+const isPinoLogger = <CustomLevels extends string>(
+  value: LoggerOrOptions<CustomLevels>
+): value is pino.Logger<CustomLevels, boolean> =>
+  typeof (value as pino.Logger).child === "function" && typeof (value as pino.Logger).levelVal === "number"
+
+/**
+ * Views any pino logger as one with the standard levels only: custom levels do not matter here,
+ * and `make` checks the standard methods exist at run time.
+ */
+const asStandard = <CustomLevels extends string>(logger: pino.Logger<CustomLevels, boolean>): pino.Logger =>
+  logger as unknown as pino.Logger
+
+/** Builds `pino(options)`, turning pino's own refusal into a `PinoLoggerConfigError`. */
+const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
+  try {
+    return asStandard(pino(options))
+  } catch (error) {
+    throw new PinoLoggerConfigError("invalid options", error instanceof Error ? error.message : String(error), {
+      cause: error
+    })
+  }
+}
+
+/** Waits for pino's flush callback; a flush error is ignored (there is nowhere left to report it). */
+const flush = (logger: pino.Logger): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    logger.flush(() => resume(Effect.void))
+  })
+
+/** Precondition: `stream` is whatever pino writes to; returns `[reason, detail]` or `undefined`. */
+const destinationProblem = (stream: any, depth: number): readonly [string, string] | undefined => {
+  if (stream === null || typeof stream !== "object" || depth > 8) {
+    return undefined
+  }
+  if (Array.isArray(stream.streams)) {
+    for (const entry of stream.streams) {
+      const problem = destinationProblem(entry?.stream, depth + 1)
+      if (problem !== undefined) {
+        return problem
+      }
+    }
+    return undefined
+  }
+  if (stream.destroyed === true || stream.writableEnded === true) {
+    return ["closed destination", "the destination stream is already destroyed or ended; every line would be lost"]
+  }
+  const isSonicBoom =
+    typeof stream.minLength === "number" && typeof stream.sync === "boolean" && typeof stream.flushSync === "function"
+  if (isSonicBoom && stream.sync && stream.minLength > 0) {
+    return [
+      "sync destination with minLength",
+      `pino.destination({ sync: true, minLength: ${stream.minLength} }) holds lines back until ` +
+        `${stream.minLength} bytes gather, so the last lines are lost on a crash; use minLength: 0 with sync: true, ` +
+        "or sync: false (flushed when the layer closes)"
+    ]
+  }
+  if (isSonicBoom && typeof stream.maxLength === "number" && stream.maxLength > 0) {
+    return [
+      "destination with maxLength",
+      `pino.destination({ maxLength: ${stream.maxLength} }) drops lines once that many bytes wait to be written`
+    ]
+  }
+  return undefined
+}
+
+/** Precondition: `reason` is a single reason; the kind goes in `type`, the rest from `Cause.prettyErrors`. */
+const serializeReason = (reason: Cause.Reason<unknown>): SerializedCause => {
+  const single = Cause.fromReasons([reason])
+  const stack = Cause.pretty(single)
+  switch (reason._tag) {
+    case "Fail":
+    case "Die": {
+      const original = reason._tag === "Fail" ? reason.error : reason.defect
+      const isObject = typeof original === "object" && original !== null
+      const text = Cause.prettyErrors(single)[0].message
+      // a tagged error without a message (Data.TaggedError) is shown by its fields
+      const message = text === "" && isObject ? Formatter.format({ ...original }) : text
+      return isObject && typeof (original as any).name === "string"
+        ? { type: reason._tag, name: (original as any).name, message, stack }
+        : { type: reason._tag, message, stack }
+    }
+    case "Interrupt": {
+      return reason.fiberId === undefined
+        ? { type: "Interrupt", message: "interrupted", stack }
+        : {
+            type: "Interrupt",
+            message: `interrupted by fiber #${reason.fiberId}`,
+            stack,
+            fiberId: `#${reason.fiberId}`
+          }
+    }
+  }
+}

@@ -1,0 +1,444 @@
+import { once } from "node:events"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Writable } from "node:stream"
+import { Cause, Data, Effect, Exit, Fiber, Layer, Logger, References, Scope } from "effect"
+import type * as LogLevel from "effect/LogLevel"
+import { TestClock } from "effect/testing"
+import pino from "pino"
+import { afterEach, describe, expect, it, vi } from "vitest"
+import { PinoLogger, PinoLoggerConfigError } from "../src/index.js"
+
+// ── harness ─────────────────────────────────────────────────────────────────
+
+type Line = Record<string, any>
+
+/** A pino logger writing into an in-memory `Writable`; `lines` holds the parsed JSON lines. */
+const capture = (options: pino.LoggerOptions<any> = {}) => {
+  const lines: Array<Line> = []
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk, _encoding, callback) {
+      for (const text of String(chunk).split("\n")) {
+        if (text !== "") lines.push(JSON.parse(text))
+      }
+      callback()
+    }
+  })
+  const logger = pino({ level: "info", ...options }, stream)
+  return { lines, logger, stream }
+}
+
+/** Runs `effect` with `PinoLogger.layer(logger)` provided, returning its result. */
+const runWith = <C extends string, A, E>(logger: pino.Logger<C, boolean>, effect: Effect.Effect<A, E>): Promise<A> =>
+  Effect.runPromise(effect.pipe(Effect.provide(PinoLogger.layer(logger))))
+
+/** The `err` of the only line with message `msg`. */
+const errOf = (lines: ReadonlyArray<Line>, msg: string): any => {
+  const found = lines.filter((line) => line.msg === msg)
+  expect(found).toHaveLength(1)
+  return found[0].err
+}
+
+/** The cause an effect fails with. */
+const causeOf = <E>(effect: Effect.Effect<unknown, E>): Effect.Effect<Cause.Cause<E>> =>
+  Effect.flatMap(Effect.exit(effect), (exit) =>
+    Exit.isFailure(exit) ? Effect.succeed(exit.cause) : Effect.die(new Error("expected a failure"))
+  )
+
+class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number }> {}
+
+const severities: ReadonlyArray<LogLevel.Severity> = ["Trace", "Debug", "Info", "Warn", "Error", "Fatal"]
+
+const logAtEveryLevel = Effect.gen(function* () {
+  yield* Effect.logTrace("at Trace")
+  yield* Effect.logDebug("at Debug")
+  yield* Effect.logInfo("at Info")
+  yield* Effect.logWarning("at Warn")
+  yield* Effect.logError("at Error")
+  yield* Effect.logFatal("at Fatal")
+})
+
+const scratch: Array<string> = []
+const tempFile = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "tributary-pino-"))
+  scratch.push(dir)
+  return join(dir, "out.log")
+}
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+// ── levels ──────────────────────────────────────────────────────────────────
+
+describe("levelToPino", () => {
+  it("maps every Effect level to its pino level", () => {
+    const table: Record<LogLevel.LogLevel, string> = {
+      All: "trace",
+      Trace: "trace",
+      Debug: "debug",
+      Info: "info",
+      Warn: "warn",
+      Error: "error",
+      Fatal: "fatal",
+      None: "silent"
+    }
+    for (const [level, expected] of Object.entries(table)) {
+      expect(PinoLogger.levelToPino(level as LogLevel.LogLevel)).toBe(expected)
+    }
+  })
+
+  it("writes each Effect level at the matching pino level", async () => {
+    const { lines, logger } = capture({ level: "trace" })
+    await runWith(logger, logAtEveryLevel)
+    expect(lines.map((line) => [line.msg, line.level])).toEqual(
+      severities.map((severity) => [`at ${severity}`, pino.levels.values[PinoLogger.levelToPino(severity)]])
+    )
+    expect(lines.map((line) => line.level)).toEqual([10, 20, 30, 40, 50, 60])
+  })
+})
+
+describe("minimum level from pino's level", () => {
+  const cases: ReadonlyArray<readonly [pino.LevelWithSilent, LogLevel.LogLevel, ReadonlyArray<string>]> = [
+    ["trace", "Trace", ["Trace", "Debug", "Info", "Warn", "Error", "Fatal"]],
+    ["debug", "Debug", ["Debug", "Info", "Warn", "Error", "Fatal"]],
+    ["info", "Info", ["Info", "Warn", "Error", "Fatal"]],
+    ["warn", "Warn", ["Warn", "Error", "Fatal"]],
+    ["error", "Error", ["Error", "Fatal"]],
+    ["fatal", "Fatal", ["Fatal"]],
+    ["silent", "None", []]
+  ]
+  for (const [pinoLevel, minimum, written] of cases) {
+    it(`pino "${pinoLevel}": Effect minimum ${minimum}, lines ${written.join(",") || "none"}`, async () => {
+      const { lines, logger } = capture({ level: pinoLevel })
+      const seen = await runWith(logger, Effect.andThen(logAtEveryLevel, Effect.service(References.MinimumLogLevel)))
+      expect(seen).toBe(minimum)
+      expect(lines.map((line) => line.msg)).toEqual(written.map((severity) => `at ${severity}`))
+    })
+  }
+
+  it("Effect.logDebug is absent at info and present at debug", async () => {
+    const atInfo = capture({ level: "info" })
+    const atDebug = capture({ level: "debug" })
+    await runWith(atInfo.logger, Effect.logDebug("details"))
+    await runWith(atDebug.logger, Effect.logDebug("details"))
+    expect(atInfo.lines).toEqual([])
+    expect(atDebug.lines.map((line) => [line.level, line.msg])).toEqual([[20, "details"]])
+  })
+
+  it("rounds a custom pino level up to the next Effect level", () => {
+    const logger = pino({ level: "notice", customLevels: { notice: 35 } }, capture().stream)
+    expect(PinoLogger.levelFromPino(logger)).toBe("Warn")
+    expect(PinoLogger.levelFromPino(pino({ level: "debug" }, capture().stream))).toBe("Debug")
+  })
+})
+
+// ── line content ────────────────────────────────────────────────────────────
+
+describe("line content", () => {
+  it("puts annotations at the top level, spans in `spans`, the fiber id in `fiberId`", async () => {
+    const { lines, logger } = capture()
+    const fiberId = await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* TestClock.adjust("150 millis")
+        yield* Effect.logInfo("step", "two", 3)
+        return yield* Effect.fiberId
+      }).pipe(
+        Effect.withLogSpan("inner"),
+        Effect.annotateLogs({ "job.name": "fetch", attempt: 2 }),
+        Effect.withLogSpan("outer"),
+        Effect.provide(TestClock.layer())
+      )
+    )
+    expect(lines).toHaveLength(1)
+    const [line] = lines
+    expect(line.msg).toBe("step two 3")
+    expect(line["job.name"]).toBe("fetch")
+    expect(line.attempt).toBe(2)
+    expect(line.spans).toEqual({ inner: 150, outer: 150 })
+    expect(line.fiberId).toBe(`#${fiberId}`)
+    expect(line.err).toBeUndefined()
+  })
+
+  it("leaves out `spans` when there is none, and pino redaction applies to annotations", async () => {
+    const { lines, logger } = capture({ redact: ["password"] })
+    await runWith(logger, Effect.logInfo("login").pipe(Effect.annotateLogs({ user: "ada", password: "hunter2" })))
+    expect(lines[0]).toMatchObject({ msg: "login", user: "ada", password: "[Redacted]" })
+    expect(lines[0]).not.toHaveProperty("spans")
+    expect(JSON.stringify(lines)).not.toContain("hunter2")
+  })
+
+  it("does not apply printf-style formatting to the message", async () => {
+    const { lines, logger } = capture()
+    await runWith(logger, Effect.logInfo("100%s done", { id: 1 }))
+    expect(lines[0].msg).toBe('100%s done {"id":1}')
+  })
+
+  it("replaces Effect's default logger and keeps the tracer logger", async () => {
+    const consoleLog = vi.spyOn(console, "log").mockImplementation(() => {})
+    const { lines, logger } = capture()
+    const loggers = await runWith(
+      logger,
+      Effect.andThen(Effect.logInfo("only pino"), Effect.service(Logger.CurrentLoggers))
+    )
+    expect(loggers.has(Logger.defaultLogger)).toBe(false)
+    expect(loggers.has(Logger.tracerLogger)).toBe(true)
+    expect(loggers.size).toBe(2)
+    expect(consoleLog).not.toHaveBeenCalled()
+    expect(lines.map((line) => line.msg)).toEqual(["only pino"])
+  })
+
+  it("make: joins non-Cause message parts and serializes causes from the parts and the log's cause", async () => {
+    const { lines, logger } = capture()
+    const effectLogger = PinoLogger.make(logger)
+    await Effect.runPromise(
+      Effect.withFiber((fiber) =>
+        Effect.sync(() =>
+          effectLogger.log({
+            message: ["a", Cause.fail("typed"), { b: 1 }],
+            logLevel: "Warn",
+            cause: Cause.die("defect"),
+            fiber,
+            date: new Date(0)
+          })
+        )
+      )
+    )
+    expect(lines).toHaveLength(1)
+    expect(lines[0].level).toBe(40)
+    expect(lines[0].msg).toBe('a {"b":1}')
+    expect(lines[0].err.type).toBe("Fail")
+    expect(lines[0].err.causes.map((cause: any) => [cause.type, cause.message])).toEqual([
+      ["Die", "defect"],
+      ["Fail", "typed"]
+    ])
+  })
+})
+
+// ── causes ──────────────────────────────────────────────────────────────────
+
+describe("causes", () => {
+  it("serializes a typed failure, a defect and an interruption, told apart by `type`", async () => {
+    const { lines, logger } = capture()
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* Effect.logError("typed", yield* causeOf(Effect.fail(new HttpError({ status: 503 }))))
+        yield* Effect.logError("plain", yield* causeOf(Effect.fail("no such user")))
+        yield* Effect.logError(
+          "defect",
+          yield* causeOf(
+            Effect.sync(() => {
+              throw new TypeError("boom")
+            })
+          )
+        )
+        const fiber = yield* Effect.forkChild(Effect.never)
+        yield* Effect.yieldNow
+        yield* Fiber.interrupt(fiber)
+        const interrupted = yield* Fiber.await(fiber)
+        const self = yield* Effect.fiberId
+        yield* Effect.logWarning("interrupted", Exit.isFailure(interrupted) ? interrupted.cause : Cause.empty)
+        return self
+      })
+    )
+
+    const typed = errOf(lines, "typed")
+    expect(typed).toMatchObject({ type: "Fail", name: "HttpError" })
+    expect(typed.message).toContain("503")
+    expect(typed.stack).toContain("HttpError")
+    expect(typed).not.toHaveProperty("causes")
+
+    const plain = errOf(lines, "plain")
+    expect(plain).toMatchObject({ type: "Fail", message: "no such user" })
+    expect(plain).not.toHaveProperty("name")
+
+    const defect = errOf(lines, "defect")
+    expect(defect).toMatchObject({ type: "Die", name: "TypeError", message: "boom" })
+    expect(defect.stack).toMatch(/^TypeError: boom\n\s+at /)
+    expect(defect.stack).toContain("PinoLogger.test.ts")
+
+    const interruption = errOf(lines, "interrupted")
+    expect(interruption.type).toBe("Interrupt")
+    expect(interruption.fiberId).toMatch(/^#\d+$/)
+    expect(interruption.message).toBe(`interrupted by fiber ${interruption.fiberId}`)
+    expect(interruption.stack).toContain(`at fiber (${interruption.fiberId})`)
+    expect(interruption).not.toHaveProperty("causes")
+  })
+
+  it("lists nested causes: a failure plus a finalizer's defect", async () => {
+    const { lines, logger } = capture()
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        const cause = yield* causeOf(
+          Effect.fail(new HttpError({ status: 500 })).pipe(
+            Effect.ensuring(Effect.die(new RangeError("finalizer broke")))
+          )
+        )
+        yield* Effect.logError("with finalizer", cause)
+      })
+    )
+    const err = errOf(lines, "with finalizer")
+    // effect 4 turns the failure into a defect when a finalizer also fails (`causeElectDefects`)
+    expect(err.causes.map((cause: any) => [cause.type, cause.name])).toEqual([
+      ["Die", "HttpError"],
+      ["Die", "RangeError"]
+    ])
+    expect(err).toMatchObject({ type: "Die", name: "HttpError" })
+    expect(err.stack).toContain("HttpError")
+    expect(err.stack).toContain("RangeError: finalizer broke")
+    expect(err.causes[1].stack).toMatch(/^RangeError: finalizer broke\n\s+at /)
+  })
+
+  it("describes a mixed cause by its failure and lists every reason in order", () => {
+    const cause = Cause.combine(
+      Cause.combine(Cause.interrupt(7), Cause.die(new Error("crash"))),
+      Cause.fail(new HttpError({ status: 429 }))
+    )
+    const err = PinoLogger.serializeCause(cause)!
+    expect(err).toMatchObject({ type: "Fail", name: "HttpError" })
+    expect(err.causes?.map((reason) => reason.type)).toEqual(["Interrupt", "Die", "Fail"])
+    expect(err.causes?.[0]).toMatchObject({ fiberId: "#7", message: "interrupted by fiber #7" })
+    expect(PinoLogger.serializeCause(Cause.empty)).toBeUndefined()
+    expect(PinoLogger.serializeCause(Cause.combine(Cause.interrupt(1), Cause.die("x")))?.type).toBe("Die")
+  })
+})
+
+// ── flush ───────────────────────────────────────────────────────────────────
+
+describe("flush", () => {
+  it("flushes the pino logger when the layer's scope closes, not before", async () => {
+    const { logger } = capture()
+    const flush = vi.spyOn(logger, "flush")
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(PinoLogger.layer(logger))
+          expect(flush).not.toHaveBeenCalled()
+        })
+      )
+    )
+    expect(flush).toHaveBeenCalledTimes(1)
+    expect(flush.mock.calls[0][0]).toBeTypeOf("function")
+  })
+
+  it("waits for the flush callback before the scope is closed", async () => {
+    const { logger } = capture()
+    let done: (() => void) | undefined
+    vi.spyOn(logger, "flush").mockImplementation((callback?: (error?: Error) => void) => {
+      done = () => callback?.()
+    })
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        yield* Layer.buildWithScope(PinoLogger.layer(logger), scope)
+        const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+        yield* Effect.yieldNow
+        yield* Effect.yieldNow
+        expect(done).toBeTypeOf("function")
+        expect(closing.pollUnsafe()).toBeUndefined()
+        done!()
+        yield* Fiber.join(closing)
+        expect(closing.pollUnsafe()).toBeDefined()
+      })
+    )
+  })
+
+  it("writes lines a sonic-boom destination held back once the layer closes", async () => {
+    const file = tempFile()
+    const destination = pino.destination({ dest: file, sync: false, minLength: 4096 })
+    await once(destination, "ready")
+    const logger = pino({ level: "info" }, destination)
+    const before = await runWith(
+      logger,
+      Effect.andThen(
+        Effect.logInfo("buffered line"),
+        Effect.sync(() => readFileSync(file, "utf8"))
+      )
+    )
+    expect(before).toBe("")
+    const after = readFileSync(file, "utf8")
+    expect(JSON.parse(after.trim())).toMatchObject({ msg: "buffered line", level: 30 })
+    destination.destroy()
+  })
+})
+
+// ── configuration ───────────────────────────────────────────────────────────
+
+describe("configuration", () => {
+  const refusal = (build: () => unknown): PinoLoggerConfigError => {
+    let caught: unknown
+    try {
+      build()
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(PinoLoggerConfigError)
+    expect((caught as PinoLoggerConfigError)._tag).toBe("PinoLoggerConfigError")
+    return caught as PinoLoggerConfigError
+  }
+
+  it("refuses pino.destination({ sync: true, minLength > 0 })", () => {
+    const destination = pino.destination({ dest: tempFile(), sync: true, minLength: 4096 })
+    const error = refusal(() => PinoLogger.layer(pino(destination)))
+    expect(error.reason).toBe("sync destination with minLength")
+    expect(error.message).toContain("minLength: 4096")
+    destination.destroy()
+  })
+
+  it("refuses a destination with maxLength, which drops lines", () => {
+    const destination = pino.destination({ dest: tempFile(), sync: true, maxLength: 1024 })
+    expect(refusal(() => PinoLogger.layer(pino(destination))).reason).toBe("destination with maxLength")
+    destination.destroy()
+  })
+
+  it("finds a lossy destination inside a multistream", () => {
+    const good = capture().stream
+    const bad = pino.destination({ dest: tempFile(), sync: true, minLength: 100 })
+    const logger = pino({ level: "info" }, pino.multistream([{ stream: good }, { stream: bad }]))
+    expect(refusal(() => PinoLogger.layer(logger)).reason).toBe("sync destination with minLength")
+    bad.destroy()
+  })
+
+  it("refuses a destroyed stream", () => {
+    const { logger, stream } = capture()
+    stream.destroy()
+    expect(refusal(() => PinoLogger.layer(logger)).reason).toBe("closed destination")
+  })
+
+  it("refuses options pino rejects, keeping pino's error as the cause", () => {
+    const error = refusal(() => PinoLogger.layer({ level: "loudest" }))
+    expect(error.reason).toBe("invalid options")
+    expect(error.cause).toBeInstanceOf(Error)
+  })
+
+  it("refuses a logger without pino's standard levels", () => {
+    const logger = pino({ level: "loud", customLevels: { loud: 35 }, useOnlyCustomLevels: true }, capture().stream)
+    expect(refusal(() => PinoLogger.make(logger)).reason).toBe("missing standard level")
+  })
+
+  it("accepts sync and async destinations that keep every line", () => {
+    const sync = pino.destination({ dest: tempFile(), sync: true })
+    const async = pino.destination({ dest: tempFile(), sync: false, minLength: 4096 })
+    expect(Layer.isLayer(PinoLogger.layer(pino(sync)))).toBe(true)
+    expect(Layer.isLayer(PinoLogger.layer(pino(async)))).toBe(true)
+    sync.destroy()
+    async.destroy()
+  })
+
+  it("builds a logger from options, with its level as Effect's minimum", async () => {
+    const [minimum, loggers] = await Effect.runPromise(
+      Effect.all([Effect.service(References.MinimumLogLevel), Effect.service(Logger.CurrentLoggers)]).pipe(
+        Effect.provide(PinoLogger.layer({ level: "debug" }))
+      )
+    )
+    expect(minimum).toBe("Debug")
+    expect(loggers.has(Logger.defaultLogger)).toBe(false)
+    expect(loggers.size).toBe(2)
+  })
+})
