@@ -1,0 +1,276 @@
+/**
+ * One whole-process run of a job workload (W5 or W6), spawned by bench/jobs.ts:
+ *
+ *   node --expose-gc --conditions=tributary:dist --import tsx bench/jobs-child.ts \
+ *     --workload W5 --impl ours --n 100000
+ *   node … bench/jobs-child.ts --workload W6 --impl p-limit --n 1000 --port 41234
+ *
+ * Runs a warm-up (W5: n/10 jobs; W6: 100 requests), collects garbage, then one timed run,
+ * checks that every job ran exactly once, and prints one JSON line (a `JobSample`) to stdout.
+ * On failure it prints `{ impl, workload, error }` and exits with code 1.
+ *
+ * W6's `sequential` implementation is not a limiter: it sends `n` requests one after the other
+ * (the driver passes n = 100 and scales the time to 1000 requests).
+ */
+import * as http from "node:http"
+import { parseArgs } from "node:util"
+import { Job, Supervisor } from "@tributary/jobs"
+import { Effect, References } from "effect"
+import pLimit from "p-limit"
+import PQueue from "p-queue"
+import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, type w5Impls, type w6Impls } from "./jobs-spec.ts"
+
+const { values } = parseArgs({
+  options: {
+    workload: { type: "string" },
+    impl: { type: "string" },
+    n: { type: "string" },
+    port: { type: "string" }
+  }
+})
+
+const workload = values.workload ?? ""
+const implName = values.impl ?? ""
+
+const mib = (bytes: number): number => bytes / 2 ** 20
+
+/** The timed region of one run; `queued` is called once every job is queued, before waiting for them. */
+type Run = (n: number, queued: () => void) => Promise<number>
+
+// ── W5: n jobs, each awaiting an already-resolved operation, concurrency 100 ──
+
+const quiet = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  // successes are logged at Debug (logSuccess), below this minimum level: nothing is printed
+  Effect.provideService(effect, References.MinimumLogLevel, "Info")
+
+const w5: Record<(typeof w5Impls)[number], Run> = {
+  ours: (n, queued) => {
+    let done = 0
+    const work = Effect.sync(() => {
+      done++
+    })
+    return Effect.runPromise(
+      quiet(
+        Effect.gen(function* () {
+          for (let i = 0; i < n; i++) yield* Job.fire(work, { name: "w5" })
+          queued()
+          yield* Supervisor.drain
+          return done
+        }).pipe(
+          Effect.provide(
+            Supervisor.layer({ concurrency: W5_CONCURRENCY, maxQueued: n, whenFull: "wait", logSuccess: "debug" })
+          )
+        )
+      )
+    )
+  },
+  "p-limit": async (n, queued) => {
+    let done = 0
+    const limit = pLimit(W5_CONCURRENCY)
+    const fn = async () => {
+      done++
+    }
+    const all: Array<Promise<void>> = new Array(n)
+    for (let i = 0; i < n; i++) all[i] = limit(fn)
+    queued()
+    await Promise.all(all)
+    return done
+  },
+  "p-queue": async (n, queued) => {
+    let done = 0
+    const queue = new PQueue({ concurrency: W5_CONCURRENCY })
+    const fn = async () => {
+      done++
+    }
+    for (let i = 0; i < n; i++) void queue.add(fn)
+    queued()
+    await queue.onIdle()
+    return done
+  },
+  "effect-forEach": (n, queued) => {
+    let done = 0
+    const work = Effect.sync(() => {
+      done++
+    })
+    const items = Array.from({ length: n }, (_, i) => i)
+    // forEach has no separate "queued" moment: the heap is sampled once its first batch started
+    let sampled = false
+    return Effect.runPromise(
+      quiet(
+        Effect.map(
+          Effect.forEach(
+            items,
+            () => {
+              if (!sampled) {
+                sampled = true
+                queued()
+              }
+              return work
+            },
+            { concurrency: W5_CONCURRENCY, discard: true }
+          ),
+          () => done
+        )
+      )
+    )
+  }
+}
+
+// ── W6: n HTTP GETs to the driver's loopback server, concurrency 50 ──
+
+const port = Number(values.port)
+const agent = new http.Agent({ keepAlive: true })
+
+const get = (): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+      res.resume()
+      res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))))
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+  })
+
+/** A counter and a FIFO of resolvers: the smallest correct Promise limiter. */
+const handLimiter = (max: number) => {
+  let active = 0
+  const waiting: Array<() => void> = []
+  let head = 0
+  return async <A>(fn: () => Promise<A>): Promise<A> => {
+    if (active < max) active++
+    else await new Promise<void>((resume) => waiting.push(resume))
+    try {
+      return await fn()
+    } finally {
+      // hand the slot straight to the next waiter, or free it
+      if (head < waiting.length) {
+        const next = waiting[head] as () => void
+        waiting[head++] = undefined as never
+        next()
+      } else active--
+    }
+  }
+}
+
+const w6: Record<(typeof w6Impls)[number], Run> = {
+  ours: (n, queued) => {
+    let done = 0
+    let failed = 0
+    const work = Effect.tryPromise(() => get()).pipe(
+      Effect.tap(() => Effect.sync(() => done++)),
+      Effect.tapError(() => Effect.sync(() => failed++))
+    )
+    return Effect.runPromise(
+      quiet(
+        Effect.gen(function* () {
+          for (let i = 0; i < n; i++) yield* Job.fire(work, { name: "w6" })
+          queued()
+          yield* Supervisor.drain
+          if (failed > 0) return yield* Effect.die(new Error(`${failed} requests failed`))
+          return done
+        }).pipe(
+          Effect.provide(
+            Supervisor.layer({ concurrency: W6_CONCURRENCY, maxQueued: n, whenFull: "wait", logSuccess: "debug" })
+          )
+        )
+      )
+    )
+  },
+  "p-limit": async (n, queued) => {
+    const limit = pLimit(W6_CONCURRENCY)
+    const all: Array<Promise<void>> = new Array(n)
+    for (let i = 0; i < n; i++) all[i] = limit(get)
+    queued()
+    return (await Promise.all(all)).length
+  },
+  hand: async (n, queued) => {
+    const limit = handLimiter(W6_CONCURRENCY)
+    const all: Array<Promise<void>> = new Array(n)
+    for (let i = 0; i < n; i++) all[i] = limit(get)
+    queued()
+    return (await Promise.all(all)).length
+  },
+  sequential: async (n, queued) => {
+    queued()
+    let done = 0
+    for (let i = 0; i < n; i++) {
+      await get()
+      done++
+    }
+    return done
+  }
+}
+
+// ── one run ──
+
+const pick = <K extends string>(table: Record<K, Run>, name: string): Run => {
+  if (!Object.hasOwn(table, name)) throw new Error(`unknown ${workload} implementation "${name}"`)
+  return table[name as K]
+}
+
+const main = async (): Promise<JobSample> => {
+  const n = Number(values.n)
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--n must be a positive integer, got "${values.n}"`)
+  let run: Run
+  let warmupN: number
+  if (workload === "W5") {
+    run = pick(w5, implName)
+    warmupN = Math.max(1, Math.round(n / 10))
+  } else if (workload === "W6") {
+    if (!(port > 0)) throw new Error("W6 needs --port (the driver's server)")
+    run = pick(w6, implName)
+    warmupN = Math.min(n, 100)
+  } else throw new Error(`unknown workload "${workload}"`)
+
+  const check = (expected: number, got: number) => {
+    if (got !== expected) throw new Error(`${workload}/${implName}: expected ${expected} jobs done, got ${got}`)
+  }
+
+  let start = performance.now()
+  check(warmupN, await run(warmupN, () => {}))
+  const warmupMs = performance.now() - start
+
+  globalThis.gc?.()
+  const heapBefore = process.memoryUsage().heapUsed
+  let heapQueued = Number.NaN
+  start = performance.now()
+  const done = await run(n, () => {
+    heapQueued = process.memoryUsage().heapUsed
+  })
+  const ms = performance.now() - start
+  check(n, done)
+
+  return {
+    impl: implName,
+    workload,
+    n,
+    ms,
+    warmupMs,
+    ...(workload === "W5" ? { heapQueuedMiB: mib(heapQueued), heapDeltaMiB: mib(heapQueued - heapBefore) } : {}),
+    maxRssMiB: process.resourceUsage().maxRSS / 1024
+  }
+}
+
+let reported = false
+const report = (code: number, body: object): void => {
+  reported = true
+  process.stdout.write(`${JSON.stringify({ impl: implName, workload, ...body })}\n`)
+  process.exitCode = code
+}
+
+process.on("exit", (code) => {
+  if (code === 0 && !reported) report(1, { error: "event loop drained before the workload finished (deadlock?)" })
+})
+
+main().then(
+  (sample) => {
+    agent.destroy()
+    report(0, sample)
+    process.exit()
+  },
+  (error: unknown) => {
+    agent.destroy()
+    report(1, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+    process.exit()
+  }
+)

@@ -1,0 +1,23 @@
+/** What bench/jobs.ts (driver) and bench/jobs-child.ts share: the peers, the bounds, the sample. */
+
+/** What a child reports. */
+export interface JobSample {
+  readonly impl: string
+  readonly workload: string
+  /** jobs in the timed run */
+  readonly n: number
+  readonly ms: number
+  readonly warmupMs: number
+  /** W5: heapUsed right after all n jobs were queued (before any was awaited), MiB */
+  readonly heapQueuedMiB?: number
+  /** W5: the same minus heapUsed after gc() just before the timed run, MiB */
+  readonly heapDeltaMiB?: number
+  /** peak resident set size of the child, MiB */
+  readonly maxRssMiB: number
+}
+
+export const w5Impls = ["ours", "p-limit", "p-queue", "effect-forEach"] as const
+export const w6Impls = ["ours", "p-limit", "hand", "sequential"] as const
+export const W5_CONCURRENCY = 100
+export const W6_CONCURRENCY = 50
+export const W6_SERVER_DELAY_MS = 20

@@ -1,0 +1,454 @@
+/**
+ * Job benchmark driver (W5, W6; see bench/README.md). Runs every (workload, size, implementation)
+ * in a fresh child process (bench/jobs-child.ts) per repetition, interleaved round-robin with the
+ * starting implementation rotated, takes medians, and writes a markdown report.
+ *
+ *   tsx bench/jobs.ts [--reps 5] [--only W5,W6] [--scale 1] [--timeout 300] [--out bench/JOBS-RESULTS.md]
+ *
+ * W6's HTTP server runs in this process (127.0.0.1, ephemeral port), idle while a child runs
+ * except for answering it; it is closed at the end. Raw samples go to bench/out/jobs-<timestamp>.json.
+ */
+import { execFile, execFileSync } from "node:child_process"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as os from "node:os"
+import { dirname, join, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, W6_SERVER_DELAY_MS, w5Impls, w6Impls } from "./jobs-spec.ts"
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const root = resolve(benchDir, "..")
+
+// As run.ts: `tributary:dist` makes @tributary/channel (imported by @tributary/jobs) resolve to its dist/.
+const nodeFlags = ["--expose-gc", "--conditions=tributary:dist", "--import", import.meta.resolve("tsx")]
+
+const usage = `Usage: tsx bench/jobs.ts [options]
+  --reps N        repetitions per (workload, size, implementation) (default 5)
+  --only LIST     workloads: W5,W6 (default both)
+  --scale X       multiplies W5's job counts (1e5 and 2e5) and W6's request count (1000) (default 1)
+  --timeout S     seconds before a child process is killed (default 300)
+  --out PATH      markdown report (default bench/JOBS-RESULTS.md)
+  --help`
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: "string", default: "5" },
+    only: { type: "string", default: "W5,W6" },
+    scale: { type: "string", default: "1" },
+    timeout: { type: "string", default: "300" },
+    out: { type: "string", default: join("bench", "JOBS-RESULTS.md") },
+    help: { type: "boolean", default: false }
+  }
+})
+
+if (args.help) {
+  console.log(usage)
+  process.exit(0)
+}
+
+const positive = (name: string, text: string): number => {
+  const value = Number(text)
+  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got "${text}"`)
+  return value
+}
+
+const reps = Math.floor(positive("reps", args.reps))
+const scale = positive("scale", args.scale)
+const timeoutMs = positive("timeout", args.timeout) * 1000
+const only = new Set(args.only.split(",").map((s) => s.trim().toUpperCase()))
+for (const id of only) if (id !== "W5" && id !== "W6") throw new Error(`unknown workload ${id}; known: W5, W6`)
+
+const sized = (n: number) => Math.max(1, Math.round(n * scale))
+const w5Sizes = [sized(100_000), sized(200_000)] as const
+const w6Size = sized(1000)
+/** the sequential W6 pass: this many requests one after the other, scaled to w6Size */
+const w6SeqSize = Math.max(1, Math.round(w6Size / 10))
+
+type Outcome = JobSample | { readonly impl: string; readonly workload: string; readonly error: string }
+
+const runChild = (workload: string, impl: string, n: number, port?: number): Promise<Outcome> =>
+  new Promise((done) => {
+    const childArgs = ["--workload", workload, "--impl", impl, "--n", String(n)]
+    if (port !== undefined) childArgs.push("--port", String(port))
+    execFile(
+      process.execPath,
+      [...nodeFlags, join(benchDir, "jobs-child.ts"), ...childArgs],
+      { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split("\n").at(-1) ?? ""
+        try {
+          done(JSON.parse(line) as Outcome)
+        } catch {
+          const reason = error?.killed ? `killed after ${timeoutMs / 1000}s` : (error?.message ?? "no output")
+          done({ impl, workload, error: `${reason}\n${stderr.trim()}`.trim() })
+        }
+      }
+    )
+  })
+
+// ── build @tributary/channel's dist/ (as run.ts); @tributary/jobs has no tributary:dist entry yet ──
+
+execFileSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", "packages/channel/tsconfig.build.json"],
+  { cwd: root, stdio: "inherit" }
+)
+
+const jobsExports = JSON.parse(readFileSync(join(root, "packages/jobs/package.json"), "utf8")) as {
+  exports?: Record<string, unknown>
+}
+const jobsHasDist = JSON.stringify(jobsExports.exports?.["."] ?? {}).includes("tributary:dist")
+if (jobsHasDist) {
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", "packages/jobs/tsconfig.build.json"],
+    { cwd: root, stdio: "inherit" }
+  )
+}
+
+// ── the W6 server: loopback only, answers every request after 20 ms ──
+
+let requests = 0
+const server = http.createServer((req, res) => {
+  requests++
+  req.resume()
+  setTimeout(() => {
+    res.writeHead(200, { "content-type": "text/plain", "content-length": "2" })
+    res.end("ok")
+  }, W6_SERVER_DELAY_MS)
+})
+const port = only.has("W6")
+  ? await new Promise<number>((ready, fail) => {
+      server.once("error", fail)
+      server.listen(0, "127.0.0.1", () => ready((server.address() as AddressInfo).port))
+    })
+  : undefined
+
+// ── run, interleaved ─────────────────────────────────────────────────────────
+
+interface Cell {
+  readonly workload: "W5" | "W6"
+  readonly impl: string
+  readonly n: number
+}
+
+const cells: Array<Array<Cell>> = []
+if (only.has("W5")) for (const n of w5Sizes) cells.push(w5Impls.map((impl) => ({ workload: "W5", impl, n })))
+if (only.has("W6"))
+  cells.push(w6Impls.map((impl) => ({ workload: "W6", impl, n: impl === "sequential" ? w6SeqSize : w6Size })))
+
+const key = (c: { workload: string; impl: string; n: number }) => `${c.workload}/${c.n}/${c.impl}`
+const samples = new Map<string, Array<JobSample>>()
+const failures = new Map<string, string>()
+
+const started = new Date()
+const loadAtStart = os.loadavg()
+console.error(`${reps} reps; W5 sizes ${w5Sizes.join(", ")}; W6 ${w6Size} requests (sequential pass ${w6SeqSize})`)
+try {
+  for (let rep = 0; rep < reps; rep++) {
+    for (const group of cells) {
+      const order = group.map((_, i) => group[(i + rep) % group.length] as Cell)
+      for (const cell of order) {
+        const k = key(cell)
+        if (failures.has(k)) continue
+        const outcome = await runChild(cell.workload, cell.impl, cell.n, cell.workload === "W6" ? port : undefined)
+        const tag = `[${rep + 1}/${reps}] ${k}`
+        if ("error" in outcome) {
+          failures.set(k, outcome.error)
+          console.error(`${tag}: FAILED (not retried)\n${outcome.error}`)
+        } else {
+          samples.set(k, [...(samples.get(k) ?? []), outcome])
+          console.error(`${tag}: ${outcome.ms.toFixed(1)} ms`)
+        }
+      }
+    }
+  }
+} finally {
+  server.closeAllConnections()
+  server.close()
+}
+
+// ── report ───────────────────────────────────────────────────────────────────
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+interface Summary {
+  readonly runs: number
+  readonly medianMs: number
+  readonly minMs: number
+  readonly maxMs: number
+  readonly heapQueuedMiB: number
+  readonly heapDeltaMiB: number
+  readonly maxRssMiB: number
+}
+
+const summarize = (workload: string, impl: string, n: number): Summary | undefined => {
+  const runs = samples.get(key({ workload, impl, n }))
+  if (runs === undefined || runs.length === 0) return undefined
+  const ms = runs.map((s) => s.ms)
+  return {
+    runs: runs.length,
+    medianMs: median(ms),
+    minMs: Math.min(...ms),
+    maxMs: Math.max(...ms),
+    heapQueuedMiB: median(runs.map((s) => s.heapQueuedMiB ?? Number.NaN)),
+    heapDeltaMiB: median(runs.map((s) => s.heapDeltaMiB ?? Number.NaN)),
+    maxRssMiB: median(runs.map((s) => s.maxRssMiB))
+  }
+}
+
+const version = (path: string): string => {
+  try {
+    return (JSON.parse(readFileSync(join(root, path), "utf8")) as { version: string }).version
+  } catch {
+    return "not found"
+  }
+}
+
+const row = (cells: ReadonlyArray<string>) => `| ${cells.join(" | ")} |`
+const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
+const fx = (x: number | undefined, digits: number, suffix = "") =>
+  x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)}${suffix}`
+const verdict = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "met" : "**not met**")
+
+const cpus = os.cpus()
+const command = ["tsx", relative(root, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(" ")
+
+const lines: Array<string> = [
+  "# Tributary job benchmark results (W5, W6)",
+  "",
+  `Produced by \`${command}\` on ${started.toISOString()}. See bench/README.md ("Job workloads") for the method.`,
+  "",
+  "## Environment",
+  "",
+  row(["", ""]),
+  rule(["l", "l"]),
+  row(["Date", started.toISOString().slice(0, 10)]),
+  row(["CPU", `${cpus[0]?.model ?? "unknown"} (${cpus.length} cores)`]),
+  row(["Memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`]),
+  row(["OS", `${os.type()} ${os.release()} ${os.arch()}`]),
+  row(["Load average at start", loadAtStart.map((l) => l.toFixed(2)).join(", ")]),
+  row(["Node", `${process.version}, child flags \`--expose-gc --conditions=tributary:dist --import tsx\``]),
+  row(["effect", version("node_modules/effect/package.json")]),
+  row(["p-limit", version("node_modules/p-limit/package.json")]),
+  row(["p-queue", version("node_modules/p-queue/package.json")]),
+  row(["tsx", version("node_modules/tsx/package.json")]),
+  row([
+    "@tributary/jobs",
+    `${version("packages/jobs/package.json")} (working tree, ${jobsHasDist ? "compiled dist/" : "src/ through tsx: no `tributary:dist` export"})`
+  ]),
+  row(["@tributary/channel", `${version("packages/channel/package.json")} (working tree, compiled dist/)`]),
+  "",
+  `Method: every (workload, size, implementation) ran ${reps} times, each in a fresh Node process (warm-up,`,
+  "gc, one timed run), interleaved round-robin across implementations with the first one rotated per repetition.",
+  "Figures are medians. Other work was running on the machine (shared CI/dev host): timings are noisy.",
+  ""
+]
+
+if (only.has("W5")) {
+  const [n1, n2] = w5Sizes
+  lines.push(
+    `## W5: ${n1.toLocaleString("en-US")} / ${n2.toLocaleString("en-US")} already-resolved jobs, concurrency ${W5_CONCURRENCY}`,
+    "",
+    row([
+      "N",
+      "Implementation",
+      "Runs",
+      "Median ms",
+      "µs/job",
+      "Min ms",
+      "Max ms",
+      "Heap queued MiB",
+      "Heap Δ MiB",
+      "Max RSS MiB"
+    ]),
+    rule(["r", "l", "r", "r", "r", "r", "r", "r", "r", "r"])
+  )
+  for (const n of w5Sizes)
+    for (const impl of w5Impls) {
+      const s = summarize("W5", impl, n)
+      lines.push(
+        s === undefined
+          ? row([n.toLocaleString("en-US"), impl, "0", "failed", "", "", "", "", "", ""])
+          : row([
+              n.toLocaleString("en-US"),
+              impl,
+              String(s.runs),
+              fx(s.medianMs, 1),
+              fx((s.medianMs * 1000) / n, 2),
+              fx(s.minMs, 1),
+              fx(s.maxMs, 1),
+              fx(s.heapQueuedMiB, 1),
+              fx(s.heapDeltaMiB, 1),
+              fx(s.maxRssMiB, 0)
+            ])
+      )
+    }
+  lines.push(
+    "",
+    "Heap queued: `heapUsed` right after all N jobs were queued; heap Δ: the same minus `heapUsed` after `gc()` just",
+    "before the timed run. effect-forEach has no queue: its heap is sampled when its first job runs.",
+    "",
+    `### Scaling: t(${n2.toLocaleString("en-US")}) / t(${n1.toLocaleString("en-US")})`,
+    "",
+    row(["Implementation", "t(2N)/t(N)"]),
+    rule(["l", "r"])
+  )
+  const t = (impl: string, n: number) => summarize("W5", impl, n)?.medianMs
+  const scaling = (impl: string) => {
+    const a = t(impl, n1)
+    const b = t(impl, n2)
+    return a === undefined || b === undefined ? undefined : b / a
+  }
+  for (const impl of w5Impls) lines.push(row([impl, fx(scaling(impl), 2)]))
+  const usPerJob = (n: number) => {
+    const ms = t("ours", n)
+    return ms === undefined ? undefined : (ms * 1000) / n
+  }
+  const speedup = (n: number) => {
+    const a = t("ours", n)
+    const b = t("p-limit", n)
+    return a === undefined || b === undefined ? undefined : b / a
+  }
+  const heapOurs = summarize("W5", "ours", n1)?.heapDeltaMiB
+  const heapPq = summarize("W5", "p-queue", n1)?.heapDeltaMiB
+  const heapRatio = heapOurs === undefined || heapPq === undefined ? undefined : heapOurs / heapPq
+  const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undefined ? undefined : test(x))
+  lines.push(
+    "",
+    "### W5 targets (from the issue)",
+    "",
+    row(["Target", "Measured", "Verdict"]),
+    rule(["l", "r", "l"]),
+    ...w5Sizes.map((n) =>
+      row([
+        `ours ≤ 1.5 µs/job (N = ${n.toLocaleString("en-US")})`,
+        fx(usPerJob(n), 2, " µs"),
+        verdict(ok(usPerJob(n), (x) => x <= 1.5))
+      ])
+    ),
+    ...w5Sizes.map((n) =>
+      row([
+        `ours ≥ 1.5× faster than p-limit (N = ${n.toLocaleString("en-US")}; t(p-limit)/t(ours))`,
+        fx(speedup(n), 2, "×"),
+        verdict(ok(speedup(n), (x) => x >= 1.5))
+      ])
+    ),
+    row(["ours t(2N)/t(N) ≤ 2.2", fx(scaling("ours"), 2), verdict(ok(scaling("ours"), (x) => x <= 2.2))]),
+    row([
+      `ours heap for ${n1.toLocaleString("en-US")} queued jobs ≤ 0.5× p-queue's (heap Δ)`,
+      fx(heapRatio, 2, "×"),
+      verdict(ok(heapRatio, (x) => x <= 0.5))
+    ]),
+    ""
+  )
+}
+
+if (only.has("W6")) {
+  const ideal = (w6Size / W6_CONCURRENCY) * W6_SERVER_DELAY_MS
+  const seq = summarize("W6", "sequential", w6SeqSize)
+  const seqEstimate = seq === undefined ? undefined : (seq.medianMs * w6Size) / w6SeqSize
+  const limiters = w6Impls.filter((i) => i !== "sequential")
+  lines.push(
+    `## W6: ${w6Size} HTTP GETs (keep-alive agent) to a local server answering after ${W6_SERVER_DELAY_MS} ms, concurrency ${W6_CONCURRENCY}`,
+    "",
+    `Sequential estimate: a sequential pass of ${w6SeqSize} requests (own child process, median ${fx(seq?.medianMs, 1)} ms),`,
+    `scaled × ${w6Size / w6SeqSize}: ${fx(seqEstimate, 0)} ms. Ideal: ${w6Size} / ${W6_CONCURRENCY} × ${W6_SERVER_DELAY_MS} ms = ${ideal} ms.`,
+    "",
+    row([
+      "Implementation",
+      "Runs",
+      "Median ms",
+      "Min ms",
+      "Max ms",
+      "Speed-up over sequential",
+      "÷ ideal",
+      "Max RSS MiB"
+    ]),
+    rule(["l", "r", "r", "r", "r", "r", "r", "r"])
+  )
+  for (const impl of limiters) {
+    const s = summarize("W6", impl, w6Size)
+    lines.push(
+      s === undefined
+        ? row([impl, "0", "failed", "", "", "", "", ""])
+        : row([
+            impl,
+            String(s.runs),
+            fx(s.medianMs, 1),
+            fx(s.minMs, 1),
+            fx(s.maxMs, 1),
+            seqEstimate === undefined ? "n/a" : fx(seqEstimate / s.medianMs, 1, "×"),
+            fx(s.medianMs / ideal, 3, "×"),
+            fx(s.maxRssMiB, 0)
+          ])
+    )
+  }
+  const ours = summarize("W6", "ours", w6Size)?.medianMs
+  let best: readonly [string, number] | undefined
+  for (const impl of limiters) {
+    const ms = impl === "ours" ? undefined : summarize("W6", impl, w6Size)?.medianMs
+    if (ms !== undefined && (best === undefined || ms < best[1])) best = [impl, ms]
+  }
+  const over = ours === undefined || best === undefined ? undefined : ours / best[1] - 1
+  lines.push(
+    "",
+    "### W6 target (from the issue)",
+    "",
+    row(["Target", "Measured", "Verdict"]),
+    rule(["l", "r", "l"]),
+    row([
+      `ours within 5% of the best peer${best === undefined ? "" : ` (${best[0]})`}`,
+      over === undefined ? "n/a" : `${over >= 0 ? "+" : ""}${(over * 100).toFixed(1)}%`,
+      verdict(over === undefined ? undefined : over <= 0.05)
+    ]),
+    "",
+    `The server answered ${requests} requests in all (warm-ups included).`,
+    ""
+  )
+}
+
+lines.push(
+  "## Notes",
+  "",
+  "- ours (W5): `Job.fire(Effect.sync(count), { name })` × N inside one `Effect.gen`, then `Supervisor.drain`;",
+  `  \`Supervisor.layer({ concurrency: ${W5_CONCURRENCY}, maxQueued: N, whenFull: "wait", logSuccess: "debug" })\` with`,
+  '  `References.MinimumLogLevel` "Info", so no success line is printed (they are still built and filtered).',
+  "- p-limit: `limit(async () => count())` × N, `await Promise.all`. p-queue: `queue.add(…)` × N, `await queue.onIdle()`.",
+  "- effect-forEach: `Effect.forEach(items, () => Effect.sync(count), { concurrency, discard: true })` (no supervisor).",
+  "- W6 ours: `Job.fire(Effect.tryPromise(get))`; p-limit: `limit(get)`; hand: a counter and a FIFO of resolvers.",
+  "  `get` is `http.get` on a keep-alive `http.Agent` (one per child), body drained, status 200 checked.",
+  ...(jobsHasDist
+    ? []
+    : [
+        "- @tributary/jobs ran from src/ through tsx (its exports map has no `tributary:dist` condition): tsx's",
+        "  name-keeping wrapper around closures may slow ours down compared with compiled dist/."
+      ])
+)
+
+if (failures.size > 0) {
+  lines.push("", "## Failures", "")
+  for (const [k, error] of failures) lines.push(`- ${k}: ${error.split("\n")[0]}`)
+}
+
+const outPath = resolve(root, args.out)
+mkdirSync(dirname(outPath), { recursive: true })
+writeFileSync(outPath, `${lines.join("\n")}\n`)
+
+const rawDir = join(benchDir, "out")
+mkdirSync(rawDir, { recursive: true })
+const rawPath = join(rawDir, `jobs-${started.toISOString().replace(/[:.]/g, "-")}.json`)
+writeFileSync(
+  rawPath,
+  `${JSON.stringify({ command, started, reps, scale, samples: [...samples.values()].flat(), failures: Object.fromEntries(failures) }, null, 2)}\n`
+)
+
+console.error(`\nwrote ${relative(root, outPath)} and ${relative(root, rawPath)}`)
+console.log(lines.join("\n"))
+process.exitCode = failures.size > 0 ? 1 : 0
