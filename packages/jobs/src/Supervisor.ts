@@ -33,6 +33,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
+import type * as pino from "pino"
+import * as internalRunMain from "./internal/runMain.js"
 import * as internal from "./internal/supervisor.js"
 import type * as Job from "./Job.js"
 
@@ -122,6 +124,20 @@ export interface Snapshot {
   readonly running: ReadonlyArray<JobInfo>
   readonly queued: ReadonlyArray<JobInfo>
   readonly counters: Counters
+}
+
+/**
+ * The options of `runMain`.
+ *
+ * @since 0.1.0
+ */
+export interface RunMainOptions {
+  /** the supervisor's configuration (its `grace` bounds the shutdown on a signal) */
+  readonly supervisor?: Config
+  /** the pino logger, or the options to build one writing to stdout (default: `{ level: "info" }`) */
+  readonly logger?: pino.Logger<any> | pino.LoggerOptions
+  /** exit 1 when any job failed or timed out, not only when the program failed (default false) */
+  readonly failOnJobFailure?: boolean
 }
 
 // ── constructors ────────────────────────────────────────────────────────────
@@ -217,6 +233,45 @@ export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | 
     (tap) => Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
   )
 )
+
+// ── running a process ───────────────────────────────────────────────────────
+
+/**
+ * Runs a whole program as the process's main: provides a supervisor (`options.supervisor`) and the
+ * pino logger (`options.logger`), and keeps the process alive until the program and every job
+ * ended; then exits 0, or 1 if the program failed (its failure or defect is logged once, with its
+ * stack) or, with `failOnJobFailure`, if any job failed or timed out.
+ *
+ * On SIGINT/SIGTERM it stops admitting (`fire`/`fork` fail with `SupervisorClosedError`), lets the
+ * jobs run up to the supervisor's `grace`, logs each straggler by name and age, interrupts them
+ * newest first, interrupts the program if it still runs, flushes the logs and exits 130 (SIGINT) or
+ * 143 (SIGTERM). A second signal exits at once, with the same code, after one final line. An
+ * uncaught exception (fatal) or unhandled rejection (error) anywhere in the process is logged once
+ * and stops the process the same graceful way, with exit code 1.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ *
+ * Supervisor.runMain(Job.fire(Effect.log("hello"), { name: "greet" }), { supervisor: { grace: "5 seconds" } })
+ * ```
+ *
+ * Gotchas:
+ * - It sets `process.exitCode` and lets the event loop end; a handle the program leaves open (a
+ *   server, a timer) keeps the process alive after the last line. Only a second signal calls
+ *   `process.exit`.
+ * - `process.exit` called by the program ends the process at once: running jobs get no outcome;
+ *   `runMain` writes one error line (with the counts of running and queued jobs) on the way out.
+ * - It installs process listeners for SIGINT, SIGTERM, `uncaughtException`, `unhandledRejection`
+ *   and `exit` while it runs, and removes them when it is done.
+ *
+ * @since 0.1.0
+ */
+export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void =>
+  internalRunMain.runMain(
+    { make: make(options.supervisor), program: (state) => Effect.provideService(program, Supervisor, state) },
+    { logger: options.logger, failOnJobFailure: options.failOnJobFailure ?? false }
+  )
 
 // ── private helpers ─────────────────────────────────────────────────────────
 

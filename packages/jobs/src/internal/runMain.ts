@@ -1,0 +1,216 @@
+/**
+ * `Supervisor.runMain`: runs a whole program under a supervisor and a pino logger, and owns the
+ * process around it — keep-alive, signals, uncaught errors, the exit code.
+ *
+ * Invariants:
+ * 1. `stop` is resolved at most once, with the first reason to stop (a signal or a crash); the
+ *    orchestrator reads it, shuts the supervisor down gracefully and exits with its code.
+ * 2. Every process listener and the keep-alive timer installed by `runMain` is removed when the
+ *    orchestrating fiber ends; only then is `process.exitCode` set and the event loop left to end.
+ * 3. `process.exit` is called only by a second signal (after one final line), never otherwise.
+ *
+ * @internal
+ */
+import { PinoLogger } from "@tributary/pino"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type * as Scope from "effect/Scope"
+import pino from "pino"
+import { type SupervisorState, shutdown } from "./supervisor.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/** What `runMain` accepts for its logger: a pino logger, or the options to build one on stdout. */
+export type LoggerInput = pino.Logger<any> | pino.LoggerOptions
+
+/** Why the process stops early. */
+type Stop =
+  | { readonly _tag: "Signal"; readonly signal: "SIGINT" | "SIGTERM"; readonly code: number }
+  | { readonly _tag: "Crash"; readonly code: number }
+
+/** What the public module hands over: its supervisor constructor, and the program with that supervisor provided. */
+export interface Deps<A, E> {
+  readonly make: Effect.Effect<SupervisorState, never, Scope.Scope>
+  readonly program: (state: SupervisorState) => Effect.Effect<A, E>
+}
+
+/** The resolved options of `runMain`. */
+export interface Options {
+  readonly logger: LoggerInput | undefined
+  readonly failOnJobFailure: boolean
+}
+
+/** The exit code of each signal (128 + its number). */
+export const signalCodes = { SIGINT: 130, SIGTERM: 143 } as const
+
+// ── runMain ─────────────────────────────────────────────────────────────────
+
+/** Runs the program under a fresh supervisor and the pino logger and sets the exit code; see `Supervisor.runMain`. */
+export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
+  const logger = toLogger(options.logger)
+  const raw = logger.child({}, { serializers: { err: (value: unknown) => value } })
+  const stop = Deferred.makeUnsafe<Stop>()
+  let stopping: Stop | undefined
+  let finished = false
+  let crashed = false
+  /** set by a second signal just before `process.exit`, so the exit hook adds no line */
+  let exitingNow = false
+  let current: SupervisorState | undefined
+
+  const requestStop = (reason: Stop): void => {
+    if (stopping !== undefined) return
+    stopping = reason
+    Deferred.doneUnsafe(stop, Effect.succeed(reason))
+  }
+
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => (): void => {
+    if (stopping === undefined && !finished) {
+      requestStop({ _tag: "Signal", signal, code: signalCodes[signal] })
+      return
+    }
+    const code = stopping?.code ?? (typeof process.exitCode === "number" ? process.exitCode : signalCodes[signal])
+    exitingNow = true
+    raw.fatal(
+      { signal, exitCode: code, ...pendingFields(current) },
+      `second signal (${signal}): exiting now without waiting for jobs`
+    )
+    flushSync(logger)
+    process.exit(code)
+  }
+  const onCrash =
+    (kind: "uncaught exception" | "unhandled rejection") =>
+    (error: unknown): void => {
+      crashed = true
+      const line = { err: PinoLogger.serializeCause(Cause.die(error)) }
+      if (kind === "uncaught exception") raw.fatal(line, `${kind}; shutting down`)
+      else raw.error(line, `${kind}; shutting down`)
+      requestStop({ _tag: "Crash", code: 1 })
+    }
+  const onExit = (code: number): void => {
+    if (finished || exitingNow) return
+    raw.error(
+      { exitCode: code, ...pendingFields(current) },
+      "process.exit called while runMain was running: unfinished jobs are abandoned without an outcome"
+    )
+  }
+  const listeners = {
+    SIGINT: onSignal("SIGINT"),
+    SIGTERM: onSignal("SIGTERM"),
+    uncaughtException: onCrash("uncaught exception"),
+    unhandledRejection: onCrash("unhandled rejection")
+  }
+  for (const [event, listener] of Object.entries(listeners)) process.on(event, listener)
+  // before pino's own exit hook, which ends the stream
+  process.prependListener("exit", onExit)
+  // an Effect fiber suspended on a callback holds no handle: keep the process alive until the end
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+
+  const orchestrate = Effect.gen(function* () {
+    const state = yield* deps.make
+    current = state
+    const programFiber = yield* Effect.forkChild(deps.program(state))
+    const untilStop = <X>(effect: Effect.Effect<X>): Effect.Effect<X | Stop> =>
+      Effect.raceFirst(effect, Deferred.await(stop))
+    let programExit: Exit.Exit<unknown, unknown> | undefined
+    let reason: Stop | undefined
+
+    const first = yield* untilStop(Fiber.await(programFiber))
+    if (isStop(first)) reason = first
+    else {
+      programExit = first
+      yield* logProgramFailure(first)
+      const second = yield* untilStop(state.drain)
+      if (isStop(second)) reason = second
+    }
+    if (reason !== undefined) {
+      const pending = state.running.size + state.queued
+      yield* Effect.logWarning(
+        reason._tag === "Signal"
+          ? `${reason.signal} received: stopping; waiting up to ${state.config.graceMillis} ms for ${pending} jobs`
+          : `stopping after a crash; waiting up to ${state.config.graceMillis} ms for ${pending} jobs`
+      ).pipe(Effect.annotateLogs(reason._tag === "Signal" ? { signal: reason.signal } : {}))
+    }
+    yield* shutdown(state, state.config.graceMillis)
+    if (programExit === undefined) {
+      yield* Fiber.interrupt(programFiber)
+      const exit = yield* Fiber.await(programFiber)
+      programExit = exit
+      yield* logProgramFailure(exit)
+    }
+    const counters = state.counters
+    const jobsFailed = counters.failed + counters.timedOut
+    const code =
+      reason !== undefined
+        ? reason.code
+        : crashed || programFailed(programExit) || (options.failOnJobFailure && jobsFailed > 0)
+          ? 1
+          : 0
+    yield* Effect.logInfo(`exiting with code ${code}`).pipe(
+      Effect.annotateLogs({ exitCode: code, ...countersFields(counters) })
+    )
+    return code
+  })
+
+  const fiber = Effect.runFork(orchestrate.pipe(Effect.scoped, Effect.provide(PinoLogger.layer(logger))))
+  fiber.addObserver((exit) => {
+    finished = true
+    clearInterval(keepAlive)
+    for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
+    process.removeListener("exit", onExit)
+    if (Exit.isSuccess(exit)) process.exitCode = exit.value
+    else {
+      // only a defect of runMain itself lands here
+      raw.fatal({ err: PinoLogger.serializeCause(exit.cause) }, "runMain failed")
+      process.exitCode = 1
+    }
+  })
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+const isStop = (u: unknown): u is Stop =>
+  typeof u === "object" && u !== null && "_tag" in u && (u._tag === "Signal" || u._tag === "Crash") && "code" in u
+
+/** A failure or defect of the program; its own interruption (by runMain, at shutdown) is not one. */
+const programFailed = (exit: Exit.Exit<unknown, unknown> | undefined): boolean =>
+  exit !== undefined && Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+
+const logProgramFailure = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+  programFailed(exit) && Exit.isFailure(exit) ? Effect.logError("program failed", exit.cause) : Effect.void
+
+const pendingFields = (s: SupervisorState | undefined): Record<string, number> => ({
+  running: s === undefined ? 0 : s.running.size,
+  queued: s === undefined ? 0 : s.queued
+})
+
+const countersFields = (c: SupervisorState["counters"]): Record<string, number> => ({
+  "jobs.started": c.started,
+  "jobs.succeeded": c.succeeded,
+  "jobs.failed": c.failed,
+  "jobs.interrupted": c.interrupted,
+  "jobs.timedOut": c.timedOut,
+  "jobs.dropped": c.dropped
+})
+
+/** A pino logger has `child` and a numeric `levelVal`; options never do. */
+const toLogger = (input: LoggerInput | undefined): pino.Logger => {
+  if (input === undefined) return pino({ level: "info" })
+  const candidate = input as pino.Logger
+  if (typeof candidate.child === "function" && typeof candidate.levelVal === "number") return candidate
+  return pino(input as pino.LoggerOptions)
+}
+
+/** Best effort before `process.exit`: a sonic-boom destination can be flushed synchronously. */
+const flushSync = (logger: pino.Logger): void => {
+  const stream = (logger as any)[pino.symbols.streamSym]
+  if (stream !== null && typeof stream === "object" && typeof stream.flushSync === "function") {
+    try {
+      stream.flushSync()
+    } catch {
+      // not ready yet (still opening): pino's own exit hook flushes what it can
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Whole-process tests of `Supervisor.runMain`: each fixture in `fixtures/` runs as a child Node
+ * process; the tests read its pino lines and its exit code, and send it signals once it logged
+ * "ready" (after it started its jobs).
+ */
+import { describe, expect, it } from "vitest"
+import { byMsg, outcomes, run, start } from "./child.js"
+
+const ready = byMsg("ready")
+
+describe("Supervisor.runMain", () => {
+  it("exits 0 when the program and its jobs end, with one outcome line per job", async () => {
+    const { code, lines } = await run("test/fixtures/normal.ts")
+    expect(code).toBe(0)
+    const byName = Object.fromEntries(outcomes(lines).map((l) => [l["job.name"], l["job.outcome"]]))
+    expect(byName).toEqual({ alpha: "Success", beta: "Success", gamma: "Failure" })
+    expect(outcomes(lines)).toHaveLength(3)
+    const last = lines[lines.length - 1]
+    expect(last).toMatchObject({ msg: "exiting with code 0", exitCode: 0, "jobs.succeeded": 2, "jobs.failed": 1 })
+  })
+
+  it("exits 1 when a job failed, with failOnJobFailure", async () => {
+    const { code, lines } = await run("test/fixtures/normal.ts", ["failOnJobFailure"])
+    expect(code).toBe(1)
+    expect(outcomes(lines)).toHaveLength(3)
+  })
+
+  it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
+    const { code, lines } = await run("test/fixtures/program-fails.ts")
+    expect(code).toBe(1)
+    const failures = lines.filter((l) => JSON.stringify(l).includes("cannot read the config"))
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatchObject({ level: 50, msg: "program failed", err: { type: "Die", name: "TypeError" } })
+    expect((failures[0].err as { stack: string }).stack).toContain("program-fails.ts")
+    expect(outcomes(lines).map((l) => [l["job.name"], l["job.outcome"]])).toEqual([["side-job", "Success"]])
+  })
+
+  it("a program that fails with a typed error: exit 1, one error line", async () => {
+    const { code, lines } = await run("test/fixtures/program-fails.ts", ["fail"])
+    expect(code).toBe(1)
+    const failures = lines.filter((l) => JSON.stringify(l).includes("missing DATABASE_URL"))
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatchObject({ msg: "program failed", err: { type: "Fail", name: "ConfigError" } })
+    expect((failures[0].err as { stack: string }).stack).toContain("ConfigError")
+  })
+
+  it("SIGTERM: drains within grace, logs stragglers by name and age, interrupts them newest first, exits 143", async () => {
+    const child = start("test/fixtures/long-jobs.ts")
+    await child.waitFor(ready)
+    child.signal("SIGTERM")
+    const { code } = await child.exited
+    expect(code).toBe(143)
+    const lines = child.lines
+    const stragglers = lines.filter((l) => String(l.msg).endsWith("still running at shutdown; interrupting it"))
+    expect(stragglers.map((l) => l["job.name"])).toEqual(["slow-3", "slow-2", "slow-1"])
+    for (const l of stragglers) expect(typeof l.ageMillis).toBe("number")
+    const ended = outcomes(lines)
+    // the finisher ended within grace, on its own
+    expect(ended.find((l) => l["job.name"] === "finisher")).toMatchObject({ "job.outcome": "Success" })
+    const interrupted = ended.filter((l) => l["job.outcome"] === "Interrupted").map((l) => l["job.name"])
+    expect(interrupted).toEqual(["slow-3", "slow-2", "slow-1"])
+    // order of events: the signal line, the finisher's outcome, the stragglers, their outcomes, the exit line
+    const index = (p: (l: (typeof lines)[number]) => boolean) => lines.findIndex(p)
+    expect(index((l) => l.signal === "SIGTERM")).toBeLessThan(index((l) => l["job.name"] === "finisher"))
+    expect(index((l) => l["job.name"] === "finisher")).toBeLessThan(index((l) => l === stragglers[0]))
+    expect(lines[lines.length - 1]).toMatchObject({ msg: "exiting with code 143", exitCode: 143 })
+  })
+
+  it("SIGINT: the same, exit 130", async () => {
+    const child = start("test/fixtures/long-jobs.ts")
+    await child.waitFor(ready)
+    child.signal("SIGINT")
+    const { code } = await child.exited
+    expect(code).toBe(130)
+    expect(outcomes(child.lines).filter((l) => l["job.outcome"] === "Interrupted")).toHaveLength(3)
+  })
+
+  it("a second signal exits at once, after one final line, with the same code", async () => {
+    const child = start("test/fixtures/long-jobs.ts", ["grace=60000"])
+    await child.waitFor(ready)
+    child.signal("SIGTERM")
+    // wait until shutdown began (and the finisher, which only needed the first signal, ended)
+    await child.waitFor((l) => l["job.name"] === "finisher" && l["job.outcome"] === "Success")
+    child.signal("SIGTERM")
+    const { code } = await child.exited
+    expect(code).toBe(143)
+    const last = child.lines[child.lines.length - 1]
+    expect(last).toMatchObject({ level: 60, signal: "SIGTERM", exitCode: 143, running: 3 })
+    expect(String(last.msg)).toContain("second signal")
+    // it did not wait for the 60 s grace: nothing was interrupted, no exit line of the graceful path
+    expect(outcomes(child.lines).filter((l) => l["job.outcome"] === "Interrupted")).toHaveLength(0)
+    expect(child.lines.filter((l) => String(l.msg).startsWith("exiting with code"))).toHaveLength(0)
+  })
+
+  it("an exception thrown outside jobs and program: logged once (fatal), graceful stop, exit 1", async () => {
+    const { code, lines, stderr } = await run("test/fixtures/crash.ts", ["throw"])
+    expect(code).toBe(1)
+    const crash = lines.filter((l) => JSON.stringify(l).includes("thrown from a timer"))
+    expect(crash).toHaveLength(1)
+    expect(crash[0]).toMatchObject({ level: 60, msg: "uncaught exception; shutting down" })
+    expect((crash[0].err as { stack: string }).stack).toContain("crash.ts")
+    expect(stderr).not.toContain("thrown from a timer")
+    // graceful: the running job was let finish
+    expect(outcomes(lines).map((l) => [l["job.name"], l["job.outcome"]])).toEqual([["steady", "Success"]])
+  })
+
+  it("an unhandled rejection: logged once (error), graceful stop, exit 1", async () => {
+    const { code, lines } = await run("test/fixtures/crash.ts", ["reject"])
+    expect(code).toBe(1)
+    const crash = lines.filter((l) => JSON.stringify(l).includes("nobody caught this rejection"))
+    expect(crash).toHaveLength(1)
+    expect(crash[0]).toMatchObject({
+      level: 50,
+      msg: "unhandled rejection; shutting down",
+      err: { name: "RangeError" }
+    })
+    expect(outcomes(lines).map((l) => [l["job.name"], l["job.outcome"]])).toEqual([["steady", "Success"]])
+  })
+
+  it("process.exit called by the program ends the process at once: its code, one error line, no outcomes", async () => {
+    const { code, lines } = await run("test/fixtures/process-exit.ts")
+    expect(code).toBe(3)
+    expect(outcomes(lines)).toHaveLength(0)
+    const last = lines[lines.length - 1]
+    expect(last).toMatchObject({ level: 50, exitCode: 3, running: 1, queued: 0 })
+    expect(String(last.msg)).toContain("process.exit called while runMain was running")
+  })
+})
