@@ -88,25 +88,19 @@ const runChild = (workload: string, impl: string, n: number, port?: number): Pro
     )
   })
 
-// ── build @tributary/channel's dist/ (as run.ts); @tributary/jobs has no tributary:dist entry yet ──
+// ── build the packages' dist/ (as run.ts): under `tributary:dist` the children import them compiled ──
 
-execFileSync(
-  process.execPath,
-  [join(root, "node_modules/typescript/bin/tsc"), "-p", "packages/channel/tsconfig.build.json"],
-  { cwd: root, stdio: "inherit" }
-)
-
+for (const pkg of ["channel", "pino", "jobs"]) {
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", `packages/${pkg}/tsconfig.build.json`],
+    { cwd: root, stdio: "inherit" }
+  )
+}
 const jobsExports = JSON.parse(readFileSync(join(root, "packages/jobs/package.json"), "utf8")) as {
   exports?: Record<string, unknown>
 }
 const jobsHasDist = JSON.stringify(jobsExports.exports?.["."] ?? {}).includes("tributary:dist")
-if (jobsHasDist) {
-  execFileSync(
-    process.execPath,
-    [join(root, "node_modules/typescript/bin/tsc"), "-p", "packages/jobs/tsconfig.build.json"],
-    { cwd: root, stdio: "inherit" }
-  )
-}
 
 // ── the W6 server: loopback only, answers every request after 20 ms ──
 
