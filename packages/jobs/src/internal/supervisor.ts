@@ -723,22 +723,28 @@ export const admitEffect = (
         ),
         "dropped" as const
       )
-    if (verdict === "wait")
-      return Effect.callback<"admitted", SupervisorClosedError>(function (this: Scheduler.Scheduler, resume) {
-        const dispatcher = this.makeDispatcher()
-        entry.wake = (admitted) =>
-          // through the scheduler: a job that ends must not run the woken `fire` on its own stack
-          dispatcher.scheduleTask(
-            () => resume(admitted ? admittedNow : Effect.fail(new SupervisorClosedError(state.config.name))),
-            0
-          )
-        return Effect.sync(() => {
-          if (entry.wake === undefined) return
-          entry.wake = undefined // withdrawn: `pump` skips it
-          state.waiting--
-        })
-      })
+    if (verdict === "wait") return Effect.withFiber((fiber) => waitForRoom(state, entry, fiber.currentDispatcher))
     return Effect.as(state.startAll(verdict), "admitted" as const)
+  })
+
+/** A `fire` waiting for room in the queue; woken (through the caller's dispatcher) by `pump`. */
+const waitForRoom = (
+  state: SupervisorState,
+  entry: Entry,
+  dispatcher: Scheduler.SchedulerDispatcher
+): Effect.Effect<"admitted", SupervisorClosedError> =>
+  Effect.callback<"admitted", SupervisorClosedError>((resume) => {
+    entry.wake = (admitted) =>
+      // through the scheduler: a job that ends must not run the woken `fire` on its own stack
+      dispatcher.scheduleTask(
+        () => resume(admitted ? admittedNow : Effect.fail(new SupervisorClosedError(state.config.name))),
+        0
+      )
+    return Effect.sync(() => {
+      if (entry.wake === undefined) return
+      entry.wake = undefined // withdrawn: `pump` skips it
+      state.waiting--
+    })
   })
 
 // ── private helpers ─────────────────────────────────────────────────────────
