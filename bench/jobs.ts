@@ -8,7 +8,7 @@
  * W6's HTTP server runs in this process (127.0.0.1, ephemeral port), idle while a child runs
  * except for answering it; it is closed at the end. Raw samples go to bench/out/jobs-<timestamp>.json.
  */
-import { execFile, execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -17,6 +17,7 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, W6_SERVER_DELAY_MS, w5Impls, w6Impls } from "./jobs-spec.ts"
+import { buildPackages, median, positive, row, versionAt } from "./report.ts"
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = resolve(benchDir, "..")
@@ -46,12 +47,6 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(usage)
   process.exit(0)
-}
-
-const positive = (name: string, text: string): number => {
-  const value = Number(text)
-  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got "${text}"`)
-  return value
 }
 
 const reps = Math.floor(positive("reps", args.reps))
@@ -90,13 +85,7 @@ const runChild = (workload: string, impl: string, n: number, port?: number): Pro
 
 // ── build the packages' dist/ (as run.ts): under `tributary:dist` the children import them compiled ──
 
-for (const pkg of ["channel", "pino", "jobs"]) {
-  execFileSync(
-    process.execPath,
-    [join(root, "node_modules/typescript/bin/tsc"), "-p", `packages/${pkg}/tsconfig.build.json`],
-    { cwd: root, stdio: "inherit" }
-  )
-}
+buildPackages(root, ["channel", "pino", "jobs"])
 const jobsExports = JSON.parse(readFileSync(join(root, "packages/jobs/package.json"), "utf8")) as {
   exports?: Record<string, unknown>
 }
@@ -166,12 +155,6 @@ try {
 
 // ── report ───────────────────────────────────────────────────────────────────
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
-}
-
 interface Summary {
   readonly runs: number
   readonly medianMs: number
@@ -197,15 +180,7 @@ const summarize = (workload: string, impl: string, n: number): Summary | undefin
   }
 }
 
-const version = (path: string): string => {
-  try {
-    return (JSON.parse(readFileSync(join(root, path), "utf8")) as { version: string }).version
-  } catch {
-    return "not found"
-  }
-}
-
-const row = (cells: ReadonlyArray<string>) => `| ${cells.join(" | ")} |`
+const version = (path: string): string => versionAt(root, path)
 const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
 const fx = (x: number | undefined, digits: number, suffix = "") =>
   x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)}${suffix}`

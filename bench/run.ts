@@ -8,14 +8,15 @@
  *
  * Raw samples also go to bench/out/run-<timestamp>.json (git-ignored).
  */
-import { execFile, execFileSync } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { execFile } from "node:child_process"
+import { mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Sample } from "./child.ts"
 import { type ImplName, implNames, isImplName } from "./impls.ts"
+import { buildPackages, median, positive, row, versionAt } from "./report.ts"
 import { type Workload, workloadById, workloads } from "./workloads.ts"
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -51,12 +52,6 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(usage)
   process.exit(0)
-}
-
-const positive = (name: string, text: string): number => {
-  const value = Number(text)
-  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got "${text}"`)
-  return value
 }
 
 const list = (text: string | undefined): Array<string> | undefined =>
@@ -104,14 +99,7 @@ const runChild = (impl: ImplName, workload: Workload): Promise<Outcome> =>
 
 // ── build the package under test (ours imports its compiled dist/, as users get it) ──
 
-execFileSync(
-  process.execPath,
-  [join(root, "node_modules/typescript/bin/tsc"), "-p", "packages/channel/tsconfig.build.json"],
-  {
-    cwd: root,
-    stdio: "inherit"
-  }
-)
+buildPackages(root, ["channel"])
 
 // ── run, interleaved ─────────────────────────────────────────────────────────
 
@@ -149,12 +137,6 @@ for (let rep = 0; rep < reps; rep++) {
 
 // ── report ───────────────────────────────────────────────────────────────────
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
-}
-
 interface Summary {
   readonly runs: number
   readonly size: number
@@ -182,15 +164,7 @@ const summarize = (impl: string, workload: string): Summary | undefined => {
   }
 }
 
-const version = (path: string): string => {
-  try {
-    return (JSON.parse(readFileSync(join(root, path), "utf8")) as { version: string }).version
-  } catch {
-    return "not found"
-  }
-}
-
-const row = (cells: ReadonlyArray<string>) => `| ${cells.join(" | ")} |`
+const version = (path: string): string => versionAt(root, path)
 const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
 
 const peers = impls.filter((impl) => impl !== "ours")
