@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, W6_SERVER_DELAY_MS, w5Impls, w6Impls } from "./jobs-spec.ts"
-import { buildPackages, median, positive, row, versionAt } from "./report.ts"
+import { buildPackages, machineRows, median, positive, row, rule, versionAt } from "./report.ts"
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = resolve(benchDir, "..")
@@ -181,12 +181,10 @@ const summarize = (workload: string, impl: string, n: number): Summary | undefin
 }
 
 const version = (path: string): string => versionAt(root, path)
-const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
 const fx = (x: number | undefined, digits: number, suffix = "") =>
   x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)}${suffix}`
 const verdict = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "met" : "**not met**")
 
-const cpus = os.cpus()
 const command = ["tsx", relative(root, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(" ")
 
 const lines: Array<string> = [
@@ -196,14 +194,7 @@ const lines: Array<string> = [
   "",
   "## Environment",
   "",
-  row(["", ""]),
-  rule(["l", "l"]),
-  row(["Date", started.toISOString().slice(0, 10)]),
-  row(["CPU", `${cpus[0]?.model ?? "unknown"} (${cpus.length} cores)`]),
-  row(["Memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`]),
-  row(["OS", `${os.type()} ${os.release()} ${os.arch()}`]),
-  row(["Load average at start", loadAtStart.map((l) => l.toFixed(2)).join(", ")]),
-  row(["Node", `${process.version}, child flags \`--expose-gc --conditions=tributary:dist --import tsx\``]),
+  ...machineRows(started, loadAtStart, nodeFlags.slice(0, -1).concat("tsx").join(" ")),
   row(["effect", version("node_modules/effect/package.json")]),
   row(["p-limit", version("node_modules/p-limit/package.json")]),
   row(["p-queue", version("node_modules/p-queue/package.json")]),

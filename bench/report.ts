@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
+import * as os from "node:os"
 import { join } from "node:path"
 
 /** `text` as a number > 0, or an error naming the option. */
@@ -31,6 +32,24 @@ export const versionAt = (root: string, path: string): string => {
 
 /** One markdown table row. */
 export const row = (cells: ReadonlyArray<string>) => `| ${cells.join(" | ")} |`
+
+/** A markdown table's alignment row. */
+export const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
+
+/** The machine part of a report's environment table (header included): date, CPU, memory, OS, load, Node. */
+export const machineRows = (started: Date, loadAtStart: ReadonlyArray<number>, childFlags: string): Array<string> => {
+  const cpus = os.cpus()
+  return [
+    row(["", ""]),
+    rule(["l", "l"]),
+    row(["Date", started.toISOString().slice(0, 10)]),
+    row(["CPU", `${cpus[0]?.model ?? "unknown"} (${cpus.length} cores)`]),
+    row(["Memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`]),
+    row(["OS", `${os.type()} ${os.release()} ${os.arch()}`]),
+    row(["Load average at start", loadAtStart.map((l) => l.toFixed(2)).join(", ")]),
+    row(["Node", `${process.version}, child flags \`${childFlags}\``])
+  ]
+}
 
 /**
  * Compiles `packages/<name>` into its dist/ for each name: children run with the `tributary:dist`

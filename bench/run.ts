@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Sample } from "./child.ts"
 import { type ImplName, implNames, isImplName } from "./impls.ts"
-import { buildPackages, median, positive, row, versionAt } from "./report.ts"
+import { buildPackages, machineRows, median, positive, row, rule, versionAt } from "./report.ts"
 import { type Workload, workloadById, workloads } from "./workloads.ts"
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -165,11 +165,9 @@ const summarize = (impl: string, workload: string): Summary | undefined => {
 }
 
 const version = (path: string): string => versionAt(root, path)
-const rule = (aligns: ReadonlyArray<"l" | "r">) => row(aligns.map((a) => (a === "r" ? "---:" : "---")))
 
 const peers = impls.filter((impl) => impl !== "ours")
 const hasOurs = impls.includes("ours")
-const cpus = os.cpus()
 const command = ["tsx", relative(root, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(" ")
 
 const lines: Array<string> = [
@@ -179,14 +177,7 @@ const lines: Array<string> = [
   "",
   "## Environment",
   "",
-  row(["", ""]),
-  rule(["l", "l"]),
-  row(["Date", started.toISOString().slice(0, 10)]),
-  row(["CPU", `${cpus[0]?.model ?? "unknown"} (${cpus.length} cores)`]),
-  row(["Memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`]),
-  row(["OS", `${os.type()} ${os.release()} ${os.arch()}`]),
-  row(["Load average at start", loadAtStart.map((l) => l.toFixed(2)).join(", ")]),
-  row(["Node", `${process.version}, child flags \`--expose-gc --conditions=tributary:dist --import tsx\``]),
+  ...machineRows(started, loadAtStart, nodeFlags.slice(0, -1).concat("tsx").join(" ")),
   row(["effect", version("node_modules/effect/package.json")]),
   row(["js-csp", version("node_modules/js-csp/package.json")]),
   row(["tsx", version("node_modules/tsx/package.json")]),
