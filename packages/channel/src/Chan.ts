@@ -371,7 +371,7 @@ export interface SelectOptions<D> {
  * @since 0.1.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>) => X): SelectCase<X> =>
-  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, presentOption, 0, undefined) as any
+  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, toOption, 0, undefined) as any
 
 /**
  * A select case that puts `value` on `ch`; the handler gets `true` if accepted, `false` if the
@@ -380,7 +380,7 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>)
  * @since 0.1.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
-  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, presentOption, 0, undefined) as any
+  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, toOption, 0, undefined) as any
 
 /**
  * A select case that is ready once `d` of Effect `Clock` time has passed since the select began
@@ -389,7 +389,7 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
  * @since 0.1.0
  */
 export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X> => {
-  return timeoutCase("onTimeout duration", d, handler, presentOption) as any
+  return timeoutCase("onTimeout duration", d, handler, toOption) as any
 }
 
 /**
@@ -743,8 +743,6 @@ class TakeWaiter<A> {
     } else if (!this.observed && this.value !== CLOSED && this.value !== WAKE) this.core.requeue(this.value)
   }
 }
-
-const presentOption = toOption
 
 /** Continues with a case's handler result; put cases report xform errors first. */
 const completeCase = (fiber: StepFiber, c: SelectCaseImpl, x: unknown): Next => {
