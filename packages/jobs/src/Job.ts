@@ -27,6 +27,7 @@
  */
 import type { ReadPort, WritePort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -138,7 +139,12 @@ export const fire = <A, E, R>(
   work: Effect.Effect<A, E, R>,
   options?: Options<A, E>
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
-  Effect.asVoid(admit(work, options, undefined))
+  Effect.withFiber((fiber) => {
+    const state = Context.getUnsafe(fiber.context, Supervisor)
+    const entry = state.entry(work, entryOptions(options, undefined), fiber.context)
+    const admitted = internal.admitEffect(state, entry, state.config.whenFull)
+    return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
+  })
 
 /**
  * Like `fire`, returning a handle; when the queue is full, "wait" suspends, "fail" and "drop" fail
@@ -215,10 +221,10 @@ export const forkAll = <A, E, R>(
     const state = yield* Supervisor
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
-    const list = Array.from(works, (w) => Effect.provideContext(w, context))
+    const list = Array.from(works)
     const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(list.length, 1024)))
     const reportTo = options.reportTo
-    const group = new Group(state, list, options.concurrency, options.name ?? "job")
+    const group = new Group(state, list, context, options.concurrency, options.name ?? "job")
     const onOutcome = (_: number, o: Outcome<A, E>) =>
       reportTo === undefined ? Chan.put(out, o) : Effect.andThen(Chan.put(reportTo, o), Chan.put(out, o))
     yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome), Chan.close(out)), state.scope)
@@ -254,8 +260,8 @@ export function all<A, E, R>(
     const state = yield* Supervisor
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
-    const list = Array.from(works, (w) => Effect.provideContext(w, context))
-    const group = new Group(state, list, options.concurrency, options.name ?? "job")
+    const list = Array.from(works)
+    const group = new Group(state, list, context, options.concurrency, options.name ?? "job")
     const policy = options.policy ?? "collectAll"
     const outcomes: Array<Outcome<A, E>> = new Array(list.length)
     let decided: Outcome<A, E> | undefined
@@ -313,13 +319,12 @@ const admit = <A, E, R>(
   SupervisorClosedError | SupervisorFullError,
   R | Supervisor
 > =>
-  Effect.gen(function* () {
-    const state = yield* Supervisor
-    const context = yield* Effect.context<R>()
-    const entry = state.entry(Effect.provideContext(work, context), entryOptions(options, undefined))
+  Effect.withFiber((fiber) => {
+    const state = Context.getUnsafe(fiber.context, Supervisor)
+    const entry = state.entry(work, entryOptions(options, undefined), fiber.context)
     const policy = state.config.whenFull
-    yield* internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)
-    return [state, entry] as const
+    const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)
+    return Effect.as(admitted, [state, entry] as const)
   })
 
 const entryOptions = (options: Options<any, any> | undefined, name: string | undefined): internal.EntryOptions => ({
@@ -344,7 +349,9 @@ class Group<A, E> {
   readonly live = new Map<string, internal.Entry>()
   constructor(
     readonly state: internal.SupervisorState,
-    readonly works: ReadonlyArray<Effect.Effect<A, E>>,
+    readonly works: ReadonlyArray<Effect.Effect<A, E, any>>,
+    /** the caller's services, which every job of the group runs with */
+    readonly context: Context.Context<any>,
     readonly concurrency: number,
     readonly name: string
   ) {}
@@ -358,10 +365,11 @@ class Group<A, E> {
       let next = 0
       while (true) {
         while (!self.cancelled && self.live.size < bound && next < self.works.length) {
-          const entry = self.state.entry(self.works[next], {
-            ...entryOptions(undefined, `${self.name}-${next}`),
-            reportTo: inbox as WritePort<Outcome<any, any>>
-          })
+          const entry = self.state.entry(
+            self.works[next],
+            { ...entryOptions(undefined, `${self.name}-${next}`), reportTo: inbox as WritePort<Outcome<any, any>> },
+            self.context
+          )
           const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, "wait"))
           if (Exit.isFailure(admitted)) {
             self.cancelled = true
@@ -383,12 +391,9 @@ class Group<A, E> {
   }
 
   get cancel(): Effect.Effect<void> {
-    return Effect.suspend(() => {
+    return Effect.sync(() => {
       this.cancelled = true
-      const live = [...this.live.values()]
-      return Effect.forEach(live, (e) => Effect.forkIn(this.state.interruptEntry(e), this.state.scope), {
-        discard: true
-      })
+      for (const entry of [...this.live.values()]) this.state.interruptUnsafe(entry)
     })
   }
 }

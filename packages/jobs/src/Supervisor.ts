@@ -228,9 +228,14 @@ export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | 
     Effect.gen(function* () {
       const tap = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024))
       yield* Mult.tap(s.mult, tap)
+      s.taps++
       return tap
     }),
-    (tap) => Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
+    (tap) =>
+      Effect.suspend(() => {
+        s.taps--
+        return Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
+      })
   )
 )
 

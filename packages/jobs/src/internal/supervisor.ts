@@ -1,13 +1,14 @@
 /**
  * The supervisor's state machine: admission (global, pool, per-key and rate limits; the queue and
- * the `whenFull` policies), the job wrapper that turns every ending into exactly one `Outcome`, the
- * supervisor fiber that logs outcomes, drain and shutdown. `Supervisor.ts` and `Job.ts` are thin
- * Effect APIs over this file.
+ * the `whenFull` policies), the start and end of every job (each ending becomes exactly one
+ * `Outcome`), the supervisor fiber that logs outcomes, drain and shutdown. `Supervisor.ts` and
+ * `Job.ts` are thin Effect APIs over this file.
  *
  * Invariants (true whenever no synchronous section of this file is executing):
  * 1. `running.size <= concurrency`; for every pool `pool.running <= pool.concurrency`; for every
  *    keyed lane `lane.running <= pool.perKey`. Counts change only in `markStarted` (+1) and
- *    `release` (-1).
+ *    `release` (-1). An entry is "running" from `markStarted` on, also while it waits in `toStart`
+ *    for its fiber.
  * 2. `queued` is the number of entries in state "queued" (not cancelled); `queued <= maxQueued`.
  *    Entries beyond that wait in `overflow` (their `fire` suspended, `whenFull: "wait"`) and are
  *    not admitted: they count nowhere else.
@@ -18,28 +19,40 @@
  * 4. After every `pump`, either `running.size === concurrency` or no queued entry can start (its
  *    pool or its key is at its cap, or its pool has no token). So a new job that can start at
  *    once takes no queue slot and overtakes no queued job of its own lane.
- * 5. Every admitted entry ends in exactly one `Outcome`, put once on `outcomes` (and `reportTo`),
- *    by its own fiber (`runEntry`) or, if it never started, by `cancelQueued`; `state` becomes
- *    "done" at that moment and never changes again. `unlogged` counts admitted entries whose
- *    outcome the supervisor fiber has not logged yet.
+ * 5. Every admitted entry ends in exactly one `Outcome`, made by `finish` — from its fiber's exit
+ *    (`ended`), or without a fiber when it is cancelled while queued (`cancelQueued`) or interrupted
+ *    before its fiber was made (`flush`). `state` becomes "done" there and never changes again. The
+ *    outcome goes to the handle's awaiters, to `reportTo`, and onto `unloggedOutcomes`, which only the
+ *    supervisor fiber reads. `unlogged` counts admitted entries whose outcome that fiber has not
+ *    logged yet.
+ *
+ * How jobs run, and why it is cheap: a job's fiber is made directly (`Effect.runForkWith`) with the
+ * caller's context plus the job's log annotations, and observed: its exit runs `ended`
+ * synchronously — no wrapper fiber, no `Deferred`, no channel operation per job. Fibers are made
+ * only by `flush`, a trampoline: a job that ends inside `flush` (it finished synchronously) queues
+ * its successor in `toStart` and returns, so no stack frame nests per job; each `flush` makes at
+ * most `MaxStartsPerFlush` fibers and leaves the rest to a scheduler task, so a stream of
+ * synchronous jobs cannot starve timers and I/O. The supervisor fiber is woken through the
+ * scheduler once per batch of outcomes, not once per outcome.
  *
  * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
  * re-enter rings only on a job's start, end or admission or a token refill. Admission is O(1)
- * amortized per job. Jobs are forked (not resumed inline), so a job that ends and starts the next
- * one never nests a stack frame per job.
+ * amortized per job.
  *
  * @internal
  */
 import { Buffer, Chan, type Mult, type WritePort } from "@tributary/channel"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type * as LogLevel from "effect/LogLevel"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
@@ -79,6 +92,9 @@ export interface Counters {
 /** What `admit` does when the queue is full. */
 export type FullPolicy = "wait" | "fail" | "drop"
 
+/** What `admit` did with an entry. */
+export type Verdict = "started" | "queued" | "full" | "dropped" | "wait"
+
 /** The job's options, after the public `Job.Options` were read. */
 export interface EntryOptions {
   readonly name: string
@@ -93,22 +109,30 @@ export interface EntryOptions {
 /** One job, from `admit` to its outcome. */
 export class Entry {
   state: "waiting" | "queued" | "running" | "done" = "waiting"
-  fiber: Fiber.Fiber<void> | undefined = undefined
-  /** Set by `interruptEntry` before the fiber exists; the fiber is interrupted as soon as it does. */
+  /** made by `flush`; undefined while the entry waits in `toStart` */
+  fiber: Fiber.Fiber<unknown, unknown> | undefined = undefined
+  /** Set by `interruptEntry` before the fiber exists: `flush` then ends the entry without running it. */
   interruptRequested = false
+  /** set when the job's `timeout` passed: its outcome is "TimedOut" */
+  timedOut = false
   attempt = 0
   admittedAt = 0
   startedAt = 0
   /** Resumes the `fire` suspended in `overflow`; cleared once resumed or withdrawn. */
   wake: ((admitted: boolean) => void) | undefined = undefined
-  readonly done: Deferred.Deferred<Exit.Exit<unknown, unknown>> = Deferred.makeUnsafe()
+  /** set by `finish` */
+  outcome: Job.Outcome | undefined = undefined
+  /** `awaitEntry` callers waiting for the outcome (made on first use) */
+  awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined = undefined
   constructor(
     readonly id: string,
     readonly options: EntryOptions,
     readonly pool: Pool,
     readonly lane: Lane,
-    /** the work, with the caller's context provided */
-    readonly work: Effect.Effect<unknown, unknown>
+    /** the work; it runs with `context` */
+    readonly work: Effect.Effect<unknown, unknown, any>,
+    /** the caller's services, which the job's fiber gets (plus the job's log annotations) */
+    readonly context: Context.Context<never>
   ) {}
 }
 
@@ -131,7 +155,8 @@ export class Pool {
   readonly ring = new Fifo<Lane>()
   tokens: number
   refilledAt = 0
-  refillScheduled = false
+  /** the fiber sleeping until the next token, if one is armed */
+  refill: Fiber.Fiber<void> | undefined = undefined
   readonly concurrency: number
   readonly perKey: number
   readonly rateLimit: number
@@ -147,6 +172,9 @@ export class Pool {
     this.tokens = this.rateLimit
   }
 }
+
+/** Fibers made by one `flush` before the rest is left to a scheduler task. */
+export const MaxStartsPerFlush = 1024
 
 // ── the supervisor ──────────────────────────────────────────────────────────
 
@@ -166,16 +194,37 @@ export class SupervisorState {
   /** Resumed when `unlogged` reaches 0. */
   drainWaiters: Array<() => void> = []
   shutdownDone: Deferred.Deferred<void> | undefined = undefined
+
+  /** started entries whose fiber `flush` has not made yet */
+  readonly toStart = new Fifo<Entry>()
+  /** a `flush` is on the stack */
+  flushing = false
+  /** a `flush` is scheduled on `dispatcher` */
+  flushScheduled = false
+
+  /** outcomes the supervisor fiber has not taken yet, oldest first */
+  readonly unloggedOutcomes = new Fifo<Job.Outcome>()
+  /** warnings about `reportTo` the supervisor fiber writes (with the outcome they concern) */
+  readonly reportWarnings: Array<{ readonly outcome: Job.Outcome; readonly defect: unknown }> = []
+  /** resumes the supervisor fiber while it waits for outcomes */
+  loggerResume: (() => void) | undefined = undefined
+  loggerWakeScheduled = false
+  /** set by `shutdown`: the supervisor fiber ends once `unloggedOutcomes` is empty */
+  loggerStop = false
   /** the supervisor fiber, once started */
   logger: Fiber.Fiber<void> | undefined = undefined
+  /** live `Supervisor.outcomes` taps; outcomes are published only while there is one */
+  taps = 0
 
   constructor(
     readonly config: ResolvedConfig,
     readonly clock: Clock.Clock,
-    /** owns every job fiber and the supervisor fiber */
+    /** the supervisor's own services (its Clock, logger, scheduler): refill timers run with them */
+    readonly context: Context.Context<never>,
+    /** runs `flush` and wakes the supervisor fiber */
+    readonly dispatcher: Scheduler.SchedulerDispatcher,
+    /** owns the supervisor fiber, the mult and the groups' fibers */
     readonly scope: Scope.Closeable,
-    /** every outcome, taken only by the supervisor fiber */
-    readonly outcomes: Chan.Chan<Job.Outcome>,
     /** the supervisor fiber forwards each logged outcome here, for the taps */
     readonly published: Chan.Chan<Job.Outcome>,
     readonly mult: Mult.Mult<Job.Outcome>
@@ -185,7 +234,7 @@ export class SupervisorState {
   }
 
   /** Builds an entry (not admitted yet); unknown pools die with a defect. */
-  entry(work: Effect.Effect<unknown, unknown>, options: EntryOptions): Entry {
+  entry(work: Effect.Effect<unknown, unknown, any>, options: EntryOptions, context: Context.Context<never>): Entry {
     const poolName = options.pool ?? "default"
     const pool = this.pools.get(poolName)
     if (pool === undefined) throw new Error(`supervisor "${this.config.name}" has no pool "${poolName}"`)
@@ -194,13 +243,13 @@ export class SupervisorState {
       lane = new Lane(pool, options.key)
       pool.lanes.set(options.key, lane)
     }
-    return new Entry(String(++this.nextId), options, pool, lane, work)
+    return new Entry(String(++this.nextId), options, pool, lane, work, context)
   }
 
   // ── limits ──
 
   /** Refills `pool`'s token bucket up to now; burst = limit. */
-  refill(pool: Pool): void {
+  refillTokens(pool: Pool): void {
     if (pool.rateLimit === Number.POSITIVE_INFINITY) return
     const now = this.clock.currentTimeMillisUnsafe()
     const earned = ((now - pool.refilledAt) * pool.rateLimit) / pool.rateIntervalMillis
@@ -211,7 +260,7 @@ export class SupervisorState {
   /** Whether `pool` can start one more job now (concurrency and a token). */
   poolOpen(pool: Pool): boolean {
     if (pool.running >= pool.concurrency) return false
-    this.refill(pool)
+    this.refillTokens(pool)
     return pool.tokens >= 1
   }
 
@@ -239,13 +288,13 @@ export class SupervisorState {
     this.relinkPool(lane.pool)
   }
 
-  /** Puts `pool` back in the ring when it has a ready lane and room; schedules a refill if only a token is missing. */
+  /** Puts `pool` back in the ring when it has a ready lane and room; arms a refill if only a token is missing. */
   relinkPool(pool: Pool): void {
     if (pool.inRing || pool.ring.size === 0) return
     if (this.poolOpen(pool)) {
       pool.inRing = true
       this.ring.push(pool)
-    } else if (pool.running < pool.concurrency) this.scheduleRefill(pool)
+    } else if (pool.running < pool.concurrency) this.armRefill(pool)
   }
 
   /** Forgets a lane with nothing waiting or running (keys must not leak). */
@@ -266,21 +315,22 @@ export class SupervisorState {
   // ── admission ──
 
   /**
-   * Admits `entry`: starts it, queues it, or applies `policy` when the queue is full. Returns the
-   * entries to fork (`startAll`), or a verdict for the caller: "full", "dropped", "wait" (the entry
-   * is in `overflow`; set `entry.wake`).
+   * Admits `entry`: starts it (its fiber is made by the next `flush`), queues it, or applies
+   * `policy` when the queue is full: "full" and "dropped" are the caller's to report; "wait" means
+   * the entry is in `overflow` and the caller must set `entry.wake`.
    */
-  admit(entry: Entry, policy: FullPolicy): Array<Entry> | "full" | "dropped" | "wait" {
+  admit(entry: Entry, policy: FullPolicy): Verdict {
     entry.admittedAt = this.clock.currentTimeMillisUnsafe()
     if (this.canStartNow(entry)) {
       this.unlogged++
       this.markStarted(entry)
-      return [entry]
+      this.scheduleFlush()
+      return "started"
     }
     if (this.queued < this.config.maxQueued && this.waiting === 0) {
       this.unlogged++
       this.enqueue(entry)
-      return []
+      return "queued"
     }
     if (policy === "fail") return "full"
     if (policy === "drop") {
@@ -300,7 +350,7 @@ export class SupervisorState {
     this.relink(entry.lane)
   }
 
-  /** Precondition: `entry` may start (limits checked). */
+  /** Precondition: `entry` may start (limits checked). Takes the slots and queues the entry in `toStart`. */
   markStarted(entry: Entry): void {
     if (entry.state === "queued") this.queued--
     entry.state = "running"
@@ -310,11 +360,11 @@ export class SupervisorState {
     entry.lane.running++
     entry.pool.tokens -= entry.pool.rateLimit === Number.POSITIVE_INFINITY ? 0 : 1
     this.counters.started++
+    this.toStart.push(entry)
   }
 
   /** Starts queued entries while limits allow, then moves waiting `fire`s into freed queue slots. */
-  pump(): Array<Entry> {
-    const started: Array<Entry> = []
+  pump(): void {
     while (this.running.size < this.config.concurrency) {
       const pool = this.ring.peek()
       if (pool === undefined) break
@@ -334,7 +384,6 @@ export class SupervisorState {
       }
       lane.waiting.shift()
       this.markStarted(entry)
-      started.push(entry)
       this.relink(lane) // the lane to the back of its pool's ring: round-robin across keys
       this.ring.shift() // the pool to the back of the ring: round-robin across pools
       pool.inRing = false
@@ -347,10 +396,8 @@ export class SupervisorState {
         this.overflow.shift() // withdrawn
         continue
       }
-      if (this.canStartNow(entry)) {
-        this.markStarted(entry)
-        started.push(entry)
-      } else if (this.queued < this.config.maxQueued) this.enqueue(entry)
+      if (this.canStartNow(entry)) this.markStarted(entry)
+      else if (this.queued < this.config.maxQueued) this.enqueue(entry)
       else break
       this.overflow.shift()
       this.unlogged++
@@ -358,10 +405,9 @@ export class SupervisorState {
       entry.wake = undefined
       wake(true)
     }
-    return started
   }
 
-  /** Frees `entry`'s slots after its outcome was put. */
+  /** Frees `entry`'s slots after its outcome is out. */
   release(entry: Entry): void {
     this.running.delete(entry)
     entry.pool.running--
@@ -371,97 +417,146 @@ export class SupervisorState {
   }
 
   /** Arms one timer that relinks `pool` when its next token is due (Effect `Clock` time). */
-  scheduleRefill(pool: Pool): void {
-    if (pool.refillScheduled || pool.rateLimit === Number.POSITIVE_INFINITY) return
-    pool.refillScheduled = true
+  armRefill(pool: Pool): void {
+    if (pool.refill !== undefined || pool.rateLimit === Number.POSITIVE_INFINITY) return
     const waitMillis = Math.max(1, Math.ceil(((1 - pool.tokens) * pool.rateIntervalMillis) / pool.rateLimit))
-    const timer = Effect.sleep(waitMillis).pipe(
-      Effect.andThen(
-        Effect.suspend(() => {
-          pool.refillScheduled = false
-          this.relinkPool(pool)
-          return this.startAll(this.pump())
-        })
-      )
+    const timer = Effect.andThen(
+      Effect.sleep(waitMillis),
+      Effect.sync(() => {
+        pool.refill = undefined
+        this.relinkPool(pool)
+        this.pump()
+        this.flush()
+      })
     )
-    this.pendingTimers.push(timer)
+    pool.refill = Effect.runForkWith(this.context)(timer)
   }
 
-  /** Timers armed inside synchronous sections, forked by the next `startAll`. */
-  pendingTimers: Array<Effect.Effect<void>> = []
+  // ── starting ──
 
-  /** Forks every started entry (and pending refill timer) into the supervisor's scope. */
-  startAll(started: ReadonlyArray<Entry>): Effect.Effect<void> {
-    const timers = this.pendingTimers
-    if (started.length === 0 && timers.length === 0) return Effect.void
-    this.pendingTimers = []
-    return Effect.suspend(() => {
-      const forks: Array<Effect.Effect<unknown>> = []
-      for (const entry of started) {
-        forks.push(
-          Effect.map(Effect.forkIn(runEntry(this, entry), this.scope, { uninterruptible: true }), (fiber) => {
-            entry.fiber = fiber
-            if (entry.interruptRequested) fiber.interruptUnsafe()
-          })
-        )
+  /** Makes the fibers of started entries (see "How jobs run" at the top); re-entrant calls return at once. */
+  flush(): void {
+    if (this.flushing) return
+    this.flushing = true
+    try {
+      for (let made = 0; this.toStart.size > 0; made++) {
+        if (made === MaxStartsPerFlush) {
+          this.scheduleFlush()
+          return
+        }
+        const entry = this.toStart.shift()!
+        if (entry.interruptRequested) this.ended(entry, Exit.interrupt(), true)
+        else this.start(entry)
       }
-      for (const timer of timers) forks.push(Effect.forkIn(timer, this.scope))
-      return Effect.forEach(forks, (f) => f, { discard: true })
-    })
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  /** Runs `flush` from a scheduler task (once, however many entries wait). */
+  scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    this.dispatcher.scheduleTask(() => {
+      this.flushScheduled = false
+      this.flush()
+    }, 0)
+  }
+
+  /** Makes the fiber of `entry` and observes its exit. */
+  start(entry: Entry): void {
+    const options = entry.options
+    if (options.retry === undefined) entry.attempt = 1
+    let program = options.retry === undefined ? entry.work : attempts(this, entry)
+    if (options.timeout !== undefined) program = withTimeout(entry, program, options.timeout)
+    const base = Context.get(entry.context, References.CurrentLogAnnotations)
+    const context = Context.add(entry.context, References.CurrentLogAnnotations, jobAnnotations(entry, base))
+    // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
+    const fiber = Effect.runForkWith(context)(program as Effect.Effect<unknown, unknown>)
+    entry.fiber = fiber
+    fiber.addObserver((exit) => this.ended(entry, exit, false))
   }
 
   // ── ending ──
 
+  /** The end of a started entry: its one outcome, its slots freed, the next jobs started. */
+  ended(entry: Entry, exit: Exit.Exit<unknown, unknown>, neverRan: boolean): void {
+    const endedAt = this.clock.currentTimeMillisUnsafe()
+    const tag = entry.timedOut ? "TimedOut" : classify(exit)
+    if (neverRan) entry.attempt = 0
+    this.finish(entry, makeOutcome(entry, tag, exit, entry.startedAt, endedAt))
+    this.release(entry)
+    this.pump()
+    this.flush()
+  }
+
   /** Ends a queued entry without running it: its outcome is "Interrupted", attempt 0. */
-  cancelQueued(entry: Entry): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (entry.state !== "queued") return Effect.void
-      this.queued--
-      entry.state = "done"
-      const now = this.clock.currentTimeMillisUnsafe()
-      const outcome = makeOutcome(entry, "Interrupted", Exit.interrupt(), now, now)
-      const started = this.pump()
-      this.collect(entry.lane)
-      return Effect.andThen(this.startAll(started), this.emit(entry, outcome))
-    })
+  cancelQueued(entry: Entry): void {
+    if (entry.state !== "queued") return
+    this.queued--
+    const now = this.clock.currentTimeMillisUnsafe()
+    this.finish(entry, makeOutcome(entry, "Interrupted", Exit.interrupt(), now, now))
+    this.pump()
+    this.collect(entry.lane)
+    this.flush()
+  }
+
+  /**
+   * The one outcome of `entry` (invariant 5): to its awaiters, to `reportTo` (core.async `put!`:
+   * never suspends; a put that finds no room waits on the channel as a pending put, so a `reportTo`
+   * nobody reads holds no job slot and cannot stall shutdown; beyond the channel's `maxPending`
+   * the outcome is not delivered there and a warning says so), and to the supervisor fiber.
+   */
+  finish(entry: Entry, outcome: Job.Outcome): void {
+    entry.state = "done"
+    entry.outcome = outcome
+    count(this.counters, outcome)
+    const awaiters = entry.awaiters
+    if (awaiters !== undefined) {
+      entry.awaiters = undefined
+      for (const resume of awaiters) resume(outcome.exit)
+    }
+    const reportTo = entry.options.reportTo
+    if (reportTo !== undefined) {
+      try {
+        Chan.putUnsafe(reportTo, outcome)
+      } catch (defect) {
+        this.reportWarnings.push({ outcome, defect })
+      }
+    }
+    this.unloggedOutcomes.push(outcome)
+    this.wakeLogger()
   }
 
   /** Interrupts `entry` wherever it is, and waits for its outcome. */
   interruptEntry(entry: Entry): Effect.Effect<void> {
     return Effect.suspend(() => {
-      if (entry.state === "queued") return this.cancelQueued(entry)
-      if (entry.state === "running") {
-        if (entry.fiber === undefined) entry.interruptRequested = true
-        else entry.fiber.interruptUnsafe()
-      }
-      return Effect.asVoid(Deferred.await(entry.done))
+      this.interruptUnsafe(entry)
+      return Effect.asVoid(awaitEntry(entry))
     })
   }
 
-  /**
-   * Puts `outcome` on the supervisor's channel, then on `reportTo` (core.async `put!`: never
-   * suspends, a put that finds no room waits on the channel as a pending put, so a `reportTo`
-   * nobody reads holds no job slot and cannot stall shutdown); completes the entry's handle.
-   * Beyond the channel's `maxPending` the outcome is not delivered there, and a warning says so.
-   */
-  emit(entry: Entry, outcome: Job.Outcome): Effect.Effect<void> {
-    entry.state = "done"
-    Deferred.doneUnsafe(entry.done, Effect.succeed(outcome.exit))
-    const reportTo = entry.options.reportTo
-    const toSupervisor = Chan.put(this.outcomes, outcome)
-    return reportTo === undefined
-      ? Effect.asVoid(toSupervisor)
-      : Effect.andThen(
-          toSupervisor,
-          Effect.sync(() => Chan.putUnsafe(reportTo, outcome)).pipe(
-            Effect.asVoid,
-            Effect.catchDefect((defect) =>
-              Effect.logWarning(`job ${outcome.name}: its outcome could not be put on reportTo`, defect).pipe(
-                Effect.annotateLogs(jobAnnotations(entry))
-              )
-            )
-          )
-        )
+  /** Cancels a queued entry, or interrupts a running one (before its fiber exists: `flush` ends it unrun). */
+  interruptUnsafe(entry: Entry): void {
+    if (entry.state === "queued") this.cancelQueued(entry)
+    else if (entry.state === "running") {
+      if (entry.fiber === undefined) entry.interruptRequested = true
+      else entry.fiber.interruptUnsafe()
+    }
+  }
+
+  // ── the supervisor fiber's side ──
+
+  /** Resumes the supervisor fiber from a scheduler task, once per batch of outcomes. */
+  wakeLogger(): void {
+    if (this.loggerResume === undefined || this.loggerWakeScheduled) return
+    this.loggerWakeScheduled = true
+    this.dispatcher.scheduleTask(() => {
+      this.loggerWakeScheduled = false
+      const resume = this.loggerResume
+      this.loggerResume = undefined
+      resume?.()
+    }, 0)
   }
 
   /** Resolves `drain` waiters once nothing is left to log. Called by the supervisor fiber. */
@@ -488,16 +583,33 @@ export class SupervisorState {
 
 // ── the supervisor fiber ────────────────────────────────────────────────────
 
-/** Takes every outcome, logs it (the only writer of outcome lines), counts it, publishes it to the taps. */
+/**
+ * Takes every outcome, logs it (the only writer of outcome lines) and publishes it to the taps. Lines below the minimum log level are not built at all.
+ */
 export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
   Effect.gen(function* () {
+    const minimum = yield* References.MinimumLogLevel
+    const successEnabled = !LogLevel.isGreaterThan(minimum, state.config.logSuccess)
     while (true) {
-      const next = yield* Chan.take(state.outcomes)
-      if (Option.isNone(next)) return
-      const outcome = next.value
-      yield* logOutcome(state, outcome)
-      count(state.counters, outcome)
-      Chan.offerUnsafe(state.published, outcome)
+      const outcome = state.unloggedOutcomes.shift()
+      if (outcome === undefined) {
+        if (state.loggerStop) return
+        yield* Effect.callback<void>((resume) => {
+          state.loggerResume = () => resume(Effect.void)
+          return Effect.sync(() => {
+            state.loggerResume = undefined
+          })
+        })
+        continue
+      }
+      if (outcome._tag !== "Success" || successEnabled) yield* logOutcome(state, outcome)
+      while (state.reportWarnings.length > 0 && state.reportWarnings[0].outcome === outcome) {
+        const { defect } = state.reportWarnings.shift()!
+        yield* Effect.logWarning(`job ${outcome.name}: its outcome could not be put on reportTo`, defect).pipe(
+          Effect.annotateLogs(outcomeAnnotations(outcome))
+        )
+      }
+      if (state.taps > 0) Chan.offerUnsafe(state.published, outcome)
       state.logged()
     }
   })
@@ -518,9 +630,9 @@ const count = (counters: Counters, outcome: Job.Outcome): void => {
   }
 }
 
-/** The annotations of every log line of a job. */
-export const jobAnnotations = (entry: Entry): Record<string, unknown> => {
-  const a: Record<string, unknown> = { ...entry.options.annotations }
+/** The annotations of every log line of a job: `base` (the caller's), the job's own, then its identity. */
+export const jobAnnotations = (entry: Entry, base?: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const a: Record<string, unknown> = { ...base, ...entry.options.annotations }
   a["job.id"] = entry.id
   a["job.name"] = entry.options.name
   a["job.pool"] = entry.pool.name
@@ -528,12 +640,17 @@ export const jobAnnotations = (entry: Entry): Record<string, unknown> => {
   return a
 }
 
+const outcomeAnnotations = (outcome: Job.Outcome): Record<string, unknown> => {
+  const a: Record<string, unknown> = { ...outcome.annotations }
+  a["job.id"] = outcome.id
+  a["job.name"] = outcome.name
+  a["job.pool"] = outcome.pool
+  if (outcome.key !== undefined) a["job.key"] = outcome.key
+  return a
+}
+
 const logOutcome = (state: SupervisorState, outcome: Job.Outcome): Effect.Effect<void> => {
-  const annotations = { ...outcome.annotations }
-  annotations["job.id"] = outcome.id
-  annotations["job.name"] = outcome.name
-  annotations["job.pool"] = outcome.pool
-  if (outcome.key !== undefined) annotations["job.key"] = outcome.key
+  const annotations = outcomeAnnotations(outcome)
   annotations.attempt = outcome.attempt
   annotations.durationMillis = outcome.durationMillis
   annotations["job.outcome"] = outcome._tag
@@ -554,7 +671,7 @@ const logOutcome = (state: SupervisorState, outcome: Job.Outcome): Effect.Effect
   return Effect.annotateLogs(log, annotations)
 }
 
-// ── the job wrapper ─────────────────────────────────────────────────────────
+// ── the job's program ───────────────────────────────────────────────────────
 
 const makeOutcome = (
   entry: Entry,
@@ -582,23 +699,22 @@ const makeOutcome = (
 }
 
 /** Runs the attempts of `entry` (retrying typed failures per `retry`, each failed attempt logged at Warn). */
-const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<Exit.Exit<unknown, unknown>> => {
+const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<unknown, unknown, any> => {
+  const retry = entry.options.retry!
   const once = Effect.suspend(() => {
     entry.attempt++
     return Effect.exit(entry.work)
   })
-  const retry = entry.options.retry
-  if (retry === undefined) return once
   return Effect.gen(function* () {
     const step = yield* Schedule.toStep(retry)
     while (true) {
       const exit = yield* once
-      if (Exit.isSuccess(exit)) return exit
+      if (Exit.isSuccess(exit)) return exit.value
       const cause = exit.cause
       const error = Cause.findErrorOption(cause)
-      if (Option.isNone(error) || Cause.hasDies(cause) || Cause.hasInterrupts(cause)) return exit
+      if (Option.isNone(error) || Cause.hasDies(cause) || Cause.hasInterrupts(cause)) return yield* exit
       const decision = yield* Effect.exit(step(state.clock.currentTimeMillisUnsafe(), error.value))
-      if (Exit.isFailure(decision)) return exit // the schedule is done (or failed): the last failure stands
+      if (Exit.isFailure(decision)) return yield* exit // the schedule is done (or failed): the last failure stands
       const delay = decision.value[1]
       yield* Effect.logWarning(`job ${entry.options.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
         Effect.annotateLogs({ attempt: entry.attempt, retryInMillis: Duration.toMillis(delay) })
@@ -608,31 +724,17 @@ const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<Exit.Exit
   })
 }
 
-/**
- * The fiber of one job (forked uninterruptible: an interrupt before its first step still lands in
- * the `interruptible` region below, so the outcome is always produced). Runs the attempts under the timeout, builds
- * the one outcome, emits it, frees the slot and starts whatever may start next.
- */
-const runEntry = (state: SupervisorState, entry: Entry): Effect.Effect<void> =>
-  Effect.uninterruptible(
-    Effect.gen(function* () {
-      const timeout = entry.options.timeout
-      const body: Effect.Effect<Exit.Exit<unknown, unknown> | undefined> =
-        timeout === undefined
-          ? attempts(state, entry)
-          : Effect.map(Effect.timeoutOption(attempts(state, entry), timeout), Option.getOrUndefined)
-      const result = yield* Effect.exit(Effect.interruptible(Effect.annotateLogs(body, jobAnnotations(entry))))
-      const endedAt = state.clock.currentTimeMillisUnsafe()
-      let outcome: Job.Outcome
-      if (Exit.isFailure(result)) outcome = makeOutcome(entry, classify(result), result, entry.startedAt, endedAt)
-      else if (result.value === undefined)
-        outcome = makeOutcome(entry, "TimedOut", Exit.interrupt(), entry.startedAt, endedAt)
-      else outcome = makeOutcome(entry, classify(result.value), result.value, entry.startedAt, endedAt)
-      yield* state.emit(entry, outcome)
-      state.release(entry)
-      yield* state.startAll(state.pump())
-    })
-  )
+/** Bounds `program` by `timeout`: when it passes, the job is marked timed out and interrupts itself. */
+const withTimeout = (
+  entry: Entry,
+  program: Effect.Effect<unknown, unknown, any>,
+  timeout: Duration.Duration
+): Effect.Effect<unknown, unknown, any> =>
+  Effect.flatMap(Effect.timeoutOption(program, timeout), (result) => {
+    if (Option.isSome(result)) return Effect.succeed(result.value)
+    entry.timedOut = true
+    return Effect.interrupt
+  })
 
 const classify = (exit: Exit.Exit<unknown, unknown>): Job.OutcomeTag => {
   if (Exit.isSuccess(exit)) return "Success"
@@ -640,7 +742,17 @@ const classify = (exit: Exit.Exit<unknown, unknown>): Job.OutcomeTag => {
 }
 
 /** Waits for the entry's end: its exit. */
-export const awaitEntry = (entry: Entry): Effect.Effect<Exit.Exit<unknown, unknown>> => Deferred.await(entry.done)
+export const awaitEntry = (entry: Entry): Effect.Effect<Exit.Exit<unknown, unknown>> =>
+  Effect.callback<Exit.Exit<unknown, unknown>>((resume) => {
+    if (entry.outcome !== undefined) return resume(Effect.succeed(entry.outcome.exit))
+    const awaiter = (exit: Exit.Exit<unknown, unknown>) => resume(Effect.succeed(exit))
+    if (entry.awaiters === undefined) entry.awaiters = [awaiter]
+    else entry.awaiters.push(awaiter)
+    return Effect.sync(() => {
+      const i = entry.awaiters?.indexOf(awaiter) ?? -1
+      if (i >= 0) entry.awaiters!.splice(i, 1)
+    })
+  })
 
 // ── shutdown ────────────────────────────────────────────────────────────────
 
@@ -679,53 +791,66 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
           yield* Effect.logWarning(`job ${entry.options.name} still queued at shutdown; cancelling it`).pipe(
             Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
           )
-        for (const entry of queued) yield* state.cancelQueued(entry)
-        for (const entry of running) {
-          if (entry.fiber === undefined) entry.interruptRequested = true
-          else entry.fiber.interruptUnsafe()
-        }
+        for (const entry of queued) state.cancelQueued(entry)
+        for (const entry of running) state.interruptUnsafe(entry)
+        state.flush()
         yield* state.drain
       }
-      yield* Chan.close(state.outcomes)
+      for (const pool of state.pools.values()) if (pool.refill !== undefined) yield* Fiber.interrupt(pool.refill)
+      state.loggerStop = true
+      if (state.loggerResume !== undefined) {
+        const resume = state.loggerResume
+        state.loggerResume = undefined
+        resume()
+      }
       if (state.logger !== undefined) yield* Fiber.await(state.logger) // waits for the last line
       yield* Chan.close(state.published)
       Deferred.doneUnsafe(done, Effect.void)
     })
   })
 
-/** Starts a supervisor: its scope, channels, mult and fiber. The caller arranges `shutdown` on release. */
+/** Starts a supervisor: its scope, channel, mult and fiber. The caller arranges `shutdown` on release. */
 export const makeState = (config: ResolvedConfig): Effect.Effect<SupervisorState, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clock = yield* Effect.clockWith(Effect.succeed)
+    const context = yield* Effect.context<never>()
+    const dispatcher = yield* Effect.withFiber((fiber) => Effect.succeed(fiber.currentDispatcher))
     const scope = yield* Scope.make()
-    const outcomes = yield* Chan.make<Job.Outcome>(1024, { name: `${config.name}.outcomes` })
     const published = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024), { name: `${config.name}.published` })
     const mult = yield* Scope.provide(Chan.mult(published), scope)
-    const state = new SupervisorState(config, clock, scope, outcomes, published, mult)
+    const state = new SupervisorState(config, clock, context, dispatcher, scope, published, mult)
     state.logger = yield* Effect.forkIn(supervisorLoop(state), scope)
     return state
   })
 
-/** `fire` that refuses when the supervisor is closed, applies `policy`, and forks what started. */
+/**
+ * `fire`/`fork`'s admission: refuses when the supervisor is closed, applies `policy`; a job that
+ * starts or is queued returns at once. `dropped` is logged here, in the caller's fiber.
+ */
 export const admitEffect = (
   state: SupervisorState,
   entry: Entry,
   policy: FullPolicy
-): Effect.Effect<"admitted" | "dropped", SupervisorClosedError | SupervisorFullError> =>
-  Effect.suspend((): Effect.Effect<"admitted" | "dropped", SupervisorClosedError | SupervisorFullError> => {
-    if (state.closed) return Effect.fail(new SupervisorClosedError(state.config.name))
-    const verdict = state.admit(entry, policy)
-    if (verdict === "full") return Effect.fail(new SupervisorFullError(state.config.name, entry.options.name))
-    if (verdict === "dropped")
+): Effect.Effect<"admitted" | "dropped", SupervisorClosedError | SupervisorFullError> => {
+  if (state.closed) return Effect.fail(new SupervisorClosedError(state.config.name))
+  const verdict = state.admit(entry, policy)
+  switch (verdict) {
+    case "started":
+    case "queued":
+      return admittedNow
+    case "full":
+      return Effect.fail(new SupervisorFullError(state.config.name, entry.options.name))
+    case "dropped":
       return Effect.as(
         Effect.logWarning(`job ${entry.options.name} dropped: the queue is full`).pipe(
           Effect.annotateLogs(jobAnnotations(entry))
         ),
         "dropped" as const
       )
-    if (verdict === "wait") return Effect.withFiber((fiber) => waitForRoom(state, entry, fiber.currentDispatcher))
-    return Effect.as(state.startAll(verdict), "admitted" as const)
-  })
+    case "wait":
+      return Effect.withFiber((fiber) => waitForRoom(state, entry, fiber.currentDispatcher))
+  }
+}
 
 /** A `fire` waiting for room in the queue; woken (through the caller's dispatcher) by `pump`. */
 const waitForRoom = (
@@ -749,7 +874,8 @@ const waitForRoom = (
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
-const admittedNow = Effect.succeed("admitted" as const)
+/** what `admitEffect` returns for a job admitted at once (callers may compare against it) */
+export const admittedNow = Effect.succeed("admitted" as const)
 
 /** A FIFO with O(1) push and shift (an array with a moving head, compacted now and then). */
 export class Fifo<A> implements Iterable<A> {
