@@ -28,7 +28,7 @@
 import type { ReadPort, WritePort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Schedule from "effect/Schedule"
@@ -141,7 +141,7 @@ export const fire = <A, E, R>(
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.withFiber((fiber) => {
     const state = Context.getUnsafe(fiber.context, Supervisor)
-    const entry = state.entry(work, entryOptions(options, undefined), fiber.context)
+    const entry = state.entry(work, options, fiber.context)
     const admitted = internal.admitEffect(state, entry, state.config.whenFull)
     return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
   })
@@ -302,7 +302,7 @@ class HandleImpl<A, E> implements Handle<A, E> {
     readonly entry: internal.Entry
   ) {
     this.id = entry.id
-    this.name = entry.options.name
+    this.name = entry.name
   }
 }
 
@@ -321,21 +321,11 @@ const admit = <A, E, R>(
 > =>
   Effect.withFiber((fiber) => {
     const state = Context.getUnsafe(fiber.context, Supervisor)
-    const entry = state.entry(work, entryOptions(options, undefined), fiber.context)
+    const entry = state.entry(work, options, fiber.context)
     const policy = state.config.whenFull
     const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)
     return Effect.as(admitted, [state, entry] as const)
   })
-
-const entryOptions = (options: Options<any, any> | undefined, name: string | undefined): internal.EntryOptions => ({
-  name: name ?? options?.name ?? "job",
-  pool: options?.pool,
-  key: options?.key,
-  timeout: options?.timeout === undefined ? undefined : Duration.fromInputUnsafe(options.timeout),
-  retry: options?.retry,
-  reportTo: options?.reportTo as WritePort<Outcome<any, any>> | undefined,
-  annotations: options?.annotations
-})
 
 /**
  * A group of works run as jobs, at most `concurrency` admitted at once: the driver of `forkAll`
@@ -367,7 +357,7 @@ class Group<A, E> {
         while (!self.cancelled && self.live.size < bound && next < self.works.length) {
           const entry = self.state.entry(
             self.works[next],
-            { ...entryOptions(undefined, `${self.name}-${next}`), reportTo: inbox as WritePort<Outcome<any, any>> },
+            { name: `${self.name}-${next}`, reportTo: inbox as WritePort<Outcome<any, any>> },
             self.context
           )
           const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, "wait"))

@@ -206,7 +206,7 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.u
     for (const e of s.running) running.push(info(e, now - e.startedAt))
     const queued: Array<internal.Entry> = []
     for (const pool of s.pools.values())
-      for (const lane of pool.lanes.values()) for (const e of lane.waiting) if (e.state === "queued") queued.push(e)
+      for (const lane of pool.lanes.values()) for (const e of lane.waiting) queued.push(e)
     queued.sort((a, b) => Number(a.id) - Number(b.id))
     return {
       running,
@@ -301,6 +301,6 @@ const resolve = (config: Config): internal.ResolvedConfig => {
 }
 
 const info = (e: internal.Entry, ageMillis: number): JobInfo =>
-  e.options.key === undefined
-    ? { id: e.id, name: e.options.name, pool: e.pool.name, ageMillis }
-    : { id: e.id, name: e.options.name, pool: e.pool.name, key: e.options.key, ageMillis }
+  e.key === undefined
+    ? { id: e.id, name: e.name, pool: e.pool.name, ageMillis }
+    : { id: e.id, name: e.name, pool: e.pool.name, key: e.key, ageMillis }

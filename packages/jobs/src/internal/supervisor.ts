@@ -11,7 +11,7 @@
  *    for its fiber.
  * 2. `queued` is the number of entries in state "queued" (not cancelled); `queued <= maxQueued`.
  *    Entries beyond that wait in `overflow` (their `fire` suspended, `whenFull: "wait"`) and are
- *    not admitted: they count nowhere else.
+ *    not admitted: they count nowhere else. A cancelled or withdrawn entry leaves its queue at once.
  * 3. A lane is in its pool's ring iff `lane.inRing`; a pool is in `ring` iff `pool.inRing`. A lane
  *    with a waiting entry whose key has room is in its pool's ring, and a pool with a lane in its
  *    ring and room (concurrency and a token) is in `ring` — except between a change and the
@@ -22,7 +22,7 @@
  * 5. Every admitted entry ends in exactly one `Outcome`, made by `finish` — from its fiber's exit
  *    (`ended`), or without a fiber when it is cancelled while queued (`cancelQueued`) or interrupted
  *    before its fiber was made (`flush`). `state` becomes "done" there and never changes again. The
- *    outcome goes to the handle's awaiters, to `reportTo`, and onto `unloggedOutcomes`, which only the
+ *    outcome goes to the handle's awaiters, to `reportTo`, and the entry onto `toLog`, which only the
  *    supervisor fiber reads. `unlogged` counts admitted entries whose outcome that fiber has not
  *    logged yet.
  *
@@ -95,15 +95,14 @@ export type FullPolicy = "wait" | "fail" | "drop"
 /** What `admit` did with an entry. */
 export type Verdict = "started" | "queued" | "full" | "dropped" | "wait"
 
-/** The job's options, after the public `Job.Options` were read. */
-export interface EntryOptions {
-  readonly name: string
-  readonly pool: string | undefined
-  readonly key: string | undefined
-  readonly timeout: Duration.Duration | undefined
-  readonly retry: Schedule.Schedule<unknown, any> | undefined
-  readonly reportTo: WritePort<Job.Outcome<any, any>> | undefined
-  readonly annotations: Record<string, unknown> | undefined
+/** What `state.entry` reads from a job's options (the public `Job.Options`, read in place). */
+export interface EntrySpec {
+  readonly name?: string | undefined
+  readonly key?: string | undefined
+  readonly timeout?: Duration.Input | undefined
+  readonly retry?: Schedule.Schedule<unknown, any> | undefined
+  readonly reportTo?: WritePort<Job.Outcome<any, any>> | undefined
+  readonly annotations?: Record<string, unknown> | undefined
 }
 
 /** One job, from `admit` to its outcome. */
@@ -118,27 +117,50 @@ export class Entry {
   attempt = 0
   admittedAt = 0
   startedAt = 0
+  endedAt = 0
   /** Resumes the `fire` suspended in `overflow`; cleared once resumed or withdrawn. */
   wake: ((admitted: boolean) => void) | undefined = undefined
-  /** set by `finish` */
+  /** how the job ended; set by `finish` */
+  exit: Exit.Exit<unknown, unknown> | undefined = undefined
+  tag: Job.OutcomeTag = "Success"
+  /** the outcome, built on first use from the fields above (`outcomeOf`) */
   outcome: Job.Outcome | undefined = undefined
-  /** `awaitEntry` callers waiting for the outcome (made on first use) */
+  /** links of the one `EntryQueue` the entry is in (a lane's, `overflow`, `toStart` or `toLog`), if any */
+  prev: Entry | undefined = undefined
+  next: Entry | undefined = undefined
+  /** links of `running` */
+  runPrev: Entry | undefined = undefined
+  runNext: Entry | undefined = undefined
+  /** `awaitEntry` callers waiting for the exit (made on first use) */
   awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined = undefined
+  readonly name: string
+  readonly key: string | undefined
+  readonly timeout: Duration.Duration | undefined
+  readonly retry: Schedule.Schedule<unknown, any> | undefined
+  readonly reportTo: WritePort<Job.Outcome<any, any>> | undefined
+  readonly annotations: Record<string, unknown> | undefined
   constructor(
     readonly id: string,
-    readonly options: EntryOptions,
     readonly pool: Pool,
     readonly lane: Lane,
     /** the work; it runs with `context` */
     readonly work: Effect.Effect<unknown, unknown, any>,
     /** the caller's services, which the job's fiber gets (plus the job's log annotations) */
-    readonly context: Context.Context<never>
-  ) {}
+    readonly context: Context.Context<never>,
+    spec: EntrySpec | undefined
+  ) {
+    this.name = spec?.name ?? "job"
+    this.key = spec?.key
+    this.timeout = spec?.timeout === undefined ? undefined : Duration.fromInputUnsafe(spec.timeout)
+    this.retry = spec?.retry
+    this.reportTo = spec?.reportTo
+    this.annotations = spec?.annotations
+  }
 }
 
 /** The waiting entries of one key of a pool (or the pool's keyless entries), FIFO. */
 export class Lane {
-  readonly waiting = new Fifo<Entry>()
+  readonly waiting = new EntryQueue()
   running = 0
   inRing = false
   constructor(
@@ -181,13 +203,11 @@ export const MaxStartsPerFlush = 1024
 /** The state of one supervisor; see the invariants at the top of this file. */
 export class SupervisorState {
   closed = false
-  readonly running = new Set<Entry>()
+  readonly running = new RunningList()
   queued = 0
-  /** live entries in `overflow` (withdrawn ones stay there until `pump` skips them) */
-  waiting = 0
   unlogged = 0
   nextId = 0
-  readonly overflow = new Fifo<Entry>()
+  readonly overflow = new EntryQueue()
   readonly ring = new Fifo<Pool>()
   readonly pools = new Map<string, Pool>()
   readonly counters: Counters = { started: 0, succeeded: 0, failed: 0, interrupted: 0, timedOut: 0, dropped: 0 }
@@ -196,20 +216,20 @@ export class SupervisorState {
   shutdownDone: Deferred.Deferred<void> | undefined = undefined
 
   /** started entries whose fiber `flush` has not made yet */
-  readonly toStart = new Fifo<Entry>()
+  readonly toStart = new EntryQueue()
   /** a `flush` is on the stack */
   flushing = false
   /** a `flush` is scheduled on `dispatcher` */
   flushScheduled = false
 
   /** outcomes the supervisor fiber has not taken yet, oldest first */
-  readonly unloggedOutcomes = new Fifo<Job.Outcome>()
-  /** warnings about `reportTo` the supervisor fiber writes (with the outcome they concern) */
-  readonly reportWarnings: Array<{ readonly outcome: Job.Outcome; readonly defect: unknown }> = []
+  readonly toLog = new EntryQueue()
+  /** warnings about `reportTo` the supervisor fiber writes (with the entry they concern) */
+  readonly reportWarnings: Array<{ readonly entry: Entry; readonly defect: unknown }> = []
   /** resumes the supervisor fiber while it waits for outcomes */
   loggerResume: (() => void) | undefined = undefined
   loggerWakeScheduled = false
-  /** set by `shutdown`: the supervisor fiber ends once `unloggedOutcomes` is empty */
+  /** set by `shutdown`: the supervisor fiber ends once `toLog` is empty */
   loggerStop = false
   /** the supervisor fiber, once started */
   logger: Fiber.Fiber<void> | undefined = undefined
@@ -234,16 +254,21 @@ export class SupervisorState {
   }
 
   /** Builds an entry (not admitted yet); unknown pools die with a defect. */
-  entry(work: Effect.Effect<unknown, unknown, any>, options: EntryOptions, context: Context.Context<never>): Entry {
-    const poolName = options.pool ?? "default"
+  entry(
+    work: Effect.Effect<unknown, unknown, any>,
+    spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
+    context: Context.Context<never>
+  ): Entry {
+    const poolName = spec?.pool ?? "default"
     const pool = this.pools.get(poolName)
     if (pool === undefined) throw new Error(`supervisor "${this.config.name}" has no pool "${poolName}"`)
-    let lane = pool.lanes.get(options.key)
+    const key = spec?.key
+    let lane = pool.lanes.get(key)
     if (lane === undefined) {
-      lane = new Lane(pool, options.key)
-      pool.lanes.set(options.key, lane)
+      lane = new Lane(pool, key)
+      pool.lanes.set(key, lane)
     }
-    return new Entry(String(++this.nextId), options, pool, lane, work, context)
+    return new Entry(String(++this.nextId), pool, lane, work, context, spec)
   }
 
   // ── limits ──
@@ -269,14 +294,9 @@ export class SupervisorState {
     return lane.key === undefined || lane.running < lane.pool.perKey
   }
 
-  /** The oldest live waiting entry of `lane`, dropping cancelled ones from its head. */
+  /** The oldest waiting entry of `lane` (cancelled entries leave their lane at once). */
   head(lane: Lane): Entry | undefined {
-    let e = lane.waiting.peek()
-    while (e !== undefined && e.state !== "queued") {
-      lane.waiting.shift()
-      e = lane.waiting.peek()
-    }
-    return e
+    return lane.waiting.head
   }
 
   /** Puts `lane` back in its pool's ring and the pool in the ring when invariant 3 asks for it. */
@@ -320,14 +340,15 @@ export class SupervisorState {
    * the entry is in `overflow` and the caller must set `entry.wake`.
    */
   admit(entry: Entry, policy: FullPolicy): Verdict {
-    entry.admittedAt = this.clock.currentTimeMillisUnsafe()
+    const now = this.clock.currentTimeMillisUnsafe()
+    entry.admittedAt = now
     if (this.canStartNow(entry)) {
       this.unlogged++
-      this.markStarted(entry)
+      this.markStarted(entry, now)
       this.scheduleFlush()
       return "started"
     }
-    if (this.queued < this.config.maxQueued && this.waiting === 0) {
+    if (this.queued < this.config.maxQueued && this.overflow.size === 0) {
       this.unlogged++
       this.enqueue(entry)
       return "queued"
@@ -338,7 +359,6 @@ export class SupervisorState {
       return "dropped"
     }
     this.overflow.push(entry)
-    this.waiting++
     return "wait"
   }
 
@@ -351,10 +371,10 @@ export class SupervisorState {
   }
 
   /** Precondition: `entry` may start (limits checked). Takes the slots and queues the entry in `toStart`. */
-  markStarted(entry: Entry): void {
+  markStarted(entry: Entry, now: number): void {
     if (entry.state === "queued") this.queued--
     entry.state = "running"
-    entry.startedAt = this.clock.currentTimeMillisUnsafe()
+    entry.startedAt = now
     this.running.add(entry)
     entry.pool.running++
     entry.lane.running++
@@ -363,8 +383,8 @@ export class SupervisorState {
     this.toStart.push(entry)
   }
 
-  /** Starts queued entries while limits allow, then moves waiting `fire`s into freed queue slots. */
-  pump(): void {
+  /** Starts queued entries while limits allow, then moves waiting `fire`s into freed queue slots; `now` is the Clock's time. */
+  pump(now: number): void {
     while (this.running.size < this.config.concurrency) {
       const pool = this.ring.peek()
       if (pool === undefined) break
@@ -376,32 +396,36 @@ export class SupervisorState {
       }
       const lane = pool.ring.peek()!
       const entry = this.head(lane)
-      pool.ring.shift()
-      lane.inRing = false
       if (entry === undefined || !this.laneOpen(lane)) {
+        pool.ring.shift()
+        lane.inRing = false
         this.collect(lane)
         continue
       }
       lane.waiting.shift()
-      this.markStarted(entry)
-      this.relink(lane) // the lane to the back of its pool's ring: round-robin across keys
-      this.ring.shift() // the pool to the back of the ring: round-robin across pools
-      pool.inRing = false
-      this.relinkPool(pool)
-    }
-    while (this.overflow.size > 0) {
-      const entry = this.overflow.peek()!
-      const wake = entry.wake
-      if (wake === undefined) {
-        this.overflow.shift() // withdrawn
-        continue
+      this.markStarted(entry, now)
+      // round-robin: the lane to the back of its pool's ring and the pool to the back of the ring
+      // (a lone lane or pool that can go on stays where it is)
+      if (pool.ring.size > 1 || this.head(lane) === undefined || !this.laneOpen(lane)) {
+        pool.ring.shift()
+        lane.inRing = false
+        this.relink(lane)
       }
-      if (this.canStartNow(entry)) this.markStarted(entry)
-      else if (this.queued < this.config.maxQueued) this.enqueue(entry)
-      else break
+      if (this.ring.size > 1 || pool.ring.size === 0 || !this.poolOpen(pool)) {
+        this.ring.shift()
+        pool.inRing = false
+        this.relinkPool(pool)
+      }
+    }
+    while (this.overflow.head !== undefined) {
+      const entry = this.overflow.head
+      const wake = entry.wake!
+      const startNow = this.canStartNow(entry)
+      if (!startNow && this.queued >= this.config.maxQueued) break
       this.overflow.shift()
+      if (startNow) this.markStarted(entry, now)
+      else this.enqueue(entry)
       this.unlogged++
-      this.waiting--
       entry.wake = undefined
       wake(true)
     }
@@ -425,7 +449,7 @@ export class SupervisorState {
       Effect.sync(() => {
         pool.refill = undefined
         this.relinkPool(pool)
-        this.pump()
+        this.pump(this.clock.currentTimeMillisUnsafe())
         this.flush()
       })
     )
@@ -439,7 +463,7 @@ export class SupervisorState {
     if (this.flushing) return
     this.flushing = true
     try {
-      for (let made = 0; this.toStart.size > 0; made++) {
+      for (let made = 0; this.toStart.head !== undefined; made++) {
         if (made === MaxStartsPerFlush) {
           this.scheduleFlush()
           return
@@ -465,10 +489,9 @@ export class SupervisorState {
 
   /** Makes the fiber of `entry` and observes its exit. */
   start(entry: Entry): void {
-    const options = entry.options
-    if (options.retry === undefined) entry.attempt = 1
-    let program = options.retry === undefined ? entry.work : attempts(this, entry)
-    if (options.timeout !== undefined) program = withTimeout(entry, program, options.timeout)
+    if (entry.retry === undefined) entry.attempt = 1
+    let program = entry.retry === undefined ? entry.work : attempts(this, entry)
+    if (entry.timeout !== undefined) program = withTimeout(entry, program, entry.timeout)
     const base = Context.get(entry.context, References.CurrentLogAnnotations)
     const context = Context.add(entry.context, References.CurrentLogAnnotations, jobAnnotations(entry, base))
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
@@ -479,14 +502,13 @@ export class SupervisorState {
 
   // ── ending ──
 
-  /** The end of a started entry: its one outcome, its slots freed, the next jobs started. */
+  /** The end of a started entry: its one outcome, its slots freed, the next jobs started (at the same Clock time). */
   ended(entry: Entry, exit: Exit.Exit<unknown, unknown>, neverRan: boolean): void {
-    const endedAt = this.clock.currentTimeMillisUnsafe()
-    const tag = entry.timedOut ? "TimedOut" : classify(exit)
+    const now = this.clock.currentTimeMillisUnsafe()
     if (neverRan) entry.attempt = 0
-    this.finish(entry, makeOutcome(entry, tag, exit, entry.startedAt, endedAt))
+    this.finish(entry, entry.timedOut ? "TimedOut" : classify(exit), exit, now)
     this.release(entry)
-    this.pump()
+    this.pump(now)
     this.flush()
   }
 
@@ -494,9 +516,11 @@ export class SupervisorState {
   cancelQueued(entry: Entry): void {
     if (entry.state !== "queued") return
     this.queued--
+    entry.lane.waiting.remove(entry)
     const now = this.clock.currentTimeMillisUnsafe()
-    this.finish(entry, makeOutcome(entry, "Interrupted", Exit.interrupt(), now, now))
-    this.pump()
+    entry.startedAt = now
+    this.finish(entry, "Interrupted", Exit.interrupt(), now)
+    this.pump(now)
     this.collect(entry.lane)
     this.flush()
   }
@@ -505,26 +529,29 @@ export class SupervisorState {
    * The one outcome of `entry` (invariant 5): to its awaiters, to `reportTo` (core.async `put!`:
    * never suspends; a put that finds no room waits on the channel as a pending put, so a `reportTo`
    * nobody reads holds no job slot and cannot stall shutdown; beyond the channel's `maxPending`
-   * the outcome is not delivered there and a warning says so), and to the supervisor fiber.
+   * the outcome is not delivered there and a warning says so), and to the supervisor fiber. The
+   * `Outcome` object itself is built only if someone reads it.
    */
-  finish(entry: Entry, outcome: Job.Outcome): void {
+  finish(entry: Entry, tag: Job.OutcomeTag, exit: Exit.Exit<unknown, unknown>, endedAt: number): void {
     entry.state = "done"
-    entry.outcome = outcome
-    count(this.counters, outcome)
+    entry.tag = tag
+    entry.exit = exit
+    entry.endedAt = endedAt
+    count(this.counters, tag)
     const awaiters = entry.awaiters
     if (awaiters !== undefined) {
       entry.awaiters = undefined
-      for (const resume of awaiters) resume(outcome.exit)
+      for (const resume of awaiters) resume(exit)
     }
-    const reportTo = entry.options.reportTo
+    const reportTo = entry.reportTo
     if (reportTo !== undefined) {
       try {
-        Chan.putUnsafe(reportTo, outcome)
+        Chan.putUnsafe(reportTo, outcomeOf(entry))
       } catch (defect) {
-        this.reportWarnings.push({ outcome, defect })
+        this.reportWarnings.push({ entry, defect })
       }
     }
-    this.unloggedOutcomes.push(outcome)
+    this.toLog.push(entry)
     this.wakeLogger()
   }
 
@@ -591,8 +618,8 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
     const minimum = yield* References.MinimumLogLevel
     const successEnabled = !LogLevel.isGreaterThan(minimum, state.config.logSuccess)
     while (true) {
-      const outcome = state.unloggedOutcomes.shift()
-      if (outcome === undefined) {
+      const entry = state.toLog.shift()
+      if (entry === undefined) {
         if (state.loggerStop) return
         yield* Effect.callback<void>((resume) => {
           state.loggerResume = () => resume(Effect.void)
@@ -602,20 +629,20 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
         })
         continue
       }
-      if (outcome._tag !== "Success" || successEnabled) yield* logOutcome(state, outcome)
-      while (state.reportWarnings.length > 0 && state.reportWarnings[0].outcome === outcome) {
+      if (entry.tag !== "Success" || successEnabled) yield* logOutcome(state, outcomeOf(entry))
+      while (state.reportWarnings.length > 0 && state.reportWarnings[0].entry === entry) {
         const { defect } = state.reportWarnings.shift()!
-        yield* Effect.logWarning(`job ${outcome.name}: its outcome could not be put on reportTo`, defect).pipe(
-          Effect.annotateLogs(outcomeAnnotations(outcome))
+        yield* Effect.logWarning(`job ${entry.name}: its outcome could not be put on reportTo`, defect).pipe(
+          Effect.annotateLogs(jobAnnotations(entry))
         )
       }
-      if (state.taps > 0) Chan.offerUnsafe(state.published, outcome)
+      if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(entry))
       state.logged()
     }
   })
 
-const count = (counters: Counters, outcome: Job.Outcome): void => {
-  switch (outcome._tag) {
+const count = (counters: Counters, tag: Job.OutcomeTag): void => {
+  switch (tag) {
     case "Success":
       counters.succeeded++
       break
@@ -632,11 +659,11 @@ const count = (counters: Counters, outcome: Job.Outcome): void => {
 
 /** The annotations of every log line of a job: `base` (the caller's), the job's own, then its identity. */
 export const jobAnnotations = (entry: Entry, base?: Readonly<Record<string, unknown>>): Record<string, unknown> => {
-  const a: Record<string, unknown> = { ...base, ...entry.options.annotations }
+  const a: Record<string, unknown> = { ...base, ...entry.annotations }
   a["job.id"] = entry.id
-  a["job.name"] = entry.options.name
+  a["job.name"] = entry.name
   a["job.pool"] = entry.pool.name
-  if (entry.options.key !== undefined) a["job.key"] = entry.options.key
+  if (entry.key !== undefined) a["job.key"] = entry.key
   return a
 }
 
@@ -673,34 +700,31 @@ const logOutcome = (state: SupervisorState, outcome: Job.Outcome): Effect.Effect
 
 // ── the job's program ───────────────────────────────────────────────────────
 
-const makeOutcome = (
-  entry: Entry,
-  tag: Job.OutcomeTag,
-  exit: Exit.Exit<unknown, unknown>,
-  startedAt: number,
-  endedAt: number
-): Job.Outcome => {
+/** The outcome of a finished entry (built once, on first use). */
+export const outcomeOf = (entry: Entry): Job.Outcome => {
+  if (entry.outcome !== undefined) return entry.outcome
   const o: {
     -readonly [K in keyof Job.Outcome]: Job.Outcome[K]
   } = {
-    _tag: tag,
+    _tag: entry.tag,
     id: entry.id,
-    name: entry.options.name,
+    name: entry.name,
     pool: entry.pool.name,
     attempt: entry.attempt,
-    startedAt,
-    endedAt,
-    durationMillis: endedAt - startedAt,
-    exit
+    startedAt: entry.startedAt,
+    endedAt: entry.endedAt,
+    durationMillis: entry.endedAt - entry.startedAt,
+    exit: entry.exit!
   }
-  if (entry.options.key !== undefined) o.key = entry.options.key
-  if (entry.options.annotations !== undefined) o.annotations = entry.options.annotations
+  if (entry.key !== undefined) o.key = entry.key
+  if (entry.annotations !== undefined) o.annotations = entry.annotations
+  entry.outcome = o
   return o
 }
 
 /** Runs the attempts of `entry` (retrying typed failures per `retry`, each failed attempt logged at Warn). */
 const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<unknown, unknown, any> => {
-  const retry = entry.options.retry!
+  const retry = entry.retry!
   const once = Effect.suspend(() => {
     entry.attempt++
     return Effect.exit(entry.work)
@@ -716,7 +740,7 @@ const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<unknown, 
       const decision = yield* Effect.exit(step(state.clock.currentTimeMillisUnsafe(), error.value))
       if (Exit.isFailure(decision)) return yield* exit // the schedule is done (or failed): the last failure stands
       const delay = decision.value[1]
-      yield* Effect.logWarning(`job ${entry.options.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
+      yield* Effect.logWarning(`job ${entry.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
         Effect.annotateLogs({ attempt: entry.attempt, retryInMillis: Duration.toMillis(delay) })
       )
       yield* Effect.sleep(delay)
@@ -744,7 +768,7 @@ const classify = (exit: Exit.Exit<unknown, unknown>): Job.OutcomeTag => {
 /** Waits for the entry's end: its exit. */
 export const awaitEntry = (entry: Entry): Effect.Effect<Exit.Exit<unknown, unknown>> =>
   Effect.callback<Exit.Exit<unknown, unknown>>((resume) => {
-    if (entry.outcome !== undefined) return resume(Effect.succeed(entry.outcome.exit))
+    if (entry.exit !== undefined) return resume(Effect.succeed(entry.exit))
     const awaiter = (exit: Exit.Exit<unknown, unknown>) => resume(Effect.succeed(exit))
     if (entry.awaiters === undefined) entry.awaiters = [awaiter]
     else entry.awaiters.push(awaiter)
@@ -767,28 +791,26 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
     const done = Deferred.makeUnsafe<void>()
     state.shutdownDone = done
     state.closed = true
-    while (state.overflow.size > 0) {
-      const entry = state.overflow.shift()!
-      const wake = entry.wake
+    for (let entry = state.overflow.shift(); entry !== undefined; entry = state.overflow.shift()) {
+      const wake = entry.wake!
       entry.wake = undefined
-      if (wake !== undefined) state.waiting--
-      wake?.(false)
+      wake(false)
     }
     return Effect.gen(function* () {
       const drained = yield* Effect.timeoutOption(state.drain, graceMillis)
       if (Option.isNone(drained)) {
         const now = state.clock.currentTimeMillisUnsafe()
-        const running = [...state.running].reverse()
+        const running = [...state.running].reverse() // newest first
         const queued: Array<Entry> = []
         for (const pool of state.pools.values())
-          for (const lane of pool.lanes.values()) for (const e of lane.waiting) if (e.state === "queued") queued.push(e)
+          for (const lane of pool.lanes.values()) for (const e of lane.waiting) queued.push(e)
         queued.sort((a, b) => Number(b.id) - Number(a.id))
         for (const entry of running)
-          yield* Effect.logWarning(`job ${entry.options.name} still running at shutdown; interrupting it`).pipe(
+          yield* Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
             Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.startedAt })
           )
         for (const entry of queued)
-          yield* Effect.logWarning(`job ${entry.options.name} still queued at shutdown; cancelling it`).pipe(
+          yield* Effect.logWarning(`job ${entry.name} still queued at shutdown; cancelling it`).pipe(
             Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
           )
         for (const entry of queued) state.cancelQueued(entry)
@@ -839,10 +861,10 @@ export const admitEffect = (
     case "queued":
       return admittedNow
     case "full":
-      return Effect.fail(new SupervisorFullError(state.config.name, entry.options.name))
+      return Effect.fail(new SupervisorFullError(state.config.name, entry.name))
     case "dropped":
       return Effect.as(
-        Effect.logWarning(`job ${entry.options.name} dropped: the queue is full`).pipe(
+        Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
           Effect.annotateLogs(jobAnnotations(entry))
         ),
         "dropped" as const
@@ -867,8 +889,8 @@ const waitForRoom = (
       )
     return Effect.sync(() => {
       if (entry.wake === undefined) return
-      entry.wake = undefined // withdrawn: `pump` skips it
-      state.waiting--
+      entry.wake = undefined // withdrawn
+      state.overflow.remove(entry)
     })
   })
 
@@ -876,6 +898,68 @@ const waitForRoom = (
 
 /** what `admitEffect` returns for a job admitted at once (callers may compare against it) */
 export const admittedNow = Effect.succeed("admitted" as const)
+
+/**
+ * A FIFO of entries linked through their own `prev`/`next` fields: O(1) push, shift and remove,
+ * no allocation. An entry is in at most one `EntryQueue` at a time.
+ */
+export class EntryQueue implements Iterable<Entry> {
+  head: Entry | undefined = undefined
+  tail: Entry | undefined = undefined
+  size = 0
+  push(e: Entry): void {
+    e.prev = this.tail
+    e.next = undefined
+    if (this.tail === undefined) this.head = e
+    else this.tail.next = e
+    this.tail = e
+    this.size++
+  }
+  shift(): Entry | undefined {
+    const e = this.head
+    if (e !== undefined) this.remove(e)
+    return e
+  }
+  /** Precondition: `e` is in this queue. */
+  remove(e: Entry): void {
+    if (e.prev === undefined) this.head = e.next
+    else e.prev.next = e.next
+    if (e.next === undefined) this.tail = e.prev
+    else e.next.prev = e.prev
+    e.prev = e.next = undefined
+    this.size--
+  }
+  *[Symbol.iterator](): Iterator<Entry> {
+    for (let e = this.head; e !== undefined; e = e.next) yield e
+  }
+}
+
+/** The running entries in start order, linked through `runPrev`/`runNext`. */
+export class RunningList implements Iterable<Entry> {
+  private first: Entry | undefined = undefined
+  private last: Entry | undefined = undefined
+  size = 0
+  add(e: Entry): void {
+    e.runPrev = this.last
+    e.runNext = undefined
+    if (this.last === undefined) this.first = e
+    else this.last.runNext = e
+    this.last = e
+    this.size++
+  }
+  /** Precondition: `e` is in the list. */
+  delete(e: Entry): void {
+    if (e.runPrev === undefined) this.first = e.runNext
+    else e.runPrev.runNext = e.runNext
+    if (e.runNext === undefined) this.last = e.runPrev
+    else e.runNext.runPrev = e.runPrev
+    e.runPrev = e.runNext = undefined
+    this.size--
+  }
+  *[Symbol.iterator](): Iterator<Entry> {
+    for (let e = this.first; e !== undefined; e = e.runNext) yield e
+  }
+}
 
 /** A FIFO with O(1) push and shift (an array with a moving head, compacted now and then). */
 export class Fifo<A> implements Iterable<A> {
