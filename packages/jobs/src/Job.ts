@@ -140,7 +140,7 @@ export const fire = <A, E, R>(
   options?: Options<A, E>
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.withFiber((fiber) => {
-    const state = Context.getUnsafe(fiber.context, Supervisor)
+    const state = supervisorOf(fiber.context)
     const entry = state.entry(work, options, fiber.context)
     const admitted = internal.admitEffect(state, entry, state.config.whenFull)
     return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
@@ -306,6 +306,17 @@ class HandleImpl<A, E> implements Handle<A, E> {
   }
 }
 
+/** The Supervisor of a fiber's context (the last one is remembered: jobs are fired in loops). */
+const supervisorOf = (context: Context.Context<never>): internal.SupervisorState => {
+  if (context !== lastContext) {
+    lastSupervisor = Context.getUnsafe(context, Supervisor)
+    lastContext = context
+  }
+  return lastSupervisor!
+}
+let lastContext: Context.Context<never> | undefined
+let lastSupervisor: internal.SupervisorState | undefined
+
 const entryOf = <A, E>(h: Handle<A, E>): internal.Entry => (h as HandleImpl<A, E>).entry
 const stateOf = <A, E>(h: Handle<A, E>): internal.SupervisorState => (h as HandleImpl<A, E>).state
 
@@ -320,7 +331,7 @@ const admit = <A, E, R>(
   R | Supervisor
 > =>
   Effect.withFiber((fiber) => {
-    const state = Context.getUnsafe(fiber.context, Supervisor)
+    const state = supervisorOf(fiber.context)
     const entry = state.entry(work, options, fiber.context)
     const policy = state.config.whenFull
     const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)

@@ -205,8 +205,7 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.u
     const running: Array<JobInfo> = []
     for (const e of s.running) running.push(info(e, now - e.startedAt))
     const queued: Array<internal.Entry> = []
-    for (const pool of s.pools.values())
-      for (const lane of pool.lanes.values()) for (const e of lane.waiting) queued.push(e)
+    for (const pool of s.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
     queued.sort((a, b) => Number(a.id) - Number(b.id))
     return {
       running,

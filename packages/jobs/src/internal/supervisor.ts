@@ -173,7 +173,10 @@ export class Lane {
 export class Pool {
   running = 0
   inRing = false
-  readonly lanes = new Map<string | undefined, Lane>()
+  /** the lanes of keyed jobs, by key (a lane is forgotten when idle) */
+  readonly lanes = new Map<string, Lane>()
+  /** the lane of jobs without a key (never forgotten) */
+  readonly keyless: Lane = new Lane(this, undefined)
   readonly ring = new Fifo<Lane>()
   tokens: number
   refilledAt = 0
@@ -192,6 +195,12 @@ export class Pool {
     this.rateLimit = config.rate?.limit ?? Number.POSITIVE_INFINITY
     this.rateIntervalMillis = config.rate ? Duration.toMillis(Duration.fromInputUnsafe(config.rate.interval)) : 0
     this.tokens = this.rateLimit
+  }
+
+  /** Every queued entry of this pool, lane by lane. */
+  *queuedEntries(): Iterable<Entry> {
+    yield* this.keyless.waiting
+    for (const lane of this.lanes.values()) yield* lane.waiting
   }
 }
 
@@ -235,6 +244,10 @@ export class SupervisorState {
   logger: Fiber.Fiber<void> | undefined = undefined
   /** live `Supervisor.outcomes` taps; outcomes are published only while there is one */
   taps = 0
+  readonly defaultPool: Pool
+  /** the caller context `jobContext` saw last, and what it derived from it */
+  private lastCaller: Context.Context<never> | undefined = undefined
+  private lastCallerAnnotations: Readonly<Record<string, unknown>> = {}
 
   constructor(
     readonly config: ResolvedConfig,
@@ -249,7 +262,8 @@ export class SupervisorState {
     readonly published: Chan.Chan<Job.Outcome>,
     readonly mult: Mult.Mult<Job.Outcome>
   ) {
-    this.pools.set("default", new Pool("default", {}))
+    this.defaultPool = new Pool("default", {})
+    this.pools.set("default", this.defaultPool)
     for (const [name, pool] of Object.entries(config.pools)) this.pools.set(name, new Pool(name, pool))
   }
 
@@ -259,14 +273,14 @@ export class SupervisorState {
     spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
     context: Context.Context<never>
   ): Entry {
-    const poolName = spec?.pool ?? "default"
-    const pool = this.pools.get(poolName)
+    const poolName = spec?.pool
+    const pool = poolName === undefined ? this.defaultPool : this.pools.get(poolName)
     if (pool === undefined) throw new Error(`supervisor "${this.config.name}" has no pool "${poolName}"`)
     const key = spec?.key
-    let lane = pool.lanes.get(key)
+    let lane = key === undefined ? pool.keyless : pool.lanes.get(key)
     if (lane === undefined) {
       lane = new Lane(pool, key)
-      pool.lanes.set(key, lane)
+      pool.lanes.set(key as string, lane)
     }
     return new Entry(String(++this.nextId), pool, lane, work, context, spec)
   }
@@ -319,7 +333,8 @@ export class SupervisorState {
 
   /** Forgets a lane with nothing waiting or running (keys must not leak). */
   collect(lane: Lane): void {
-    if (lane.running === 0 && !lane.inRing && this.head(lane) === undefined) lane.pool.lanes.delete(lane.key)
+    if (lane.key !== undefined && lane.running === 0 && !lane.inRing && this.head(lane) === undefined)
+      lane.pool.lanes.delete(lane.key)
   }
 
   /** Whether `entry` may start at once (invariant 4 makes this FIFO-safe). */
@@ -492,12 +507,21 @@ export class SupervisorState {
     if (entry.retry === undefined) entry.attempt = 1
     let program = entry.retry === undefined ? entry.work : attempts(this, entry)
     if (entry.timeout !== undefined) program = withTimeout(entry, program, entry.timeout)
-    const base = Context.get(entry.context, References.CurrentLogAnnotations)
-    const context = Context.add(entry.context, References.CurrentLogAnnotations, jobAnnotations(entry, base))
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
-    const fiber = Effect.runForkWith(context)(program as Effect.Effect<unknown, unknown>)
+    const fiber = Effect.runForkWith(this.jobContext(entry))(program as Effect.Effect<unknown, unknown>)
     entry.fiber = fiber
     fiber.addObserver((exit) => this.ended(entry, exit, false))
+  }
+
+  /** The context of `entry`'s fiber: the caller's, with the job's log annotations added to the caller's. */
+  jobContext(entry: Entry): Context.Context<never> {
+    const caller = entry.context
+    if (caller !== this.lastCaller) {
+      // jobs fired in a loop share their caller's context: look its annotations up once
+      this.lastCaller = caller
+      this.lastCallerAnnotations = Context.get(caller, References.CurrentLogAnnotations)
+    }
+    return Context.add(caller, References.CurrentLogAnnotations, jobAnnotations(entry, this.lastCallerAnnotations))
   }
 
   // ── ending ──
@@ -802,8 +826,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
         const now = state.clock.currentTimeMillisUnsafe()
         const running = [...state.running].reverse() // newest first
         const queued: Array<Entry> = []
-        for (const pool of state.pools.values())
-          for (const lane of pool.lanes.values()) for (const e of lane.waiting) queued.push(e)
+        for (const pool of state.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
         queued.sort((a, b) => Number(b.id) - Number(a.id))
         for (const entry of running)
           yield* Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
