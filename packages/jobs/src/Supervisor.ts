@@ -201,7 +201,7 @@ export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.
  */
 export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.use((s) =>
   Effect.sync(() => {
-    const now = s.clock.currentTimeMillisUnsafe()
+    const now = s.now()
     const running: Array<JobInfo> = []
     for (const e of s.running) running.push(info(e, now - e.startedAt))
     const queued: Array<internal.Entry> = []

@@ -105,40 +105,49 @@ export interface EntrySpec {
   readonly annotations?: Record<string, unknown> | undefined
 }
 
-/** One job, from `admit` to its outcome. */
+/** The rarely needed part of an entry, made on first use: a job in a hot loop has none. */
+interface EntryMore {
+  timeout: Duration.Duration | undefined
+  retry: Schedule.Schedule<unknown, any> | undefined
+  reportTo: WritePort<Job.Outcome<any, any>> | undefined
+  annotations: Record<string, unknown> | undefined
+  /** Set by `interruptUnsafe` before the fiber exists: `flush` then ends the entry without running it. */
+  interruptRequested: boolean
+  /** set when the job's `timeout` passed: its outcome is "TimedOut" */
+  timedOut: boolean
+  /** Resumes the `fire` suspended in `overflow`; cleared once resumed or withdrawn. */
+  wake: ((admitted: boolean) => void) | undefined
+  /** the outcome, built on first use (`outcomeOf`) */
+  outcome: Job.Outcome | undefined
+  /** `awaitEntry` callers waiting for the exit */
+  awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined
+}
+
+/**
+ * One job, from `admit` to its outcome. Kept small (a queued job is one of these): times are
+ * Clock millis since the supervisor's `epoch` (small integers, stored unboxed), and what a plain
+ * `fire` does not use lives in `more`.
+ */
 export class Entry {
   state: "waiting" | "queued" | "running" | "done" = "waiting"
   /** made by `flush`; undefined while the entry waits in `toStart` */
   fiber: Fiber.Fiber<unknown, unknown> | undefined = undefined
-  /** Set by `interruptEntry` before the fiber exists: `flush` then ends the entry without running it. */
-  interruptRequested = false
-  /** set when the job's `timeout` passed: its outcome is "TimedOut" */
-  timedOut = false
   attempt = 0
   admittedAt = 0
   startedAt = 0
   endedAt = 0
-  /** Resumes the `fire` suspended in `overflow`; cleared once resumed or withdrawn. */
-  wake: ((admitted: boolean) => void) | undefined = undefined
   /** how the job ended; set by `finish` */
   exit: Exit.Exit<unknown, unknown> | undefined = undefined
   tag: Job.OutcomeTag = "Success"
-  /** the outcome, built on first use from the fields above (`outcomeOf`) */
-  outcome: Job.Outcome | undefined = undefined
   /** links of the one `EntryQueue` the entry is in (a lane's, `overflow`, `toStart` or `toLog`), if any */
   prev: Entry | undefined = undefined
   next: Entry | undefined = undefined
   /** links of `running` */
   runPrev: Entry | undefined = undefined
   runNext: Entry | undefined = undefined
-  /** `awaitEntry` callers waiting for the exit (made on first use) */
-  awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined = undefined
+  more: EntryMore | undefined = undefined
   readonly name: string
   readonly key: string | undefined
-  readonly timeout: Duration.Duration | undefined
-  readonly retry: Schedule.Schedule<unknown, any> | undefined
-  readonly reportTo: WritePort<Job.Outcome<any, any>> | undefined
-  readonly annotations: Record<string, unknown> | undefined
   constructor(
     readonly id: string,
     readonly pool: Pool,
@@ -151,10 +160,76 @@ export class Entry {
   ) {
     this.name = spec?.name ?? "job"
     this.key = spec?.key
-    this.timeout = spec?.timeout === undefined ? undefined : Duration.fromInputUnsafe(spec.timeout)
-    this.retry = spec?.retry
-    this.reportTo = spec?.reportTo
-    this.annotations = spec?.annotations
+    if (
+      spec !== undefined &&
+      (spec.timeout !== undefined ||
+        spec.retry !== undefined ||
+        spec.reportTo !== undefined ||
+        spec.annotations !== undefined)
+    ) {
+      const more = this.extra()
+      more.timeout = spec.timeout === undefined ? undefined : Duration.fromInputUnsafe(spec.timeout)
+      more.retry = spec.retry
+      more.reportTo = spec.reportTo
+      more.annotations = spec.annotations
+    }
+  }
+
+  /** `more`, made if missing. */
+  extra(): EntryMore {
+    return (this.more ??= {
+      timeout: undefined,
+      retry: undefined,
+      reportTo: undefined,
+      annotations: undefined,
+      interruptRequested: false,
+      timedOut: false,
+      wake: undefined,
+      outcome: undefined,
+      awaiters: undefined
+    })
+  }
+  get timeout(): Duration.Duration | undefined {
+    return this.more?.timeout
+  }
+  get retry(): Schedule.Schedule<unknown, any> | undefined {
+    return this.more?.retry
+  }
+  get reportTo(): WritePort<Job.Outcome<any, any>> | undefined {
+    return this.more?.reportTo
+  }
+  get annotations(): Record<string, unknown> | undefined {
+    return this.more?.annotations
+  }
+  get interruptRequested(): boolean {
+    return this.more?.interruptRequested ?? false
+  }
+  set interruptRequested(value: boolean) {
+    this.extra().interruptRequested = value
+  }
+  get timedOut(): boolean {
+    return this.more?.timedOut ?? false
+  }
+  set timedOut(value: boolean) {
+    this.extra().timedOut = value
+  }
+  get wake(): ((admitted: boolean) => void) | undefined {
+    return this.more?.wake
+  }
+  set wake(value: ((admitted: boolean) => void) | undefined) {
+    if (value !== undefined || this.more !== undefined) this.extra().wake = value
+  }
+  get outcome(): Job.Outcome | undefined {
+    return this.more?.outcome
+  }
+  set outcome(value: Job.Outcome | undefined) {
+    this.extra().outcome = value
+  }
+  get awaiters(): Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined {
+    return this.more?.awaiters
+  }
+  set awaiters(value: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined) {
+    if (value !== undefined || this.more !== undefined) this.extra().awaiters = value
   }
 }
 
@@ -245,9 +320,12 @@ export class SupervisorState {
   /** live `Supervisor.outcomes` taps; outcomes are published only while there is one */
   taps = 0
   readonly defaultPool: Pool
+  /** the Clock's time when the supervisor was made; the times kept in entries and pools count from it */
+  readonly epoch: number
   /** the caller context `jobContext` saw last, and what it derived from it */
   private lastCaller: Context.Context<never> | undefined = undefined
-  private lastCallerAnnotations: Readonly<Record<string, unknown>> = {}
+  /** undefined when the caller has no annotations */
+  private lastCallerAnnotations: Readonly<Record<string, unknown>> | undefined = undefined
 
   constructor(
     readonly config: ResolvedConfig,
@@ -262,6 +340,7 @@ export class SupervisorState {
     readonly published: Chan.Chan<Job.Outcome>,
     readonly mult: Mult.Mult<Job.Outcome>
   ) {
+    this.epoch = clock.currentTimeMillisUnsafe()
     this.defaultPool = new Pool("default", {})
     this.pools.set("default", this.defaultPool)
     for (const [name, pool] of Object.entries(config.pools)) this.pools.set(name, new Pool(name, pool))
@@ -285,12 +364,17 @@ export class SupervisorState {
     return new Entry(String(++this.nextId), pool, lane, work, context, spec)
   }
 
+  /** Clock millis since `epoch`. */
+  now(): number {
+    return this.clock.currentTimeMillisUnsafe() - this.epoch
+  }
+
   // ── limits ──
 
   /** Refills `pool`'s token bucket up to now; burst = limit. */
   refillTokens(pool: Pool): void {
     if (pool.rateLimit === Number.POSITIVE_INFINITY) return
-    const now = this.clock.currentTimeMillisUnsafe()
+    const now = this.now()
     const earned = ((now - pool.refilledAt) * pool.rateLimit) / pool.rateIntervalMillis
     pool.tokens = Math.min(pool.rateLimit, pool.tokens + earned)
     pool.refilledAt = now
@@ -355,7 +439,7 @@ export class SupervisorState {
    * the entry is in `overflow` and the caller must set `entry.wake`.
    */
   admit(entry: Entry, policy: FullPolicy): Verdict {
-    const now = this.clock.currentTimeMillisUnsafe()
+    const now = this.now()
     entry.admittedAt = now
     if (this.canStartNow(entry)) {
       this.unlogged++
@@ -464,7 +548,7 @@ export class SupervisorState {
       Effect.sync(() => {
         pool.refill = undefined
         this.relinkPool(pool)
-        this.pump(this.clock.currentTimeMillisUnsafe())
+        this.pump(this.now())
         this.flush()
       })
     )
@@ -504,9 +588,11 @@ export class SupervisorState {
 
   /** Makes the fiber of `entry` and observes its exit. */
   start(entry: Entry): void {
-    if (entry.retry === undefined) entry.attempt = 1
-    let program = entry.retry === undefined ? entry.work : attempts(this, entry)
-    if (entry.timeout !== undefined) program = withTimeout(entry, program, entry.timeout)
+    let program = entry.work
+    const more = entry.more
+    if (more?.retry === undefined) entry.attempt = 1
+    else program = attempts(this, entry)
+    if (more?.timeout !== undefined) program = withTimeout(entry, program, more.timeout)
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
     const fiber = Effect.runForkWith(this.jobContext(entry))(program as Effect.Effect<unknown, unknown>)
     entry.fiber = fiber
@@ -519,16 +605,22 @@ export class SupervisorState {
     if (caller !== this.lastCaller) {
       // jobs fired in a loop share their caller's context: look its annotations up once
       this.lastCaller = caller
-      this.lastCallerAnnotations = Context.get(caller, References.CurrentLogAnnotations)
+      const annotations = Context.get(caller, References.CurrentLogAnnotations)
+      this.lastCallerAnnotations = Object.keys(annotations).length === 0 ? undefined : annotations
     }
-    return Context.add(caller, References.CurrentLogAnnotations, jobAnnotations(entry, this.lastCallerAnnotations))
+    const base = this.lastCallerAnnotations
+    const annotations =
+      base === undefined && entry.more === undefined && entry.key === undefined
+        ? { "job.id": entry.id, "job.name": entry.name, "job.pool": entry.pool.name } // the common case, one shape
+        : jobAnnotations(entry, base)
+    return Context.add(caller, References.CurrentLogAnnotations, annotations)
   }
 
   // ── ending ──
 
   /** The end of a started entry: its one outcome, its slots freed, the next jobs started (at the same Clock time). */
   ended(entry: Entry, exit: Exit.Exit<unknown, unknown>, neverRan: boolean): void {
-    const now = this.clock.currentTimeMillisUnsafe()
+    const now = this.now()
     if (neverRan) entry.attempt = 0
     this.finish(entry, entry.timedOut ? "TimedOut" : classify(exit), exit, now)
     this.release(entry)
@@ -541,7 +633,7 @@ export class SupervisorState {
     if (entry.state !== "queued") return
     this.queued--
     entry.lane.waiting.remove(entry)
-    const now = this.clock.currentTimeMillisUnsafe()
+    const now = this.now()
     entry.startedAt = now
     this.finish(entry, "Interrupted", Exit.interrupt(), now)
     this.pump(now)
@@ -562,17 +654,20 @@ export class SupervisorState {
     entry.exit = exit
     entry.endedAt = endedAt
     count(this.counters, tag)
-    const awaiters = entry.awaiters
-    if (awaiters !== undefined) {
-      entry.awaiters = undefined
-      for (const resume of awaiters) resume(exit)
-    }
-    const reportTo = entry.reportTo
-    if (reportTo !== undefined) {
-      try {
-        Chan.putUnsafe(reportTo, outcomeOf(entry))
-      } catch (defect) {
-        this.reportWarnings.push({ entry, defect })
+    const more = entry.more
+    if (more !== undefined) {
+      const awaiters = more.awaiters
+      if (awaiters !== undefined) {
+        more.awaiters = undefined
+        for (const resume of awaiters) resume(exit)
+      }
+      const reportTo = more.reportTo
+      if (reportTo !== undefined) {
+        try {
+          Chan.putUnsafe(reportTo, outcomeOf(this, entry))
+        } catch (defect) {
+          this.reportWarnings.push({ entry, defect })
+        }
       }
     }
     this.toLog.push(entry)
@@ -653,14 +748,14 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
         })
         continue
       }
-      if (entry.tag !== "Success" || successEnabled) yield* logOutcome(state, outcomeOf(entry))
+      if (entry.tag !== "Success" || successEnabled) yield* logOutcome(state, outcomeOf(state, entry))
       while (state.reportWarnings.length > 0 && state.reportWarnings[0].entry === entry) {
         const { defect } = state.reportWarnings.shift()!
         yield* Effect.logWarning(`job ${entry.name}: its outcome could not be put on reportTo`, defect).pipe(
           Effect.annotateLogs(jobAnnotations(entry))
         )
       }
-      if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(entry))
+      if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(state, entry))
       state.logged()
     }
   })
@@ -725,7 +820,7 @@ const logOutcome = (state: SupervisorState, outcome: Job.Outcome): Effect.Effect
 // ── the job's program ───────────────────────────────────────────────────────
 
 /** The outcome of a finished entry (built once, on first use). */
-export const outcomeOf = (entry: Entry): Job.Outcome => {
+export const outcomeOf = (state: SupervisorState, entry: Entry): Job.Outcome => {
   if (entry.outcome !== undefined) return entry.outcome
   const o: {
     -readonly [K in keyof Job.Outcome]: Job.Outcome[K]
@@ -735,8 +830,8 @@ export const outcomeOf = (entry: Entry): Job.Outcome => {
     name: entry.name,
     pool: entry.pool.name,
     attempt: entry.attempt,
-    startedAt: entry.startedAt,
-    endedAt: entry.endedAt,
+    startedAt: state.epoch + entry.startedAt,
+    endedAt: state.epoch + entry.endedAt,
     durationMillis: entry.endedAt - entry.startedAt,
     exit: entry.exit!
   }
@@ -823,7 +918,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
     return Effect.gen(function* () {
       const drained = yield* Effect.timeoutOption(state.drain, graceMillis)
       if (Option.isNone(drained)) {
-        const now = state.clock.currentTimeMillisUnsafe()
+        const now = state.now()
         const running = [...state.running].reverse() // newest first
         const queued: Array<Entry> = []
         for (const pool of state.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
