@@ -34,7 +34,7 @@ import * as Exit from "effect/Exit"
 import type * as Schedule from "effect/Schedule"
 import * as internal from "./internal/supervisor.js"
 import { Supervisor } from "./Supervisor.js"
-import { SupervisorClosedError, type SupervisorFullError } from "./SupervisorError.js"
+import { JobArgumentError, SupervisorClosedError, type SupervisorFullError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -355,7 +355,12 @@ class Group<A, E> {
     readonly context: Context.Context<any>,
     readonly concurrency: number,
     readonly name: string
-  ) {}
+  ) {
+    const n = concurrency
+    if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
+      throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
+    if (typeof name !== "string") throw new JobArgumentError("name", name, "a string")
+  }
 
   run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>): Effect.Effect<void> {
     const self = this

@@ -32,11 +32,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type * as pino from "pino"
 import * as internalRunMain from "./internal/runMain.js"
 import * as internal from "./internal/supervisor.js"
 import type * as Job from "./Job.js"
+import { SupervisorConfigError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -191,7 +193,7 @@ export const drain: Effect.Effect<void, never, Supervisor> = Supervisor.use((s) 
  */
 export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
   Supervisor.use((s) =>
-    internal.shutdown(s, options?.grace === undefined ? s.config.graceMillis : toMillis(options.grace))
+    internal.shutdown(s, options?.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace))
   )
 
 /**
@@ -279,23 +281,68 @@ export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options:
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
-const toMillis = (d: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(d))
-
-const positive = (name: string, n: number): number => {
-  if (!(n >= 1)) throw new RangeError(`Supervisor: ${name} must be >= 1, got ${n}`)
-  return n
+/** `input` as millis ≥ 0 (Infinity allowed), or a SupervisorConfigError naming `argument`. */
+const toMillis = (argument: string, input: Duration.Input): number => {
+  const d = Duration.fromInput(input)
+  const millis = Option.isSome(d) ? Duration.toMillis(d.value) : Number.NaN
+  if (!(millis >= 0)) throw new SupervisorConfigError(argument, input, "a duration ≥ 0")
+  return millis
 }
 
+/** `n` if it is an integer ≥ `min` or Infinity, else a SupervisorConfigError naming `argument`. */
+const count = (argument: string, n: unknown, min: number): number => {
+  if (typeof n === "number" && n >= min && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)) return n
+  throw new SupervisorConfigError(argument, n, `an integer ≥ ${min} (or Infinity)`)
+}
+
+const severities: ReadonlyArray<string> = ["Fatal", "Error", "Warn", "Info", "Debug", "Trace"]
+
+const pool = (name: string, input: unknown): PoolConfig => {
+  if (typeof input !== "object" || input === null)
+    throw new SupervisorConfigError(`pools.${name}`, input, "an object { concurrency?, perKey?, rate? }")
+  const p = input as PoolConfig
+  const out: { -readonly [K in keyof PoolConfig]: PoolConfig[K] } = {}
+  if (p.concurrency !== undefined) out.concurrency = count(`pools.${name}.concurrency`, p.concurrency, 1)
+  if (p.perKey !== undefined) out.perKey = count(`pools.${name}.perKey`, p.perKey, 1)
+  if (p.rate !== undefined) {
+    const limit = p.rate?.limit
+    if (!(typeof limit === "number" && limit > 0 && Number.isFinite(limit)))
+      throw new SupervisorConfigError(`pools.${name}.rate.limit`, limit, "a finite number > 0")
+    const interval = toMillis(`pools.${name}.rate.interval`, p.rate.interval)
+    if (!(interval > 0 && Number.isFinite(interval)))
+      throw new SupervisorConfigError(`pools.${name}.rate.interval`, p.rate.interval, "a finite duration > 0")
+    out.rate = { limit, interval: p.rate.interval }
+  }
+  return out
+}
+
+/** Reads `config`, filling in defaults; a bad option throws a SupervisorConfigError naming it. */
 const resolve = (config: Config): internal.ResolvedConfig => {
+  if (typeof config !== "object" || config === null)
+    throw new SupervisorConfigError("config", config, "an object (or nothing)")
+  const name = config.name ?? "supervisor"
+  if (typeof name !== "string") throw new SupervisorConfigError("name", name, "a string")
+  const whenFull = config.whenFull ?? "wait"
+  if (whenFull !== "wait" && whenFull !== "fail" && whenFull !== "drop")
+    throw new SupervisorConfigError("whenFull", whenFull, '"wait", "fail" or "drop"')
   const level = config.logSuccess ?? "Debug"
+  const severity = typeof level === "string" ? level.charAt(0).toUpperCase() + level.slice(1).toLowerCase() : ""
+  if (!severities.includes(severity))
+    throw new SupervisorConfigError("logSuccess", level, `one of ${severities.join(", ")} (any case)`)
+  const pools: Record<string, PoolConfig> = {}
+  if (config.pools !== undefined) {
+    if (typeof config.pools !== "object" || config.pools === null)
+      throw new SupervisorConfigError("pools", config.pools, "an object of pool configurations")
+    for (const [poolName, p] of Object.entries(config.pools)) pools[poolName] = pool(poolName, p)
+  }
   return {
-    name: config.name ?? "supervisor",
-    concurrency: positive("concurrency", config.concurrency ?? 64),
-    maxQueued: config.maxQueued === undefined ? 10_000 : Math.max(0, config.maxQueued),
-    whenFull: config.whenFull ?? "wait",
-    pools: config.pools ?? {},
-    logSuccess: (level.charAt(0).toUpperCase() + level.slice(1).toLowerCase()) as LogLevel.Severity,
-    graceMillis: toMillis(config.grace ?? "10 seconds")
+    name,
+    concurrency: count("concurrency", config.concurrency ?? 64, 1),
+    maxQueued: count("maxQueued", config.maxQueued ?? 10_000, 0),
+    whenFull,
+    pools,
+    logSuccess: severity as LogLevel.Severity,
+    graceMillis: toMillis("grace", config.grace ?? "10 seconds")
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The errors of `@tributary/jobs`: a supervisor that no longer admits jobs, and one whose queue is
- * full.
+ * The errors of `@tributary/jobs`: a supervisor that no longer admits jobs, one whose queue is
+ * full (typed failures), and bad arguments (defects naming the argument and the value).
  *
  * @since 0.1.0
  */
@@ -36,4 +36,63 @@ export class SupervisorFullError extends Error {
     super(`supervisor "${supervisor}" is full: job "${job}" was not admitted`)
     this.name = "SupervisorFullError"
   }
+}
+
+/**
+ * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`): a concurrency that is
+ * not an integer ≥ 1, a negative `maxQueued`, an unknown `whenFull` or `logSuccess`, a bad duration,
+ * a malformed pool. Building the supervisor dies with it; the message names the option and the
+ * value received.
+ *
+ * @since 0.1.0
+ */
+export class SupervisorConfigError extends Error {
+  /** @since 0.1.0 */
+  readonly _tag = "SupervisorConfigError" as const
+  constructor(
+    /** the option, e.g. `"pools.db.concurrency"` */
+    readonly argument: string,
+    /** the value received */
+    readonly value: unknown,
+    expected: string
+  ) {
+    super(`Invalid Supervisor option ${argument}: expected ${expected}, received ${describe(value)}`)
+    this.name = "SupervisorConfigError"
+  }
+}
+
+/**
+ * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`: a `pool` the supervisor does not have, a
+ * `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is not an integer
+ * ≥ 1. The call dies with it (nothing is admitted); the message names the argument and the value.
+ *
+ * @since 0.1.0
+ */
+export class JobArgumentError extends Error {
+  /** @since 0.1.0 */
+  readonly _tag = "JobArgumentError" as const
+  constructor(
+    /** the argument, e.g. `"pool"` */
+    readonly argument: string,
+    /** the value received */
+    readonly value: unknown,
+    expected: string
+  ) {
+    super(`Invalid job ${argument}: expected ${expected}, received ${describe(value)}`)
+    this.name = "JobArgumentError"
+  }
+}
+
+const describe = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "function") return "a function"
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value) ?? String(value)
+    } catch {
+      return Object.prototype.toString.call(value)
+    }
+  }
+  return String(value)
 }

@@ -14,4 +14,9 @@ export * as Job from "./Job.js"
 /** @since 0.1.0 */
 export * as Supervisor from "./Supervisor.js"
 /** @since 0.1.0 */
-export { SupervisorClosedError, SupervisorFullError } from "./SupervisorError.js"
+export {
+  JobArgumentError,
+  SupervisorClosedError,
+  SupervisorConfigError,
+  SupervisorFullError
+} from "./SupervisorError.js"

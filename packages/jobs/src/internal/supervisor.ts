@@ -57,7 +57,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import type * as Job from "../Job.js"
-import { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { JobArgumentError, SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -160,6 +160,8 @@ export class Entry {
   ) {
     this.name = spec?.name ?? "job"
     this.key = spec?.key
+    if (typeof this.name !== "string") throw new JobArgumentError("name", this.name, "a string")
+    if (this.key !== undefined && typeof this.key !== "string") throw new JobArgumentError("key", this.key, "a string")
     if (
       spec !== undefined &&
       (spec.timeout !== undefined ||
@@ -168,9 +170,15 @@ export class Entry {
         spec.annotations !== undefined)
     ) {
       const more = this.extra()
-      more.timeout = spec.timeout === undefined ? undefined : Duration.fromInputUnsafe(spec.timeout)
+      more.timeout = spec.timeout === undefined ? undefined : toTimeout(spec.timeout)
+      if (spec.retry !== undefined && !Schedule.isSchedule(spec.retry))
+        throw new JobArgumentError("retry", spec.retry, "a Schedule")
       more.retry = spec.retry
+      if (spec.reportTo !== undefined && !Chan.isChan(spec.reportTo))
+        throw new JobArgumentError("reportTo", spec.reportTo, "a channel (WritePort)")
       more.reportTo = spec.reportTo
+      if (spec.annotations !== undefined && (typeof spec.annotations !== "object" || spec.annotations === null))
+        throw new JobArgumentError("annotations", spec.annotations, "an object")
       more.annotations = spec.annotations
     }
   }
@@ -231,6 +239,14 @@ export class Entry {
   set awaiters(value: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined) {
     if (value !== undefined || this.more !== undefined) this.extra().awaiters = value
   }
+}
+
+/** A job's `timeout` option as a Duration ≥ 0 (Infinity: none), or a JobArgumentError. */
+const toTimeout = (input: Duration.Input): Duration.Duration => {
+  const d = Duration.fromInput(input)
+  if (Option.isNone(d) || !(Duration.toMillis(d.value) >= 0))
+    throw new JobArgumentError("timeout", input, "a duration ≥ 0")
+  return d.value
 }
 
 /** The waiting entries of one key of a pool (or the pool's keyless entries), FIFO. */
@@ -341,9 +357,11 @@ export class SupervisorState {
     readonly mult: Mult.Mult<Job.Outcome>
   ) {
     this.epoch = clock.currentTimeMillisUnsafe()
-    this.defaultPool = new Pool("default", {})
+    // a pool named "default" in the configuration limits the jobs that name no pool
+    this.defaultPool = new Pool("default", config.pools.default ?? {})
     this.pools.set("default", this.defaultPool)
-    for (const [name, pool] of Object.entries(config.pools)) this.pools.set(name, new Pool(name, pool))
+    for (const [name, pool] of Object.entries(config.pools))
+      if (name !== "default") this.pools.set(name, new Pool(name, pool))
   }
 
   /** Builds an entry (not admitted yet); unknown pools die with a defect. */
@@ -354,7 +372,12 @@ export class SupervisorState {
   ): Entry {
     const poolName = spec?.pool
     const pool = poolName === undefined ? this.defaultPool : this.pools.get(poolName)
-    if (pool === undefined) throw new Error(`supervisor "${this.config.name}" has no pool "${poolName}"`)
+    if (pool === undefined)
+      throw new JobArgumentError(
+        "pool",
+        poolName,
+        `one of the pools of supervisor "${this.config.name}": ${[...this.pools.keys()].join(", ")}`
+      )
     const key = spec?.key
     let lane = key === undefined ? pool.keyless : pool.lanes.get(key)
     if (lane === undefined) {
