@@ -38,25 +38,33 @@ export class SupervisorFullError extends Error {
   }
 }
 
-/**
- * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`): a concurrency that is
- * not an integer ≥ 1, a negative `maxQueued`, an unknown `whenFull` or `logSuccess`, a bad duration,
- * a malformed pool. Building the supervisor dies with it; the message names the option and the
- * value received.
- *
- * @since 0.1.0
- */
-export class SupervisorConfigError extends Error {
-  /** @since 0.1.0 */
-  readonly _tag = "SupervisorConfigError" as const
+/** What the argument errors share: the argument, the value, and a message naming both. */
+abstract class ArgumentError extends Error {
   constructor(
-    /** the option, e.g. `"pools.db.concurrency"` */
+    /** the argument or option, e.g. `"pool"` or `"pools.db.concurrency"` */
     readonly argument: string,
     /** the value received */
     readonly value: unknown,
+    what: string,
     expected: string
   ) {
-    super(`Invalid Supervisor option ${argument}: expected ${expected}, received ${describe(value)}`)
+    super(`Invalid ${what} ${argument}: expected ${expected}, received ${describe(value)}`)
+  }
+}
+
+/**
+ * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`, `shutdown`): a
+ * concurrency that is not an integer ≥ 1, a negative `maxQueued`, an unknown `whenFull` or
+ * `logSuccess`, a bad duration, a malformed pool. Building the supervisor dies with it; the
+ * message names the option and the value received.
+ *
+ * @since 0.1.0
+ */
+export class SupervisorConfigError extends ArgumentError {
+  /** @since 0.1.0 */
+  readonly _tag = "SupervisorConfigError" as const
+  constructor(argument: string, value: unknown, expected: string) {
+    super(argument, value, "Supervisor option", expected)
     this.name = "SupervisorConfigError"
   }
 }
@@ -68,17 +76,11 @@ export class SupervisorConfigError extends Error {
  *
  * @since 0.1.0
  */
-export class JobArgumentError extends Error {
+export class JobArgumentError extends ArgumentError {
   /** @since 0.1.0 */
   readonly _tag = "JobArgumentError" as const
-  constructor(
-    /** the argument, e.g. `"pool"` */
-    readonly argument: string,
-    /** the value received */
-    readonly value: unknown,
-    expected: string
-  ) {
-    super(`Invalid job ${argument}: expected ${expected}, received ${describe(value)}`)
+  constructor(argument: string, value: unknown, expected: string) {
+    super(argument, value, "job", expected)
     this.name = "JobArgumentError"
   }
 }
