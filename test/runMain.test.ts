@@ -25,6 +25,17 @@ describe("Supervisor.runMain", () => {
     expect(outcomes(lines)).toHaveLength(3)
   })
 
+  it("writes through a pino instance the program built (its base fields on every line)", async () => {
+    const { code, lines } = await run("test/fixtures/normal.ts", ["instance"])
+    expect(code).toBe(0)
+    expect(outcomes(lines)).toHaveLength(3)
+    expect(lines.length).toBeGreaterThan(3)
+    for (const line of lines) {
+      expect(line.service).toBe("billing")
+      expect(line).not.toHaveProperty("pid") // pino's default base was replaced: the instance is the one used
+    }
+  })
+
   it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
     const { code, lines } = await run("test/fixtures/program-fails.ts")
     expect(code).toBe(1)
