@@ -208,7 +208,7 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.u
     for (const e of s.running) running.push(info(e, now - e.startedAt))
     const queued: Array<internal.Entry> = []
     for (const pool of s.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
-    queued.sort((a, b) => Number(a.id) - Number(b.id))
+    queued.sort((a, b) => a.seq - b.seq)
     return {
       running,
       queued: queued.map((e) => info(e, now - e.admittedAt)),

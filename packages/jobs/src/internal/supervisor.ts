@@ -149,7 +149,8 @@ export class Entry {
   readonly name: string
   readonly key: string | undefined
   constructor(
-    readonly id: string,
+    /** the job's number in its supervisor (1, 2, …): admission order */
+    readonly seq: number,
     readonly pool: Pool,
     readonly lane: Lane,
     /** the work; it runs with `context` */
@@ -182,6 +183,12 @@ export class Entry {
       more.annotations = spec.annotations
     }
   }
+
+  /** `seq` as a string: the job's id in outcomes, handles and log lines (made when first needed) */
+  get id(): string {
+    return (this.idString ??= String(this.seq))
+  }
+  private idString: string | undefined = undefined
 
   /** `more`, made if missing. */
   extra(): EntryMore {
@@ -390,7 +397,7 @@ export class SupervisorState {
       lane = new Lane(pool, key)
       pool.lanes.set(key as string, lane)
     }
-    return new Entry(String(++this.nextId), pool, lane, work, context, spec)
+    return new Entry(++this.nextId, pool, lane, work, context, spec)
   }
 
   /** Clock millis since `epoch`. */
@@ -972,7 +979,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
         const running = [...state.running].reverse() // newest first
         const queued: Array<Entry> = []
         for (const pool of state.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
-        queued.sort((a, b) => Number(b.id) - Number(a.id))
+        queued.sort((a, b) => b.seq - a.seq)
         for (const entry of running)
           yield* Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
             Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.startedAt })
