@@ -5,7 +5,8 @@
  *     --workload W5 --impl ours --n 100000
  *   node … bench/jobs-child.ts --workload W6 --impl p-limit --n 1000 --port 41234
  *
- * Runs a warm-up (W5: n/10 jobs; W6: 100 requests), collects garbage, then one timed run,
+ * Runs a warm-up (W5: n/10 jobs; W6: 100 requests), collects garbage, then one timed run, and for
+ * W5 one more (untimed) run whose jobs wait for a gate, to sample the heap with all n queued;
  * checks that every job ran exactly once, and prints one JSON line (a `JobSample`) to stdout.
  * On failure it prints `{ impl, workload, error }` and exits with code 1.
  *
@@ -34,26 +35,53 @@ const implName = values.impl ?? ""
 
 const mib = (bytes: number): number => bytes / 2 ** 20
 
-/** The timed region of one run; `queued` is called once every job is queued, before waiting for them. */
-type Run = (n: number, queued: () => void) => Promise<number>
+/**
+ * One run of n jobs. `queued` is called once every job is queued, before waiting for them, with
+ * the number of jobs already done. With a `gate`, every job's operation first waits for it (the
+ * heap run: jobs pile up in the queue until `queued` opens the gate).
+ */
+type Run = (n: number, hooks: Hooks) => Promise<number>
+
+interface Hooks {
+  readonly queued: (done: number) => void
+  readonly gate?: Promise<void> | undefined
+}
 
 // ── W5: n jobs, each awaiting an already-resolved operation, concurrency 100 ──
+
+/** The Promise peers' job: counts itself (after the gate, if any). */
+const promiseJob = (gate: Promise<void> | undefined, count: () => void): (() => Promise<void>) =>
+  gate === undefined
+    ? async () => {
+        count()
+      }
+    : async () => {
+        await gate
+        count()
+      }
 
 const quiet = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   // successes are logged at Debug (logSuccess), below this minimum level: nothing is printed
   Effect.provideService(effect, References.MinimumLogLevel, "Info")
 
 const w5: Record<(typeof w5Impls)[number], Run> = {
-  ours: (n, queued) => {
+  ours: (n, { queued, gate }) => {
     let done = 0
-    const work = Effect.sync(() => {
+    const count = Effect.sync(() => {
       done++
     })
+    const work =
+      gate === undefined
+        ? count
+        : Effect.andThen(
+            Effect.promise(() => gate),
+            count
+          )
     return Effect.runPromise(
       quiet(
         Effect.gen(function* () {
           for (let i = 0; i < n; i++) yield* Job.fire(work, { name: "w5" })
-          queued()
+          queued(done)
           yield* Supervisor.drain
           return done
         }).pipe(
@@ -64,34 +92,37 @@ const w5: Record<(typeof w5Impls)[number], Run> = {
       )
     )
   },
-  "p-limit": async (n, queued) => {
+  "p-limit": async (n, { queued, gate }) => {
     let done = 0
     const limit = pLimit(W5_CONCURRENCY)
-    const fn = async () => {
-      done++
-    }
+    const fn = promiseJob(gate, () => done++)
     const all: Array<Promise<void>> = new Array(n)
     for (let i = 0; i < n; i++) all[i] = limit(fn)
-    queued()
+    queued(done)
     await Promise.all(all)
     return done
   },
-  "p-queue": async (n, queued) => {
+  "p-queue": async (n, { queued, gate }) => {
     let done = 0
     const queue = new PQueue({ concurrency: W5_CONCURRENCY })
-    const fn = async () => {
-      done++
-    }
+    const fn = promiseJob(gate, () => done++)
     for (let i = 0; i < n; i++) void queue.add(fn)
-    queued()
+    queued(done)
     await queue.onIdle()
     return done
   },
-  "effect-forEach": (n, queued) => {
+  "effect-forEach": (n, { queued, gate }) => {
     let done = 0
-    const work = Effect.sync(() => {
+    const count = Effect.sync(() => {
       done++
     })
+    const work =
+      gate === undefined
+        ? count
+        : Effect.andThen(
+            Effect.promise(() => gate),
+            count
+          )
     const items = Array.from({ length: n }, (_, i) => i)
     // forEach has no separate "queued" moment: the heap is sampled once its first batch started
     let sampled = false
@@ -103,7 +134,7 @@ const w5: Record<(typeof w5Impls)[number], Run> = {
             () => {
               if (!sampled) {
                 sampled = true
-                queued()
+                queued(done)
               }
               return work
             },
@@ -153,7 +184,7 @@ const handLimiter = (max: number) => {
 }
 
 const w6: Record<(typeof w6Impls)[number], Run> = {
-  ours: (n, queued) => {
+  ours: (n, { queued }) => {
     let done = 0
     let failed = 0
     const work = Effect.tryPromise(() => get()).pipe(
@@ -164,7 +195,7 @@ const w6: Record<(typeof w6Impls)[number], Run> = {
       quiet(
         Effect.gen(function* () {
           for (let i = 0; i < n; i++) yield* Job.fire(work, { name: "w6" })
-          queued()
+          queued(done)
           yield* Supervisor.drain
           if (failed > 0) return yield* Effect.die(new Error(`${failed} requests failed`))
           return done
@@ -176,22 +207,22 @@ const w6: Record<(typeof w6Impls)[number], Run> = {
       )
     )
   },
-  "p-limit": async (n, queued) => {
+  "p-limit": async (n, { queued }) => {
     const limit = pLimit(W6_CONCURRENCY)
     const all: Array<Promise<void>> = new Array(n)
     for (let i = 0; i < n; i++) all[i] = limit(get)
-    queued()
+    queued(0)
     return (await Promise.all(all)).length
   },
-  hand: async (n, queued) => {
+  hand: async (n, { queued }) => {
     const limit = handLimiter(W6_CONCURRENCY)
     const all: Array<Promise<void>> = new Array(n)
     for (let i = 0; i < n; i++) all[i] = limit(get)
-    queued()
+    queued(0)
     return (await Promise.all(all)).length
   },
-  sequential: async (n, queued) => {
-    queued()
+  sequential: async (n, { queued }) => {
+    queued(0)
     let done = 0
     for (let i = 0; i < n; i++) {
       await get()
@@ -226,19 +257,38 @@ const main = async (): Promise<JobSample> => {
     if (got !== expected) throw new Error(`${workload}/${implName}: expected ${expected} jobs done, got ${got}`)
   }
 
+  const noHooks: Hooks = { queued: () => {} }
   let start = performance.now()
-  check(warmupN, await run(warmupN, () => {}))
+  check(warmupN, await run(warmupN, noHooks))
   const warmupMs = performance.now() - start
 
   globalThis.gc?.()
-  const heapBefore = process.memoryUsage().heapUsed
-  let heapQueued = Number.NaN
   start = performance.now()
-  const done = await run(n, () => {
-    heapQueued = process.memoryUsage().heapUsed
-  })
+  const done = await run(n, noHooks)
   const ms = performance.now() - start
   check(n, done)
+
+  // W5's heap run (not timed): n jobs whose operation waits for a gate, so they pile up in the
+  // queue; the heap is sampled once all are queued, then the gate opens and they run
+  let heap: Pick<JobSample, "heapQueuedMiB" | "heapDeltaMiB" | "pendingAtSample"> = {}
+  if (workload === "W5") {
+    globalThis.gc?.()
+    const heapBefore = process.memoryUsage().heapUsed
+    let open = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const queued = (doneSoFar: number) => {
+      const heapQueued = process.memoryUsage().heapUsed
+      heap = {
+        heapQueuedMiB: mib(heapQueued),
+        heapDeltaMiB: mib(heapQueued - heapBefore),
+        pendingAtSample: n - doneSoFar
+      }
+      open()
+    }
+    check(n, await run(n, { queued, gate }))
+  }
 
   return {
     impl: implName,
@@ -246,7 +296,7 @@ const main = async (): Promise<JobSample> => {
     n,
     ms,
     warmupMs,
-    ...(workload === "W5" ? { heapQueuedMiB: mib(heapQueued), heapDeltaMiB: mib(heapQueued - heapBefore) } : {}),
+    ...heap,
     maxRssMiB: process.resourceUsage().maxRSS / 1024
   }
 }

@@ -12,6 +12,8 @@ export interface JobSample {
   readonly heapQueuedMiB?: number
   /** W5: the same minus heapUsed after gc() just before the timed run, MiB */
   readonly heapDeltaMiB?: number
+  /** W5: jobs not done yet when the heap was sampled (ours' fire loop may yield, so some may have run) */
+  readonly pendingAtSample?: number
   /** peak resident set size of the child, MiB */
   readonly maxRssMiB: number
 }
