@@ -49,6 +49,15 @@ interface Hooks {
 
 // ── W5: n jobs, each awaiting an already-resolved operation, concurrency 100 ──
 
+/** The Effect job (ours and effect-forEach): counts itself (after the gate, if any). */
+const effectJob = (gate: Promise<void> | undefined, count: () => void): Effect.Effect<void> =>
+  gate === undefined
+    ? Effect.sync(count)
+    : Effect.andThen(
+        Effect.promise(() => gate),
+        Effect.sync(count)
+      )
+
 /** The Promise peers' job: counts itself (after the gate, if any). */
 const promiseJob = (gate: Promise<void> | undefined, count: () => void): (() => Promise<void>) =>
   gate === undefined
@@ -67,16 +76,7 @@ const quiet = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
 const w5: Record<(typeof w5Impls)[number], Run> = {
   ours: (n, { queued, gate }) => {
     let done = 0
-    const count = Effect.sync(() => {
-      done++
-    })
-    const work =
-      gate === undefined
-        ? count
-        : Effect.andThen(
-            Effect.promise(() => gate),
-            count
-          )
+    const work = effectJob(gate, () => done++)
     return Effect.runPromise(
       quiet(
         Effect.gen(function* () {
@@ -113,16 +113,7 @@ const w5: Record<(typeof w5Impls)[number], Run> = {
   },
   "effect-forEach": (n, { queued, gate }) => {
     let done = 0
-    const count = Effect.sync(() => {
-      done++
-    })
-    const work =
-      gate === undefined
-        ? count
-        : Effect.andThen(
-            Effect.promise(() => gate),
-            count
-          )
+    const work = effectJob(gate, () => done++)
     const items = Array.from({ length: n }, (_, i) => i)
     // forEach has no separate "queued" moment: the heap is sampled once its first batch started
     let sampled = false
