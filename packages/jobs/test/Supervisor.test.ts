@@ -243,4 +243,62 @@ describe("scale", () => {
     )
     expect(value.succeeded).toBe(n)
   })
+
+  it("a chain of 1e4 jobs, each firing the next from its own fiber, runs without stack growth", async () => {
+    const n = 10_000
+    let ran = 0
+    const link = (i: number): Effect.Effect<void, unknown, Supervisor.Supervisor> =>
+      Effect.suspend(() => {
+        ran++
+        return i + 1 < n ? Job.fire(link(i + 1), { name: "link" }) : Effect.void
+      })
+    const { value } = await run(
+      Effect.gen(function* () {
+        yield* Job.fire(link(0), { name: "link" })
+        yield* Supervisor.drain
+        return (yield* Supervisor.snapshot).counters
+      }),
+      { concurrency: 1 }
+    )
+    expect(ran).toBe(n)
+    expect(value.succeeded).toBe(n)
+  })
+
+  it("jobs that finish at once do not starve other fibers: the scheduler gets turns while they drain", async () => {
+    const n = 20_000
+    let ran = 0
+    const seen: Array<number> = []
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        for (let i = 0; i < n; i++)
+          yield* Job.fire(
+            Effect.andThen(
+              Deferred.await(gate),
+              Effect.sync(() => ran++)
+            ),
+            { name: "tiny" }
+          )
+        // a fiber that records how far the jobs got each time it runs
+        const watcher = yield* Effect.forkChild(
+          Effect.gen(function* () {
+            while (ran < n) {
+              seen.push(ran)
+              yield* Effect.yieldNow
+            }
+          })
+        )
+        yield* Effect.yieldNow
+        // every job is queued or waiting: from here on each one that ends starts the next at once
+        yield* Deferred.succeed(gate, undefined)
+        yield* Supervisor.drain
+        yield* Fiber.join(watcher)
+        return (yield* Supervisor.snapshot).counters
+      }),
+      { concurrency: 8, maxQueued: n }
+    )
+    expect(value.succeeded).toBe(n)
+    // the watcher ran while the jobs drained: it saw several counts strictly between 0 and n
+    expect(seen.filter((k) => k > 0 && k < n).length).toBeGreaterThan(3)
+  })
 })
