@@ -197,6 +197,15 @@ describe("shutdown", () => {
   })
 })
 
+/** Fires `n` jobs named "tiny" that wait for the returned gate, then call `onRun`. */
+const fireGated = (n: number, onRun: () => void) =>
+  Effect.gen(function* () {
+    const gate = yield* Deferred.make<void>()
+    const job = Effect.andThen(Deferred.await(gate), Effect.sync(onRun))
+    for (let i = 0; i < n; i++) yield* Job.fire(job, { name: "tiny" })
+    return gate
+  })
+
 describe("scale", () => {
   it("1e5 queued jobs complete without overflowing the stack", async () => {
     const n = 100_000
@@ -205,15 +214,7 @@ describe("scale", () => {
       Effect.gen(function* () {
         // every job waits for the gate: all but the first 64 are queued when it opens, and then
         // each one that ends starts the next (synchronously finishing jobs, back to back)
-        const gate = yield* Deferred.make<void>()
-        for (let i = 0; i < n; i++)
-          yield* Job.fire(
-            Effect.andThen(
-              Deferred.await(gate),
-              Effect.sync(() => ran++)
-            ),
-            { name: "tiny" }
-          )
+        const gate = yield* fireGated(n, () => ran++)
         const queuedAtPeak = (yield* Supervisor.snapshot).queued.length
         yield* Deferred.succeed(gate, undefined)
         yield* Supervisor.drain
@@ -270,15 +271,7 @@ describe("scale", () => {
     const seen: Array<number> = []
     const { value } = await run(
       Effect.gen(function* () {
-        const gate = yield* Deferred.make<void>()
-        for (let i = 0; i < n; i++)
-          yield* Job.fire(
-            Effect.andThen(
-              Deferred.await(gate),
-              Effect.sync(() => ran++)
-            ),
-            { name: "tiny" }
-          )
+        const gate = yield* fireGated(n, () => ran++)
         // a fiber that records how far the jobs got each time it runs
         const watcher = yield* Effect.forkChild(
           Effect.gen(function* () {
