@@ -1,6 +1,6 @@
 /**
  * Jobs: work run as a detached fiber owned by the current `Supervisor`, whose outcome is always
- * put on the supervisor's outcome channel and logged. The upgrade path, one call site at a time:
+ * put on the supervisor's outcome queue and logged. The upgrade path, one call site at a time:
  * `fire` (fire and forget) → `fork` (keep a handle) → `reportTo` / `forkAll` (outcomes on a
  * channel) → `all` (await a group).
  *
@@ -53,7 +53,7 @@ export type Status = "queued" | "running" | "done"
 export type OutcomeTag = "Success" | "Failure" | "Interrupted" | "TimedOut"
 
 /**
- * The one outcome of a job, put on the supervisor's channel (and `reportTo`) when it ends.
+ * The one outcome of a job, put on the supervisor's outcome queue (and `reportTo`) when it ends.
  *
  * @since 0.1.0
  */
@@ -105,7 +105,7 @@ export interface Options<A = unknown, E = unknown> {
   readonly timeout?: Duration.Input
   /** retries typed failures; each failed attempt that will be retried is logged at Warn with `attempt` */
   readonly retry?: Schedule.Schedule<unknown, E>
-  /** also receives the outcome (after the supervisor's channel) */
+  /** also receives the outcome, without suspending (core.async `put!`) */
   readonly reportTo?: WritePort<Outcome<A, E>>
   /** top-level fields on every log line of the job, the outcome line included */
   readonly annotations?: Record<string, unknown>

@@ -1,7 +1,7 @@
 /**
  * The `Supervisor`: the owner of every job. It bounds how many jobs run (globally, per pool, per
- * key, and by rate), queues the rest, runs each as a detached fiber in its own scope, puts every
- * job's outcome on a channel, and logs each outcome from its own fiber — so nothing fails
+ * key, and by rate), queues the rest, runs each as a detached fiber it observes, puts every job's
+ * outcome on its outcome queue, and logs each outcome from its own fiber — so nothing fails
  * silently. Closing its scope shuts it down with the configured grace.
  *
  * ```ts
@@ -20,7 +20,9 @@
  * - Among queued jobs, the next to start is chosen round-robin across pools and across the keys
  *   of a pool; within one key (or among a pool's keyless jobs) it is first in, first out.
  * - Outcome lines are logged through effect's `Logger` of the context the layer was built in;
- *   debug lines (successes, by default) are filtered by effect's minimum log level.
+ *   debug lines (successes, by default) are filtered by effect's minimum log level (and not built).
+ * - `snapshot`'s counters count outcomes as jobs end; their lines may be written a moment later
+ *   (`drain` waits for them).
  *
  * @since 0.1.0
  */
@@ -219,8 +221,7 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.u
 
 /**
  * A fresh port (scoped) on which every outcome logged from now on arrives, in a sliding buffer of
- * `capacity` (default 1024): a reader that lags loses the oldest outcomes, never holds the
- * supervisor back. It closes when its scope closes or the supervisor shuts down.
+ * 1024: a reader that lags loses the oldest outcomes, never holds the supervisor back. It closes when its scope closes or the supervisor shuts down.
  *
  * @since 0.1.0
  */

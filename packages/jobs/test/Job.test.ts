@@ -155,6 +155,21 @@ describe("exactly one outcome and one outcome line per job", () => {
 })
 
 describe("handles", () => {
+  it("a fiber woken by a job's end sees the job done and its slot free", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(Effect.yieldNow, { name: "short" })
+        yield* Job.await(h)
+        const snap = yield* Supervisor.snapshot
+        return { running: snap.running.map((j) => j.name), status: yield* Job.status(h), snap }
+      }),
+      { concurrency: 1 }
+    )
+    expect(value.running).toEqual([])
+    expect(value.status).toBe("done")
+    expect(value.snap.counters.succeeded).toBe(1)
+  })
+
   it("status goes queued → running → done; join gives the value; a queued job can be cancelled", async () => {
     const { value, lines } = await run(
       Effect.gen(function* () {
@@ -359,5 +374,51 @@ describe("whenFull", () => {
     )
     expect(value.suspended).toBe(true)
     expect(value.counters.succeeded).toBe(3)
+  })
+})
+
+describe("successes below the minimum log level", () => {
+  it("write no line, are counted, and drain still waits for every job; failures are still logged", async () => {
+    let ran = 0
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        for (let i = 0; i < 50; i++)
+          yield* Job.fire(
+            Effect.andThen(
+              Effect.yieldNow,
+              Effect.sync(() => ran++)
+            ),
+            { name: `ok-${i}` }
+          )
+        yield* Job.fire(Effect.fail("boom"), { name: "bad" })
+        yield* Supervisor.drain
+        const afterDrain = ran
+        return { afterDrain, counters: (yield* Supervisor.snapshot).counters }
+      }),
+      { concurrency: 4 },
+      "Info"
+    )
+    expect(value.afterDrain).toBe(50)
+    expect(value.counters.succeeded).toBe(50)
+    expect(value.counters.failed).toBe(1)
+    const outcomeLines = lines.filter((l) => "job.outcome" in l.annotations)
+    expect(outcomeLines.map((l) => l.annotations["job.name"])).toEqual(["bad"])
+  })
+
+  it("still reach a tap", async () => {
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          yield* Job.fire(Effect.succeed(1), { name: "quiet" })
+          yield* Supervisor.drain
+          yield* settle // the tap is fed through a Mult fiber
+          return yield* Chan.poll(tap)
+        })
+      ),
+      {},
+      "Info"
+    )
+    expect(Option.getOrThrow(value).name).toBe("quiet")
   })
 })

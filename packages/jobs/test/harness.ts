@@ -2,7 +2,7 @@
  * Shared scaffolding for the jobs tests: a runner that provides a `Supervisor`, a `TestClock` and
  * a logger that records every line (level, message, annotations, cause).
  */
-import { type Cause, Effect, Logger, References } from "effect"
+import { type Cause, Effect, Logger, type LogLevel, References } from "effect"
 import { TestClock } from "effect/testing"
 import { Supervisor } from "../src/index.js"
 
@@ -28,10 +28,14 @@ export const recorder = (lines: Array<Line>) =>
     })
   })
 
-/** Runs `program` with a supervisor built from `config`, a TestClock and the recorder; resolves with the result and the lines. */
+/**
+ * Runs `program` with a supervisor built from `config`, a TestClock and the recorder, at the
+ * minimum log level `level` (default "All"); resolves with the result and the lines.
+ */
 export const run = <A, E>(
   program: Effect.Effect<A, E, Supervisor.Supervisor>,
-  config: Supervisor.Config = {}
+  config: Supervisor.Config = {},
+  level: LogLevel.LogLevel = "All"
 ): Promise<{ readonly value: A; readonly lines: Array<Line> }> => {
   const lines: Array<Line> = []
   return Effect.runPromise(
@@ -39,7 +43,7 @@ export const run = <A, E>(
       Effect.provide(Supervisor.layer(config)),
       Effect.provide(Logger.layer([recorder(lines)])),
       Effect.provide(TestClock.layer()),
-      Effect.provideService(References.MinimumLogLevel, "All"),
+      Effect.provideService(References.MinimumLogLevel, level),
       Effect.map((value) => ({ value, lines }))
     )
   )

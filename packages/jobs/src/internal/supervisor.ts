@@ -23,8 +23,11 @@
  *    (`ended`), or without a fiber when it is cancelled while queued (`cancelQueued`) or interrupted
  *    before its fiber was made (`flush`). `state` becomes "done" there and never changes again. The
  *    outcome goes to the handle's awaiters, to `reportTo`, and the entry onto `toLog`, which only the
- *    supervisor fiber reads. `unlogged` counts admitted entries whose outcome that fiber has not
- *    logged yet.
+ *    supervisor fiber reads — unless it has no line to write (a success below the minimum log
+ *    level, no tap, no warning), in which case it is done in `finish`. `unlogged` counts admitted
+ *    entries not done yet in that sense.
+ * 6. Fibers waiting for an outcome or for `drain` are resumed (`notify`) only after the section
+ *    that produced it has freed the job's slots: they never see a done job still running.
  *
  * How jobs run, and why it is cheap: a job's fiber is made directly (`Effect.runForkWith`) with the
  * caller's context plus the job's log annotations, and observed: its exit runs `ended`
@@ -33,7 +36,8 @@
  * its successor in `toStart` and returns, so no stack frame nests per job; each `flush` makes at
  * most `MaxStartsPerFlush` fibers and leaves the rest to a scheduler task, so a stream of
  * synchronous jobs cannot starve timers and I/O. The supervisor fiber is woken through the
- * scheduler once per batch of outcomes, not once per outcome.
+ * scheduler once per batch of outcomes, not once per outcome, and not at all for a success it
+ * would not write.
  *
  * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
  * re-enter rings only on a job's start, end or admission or a token refill. Admission is O(1)
@@ -348,6 +352,11 @@ export class SupervisorState {
   readonly defaultPool: Pool
   /** the Clock's time when the supervisor was made; the times kept in entries and pools count from it */
   readonly epoch: number
+  /**
+   * whether success lines pass the minimum log level of the supervisor's context (the supervisor
+   * fiber's): when not, a success nobody awaits, taps or receives is done in `finish`
+   */
+  readonly successLogged: boolean
   /** whether `clock` is effect's default (wall) Clock, which `admissionTime` may read once per run */
   private readonly liveClock: boolean
   /** the caller context `jobContext` saw last, and what it derived from it */
@@ -369,6 +378,7 @@ export class SupervisorState {
     readonly mult: Mult.Mult<Job.Outcome>
   ) {
     this.epoch = clock.currentTimeMillisUnsafe()
+    this.successLogged = !LogLevel.isGreaterThan(Context.get(context, References.MinimumLogLevel), config.logSuccess)
     this.liveClock = clock.constructor === liveClockClass
     // a pool named "default" in the configuration limits the jobs that name no pool
     this.defaultPool = new Pool("default", config.pools.default ?? {})
@@ -679,9 +689,12 @@ export class SupervisorState {
   ended(entry: Entry, exit: Exit.Exit<unknown, unknown>, neverRan: boolean): void {
     const now = this.now()
     if (neverRan) entry.attempt = 0
+    this.settling++
     this.finish(entry, entry.timedOut ? "TimedOut" : classify(exit), exit, now)
     this.release(entry)
     this.pump(now)
+    this.settling--
+    this.notify()
     this.flush()
   }
 
@@ -692,11 +705,32 @@ export class SupervisorState {
     entry.lane.waiting.remove(entry)
     const now = this.now()
     entry.startedAt = now
+    this.settling++
     this.finish(entry, "Interrupted", Exit.interrupt(), now)
     this.pump(now)
     this.collect(entry.lane)
+    this.settling--
+    this.notify()
     this.flush()
   }
+
+  /**
+   * Runs the resumptions owed to fibers waiting for an outcome or for `drain` — only outside a
+   * settling section (`ended`, `cancelQueued`), so a woken fiber never sees a job that has an
+   * outcome but still holds its slot.
+   */
+  notify(): void {
+    if (this.settling > 0) return
+    while (this.notices.length > 0) {
+      const notices = this.notices
+      this.notices = []
+      for (const notice of notices) notice()
+    }
+  }
+  /** see `notify` */
+  private notices: Array<() => void> = []
+  /** > 0 while `ended` or `cancelQueued` is changing the state */
+  private settling = 0
 
   /**
    * The one outcome of `entry` (invariant 5): to its awaiters, to `reportTo` (core.async `put!`:
@@ -711,12 +745,13 @@ export class SupervisorState {
     entry.exit = exit
     entry.endedAt = endedAt
     count(this.counters, tag)
+    let warned = false
     const more = entry.more
     if (more !== undefined) {
       const awaiters = more.awaiters
       if (awaiters !== undefined) {
         more.awaiters = undefined
-        for (const resume of awaiters) resume(exit)
+        for (const resume of awaiters) this.notices.push(() => resume(exit))
       }
       const reportTo = more.reportTo
       if (reportTo !== undefined) {
@@ -724,8 +759,14 @@ export class SupervisorState {
           Chan.putUnsafe(reportTo, outcomeOf(this, entry))
         } catch (defect) {
           this.reportWarnings.push({ entry, defect })
+          warned = true
         }
       }
+    }
+    if (tag === "Success" && !this.successLogged && this.taps === 0 && !warned) {
+      // nothing to write and nobody to tell: done here, without waking the supervisor fiber
+      this.logged()
+      return
     }
     this.toLog.push(entry)
     this.wakeLogger()
@@ -766,9 +807,9 @@ export class SupervisorState {
   logged(): void {
     this.unlogged--
     if (this.unlogged === 0 && this.drainWaiters.length > 0) {
-      const waiters = this.drainWaiters
+      for (const w of this.drainWaiters) this.notices.push(w)
       this.drainWaiters = []
-      for (const w of waiters) w()
+      this.notify()
     }
   }
 
@@ -791,8 +832,6 @@ export class SupervisorState {
  */
 export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
   Effect.gen(function* () {
-    const minimum = yield* References.MinimumLogLevel
-    const successEnabled = !LogLevel.isGreaterThan(minimum, state.config.logSuccess)
     while (true) {
       const entry = state.toLog.shift()
       if (entry === undefined) {
@@ -805,7 +844,7 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
         })
         continue
       }
-      if (entry.tag !== "Success" || successEnabled) yield* logOutcome(state, outcomeOf(state, entry))
+      if (entry.tag !== "Success" || state.successLogged) yield* logOutcome(state, outcomeOf(state, entry))
       while (state.reportWarnings.length > 0 && state.reportWarnings[0].entry === entry) {
         const { defect } = state.reportWarnings.shift()!
         yield* Effect.logWarning(`job ${entry.name}: its outcome could not be put on reportTo`, defect).pipe(
