@@ -176,20 +176,17 @@ const handLimiter = (max: number) => {
 
 const w6: Record<(typeof w6Impls)[number], Run> = {
   ours: (n, { queued }) => {
-    let done = 0
-    let failed = 0
-    const work = Effect.tryPromise(() => get()).pipe(
-      Effect.tap(() => Effect.sync(() => done++)),
-      Effect.tapError(() => Effect.sync(() => failed++))
-    )
+    // the job is the GET alone (as for the peers); the supervisor's counters tell how many succeeded
+    const work = Effect.tryPromise(get)
     return Effect.runPromise(
       quiet(
         Effect.gen(function* () {
           for (let i = 0; i < n; i++) yield* Job.fire(work, { name: "w6" })
-          queued(done)
+          queued(0)
           yield* Supervisor.drain
+          const { succeeded, failed } = (yield* Supervisor.snapshot).counters
           if (failed > 0) return yield* Effect.die(new Error(`${failed} requests failed`))
-          return done
+          return succeeded
         }).pipe(
           Effect.provide(
             Supervisor.layer({ concurrency: W6_CONCURRENCY, maxQueued: n, whenFull: "wait", logSuccess: "debug" })

@@ -260,7 +260,10 @@ const toTimeout = (input: Duration.Input): Duration.Duration => {
   return d.value
 }
 
-/** The waiting entries of one key of a pool (or the pool's keyless entries), FIFO. */
+/**
+ * The waiting entries of one key of a pool (or the pool's keyless entries), FIFO; its head is
+ * the next to start (a cancelled entry leaves at once).
+ */
 export class Lane {
   readonly waiting = new EntryQueue()
   running = 0
@@ -449,8 +452,8 @@ export class SupervisorState {
   /** Whether `pool` can start one more job now (concurrency and a token). */
   poolOpen(pool: Pool): boolean {
     if (pool.running >= pool.concurrency) return false
-    this.refillTokens(pool)
-    return pool.tokens >= 1
+    if (pool.rateLimit !== Number.POSITIVE_INFINITY) this.refillTokens(pool)
+    return pool.tokens >= 1 // Infinity without a rate
   }
 
   /** Whether `lane`'s key has room for one more running job. */
@@ -458,18 +461,14 @@ export class SupervisorState {
     return lane.key === undefined || lane.running < lane.pool.perKey
   }
 
-  /** The oldest waiting entry of `lane` (cancelled entries leave their lane at once). */
-  head(lane: Lane): Entry | undefined {
-    return lane.waiting.head
-  }
-
   /** Puts `lane` back in its pool's ring and the pool in the ring when invariant 3 asks for it. */
   relink(lane: Lane): void {
-    if (!lane.inRing && this.head(lane) !== undefined && this.laneOpen(lane)) {
+    const pool = lane.pool
+    if (!lane.inRing && lane.waiting.head !== undefined && (lane.key === undefined || lane.running < pool.perKey)) {
       lane.inRing = true
-      lane.pool.ring.push(lane)
+      pool.ring.push(lane)
     }
-    this.relinkPool(lane.pool)
+    if (!pool.inRing && pool.ring.size > 0) this.relinkPool(pool)
   }
 
   /** Puts `pool` back in the ring when it has a ready lane and room; arms a refill if only a token is missing. */
@@ -483,7 +482,7 @@ export class SupervisorState {
 
   /** Forgets a lane with nothing waiting or running (keys must not leak). */
   collect(lane: Lane): void {
-    if (lane.key !== undefined && lane.running === 0 && !lane.inRing && this.head(lane) === undefined)
+    if (lane.key !== undefined && lane.running === 0 && !lane.inRing && lane.waiting.head === undefined)
       lane.pool.lanes.delete(lane.key)
   }
 
@@ -491,7 +490,7 @@ export class SupervisorState {
   canStartNow(entry: Entry): boolean {
     return (
       this.running.size < this.config.concurrency &&
-      this.head(entry.lane) === undefined &&
+      entry.lane.waiting.head === undefined &&
       this.laneOpen(entry.lane) &&
       this.poolOpen(entry.pool)
     )
@@ -561,7 +560,7 @@ export class SupervisorState {
         continue
       }
       const lane = pool.ring.peek()!
-      const entry = this.head(lane)
+      const entry = lane.waiting.head
       if (entry === undefined || !this.laneOpen(lane)) {
         pool.ring.shift()
         lane.inRing = false
@@ -572,7 +571,7 @@ export class SupervisorState {
       this.markStarted(entry, now)
       // round-robin: the lane to the back of its pool's ring and the pool to the back of the ring
       // (a lone lane or pool that can go on stays where it is)
-      if (pool.ring.size > 1 || this.head(lane) === undefined || !this.laneOpen(lane)) {
+      if (pool.ring.size > 1 || lane.waiting.head === undefined || !this.laneOpen(lane)) {
         pool.ring.shift()
         lane.inRing = false
         this.relink(lane)
@@ -599,11 +598,12 @@ export class SupervisorState {
 
   /** Frees `entry`'s slots after its outcome is out. */
   release(entry: Entry): void {
+    const lane = entry.lane
     this.running.delete(entry)
-    entry.pool.running--
-    entry.lane.running--
-    this.relink(entry.lane)
-    this.collect(entry.lane)
+    lane.pool.running--
+    lane.running--
+    this.relink(lane)
+    if (lane.key !== undefined) this.collect(lane)
   }
 
   /** Arms one timer that relinks `pool` when its next token is due (Effect `Clock` time). */
@@ -687,10 +687,16 @@ export class SupervisorState {
 
   /** The end of a started entry: its one outcome, its slots freed, the next jobs started (at the same Clock time). */
   ended(entry: Entry, exit: Exit.Exit<unknown, unknown>, neverRan: boolean): void {
-    const now = this.now()
+    const now = this.clock.currentTimeMillisUnsafe() - this.epoch
     if (neverRan) entry.attempt = 0
     this.settling++
-    this.finish(entry, entry.timedOut ? "TimedOut" : classify(exit), exit, now)
+    const tag =
+      entry.more === undefined || !entry.more.timedOut
+        ? exit._tag === "Success"
+          ? "Success"
+          : classify(exit)
+        : "TimedOut"
+    this.finish(entry, tag, exit, now)
     this.release(entry)
     this.pump(now)
     this.settling--
