@@ -21,7 +21,9 @@
  * - `timeout` bounds the whole job, retries included; a timed-out job's `exit` is an interruption.
  * - `retry` retries typed failures only (not defects, not interruptions).
  * - The outcome is put on `reportTo` without suspending (core.async `put!`): a slow reader holds no
- *   job slot; beyond the channel's `maxPending` waiting puts, the outcome is not delivered there (logged).
+ *   job slot. Beyond the channel's `maxPending` waiting puts, or when the channel is closed, the
+ *   outcome is not delivered there: the supervisor writes one warn line naming the job (the outcome
+ *   itself is still logged and counted).
  *
  * @since 0.1.0
  */

@@ -118,6 +118,24 @@ describe("exactly one outcome and one outcome line per job", () => {
     expect(mine[0].fiberId).not.toBe(mine[1].fiberId) // the outcome line is the supervisor fiber's
   })
 
+  it("a reportTo closed before the job ends: one warn line names the job; the outcome is still logged", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const report = yield* Chan.make<Job.Outcome>(4)
+        yield* Chan.close(report)
+        yield* Job.fire(Effect.succeed(1), { name: "late", reportTo: report })
+        yield* Supervisor.drain
+        return (yield* Supervisor.snapshot).counters
+      })
+    )
+    expect(value.succeeded).toBe(1)
+    const mine = linesOf(lines, "late")
+    expect(mine.filter((l) => l.message.includes("could not be put on reportTo: the channel is closed"))).toHaveLength(
+      1
+    )
+    expect(mine.filter((l) => l.annotations["job.outcome"] === "Success")).toHaveLength(1)
+  })
+
   it("retry: each failed attempt is its own Warn line with attempt; the outcome line has the last attempt", async () => {
     let calls = 0
     const flaky = Effect.suspend(() => (++calls < 3 ? Effect.fail(new Boom()) : Effect.succeed(calls)))

@@ -342,7 +342,7 @@ export class SupervisorState {
   /** outcomes the supervisor fiber has not taken yet, oldest first */
   readonly toLog = new EntryQueue()
   /** warnings about `reportTo` the supervisor fiber writes (with the entry they concern) */
-  readonly reportWarnings: Array<{ readonly entry: Entry; readonly defect: unknown }> = []
+  readonly reportWarnings: Array<{ readonly entry: Entry; readonly reason: unknown }> = []
   /** resumes the supervisor fiber while it waits for outcomes */
   loggerResume: (() => void) | undefined = undefined
   loggerWakeScheduled = false
@@ -751,7 +751,6 @@ export class SupervisorState {
     entry.exit = exit
     entry.endedAt = endedAt
     count(this.counters, tag)
-    let warned = false
     const more = entry.more
     if (more !== undefined) {
       const awaiters = more.awaiters
@@ -762,19 +761,26 @@ export class SupervisorState {
       const reportTo = more.reportTo
       if (reportTo !== undefined) {
         try {
-          Chan.putUnsafe(reportTo, outcomeOf(this, entry))
+          Chan.putUnsafe(reportTo, outcomeOf(this, entry), (delivered) => {
+            if (!delivered) this.warnReport(entry, "the channel is closed")
+          })
         } catch (defect) {
-          this.reportWarnings.push({ entry, defect })
-          warned = true
+          this.warnReport(entry, defect)
         }
       }
     }
-    if (tag === "Success" && !this.successLogged && this.taps === 0 && !warned) {
+    if (tag === "Success" && !this.successLogged && this.taps === 0) {
       // nothing to write and nobody to tell: done here, without waking the supervisor fiber
       this.logged()
       return
     }
     this.toLog.push(entry)
+    this.wakeLogger()
+  }
+
+  /** Has the supervisor fiber write that `entry`'s outcome could not be put on its `reportTo`. */
+  warnReport(entry: Entry, reason: unknown): void {
+    this.reportWarnings.push({ entry, reason })
     this.wakeLogger()
   }
 
@@ -839,6 +845,13 @@ export class SupervisorState {
 export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
   Effect.gen(function* () {
     while (true) {
+      while (state.reportWarnings.length > 0) {
+        const { entry, reason } = state.reportWarnings.shift()!
+        const message = `job ${entry.name}: its outcome could not be put on reportTo`
+        yield* (
+          typeof reason === "string" ? Effect.logWarning(`${message}: ${reason}`) : Effect.logWarning(message, reason)
+        ).pipe(Effect.annotateLogs(jobAnnotations(entry)))
+      }
       const entry = state.toLog.shift()
       if (entry === undefined) {
         if (state.loggerStop) return
@@ -851,12 +864,6 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
         continue
       }
       if (entry.tag !== "Success" || state.successLogged) yield* logOutcome(state, outcomeOf(state, entry))
-      while (state.reportWarnings.length > 0 && state.reportWarnings[0].entry === entry) {
-        const { defect } = state.reportWarnings.shift()!
-        yield* Effect.logWarning(`job ${entry.name}: its outcome could not be put on reportTo`, defect).pipe(
-          Effect.annotateLogs(jobAnnotations(entry))
-        )
-      }
       if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(state, entry))
       state.logged()
     }
