@@ -207,8 +207,9 @@ const lines: Array<string> = [
   ]),
   row(["@tributary/channel", `${version("packages/channel/package.json")} (working tree, compiled dist/)`]),
   "",
-  `Method: every (workload, size, implementation) ran ${reps} times, each in a fresh Node process (warm-up,`,
-  "gc, one timed run), interleaved round-robin across implementations with the first one rotated per repetition.",
+  `Method: every (workload, size, implementation) ran ${reps} times, each in a fresh Node process (warm-up, gc,`,
+  "the same warm-up again — the forced gc deoptimizes code that embedded objects of the first warm-up — then one",
+  "timed run), interleaved round-robin across implementations with the first one rotated per repetition.",
   "Figures are medians. Other work was running on the machine (shared CI/dev host): timings are noisy.",
   ""
 ]
