@@ -391,7 +391,7 @@ lines.push(
   "",
   "- ours (W5): `Job.fire(Effect.sync(count), { name })` × N inside one `Effect.gen`, then `Supervisor.drain`;",
   `  \`Supervisor.layer({ concurrency: ${W5_CONCURRENCY}, maxQueued: N, whenFull: "wait", logSuccess: "debug" })\` with`,
-  '  `References.MinimumLogLevel` "Info", so no success line is printed (they are still built and filtered).',
+  '  `References.MinimumLogLevel` "Info", so no success line is written (the supervisor builds none below the minimum level).',
   "- p-limit: `limit(async () => count())` × N, `await Promise.all`. p-queue: `queue.add(…)` × N, `await queue.onIdle()`.",
   "- effect-forEach: `Effect.forEach(items, () => Effect.sync(count), { concurrency, discard: true })` (no supervisor).",
   "- W6 ours: `Job.fire(Effect.tryPromise(get))`; p-limit: `limit(get)`; hand: a counter and a FIFO of resolvers.",
