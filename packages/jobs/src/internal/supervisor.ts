@@ -24,8 +24,9 @@
  *    before its fiber was made (`flush`). `state` becomes "done" there and never changes again. The
  *    outcome goes to the handle's awaiters, to `reportTo`, and the entry onto `toLog`, which only the
  *    supervisor fiber reads — unless it has no line to write (a success below the minimum log
- *    level, no tap, no warning), in which case it is done in `finish`. `unlogged` counts admitted
- *    entries not done yet in that sense.
+ *    level, and no tap), in which case it is done in `finish`. `unlogged` counts admitted entries
+ *    not done yet in that sense. (A `reportTo` that refuses the outcome gets its own warn line,
+ *    written by the supervisor fiber from `reportWarnings`.)
  * 6. Fibers waiting for an outcome or for `drain` are resumed (`notify`) only after the section
  *    that produced it has freed the job's slots: they never see a done job still running.
  *
