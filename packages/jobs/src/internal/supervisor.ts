@@ -664,7 +664,10 @@ export class SupervisorState {
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
     const fiber = Effect.runForkWith(this.jobContext(entry))(program as Effect.Effect<unknown, unknown>)
     entry.fiber = fiber
-    fiber.addObserver((exit) => this.ended(entry, exit, false))
+    const exit = fiber.pollUnsafe()
+    // a job that finished within its first run needs no observer (what `addObserver` would do, without the closure)
+    if (exit !== undefined) this.ended(entry, exit, false)
+    else fiber.addObserver((exit) => this.ended(entry, exit, false))
   }
 
   /** The context of `entry`'s fiber: the caller's, with the job's log annotations added to the caller's. */
