@@ -173,6 +173,18 @@ describe("exactly one outcome and one outcome line per job", () => {
 })
 
 describe("handles", () => {
+  it("ids are the admission order in decimal, from 1", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const ids: Array<string> = []
+        for (let i = 0; i < 123; i++) ids.push((yield* Job.fork(Effect.void, { name: "n" })).id)
+        yield* Supervisor.drain
+        return ids
+      })
+    )
+    expect(value).toEqual(Array.from({ length: 123 }, (_, i) => String(i + 1)))
+  })
+
   it("a fiber woken by a job's end sees the job done and its slot free", async () => {
     const { value } = await run(
       Effect.gen(function* () {

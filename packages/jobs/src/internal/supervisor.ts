@@ -191,7 +191,7 @@ export class Entry {
 
   /** `seq` as a string: the job's id in outcomes, handles and log lines (made when first needed) */
   get id(): string {
-    return (this.idString ??= String(this.seq))
+    return (this.idString ??= decimal(this.seq))
   }
   private idString: string | undefined = undefined
 
@@ -252,6 +252,22 @@ export class Entry {
     if (value !== undefined || this.more !== undefined) this.extra().awaiters = value
   }
 }
+
+/**
+ * `String(n)` for a non-negative integer, cheaper for consecutive numbers: ids are asked for in
+ * order, so the decimal string of `n / 10` is kept and only the last digit is appended.
+ */
+const decimal = (n: number): string => {
+  const tens = Math.floor(n / 10)
+  if (tens !== decimalTens) {
+    decimalTens = tens
+    decimalPrefix = tens === 0 ? "" : String(tens)
+  }
+  return decimalPrefix + digits[n - tens * 10]
+}
+let decimalTens = 0
+let decimalPrefix = ""
+const digits: ReadonlyArray<string> = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
 /** A job's `timeout` option as a Duration ≥ 0 (Infinity: none), or a JobArgumentError. */
 const toTimeout = (input: Duration.Input): Duration.Duration => {
