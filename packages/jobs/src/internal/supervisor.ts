@@ -430,9 +430,15 @@ export class SupervisorState {
     return new Entry(++this.nextId, pool, lane, work, context, spec)
   }
 
-  /** Clock millis since `epoch`. */
+  /**
+   * Clock millis since `epoch`. An integer that fits 32 bits is returned as one (`| 0`), so V8
+   * keeps the entries' time fields as small integers: stored as doubles they would be boxed, one
+   * heap number per field per entry (and the first double would migrate every existing entry).
+   */
   now(): number {
-    return this.clock.currentTimeMillisUnsafe() - this.epoch
+    const t = this.clock.currentTimeMillisUnsafe() - this.epoch
+    const small = t | 0
+    return small === t ? small : t
   }
 
   /**
@@ -707,7 +713,7 @@ export class SupervisorState {
 
   /** The end of a started entry: its one outcome, its slots freed, the next jobs started (at the same Clock time). */
   ended(entry: Entry, exit: Exit.Exit<unknown, unknown>, neverRan: boolean): void {
-    const now = this.clock.currentTimeMillisUnsafe() - this.epoch
+    const now = this.now()
     if (neverRan) entry.attempt = 0
     this.settling++
     const tag =
