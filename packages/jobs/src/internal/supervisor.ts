@@ -209,6 +209,7 @@ export class Entry {
       awaiters: undefined
     })
   }
+  // `more`'s fields: reading one needs no `more`; writing one makes it
   get timeout(): Duration.Duration | undefined {
     return this.more?.timeout
   }
