@@ -34,7 +34,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
-import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type * as pino from "pino"
 import * as internalRunMain from "./internal/runMain.js"
@@ -284,10 +283,9 @@ export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options:
 
 /** `input` as millis ≥ 0 (Infinity allowed), or a SupervisorConfigError naming `argument`. */
 const toMillis = (argument: string, input: Duration.Input): number => {
-  const d = Duration.fromInput(input)
-  const millis = Option.isSome(d) ? Duration.toMillis(d.value) : Number.NaN
-  if (!(millis >= 0)) throw new SupervisorConfigError(argument, input, "a duration ≥ 0")
-  return millis
+  const d = internal.nonNegativeDuration(input)
+  if (d === undefined) throw new SupervisorConfigError(argument, input, "a duration ≥ 0")
+  return Duration.toMillis(d)
 }
 
 /** `n` if it is an integer ≥ `min` or Infinity, else a SupervisorConfigError naming `argument`. */

@@ -156,7 +156,6 @@ export class Entry {
   constructor(
     /** the job's number in its supervisor (1, 2, …): admission order */
     readonly seq: number,
-    readonly pool: Pool,
     readonly lane: Lane,
     /** the work; it runs with `context` */
     readonly work: Effect.Effect<unknown, unknown, any>,
@@ -189,6 +188,11 @@ export class Entry {
     }
   }
 
+  /** the pool of the entry's lane */
+  get pool(): Pool {
+    return this.lane.pool
+  }
+
   /** `seq` as a string: the job's id in outcomes, handles and log lines (made when first needed) */
   get id(): string {
     return (this.idString ??= decimal(this.seq))
@@ -210,15 +214,6 @@ export class Entry {
     })
   }
   // `more`'s fields: reading one needs no `more`; writing one makes it
-  get timeout(): Duration.Duration | undefined {
-    return this.more?.timeout
-  }
-  get retry(): Schedule.Schedule<unknown, any> | undefined {
-    return this.more?.retry
-  }
-  get reportTo(): WritePort<Job.Outcome<any, any>> | undefined {
-    return this.more?.reportTo
-  }
   get annotations(): Record<string, unknown> | undefined {
     return this.more?.annotations
   }
@@ -270,12 +265,17 @@ let decimalTens = 0
 let decimalPrefix = ""
 const digits: ReadonlyArray<string> = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
+/** `input` as a Duration ≥ 0 (Infinity allowed), or undefined when it is not one. */
+export const nonNegativeDuration = (input: unknown): Duration.Duration | undefined => {
+  const d = Duration.fromInput(input as Duration.Input)
+  return Option.isSome(d) && Duration.toMillis(d.value) >= 0 ? d.value : undefined
+}
+
 /** A job's `timeout` option as a Duration ≥ 0 (Infinity: none), or a JobArgumentError. */
 const toTimeout = (input: Duration.Input): Duration.Duration => {
-  const d = Duration.fromInput(input)
-  if (Option.isNone(d) || !(Duration.toMillis(d.value) >= 0))
-    throw new JobArgumentError("timeout", input, "a duration ≥ 0")
-  return d.value
+  const d = nonNegativeDuration(input)
+  if (d === undefined) throw new JobArgumentError("timeout", input, "a duration ≥ 0")
+  return d
 }
 
 /**
@@ -428,7 +428,7 @@ export class SupervisorState {
       lane = new Lane(pool, key)
       pool.lanes.set(key as string, lane)
     }
-    return new Entry(++this.nextId, pool, lane, work, context, spec)
+    return new Entry(++this.nextId, lane, work, context, spec)
   }
 
   /**
@@ -476,7 +476,7 @@ export class SupervisorState {
   /** Whether `pool` can start one more job now (concurrency and a token). */
   poolOpen(pool: Pool): boolean {
     if (pool.running >= pool.concurrency) return false
-    if (pool.rateLimit !== Number.POSITIVE_INFINITY) this.refillTokens(pool)
+    this.refillTokens(pool)
     return pool.tokens >= 1 // Infinity without a rate
   }
 
@@ -487,12 +487,11 @@ export class SupervisorState {
 
   /** Puts `lane` back in its pool's ring and the pool in the ring when invariant 3 asks for it. */
   relink(lane: Lane): void {
-    const pool = lane.pool
-    if (!lane.inRing && lane.waiting.head !== undefined && (lane.key === undefined || lane.running < pool.perKey)) {
+    if (!lane.inRing && lane.waiting.head !== undefined && this.laneOpen(lane)) {
       lane.inRing = true
-      pool.ring.push(lane)
+      lane.pool.ring.push(lane)
     }
-    if (!pool.inRing && pool.ring.size > 0) this.relinkPool(pool)
+    this.relinkPool(lane.pool)
   }
 
   /** Puts `pool` back in the ring when it has a ready lane and room; arms a refill if only a token is missing. */
@@ -567,7 +566,7 @@ export class SupervisorState {
     this.running.add(entry)
     entry.pool.running++
     entry.lane.running++
-    entry.pool.tokens -= entry.pool.rateLimit === Number.POSITIVE_INFINITY ? 0 : 1
+    entry.pool.tokens-- // Infinity stays Infinity without a rate
     this.counters.started++
     this.toStart.push(entry)
   }
@@ -717,13 +716,7 @@ export class SupervisorState {
     const now = this.now()
     if (neverRan) entry.attempt = 0
     this.settling++
-    const tag =
-      entry.more === undefined || !entry.more.timedOut
-        ? exit._tag === "Success"
-          ? "Success"
-          : classify(exit)
-        : "TimedOut"
-    this.finish(entry, tag, exit, now)
+    this.finish(entry, entry.timedOut ? "TimedOut" : classify(exit), exit, now)
     this.release(entry)
     this.pump(now)
     this.settling--
@@ -890,7 +883,7 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
         })
         continue
       }
-      if (entry.tag !== "Success" || state.successLogged) yield* logOutcome(state, outcomeOf(state, entry))
+      if (entry.tag !== "Success" || state.successLogged) yield* logOutcome(state, entry)
       if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(state, entry))
       state.logged()
     }
@@ -922,17 +915,9 @@ export const jobAnnotations = (entry: Entry, base?: Readonly<Record<string, unkn
   return a
 }
 
-const outcomeAnnotations = (outcome: Job.Outcome): Record<string, unknown> => {
-  const a: Record<string, unknown> = { ...outcome.annotations }
-  a["job.id"] = outcome.id
-  a["job.name"] = outcome.name
-  a["job.pool"] = outcome.pool
-  if (outcome.key !== undefined) a["job.key"] = outcome.key
-  return a
-}
-
-const logOutcome = (state: SupervisorState, outcome: Job.Outcome): Effect.Effect<void> => {
-  const annotations = outcomeAnnotations(outcome)
+const logOutcome = (state: SupervisorState, entry: Entry): Effect.Effect<void> => {
+  const outcome = outcomeOf(state, entry)
+  const annotations = jobAnnotations(entry)
   annotations.attempt = outcome.attempt
   annotations.durationMillis = outcome.durationMillis
   annotations["job.outcome"] = outcome._tag
@@ -979,7 +964,7 @@ export const outcomeOf = (state: SupervisorState, entry: Entry): Job.Outcome => 
 
 /** Runs the attempts of `entry` (retrying typed failures per `retry`, each failed attempt logged at Warn). */
 const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<unknown, unknown, any> => {
-  const retry = entry.retry!
+  const retry = entry.more!.retry!
   const once = Effect.suspend(() => {
     entry.attempt++
     return Effect.exit(entry.work)
@@ -1216,7 +1201,7 @@ export class RunningList implements Iterable<Entry> {
 }
 
 /** A FIFO with O(1) push and shift (an array with a moving head, compacted now and then). */
-export class Fifo<A> implements Iterable<A> {
+export class Fifo<A> {
   private items: Array<A> = []
   private first = 0
   get size(): number {
@@ -1238,8 +1223,5 @@ export class Fifo<A> implements Iterable<A> {
       this.first = 0
     }
     return a
-  }
-  *[Symbol.iterator](): Iterator<A> {
-    for (let i = this.first; i < this.items.length; i++) yield this.items[i]
   }
 }
