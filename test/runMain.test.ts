@@ -36,7 +36,14 @@ describe("Supervisor.runMain", () => {
     }
   })
 
-  it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
+  it("a logger that can lose lines is refused at once: exit 1 with PinoLoggerConfigError, nothing run", async () => {
+    const { code, stderr, lines } = await run("test/fixtures/normal.ts", ["lossy"])
+    expect(code).toBe(1)
+    expect(stderr).toContain("PinoLoggerConfigError")
+    expect(outcomes(lines)).toHaveLength(0)
+  })
+
+    it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
     const { code, lines } = await run("test/fixtures/program-fails.ts")
     expect(code).toBe(1)
     const failures = lines.filter((l) => JSON.stringify(l).includes("cannot read the config"))

@@ -51,6 +51,9 @@ export const signalCodes = { SIGINT: 130, SIGTERM: 143 } as const
 /** Runs the program under a fresh supervisor and the pino logger and sets the exit code; see `Supervisor.runMain`. */
 export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   const logger = toLogger(options.logger)
+  // built first: a refused logger (PinoLoggerConfigError) throws here, before any listener or the
+  // keep-alive timer is installed — not later, from inside them, with nothing left to stop the process
+  const loggerLayer = PinoLogger.layer(logger)
   const raw = logger.child({}, { serializers: { err: (value: unknown) => value } })
   const stop = Deferred.makeUnsafe<Stop>()
   let stopping: Stop | undefined
@@ -154,7 +157,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     return code
   })
 
-  const fiber = Effect.runFork(orchestrate.pipe(Effect.scoped, Effect.provide(PinoLogger.layer(logger))))
+  const fiber = Effect.runFork(orchestrate.pipe(Effect.scoped, Effect.provide(loggerLayer)))
   fiber.addObserver((exit) => {
     finished = true
     clearInterval(keepAlive)
