@@ -50,7 +50,7 @@ import {
   timeoutCase
 } from "./internal/select.js"
 import { type Dispatcher, defineStep, handOff, type Next, type StepFiber } from "./internal/step.js"
-import { reportXform } from "./internal/xformLog.js"
+import { reportXform, reportXformUnsafe } from "./internal/xformLog.js"
 import type { Xform } from "./Xform.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -89,7 +89,7 @@ export interface Chan<in In, out Out = In> extends WritePort<In>, ReadPort<Out> 
 export interface Options<in I> {
   /** Shows in errors and logs. */
   readonly name?: string
-  /** Pending puts (and, separately, pending takes) allowed at once; an integer >= 1, default 1024. */
+  /** Pending puts (and, separately, pending takes) allowed at once; an integer >= 1 or Infinity, default 1024. */
   readonly maxPending?: number
   /**
    * Called exactly once for every accepted value that no taker will ever receive: dropped by a
@@ -105,8 +105,10 @@ export interface Options<in I> {
  *
  * @since 0.1.0
  */
-export interface XformOptions<in out I, in out O> extends Options<I> {
+export interface XformOptions<in out I, in out O> extends Omit<Options<I>, "onUndelivered"> {
   readonly xform: Xform<I, O>
+  /** As in `Options`; a value that reached the buffer comes transformed (an `O`), one that did not as put (an `I`). */
+  readonly onUndelivered?: (value: I | O) => void
   /** `Some` inserts its value in the input's place, `None` drops it; default: logged at Error, dropped. */
   readonly onXformError?: (error: unknown, input: I) => Option.Option<O>
 }
@@ -299,6 +301,7 @@ export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<nu
 export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boolean) => void): boolean => {
   const core = ch as unknown as ChanCore<A>
   const result = core.tryPut(value)
+  reportXformUnsafe(core)
   if (result === PENDING) {
     core.enqueuePut(new Node(value, onDone ?? ignore))
     return true
@@ -312,8 +315,12 @@ export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boo
  *
  * @since 0.1.0
  */
-export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean =>
-  (ch as unknown as ChanCore<A>).tryPut(value) === true
+export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
+  const core = ch as unknown as ChanCore<A>
+  const accepted = core.tryPut(value) === true
+  reportXformUnsafe(core)
+  return accepted
+}
 
 /**
  * The synchronous twin of `poll`.
@@ -330,7 +337,11 @@ export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
  *
  * @since 0.1.0
  */
-export const closeUnsafe = (ch: WritePort<never>): void => (ch as unknown as ChanCore).close()
+export const closeUnsafe = (ch: WritePort<never>): void => {
+  const core = ch as unknown as ChanCore
+  core.close()
+  reportXformUnsafe(core)
+}
 
 // ── select ──────────────────────────────────────────────────────────────────
 
@@ -878,8 +889,9 @@ class SelectWaiter {
   /** The timer fired: the timeout case wins unless a channel case already did. */
   fireTimeout(c: SelectCaseImpl): void {
     const registration = this.registration
-    if (registration === undefined || this.woken) {
-      // not registered yet, or about to poll again: the poll will find it
+    if (registration === undefined || !registration.active) {
+      // not registered yet, or this registration is spent (woken to poll again, possibly about to
+      // register anew — the fiber can yield in between): the next poll finds it
       this.expired = c
       return
     }

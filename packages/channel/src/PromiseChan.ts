@@ -35,6 +35,7 @@ import {
   TAKE,
   timeoutCase
 } from "./internal/select.js"
+import { reportXformUnsafe } from "./internal/xformLog.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -144,7 +145,7 @@ export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<
  *
  * @since 0.1.0
  */
-export const offer = <A>(ch: WritePort<A>, value: A): boolean => (ch as unknown as ChanCore<A>).tryPut(value) === true
+export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(ch as unknown as ChanCore<A>, value)
 
 /**
  * `ch.poll()` for any channel.
@@ -158,7 +159,7 @@ export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined => pollFrom(ch a
  *
  * @since 0.1.0
  */
-export const close = (ch: WritePort<never>): void => (ch as unknown as ChanCore).close()
+export const close = (ch: WritePort<never>): void => closeOn(ch as unknown as ChanCore)
 
 /**
  * Iterates any channel with `for await`: ends when it is closed and drained; never takes ahead;
@@ -268,6 +269,7 @@ const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined)
   const signal = options?.signal
   if (signal?.aborted) return Promise.reject(signal.reason)
   const result = core.tryPut(value)
+  reportXformUnsafe(core)
   if (result !== PENDING) return result ? resolvedTrue : resolvedFalse
   return new Promise<boolean>((resolve, reject) => {
     const node = new Node(value, (accepted: boolean) => {
@@ -282,6 +284,18 @@ const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined)
     core.enqueuePut(node)
     signal?.addEventListener("abort", onAbort, { once: true })
   })
+}
+
+const offerOn = <A>(core: ChanCore<A>, value: A): boolean => {
+  const accepted = core.tryPut(value) === true
+  reportXformUnsafe(core)
+  return accepted
+}
+
+/** Closes through the state machine, then logs what an xform's completion step may have failed on. */
+const closeOn = (core: ChanCore<any, any>): void => {
+  ChanCore.prototype.close.call(core)
+  reportXformUnsafe(core)
 }
 
 const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): Promise<Result<A>> => {
@@ -323,7 +337,10 @@ class PromiseChanImpl<A> extends ChanCore<A, A> {
     return takeFrom(this, options)
   }
   offer(value: A): boolean {
-    return this.tryPut(value) === true
+    return offerOn(this, value)
+  }
+  override close(): void {
+    closeOn(this)
   }
   poll(): Result<A> | undefined {
     return pollFrom(this)

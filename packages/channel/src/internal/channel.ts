@@ -233,6 +233,9 @@ export class ChanCore<I = any, O = I> {
     const buf = this.buf
     if (buf !== undefined && buf.size > 0) {
       const value = buf.remove()
+      // a poll (or a take that did not wait) may take a value owed to a woken taker: that taker
+      // will find the buffer emptier and wait again, so nothing is owed beyond what is buffered
+      if (buf.owed > buf.size) buf.owed = buf.size
       if (this.putters.size > 0) this.refill()
       else if (this.closed && this.takers.size > 0) this.serveTakers()
       return value
@@ -273,7 +276,8 @@ export class ChanCore<I = any, O = I> {
    * goes to the next waiting taker).
    */
   wokenTakerReturned(withdrawn: boolean): void {
-    this.buf!.owed--
+    const buf = this.buf!
+    if (buf.owed > 0) buf.owed-- // 0 if a poll took the owed value (see `tryTake`)
     if (withdrawn && this.takers.size > 0) this.serveTakers()
   }
 

@@ -1,6 +1,7 @@
 /**
  * Logging the xform errors a channel recorded (the state machine has no logger: it keeps them in
- * `xformFailures`, and the Effect operations on the put side log them).
+ * `xformFailures`; the Effect operations on the put side log them in their own fiber, the
+ * synchronous and Promise ones through `reportXformUnsafe`).
  *
  * @internal
  */
@@ -31,4 +32,12 @@ export const reportXform = <A, E, R>(
     ),
     next
   )
+}
+
+/**
+ * For the synchronous and Promise operations (no fiber to log in): logs what the channel recorded
+ * through effect's default runtime, so failures never pile up unlogged.
+ */
+export const reportXformUnsafe = (core: ChanCore<any, any>): void => {
+  if (core.xformFailures !== undefined) Effect.runFork(reportXform(core, Effect.void))
 }
