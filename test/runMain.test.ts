@@ -43,7 +43,7 @@ describe("Supervisor.runMain", () => {
     expect(outcomes(lines)).toHaveLength(0)
   })
 
-    it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
+  it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
     const { code, lines } = await run("test/fixtures/program-fails.ts")
     expect(code).toBe(1)
     const failures = lines.filter((l) => JSON.stringify(l).includes("cannot read the config"))
@@ -79,6 +79,7 @@ describe("Supervisor.runMain", () => {
     expect(interrupted).toEqual(["slow-3", "slow-2", "slow-1"])
     // order of events: the signal line, the finisher's outcome, the stragglers, their outcomes, the exit line
     const index = (p: (l: (typeof lines)[number]) => boolean) => lines.findIndex(p)
+    expect(index((l) => l.signal === "SIGTERM")).toBeGreaterThanOrEqual(0)
     expect(index((l) => l.signal === "SIGTERM")).toBeLessThan(index((l) => l["job.name"] === "finisher"))
     expect(index((l) => l["job.name"] === "finisher")).toBeLessThan(index((l) => l === stragglers[0]))
     expect(lines[lines.length - 1]).toMatchObject({ msg: "exiting with code 143", exitCode: 143 })

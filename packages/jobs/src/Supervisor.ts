@@ -105,7 +105,8 @@ export interface JobInfo {
 }
 
 /**
- * Counters over the supervisor's lifetime; an outcome is counted once it is logged.
+ * Counters over the supervisor's lifetime; an outcome is counted when its job ends (its line may
+ * be written a moment later).
  *
  * @since 0.1.0
  */
@@ -147,7 +148,7 @@ export interface RunMainOptions {
 
 /**
  * Starts a supervisor in the current scope; closing the scope shuts it down with `config.grace`.
- * Dies on a bad configuration (a bound below 1 or not a number).
+ * Dies with `SupervisorConfigError` on any bad option (the error names it and the value).
  *
  * @since 0.1.0
  */

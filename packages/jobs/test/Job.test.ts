@@ -169,6 +169,7 @@ describe("exactly one outcome and one outcome line per job", () => {
     const mine = linesOf(lines, "early")
     expect(mine).toHaveLength(1)
     expect(mine[0].annotations["job.outcome"]).toBe("Interrupted")
+    expect(mine[0].annotations.attempt).toBe(0) // it never ran
   })
 })
 
@@ -340,6 +341,7 @@ describe("groups", () => {
         return { first, last, counters, runningAfterWin: snap.running.length }
       })
     )
+    expect(value.runningAfterWin).toBe(0) // the losers were interrupted before all returned
     expect(value.first).toBe("win")
     expect(value.last).toBe("e2")
     expect(value.counters.interrupted).toBe(1)
