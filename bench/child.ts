@@ -9,6 +9,7 @@
  * On failure it prints `{ impl, workload, error }` and exits with code 1.
  */
 import { parseArgs } from "node:util"
+import { runChildMain } from "./child-main.ts"
 import { isImplName, loadImpl } from "./impls.ts"
 import { verify, workloadById } from "./workloads.ts"
 
@@ -69,26 +70,4 @@ const main = async (): Promise<Sample> => {
   }
 }
 
-// A workload whose fibers all wait forever leaves nothing on the event loop,
-// so Node would exit quietly with code 0: report that as a failure instead.
-process.on("exit", (code) => {
-  if (code === 0 && !reported) report(1, { error: "event loop drained before the workload finished (deadlock?)" })
-})
-
-let reported = false
-const report = (code: number, body: object): void => {
-  reported = true
-  process.stdout.write(`${JSON.stringify({ impl: implName, workload: workloadId, ...body })}\n`)
-  process.exitCode = code
-}
-
-main().then(
-  (sample) => {
-    report(0, sample)
-    process.exit()
-  },
-  (error: unknown) => {
-    report(1, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
-    process.exit()
-  }
-)
+runChildMain(implName, workloadId, main)

@@ -5,7 +5,7 @@
  */
 import type { Implementation } from "./workloads.ts"
 
-export const impls = {
+const impls = {
   ours: () => import("./impl/ours.ts"),
   queue: () => import("./impl/queue.ts"),
   "queue-race": () => import("./impl/queue-race.ts"),
@@ -17,8 +17,11 @@ export const impls = {
 
 export type ImplName = keyof typeof impls
 
+/** Every implementation's name, in report order. */
 export const implNames = Object.keys(impls) as ReadonlyArray<ImplName>
 
+/** Whether `name` is an implementation's name. */
 export const isImplName = (name: string): name is ImplName => Object.hasOwn(impls, name)
 
+/** Imports the implementation named `name`. */
 export const loadImpl = async (name: ImplName): Promise<Implementation> => (await impls[name]()).impl

@@ -20,6 +20,7 @@ import { Job, Supervisor } from "@tributary/jobs"
 import { Effect, References } from "effect"
 import pLimit from "p-limit"
 import PQueue from "p-queue"
+import { runChildMain } from "./child-main.ts"
 import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, type w5Impls, type w6Impls } from "./jobs-spec.ts"
 
 const { values } = parseArgs({
@@ -294,26 +295,4 @@ const main = async (): Promise<JobSample> => {
   }
 }
 
-let reported = false
-const report = (code: number, body: object): void => {
-  reported = true
-  process.stdout.write(`${JSON.stringify({ impl: implName, workload, ...body })}\n`)
-  process.exitCode = code
-}
-
-process.on("exit", (code) => {
-  if (code === 0 && !reported) report(1, { error: "event loop drained before the workload finished (deadlock?)" })
-})
-
-main().then(
-  (sample) => {
-    agent.destroy()
-    report(0, sample)
-    process.exit()
-  },
-  (error: unknown) => {
-    agent.destroy()
-    report(1, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
-    process.exit()
-  }
-)
+runChildMain(implName, workload, main, () => agent.destroy())

@@ -10,7 +10,7 @@ export interface JobSample {
   readonly warmupMs: number
   /** W5: heapUsed right after all n jobs were queued (before any was awaited), MiB */
   readonly heapQueuedMiB?: number
-  /** W5: the same minus heapUsed after gc() just before the timed run, MiB */
+  /** W5: the same minus heapUsed after gc() just before that (gated, untimed) heap run, MiB */
   readonly heapDeltaMiB?: number
   /** W5: jobs not done yet when the heap was sampled (ours' fire loop may yield, so some may have run) */
   readonly pendingAtSample?: number

@@ -8,22 +8,28 @@
  * W6's HTTP server runs in this process (127.0.0.1, ephemeral port), idle while a child runs
  * except for answering it; it is closed at the end. Raw samples go to bench/out/jobs-<timestamp>.json.
  */
-import { execFile } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as os from "node:os"
-import { dirname, join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, W6_SERVER_DELAY_MS, w5Impls, w6Impls } from "./jobs-spec.ts"
-import { buildPackages, machineRows, median, positive, row, rule, versionAt } from "./report.ts"
-
-const benchDir = dirname(fileURLToPath(import.meta.url))
-const root = resolve(benchDir, "..")
-
-// As run.ts: `tributary:dist` makes @tributary/channel (imported by @tributary/jobs) resolve to its dist/.
-const nodeFlags = ["--expose-gc", "--conditions=tributary:dist", "--import", import.meta.resolve("tsx")]
+import {
+  buildPackages,
+  commandLine,
+  machineRows,
+  median,
+  positive,
+  type Results,
+  root,
+  row,
+  rule,
+  runChild,
+  runInterleaved,
+  version,
+  writeReport
+} from "./report.ts"
 
 const usage = `Usage: tsx bench/jobs.ts [options]
   --reps N        repetitions per (workload, size, implementation) (default 5)
@@ -61,31 +67,9 @@ const w6Size = sized(1000)
 /** the sequential W6 pass: this many requests one after the other, scaled to w6Size */
 const w6SeqSize = Math.max(1, Math.round(w6Size / 10))
 
-type Outcome = JobSample | { readonly impl: string; readonly workload: string; readonly error: string }
-
-const runChild = (workload: string, impl: string, n: number, port?: number): Promise<Outcome> =>
-  new Promise((done) => {
-    const childArgs = ["--workload", workload, "--impl", impl, "--n", String(n)]
-    if (port !== undefined) childArgs.push("--port", String(port))
-    execFile(
-      process.execPath,
-      [...nodeFlags, join(benchDir, "jobs-child.ts"), ...childArgs],
-      { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const line = stdout.trim().split("\n").at(-1) ?? ""
-        try {
-          done(JSON.parse(line) as Outcome)
-        } catch {
-          const reason = error?.killed ? `killed after ${timeoutMs / 1000}s` : (error?.message ?? "no output")
-          done({ impl, workload, error: `${reason}\n${stderr.trim()}`.trim() })
-        }
-      }
-    )
-  })
-
 // ── build the packages' dist/ (as run.ts): under `tributary:dist` the children import them compiled ──
 
-buildPackages(root, ["channel", "pino", "jobs"])
+buildPackages(["channel", "pino", "jobs"])
 const jobsExports = JSON.parse(readFileSync(join(root, "packages/jobs/package.json"), "utf8")) as {
   exports?: Record<string, unknown>
 }
@@ -123,31 +107,24 @@ if (only.has("W6"))
   cells.push(w6Impls.map((impl) => ({ workload: "W6", impl, n: impl === "sequential" ? w6SeqSize : w6Size })))
 
 const key = (c: { workload: string; impl: string; n: number }) => `${c.workload}/${c.n}/${c.impl}`
-const samples = new Map<string, Array<JobSample>>()
-const failures = new Map<string, string>()
 
 const started = new Date()
 const loadAtStart = os.loadavg()
 console.error(`${reps} reps; W5 sizes ${w5Sizes.join(", ")}; W6 ${w6Size} requests (sequential pass ${w6SeqSize})`)
+let results: Results<JobSample>
 try {
-  for (let rep = 0; rep < reps; rep++) {
-    for (const group of cells) {
-      const order = group.map((_, i) => group[(i + rep) % group.length] as Cell)
-      for (const cell of order) {
-        const k = key(cell)
-        if (failures.has(k)) continue
-        const outcome = await runChild(cell.workload, cell.impl, cell.n, cell.workload === "W6" ? port : undefined)
-        const tag = `[${rep + 1}/${reps}] ${k}`
-        if ("error" in outcome) {
-          failures.set(k, outcome.error)
-          console.error(`${tag}: FAILED (not retried)\n${outcome.error}`)
-        } else {
-          samples.set(k, [...(samples.get(k) ?? []), outcome])
-          console.error(`${tag}: ${outcome.ms.toFixed(1)} ms`)
-        }
-      }
-    }
-  }
+  results = await runInterleaved<Cell, JobSample>({
+    reps,
+    groups: cells,
+    key,
+    label: key,
+    run: ({ workload, impl, n }) => {
+      const args = ["--workload", workload, "--impl", impl, "--n", String(n)]
+      if (workload === "W6" && port !== undefined) args.push("--port", String(port))
+      return runChild("jobs-child.ts", args, timeoutMs, impl, workload)
+    },
+    progress: (sample) => `${sample.ms.toFixed(1)} ms`
+  })
 } finally {
   server.closeAllConnections()
   server.close()
@@ -167,7 +144,7 @@ interface Summary {
 }
 
 const summarize = (workload: string, impl: string, n: number): Summary | undefined => {
-  const runs = samples.get(key({ workload, impl, n }))
+  const runs = results.samples.get(key({ workload, impl, n }))
   if (runs === undefined || runs.length === 0) return undefined
   const ms = runs.map((s) => s.ms)
   return {
@@ -182,12 +159,11 @@ const summarize = (workload: string, impl: string, n: number): Summary | undefin
   }
 }
 
-const version = (path: string): string => versionAt(root, path)
 const fx = (x: number | undefined, digits: number, suffix = "") =>
   x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)}${suffix}`
 const verdict = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "met" : "**not met**")
 
-const command = ["tsx", relative(root, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(" ")
+const command = commandLine(import.meta.url)
 
 const lines: Array<string> = [
   "# Tributary job benchmark results (W5, W6)",
@@ -196,7 +172,7 @@ const lines: Array<string> = [
   "",
   "## Environment",
   "",
-  ...machineRows(started, loadAtStart, nodeFlags.slice(0, -1).concat("tsx").join(" ")),
+  ...machineRows(started, loadAtStart),
   row(["effect", version("node_modules/effect/package.json")]),
   row(["p-limit", version("node_modules/p-limit/package.json")]),
   row(["p-queue", version("node_modules/p-queue/package.json")]),
@@ -404,23 +380,11 @@ lines.push(
       ])
 )
 
-if (failures.size > 0) {
-  lines.push("", "## Failures", "")
-  for (const [k, error] of failures) lines.push(`- ${k}: ${error.split("\n")[0]}`)
-}
-
-const outPath = resolve(root, args.out)
-mkdirSync(dirname(outPath), { recursive: true })
-writeFileSync(outPath, `${lines.join("\n")}\n`)
-
-const rawDir = join(benchDir, "out")
-mkdirSync(rawDir, { recursive: true })
-const rawPath = join(rawDir, `jobs-${started.toISOString().replace(/[:.]/g, "-")}.json`)
-writeFileSync(
-  rawPath,
-  `${JSON.stringify({ command, started, reps, scale, samples: [...samples.values()].flat(), failures: Object.fromEntries(failures) }, null, 2)}\n`
-)
-
-console.error(`\nwrote ${relative(root, outPath)} and ${relative(root, rawPath)}`)
-console.log(lines.join("\n"))
-process.exitCode = failures.size > 0 ? 1 : 0
+writeReport({
+  lines,
+  results,
+  out: args.out,
+  rawPrefix: "jobs",
+  started,
+  raw: { command, started, reps, scale }
+})

@@ -8,23 +8,25 @@
  *
  * Raw samples also go to bench/out/run-<timestamp>.json (git-ignored).
  */
-import { execFile } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
-import { dirname, join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import { parseArgs } from "node:util"
 import type { Sample } from "./child.ts"
 import { type ImplName, implNames, isImplName } from "./impls.ts"
-import { buildPackages, machineRows, median, positive, row, rule, versionAt } from "./report.ts"
+import {
+  buildPackages,
+  commandLine,
+  machineRows,
+  median,
+  positive,
+  row,
+  rule,
+  runChild,
+  runInterleaved,
+  version,
+  writeReport
+} from "./report.ts"
 import { type Workload, workloadById, workloads } from "./workloads.ts"
-
-const benchDir = dirname(fileURLToPath(import.meta.url))
-const root = resolve(benchDir, "..")
-
-/** Identical for every child: only the script arguments differ between runs. */
-// `tributary:dist` makes `@tributary/channel` resolve to its compiled dist/ (see its package.json)
-const nodeFlags = ["--expose-gc", "--conditions=tributary:dist", "--import", import.meta.resolve("tsx")]
 
 const usage = `Usage: tsx bench/run.ts [options]
   --reps N        repetitions per (implementation, workload) pair (default 5)
@@ -71,41 +73,13 @@ const impls: ReadonlyArray<ImplName> =
     return name
   }) ?? implNames
 
-type Outcome = Sample | { readonly impl: string; readonly workload: string; readonly error: string }
-
-const runChild = (impl: ImplName, workload: Workload): Promise<Outcome> =>
-  new Promise((done) => {
-    const script = join(benchDir, "child.ts")
-    const childArgs = ["--impl", impl, "--workload", workload.id, "--scale", String(scale), "--warmup", String(warmup)]
-    execFile(
-      process.execPath,
-      [...nodeFlags, script, ...childArgs],
-      { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const line = stdout.trim().split("\n").at(-1) ?? ""
-        try {
-          done(JSON.parse(line) as Outcome)
-        } catch {
-          const reason = error?.killed ? `killed after ${timeoutMs / 1000}s` : (error?.message ?? "no output")
-          done({
-            impl,
-            workload: workload.id,
-            error: `${reason}\n${stderr.trim()}`.trim()
-          })
-        }
-      }
-    )
-  })
-
 // ── build the package under test (ours imports its compiled dist/, as users get it) ──
 
-buildPackages(root, ["channel"])
+buildPackages(["channel"])
 
 // ── run, interleaved ─────────────────────────────────────────────────────────
 
 const key = (impl: string, workload: string) => `${workload}/${impl}`
-const samples = new Map<string, Array<Sample>>()
-const failures = new Map<string, string>()
 
 const formatOps = (opsPerSec: number): string =>
   opsPerSec >= 1e6 ? `${(opsPerSec / 1e6).toPrecision(3)} M/s` : `${(opsPerSec / 1e3).toPrecision(3)} k/s`
@@ -115,25 +89,21 @@ const loadAtStart = os.loadavg()
 console.error(
   `${reps} reps × ${selected.length} workloads × ${impls.length} implementations, scale ${scale}, warm-up ${warmup}`
 )
-for (let rep = 0; rep < reps; rep++) {
-  for (const workload of selected) {
-    // Rotate the starting implementation each repetition so none always runs first.
-    const order = impls.map((_, i) => impls[(i + rep) % impls.length] as ImplName)
-    for (const impl of order) {
-      const k = key(impl, workload.id)
-      if (failures.has(k)) continue
-      const outcome = await runChild(impl, workload)
-      const tag = `[${rep + 1}/${reps}] ${workload.id} ${impl}`
-      if ("error" in outcome) {
-        failures.set(k, outcome.error)
-        console.error(`${tag}: FAILED (not retried)\n${outcome.error}`)
-      } else {
-        samples.set(k, [...(samples.get(k) ?? []), outcome])
-        console.error(`${tag}: ${outcome.ms.toFixed(1)} ms, ${formatOps(outcome.opsPerSec)}`)
-      }
-    }
-  }
-}
+const results = await runInterleaved<{ readonly impl: ImplName; readonly workload: Workload }, Sample>({
+  reps,
+  groups: selected.map((workload) => impls.map((impl) => ({ impl, workload }))),
+  key: (cell) => key(cell.impl, cell.workload.id),
+  label: (cell) => `${cell.workload.id} ${cell.impl}`,
+  run: ({ impl, workload }) =>
+    runChild(
+      "child.ts",
+      ["--impl", impl, "--workload", workload.id, "--scale", String(scale), "--warmup", String(warmup)],
+      timeoutMs,
+      impl,
+      workload.id
+    ),
+  progress: (sample) => `${sample.ms.toFixed(1)} ms, ${formatOps(sample.opsPerSec)}`
+})
 
 // ── report ───────────────────────────────────────────────────────────────────
 
@@ -148,7 +118,7 @@ interface Summary {
 }
 
 const summarize = (impl: string, workload: string): Summary | undefined => {
-  const runs = samples.get(key(impl, workload))
+  const runs = results.samples.get(key(impl, workload))
   if (runs === undefined || runs.length === 0) return undefined
   const ms = runs.map((s) => s.ms)
   const medianMs = median(ms)
@@ -164,11 +134,9 @@ const summarize = (impl: string, workload: string): Summary | undefined => {
   }
 }
 
-const version = (path: string): string => versionAt(root, path)
-
 const peers = impls.filter((impl) => impl !== "ours")
 const hasOurs = impls.includes("ours")
-const command = ["tsx", relative(root, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(" ")
+const command = commandLine(import.meta.url)
 
 const lines: Array<string> = [
   "# Tributary benchmark results",
@@ -177,7 +145,7 @@ const lines: Array<string> = [
   "",
   "## Environment",
   "",
-  ...machineRows(started, loadAtStart, nodeFlags.slice(0, -1).concat("tsx").join(" ")),
+  ...machineRows(started, loadAtStart),
   row(["effect", version("node_modules/effect/package.json")]),
   row(["js-csp", version("node_modules/js-csp/package.json")]),
   row(["tsx", version("node_modules/tsx/package.json")]),
@@ -273,25 +241,11 @@ lines.push(
   "- Every run checks that the consumer received exactly the values 0..size-1 (count and sum)."
 )
 
-if (failures.size > 0) {
-  lines.push("", "## Failures", "")
-  for (const [k, error] of failures) {
-    lines.push(`- ${k}: ${error.split("\n")[0]}`)
-  }
-}
-
-const outPath = resolve(root, args.out)
-mkdirSync(dirname(outPath), { recursive: true })
-writeFileSync(outPath, `${lines.join("\n")}\n`)
-
-const rawDir = join(benchDir, "out")
-mkdirSync(rawDir, { recursive: true })
-const rawPath = join(rawDir, `run-${started.toISOString().replace(/[:.]/g, "-")}.json`)
-writeFileSync(
-  rawPath,
-  `${JSON.stringify({ command, started, reps, scale, warmup, samples: [...samples.values()].flat(), failures: Object.fromEntries(failures) }, null, 2)}\n`
-)
-
-console.error(`\nwrote ${relative(root, outPath)} and ${relative(root, rawPath)}`)
-console.log(lines.join("\n"))
-process.exitCode = failures.size > 0 ? 1 : 0
+writeReport({
+  lines,
+  results,
+  out: args.out,
+  rawPrefix: "run",
+  started,
+  raw: { command, started, reps, scale, warmup }
+})

@@ -43,44 +43,50 @@ export interface Workload {
 const W3_PRODUCERS = 100
 const W4_CHANNELS = 4
 
-const scaled = (size: number, scale: number, multipleOf = 1): number =>
-  Math.max(multipleOf, Math.round((size * scale) / multipleOf) * multipleOf)
+/** A workload whose `sized` scales its `size`, rounded to a multiple of `multipleOf` (default 1, at least one). */
+const defineWorkload = ({
+  multipleOf = 1,
+  ...spec
+}: Omit<Workload, "sized"> & { readonly multipleOf?: number }): Workload => ({
+  ...spec,
+  sized: (scale) => Math.max(multipleOf, Math.round((spec.size * scale) / multipleOf) * multipleOf)
+})
 
+/** W1–W4, in report order. */
 export const workloads: ReadonlyArray<Workload> = [
-  {
+  defineWorkload({
     id: "W1",
     unit: "values",
     title: "1 producer → 1 consumer, buffer 1024",
     size: 1_000_000,
-    run: (impl, n) => impl.w1(n, 1024),
-    sized: (scale) => scaled(1_000_000, scale)
-  },
-  {
+    run: (impl, n) => impl.w1(n, 1024)
+  }),
+  defineWorkload({
     id: "W2",
     unit: "round trips",
     title: "ping-pong over two rendezvous channels",
     size: 200_000,
-    run: (impl, n) => impl.w2(n),
-    sized: (scale) => scaled(200_000, scale)
-  },
-  {
+    run: (impl, n) => impl.w2(n)
+  }),
+  defineWorkload({
     id: "W3",
     unit: "values",
     title: `${W3_PRODUCERS} producers → 1 consumer, buffer 64`,
     size: 1_000_000,
     run: (impl, n) => impl.w3(n, W3_PRODUCERS, 64),
-    sized: (scale) => scaled(1_000_000, scale, W3_PRODUCERS)
-  },
-  {
+    multipleOf: W3_PRODUCERS
+  }),
+  defineWorkload({
     id: "W4",
     unit: "values",
     title: `select over ${W4_CHANNELS} channels (buffer 64), 1 producer each`,
     size: 400_000,
     run: (impl, n) => impl.w4(n, W4_CHANNELS, 64),
-    sized: (scale) => scaled(400_000, scale, W4_CHANNELS)
-  }
+    multipleOf: W4_CHANNELS
+  })
 ]
 
+/** The workload with this id, or an error listing the known ones. */
 export const workloadById = (id: string): Workload => {
   const workload = workloads.find((w) => w.id === id)
   if (workload === undefined) {
