@@ -1,10 +1,11 @@
 /**
  * One whole-process benchmark run, spawned by run.ts:
  *
- *   node --expose-gc --import tsx bench/child.ts --impl ours --workload W1 [--scale 1] [--warmup 0.1]
+ *   node --expose-gc --conditions=tributary:dist --import tsx bench/child.ts --impl ours --workload W1 [--scale 1] [--warmup 0.1]
  *
  * Loads one implementation, runs the workload once at `scale * warmup` of its
- * size (warm-up, verified, not timed), collects garbage, then runs it once at
+ * size (warm-up, verified, not timed), collects garbage, runs the warm-up again (the forced GC
+ * deoptimizes code, as bench/README.md explains under "Job workloads"), then runs it once at
  * `scale` (timed, verified) and prints one JSON line (a `Sample`) to stdout.
  * On failure it prints `{ impl, workload, error }` and exits with code 1.
  */
@@ -51,6 +52,7 @@ const main = async (): Promise<Sample> => {
   const warmupMs = performance.now() - start
 
   globalThis.gc?.()
+  verify(workload, warmupSize, await workload.run(impl, warmupSize))
 
   const size = workload.sized(scale)
   start = performance.now()
