@@ -211,7 +211,9 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
  * Runs `works` as jobs, at most `concurrency` at once (on top of the supervisor's limits), and
  * returns a port carrying one Outcome per work in the order they end, closed after the last. Jobs
  * are named `${name}-${index}` (default name "job", index from 0). They always wait for room in
- * the queue (never dropped or refused by `whenFull`).
+ * the queue (never dropped or refused by `whenFull`). Unlike `fire`'s `reportTo`, the group's
+ * `reportTo` and the returned port are written with a suspending put: a slow reader slows the
+ * group down (backpressure) instead of losing outcomes.
  *
  * @since 0.1.0
  */
