@@ -6,9 +6,10 @@
  */
 
 /**
- * A pino logger or options that `PinoLogger.layer` refuses (and `PinoLogger.checkDestination`;
- * `PinoLogger.make` checks only the level methods): a destination that would lose lines (`pino.destination({ sync: true, minLength: > 0 })`, a `maxLength` that drops
- * lines, a destroyed or ended stream), options pino itself rejects (e.g. an unknown `level`), or a
+ * A pino logger or options that `PinoLogger.layer` refuses (so does `PinoLogger.checkDestination`;
+ * `PinoLogger.make` checks only the level methods): a destination that would lose lines
+ * (`pino.destination({ sync: true, minLength: > 0 })`, a `maxLength` that drops lines, a destroyed
+ * or ended stream), options pino itself rejects (e.g. an unknown `level`), or a
  * logger without pino's standard level methods (`useOnlyCustomLevels`). Thrown synchronously by
  * the constructor, before any line is written. The message says what was refused and why.
  *
