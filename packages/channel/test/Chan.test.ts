@@ -2,11 +2,22 @@
  * The core channel operations (put, take, offer, poll, close, discard, the `*Unsafe` twins, limits,
  * interruption, argument checks and timeouts), each run across every buffer kind it applies to.
  */
-import { Cause, Effect, Exit, Fiber, Option } from "effect"
+import { Effect, Exit, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { Buffer, Chan, ChanArgumentError, ChanPendingLimitError, Xform } from "../src/index.js"
-import { fifoKinds, isSuspended, type Kind, kinds, pending, run } from "./harness.js"
+import {
+  defects,
+  fifoKinds,
+  isInterrupted,
+  isSuspended,
+  type Kind,
+  kinds,
+  pending,
+  run,
+  takeN,
+  thrown
+} from "./harness.js"
 
 // ── helpers ─────────────────────────────────────────────────────────────────
 
@@ -36,31 +47,6 @@ const fill = (ch: Chan.Chan<number>, kind: Kind) =>
     }
     return values
   })
-
-/** Takes `n` values, failing the test on a `None`. */
-const takeN = <A>(ch: Chan.ReadPort<A>, n: number) =>
-  Effect.gen(function* () {
-    const out: Array<A> = []
-    for (let i = 0; i < n; i++) out.push(Option.getOrThrow(yield* Chan.take(ch)))
-    return out
-  })
-
-/** The defects of a failed Exit. */
-const defects = (exit: Exit.Exit<unknown, unknown>): Array<unknown> =>
-  Exit.isFailure(exit) ? exit.cause.reasons.filter(Cause.isDieReason).map((r) => r.defect) : []
-
-/** The error `f` throws (fails the test if it returns). */
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a throw")
-}
-
-const isInterrupted = (exit: Exit.Exit<unknown, unknown>): boolean =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
 
 // ── put and take ────────────────────────────────────────────────────────────
 

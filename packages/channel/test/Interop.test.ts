@@ -6,7 +6,7 @@ import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
 import { fromAsyncIterable, fromStream, toArray, toAsyncIterable, toStream } from "../src/internal/combinators.js"
-import { pending, run, settle } from "./harness.js"
+import { eventLoopTurns, filled, pending, range, run, settle, takeN, until } from "./harness.js"
 import {
   captureLogs,
   closeReadPort,
@@ -15,22 +15,8 @@ import {
   inScope,
   isClosedNow,
   openScope,
-  pollAll,
-  takeN
+  pollAll
 } from "./lifetimes.js"
-
-const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
-
-/** A channel holding `values`, closed when `close`. */
-const filled = <A>(values: ReadonlyArray<A>, close = true): Chan.Chan<A> => {
-  const ch = Chan.makeUnsafe<A>(Math.max(1, values.length))
-  for (const v of values) expect(Chan.offerUnsafe(ch, v)).toBe(true)
-  if (close) Chan.closeUnsafe(ch)
-  return ch
-}
-
-/** Lets Promise callbacks and fibers scheduled on timers run. */
-const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 
 // ── Stream ──────────────────────────────────────────────────────────────────
 
@@ -195,7 +181,8 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
     const ch = filled([1, 2, 3, 4], false)
     const it = toAsyncIterable(ch)[Symbol.asyncIterator]()
     expect(await it.next()).toEqual({ done: false, value: 1 })
-    await flush()
+    // give a take ahead every chance to happen
+    await eventLoopTurns()
     expect(pollAll(ch)).toEqual([2, 3, 4])
   })
 
@@ -206,7 +193,8 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
       got.push(v)
       if (v === 2) break
     }
-    await flush()
+    // give a take after the break every chance to happen
+    await eventLoopTurns()
     expect(got).toEqual([1, 2])
     expect(pollAll(ch)).toEqual([3, 4, 5])
     expectNothingPending(ch)
@@ -216,7 +204,7 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
     const ch = Chan.makeUnsafe<number>(4)
     const it = toAsyncIterable(ch)[Symbol.asyncIterator]()
     const waiting = it.next()
-    await flush()
+    await until(() => pending(ch).takes === 1)
     expect(pending(ch).takes).toBe(1)
     expect(await it.return!()).toEqual({ done: true, value: undefined })
     expect(await waiting).toEqual({ done: true, value: undefined })
@@ -230,7 +218,7 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
     const ch = Chan.makeUnsafe<number>(0, { maxPending: 1 })
     const it = toAsyncIterable(ch)[Symbol.asyncIterator]()
     const first = it.next()
-    await flush()
+    await until(() => pending(ch).takes === 1)
     await expect(it.next()).rejects.toMatchObject({ _tag: "ChanPendingLimitError" })
     await it.return!()
     expect(await first).toEqual({ done: true, value: undefined })
@@ -269,12 +257,12 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
           }
           const ch = yield* fromAsyncIterable(source())
           expect(yield* takeN(ch, 2)).toEqual([0, 1])
-          yield* Effect.promise(flush)
+          yield* Effect.promise(() => until(() => pending(ch).puts === 1))
           expect(pending(ch).puts).toBe(1)
           closeReadPort(ch)
           // the value pending at the close stays takeable; the next one is refused
           expect(yield* toArray(ch)).toEqual([2])
-          yield* Effect.promise(flush)
+          yield* Effect.promise(() => until(() => finished))
           yield* settle
           expect(finished).toBe(true)
           expectNothingPending(ch)
@@ -287,7 +275,8 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
       Effect.gen(function* () {
         const scope = yield* openScope
         let finished = false
-        let release: () => void = () => {}
+        // set once the generator waits mid-`next()`
+        let release: (() => void) | undefined
         const source = async function* () {
           try {
             yield 1
@@ -299,13 +288,13 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
         }
         const ch = yield* inScope(scope, fromAsyncIterable(source()))
         expect(yield* takeN(ch, 1)).toEqual([1])
-        yield* Effect.promise(flush)
+        yield* Effect.promise(() => until(() => release !== undefined))
         yield* closeScope(scope)
         expect(isClosedNow(ch)).toBe(true)
         expectNothingPending(ch)
         // the generator was mid-`next()`: `return` runs once that settles
-        release()
-        yield* Effect.promise(flush)
+        release!()
+        yield* Effect.promise(() => until(() => finished))
         expect(finished).toBe(true)
         expect(yield* Chan.take(ch)).toEqual(Option.none())
       })

@@ -7,24 +7,11 @@ import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
 import { ChanArgumentError } from "../src/ChanError.js"
 import * as Mix from "../src/Mix.js"
-import { pending, run, settle } from "./harness.js"
-import {
-  closeScope,
-  expectNothingPending,
-  inScope,
-  isClosedNow,
-  openScope,
-  pollAll,
-  takeN,
-  undelivered
-} from "./lifetimes.js"
+import { filled, pending, run, settle, takeN } from "./harness.js"
+import { closeScope, expectNothingPending, inScope, isClosedNow, openScope, pollAll, undelivered } from "./lifetimes.js"
 
-/** An input holding `values` (buffered), left open. */
-const input = (...values: Array<string>): Chan.Chan<string> => {
-  const ch = Chan.makeUnsafe<string>(8)
-  for (const v of values) expect(Chan.offerUnsafe(ch, v)).toBe(true)
-  return ch
-}
+/** An input holding `values` (a buffer of 8), left open. */
+const input = (...values: Array<string>): Chan.Chan<string> => filled(values, false, 8)
 
 const sorted = (values: ReadonlyArray<string>) => [...values].sort()
 

@@ -17,13 +17,13 @@
  * runs) and fast-check-chosen `yieldNow` counts. `Math.random` (used by `select`) is replaced by a
  * seeded generator during each run, so a run is determined by its fast-check input.
  */
-import { Cause, Effect, Exit, Fiber, Option } from "effect"
+import { Effect, Exit, Fiber, Option } from "effect"
 import * as Scheduler from "effect/Scheduler"
 import fc from "fast-check"
 import { describe, expect, it, vi } from "vitest"
 import { Chan } from "../src/index.js"
 import type { ChanCore } from "../src/internal/channel.js"
-import { fifoKinds, type Kind, kinds, pending, run } from "./harness.js"
+import { fifoKinds, isInterrupted, type Kind, kinds, pending, run } from "./harness.js"
 
 // ── determinism and scheduling ──────────────────────────────────────────────
 
@@ -54,9 +54,6 @@ const withMaxOps =
   (n: number) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.provideService(effect, Scheduler.MaxOpsBeforeYield, n)
-
-const isInterrupted = (exit: Exit.Exit<unknown, unknown>): boolean =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
 
 /** Whether `value` is still offered by a pending (registered, uncommitted) put on `ch`. */
 const isQueuedPut = (ch: Chan.WritePort<never> | Chan.ReadPort<unknown>, value: unknown): boolean => {
@@ -977,60 +974,49 @@ const everyStep = async (scenario: Scenario, kindsToRun: ReadonlyArray<Kind>, ma
 
 const buffered = stepKinds.filter((k) => k.capacity > 0)
 
+/** The scenarios run with an interrupt at every step, each with what an interrupted run must still satisfy. */
+const stepScenarios: ReadonlyArray<{
+  readonly name: string
+  readonly buffers: "buffer" | "buffers"
+  readonly claim: string
+  readonly scenario: (prefill: boolean) => Scenario
+}> = [
+  { name: "take", buffers: "buffer", claim: "an interrupted take consumed nothing", scenario: takeScenario },
+  { name: "put", buffers: "buffer", claim: "delivered exactly once, or not at all", scenario: putScenario },
+  {
+    name: "select, take cases",
+    buffers: "buffers",
+    claim: "an interrupted select consumed nothing",
+    scenario: selectTakeScenario
+  },
+  {
+    name: "select, put cases",
+    buffers: "buffers",
+    claim: "delivered exactly once, or not at all",
+    scenario: selectPutScenario
+  },
+  {
+    name: "select, a take and a put case",
+    buffers: "buffers",
+    claim: "one commits, or nothing",
+    scenario: selectMixedScenario
+  }
+]
+
+/** Each scenario runs with empty buffers on every step kind, and with full buffers on the buffered ones. */
+const prefillCases = [
+  { prefill: false, kinds: stepKinds },
+  { prefill: true, kinds: buffered }
+]
+
 describe.each([3, 4, 5])("interrupt at every step (MaxOpsBeforeYield %i)", (maxOps) => {
-  it.each([
-    { prefill: false, kinds: stepKinds },
-    { prefill: true, kinds: buffered }
-  ])("take (full buffer: $prefill): an interrupted take consumed nothing", async ({ prefill, kinds: ks }) => {
-    const t = await everyStep(takeScenario(prefill), ks, maxOps)
-    expect(t.interrupted).toBeGreaterThan(10)
-    expect(t.completed).toBeGreaterThan(10)
+  describe.each(stepScenarios)("$name", ({ buffers, claim, scenario }) => {
+    it.each(prefillCases)(`(full ${buffers}: $prefill): ${claim}`, async ({ prefill, kinds: ks }) => {
+      const t = await everyStep(scenario(prefill), ks, maxOps)
+      expect(t.interrupted).toBeGreaterThan(10)
+      expect(t.completed).toBeGreaterThan(10)
+    })
   })
-
-  it.each([
-    { prefill: false, kinds: stepKinds },
-    { prefill: true, kinds: buffered }
-  ])("put (full buffer: $prefill): delivered exactly once, or not at all", async ({ prefill, kinds: ks }) => {
-    const t = await everyStep(putScenario(prefill), ks, maxOps)
-    expect(t.interrupted).toBeGreaterThan(10)
-    expect(t.completed).toBeGreaterThan(10)
-  })
-
-  it.each([
-    { prefill: false, kinds: stepKinds },
-    { prefill: true, kinds: buffered }
-  ])(
-    "select, take cases (full buffers: $prefill): an interrupted select consumed nothing",
-    async ({ prefill, kinds: ks }) => {
-      const t = await everyStep(selectTakeScenario(prefill), ks, maxOps)
-      expect(t.interrupted).toBeGreaterThan(10)
-      expect(t.completed).toBeGreaterThan(10)
-    }
-  )
-
-  it.each([
-    { prefill: false, kinds: stepKinds },
-    { prefill: true, kinds: buffered }
-  ])(
-    "select, put cases (full buffers: $prefill): delivered exactly once, or not at all",
-    async ({ prefill, kinds: ks }) => {
-      const t = await everyStep(selectPutScenario(prefill), ks, maxOps)
-      expect(t.interrupted).toBeGreaterThan(10)
-      expect(t.completed).toBeGreaterThan(10)
-    }
-  )
-
-  it.each([
-    { prefill: false, kinds: stepKinds },
-    { prefill: true, kinds: buffered }
-  ])(
-    "select, a take and a put case (full buffers: $prefill): one commits, or nothing",
-    async ({ prefill, kinds: ks }) => {
-      const t = await everyStep(selectMixedScenario(prefill), ks, maxOps)
-      expect(t.interrupted).toBeGreaterThan(10)
-      expect(t.completed).toBeGreaterThan(10)
-    }
-  )
 })
 
 // ── 3. interrupts that land inside an operation's step ──────────────────────

@@ -7,17 +7,59 @@ import * as Buffer from "../src/Buffer.js"
 import * as Chan from "../src/Chan.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Mult from "../src/Mult.js"
-import { pending, run, settle } from "./harness.js"
+import { pending, range, run, settle, takeN } from "./harness.js"
 import {
+  type ClosedRun,
   closeScope,
+  expectBothEnds,
   expectNothingPending,
   inScope,
   isClosedNow,
   openScope,
   pollAll,
-  takeN,
   undelivered
 } from "./lifetimes.js"
+
+/**
+ * Taps a mult of a source holding 0..19 with an unbuffered and a buffered tap, each with a consumer,
+ * closes the scope after `turns` scheduler turns, checks that each tap got every value taken from the
+ * source or had it given back, once, and returns where the values ended up, per tap.
+ */
+const closeAfterTurns = (turns: number) =>
+  Effect.gen(function* () {
+    const scope = yield* openScope
+    const source = Chan.makeUnsafe<number>(20)
+    for (let i = 0; i < 20; i++) Chan.offerUnsafe(source, i)
+    const m = yield* inScope(scope, Mult.make(source))
+    const taps = [0, 1].map((buffer) => {
+      const lost = undelivered<number>()
+      const received: Array<number> = []
+      const ch = Chan.makeUnsafe<number>(buffer, { onUndelivered: lost.onUndelivered })
+      return { ch, lost, received }
+    })
+    const consumers: Array<Fiber.Fiber<never>> = []
+    for (const t of taps) {
+      yield* Mult.tap(m, t.ch)
+      consumers.push(
+        yield* Effect.forkChild(
+          Effect.forever(Effect.map(Chan.take(t.ch), (v) => Option.map(v, (x) => t.received.push(x))))
+        )
+      )
+    }
+    for (let i = 0; i < turns; i++) yield* Effect.yieldNow
+    yield* closeScope(scope)
+    for (const c of consumers) yield* Fiber.interrupt(c)
+    const left = pollAll(source)
+    const taken = Array.from({ length: 20 }, (_, i) => i).filter((i) => !left.includes(i))
+    for (const t of taps) {
+      t.received.push(...pollAll(t.ch))
+      expect([...t.received, ...t.lost.values].sort((a, b) => a - b)).toEqual(taken)
+      expect(t.received).toEqual([...t.received].sort((a, b) => a - b))
+      expectNothingPending(t.ch)
+    }
+    expectNothingPending(source)
+    return taps.map((t): ClosedRun => ({ received: t.received, lost: t.lost.values, left }))
+  })
 
 describe("Mult", () => {
   it("copies every value to every unbuffered tap, in order", () =>
@@ -247,45 +289,30 @@ describe("Mult", () => {
       })
     ))
 
-  it.each(Array.from({ length: 40 }, (_, i) => i))(
+  const allTurns = Array.from({ length: 40 }, (_, i) => i)
+
+  it.each(allTurns)(
     "closing the scope after %i turns: each tap gets every value taken from the source, or has it given back, once",
-    (turns) =>
-      run(
-        Effect.gen(function* () {
-          const scope = yield* openScope
-          const source = Chan.makeUnsafe<number>(20)
-          for (let i = 0; i < 20; i++) Chan.offerUnsafe(source, i)
-          const m = yield* inScope(scope, Mult.make(source))
-          const taps = [0, 1].map((buffer) => {
-            const lost = undelivered<number>()
-            const received: Array<number> = []
-            const ch = Chan.makeUnsafe<number>(buffer, { onUndelivered: lost.onUndelivered })
-            return { ch, lost, received }
-          })
-          const consumers: Array<Fiber.Fiber<never>> = []
-          for (const t of taps) {
-            yield* Mult.tap(m, t.ch)
-            consumers.push(
-              yield* Effect.forkChild(
-                Effect.forever(Effect.map(Chan.take(t.ch), (v) => Option.map(v, (x) => t.received.push(x))))
-              )
-            )
-          }
-          for (let i = 0; i < turns; i++) yield* Effect.yieldNow
-          yield* closeScope(scope)
-          for (const c of consumers) yield* Fiber.interrupt(c)
-          const left = pollAll(source)
-          const taken = Array.from({ length: 20 }, (_, i) => i).filter((i) => !left.includes(i))
-          for (const t of taps) {
-            t.received.push(...pollAll(t.ch))
-            expect([...t.received, ...t.lost.values].sort((a, b) => a - b)).toEqual(taken)
-            expect(t.received).toEqual([...t.received].sort((a, b) => a - b))
-            expectNothingPending(t.ch)
-          }
-          expectNothingPending(source)
-        })
-      )
+    (turns) => run(Effect.asVoid(closeAfterTurns(turns)))
   )
+
+  it("closing the scope after those turns: the table closes both before and after values moved, on each tap", () =>
+    run(
+      Effect.gen(function* () {
+        const runs = yield* Effect.forEach(allTurns, closeAfterTurns)
+        // the unbuffered tap has a value given back by some close; the buffered one need not
+        expectBothEnds(
+          runs.map((taps) => taps[0]!),
+          range(20),
+          true
+        )
+        expectBothEnds(
+          runs.map((taps) => taps[1]!),
+          range(20),
+          false
+        )
+      })
+    ))
 
   it("isMult tells a mult apart", () =>
     run(

@@ -23,7 +23,7 @@ import {
 } from "@tributary/channel/promise"
 import { Effect, Exit, Fiber, Option } from "effect"
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest"
-import { pending } from "./harness.js"
+import { pending, thrown, until } from "./harness.js"
 
 // ── helpers ─────────────────────────────────────────────────────────────────
 
@@ -74,33 +74,14 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve()
 }
 
-/** Waits (by turns of the event loop, never by time) until `condition` holds. Real timers only. */
-const until = async (condition: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200; i++) {
-    if (condition()) return
-    await new Promise<void>((resolve) => setImmediate(resolve))
-  }
-  throw new Error("condition never held")
-}
-
 /** The reason `promise` rejects with (fails the test if it fulfils). */
 const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    const value = await promise
-    throw new Error(`expected a rejection, got ${JSON.stringify(value)}`)
-  } catch (error) {
-    return error
-  }
-}
-
-/** The error `f` throws (fails the test if it returns). */
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a throw")
+  const settled = await promise.then(
+    (value) => ({ rejected: false as const, value }),
+    (reason: unknown) => ({ rejected: true as const, reason })
+  )
+  if (settled.rejected) return settled.reason
+  return expect.unreachable(`expected a rejection, got ${JSON.stringify(settled.value)}`)
 }
 
 /** Records `entry` in `log` and returns `result` (for select handlers). */

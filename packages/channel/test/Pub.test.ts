@@ -8,16 +8,17 @@ import * as Buffer from "../src/Buffer.js"
 import * as Chan from "../src/Chan.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Pub from "../src/Pub.js"
-import { pending, run, settle } from "./harness.js"
+import { pending, run, settle, takeN } from "./harness.js"
 import {
+  type ClosedRun,
   captureLogs,
   closeScope,
+  expectBothEnds,
   expectNothingPending,
   inScope,
   isClosedNow,
   openScope,
   pollAll,
-  takeN,
   undelivered
 } from "./lifetimes.js"
 
@@ -28,6 +29,50 @@ interface Event {
 const ev = (type: Event["type"], n: number): Event => ({ type, n })
 const byType = (e: Event) => e.type
 const ns = (events: ReadonlyArray<Event>) => events.map((e) => e.n)
+
+/**
+ * Subscribes an unbuffered subscriber to topic "a" (the even values of 0..19 in the source) and a
+ * buffered one to "b" (the odd ones), each with a consumer, closes the scope after `turns` scheduler
+ * turns, checks that each subscriber got its topic's values taken from the source or had them given
+ * back, once, and returns where its topic's values ended up, per subscriber.
+ */
+const closeAfterTurns = (turns: number, buffered: boolean) =>
+  Effect.gen(function* () {
+    const scope = yield* openScope
+    const source = Chan.makeUnsafe<Event>(20)
+    for (let i = 0; i < 20; i++) Chan.offerUnsafe(source, ev(i % 2 === 0 ? "a" : "b", i))
+    const p = yield* inScope(scope, Pub.make(source, byType, buffered ? () => 2 : undefined))
+    const subs = (["a", "b"] as const).map((topic, k) => {
+      const lost = undelivered<Event>()
+      const received: Array<number> = []
+      const ch = Chan.makeUnsafe<Event>(k, { onUndelivered: lost.onUndelivered })
+      return { topic, ch, lost, received }
+    })
+    const consumers: Array<Fiber.Fiber<never>> = []
+    for (const s of subs) {
+      yield* Pub.sub(p, s.topic, s.ch)
+      consumers.push(
+        yield* Effect.forkChild(
+          Effect.forever(Effect.map(Chan.take(s.ch), (v) => Option.map(v, (x) => s.received.push(x.n))))
+        )
+      )
+    }
+    for (let i = 0; i < turns; i++) yield* Effect.yieldNow
+    yield* closeScope(scope)
+    for (const c of consumers) yield* Fiber.interrupt(c)
+    const left = ns(pollAll(source))
+    for (const [k, s] of subs.entries()) {
+      s.received.push(...ns(pollAll(s.ch)))
+      const taken = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 2 === k && !left.includes(i))
+      expect([...s.received, ...ns(s.lost.values)].sort((a, b) => a - b)).toEqual(taken)
+      expect(s.received).toEqual([...s.received].sort((a, b) => a - b))
+      expectNothingPending(s.ch)
+    }
+    expectNothingPending(source)
+    return subs.map(
+      (s, k): ClosedRun => ({ received: s.received, lost: ns(s.lost.values), left: left.filter((i) => i % 2 === k) })
+    )
+  })
 
 describe("Pub", () => {
   it("by type, with two subscribers per topic: each gets its topic's values in order", () =>
@@ -232,44 +277,26 @@ describe("Pub", () => {
     ))
 
   describe.each([false, true])("with bufFn: %s", (buffered) => {
-    it.each(Array.from({ length: 40 }, (_, i) => i))(
+    const allTurns = Array.from({ length: 40 }, (_, i) => i)
+
+    it.each(allTurns)(
       "closing the scope after %i turns: each subscriber gets its topic's values taken from the source, or has them given back, once",
-      (turns) =>
-        run(
-          Effect.gen(function* () {
-            const scope = yield* openScope
-            const source = Chan.makeUnsafe<Event>(20)
-            for (let i = 0; i < 20; i++) Chan.offerUnsafe(source, ev(i % 2 === 0 ? "a" : "b", i))
-            const p = yield* inScope(scope, Pub.make(source, byType, buffered ? () => 2 : undefined))
-            const subs = (["a", "b"] as const).map((topic, k) => {
-              const lost = undelivered<Event>()
-              const received: Array<number> = []
-              const ch = Chan.makeUnsafe<Event>(k, { onUndelivered: lost.onUndelivered })
-              return { topic, ch, lost, received }
-            })
-            const consumers: Array<Fiber.Fiber<never>> = []
-            for (const s of subs) {
-              yield* Pub.sub(p, s.topic, s.ch)
-              consumers.push(
-                yield* Effect.forkChild(
-                  Effect.forever(Effect.map(Chan.take(s.ch), (v) => Option.map(v, (x) => s.received.push(x.n))))
-                )
-              )
-            }
-            for (let i = 0; i < turns; i++) yield* Effect.yieldNow
-            yield* closeScope(scope)
-            for (const c of consumers) yield* Fiber.interrupt(c)
-            const left = ns(pollAll(source))
-            for (const [k, s] of subs.entries()) {
-              s.received.push(...ns(pollAll(s.ch)))
-              const taken = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 2 === k && !left.includes(i))
-              expect([...s.received, ...ns(s.lost.values)].sort((a, b) => a - b)).toEqual(taken)
-              expect(s.received).toEqual([...s.received].sort((a, b) => a - b))
-              expectNothingPending(s.ch)
-            }
-            expectNothingPending(source)
-          })
-        )
+      (turns) => run(Effect.asVoid(closeAfterTurns(turns, buffered)))
     )
+
+    it("closing the scope after those turns: the table closes both before and after values moved, on each subscriber", () =>
+      run(
+        Effect.gen(function* () {
+          const runs = yield* Effect.forEach(allTurns, (turns) => closeAfterTurns(turns, buffered))
+          for (const k of [0, 1]) {
+            const topic = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 2 === k)
+            expectBothEnds(
+              runs.map((subs) => subs[k]!),
+              topic,
+              true
+            )
+          }
+        })
+      ))
   })
 })

@@ -6,7 +6,7 @@ import { Cause, Effect, Exit, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Buffer, Chan, ChanArgumentError } from "../src/index.js"
-import { isSuspended, kinds, pending, run, settle } from "./harness.js"
+import { defectOf, isSuspended, kinds, pending, run, settle } from "./harness.js"
 
 const TRIALS = 10_000
 /** Ten standard deviations of the number of wins of one of two equally likely cases in `n` trials. */
@@ -18,10 +18,6 @@ class Boom {
   readonly _tag = "Boom"
   constructor(readonly detail: string) {}
 }
-
-/** The defect an Exit died with, or `undefined`. */
-const defectOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
-  Exit.isFailure(exit) && Cause.hasDies(exit.cause) ? Cause.squash(exit.cause) : undefined
 
 /** The typed failure an Exit failed with, or `undefined`. */
 const failureOf = <E>(exit: Exit.Exit<unknown, E>): E | undefined =>

@@ -1,9 +1,12 @@
 /**
  * Shared scaffolding for the channel tests: a runner with `TestClock`, the buffer kinds every
- * behaviour is run across, and a view of a channel's pending queues.
+ * behaviour is run across, a view of a channel's pending queues, and small helpers several test
+ * files use (filled channels, taking `n` values, what an Exit died with, what a call threw, waiting
+ * on a condition without a clock).
  */
-import { Effect, type Fiber } from "effect"
+import { Cause, Effect, Exit, type Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
+import { expect } from "vitest"
 import { Buffer, Chan } from "../src/index.js"
 import type { ChanCore } from "../src/internal/channel.js"
 
@@ -48,4 +51,62 @@ export const fifoKinds = kinds.filter((k) => k.policy === "rendezvous" || k.poli
 export const pending = (ch: Chan.ReadPort<unknown> | Chan.WritePort<never>): { puts: number; takes: number } => {
   const core = ch as unknown as ChanCore
   return { puts: core.putters.size, takes: core.takers.size }
+}
+
+/** The numbers 0, 1, ..., n - 1. */
+export const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
+
+/** A channel holding `values` (a buffer of `capacity`, by default exactly their number), closed when `close`. */
+export const filled = <A>(
+  values: ReadonlyArray<A>,
+  close = true,
+  capacity = Math.max(1, values.length)
+): Chan.Chan<A> => {
+  const ch = Chan.makeUnsafe<A>(capacity)
+  for (const v of values) expect(Chan.offerUnsafe(ch, v)).toBe(true)
+  if (close) Chan.closeUnsafe(ch)
+  return ch
+}
+
+/** Takes `n` values, failing the test on a `None`. */
+export const takeN = <A>(ch: Chan.ReadPort<A>, n: number) =>
+  Effect.gen(function* () {
+    const values: Array<A> = []
+    for (let i = 0; i < n; i++) values.push(Option.getOrThrow(yield* Chan.take(ch)))
+    return values
+  })
+
+/** The defects of a failed Exit (none for a success). */
+export const defects = (exit: Exit.Exit<unknown, unknown>): Array<unknown> =>
+  Exit.isFailure(exit) ? exit.cause.reasons.filter(Cause.isDieReason).map((r) => r.defect) : []
+
+/** The first defect an Exit died with, or `undefined`. */
+export const defectOf = (exit: Exit.Exit<unknown, unknown>): unknown => defects(exit)[0]
+
+/** Whether an Exit is a failure by interruption only. */
+export const isInterrupted = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+
+/** The error `f` throws (fails the test if it returns). */
+export const thrown = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (error) {
+    return error
+  }
+  return expect.unreachable("expected a throw")
+}
+
+/** Lets the event loop turn `n` times (by `setImmediate`, the effect scheduler's own hook; never a timer). */
+export const eventLoopTurns = async (n = 20): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/** Waits (by turns of the event loop, never by time) until `condition` holds; fails after 200 turns. Real timers only. */
+export const until = async (condition: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  expect.unreachable("condition never held")
 }

@@ -1,7 +1,8 @@
 /**
  * Scaffolding for the combinator tests (Combinators, Mult, Pub, Mix, Interop): an explicit scope to
- * close mid-run, a log recorder, an `onUndelivered` recorder, and a check that nothing stays
- * registered on a set of channels.
+ * close mid-run, a log recorder, an `onUndelivered` recorder, a check that nothing stays
+ * registered on a set of channels, and a check that a "close the scope after N turns" table
+ * exercised both ends.
  */
 import { type Cause, Effect, Exit, Logger, type LogLevel, Option, Scope } from "effect"
 import { expect } from "vitest"
@@ -46,14 +47,6 @@ export const pollAll = <A>(ch: Chan.ReadPort<A>): Array<A> => {
   return values
 }
 
-/** Takes `n` values, failing the test on a `None`. */
-export const takeN = <A>(ch: Chan.ReadPort<A>, n: number) =>
-  Effect.gen(function* () {
-    const values: Array<A> = []
-    for (let i = 0; i < n; i++) values.push(Option.getOrThrow(yield* Chan.take(ch)))
-    return values
-  })
-
 /** Closes a channel a combinator returned as a `ReadPort` (closing is a write-side operation, hence the cast). */
 export const closeReadPort = (ch: Chan.ReadPort<unknown>): void =>
   Chan.closeUnsafe(ch as unknown as Chan.WritePort<never>)
@@ -61,3 +54,36 @@ export const closeReadPort = (ch: Chan.ReadPort<unknown>): void =>
 /** Whether `ch` is closed, synchronously. */
 export const isClosedNow = (ch: Chan.ReadPort<unknown> | Chan.WritePort<never>): boolean =>
   Effect.runSync(Chan.isClosed(ch))
+
+/** Where the values of one run of a "close the scope after N turns" table ended up. */
+export interface ClosedRun {
+  /** Taken by the consumer (or left in the output). */
+  readonly received: ReadonlyArray<number>
+  /** Given back through the output's `onUndelivered`. */
+  readonly lost: ReadonlyArray<number>
+  /** Still in the input. */
+  readonly left: ReadonlyArray<number>
+}
+
+/**
+ * Asserts that a "close the scope after N turns" table (its runs in increasing N) exercised both ends,
+ * so that it cannot pass with a combinator that never moves a value: some run received values, some
+ * run was closed with values both received and still in the input, (when `givesBack`) some run had a
+ * value given back, and the last run delivered every one of `expected` (in any order) with nothing
+ * given back or left.
+ */
+export const expectBothEnds = (
+  runs: ReadonlyArray<ClosedRun>,
+  expected: ReadonlyArray<number>,
+  givesBack: boolean
+): void => {
+  expect(runs.some((r) => r.received.length > 0)).toBe(true)
+  if (givesBack) expect(runs.some((r) => r.lost.length > 0)).toBe(true)
+  expect(runs.some((r) => r.received.length > 0 && r.left.length > 0)).toBe(true)
+  const last = runs[runs.length - 1]!
+  expect({ received: [...last.received].sort((a, b) => a - b), lost: last.lost, left: last.left }).toEqual({
+    received: [...expected].sort((a, b) => a - b),
+    lost: [],
+    left: []
+  })
+}
