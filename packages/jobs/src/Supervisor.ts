@@ -208,9 +208,7 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.u
     const now = s.now()
     const running: Array<JobInfo> = []
     for (const e of s.running) running.push(info(e, now - e.startedAt))
-    const queued: Array<internal.Entry> = []
-    for (const pool of s.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
-    queued.sort((a, b) => a.seq - b.seq)
+    const queued = s.queuedEntries()
     return {
       running,
       queued: queued.map((e) => info(e, now - e.admittedAt)),

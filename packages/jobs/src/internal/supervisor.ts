@@ -431,6 +431,13 @@ export class SupervisorState {
     return new Entry(++this.nextId, lane, work, context, spec)
   }
 
+  /** Every queued entry of every pool, oldest (first admitted) first. */
+  queuedEntries(): Array<Entry> {
+    const queued: Array<Entry> = []
+    for (const pool of this.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
+    return queued.sort((a, b) => a.seq - b.seq)
+  }
+
   /**
    * Clock millis since `epoch`. An integer that fits 32 bits is returned as one (`| 0`), so V8
    * keeps the entries' time fields as small integers: stored as doubles they would be boxed, one
@@ -1041,9 +1048,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
       if (Option.isNone(drained)) {
         const now = state.now()
         const running = [...state.running].reverse() // newest first
-        const queued: Array<Entry> = []
-        for (const pool of state.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
-        queued.sort((a, b) => b.seq - a.seq)
+        const queued = state.queuedEntries().reverse() // newest first
         for (const entry of running)
           yield* Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
             Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.startedAt })
