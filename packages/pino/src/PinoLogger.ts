@@ -10,9 +10,16 @@
  *
  * ```json
  * {"level":50,"time":1795838134754,"pid":21624,"hostname":"vm","job.name":"fetch","attempt":2,
- *  "spans":{"run":1},"fiberId":"#1","err":{"type":"Fail","name":"HttpError",
- *  "message":"{\"status\":503,\"_tag\":\"HttpError\"}","stack":"HttpError: \n    at ..."},"msg":"job failed"}
+ *  "spans":{"run":1},"fiberId":"#1","err":{"type":"Fail","name":"HttpError","message":"",
+ *  "stack":"HttpError: \n    at ...","status":503,"_tag":"HttpError"},"msg":"job failed"}
  * ```
+ *
+ * Redaction: pino's `redact` paths apply to the whole line, `err` included. An error's own fields
+ * stay fields of `err` (`err.status`, `err.config.headers.authorization`, `err.cause.password`;
+ * for a cause with several reasons also `err.causes[1].password`, reached by `err.causes[*].password`),
+ * so a redact path removes them. Not redacted: a secret inside a string — an error's `message`
+ * or `stack`, a failure that is a plain string, or a non-error value passed as a log message part
+ * (those are formatted into `msg`).
  *
  * Limits: lines still buffered in memory are lost when the process dies without running
  * finalizers (SIGKILL, out-of-memory, `process.abort`). Only what can be seen on the logger's
@@ -23,6 +30,7 @@
 import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import pino from "pino"
+import { LostLines } from "./LostLines.js"
 import { PinoLoggerConfigError } from "./PinoLoggerError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -34,9 +42,15 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  *   defect: a thrown exception, `Effect.die`) or `"Interrupt"` (the fiber was interrupted).
  * - `name` is the failure's or defect's own name when it has one (`"HttpError"`, `"TypeError"`).
  * - `fiberId` is the interrupting fiber, for an interruption that knows it.
+ * - `message` is the error's own `message` ("" when it has none, as a `Data.TaggedError` without
+ *   one); a failure that is not an object (a string) is its own message.
+ * - Every other own enumerable field of the error is a field here, as it is on the error (what
+ *   pino's standard `err` serializer does), and its `cause` is serialized the same way; so
+ *   `redact` paths such as `err.password` reach them. An own field named like one of the fields
+ *   above (`type`, `name`, `message`, `stack`, `fiberId`, `causes`) is not copied.
  * - When the cause holds several reasons (a failure plus a finalizer's defect, parallel failures),
  *   the top-level fields describe the first failure (else the first defect, else the first
- *   interruption), `stack` renders the whole cause, and `causes` lists every reason in order.
+ *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order.
  *
  * @since 0.1.0
  */
@@ -47,6 +61,8 @@ export interface SerializedCause {
   readonly stack: string
   readonly fiberId?: string
   readonly causes?: ReadonlyArray<SerializedCause>
+  /** the error's own fields, and its `cause` */
+  readonly [field: string]: unknown
 }
 
 /**
@@ -67,6 +83,10 @@ export type LoggerOrOptions<CustomLevels extends string = never> =
  *
  * Use it to add pino next to other loggers (`Logger.layer([PinoLogger.make(p)], { mergeWithExisting:
  * true })`); use {@link layer} for the usual case, which also sets the minimum level and flushes.
+ *
+ * A line that cannot be written — the destination's `write` throws, or pino itself throws (a
+ * throwing hook or formatter) — is lost, never thrown into the fiber that logged: it is counted
+ * ({@link lostLines}) and the first loss of each burst is reported on stderr (see `LostLines`).
  *
  * Gotchas: it does not set Effect's minimum log level (Effect's default, `Info`, keeps dropping
  * `logDebug` before pino sees it), and it does not flush. It writes through a child of `logger`
@@ -101,6 +121,7 @@ export const make = <CustomLevels extends string = never>(
     }
   }
   const writer = standard.child({}, { serializers: { err: passThrough } })
+  const lost = lostLinesOf(standard)
   return Logger.make<unknown, void>(({ cause, date, fiber, logLevel, message }) => {
     const level = levelToPino(logLevel)
     if (level === "silent" || !writer.isLevelEnabled(level)) {
@@ -133,9 +154,33 @@ export const make = <CustomLevels extends string = never>(
     if (reasons.length > 0) {
       line.err = serializeCause(Cause.fromReasons(reasons))
     }
-    writer[level](line, text.join(" "))
+    try {
+      writer[level](line, text.join(" "))
+    } catch (error) {
+      lost.failed(error)
+      return
+    }
+    lost.succeeded()
   })
 }
+
+/**
+ * The number of lines written through `logger` by {@link make} (and so by {@link layer}) that
+ * were lost because writing them threw. 0 for a logger never given to `make`.
+ *
+ * @example
+ * ```ts
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const logger = pino()
+ * PinoLogger.lostLines(logger) // 0
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const lostLines = <CustomLevels extends string = never>(logger: pino.Logger<CustomLevels, boolean>): number =>
+  lostByLogger.get(asStandard(logger))?.total ?? 0
 
 /**
  * A layer that writes Effect's logs through pino: it replaces Effect's default (console) logger
@@ -278,10 +323,11 @@ export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | u
   }
   const primary =
     reasons.find(Cause.isFailReason) ?? reasons.find(Cause.isDieReason) ?? (reasons[0] as Cause.Reason<unknown>)
+  const causes = reasons.map(serializeReason)
   return {
-    ...serializeReason(primary),
-    stack: Cause.pretty(cause),
-    causes: reasons.map(serializeReason)
+    ...causes[reasons.indexOf(primary)],
+    stack: causes.map((reason) => reason.stack).join("\n"),
+    causes
   }
 }
 
@@ -321,6 +367,18 @@ const severities: ReadonlyArray<LogLevel.Severity> = ["Trace", "Debug", "Info", 
 
 const passThrough = (value: unknown): unknown => value
 
+/** The lost-line count of each pino logger given to `make` (shared by every `make` of one logger). */
+const lostByLogger = new WeakMap<pino.Logger, LostLines>()
+
+const lostLinesOf = (logger: pino.Logger): LostLines => {
+  let lost = lostByLogger.get(logger)
+  if (lost === undefined) {
+    lost = new LostLines("@tributary/pino")
+    lostByLogger.set(logger, lost)
+  }
+  return lost
+}
+
 /** A pino logger has `child` and a numeric `levelVal`; options never do. */
 const isPinoLogger = <CustomLevels extends string>(
   value: LoggerOrOptions<CustomLevels>
@@ -345,10 +403,17 @@ const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
   }
 }
 
-/** Waits for pino's flush callback; a flush error is ignored (there is nowhere left to report it). */
+/**
+ * Waits for pino's flush callback; a flush error, passed to the callback or thrown, is ignored
+ * (there is nowhere left to report it).
+ */
 const flush = (logger: pino.Logger): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
-    logger.flush(() => resume(Effect.void))
+    try {
+      logger.flush(() => resume(Effect.void))
+    } catch {
+      resume(Effect.void)
+    }
   })
 
 /** Precondition: `stream` is whatever pino writes to; returns `[reason, detail]` or `undefined`. */
@@ -387,23 +452,24 @@ const destinationProblem = (stream: any, depth: number): readonly [string, strin
   return undefined
 }
 
-/** Precondition: `reason` is a single reason; the kind goes in `type`, the rest from `Cause.prettyErrors`. */
+/**
+ * Precondition: `reason` is a single reason. The kind goes in `type`; a failure's or defect's own
+ * fields are copied as they are (so redact paths reach them), never folded into `message`/`stack`.
+ */
 const serializeReason = (reason: Cause.Reason<unknown>): SerializedCause => {
-  const single = Cause.fromReasons([reason])
-  const stack = Cause.pretty(single)
   switch (reason._tag) {
     case "Fail":
     case "Die": {
       const original = reason._tag === "Fail" ? reason.error : reason.defect
-      const isObject = typeof original === "object" && original !== null
-      const text = Cause.prettyErrors(single)[0].message
-      // a tagged error without a message (Data.TaggedError) is shown by its fields
-      const message = text === "" && isObject ? Formatter.format({ ...original }) : text
-      return isObject && typeof (original as any).name === "string"
-        ? { type: reason._tag, name: (original as any).name, message, stack }
-        : { type: reason._tag, message, stack }
+      if (typeof original !== "object" || original === null) {
+        // a string or another primitive is its own message (a secret inside it cannot be redacted by path)
+        return { type: reason._tag, message: String(original), stack: Cause.pretty(Cause.fromReasons([reason])) }
+      }
+      const fields = errorFields(original, stackOf(original, reason), new Set())
+      return { type: reason._tag, ...fields } as SerializedCause
     }
     case "Interrupt": {
+      const stack = Cause.pretty(Cause.fromReasons([reason]))
       return reason.fiberId === undefined
         ? { type: "Interrupt", message: "interrupted", stack }
         : {
@@ -414,4 +480,46 @@ const serializeReason = (reason: Cause.Reason<unknown>): SerializedCause => {
           }
     }
   }
+}
+
+/** Fields of a serialized reason that an error's own field of the same name does not overwrite. */
+const reservedFields: ReadonlySet<string> = new Set(["type", "name", "message", "stack", "fiberId", "causes"])
+
+/**
+ * Precondition: `error` is a non-null object. Its `name` (when a string), its `message` (its own
+ * string message, else ""), `stack`, every own enumerable field but the reserved ones, and its
+ * `cause` (serialized the same way; a cycle ends in "[Circular]").
+ */
+const errorFields = (error: object, stack: string | undefined, seen: Set<object>): Record<string, unknown> => {
+  seen.add(error)
+  const e = error as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  if (typeof e.name === "string") out.name = e.name
+  out.message = typeof e.message === "string" ? e.message : ""
+  if (stack !== undefined) out.stack = stack
+  for (const key of Object.keys(e)) {
+    if (!reservedFields.has(key)) out[key] = e[key]
+  }
+  const cause = e.cause
+  if (cause !== undefined) {
+    out.cause =
+      typeof cause !== "object" || cause === null
+        ? cause
+        : seen.has(cause)
+          ? "[Circular]"
+          : errorFields(cause, typeof (cause as any).stack === "string" ? (cause as any).stack : undefined, seen)
+  }
+  return out
+}
+
+/**
+ * The stack of a failure or defect object: effect's rendering (the trace cut at effect's frames,
+ * plus the span locations) when the object has a string message, since that rendering then holds
+ * nothing but the name, the message and the trace; else only the name, as effect would dump every
+ * field of the object into the text.
+ */
+const stackOf = (error: object, reason: Cause.Reason<unknown>): string => {
+  const e = error as Record<string, unknown>
+  if (typeof e.message === "string") return Cause.prettyErrors(Cause.fromReasons([reason]))[0].stack ?? ""
+  return typeof e.name === "string" ? e.name : "Error"
 }

@@ -7,13 +7,18 @@
  */
 
 /**
+ * Counts log lines that could not be written and reports each burst of them once on stderr.
+ *
+ * @since 0.2.0
+ */
+export { LostLines } from "./LostLines.js"
+/**
  * The pino-backed Effect logger: `make`, `layer`, `levelToPino`, `levelFromPino`,
- * `serializeCause`, `checkDestination`.
+ * `serializeCause`, `checkDestination`, `lostLines`.
  *
  * @since 0.1.0
  */
 export * as PinoLogger from "./PinoLogger.js"
-
 /**
  * The error thrown for a pino logger or options that would lose lines or that pino rejects.
  *

@@ -6,6 +6,7 @@ import { Writable } from "node:stream"
 import { Cause, Data, Effect, Exit, Fiber, Layer, Logger, References, Scope } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { PinoLogger, PinoLoggerConfigError } from "../src/index.js"
@@ -248,8 +249,8 @@ describe("causes", () => {
     )
 
     const typed = errOf(lines, "typed")
-    expect(typed).toMatchObject({ type: "Fail", name: "HttpError" })
-    expect(typed.message).toContain("503")
+    // a tagged error without a message: its fields are fields of `err`, its message stays its own ("")
+    expect(typed).toMatchObject({ type: "Fail", name: "HttpError", status: 503, _tag: "HttpError", message: "" })
     expect(typed.stack).toContain("HttpError")
     expect(typed).not.toHaveProperty("causes")
 
@@ -306,6 +307,191 @@ describe("causes", () => {
     expect(err.causes?.[0]).toMatchObject({ fiberId: "#7", message: "interrupted by fiber #7" })
     expect(PinoLogger.serializeCause(Cause.empty)).toBeUndefined()
     expect(PinoLogger.serializeCause(Cause.combine(Cause.interrupt(1), Cause.die("x")))?.type).toBe("Die")
+  })
+})
+
+// ── redaction ───────────────────────────────────────────────────────────────
+
+describe("redaction", () => {
+  class AuthError extends Data.TaggedError("AuthError")<{
+    readonly config: { readonly headers: { readonly authorization: string } }
+    readonly password: string
+  }> {}
+  const redact = [
+    "err.password",
+    "err.config.headers.authorization",
+    "err.cause.password",
+    "err.causes[*].password",
+    "err.causes[*].config.headers.authorization",
+    "err.causes[*].cause.password"
+  ]
+
+  it("keeps an error's own fields as fields of err, where pino's redact paths reach them", async () => {
+    const { lines, logger } = capture({ redact })
+    const plain = Object.assign(new Error("login failed"), { password: "hunter2", code: "E_AUTH" })
+    const nested = new Error("outer", { cause: Object.assign(new Error("inner"), { password: "inner-secret" }) })
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        const tagged = new AuthError({ config: { headers: { authorization: "Bearer abc" } }, password: "p4ss" })
+        yield* Effect.logError("tagged", yield* causeOf(Effect.fail(tagged)))
+        yield* Effect.logError("plain", yield* causeOf(Effect.die(plain)))
+        yield* Effect.logError("object", yield* causeOf(Effect.fail({ password: "obj-secret", user: "ann" })))
+        yield* Effect.logError("nested", yield* causeOf(Effect.fail(nested)))
+        yield* Effect.logError(
+          "two reasons",
+          Cause.combine(Cause.fail(plain), Cause.die(Object.assign(new Error("second"), { password: "second-secret" })))
+        )
+      })
+    )
+    const text = JSON.stringify(lines)
+    for (const secret of ["Bearer abc", "p4ss", "hunter2", "obj-secret", "inner-secret", "second-secret"])
+      expect(text).not.toContain(secret)
+    expect(errOf(lines, "tagged")).toMatchObject({
+      name: "AuthError",
+      message: "",
+      password: "[Redacted]",
+      config: { headers: { authorization: "[Redacted]" } }
+    })
+    expect(errOf(lines, "plain")).toMatchObject({ message: "login failed", code: "E_AUTH", password: "[Redacted]" })
+    expect(errOf(lines, "object")).toMatchObject({ type: "Fail", message: "", user: "ann", password: "[Redacted]" })
+    expect(errOf(lines, "nested").cause).toMatchObject({ message: "inner", password: "[Redacted]" })
+    expect(errOf(lines, "two reasons").causes.map((c: any) => c.password)).toEqual(["[Redacted]", "[Redacted]"])
+  })
+
+  it("property: a secret at a redact path never appears, whatever the error's shape and the kind of reason", async () => {
+    const secret = "S3CR3T-VALUE"
+    const shape = fc.constantFrom("tagged", "error", "object", "nested", "fieldsOnly")
+    const make = (kind: string, extra: Record<string, unknown>): unknown => {
+      const fields = { password: secret, config: { headers: { authorization: secret } }, ...extra }
+      switch (kind) {
+        case "tagged":
+          return new AuthError(fields as any)
+        case "error":
+          return Object.assign(new Error("request failed"), fields)
+        case "object":
+          return { ...fields }
+        case "nested":
+          return Object.assign(
+            new Error("wrapper", { cause: Object.assign(new Error("inner"), { password: secret }) }),
+            extra
+          )
+        default:
+          return Object.assign(Object.create(null), fields)
+      }
+    }
+    const reason = fc.record({
+      kind: shape,
+      asDefect: fc.boolean(),
+      extra: fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !/password|config|cause|stack|message|name/.test(k)),
+        fc.oneof(
+          fc.integer(),
+          fc.string({ maxLength: 8 }).filter((v) => !v.includes("S3CR"))
+        ),
+        { maxKeys: 3 }
+      )
+    })
+    await fc.assert(
+      fc.asyncProperty(fc.array(reason, { minLength: 1, maxLength: 3 }), fc.boolean(), async (reasons, interrupted) => {
+        const { lines, logger } = capture({ redact })
+        let cause: Cause.Cause<unknown> = interrupted ? Cause.interrupt(3) : Cause.empty
+        for (const [seq, r] of reasons.entries()) {
+          const error = make(r.kind, { ...r.extra, seq }) // distinct: equal reasons would be merged
+          cause = Cause.combine(cause, r.asDefect ? Cause.die(error) : Cause.fail(error))
+        }
+        await runWith(logger, Effect.logError("failed", cause))
+        expect(lines).toHaveLength(1)
+        expect(JSON.stringify(lines[0])).not.toContain("S3CR3T")
+        expect(lines[0].err.causes?.length ?? 1).toBe(reasons.length + (interrupted ? 1 : 0))
+      }),
+      { numRuns: 200 }
+    )
+  })
+})
+
+// ── write failures ──────────────────────────────────────────────────────────
+
+describe("write failures", () => {
+  /** A destination whose `write` throws while `failing()` says so; `written` holds the lines it took. */
+  const flaky = (failing: () => boolean) => {
+    const written: Array<Line> = []
+    const stream = {
+      write(chunk: string) {
+        if (failing()) throw Object.assign(new Error("write EPIPE"), { code: "EPIPE" })
+        for (const text of chunk.split("\n")) if (text !== "") written.push(JSON.parse(text))
+        return true
+      }
+    }
+    return { written, logger: pino({ level: "info" }, stream) }
+  }
+  const stderrLines = () => {
+    const seen: Array<string> = []
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
+      seen.push(String(chunk))
+      return true
+    })
+    return seen
+  }
+
+  it("loses and counts the line a throwing write refused, reports the burst once, and goes on", async () => {
+    const reports = stderrLines()
+    let failures = 1
+    const { written, logger } = flaky(() => failures-- > 0)
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* Effect.logInfo("lost")
+        yield* Effect.logInfo("kept 1")
+        yield* Effect.logInfo("kept 2")
+      })
+    )
+    expect(written.map((l) => l.msg)).toEqual(["kept 1", "kept 2"])
+    expect(PinoLogger.lostLines(logger)).toBe(1)
+    expect(reports).toHaveLength(2)
+    expect(reports[0]).toContain("write EPIPE")
+    expect(reports[1]).toContain("1 line was lost")
+  })
+
+  it("a destination that always throws: every log call returns, one report for the whole burst", async () => {
+    const reports = stderrLines()
+    const { written, logger } = flaky(() => true)
+    const result = await runWith(
+      logger,
+      Effect.gen(function* () {
+        for (let i = 0; i < 50; i++) yield* Effect.logError("nobody hears this", Cause.fail("x"))
+        return "finished"
+      })
+    )
+    expect(result).toBe("finished")
+    expect(written).toEqual([])
+    expect(PinoLogger.lostLines(logger)).toBe(50)
+    expect(reports).toHaveLength(1)
+  })
+
+  it("contains a logger that throws (a throwing formatter)", async () => {
+    const reports = stderrLines()
+    let calls = 0
+    const { lines, logger } = capture({
+      formatters: {
+        log: (object: Record<string, unknown>) => {
+          if (calls++ === 0) throw new TypeError("formatter bug")
+          return object
+        }
+      }
+    })
+    await runWith(logger, Effect.andThen(Effect.logInfo("first"), Effect.logInfo("second")))
+    expect(lines.map((l) => l.msg)).toEqual(["second"])
+    expect(PinoLogger.lostLines(logger)).toBe(1)
+    expect(reports[0]).toContain("TypeError: formatter bug")
+  })
+
+  it("the layer's flush survives a destination whose flush throws", async () => {
+    const { logger } = capture()
+    vi.spyOn(logger, "flush").mockImplementation(() => {
+      throw new Error("flush EPIPE")
+    })
+    expect(await runWith(logger, Effect.succeed(7))).toBe(7)
   })
 })
 
