@@ -328,7 +328,7 @@ export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
  * @since 0.1.0
  */
 export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
-  const result = (ch as unknown as ChanCore<unknown, A>).tryTake()
+  const result = (ch as unknown as ChanCore<unknown, A>).tryPoll()
   return result === CLOSED || result === PENDING ? Option.none() : Option.some(result)
 }
 
@@ -550,7 +550,10 @@ const continueThenResume = (fiber: StepFiber, mark: number, next: Next): Next =>
 }
 
 const putOp = (step: PutStep<any> | OfferStep<any>) => step.core.tryPut(step.value)
-const takeOp = (step: TakeStep<any> | PollStep<any>) => step.core.tryTake()
+const takeOp = (step: TakeStep<any>) => step.core.tryTake()
+const pollOp = (step: PollStep<any>) => step.core.tryPoll()
+const takeOwedOp = (core: ChanCore<unknown, any>) => core.takeOwed()
+const completeOwedOp = (c: SelectCaseImpl) => c.completeOwed()
 const completeOp = (c: SelectCaseImpl) => c.complete()
 
 class PutStep<A> {
@@ -601,7 +604,7 @@ class PollStep<A> {
   constructor(readonly core: ChanCore<unknown, A>) {}
   run(fiber: StepFiber): Next {
     const mark = deferredResumes.length
-    const result = attempt(fiber, mark, takeOp, this)
+    const result = attempt(fiber, mark, pollOp, this)
     return handOffThenResume(fiber, mark, result === PENDING ? Option.none() : toOption(result))
   }
 }
@@ -738,11 +741,14 @@ class TakeWaiter<A> {
     return handOff(fiber, toOption(this.value))
   })
 
-  /** Runs in the taker's own step after `WAKE`: takes (or waits again). */
+  /** Runs in the taker's own step after `WAKE`: takes the value owed to it. */
   private readonly retry = thunkStep<Option.Option<A>>((fiber) => {
     this.woken = false
-    this.core.wokenTakerReturned(false)
-    return this.step.run(fiber)
+    const mark = deferredResumes.length
+    const result = attempt(fiber, mark, takeOwedOp, this.core)
+    // PENDING only if `discard` emptied the buffer meanwhile and the channel is open (never: it closes)
+    if (result === PENDING) return continueThenResume(fiber, mark, waitTake(this.core, this.step, fiber))
+    return handOffThenResume(fiber, mark, toOption(result))
   })
 
   /** The finalizer: withdraw the node, pass on an unused wake-up, or give back an unobserved value. */
@@ -876,14 +882,13 @@ class SelectWaiter {
     return completeCase(fiber, winner, winner.deliver(registration.result))
   })
 
-  /** Runs in the select's own fiber after `WAKE`: polls again. */
+  /** Runs in the select's own fiber after `WAKE`: the winning case takes the value owed to it. */
   private readonly retry = thunkStep<unknown, unknown, unknown>((fiber) => {
     this.woken = false
     const winner = this.registration!.winner!
-    winner.core!.wokenTakerReturned(false)
-    // the case that won the commit goes first; another, if its value was taken meanwhile
-    if (winner.isReady()) return runReady(fiber, winner)
-    return (this.poll as unknown as ThunkStep).run(fiber)
+    const mark = deferredResumes.length
+    const x = attempt(fiber, mark, completeOwedOp, winner)
+    return continueThenResume(fiber, mark, completeCase(fiber, winner, x))
   })
 
   /** The timer fired: the timeout case wins unless a channel case already did. */

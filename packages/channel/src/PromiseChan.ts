@@ -239,6 +239,8 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
       reject(signal!.reason)
     }
     registration.register(all, finish, false)
+    // a take case queued behind woken takers may have been served at once
+    if (!registration.active) return
     const timer = earliestTimeout(all)
     if (timer !== undefined) {
       cancelTimer = liveTimer(timer.millis, () => {
@@ -319,7 +321,7 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
 }
 
 const pollFrom = <A>(core: ChanCore<any, A>): Result<A> | undefined => {
-  const result = core.tryTake()
+  const result = core.tryPoll()
   return result === PENDING ? undefined : (toResult(result) as Result<A>)
 }
 

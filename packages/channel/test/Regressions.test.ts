@@ -12,27 +12,30 @@ afterEach(() => {
 })
 
 describe("a fixed buffer never holds more than its size", () => {
-  it("when a poll takes the value owed to a woken taker", async () => {
+  // This test asserted, before the fair hand-off (issue 8), that a poll took the value owed to a
+  // woken taker; a poll now sees only values no woken taker is owed.
+  it("when a taker was woken and a poll comes before it is back", async () => {
     const result = await Effect.runPromise(
       Effect.gen(function* () {
         const ch = Chan.makeUnsafe<number>(1)
         const taker = yield* Effect.forkChild(Chan.take(ch))
         yield* Effect.yieldNow // the taker waits
         const first = Chan.offerUnsafe(ch, 1) // wakes it; 1 stays buffered, owed to it
-        const polled = Chan.pollUnsafe(ch) // takes the owed value
-        const second = Chan.offerUnsafe(ch, 2)
+        const polled = Chan.pollUnsafe(ch) // 1 is owed: nothing for the poll
+        const second = Chan.offerUnsafe(ch, 2) // an owed value does not count against the size
         const third = Chan.offerUnsafe(ch, 3) // the buffer (size 1) holds 2: refused
         const taken = yield* Fiber.join(taker)
-        return { first, polled, second, third, taken, left: Chan.pollUnsafe(ch) }
+        return { first, polled, second, third, taken, left: Chan.pollUnsafe(ch), after: Chan.pollUnsafe(ch) }
       })
     )
     expect(result).toEqual({
       first: true,
-      polled: Option.some(1),
+      polled: Option.none(),
       second: true,
       third: false,
-      taken: Option.some(2),
-      left: Option.none()
+      taken: Option.some(1),
+      left: Option.some(2),
+      after: Option.none()
     })
   })
 })

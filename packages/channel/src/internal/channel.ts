@@ -6,19 +6,30 @@
  *  1. Every node in `takers` or `putters` is active (its flag is uncommitted): a node is removed from
  *     its queue in the same step that commits or withdraws it, so none leaks or counts toward
  *     `maxPending` afterwards.
- *  2. If `takers` is non-empty then the buffer holds only values owed to woken takers (usually none)
- *     and no pending put could pair with them:
- *     `putters` is empty, except when one select waits on both sides of the same unbuffered
- *     channel (as in Go, a select never pairs with itself).
- *  3. If `putters` is non-empty then the channel is unbuffered, or its buffer is full (fixed policy).
- *     A pending put's value is never also in the buffer.
- *  4. Once `closed`, no value enters the buffer except from the xform's completion step and from
- *     `requeue`; buffered values and pending puts stay takeable; takers wait only while nothing is.
- *  5. Every value accepted (a put returned or will return `true`) ends exactly once: handed to a
+ *  2. Fair hand-off. Pending takes and pending puts are each served strictly in arrival order (only
+ *     the first node of a queue is ever committed; withdrawal may remove any). `buf.owed` counts
+ *     the buffered values reserved for takers woken with `WAKE` and not back yet; they are the
+ *     line's front, so a take that arrives while `owed > 0` queues behind them (`tryTake`), a poll
+ *     sees only the values beyond `owed` (`tryPoll`), and a woken taker back in its own step takes
+ *     one of them (`takeOwed`). Every take removes the oldest buffered value, so the buffer's order
+ *     is the order values are taken in, and `0 <= owed <= buf.size` (a `discard` resets it).
+ *  3. If `takers` is non-empty then the buffer holds only owed values (`buf.size <= owed`) and no
+ *     pending put could pair with them: `putters` is empty, except when one select waits on both
+ *     sides of the same unbuffered channel (as in Go, a select never pairs with itself).
+ *  4. If `putters` is non-empty then the channel is unbuffered, or its buffer is full (fixed
+ *     policy: `buf.size - owed >= capacity`; an expanding xform can make `size` exceed it, and the
+ *     buffer stays full until taken below it). A put never overtakes a pending put. A pending
+ *     put's value is never also in the buffer.
+ *  5. Once `closed`, no value enters the buffer except from the xform's completion step and from
+ *     `requeue`; buffered values and pending puts stay takeable; takers wait only while nothing is
+ *     takeable by them (values owed to others included: they may be passed on).
+ *  6. Every value accepted (a put returned or will return `true`) ends exactly once: handed to a
  *     taker that observes it, or passed to `onUndelivered`. A waking taker is only told to take
- *     again (`WAKE`), so buffered values leave the buffer in the step that observes them; a taker
- *     handed a value directly (unbuffered) and withdrawn before it observed it gives the value back
- *     through `requeue`.
+ *     again (`WAKE`), so buffered values leave the buffer in the step that observes them; a woken
+ *     taker withdrawn before its step passes its reservation to the next waiting taker, or leaves
+ *     the value unreserved at the front of the buffer (`wokenTakerReturned(true)`); a taker handed
+ *     a value directly and withdrawn before it observed it gives the value back through `requeue`
+ *     (to the next taker, else the front of the buffer).
  *
  * Resumption: a committed node's callback runs only after every state change of the operation is
  * done (collect first, resume last), since a callback may re-enter the channel synchronously.
@@ -212,7 +223,8 @@ export class ChanCore<I = any, O = I> {
     if (this.closed) return false
     const buf = this.buf
     if (buf !== undefined) {
-      if (buf.isFull()) return PENDING
+      // pending puts go first
+      if (this.putters.size > 0 || buf.isFull()) return PENDING
       this.addInput(value)
       if (this.xformDone) this.finishEarly()
       else if (this.takers.size > 0) this.serveTakers()
@@ -232,13 +244,9 @@ export class ChanCore<I = any, O = I> {
   tryTake(): O | CLOSED | PENDING {
     const buf = this.buf
     if (buf !== undefined && buf.size > 0) {
-      const value = buf.remove()
-      // a poll (or a take that did not wait) may take a value owed to a woken taker: that taker
-      // will find the buffer emptier and wait again, so nothing is owed beyond what is buffered
-      if (buf.owed > buf.size) buf.owed = buf.size
-      if (this.putters.size > 0) this.refill()
-      else if (this.closed && this.takers.size > 0) this.serveTakers()
-      return value
+      // takers woken and not back yet are in line before this take: it queues behind them
+      if (buf.owed > 0) return PENDING
+      return this.removeFront(buf)
     }
     const putter = this.putters.first
     if (putter !== undefined) {
@@ -249,9 +257,33 @@ export class ChanCore<I = any, O = I> {
     return this.closed ? CLOSED : PENDING
   }
 
+  /**
+   * Completes a poll now if it can: like `tryTake`, but a poll never waits in line, so it may take a
+   * buffered value that no woken taker is owed even while woken takers are still on their way.
+   */
+  tryPoll(): O | CLOSED | PENDING {
+    const buf = this.buf
+    if (buf !== undefined && buf.size > 0) return buf.size > buf.owed ? this.removeFront(buf) : PENDING
+    return this.tryTake()
+  }
+
+  /**
+   * The take of a taker woken by `WAKE`, in its own step: takes one of the values owed to woken
+   * takers. `CLOSED` (or `PENDING`) only if `discard` emptied the buffer meanwhile.
+   * Precondition: the taker was woken and has not returned nor been withdrawn.
+   */
+  takeOwed(): O | CLOSED | PENDING {
+    const buf = this.buf!
+    if (buf.owed > 0) buf.owed--
+    if (buf.size > 0) return this.removeFront(buf)
+    return this.tryTake()
+  }
+
   /** Whether `tryTake` would complete now (nothing changes). */
   canTake(): boolean {
-    return this.size > 0 || this.putters.size > 0 || this.closed
+    const buf = this.buf
+    if (buf !== undefined && buf.size > 0) return buf.owed === 0
+    return this.putters.size > 0 || this.closed
   }
 
   /** Whether `tryPut` would complete now (nothing changes). */
@@ -265,10 +297,20 @@ export class ChanCore<I = any, O = I> {
     this.putters.push(node)
   }
 
-  /** Queues a pending take. Precondition: `tryTake` returned `PENDING` in this same synchronous step. */
+  /**
+   * Queues a pending take. Precondition: `tryTake` returned `PENDING` in this same synchronous step.
+   * If it queued behind woken takers while values no one is owed are buffered, it is served at once
+   * (woken, or handed one), so `node.done` may run before this returns.
+   */
   enqueueTake(node: Node): void {
     if (this.takers.size >= this.maxPending) throw new ChanPendingLimitError("take", this.name, this.maxPending)
     this.takers.push(node)
+    const buf = this.buf
+    if (buf !== undefined && buf.size > buf.owed) {
+      this.serveTakers()
+      // waking it made room (owed values do not count against the capacity)
+      if (this.putters.size > 0 && !buf.isFull()) this.refill()
+    }
   }
 
   /**
@@ -277,7 +319,7 @@ export class ChanCore<I = any, O = I> {
    */
   wokenTakerReturned(withdrawn: boolean): void {
     const buf = this.buf!
-    if (buf.owed > 0) buf.owed-- // 0 if a poll took the owed value (see `tryTake`)
+    if (buf.owed > 0) buf.owed-- // 0 if `discard` emptied the buffer meanwhile
     if (withdrawn && this.takers.size > 0) this.serveTakers()
   }
 
@@ -321,6 +363,7 @@ export class ChanCore<I = any, O = I> {
   discard(): Array<O> {
     this.close()
     const values: Array<O> = this.buf === undefined ? [] : this.buf.drain()
+    if (this.buf !== undefined) this.buf.owed = 0
     const rejected: Array<Node> = []
     while (this.putters.first !== undefined) {
       const putter = this.putters.first
@@ -334,6 +377,18 @@ export class ChanCore<I = any, O = I> {
   }
 
   // ── private ───────────────────────────────────────────────────────────────
+
+  /**
+   * Removes the oldest buffered value for a take, then lets pending puts in (while there is room)
+   * or, once closed, serves the waiting takers. Precondition: `buf.size > 0`.
+   */
+  private removeFront(buf: Buf<O>): O {
+    const value = buf.remove()
+    if (this.putters.size > 0) {
+      if (!buf.isFull()) this.refill()
+    } else if (this.closed && this.takers.size > 0) this.serveTakers()
+    return value
+  }
 
   /** Adds a put's value to the buffer, through the xform if there is one. Precondition: a buffer. */
   private addInput(value: I): void {

@@ -40,6 +40,14 @@ export class SelectCase {
     return this.handler()
   }
 
+  /**
+   * Completes a take case whose node was woken (`WAKE`): takes the value owed to it and returns its
+   * handler's result. Precondition: a take case, woken and not returned (see `ChanCore.takeOwed`).
+   */
+  completeOwed(): unknown {
+    return this.handler(this.present(this.core!.takeOwed()))
+  }
+
   /** Calls the handler with the raw result a registered node received. */
   deliver(raw: unknown): unknown {
     if (this.kind === TAKE) return this.handler(this.present(raw))
@@ -118,8 +126,9 @@ export class SelectRegistration {
   /**
    * Enqueues a node on every channel case; `onCommit` runs once, after a channel commits one. With
    * `wakeTakes`, take cases on ring-buffered channels wait as waking takes (a `WAKE` result means:
-   * select again). Precondition: no case was ready in this same step. Throws
-   * `ChanPendingLimitError` with nothing left registered.
+   * select again). A take case queued behind woken takers may commit during registration (then
+   * `onCommit` has run and nothing stays registered when this returns). Precondition: no case was
+   * ready in this same step. Throws `ChanPendingLimitError` with nothing left registered.
    */
   register(cases: ReadonlyArray<SelectCase>, onCommit: () => void, wakeTakes: boolean): void {
     const nodes = this.flag.nodes
@@ -138,6 +147,8 @@ export class SelectRegistration {
         )
         if (c.kind === TAKE) c.core!.enqueueTake(node)
         else c.core!.enqueuePut(node)
+        // a take queued behind woken takers may be served at once: the select is over
+        if (!this.flag.active) return
         nodes.push(node)
       }
     } catch (error) {
