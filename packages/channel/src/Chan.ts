@@ -103,6 +103,10 @@ export interface Options<in I> {
 /**
  * Options of a channel with a transducer (a buffer >= 1 is required).
  *
+ * Capacity (core.async's `full?`: count >= n): an expanding xform (`Xform.flatMap`) may add more
+ * values than the buffer's size in one step; the buffer is then full until takes bring it below
+ * its size, so puts wait (pending puts stay pending) and `offer` returns `false` until then.
+ *
  * @since 0.1.0
  */
 export interface XformOptions<in out I, in out O> extends Omit<Options<I>, "onUndelivered"> {

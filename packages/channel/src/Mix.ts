@@ -21,6 +21,8 @@
  * States (as core.async): a muted input is taken and its values discarded; a paused input is not
  * taken at all (its values stay in it). When any input is soloed, only soloed inputs reach the
  * output, and every other input is treated as the solo mode says: `"mute"` (default) or `"pause"`.
+ * A soloed input's own `mute` and `pause` flags are ignored (core.async's doc of `toggle`): it is
+ * taken and forwarded.
  *
  * @since 0.1.0
  */
@@ -56,7 +58,10 @@ export interface State {
   readonly mute?: boolean
   /** Not taken at all: its values stay in it. */
   readonly pause?: boolean
-  /** When any input is soloed, only soloed inputs reach the output; the others get the solo mode. */
+  /**
+   * When any input is soloed, only soloed inputs reach the output; the others get the solo mode.
+   * While soloed, this input's own `mute` and `pause` are ignored (kept for when it is un-soloed).
+   */
   readonly solo?: boolean
 }
 
@@ -198,7 +203,10 @@ interface View<A> {
   readonly mutes: ReadonlySet<ReadPort<A>>
 }
 
-/** core.async's `calc-state`: with solos in pause mode, read only the solos; else every unpaused input. */
+/**
+ * core.async's `calc-state`: with solos in pause mode, read only the solos; else every soloed or
+ * unpaused input.
+ */
 const view = <A>(m: MixImpl<A>, hand: Hand<A>): View<A> => {
   const solos = new Set<ReadPort<A>>()
   const mutes = new Set<ReadPort<A>>()
@@ -208,10 +216,11 @@ const view = <A>(m: MixImpl<A>, hand: Hand<A>): View<A> => {
     if (flags.mute) mutes.add(port)
     if (flags.pause) pauses.add(port)
   }
+  // a soloed input's own mute and pause flags are ignored (core.async's doc of `toggle`)
   const reads =
     m.soloMode === "pause" && solos.size > 0
       ? Array.from(solos)
-      : Array.from(m.inputs.keys()).filter((port) => !pauses.has(port))
+      : Array.from(m.inputs.keys()).filter((port) => solos.has(port) || !pauses.has(port))
   const cases: Array<Chan.SelectCase<ReadPort<A> | undefined>> = reads.map((port) =>
     Chan.onTake(port, (next: Option.Option<A>) => {
       if (Option.isSome(next)) hand.hold(next.value)

@@ -357,6 +357,35 @@ describe("pipeline", () => {
         )
       ))
 
+    it.each([1, 2, 3])(
+      "concurrency %i: once `to` is closed, it takes nothing more from `from` than the takes already pending",
+      (n) =>
+        run(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const from = Chan.makeUnsafe<number>(16)
+              const to = Chan.makeUnsafe<number>(4)
+              yield* pipeline(from, to, (i: number) => Effect.succeed(i), { concurrency: n, ordered: isOrdered })
+              yield* settle
+              // waiting for input: the reader (ordered) or each worker (unordered) has one take pending
+              const inFlight = pending(from).takes
+              expect(inFlight).toBe(isOrdered ? 1 : n)
+              Chan.closeUnsafe(to)
+              for (const i of range(10)) expect(Chan.offerUnsafe(from, i)).toBe(true)
+              yield* settle
+              const left = pollAll(from)
+              expect(10 - left.length, `left in from: ${left}`).toBeLessThanOrEqual(inFlight)
+              expect(left).toEqual(range(10).slice(10 - left.length))
+              // and it has stopped
+              expectNothingPending(from)
+              for (const i of range(3)) expect(Chan.offerUnsafe(from, i)).toBe(true)
+              yield* settle
+              expect(pollAll(from)).toEqual(range(3))
+            })
+          )
+        )
+    )
+
     it("closing the scope interrupts f, closes `to`, and leaves nothing registered", () =>
       run(
         Effect.gen(function* () {

@@ -138,6 +138,38 @@ describe("Mix", () => {
       )
     ))
 
+  it("a soloed input's mute and pause flags are ignored (core.async toggle): { solo, mute, pause } is forwarded", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const out = Chan.makeUnsafe<string>(16)
+          const m = yield* Mix.make(out)
+          const all = input("a1", "a2")
+          const other = input("o1")
+          const paused = input("p1")
+          yield* Mix.toggle(
+            m,
+            new Map([
+              [all, { solo: true, mute: true, pause: true }],
+              [other, {}],
+              [paused, { pause: true }]
+            ])
+          )
+          yield* settle
+          expect(pollAll(out)).toEqual(["a1", "a2"])
+          expect(pending(all).takes).toBe(1)
+          // the others as before: taken and discarded (solo mode "mute"), and a paused one not taken
+          expect(yield* Chan.size(other)).toBe(0)
+          expect(yield* Chan.size(paused)).toBe(1)
+          // in pause mode too
+          yield* Mix.soloMode(m, "pause")
+          yield* Chan.put(all, "a3")
+          yield* settle
+          expect(pollAll(out)).toEqual(["a3"])
+        })
+      )
+    ))
+
   it("solo in pause mode: the non-soloed inputs are left in place", () =>
     run(
       Effect.scoped(

@@ -113,6 +113,35 @@ describe("Xform through a channel", () => {
     })
   })
 
+  it("flatMap at capacity (core.async full? is count >= n): while an expanded value is buffered, a pending put waits and offer is refused", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const ch = Chan.makeUnsafe(1, { xform: Xform.flatMap((xs: ReadonlyArray<number>) => xs) })
+        const first = yield* Chan.put(ch, [1, 2, 3])
+        const pendingPut = yield* Effect.forkChild(Chan.put(ch, [4]))
+        const putWaitedAtFirst = yield* isSuspended(pendingPut)
+        const taken = [...Option.toArray(yield* Chan.take(ch)), ...Option.toArray(yield* Chan.take(ch))]
+        // 3 is still buffered: the buffer (size 1) is full
+        const putWaited = yield* isSuspended(pendingPut)
+        const offered = yield* Chan.offer(ch, [5])
+        const sizeAtCapacity = yield* Chan.size(ch)
+        taken.push(...Option.toArray(yield* Chan.take(ch))) // 3: now there is room
+        const putAccepted = yield* Fiber.join(pendingPut)
+        taken.push(...pollAll(ch))
+        return { first, putWaitedAtFirst, taken, putWaited, offered, sizeAtCapacity, putAccepted }
+      })
+    )
+    expect(result).toEqual({
+      first: true,
+      putWaitedAtFirst: true,
+      taken: [1, 2, 3, 4],
+      putWaited: true,
+      offered: false,
+      sizeAtCapacity: 1,
+      putAccepted: true
+    })
+  })
+
   it("flatMap serves several waiting takers from one put", async () => {
     const result = await run(
       Effect.gen(function* () {

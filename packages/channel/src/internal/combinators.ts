@@ -111,6 +111,9 @@ export const pipe = <A>(
  *   results wait for it).
  * - Closing the scope interrupts the calls in flight; their inputs are dropped (they are not of
  *   `to`'s type), results not yet delivered go to `to`'s `onUndelivered`.
+ * - Once `to` is closed, no new take from `from` starts: at most the inputs already in flight (the
+ *   takes pending when it closed and the calls running, ≤ `concurrency` + 1) are lost to it; the
+ *   rest stay in `from`.
  * - Dies with `ChanArgumentError` unless `concurrency` is an integer >= 1.
  *
  * @since 0.1.0
@@ -575,7 +578,10 @@ const ordered = <A, B, R>(
     let current: Chan.Chan<B> | undefined
 
     const reader = Effect.gen(function* () {
-      for (let next = yield* Chan.take(from); Option.isSome(next); next = yield* Chan.take(from)) {
+      // once `to` is closed, no new take from `from` (a take pending when it closed may complete)
+      while (!(yield* Chan.isClosed(to))) {
+        const next = yield* Chan.take(from)
+        if (Option.isNone(next)) return
         const slot = Chan.promiseUnsafe<B>()
         if (!(yield* Chan.put(slots, slot))) return
         if (!(yield* Chan.put(jobs, { input: next.value, slot }))) return
@@ -637,7 +643,10 @@ const unordered = <A, B, R>(
   const worker = withHand<B, void, Stopped, R>(
     (hand) =>
       Effect.gen(function* () {
-        for (let next = yield* Chan.take(from); Option.isSome(next); next = yield* Chan.take(from)) {
+        // once `to` is closed, no new take from `from` (a take pending when it closed may complete)
+        while (!(yield* Chan.isClosed(to))) {
+          const next = yield* Chan.take(from)
+          if (Option.isNone(next)) return
           const held = yield* Effect.map(run(next.value), (result) => {
             if (Option.isSome(result)) hand.hold(result.value)
             return Option.isSome(result)
