@@ -51,7 +51,7 @@ export const recordOf = (seed: number, id: number): RawRecord => {
   const name = messy(`${first}  ${last}`, unit(seed, id, 4))
   const cents = 100 + Math.floor(unit(seed, id, 5) * 500_000)
   const price = pick(priceFormats, 6)(cents)
-  const updatedAt = new Date(Date.UTC(2026, 0, 1) + Math.floor(unit(seed, id, 7) * 300 * 86_400_000)).toISOString()
+  const updatedAt = updatedAtOf(seed, id)
   const record: { -readonly [K in keyof RawRecord]: RawRecord[K] } = { id, updatedAt, name, price }
   if (unit(seed, id, 8) > 0.1) record.email = messy(`${first}.${last}@Example.com`, unit(seed, id, 9))
   if (unit(seed, id, 10) > 0.2) record.currency = pick(["usd", "USD", " Usd ", "eur", "EUR "], 11)
@@ -64,6 +64,10 @@ export const recordOf = (seed: number, id: number): RawRecord => {
   }
   return record
 }
+
+/** When record `id` last changed (what a page lists). */
+export const updatedAtOf = (seed: number, id: number): string =>
+  new Date(Date.UTC(2026, 0, 1) + Math.floor(unit(seed, id, 7) * 300 * 86_400_000)).toISOString()
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
@@ -85,7 +89,7 @@ const messy = (s: string, u: number): string => {
 const priceFormats: ReadonlyArray<(cents: number) => string> = [
   (c) => (c / 100).toFixed(2),
   (c) => `$${(c / 100).toFixed(2)}`,
-  (c) => ` ${(c / 100).toLocaleString("en-US", { minimumFractionDigits: 2 })} `,
+  (c) => ` ${String(Math.floor(c / 100)).replace(/\B(?=(\d{3})+$)/g, ",")}.${String(c % 100).padStart(2, "0")} `,
   (c) => String(Math.round(c / 100))
 ]
 

@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
-import { faultOf, faultsOf, recordOf } from "./dataset.js"
+import { faultOf, faultsOf, recordOf, updatedAtOf } from "./dataset.js"
 
 export interface PartnerOptions {
   /** default 0: an ephemeral port */
@@ -100,7 +100,7 @@ export const startPartner = (options: PartnerOptions = {}): Promise<Partner> => 
       if (!Number.isInteger(from) || from < 1) return send(res, 400, { error: `bad cursor ${cursor}` })
       const to = Math.min(records, from + limit - 1)
       const page = []
-      for (let id = from; id <= to; id++) page.push({ id, updatedAt: recordOf(seed, id).updatedAt })
+      for (let id = from; id <= to; id++) page.push({ id, updatedAt: updatedAtOf(seed, id) })
       const next = to < records ? Buffer.from(String(to + 1)).toString("base64url") : null
       return send(res, 200, { records: page, next })
     }

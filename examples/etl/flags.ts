@@ -1,0 +1,104 @@
+/**
+ * The job's command line (`node:util` parseArgs): every flag with its default, and a `FlagError`
+ * naming the flag and the value when one is wrong.
+ */
+import { parseArgs } from "node:util"
+
+export type Mode = "fire" | "handles" | "channel" | "all"
+
+export interface Flags {
+  /** how the sub-jobs are run: the four steps of the upgrade path (default "fire") */
+  readonly mode: Mode
+  /** records the in-process partner has (default 2000) */
+  readonly records: number
+  /** the in-process partner's seed (default 1) */
+  readonly seed: number
+  /** sub-jobs running at once (default 16; the partner allows 32 open requests) */
+  readonly concurrency: number
+  /** sub-job starts per second (default 800; the partner allows 1000 requests per second) */
+  readonly rate: number
+  /** another partner server instead of the in-process one */
+  readonly partnerUrl: string | undefined
+  /** PGlite's data folder (default .data/etl); ignored when DATABASE_URL is set */
+  readonly dataDir: string
+  /** empty the table first */
+  readonly fresh: boolean
+  /** print the summary as one JSON object, the last line on stdout */
+  readonly json: boolean
+  /** records fetched one at a time after the run, to measure the speed-up (default 20; 0: none) */
+  readonly sample: number
+}
+
+export class FlagError extends Error {
+  readonly _tag = "FlagError"
+  constructor(
+    readonly flag: string,
+    readonly value: unknown,
+    expected: string
+  ) {
+    super(`Invalid --${flag}: expected ${expected}, received ${JSON.stringify(value)}`)
+    this.name = "FlagError"
+  }
+}
+
+export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
+  --mode fire|handles|channel|all   how sub-jobs run (default fire)
+  --records N        records of the in-process partner (default 2000)
+  --seed N           its seed: the same records and faults every run (default 1)
+  --concurrency N    sub-jobs at once (default 16)
+  --rate N           sub-job starts per second (default 800)
+  --partner-url URL  sync from another partner server
+  --data-dir DIR     PGlite data folder (default .data/etl); DATABASE_URL=postgres://… uses that server
+  --fresh            start from an empty table
+  --sample N         records re-run one at a time to measure the speed-up (default 20, 0: none)
+  --json             last stdout line: the summary as one JSON object`
+
+/** Reads `argv` (without node and the script); throws `FlagError` on a bad or unknown flag. */
+export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: argv.filter((a) => a !== "--"),
+      options: {
+        mode: { type: "string", default: "fire" },
+        records: { type: "string", default: "2000" },
+        seed: { type: "string", default: "1" },
+        concurrency: { type: "string", default: "16" },
+        rate: { type: "string", default: "800" },
+        "partner-url": { type: "string" },
+        "data-dir": { type: "string", default: ".data/etl" },
+        fresh: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        sample: { type: "string", default: "20" }
+      }
+    }).values
+  } catch (e) {
+    const m = /'(--?[\w-]+)'/.exec((e as Error).message)
+    throw new FlagError(m?.[1]?.replace(/^-+/, "") ?? "?", m?.[1] ?? argv.join(" "), `one of the flags below\n${usage}`)
+  }
+  const mode = values.mode as string
+  if (mode !== "fire" && mode !== "handles" && mode !== "channel" && mode !== "all")
+    throw new FlagError("mode", mode, "fire, handles, channel or all")
+  const partnerUrl = values["partner-url"] as string | undefined
+  if (partnerUrl !== undefined && !/^https?:\/\/[^/]+/.test(partnerUrl))
+    throw new FlagError("partner-url", partnerUrl, "an http:// or https:// URL")
+  return {
+    mode,
+    records: integer("records", values.records, 1),
+    seed: integer("seed", values.seed, 0),
+    concurrency: integer("concurrency", values.concurrency, 1),
+    rate: integer("rate", values.rate, 1),
+    partnerUrl: partnerUrl?.replace(/\/+$/, ""),
+    dataDir: values["data-dir"] as string,
+    fresh: values.fresh === true,
+    json: values.json === true,
+    sample: integer("sample", values.sample, 0)
+  }
+}
+
+const integer = (flag: string, text: unknown, min: number): number => {
+  const n = Number(text)
+  if (typeof text !== "string" || text.trim() === "" || !Number.isSafeInteger(n) || n < min)
+    throw new FlagError(flag, text, `an integer >= ${min}`)
+  return n
+}

@@ -1,0 +1,134 @@
+/**
+ * The project's real example job: sync every record of a partner's HTTP API into Postgres.
+ * `npx -y pnpm@12.4.2 etl [--mode fire|handles|channel|all] [--records N] [--json] …` (flags.ts).
+ *
+ * It starts the partner in-process (unless `--partner-url`), opens the database (PGlite in
+ * `--data-dir`, or `DATABASE_URL`), runs the sync under `Supervisor.runMain` — which owns signals
+ * (SIGINT/SIGTERM: the running sub-jobs finish, their rows are written, the summary is printed,
+ * exit 130/143) — and prints the summary. Exit 0 when the run ended (failed records are in the
+ * log and the summary), 1 when the job itself failed, 2 on a bad flag.
+ */
+import { Supervisor } from "@tributary/jobs"
+import { Clock, Effect, Fiber, Schedule } from "effect"
+import { makeClient } from "./client.js"
+import { open } from "./db.js"
+import { FlagError, parseFlags, usage } from "./flags.js"
+import { type PartnerStats, startPartner } from "./partner.js"
+import { clean } from "./record.js"
+import { progressLine, summaryJson, summaryTable } from "./report.js"
+import { sync } from "./sync.js"
+import { makeTally, summarize } from "./tally.js"
+import { makeTerminal } from "./terminal.js"
+
+const flags = (() => {
+  try {
+    return parseFlags(process.argv.slice(2))
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e
+    process.stderr.write(`${e.message}\n${e.message.includes("Usage") ? "" : `${usage}\n`}`)
+    process.exit(2)
+  }
+})()
+const databaseUrl = process.env.DATABASE_URL === "" ? undefined : process.env.DATABASE_URL
+const terminal = makeTerminal()
+
+const program = Effect.gen(function* () {
+  const tally = makeTally()
+  // the partner: ours in-process, or another server's /_stats
+  const local =
+    flags.partnerUrl === undefined
+      ? yield* Effect.acquireRelease(
+          Effect.promise(() => startPartner({ seed: flags.seed, records: flags.records })),
+          (p) => Effect.promise(() => p.close())
+        )
+      : undefined
+  const partnerUrl = local?.url ?? flags.partnerUrl!
+  const partnerStats: Effect.Effect<PartnerStats | undefined> =
+    local !== undefined
+      ? Effect.sync(local.stats)
+      : Effect.tryPromise(() => fetch(`${partnerUrl}/_stats`).then((r) => r.json() as Promise<PartnerStats>)).pipe(
+          Effect.orElseSucceed(() => undefined)
+        )
+  const before = yield* partnerStats
+  const client = makeClient(partnerUrl, { onRetry: () => void tally.retries++ })
+  yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
+
+  const opening = databaseUrl === undefined ? `PGlite in ${flags.dataDir}` : "the server of DATABASE_URL"
+  yield* Effect.logInfo(`opening ${opening} (PGlite takes a few seconds to create a new data folder)`)
+  const db = yield* open({ url: databaseUrl, dataDir: flags.dataDir })
+  if (flags.fresh) yield* db.truncate
+  yield* Effect.logInfo(
+    `mode ${flags.mode}: ${flags.concurrency} sub-jobs at once, at most ${flags.rate} starts/s, into ${db.kind} ${db.where}`
+  )
+
+  const started = yield* Clock.currentTimeMillis
+  const ticker = yield* Effect.forkScoped(
+    Effect.gen(function* () {
+      const snapshot = yield* Supervisor.snapshot
+      const now = yield* Clock.currentTimeMillis
+      terminal.progress(progressLine(tally, snapshot, now - started))
+    }).pipe(Effect.delay(terminal.progressEveryMillis), Effect.repeat(Schedule.spaced(terminal.progressEveryMillis)))
+  )
+
+  yield* sync(client, db, tally, {
+    mode: flags.mode,
+    concurrency: flags.concurrency,
+    onEnd: ({ stopped, durationMs }) =>
+      Effect.gen(function* () {
+        yield* Fiber.interrupt(ticker)
+        terminal.endProgress()
+        // the speed-up: the same work for a sample of records, one at a time
+        const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
+        const sample = stopped ? [] : tally.handedOverIds.slice(0, flags.sample)
+        let speedup: number | null = null
+        if (sample.length > 0 && fetched > 0 && durationMs > 0) {
+          const t0 = yield* Clock.currentTimeMillis
+          for (const id of sample)
+            yield* Effect.exit(client.getRecord(id).pipe(Effect.flatMap(clean), Effect.flatMap(db.trialUpsert)))
+          const perRecord = ((yield* Clock.currentTimeMillis) - t0) / sample.length
+          speedup = (perRecord * fetched) / durationMs
+        }
+        const after = yield* partnerStats
+        const dbRows = yield* Effect.orElseSucceed(db.count, () => ({ rows: -1, maxWrites: -1 }))
+        const summary = summarize(tally, {
+          mode: flags.mode,
+          database: db.kind,
+          partner: after === undefined ? undefined : since(before, after),
+          dbRows: dbRows.rows,
+          durationMs,
+          speedup,
+          stopped
+        })
+        terminal.print(summaryTable(summary))
+        if (flags.json) terminal.print(summaryJson(summary))
+      })
+  })
+}).pipe(Effect.scoped)
+
+/** `after`'s counters minus `before`'s (another partner's counters span its whole life); `maxConcurrent` as it is. */
+const since = (before: PartnerStats | undefined, after: PartnerStats): PartnerStats =>
+  before === undefined
+    ? after
+    : {
+        ...after,
+        requests: after.requests - before.requests,
+        detailRequests: after.detailRequests - before.detailRequests,
+        listRequests: after.listRequests - before.listRequests,
+        rejected429: after.rejected429 - before.rejected429,
+        rejected503: after.rejected503 - before.rejected503,
+        sent500: after.sent500 - before.sent500
+      }
+
+Supervisor.runMain(program, {
+  supervisor: {
+    name: "etl",
+    concurrency: flags.concurrency,
+    // fire/fork wait while this many sub-jobs are queued: memory stays flat, and a signal cancels few
+    maxQueued: 4 * flags.concurrency,
+    whenFull: "wait",
+    // the pool of jobs that name none — every step of the upgrade path, Job.all included
+    pools: { default: { concurrency: flags.concurrency, rate: { limit: flags.rate, interval: "1 second" } } },
+    grace: "10 seconds"
+  },
+  logger: terminal.logger
+})

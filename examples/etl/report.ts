@@ -1,0 +1,75 @@
+/**
+ * The text a run shows: the progress line (from the tally and the supervisor's snapshot), the
+ * summary table, and the `--json` object.
+ */
+import type { Supervisor } from "@tributary/jobs"
+import { failedTotal, type Summary, type Tally } from "./tally.js"
+import { table } from "./terminal.js"
+
+/** "1200/2000 · saved 1100 · unchanged 0 · failed 12 · 16 in flight · 256 queued · 780 rec/s · ETA 1s" */
+export const progressLine = (tally: Tally, snapshot: Supervisor.Snapshot, elapsedMillis: number): string => {
+  const done = tally.unchanged + tally.handedOver + tally.failed.partner + tally.failed.clean
+  const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
+  const perSecond = elapsedMillis > 0 ? (fetched / elapsedMillis) * 1000 : 0
+  const left = tally.listed - done
+  const eta = perSecond > 0 ? `${Math.ceil(left / perSecond)}s` : "?"
+  return [
+    `${done}/${tally.listed} done`,
+    `saved ${tally.saved}`,
+    `unchanged ${tally.unchanged}`,
+    `failed ${failedTotal(tally)}`,
+    `${snapshot.running.length} in flight`,
+    `${snapshot.queued.length} queued`,
+    `${Math.round(perSecond)} rec/s`,
+    `ETA ${eta}`
+  ].join(" · ")
+}
+
+export const summaryTable = (s: Summary): string => {
+  const stage = (name: "partner" | "clean" | "db") =>
+    [
+      `  failed at ${name}`,
+      `${s.failed[name]}${s.firstError[name] ? `  (first: ${clip(s.firstError[name])})` : ""}`
+    ] as const
+  return table([
+    ["mode / database", `${s.mode} / ${s.database}`],
+    ["records listed", String(s.records)],
+    ["saved", String(s.saved)],
+    ["unchanged (skipped)", String(s.unchanged)],
+    ["failed", String(s.failed.partner + s.failed.clean + s.failed.db)],
+    stage("partner"),
+    stage("clean"),
+    stage("db"),
+    ...(s.stopped ? [["not done (stopped; the next run does them)", String(s.notDone)] as const] : []),
+    ["retries", String(s.retries)],
+    [
+      "partner: requests / max open / 429s / 503s",
+      `${s.partner.requests} / ${s.partner.maxConcurrent} / ${s.partner.rejected429} / ${s.partner.rejected503}`
+    ],
+    ["rows in the table", String(s.dbRows)],
+    ["wall time", `${(s.durationMs / 1000).toFixed(2)} s`],
+    ["records/s", String(s.recordsPerSecond)],
+    ["speed-up over one at a time", s.speedup === null ? "not measured" : `${s.speedup.toFixed(1)}×`]
+  ])
+}
+
+/** The `--json` object: the keys scripts rely on first, then the rest. */
+export const summaryJson = (s: Summary): string =>
+  JSON.stringify({
+    records: s.records,
+    saved: s.saved,
+    unchanged: s.unchanged,
+    failed: s.failed,
+    retries: s.retries,
+    partner: s.partner,
+    dbRows: s.dbRows,
+    durationMs: s.durationMs,
+    recordsPerSecond: s.recordsPerSecond,
+    speedup: s.speedup === null ? null : Number(s.speedup.toFixed(2)),
+    notDone: s.notDone,
+    stopped: s.stopped,
+    mode: s.mode,
+    firstError: s.firstError
+  })
+
+const clip = (s: string | undefined): string => (s === undefined || s.length <= 60 ? (s ?? "") : `${s.slice(0, 57)}...`)

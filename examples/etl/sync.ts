@@ -1,0 +1,170 @@
+/**
+ * The job: list every page of the partner's records, skip those whose `updatedAt` the database
+ * already has, and run one sub-job per remaining record — fetch → clean → persist — under the
+ * supervisor, whose "default" pool keeps them under the partner's limits. `mode` picks the step of
+ * the upgrade path that runs them (`Job.fire`, `Job.fork` + await, `reportTo` a channel, `Job.all`);
+ * the sub-job is the same in all four.
+ *
+ * Persisting is handing the row to the batch writer (`batches.ts`) over a bounded channel: a
+ * sub-job holds its pool slot only while it talks to the partner, and a slow database slows the
+ * sub-jobs down (the channel fills) instead of piling rows up.
+ */
+import { Chan, type WritePort } from "@tributary/channel"
+import { Job, Supervisor, type SupervisorClosedError, type SupervisorFullError } from "@tributary/jobs"
+import { Clock, Deferred, Effect, Exit, Fiber, type Scope } from "effect"
+import { writeBatches } from "./batches.js"
+import type { Page, PartnerClient, PartnerError } from "./client.js"
+import { type Database, DbError } from "./db.js"
+import type { Mode } from "./flags.js"
+import { type CleanError, clean, type Row } from "./record.js"
+import { recordFailure, type Stage, type Tally } from "./tally.js"
+
+export interface SyncOptions {
+  readonly mode: Mode
+  /** `Job.all`'s own bound (the other modes are bounded by the pool) */
+  readonly concurrency: number
+  /** called once the rows still in the writer are written, however the run ends (also when interrupted) */
+  readonly onEnd: (about: { readonly stopped: boolean; readonly durationMs: number }) => Effect.Effect<void>
+}
+
+/** Runs the whole sync; see the module doc. */
+export const sync = (
+  client: PartnerClient,
+  db: Database,
+  tally: Tally,
+  options: SyncOptions
+): Effect.Effect<void, PartnerError | DbError | SupervisorFullError, Supervisor.Supervisor | Scope.Scope> =>
+  Effect.gen(function* () {
+    const known = yield* db.versions
+    const started = yield* Clock.currentTimeMillis
+
+    // persist: rows go to the writer over a channel; it batches them into transactions
+    const rows = yield* Chan.make<Row>(1024)
+    const writer = yield* Effect.forkScoped(
+      writeBatches(db, rows, {
+        onSaved: (batch) => {
+          tally.saved += batch.length
+        },
+        onFailed: (batch, error) =>
+          recordFailure(
+            tally,
+            "db",
+            batch.map((r) => r.id),
+            error.message
+          )
+      })
+    )
+    // however the run ends (a signal interrupts it), the rows handed over are written first
+    yield* Effect.addFinalizer((exit) =>
+      Effect.gen(function* () {
+        yield* Chan.close(rows)
+        yield* Fiber.await(writer)
+        const ended = yield* Clock.currentTimeMillis
+        yield* options.onEnd({ stopped: Exit.isFailure(exit), durationMs: ended - started })
+      })
+    )
+
+    const run = runner(options.mode, options.concurrency, (id) => syncRecord(client, rows, tally, id))
+    let cursor: string | null = null
+    do {
+      // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
+      const page: Page = yield* Job.join(yield* Job.fork(client.listPage(cursor), { name: "list-page", key: "list" }))
+      tally.listed += page.records.length
+      for (const r of page.records) {
+        if (known.get(r.id) === Date.parse(r.updatedAt)) tally.unchanged++
+        else yield* run.add(r.id)
+      }
+      cursor = page.next
+    } while (cursor !== null)
+    yield* run.finish
+  }).pipe(
+    // a signal stopped admission: wait here until runMain has drained the running sub-jobs and
+    // interrupts this fiber, so the finalizer above writes their rows
+    Effect.catchTag("SupervisorClosedError", () => Effect.never)
+  )
+
+/** The sub-job for one record: fetch it, clean it, hand it to the writer; a failure is counted by stage. */
+export const syncRecord = (
+  client: PartnerClient,
+  rows: WritePort<Row>,
+  tally: Tally,
+  id: number
+): Effect.Effect<number, PartnerError | CleanError | DbError> =>
+  client.getRecord(id).pipe(
+    Effect.flatMap(clean),
+    Effect.flatMap((row) => Chan.put(rows, row)),
+    Effect.flatMap((accepted) =>
+      accepted
+        ? Effect.sync(() => {
+            tally.handedOver++
+            tally.handedOverIds.push(id)
+            return id
+          })
+        : Effect.fail(new DbError({ op: `hand record ${id} to the writer`, cause: "the writer has stopped" }))
+    ),
+    Effect.tapError((e) => Effect.sync(() => recordFailure(tally, stageOf(e), [id], e.message)))
+  )
+
+const stageOf = (e: PartnerError | CleanError | DbError): Stage =>
+  e._tag === "PartnerError" ? "partner" : e._tag === "CleanError" ? "clean" : "db"
+
+// ── the four steps of the upgrade path ──────────────────────────────────────
+
+type SubJob = (id: number) => Effect.Effect<number, PartnerError | CleanError | DbError>
+
+/** `add` starts (or collects) the sub-job of one record; `finish` waits until every added one ended. */
+interface Runner {
+  readonly add: (id: number) => Effect.Effect<void, Refused, Supervisor.Supervisor>
+  readonly finish: Effect.Effect<void, Refused, Supervisor.Supervisor | Scope.Scope>
+}
+
+/** `whenFull: "wait"` never refuses with SupervisorFullError, but the types keep it */
+type Refused = SupervisorClosedError | SupervisorFullError
+
+const options = (id: number) => ({ name: `record-${id}`, annotations: { recordId: id } })
+
+const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
+  switch (mode) {
+    case "fire":
+      // 1. fire and forget: the supervisor logs every failure; drain waits for the last one
+      return { add: (id) => Job.fire(subJob(id), options(id)), finish: Supervisor.drain }
+    case "handles": {
+      // 2. a handle per sub-job, awaited at the end
+      const handles: Array<Job.Handle<number, unknown>> = []
+      return {
+        add: (id) => Effect.map(Job.fork(subJob(id), options(id)), (h) => void handles.push(h)),
+        finish: Effect.suspend(() => Effect.forEach(handles, (h) => Job.await(h), { discard: true }))
+      }
+    }
+    case "channel": {
+      // 3. every outcome also goes to a channel, read as they come
+      let fired = 0
+      let seen = 0
+      const results = Chan.makeUnsafe<Job.Outcome<number, unknown>>(256)
+      const all = Deferred.makeUnsafe<void>()
+      const reader = Chan.forEach(results, () =>
+        Effect.suspend(() => (++seen === fired ? Deferred.succeed(all, undefined) : Effect.void))
+      )
+      let reading = false
+      return {
+        add: (id) =>
+          Effect.gen(function* () {
+            if (!reading) yield* Effect.forkChild(reader)
+            reading = true
+            fired++
+            yield* Job.fire(subJob(id), { ...options(id), reportTo: results })
+          }),
+        finish: Effect.suspend(() => (seen === fired ? Effect.void : Deferred.await(all)))
+      }
+    }
+    case "all": {
+      // 4. a group: collected, then run together and awaited (Job.all takes no pool, key,
+      // timeout, retry or annotations: the pool limits come from the "default" pool)
+      const ids: Array<number> = []
+      return {
+        add: (id) => Effect.sync(() => void ids.push(id)),
+        finish: Effect.suspend(() => Effect.asVoid(Job.all(ids.map(subJob), { concurrency, name: "record" })))
+      }
+    }
+  }
+}

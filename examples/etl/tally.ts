@@ -1,0 +1,108 @@
+/**
+ * What the run did, counted as it happens: every listed record ends in exactly one of unchanged,
+ * saved or failed (by stage), or is left for the next run when the job was stopped. Sub-jobs and
+ * the writer update it synchronously; the progress line and the summary read it.
+ */
+import type { PartnerStats } from "./partner.js"
+
+export type Stage = "partner" | "clean" | "db"
+
+export interface Tally {
+  listed: number
+  unchanged: number
+  /** fetched, cleaned and handed to the writer */
+  handedOver: number
+  /** committed by the writer */
+  saved: number
+  failed: Record<Stage, number>
+  /** the first error of each stage */
+  firstError: Partial<Record<Stage, string>>
+  /** ids of the failed records, by stage */
+  failedIds: Record<Stage, Array<number>>
+  retries: number
+  /** ids handed over this run, in order (the speed-up sample is taken from them) */
+  handedOverIds: Array<number>
+}
+
+export const makeTally = (): Tally => ({
+  listed: 0,
+  unchanged: 0,
+  handedOver: 0,
+  saved: 0,
+  failed: { partner: 0, clean: 0, db: 0 },
+  firstError: {},
+  failedIds: { partner: [], clean: [], db: [] },
+  retries: 0,
+  handedOverIds: []
+})
+
+export const recordFailure = (tally: Tally, stage: Stage, ids: ReadonlyArray<number>, message: string): void => {
+  tally.failed[stage] += ids.length
+  tally.failedIds[stage].push(...ids)
+  tally.firstError[stage] ??= message
+}
+
+export const failedTotal = (tally: Tally): number => tally.failed.partner + tally.failed.clean + tally.failed.db
+
+/** The outcome of a run, as the summary table and `--json` show it. */
+export interface Summary {
+  readonly mode: string
+  readonly database: string
+  readonly records: number
+  readonly saved: number
+  readonly unchanged: number
+  readonly failed: Record<Stage, number>
+  readonly firstError: Partial<Record<Stage, string>>
+  /** listed but neither saved, unchanged nor failed: the run was stopped first */
+  readonly notDone: number
+  readonly retries: number
+  readonly partner: {
+    readonly requests: number
+    readonly maxConcurrent: number
+    readonly rejected429: number
+    readonly rejected503: number
+  }
+  readonly dbRows: number
+  readonly durationMs: number
+  readonly recordsPerSecond: number
+  /** the sample's time per record × the records fetched, over `durationMs` (null: not measured) */
+  readonly speedup: number | null
+  readonly stopped: boolean
+}
+
+export const summarize = (
+  tally: Tally,
+  about: {
+    readonly mode: string
+    readonly database: string
+    readonly partner: PartnerStats | undefined
+    readonly dbRows: number
+    readonly durationMs: number
+    readonly speedup: number | null
+    readonly stopped: boolean
+  }
+): Summary => {
+  const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
+  return {
+    mode: about.mode,
+    database: about.database,
+    records: tally.listed,
+    saved: tally.saved,
+    unchanged: tally.unchanged,
+    failed: { ...tally.failed },
+    firstError: { ...tally.firstError },
+    notDone: tally.listed - tally.saved - tally.unchanged - failedTotal(tally),
+    retries: tally.retries,
+    partner: {
+      requests: about.partner?.requests ?? 0,
+      maxConcurrent: about.partner?.maxConcurrent ?? 0,
+      rejected429: about.partner?.rejected429 ?? 0,
+      rejected503: about.partner?.rejected503 ?? 0
+    },
+    dbRows: about.dbRows,
+    durationMs: Math.round(about.durationMs),
+    recordsPerSecond: about.durationMs > 0 ? Math.round((fetched / about.durationMs) * 1000) : 0,
+    speedup: about.speedup,
+    stopped: about.stopped
+  }
+}

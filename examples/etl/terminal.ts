@@ -1,0 +1,61 @@
+/**
+ * What a person sees. Logs and the progress line go to stderr, the summary to stdout (so `--json`
+ * leaves the JSON object as stdout's last line). On a terminal: one live progress line
+ * (`log-update`) with human-readable log lines (`pino-pretty`) written above it, so they never
+ * garble it; elsewhere: JSON log lines and a plain progress line every few seconds.
+ */
+import Table from "cli-table3"
+import { createLogUpdate } from "log-update"
+import pino from "pino"
+import { prettyFactory } from "pino-pretty"
+
+export interface Terminal {
+  readonly tty: boolean
+  /** the logger `Supervisor.runMain` writes through */
+  readonly logger: pino.Logger<any>
+  /** how often `progress` wants a new line, in ms */
+  readonly progressEveryMillis: number
+  /** the live line on a terminal; a plain line elsewhere */
+  readonly progress: (line: string) => void
+  /** leaves the last progress line in place */
+  readonly endProgress: () => void
+  /** a line on stdout */
+  readonly print: (text: string) => void
+}
+
+export const makeTerminal = (options: { readonly tty?: boolean } = {}): Terminal => {
+  const tty = options.tty ?? process.stderr.isTTY === true
+  const print = (text: string) => {
+    process.stdout.write(`${text}\n`)
+  }
+  if (!tty) {
+    return {
+      tty,
+      logger: pino({ level: "info" }, pino.destination({ dest: 2, sync: true })),
+      progressEveryMillis: 2000,
+      progress: (line) => {
+        process.stderr.write(`progress: ${line}\n`)
+      },
+      endProgress: () => {},
+      print
+    }
+  }
+  const live = createLogUpdate(process.stderr)
+  const pretty = prettyFactory({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" })
+  return {
+    tty,
+    // each log line is written above the live line (log-update's persist), never through it
+    logger: pino({ level: "info" }, { write: (line: string) => live.persist(pretty(line).trimEnd()) }),
+    progressEveryMillis: 100,
+    progress: (line) => live(line),
+    endProgress: () => live.done(),
+    print
+  }
+}
+
+/** A two-column table for the summary. */
+export const table = (rows: ReadonlyArray<readonly [string, string]>): string => {
+  const t = new Table({ style: { head: [], border: [] }, colWidths: [46, 56], wordWrap: true })
+  for (const [k, v] of rows) t.push([k, v])
+  return t.toString()
+}
