@@ -215,6 +215,11 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
  * `reportTo` and the returned port are written with a suspending put: a slow reader slows the
  * group down (backpressure) instead of losing outcomes.
  *
+ * Every work gets exactly one outcome on the port, shutdown included: a work the group never
+ * admitted because the supervisor shut down gets an "Interrupted" outcome with attempt 0 (as a
+ * job cancelled while queued; one warn line counts them), and outcomes still undelivered when the
+ * supervisor's scope closes are left on the port, which stays readable after it closes.
+ *
  * @since 0.1.0
  */
 export const forkAll = <A, E, R>(
@@ -225,13 +230,37 @@ export const forkAll = <A, E, R>(
     const state = yield* Supervisor
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
-    const list = Array.from(works)
-    const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(list.length, 1024)))
+    const group = new Group(state, worksOf(works), context, options.concurrency, options.name ?? "job")
+    // pending puts are never refused: the outcomes handed over without suspending at the end stay takeable
+    const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(group.works.length, 1024)), {
+      maxPending: Number.POSITIVE_INFINITY
+    })
     const reportTo = options.reportTo
-    const group = new Group(state, list, context, options.concurrency, options.name ?? "job")
+    /** the outcome being delivered, and whether it is on `reportTo` already */
+    let current: Outcome<A, E> | undefined
+    let reported = false
     const onOutcome = (_: number, o: Outcome<A, E>) =>
-      reportTo === undefined ? Chan.put(out, o) : Effect.andThen(Chan.put(reportTo, o), Chan.put(out, o))
-    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome), Chan.close(out)), state.scope)
+      Effect.gen(function* () {
+        current = o
+        reported = false
+        if (reportTo !== undefined) yield* Chan.put(reportTo, o)
+        reported = true
+        yield* Chan.put(out, o)
+        current = undefined
+      })
+    // when the group's fiber is stopped early (the supervisor's scope closed while it waited), the
+    // outcomes it still holds go out without suspending, so every work has its one outcome on the port
+    const handOver = Effect.sync(() => {
+      const rest: Array<readonly [Outcome<A, E>, boolean]> = current === undefined ? [] : [[current, reported]]
+      current = undefined
+      for (const o of group.leftovers()) rest.push([o, false])
+      for (const [o, onReportTo] of rest) {
+        if (reportTo !== undefined && !onReportTo) putWithoutWaiting(reportTo, o)
+        Chan.putUnsafe(out, o)
+      }
+      Chan.closeUnsafe(out)
+    })
+    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome), handOver), state.scope)
     return out
   })
 
@@ -264,10 +293,9 @@ export function all<A, E, R>(
     const state = yield* Supervisor
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
-    const list = Array.from(works)
-    const group = new Group(state, list, context, options.concurrency, options.name ?? "job")
+    const group = new Group(state, worksOf(works), context, options.concurrency, options.name ?? "job")
     const policy = options.policy ?? "collectAll"
-    const outcomes: Array<Outcome<A, E>> = new Array(list.length)
+    const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
     let decided: Outcome<A, E> | undefined
     let last: Outcome<A, E> | undefined
     const onOutcome = (i: number, o: Outcome<A, E>): Effect.Effect<void> => {
@@ -342,16 +370,51 @@ const admit = <A, E, R>(
     return Effect.as(admitted, [state, entry] as const)
   })
 
+/** `works` as an array, every item checked to be an Effect (a JobArgumentError naming the index otherwise). */
+const worksOf = <A, E, R>(works: Iterable<Effect.Effect<A, E, R>>): ReadonlyArray<Effect.Effect<A, E, R>> => {
+  if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
+    throw new JobArgumentError("works", works, "an iterable of Effects")
+  const list = Array.from(works)
+  for (let i = 0; i < list.length; i++)
+    if (!Effect.isEffect(list[i]))
+      throw new JobArgumentError(
+        `works[${i}]`,
+        list[i],
+        "an Effect (wrap a Promise-returning function as Effect.tryPromise(() => f()))"
+      )
+  return list
+}
+
+/** `Chan.putUnsafe` that never throws: beyond the port's `maxPending` the outcome is not delivered there. */
+const putWithoutWaiting = <A>(port: WritePort<A>, value: A): void => {
+  try {
+    Chan.putUnsafe(port, value)
+  } catch {
+    // the port refuses more pending puts: the outcome is still on the group's own port
+  }
+}
+
 /**
  * A group of works run as jobs, at most `concurrency` admitted at once: the driver of `forkAll`
  * and `all`. `run` admits (always waiting for room), hands each outcome with its input index to
- * `onOutcome`, and returns after the last admitted job's outcome; `cancel` stops admitting and
- * interrupts the admitted jobs still live.
+ * `onOutcome`, and returns after every work has had one: the admitted ones their job's outcome;
+ * those never admitted (the supervisor shut down, or `cancel`) an "Interrupted" outcome with
+ * attempt 0, as a job cancelled while queued. `leftovers` gives what `run` would still have handed
+ * over, for when its fiber is stopped early.
+ *
+ * Invariant: every index below `next` was admitted (its job is in `live` until its outcome is
+ * taken from `inbox`) or handed over as never started; indexes from `next` on are untouched.
  */
 class Group<A, E> {
   cancelled = false
   closedError: SupervisorClosedError | undefined = undefined
   readonly live = new Map<string, internal.Entry>()
+  /** the admitted jobs' outcomes, as they end (room for every live job: their puts never wait) */
+  readonly inbox: Chan.Chan<Outcome<A, E>>
+  /** input index of each admitted job, by job id */
+  readonly index = new Map<string, number>()
+  /** the next work to admit */
+  next = 0
   constructor(
     readonly state: internal.SupervisorState,
     readonly works: ReadonlyArray<Effect.Effect<A, E, any>>,
@@ -364,38 +427,46 @@ class Group<A, E> {
     if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
       throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
     if (typeof name !== "string") throw new JobArgumentError("name", name, "a string")
+    this.inbox = Chan.makeUnsafe<Outcome<A, E>>(this.bound)
+  }
+
+  /** the most jobs of the group admitted at once */
+  get bound(): number {
+    return Math.max(1, Math.min(this.concurrency, this.works.length))
   }
 
   run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>): Effect.Effect<void> {
     const self = this
     return Effect.gen(function* () {
-      const bound = Math.max(1, Math.min(self.concurrency, self.works.length))
-      const inbox = yield* Chan.make<Outcome<A, E>>(bound)
-      const index = new Map<string, number>()
-      let next = 0
       while (true) {
-        while (!self.cancelled && self.live.size < bound && next < self.works.length) {
-          const entry = self.state.entry(
-            self.works[next],
-            { name: `${self.name}-${next}`, reportTo: inbox as WritePort<Outcome<any, any>> },
-            self.context
-          )
+        while (!self.cancelled && self.live.size < self.bound && self.next < self.works.length) {
+          const i = self.next
+          const entry = self.entryOf(i)
           const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, "wait"))
           if (Exit.isFailure(admitted)) {
             self.cancelled = true
             self.closedError = new SupervisorClosedError(self.state.config.name)
             break
           }
-          index.set(entry.id, next)
+          self.index.set(entry.id, i)
           self.live.set(entry.id, entry)
-          next++
+          self.next++
         }
-        if (self.live.size === 0) return
-        const taken = yield* Chan.take(inbox)
-        if (taken._tag === "None") return
+        if (self.live.size === 0) break
+        const taken = yield* Chan.take(self.inbox)
+        if (taken._tag === "None") break
         const o = taken.value
         self.live.delete(o.id)
-        yield* onOutcome(index.get(o.id)!, o)
+        yield* onOutcome(self.index.get(o.id)!, o)
+      }
+      const never = self.neverStarted()
+      if (never.length > 0) {
+        yield* Effect.logWarning(
+          `${never.length} job${never.length === 1 ? "" : "s"} of group ${self.name} never started: ${
+            self.closedError === undefined ? "the group was cancelled" : self.closedError.message
+          }`
+        ).pipe(Effect.annotateLogs({ "group.name": self.name, neverStarted: never.length }))
+        for (const [i, o] of never) yield* onOutcome(i, o)
       }
     })
   }
@@ -405,5 +476,38 @@ class Group<A, E> {
       this.cancelled = true
       for (const entry of [...this.live.values()]) this.state.interruptUnsafe(entry)
     })
+  }
+
+  /**
+   * What `run` has not handed over: the outcomes waiting in `inbox`, then an "Interrupted" outcome
+   * for every work never admitted (the group is cancelled first). Jobs still running are not
+   * included.
+   */
+  leftovers(): Array<Outcome<A, E>> {
+    this.cancelled = true
+    const rest: Array<Outcome<A, E>> = []
+    for (let o = Chan.pollUnsafe(this.inbox); o._tag === "Some"; o = Chan.pollUnsafe(this.inbox)) {
+      this.live.delete(o.value.id)
+      rest.push(o.value)
+    }
+    for (const [, o] of this.neverStarted()) rest.push(o)
+    return rest
+  }
+
+  /** The entry of work `i`, named `${name}-${i}`, reporting to `inbox`. */
+  private entryOf(i: number): internal.Entry {
+    return this.state.entry(
+      this.works[i],
+      { name: `${this.name}-${i}`, reportTo: this.inbox as WritePort<Outcome<any, any>> },
+      this.context
+    )
+  }
+
+  /** Ends every work from `next` on without running it: an "Interrupted" outcome, attempt 0, each. */
+  private neverStarted(): Array<readonly [number, Outcome<A, E>]> {
+    const never: Array<readonly [number, Outcome<A, E>]> = []
+    for (; this.next < this.works.length; this.next++)
+      never.push([this.next, internal.unstartedOutcome(this.state, this.entryOf(this.next)) as Outcome<A, E>])
+    return never
   }
 }

@@ -117,6 +117,12 @@ export interface Counters {
   readonly interrupted: number
   readonly timedOut: number
   readonly dropped: number
+  /**
+   * the supervisor's own lines (outcome lines, warnings, shutdown lines) lost because the logger
+   * threw; a pino logger through `@tributary/pino` never throws (it counts its own losses: see
+   * `PinoLogger.lostLines`)
+   */
+  readonly linesLost: number
 }
 
 /**

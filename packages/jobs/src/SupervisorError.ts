@@ -70,7 +70,8 @@ export class SupervisorConfigError extends ArgumentError {
 }
 
 /**
- * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`: a `pool` the supervisor does not have, a
+ * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`: a job that is not an Effect (a number, a
+ * Promise, an async function: `argument` is `"work"`, or `"works[i]"` in a group), a `pool` the supervisor does not have, a
  * `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is not an integer
  * ≥ 1. The call dies with it (nothing is admitted); the message names the argument and the value.
  *
@@ -90,6 +91,7 @@ const describe = (value: unknown): string => {
   if (typeof value === "bigint") return `${value}n`
   if (typeof value === "function") return "a function"
   if (typeof value === "object" && value !== null) {
+    if (typeof (value as { then?: unknown }).then === "function") return "a Promise"
     try {
       return JSON.stringify(value) ?? String(value)
     } catch {

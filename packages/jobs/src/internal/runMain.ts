@@ -195,7 +195,8 @@ const countersFields = (c: SupervisorState["counters"]): Record<string, number> 
   "jobs.failed": c.failed,
   "jobs.interrupted": c.interrupted,
   "jobs.timedOut": c.timedOut,
-  "jobs.dropped": c.dropped
+  "jobs.dropped": c.dropped,
+  "log.linesLost": c.linesLost
 })
 
 /** A pino logger has `child` and a numeric `levelVal`; options never do. */

@@ -47,6 +47,7 @@
  * @internal
  */
 import { Buffer, Chan, type Mult, type WritePort } from "@tributary/channel"
+import { LostLines } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -92,6 +93,8 @@ export interface Counters {
   interrupted: number
   timedOut: number
   dropped: number
+  /** the supervisor's own lines (outcomes, warnings, shutdown) lost to a logger that threw */
+  linesLost: number
 }
 
 /** What `admit` does when the queue is full. */
@@ -345,7 +348,17 @@ export class SupervisorState {
   readonly overflow = new EntryQueue()
   readonly ring = new Fifo<Pool>()
   readonly pools = new Map<string, Pool>()
-  readonly counters: Counters = { started: 0, succeeded: 0, failed: 0, interrupted: 0, timedOut: 0, dropped: 0 }
+  readonly counters: Counters = {
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    interrupted: 0,
+    timedOut: 0,
+    dropped: 0,
+    linesLost: 0
+  }
+  /** the burst reports of `counters.linesLost` on stderr */
+  readonly lostLines = new LostLines("@tributary/jobs supervisor")
   /** Resumed when `unlogged` reaches 0. */
   drainWaiters: Array<() => void> = []
   shutdownDone: Deferred.Deferred<void> | undefined = undefined
@@ -414,6 +427,12 @@ export class SupervisorState {
     spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
     context: Context.Context<never>
   ): Entry {
+    if (!Effect.isEffect(work))
+      throw new JobArgumentError(
+        "work",
+        work,
+        "an Effect (wrap a Promise-returning function as Effect.tryPromise(() => f()))"
+      )
     const poolName = spec?.pool
     const pool = poolName === undefined ? this.defaultPool : this.pools.get(poolName)
     if (pool === undefined)
@@ -867,6 +886,22 @@ export class SupervisorState {
 // ── the supervisor fiber ────────────────────────────────────────────────────
 
 /**
+ * Runs `log`, one line of the supervisor's; a logger that throws costs the line, never the fiber
+ * writing it: the line is counted in `linesLost` and the first loss of a burst is reported on stderr.
+ */
+export const logContained = (state: SupervisorState, log: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.matchCauseEffect(log, {
+    onFailure: (cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.sync(() => {
+            state.counters.linesLost++
+            state.lostLines.failed(Cause.squash(cause))
+          }),
+    onSuccess: () => Effect.sync(() => state.lostLines.succeeded())
+  })
+
+/**
  * Takes every outcome, logs it (the only writer of outcome lines) and publishes it to the taps. Lines below the minimum log level are not built at all.
  */
 export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
@@ -875,9 +910,13 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
       while (state.reportWarnings.length > 0) {
         const { entry, reason } = state.reportWarnings.shift()!
         const message = `job ${entry.name}: its outcome could not be put on reportTo`
-        yield* (
-          typeof reason === "string" ? Effect.logWarning(`${message}: ${reason}`) : Effect.logWarning(message, reason)
-        ).pipe(Effect.annotateLogs(jobAnnotations(entry)))
+        yield* logContained(
+          state,
+          (typeof reason === "string"
+            ? Effect.logWarning(`${message}: ${reason}`)
+            : Effect.logWarning(message, reason)
+          ).pipe(Effect.annotateLogs(jobAnnotations(entry)))
+        )
       }
       const entry = state.toLog.shift()
       if (entry === undefined) {
@@ -890,7 +929,7 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
         })
         continue
       }
-      if (entry.tag !== "Success" || state.successLogged) yield* logOutcome(state, entry)
+      if (entry.tag !== "Success" || state.successLogged) yield* logContained(state, logOutcome(state, entry))
       if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(state, entry))
       state.logged()
     }
@@ -969,6 +1008,20 @@ export const outcomeOf = (state: SupervisorState, entry: Entry): Job.Outcome => 
   return o
 }
 
+/**
+ * The outcome of an entry that was never admitted (a group's work left when the supervisor shut
+ * down or the group was cancelled): "Interrupted", attempt 0, now. The entry is not counted or
+ * logged by the supervisor: it never was one of its jobs.
+ */
+export const unstartedOutcome = (state: SupervisorState, entry: Entry): Job.Outcome => {
+  const now = state.now()
+  entry.state = "done"
+  entry.tag = "Interrupted"
+  entry.exit = Exit.interrupt()
+  entry.admittedAt = entry.startedAt = entry.endedAt = now
+  return outcomeOf(state, entry)
+}
+
 /** Runs the attempts of `entry` (retrying typed failures per `retry`, each failed attempt logged at Warn). */
 const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<unknown, unknown, any> => {
   const retry = entry.more!.retry!
@@ -987,8 +1040,11 @@ const attempts = (state: SupervisorState, entry: Entry): Effect.Effect<unknown, 
       const decision = yield* Effect.exit(step(state.clock.currentTimeMillisUnsafe(), error.value))
       if (Exit.isFailure(decision)) return yield* exit // the schedule is done (or failed): the last failure stands
       const delay = decision.value[1]
-      yield* Effect.logWarning(`job ${entry.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
-        Effect.annotateLogs({ attempt: entry.attempt, retryInMillis: Duration.toMillis(delay) })
+      yield* logContained(
+        state,
+        Effect.logWarning(`job ${entry.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
+          Effect.annotateLogs({ attempt: entry.attempt, retryInMillis: Duration.toMillis(delay) })
+        )
       )
       yield* Effect.sleep(delay)
     }
@@ -1050,12 +1106,18 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
         const running = [...state.running].reverse() // newest first
         const queued = state.queuedEntries().reverse() // newest first
         for (const entry of running)
-          yield* Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
-            Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.startedAt })
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.startedAt })
+            )
           )
         for (const entry of queued)
-          yield* Effect.logWarning(`job ${entry.name} still queued at shutdown; cancelling it`).pipe(
-            Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} still queued at shutdown; cancelling it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
+            )
           )
         for (const entry of queued) state.cancelQueued(entry)
         for (const entry of running) state.interruptUnsafe(entry)
@@ -1108,8 +1170,11 @@ export const admitEffect = (
       return Effect.fail(new SupervisorFullError(state.config.name, entry.name))
     case "dropped":
       return Effect.as(
-        Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
-          Effect.annotateLogs(jobAnnotations(entry))
+        logContained(
+          state,
+          Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
+            Effect.annotateLogs(jobAnnotations(entry))
+          )
         ),
         "dropped" as const
       )
