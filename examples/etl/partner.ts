@@ -31,6 +31,8 @@ export interface PartnerOptions {
   readonly rate?: number
   /** open requests at once (all clients) before it answers 503 (default 32) */
   readonly maxOpen?: number
+  /** called as each request to /records or /records/:id arrives (tests act on it: "after the 100th request…") */
+  readonly onRequest?: (stats: PartnerStats) => void
 }
 
 export interface PartnerStats {
@@ -126,6 +128,7 @@ export const startPartner = (options: PartnerOptions = {}): Promise<Partner> => 
     stats.requests++
     open++
     stats.maxConcurrent = Math.max(stats.maxConcurrent, open)
+    options.onRequest?.({ ...stats, sent500 })
     res.on("close", () => open--)
     if (open > maxOpen) {
       stats.rejected503++

@@ -163,7 +163,7 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
       const ids: Array<number> = []
       return {
         add: (id) => Effect.sync(() => void ids.push(id)),
-        finish: Effect.suspend(() => Effect.asVoid(Job.all(ids.map(subJob), { concurrency, name: "record" })))
+        finish: Effect.suspend(() => Effect.asVoid(Job.all(ids.map(subJob), { concurrency, name: "records" })))
       }
     }
   }

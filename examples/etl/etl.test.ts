@@ -1,0 +1,313 @@
+/**
+ * The ETL job as a user runs it: `examples/etl/main.ts` in its own Node process, against a partner
+ * server started here (so the test reads the partner's own counters) and a real database — PGlite
+ * in a data folder, and a PostgreSQL 15 server (CI starts one, see `.ci/run`; otherwise
+ * `postgres-cluster.ts` makes a throw-away cluster, or these cases are skipped with one line).
+ * Small N, fixed seed: the seeded failures are known in advance.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { faultsOf } from "./dataset.js"
+import { open } from "./db.js"
+import { type Partner, type PartnerOptions, startPartner } from "./partner.js"
+import { type TestPostgres, testPostgres } from "./postgres-cluster.js"
+
+type Line = Record<string, any>
+
+interface Run {
+  readonly code: number | null
+  /** the `--json` object: stdout's last line */
+  readonly summary: Line
+  /** stderr's JSON log lines */
+  readonly logs: ReadonlyArray<Line>
+  readonly stderr: string
+}
+
+const root = join(import.meta.dirname, "..", "..")
+const seed = 3
+const seeded = (records: number) => {
+  const f = faultsOf(seed, records)
+  return { ...f, failed: [...f.gone, ...f.dirty].sort((a, b) => a - b) }
+}
+
+/** Runs the job to its end; `whileRunning` may act on the child (send it a signal). */
+const runJob = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  whileRunning?: (child: ChildProcess) => void
+): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "examples/etl/main.ts"), "--json", ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.on("data", (d) => (stdout += d))
+    child.stderr!.on("data", (d) => (stderr += d))
+    whileRunning?.(child)
+    child.on("error", reject)
+    child.on("close", (code) => {
+      const last = stdout.trimEnd().split("\n").at(-1) ?? ""
+      let summary: Line = {}
+      try {
+        summary = JSON.parse(last)
+      } catch {
+        // no summary: the assertions on it say so
+      }
+      const logs = stderr
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Line)
+      resolve({ code, summary, logs, stderr })
+    })
+  })
+
+/**
+ * The outcome lines of failed record sub-jobs: record id → lines. The id is the line's `recordId`
+ * annotation; `Job.all` takes no annotations, so in `--mode all` it is read from the error message.
+ */
+const failureLines = (logs: ReadonlyArray<Line>): Map<number, Array<Line>> => {
+  const out = new Map<number, Array<Line>>()
+  for (const l of logs) {
+    if (l["job.outcome"] !== "Failure" || l["job.name"] === "list-page") continue
+    const fromMessage = /records\/(\d+)|record (\d+)/.exec(String(l.err?.message))
+    const id = typeof l.recordId === "number" ? l.recordId : Number(fromMessage?.[1] ?? fromMessage?.[2])
+    out.set(id, [...(out.get(id) ?? []), l])
+  }
+  return out
+}
+
+/** What the table holds, read with the job's own database layer. */
+const tableOf = (target: Target) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const db = yield* open({ url: target.url, dataDir: target.dataDir })
+        return { ids: [...(yield* db.versions).keys()].sort((a, b) => a - b), ...(yield* db.count) }
+      })
+    )
+  )
+
+interface Target {
+  readonly name: string
+  readonly url: string | undefined
+  readonly dataDir: string
+  readonly args: ReadonlyArray<string>
+  readonly env: Record<string, string>
+}
+
+const partners: Array<Partner> = []
+const partner = async (options: PartnerOptions): Promise<Partner> => {
+  const p = await startPartner({ seed, ...options })
+  partners.push(p)
+  return p
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "tributary-etl-"))
+let postgres: TestPostgres | undefined
+let skipPostgres: string | undefined
+
+beforeAll(async () => {
+  const pg = await testPostgres()
+  if ("skip" in pg) {
+    skipPostgres = pg.skip
+    process.stderr.write(`examples/etl: PostgreSQL cases skipped: ${pg.skip}\n`)
+  } else postgres = pg
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all(partners.map((p) => p.close()))
+  await postgres?.stop()
+  rmSync(tmp, { recursive: true, force: true })
+})
+
+const targets = (): Array<Target> => [
+  {
+    name: "PGlite",
+    url: undefined,
+    dataDir: join(tmp, "pglite"),
+    args: ["--data-dir", join(tmp, "pglite")],
+    env: {}
+  },
+  {
+    name: "PostgreSQL",
+    url: postgres?.url,
+    dataDir: join(tmp, "unused"),
+    args: [],
+    env: { DATABASE_URL: postgres?.url ?? "" }
+  }
+]
+
+describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
+  const target = () => targets().find((t) => t.name === name)!
+  const skip = () => name === "PostgreSQL" && skipPostgres !== undefined
+
+  it("saves every record once, fails exactly the seeded ones (one log line each, with its stack), stays under the partner's limits; a second run fetches nothing unchanged", async (ctx) => {
+    if (skip()) return ctx.skip()
+    const records = 200
+    const expected = seeded(records)
+    expect(expected.gone.length * expected.dirty.length * expected.transient.length).toBeGreaterThan(0)
+    const p = await partner({ records, rate: 1000, maxOpen: 32 })
+    const t = target()
+    const flags = ["--partner-url", p.url, "--concurrency", "8", "--rate", "400", "--sample", "0", ...t.args]
+
+    const first = await runJob([...flags, "--fresh"], t.env)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.summary).toMatchObject({
+      records,
+      saved: records - expected.failed.length,
+      unchanged: 0,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+      dbRows: records - expected.failed.length
+    })
+    // the pool kept the partner under its limits: never more open requests than the pool allows, no 429, no 503
+    const stats = p.stats()
+    expect(stats.maxConcurrent).toBeLessThanOrEqual(8)
+    expect(stats.maxConcurrent).toBeGreaterThan(1)
+    expect(stats).toMatchObject({ rejected429: 0, rejected503: 0, sent500: expected.transient.length })
+    // the transient 500s were retried, each once
+    expect(first.summary.retries).toBe(expected.transient.length)
+    for (const id of expected.transient) expect(p.detailRequestsFor(id)).toBe(2)
+    // each failure: one error line, for the seeded records only, with the error's stack
+    const failures = failureLines(first.logs)
+    expect([...failures.keys()].sort((a, b) => a - b)).toEqual(expected.failed)
+    for (const [id, lines] of failures) {
+      expect(lines).toHaveLength(1)
+      const err = lines[0].err
+      expect(err.name).toBe(expected.gone.includes(id) ? "PartnerError" : "CleanError")
+      expect(err.stack).toContain(`${err.name}: `)
+      expect(err.stack).toMatch(/examples\/etl\/(client|record)\.ts:\d+/)
+    }
+    // in the table: every record but the failed ones, each written once
+    const table = await tableOf(t)
+    expect(table.rows).toBe(records - expected.failed.length)
+    expect(table.maxWrites).toBe(1)
+    expect(table.ids.filter((id) => expected.failed.includes(id))).toEqual([])
+
+    // the second run: nothing unchanged is fetched again; only the failed records are retried
+    const before = Array.from({ length: records }, (_, i) => p.detailRequestsFor(i + 1))
+    const second = await runJob(flags, t.env)
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.summary).toMatchObject({
+      records,
+      saved: 0,
+      unchanged: records - expected.failed.length,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 }
+    })
+    const fetchedAgain = before.flatMap((n, i) => (p.detailRequestsFor(i + 1) > n ? [i + 1] : []))
+    expect(fetchedAgain).toEqual(expected.failed)
+    expect((await tableOf(t)).maxWrites).toBe(1)
+  })
+
+  it("a run stopped by SIGTERM writes what it fetched, prints its summary, exits 143; the next run completes the rest, each record saved once", async (ctx) => {
+    if (skip()) return ctx.skip()
+    const records = 400
+    const expected = seeded(records)
+    let signalled = false
+    let child: ChildProcess | undefined
+    // slow enough (4 at a time) that the 100th request comes long before the end
+    const p = await partner({
+      records,
+      onRequest: (s) => {
+        if (s.requests >= 100 && !signalled && child !== undefined) {
+          signalled = true
+          child.kill("SIGTERM")
+        }
+      }
+    })
+    const t = target()
+    const flags = ["--partner-url", p.url, "--concurrency", "4", "--sample", "0", ...t.args]
+
+    const stopped = await runJob([...flags, "--fresh"], t.env, (c) => {
+      child = c
+    })
+    expect(signalled).toBe(true)
+    expect(stopped.code, stopped.stderr).toBe(143)
+    expect(stopped.logs.some((l) => l.signal === "SIGTERM")).toBe(true)
+    const s1 = stopped.summary
+    expect(s1.stopped).toBe(true)
+    expect(s1.saved).toBeGreaterThan(0)
+    expect(s1.notDone).toBeGreaterThan(0)
+    expect(s1.saved + s1.unchanged + s1.failed.partner + s1.failed.clean + s1.failed.db + s1.notDone).toBe(s1.records)
+    // what it fetched is in the table
+    expect((await tableOf(t)).rows).toBe(s1.saved)
+
+    const resumed = await runJob(flags, t.env)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.summary).toMatchObject({
+      records,
+      unchanged: s1.saved,
+      saved: records - expected.failed.length - s1.saved,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+      notDone: 0
+    })
+    const table = await tableOf(t)
+    expect(table.rows).toBe(records - expected.failed.length)
+    expect(table.maxWrites).toBe(1) // no record written twice
+  })
+})
+
+describe("etl", () => {
+  it("with a rate above the partner's, the 429s are waited out (Retry-After) and nothing is lost", async () => {
+    const records = 120
+    const expected = seeded(records)
+    const p = await partner({ records, rate: 40 })
+    const dataDir = join(tmp, "pglite")
+    const run = await runJob(
+      [
+        "--partner-url",
+        p.url,
+        "--concurrency",
+        "8",
+        "--rate",
+        "1000",
+        "--sample",
+        "0",
+        "--data-dir",
+        dataDir,
+        "--fresh"
+      ],
+      {}
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(p.stats().rejected429).toBeGreaterThan(0)
+    expect(run.summary.retries).toBeGreaterThanOrEqual(p.stats().rejected429)
+    expect(run.summary).toMatchObject({
+      saved: records - expected.failed.length,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 }
+    })
+  })
+
+  it.each(["handles", "channel", "all"])("--mode %s runs the same sub-jobs with the same result", async (mode) => {
+    const records = 100
+    const expected = seeded(records)
+    const p = await partner({ records })
+    const dataDir = join(tmp, "pglite")
+    const run = await runJob(
+      ["--mode", mode, "--partner-url", p.url, "--concurrency", "8", "--sample", "0", "--data-dir", dataDir, "--fresh"],
+      {}
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.summary).toMatchObject({
+      mode,
+      records,
+      saved: records - expected.failed.length,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+      dbRows: records - expected.failed.length
+    })
+    expect(p.stats().maxConcurrent).toBeLessThanOrEqual(8)
+    expect([...failureLines(run.logs).keys()].sort((a, b) => a - b)).toEqual(expected.failed)
+  })
+
+  it("a bad flag is refused with its name and value, exit 2", async () => {
+    const run = await runJob(["--concurrency", "0"], {})
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('Invalid --concurrency: expected an integer >= 1, received "0"')
+  })
+})
