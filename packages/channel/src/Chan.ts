@@ -635,14 +635,24 @@ const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effe
 // until it suspends, so a producer keeps filling a buffer and the consumer drains it in a batch,
 // and nothing the resumed fiber does can land in the middle of the committing fiber's operation.
 // Every 1024th resumption goes through effect's scheduler instead, so fibers that keep waking each
-// other cannot starve timers and I/O. A taker handed a value directly is resumed at once
-// (`resumeNow`), so it observes the value before anything else happens to the channel.
+// other cannot starve timers and I/O; until it has run, later resumptions follow it there, so
+// fibers resume in the order they were woken (woken takers come back in line order: a consumer
+// sent through the scheduler is not overtaken by the others again and again). A taker handed a
+// value directly is resumed at once (`resumeNow`), so it observes the value before anything else
+// happens to the channel.
 
 let resumptions = 0
+/** Resumptions sent through the scheduler that have not run yet. */
+let scheduledResumptions = 0
 
 const resumeSoon = (dispatcher: Dispatcher, task: () => void): void => {
-  if ((++resumptions & 1023) === 0) dispatcher.scheduleTask(task, 0)
-  else queueMicrotask(task)
+  if (scheduledResumptions > 0 || (++resumptions & 1023) === 0) {
+    scheduledResumptions++
+    dispatcher.scheduleTask(() => {
+      scheduledResumptions--
+      task()
+    }, 0)
+  } else queueMicrotask(task)
 }
 
 /**
