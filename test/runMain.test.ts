@@ -144,4 +144,37 @@ describe("Supervisor.runMain", () => {
     expect(last).toMatchObject({ level: 50, exitCode: 3, running: 1, queued: 0 })
     expect(String(last.msg)).toContain("process.exit called while runMain was running")
   })
+
+  it("a job that ignores interruption holds a stop at most forceAfter past the grace: its line, exit 1, nothing after", async () => {
+    const child = start("test/fixtures/stubborn.ts")
+    await child.waitFor(ready)
+    child.signal("SIGTERM")
+    const { code } = await child.exited
+    expect(code).toBe(1)
+    const lines = child.lines
+    const stuck = lines.filter((l) => l.level === 60 && l.msg.startsWith("job stubborn still running"))
+    expect(stuck).toHaveLength(1)
+    // logged and interrupted at the end of the grace, as any straggler, before the deadline's line
+    expect(lines.filter((l) => l.level === 40 && l["job.name"] === "stubborn").map((l) => l.msg)).toEqual([
+      "job stubborn still running at shutdown; interrupting it"
+    ])
+    expect(stuck[0]).toMatchObject({ level: 60, "job.name": "stubborn" })
+    expect(stuck[0].ageMillis).toBeGreaterThanOrEqual(100) // at least the grace (Clock time since it started)
+    // the polite job was interrupted at the end of the grace and got its outcome line
+    expect(outcomes(lines).map((l) => [l["job.name"], l["job.outcome"]])).toEqual([["polite", "Interrupted"]])
+    const last = lines[lines.length - 1]
+    expect(last).toMatchObject({ level: 60, exitCode: 1, running: 1, forceAfterMillis: 300 })
+    expect(last.msg).toBe("forceAfter passed with 1 job still running: exiting with code 1")
+    expect(lines.indexOf(stuck[0])).toBe(lines.length - 2)
+  })
+
+  it("a log destination that throws on every write does not keep SIGTERM from ending the process", async () => {
+    const child = start("test/fixtures/stubborn.ts", ["throwingLog"])
+    await child.waitFor(ready)
+    child.signal("SIGTERM")
+    const { code, stderr } = await child.exited
+    expect(code).toBe(143) // a graceful stop, not the deadline's exit 1
+    expect(stderr.match(/a log line could not be written/g)).toHaveLength(1) // one report for the burst
+    expect(stderr).toContain("write EPIPE")
+  })
 })

@@ -148,6 +148,13 @@ export interface RunMainOptions {
   readonly logger?: pino.Logger<any> | pino.LoggerOptions
   /** exit 1 when any job failed or timed out, not only when the program failed (default false) */
   readonly failOnJobFailure?: boolean
+  /**
+   * the hard deadline of a stop (signal or crash), counted from the end of the grace (default
+   * "5 seconds"): a job that ignores interruption cannot hold the process longer; past it,
+   * `runMain` writes one fatal line per job still running (name, age), a final line, flushes and
+   * exits 1. `Infinity` waits for ever.
+   */
+  readonly forceAfter?: Duration.Input
 }
 
 // ── constructors ────────────────────────────────────────────────────────────
@@ -258,7 +265,9 @@ export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | 
  * newest first, interrupts the program if it still runs, flushes the logs and exits 130 (SIGINT) or
  * 143 (SIGTERM). A second signal exits at once, with the same code, after one final line. An
  * uncaught exception (fatal) or unhandled rejection (error) anywhere in the process is logged once
- * and stops the process the same graceful way, with exit code 1.
+ * and stops the process the same graceful way, with exit code 1. A job that ignores interruption
+ * holds a stop at most `forceAfter` (default 5 seconds) past the grace: then each stuck job gets
+ * one fatal line (name, age), and the process flushes its log and exits 1.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -281,7 +290,11 @@ export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | 
 export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void =>
   internalRunMain.runMain(
     { make: make(options.supervisor), program: (state) => Effect.provideService(program, Supervisor, state) },
-    { logger: options.logger, failOnJobFailure: options.failOnJobFailure ?? false }
+    {
+      logger: options.logger,
+      failOnJobFailure: options.failOnJobFailure ?? false,
+      forceAfterMillis: toMillis("forceAfter", options.forceAfter ?? "5 seconds")
+    }
   )
 
 // ── private helpers ─────────────────────────────────────────────────────────

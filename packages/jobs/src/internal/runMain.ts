@@ -7,11 +7,16 @@
  *    orchestrator reads it, shuts the supervisor down gracefully and exits with its code.
  * 2. Every process listener and the keep-alive timer installed by `runMain` is removed when the
  *    orchestrating fiber ends; only then is `process.exitCode` set and the event loop left to end.
- * 3. `process.exit` is called only by a second signal (after one final line), never otherwise.
+ * 3. `process.exit` is called only by a second signal (after one final line) or by the hard
+ *    deadline (`forceAfter` past the grace, after one line per stuck job and a final line), each
+ *    time after a synchronous flush; never otherwise.
+ * 4. Lines written outside Effect (`raw`) never throw: a destination that throws loses the line
+ *    (counted, reported on stderr once per burst).
  *
  * @internal
  */
-import { PinoLogger } from "@tributary/pino"
+
+import { LostLines, PinoLogger } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -19,7 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import pino from "pino"
-import { type SupervisorState, shutdown } from "./supervisor.js"
+import { jobAnnotations, type SupervisorState, shutdown } from "./supervisor.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -41,6 +46,8 @@ export interface Deps<A, E> {
 export interface Options {
   readonly logger: LoggerInput | undefined
   readonly failOnJobFailure: boolean
+  /** how long after the grace the stuck jobs may hold the process before it exits 1 anyway */
+  readonly forceAfterMillis: number
 }
 
 /** The exit code of each signal (128 + its number). */
@@ -54,7 +61,18 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   // built first: a refused logger (PinoLoggerConfigError) throws here, before any listener or the
   // keep-alive timer is installed — not later, from inside them, with nothing left to stop the process
   const loggerLayer = PinoLogger.layer(logger)
-  const raw = logger.child({}, { serializers: { err: (value: unknown) => value } })
+  const rawLogger = logger.child({}, { serializers: { err: (value: unknown) => value } })
+  const rawLost = new LostLines("@tributary/jobs runMain")
+  /** writes one line outside Effect; a throwing destination costs the line (invariant 4) */
+  const raw = (level: "fatal" | "error", fields: Record<string, unknown>, msg: string): void => {
+    try {
+      rawLogger[level](fields, msg)
+    } catch (error) {
+      rawLost.failed(error)
+      return
+    }
+    rawLost.succeeded()
+  }
   const stop = Deferred.makeUnsafe<Stop>()
   let stopping: Stop | undefined
   let finished = false
@@ -76,7 +94,8 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     }
     const code = stopping?.code ?? (typeof process.exitCode === "number" ? process.exitCode : signalCodes[signal])
     exitingNow = true
-    raw.fatal(
+    raw(
+      "fatal",
       { signal, exitCode: code, ...pendingFields(current) },
       `second signal (${signal}): exiting now without waiting for jobs`
     )
@@ -88,13 +107,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     (error: unknown): void => {
       crashed = true
       const line = { err: PinoLogger.serializeCause(Cause.die(error)) }
-      if (kind === "uncaught exception") raw.fatal(line, `${kind}; shutting down`)
-      else raw.error(line, `${kind}; shutting down`)
+      raw(kind === "uncaught exception" ? "fatal" : "error", line, `${kind}; shutting down`)
       requestStop({ _tag: "Crash", code: 1 })
     }
   const onExit = (code: number): void => {
     if (finished || exitingNow) return
-    raw.error(
+    raw(
+      "error",
       { exitCode: code, ...pendingFields(current) },
       "process.exit called while runMain was running: unfinished jobs are abandoned without an outcome"
     )
@@ -110,6 +129,30 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   process.prependListener("exit", onExit)
   // an Effect fiber suspended on a callback holds no handle: keep the process alive until the end
   const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+
+  /** the hard deadline, armed when a stop begins its shutdown */
+  let deadline: ReturnType<typeof setTimeout> | undefined
+  /** Past the grace and `forceAfter`: one line per job still running, a final line, exit 1 (invariant 3). */
+  const force = (): void => {
+    if (finished) return
+    exitingNow = true
+    const state = current
+    const stuck = state === undefined ? [] : [...state.running]
+    const now = state?.now() ?? 0
+    for (const entry of stuck)
+      raw(
+        "fatal",
+        { ...jobAnnotations(entry), ageMillis: now - entry.startedAt },
+        `job ${entry.name} still running ${options.forceAfterMillis} ms after the grace: abandoning it`
+      )
+    raw(
+      "fatal",
+      { exitCode: 1, forceAfterMillis: options.forceAfterMillis, ...pendingFields(state) },
+      `forceAfter passed with ${stuck.length} job${stuck.length === 1 ? "" : "s"} still running: exiting with code 1`
+    )
+    flushSync(logger)
+    process.exit(1)
+  }
 
   const orchestrate = Effect.gen(function* () {
     const state = yield* deps.make
@@ -135,6 +178,8 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
           ? `${reason.signal} received: stopping; waiting up to ${state.config.graceMillis} ms for ${pending} jobs`
           : `stopping after a crash; waiting up to ${state.config.graceMillis} ms for ${pending} jobs`
       ).pipe(Effect.annotateLogs(reason._tag === "Signal" ? { signal: reason.signal } : {}))
+      const after = state.config.graceMillis + options.forceAfterMillis
+      if (Number.isFinite(after)) deadline = setTimeout(force, after)
     }
     yield* shutdown(state, state.config.graceMillis)
     if (programExit === undefined) {
@@ -161,12 +206,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   fiber.addObserver((exit) => {
     finished = true
     clearInterval(keepAlive)
+    if (deadline !== undefined) clearTimeout(deadline)
     for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
     process.removeListener("exit", onExit)
     if (Exit.isSuccess(exit)) process.exitCode = exit.value
     else {
       // only a defect of runMain itself lands here
-      raw.fatal({ err: PinoLogger.serializeCause(exit.cause) }, "runMain failed")
+      raw("fatal", { err: PinoLogger.serializeCause(exit.cause) }, "runMain failed")
       process.exitCode = 1
     }
   })
