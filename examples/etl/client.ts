@@ -31,6 +31,8 @@ export class PartnerError extends Data.TaggedError("PartnerError")<{
 export interface Page {
   readonly records: ReadonlyArray<{ readonly id: number; readonly updatedAt: string }>
   readonly next: string | null
+  /** how many records there are in all */
+  readonly total?: number
 }
 
 export interface ClientOptions {

@@ -3,7 +3,7 @@
  * does — about 20 ms per request with jitter, a per-client rate limit (429 with `Retry-After`), a
  * limit on open requests (503), and seeded faults (see `dataset.ts`).
  *
- * - `GET /records?cursor=…&limit=100`: `{ records: [{ id, updatedAt }], next }` (`next` is null on the last page)
+ * - `GET /records?cursor=…&limit=100`: `{ records: [{ id, updatedAt }], next, total }` (`next` is null on the last page)
  * - `GET /records/:id`: the record, messy fields and all
  * - `GET /_stats`: what it served and refused (`PartnerStats`)
  *
@@ -104,7 +104,7 @@ export const startPartner = (options: PartnerOptions = {}): Promise<Partner> => 
       const page = []
       for (let id = from; id <= to; id++) page.push({ id, updatedAt: updatedAtOf(seed, id) })
       const next = to < records ? Buffer.from(String(to + 1)).toString("base64url") : null
-      return send(res, 200, { records: page, next })
+      return send(res, 200, { records: page, next, total: records })
     }
     const match = /^\/records\/(\d+)$/.exec(url.pathname)
     if (match === null) return send(res, 404, { error: `no route ${url.pathname}` })

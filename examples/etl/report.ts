@@ -11,10 +11,11 @@ export const progressLine = (tally: Tally, snapshot: Supervisor.Snapshot, elapse
   const done = tally.unchanged + tally.handedOver + tally.failed.partner + tally.failed.clean
   const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
   const perSecond = elapsedMillis > 0 ? (fetched / elapsedMillis) * 1000 : 0
-  const left = tally.listed - done
+  const total = Math.max(tally.total ?? 0, tally.listed)
+  const left = total - done
   const eta = perSecond > 0 ? `${Math.ceil(left / perSecond)}s` : "?"
   return [
-    `${done}/${tally.listed} done`,
+    `${done}/${total} done`,
     `saved ${tally.saved}`,
     `unchanged ${tally.unchanged}`,
     `failed ${failedTotal(tally)}`,

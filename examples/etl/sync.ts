@@ -70,6 +70,7 @@ export const sync = (
       // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
       const page: Page = yield* Job.join(yield* Job.fork(client.listPage(cursor), { name: "list-page", key: "list" }))
       tally.listed += page.records.length
+      tally.total ??= page.total
       for (const r of page.records) {
         if (known.get(r.id) === Date.parse(r.updatedAt)) tally.unchanged++
         else yield* run.add(r.id)

@@ -8,6 +8,8 @@ import type { PartnerStats } from "./partner.js"
 export type Stage = "partner" | "clean" | "db"
 
 export interface Tally {
+  /** the partner's count of records, from the first page */
+  total: number | undefined
   listed: number
   unchanged: number
   /** fetched, cleaned and handed to the writer */
@@ -25,6 +27,7 @@ export interface Tally {
 }
 
 export const makeTally = (): Tally => ({
+  total: undefined,
   listed: 0,
   unchanged: 0,
   handedOver: 0,

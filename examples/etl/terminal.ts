@@ -41,7 +41,12 @@ export const makeTerminal = (options: { readonly tty?: boolean } = {}): Terminal
     }
   }
   const live = createLogUpdate(process.stderr)
-  const pretty = prettyFactory({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" })
+  const pretty = prettyFactory({
+    colorize: true,
+    translateTime: "HH:MM:ss.l",
+    ignore: "pid,hostname,fiberId",
+    singleLine: true
+  })
   return {
     tty,
     // each log line is written above the live line (log-update's persist), never through it
