@@ -53,8 +53,11 @@ const program = Effect.gen(function* () {
   const client = makeClient(partnerUrl, { onRetry: () => void tally.retries++ })
   yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
 
-  const opening = databaseUrl === undefined ? `PGlite in ${flags.dataDir}` : "the server of DATABASE_URL"
-  yield* Effect.logInfo(`opening ${opening} (PGlite takes a few seconds to create a new data folder)`)
+  yield* Effect.logInfo(
+    databaseUrl === undefined
+      ? `opening PGlite in ${flags.dataDir} (creating a new data folder takes a few seconds)`
+      : "connecting to the server of DATABASE_URL"
+  )
   const db = yield* open({ url: databaseUrl, dataDir: flags.dataDir })
   if (flags.fresh) yield* db.truncate
   yield* Effect.logInfo(
