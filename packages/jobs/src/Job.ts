@@ -114,6 +114,48 @@ export interface Options<A = unknown, E = unknown> {
 }
 
 /**
+ * The per-job options a work of a group may carry (`Job.item`): everything `Options` has but
+ * `reportTo` (a group reports on its own port and its `reportTo`).
+ *
+ * @since 0.2.0
+ */
+export type ItemOptions<A = unknown, E = unknown> = Omit<Options<A, E>, "reportTo">
+
+/**
+ * A work of `forkAll`/`all` with its own per-job options, made by `item`: its name, annotations,
+ * key… override the group's.
+ *
+ * @since 0.2.0
+ */
+export interface Item<A, E, R> {
+  readonly work: Effect.Effect<A, E, R>
+  readonly options?: ItemOptions<A, E> | undefined
+}
+
+/**
+ * What `forkAll` and `all` take for each work: an Effect, or an `Item` (an Effect with its options).
+ *
+ * @since 0.2.0
+ */
+export type Work<A, E, R> = Effect.Effect<A, E, R> | Item<A, E, R>
+
+/**
+ * The options of `forkAll` and `all`: the group's own (`concurrency`, `name`, `reportTo`) and
+ * every per-job option of `fire`, applied to each job of the group (an item's own options override
+ * them; its annotations are merged over the group's).
+ *
+ * @since 0.2.0
+ */
+export interface GroupOptions<A = unknown, E = unknown> extends ItemOptions<A, E> {
+  /** how many jobs of the group run at once, on top of the supervisor's and the pool's limits */
+  readonly concurrency: number
+  /** jobs are named `${name}-${index}` (index from 0) unless their item names them (default "job") */
+  readonly name?: string
+  /** also receives every outcome, with a suspending put (backpressure) */
+  readonly reportTo?: WritePort<Outcome<A, E>>
+}
+
+/**
  * How `all` reads a group's outcomes.
  *
  * @since 0.1.0
@@ -159,6 +201,29 @@ export const fork = <A, E, R>(
   options?: Options<A, E>
 ): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.map(admit(work, options, "fork"), ([state, entry]) => new HandleImpl<A, E>(state, entry))
+
+/**
+ * A work of a group with its own options: `Job.all(records.map((r) => Job.item(sync(r), { name:
+ * `sync-${r.id}`, key: r.partner })), { concurrency: 8, pool: "partner" })` runs every job in the
+ * pool "partner", each with its own name and key.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const ids = [1, 2, 3]
+ * const outcomes = Job.all(
+ *   ids.map((id) => Job.item(Effect.succeed(id), { name: `record-${id}`, annotations: { recordId: id } })),
+ *   { concurrency: 2, pool: "partner", timeout: "5 seconds" }
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOptions<A, E>): Item<A, E, R> => ({
+  work,
+  options
+})
 
 // ── handle operations ───────────────────────────────────────────────────────
 
@@ -223,14 +288,14 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
  * @since 0.1.0
  */
 export const forkAll = <A, E, R>(
-  works: Iterable<Effect.Effect<A, E, R>>,
-  options: { readonly concurrency: number; readonly name?: string; readonly reportTo?: WritePort<Outcome<A, E>> }
+  works: Iterable<Work<A, E, R>>,
+  options: GroupOptions<A, E>
 ): Effect.Effect<ReadPort<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.gen(function* () {
     const state = yield* Supervisor
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
-    const group = new Group(state, worksOf(works), context, options.concurrency, options.name ?? "job")
+    const group = new Group(state, works, context, options)
     // pending puts are never refused: the outcomes handed over without suspending at the end stay takeable
     const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(group.works.length, 1024)), {
       maxPending: Number.POSITIVE_INFINITY
@@ -265,6 +330,16 @@ export const forkAll = <A, E, R>(
   })
 
 /**
+ * The options of `all`: a group's (`GroupOptions`) and how to read its outcomes.
+ *
+ * @since 0.2.0
+ */
+export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E> {
+  /** default "collectAll" */
+  readonly policy?: Policy
+}
+
+/**
  * Runs `works` as jobs (as `forkAll`) and waits for them:
  *  - "collectAll" (default): every Outcome, in input order
  *  - "failFast": the values in input order, or the first failure's error (the rest are interrupted)
@@ -274,26 +349,26 @@ export const forkAll = <A, E, R>(
  * @since 0.1.0
  */
 export function all<A, E, R>(
-  works: Iterable<Effect.Effect<A, E, R>>,
-  options: { readonly concurrency: number; readonly policy: "failFast"; readonly name?: string }
+  works: Iterable<Work<A, E, R>>,
+  options: AllOptions<A, E> & { readonly policy: "failFast" }
 ): Effect.Effect<Array<A>, E | SupervisorClosedError | SupervisorFullError, R | Supervisor>
 export function all<A, E, R>(
-  works: Iterable<Effect.Effect<A, E, R>>,
-  options: { readonly concurrency: number; readonly policy: "firstSuccess"; readonly name?: string }
+  works: Iterable<Work<A, E, R>>,
+  options: AllOptions<A, E> & { readonly policy: "firstSuccess" }
 ): Effect.Effect<A, E | SupervisorClosedError | SupervisorFullError, R | Supervisor>
 export function all<A, E, R>(
-  works: Iterable<Effect.Effect<A, E, R>>,
-  options: { readonly concurrency: number; readonly policy?: "collectAll"; readonly name?: string }
+  works: Iterable<Work<A, E, R>>,
+  options: AllOptions<A, E> & { readonly policy?: "collectAll" }
 ): Effect.Effect<Array<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor>
 export function all<A, E, R>(
-  works: Iterable<Effect.Effect<A, E, R>>,
-  options: { readonly concurrency: number; readonly policy?: Policy; readonly name?: string }
+  works: Iterable<Work<A, E, R>>,
+  options: AllOptions<A, E>
 ): Effect.Effect<unknown, unknown, R | Supervisor> {
   return Effect.gen(function* () {
     const state = yield* Supervisor
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
-    const group = new Group(state, worksOf(works), context, options.concurrency, options.name ?? "job")
+    const group = new Group(state, works, context, options)
     const policy = options.policy ?? "collectAll"
     const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
     let decided: Outcome<A, E> | undefined
@@ -370,19 +445,41 @@ const admit = <A, E, R>(
     return Effect.as(admitted, [state, entry] as const)
   })
 
-/** `works` as an array, every item checked to be an Effect (a JobArgumentError naming the index otherwise). */
-const worksOf = <A, E, R>(works: Iterable<Effect.Effect<A, E, R>>): ReadonlyArray<Effect.Effect<A, E, R>> => {
-  if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
-    throw new JobArgumentError("works", works, "an iterable of Effects")
-  const list = Array.from(works)
-  for (let i = 0; i < list.length; i++)
-    if (!Effect.isEffect(list[i]))
-      throw new JobArgumentError(
-        `works[${i}]`,
-        list[i],
-        "an Effect (wrap a Promise-returning function as Effect.tryPromise(() => f()))"
-      )
-  return list
+/** Whether a work of a group is an `Item` (an Effect with options) rather than a bare Effect. */
+const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>
+  !Effect.isEffect(work) && typeof work === "object" && work !== null && "work" in work
+
+/**
+ * The job options of work `i` of a group: the group's, overridden by the item's own (annotations
+ * merged), named `${base}-${i}` unless the item is named.
+ */
+const specOf = <A, E, R>(
+  work: Work<A, E, R>,
+  i: number,
+  group: GroupOptions<A, E>,
+  base: string
+): internal.EntrySpec & { readonly pool?: string | undefined } => {
+  const own = isItem(work) ? work.options : undefined
+  if (own === undefined)
+    return {
+      name: `${base}-${i}`,
+      pool: group.pool,
+      key: group.key,
+      timeout: group.timeout,
+      retry: group.retry,
+      annotations: group.annotations
+    }
+  return {
+    name: own.name ?? `${base}-${i}`,
+    pool: own.pool ?? group.pool,
+    key: own.key ?? group.key,
+    timeout: own.timeout ?? group.timeout,
+    retry: own.retry ?? group.retry,
+    annotations:
+      own.annotations === undefined || group.annotations === undefined
+        ? (own.annotations ?? group.annotations)
+        : { ...group.annotations, ...own.annotations }
+  }
 }
 
 /** `Chan.putUnsafe` that never throws: beyond the port's `maxPending` the outcome is not delivered there. */
@@ -415,18 +512,46 @@ class Group<A, E> {
   readonly index = new Map<string, number>()
   /** the next work to admit */
   next = 0
+  readonly works: ReadonlyArray<Work<A, E, any>>
+  readonly concurrency: number
+  readonly name: string
+  /**
+   * Checks everything at the call site (nothing is admitted when one work or option is bad): the
+   * group's options, then each work and its merged options, with a JobArgumentError naming them.
+   */
   constructor(
     readonly state: internal.SupervisorState,
-    readonly works: ReadonlyArray<Effect.Effect<A, E, any>>,
+    works: Iterable<Work<A, E, any>>,
     /** the caller's services, which every job of the group runs with */
     readonly context: Context.Context<any>,
-    readonly concurrency: number,
-    readonly name: string
+    readonly options: GroupOptions<A, E>
   ) {
-    const n = concurrency
+    if (typeof options !== "object" || options === null)
+      throw new JobArgumentError("options", options, "an object with concurrency")
+    const n = options.concurrency
     if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
       throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
+    const name = options.name ?? "job"
     if (typeof name !== "string") throw new JobArgumentError("name", name, "a string")
+    if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
+      throw new JobArgumentError("works", works, "an iterable of Effects (or Job.item)")
+    if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))
+      throw new JobArgumentError("reportTo", options.reportTo, "a channel (WritePort)")
+    this.concurrency = n
+    this.name = name
+    this.works = Array.from(works)
+    // the group's own per-job options, named as the caller wrote them
+    state.checkJob(Effect.void, specOf(Effect.void as unknown as Work<A, E, never>, 0, options, name), "work", "")
+    for (let i = 0; i < this.works.length; i++) {
+      const work = this.works[i]
+      const item = isItem(work)
+      state.checkJob(
+        item ? work.work : work,
+        specOf(work, i, options, name),
+        item ? `works[${i}].work` : `works[${i}]`,
+        item ? `works[${i}].options.` : ""
+      )
+    }
     this.inbox = Chan.makeUnsafe<Outcome<A, E>>(this.bound)
   }
 
@@ -494,11 +619,13 @@ class Group<A, E> {
     return rest
   }
 
-  /** The entry of work `i`, named `${name}-${i}`, reporting to `inbox`. */
+  /** The entry of work `i` with its options (see `specOf`), reporting to `inbox`. */
   private entryOf(i: number): internal.Entry {
+    const work = this.works[i]
+    const spec = specOf(work, i, this.options, this.name)
     return this.state.entry(
-      this.works[i],
-      { name: `${this.name}-${i}`, reportTo: this.inbox as WritePort<Outcome<any, any>> },
+      isItem(work) ? work.work : work,
+      { ...spec, reportTo: this.inbox as WritePort<Outcome<any, any>> },
       this.context
     )
   }

@@ -168,8 +168,6 @@ export class Entry {
   ) {
     this.name = spec?.name ?? "job"
     this.key = spec?.key
-    if (typeof this.name !== "string") throw new JobArgumentError("name", this.name, "a string")
-    if (this.key !== undefined && typeof this.key !== "string") throw new JobArgumentError("key", this.key, "a string")
     if (
       spec !== undefined &&
       (spec.timeout !== undefined ||
@@ -178,15 +176,9 @@ export class Entry {
         spec.annotations !== undefined)
     ) {
       const more = this.extra()
-      more.timeout = spec.timeout === undefined ? undefined : toTimeout(spec.timeout)
-      if (spec.retry !== undefined && !Schedule.isSchedule(spec.retry))
-        throw new JobArgumentError("retry", spec.retry, "a Schedule")
+      more.timeout = spec.timeout === undefined ? undefined : nonNegativeDuration(spec.timeout) // checked by `entry`
       more.retry = spec.retry
-      if (spec.reportTo !== undefined && !Chan.isChan(spec.reportTo))
-        throw new JobArgumentError("reportTo", spec.reportTo, "a channel (WritePort)")
       more.reportTo = spec.reportTo
-      if (spec.annotations !== undefined && (typeof spec.annotations !== "object" || spec.annotations === null))
-        throw new JobArgumentError("annotations", spec.annotations, "an object")
       more.annotations = spec.annotations
     }
   }
@@ -274,11 +266,23 @@ export const nonNegativeDuration = (input: unknown): Duration.Duration | undefin
   return Option.isSome(d) && Duration.toMillis(d.value) >= 0 ? d.value : undefined
 }
 
-/** A job's `timeout` option as a Duration ≥ 0 (Infinity: none), or a JobArgumentError. */
-const toTimeout = (input: Duration.Input): Duration.Duration => {
-  const d = nonNegativeDuration(input)
-  if (d === undefined) throw new JobArgumentError("timeout", input, "a duration ≥ 0")
-  return d
+/**
+ * Throws a JobArgumentError (its argument named `prefix` + the option) for an option of `spec`
+ * that is not what `Job.Options` documents; returns when every option is acceptable.
+ */
+export const checkSpec = (spec: EntrySpec, prefix: string): void => {
+  if (spec.name !== undefined && typeof spec.name !== "string")
+    throw new JobArgumentError(`${prefix}name`, spec.name, "a string")
+  if (spec.key !== undefined && typeof spec.key !== "string")
+    throw new JobArgumentError(`${prefix}key`, spec.key, "a string")
+  if (spec.timeout !== undefined && nonNegativeDuration(spec.timeout) === undefined)
+    throw new JobArgumentError(`${prefix}timeout`, spec.timeout, "a duration ≥ 0")
+  if (spec.retry !== undefined && !Schedule.isSchedule(spec.retry))
+    throw new JobArgumentError(`${prefix}retry`, spec.retry, "a Schedule")
+  if (spec.reportTo !== undefined && !Chan.isChan(spec.reportTo))
+    throw new JobArgumentError(`${prefix}reportTo`, spec.reportTo, "a channel (WritePort)")
+  if (spec.annotations !== undefined && (typeof spec.annotations !== "object" || spec.annotations === null))
+    throw new JobArgumentError(`${prefix}annotations`, spec.annotations, "an object")
 }
 
 /**
@@ -421,26 +425,15 @@ export class SupervisorState {
       if (name !== "default") this.pools.set(name, new Pool(name, pool))
   }
 
-  /** Builds an entry (not admitted yet); unknown pools die with a defect. */
+  /** Builds an entry (not admitted yet; the only maker of entries); a bad job or option throws a JobArgumentError. */
   entry(
     work: Effect.Effect<unknown, unknown, any>,
     spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
     context: Context.Context<never>
   ): Entry {
-    if (!Effect.isEffect(work))
-      throw new JobArgumentError(
-        "work",
-        work,
-        "an Effect (wrap a Promise-returning function as Effect.tryPromise(() => f()))"
-      )
-    const poolName = spec?.pool
-    const pool = poolName === undefined ? this.defaultPool : this.pools.get(poolName)
-    if (pool === undefined)
-      throw new JobArgumentError(
-        "pool",
-        poolName,
-        `one of the pools of supervisor "${this.config.name}": ${[...this.pools.keys()].join(", ")}`
-      )
+    if (!Effect.isEffect(work)) throw notAnEffect("work", work)
+    const pool = this.poolOf(spec?.pool, "pool")
+    if (spec !== undefined) checkSpec(spec, "") // before a lane is made for the key
     const key = spec?.key
     let lane = key === undefined ? pool.keyless : pool.lanes.get(key)
     if (lane === undefined) {
@@ -448,6 +441,33 @@ export class SupervisorState {
       pool.lanes.set(key as string, lane)
     }
     return new Entry(++this.nextId, lane, work, context, spec)
+  }
+
+  /**
+   * What `entry` would throw for `work` and `spec`, without building anything: a group checks
+   * each of its works this way at the call site. `prefix` names where the options came from.
+   */
+  checkJob(
+    work: unknown,
+    spec: EntrySpec & { readonly pool?: string | undefined },
+    workArgument: string,
+    prefix: string
+  ): void {
+    if (!Effect.isEffect(work)) throw notAnEffect(workArgument, work)
+    this.poolOf(spec.pool, `${prefix}pool`)
+    checkSpec(spec, prefix)
+  }
+
+  /** The pool named `name` (the default pool for undefined), or a JobArgumentError naming `argument`. */
+  poolOf(name: string | undefined, argument: string): Pool {
+    const pool = name === undefined ? this.defaultPool : this.pools.get(name)
+    if (pool === undefined)
+      throw new JobArgumentError(
+        argument,
+        name,
+        `one of the pools of supervisor "${this.config.name}": ${[...this.pools.keys()].join(", ")}`
+      )
+    return pool
   }
 
   /** Every queued entry of every pool, oldest (first admitted) first. */
@@ -1204,6 +1224,10 @@ const waitForRoom = (
   })
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** The error of a job that is not an Effect. */
+const notAnEffect = (argument: string, value: unknown): JobArgumentError =>
+  new JobArgumentError(argument, value, "an Effect (wrap a Promise-returning function as Effect.tryPromise(() => f()))")
 
 /** what `admitEffect` returns for a job admitted at once (callers may compare against it) */
 export const admittedNow = Effect.succeed("admitted" as const)

@@ -1,0 +1,138 @@
+/**
+ * Option parity on the upgrade path: `forkAll` and `all` take every per-job option of `fire`
+ * (pool, key, timeout, retry, annotations, name), for the whole group and per item (`Job.item`),
+ * so moving a call site to tracked completion keeps the limits that protect a partner.
+ */
+import { Chan } from "@tributary/channel"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import { Job, JobArgumentError, Supervisor } from "../src/index.js"
+import { linesOf, run, settle } from "./harness.js"
+
+describe("Job.all and Job.forkAll keep the per-job options", () => {
+  it("the pool's rate holds for jobs run through Job.all (TestClock)", async () => {
+    const startedAt: Array<number> = []
+    const work = Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => startedAt.push(t)))
+    const { value } = await run(
+      Effect.gen(function* () {
+        const group = yield* Effect.forkChild(
+          Job.all(
+            Array.from({ length: 6 }, () => work),
+            { concurrency: 10, pool: "partner" }
+          )
+        )
+        yield* settle
+        const atOnce = startedAt.length
+        yield* TestClock.adjust("500 millis")
+        yield* settle
+        const after500 = startedAt.length
+        yield* TestClock.adjust("1500 millis")
+        const outcomes = yield* Fiber.join(group)
+        return { atOnce, after500, outcomes }
+      }),
+      { pools: { partner: { rate: { limit: 2, interval: "1 second" } } } }
+    )
+    // burst 2, then one token every 500 ms
+    expect(value.atOnce).toBe(2)
+    expect(value.after500).toBe(3)
+    expect(startedAt).toEqual([0, 0, 500, 1000, 1500, 2000])
+    expect(value.outcomes.map((o) => [o._tag, o.pool])).toEqual(Array.from({ length: 6 }, () => ["Success", "partner"]))
+  })
+
+  it("per-key limits hold per item, and each item has its own name and annotations", async () => {
+    const inFlight = new Map<string, number>()
+    const most = new Map<string, number>()
+    const work = (key: string, gate: Deferred.Deferred<void>) =>
+      Effect.gen(function* () {
+        inFlight.set(key, (inFlight.get(key) ?? 0) + 1)
+        most.set(key, Math.max(most.get(key) ?? 0, inFlight.get(key)!))
+        yield* Deferred.await(gate)
+        inFlight.set(key, inFlight.get(key)! - 1)
+      })
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const records = [
+          { id: 7, key: "acme" },
+          { id: 8, key: "acme" },
+          { id: 9, key: "globex" },
+          { id: 10, key: "acme" }
+        ]
+        const group = yield* Effect.forkChild(
+          Job.all(
+            records.map((r) =>
+              Job.item(work(r.key, gate), { name: `record-${r.id}`, key: r.key, annotations: { recordId: r.id } })
+            ),
+            { concurrency: 4, pool: "db", annotations: { run: "nightly" } }
+          )
+        )
+        yield* settle
+        const running = (yield* Supervisor.snapshot).running.map((j) => j.name)
+        yield* Deferred.succeed(gate, undefined)
+        return { running, outcomes: yield* Fiber.join(group) }
+      }),
+      { pools: { db: { perKey: 1 } } }
+    )
+    expect(value.running).toEqual(["record-7", "record-9"])
+    expect(most.get("acme")).toBe(1)
+    expect(value.outcomes.map((o) => [o.name, o.key, o.annotations])).toEqual([
+      ["record-7", "acme", { run: "nightly", recordId: 7 }],
+      ["record-8", "acme", { run: "nightly", recordId: 8 }],
+      ["record-9", "globex", { run: "nightly", recordId: 9 }],
+      ["record-10", "acme", { run: "nightly", recordId: 10 }]
+    ])
+    // the annotations are on the outcome line too
+    expect(linesOf(lines, "record-8").find((l) => "job.outcome" in l.annotations)?.annotations).toMatchObject({
+      run: "nightly",
+      recordId: 8,
+      "job.key": "acme",
+      "job.pool": "db"
+    })
+  })
+
+  it("timeout and retry given to forkAll apply to every job; an item's own override them", async () => {
+    let calls = 0
+    const flaky = Effect.suspend(() => (++calls === 1 ? Effect.fail("first call fails") : Effect.succeed("ok")))
+    const { value } = await run(
+      Effect.gen(function* () {
+        const port = yield* Job.forkAll(
+          [
+            Effect.never,
+            flaky,
+            Job.item<unknown, string, never>(Effect.sleep("3 seconds"), { timeout: "5 seconds", name: "patient" })
+          ],
+          { concurrency: 3, name: "step", timeout: "1 second", retry: Schedule.recurs(1) }
+        )
+        yield* settle
+        yield* TestClock.adjust("3 seconds")
+        const got: Array<Job.Outcome> = []
+        for (let o = yield* Chan.take(port); Option.isSome(o); o = yield* Chan.take(port)) got.push(o.value)
+        return got
+      })
+    )
+    const byName = Object.fromEntries(value.map((o) => [o.name, [o._tag, o.attempt]]))
+    expect(byName).toEqual({ "step-0": ["TimedOut", 1], "step-1": ["Success", 2], patient: ["Success", 1] })
+  })
+
+  it("a bad option of one item is refused at the call site, naming it; nothing of the group is admitted", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const exits: Array<Exit.Exit<unknown, unknown>> = [
+          yield* Effect.exit(Job.all([Effect.void, Job.item(Effect.void, { pool: "nope" })], { concurrency: 2 })),
+          yield* Effect.exit(Job.forkAll([Job.item(Effect.void, { key: 5 as never })], { concurrency: 1 })),
+          yield* Effect.exit(Job.all([Effect.void], { concurrency: 1, pool: "nope" })),
+          yield* Effect.exit(Job.all([Job.item(42 as unknown as Effect.Effect<void>)], { concurrency: 1 }))
+        ]
+        return { exits, counters: (yield* Supervisor.snapshot).counters }
+      })
+    )
+    const arguments_ = value.exits.map((exit) => {
+      const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toBeInstanceOf(JobArgumentError)
+      return (defect as JobArgumentError).argument
+    })
+    expect(arguments_).toEqual(["works[1].options.pool", "works[0].options.key", "pool", "works[0].work"])
+    expect(value.counters.started).toBe(0)
+  })
+})
