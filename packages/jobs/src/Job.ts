@@ -29,13 +29,13 @@
  */
 import type { ReadPort, WritePort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Schedule from "effect/Schedule"
 import * as internal from "./internal/supervisor.js"
-import { Supervisor } from "./Supervisor.js"
+import { type Supervisor, stateIn } from "./Supervisor.js"
 import { JobArgumentError, SupervisorClosedError, type SupervisorFullError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -184,7 +184,7 @@ export const fire = <A, E, R>(
   options?: Options<A, E>
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.withFiber((fiber) => {
-    const state = supervisorOf(fiber.context)
+    const state = supervisorOf(fiber.context, "Job.fire")
     const entry = state.entry(work, options, fiber.context)
     const admitted = internal.admitEffect(state, entry, state.config.whenFull)
     return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
@@ -292,9 +292,9 @@ export const forkAll = <A, E, R>(
   options: GroupOptions<A, E>
 ): Effect.Effect<ReadPort<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.gen(function* () {
-    const state = yield* Supervisor
-    if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
+    const state = stateIn(context as Context.Context<never>, "Job.forkAll")
+    if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const group = new Group(state, works, context, options)
     // pending puts are never refused: the outcomes handed over without suspending at the end stay takeable
     const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(group.works.length, 1024)), {
@@ -365,9 +365,9 @@ export function all<A, E, R>(
   options: AllOptions<A, E>
 ): Effect.Effect<unknown, unknown, R | Supervisor> {
   return Effect.gen(function* () {
-    const state = yield* Supervisor
-    if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const context = yield* Effect.context<R>()
+    const state = stateIn(context as Context.Context<never>, "Job.all")
+    if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const group = new Group(state, works, context, options)
     const policy = options.policy ?? "collectAll"
     const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
@@ -414,9 +414,9 @@ class HandleImpl<A, E> implements Handle<A, E> {
 }
 
 /** The Supervisor of a fiber's context (the last one is remembered: jobs are fired in loops). */
-const supervisorOf = (context: Context.Context<never>): internal.SupervisorState => {
+const supervisorOf = (context: Context.Context<never>, operation: string): internal.SupervisorState => {
   if (context !== lastContext) {
-    lastSupervisor = Context.getUnsafe(context, Supervisor)
+    lastSupervisor = stateIn(context, operation)
     lastContext = context
   }
   return lastSupervisor!
@@ -438,7 +438,7 @@ const admit = <A, E, R>(
   R | Supervisor
 > =>
   Effect.withFiber((fiber) => {
-    const state = supervisorOf(fiber.context)
+    const state = supervisorOf(fiber.context, "Job.fork")
     const entry = state.entry(work, options, fiber.context)
     const policy = state.config.whenFull
     const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)

@@ -39,7 +39,7 @@ import type * as pino from "pino"
 import * as internalRunMain from "./internal/runMain.js"
 import * as internal from "./internal/supervisor.js"
 import type * as Job from "./Job.js"
-import { SupervisorConfigError } from "./SupervisorError.js"
+import { SupervisorConfigError, SupervisorMissingError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -157,6 +157,23 @@ export interface RunMainOptions {
   readonly forceAfter?: Duration.Input
 }
 
+/**
+ * The supervisor of a fiber's context, or a SupervisorMissingError naming `operation`.
+ *
+ * @internal
+ */
+export const stateIn = (context: Context.Context<never>, operation: string): internal.SupervisorState => {
+  const state = Context.getOrUndefined(context, Supervisor)
+  if (state === undefined) throw new SupervisorMissingError(operation)
+  return state
+}
+
+/** `Supervisor.use`, dying with a SupervisorMissingError that says what to provide. */
+const use = <A, E, R>(
+  operation: string,
+  f: (state: internal.SupervisorState) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | Supervisor> => Effect.withFiber((fiber) => f(stateIn(fiber.context, operation)))
+
 // ── constructors ────────────────────────────────────────────────────────────
 
 /**
@@ -196,7 +213,7 @@ export const layer = (config: Config = {}): Layer.Layer<Supervisor> => Layer.eff
  *
  * @since 0.1.0
  */
-export const drain: Effect.Effect<void, never, Supervisor> = Supervisor.use((s) => s.drain)
+export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.drain", (s) => s.drain)
 
 /**
  * Stops admitting (`fire`/`fork` then fail with `SupervisorClosedError`, and so do the `fire`s
@@ -207,7 +224,7 @@ export const drain: Effect.Effect<void, never, Supervisor> = Supervisor.use((s) 
  * @since 0.1.0
  */
 export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
-  Supervisor.use((s) =>
+  use("Supervisor.shutdown", (s) =>
     internal.shutdown(s, options?.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace))
   )
 
@@ -216,7 +233,7 @@ export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.
  *
  * @since 0.1.0
  */
-export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.use((s) =>
+export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervisor.snapshot", (s) =>
   Effect.sync(() => {
     const now = s.now()
     const running: Array<JobInfo> = []
@@ -236,20 +253,22 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = Supervisor.u
  *
  * @since 0.1.0
  */
-export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | Scope.Scope> = Supervisor.use((s) =>
-  Effect.acquireRelease(
-    Effect.gen(function* () {
-      const tap = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024))
-      yield* Mult.tap(s.mult, tap)
-      s.taps++
-      return tap
-    }),
-    (tap) =>
-      Effect.suspend(() => {
-        s.taps--
-        return Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
-      })
-  )
+export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | Scope.Scope> = use(
+  "Supervisor.outcomes",
+  (s) =>
+    Effect.acquireRelease(
+      Effect.gen(function* () {
+        const tap = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024))
+        yield* Mult.tap(s.mult, tap)
+        s.taps++
+        return tap
+      }),
+      (tap) =>
+        Effect.suspend(() => {
+          s.taps--
+          return Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
+        })
+    )
 )
 
 // ── running a process ───────────────────────────────────────────────────────

@@ -38,6 +38,28 @@ export class SupervisorFullError extends Error {
   }
 }
 
+/**
+ * A job operation (`Job.fire`, `Job.all`, `Supervisor.drain`, …) run in a fiber whose context has
+ * no `Supervisor`: the call dies with it. Provide one with `Effect.provide(Supervisor.layer(config))`,
+ * or run the whole program with `Supervisor.runMain(program)`.
+ *
+ * @since 0.2.0
+ */
+export class SupervisorMissingError extends Error {
+  /** @since 0.2.0 */
+  readonly _tag = "SupervisorMissingError" as const
+  constructor(
+    /** the operation that needed the supervisor, e.g. `"Job.fire"` */
+    readonly operation: string
+  ) {
+    super(
+      `${operation} needs a Supervisor, and none is provided: add Effect.provide(Supervisor.layer(config)) ` +
+        "around the program, or run it with Supervisor.runMain(program)"
+    )
+    this.name = "SupervisorMissingError"
+  }
+}
+
 /** What the argument errors share: the argument, the value, and a message naming both. */
 abstract class ArgumentError extends Error {
   constructor(

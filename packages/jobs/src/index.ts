@@ -18,5 +18,6 @@ export {
   JobArgumentError,
   SupervisorClosedError,
   SupervisorConfigError,
-  SupervisorFullError
+  SupervisorFullError,
+  SupervisorMissingError
 } from "./SupervisorError.js"

@@ -11,7 +11,7 @@ import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { Job, JobArgumentError, Supervisor } from "../src/index.js"
+import { Job, JobArgumentError, Supervisor, SupervisorMissingError } from "../src/index.js"
 import { type Line, recorder, run, settle } from "./harness.js"
 
 afterEach(() => {
@@ -323,6 +323,29 @@ describe("a job that is not an Effect is refused at the call site with JobArgume
       }
       // nothing of the refused calls was admitted (a group's valid first work included)
       expect(value.counters.started).toBe(1)
+    })
+  }
+})
+
+// ── no Supervisor provided ──────────────────────────────────────────────────
+
+describe("a job operation without a Supervisor dies with SupervisorMissingError saying what to provide", () => {
+  const operations: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, Supervisor.Supervisor>]> = [
+    ["Job.fire", Job.fire(Effect.void)],
+    ["Job.fork", Job.fork(Effect.void)],
+    ["Job.all", Job.all([Effect.void], { concurrency: 1 })],
+    ["Job.forkAll", Job.forkAll([Effect.void], { concurrency: 1 })],
+    ["Supervisor.drain", Supervisor.drain],
+    ["Supervisor.snapshot", Supervisor.snapshot]
+  ]
+  for (const [operation, effect] of operations) {
+    it(operation, async () => {
+      const exit = await Effect.runPromiseExit(effect as Effect.Effect<unknown, unknown>)
+      const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toBeInstanceOf(SupervisorMissingError)
+      expect((defect as SupervisorMissingError).operation).toBe(operation)
+      expect((defect as Error).message).toContain("Supervisor.layer")
+      expect((defect as Error).message).toContain("Supervisor.runMain")
     })
   }
 })
