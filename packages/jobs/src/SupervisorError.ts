@@ -60,6 +60,30 @@ export class SupervisorMissingError extends Error {
   }
 }
 
+/**
+ * `definition.make(payload)` with a payload the definition's Schema cannot encode (`Job.define`):
+ * thrown at the call site, with the Schema's issue as `cause`.
+ *
+ * @since 0.2.0
+ */
+export class JobPayloadError extends Error {
+  /** @since 0.2.0 */
+  readonly _tag = "JobPayloadError" as const
+  constructor(
+    /** the definition's name */
+    readonly definition: string,
+    /** the payload that did not encode */
+    readonly payload: unknown,
+    cause: unknown
+  ) {
+    super(
+      `the payload of job "${definition}" does not encode: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause }
+    )
+    this.name = "JobPayloadError"
+  }
+}
+
 /** What the argument errors share: the argument, the value, and a message naming both. */
 abstract class ArgumentError extends Error {
   constructor(

@@ -16,6 +16,7 @@ export * as Supervisor from "./Supervisor.js"
 /** @since 0.1.0 */
 export {
   JobArgumentError,
+  JobPayloadError,
   SupervisorClosedError,
   SupervisorConfigError,
   SupervisorFullError,

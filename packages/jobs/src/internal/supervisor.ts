@@ -64,6 +64,7 @@ import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import type * as Job from "../Job.js"
 import { JobArgumentError, SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { definedOf } from "./definition.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -166,7 +167,7 @@ export class Entry {
     readonly context: Context.Context<never>,
     spec: EntrySpec | undefined
   ) {
-    this.name = spec?.name ?? "job"
+    this.name = spec?.name ?? definedOf(work)?.name ?? "job"
     this.key = spec?.key
     if (
       spec !== undefined &&
@@ -987,6 +988,7 @@ const logOutcome = (state: SupervisorState, entry: Entry): Effect.Effect<void> =
   annotations.attempt = outcome.attempt
   annotations.durationMillis = outcome.durationMillis
   annotations["job.outcome"] = outcome._tag
+  if (outcome.payload !== undefined) annotations["job.payload"] = outcome.payload
   const log = (() => {
     switch (outcome._tag) {
       case "Success":
@@ -1024,6 +1026,8 @@ export const outcomeOf = (state: SupervisorState, entry: Entry): Job.Outcome => 
   }
   if (entry.key !== undefined) o.key = entry.key
   if (entry.annotations !== undefined) o.annotations = entry.annotations
+  const defined = definedOf(entry.work)
+  if (defined !== undefined) o.payload = defined.encoded
   entry.outcome = o
   return o
 }

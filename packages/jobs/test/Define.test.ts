@@ -1,0 +1,91 @@
+/**
+ * `Job.define`: a named job whose payload a Schema encodes, accepted wherever a job is.
+ */
+import { Chan } from "@tributary/channel"
+import { Effect, Option, Schema } from "effect"
+import { describe, expect, it } from "vitest"
+import { Job, JobArgumentError, JobPayloadError, Supervisor } from "../src/index.js"
+import { linesOf, run } from "./harness.js"
+
+const seen: Array<number> = []
+const syncRecord = Job.define({
+  name: "sync-record",
+  payload: Schema.Struct({ id: Schema.Number, since: Schema.DateFromString }),
+  run: ({ id, since }) =>
+    Effect.sync(() => {
+      seen.push(id)
+      return `${id}@${since.getTime()}`
+    })
+})
+
+describe("Job.define", () => {
+  it("fire: the job is named after the definition; its encoded payload is on the outcome and the outcome line", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const outcomes = yield* Chan.make<Job.Outcome<string, never>>(4)
+        yield* Job.fire(syncRecord.make({ id: 42, since: new Date(0) }), { reportTo: outcomes })
+        yield* Supervisor.drain
+        return yield* Chan.take(outcomes)
+      })
+    )
+    const outcome = Option.getOrThrow(value)
+    expect(outcome).toMatchObject({ _tag: "Success", name: "sync-record" })
+    expect(outcome.payload).toEqual({ id: 42, since: "1970-01-01T00:00:00.000Z" })
+    const line = linesOf(lines, "sync-record").find((l) => "job.outcome" in l.annotations)
+    expect(line?.annotations["job.payload"]).toEqual({ id: 42, since: "1970-01-01T00:00:00.000Z" })
+  })
+
+  it("fork, forkAll and all accept defined jobs with the same options; a name option wins", async () => {
+    seen.length = 0
+    const { value } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(syncRecord.make({ id: 1, since: new Date(5) }), { name: "one" })
+        const joined = yield* Job.join(h)
+        const all = yield* Job.all(
+          [2, 3].map((id) => syncRecord.make({ id, since: new Date(0) })),
+          { concurrency: 2, name: "batch" }
+        )
+        return { joined, handle: h.name, all: all.map((o) => [o.name, o.payload]) }
+      })
+    )
+    expect(value.joined).toBe("1@5")
+    expect(value.handle).toBe("one")
+    // a group names its jobs by index unless the item names them
+    expect(value.all).toEqual([
+      ["batch-0", { id: 2, since: "1970-01-01T00:00:00.000Z" }],
+      ["batch-1", { id: 3, since: "1970-01-01T00:00:00.000Z" }]
+    ])
+    expect(seen).toEqual([1, 2, 3])
+  })
+
+  it("a payload that does not encode is a JobPayloadError at make, naming the definition", () => {
+    let caught: unknown
+    try {
+      syncRecord.make({ id: "x" as never, since: new Date(0) })
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(JobPayloadError)
+    expect((caught as JobPayloadError)._tag).toBe("JobPayloadError")
+    expect((caught as JobPayloadError).definition).toBe("sync-record")
+    expect((caught as Error).message).toContain('job "sync-record" does not encode')
+  })
+
+  it("a bad definition is a JobArgumentError naming the field", () => {
+    const bad: ReadonlyArray<readonly [string, unknown]> = [
+      ["name", { name: "", payload: Schema.Number, run: () => Effect.void }],
+      ["payload", { name: "x", payload: 42, run: () => Effect.void }],
+      ["run", { name: "x", payload: Schema.Number, run: "no" }]
+    ]
+    for (const [argument, spec] of bad) {
+      let caught: unknown
+      try {
+        Job.define(spec as never)
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(JobArgumentError)
+      expect((caught as JobArgumentError).argument).toBe(argument)
+    }
+  })
+})
