@@ -29,6 +29,7 @@ export interface Flags {
   readonly sample: number
 }
 
+/** A bad command line: `flag` is the flag's name without dashes ("argument" for a stray positional one). */
 export class FlagError extends Error {
   readonly _tag = "FlagError"
   constructor(
@@ -36,7 +37,9 @@ export class FlagError extends Error {
     readonly value: unknown,
     expected: string
   ) {
-    super(`Invalid --${flag}: expected ${expected}, received ${JSON.stringify(value)}`)
+    super(
+      `Invalid ${flag === "argument" ? flag : `--${flag}`}: expected ${expected}, received ${JSON.stringify(value)}`
+    )
     this.name = "FlagError"
   }
 }
@@ -73,8 +76,12 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
       }
     }).values
   } catch (e) {
-    const m = /'(--?[\w-]+)'/.exec((e as Error).message)
-    throw new FlagError(m?.[1]?.replace(/^-+/, "") ?? "?", m?.[1] ?? argv.join(" "), `one of the flags below\n${usage}`)
+    // parseArgs' own errors: an unknown flag, a flag without its value, a positional argument
+    const message = (e as Error).message
+    const flag = /'--?([\w-]+)/.exec(message)?.[1]
+    if (flag === undefined) throw new FlagError("argument", argv.join(" "), "flags only (--name value)")
+    if (/argument missing/.test(message)) throw new FlagError(flag, undefined, "a value")
+    throw new FlagError(flag, `--${flag}`, "a flag this job knows")
   }
   const mode = values.mode as string
   if (mode !== "fire" && mode !== "handles" && mode !== "channel" && mode !== "all")

@@ -25,7 +25,7 @@ const flags = (() => {
     return parseFlags(process.argv.slice(2))
   } catch (e) {
     if (!(e instanceof FlagError)) throw e
-    process.stderr.write(`${e.message}\n${e.message.includes("Usage") ? "" : `${usage}\n`}`)
+    process.stderr.write(`${e.message}\n${usage}\n`)
     process.exit(2)
   }
 })()

@@ -138,13 +138,14 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
       }
     }
     case "channel": {
-      // 3. every outcome also goes to a channel, read as they come
+      // 3. every outcome also goes to a channel, read as they come; done when the last fired one is read
       let fired = 0
       let seen = 0
+      let allFired = false
       const results = Chan.makeUnsafe<Job.Outcome<number, unknown>>(256)
       const all = Deferred.makeUnsafe<void>()
       const reader = Chan.forEach(results, () =>
-        Effect.suspend(() => (++seen === fired ? Deferred.succeed(all, undefined) : Effect.void))
+        Effect.suspend(() => (++seen === fired && allFired ? Deferred.succeed(all, undefined) : Effect.void))
       )
       let reading = false
       return {
@@ -155,7 +156,10 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
             fired++
             yield* Job.fire(subJob(id), { ...options(id), reportTo: results })
           }),
-        finish: Effect.suspend(() => (seen === fired ? Effect.void : Deferred.await(all)))
+        finish: Effect.suspend(() => {
+          allFired = true
+          return seen === fired ? Effect.void : Deferred.await(all)
+        })
       }
     }
     case "all": {
