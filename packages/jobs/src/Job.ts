@@ -38,6 +38,7 @@ import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { markDefined } from "./internal/definition.js"
 import * as internal from "./internal/supervisor.js"
+import type { Outcome } from "./Outcome.js"
 import { type Supervisor, stateIn } from "./Supervisor.js"
 import {
   JobArgumentError,
@@ -55,39 +56,20 @@ import {
  */
 export type Status = "queued" | "running" | "done"
 
-/**
- * How a job ended; a defect is a "Failure" whose cause holds the defect.
- *
- * @since 0.1.0
- */
-export type OutcomeTag = "Success" | "Failure" | "Interrupted" | "TimedOut"
-
-/**
- * The one outcome of a job, put on the supervisor's outcome queue (and `reportTo`) when it ends.
- *
- * @since 0.1.0
- */
-export interface Outcome<A = unknown, E = unknown> {
-  readonly _tag: OutcomeTag
-  readonly id: string
-  readonly name: string
-  /** "default" when the job has no pool */
-  readonly pool: string
-  readonly key?: string
-  /** 1-based; 0 for a job cancelled before it started */
-  readonly attempt: number
-  /** epoch millis from Effect's Clock */
-  readonly startedAt: number
-  /** epoch millis from Effect's Clock */
-  readonly endedAt: number
-  readonly durationMillis: number
-  /** a "TimedOut" job's exit is an interruption */
-  readonly exit: Exit.Exit<A, E>
-  /** the job's `annotations` option (fields of its log lines) */
-  readonly annotations?: Record<string, unknown>
-  /** for a job made by a definition (`Job.define`): its payload, encoded by the definition's Schema */
-  readonly payload?: unknown
-}
+export type {
+  /**
+   * The one outcome of a job (see the `Outcome` module).
+   *
+   * @since 0.1.0
+   */
+  Outcome,
+  /**
+   * How a job ended (see the `Outcome` module).
+   *
+   * @since 0.1.0
+   */
+  OutcomeTag
+} from "./Outcome.js"
 
 /**
  * A forked job: pass it to `await`, `join`, `interrupt`, `status`.

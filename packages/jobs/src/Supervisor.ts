@@ -38,7 +38,7 @@ import * as Scope from "effect/Scope"
 import type * as pino from "pino"
 import * as internalRunMain from "./internal/runMain.js"
 import * as internal from "./internal/supervisor.js"
-import type * as Job from "./Job.js"
+import type { Outcome } from "./Outcome.js"
 import { SupervisorConfigError, SupervisorMissingError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -253,12 +253,12 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervi
  *
  * @since 0.1.0
  */
-export const outcomes: Effect.Effect<ReadPort<Job.Outcome>, never, Supervisor | Scope.Scope> = use(
+export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scope.Scope> = use(
   "Supervisor.outcomes",
   (s) =>
     Effect.acquireRelease(
       Effect.gen(function* () {
-        const tap = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024))
+        const tap = yield* Chan.make<Outcome>(Buffer.sliding(1024))
         yield* Mult.tap(s.mult, tap)
         s.taps++
         return tap

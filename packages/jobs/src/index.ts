@@ -11,6 +11,8 @@
 
 /** @since 0.1.0 */
 export * as Job from "./Job.js"
+/** @since 0.2.0 */
+export * as Outcome from "./Outcome.js"
 /** @since 0.1.0 */
 export * as Supervisor from "./Supervisor.js"
 /** @since 0.1.0 */

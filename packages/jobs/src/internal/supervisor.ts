@@ -62,7 +62,7 @@ import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
-import type * as Job from "../Job.js"
+import type { Outcome, OutcomeTag } from "../Outcome.js"
 import { JobArgumentError, SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
 import { definedOf } from "./definition.js"
 
@@ -110,7 +110,7 @@ export interface EntrySpec {
   readonly key?: string | undefined
   readonly timeout?: Duration.Input | undefined
   readonly retry?: Schedule.Schedule<unknown, any> | undefined
-  readonly reportTo?: WritePort<Job.Outcome<any, any>> | undefined
+  readonly reportTo?: WritePort<Outcome<any, any>> | undefined
   readonly annotations?: Record<string, unknown> | undefined
 }
 
@@ -118,7 +118,7 @@ export interface EntrySpec {
 interface EntryMore {
   timeout: Duration.Duration | undefined
   retry: Schedule.Schedule<unknown, any> | undefined
-  reportTo: WritePort<Job.Outcome<any, any>> | undefined
+  reportTo: WritePort<Outcome<any, any>> | undefined
   annotations: Record<string, unknown> | undefined
   /** Set by `interruptUnsafe` before the fiber exists: `flush` then ends the entry without running it. */
   interruptRequested: boolean
@@ -127,7 +127,7 @@ interface EntryMore {
   /** Resumes the `fire` suspended in `overflow`; cleared once resumed or withdrawn. */
   wake: ((admitted: boolean) => void) | undefined
   /** the outcome, built on first use (`outcomeOf`) */
-  outcome: Job.Outcome | undefined
+  outcome: Outcome | undefined
   /** `awaitEntry` callers waiting for the exit */
   awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined
 }
@@ -147,7 +147,7 @@ export class Entry {
   endedAt = 0
   /** how the job ended; set by `finish` */
   exit: Exit.Exit<unknown, unknown> | undefined = undefined
-  tag: Job.OutcomeTag = "Success"
+  tag: OutcomeTag = "Success"
   /** links of the one `EntryQueue` the entry is in (a lane's, `overflow`, `toStart` or `toLog`), if any */
   prev: Entry | undefined = undefined
   next: Entry | undefined = undefined
@@ -231,10 +231,10 @@ export class Entry {
   set wake(value: ((admitted: boolean) => void) | undefined) {
     if (value !== undefined || this.more !== undefined) this.extra().wake = value
   }
-  get outcome(): Job.Outcome | undefined {
+  get outcome(): Outcome | undefined {
     return this.more?.outcome
   }
-  set outcome(value: Job.Outcome | undefined) {
+  set outcome(value: Outcome | undefined) {
     this.extra().outcome = value
   }
   get awaiters(): Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined {
@@ -413,8 +413,8 @@ export class SupervisorState {
     /** owns the supervisor fiber, the mult and the groups' fibers */
     readonly scope: Scope.Closeable,
     /** the supervisor fiber forwards each logged outcome here, for the taps */
-    readonly published: Chan.Chan<Job.Outcome>,
-    readonly mult: Mult.Mult<Job.Outcome>
+    readonly published: Chan.Chan<Outcome>,
+    readonly mult: Mult.Mult<Outcome>
   ) {
     this.epoch = clock.currentTimeMillisUnsafe()
     this.successLogged = !LogLevel.isGreaterThan(Context.get(context, References.MinimumLogLevel), config.logSuccess)
@@ -812,7 +812,7 @@ export class SupervisorState {
    * the outcome is not delivered there and a warning says so), and to the supervisor fiber. The
    * `Outcome` object itself is built only if someone reads it.
    */
-  finish(entry: Entry, tag: Job.OutcomeTag, exit: Exit.Exit<unknown, unknown>, endedAt: number): void {
+  finish(entry: Entry, tag: OutcomeTag, exit: Exit.Exit<unknown, unknown>, endedAt: number): void {
     entry.state = "done"
     entry.tag = tag
     entry.exit = exit
@@ -956,7 +956,7 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
     }
   })
 
-const count = (counters: Counters, tag: Job.OutcomeTag): void => {
+const count = (counters: Counters, tag: OutcomeTag): void => {
   switch (tag) {
     case "Success":
       counters.succeeded++
@@ -1009,10 +1009,10 @@ const logOutcome = (state: SupervisorState, entry: Entry): Effect.Effect<void> =
 // ── the job's program ───────────────────────────────────────────────────────
 
 /** The outcome of a finished entry (built once, on first use). */
-export const outcomeOf = (state: SupervisorState, entry: Entry): Job.Outcome => {
+export const outcomeOf = (state: SupervisorState, entry: Entry): Outcome => {
   if (entry.outcome !== undefined) return entry.outcome
   const o: {
-    -readonly [K in keyof Job.Outcome]: Job.Outcome[K]
+    -readonly [K in keyof Outcome]: Outcome[K]
   } = {
     _tag: entry.tag,
     id: entry.id,
@@ -1037,7 +1037,7 @@ export const outcomeOf = (state: SupervisorState, entry: Entry): Job.Outcome => 
  * down or the group was cancelled): "Interrupted", attempt 0, now. The entry is not counted or
  * logged by the supervisor: it never was one of its jobs.
  */
-export const unstartedOutcome = (state: SupervisorState, entry: Entry): Job.Outcome => {
+export const unstartedOutcome = (state: SupervisorState, entry: Entry): Outcome => {
   const now = state.now()
   entry.state = "done"
   entry.tag = "Interrupted"
@@ -1087,7 +1087,7 @@ const withTimeout = (
     return Effect.interrupt
   })
 
-const classify = (exit: Exit.Exit<unknown, unknown>): Job.OutcomeTag => {
+const classify = (exit: Exit.Exit<unknown, unknown>): OutcomeTag => {
   if (Exit.isSuccess(exit)) return "Success"
   return Cause.hasInterruptsOnly(exit.cause) ? "Interrupted" : "Failure"
 }
@@ -1168,7 +1168,7 @@ export const makeState = (config: ResolvedConfig): Effect.Effect<SupervisorState
     const context = yield* Effect.context<never>()
     const dispatcher = yield* Effect.withFiber((fiber) => Effect.succeed(fiber.currentDispatcher))
     const scope = yield* Scope.make()
-    const published = yield* Chan.make<Job.Outcome>(Buffer.sliding(1024), { name: `${config.name}.published` })
+    const published = yield* Chan.make<Outcome>(Buffer.sliding(1024), { name: `${config.name}.published` })
     const mult = yield* Scope.provide(Chan.mult(published), scope)
     const state = new SupervisorState(config, clock, context, dispatcher, scope, published, mult)
     state.logger = yield* Effect.forkIn(supervisorLoop(state), scope)

@@ -1,0 +1,43 @@
+/**
+ * The outcome of a job: how it ended, when, after how many attempts, with which `Exit`. Every job
+ * has exactly one, put on the supervisor's outcome port, on `reportTo`, on a group's port, and
+ * written as its outcome line. `Job`, `Supervisor` and the supervisor's internals all speak of
+ * outcomes through this module (it imports nothing of theirs).
+ *
+ * @since 0.2.0
+ */
+import type * as Exit from "effect/Exit"
+
+/**
+ * How a job ended; a defect is a "Failure" whose cause holds the defect.
+ *
+ * @since 0.1.0
+ */
+export type OutcomeTag = "Success" | "Failure" | "Interrupted" | "TimedOut"
+
+/**
+ * The one outcome of a job, put on the supervisor's outcome queue (and `reportTo`) when it ends.
+ *
+ * @since 0.1.0
+ */
+export interface Outcome<A = unknown, E = unknown> {
+  readonly _tag: OutcomeTag
+  readonly id: string
+  readonly name: string
+  /** "default" when the job has no pool */
+  readonly pool: string
+  readonly key?: string
+  /** 1-based; 0 for a job cancelled before it started */
+  readonly attempt: number
+  /** epoch millis from Effect's Clock */
+  readonly startedAt: number
+  /** epoch millis from Effect's Clock */
+  readonly endedAt: number
+  readonly durationMillis: number
+  /** a "TimedOut" job's exit is an interruption */
+  readonly exit: Exit.Exit<A, E>
+  /** the job's `annotations` option (fields of its log lines) */
+  readonly annotations?: Record<string, unknown>
+  /** for a job made by a definition (`Job.define`): its payload, encoded by the definition's Schema */
+  readonly payload?: unknown
+}
