@@ -29,26 +29,51 @@
 import type { ReadPort } from "@tributary/channel"
 import { Buffer, Chan, Mult } from "@tributary/channel"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type * as pino from "pino"
 import * as internalRunMain from "./internal/runMain.js"
+import { snapshotOf } from "./internal/snapshot.js"
 import * as internal from "./internal/supervisor.js"
 import type { Outcome } from "./Outcome.js"
+import type { Progress, Snapshot } from "./Snapshot.js"
 import { SupervisorConfigError, SupervisorMissingError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * What `yield* Supervisor` gives: the operations a user may call on one supervisor (the same as
+ * the module's functions, bound to it). Its state stays internal.
+ *
+ * @since 0.2.0
+ */
+export interface Service {
+  readonly name: string
+  /** see `snapshot` */
+  readonly snapshot: Effect.Effect<Snapshot>
+  /** see `watch` */
+  readonly watch: (interval: Duration.Input) => Stream.Stream<Progress>
+  /** see `outcomes` */
+  readonly outcomes: Effect.Effect<ReadPort<Outcome>, never, Scope.Scope>
+  /** see `drain` */
+  readonly drain: Effect.Effect<void>
+  /** see `shutdown` */
+  readonly shutdown: (options?: { readonly grace?: Duration.Input }) => Effect.Effect<void>
+}
 
 /**
  * The service `Job.fire`/`Job.fork` need in `R`; provided by `layer`, or built by `make`.
  *
  * @since 0.1.0
  */
-export class Supervisor extends Context.Service<Supervisor, internal.SupervisorState>()("@tributary/jobs/Supervisor") {}
+export class Supervisor extends Context.Service<Supervisor, Service>()("@tributary/jobs/Supervisor") {}
 
 /**
  * The limits of one named pool. Every field is optional: a pool without limits only groups jobs
@@ -91,50 +116,26 @@ export interface Config {
   readonly grace?: Duration.Input
 }
 
-/**
- * One job in a `Snapshot`; `ageMillis` is since it started (running) or was admitted (queued).
- *
- * @since 0.1.0
- */
-export interface JobInfo {
-  readonly id: string
-  readonly name: string
-  readonly pool: string
-  readonly key?: string
-  readonly ageMillis: number
-}
-
-/**
- * Counters over the supervisor's lifetime; an outcome is counted when its job ends (its line may
- * be written a moment later).
- *
- * @since 0.1.0
- */
-export interface Counters {
-  readonly started: number
-  readonly succeeded: number
-  readonly failed: number
-  readonly interrupted: number
-  readonly timedOut: number
-  readonly dropped: number
-  /**
-   * the supervisor's own lines (outcome lines, warnings, shutdown lines) lost because the logger
-   * threw; a pino logger through `@tributary/pino` never throws (it counts its own losses: see
-   * `PinoLogger.lostLines`)
-   */
-  readonly linesLost: number
-}
-
-/**
- * What `snapshot` returns: running jobs oldest first, queued jobs in admission order.
- *
- * @since 0.1.0
- */
-export interface Snapshot {
-  readonly running: ReadonlyArray<JobInfo>
-  readonly queued: ReadonlyArray<JobInfo>
-  readonly counters: Counters
-}
+export type {
+  /** @since 0.1.0 */
+  Counters,
+  /** @since 0.2.0 */
+  Durations,
+  /** @since 0.1.0 */
+  JobInfo,
+  /** @since 0.2.0 */
+  KeySnapshot,
+  /** @since 0.2.0 */
+  Limit,
+  /** @since 0.2.0 */
+  OutcomeCounts,
+  /** @since 0.2.0 */
+  PoolSnapshot,
+  /** @since 0.2.0 */
+  Progress,
+  /** @since 0.1.0 */
+  Snapshot
+} from "./Snapshot.js"
 
 /**
  * The options of `runMain`.
@@ -163,9 +164,36 @@ export interface RunMainOptions {
  * @internal
  */
 export const stateIn = (context: Context.Context<never>, operation: string): internal.SupervisorState => {
-  const state = Context.getOrUndefined(context, Supervisor)
-  if (state === undefined) throw new SupervisorMissingError(operation)
-  return state
+  const service = Context.getOrUndefined(context, Supervisor)
+  if (service === undefined) throw new SupervisorMissingError(operation)
+  return stateOf(service)
+}
+
+/** The state behind a service this module made. */
+const stateOf = (service: Service): internal.SupervisorState => (service as ServiceImpl)[stateKey]
+
+const stateKey: unique symbol = Symbol.for("@tributary/jobs/Supervisor/state")
+
+/** A `Service` and, under a symbol, its state. */
+interface ServiceImpl extends Service {
+  readonly [stateKey]: internal.SupervisorState
+}
+
+const serviceOf = (state: internal.SupervisorState): Service => {
+  const service: ServiceImpl = {
+    [stateKey]: state,
+    name: state.config.name,
+    snapshot: Effect.sync(() => snapshotOf(state)),
+    watch: (interval) => Stream.unwrap(Effect.sync(() => watchState(state, interval))),
+    outcomes: outcomesOf(state),
+    drain: state.drain,
+    shutdown: (options) =>
+      internal.shutdown(
+        state,
+        options?.grace === undefined ? state.config.graceMillis : toMillis("grace", options.grace)
+      )
+  }
+  return service
 }
 
 /** `Supervisor.use`, dying with a SupervisorMissingError that says what to provide. */
@@ -182,7 +210,11 @@ const use = <A, E, R>(
  *
  * @since 0.1.0
  */
-export const make = (config: Config = {}): Effect.Effect<internal.SupervisorState, never, Scope.Scope> =>
+export const make = (config: Config = {}): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.map(makeState(config), serviceOf)
+
+/** `make`'s state. */
+const makeState = (config: Config): Effect.Effect<internal.SupervisorState, never, Scope.Scope> =>
   Effect.gen(function* () {
     const resolved = resolve(config)
     const state = yield* internal.makeState(resolved)
@@ -229,22 +261,14 @@ export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.
   )
 
 /**
- * The jobs running and queued now, with their ages (effect `Clock`), and the counters.
+ * The supervisor now: running jobs (oldest first) and queued ones (in admission order) with their
+ * ages (effect `Clock`), the counters, each pool with what holds its queued jobs back, the
+ * duration percentiles of the last jobs and the last failures. See the `Snapshot` module.
  *
  * @since 0.1.0
  */
 export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervisor.snapshot", (s) =>
-  Effect.sync(() => {
-    const now = s.now()
-    const running: Array<JobInfo> = []
-    for (const e of s.running) running.push(info(e, now - e.startedAt))
-    const queued = s.queuedEntries()
-    return {
-      running,
-      queued: queued.map((e) => info(e, now - e.admittedAt)),
-      counters: { ...s.counters }
-    }
-  })
+  Effect.sync(() => snapshotOf(s))
 )
 
 /**
@@ -255,21 +279,27 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervi
  */
 export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scope.Scope> = use(
   "Supervisor.outcomes",
-  (s) =>
-    Effect.acquireRelease(
-      Effect.gen(function* () {
-        const tap = yield* Chan.make<Outcome>(Buffer.sliding(1024))
-        yield* Mult.tap(s.mult, tap)
-        s.taps++
-        return tap
-      }),
-      (tap) =>
-        Effect.suspend(() => {
-          s.taps--
-          return Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
-        })
-    )
+  (s) => outcomesOf(s)
 )
+
+/**
+ * A stream of snapshots for progress displays and dashboards: one at once, then one every
+ * `interval` of effect `Clock` time (`TestClock` drives it), each with the rates since the
+ * previous (`Progress`). It ends with a last snapshot once the supervisor has shut down.
+ *
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * const progress = Supervisor.watch("2 seconds").pipe(
+ *   Stream.runForEach((p) => Effect.log(`${p.counters.succeeded} done, ${p.queued.length} queued, ${p.rates.ended}/s`))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const watch = (interval: Duration.Input): Stream.Stream<Progress, never, Supervisor> =>
+  Stream.unwrap(use("Supervisor.watch", (s) => Effect.sync(() => watchState(s, interval))))
 
 // ── running a process ───────────────────────────────────────────────────────
 
@@ -308,7 +338,10 @@ export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scop
  */
 export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void =>
   internalRunMain.runMain(
-    { make: make(options.supervisor), program: (state) => Effect.provideService(program, Supervisor, state) },
+    {
+      make: makeState(options.supervisor ?? {}),
+      program: (state) => Effect.provideService(program, Supervisor, serviceOf(state))
+    },
     {
       logger: options.logger,
       failOnJobFailure: options.failOnJobFailure ?? false,
@@ -317,6 +350,49 @@ export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options:
   )
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** A fresh tap on the supervisor's outcomes (scoped). */
+const outcomesOf = (s: internal.SupervisorState): Effect.Effect<ReadPort<Outcome>, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const tap = yield* Chan.make<Outcome>(Buffer.sliding(1024))
+      yield* Mult.tap(s.mult, tap)
+      s.taps++
+      return tap
+    }),
+    (tap) =>
+      Effect.suspend(() => {
+        s.taps--
+        return Effect.andThen(Mult.untap(s.mult, tap), Chan.close(tap))
+      })
+  )
+
+/** `watch` on a state: snapshots every `interval`, with rates, until a snapshot taken after shutdown; a bad interval throws. */
+const watchState = (s: internal.SupervisorState, interval: Duration.Input): Stream.Stream<Progress> => {
+  const millis = toMillis("interval", interval)
+  if (!(millis > 0 && Number.isFinite(millis)))
+    throw new SupervisorConfigError("interval", interval, "a finite duration > 0")
+  return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
+    Effect.gen(function* () {
+      if (previous !== undefined) yield* Effect.sleep(millis)
+      const now = snapshotOf(s)
+      const ended = s.shutdownDone !== undefined && Deferred.isDoneUnsafe(s.shutdownDone)
+      return [[{ ...now, rates: ratesBetween(previous, now) }], ended ? Option.none() : Option.some(now)] as const
+    })
+  )
+}
+
+/** Per second of Clock time from `a` to `b` (0 for the first element). */
+const ratesBetween = (a: Snapshot | undefined, b: Snapshot): Progress["rates"] => {
+  const seconds = a === undefined ? 0 : (b.at - a.at) / 1000
+  if (a === undefined || seconds <= 0) return { started: 0, ended: 0, failed: 0 }
+  const endedOf = (c: Snapshot["counters"]) => c.succeeded + c.failed + c.interrupted + c.timedOut
+  return {
+    started: (b.counters.started - a.counters.started) / seconds,
+    ended: (endedOf(b.counters) - endedOf(a.counters)) / seconds,
+    failed: (b.counters.failed + b.counters.timedOut - a.counters.failed - a.counters.timedOut) / seconds
+  }
+}
 
 /** `input` as millis ≥ 0 (Infinity allowed), or a SupervisorConfigError naming `argument`. */
 const toMillis = (argument: string, input: Duration.Input): number => {
@@ -381,8 +457,3 @@ const resolve = (config: Config): internal.ResolvedConfig => {
     graceMillis: toMillis("grace", config.grace ?? "10 seconds")
   }
 }
-
-const info = (e: internal.Entry, ageMillis: number): JobInfo =>
-  e.key === undefined
-    ? { id: e.id, name: e.name, pool: e.pool.name, ageMillis }
-    : { id: e.id, name: e.name, pool: e.pool.name, key: e.key, ageMillis }

@@ -63,8 +63,10 @@ import * as Schedule from "effect/Schedule"
 import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import type { Outcome, OutcomeTag } from "../Outcome.js"
+import type * as Snapshot from "../Snapshot.js"
 import { JobArgumentError, SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
 import { definedOf } from "./definition.js"
+import { History } from "./history.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -86,17 +88,11 @@ export interface PoolConfigInput {
   readonly rate?: { readonly limit: number; readonly interval: Duration.Input }
 }
 
-/** Counters of the supervisor's lifetime. */
-export interface Counters {
-  started: number
-  succeeded: number
-  failed: number
-  interrupted: number
-  timedOut: number
-  dropped: number
-  /** the supervisor's own lines (outcomes, warnings, shutdown) lost to a logger that threw */
-  linesLost: number
-}
+/** Counts of outcomes by kind (mutable: the supervisor's and each pool's). */
+export type OutcomeCounts = { -readonly [K in keyof Snapshot.OutcomeCounts]: number }
+
+/** Counters of the supervisor's lifetime (mutable; see `Snapshot.Counters`). */
+export type Counters = { -readonly [K in keyof Snapshot.Counters]: number }
 
 /** What `admit` does when the queue is full. */
 export type FullPolicy = "wait" | "fail" | "drop"
@@ -311,6 +307,8 @@ export class Pool {
   readonly ring = new Fifo<Lane>()
   tokens: number
   refilledAt = 0
+  /** outcomes of this pool's jobs so far */
+  readonly counters: OutcomeCounts = { succeeded: 0, failed: 0, interrupted: 0, timedOut: 0 }
   /** the fiber sleeping until the next token, if one is armed */
   refill: Fiber.Fiber<void> | undefined = undefined
   readonly concurrency: number
@@ -362,6 +360,8 @@ export class SupervisorState {
     dropped: 0,
     linesLost: 0
   }
+  /** the last durations and failures, for `snapshot` */
+  readonly history = new History()
   /** the burst reports of `counters.linesLost` on stderr */
   readonly lostLines = new LostLines("@tributary/jobs supervisor")
   /** Resumed when `unlogged` reaches 0. */
@@ -818,6 +818,9 @@ export class SupervisorState {
     entry.exit = exit
     entry.endedAt = endedAt
     count(this.counters, tag)
+    count(entry.pool.counters, tag)
+    if (entry.attempt > 0) this.history.duration(endedAt - entry.startedAt)
+    if (tag !== "Success") this.history.failure(outcomeOf(this, entry))
     const more = entry.more
     if (more !== undefined) {
       const awaiters = more.awaiters
@@ -956,7 +959,7 @@ export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
     }
   })
 
-const count = (counters: Counters, tag: OutcomeTag): void => {
+const count = (counters: OutcomeCounts, tag: OutcomeTag): void => {
   switch (tag) {
     case "Success":
       counters.succeeded++

@@ -1,0 +1,140 @@
+/**
+ * What a supervisor looks like at one moment: `Supervisor.snapshot` returns one, and
+ * `Supervisor.watch` is a stream of them (with rates between consecutive ones). Progress lines,
+ * metrics and the monitor page all read this model.
+ *
+ * @since 0.2.0
+ */
+import type { Outcome } from "./Outcome.js"
+
+/**
+ * One job in a `Snapshot`; `ageMillis` is since it started (running) or was admitted (queued).
+ *
+ * @since 0.1.0
+ */
+export interface JobInfo {
+  readonly id: string
+  readonly name: string
+  readonly pool: string
+  readonly key?: string
+  readonly ageMillis: number
+}
+
+/**
+ * Counts of outcomes by kind.
+ *
+ * @since 0.2.0
+ */
+export interface OutcomeCounts {
+  readonly succeeded: number
+  readonly failed: number
+  readonly interrupted: number
+  readonly timedOut: number
+}
+
+/**
+ * Counters over the supervisor's lifetime; an outcome is counted when its job ends (its line may
+ * be written a moment later).
+ *
+ * @since 0.1.0
+ */
+export interface Counters extends OutcomeCounts {
+  readonly started: number
+  readonly dropped: number
+  /**
+   * the supervisor's own lines (outcome lines, warnings, shutdown lines) lost because the logger
+   * threw; a pino logger through `@tributary/pino` never throws (it counts its own losses: see
+   * `PinoLogger.lostLines`)
+   */
+  readonly linesLost: number
+}
+
+/**
+ * What keeps queued jobs from starting now: the pool's `concurrency`, its `rate` (no token), the
+ * `perKey` bound of their key, or the supervisor's global `concurrency`.
+ *
+ * @since 0.2.0
+ */
+export type Limit = "concurrency" | "rate" | "perKey" | "supervisor"
+
+/**
+ * The jobs of one key of a pool that has a key with jobs running or queued.
+ *
+ * @since 0.2.0
+ */
+export interface KeySnapshot {
+  readonly key: string
+  readonly running: number
+  readonly queued: number
+  /** why its queued jobs wait (undefined when none is queued) */
+  readonly heldBy: Limit | undefined
+}
+
+/**
+ * One pool: its limits, what runs and waits in it, and its outcomes so far.
+ *
+ * @since 0.2.0
+ */
+export interface PoolSnapshot {
+  readonly name: string
+  readonly running: number
+  readonly queued: number
+  /** why its queued jobs wait (undefined when none is queued) */
+  readonly heldBy: Limit | undefined
+  /** Infinity when unbounded */
+  readonly concurrency: number
+  /** Infinity when unbounded */
+  readonly perKey: number
+  /** the token bucket, for a pool with a rate */
+  readonly rate?: { readonly limit: number; readonly intervalMillis: number; readonly tokens: number }
+  /** the keys with jobs running or queued, most queued first */
+  readonly keys: ReadonlyArray<KeySnapshot>
+  readonly counters: OutcomeCounts
+}
+
+/**
+ * Percentiles (nearest rank, Clock millis) of how long the last jobs ran, over at most the last
+ * 1024 that started.
+ *
+ * @since 0.2.0
+ */
+export interface Durations {
+  readonly count: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+}
+
+/**
+ * What `snapshot` returns: running jobs oldest first, queued jobs in admission order, the
+ * counters, each pool, the duration percentiles and the last failures.
+ *
+ * @since 0.1.0
+ */
+export interface Snapshot {
+  /** the supervisor's name */
+  readonly supervisor: string
+  /** Clock millis (epoch) when it was taken */
+  readonly at: number
+  /** whether shutdown began */
+  readonly closed: boolean
+  readonly running: ReadonlyArray<JobInfo>
+  readonly queued: ReadonlyArray<JobInfo>
+  readonly counters: Counters
+  /** every pool ("default" included), in configuration order */
+  readonly pools: ReadonlyArray<PoolSnapshot>
+  readonly durations: Durations
+  /** the last (at most 20) outcomes that were not successes, newest first */
+  readonly recentFailures: ReadonlyArray<Outcome>
+}
+
+/**
+ * One element of `Supervisor.watch`: a snapshot, and the rates since the previous one.
+ *
+ * @since 0.2.0
+ */
+export interface Progress extends Snapshot {
+  /** per second of Clock time since the previous element (0 for the first) */
+  readonly rates: { readonly started: number; readonly ended: number; readonly failed: number }
+}

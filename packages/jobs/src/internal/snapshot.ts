@@ -1,0 +1,84 @@
+/**
+ * Builds a `Snapshot` from a supervisor's state: a read-only walk over the running list, the
+ * pools' lanes and the history, done in one synchronous section (so it is consistent).
+ *
+ * @internal
+ */
+import type { JobInfo, KeySnapshot, Limit, PoolSnapshot, Snapshot } from "../Snapshot.js"
+import type { Entry, Lane, Pool, SupervisorState } from "./supervisor.js"
+
+/** The snapshot of `state` now. */
+export const snapshotOf = (state: SupervisorState): Snapshot => {
+  const now = state.now()
+  const running: Array<JobInfo> = []
+  for (const e of state.running) running.push(info(e, now - e.startedAt))
+  const queued = state.queuedEntries().map((e) => info(e, now - e.admittedAt))
+  const pools: Array<PoolSnapshot> = []
+  for (const pool of state.pools.values()) pools.push(poolSnapshot(state, pool))
+  return {
+    supervisor: state.config.name,
+    at: state.epoch + now,
+    closed: state.closed,
+    running,
+    queued,
+    counters: { ...state.counters },
+    pools,
+    durations: state.history.percentiles(),
+    recentFailures: state.history.recentFailures()
+  }
+}
+
+const info = (e: Entry, ageMillis: number): JobInfo =>
+  e.key === undefined
+    ? { id: e.id, name: e.name, pool: e.pool.name, ageMillis }
+    : { id: e.id, name: e.name, pool: e.pool.name, key: e.key, ageMillis }
+
+const poolSnapshot = (state: SupervisorState, pool: Pool): PoolSnapshot => {
+  state.refillTokens(pool)
+  const keys: Array<KeySnapshot> = []
+  let queued = pool.keyless.waiting.size
+  for (const lane of pool.lanes.values()) {
+    queued += lane.waiting.size
+    if (lane.running > 0 || lane.waiting.size > 0)
+      keys.push({
+        key: lane.key!,
+        running: lane.running,
+        queued: lane.waiting.size,
+        heldBy: lane.waiting.size === 0 ? undefined : laneLimit(lane)
+      })
+  }
+  keys.sort((a, b) => b.queued - a.queued)
+  const base = {
+    name: pool.name,
+    running: pool.running,
+    queued,
+    heldBy: queued === 0 ? undefined : poolLimit(state, pool, keys),
+    concurrency: pool.concurrency,
+    perKey: pool.perKey,
+    keys,
+    counters: { ...pool.counters }
+  }
+  return pool.rateLimit === Number.POSITIVE_INFINITY
+    ? base
+    : {
+        ...base,
+        rate: { limit: pool.rateLimit, intervalMillis: pool.rateIntervalMillis, tokens: Math.floor(pool.tokens) }
+      }
+}
+
+/** Why a pool's queued jobs wait: its own bounds first, then the supervisor's, else their keys'. */
+const poolLimit = (state: SupervisorState, pool: Pool, keys: ReadonlyArray<KeySnapshot>): Limit => {
+  if (pool.running >= pool.concurrency) return "concurrency"
+  if (pool.tokens < 1) return "rate"
+  if (state.running.size >= state.config.concurrency) return "supervisor"
+  return pool.keyless.waiting.size === 0 && keys.every((k) => k.queued === 0 || k.heldBy === "perKey")
+    ? "perKey"
+    : "supervisor"
+}
+
+const laneLimit = (lane: Lane): Limit => {
+  if (lane.running >= lane.pool.perKey) return "perKey"
+  if (lane.pool.running >= lane.pool.concurrency) return "concurrency"
+  if (lane.pool.tokens < 1) return "rate"
+  return "supervisor"
+}

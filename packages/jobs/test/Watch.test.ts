@@ -1,0 +1,135 @@
+/**
+ * `Supervisor.snapshot`'s model (pools and what holds them back, duration percentiles, the last
+ * failures), `Supervisor.watch` (a stream of snapshots with rates, timed by `TestClock`), and the
+ * public service interface.
+ */
+import { Cause, Deferred, Effect, Exit, Fiber, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import { Job, Supervisor, SupervisorConfigError } from "../src/index.js"
+import { run, settle } from "./harness.js"
+
+describe("Supervisor.snapshot", () => {
+  it("shows each pool with its limits and what holds its queued jobs back", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const wait = Deferred.await(gate)
+        for (let i = 0; i < 3; i++) yield* Job.fire(wait, { pool: "db" }) // concurrency 2: one waits
+        for (let i = 0; i < 3; i++) yield* Job.fire(wait, { pool: "partner" }) // rate 2 per minute: one waits
+        for (const key of ["a", "a", "b"]) yield* Job.fire(wait, { pool: "keyed", key }) // perKey 1: one "a" waits
+        yield* settle
+        const snap = yield* Supervisor.snapshot
+        yield* Deferred.succeed(gate, undefined)
+        yield* Supervisor.shutdown({ grace: 0 }) // the rate-limited job would wait a minute for its token
+        return snap
+      }),
+      {
+        pools: {
+          db: { concurrency: 2 },
+          partner: { rate: { limit: 2, interval: "1 minute" } },
+          keyed: { perKey: 1 }
+        }
+      }
+    )
+    const pools = Object.fromEntries(value.pools.map((p) => [p.name, p]))
+    expect(Object.keys(pools)).toEqual(["default", "db", "partner", "keyed"])
+    expect(pools.db).toMatchObject({ running: 2, queued: 1, heldBy: "concurrency", concurrency: 2 })
+    expect(pools.partner).toMatchObject({ running: 2, queued: 1, heldBy: "rate" })
+    expect(pools.partner.rate).toEqual({ limit: 2, intervalMillis: 60_000, tokens: 0 })
+    expect(pools.keyed).toMatchObject({ running: 2, queued: 1, heldBy: "perKey", perKey: 1 })
+    expect(pools.keyed.keys).toEqual([
+      { key: "a", running: 1, queued: 1, heldBy: "perKey" },
+      { key: "b", running: 1, queued: 0, heldBy: undefined }
+    ])
+    expect(pools.default).toMatchObject({ running: 0, queued: 0, heldBy: undefined })
+    expect(value.supervisor).toBe("supervisor")
+    expect(value.closed).toBe(false)
+  })
+
+  it("duration percentiles over the last jobs, and the last failures newest first (at most 20)", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        for (let s = 1; s <= 100; s++) yield* Job.fire(Effect.sleep(`${s} seconds`), { name: `sleep-${s}` })
+        for (let i = 0; i < 25; i++) yield* Job.fire(Effect.fail(`no ${i}`), { name: `fail-${i}`, pool: "p" })
+        yield* settle
+        yield* TestClock.adjust("100 seconds")
+        yield* Supervisor.drain
+        return yield* Supervisor.snapshot
+      }),
+      { concurrency: 200, pools: { p: {} } }
+    )
+    // 25 failures of 0 ms, then 1 s … 100 s: nearest rank 63 of 125 is the 38th sleep
+    expect(value.durations).toEqual({ count: 125, p50: 38_000, p90: 88_000, p99: 99_000, max: 100_000 })
+    expect(value.recentFailures.map((o) => o.name)).toEqual(Array.from({ length: 20 }, (_, i) => `fail-${24 - i}`))
+    expect(value.pools.find((p) => p.name === "p")?.counters).toEqual({
+      succeeded: 0,
+      failed: 25,
+      interrupted: 0,
+      timedOut: 0
+    })
+  })
+})
+
+describe("Supervisor.watch", () => {
+  it("a snapshot at once, then one per interval of Clock time, with rates since the previous", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const watching = yield* Effect.forkChild(Stream.runCollect(Stream.take(Supervisor.watch("1 second"), 3)))
+        yield* settle
+        for (let i = 0; i < 4; i++) yield* Job.fire(Effect.sleep("500 millis"))
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        yield* settle
+        for (let i = 0; i < 2; i++) yield* Job.fire(Effect.fail("x"))
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        return yield* Fiber.join(watching)
+      })
+    )
+    const progress = Array.from(value)
+    expect(progress.map((p) => p.at)).toEqual([0, 1000, 2000])
+    expect(progress.map((p) => p.counters.succeeded)).toEqual([0, 4, 4])
+    expect(progress.map((p) => p.rates)).toEqual([
+      { started: 0, ended: 0, failed: 0 },
+      { started: 4, ended: 4, failed: 0 },
+      { started: 2, ended: 2, failed: 2 }
+    ])
+  })
+
+  it("ends with a last snapshot once the supervisor has shut down", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const watching = yield* Effect.forkChild(Stream.runCollect(Supervisor.watch("1 second")))
+        yield* settle
+        yield* Supervisor.shutdown({ grace: 0 })
+        yield* TestClock.adjust("1 second")
+        return Array.from(yield* Fiber.join(watching)).map((p) => p.closed)
+      })
+    )
+    expect(value).toEqual([false, true])
+  })
+
+  it("a bad interval dies with SupervisorConfigError naming it", async () => {
+    const { value } = await run(Effect.exit(Stream.runCollect(Supervisor.watch(0))))
+    const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(SupervisorConfigError)
+    expect((defect as SupervisorConfigError).argument).toBe("interval")
+  })
+})
+
+describe("the Supervisor service", () => {
+  it("exposes the operations users may call, not the supervisor's state", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const service = yield* Supervisor.Supervisor
+        yield* Job.fire(Effect.void, { name: "one" })
+        yield* service.drain
+        return { keys: Object.keys(service).sort(), name: service.name, snap: yield* service.snapshot }
+      })
+    )
+    expect(value.keys).toEqual(["drain", "name", "outcomes", "shutdown", "snapshot", "watch"])
+    expect(value.name).toBe("supervisor")
+    expect(value.snap.counters.succeeded).toBe(1)
+  })
+})
