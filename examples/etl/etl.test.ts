@@ -68,18 +68,12 @@ const runJob = (
     })
   })
 
-/**
- * The outcome lines of failed record sub-jobs: record id → lines. The id is the line's `recordId`
- * annotation; `Job.all` takes no annotations, so in `--mode all` it is read from the error message.
- */
+/** The outcome lines of failed record sub-jobs (every line of one carries its `recordId`): id → lines. */
 const failureLines = (logs: ReadonlyArray<Line>): Map<number, Array<Line>> => {
   const out = new Map<number, Array<Line>>()
-  for (const l of logs) {
-    if (l["job.outcome"] !== "Failure" || l["job.name"] === "list-page") continue
-    const fromMessage = /records\/(\d+)|record (\d+)/.exec(String(l.err?.message))
-    const id = typeof l.recordId === "number" ? l.recordId : Number(fromMessage?.[1] ?? fromMessage?.[2])
-    out.set(id, [...(out.get(id) ?? []), l])
-  }
+  for (const l of logs)
+    if (l["job.outcome"] === "Failure" && typeof l.recordId === "number")
+      out.set(l.recordId, [...(out.get(l.recordId) ?? []), l])
   return out
 }
 
@@ -179,6 +173,7 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     expect([...failures.keys()].sort((a, b) => a - b)).toEqual(expected.failed)
     for (const [id, lines] of failures) {
       expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatchObject({ "job.name": "sync-record", "job.payload": { id } })
       const err = lines[0].err
       expect(err.name).toBe(expected.gone.includes(id) ? "PartnerError" : "CleanError")
       expect(err.stack).toContain(`${err.name}: `)

@@ -11,7 +11,7 @@
  */
 import { Chan, type WritePort } from "@tributary/channel"
 import { Job, Supervisor, type SupervisorClosedError, type SupervisorFullError } from "@tributary/jobs"
-import { Clock, Deferred, Effect, Exit, Fiber, type Scope } from "effect"
+import { Clock, Deferred, Effect, Exit, Fiber, Schema, type Scope } from "effect"
 import { writeBatches } from "./batches.js"
 import type { Page, PartnerClient, PartnerError } from "./client.js"
 import { type Database, DbError } from "./db.js"
@@ -64,7 +64,13 @@ export const sync = (
       })
     )
 
-    const run = runner(options.mode, options.concurrency, (id) => syncRecord(client, rows, tally, id))
+    // the sub-job as a definition: a name and a payload schema (what could cross a process boundary)
+    const record = Job.define({
+      name: "sync-record",
+      payload: Schema.Struct({ id: Schema.Int }),
+      run: ({ id }) => syncRecord(client, rows, tally, id)
+    })
+    const run = runner(options.mode, options.concurrency, (id) => record.make({ id }))
     let cursor: string | null = null
     do {
       // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
@@ -122,7 +128,8 @@ interface Runner {
 /** `whenFull: "wait"` never refuses with SupervisorFullError, but the types keep it */
 type Refused = SupervisorClosedError | SupervisorFullError
 
-const options = (id: number) => ({ name: `record-${id}`, annotations: { recordId: id } })
+/** Every line of a sub-job (its outcome line included) carries the record's id. */
+const options = (id: number) => ({ annotations: { recordId: id } })
 
 const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
   switch (mode) {
@@ -163,12 +170,18 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
       }
     }
     case "all": {
-      // 4. a group: collected, then run together and awaited (Job.all takes no pool, key,
-      // timeout, retry or annotations: the pool limits come from the "default" pool)
+      // 4. a group: collected, then run together and awaited; each item keeps its options
       const ids: Array<number> = []
       return {
         add: (id) => Effect.sync(() => void ids.push(id)),
-        finish: Effect.suspend(() => Effect.asVoid(Job.all(ids.map(subJob), { concurrency, name: "records" })))
+        finish: Effect.suspend(() =>
+          Effect.asVoid(
+            Job.all(
+              ids.map((id) => Job.item(subJob(id), options(id))),
+              { concurrency, name: "sync-record" }
+            )
+          )
+        )
       }
     }
   }
