@@ -2,8 +2,12 @@
  * The errors of `@tributary/jobs`: a supervisor that no longer admits jobs, one whose queue is
  * full (typed failures), and bad arguments (defects naming the argument and the value).
  *
+ * Each is an effect tagged error (`Data.TaggedError`): `yield*` it in `Effect.gen` to fail, match it
+ * by `_tag` with `Effect.catchTag`, and it is still `instanceof` its class and `Error`.
+ *
  * @since 0.1.0
  */
+import * as Data from "effect/Data"
 
 /**
  * `Job.fire`/`Job.fork` after shutdown began (or after the supervisor's scope closed). Also what a
@@ -11,12 +15,13 @@
  *
  * @since 0.1.0
  */
-export class SupervisorClosedError extends Error {
-  /** @since 0.1.0 */
-  readonly _tag = "SupervisorClosedError" as const
-  constructor(readonly supervisor: string) {
-    super(`supervisor "${supervisor}" is shut down: it admits no more jobs`)
-    this.name = "SupervisorClosedError"
+export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedError")<{
+  /** the supervisor's name */
+  readonly supervisor: string
+  readonly message: string
+}> {
+  constructor(supervisor: string) {
+    super({ supervisor, message: `supervisor "${supervisor}" is shut down: it admits no more jobs` })
   }
 }
 
@@ -26,15 +31,14 @@ export class SupervisorClosedError extends Error {
  *
  * @since 0.1.0
  */
-export class SupervisorFullError extends Error {
-  /** @since 0.1.0 */
-  readonly _tag = "SupervisorFullError" as const
-  constructor(
-    readonly supervisor: string,
-    readonly job: string
-  ) {
-    super(`supervisor "${supervisor}" is full: job "${job}" was not admitted`)
-    this.name = "SupervisorFullError"
+export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")<{
+  readonly supervisor: string
+  /** the job's name */
+  readonly job: string
+  readonly message: string
+}> {
+  constructor(supervisor: string, job: string) {
+    super({ supervisor, job, message: `supervisor "${supervisor}" is full: job "${job}" was not admitted` })
   }
 }
 
@@ -45,18 +49,18 @@ export class SupervisorFullError extends Error {
  *
  * @since 0.2.0
  */
-export class SupervisorMissingError extends Error {
-  /** @since 0.2.0 */
-  readonly _tag = "SupervisorMissingError" as const
-  constructor(
-    /** the operation that needed the supervisor, e.g. `"Job.fire"` */
-    readonly operation: string
-  ) {
-    super(
-      `${operation} needs a Supervisor, and none is provided: add Effect.provide(Supervisor.layer(config)) ` +
+export class SupervisorMissingError extends Data.TaggedError("SupervisorMissingError")<{
+  /** the operation that needed the supervisor, e.g. `"Job.fire"` */
+  readonly operation: string
+  readonly message: string
+}> {
+  constructor(operation: string) {
+    super({
+      operation,
+      message:
+        `${operation} needs a Supervisor, and none is provided: add Effect.provide(Supervisor.layer(config)) ` +
         "around the program, or run it with Supervisor.runMain(program)"
-    )
-    this.name = "SupervisorMissingError"
+    })
   }
 }
 
@@ -66,71 +70,66 @@ export class SupervisorMissingError extends Error {
  *
  * @since 0.2.0
  */
-export class JobPayloadError extends Error {
-  /** @since 0.2.0 */
-  readonly _tag = "JobPayloadError" as const
-  constructor(
-    /** the definition's name */
-    readonly definition: string,
-    /** the payload that did not encode */
-    readonly payload: unknown,
-    cause: unknown
-  ) {
-    super(
-      `the payload of job "${definition}" does not encode: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause }
-    )
-    this.name = "JobPayloadError"
-  }
-}
-
-/** What the argument errors share: the argument, the value, and a message naming both. */
-abstract class ArgumentError extends Error {
-  constructor(
-    /** the argument or option, e.g. `"pool"` or `"pools.db.concurrency"` */
-    readonly argument: string,
-    /** the value received */
-    readonly value: unknown,
-    what: string,
-    expected: string
-  ) {
-    super(`Invalid ${what} ${argument}: expected ${expected}, received ${describe(value)}`)
+export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
+  /** the definition's name */
+  readonly definition: string
+  /** the payload that did not encode */
+  readonly payload: unknown
+  readonly message: string
+  readonly cause: unknown
+}> {
+  constructor(definition: string, payload: unknown, cause: unknown) {
+    super({
+      definition,
+      payload,
+      cause,
+      message: `the payload of job "${definition}" does not encode: ${cause instanceof Error ? cause.message : String(cause)}`
+    })
   }
 }
 
 /**
- * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`, `shutdown`): a
+ * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`, `shutdown`, `watch`): a
  * concurrency that is not an integer ≥ 1, a negative `maxQueued`, an unknown `whenFull` or
  * `logSuccess`, a bad duration, a malformed pool. Building the supervisor dies with it; the
  * message names the option and the value received.
  *
  * @since 0.1.0
  */
-export class SupervisorConfigError extends ArgumentError {
-  /** @since 0.1.0 */
-  readonly _tag = "SupervisorConfigError" as const
+export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigError")<{
+  /** the option, e.g. `"pools.db.concurrency"` */
+  readonly argument: string
+  /** the value received */
+  readonly value: unknown
+  readonly message: string
+}> {
   constructor(argument: string, value: unknown, expected: string) {
-    super(argument, value, "Supervisor option", expected)
-    this.name = "SupervisorConfigError"
+    super({ argument, value, message: invalid("Supervisor option", argument, expected, value) })
   }
 }
 
 /**
- * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`: a job that is not an Effect (a number, a
+ * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`/`define`: a job that is not an Effect (a number, a
  * Promise, an async function: `argument` is `"work"`, or `"works[i]"` in a group), a `pool` the supervisor does not have, a
  * `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is not an integer
  * ≥ 1. The call dies with it (nothing is admitted); the message names the argument and the value.
  *
  * @since 0.1.0
  */
-export class JobArgumentError extends ArgumentError {
-  /** @since 0.1.0 */
-  readonly _tag = "JobArgumentError" as const
+export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
+  /** the argument or option, e.g. `"pool"` or `"works[2].options.key"` */
+  readonly argument: string
+  /** the value received */
+  readonly value: unknown
+  readonly message: string
+}> {
   constructor(argument: string, value: unknown, expected: string) {
-    super(argument, value, "job", expected)
-    this.name = "JobArgumentError"
+    super({ argument, value, message: invalid("job", argument, expected, value) })
   }
 }
+
+const invalid = (what: string, argument: string, expected: string, value: unknown): string =>
+  `Invalid ${what} ${argument}: expected ${expected}, received ${describe(value)}`
 
 const describe = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)

@@ -1,6 +1,6 @@
 import { Cause, Duration, Effect, Exit, Schedule } from "effect"
 import { describe, expect, it } from "vitest"
-import { Job, JobArgumentError, Supervisor, SupervisorConfigError } from "../src/index.js"
+import { Job, JobArgumentError, Supervisor, SupervisorClosedError, SupervisorConfigError } from "../src/index.js"
 import { run } from "./harness.js"
 
 /** The defect `exit` died with, if it is one. */
@@ -145,5 +145,29 @@ describe("the pool named default", () => {
       { concurrency: 10, pools: { default: { concurrency: 2 } } }
     )
     expect(max).toBe(2)
+  })
+})
+
+describe("the errors are effect tagged errors", () => {
+  it("yield* fails with them, catchTag matches them, and they stay instanceof their class and Error", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const caught = yield* Effect.gen(function* () {
+          return yield* new SupervisorConfigError("concurrency", 0, "an integer ≥ 1")
+        }).pipe(Effect.catchTag("SupervisorConfigError", (e) => Effect.succeed(e)))
+        yield* Supervisor.shutdown({ grace: 0 })
+        const closed = yield* Effect.flip(Job.fire(Effect.void))
+        const recovered = yield* Job.fire(Effect.void).pipe(
+          Effect.catchTag("SupervisorClosedError", (e) => Effect.succeed(`closed: ${e.supervisor}`))
+        )
+        return { caught, closed, recovered }
+      })
+    )
+    expect(value.caught).toBeInstanceOf(SupervisorConfigError)
+    expect(value.caught).toBeInstanceOf(Error)
+    expect(value.caught.message).toBe("Invalid Supervisor option concurrency: expected an integer ≥ 1, received 0")
+    expect(value.closed).toBeInstanceOf(SupervisorClosedError)
+    expect(value.closed._tag).toBe("SupervisorClosedError")
+    expect(value.recovered).toBe("closed: supervisor")
   })
 })

@@ -117,6 +117,8 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       { exitCode: code, ...pendingFields(current) },
       "process.exit called while runMain was running: unfinished jobs are abandoned without an outcome"
     )
+    // written now: an asynchronous destination's own exit hook does not always get this line out
+    flushSync(logger)
   }
   const listeners = {
     SIGINT: onSignal("SIGINT"),
