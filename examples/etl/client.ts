@@ -85,7 +85,7 @@ export const makeClient = (baseUrl: string, options: ClientOptions = {}): Partne
       (e) => e.retryable && attempt < attempts,
       (e) =>
         Effect.gen(function* () {
-          options.onRetry?.(e, attempt)
+          yield* Effect.sync(() => options.onRetry?.(e, attempt))
           const ceiling = Math.min(2000, backoff * 2 ** (attempt - 1))
           const jittered = Math.round((yield* Random.next) * ceiling)
           yield* Effect.sleep(Duration.millis(Math.max(e.retryAfterMillis ?? 0, jittered)))
