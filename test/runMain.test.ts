@@ -43,6 +43,14 @@ describe("Supervisor.runMain", () => {
     expect(outcomes(lines)).toHaveLength(0)
   })
 
+  it("logger options pino rejects: exit 1 with PinoLoggerConfigError (as PinoLogger.layer), nothing run", async () => {
+    const { code, stderr, lines } = await run("test/fixtures/normal.ts", ["badOptions"])
+    expect(code).toBe(1)
+    expect(stderr).toContain("PinoLoggerConfigError")
+    expect(stderr).toContain("invalid options")
+    expect(lines).toHaveLength(0)
+  })
+
   it("a program that throws: exit 1, one error line with the stack, its jobs still end", async () => {
     const { code, lines } = await run("test/fixtures/program-fails.ts")
     expect(code).toBe(1)

@@ -28,6 +28,7 @@
  */
 import type { ReadPort } from "@tributary/channel"
 import { Buffer, Chan, Mult } from "@tributary/channel"
+import type { PinoLogger } from "@tributary/pino"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -38,7 +39,6 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as pino from "pino"
 import * as internalRunMain from "./internal/runMain.js"
 import { snapshotOf } from "./internal/snapshot.js"
 import * as internal from "./internal/supervisor.js"
@@ -146,7 +146,7 @@ export interface RunMainOptions {
   /** the supervisor's configuration (its `grace` bounds the shutdown on a signal) */
   readonly supervisor?: Config
   /** the pino logger, or the options to build one writing to stdout (default: `{ level: "info" }`) */
-  readonly logger?: pino.Logger<any> | pino.LoggerOptions
+  readonly logger?: PinoLogger.LoggerOrOptions<any>
   /** exit 1 when any job failed or timed out, not only when the program failed (default false) */
   readonly failOnJobFailure?: boolean
   /**

@@ -214,8 +214,7 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
 export const layer = <CustomLevels extends string = never>(
   loggerOrOptions: LoggerOrOptions<CustomLevels>
 ): Layer.Layer<never> => {
-  const logger = isPinoLogger(loggerOrOptions) ? asStandard(loggerOrOptions) : fromOptions(loggerOrOptions)
-  checkDestination(logger)
+  const logger = resolve(loggerOrOptions)
   const effectLogger = make(logger)
   const minimum = levelFromPino(logger)
   return Layer.mergeAll(
@@ -233,6 +232,29 @@ export const layer = <CustomLevels extends string = never>(
     ),
     Layer.succeed(References.MinimumLogLevel, minimum)
   )
+}
+
+/**
+ * The pino logger {@link layer} writes through: the one given, or `pino(options)` (writing to
+ * stdout). Throws {@link PinoLoggerConfigError} for options pino rejects and for a destination
+ * that would lose lines ({@link checkDestination}). For code that writes through pino directly
+ * next to the layer (a process's last lines, say) and must refuse the same inputs.
+ *
+ * @example
+ * ```ts
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const logger = PinoLogger.resolve({ level: "info" }) // a pino logger on stdout
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const resolve = <CustomLevels extends string = never>(
+  loggerOrOptions: LoggerOrOptions<CustomLevels>
+): pino.Logger => {
+  const logger = isPinoLogger(loggerOrOptions) ? asStandard(loggerOrOptions) : fromOptions(loggerOrOptions)
+  checkDestination(logger)
+  return logger
 }
 
 // ── level mapping ───────────────────────────────────────────────────────────

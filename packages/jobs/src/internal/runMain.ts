@@ -29,7 +29,7 @@ import { jobAnnotations, type SupervisorState, shutdown } from "./supervisor.js"
 // ── models ──────────────────────────────────────────────────────────────────
 
 /** What `runMain` accepts for its logger: a pino logger, or the options to build one on stdout. */
-export type LoggerInput = pino.Logger<any> | pino.LoggerOptions
+export type LoggerInput = PinoLogger.LoggerOrOptions<any>
 
 /** Why the process stops early. */
 type Stop =
@@ -57,9 +57,10 @@ export const signalCodes = { SIGINT: 130, SIGTERM: 143 } as const
 
 /** Runs the program under a fresh supervisor and the pino logger and sets the exit code; see `Supervisor.runMain`. */
 export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
-  const logger = toLogger(options.logger)
-  // built first: a refused logger (PinoLoggerConfigError) throws here, before any listener or the
-  // keep-alive timer is installed — not later, from inside them, with nothing left to stop the process
+  // resolved first, as PinoLogger.layer does (the same inputs refused with the same
+  // PinoLoggerConfigError): a refused logger throws here, before any listener or the keep-alive
+  // timer is installed — not later, from inside them, with nothing left to stop the process
+  const logger = PinoLogger.resolve(options.logger ?? { level: "info" })
   const loggerLayer = PinoLogger.layer(logger)
   const rawLogger = logger.child({}, { serializers: { err: (value: unknown) => value } })
   const rawLost = new LostLines("@tributary/jobs runMain")
@@ -246,14 +247,6 @@ const countersFields = (c: SupervisorState["counters"]): Record<string, number> 
   "jobs.dropped": c.dropped,
   "log.linesLost": c.linesLost
 })
-
-/** A pino logger has `child` and a numeric `levelVal`; options never do. */
-const toLogger = (input: LoggerInput | undefined): pino.Logger => {
-  if (input === undefined) return pino({ level: "info" })
-  const candidate = input as pino.Logger
-  if (typeof candidate.child === "function" && typeof candidate.levelVal === "number") return candidate
-  return pino(input as pino.LoggerOptions)
-}
 
 /** Best effort before `process.exit`: a sonic-boom destination can be flushed synchronously. */
 const flushSync = (logger: pino.Logger): void => {
