@@ -9,7 +9,7 @@
  * log and the summary), 1 when the job itself failed, 2 on a bad flag.
  */
 import { Supervisor } from "@tributary/jobs"
-import { Clock, Effect, Fiber, Schedule } from "effect"
+import { Clock, Effect, Fiber, Stream } from "effect"
 import { makeClient } from "./client.js"
 import { open } from "./db.js"
 import { FlagError, parseFlags, usage } from "./flags.js"
@@ -65,12 +65,14 @@ const program = Effect.gen(function* () {
   )
 
   const started = yield* Clock.currentTimeMillis
+  // the live line reads the supervisor's own stream of snapshots
   const ticker = yield* Effect.forkScoped(
-    Effect.gen(function* () {
-      const snapshot = yield* Supervisor.snapshot
-      const now = yield* Clock.currentTimeMillis
-      terminal.progress(progressLine(tally, snapshot, now - started))
-    }).pipe(Effect.delay(terminal.progressEveryMillis), Effect.repeat(Schedule.spaced(terminal.progressEveryMillis)))
+    Supervisor.watch(terminal.progressEveryMillis).pipe(
+      Stream.drop(1), // the first comes at once, before anything ran
+      Stream.runForEach((snapshot) =>
+        Effect.sync(() => terminal.progress(progressLine(tally, snapshot, snapshot.at - started)))
+      )
+    )
   )
 
   yield* sync(client, db, tally, {

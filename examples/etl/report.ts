@@ -6,12 +6,17 @@ import type { Supervisor } from "@tributary/jobs"
 import { failedTotal, type Summary, type Tally } from "./tally.js"
 import { table } from "./terminal.js"
 
-/** "1200/2000 · saved 1100 · unchanged 0 · failed 12 · 16 in flight · 256 queued · 780 rec/s · ETA 1s" */
+/**
+ * "1200/2000 done · saved 1100 · unchanged 0 · failed 12 · 16 in flight · 64 queued (held by
+ * concurrency) · 780 rec/s · ETA 1s" — what holds the queued sub-jobs back comes from the pool's
+ * snapshot.
+ */
 export const progressLine = (tally: Tally, snapshot: Supervisor.Snapshot, elapsedMillis: number): string => {
   const done = tally.unchanged + tally.handedOver + tally.failed.partner + tally.failed.clean
   const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
   const perSecond = elapsedMillis > 0 ? (fetched / elapsedMillis) * 1000 : 0
   const total = Math.max(tally.total ?? 0, tally.listed)
+  const heldBy = snapshot.pools.find((p) => p.name === "default")?.heldBy
   const left = total - done
   const eta = perSecond > 0 ? `${Math.ceil(left / perSecond)}s` : "?"
   return [
@@ -20,7 +25,7 @@ export const progressLine = (tally: Tally, snapshot: Supervisor.Snapshot, elapse
     `unchanged ${tally.unchanged}`,
     `failed ${failedTotal(tally)}`,
     `${snapshot.running.length} in flight`,
-    `${snapshot.queued.length} queued`,
+    `${snapshot.queued.length} queued${heldBy === undefined ? "" : ` (held by ${heldBy})`}`,
     `${Math.round(perSecond)} rec/s`,
     `ETA ${eta}`
   ].join(" · ")
