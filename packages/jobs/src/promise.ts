@@ -1,0 +1,583 @@
+/**
+ * The Promise API for jobs (`@tributary/jobs/promise`), for services written with `async`/`await`
+ * that do not use Effect: a real `Supervisor` (the same limits, outcomes, outcome lines and
+ * snapshots as the Effect API), driven by plain async functions that receive an `AbortSignal`.
+ *
+ * ```ts
+ * import { supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor({ concurrency: 16, pools: { partner: { concurrency: 4, perKey: 1 } } })
+ *
+ * // fire and forget: returns at once; the outcome is logged (pino, stdout) whatever happens
+ * sup.fire(async (signal) => {
+ *   await fetch("https://partner.example/sync", { signal })
+ * }, { name: "sync", pool: "partner", key: "acme", timeout: "5 seconds", retry: { times: 2, delay: "1 second" } })
+ *
+ * // await the result (rejects with the job's error)
+ * const total = await sup.run(async () => 42, { name: "count" })
+ *
+ * // a group, at most 4 at once
+ * const values = await sup.all([async () => 1, async () => 2], { concurrency: 4, policy: "failFast" })
+ *
+ * await sup.shutdown({ grace: "10 seconds" }) // e.g. on SIGTERM
+ * ```
+ *
+ * Effect code fires into the same supervisor with `Effect.provide(sup.layer)` (or uses
+ * `sup.service`): one pool limit then bounds the jobs of both APIs together.
+ *
+ * Gotchas:
+ * - The `AbortSignal` a job receives aborts when the job times out, is interrupted, is cancelled
+ *   by its group, or is still running when a shutdown's grace ends. A job that ignores its signal
+ *   is not stopped: its outcome is written at once ("TimedOut", "Interrupted") while its Promise
+ *   goes on in the background.
+ * - A thrown or rejected value is the job's typed failure: `retry` retries it, and it is the
+ *   outcome line's `err`.
+ * - Nothing here installs signal handlers: call `shutdown` yourself on SIGTERM (for a whole
+ *   Effect program, `Supervisor.runMain` does it).
+ * - A bad argument (a job that is not a function, an unknown pool, a bad option) throws a
+ *   `JobArgumentError` naming it at the call site, in `run` and `all` too (not a rejection).
+ *
+ * @since 0.2.0
+ */
+import { Chan } from "@tributary/channel"
+import { PinoLogger } from "@tributary/pino"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as Job from "./Job.js"
+import type { Outcome } from "./Outcome.js"
+import type { Snapshot } from "./Snapshot.js"
+import * as Supervisor from "./Supervisor.js"
+import { JobArgumentError, SupervisorConfigError, SupervisorFullError } from "./SupervisorError.js"
+
+export type {
+  /**
+   * The one outcome of a job (see the `Outcome` module): its `_tag` ("Success", "Failure",
+   * "Interrupted", "TimedOut"), name, pool, key, attempt, times, annotations and `exit`.
+   *
+   * @since 0.2.0
+   */
+  Outcome,
+  /** @since 0.2.0 */
+  OutcomeTag
+} from "./Outcome.js"
+export type {
+  /**
+   * What `snapshot` resolves with (see the `Snapshot` module).
+   *
+   * @since 0.2.0
+   */
+  Snapshot
+} from "./Snapshot.js"
+export {
+  /** @since 0.2.0 */
+  JobArgumentError,
+  /** @since 0.2.0 */
+  SupervisorClosedError,
+  /** @since 0.2.0 */
+  SupervisorConfigError,
+  /** @since 0.2.0 */
+  SupervisorFullError
+} from "./SupervisorError.js"
+
+// ── errors ──────────────────────────────────────────────────────────────────
+
+/**
+ * What `run` (and `all`) reject with when a job ended without a result of its own: it timed out
+ * (`reason: "TimedOut"`) or it was interrupted (`"Interrupted"`: a shutdown whose grace ended,
+ * its group cancelled it, `Job.interrupt` from Effect code, or it was cancelled while queued).
+ * Aborting the caller's own `signal` rejects with the signal's reason instead.
+ *
+ * ```ts
+ * import { JobAbortedError, supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor()
+ * const slow = (signal: AbortSignal) =>
+ *   new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+ * sup.run(slow, { timeout: "1 second" }).catch((e) => {
+ *   if (e instanceof JobAbortedError) console.log(e.job, e.reason) // "job" "TimedOut"
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
+  /** the job's name */
+  readonly job: string
+  readonly reason: "Interrupted" | "TimedOut"
+  /** the job's outcome, when known (always for `run`; see `all` for when it is not) */
+  readonly outcome: Outcome | undefined
+  readonly message: string
+}> {
+  constructor(job: string, reason: "Interrupted" | "TimedOut", outcome?: Outcome) {
+    super({
+      job,
+      reason,
+      outcome,
+      message: reason === "TimedOut" ? `job "${job}" timed out` : `job "${job}" was interrupted`
+    })
+  }
+}
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * A job: a function of an `AbortSignal` returning a Promise (or a value). Its result is the job's
+ * value; what it throws or rejects with is the job's failure.
+ *
+ * @since 0.2.0
+ */
+export type Work<A> = (signal: AbortSignal) => PromiseLike<A> | A
+
+/**
+ * A retry policy without Effect: up to `times` retries after the first attempt, `delay` apart
+ * (a number of milliseconds or a duration such as `"500 millis"`; default 0). An effect `Schedule`
+ * is accepted too.
+ *
+ * @since 0.2.0
+ */
+export interface Retry {
+  readonly times: number
+  readonly delay?: Duration.Input
+}
+
+/**
+ * The per-job options of `fire`, `run` and `all` (the same as `Job.fire`'s, with `retry` in a
+ * plain form).
+ *
+ * @since 0.2.0
+ */
+export interface JobOptions {
+  /** in log lines and outcomes (default "job"; in a group `${name}-${index}`) */
+  readonly name?: string
+  /** a named pool of the supervisor (default "default"); an unknown pool throws `JobArgumentError` */
+  readonly pool?: string
+  /** for the pool's per-key cap */
+  readonly key?: string
+  /** bound on the whole job, retries included (`1000`, `"5 seconds"`): then the outcome is "TimedOut" and the signal aborts */
+  readonly timeout?: Duration.Input
+  /** retries of a failure (a throw or a rejection); each retried attempt is logged at warn with `attempt` */
+  readonly retry?: Retry | Schedule.Schedule<unknown, unknown>
+  /** top-level fields on every log line of the job, the outcome line included */
+  readonly annotations?: Record<string, unknown>
+}
+
+/**
+ * The options of `run`: a job's, and a `signal` of the caller's.
+ *
+ * @since 0.2.0
+ */
+export interface RunOptions extends JobOptions {
+  /** aborting it interrupts the job (a queued one never starts) and rejects with the signal's reason */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * A work of a group with its own options (made by `item`): its name, key, annotations… override
+ * the group's (annotations are merged over the group's).
+ *
+ * @since 0.2.0
+ */
+export interface Item<A> {
+  readonly run: Work<A>
+  readonly options?: JobOptions | undefined
+}
+
+/**
+ * How `all` reads a group's outcomes (see `all`).
+ *
+ * @since 0.2.0
+ */
+export type Policy = Job.Policy
+
+/**
+ * The options of `all`: the group's own (`concurrency`, `name`, `policy`, `signal`) and every
+ * per-job option, applied to each job of the group.
+ *
+ * @since 0.2.0
+ */
+export interface AllOptions extends JobOptions {
+  /** how many jobs of the group run at once, on top of the supervisor's and the pool's limits */
+  readonly concurrency: number
+  /** jobs are named `${name}-${index}` (index from 0) unless their item names them (default "job") */
+  readonly name?: string
+  /** default "collectAll" */
+  readonly policy?: Policy
+  /** aborting it interrupts the group's jobs and rejects with the signal's reason */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * One job of a "collectAll" group, in the shape of `Promise.allSettled`'s results, with its
+ * outcome. `reason` is what `run` would reject with (the job's error, or a `JobAbortedError`).
+ *
+ * @since 0.2.0
+ */
+export type Settled<A> =
+  | { readonly status: "fulfilled"; readonly value: A; readonly outcome: Outcome<A> }
+  | { readonly status: "rejected"; readonly reason: unknown; readonly outcome: Outcome<A> }
+
+/**
+ * The configuration of `supervisor`: a `Supervisor.Config` and the pino logger the outcome lines
+ * (and the jobs' Effect logs) are written through.
+ *
+ * @since 0.2.0
+ */
+export interface Config extends Supervisor.Config {
+  /** a pino logger, or the options to build one writing to stdout (default `{ level: "info" }`) */
+  readonly logger?: PinoLogger.LoggerOrOptions<any>
+}
+
+/**
+ * A running supervisor with Promise methods; see `supervisor`.
+ *
+ * @since 0.2.0
+ */
+export interface PromiseSupervisor {
+  readonly name: string
+  /** the Effect service of this very supervisor (`Job.fire` in Effect code needs it) */
+  readonly service: Supervisor.Service
+  /** `service` as a layer: `Effect.provide(sup.layer)` makes Effect code fire into this supervisor */
+  readonly layer: Layer.Layer<Supervisor.Supervisor>
+  /**
+   * Every outcome from the moment iteration begins (each `for await` opens its own tap), in a
+   * sliding buffer of 1024 like `Supervisor.outcomes` (a reader that lags loses the oldest, never
+   * holds the supervisor back); iteration ends after shutdown; `break` closes the tap.
+   */
+  readonly outcomes: AsyncIterable<Outcome>
+  /**
+   * Queues `work` and returns at once; its outcome is logged. Throws `SupervisorClosedError` after
+   * shutdown began and `SupervisorFullError` when the queue is full, unless the supervisor's
+   * `whenFull` is "drop" (then it returns and one warn line names the dropped job). A synchronous
+   * call cannot wait, so `whenFull: "wait"` throws `SupervisorFullError` too: use `run` or `all`
+   * to wait for room.
+   */
+  fire<A>(work: Work<A>, options?: JobOptions): void
+  /**
+   * Runs `work` as a job and resolves with its result; rejects with what it threw or rejected with
+   * (after its retries), with `JobAbortedError` if it timed out or was interrupted, with the
+   * signal's reason if `options.signal` aborted it, with `SupervisorClosedError` after shutdown
+   * began. When the queue is full it waits for room ("wait") or rejects with `SupervisorFullError`.
+   */
+  run<A>(work: Work<A>, options?: RunOptions): Promise<A>
+  /** see `all` on `supervisor` */
+  all<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions & { readonly policy: "failFast" }): Promise<Array<A>>
+  all<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions & { readonly policy: "firstSuccess" }): Promise<A>
+  all<A>(
+    works: Iterable<Work<A> | Item<A>>,
+    options: AllOptions & { readonly policy?: "collectAll" }
+  ): Promise<Array<Settled<A>>>
+  /** the supervisor now: running and queued jobs, counters, pools (see `Supervisor.snapshot`) */
+  snapshot(): Promise<Snapshot>
+  /** resolves once no job is queued or running and every outcome is logged (jobs fired meanwhile included) */
+  drain(): Promise<void>
+  /**
+   * Stops admitting, lets jobs run up to `grace` (default: the configured one, 10 s), then aborts
+   * and interrupts the stragglers (one line each), waits for their outcomes and flushes the
+   * logger. Idempotent.
+   */
+  shutdown(options?: { readonly grace?: Duration.Input }): Promise<void>
+}
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Starts a supervisor for async/await code, logging through pino (default: `pino({ level: "info" })`
+ * on stdout). It runs until `shutdown`. Throws `SupervisorConfigError` for a bad option and
+ * `PinoLoggerConfigError` for a logger that would lose lines.
+ *
+ * ```ts
+ * import { item, supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor({ name: "etl", concurrency: 8, pools: { db: { concurrency: 2 } }, logger: { level: "debug" } })
+ * sup.fire(async () => "cleaned", { name: "clean" })
+ * const results = await sup.all(
+ *   [1, 2, 3].map((id) => item(async () => id * 2, { name: `record-${id}`, annotations: { recordId: id } })),
+ *   { concurrency: 2, pool: "db" }
+ * )
+ * for (const r of results) if (r.status === "rejected") console.error(r.outcome.name, r.reason)
+ * await sup.drain()
+ * ```
+ *
+ * `all(works, options)` runs `works` as jobs of one group (as `Job.all`), at most
+ * `options.concurrency` at once, waiting for room in the queue, and resolves:
+ *  - "collectAll" (default): one `Settled` per work, in input order (never rejects for a job);
+ *  - "failFast": the values in input order, or rejects with the first failure (the rest are
+ *    aborted);
+ *  - "firstSuccess": the first value (the rest are aborted), or rejects with the last failure.
+ * With "failFast"/"firstSuccess", a deciding job that timed out or was interrupted rejects with a
+ * `JobAbortedError` naming it, whose `reason` is "Interrupted" and `outcome` undefined (`Job.all`
+ * does not tell which: the outcome line does).
+ *
+ * @since 0.2.0
+ */
+export const supervisor = (config: Config = {}): PromiseSupervisor => {
+  if (typeof config !== "object" || config === null)
+    throw new SupervisorConfigError("config", config, "an object (or nothing)")
+  const { logger, ...supervisorConfig } = config
+  const scope = Scope.makeUnsafe()
+  const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(
+    Layer.provideMerge(PinoLogger.layer(logger ?? { level: "info" }))
+  )
+  const built = Effect.runSyncExit(Layer.buildWithScope(layer, scope))
+  if (Exit.isFailure(built)) {
+    Effect.runFork(Scope.close(scope, built))
+    throw Cause.squash(built.cause)
+  }
+  return new PromiseSupervisorImpl(built.value, scope)
+}
+
+/**
+ * A work of `all` with its own options: `sup.all(ids.map((id) => item(() => sync(id), { name:
+ * `sync-${id}`, key: partnerOf(id) })), { concurrency: 8, pool: "partner" })`.
+ *
+ * ```ts
+ * import { item } from "@tributary/jobs/promise"
+ *
+ * const one = item(async (signal) => (await fetch("https://example.com", { signal })).status, { name: "probe" })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const item = <A>(run: Work<A>, options?: JobOptions): Item<A> => ({ run, options })
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+type Settle<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly reason: unknown }
+
+class PromiseSupervisorImpl implements PromiseSupervisor {
+  readonly name: string
+  readonly service: Supervisor.Service
+  readonly layer: Layer.Layer<Supervisor.Supervisor>
+  readonly outcomes: AsyncIterable<Outcome>
+  /** run in the supervisor's context (its service, the pino logger), so every line goes through pino */
+  private readonly runFork: <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) => Fiber.Fiber<A, E>
+  private readonly runPromise: <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) => Promise<A>
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly context: Context.Context<Supervisor.Supervisor>,
+    private readonly scope: Scope.Closeable
+  ) {
+    this.service = Context.get(context, Supervisor.Supervisor)
+    this.name = this.service.name
+    this.layer = Layer.succeed(Supervisor.Supervisor, this.service)
+    this.runFork = Effect.runForkWith(context)
+    this.runPromise = Effect.runPromiseWith(context)
+    this.outcomes = { [Symbol.asyncIterator]: () => this.tap() }
+  }
+
+  fire<A>(work: Work<A>, options?: JobOptions): void {
+    const fiber = this.runFork(Job.fire(effectOf("work", work), jobOptions(options)))
+    const exit = fiber.pollUnsafe()
+    if (exit === undefined) {
+      // whenFull "wait" with a full queue: a synchronous call cannot wait, so the fire is withdrawn
+      fiber.interruptUnsafe()
+      throw new SupervisorFullError(this.name, typeof options?.name === "string" ? options.name : "job")
+    }
+    if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+  }
+
+  run<A>(work: Work<A>, options?: RunOptions): Promise<A> {
+    const effect = effectOf("work", work)
+    const signal = options?.signal
+    const { signal: _, ...rest } = options ?? {}
+    const jobOpts = jobOptions(options === undefined ? undefined : rest)
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const runFork = this.runFork
+    const program = Effect.gen(function* () {
+      const port = yield* Chan.make<Outcome<A>>(1)
+      const handle = yield* Job.fork(effect, { ...jobOpts, reportTo: port })
+      const onAbort = () => runFork(Job.interrupt(handle))
+      signal?.addEventListener("abort", onAbort, { once: true })
+      const taken = yield* Chan.take(port)
+      signal?.removeEventListener("abort", onAbort)
+      return Option.getOrThrow(taken)
+    })
+    return this.settle(program, (outcome): Settle<A> => {
+      if (outcome._tag === "Success") return { ok: true, value: (outcome.exit as Exit.Success<A>).value }
+      return { ok: false, reason: signal?.aborted ? signal.reason : reasonOf(outcome) }
+    })
+  }
+
+  all<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions): Promise<any> {
+    if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
+      throw new JobArgumentError("works", works, "an iterable of functions (signal) => Promise (or item(...))")
+    if (typeof options !== "object" || options === null)
+      throw new JobArgumentError("options", options, "an object with concurrency")
+    const { signal, policy = "collectAll", concurrency, name = "job", ...group } = options
+    const groupOptions = { ...jobOptions(group), concurrency, name }
+    const list = Array.from(works)
+    /** the first job whose work was aborted (the decider of an interrupted "failFast"/"firstSuccess") */
+    let firstAborted: number | undefined
+    const names: Array<string> = []
+    const items = list.map((w, i) => {
+      const onAbort = () => {
+        firstAborted ??= i
+      }
+      if (typeof w === "function") {
+        names.push(`${name}-${i}`)
+        return Job.item(effectOf(`works[${i}]`, w, onAbort))
+      }
+      if (typeof w !== "object" || w === null || !("run" in w))
+        throw new JobArgumentError(`works[${i}]`, w, "a function (signal) => Promise, or item(run, options)")
+      const own = jobOptions(w.options, `works[${i}].options.`)
+      names.push(typeof own?.name === "string" ? own.name : `${name}-${i}`)
+      return Job.item(effectOf(`works[${i}].run`, w.run, onAbort), own)
+    })
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const aborted = (): unknown =>
+      signal?.aborted
+        ? signal.reason
+        : new JobAbortedError(firstAborted === undefined ? name : names[firstAborted], "Interrupted")
+    const onFailure = (cause: Cause.Cause<unknown>): unknown =>
+      Cause.hasInterruptsOnly(cause) ? aborted() : Cause.squash(cause)
+    switch (policy) {
+      case "collectAll":
+        return this.settle(
+          Job.all(items, { ...groupOptions, policy: "collectAll" }),
+          (outcomes): Settle<Array<Settled<A>>> => ({ ok: true, value: outcomes.map(settledOf) }),
+          signal,
+          onFailure
+        )
+      case "failFast":
+      case "firstSuccess":
+        return this.settle(
+          Job.all(items, { ...groupOptions, policy } as Job.AllOptions<A, unknown> & { policy: "failFast" }),
+          (value): Settle<unknown> => ({ ok: true, value }),
+          signal,
+          onFailure
+        )
+      default:
+        throw new JobArgumentError("policy", policy, '"collectAll", "failFast" or "firstSuccess"')
+    }
+  }
+
+  snapshot(): Promise<Snapshot> {
+    return this.runPromise(this.service.snapshot)
+  }
+
+  drain(): Promise<void> {
+    return this.runPromise(this.service.drain)
+  }
+
+  shutdown(options?: { readonly grace?: Duration.Input }): Promise<void> {
+    const shut = this.runPromise(this.service.shutdown(options))
+    this.closing ??= shut.then(() => this.runPromise(Scope.close(this.scope, Exit.void)))
+    return shut.then(() => this.closing)
+  }
+
+  /**
+   * Runs `program` (its argument checks run now, so a bad argument throws here) and settles the
+   * Promise with `onSuccess` of its value, or with `onFailure` of its cause (default: the squashed
+   * cause). Aborting `signal` interrupts the program.
+   */
+  private settle<X, E, A>(
+    program: Effect.Effect<X, E, Supervisor.Supervisor>,
+    onSuccess: (x: X) => Settle<A>,
+    signal?: AbortSignal,
+    onFailure: (cause: Cause.Cause<E>) => unknown = Cause.squash
+  ): Promise<A> {
+    const fiber = this.runFork(program)
+    const early = fiber.pollUnsafe()
+    if (early !== undefined && Exit.isFailure(early)) {
+      const defect = early.cause.reasons.find(Cause.isDieReason)?.defect
+      if (defect instanceof JobArgumentError) throw defect
+    }
+    return new Promise<A>((resolve, reject) => {
+      const onAbort = () => fiber.interruptUnsafe()
+      signal?.addEventListener("abort", onAbort, { once: true })
+      fiber.addObserver((exit) => {
+        signal?.removeEventListener("abort", onAbort)
+        if (Exit.isFailure(exit)) return reject(onFailure(exit.cause))
+        const settled = onSuccess(exit.value)
+        if (settled.ok) resolve(settled.value)
+        else reject(settled.reason)
+      })
+    })
+  }
+
+  /** A fresh tap on the outcomes, as an async iterator; `return` (or the end) closes it. */
+  private tap(): AsyncIterator<Outcome> {
+    const scope = Scope.makeUnsafe()
+    const port = Effect.runSyncWith(this.context)(Scope.provide(this.service.outcomes, scope))
+    let closed = false
+    const close = (): Promise<IteratorResult<Outcome>> => {
+      if (!closed) {
+        closed = true
+        this.runFork(Scope.close(scope, Exit.void))
+      }
+      return Promise.resolve({ done: true, value: undefined })
+    }
+    return {
+      next: () =>
+        closed
+          ? close()
+          : this.runPromise(Chan.take(port)).then((o) =>
+              Option.isSome(o) ? { done: false as const, value: o.value } : close()
+            ),
+      return: close
+    }
+  }
+}
+
+/**
+ * `work` as an Effect: its signal aborts when the job is interrupted; a thrown or rejected value
+ * is a typed failure. Throws a JobArgumentError naming `argument` when `work` is not a function.
+ * `onAbort` runs when an attempt is interrupted.
+ */
+const effectOf = <A>(argument: string, work: Work<A>, onAbort?: () => void): Effect.Effect<A, unknown> => {
+  if (typeof work !== "function")
+    throw new JobArgumentError(argument, work, "a function (signal: AbortSignal) => Promise (or a value)")
+  const effect = Effect.tryPromise({
+    try: (signal: AbortSignal): PromiseLike<A> => {
+      const result = work(signal)
+      return isPromiseLike(result) ? result : Promise.resolve(result)
+    },
+    catch: (error) => error
+  })
+  return onAbort === undefined ? effect : Effect.onInterrupt(effect, () => Effect.sync(onAbort))
+}
+
+const isPromiseLike = (u: unknown): u is PromiseLike<any> =>
+  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
+
+/** The Job options of `options` (its plain `retry` as a Schedule), or a JobArgumentError naming the bad one. */
+const jobOptions = (options: JobOptions | undefined, prefix = ""): Job.ItemOptions<any, unknown> | undefined => {
+  if (options === undefined) return undefined
+  if (typeof options !== "object" || options === null)
+    throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object")
+  const { retry, ...rest } = options
+  return retry === undefined ? rest : { ...rest, retry: scheduleOf(retry, `${prefix}retry`) }
+}
+
+const scheduleOf = (retry: Retry | Schedule.Schedule<unknown, unknown>, argument: string) => {
+  if (Schedule.isSchedule(retry)) return retry as Schedule.Schedule<unknown, unknown>
+  if (typeof retry !== "object" || retry === null)
+    throw new JobArgumentError(argument, retry, "{ times, delay? } or an effect Schedule")
+  const times = retry.times
+  if (!(typeof times === "number" && Number.isInteger(times) && times >= 0))
+    throw new JobArgumentError(`${argument}.times`, times, "an integer ≥ 0")
+  if (retry.delay === undefined) return Schedule.recurs(times)
+  return Schedule.max([Schedule.recurs(times), Schedule.spaced(retry.delay)])
+}
+
+/** What `run` rejects with for a job that ended without its value. */
+const reasonOf = (outcome: Outcome): unknown => {
+  if (outcome._tag === "TimedOut" || outcome._tag === "Interrupted")
+    return new JobAbortedError(outcome.name, outcome._tag, outcome)
+  return Exit.isFailure(outcome.exit) ? Cause.squash(outcome.exit.cause) : undefined
+}
+
+const settledOf = <A>(outcome: Outcome<A, unknown>): Settled<A> =>
+  outcome._tag === "Success"
+    ? { status: "fulfilled", value: (outcome.exit as Exit.Success<A>).value, outcome }
+    : { status: "rejected", reason: reasonOf(outcome as Outcome), outcome }

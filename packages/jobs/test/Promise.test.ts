@@ -1,0 +1,524 @@
+/**
+ * The Promise API for jobs (`@tributary/jobs/promise`): fire/run/all on a real supervisor whose
+ * outcome lines go through pino, the `AbortSignal` a job receives, the outcomes iterator, limits
+ * shared with Effect callers, and bad arguments thrown at the call site. Job ends are controlled by
+ * gates (promises the test resolves); nothing waits on the wall clock.
+ */
+import { Writable } from "node:stream"
+import { Deferred, Effect } from "effect"
+import pino from "pino"
+import { afterEach, describe, expect, it } from "vitest"
+import { Job, JobArgumentError, SupervisorClosedError, SupervisorFullError } from "../src/index.js"
+import {
+  item,
+  JobAbortedError,
+  type Config as PromiseConfig,
+  type PromiseSupervisor,
+  supervisor
+} from "../src/promise.js"
+
+// ── harness ─────────────────────────────────────────────────────────────────
+
+type Line = Record<string, any>
+
+/** A promise with its resolve/reject, for gates the test opens itself. */
+const deferred = <A = void>() => {
+  let resolve!: (a: A) => void
+  let reject!: (e: unknown) => void
+  const promise = new Promise<A>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** A job that never ends on its own: it rejects with the signal's reason when aborted, and says so. */
+const untilAborted = () => {
+  const aborted = deferred<unknown>()
+  const work = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) =>
+      signal.addEventListener("abort", () => {
+        aborted.resolve(signal.reason)
+        reject(signal.reason)
+      })
+    )
+  return { work, aborted: aborted.promise }
+}
+
+const open: Array<PromiseSupervisor> = []
+
+/** A supervisor whose pino lines are parsed into `lines` (an in-memory stream, level debug). */
+const make = (config: PromiseConfig = {}) => {
+  const lines: Array<Line> = []
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk, _encoding, callback) {
+      for (const text of String(chunk).split("\n")) if (text !== "") lines.push(JSON.parse(text))
+      callback()
+    }
+  })
+  const sup = supervisor({ logger: pino({ level: "debug" }, stream), ...config })
+  open.push(sup)
+  return { sup, lines }
+}
+
+afterEach(async () => {
+  for (const sup of open.splice(0)) await sup.shutdown({ grace: 0 })
+})
+
+/** The rejection of `p` (fails the test if it resolves). */
+const rejectionOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`)
+    },
+    (error) => error
+  )
+
+/** What `f` throws (fails the test if it returns). */
+const thrownBy = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (error) {
+    return error
+  }
+  throw new Error("expected a throw")
+}
+
+// ── fire ────────────────────────────────────────────────────────────────────
+
+describe("fire", () => {
+  it("returns at once; each outcome is logged through pino with the job's fields", async () => {
+    const { sup, lines } = make()
+    const gate = deferred()
+    let ran = false
+    const returned = sup.fire(
+      async () => {
+        await gate.promise
+        ran = true
+      },
+      { name: "clean", annotations: { recordId: 7 } }
+    )
+    sup.fire(
+      async () => {
+        throw new TypeError("bad row")
+      },
+      { name: "persist", pool: "default", key: "acme" }
+    )
+    expect(returned).toBeUndefined()
+    expect(ran).toBe(false)
+    gate.resolve()
+    await sup.drain()
+    expect(ran).toBe(true)
+    const clean = lines.find((l) => l["job.name"] === "clean" && "job.outcome" in l)
+    expect(clean).toMatchObject({ level: 20, msg: "job clean succeeded", "job.outcome": "Success", recordId: 7 })
+    const persist = lines.find((l) => l["job.name"] === "persist" && "job.outcome" in l)
+    expect(persist).toMatchObject({ level: 50, msg: "job persist failed", "job.outcome": "Failure", "job.key": "acme" })
+    expect(persist?.err).toMatchObject({ type: "Fail", name: "TypeError", message: "bad row" })
+  })
+
+  it("a job that returns a plain value, or throws synchronously, is a job like any other", async () => {
+    const { sup } = make()
+    sup.fire(() => 1, { name: "sync-value" })
+    sup.fire(
+      () => {
+        throw new Error("sync throw")
+      },
+      { name: "sync-throw" }
+    )
+    await sup.drain()
+    expect((await sup.snapshot()).counters).toMatchObject({ succeeded: 1, failed: 1 })
+  })
+
+  it("retry { times, delay } retries a rejection, each retried attempt logged with its attempt", async () => {
+    const { sup, lines } = make()
+    let calls = 0
+    const value = await sup.run(
+      async () => {
+        if (++calls < 3) throw new Error(`attempt ${calls}`)
+        return "third time"
+      },
+      { name: "flaky", retry: { times: 2, delay: 1 } }
+    )
+    expect(value).toBe("third time")
+    expect(calls).toBe(3)
+    await sup.drain()
+    const flaky = lines.filter((l) => l["job.name"] === "flaky")
+    expect(flaky.filter((l) => l.level === 40).map((l) => l.attempt)).toEqual([1, 2])
+    expect(flaky.find((l) => "job.outcome" in l)).toMatchObject({ "job.outcome": "Success", attempt: 3 })
+  })
+
+  it("after shutdown: SupervisorClosedError, thrown by fire and rejected by run", async () => {
+    const { sup } = make({ name: "etl" })
+    await sup.shutdown()
+    const thrown = thrownBy(() => sup.fire(async () => 1))
+    expect(thrown).toBeInstanceOf(SupervisorClosedError)
+    expect((thrown as SupervisorClosedError).supervisor).toBe("etl")
+    expect(await rejectionOf(sup.run(async () => 1))).toBeInstanceOf(SupervisorClosedError)
+  })
+
+  it("a full queue: fire throws SupervisorFullError under 'fail', and under 'wait' (it cannot wait); run waits", async () => {
+    for (const whenFull of ["fail", "wait"] as const) {
+      const { sup } = make({ concurrency: 1, maxQueued: 1, whenFull })
+      const gate = deferred()
+      const started = deferred()
+      sup.fire(async () => {
+        started.resolve()
+        await gate.promise
+      })
+      await started.promise
+      sup.fire(async () => {}, { name: "queued" })
+      const thrown = thrownBy(() => sup.fire(async () => {}, { name: "one-too-many" }))
+      expect(thrown).toBeInstanceOf(SupervisorFullError)
+      expect((thrown as SupervisorFullError).job).toBe("one-too-many")
+      const snap = await sup.snapshot()
+      expect([snap.running.length, snap.queued.map((j) => j.name)]).toEqual([1, ["queued"]])
+      if (whenFull === "wait") {
+        const waited = sup.run(async () => "room at last", { name: "patient" })
+        gate.resolve()
+        expect(await waited).toBe("room at last")
+      } else gate.resolve()
+      await sup.drain()
+      expect((await sup.snapshot()).counters.started).toBe(whenFull === "wait" ? 3 : 2)
+    }
+  })
+})
+
+// ── run ─────────────────────────────────────────────────────────────────────
+
+describe("run", () => {
+  it("resolves with the job's value and rejects with what it threw", async () => {
+    const { sup } = make()
+    expect(await sup.run(async () => ({ rows: 3 }), { name: "count" })).toEqual({ rows: 3 })
+    const boom = new RangeError("boom")
+    expect(
+      await rejectionOf(
+        sup.run(async () => {
+          throw boom
+        })
+      )
+    ).toBe(boom)
+  })
+
+  it("the signal aborts on timeout; run rejects with JobAbortedError (TimedOut) and the outcome", async () => {
+    const { sup, lines } = make()
+    const { work, aborted } = untilAborted()
+    const error = await rejectionOf(sup.run(work, { name: "slow", timeout: 1 }))
+    expect(error).toBeInstanceOf(JobAbortedError)
+    expect(error).toMatchObject({ job: "slow", reason: "TimedOut" })
+    expect((error as JobAbortedError).outcome?._tag).toBe("TimedOut")
+    await aborted
+    await sup.drain()
+    expect(lines.find((l) => l["job.name"] === "slow" && "job.outcome" in l)?.["job.outcome"]).toBe("TimedOut")
+  })
+
+  it("the signal aborts on shutdown (past the grace); run rejects with JobAbortedError (Interrupted)", async () => {
+    const { sup, lines } = make()
+    const { work, aborted } = untilAborted()
+    const started = deferred()
+    const running = sup.run(
+      (signal) => {
+        started.resolve()
+        return work(signal)
+      },
+      { name: "straggler" }
+    )
+    await started.promise
+    await sup.shutdown({ grace: 0 })
+    expect(await aborted).toBeDefined()
+    const error = await rejectionOf(running)
+    expect(error).toMatchObject({ _tag: "JobAbortedError", job: "straggler", reason: "Interrupted" })
+    expect(lines.find((l) => l["job.name"] === "straggler" && "job.outcome" in l)?.["job.outcome"]).toBe("Interrupted")
+    // the supervisor's own shutdown lines go through the same pino logger
+    expect(lines.find((l) => l.msg === "job straggler still running at shutdown; interrupting it")?.level).toBe(40)
+  })
+
+  it("aborting the caller's signal interrupts the job (its signal aborts) and rejects with the reason", async () => {
+    const { sup } = make()
+    const { work, aborted } = untilAborted()
+    const started = deferred()
+    const controller = new AbortController()
+    const running = sup.run(
+      (signal) => {
+        started.resolve()
+        return work(signal)
+      },
+      { name: "cancelled", signal: controller.signal }
+    )
+    await started.promise
+    const reason = new Error("user went away")
+    controller.abort(reason)
+    expect(await rejectionOf(running)).toBe(reason)
+    await aborted
+    await sup.drain()
+    expect((await sup.snapshot()).counters.interrupted).toBe(1)
+  })
+})
+
+// ── limits ──────────────────────────────────────────────────────────────────
+
+describe("limits", () => {
+  it("a pool's concurrency holds for Promise jobs", async () => {
+    const { sup } = make({ pools: { db: { concurrency: 2 } } })
+    let inFlight = 0
+    let most = 0
+    const gates = Array.from({ length: 5 }, () => deferred())
+    const started = Array.from({ length: 5 }, () => deferred())
+    for (let i = 0; i < 5; i++)
+      sup.fire(
+        async () => {
+          inFlight++
+          most = Math.max(most, inFlight)
+          started[i].resolve()
+          await gates[i].promise
+          inFlight--
+        },
+        { pool: "db", name: `write-${i}` }
+      )
+    await Promise.all([started[0].promise, started[1].promise])
+    const snap = await sup.snapshot()
+    expect(snap.running.map((j) => j.name)).toEqual(["write-0", "write-1"])
+    expect(snap.queued.map((j) => j.name)).toEqual(["write-2", "write-3", "write-4"])
+    for (let i = 0; i < 5; i++) {
+      gates[i].resolve()
+      if (i + 2 < 5) await started[i + 2].promise
+    }
+    await sup.drain()
+    expect(most).toBe(2)
+    expect((await sup.snapshot()).counters.succeeded).toBe(5)
+  })
+
+  it("an Effect caller (through sup.layer) and a Promise caller share one pool limit", async () => {
+    const { sup, lines } = make({ pools: { partner: { concurrency: 1 } } })
+    const effectStarted = deferred()
+    const { promiseStarted, gate } = { promiseStarted: deferred(), gate: Effect.runSync(Deferred.make<void>()) }
+    await Effect.runPromise(
+      Job.fire(
+        Effect.andThen(
+          Effect.sync(() => effectStarted.resolve()),
+          Deferred.await(gate)
+        ),
+        { name: "from-effect", pool: "partner" }
+      ).pipe(Effect.provide(sup.layer))
+    )
+    await effectStarted.promise
+    let promiseRan = false
+    sup.fire(
+      async () => {
+        promiseRan = true
+        promiseStarted.resolve()
+      },
+      { name: "from-promise", pool: "partner" }
+    )
+    const snap = await sup.snapshot()
+    expect(snap.running.map((j) => j.name)).toEqual(["from-effect"])
+    expect(snap.queued.map((j) => j.name)).toEqual(["from-promise"])
+    expect(promiseRan).toBe(false)
+    Effect.runSync(Deferred.succeed(gate, undefined))
+    await promiseStarted.promise
+    await sup.drain()
+    // both outcomes are the one supervisor's, in its counters and its pino lines
+    expect((await Effect.runPromise(sup.service.snapshot)).counters.succeeded).toBe(2)
+    expect(lines.filter((l) => "job.outcome" in l).map((l) => l["job.name"])).toEqual(["from-effect", "from-promise"])
+  })
+})
+
+// ── all ─────────────────────────────────────────────────────────────────────
+
+describe("all", () => {
+  it("collectAll: one settled result per work, in input order, with its outcome and per-item options", async () => {
+    const { sup } = make({ pools: { db: {} } })
+    const failure = new Error("row 2 is bad")
+    const results = await sup.all(
+      [
+        async () => 1,
+        item(
+          async () => {
+            throw failure
+          },
+          { name: "row-2", annotations: { row: 2 } }
+        ),
+        item(async () => 3, { key: "k" })
+      ],
+      { concurrency: 2, pool: "db", name: "rows", annotations: { run: "nightly" } }
+    )
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"])
+    expect(results[0]).toMatchObject({ value: 1 })
+    expect(results[1]).toMatchObject({ reason: failure })
+    expect(results.map((r) => [r.outcome.name, r.outcome.pool, r.outcome.annotations])).toEqual([
+      ["rows-0", "db", { run: "nightly" }],
+      ["row-2", "db", { run: "nightly", row: 2 }],
+      ["rows-2", "db", { run: "nightly" }]
+    ])
+    expect(results[2].outcome.key).toBe("k")
+  })
+
+  it("failFast: the values in input order, or the first failure (the others' signals abort)", async () => {
+    const { sup } = make()
+    expect(await sup.all([async () => "a", () => "b"], { concurrency: 2, policy: "failFast" })).toEqual(["a", "b"])
+    const { work, aborted } = untilAborted()
+    const failure = new Error("fast")
+    const started = deferred()
+    const error = await rejectionOf(
+      sup.all(
+        [
+          (signal: AbortSignal) => {
+            started.resolve()
+            return work(signal)
+          },
+          async () => {
+            await started.promise
+            throw failure
+          }
+        ],
+        { concurrency: 2, policy: "failFast" }
+      )
+    )
+    expect(error).toBe(failure)
+    expect(await aborted).toBeDefined()
+    await sup.drain()
+    expect((await sup.snapshot()).counters).toMatchObject({ succeeded: 2, failed: 1, interrupted: 1 })
+  })
+
+  it("firstSuccess: the first value, the others aborted", async () => {
+    const { sup } = make()
+    const { work, aborted } = untilAborted()
+    const value = await sup.all([work, async () => "winner"], { concurrency: 2, policy: "firstSuccess" })
+    expect(value).toBe("winner")
+    await aborted
+  })
+
+  it("a deciding job that is interrupted rejects with JobAbortedError naming it", async () => {
+    const { sup } = make()
+    const started = deferred()
+    const { work } = untilAborted()
+    const group = sup.all(
+      [
+        async () => "fine",
+        item(
+          (signal) => {
+            started.resolve()
+            return work(signal)
+          },
+          { name: "victim" }
+        )
+      ],
+      { concurrency: 2, policy: "failFast" }
+    )
+    await started.promise
+    await sup.shutdown({ grace: 0 })
+    expect(await rejectionOf(group)).toMatchObject({ _tag: "JobAbortedError", job: "victim", reason: "Interrupted" })
+  })
+
+  it("aborting the group's signal aborts its jobs and rejects with the reason", async () => {
+    const { sup } = make()
+    const { work, aborted } = untilAborted()
+    const started = deferred()
+    const controller = new AbortController()
+    const group = sup.all(
+      [
+        (signal: AbortSignal) => {
+          started.resolve()
+          return work(signal)
+        }
+      ],
+      { concurrency: 1, signal: controller.signal }
+    )
+    await started.promise
+    controller.abort("stop")
+    expect(await rejectionOf(group)).toBe("stop")
+    await aborted
+  })
+})
+
+// ── outcomes, snapshot, drain, shutdown ─────────────────────────────────────
+
+describe("outcomes", () => {
+  it("an async iterator sees the outcomes from the moment it begins, and ends after shutdown", async () => {
+    const { sup } = make()
+    sup.fire(async () => "before", { name: "before" })
+    await sup.drain()
+    const seen: Array<string> = []
+    const iterator = sup.outcomes[Symbol.asyncIterator]()
+    sup.fire(async () => 1, { name: "one" })
+    sup.fire(
+      async () => {
+        throw new Error("two")
+      },
+      { name: "two" }
+    )
+    for (let i = 0; i < 2; i++) {
+      const next = await iterator.next()
+      if (!next.done) seen.push(`${next.value.name}:${next.value._tag}`)
+    }
+    expect(seen).toEqual(["one:Success", "two:Failure"])
+    const ending = iterator.next()
+    await sup.shutdown()
+    expect(await ending).toEqual({ done: true, value: undefined })
+  })
+
+  it("for await … break closes the tap", async () => {
+    const { sup } = make()
+    const names: Array<string> = []
+    const reading = (async () => {
+      for await (const o of sup.outcomes) {
+        names.push(o.name)
+        if (names.length === 2) break
+      }
+    })()
+    // the iterator opened its tap synchronously, when the loop began
+    sup.fire(async () => 1, { name: "a" })
+    sup.fire(async () => 2, { name: "b" })
+    await reading
+    expect(names).toEqual(["a", "b"])
+  })
+})
+
+describe("drain and shutdown", () => {
+  it("drain resolves once every job ended; shutdown resolves and stops admitting", async () => {
+    const { sup } = make()
+    const gate = deferred()
+    let done = 0
+    for (let i = 0; i < 3; i++)
+      sup.fire(async () => {
+        await gate.promise
+        done++
+      })
+    const drained = sup.drain().then(() => done)
+    gate.resolve()
+    expect(await drained).toBe(3)
+    const snap = await sup.snapshot()
+    expect([snap.running.length, snap.queued.length, snap.counters.succeeded]).toEqual([0, 0, 3])
+    await sup.shutdown()
+    await sup.shutdown() // idempotent
+    expect((await sup.snapshot()).closed).toBe(true)
+  })
+})
+
+// ── bad arguments ───────────────────────────────────────────────────────────
+
+describe("bad arguments", () => {
+  it("a job that is not a function is a JobArgumentError naming the argument, thrown at the call site", async () => {
+    const { sup } = make()
+    const promise = Promise.resolve(1)
+    const cases: Array<[() => unknown, string]> = [
+      [() => sup.fire(42 as never), "work"],
+      [() => sup.fire(promise as never), "work"],
+      [() => sup.run(Effect.succeed(1) as never), "work"],
+      [() => sup.all([async () => 1, "x" as never], { concurrency: 1 }), "works[1]"],
+      [() => sup.all([item(5 as never)], { concurrency: 1 }), "works[0].run"],
+      [() => sup.fire(async () => 1, { pool: "nope" }), "pool"],
+      [() => sup.run(async () => 1, { retry: { times: -1 } }), "retry.times"],
+      [() => sup.all([item(async () => 1, { key: 5 as never })], { concurrency: 1 }), "works[0].options.key"],
+      [() => sup.all([async () => 1], { concurrency: 0 }), "concurrency"]
+    ]
+    for (const [call, argument] of cases) {
+      const thrown = thrownBy(call)
+      expect(thrown).toBeInstanceOf(JobArgumentError)
+      expect((thrown as JobArgumentError).argument).toBe(argument)
+    }
+    expect((thrownBy(cases[1][0]) as JobArgumentError).message).toContain("received a Promise")
+    await sup.drain()
+    expect((await sup.snapshot()).counters.started).toBe(0)
+  })
+})
