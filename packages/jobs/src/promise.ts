@@ -131,7 +131,17 @@ export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
 
 /**
  * A job: a function of an `AbortSignal` returning a Promise (or a value). Its result is the job's
- * value; what it throws or rejects with is the job's failure.
+ * value; what it throws or rejects with is the job's failure. Pass the signal on to what the job
+ * waits for (`fetch`, a database driver, a timer), so that a timeout or a shutdown stops it.
+ *
+ * ```ts
+ * import type { Work } from "@tributary/jobs/promise"
+ *
+ * const fetchStatus: Work<number> = async (signal) => (await fetch("https://example.com", { signal })).status
+ * ```
+ *
+ * Gotchas: declare the signal as an ordinary parameter or ignore it; the function is called once
+ * per attempt (a retried job gets a fresh signal each time).
  *
  * @since 0.2.0
  */
@@ -142,6 +152,12 @@ export type Work<A> = (signal: AbortSignal) => PromiseLike<A> | A
  * (a number of milliseconds or a duration such as `"500 millis"`; default 0). An effect `Schedule`
  * is accepted too.
  *
+ * ```ts
+ * import type { Retry } from "@tributary/jobs/promise"
+ *
+ * const twiceASecondApart: Retry = { times: 2, delay: "1 second" } // at most 3 attempts
+ * ```
+ *
  * @since 0.2.0
  */
 export interface Retry {
@@ -151,7 +167,20 @@ export interface Retry {
 
 /**
  * The per-job options of `fire`, `run` and `all` (the same as `Job.fire`'s, with `retry` in a
- * plain form).
+ * plain form). Checked at the call site: a bad one throws `JobArgumentError` naming it.
+ *
+ * ```ts
+ * import type { JobOptions } from "@tributary/jobs/promise"
+ *
+ * const options: JobOptions = {
+ *   name: "sync-record",
+ *   pool: "partner",
+ *   key: "acme",
+ *   timeout: "30 seconds",
+ *   retry: { times: 3, delay: 500 },
+ *   annotations: { recordId: 42 }
+ * }
+ * ```
  *
  * @since 0.2.0
  */
@@ -172,6 +201,14 @@ export interface JobOptions {
 
 /**
  * The options of `run`: a job's, and a `signal` of the caller's.
+ *
+ * ```ts
+ * import { supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor()
+ * const request = new AbortController() // e.g. aborted when the HTTP client disconnects
+ * const rows = sup.run(async () => 42, { name: "report", signal: request.signal })
+ * ```
  *
  * @since 0.2.0
  */
@@ -200,7 +237,13 @@ export type Policy = Job.Policy
 
 /**
  * The options of `all`: the group's own (`concurrency`, `name`, `policy`, `signal`) and every
- * per-job option, applied to each job of the group.
+ * per-job option, applied to each job of the group (an item's own options override them).
+ *
+ * ```ts
+ * import type { AllOptions } from "@tributary/jobs/promise"
+ *
+ * const options: AllOptions = { concurrency: 8, name: "page", pool: "partner", policy: "failFast", timeout: "1 minute" }
+ * ```
  *
  * @since 0.2.0
  */
@@ -219,6 +262,14 @@ export interface AllOptions extends JobOptions {
  * One job of a "collectAll" group, in the shape of `Promise.allSettled`'s results, with its
  * outcome. `reason` is what `run` would reject with (the job's error, or a `JobAbortedError`).
  *
+ * ```ts
+ * import { supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor()
+ * const results = await sup.all([async () => 1, async () => 2], { concurrency: 2 })
+ * const failed = results.flatMap((r) => (r.status === "rejected" ? [`${r.outcome.name}: ${String(r.reason)}`] : []))
+ * ```
+ *
  * @since 0.2.0
  */
 export type Settled<A> =
@@ -227,7 +278,21 @@ export type Settled<A> =
 
 /**
  * The configuration of `supervisor`: a `Supervisor.Config` and the pino logger the outcome lines
- * (and the jobs' Effect logs) are written through.
+ * (and the supervisor's own lines) are written through. Successful outcomes are logged at debug
+ * unless `logSuccess` says otherwise.
+ *
+ * ```ts
+ * import pino from "pino"
+ * import type { Config } from "@tributary/jobs/promise"
+ *
+ * const config: Config = {
+ *   name: "etl",
+ *   concurrency: 32,
+ *   pools: { partner: { concurrency: 4, perKey: 1, rate: { limit: 10, interval: "1 second" } } },
+ *   grace: "15 seconds",
+ *   logger: pino({ level: "info" })
+ * }
+ * ```
  *
  * @since 0.2.0
  */
@@ -237,7 +302,23 @@ export interface Config extends Supervisor.Config {
 }
 
 /**
- * A running supervisor with Promise methods; see `supervisor`.
+ * A running supervisor with Promise methods; see `supervisor`. It is a real `Supervisor`: Effect
+ * code given `layer` (or `service`) fires into it, under the same limits, into the same outcomes,
+ * counters and log.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ * import { supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor({ pools: { db: { concurrency: 4 } } })
+ * sup.fire(async () => "from async/await", { pool: "db" })
+ * await Effect.runPromise(Job.fire(Effect.log("from Effect"), { pool: "db" }).pipe(Effect.provide(sup.layer)))
+ * for await (const outcome of sup.outcomes) {
+ *   console.log(outcome.name, outcome._tag)
+ *   break
+ * }
+ * ```
  *
  * @since 0.2.0
  */

@@ -8,7 +8,13 @@ import { Writable } from "node:stream"
 import { Deferred, Effect } from "effect"
 import pino from "pino"
 import { afterEach, describe, expect, it } from "vitest"
-import { Job, JobArgumentError, SupervisorClosedError, SupervisorFullError } from "../src/index.js"
+import {
+  Job,
+  JobArgumentError,
+  SupervisorClosedError,
+  SupervisorConfigError,
+  SupervisorFullError
+} from "../src/index.js"
 import {
   item,
   JobAbortedError,
@@ -520,5 +526,11 @@ describe("bad arguments", () => {
     expect((thrownBy(cases[1][0]) as JobArgumentError).message).toContain("received a Promise")
     await sup.drain()
     expect((await sup.snapshot()).counters.started).toBe(0)
+  })
+
+  it("a bad supervisor option throws SupervisorConfigError naming it, before anything runs", () => {
+    const thrown = thrownBy(() => supervisor({ pools: { db: { concurrency: 0 } } }))
+    expect(thrown).toBeInstanceOf(SupervisorConfigError)
+    expect((thrown as SupervisorConfigError).argument).toBe("pools.db.concurrency")
   })
 })
