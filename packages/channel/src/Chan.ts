@@ -19,6 +19,11 @@
  * })
  * ```
  *
+ * Fairness (as Go's and core.async's take and put queues): waiting takes are served first come,
+ * first served, and so are waiting puts. A value that arrives while takes wait is theirs: a take,
+ * poll or select that comes later never gets it first, so consumers reading one channel (a worker
+ * pool) each get their share. Values are taken in the order they were put (per producer).
+ *
  * Gotchas:
  * - `close` keeps buffered values and pending puts takeable; takers see `None` only once drained.
  * - A pending put or take beyond `maxPending` (default 1024) dies with `ChanPendingLimitError`:
@@ -232,6 +237,9 @@ export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
 
 /**
  * Takes a value: suspends until one is available; `None` once the channel is closed and drained.
+ * Waiting takes are served in arrival order. A take that finds values but also takers woken for
+ * earlier values and not back yet queues behind them (it suspends briefly), so one busy consumer
+ * cannot take every value ahead of the others; with no one in line it completes at once.
  *
  * @since 0.1.0
  */
@@ -250,7 +258,8 @@ export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
   new OfferStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>
 
 /**
- * Takes a value only if one is available at once; never suspends.
+ * Takes a value only if one is available at once; never suspends. It sees only values no waiting
+ * taker is owed: while takes wait (or woken takes are on their way), a buffered value is theirs.
  *
  * @since 0.1.0
  */
@@ -634,25 +643,35 @@ const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effe
 // (`resumeSoon`), never inside the step of the fiber that committed them: that fiber first runs on
 // until it suspends, so a producer keeps filling a buffer and the consumer drains it in a batch,
 // and nothing the resumed fiber does can land in the middle of the committing fiber's operation.
-// Every 1024th resumption goes through effect's scheduler instead, so fibers that keep waking each
-// other cannot starve timers and I/O; until it has run, later resumptions follow it there, so
-// fibers resume in the order they were woken (woken takers come back in line order: a consumer
-// sent through the scheduler is not overtaken by the others again and again). A taker handed a
-// value directly is resumed at once (`resumeNow`), so it observes the value before anything else
-// happens to the channel.
+// They run in wake-up order, so woken takers come back in line order. Every 1024th resumption goes
+// through effect's scheduler instead, so fibers that keep waking each other cannot starve timers
+// and I/O; the resumptions that follow it, until the scheduler has run it, wait with it there (in
+// order), and those after that are microtasks again. A taker handed a value directly is resumed at
+// once (`resumeNow`), so it observes the value before anything else happens to the channel.
 
 let resumptions = 0
-/** Resumptions sent through the scheduler that have not run yet. */
-let scheduledResumptions = 0
+/** Resumptions waiting for one run through effect's scheduler, in wake-up order (usually none). */
+let viaScheduler: Array<() => void> = []
 
 const resumeSoon = (dispatcher: Dispatcher, task: () => void): void => {
-  if (scheduledResumptions > 0 || (++resumptions & 1023) === 0) {
-    scheduledResumptions++
-    dispatcher.scheduleTask(() => {
-      scheduledResumptions--
-      task()
-    }, 0)
+  if (viaScheduler.length > 0) viaScheduler.push(task)
+  else if ((++resumptions & 1023) === 0) {
+    viaScheduler.push(task)
+    dispatcher.scheduleTask(runViaScheduler, 0)
   } else queueMicrotask(task)
+}
+
+/** Runs the resumptions that waited for the scheduler; those they cause are microtasks (run after). */
+const runViaScheduler = (): void => {
+  const tasks = viaScheduler
+  viaScheduler = []
+  let i = 0
+  try {
+    for (; i < tasks.length; i++) tasks[i]()
+  } finally {
+    // a task threw: the ones after it still run
+    for (let j = i + 1; j < tasks.length; j++) queueMicrotask(tasks[j])
+  }
 }
 
 /**

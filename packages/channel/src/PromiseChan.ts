@@ -14,6 +14,9 @@
  * const r = await select([onTake(jobs, (r) => (r.done ? "closed" : r.value)), onTimeout(1000, () => "late")])
  * ```
  *
+ * Fairness is the Effect API's: waiting takes (of either API) are served first come, first served,
+ * as are waiting puts, and `poll` sees only values no waiting taker is owed.
+ *
  * Gotchas: `take` resolves `{ done: true, value: undefined }` once the channel is closed and
  * drained, so a channel may carry `undefined` as a value. An aborted signal withdraws the waiting
  * operation (nothing delivered or consumed) and rejects with the signal's reason; an operation that

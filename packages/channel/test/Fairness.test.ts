@@ -320,6 +320,25 @@ describe("a reservation is never lost: a woken taker interrupted before it takes
       })
     ))
 
+  it("a take arriving while a woken taker is on its way queues behind it (does not complete at once)", () =>
+    run(
+      Effect.gen(function* () {
+        const ch = Chan.makeUnsafe<string>(4)
+        const first = yield* Effect.forkChild(Chan.take(ch))
+        yield* Effect.yieldNow
+        expect(Chan.offerUnsafe(ch, "v1")).toBe(true) // wakes the first taker: one value owed to it
+        expect(Chan.offerUnsafe(ch, "v2")).toBe(true)
+        // started and run synchronously up to its first suspension, in this same step
+        const later = Effect.runFork(Chan.take(ch))
+        const laterDoneAtOnce = later.pollUnsafe() !== undefined
+        const got = [yield* Fiber.join(first), yield* Fiber.join(later)]
+        expect({ laterDoneAtOnce, got }).toEqual({
+          laterDoneAtOnce: false,
+          got: [Option.some("v1"), Option.some("v2")]
+        })
+      })
+    ))
+
   it("a poll takes what no woken taker is owed; the woken taker still gets a value", () =>
     run(
       Effect.gen(function* () {

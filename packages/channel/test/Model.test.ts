@@ -3,7 +3,9 @@
  *
  * 1. Random programs (fast-check) of puts, takes, offers, polls, selects, closes and interrupts issued
  *    from several fibers, checked against the contract: no value lost, none duplicated, none invented,
- *    FIFO per producer, close semantics, no handler left registered.
+ *    FIFO per producer, close semantics, no handler left registered; and the fair hand-off, watched
+ *    inside the state machine while the program runs: pending takes and puts are served in arrival
+ *    order, and no take, poll or put completes at once ahead of one still waiting.
  * 2. Interrupt-at-every-step: an operation's scheduler steps are counted once, then it is run again
  *    and interrupted after each step in turn; whatever the step, the value is observed by the
  *    operation or still takeable, exactly once, and no handler is left registered.
@@ -22,7 +24,7 @@ import * as Scheduler from "effect/Scheduler"
 import fc from "fast-check"
 import { describe, expect, it, vi } from "vitest"
 import { Chan } from "../src/index.js"
-import type { ChanCore } from "../src/internal/channel.js"
+import { ChanCore, CLOSED, type Node, type NodeQueue, PENDING } from "../src/internal/channel.js"
 import { fifoKinds, isInterrupted, type Kind, kinds, pending, run } from "./harness.js"
 
 // ── determinism and scheduling ──────────────────────────────────────────────
@@ -554,11 +556,105 @@ const checkTrace = (trace: Trace, options: { readonly fifo: boolean }): Array<st
 const describeProgram = (program: Program, table: ReadonlyArray<Kind>): string =>
   JSON.stringify({ ...program, chans: program.chans.map((k) => table[k].name) })
 
+/** How often the fairness probe saw a pending node served, and an operation arrive while others waited. */
+interface ProbeCounts {
+  served: number
+  arrivedWhileWaiting: number
+}
+
+/**
+ * Watches the state machine while a program runs (spies on `ChanCore` and `NodeQueue`), recording
+ * every breach of the fair hand-off in `violations`:
+ * - a pending take or put (registered by `enqueueTake`/`enqueuePut`) is served only when no take
+ *   (put) registered before it on that channel still waits (withdrawals may remove any node);
+ * - a take, poll or select take case never completes with a value at once while an earlier take is
+ *   still waiting afterwards, and a take never while a woken taker is on its way back (`owed`);
+ * - a put or offer never completes at once while an earlier put is still waiting afterwards.
+ * Returns the function that removes the spies.
+ */
+const watchFairness = (violations: Array<string>, counts: ProbeCounts): (() => void) => {
+  const proto = ChanCore.prototype
+  const { tryTake, tryPoll, tryPut, enqueueTake, enqueuePut } = proto
+  /** The arrival order of the pending nodes. */
+  const arrival = new WeakMap<Node, number>()
+  let arrivals = 0
+  const stillWaiting = (node: Node | undefined, queue: NodeQueue) =>
+    node?.flag.active === true && node.queue === queue
+  const isValue = (result: unknown) => result !== PENDING && result !== CLOSED
+  const servedInTurn = (side: string, core: ChanCore, queue: NodeQueue, node: Node) => {
+    const seq = arrivals++
+    arrival.set(node, seq)
+    const done = node.done
+    ;(node as { done: (result: unknown) => void }).done = (result) => {
+      counts.served++
+      for (let other = queue.first; other !== undefined; other = other.next) {
+        if ((arrival.get(other) ?? Infinity) < seq && other.flag.active) {
+          violations.push(`${core.name}: a pending ${side} was served while an earlier ${side} still waited`)
+          break
+        }
+      }
+      done(result)
+    }
+  }
+  const spies = [
+    vi.spyOn(proto, "enqueueTake").mockImplementation(function (this: ChanCore, node: Node) {
+      servedInTurn("take", this, this.takers, node)
+      enqueueTake.call(this, node)
+    }),
+    vi.spyOn(proto, "enqueuePut").mockImplementation(function (this: ChanCore, node: Node) {
+      servedInTurn("put", this, this.putters, node)
+      enqueuePut.call(this, node)
+    }),
+    vi.spyOn(proto, "tryTake").mockImplementation(function (this: ChanCore) {
+      const waiting = this.takers.first
+      const owed = this.buf?.owed ?? 0
+      const result = tryTake.call(this)
+      if (waiting !== undefined || owed > 0) counts.arrivedWhileWaiting++
+      if (isValue(result) && stillWaiting(waiting, this.takers)) {
+        violations.push(`${this.name}: a take got a value at once while an earlier take still waited`)
+      }
+      if (isValue(result) && owed > 0) {
+        violations.push(`${this.name}: a take got a value at once while ${owed} woken taker(s) were on their way`)
+      }
+      return result
+    }),
+    vi.spyOn(proto, "tryPoll").mockImplementation(function (this: ChanCore) {
+      const waiting = this.takers.first
+      const result = tryPoll.call(this)
+      if (isValue(result) && stillWaiting(waiting, this.takers)) {
+        violations.push(`${this.name}: a poll got a value while an earlier take still waited`)
+      }
+      return result
+    }),
+    vi.spyOn(proto, "tryPut").mockImplementation(function (this: ChanCore, value: unknown) {
+      const waiting = this.putters.first
+      const result = tryPut.call(this, value)
+      if (waiting !== undefined) counts.arrivedWhileWaiting++
+      if (result === true && stillWaiting(waiting, this.putters)) {
+        violations.push(`${this.name}: a put completed at once while an earlier put still waited`)
+      }
+      return result
+    })
+  ]
+  return () => {
+    for (const spy of spies) spy.mockRestore()
+  }
+}
+
+const probeCounts: ProbeCounts = { served: 0, arrivedWhileWaiting: 0 }
+
 const modelProperty = (table: ReadonlyArray<Kind>, options: { readonly fifo: boolean }, totals: Stats) =>
   fc.asyncProperty(programArb(table.length), async (program) => {
-    const trace = await runSeeded(program.seed, runProgram(program, table))
+    const fairness: Array<string> = []
+    const unwatch = watchFairness(fairness, probeCounts)
+    let trace: Trace
+    try {
+      trace = await runSeeded(program.seed, runProgram(program, table))
+    } finally {
+      unwatch()
+    }
     for (const key of Object.keys(totals) as Array<keyof Stats>) totals[key] += trace.stats[key]
-    const violations = checkTrace(trace, options)
+    const violations = [...checkTrace(trace, options), ...fairness]
     if (violations.length > 0) {
       throw new Error(
         `${violations.length} violation(s):\n  ${violations.join("\n  ")}\nprogram: ${describeProgram(program, table)}`
@@ -577,6 +673,9 @@ describe("model: random programs of puts, takes, offers, polls, selects, closes 
     expect(totals.interruptedSelects).toBeGreaterThan(50)
     expect(totals.closedTakes).toBeGreaterThan(50)
     expect(totals.raceInterrupts).toBeGreaterThan(50)
+    // the fairness probe saw pending operations served, and operations arriving while others waited
+    expect(probeCounts.served).toBeGreaterThan(2000)
+    expect(probeCounts.arrivedWhileWaiting).toBeGreaterThan(500)
   })
 
   it("all queue kinds (with dropping(2), sliding(2)): accepted = taken + undelivered, each exactly once", async () => {
