@@ -578,8 +578,7 @@ const watchFairness = (violations: Array<string>, counts: ProbeCounts): (() => v
   /** The arrival order of the pending nodes. */
   const arrival = new WeakMap<Node, number>()
   let arrivals = 0
-  const stillWaiting = (node: Node | undefined, queue: NodeQueue) =>
-    node?.flag.active === true && node.queue === queue
+  const stillWaiting = (node: Node | undefined, queue: NodeQueue) => node?.flag.active === true && node.queue === queue
   const isValue = (result: unknown) => result !== PENDING && result !== CLOSED
   const servedInTurn = (side: string, core: ChanCore, queue: NodeQueue, node: Node) => {
     const seq = arrivals++
