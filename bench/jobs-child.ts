@@ -1,5 +1,5 @@
 /**
- * One whole-process run of a job workload (W5 or W6), spawned by bench/jobs.ts:
+ * One whole-process run of a job workload (W5, W5y or W6), spawned by bench/jobs.ts:
  *
  *   node --expose-gc --conditions=tributary:dist --import tsx bench/jobs-child.ts \
  *     --workload W5 --impl ours --n 100000
@@ -51,23 +51,40 @@ interface Hooks {
 
 // ── W5: n jobs, each awaiting an already-resolved operation, concurrency 100 ──
 
-/** The Effect job (ours and effect-forEach): counts itself (after the gate, if any). */
-const effectJob = (gate: Promise<void> | undefined, count: () => void): Effect.Effect<void> =>
-  gate === undefined
-    ? Effect.sync(count)
+/**
+ * W5y's jobs yield once to the event loop before counting, as a job that waits does: the Effect
+ * job with `Effect.yieldNow` (a scheduler task, run from `setImmediate`), the Promise peers' with
+ * `await new Promise(setImmediate)`.
+ */
+const yielding = workload === "W5y"
+
+/** The Effect job (ours and effect-forEach): counts itself (after the gate, if any; W5y: after one yield). */
+const effectJob = (gate: Promise<void> | undefined, count: () => void): Effect.Effect<void> => {
+  const body = yielding ? Effect.andThen(Effect.yieldNow, Effect.sync(count)) : Effect.sync(count)
+  return gate === undefined
+    ? body
     : Effect.andThen(
         Effect.promise(() => gate),
-        Effect.sync(count)
+        body
       )
+}
 
-/** The Promise peers' job: counts itself (after the gate, if any). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** The Promise peers' job: counts itself (after the gate, if any; W5y: after one yield). */
 const promiseJob = (gate: Promise<void> | undefined, count: () => void): (() => Promise<void>) =>
   gate === undefined
-    ? async () => {
-        count()
-      }
+    ? yielding
+      ? async () => {
+          await nextTurn()
+          count()
+        }
+      : async () => {
+          count()
+        }
     : async () => {
         await gate
+        if (yielding) await nextTurn()
         count()
       }
 
@@ -234,7 +251,7 @@ const main = async (): Promise<JobSample> => {
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`--n must be a positive integer, got "${values.n}"`)
   let run: Run
   let warmupN: number
-  if (workload === "W5") {
+  if (workload === "W5" || workload === "W5y") {
     run = pick(w5, implName)
     warmupN = Math.max(1, Math.round(n / 10))
   } else if (workload === "W6") {

@@ -33,7 +33,7 @@ import {
 
 const usage = `Usage: tsx bench/jobs.ts [options]
   --reps N        repetitions per (workload, size, implementation) (default 5)
-  --only LIST     workloads: W5,W6 (default both)
+  --only LIST     workloads: W5,W5y,W6 (default all three)
   --scale X       multiplies W5's job counts (1e5 and 2e5) and W6's request count (1000) (default 1)
   --timeout S     seconds before a child process is killed (default 300)
   --out PATH      markdown report (default bench/JOBS-RESULTS.md)
@@ -42,7 +42,7 @@ const usage = `Usage: tsx bench/jobs.ts [options]
 const { values: args } = parseArgs({
   options: {
     reps: { type: "string", default: "5" },
-    only: { type: "string", default: "W5,W6" },
+    only: { type: "string", default: "W5,W5y,W6" },
     scale: { type: "string", default: "1" },
     timeout: { type: "string", default: "300" },
     out: { type: "string", default: join("bench", "JOBS-RESULTS.md") },
@@ -59,7 +59,8 @@ const reps = Math.floor(positive("reps", args.reps))
 const scale = positive("scale", args.scale)
 const timeoutMs = positive("timeout", args.timeout) * 1000
 const only = new Set(args.only.split(",").map((s) => s.trim().toUpperCase()))
-for (const id of only) if (id !== "W5" && id !== "W6") throw new Error(`unknown workload ${id}; known: W5, W6`)
+for (const id of only)
+  if (id !== "W5" && id !== "W5Y" && id !== "W6") throw new Error(`unknown workload ${id}; known: W5, W5y, W6`)
 
 const sized = (n: number) => Math.max(1, Math.round(n * scale))
 const w5Sizes = [sized(100_000), sized(200_000)] as const
@@ -96,13 +97,14 @@ const port = only.has("W6")
 // ── run, interleaved ─────────────────────────────────────────────────────────
 
 interface Cell {
-  readonly workload: "W5" | "W6"
+  readonly workload: "W5" | "W5y" | "W6"
   readonly impl: string
   readonly n: number
 }
 
 const cells: Array<Array<Cell>> = []
 if (only.has("W5")) for (const n of w5Sizes) cells.push(w5Impls.map((impl) => ({ workload: "W5", impl, n })))
+if (only.has("W5Y")) for (const n of w5Sizes) cells.push(w5Impls.map((impl) => ({ workload: "W5y", impl, n })))
 if (only.has("W6"))
   cells.push(w6Impls.map((impl) => ({ workload: "W6", impl, n: impl === "sequential" ? w6SeqSize : w6Size })))
 
@@ -166,7 +168,7 @@ const verdict = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "m
 const command = commandLine(import.meta.url)
 
 const lines: Array<string> = [
-  "# Tributary job benchmark results (W5, W6)",
+  "# Tributary job benchmark results (W5, W5y, W6)",
   "",
   `Produced by \`${command}\` on ${started.toISOString()}. See bench/README.md ("Job workloads") for the method.`,
   "",
@@ -294,6 +296,67 @@ if (only.has("W5")) {
       fx(heapRatio, 2, "×"),
       verdict(ok(heapRatio, (x) => x <= 0.5))
     ]),
+    ""
+  )
+}
+
+if (only.has("W5Y")) {
+  const [n1, n2] = w5Sizes
+  lines.push(
+    `## W5y: ${n1.toLocaleString("en-US")} / ${n2.toLocaleString("en-US")} jobs that yield once, concurrency ${W5_CONCURRENCY}`,
+    "",
+    "Each job yields to the event loop once before it ends, as a job that waits on I/O does: the Effect job is",
+    "`Effect.andThen(Effect.yieldNow, Effect.sync(count))` (ours and effect-forEach), the Promise peers' job",
+    "`async () => { await new Promise(setImmediate); count() }`.",
+    "",
+    row(["N", "Implementation", "Runs", "Median ms", "µs/job", "Min ms", "Max ms", "Max RSS MiB"]),
+    rule(["r", "l", "r", "r", "r", "r", "r", "r"])
+  )
+  for (const n of w5Sizes)
+    for (const impl of w5Impls) {
+      const s = summarize("W5y", impl, n)
+      lines.push(
+        s === undefined
+          ? row([n.toLocaleString("en-US"), impl, "0", "failed", "", "", "", ""])
+          : row([
+              n.toLocaleString("en-US"),
+              impl,
+              String(s.runs),
+              fx(s.medianMs, 1),
+              fx((s.medianMs * 1000) / n, 2),
+              fx(s.minMs, 1),
+              fx(s.maxMs, 1),
+              fx(s.maxRssMiB, 0)
+            ])
+      )
+    }
+  const t = (impl: string, n: number) => summarize("W5y", impl, n)?.medianMs
+  const ratio = (a: string, b: string, n: number) => {
+    const x = t(a, n)
+    const y = t(b, n)
+    return x === undefined || y === undefined ? undefined : x / y
+  }
+  const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undefined ? undefined : test(x))
+  lines.push(
+    "",
+    "### W5y targets (from the issue)",
+    "",
+    row(["Target", "Measured", "Verdict"]),
+    rule(["l", "r", "l"]),
+    ...w5Sizes.map((n) =>
+      row([
+        `ours ≤ 1.3× effect-forEach's time (N = ${n.toLocaleString("en-US")}; t(ours)/t(effect-forEach))`,
+        fx(ratio("ours", "effect-forEach", n), 2, "×"),
+        verdict(ok(ratio("ours", "effect-forEach", n), (x) => x <= 1.3))
+      ])
+    ),
+    ...w5Sizes.map((n) =>
+      row([
+        `ours ≥ 2× faster than p-limit (N = ${n.toLocaleString("en-US")}; t(p-limit)/t(ours))`,
+        fx(ratio("p-limit", "ours", n), 2, "×"),
+        verdict(ok(ratio("p-limit", "ours", n), (x) => x >= 2))
+      ])
+    ),
     ""
   )
 }
