@@ -498,6 +498,11 @@ describe("drain and shutdown", () => {
     await sup.shutdown()
     await sup.shutdown() // idempotent
     expect((await sup.snapshot()).closed).toBe(true)
+    // a tap opened after shutdown ends at once
+    const late: Array<string> = []
+    for await (const o of sup.outcomes) late.push(o.name)
+    expect(late).toEqual([])
+    await sup.drain()
   })
 })
 
