@@ -417,8 +417,8 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
 }
 
 /**
- * A work of `all` with its own options: `sup.all(ids.map((id) => item(() => sync(id), { name:
- * `sync-${id}`, key: partnerOf(id) })), { concurrency: 8, pool: "partner" })`.
+ * A work of `all` with its own options (the mirror of `Job.item`): its name, key, annotations…
+ * override the group's options, so each job of a group can carry its own record id or partner key.
  *
  * ```ts
  * import { item } from "@tributary/jobs/promise"
