@@ -435,7 +435,8 @@ export function all<A, E, R>(
     const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
     let decided: Outcome<A, E> | undefined
     let last: Outcome<A, E> | undefined
-    const onOutcome = (i: number, o: Outcome<A, E>): Effect.Effect<void> => {
+    const reportTo = options.reportTo
+    const record = (i: number, o: Outcome<A, E>): Effect.Effect<void> => {
       outcomes[i] = o
       last = o
       if (decided !== undefined) return Effect.void
@@ -445,6 +446,11 @@ export function all<A, E, R>(
       }
       return Effect.void
     }
+    // the group's reportTo gets every outcome too, with a suspending put (as forkAll's)
+    const onOutcome =
+      reportTo === undefined
+        ? record
+        : (i: number, o: Outcome<A, E>) => Effect.andThen(Chan.put(reportTo, o), record(i, o))
     yield* Effect.onInterrupt(group.run(onOutcome), () => group.cancel)
     if (group.closedError !== undefined) return yield* Effect.fail(group.closedError)
     switch (policy) {

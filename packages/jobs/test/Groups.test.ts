@@ -135,4 +135,24 @@ describe("Job.all and Job.forkAll keep the per-job options", () => {
     expect(arguments_).toEqual(["works[1].options.pool", "works[0].options.key", "pool", "works[0].work"])
     expect(value.counters.started).toBe(0)
   })
+
+  it("Job.all's reportTo receives every outcome of the group", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const seen = yield* Chan.make<Job.Outcome<number, string>>(8)
+        const outcomes = yield* Job.all([Effect.succeed(1), Effect.fail("no"), Effect.succeed(3)], {
+          concurrency: 2,
+          name: "r",
+          reportTo: seen
+        })
+        Chan.closeUnsafe(seen)
+        return {
+          outcomes: outcomes.map((o) => o.name),
+          reported: (yield* Chan.toArray(seen)).map((o) => o.name).sort()
+        }
+      })
+    )
+    expect(value.outcomes).toEqual(["r-0", "r-1", "r-2"])
+    expect(value.reported).toEqual(["r-0", "r-1", "r-2"])
+  })
 })

@@ -1,0 +1,345 @@
+/**
+ * Admission: which job starts when. Global, pool, per-key and rate limits, the queue and the
+ * `whenFull` policies, the round-robin across pools and keys. Synchronous and free of fibers:
+ * starting a job here means taking its slots and queueing it in `toStart` for the runner, and a
+ * pool short of a token asks the runner for a timer (`armRefill`).
+ *
+ * Invariants (true whenever no synchronous section of the supervisor is executing):
+ * 1. `running.size <= concurrency`; for every pool `pool.running <= pool.concurrency`; for every
+ *    keyed lane `lane.running <= pool.perKey`. Counts change only in `markStarted` (+1) and
+ *    `release` (-1). An entry is "running" from `markStarted` on, also while it waits in `toStart`
+ *    for its fiber.
+ * 2. `queued` is the number of entries in state "queued" (not cancelled); `queued <= maxQueued`.
+ *    Entries beyond that wait in `overflow` (their `fire` suspended, `whenFull: "wait"`) and are
+ *    not admitted: they count nowhere else. A cancelled or withdrawn entry leaves its queue at once.
+ * 3. A lane is in its pool's ring iff `lane.inRing`; a pool is in `ring` iff `pool.inRing`. A lane
+ *    with a waiting entry whose key has room is in its pool's ring, and a pool with a lane in its
+ *    ring and room (concurrency and a token) is in `ring` — except between a change and the
+ *    `relink` that follows it in the same synchronous section.
+ * 4. After every `pump`, either `running.size === concurrency` or no queued entry can start (its
+ *    pool or its key is at its cap, or its pool has no token). So a new job that can start at
+ *    once takes no queue slot and overtakes no queued job of its own lane.
+ *
+ * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
+ * re-enter rings only on a job's start, end or admission or a token refill. Admission is O(1)
+ * amortized per job.
+ *
+ * @internal
+ */
+import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { JobArgumentError } from "../SupervisorError.js"
+import {
+  type Counters,
+  checkSpec,
+  Entry,
+  type EntrySpec,
+  type FullPolicy,
+  Lane,
+  notAnEffect,
+  Pool,
+  type ResolvedConfig,
+  type Verdict
+} from "./model.js"
+import { EntryQueue, Fifo, RunningList } from "./queues.js"
+
+/** The class of effect's default Clock (to tell it from a TestClock or another stand-in). */
+const liveClockClass: unknown = Effect.runSync(Effect.clockWith(Effect.succeed)).constructor
+
+/** The admission part of a supervisor's state; see the invariants at the top of this file. */
+export abstract class Admission {
+  closed = false
+  readonly running = new RunningList<Entry>()
+  queued = 0
+  unlogged = 0
+  nextId = 0
+  readonly overflow = new EntryQueue<Entry>()
+  readonly ring = new Fifo<Pool>()
+  readonly pools = new Map<string, Pool>()
+  readonly counters: Counters = {
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    interrupted: 0,
+    timedOut: 0,
+    dropped: 0,
+    linesLost: 0
+  }
+  /** started entries whose fiber `flush` has not made yet */
+  readonly toStart = new EntryQueue<Entry>()
+  readonly defaultPool: Pool
+  /** the Clock's time when the supervisor was made; the times kept in entries and pools count from it */
+  readonly epoch: number
+  /** whether `clock` is effect's default (wall) Clock, which `admissionTime` may read once per run */
+  private readonly liveClock: boolean
+
+  constructor(
+    readonly config: ResolvedConfig,
+    readonly clock: Clock.Clock
+  ) {
+    this.epoch = clock.currentTimeMillisUnsafe()
+    this.liveClock = clock.constructor === liveClockClass
+    // a pool named "default" in the configuration limits the jobs that name no pool
+    this.defaultPool = new Pool("default", config.pools.default ?? {})
+    this.pools.set("default", this.defaultPool)
+    for (const [name, pool] of Object.entries(config.pools))
+      if (name !== "default") this.pools.set(name, new Pool(name, pool))
+  }
+
+  /** Builds an entry (not admitted yet; the only maker of entries); a bad job or option throws a JobArgumentError. */
+  entry(
+    work: Effect.Effect<unknown, unknown, any>,
+    spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
+    context: Context.Context<never>
+  ): Entry {
+    if (!Effect.isEffect(work)) throw notAnEffect("work", work)
+    const pool = this.poolOf(spec?.pool, "pool")
+    if (spec !== undefined) checkSpec(spec, "") // before a lane is made for the key
+    const key = spec?.key
+    let lane = key === undefined ? pool.keyless : pool.lanes.get(key)
+    if (lane === undefined) {
+      lane = new Lane(pool, key)
+      pool.lanes.set(key as string, lane)
+    }
+    return new Entry(++this.nextId, lane, work, context, spec)
+  }
+
+  /**
+   * What `entry` would throw for `work` and `spec`, without building anything: a group checks
+   * each of its works this way at the call site. `prefix` names where the options came from.
+   */
+  checkJob(
+    work: unknown,
+    spec: EntrySpec & { readonly pool?: string | undefined },
+    workArgument: string,
+    prefix: string
+  ): void {
+    if (!Effect.isEffect(work)) throw notAnEffect(workArgument, work)
+    this.poolOf(spec.pool, `${prefix}pool`)
+    checkSpec(spec, prefix)
+  }
+
+  /** The pool named `name` (the default pool for undefined), or a JobArgumentError naming `argument`. */
+  poolOf(name: string | undefined, argument: string): Pool {
+    const pool = name === undefined ? this.defaultPool : this.pools.get(name)
+    if (pool === undefined)
+      throw new JobArgumentError(
+        argument,
+        name,
+        `one of the pools of supervisor "${this.config.name}": ${[...this.pools.keys()].join(", ")}`
+      )
+    return pool
+  }
+
+  /** Every queued entry of every pool, oldest (first admitted) first. */
+  queuedEntries(): Array<Entry> {
+    const queued: Array<Entry> = []
+    for (const pool of this.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
+    return queued.sort((a, b) => a.seq - b.seq)
+  }
+
+  /**
+   * Clock millis since `epoch`. An integer that fits 32 bits is returned as one (`| 0`), so V8
+   * keeps the entries' time fields as small integers: stored as doubles they would be boxed, one
+   * heap number per field per entry (and the first double would migrate every existing entry).
+   */
+  now(): number {
+    const t = this.clock.currentTimeMillisUnsafe() - this.epoch
+    const small = t | 0
+    return small === t ? small : t
+  }
+
+  /**
+   * `now()` for the admission time of a job that has to wait (it only feeds ages in `snapshot` and
+   * shutdown lines). With effect's live Clock one reading serves the rest of the current synchronous
+   * run (dropped at the next microtask), so queueing a burst of jobs costs one clock reading, not
+   * one per job (a reading costs ~80 ns here); such a time lags by at most that run's length. Any
+   * other Clock (a TestClock) is read every time. Start and end times are always read exactly.
+   */
+  admissionTime(): number {
+    if (!this.liveClock) return this.now()
+    if (this.runTime === undefined) {
+      this.runTime = this.now()
+      queueMicrotask(this.endRun)
+    }
+    return this.runTime
+  }
+  private runTime: number | undefined = undefined
+  private readonly endRun = (): void => {
+    this.runTime = undefined
+  }
+
+  // ── limits ──
+
+  /** Refills `pool`'s token bucket up to now; burst = limit. */
+  refillTokens(pool: Pool): void {
+    if (pool.rateLimit === Number.POSITIVE_INFINITY) return
+    const now = this.now()
+    const earned = ((now - pool.refilledAt) * pool.rateLimit) / pool.rateIntervalMillis
+    pool.tokens = Math.min(pool.rateLimit, pool.tokens + earned)
+    pool.refilledAt = now
+  }
+
+  /** Whether `pool` can start one more job now (concurrency and a token). */
+  poolOpen(pool: Pool): boolean {
+    if (pool.running >= pool.concurrency) return false
+    this.refillTokens(pool)
+    return pool.tokens >= 1 // Infinity without a rate
+  }
+
+  /** Whether `lane`'s key has room for one more running job. */
+  laneOpen(lane: Lane): boolean {
+    return lane.key === undefined || lane.running < lane.pool.perKey
+  }
+
+  /** Puts `lane` back in its pool's ring and the pool in the ring when invariant 3 asks for it. */
+  relink(lane: Lane): void {
+    if (!lane.inRing && lane.waiting.head !== undefined && this.laneOpen(lane)) {
+      lane.inRing = true
+      lane.pool.ring.push(lane)
+    }
+    this.relinkPool(lane.pool)
+  }
+
+  /** Puts `pool` back in the ring when it has a ready lane and room; arms a refill if only a token is missing. */
+  relinkPool(pool: Pool): void {
+    if (pool.inRing || pool.ring.size === 0) return
+    if (this.poolOpen(pool)) {
+      pool.inRing = true
+      this.ring.push(pool)
+    } else if (pool.running < pool.concurrency) this.armRefill(pool)
+  }
+
+  /** Forgets a lane with nothing waiting or running (keys must not leak). */
+  collect(lane: Lane): void {
+    if (lane.key !== undefined && lane.running === 0 && !lane.inRing && lane.waiting.head === undefined)
+      lane.pool.lanes.delete(lane.key)
+  }
+
+  /** Whether `entry` may start at once (invariant 4 makes this FIFO-safe). */
+  canStartNow(entry: Entry): boolean {
+    return (
+      this.running.size < this.config.concurrency &&
+      entry.lane.waiting.head === undefined &&
+      this.laneOpen(entry.lane) &&
+      this.poolOpen(entry.pool)
+    )
+  }
+
+  // ── admission ──
+
+  /**
+   * Admits `entry`: starts it (its fiber is made by the next `flush`), queues it, or applies
+   * `policy` when the queue is full: "full" and "dropped" are the caller's to report; "wait" means
+   * the entry is in `overflow` and the caller must set `entry.wake`.
+   */
+  admit(entry: Entry, policy: FullPolicy): Verdict {
+    if (this.canStartNow(entry)) {
+      const now = this.now()
+      entry.admittedAt = now
+      this.unlogged++
+      this.markStarted(entry, now)
+      this.scheduleFlush()
+      return "started"
+    }
+    entry.admittedAt = this.admissionTime()
+    if (this.queued < this.config.maxQueued && this.overflow.size === 0) {
+      this.unlogged++
+      this.enqueue(entry)
+      return "queued"
+    }
+    if (policy === "fail") return "full"
+    if (policy === "drop") {
+      this.counters.dropped++
+      return "dropped"
+    }
+    this.overflow.push(entry)
+    return "wait"
+  }
+
+  /** Precondition: room in the queue. */
+  enqueue(entry: Entry): void {
+    entry.state = "queued"
+    this.queued++
+    entry.lane.waiting.push(entry)
+    this.relink(entry.lane)
+  }
+
+  /** Precondition: `entry` may start (limits checked). Takes the slots and queues the entry in `toStart`. */
+  markStarted(entry: Entry, now: number): void {
+    if (entry.state === "queued") this.queued--
+    entry.state = "running"
+    entry.startedAt = now
+    this.running.add(entry)
+    entry.pool.running++
+    entry.lane.running++
+    entry.pool.tokens-- // Infinity stays Infinity without a rate
+    this.counters.started++
+    this.toStart.push(entry)
+  }
+
+  /** Starts queued entries while limits allow, then moves waiting `fire`s into freed queue slots; `now` is the Clock's time. */
+  pump(now: number): void {
+    while (this.running.size < this.config.concurrency) {
+      const pool = this.ring.peek()
+      if (pool === undefined) break
+      if (!this.poolOpen(pool) || pool.ring.size === 0) {
+        this.ring.shift()
+        pool.inRing = false
+        this.relinkPool(pool)
+        continue
+      }
+      const lane = pool.ring.peek()!
+      const entry = lane.waiting.head
+      if (entry === undefined || !this.laneOpen(lane)) {
+        pool.ring.shift()
+        lane.inRing = false
+        this.collect(lane)
+        continue
+      }
+      lane.waiting.shift()
+      this.markStarted(entry, now)
+      // round-robin: the lane to the back of its pool's ring and the pool to the back of the ring
+      // (a lone lane or pool that can go on stays where it is)
+      if (pool.ring.size > 1 || lane.waiting.head === undefined || !this.laneOpen(lane)) {
+        pool.ring.shift()
+        lane.inRing = false
+        this.relink(lane)
+      }
+      if (this.ring.size > 1 || pool.ring.size === 0 || !this.poolOpen(pool)) {
+        this.ring.shift()
+        pool.inRing = false
+        this.relinkPool(pool)
+      }
+    }
+    while (this.overflow.head !== undefined) {
+      const entry = this.overflow.head
+      const wake = entry.wake!
+      const startNow = this.canStartNow(entry)
+      if (!startNow && this.queued >= this.config.maxQueued) break
+      this.overflow.shift()
+      if (startNow) this.markStarted(entry, now)
+      else this.enqueue(entry)
+      this.unlogged++
+      entry.wake = undefined
+      wake(true)
+    }
+  }
+
+  /** Frees `entry`'s slots after its outcome is out. */
+  release(entry: Entry): void {
+    const lane = entry.lane
+    this.running.delete(entry)
+    lane.pool.running--
+    lane.running--
+    this.relink(lane)
+    if (lane.key !== undefined) this.collect(lane)
+  }
+
+  /** Arms one timer that relinks `pool` when its next token is due (the runner's: it needs a fiber). */
+  abstract armRefill(pool: Pool): void
+
+  /** Has the fibers of `toStart`'s entries made from a scheduler task (the runner's). */
+  abstract scheduleFlush(): void
+}

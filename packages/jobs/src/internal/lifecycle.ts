@@ -1,0 +1,145 @@
+/**
+ * A supervisor's life: `makeState` starts it (its scope, outcome channel, mult and fiber),
+ * `admitEffect` is the admission every `fire`/`fork` goes through (one path), and `shutdown` ends
+ * it (stop admitting, grace, stragglers, last lines).
+ *
+ * @internal
+ */
+import { Buffer, Chan } from "@tributary/channel"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import type * as Scheduler from "effect/Scheduler"
+import * as Scope from "effect/Scope"
+import type { Outcome } from "../Outcome.js"
+import { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { jobAnnotations, logContained } from "./lines.js"
+import { supervisorLoop } from "./logging.js"
+import type { Entry, FullPolicy, ResolvedConfig } from "./model.js"
+import { SupervisorState } from "./state.js"
+
+// ── shutdown ────────────────────────────────────────────────────────────────
+
+/**
+ * Stops admitting, waits up to `graceMillis` for every job, logs each straggler (running or
+ * queued) by name and age, interrupts them newest first, waits for their outcomes to be logged,
+ * then stops the supervisor fiber. Idempotent: a second call waits for the first.
+ */
+export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (state.shutdownDone !== undefined) return Deferred.await(state.shutdownDone)
+    const done = Deferred.makeUnsafe<void>()
+    state.shutdownDone = done
+    state.closed = true
+    for (let entry = state.overflow.shift(); entry !== undefined; entry = state.overflow.shift()) {
+      const wake = entry.wake!
+      entry.wake = undefined
+      wake(false)
+    }
+    return Effect.gen(function* () {
+      const drained = yield* Effect.timeoutOption(state.drain, graceMillis)
+      if (Option.isNone(drained)) {
+        const now = state.now()
+        const running = [...state.running].reverse() // newest first
+        const queued = state.queuedEntries().reverse() // newest first
+        for (const entry of running)
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} still running at shutdown; interrupting it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.startedAt })
+            )
+          )
+        for (const entry of queued)
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} still queued at shutdown; cancelling it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
+            )
+          )
+        for (const entry of queued) state.cancelQueued(entry)
+        for (const entry of running) state.interruptUnsafe(entry)
+        state.flush()
+        yield* state.drain
+      }
+      for (const pool of state.pools.values()) if (pool.refill !== undefined) yield* Fiber.interrupt(pool.refill)
+      state.loggerStop = true
+      if (state.loggerResume !== undefined) {
+        const resume = state.loggerResume
+        state.loggerResume = undefined
+        resume()
+      }
+      if (state.logger !== undefined) yield* Fiber.await(state.logger) // waits for the last line
+      yield* Chan.close(state.published)
+      Deferred.doneUnsafe(done, Effect.void)
+    })
+  })
+
+/** Starts a supervisor: its scope, channel, mult and fiber. The caller arranges `shutdown` on release. */
+export const makeState = (config: ResolvedConfig): Effect.Effect<SupervisorState, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const clock = yield* Effect.clockWith(Effect.succeed)
+    const context = yield* Effect.context<never>()
+    const dispatcher = yield* Effect.withFiber((fiber) => Effect.succeed(fiber.currentDispatcher))
+    const scope = yield* Scope.make()
+    const published = yield* Chan.make<Outcome>(Buffer.sliding(1024), { name: `${config.name}.published` })
+    const mult = yield* Scope.provide(Chan.mult(published), scope)
+    const state = new SupervisorState(config, clock, context, dispatcher, scope, published, mult)
+    state.logger = yield* Effect.forkIn(supervisorLoop(state), scope)
+    return state
+  })
+
+/**
+ * `fire`/`fork`'s admission: refuses when the supervisor is closed, applies `policy`; a job that
+ * starts or is queued returns at once. `dropped` is logged here, in the caller's fiber.
+ */
+export const admitEffect = (
+  state: SupervisorState,
+  entry: Entry,
+  policy: FullPolicy
+): Effect.Effect<"admitted" | "dropped", SupervisorClosedError | SupervisorFullError> => {
+  if (state.closed) return Effect.fail(new SupervisorClosedError(state.config.name))
+  const verdict = state.admit(entry, policy)
+  switch (verdict) {
+    case "started":
+    case "queued":
+      return admittedNow
+    case "full":
+      return Effect.fail(new SupervisorFullError(state.config.name, entry.name))
+    case "dropped":
+      return Effect.as(
+        logContained(
+          state,
+          Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
+            Effect.annotateLogs(jobAnnotations(entry))
+          )
+        ),
+        "dropped" as const
+      )
+    case "wait":
+      return Effect.withFiber((fiber) => waitForRoom(state, entry, fiber.currentDispatcher))
+  }
+}
+
+/** A `fire` waiting for room in the queue; woken (through the caller's dispatcher) by `pump`. */
+const waitForRoom = (
+  state: SupervisorState,
+  entry: Entry,
+  dispatcher: Scheduler.SchedulerDispatcher
+): Effect.Effect<"admitted", SupervisorClosedError> =>
+  Effect.callback<"admitted", SupervisorClosedError>((resume) => {
+    entry.wake = (admitted) =>
+      // through the scheduler: a job that ends must not run the woken `fire` on its own stack
+      dispatcher.scheduleTask(
+        () => resume(admitted ? admittedNow : Effect.fail(new SupervisorClosedError(state.config.name))),
+        0
+      )
+    return Effect.sync(() => {
+      if (entry.wake === undefined) return
+      entry.wake = undefined // withdrawn
+      state.overflow.remove(entry)
+    })
+  })
+
+/** what `admitEffect` returns for a job admitted at once (callers may compare against it) */
+export const admittedNow = Effect.succeed("admitted" as const)

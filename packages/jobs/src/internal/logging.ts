@@ -1,0 +1,71 @@
+/**
+ * The supervisor fiber: the only writer of outcome lines. It takes the outcomes `finish` queued
+ * (`toLog`), writes each one's line (not built at all below the minimum log level) and publishes
+ * it to the taps, and writes the warnings about `reportTo`.
+ *
+ * @internal
+ */
+import { Chan } from "@tributary/channel"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { jobAnnotations, logContained } from "./lines.js"
+import type { Entry } from "./model.js"
+import { outcomeOf, type SupervisorState } from "./state.js"
+
+/**
+ * Takes every outcome, logs it (the only writer of outcome lines) and publishes it to the taps. Lines below the minimum log level are not built at all.
+ */
+export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    while (true) {
+      while (state.reportWarnings.length > 0) {
+        const { entry, reason } = state.reportWarnings.shift()!
+        const message = `job ${entry.name}: its outcome could not be put on reportTo`
+        yield* logContained(
+          state,
+          (typeof reason === "string"
+            ? Effect.logWarning(`${message}: ${reason}`)
+            : Effect.logWarning(message, reason)
+          ).pipe(Effect.annotateLogs(jobAnnotations(entry)))
+        )
+      }
+      const entry = state.toLog.shift()
+      if (entry === undefined) {
+        if (state.loggerStop) return
+        yield* Effect.callback<void>((resume) => {
+          state.loggerResume = () => resume(Effect.void)
+          return Effect.sync(() => {
+            state.loggerResume = undefined
+          })
+        })
+        continue
+      }
+      if (entry.tag !== "Success" || state.successLogged) yield* logContained(state, logOutcome(state, entry))
+      if (state.taps > 0) Chan.offerUnsafe(state.published, outcomeOf(state, entry))
+      state.logged()
+    }
+  })
+
+const logOutcome = (state: SupervisorState, entry: Entry): Effect.Effect<void> => {
+  const outcome = outcomeOf(state, entry)
+  const annotations = jobAnnotations(entry)
+  annotations.attempt = outcome.attempt
+  annotations.durationMillis = outcome.durationMillis
+  annotations["job.outcome"] = outcome._tag
+  if (outcome.payload !== undefined) annotations["job.payload"] = outcome.payload
+  const log = (() => {
+    switch (outcome._tag) {
+      case "Success":
+        return Effect.logWithLevel(state.config.logSuccess)(`job ${outcome.name} succeeded`)
+      case "Failure":
+        return Exit.isFailure(outcome.exit)
+          ? Effect.logError(`job ${outcome.name} failed`, outcome.exit.cause)
+          : Effect.logError(`job ${outcome.name} failed`)
+      case "Interrupted":
+        return Effect.logWarning(`job ${outcome.name} was interrupted`)
+      case "TimedOut":
+        return Effect.logWarning(`job ${outcome.name} timed out`)
+    }
+  })()
+  return Effect.annotateLogs(log, annotations)
+}

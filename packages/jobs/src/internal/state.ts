@@ -1,0 +1,216 @@
+/**
+ * A supervisor's whole state: admission and the runner (the classes it extends), and the outcomes
+ * — `finish` hands each job's one outcome to its awaiters, to `reportTo`, to the counters and the
+ * history, and to the supervisor fiber (`toLog`), which writes its line.
+ *
+ * Invariants:
+ * 5. (with the runner's) `state` becomes "done" in `finish` and never changes again. The outcome
+ *    goes to the handle's awaiters, to `reportTo`, and the entry onto `toLog`, which only the
+ *    supervisor fiber reads — unless it has no line to write (a success below the minimum log
+ *    level, and no tap), in which case it is done in `finish`. `unlogged` counts admitted entries
+ *    not done yet in that sense. (A `reportTo` that refuses the outcome gets its own warn line,
+ *    written by the supervisor fiber from `reportWarnings`.)
+ * 7. The supervisor fiber is woken through the scheduler once per batch of outcomes, not once per
+ *    outcome, and not at all for a success it would not write.
+ *
+ * @internal
+ */
+import { Chan, type Mult } from "@tributary/channel"
+import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import type * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as LogLevel from "effect/LogLevel"
+import * as References from "effect/References"
+import type * as Scheduler from "effect/Scheduler"
+import type * as Scope from "effect/Scope"
+import type { Outcome, OutcomeTag } from "../Outcome.js"
+import { definedOf } from "./definition.js"
+import { History } from "./history.js"
+import type { Entry, OutcomeCounts, ResolvedConfig } from "./model.js"
+import { EntryQueue } from "./queues.js"
+import { Runner } from "./runner.js"
+
+/** The state of one supervisor; see the invariants at the top of this file and of its parts. */
+export class SupervisorState extends Runner {
+  /** the last durations and failures, for `snapshot` */
+  readonly history = new History()
+  /** Resumed when `unlogged` reaches 0. */
+  drainWaiters: Array<() => void> = []
+  shutdownDone: Deferred.Deferred<void> | undefined = undefined
+  /** outcomes the supervisor fiber has not taken yet, oldest first */
+  readonly toLog = new EntryQueue<Entry>()
+  /** warnings about `reportTo` the supervisor fiber writes (with the entry they concern) */
+  readonly reportWarnings: Array<{ readonly entry: Entry; readonly reason: unknown }> = []
+  /** resumes the supervisor fiber while it waits for outcomes */
+  loggerResume: (() => void) | undefined = undefined
+  loggerWakeScheduled = false
+  /** set by `shutdown`: the supervisor fiber ends once `toLog` is empty */
+  loggerStop = false
+  /** the supervisor fiber, once started */
+  logger: Fiber.Fiber<void> | undefined = undefined
+  /** live `Supervisor.outcomes` taps; outcomes are published only while there is one */
+  taps = 0
+  /**
+   * whether success lines pass the minimum log level of the supervisor's context (the supervisor
+   * fiber's): when not, a success nobody awaits, taps or receives is done in `finish`
+   */
+  readonly successLogged: boolean
+
+  constructor(
+    config: ResolvedConfig,
+    clock: Clock.Clock,
+    context: Context.Context<never>,
+    dispatcher: Scheduler.SchedulerDispatcher,
+    /** owns the supervisor fiber, the mult and the groups' fibers */
+    readonly scope: Scope.Closeable,
+    /** the supervisor fiber forwards each logged outcome here, for the taps */
+    readonly published: Chan.Chan<Outcome>,
+    readonly mult: Mult.Mult<Outcome>
+  ) {
+    super(config, clock, context, dispatcher)
+    this.successLogged = !LogLevel.isGreaterThan(Context.get(context, References.MinimumLogLevel), config.logSuccess)
+  }
+
+  /**
+   * The one outcome of `entry` (invariant 5): to its awaiters, to `reportTo` (core.async `put!`:
+   * never suspends; a put that finds no room waits on the channel as a pending put, so a `reportTo`
+   * nobody reads holds no job slot and cannot stall shutdown; beyond the channel's `maxPending`
+   * the outcome is not delivered there and a warning says so), and to the supervisor fiber. The
+   * `Outcome` object itself is built only if someone reads it.
+   */
+  finish(entry: Entry, tag: OutcomeTag, exit: Exit.Exit<unknown, unknown>, endedAt: number): void {
+    entry.state = "done"
+    entry.tag = tag
+    entry.exit = exit
+    entry.endedAt = endedAt
+    count(this.counters, tag)
+    count(entry.pool.counters, tag)
+    if (entry.attempt > 0) this.history.duration(endedAt - entry.startedAt)
+    if (tag !== "Success") this.history.failure(outcomeOf(this, entry))
+    const more = entry.more
+    if (more !== undefined) {
+      const awaiters = more.awaiters
+      if (awaiters !== undefined) {
+        more.awaiters = undefined
+        for (const resume of awaiters) this.notices.push(() => resume(exit))
+      }
+      const reportTo = more.reportTo
+      if (reportTo !== undefined) {
+        try {
+          Chan.putUnsafe(reportTo, outcomeOf(this, entry), (delivered) => {
+            if (!delivered) this.warnReport(entry, "the channel is closed")
+          })
+        } catch (defect) {
+          this.warnReport(entry, defect)
+        }
+      }
+    }
+    if (tag === "Success" && !this.successLogged && this.taps === 0) {
+      // nothing to write and nobody to tell: done here, without waking the supervisor fiber
+      this.logged()
+      return
+    }
+    this.toLog.push(entry)
+    this.wakeLogger()
+  }
+
+  /** Has the supervisor fiber write that `entry`'s outcome could not be put on its `reportTo`. */
+  warnReport(entry: Entry, reason: unknown): void {
+    this.reportWarnings.push({ entry, reason })
+    this.wakeLogger()
+  }
+
+  // ── the supervisor fiber's side ──
+
+  /** Resumes the supervisor fiber from a scheduler task, once per batch of outcomes. */
+  wakeLogger(): void {
+    if (this.loggerResume === undefined || this.loggerWakeScheduled) return
+    this.loggerWakeScheduled = true
+    this.dispatcher.scheduleTask(() => {
+      this.loggerWakeScheduled = false
+      const resume = this.loggerResume
+      this.loggerResume = undefined
+      resume?.()
+    }, 0)
+  }
+
+  /** Resolves `drain` waiters once nothing is left to log. Called by the supervisor fiber. */
+  logged(): void {
+    this.unlogged--
+    if (this.unlogged === 0 && this.drainWaiters.length > 0) {
+      for (const w of this.drainWaiters) this.notices.push(w)
+      this.drainWaiters = []
+      this.notify()
+    }
+  }
+
+  /** Waits until no job is waiting, queued or running and every outcome is logged. */
+  readonly drain: Effect.Effect<void> = Effect.callback<void>((resume) => {
+    if (this.unlogged === 0) return resume(Effect.void)
+    const waiter = () => resume(Effect.void)
+    this.drainWaiters.push(waiter)
+    return Effect.sync(() => {
+      const i = this.drainWaiters.indexOf(waiter)
+      if (i >= 0) this.drainWaiters.splice(i, 1)
+    })
+  })
+}
+
+const count = (counters: OutcomeCounts, tag: OutcomeTag): void => {
+  switch (tag) {
+    case "Success":
+      counters.succeeded++
+      break
+    case "Failure":
+      counters.failed++
+      break
+    case "Interrupted":
+      counters.interrupted++
+      break
+    case "TimedOut":
+      counters.timedOut++
+  }
+}
+
+// ── the job's program ───────────────────────────────────────────────────────
+
+/** The outcome of a finished entry (built once, on first use). */
+export const outcomeOf = (state: SupervisorState, entry: Entry): Outcome => {
+  if (entry.outcome !== undefined) return entry.outcome
+  const o: {
+    -readonly [K in keyof Outcome]: Outcome[K]
+  } = {
+    _tag: entry.tag,
+    id: entry.id,
+    name: entry.name,
+    pool: entry.pool.name,
+    attempt: entry.attempt,
+    startedAt: state.epoch + entry.startedAt,
+    endedAt: state.epoch + entry.endedAt,
+    durationMillis: entry.endedAt - entry.startedAt,
+    exit: entry.exit!
+  }
+  if (entry.key !== undefined) o.key = entry.key
+  if (entry.annotations !== undefined) o.annotations = entry.annotations
+  const defined = definedOf(entry.work)
+  if (defined !== undefined) o.payload = defined.encoded
+  entry.outcome = o
+  return o
+}
+
+/**
+ * The outcome of an entry that was never admitted (a group's work left when the supervisor shut
+ * down or the group was cancelled): "Interrupted", attempt 0, now. The entry is not counted or
+ * logged by the supervisor: it never was one of its jobs.
+ */
+export const unstartedOutcome = (state: SupervisorState, entry: Entry): Outcome => {
+  const now = state.now()
+  entry.state = "done"
+  entry.tag = "Interrupted"
+  entry.exit = Exit.interrupt()
+  entry.admittedAt = entry.startedAt = entry.endedAt = now
+  return outcomeOf(state, entry)
+}
