@@ -114,6 +114,15 @@ export interface Config {
   readonly logSuccess?: LogLevel.Severity | Lowercase<LogLevel.Severity>
   /** default "10 seconds"; used by `shutdown()` and when the layer's scope closes */
   readonly grace?: Duration.Input
+  /**
+   * publish effect `Metric`s of the jobs (default false): `true` every second, or every
+   * `interval` of effect Clock time, and once more at shutdown. Series (attributes `supervisor`,
+   * `pool`): `tributary_jobs_started`, `tributary_jobs_ended` (attribute `outcome`),
+   * `tributary_jobs_dropped` (counters), `tributary_jobs_running`, `tributary_jobs_queued`
+   * (gauges), `tributary_job_duration_ms` (histogram). Off by default: its timer would keep a
+   * process that never shuts its supervisor down alive.
+   */
+  readonly metrics?: boolean | { readonly interval?: Duration.Input }
 }
 
 export type {
@@ -401,6 +410,19 @@ const toMillis = (argument: string, input: Duration.Input): number => {
   return Duration.toMillis(d)
 }
 
+/** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError. */
+const metricsMillis = (metrics: Config["metrics"]): number | undefined => {
+  if (metrics === undefined || metrics === false) return undefined
+  if (metrics === true) return 1000
+  if (typeof metrics !== "object" || metrics === null)
+    throw new SupervisorConfigError("metrics", metrics, "a boolean or { interval }")
+  if (metrics.interval === undefined) return 1000
+  const millis = toMillis("metrics.interval", metrics.interval)
+  if (!(millis > 0 && Number.isFinite(millis)))
+    throw new SupervisorConfigError("metrics.interval", metrics.interval, "a finite duration > 0")
+  return millis
+}
+
 /** `n` if it is an integer ≥ `min` or Infinity, else a SupervisorConfigError naming `argument`. */
 const count = (argument: string, n: unknown, min: number): number => {
   if (typeof n === "number" && n >= min && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)) return n
@@ -454,6 +476,7 @@ const resolve = (config: Config): internal.ResolvedConfig => {
     whenFull,
     pools,
     logSuccess: severity as LogLevel.Severity,
-    graceMillis: toMillis("grace", config.grace ?? "10 seconds")
+    graceMillis: toMillis("grace", config.grace ?? "10 seconds"),
+    metricsMillis: metricsMillis(config.metrics)
   }
 }

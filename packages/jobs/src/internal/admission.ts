@@ -252,6 +252,7 @@ export abstract class Admission {
     if (policy === "fail") return "full"
     if (policy === "drop") {
       this.counters.dropped++
+      entry.pool.dropped++
       return "dropped"
     }
     this.overflow.push(entry)
@@ -276,6 +277,7 @@ export abstract class Admission {
     entry.lane.running++
     entry.pool.tokens-- // Infinity stays Infinity without a rate
     this.counters.started++
+    entry.pool.started++
     this.toStart.push(entry)
   }
 

@@ -16,6 +16,7 @@ import type { Outcome } from "../Outcome.js"
 import { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
 import { jobAnnotations, logContained } from "./lines.js"
 import { supervisorLoop } from "./logging.js"
+import { MetricsPublisher } from "./metrics.js"
 import type { Entry, FullPolicy, ResolvedConfig } from "./model.js"
 import { SupervisorState } from "./state.js"
 
@@ -70,6 +71,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
         resume()
       }
       if (state.logger !== undefined) yield* Fiber.await(state.logger) // waits for the last line
+      state.metrics?.publish() // the final counts
       yield* Chan.close(state.published)
       Deferred.doneUnsafe(done, Effect.void)
     })
@@ -86,6 +88,21 @@ export const makeState = (config: ResolvedConfig): Effect.Effect<SupervisorState
     const mult = yield* Scope.provide(Chan.mult(published), scope)
     const state = new SupervisorState(config, clock, context, dispatcher, scope, published, mult)
     state.logger = yield* Effect.forkIn(supervisorLoop(state), scope)
+    const every = config.metricsMillis
+    if (every !== undefined) {
+      const metrics = new MetricsPublisher(config.name, state.pools.values(), context)
+      state.metrics = metrics
+      metrics.publish() // every series exists from the start, at 0
+      yield* Effect.forkIn(
+        Effect.forever(
+          Effect.andThen(
+            Effect.sleep(every),
+            Effect.sync(() => metrics.publish())
+          )
+        ),
+        scope
+      )
+    }
     return state
   })
 

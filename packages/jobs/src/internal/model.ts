@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   readonly pools: Record<string, PoolConfigInput>
   readonly logSuccess: LogLevel.Severity
   readonly graceMillis: number
+  /** how often the effect Metrics are published (Clock millis); undefined: no metrics */
+  readonly metricsMillis?: number | undefined
 }
 
 /** The configuration of one pool, as given by the user. */
@@ -259,6 +261,11 @@ export class Lane {
 export class Pool {
   running = 0
   inRing = false
+  /** jobs of this pool started, and dropped by `whenFull: "drop"`, so far */
+  started = 0
+  dropped = 0
+  /** durations (Clock millis) of this pool's jobs since the metrics last took them; undefined without metrics */
+  durations: Array<number> | undefined = undefined
   /** the lanes of keyed jobs, by key (a lane is forgotten when idle) */
   readonly lanes = new Map<string, Lane>()
   /** the lane of jobs without a key (never forgotten) */

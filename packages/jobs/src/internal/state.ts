@@ -29,14 +29,20 @@ import type * as Scope from "effect/Scope"
 import type { Outcome, OutcomeTag } from "../Outcome.js"
 import { definedOf } from "./definition.js"
 import { History } from "./history.js"
+import type { MetricsPublisher } from "./metrics.js"
 import type { Entry, OutcomeCounts, ResolvedConfig } from "./model.js"
 import { EntryQueue } from "./queues.js"
 import { Runner } from "./runner.js"
+
+/** Durations a pool keeps for the metrics before they are published early (bounds the memory between two publications). */
+const MaxPendingDurations = 4096
 
 /** The state of one supervisor; see the invariants at the top of this file and of its parts. */
 export class SupervisorState extends Runner {
   /** the last durations and failures, for `snapshot` */
   readonly history = new History()
+  /** the effect Metrics, when the configuration asks for them */
+  metrics: MetricsPublisher | undefined = undefined
   /** Resumed when `unlogged` reaches 0. */
   drainWaiters: Array<() => void> = []
   shutdownDone: Deferred.Deferred<void> | undefined = undefined
@@ -88,7 +94,12 @@ export class SupervisorState extends Runner {
     entry.endedAt = endedAt
     count(this.counters, tag)
     count(entry.pool.counters, tag)
-    if (entry.attempt > 0) this.history.duration(endedAt - entry.startedAt)
+    if (entry.attempt > 0) {
+      this.history.duration(endedAt - entry.startedAt)
+      const durations = entry.pool.durations // defined only with metrics
+      if (durations !== undefined && durations.push(endedAt - entry.startedAt) >= MaxPendingDurations)
+        this.metrics?.publish()
+    }
     if (tag !== "Success") this.history.failure(outcomeOf(this, entry))
     const more = entry.more
     if (more !== undefined) {

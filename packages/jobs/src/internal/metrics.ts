@@ -1,0 +1,120 @@
+/**
+ * The supervisor's effect `Metric`s, so the exporters users already run (OpenTelemetry,
+ * Prometheus) see its jobs. They are published from the supervisor's own counters every
+ * `metricsMillis` of Clock time and once more at shutdown, not updated per job: a job pays one
+ * array push (its duration) and nothing else.
+ *
+ * Every series carries the attributes `supervisor` and `pool`:
+ * - `tributary_jobs_started` (counter), `tributary_jobs_ended` (counter, attribute `outcome`:
+ *   `succeeded`, `failed`, `interrupted`, `timed_out`), `tributary_jobs_dropped` (counter);
+ * - `tributary_jobs_running`, `tributary_jobs_queued` (gauges);
+ * - `tributary_job_duration_ms` (histogram, exponential buckets from 1 ms to about 9 minutes).
+ *
+ * Invariant: after `publish`, each counter series equals the matching count of the supervisor
+ * (`published` holds what was added so far), each gauge the current value, and every duration
+ * recorded since the previous `publish` is in the histogram (the pools' `durations` are empty).
+ *
+ * @internal
+ */
+import type * as Context from "effect/Context"
+import * as Metric from "effect/Metric"
+import type { Pool } from "./model.js"
+
+/** Names of the metrics, as exporters show them. */
+export const MetricNames = {
+  started: "tributary_jobs_started",
+  ended: "tributary_jobs_ended",
+  dropped: "tributary_jobs_dropped",
+  running: "tributary_jobs_running",
+  queued: "tributary_jobs_queued",
+  duration: "tributary_job_duration_ms"
+} as const
+
+const started = Metric.counter(MetricNames.started, { description: "jobs started", incremental: true })
+const ended = Metric.counter(MetricNames.ended, { description: "jobs ended, by outcome", incremental: true })
+const dropped = Metric.counter(MetricNames.dropped, {
+  description: 'jobs dropped by whenFull: "drop"',
+  incremental: true
+})
+const running = Metric.gauge(MetricNames.running, { description: "jobs running now" })
+const queued = Metric.gauge(MetricNames.queued, { description: "jobs queued now" })
+const duration = Metric.histogram(MetricNames.duration, {
+  description: "how long jobs ran (effect Clock millis)",
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 20 })
+})
+
+/** The metrics themselves, without attributes (reading a series needs the same definition). */
+export const JobMetrics = { started, ended, dropped, running, queued, duration } as const
+
+type OutcomeKey = "succeeded" | "failed" | "interrupted" | "timedOut"
+const outcomeKeys: ReadonlyArray<readonly [OutcomeKey, string]> = [
+  ["succeeded", "succeeded"],
+  ["failed", "failed"],
+  ["interrupted", "interrupted"],
+  ["timedOut", "timed_out"]
+]
+
+/** The series of one pool, and what was published to its counters so far. */
+interface PoolSeries {
+  readonly pool: Pool
+  readonly started: Metric.Metric<number, unknown>
+  readonly dropped: Metric.Metric<number, unknown>
+  readonly ended: ReadonlyArray<readonly [OutcomeKey, Metric.Metric<number, unknown>]>
+  readonly running: Metric.Metric<number, unknown>
+  readonly queued: Metric.Metric<number, unknown>
+  readonly duration: Metric.Metric<number, unknown>
+  readonly published: { started: number; dropped: number } & Record<OutcomeKey, number>
+}
+
+/** Publishes a supervisor's counters as effect Metrics into the registry of `context`. */
+export class MetricsPublisher {
+  private readonly series: ReadonlyArray<PoolSeries>
+  constructor(
+    supervisor: string,
+    pools: Iterable<Pool>,
+    /** the supervisor's context: its `MetricRegistry` receives the metrics */
+    private readonly context: Context.Context<never>
+  ) {
+    const series: Array<PoolSeries> = []
+    for (const pool of pools) {
+      pool.durations = []
+      const attributes = { supervisor, pool: pool.name }
+      series.push({
+        pool,
+        started: Metric.withAttributes(started, attributes),
+        dropped: Metric.withAttributes(dropped, attributes),
+        ended: outcomeKeys.map(
+          ([key, outcome]) => [key, Metric.withAttributes(ended, { ...attributes, outcome })] as const
+        ),
+        running: Metric.withAttributes(running, attributes),
+        queued: Metric.withAttributes(queued, attributes),
+        duration: Metric.withAttributes(duration, attributes),
+        published: { started: 0, dropped: 0, succeeded: 0, failed: 0, interrupted: 0, timedOut: 0 }
+      })
+    }
+    this.series = series
+  }
+
+  /** Brings every series up to date (see the invariant on top). */
+  publish(): void {
+    const context = this.context
+    for (const s of this.series) {
+      const pool = s.pool
+      s.started.updateUnsafe(pool.started - s.published.started, context)
+      s.published.started = pool.started
+      s.dropped.updateUnsafe(pool.dropped - s.published.dropped, context)
+      s.published.dropped = pool.dropped
+      for (const [key, metric] of s.ended) {
+        metric.updateUnsafe(pool.counters[key] - s.published[key], context)
+        s.published[key] = pool.counters[key]
+      }
+      s.running.updateUnsafe(pool.running, context)
+      let waiting = pool.keyless.waiting.size
+      for (const lane of pool.lanes.values()) waiting += lane.waiting.size
+      s.queued.updateUnsafe(waiting, context)
+      const durations = pool.durations!
+      for (let i = 0; i < durations.length; i++) s.duration.updateUnsafe(durations[i], context)
+      durations.length = 0
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The supervisor's effect Metrics (`metrics` option): published from its counters every interval
+ * of Clock time and at shutdown, read back from a fresh `MetricRegistry`.
+ */
+import { Cause, Deferred, Effect, Exit, Logger, Metric, References } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import { Job, Supervisor, SupervisorConfigError } from "../src/index.js"
+import { JobMetrics } from "../src/internal/metrics.js"
+import { type Line, recorder, settle } from "./harness.js"
+
+/** Runs `program` under a supervisor built from `config`, a TestClock and a fresh metric registry. */
+const runWithMetrics = <A, E>(program: Effect.Effect<A, E, Supervisor.Supervisor>, config: Supervisor.Config) => {
+  const lines: Array<Line> = []
+  return Effect.runPromise(
+    program.pipe(
+      Effect.provide(Supervisor.layer(config)),
+      Effect.provide(Logger.layer([recorder(lines)])),
+      Effect.provide(TestClock.layer()),
+      Effect.provideService(References.MinimumLogLevel, "All"),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    )
+  )
+}
+
+const series = (pool: string, extra: Record<string, string> = {}) => ({ supervisor: "etl", pool, ...extra })
+const counters = { tributary_jobs_started: JobMetrics.started, tributary_jobs_ended: JobMetrics.ended }
+const counterValue = (name: keyof typeof counters, attributes: Record<string, string>) =>
+  Effect.map(Metric.value(Metric.withAttributes(counters[name], attributes)), (s) => s.count)
+const gaugeValue = (name: "tributary_jobs_running" | "tributary_jobs_queued", attributes: Record<string, string>) =>
+  Effect.map(
+    Metric.value(
+      Metric.withAttributes(name === "tributary_jobs_running" ? JobMetrics.running : JobMetrics.queued, attributes)
+    ),
+    (s) => s.value
+  )
+
+describe("Supervisor metrics", () => {
+  it("counters, gauges and the duration histogram per pool, published every interval of Clock time", async () => {
+    const value = await runWithMetrics(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        for (let i = 0; i < 3; i++) yield* Job.fire(Effect.sleep("2 seconds"), { pool: "db" })
+        yield* Job.fire(Effect.fail("broken"), { pool: "db" })
+        yield* Job.fire(Deferred.await(gate), { pool: "partner" })
+        yield* Job.fire(Deferred.await(gate), { pool: "partner" }) // queued behind concurrency 1
+        yield* settle
+        const before = yield* counterValue("tributary_jobs_started", series("db"))
+        yield* TestClock.adjust("1 second")
+        const atOneSecond = {
+          dbStarted: yield* counterValue("tributary_jobs_started", series("db")),
+          dbFailed: yield* counterValue("tributary_jobs_ended", series("db", { outcome: "failed" })),
+          dbRunning: yield* gaugeValue("tributary_jobs_running", series("db")),
+          partnerQueued: yield* gaugeValue("tributary_jobs_queued", series("partner"))
+        }
+        yield* TestClock.adjust("1 second")
+        const atTwoSeconds = {
+          dbSucceeded: yield* counterValue("tributary_jobs_ended", series("db", { outcome: "succeeded" })),
+          dbRunning: yield* gaugeValue("tributary_jobs_running", series("db")),
+          durations: yield* Metric.value(Metric.withAttributes(JobMetrics.duration, series("db")))
+        }
+        yield* Deferred.succeed(gate, undefined)
+        return { before, atOneSecond, atTwoSeconds }
+      }),
+      { name: "etl", metrics: { interval: "1 second" }, pools: { db: {}, partner: { concurrency: 1 } } }
+    )
+    expect(value.before).toBe(0) // nothing is published between two intervals
+    expect(value.atOneSecond).toEqual({ dbStarted: 4, dbFailed: 1, dbRunning: 3, partnerQueued: 1 })
+    expect(value.atTwoSeconds.dbSucceeded).toBe(3)
+    expect(value.atTwoSeconds.dbRunning).toBe(0)
+    expect(value.atTwoSeconds.durations.count).toBe(4)
+    expect(value.atTwoSeconds.durations.max).toBe(2000)
+  })
+
+  it("the last counts are published at shutdown; no metrics without the option", async () => {
+    const value = await runWithMetrics(
+      Effect.gen(function* () {
+        yield* Job.fire(Effect.void, { pool: "db" })
+        yield* Supervisor.drain // ended, but the first interval has not passed: nothing published since the start
+        const beforeShutdown = yield* counterValue("tributary_jobs_ended", series("db", { outcome: "succeeded" }))
+        yield* Supervisor.shutdown({ grace: 0 })
+        const afterShutdown = yield* counterValue("tributary_jobs_ended", series("db", { outcome: "succeeded" }))
+        return { beforeShutdown, afterShutdown }
+      }),
+      { name: "etl", metrics: true, pools: { db: {} } }
+    )
+    expect(value).toEqual({ beforeShutdown: 0, afterShutdown: 1 })
+    const off = await runWithMetrics(
+      Effect.gen(function* () {
+        yield* Job.fire(Effect.void, { pool: "db" })
+        yield* Supervisor.shutdown({ grace: 0 })
+        return (yield* Metric.snapshot).filter((m) => m.id.startsWith("tributary_")).length
+      }),
+      { name: "etl", pools: { db: {} } }
+    )
+    expect(off).toBe(0)
+  })
+
+  it("a bad metrics interval is a SupervisorConfigError naming it", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Effect.asVoid(Supervisor.make({ metrics: { interval: 0 } }))) as Effect.Effect<void>
+    )
+    const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(SupervisorConfigError)
+    expect((defect as SupervisorConfigError).argument).toBe("metrics.interval")
+  })
+})
