@@ -34,12 +34,13 @@ import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as References from "effect/References"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { markDefined } from "./internal/definition.js"
 import * as internal from "./internal/supervisor.js"
 import type { Outcome } from "./Outcome.js"
-import { type Supervisor, stateIn } from "./Supervisor.js"
+import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
 import {
   JobArgumentError,
   JobPayloadError,
@@ -89,6 +90,13 @@ export interface Handle<A, E = never> {
  * @since 0.1.0
  */
 export interface Options<A = unknown, E = unknown> {
+  /**
+   * the job's own id (default: the supervisor's, "1", "2", …), in its outcome and its lines as
+   * `job.id`. Dedupe: while a job with this id is waiting, queued or running, `fire` with the
+   * same id does nothing and `fork` returns that job's handle. Choose ids that do not look like
+   * the supervisor's decimal ones.
+   */
+  readonly id?: string
   /** in log lines and outcomes (default "job") */
   readonly name?: string
   /** a named pool of the supervisor (default "default"); an unknown pool is a defect */
@@ -107,11 +115,11 @@ export interface Options<A = unknown, E = unknown> {
 
 /**
  * The per-job options a work of a group may carry (`Job.item`): everything `Options` has but
- * `reportTo` (a group reports on its own port and its `reportTo`).
+ * `reportTo` (a group reports on its own port and its `reportTo`) and `id` (no dedupe in a group).
  *
  * @since 0.2.0
  */
-export type ItemOptions<A = unknown, E = unknown> = Omit<Options<A, E>, "reportTo">
+export type ItemOptions<A = unknown, E = unknown> = Omit<Options<A, E>, "reportTo" | "id">
 
 /**
  * A work of `forkAll`/`all` with its own per-job options, made by `item`: its name, annotations,
@@ -247,6 +255,8 @@ export const fire = <A, E, R>(
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.withFiber((fiber) => {
     const state = supervisorOf(fiber.context, "Job.fire")
+    // a live job with the same caller-given id stands for this one (dedupe)
+    if (options?.id !== undefined && state.liveById(options.id) !== undefined) return Effect.void
     const entry = state.entry(work, options, fiber.context)
     const admitted = internal.admitEffect(state, entry, state.config.whenFull)
     return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
@@ -330,6 +340,37 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
   Effect.sync(() => {
     const state = entryOf(h).state
     return state === "waiting" ? "queued" : state
+  })
+
+// ── inside a job ────────────────────────────────────────────────────────────
+
+/**
+ * Reports the progress of the job this runs in (any value: a count, a fraction, `{ done, total }`):
+ * the job's entry in `Supervisor.snapshot` and `watch` shows it as `progress`, and one debug line
+ * (`job progress`, with `progress`) is written. Outside a job (no `job.id` log annotation, or the
+ * job is no longer running) it does nothing.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const importAll = (rows: ReadonlyArray<string>) =>
+ *   Effect.forEach(rows, (row, i) => Effect.andThen(Effect.log(row), Job.progress({ done: i + 1, total: rows.length })))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const progress = (value: unknown): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => {
+    const state = stateIfAny(fiber.context)
+    const id = fiber.getRef(References.CurrentLogAnnotations)["job.id"]
+    if (state === undefined || typeof id !== "string") return Effect.void
+    for (const entry of state.running)
+      if (entry.id === id) {
+        entry.progress = value
+        return Effect.logDebug("job progress").pipe(Effect.annotateLogs("progress", value))
+      }
+    return Effect.void
   })
 
 // ── groups ──────────────────────────────────────────────────────────────────
@@ -507,6 +548,9 @@ const admit = <A, E, R>(
 > =>
   Effect.withFiber((fiber) => {
     const state = supervisorOf(fiber.context, "Job.fork")
+    // a live job with the same caller-given id: its handle is returned (dedupe)
+    const live = options?.id === undefined ? undefined : state.liveById(options.id)
+    if (live !== undefined) return Effect.succeed([state, live] as const)
     const entry = state.entry(work, options, fiber.context)
     const policy = state.config.whenFull
     const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)

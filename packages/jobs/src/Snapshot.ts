@@ -18,6 +18,8 @@ export interface JobInfo {
   readonly pool: string
   readonly key?: string
   readonly ageMillis: number
+  /** the last value the job reported with `Job.progress` */
+  readonly progress?: unknown
 }
 
 /**
@@ -51,11 +53,12 @@ export interface Counters extends OutcomeCounts {
 
 /**
  * What keeps queued jobs from starting now: the pool's `concurrency`, its `rate` (no token), the
- * `perKey` bound of their key, or the supervisor's global `concurrency`.
+ * `perKey` bound of their key, the supervisor's global `concurrency`, or a pause (`Supervisor.pause`)
+ * of the pool or the supervisor.
  *
  * @since 0.2.0
  */
-export type Limit = "concurrency" | "rate" | "perKey" | "supervisor"
+export type Limit = "concurrency" | "rate" | "perKey" | "supervisor" | "paused"
 
 /**
  * The jobs of one key of a pool that has a key with jobs running or queued.
@@ -77,6 +80,8 @@ export interface KeySnapshot {
  */
 export interface PoolSnapshot {
   readonly name: string
+  /** `Supervisor.pause({ pool })` holds it */
+  readonly paused: boolean
   readonly running: number
   readonly queued: number
   /** why its queued jobs wait (undefined when none is queued) */
@@ -119,6 +124,8 @@ export interface Snapshot {
   readonly at: number
   /** whether shutdown began */
   readonly closed: boolean
+  /** `Supervisor.pause()` holds every job */
+  readonly paused: boolean
   readonly running: ReadonlyArray<JobInfo>
   readonly queued: ReadonlyArray<JobInfo>
   readonly counters: Counters

@@ -66,6 +66,10 @@ export interface Service {
   readonly drain: Effect.Effect<void>
   /** see `shutdown` */
   readonly shutdown: (options?: { readonly grace?: Duration.Input }) => Effect.Effect<void>
+  /** see `pause` */
+  readonly pause: (options?: { readonly pool?: string }) => Effect.Effect<void>
+  /** see `resume` */
+  readonly resume: (options?: { readonly pool?: string }) => Effect.Effect<void>
 }
 
 /**
@@ -178,6 +182,16 @@ export const stateIn = (context: Context.Context<never>, operation: string): int
   return stateOf(service)
 }
 
+/**
+ * The supervisor of a fiber's context, if it has one.
+ *
+ * @internal
+ */
+export const stateIfAny = (context: Context.Context<never>): internal.SupervisorState | undefined => {
+  const service = Context.getOrUndefined(context, Supervisor)
+  return service === undefined ? undefined : stateOf(service)
+}
+
 /** The state behind a service this module made. */
 const stateOf = (service: Service): internal.SupervisorState => (service as ServiceImpl)[stateKey]
 
@@ -200,7 +214,9 @@ const serviceOf = (state: internal.SupervisorState): Service => {
       internal.shutdown(
         state,
         options?.grace === undefined ? state.config.graceMillis : toMillis("grace", options.grace)
-      )
+      ),
+    pause: (options) => setPaused(state, options, true),
+    resume: (options) => setPaused(state, options, false)
   }
   return service
 }
@@ -292,6 +308,34 @@ export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scop
 )
 
 /**
+ * Pauses the supervisor, or one pool with `{ pool }`: no job of it starts until `resume`; queued
+ * jobs wait (and new ones are queued, within `maxQueued`), running ones go on. A snapshot shows
+ * `paused`, and `heldBy: "paused"` for what waits because of it. An unknown pool dies with
+ * `JobArgumentError`.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * // the partner asked for a break: hold its jobs for a minute
+ * const breather = Effect.andThen(Supervisor.pause({ pool: "partner" }), Effect.delay(Supervisor.resume({ pool: "partner" }), "1 minute"))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const pause = (options?: { readonly pool?: string }): Effect.Effect<void, never, Supervisor> =>
+  use("Supervisor.pause", (s) => setPaused(s, options, true))
+
+/**
+ * Resumes what `pause` paused (the supervisor, or one pool with `{ pool }`) and starts the queued
+ * jobs that can start.
+ *
+ * @since 0.2.0
+ */
+export const resume = (options?: { readonly pool?: string }): Effect.Effect<void, never, Supervisor> =>
+  use("Supervisor.resume", (s) => setPaused(s, options, false))
+
+/**
  * A stream of snapshots for progress displays and dashboards: one at once, then one every
  * `interval` of effect `Clock` time (`TestClock` drives it), each with the rates since the
  * previous (`Progress`). It ends with a last snapshot once the supervisor has shut down.
@@ -359,6 +403,14 @@ export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options:
   )
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** Pauses or resumes the supervisor or `options.pool`. */
+const setPaused = (
+  s: internal.SupervisorState,
+  options: { readonly pool?: string } | undefined,
+  paused: boolean
+): Effect.Effect<void> =>
+  Effect.sync(() => s.setPaused(options?.pool === undefined ? undefined : s.poolOf(options.pool, "pool"), paused))
 
 /** A fresh tap on the supervisor's outcomes (scoped). */
 const outcomesOf = (s: internal.SupervisorState): Effect.Effect<ReadPort<Outcome>, never, Scope.Scope> =>

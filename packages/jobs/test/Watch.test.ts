@@ -128,7 +128,7 @@ describe("the Supervisor service", () => {
         return { keys: Object.keys(service).sort(), name: service.name, snap: yield* service.snapshot }
       })
     )
-    expect(value.keys).toEqual(["drain", "name", "outcomes", "shutdown", "snapshot", "watch"])
+    expect(value.keys).toEqual(["drain", "name", "outcomes", "pause", "resume", "shutdown", "snapshot", "watch"])
     expect(value.name).toBe("supervisor")
     expect(value.snap.counters.succeeded).toBe(1)
   })

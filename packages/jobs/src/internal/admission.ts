@@ -17,8 +17,11 @@
  *    ring and room (concurrency and a token) is in `ring` — except between a change and the
  *    `relink` that follows it in the same synchronous section.
  * 4. After every `pump`, either `running.size === concurrency` or no queued entry can start (its
- *    pool or its key is at its cap, or its pool has no token). So a new job that can start at
- *    once takes no queue slot and overtakes no queued job of its own lane.
+ *    pool or its key is at its cap, its pool has no token, or the supervisor or its pool is
+ *    paused). So a new job that can start at once takes no queue slot and overtakes no queued job
+ *    of its own lane.
+ * 5. `byId` holds exactly the live entries (waiting for room, queued or running) that have a
+ *    caller-given id, under that id.
  *
  * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
  * re-enter rings only on a job's start, end or admission or a token refill. Admission is O(1)
@@ -50,6 +53,10 @@ const liveClockClass: unknown = Effect.runSync(Effect.clockWith(Effect.succeed))
 /** The admission part of a supervisor's state; see the invariants at the top of this file. */
 export abstract class Admission {
   closed = false
+  /** no job starts while set (`Supervisor.pause()`); admission into the queue goes on */
+  paused = false
+  /** live entries with a caller-given id (invariant 5) */
+  readonly byId = new Map<string, Entry>()
   readonly running = new RunningList<Entry>()
   queued = 0
   unlogged = 0
@@ -183,7 +190,7 @@ export abstract class Admission {
 
   /** Whether `pool` can start one more job now (concurrency and a token). */
   poolOpen(pool: Pool): boolean {
-    if (pool.running >= pool.concurrency) return false
+    if (pool.paused || pool.running >= pool.concurrency) return false
     this.refillTokens(pool)
     return pool.tokens >= 1 // Infinity without a rate
   }
@@ -208,7 +215,7 @@ export abstract class Admission {
     if (this.poolOpen(pool)) {
       pool.inRing = true
       this.ring.push(pool)
-    } else if (pool.running < pool.concurrency) this.armRefill(pool)
+    } else if (!pool.paused && pool.running < pool.concurrency) this.armRefill(pool)
   }
 
   /** Forgets a lane with nothing waiting or running (keys must not leak). */
@@ -220,6 +227,7 @@ export abstract class Admission {
   /** Whether `entry` may start at once (invariant 4 makes this FIFO-safe). */
   canStartNow(entry: Entry): boolean {
     return (
+      !this.paused &&
       this.running.size < this.config.concurrency &&
       entry.lane.waiting.head === undefined &&
       this.laneOpen(entry.lane) &&
@@ -235,6 +243,15 @@ export abstract class Admission {
    * the entry is in `overflow` and the caller must set `entry.wake`.
    */
   admit(entry: Entry, policy: FullPolicy): Verdict {
+    const userId = entry.more?.userId
+    if (userId !== undefined) this.byId.set(userId, entry) // taken back out below if not admitted
+    const verdict = this.admitUnregistered(entry, policy)
+    if (userId !== undefined && (verdict === "full" || verdict === "dropped")) this.byId.delete(userId)
+    return verdict
+  }
+
+  /** `admit` without the id registry. */
+  private admitUnregistered(entry: Entry, policy: FullPolicy): Verdict {
     if (this.canStartNow(entry)) {
       const now = this.now()
       entry.admittedAt = now
@@ -283,7 +300,7 @@ export abstract class Admission {
 
   /** Starts queued entries while limits allow, then moves waiting `fire`s into freed queue slots; `now` is the Clock's time. */
   pump(now: number): void {
-    while (this.running.size < this.config.concurrency) {
+    while (!this.paused && this.running.size < this.config.concurrency) {
       const pool = this.ring.peek()
       if (pool === undefined) break
       if (!this.poolOpen(pool) || pool.ring.size === 0) {
@@ -337,6 +354,31 @@ export abstract class Admission {
     lane.running--
     this.relink(lane)
     if (lane.key !== undefined) this.collect(lane)
+  }
+
+  /** The live entry with the caller-given id `id`, if any (invariant 5). */
+  liveById(id: string): Entry | undefined {
+    return this.byId.get(id)
+  }
+
+  /** Forgets a caller-given id once its entry is no longer live (invariant 5). */
+  forgetId(entry: Entry): void {
+    const userId = entry.more?.userId
+    if (userId !== undefined && this.byId.get(userId) === entry) this.byId.delete(userId)
+  }
+
+  /**
+   * Pauses or resumes `pool` (or, without one, the whole supervisor): while paused no job of it
+   * starts; queued jobs wait and running ones go on. Resuming starts what can start.
+   */
+  setPaused(pool: Pool | undefined, paused: boolean): void {
+    if (pool === undefined) this.paused = paused
+    else pool.paused = paused
+    if (paused) return
+    if (pool === undefined) for (const p of this.pools.values()) this.relinkPool(p)
+    else this.relinkPool(pool)
+    this.pump(this.now())
+    this.scheduleFlush()
   }
 
   /** Arms one timer that relinks `pool` when its next token is due (the runner's: it needs a fiber). */

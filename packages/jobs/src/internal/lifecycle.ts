@@ -36,6 +36,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
     for (let entry = state.overflow.shift(); entry !== undefined; entry = state.overflow.shift()) {
       const wake = entry.wake!
       entry.wake = undefined
+      state.forgetId(entry)
       wake(false)
     }
     return Effect.gen(function* () {
@@ -155,6 +156,7 @@ const waitForRoom = (
       if (entry.wake === undefined) return
       entry.wake = undefined // withdrawn
       state.overflow.remove(entry)
+      state.forgetId(entry)
     })
   })
 

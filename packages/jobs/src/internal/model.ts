@@ -63,6 +63,8 @@ export type Verdict = "started" | "queued" | "full" | "dropped" | "wait"
 
 /** What `state.entry` reads from a job's options (the public `Job.Options`, read in place). */
 export interface EntrySpec {
+  /** the job's own id (dedupe: a live job with this id is returned instead of a second one) */
+  readonly id?: string | undefined
   readonly name?: string | undefined
   readonly key?: string | undefined
   readonly timeout?: Duration.Input | undefined
@@ -87,6 +89,10 @@ interface EntryMore {
   outcome: Outcome | undefined
   /** `awaitEntry` callers waiting for the exit */
   awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined
+  /** the id the caller gave (`Job.Options.id`), registered in `byId` while the job is live */
+  userId: string | undefined
+  /** the last value the job reported with `Job.progress` */
+  progress: unknown
 }
 
 /**
@@ -128,7 +134,8 @@ export class Entry {
     this.key = spec?.key
     if (
       spec !== undefined &&
-      (spec.timeout !== undefined ||
+      (spec.id !== undefined ||
+        spec.timeout !== undefined ||
         spec.retry !== undefined ||
         spec.reportTo !== undefined ||
         spec.annotations !== undefined)
@@ -138,6 +145,8 @@ export class Entry {
       more.retry = spec.retry
       more.reportTo = spec.reportTo
       more.annotations = spec.annotations
+      more.userId = spec.id
+      if (spec.id !== undefined) this.idString = spec.id
     }
   }
 
@@ -163,7 +172,9 @@ export class Entry {
       timedOut: false,
       wake: undefined,
       outcome: undefined,
-      awaiters: undefined
+      awaiters: undefined,
+      userId: undefined,
+      progress: undefined
     })
   }
   // `more`'s fields: reading one needs no `more`; writing one makes it
@@ -187,6 +198,12 @@ export class Entry {
   }
   set wake(value: ((admitted: boolean) => void) | undefined) {
     if (value !== undefined || this.more !== undefined) this.extra().wake = value
+  }
+  get progress(): unknown {
+    return this.more?.progress
+  }
+  set progress(value: unknown) {
+    this.extra().progress = value
   }
   get outcome(): Outcome | undefined {
     return this.more?.outcome
@@ -229,6 +246,8 @@ export const nonNegativeDuration = (input: unknown): Duration.Duration | undefin
  * that is not what `Job.Options` documents; returns when every option is acceptable.
  */
 export const checkSpec = (spec: EntrySpec, prefix: string): void => {
+  if (spec.id !== undefined && (typeof spec.id !== "string" || spec.id === ""))
+    throw new JobArgumentError(`${prefix}id`, spec.id, "a non-empty string")
   if (spec.name !== undefined && typeof spec.name !== "string")
     throw new JobArgumentError(`${prefix}name`, spec.name, "a string")
   if (spec.key !== undefined && typeof spec.key !== "string")
@@ -261,6 +280,8 @@ export class Lane {
 export class Pool {
   running = 0
   inRing = false
+  /** no job of this pool starts while set (`Supervisor.pause`) */
+  paused = false
   /** jobs of this pool started, and dropped by `whenFull: "drop"`, so far */
   started = 0
   dropped = 0

@@ -19,6 +19,7 @@ export const snapshotOf = (state: SupervisorState): Snapshot => {
     supervisor: state.config.name,
     at: state.epoch + now,
     closed: state.closed,
+    paused: state.paused,
     running,
     queued,
     counters: { ...state.counters },
@@ -28,10 +29,14 @@ export const snapshotOf = (state: SupervisorState): Snapshot => {
   }
 }
 
-const info = (e: Entry, ageMillis: number): JobInfo =>
-  e.key === undefined
-    ? { id: e.id, name: e.name, pool: e.pool.name, ageMillis }
-    : { id: e.id, name: e.name, pool: e.pool.name, key: e.key, ageMillis }
+const info = (e: Entry, ageMillis: number): JobInfo => {
+  const base =
+    e.key === undefined
+      ? { id: e.id, name: e.name, pool: e.pool.name, ageMillis }
+      : { id: e.id, name: e.name, pool: e.pool.name, key: e.key, ageMillis }
+  const progress = e.progress
+  return progress === undefined ? base : { ...base, progress }
+}
 
 const poolSnapshot = (state: SupervisorState, pool: Pool): PoolSnapshot => {
   state.refillTokens(pool)
@@ -44,12 +49,13 @@ const poolSnapshot = (state: SupervisorState, pool: Pool): PoolSnapshot => {
         key: lane.key!,
         running: lane.running,
         queued: lane.waiting.size,
-        heldBy: lane.waiting.size === 0 ? undefined : laneLimit(lane)
+        heldBy: lane.waiting.size === 0 ? undefined : state.paused || pool.paused ? "paused" : laneLimit(lane)
       })
   }
   keys.sort((a, b) => b.queued - a.queued)
   const base = {
     name: pool.name,
+    paused: pool.paused,
     running: pool.running,
     queued,
     heldBy: queued === 0 ? undefined : poolLimit(state, pool, keys),
@@ -68,6 +74,7 @@ const poolSnapshot = (state: SupervisorState, pool: Pool): PoolSnapshot => {
 
 /** Why a pool's queued jobs wait: its own bounds first, then the supervisor's, else their keys'. */
 const poolLimit = (state: SupervisorState, pool: Pool, keys: ReadonlyArray<KeySnapshot>): Limit => {
+  if (state.paused || pool.paused) return "paused"
   if (pool.running >= pool.concurrency) return "concurrency"
   if (pool.tokens < 1) return "rate"
   if (state.running.size >= state.config.concurrency) return "supervisor"

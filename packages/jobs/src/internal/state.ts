@@ -94,6 +94,7 @@ export class SupervisorState extends Runner {
     entry.endedAt = endedAt
     count(this.counters, tag)
     count(entry.pool.counters, tag)
+    this.forgetId(entry)
     if (entry.attempt > 0) {
       this.history.duration(endedAt - entry.startedAt)
       const durations = entry.pool.durations // defined only with metrics

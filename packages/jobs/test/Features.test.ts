@@ -1,0 +1,126 @@
+/**
+ * The queue features p-queue and BullMQ users reach for: pause and resume (of a pool and of the
+ * supervisor), a job's own id with dedupe, and progress reported from inside a job.
+ */
+import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
+import { describe, expect, it } from "vitest"
+import { Job, JobArgumentError, Supervisor } from "../src/index.js"
+import { linesOf, run, settle } from "./harness.js"
+
+describe("pause and resume", () => {
+  it("a paused pool starts nothing (its jobs queue, others run); resume starts them", async () => {
+    const started: Array<string> = []
+    const job = (name: string) => Effect.sync(() => started.push(name))
+    const { value } = await run(
+      Effect.gen(function* () {
+        yield* Supervisor.pause({ pool: "db" })
+        yield* Job.fire(job("db-1"), { pool: "db", name: "db-1" })
+        yield* Job.fire(job("other"), { name: "other" })
+        yield* Job.fire(job("db-2"), { pool: "db", name: "db-2" })
+        yield* settle
+        const whilePaused = { started: [...started], snap: yield* Supervisor.snapshot }
+        yield* Supervisor.resume({ pool: "db" })
+        yield* Supervisor.drain
+        return { whilePaused, after: [...started] }
+      }),
+      { pools: { db: {} } }
+    )
+    expect(value.whilePaused.started).toEqual(["other"])
+    const db = value.whilePaused.snap.pools.find((p) => p.name === "db")
+    expect(db).toMatchObject({ paused: true, queued: 2, heldBy: "paused" })
+    expect(value.after).toEqual(["other", "db-1", "db-2"])
+  })
+
+  it("pausing the supervisor holds every pool; running jobs go on; resume starts the queue in order", async () => {
+    const started: Array<number> = []
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const running = yield* Job.fork(Deferred.await(gate), { name: "running" })
+        yield* settle
+        yield* Supervisor.pause()
+        for (let i = 1; i <= 3; i++) yield* Job.fire(Effect.sync(() => started.push(i)))
+        yield* Deferred.succeed(gate, undefined)
+        yield* Job.await(running) // a running job is not held by the pause
+        yield* settle
+        const whilePaused = { started: [...started], snap: yield* Supervisor.snapshot }
+        yield* Supervisor.resume()
+        yield* Supervisor.drain
+        return whilePaused
+      })
+    )
+    expect(value.started).toEqual([])
+    expect(value.snap).toMatchObject({ paused: true })
+    expect(value.snap.queued).toHaveLength(3)
+    expect(started).toEqual([1, 2, 3])
+  })
+
+  it("an unknown pool dies with JobArgumentError naming it", async () => {
+    const { value } = await run(Effect.exit(Supervisor.pause({ pool: "nope" })))
+    const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(JobArgumentError)
+    expect((defect as JobArgumentError).argument).toBe("pool")
+  })
+})
+
+describe("a job's own id (dedupe)", () => {
+  it("while a job with the id is live, fire does nothing and fork returns its handle; once it ended, the id is free", async () => {
+    let runs = 0
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const work = Effect.andThen(
+          Deferred.await(gate),
+          Effect.sync(() => ++runs)
+        )
+        const first = yield* Job.fork(work, { id: "sync-acme", name: "sync" })
+        yield* Job.fire(work, { id: "sync-acme", name: "sync" })
+        const again = yield* Job.fork(work, { id: "sync-acme", name: "sync" })
+        yield* Deferred.succeed(gate, undefined)
+        const results = [yield* Job.join(first), yield* Job.join(again)]
+        const later = yield* Job.fork(work, { id: "sync-acme", name: "sync" })
+        return { firstId: first.id, sameHandle: again.id === first.id, results, later: yield* Job.join(later) }
+      })
+    )
+    expect(value).toEqual({ firstId: "sync-acme", sameHandle: true, results: [1, 1], later: 2 })
+    expect(runs).toBe(2)
+    const outcomeLines = linesOf(lines, "sync").filter((l) => "job.outcome" in l.annotations)
+    expect(outcomeLines.map((l) => l.annotations["job.id"])).toEqual(["sync-acme", "sync-acme"])
+  })
+
+  it("an id that is not a non-empty string is a JobArgumentError", async () => {
+    const { value } = await run(Effect.exit(Job.fire(Effect.void, { id: "" })))
+    const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect((defect as JobArgumentError).argument).toBe("id")
+  })
+})
+
+describe("Job.progress", () => {
+  it("shows the last value in the snapshot's running job (also from a child fiber), with a debug line", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const step = yield* Deferred.make<void>()
+        const done = yield* Deferred.make<void>()
+        const job = Effect.gen(function* () {
+          yield* Job.progress({ done: 1, total: 3 })
+          const child = yield* Effect.forkChild(Job.progress({ done: 2, total: 3 }))
+          yield* Fiber.join(child)
+          yield* Deferred.succeed(step, undefined)
+          yield* Deferred.await(done)
+        })
+        yield* Job.fire(job, { name: "import" })
+        yield* Deferred.await(step)
+        const snap = yield* Supervisor.snapshot
+        yield* Deferred.succeed(done, undefined)
+        yield* Job.progress("outside a job: nothing happens")
+        return snap.running.map((j) => [j.name, j.progress])
+      })
+    )
+    expect(value).toEqual([["import", { done: 2, total: 3 }]])
+    const progressLines = linesOf(lines, "import").filter((l) => l.message === "job progress")
+    expect(progressLines.map((l) => [l.level, l.annotations.progress])).toEqual([
+      ["Debug", { done: 1, total: 3 }],
+      ["Debug", { done: 2, total: 3 }]
+    ])
+  })
+})
