@@ -643,28 +643,36 @@ const thunkStep = <A, E = never, R = never>(f: (fiber: StepFiber) => Next): Effe
 // (`resumeSoon`), never inside the step of the fiber that committed them: that fiber first runs on
 // until it suspends, so a producer keeps filling a buffer and the consumer drains it in a batch,
 // and nothing the resumed fiber does can land in the middle of the committing fiber's operation.
-// They run in wake-up order, so woken takers come back in line order. Every 1024th resumption goes
-// through effect's scheduler instead, so fibers that keep waking each other cannot starve timers
-// and I/O; the resumptions that follow it, until the scheduler has run it, wait with it there (in
-// order), and those after that are microtasks again. A taker handed a value directly is resumed at
+// Every 1024th resumption goes through effect's scheduler instead, so fibers that keep waking each
+// other cannot starve timers and I/O. Woken takers (`resumeWoken`) come back in the order they were
+// woken, which is line order: when one of them is sent through the scheduler, the woken takers after
+// it, until the scheduler has run it, wait with it there (in order), so that a consumer sent there
+// is not overtaken by the others again and again. A taker handed a value directly is resumed at
 // once (`resumeNow`), so it observes the value before anything else happens to the channel.
 
 let resumptions = 0
-/** Resumptions waiting for one run through effect's scheduler, in wake-up order (usually none). */
-let viaScheduler: Array<() => void> = []
+/** Woken takers waiting for one run through effect's scheduler, in wake-up order (usually none). */
+let wokenViaScheduler: Array<() => void> = []
 
+/** Resumes a committed putter (or a select that won a put or timeout case) soon. */
 const resumeSoon = (dispatcher: Dispatcher, task: () => void): void => {
-  if (viaScheduler.length > 0) viaScheduler.push(task)
+  if ((++resumptions & 1023) === 0) dispatcher.scheduleTask(task, 0)
+  else queueMicrotask(task)
+}
+
+/** Resumes a taker woken by `WAKE` soon, after the takers woken before it. */
+const resumeWoken = (dispatcher: Dispatcher, task: () => void): void => {
+  if (wokenViaScheduler.length > 0) wokenViaScheduler.push(task)
   else if ((++resumptions & 1023) === 0) {
-    viaScheduler.push(task)
-    dispatcher.scheduleTask(runViaScheduler, 0)
+    wokenViaScheduler.push(task)
+    dispatcher.scheduleTask(runWokenViaScheduler, 0)
   } else queueMicrotask(task)
 }
 
-/** Runs the resumptions that waited for the scheduler; those they cause are microtasks (run after). */
-const runViaScheduler = (): void => {
-  const tasks = viaScheduler
-  viaScheduler = []
+/** Runs the woken takers that waited for the scheduler; those woken meanwhile are microtasks (run after). */
+const runWokenViaScheduler = (): void => {
+  const tasks = wokenViaScheduler
+  wokenViaScheduler = []
   let i = 0
   try {
     for (; i < tasks.length; i++) tasks[i]()
@@ -758,7 +766,7 @@ class TakeWaiter<A> {
         this.value = value
         if (value === WAKE) {
           this.woken = true
-          resumeSoon(dispatcher, this.wakeRetry)
+          resumeWoken(dispatcher, this.wakeRetry)
         } else resumeNow(dispatcher, this.wakeObserve)
       },
       undefined,
@@ -896,7 +904,7 @@ class SelectWaiter {
   private onCommit(registration: SelectRegistration): void {
     if (registration.result === WAKE) {
       this.woken = true
-      resumeSoon(this.dispatcher, this.wakeRetry)
+      resumeWoken(this.dispatcher, this.wakeRetry)
       return
     }
     // a take case handed a value observes it at once (see `resumeNow`); a put case soon (see `waitPut`)

@@ -1023,6 +1023,41 @@ const selectMixedScenario =
       return { steps, interrupted: !Exit.isSuccess(exit) }
     })
 
+/**
+ * take (target) in line with another take, against one producer putting p1 then p2: on a buffered
+ * channel the target often arrives while the other take is woken and on its way (it queues behind
+ * it), and an interrupt then lands before or after it was woken. Every value is taken exactly once
+ * (by a take or the final drain), the drain's values in FIFO order; an interrupted target consumed
+ * nothing (a reservation it held passed on).
+ */
+const queuedTakeScenario =
+  (prefill: boolean): Scenario =>
+  (setup, k) =>
+    Effect.gen(function* () {
+      const { chans, prefilled, finish } = makeChans(setup.kind, ["c"], prefill)
+      const [ch] = chans
+      const putBoth = Effect.andThen(Chan.put(ch, "p1"), Chan.put(ch, "p2"))
+      const [target, others] = yield* forkAll<Option.Option<string>, unknown>(setup, Chan.take(ch), [
+        Chan.take(ch),
+        putBoth
+      ])
+      const other = others[0] as Fiber.Fiber<Option.Option<string>>
+      const putter = others[1] as Fiber.Fiber<boolean>
+      const { steps, exit } = yield* drive(target, k, () => undefined)
+      const drained: Array<string> = []
+      yield* settleWhile([other, putter], () => pollAll(ch, drained))
+      expect(successValue(putter.pollUnsafe()), "the puts").toBe(true)
+      const taken = [...Option.toArray(successValue(other.pollUnsafe()))]
+      if (Exit.isSuccess(exit))
+        taken.push(Option.getOrThrowWith(exit.value, () => new Error("None on an open channel")))
+      else expect(isInterrupted(exit), showExit(exit)).toBe(true)
+      const all = [...prefilled(0), "p1", "p2"]
+      expect([...taken, ...drained].sort(), `take ended ${showExit(exit)}; drained ${drained}`).toEqual([...all].sort())
+      expect(drained, "the drain's values in FIFO order").toEqual(all.filter((v) => drained.includes(v)))
+      finish()
+      return { steps, interrupted: !Exit.isSuccess(exit) }
+    })
+
 const stepKinds = fifoKinds.filter((k) => k.capacity <= 1) // rendezvous, fixed(1)
 
 /**
@@ -1080,6 +1115,12 @@ const stepScenarios: ReadonlyArray<{
   readonly scenario: (prefill: boolean) => Scenario
 }> = [
   { name: "take", buffers: "buffer", claim: "an interrupted take consumed nothing", scenario: takeScenario },
+  {
+    name: "take in line with another take",
+    buffers: "buffer",
+    claim: "every value taken once; an interrupted take consumed nothing",
+    scenario: queuedTakeScenario
+  },
   { name: "put", buffers: "buffer", claim: "delivered exactly once, or not at all", scenario: putScenario },
   {
     name: "select, take cases",
