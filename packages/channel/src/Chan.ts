@@ -797,7 +797,7 @@ class TakeWaiter<A> {
     if (this.node.active) this.core.withdraw(this.node)
     else if (this.woken) {
       this.woken = false
-      this.core.wokenTakerReturned(true)
+      this.core.wokenTakerWithdrawn()
     } else if (!this.observed && this.value !== CLOSED && this.value !== WAKE) this.core.requeue(this.value)
   }
 }

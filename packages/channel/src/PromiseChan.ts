@@ -319,7 +319,8 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
       reject(signal!.reason)
     }
     core.enqueueTake(node)
-    signal?.addEventListener("abort", onAbort, { once: true })
+    // a take queued behind woken takers may have been served at once
+    if (node.active) signal?.addEventListener("abort", onAbort, { once: true })
   })
 }
 

@@ -7,6 +7,7 @@
  * N values — since which consumer is first in line depends on scheduling. Everything runs on
  * fibers and `yieldNow` (or, for Promise consumers, on turns of the event loop): no sleeps.
  */
+import { getEventListeners } from "node:events"
 import * as Facade from "@tributary/channel/promise"
 import { Effect, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
@@ -336,6 +337,22 @@ describe("a reservation is never lost: a woken taker interrupted before it takes
           laterDoneAtOnce: false,
           got: [Option.some("v1"), Option.some("v2")]
         })
+      })
+    ))
+
+  it("a facade take served at once behind a woken taker leaves no abort listener behind", () =>
+    run(
+      Effect.gen(function* () {
+        const ch = Chan.makeUnsafe<string>(4)
+        const first = yield* Effect.forkChild(Chan.take(ch))
+        yield* Effect.yieldNow
+        expect(Chan.offerUnsafe(ch, "v1")).toBe(true) // wakes the first taker
+        expect(Chan.offerUnsafe(ch, "v2")).toBe(true)
+        const controller = new AbortController()
+        const later = Facade.take(ch, { signal: controller.signal }) // queues behind it, served at once
+        expect(getEventListeners(controller.signal, "abort")).toHaveLength(0)
+        const got = [Option.getOrThrow(yield* Fiber.join(first)), (yield* Effect.promise(() => later)).value]
+        expect(got.sort()).toEqual(["v1", "v2"])
       })
     ))
 

@@ -27,7 +27,7 @@
  *     taker that observes it, or passed to `onUndelivered`. A waking taker is only told to take
  *     again (`WAKE`), so buffered values leave the buffer in the step that observes them; a woken
  *     taker withdrawn before its step passes its reservation to the next waiting taker, or leaves
- *     the value unreserved at the front of the buffer (`wokenTakerReturned(true)`); a taker handed
+ *     the value unreserved at the front of the buffer (`wokenTakerWithdrawn`); a taker handed
  *     a value directly and withdrawn before it observed it gives the value back through `requeue`
  *     (to the next taker, else the front of the buffer).
  *
@@ -314,13 +314,13 @@ export class ChanCore<I = any, O = I> {
   }
 
   /**
-   * A woken taker is back: about to take in its own step, or withdrawn (then the value it was owed
-   * goes to the next waiting taker).
+   * A woken taker was withdrawn before its step (interrupted, aborted): the value it was owed goes to
+   * the next waiting taker, or stays, unreserved, at the front of the buffer.
    */
-  wokenTakerReturned(withdrawn: boolean): void {
+  wokenTakerWithdrawn(): void {
     const buf = this.buf!
     if (buf.owed > 0) buf.owed-- // 0 if `discard` emptied the buffer meanwhile
-    if (withdrawn && this.takers.size > 0) this.serveTakers()
+    if (this.takers.size > 0) this.serveTakers()
   }
 
   /** Withdraws a pending node that has not committed (interrupted, aborted, lost select). */

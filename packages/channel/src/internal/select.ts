@@ -187,7 +187,7 @@ export class SelectRegistration {
   giveBack(): void {
     const c = this.winner
     if (c === undefined || c.kind !== TAKE || this.result === CLOSED) return
-    if (this.result === WAKE) c.core!.wokenTakerReturned(true)
+    if (this.result === WAKE) c.core!.wokenTakerWithdrawn()
     else c.core!.requeue(this.result)
   }
 }
