@@ -37,7 +37,7 @@ import * as Exit from "effect/Exit"
 import * as References from "effect/References"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import { markDefined } from "./internal/definition.js"
+import { definedOf, markDefined } from "./internal/definition.js"
 import * as internal from "./internal/supervisor.js"
 import type { Outcome } from "./Outcome.js"
 import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
@@ -51,11 +51,11 @@ import {
 // ── models ──────────────────────────────────────────────────────────────────
 
 /**
- * Where a job is: waiting in the queue, running, or done (its outcome is out).
+ * Where a job is: waiting in the queue, waiting out its `delay`, running, or done (its outcome is out).
  *
  * @since 0.1.0
  */
-export type Status = "queued" | "running" | "done"
+export type Status = "queued" | "delayed" | "running" | "done"
 
 export type {
   /**
@@ -105,6 +105,14 @@ export interface Options<A = unknown, E = unknown> {
   readonly key?: string
   /** bound on the whole job, retries included; when it passes the outcome is "TimedOut" */
   readonly timeout?: Duration.Input
+  /**
+   * admit the job only after this much effect Clock time (`TestClock` drives it): meanwhile it
+   * holds no running slot and no queue place (`status` "delayed"; `snapshot`'s `delayed`), and
+   * `drain` waits for it. When the delay ends it starts, or joins its queue even if the queue is
+   * full (it was accepted when fired). Cancelled by `interrupt` and by a shutdown (its outcome is
+   * then "Interrupted", attempt 0).
+   */
+  readonly delay?: Duration.Input
   /** retries typed failures; each failed attempt that will be retried is logged at Warn with `attempt` */
   readonly retry?: Schedule.Schedule<unknown, E>
   /** also receives the outcome, without suspending (core.async `put!`) */
@@ -563,7 +571,8 @@ const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>
 
 /**
  * The job options of work `i` of a group: the group's, overridden by the item's own (annotations
- * merged), named `${base}-${i}` unless the item is named.
+ * merged), named `${base}-${i}` unless the item is named (`base`: the group's name, else a defined
+ * job's definition name, else "job").
  */
 const specOf = <A, E, R>(
   work: Work<A, E, R>,
@@ -572,11 +581,17 @@ const specOf = <A, E, R>(
   base: string
 ): internal.EntrySpec & { readonly pool?: string | undefined } => {
   const own = isItem(work) ? work.options : undefined
+  // a job made by a definition is named after it unless the group is named
+  if (group.name === undefined) {
+    const defined = definedOf(isItem(work) ? work.work : work)
+    if (defined !== undefined) base = defined.name
+  }
   if (own === undefined)
     return {
       name: `${base}-${i}`,
       pool: group.pool,
       key: group.key,
+      delay: group.delay,
       timeout: group.timeout,
       retry: group.retry,
       annotations: group.annotations
@@ -585,6 +600,7 @@ const specOf = <A, E, R>(
     name: own.name ?? `${base}-${i}`,
     pool: own.pool ?? group.pool,
     key: own.key ?? group.key,
+    delay: own.delay ?? group.delay,
     timeout: own.timeout ?? group.timeout,
     retry: own.retry ?? group.retry,
     annotations:

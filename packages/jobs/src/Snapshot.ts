@@ -128,6 +128,8 @@ export interface Snapshot {
   readonly paused: boolean
   readonly running: ReadonlyArray<JobInfo>
   readonly queued: ReadonlyArray<JobInfo>
+  /** jobs waiting out their `delay`, oldest first (age since they were fired) */
+  readonly delayed: ReadonlyArray<JobInfo>
   readonly counters: Counters
   /** every pool ("default" included), in configuration order */
   readonly pools: ReadonlyArray<PoolSnapshot>

@@ -45,7 +45,8 @@ describe("Job.define", () => {
           [2, 3].map((id) => syncRecord.make({ id, since: new Date(0) })),
           { concurrency: 2, name: "batch" }
         )
-        return { joined, handle: h.name, all: all.map((o) => [o.name, o.payload]) }
+        const unnamed = yield* Job.all([syncRecord.make({ id: 4, since: new Date(0) })], { concurrency: 1 })
+        return { joined, handle: h.name, all: all.map((o) => [o.name, o.payload]), unnamed: unnamed[0].name }
       })
     )
     expect(value.joined).toBe("1@5")
@@ -55,7 +56,8 @@ describe("Job.define", () => {
       ["batch-0", { id: 2, since: "1970-01-01T00:00:00.000Z" }],
       ["batch-1", { id: 3, since: "1970-01-01T00:00:00.000Z" }]
     ])
-    expect(seen).toEqual([1, 2, 3])
+    expect(value.unnamed).toBe("sync-record-0") // an unnamed group names a defined job after its definition
+    expect(seen).toEqual([1, 2, 3, 4])
   })
 
   it("a payload that does not encode is a JobPayloadError at make, naming the definition", () => {

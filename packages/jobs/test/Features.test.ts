@@ -2,7 +2,9 @@
  * The queue features p-queue and BullMQ users reach for: pause and resume (of a pool and of the
  * supervisor), a job's own id with dedupe, and progress reported from inside a job.
  */
+import { Chan } from "@tributary/channel"
 import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Job, JobArgumentError, Supervisor } from "../src/index.js"
 import { linesOf, run, settle } from "./harness.js"
@@ -122,5 +124,79 @@ describe("Job.progress", () => {
       ["Debug", { done: 1, total: 3 }],
       ["Debug", { done: 2, total: 3 }]
     ])
+  })
+})
+
+describe("delay", () => {
+  it("a delayed job holds no slot and no queue place until its delay (Clock time) ends; drain waits for it", async () => {
+    const order: Array<string> = []
+    const { value } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(
+          Effect.sync(() => order.push("later")),
+          { name: "later", delay: "5 seconds" }
+        )
+        yield* Job.fire(
+          Effect.sync(() => order.push("now")),
+          { name: "now" }
+        )
+        yield* settle
+        const before = { status: yield* Job.status(h), snap: yield* Supervisor.snapshot, order: [...order] }
+        const drained = yield* Effect.forkChild(Supervisor.drain)
+        yield* settle
+        const drainedEarly = drained.pollUnsafe() !== undefined
+        yield* TestClock.adjust("5 seconds")
+        yield* Fiber.join(drained)
+        return { before, drainedEarly, exit: yield* Job.await(h) }
+      }),
+      { concurrency: 1, maxQueued: 0 }
+    )
+    expect(value.before.status).toBe("delayed")
+    expect(value.before.order).toEqual(["now"]) // the delayed job took no slot from it
+    expect(value.before.snap.delayed.map((j) => j.name)).toEqual(["later"])
+    expect(value.before.snap.running).toEqual([])
+    expect(value.drainedEarly).toBe(false)
+    expect(order).toEqual(["now", "later"])
+    expect(Exit.isSuccess(value.exit)).toBe(true)
+  })
+
+  it("interrupting a delayed job, or a shutdown, cancels it: Interrupted, attempt 0, never run", async () => {
+    let ran = 0
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const outcomes = yield* Chan.make<Job.Outcome>(4)
+        const a = yield* Job.fork(
+          Effect.sync(() => ran++),
+          { name: "a", delay: "1 minute", reportTo: outcomes }
+        )
+        yield* Job.fire(
+          Effect.sync(() => ran++),
+          { name: "b", delay: "1 minute", reportTo: outcomes }
+        )
+        yield* Job.interrupt(a)
+        const shutdown = yield* Effect.forkChild(Supervisor.shutdown({ grace: "1 second" }))
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(shutdown)
+        yield* TestClock.adjust("1 minute") // the timers were stopped: nothing runs
+        Chan.closeUnsafe(outcomes)
+        return (yield* Chan.toArray(outcomes)).map((o) => [o.name, o._tag, o.attempt])
+      })
+    )
+    expect(value).toEqual([
+      ["a", "Interrupted", 0],
+      ["b", "Interrupted", 0]
+    ])
+    expect(ran).toBe(0)
+    expect(linesOf(lines, "b").map((l) => l.message)).toEqual([
+      "job b still delayed at shutdown; cancelling it",
+      "job b was interrupted"
+    ])
+  })
+
+  it("a bad delay is a JobArgumentError naming it", async () => {
+    const { value } = await run(Effect.exit(Job.fire(Effect.void, { delay: -1 })))
+    const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect((defect as JobArgumentError).argument).toBe("delay")
   })
 })

@@ -20,9 +20,9 @@ export interface Defined {
   readonly encoded: unknown
 }
 
-/** The mark of `work`, if it is a job made by a definition. */
-export const definedOf = (work: object): Defined | undefined =>
-  (work as { readonly [DefinedJobTypeId]?: Defined })[DefinedJobTypeId]
+/** The mark of `work`, if it is a job made by a definition (any value may be asked). */
+export const definedOf = (work: unknown): Defined | undefined =>
+  (work as { readonly [DefinedJobTypeId]?: Defined } | null | undefined)?.[DefinedJobTypeId]
 
 /** Marks `job` as made by the definition `name` with the encoded payload `encoded`. */
 export const markDefined = <J extends object>(job: J, name: string, encoded: unknown): J => {

@@ -59,6 +59,15 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
               Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
             )
           )
+        const delayed = [...state.delayed].reverse() // newest first
+        for (const entry of delayed)
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} still delayed at shutdown; cancelling it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
+            )
+          )
+        for (const entry of delayed) state.cancelDelayed(entry)
         for (const entry of queued) state.cancelQueued(entry)
         for (const entry of running) state.interruptUnsafe(entry)
         state.flush()
@@ -117,6 +126,11 @@ export const admitEffect = (
   policy: FullPolicy
 ): Effect.Effect<"admitted" | "dropped", SupervisorClosedError | SupervisorFullError> => {
   if (state.closed) return Effect.fail(new SupervisorClosedError(state.config.name))
+  const delay = entry.more?.delayMillis
+  if (delay !== undefined && delay > 0) {
+    state.delay(entry, delay)
+    return admittedNow
+  }
   const verdict = state.admit(entry, policy)
   switch (verdict) {
     case "started":

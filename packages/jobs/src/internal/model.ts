@@ -71,6 +71,8 @@ export interface EntrySpec {
   readonly retry?: Schedule.Schedule<unknown, any> | undefined
   readonly reportTo?: WritePort<Outcome<any, any>> | undefined
   readonly annotations?: Record<string, unknown> | undefined
+  /** how long to wait (Clock time) before the job is admitted */
+  readonly delay?: Duration.Input | undefined
 }
 
 /** The rarely needed part of an entry, made on first use: a job in a hot loop has none. */
@@ -91,6 +93,10 @@ interface EntryMore {
   awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined
   /** the id the caller gave (`Job.Options.id`), registered in `byId` while the job is live */
   userId: string | undefined
+  /** the job's `delay` in millis, if it has one */
+  delayMillis: number | undefined
+  /** the fiber sleeping out the delay, while the entry is "delayed" */
+  delayTimer: Fiber.Fiber<void> | undefined
   /** the last value the job reported with `Job.progress` */
   progress: unknown
 }
@@ -101,7 +107,7 @@ interface EntryMore {
  * `fire` does not use lives in `more`.
  */
 export class Entry {
-  state: "waiting" | "queued" | "running" | "done" = "waiting"
+  state: "waiting" | "delayed" | "queued" | "running" | "done" = "waiting"
   /** made by `flush`; undefined while the entry waits in `toStart` */
   fiber: Fiber.Fiber<unknown, unknown> | undefined = undefined
   attempt = 0
@@ -135,6 +141,7 @@ export class Entry {
     if (
       spec !== undefined &&
       (spec.id !== undefined ||
+        spec.delay !== undefined ||
         spec.timeout !== undefined ||
         spec.retry !== undefined ||
         spec.reportTo !== undefined ||
@@ -146,6 +153,7 @@ export class Entry {
       more.reportTo = spec.reportTo
       more.annotations = spec.annotations
       more.userId = spec.id
+      if (spec.delay !== undefined) more.delayMillis = Duration.toMillis(nonNegativeDuration(spec.delay)!) // checked by `entry`
       if (spec.id !== undefined) this.idString = spec.id
     }
   }
@@ -174,6 +182,8 @@ export class Entry {
       outcome: undefined,
       awaiters: undefined,
       userId: undefined,
+      delayMillis: undefined,
+      delayTimer: undefined,
       progress: undefined
     })
   }
@@ -254,6 +264,11 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
     throw new JobArgumentError(`${prefix}key`, spec.key, "a string")
   if (spec.timeout !== undefined && nonNegativeDuration(spec.timeout) === undefined)
     throw new JobArgumentError(`${prefix}timeout`, spec.timeout, "a duration ≥ 0")
+  if (spec.delay !== undefined) {
+    const d = nonNegativeDuration(spec.delay)
+    if (d === undefined || !Number.isFinite(Duration.toMillis(d)))
+      throw new JobArgumentError(`${prefix}delay`, spec.delay, "a finite duration ≥ 0")
+  }
   if (spec.retry !== undefined && !Schedule.isSchedule(spec.retry))
     throw new JobArgumentError(`${prefix}retry`, spec.retry, "a Schedule")
   if (spec.reportTo !== undefined && !Chan.isChan(spec.reportTo))

@@ -10,7 +10,8 @@
  * Invariants:
  * 5. Every admitted entry ends in exactly one `Outcome`, made by `finish` (the outcomes part) —
  *    from its fiber's exit (`ended`), or without a fiber when it is cancelled while queued
- *    (`cancelQueued`) or interrupted before its fiber was made (`flush`).
+ *    (`cancelQueued`) or delayed (`cancelDelayed`), or interrupted before its fiber was made
+ *    (`flush`). A delayed entry is in `delayed` with its timer until it is admitted or cancelled.
  * 6. Fibers waiting for an outcome or for `drain` are resumed (`notify`) only after the section
  *    that produced it has freed the job's slots: they never see a done job still running.
  *
@@ -31,6 +32,7 @@ import type { OutcomeTag } from "../Outcome.js"
 import { Admission } from "./admission.js"
 import { jobAnnotations, logContained } from "./lines.js"
 import type { Entry, Pool, ResolvedConfig } from "./model.js"
+import { EntryQueue } from "./queues.js"
 
 /** Fibers made by one `flush` before the rest is left to a scheduler task. */
 export const MaxStartsPerFlush = 1024
@@ -41,6 +43,8 @@ export abstract class Runner extends Admission {
   flushing = false
   /** a `flush` is scheduled on `dispatcher` */
   flushScheduled = false
+  /** entries waiting out their `delay` (admitted when it ends), oldest first */
+  readonly delayed = new EntryQueue<Entry>()
   /** the burst reports of `counters.linesLost` on stderr */
   readonly lostLines = new LostLines("@tributary/jobs supervisor")
   /** the caller context `jobContext` saw last, and what it derived from it */
@@ -199,10 +203,63 @@ export abstract class Runner extends Admission {
   /** Cancels a queued entry, or interrupts a running one (before its fiber exists: `flush` ends it unrun). */
   interruptUnsafe(entry: Entry): void {
     if (entry.state === "queued") this.cancelQueued(entry)
+    else if (entry.state === "delayed") this.cancelDelayed(entry)
     else if (entry.state === "running") {
       if (entry.fiber === undefined) entry.interruptRequested = true
       else entry.fiber.interruptUnsafe()
     }
+  }
+
+  // ── delays ──
+
+  /**
+   * Holds `entry` for `millis` of Clock time without a slot or a queue place, then admits it
+   * (`endDelay`). It counts in `unlogged` from now, so `drain` waits for it.
+   */
+  delay(entry: Entry, millis: number): void {
+    entry.state = "delayed"
+    entry.admittedAt = this.now()
+    this.unlogged++
+    const userId = entry.more?.userId
+    if (userId !== undefined) this.byId.set(userId, entry)
+    this.delayed.push(entry)
+    entry.extra().delayTimer = Effect.runForkWith(this.context)(
+      Effect.andThen(
+        Effect.sleep(millis),
+        Effect.sync(() => this.endDelay(entry))
+      )
+    )
+  }
+
+  /**
+   * The end of `entry`'s delay: it starts if it can, else joins its lane's queue (even a full one:
+   * it was accepted when fired); after shutdown began it is cancelled instead.
+   */
+  endDelay(entry: Entry): void {
+    if (entry.state !== "delayed") return
+    entry.more!.delayTimer = undefined
+    if (this.closed) return this.cancelDelayed(entry)
+    this.delayed.remove(entry)
+    entry.state = "waiting"
+    if (this.canStartNow(entry)) {
+      this.markStarted(entry, this.now())
+      this.flush()
+    } else this.enqueue(entry)
+  }
+
+  /** Ends a delayed entry without running it: its outcome is "Interrupted", attempt 0. */
+  cancelDelayed(entry: Entry): void {
+    if (entry.state !== "delayed") return
+    this.delayed.remove(entry)
+    entry.more!.delayTimer?.interruptUnsafe()
+    entry.more!.delayTimer = undefined
+    const now = this.now()
+    entry.startedAt = now
+    this.settling++
+    this.finish(entry, "Interrupted", Exit.interrupt(), now)
+    this.settling--
+    this.notify()
+    this.flush()
   }
 
   /** The one outcome of `entry` (the outcomes part's; invariant 5). */

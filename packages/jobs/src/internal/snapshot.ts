@@ -13,6 +13,8 @@ export const snapshotOf = (state: SupervisorState): Snapshot => {
   const running: Array<JobInfo> = []
   for (const e of state.running) running.push(info(e, now - e.startedAt))
   const queued = state.queuedEntries().map((e) => info(e, now - e.admittedAt))
+  const delayed: Array<JobInfo> = []
+  for (const e of state.delayed) delayed.push(info(e, now - e.admittedAt))
   const pools: Array<PoolSnapshot> = []
   for (const pool of state.pools.values()) pools.push(poolSnapshot(state, pool))
   return {
@@ -22,6 +24,7 @@ export const snapshotOf = (state: SupervisorState): Snapshot => {
     paused: state.paused,
     running,
     queued,
+    delayed,
     counters: { ...state.counters },
     pools,
     durations: state.history.percentiles(),
