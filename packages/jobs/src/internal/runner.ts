@@ -238,7 +238,10 @@ export abstract class Runner extends Admission {
   endDelay(entry: Entry): void {
     if (entry.state !== "delayed") return
     entry.more!.delayTimer = undefined
-    if (this.closed) return this.cancelDelayed(entry)
+    if (this.closed) {
+      this.cancelDelayed(entry)
+      return
+    }
     this.delayed.remove(entry)
     entry.state = "waiting"
     if (this.canStartNow(entry)) {
