@@ -106,6 +106,12 @@ export interface Options<A = unknown, E = unknown> {
   /** bound on the whole job, retries included; when it passes the outcome is "TimedOut" */
   readonly timeout?: Duration.Input
   /**
+   * while the job waits in its pool's queue, higher goes first (default 0; any finite number):
+   * among the waiting jobs of its key (or of its pool's keyless jobs), first in, first out within
+   * a priority. Keys of a pool still take turns, and a job that can start at once starts.
+   */
+  readonly priority?: number
+  /**
    * admit the job only after this much effect Clock time (`TestClock` drives it): meanwhile it
    * holds no running slot and no queue place (`status` "delayed"; `snapshot`'s `delayed`), and
    * `drain` waits for it. When the delay ends it starts, or joins its queue even if the queue is
@@ -592,6 +598,7 @@ const specOf = <A, E, R>(
       pool: group.pool,
       key: group.key,
       delay: group.delay,
+      priority: group.priority,
       timeout: group.timeout,
       retry: group.retry,
       annotations: group.annotations
@@ -601,6 +608,7 @@ const specOf = <A, E, R>(
     pool: own.pool ?? group.pool,
     key: own.key ?? group.key,
     delay: own.delay ?? group.delay,
+    priority: own.priority ?? group.priority,
     timeout: own.timeout ?? group.timeout,
     retry: own.retry ?? group.retry,
     annotations:

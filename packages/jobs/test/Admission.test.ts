@@ -120,3 +120,59 @@ describe("Admission (no fibers)", () => {
     expect(admission.started()).toEqual(["r3"])
   })
 })
+
+describe("priority (no fibers)", () => {
+  it("higher priority first, FIFO within a priority, in a pool's keyless queue", () => {
+    const { admission, job, end } = make({ concurrency: 1 })
+    const first = job("running")
+    admission.admit(first, "wait")
+    const spec: Array<readonly [string, number]> = [
+      ["low-1", -1],
+      ["zero-1", 0],
+      ["high-1", 5],
+      ["zero-2", 0],
+      ["high-2", 5],
+      ["mid", 2],
+      ["low-2", -1]
+    ]
+    for (const [name, priority] of spec)
+      admission.admit(
+        admission.entry(Effect.void, { name, priority }, Context.empty() as Context.Context<never>),
+        "wait"
+      )
+    expect(admission.started()).toEqual(["running"])
+    const order: Array<string> = []
+    let current = first
+    for (let i = 0; i < spec.length; i++) {
+      end(current)
+      const [next] = admission.started()
+      order.push(next)
+      current = [...admission.running][0]
+    }
+    expect(order).toEqual(["high-1", "high-2", "mid", "zero-1", "zero-2", "low-1", "low-2"])
+  })
+
+  it("a cancelled prioritized entry leaves the order of the rest intact", () => {
+    const { admission, job, end } = make({ concurrency: 1 })
+    const first = job("running")
+    admission.admit(first, "wait")
+    const entries = (["a", "b", "c"] as const).map((name) =>
+      admission.entry(Effect.void, { name, priority: 3 }, Context.empty() as Context.Context<never>)
+    )
+    for (const e of entries) admission.admit(e, "wait")
+    // c was the tail of priority 3: dropping it must move the tail back to b
+    entries[2].lane.drop(entries[2])
+    admission.queued--
+    entries[2].state = "done"
+    const late = admission.entry(Effect.void, { name: "d", priority: 3 }, Context.empty() as Context.Context<never>)
+    admission.admit(late, "wait")
+    admission.started()
+    end(first)
+    const order = admission.started()
+    end([...admission.running][0])
+    order.push(...admission.started())
+    end([...admission.running][0])
+    order.push(...admission.started())
+    expect(order).toEqual(["a", "b", "d"])
+  })
+})

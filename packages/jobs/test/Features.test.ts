@@ -200,3 +200,35 @@ describe("delay", () => {
     expect((defect as JobArgumentError).argument).toBe("delay")
   })
 })
+
+describe("priority", () => {
+  it("queued jobs of a pool start highest priority first, FIFO within a priority (through Job.fire and Job.all)", async () => {
+    const order: Array<string> = []
+    await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        yield* Job.fire(Deferred.await(gate), { name: "blocker" })
+        const job = (name: string) => Effect.sync(() => order.push(name))
+        yield* Job.fire(job("low"), { priority: -1 })
+        yield* Job.fire(job("normal-1"))
+        yield* Job.fire(job("urgent"), { priority: 10 })
+        yield* Job.fire(job("normal-2"))
+        const group = yield* Effect.forkChild(
+          Job.all([job("group-high"), Job.item(job("group-low"), { priority: -5 })], { concurrency: 2, priority: 5 })
+        )
+        yield* settle
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(group)
+        yield* Supervisor.drain
+      }),
+      { concurrency: 1 }
+    )
+    expect(order).toEqual(["urgent", "group-high", "normal-1", "normal-2", "low", "group-low"])
+  })
+
+  it("a priority that is not a finite number is a JobArgumentError", async () => {
+    const { value } = await run(Effect.exit(Job.fire(Effect.void, { priority: Number.NaN })))
+    const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect((defect as JobArgumentError).argument).toBe("priority")
+  })
+})

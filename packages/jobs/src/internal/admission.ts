@@ -280,7 +280,7 @@ export abstract class Admission {
   enqueue(entry: Entry): void {
     entry.state = "queued"
     this.queued++
-    entry.lane.waiting.push(entry)
+    entry.lane.add(entry)
     this.relink(entry.lane)
   }
 
@@ -317,7 +317,7 @@ export abstract class Admission {
         this.collect(lane)
         continue
       }
-      lane.waiting.shift()
+      lane.take()
       this.markStarted(entry, now)
       // round-robin: the lane to the back of its pool's ring and the pool to the back of the ring
       // (a lone lane or pool that can go on stays where it is)

@@ -73,6 +73,8 @@ export interface EntrySpec {
   readonly annotations?: Record<string, unknown> | undefined
   /** how long to wait (Clock time) before the job is admitted */
   readonly delay?: Duration.Input | undefined
+  /** higher first among the waiting jobs of its lane (default 0) */
+  readonly priority?: number | undefined
 }
 
 /** The rarely needed part of an entry, made on first use: a job in a hot loop has none. */
@@ -93,6 +95,8 @@ interface EntryMore {
   awaiters: Array<(exit: Exit.Exit<unknown, unknown>) => void> | undefined
   /** the id the caller gave (`Job.Options.id`), registered in `byId` while the job is live */
   userId: string | undefined
+  /** the job's `priority` (0 when not given) */
+  priority: number
   /** the job's `delay` in millis, if it has one */
   delayMillis: number | undefined
   /** the fiber sleeping out the delay, while the entry is "delayed" */
@@ -142,6 +146,7 @@ export class Entry {
       spec !== undefined &&
       (spec.id !== undefined ||
         spec.delay !== undefined ||
+        spec.priority !== undefined ||
         spec.timeout !== undefined ||
         spec.retry !== undefined ||
         spec.reportTo !== undefined ||
@@ -153,6 +158,7 @@ export class Entry {
       more.reportTo = spec.reportTo
       more.annotations = spec.annotations
       more.userId = spec.id
+      more.priority = spec.priority ?? 0
       if (spec.delay !== undefined) more.delayMillis = Duration.toMillis(nonNegativeDuration(spec.delay)!) // checked by `entry`
       if (spec.id !== undefined) this.idString = spec.id
     }
@@ -182,6 +188,7 @@ export class Entry {
       outcome: undefined,
       awaiters: undefined,
       userId: undefined,
+      priority: 0,
       delayMillis: undefined,
       delayTimer: undefined,
       progress: undefined
@@ -208,6 +215,10 @@ export class Entry {
   }
   set wake(value: ((admitted: boolean) => void) | undefined) {
     if (value !== undefined || this.more !== undefined) this.extra().wake = value
+  }
+  /** the job's `priority` (0 unless given) */
+  get priority(): number {
+    return this.more?.priority ?? 0
   }
   get progress(): unknown {
     return this.more?.progress
@@ -264,6 +275,8 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
     throw new JobArgumentError(`${prefix}key`, spec.key, "a string")
   if (spec.timeout !== undefined && nonNegativeDuration(spec.timeout) === undefined)
     throw new JobArgumentError(`${prefix}timeout`, spec.timeout, "a duration ≥ 0")
+  if (spec.priority !== undefined && !(typeof spec.priority === "number" && Number.isFinite(spec.priority)))
+    throw new JobArgumentError(`${prefix}priority`, spec.priority, "a finite number")
   if (spec.delay !== undefined) {
     const d = nonNegativeDuration(spec.delay)
     if (d === undefined || !Number.isFinite(Duration.toMillis(d)))
@@ -278,17 +291,70 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
 }
 
 /**
- * The waiting entries of one key of a pool (or the pool's keyless entries), FIFO; its head is
- * the next to start (a cancelled entry leaves at once).
+ * The waiting entries of one key of a pool (or the pool's keyless entries): highest `priority`
+ * first, first in, first out within a priority; its head is the next to start (a cancelled entry
+ * leaves at once). Add, take and drop are O(k) for k distinct priorities waiting, O(1) while every
+ * waiting entry has priority 0.
+ *
+ * Invariant: `tails` is undefined while no entry with a priority ≠ 0 was added since the lane was
+ * last empty; otherwise it maps each priority present among the waiting entries to the last
+ * waiting entry of that priority.
  */
 export class Lane {
   readonly waiting = new EntryQueue<Entry>()
   running = 0
   inRing = false
+  private tails: Map<number, Entry> | undefined = undefined
   constructor(
     readonly pool: Pool,
     readonly key: string | undefined
   ) {}
+
+  /** Queues `entry` behind every waiting entry of its priority or a higher one. */
+  add(entry: Entry): void {
+    const p = entry.priority
+    let tails = this.tails
+    if (tails === undefined) {
+      if (p === 0) {
+        this.waiting.push(entry)
+        return
+      }
+      tails = this.tails = new Map()
+      if (this.waiting.tail !== undefined) tails.set(0, this.waiting.tail) // all of priority 0 so far
+    }
+    let after: Entry | undefined
+    let lowest = Number.POSITIVE_INFINITY
+    for (const [q, tail] of tails)
+      if (q >= p && q < lowest) {
+        lowest = q
+        after = tail
+      }
+    if (after === undefined) this.waiting.unshift(entry)
+    else this.waiting.insertAfter(after, entry)
+    tails.set(p, entry)
+  }
+
+  /** Takes the head (the next to start), if any. */
+  take(): Entry | undefined {
+    const head = this.waiting.head
+    if (head !== undefined) this.drop(head)
+    return head
+  }
+
+  /** Precondition: `entry` waits in this lane. Removes it. */
+  drop(entry: Entry): void {
+    const tails = this.tails
+    if (tails !== undefined) {
+      const p = entry.priority
+      if (tails.get(p) === entry) {
+        const prev = entry.prev
+        if (prev !== undefined && prev.priority === p) tails.set(p, prev)
+        else tails.delete(p)
+      }
+    }
+    this.waiting.remove(entry)
+    if (this.waiting.head === undefined) this.tails = undefined
+  }
 }
 
 /** A pool: its limits, its lanes and its token bucket. */

@@ -36,6 +36,24 @@ export class EntryQueue<E extends Linked<E>> implements Iterable<E> {
     this.tail = e
     this.size++
   }
+  /** Puts `e` first. */
+  unshift(e: E): void {
+    e.prev = undefined
+    e.next = this.head
+    if (this.head === undefined) this.tail = e
+    else this.head.prev = e
+    this.head = e
+    this.size++
+  }
+  /** Precondition: `ref` is in this queue. Puts `e` right after it. */
+  insertAfter(ref: E, e: E): void {
+    e.prev = ref
+    e.next = ref.next
+    if (ref.next === undefined) this.tail = e
+    else ref.next.prev = e
+    ref.next = e
+    this.size++
+  }
   shift(): E | undefined {
     const e = this.head
     if (e !== undefined) this.remove(e)

@@ -162,7 +162,7 @@ export abstract class Runner extends Admission {
   cancelQueued(entry: Entry): void {
     if (entry.state !== "queued") return
     this.queued--
-    entry.lane.waiting.remove(entry)
+    entry.lane.drop(entry)
     const now = this.now()
     entry.startedAt = now
     this.settling++
