@@ -288,7 +288,8 @@ export class ChanCore<I = any, O = I> {
 
   /** Whether `tryPut` would complete now (nothing changes). */
   canPut(): boolean {
-    return this.closed || (this.buf === undefined ? this.takers.size > 0 : !this.buf.isFull())
+    if (this.closed) return true
+    return this.buf === undefined ? this.takers.size > 0 : this.putters.size === 0 && !this.buf.isFull()
   }
 
   /** Queues a pending put. Precondition: `tryPut` returned `PENDING` in this same synchronous step. */
