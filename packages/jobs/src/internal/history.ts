@@ -11,22 +11,13 @@
  * @internal
  */
 import type { Outcome } from "../Outcome.js"
+import type { Durations } from "../Snapshot.js"
 
 /** How many of the last durations the percentiles are computed over. */
 export const DurationWindow = 1024
 
 /** How many of the last failed outcomes are kept. */
 export const FailureWindow = 20
-
-/** Duration percentiles over the last jobs (Clock millis). */
-export interface Durations {
-  /** how many durations the percentiles are computed over (at most `DurationWindow`) */
-  readonly count: number
-  readonly p50: number
-  readonly p90: number
-  readonly p99: number
-  readonly max: number
-}
 
 /** The last durations and failures of one supervisor. */
 export class History {
