@@ -2,7 +2,8 @@
  * The same sub-jobs as `01-fire-and-forget`, upgraded one step at a time without changing them:
  * 1. handles: `Job.fork` each, then `Job.await` each exit;
  * 2. a results channel: `Job.fire` with `reportTo`, then read one outcome per job;
- * 3. a group: `Job.all` returns every outcome in input order.
+ * 3. a group: `Job.all` returns every outcome in input order (`Job.item` gives each its name and
+ *    annotations, as `fire` did).
  * Each step logs a summary line (`step`, `succeeded`, `failed`).
  *
  * Run: `npx tsx examples/02-tracked/main.ts` — exit code 0.
@@ -43,14 +44,17 @@ const withChannel = Effect.gen(function* () {
     if (Option.isNone(outcome)) break
     const o = outcome.value
     if (Exit.isSuccess(o.exit)) ok.push(o.exit.value)
-    else failed.push(Number(o.name.slice("channel-".length)))
+    else failed.push(o.annotations?.recordId as number)
   }
   yield* summary("channel", ok.sort(), failed.sort())
 })
 
-// 3. a group: every outcome, in input order
+// 3. a group: every outcome, in input order; each job keeps its own name and annotations
 const withAll = Effect.gen(function* () {
-  const outcomes = yield* Job.all(ids.map(syncRecord), { concurrency: 3 })
+  const outcomes = yield* Job.all(
+    ids.map((id) => Job.item(syncRecord(id), { name: `all-${id}`, annotations: { recordId: id } })),
+    { concurrency: 3 }
+  )
   const ok: Array<number> = []
   const failed: Array<number> = []
   for (const [i, o] of outcomes.entries()) (o._tag === "Success" ? ok : failed).push(ids[i])
