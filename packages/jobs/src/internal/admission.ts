@@ -101,7 +101,8 @@ export abstract class Admission {
     context: Context.Context<never>
   ): Entry {
     if (!Effect.isEffect(work)) throw notAnEffect("work", work)
-    const pool = this.poolOf(spec?.pool, "pool")
+    const poolName = spec?.pool
+    const pool = poolName === undefined ? this.defaultPool : (this.pools.get(poolName) ?? this.poolOf(poolName, "pool"))
     if (spec !== undefined) checkSpec(spec, "") // before a lane is made for the key
     const key = spec?.key
     let lane = key === undefined ? pool.keyless : pool.lanes.get(key)
@@ -243,15 +244,6 @@ export abstract class Admission {
    * the entry is in `overflow` and the caller must set `entry.wake`.
    */
   admit(entry: Entry, policy: FullPolicy): Verdict {
-    const userId = entry.more?.userId
-    if (userId !== undefined) this.byId.set(userId, entry) // taken back out below if not admitted
-    const verdict = this.admitUnregistered(entry, policy)
-    if (userId !== undefined && (verdict === "full" || verdict === "dropped")) this.byId.delete(userId)
-    return verdict
-  }
-
-  /** `admit` without the id registry. */
-  private admitUnregistered(entry: Entry, policy: FullPolicy): Verdict {
     if (this.canStartNow(entry)) {
       const now = this.now()
       entry.admittedAt = now
@@ -354,6 +346,14 @@ export abstract class Admission {
     lane.running--
     this.relink(lane)
     if (lane.key !== undefined) this.collect(lane)
+  }
+
+  /** `admit` for an entry with a caller-given id: registered while it is live (invariant 5). */
+  admitWithId(entry: Entry, userId: string, policy: FullPolicy): Verdict {
+    this.byId.set(userId, entry) // taken back out below if not admitted
+    const verdict = this.admit(entry, policy)
+    if (verdict === "full" || verdict === "dropped") this.byId.delete(userId)
+    return verdict
   }
 
   /** The live entry with the caller-given id `id`, if any (invariant 5). */

@@ -28,7 +28,7 @@ export class History {
 
   /** Records the duration of a job that ran (attempt ≥ 1). */
   duration(millis: number): void {
-    this.durations[this.ended % DurationWindow] = millis
+    this.durations[this.ended & (DurationWindow - 1)] = millis // DurationWindow is a power of 2
     this.ended++
   }
 

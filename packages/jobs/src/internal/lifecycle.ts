@@ -126,12 +126,15 @@ export const admitEffect = (
   policy: FullPolicy
 ): Effect.Effect<"admitted" | "dropped", SupervisorClosedError | SupervisorFullError> => {
   if (state.closed) return Effect.fail(new SupervisorClosedError(state.config.name))
-  const delay = entry.more?.delayMillis
-  if (delay !== undefined && delay > 0) {
-    state.delay(entry, delay)
+  const more = entry.more
+  if (more !== undefined && more.delayMillis !== undefined && more.delayMillis > 0) {
+    state.delay(entry, more.delayMillis)
     return admittedNow
   }
-  const verdict = state.admit(entry, policy)
+  const verdict =
+    more === undefined || more.userId === undefined
+      ? state.admit(entry, policy)
+      : state.admitWithId(entry, more.userId, policy)
   switch (verdict) {
     case "started":
     case "queued":

@@ -94,7 +94,6 @@ export class SupervisorState extends Runner {
     entry.endedAt = endedAt
     count(this.counters, tag)
     count(entry.pool.counters, tag)
-    this.forgetId(entry)
     if (entry.attempt > 0) {
       this.history.duration(endedAt - entry.startedAt)
       const durations = entry.pool.durations // defined only with metrics
@@ -104,6 +103,7 @@ export class SupervisorState extends Runner {
     if (tag !== "Success") this.history.failure(outcomeOf(this, entry))
     const more = entry.more
     if (more !== undefined) {
+      if (more.userId !== undefined) this.forgetId(entry)
       const awaiters = more.awaiters
       if (awaiters !== undefined) {
         more.awaiters = undefined
