@@ -20,7 +20,7 @@
  *    pool or its key is at its cap, its pool has no token, or the supervisor or its pool is
  *    paused). So a new job that can start at once takes no queue slot and overtakes no queued job
  *    of its own lane.
- * 5. `byId` holds exactly the live entries (waiting for room, queued or running) that have a
+ * 8. `byId` holds exactly the live entries (waiting for room, queued or running) that have a
  *    caller-given id, under that id.
  *
  * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
@@ -55,7 +55,7 @@ export abstract class Admission {
   closed = false
   /** no job starts while set (`Supervisor.pause()`); admission into the queue goes on */
   paused = false
-  /** live entries with a caller-given id (invariant 5) */
+  /** live entries with a caller-given id (invariant 8) */
   readonly byId = new Map<string, Entry>()
   readonly running = new RunningList<Entry>()
   queued = 0
@@ -348,7 +348,7 @@ export abstract class Admission {
     if (lane.key !== undefined) this.collect(lane)
   }
 
-  /** `admit` for an entry with a caller-given id: registered while it is live (invariant 5). */
+  /** `admit` for an entry with a caller-given id: registered while it is live (invariant 8). */
   admitWithId(entry: Entry, userId: string, policy: FullPolicy): Verdict {
     this.byId.set(userId, entry) // taken back out below if not admitted
     const verdict = this.admit(entry, policy)
@@ -356,12 +356,12 @@ export abstract class Admission {
     return verdict
   }
 
-  /** The live entry with the caller-given id `id`, if any (invariant 5). */
+  /** The live entry with the caller-given id `id`, if any (invariant 8). */
   liveById(id: string): Entry | undefined {
     return this.byId.get(id)
   }
 
-  /** Forgets a caller-given id once its entry is no longer live (invariant 5). */
+  /** Forgets a caller-given id once its entry is no longer live (invariant 8). */
   forgetId(entry: Entry): void {
     const userId = entry.more?.userId
     if (userId !== undefined && this.byId.get(userId) === entry) this.byId.delete(userId)
