@@ -1,9 +1,11 @@
 /**
- * The errors of `@tributary/channel`. Each is a class with a `_tag` equal to its name, so it can be
- * matched with `Effect.catchTag` (when it is a failure) or `Cause` inspection (when it is a defect).
+ * The errors of `@tributary/channel`. Each is an effect tagged error (`Data.TaggedError`) with a
+ * `_tag` equal to its name: `yield*` fails with it, `Effect.catchTag` matches it (when it is a
+ * failure), `Cause` inspection finds it (when it is a defect), and it is `instanceof` its class.
  *
  * @since 0.1.0
  */
+import * as Data from "effect/Data"
 
 /**
  * A bad argument: a buffer size that is negative, fractional, NaN or infinite; 0 for a `Buffer`
@@ -13,18 +15,15 @@
  *
  * @since 0.1.0
  */
-export class ChanArgumentError extends Error {
-  readonly _tag = "ChanArgumentError" as const
+export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
   /** The name of the offending argument, e.g. `"buffer size"`. */
   readonly argument: string
   /** The value that was received. */
   readonly value: unknown
-
+  readonly message: string
+}> {
   constructor(argument: string, value: unknown, expected: string) {
-    super(`Invalid ${argument}: expected ${expected}, received ${describe(value)}`)
-    this.name = "ChanArgumentError"
-    this.argument = argument
-    this.value = value
+    super({ argument, value, message: `Invalid ${argument}: expected ${expected}, received ${describe(value)}` })
   }
 }
 
@@ -34,24 +33,24 @@ export class ChanArgumentError extends Error {
  *
  * @since 0.1.0
  */
-export class ChanPendingLimitError extends Error {
-  readonly _tag = "ChanPendingLimitError" as const
+export class ChanPendingLimitError extends Data.TaggedError("ChanPendingLimitError")<{
   /** Which side overflowed. */
   readonly side: "put" | "take"
   /** The channel's `name` option, if any. */
   readonly channel: string | undefined
   /** The limit in force. */
   readonly limit: number
-
+  readonly message: string
+}> {
   constructor(side: "put" | "take", channel: string | undefined, limit: number) {
-    super(
-      `Too many pending ${side}s on channel ${channel === undefined ? "(unnamed)" : JSON.stringify(channel)}: ` +
+    super({
+      side,
+      channel,
+      limit,
+      message:
+        `Too many pending ${side}s on channel ${channel === undefined ? "(unnamed)" : JSON.stringify(channel)}: ` +
         `the limit is ${limit} (maxPending). Use a buffer, a dropping/sliding buffer, or offer.`
-    )
-    this.name = "ChanPendingLimitError"
-    this.side = side
-    this.channel = channel
-    this.limit = limit
+    })
   }
 }
 
