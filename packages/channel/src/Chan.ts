@@ -423,10 +423,16 @@ export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X>
  * The result is the winning handler's (an Effect returned by a handler is run).
  *
  * ```ts
- * const r = yield* Chan.select([
- *   Chan.onTake(jobs, (job) => Option.isSome(job) ? "job" : "closed"),
- *   Chan.onTimeout("5 seconds", () => "timed out")
- * ])
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const jobs = yield* Chan.make<string>(1)
+ *   return yield* Chan.select([
+ *     Chan.onTake(jobs, (job) => (Option.isSome(job) ? "job" : "closed")),
+ *     Chan.onTimeout("5 seconds", () => "timed out")
+ *   ])
+ * })
  * ```
  *
  * Dies with `ChanArgumentError` for `select([])` without `orElse`.

@@ -134,7 +134,18 @@ export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
  * in the mix yet is added in that state.
  *
  * ```ts
- * yield* Mix.toggle(m, new Map([[alerts, { solo: true }], [chatter, { mute: false }]]))
+ * import { Effect } from "effect"
+ * import { Chan, Mix } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const out = yield* Chan.make<string>(16)
+ *     const alerts = yield* Chan.make<string>(16)
+ *     const chatter = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mix(out)
+ *     yield* Mix.toggle(m, new Map([[alerts, { solo: true }], [chatter, { mute: false }]]))
+ *   })
+ * )
  * ```
  *
  * @since 0.1.0

@@ -74,8 +74,19 @@ export interface PipelineOptions<A, B, E> {
  * several sources into one channel (with `close: false`).
  *
  * ```ts
- * yield* Chan.pipe(requests, worker)            // worker closes after requests
- * yield* Chan.pipe(extra, worker, { close: false })
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const requests = yield* Chan.fromIterable([1, 2, 3])
+ *     const extra = yield* Chan.fromIterable([4])
+ *     const worker = yield* Chan.make<number>(8)
+ *     yield* Chan.pipe(extra, worker, { close: false }) // feeds worker, never closes it
+ *     yield* Chan.pipe(requests, worker) // worker closes after requests
+ *     return yield* Chan.toArray(worker)
+ *   })
+ * )
  * ```
  *
  * Gotchas:
@@ -102,7 +113,18 @@ export const pipe = <A>(
  * where a bounded number of calls must be in flight.
  *
  * ```ts
- * yield* Chan.pipeline(ids, users, (id) => fetchUser(id), { concurrency: 8 })
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const fetchUser = (id: number) => Effect.succeed({ id, name: `user ${id}` })
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const ids = yield* Chan.fromIterable([1, 2, 3])
+ *     const users = yield* Chan.make<{ id: number; name: string }>(8)
+ *     yield* Chan.pipeline(ids, users, (id) => fetchUser(id), { concurrency: 8 })
+ *     return yield* Chan.toArray(users) // in input order
+ *   })
+ * )
  * ```
  *
  * Gotchas:
