@@ -30,9 +30,9 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Buffer from "./Buffer.js"
-import * as Chan from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { background, type Hand, withHand } from "./internal/combinators.js"
+import * as Chan from "./internal/operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>

@@ -26,8 +26,8 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Chan from "./Chan.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/combinators.js"
+import * as Chan from "./internal/operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>

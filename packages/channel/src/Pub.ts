@@ -30,8 +30,8 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
-import * as Chan from "./Chan.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/combinators.js"
+import * as Chan from "./internal/operations.js"
 import * as Mult from "./Mult.js"
 
 type ReadPort<A> = Chan.ReadPort<A>

@@ -6,11 +6,11 @@
  */
 import * as Duration from "effect/Duration"
 import { type BufferSpec, isBuffer } from "../Buffer.js"
-import type { Options, XformOptions } from "../Chan.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { isXform } from "../Xform.js"
 import { type Buf, RingBuffer } from "./buffer.js"
 import type { CoreOptions } from "./channel.js"
+import type { Options, XformOptions } from "./ports.js"
 
 /** The buffer for a buffer argument (`undefined`: unbuffered); throws `ChanArgumentError` for a bad one. */
 export const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {

@@ -27,9 +27,9 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { BufferSpec } from "../Buffer.js"
-import * as Chan from "../Chan.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { type ChanCore, Node, PENDING } from "./channel.js"
+import * as Chan from "./operations.js"
 import { reportXform as reportCoreXform } from "./xformLog.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
