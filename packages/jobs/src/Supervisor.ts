@@ -158,7 +158,11 @@ export type {
 export interface RunMainOptions {
   /** the supervisor's configuration (its `grace` bounds the shutdown on a signal) */
   readonly supervisor?: Config
-  /** the pino logger, or the options to build one writing to stdout (default: `{ level: "info" }`) */
+  /**
+   * the pino logger, or the options to build one writing to stdout (default: pino at `info`,
+   * writing to stdout synchronously so the last lines survive `process.exit`). An asynchronous
+   * destination of your own may lose the lines written on the way out of a `process.exit`.
+   */
   readonly logger?: PinoLogger.LoggerOrOptions<any>
   /** exit 1 when any job failed or timed out, not only when the program failed (default false) */
   readonly failOnJobFailure?: boolean

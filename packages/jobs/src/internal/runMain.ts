@@ -60,7 +60,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   // resolved first, as PinoLogger.layer does (the same inputs refused with the same
   // PinoLoggerConfigError): a refused logger throws here, before any listener or the keep-alive
   // timer is installed — not later, from inside them, with nothing left to stop the process
-  const logger = PinoLogger.resolve(options.logger ?? { level: "info" })
+  const logger = PinoLogger.resolve(options.logger ?? defaultLogger())
   const loggerLayer = PinoLogger.layer(logger)
   const rawLogger = logger.child({}, { serializers: { err: (value: unknown) => value } })
   const rawLost = new LostLines("@tributary/jobs runMain")
@@ -247,6 +247,15 @@ const countersFields = (c: SupervisorState["counters"]): Record<string, number> 
   "jobs.dropped": c.dropped,
   "log.linesLost": c.linesLost
 })
+
+/**
+ * The logger when none is given: pino at info on stdout, written synchronously, so the lines
+ * written on the way out (a `process.exit` by the program, a second signal, the hard deadline)
+ * are on stdout before the process ends — an asynchronous destination can still hold them in a
+ * write the exit cuts short.
+ */
+const defaultLogger = (): LoggerInput =>
+  pino({ level: "info" }, pino.destination({ dest: 1, sync: true })) as LoggerInput
 
 /** Best effort before `process.exit`: a sonic-boom destination can be flushed synchronously. */
 const flushSync = (logger: pino.Logger): void => {
