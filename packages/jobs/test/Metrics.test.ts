@@ -2,26 +2,18 @@
  * The supervisor's effect Metrics (`metrics` option): published from its counters every interval
  * of Clock time and at shutdown, read back from a fresh `MetricRegistry`.
  */
-import { Cause, Deferred, Effect, Exit, Logger, Metric, References } from "effect"
+import { Cause, Deferred, Effect, Exit, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Job, Supervisor, SupervisorConfigError } from "../src/index.js"
 import { JobMetrics } from "../src/internal/metrics.js"
-import { type Line, recorder, settle } from "./harness.js"
+import { run, settle } from "./harness.js"
 
 /** Runs `program` under a supervisor built from `config`, a TestClock and a fresh metric registry. */
-const runWithMetrics = <A, E>(program: Effect.Effect<A, E, Supervisor.Supervisor>, config: Supervisor.Config) => {
-  const lines: Array<Line> = []
-  return Effect.runPromise(
-    program.pipe(
-      Effect.provide(Supervisor.layer(config)),
-      Effect.provide(Logger.layer([recorder(lines)])),
-      Effect.provide(TestClock.layer()),
-      Effect.provideService(References.MinimumLogLevel, "All"),
-      Effect.provideService(Metric.MetricRegistry, new Map())
-    )
+const runWithMetrics = <A, E>(program: Effect.Effect<A, E, Supervisor.Supervisor>, config: Supervisor.Config) =>
+  run(program, config, "All", (effect) => Effect.provideService(effect, Metric.MetricRegistry, new Map())).then(
+    ({ value }) => value
   )
-}
 
 const series = (pool: string, extra: Record<string, string> = {}) => ({ supervisor: "etl", pool, ...extra })
 const counters = { tributary_jobs_started: JobMetrics.started, tributary_jobs_ended: JobMetrics.ended }

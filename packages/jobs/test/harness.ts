@@ -30,21 +30,25 @@ export const recorder = (lines: Array<Line>) =>
 
 /**
  * Runs `program` with a supervisor built from `config`, a TestClock and the recorder, at the
- * minimum log level `level` (default "All"); resolves with the result and the lines.
+ * minimum log level `level` (default "All"), wrapped at last in `around` (services the supervisor
+ * itself should see, e.g. a metric registry); resolves with the result and the lines.
  */
 export const run = <A, E>(
   program: Effect.Effect<A, E, Supervisor.Supervisor>,
   config: Supervisor.Config = {},
-  level: LogLevel.LogLevel = "All"
+  level: LogLevel.LogLevel = "All",
+  around: <X>(effect: Effect.Effect<X, E>) => Effect.Effect<X, E> = (effect) => effect
 ): Promise<{ readonly value: A; readonly lines: Array<Line> }> => {
   const lines: Array<Line> = []
   return Effect.runPromise(
-    program.pipe(
-      Effect.provide(Supervisor.layer(config)),
-      Effect.provide(Logger.layer([recorder(lines)])),
-      Effect.provide(TestClock.layer()),
-      Effect.provideService(References.MinimumLogLevel, level),
-      Effect.map((value) => ({ value, lines }))
+    around(
+      program.pipe(
+        Effect.provide(Supervisor.layer(config)),
+        Effect.provide(Logger.layer([recorder(lines)])),
+        Effect.provide(TestClock.layer()),
+        Effect.provideService(References.MinimumLogLevel, level),
+        Effect.map((value) => ({ value, lines }))
+      )
     )
   )
 }
