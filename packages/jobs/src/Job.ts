@@ -38,6 +38,7 @@ import * as References from "effect/References"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { definedOf, markDefined } from "./internal/definition.js"
+import { dispatched } from "./internal/dispatch.js"
 import * as internal from "./internal/supervisor.js"
 import type { Outcome } from "./Outcome.js"
 import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
@@ -271,7 +272,7 @@ export const fire = <A, E, R>(
     const state = supervisorOf(fiber.context, "Job.fire")
     // a live job with the same caller-given id stands for this one (dedupe)
     if (options?.id !== undefined && state.liveById(options.id) !== undefined) return Effect.void
-    const entry = state.entry(work, options, fiber.context)
+    const entry = state.entry(dispatched(work, fiber.context), options, fiber.context)
     const admitted = internal.admitEffect(state, entry, state.config.whenFull)
     return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
   })
@@ -565,7 +566,7 @@ const admit = <A, E, R>(
     // a live job with the same caller-given id: its handle is returned (dedupe)
     const live = options?.id === undefined ? undefined : state.liveById(options.id)
     if (live !== undefined) return Effect.succeed([state, live] as const)
-    const entry = state.entry(work, options, fiber.context)
+    const entry = state.entry(dispatched(work, fiber.context), options, fiber.context)
     const policy = state.config.whenFull
     const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)
     return Effect.as(admitted, [state, entry] as const)
@@ -760,7 +761,7 @@ class Group<A, E> {
     const work = this.works[i]
     const spec = specOf(work, i, this.options, this.name)
     return this.state.entry(
-      isItem(work) ? work.work : work,
+      dispatched(isItem(work) ? work.work : work, this.context),
       { ...spec, reportTo: this.inbox as WritePort<Outcome<any, any>> },
       this.context
     )

@@ -9,6 +9,8 @@
  * @since 0.1.0
  */
 
+/** @since 0.3.0 */
+export * as Dispatcher from "./Dispatcher.js"
 /** @since 0.1.0 */
 export * as Job from "./Job.js"
 /** @since 0.2.0 */

@@ -1,0 +1,67 @@
+/**
+ * The extension point for running defined jobs elsewhere (another process, a queue): a
+ * `Dispatcher` in the context of the code that fires a `Job.define` job decides what the local
+ * supervisor runs in its place. `@tributary/nats` provides one that publishes the job to NATS
+ * JetStream and waits for its outcome from a worker. Plain Effects are never dispatched: they
+ * cannot leave the process.
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
+ *
+ * const greet = Job.define({ name: "greet", payload: Schema.String, run: (who) => Effect.log(`hello ${who}`) })
+ * // every defined job is logged before it runs (a dispatcher may also run something else entirely)
+ * const traced = Dispatcher.layer((defined, work) => Effect.andThen(Effect.log(`dispatching ${defined.name}`), work))
+ * const program = Job.fire(greet.make("ada")).pipe(
+ *   Effect.andThen(Supervisor.drain),
+ *   Effect.provide(Supervisor.layer()),
+ *   Effect.provide(traced)
+ * )
+ * ```
+ *
+ * Gotchas:
+ * - The stand-in runs under the job's options (pool, key, timeout, retry) in the firing
+ *   supervisor: it holds a slot of its pool while it runs, and `retry` runs it again.
+ * - The dispatcher is read from the context of the fiber that fires the job (as every service of a
+ *   job is); a job fired where no dispatcher is provided runs locally.
+ *
+ * @since 0.3.0
+ */
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { Dispatcher, type DispatcherService } from "./internal/dispatch.js"
+
+/**
+ * The service: what runs in the firing supervisor in place of a defined job.
+ *
+ * @since 0.3.0
+ */
+export { Dispatcher }
+
+/**
+ * A defined job as the dispatcher sees it: the definition's name and the payload in its encoded
+ * form (what the definition's Schema made of it: data that can travel).
+ *
+ * @since 0.3.0
+ */
+export interface Defined {
+  readonly name: string
+  readonly encoded: unknown
+}
+
+/**
+ * What a dispatcher does with one defined job.
+ *
+ * @since 0.3.0
+ */
+export type Service = DispatcherService
+
+/**
+ * Provides a dispatcher: `dispatch(defined, work)` returns the work to run in place of the defined
+ * job (`work` is the job as it would run locally).
+ *
+ * @since 0.3.0
+ */
+export const layer = (
+  dispatch: (defined: Defined, work: Effect.Effect<unknown, unknown, any>) => Effect.Effect<unknown, unknown, any>
+): Layer.Layer<Dispatcher> => Layer.succeed(Dispatcher, { dispatch })
