@@ -1,0 +1,253 @@
+/**
+ * A live monitor page for a `Supervisor`: a `node:http` server that lives in the caller's scope
+ * and serves one self-contained page (inline CSS, script and SVG charts; nothing loaded from
+ * elsewhere, nothing to build) that updates itself over Server-Sent Events, plus the data it reads:
+ *
+ * - `GET /` — the page;
+ * - `GET /snapshot` — `Supervisor.snapshot` as JSON (`SnapshotView`);
+ * - `GET /events` — a Server-Sent Events stream of `Supervisor.watch(interval)` (`ProgressView`).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ * import { Monitor } from "@tributary/monitor"
+ *
+ * const program = Effect.gen(function* () {
+ *   const monitor = yield* Monitor.serve({ port: 7070 })
+ *   yield* Effect.log(`monitor: ${monitor.url}`)
+ *   yield* Job.fire(Effect.sleep("1 second"), { name: "nap" })
+ *   yield* Supervisor.drain
+ * }).pipe(Effect.scoped, Effect.provide(Supervisor.layer()))
+ * ```
+ *
+ * Gotchas:
+ * - It binds 127.0.0.1 by default. Any other `host` requires a `token`: requests then need
+ *   `Authorization: Bearer <token>` or `?token=<token>` (the page keeps the one in its address),
+ *   and get 401 otherwise. Without a token, a request whose `Host` header is not a loopback name
+ *   gets 403.
+ * - `secretKeys` (pino `redact`-style paths: `"password"`, `"user.token"`, `"*.secret"`) remove
+ *   those fields from every failure's annotations and payload before anything is sent. A secret
+ *   inside an error's message or stack is not found by path: keep secrets out of messages.
+ * - A slow client gets fewer updates, never a growing buffer: each connection holds at most one
+ *   unsent message, replaced by each newer one.
+ * - The events list at most `listLimit` running, queued and delayed jobs each (`totals` has the
+ *   full counts); `/snapshot` lists them all.
+ * - Closing the scope ends every open connection and stops the server.
+ *
+ * @since 0.1.0
+ */
+import * as http from "node:http"
+import { Supervisor } from "@tributary/jobs"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { allowed, isLoopback } from "./internal/access.js"
+import { type ConnectionStats, type Connections, frame, makeConnections } from "./internal/connections.js"
+import { page, pageHeaders } from "./internal/page.js"
+import { parseSecret, progressView, type SecretPath, snapshotView, toJson } from "./internal/view.js"
+import { MonitorArgumentError, MonitorListenError } from "./MonitorError.js"
+
+export type {
+  /** @since 0.1.0 */
+  ConnectionStats
+} from "./internal/connections.js"
+export type {
+  /** @since 0.1.0 */
+  FailureView,
+  /** @since 0.1.0 */
+  ProgressView,
+  /** @since 0.1.0 */
+  SnapshotView
+} from "./internal/view.js"
+
+// ── models ──────────────────────────────────────────────────────────────────
+
+/**
+ * The options of `serve`.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** the TCP port, 0..65535 (default 0: a free port, see `Monitor.url`) */
+  readonly port?: number
+  /** the address to bind (default "127.0.0.1"); any non-loopback address requires `token` */
+  readonly host?: string
+  /** the secret a request must carry (visible ASCII, no spaces); required off loopback */
+  readonly token?: string
+  /** how often the page gets a snapshot (default 500 millis; a finite duration > 0) */
+  readonly interval?: Duration.Input
+  /** annotation and payload paths never sent, e.g. the pino `redact` paths (default none) */
+  readonly secretKeys?: ReadonlyArray<string>
+  /** at most this many running, queued and delayed jobs each per event (default 100, ≥ 1) */
+  readonly listLimit?: number
+}
+
+/**
+ * A running monitor.
+ *
+ * @since 0.1.0
+ */
+export interface Monitor {
+  /** the page's address, e.g. `http://127.0.0.1:7070/` (without the token) */
+  readonly url: string
+  readonly host: string
+  /** the port it listens on (the one chosen when `port` was 0) */
+  readonly port: number
+  /** the open `/events` connections: what each was sent, skipped, and holds now */
+  readonly connections: Effect.Effect<ReadonlyArray<ConnectionStats>>
+}
+
+// ── constructors ────────────────────────────────────────────────────────────
+
+/**
+ * Serves the monitor of the current `Supervisor` until the scope closes. Fails with a
+ * `MonitorArgumentError` for a bad option and a `MonitorListenError` when it cannot listen.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ * import { Monitor } from "@tributary/monitor"
+ *
+ * // reachable from other machines: a token, and the pino redact paths kept out of the page
+ * const monitor = Monitor.serve({
+ *   host: "0.0.0.0",
+ *   port: 7070,
+ *   token: "a-long-random-secret",
+ *   secretKeys: ["password", "user.apiKey"]
+ * }).pipe(Effect.andThen(() => Effect.never), Effect.scoped, Effect.provide(Supervisor.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const serve = (
+  options: Options = {}
+): Effect.Effect<Monitor, MonitorArgumentError | MonitorListenError, Supervisor.Supervisor | Scope.Scope> =>
+  Effect.gen(function* () {
+    const config = yield* checked(options)
+    const supervisor = yield* Supervisor.Supervisor
+    const runPromise = yield* FiberSet.makeRuntimePromise<never>()
+    const connections = makeConnections(1000)
+    const snapshotJson = () =>
+      runPromise(Effect.map(supervisor.snapshot, (s) => toJson(snapshotView(s, config.secrets))))
+    const server = http.createServer((req, res) => respond(req, res, config.token, connections, snapshotJson))
+    const port = yield* Effect.acquireRelease(listen(server, config.host, config.port), () => stop(server, connections))
+    yield* supervisor.watch(config.intervalMillis).pipe(
+      Stream.runForEach((p) =>
+        Effect.sync(() => connections.publish(frame(toJson(progressView(p, config.secrets, config.listLimit)))))
+      ),
+      Effect.forkScoped
+    )
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host
+    return {
+      url: `http://${host}:${port}/`,
+      host: config.host,
+      port,
+      connections: Effect.sync(connections.stats)
+    }
+  })
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+interface Config {
+  readonly port: number
+  readonly host: string
+  readonly token: string | undefined
+  readonly intervalMillis: number
+  readonly secrets: ReadonlyArray<SecretPath>
+  readonly listLimit: number
+}
+
+/** The options with their defaults, or the first bad one. */
+const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> =>
+  Effect.suspend(() => {
+    const { port = 0, host = "127.0.0.1", token, interval = "500 millis", secretKeys = [], listLimit = 100 } = options
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      return Effect.fail(new MonitorArgumentError("port", port, "an integer from 0 to 65535"))
+    if (typeof host !== "string" || host.trim() === "")
+      return Effect.fail(new MonitorArgumentError("host", host, "a host name or address"))
+    if (token !== undefined && (typeof token !== "string" || !/^[\x21-\x7e]+$/.test(token)))
+      return Effect.fail(new MonitorArgumentError("token", token, "a non-empty string of visible ASCII characters"))
+    if (token === undefined && !isLoopback(host))
+      return Effect.fail(new MonitorArgumentError("token", token, `a token, since host ${host} is not loopback`))
+    const duration = Duration.fromInput(interval)
+    const intervalMillis = Option.isSome(duration) ? Duration.toMillis(duration.value) : Number.NaN
+    if (!(intervalMillis > 0 && Number.isFinite(intervalMillis)))
+      return Effect.fail(new MonitorArgumentError("interval", interval, "a finite duration > 0"))
+    if (!Array.isArray(secretKeys) || !secretKeys.every((k) => typeof k === "string" && k !== "" && !k.includes("..")))
+      return Effect.fail(new MonitorArgumentError("secretKeys", secretKeys, "an array of non-empty paths"))
+    if (!Number.isInteger(listLimit) || listLimit < 1)
+      return Effect.fail(new MonitorArgumentError("listLimit", listLimit, "an integer ≥ 1"))
+    return Effect.succeed({ port, host, token, intervalMillis, secrets: secretKeys.map(parseSecret), listLimit })
+  })
+
+/** Listens on `host`:`port`; succeeds with the port bound. */
+const listen = (server: http.Server, host: string, port: number): Effect.Effect<number, MonitorListenError> =>
+  Effect.callback<number, MonitorListenError>((resume) => {
+    const onError = (e: Error) => resume(Effect.fail(new MonitorListenError(host, port, e.message)))
+    server.once("error", onError)
+    server.listen(port, host, () => {
+      server.off("error", onError)
+      const address = server.address()
+      resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : port))
+    })
+  })
+
+/** Ends every connection and stops listening; done when the last socket closed. */
+const stop = (server: http.Server, connections: Connections): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    connections.closeAll()
+    server.close(() => resume(Effect.void))
+    server.closeAllConnections()
+  })
+
+/** Answers one request (callback code: it runs on Node's request event). */
+const respond = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  token: string | undefined,
+  connections: Connections,
+  snapshotJson: () => Promise<string>
+): void => {
+  const url = new URL(req.url ?? "/", "http://monitor.invalid")
+  if (!allowed(req, url, token)) {
+    const unauthorized = token !== undefined
+    res.writeHead(unauthorized ? 401 : 403, {
+      "content-type": "text/plain; charset=utf-8",
+      ...(unauthorized ? { "www-authenticate": 'Bearer realm="tributary monitor"' } : {})
+    })
+    res.end(unauthorized ? "401: a token is required (Authorization: Bearer or ?token=)\n" : "403: host not allowed\n")
+    return
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" })
+    res.end("405: GET only\n")
+    return
+  }
+  switch (url.pathname) {
+    case "/":
+      res.writeHead(200, pageHeaders)
+      res.end(page)
+      return
+    case "/events":
+      connections.add(res)
+      return
+    case "/snapshot":
+      snapshotJson().then(
+        (json) => {
+          res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+          res.end(json)
+        },
+        () => {
+          res.writeHead(503, { "content-type": "text/plain; charset=utf-8" })
+          res.end("503: the monitor is stopping\n")
+        }
+      )
+      return
+    default:
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" })
+      res.end("404: not found (try /, /snapshot or /events)\n")
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The errors of `@tributary/monitor`: a bad option of `Monitor.serve` (naming the option and the
+ * value) and an address the server could not listen on. Both are typed failures of `serve`.
+ *
+ * Each is an effect tagged error (`Data.TaggedError`): `yield*` it in `Effect.gen` to fail, match it
+ * by `_tag` with `Effect.catchTag`, and it is still `instanceof` its class and `Error`.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+
+/**
+ * An option of `Monitor.serve` is wrong: `argument` names it (`"port"`, `"token"`, …), `value` is
+ * what was given.
+ *
+ * @since 0.1.0
+ */
+export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError")<{
+  readonly argument: string
+  readonly value: unknown
+  readonly message: string
+}> {
+  constructor(argument: string, value: unknown, expected: string) {
+    super({ argument, value, message: `Monitor.serve: ${argument} must be ${expected}, received ${show(value)}` })
+  }
+}
+
+/**
+ * The server could not listen on `host`:`port` (the port is taken, the host is not an address of
+ * this machine, …); `reason` is Node's message.
+ *
+ * @since 0.1.0
+ */
+export class MonitorListenError extends Data.TaggedError("MonitorListenError")<{
+  readonly host: string
+  readonly port: number
+  readonly reason: string
+  readonly message: string
+}> {
+  constructor(host: string, port: number, reason: string) {
+    super({ host, port, reason, message: `Monitor.serve: cannot listen on ${host}:${port}: ${reason}` })
+  }
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+/** A value as it reads in a message (strings quoted, the rest as JSON when it can be). */
+const show = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "number" || value === undefined) return String(value)
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Who may read the monitor. Invariants:
+ * - with a token, a request passes only with `Authorization: Bearer <token>` or `?token=<token>`
+ *   (compared in constant time), whatever its `Host`;
+ * - without a token (allowed on loopback only), a request passes only when its `Host` header names
+ *   a loopback address, so a page of another site cannot read it through DNS rebinding.
+ */
+import { createHash, timingSafeEqual } from "node:crypto"
+import type { IncomingMessage } from "node:http"
+
+/** Whether `host` is an address of this machine only ("localhost", 127.0.0.0/8, ::1). */
+export const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
+
+/** Whether `req` (whose parsed URL is `url`) may be answered. */
+export const allowed = (req: IncomingMessage, url: URL, token: string | undefined): boolean => {
+  if (token === undefined) return hostIsLoopback(req.headers.host)
+  const header = req.headers.authorization
+  const bearer = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined
+  const given = bearer ?? url.searchParams.get("token") ?? undefined
+  return given !== undefined && sameSecret(given, token)
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+/** `Host: 127.0.0.1:8080`, `localhost`, `[::1]:80` … */
+const hostIsLoopback = (header: string | undefined): boolean => {
+  if (header === undefined) return false
+  const name = header.startsWith("[") ? header.slice(0, header.indexOf("]") + 1) : header.split(":")[0]
+  return isLoopback(name)
+}
+
+/** Constant-time equality of two strings (through their digests, so lengths may differ). */
+const sameSecret = (a: string, b: string): boolean =>
+  timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest())

@@ -1,0 +1,104 @@
+/**
+ * The open `/events` (Server-Sent Events) connections, each with latest-value semantics so a slow
+ * client costs bounded memory. Invariants:
+ * - a connection is either free (its last write was accepted below the socket's high-water mark)
+ *   or blocked (waiting for `drain`); a blocked one holds at most one `pending` message, replaced
+ *   by each newer one (counted in `skipped`): what one client holds is at most the write that
+ *   blocked it, the socket's high-water mark and one pending message, however slow it reads;
+ * - messages are written whole, in publication order, and a connection that frees up gets the
+ *   newest message it missed, never an older one;
+ * - a new connection gets the latest message at once, then every later one;
+ * - after `closeAll` every response has ended and `add` ends a new one at once.
+ */
+import type { ServerResponse } from "node:http"
+
+/** How one connection fares: messages written, messages replaced unseen, bytes it holds now. */
+export interface ConnectionStats {
+  readonly sent: number
+  readonly skipped: number
+  readonly bufferedBytes: number
+}
+
+/** The set of connections and the latest message. */
+export interface Connections {
+  /** Takes over an `/events` response: sends the headers and the latest message. */
+  readonly add: (res: ServerResponse) => void
+  /** Sends one SSE message (already framed) to every connection, latest-value per connection. */
+  readonly publish: (message: string) => void
+  readonly stats: () => ReadonlyArray<ConnectionStats>
+  /** Ends every response; later connections are ended at once. */
+  readonly closeAll: () => void
+}
+
+/** An empty set; `retryMillis` is the reconnection delay the browser is told to use. */
+export const makeConnections = (retryMillis: number): Connections => {
+  const open = new Set<Connection>()
+  let latest: string | undefined
+  let closed = false
+  return {
+    add: (res) => {
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+        "x-content-type-options": "nosniff"
+      })
+      if (closed) {
+        res.end()
+        return
+      }
+      const c: Connection = { res, pending: undefined, blocked: false, sent: 0, skipped: 0 }
+      open.add(c)
+      res.on("close", () => open.delete(c))
+      res.write(`retry: ${retryMillis}\n\n`)
+      if (latest !== undefined) send(c, latest)
+    },
+    publish: (message) => {
+      latest = message
+      for (const c of open) send(c, message)
+    },
+    stats: () =>
+      Array.from(open, (c) => ({
+        sent: c.sent,
+        skipped: c.skipped,
+        bufferedBytes: c.res.writableLength + (c.pending === undefined ? 0 : Buffer.byteLength(c.pending))
+      })),
+    closeAll: () => {
+      closed = true
+      for (const c of open) c.res.end()
+      open.clear()
+    }
+  }
+}
+
+/** Frames `data` (JSON text: no raw newline) as one SSE message. */
+export const frame = (data: string): string => `data: ${data}\n\n`
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+interface Connection {
+  readonly res: ServerResponse
+  pending: string | undefined
+  blocked: boolean
+  sent: number
+  skipped: number
+}
+
+/** Writes `message` now, or keeps it as the one pending message of a blocked connection. */
+const send = (c: Connection, message: string): void => {
+  if (c.res.writableEnded || c.res.destroyed) return
+  if (c.blocked) {
+    if (c.pending !== undefined) c.skipped++
+    c.pending = message
+    return
+  }
+  c.sent++
+  if (c.res.write(message)) return
+  c.blocked = true
+  c.res.once("drain", () => {
+    c.blocked = false
+    const next = c.pending
+    c.pending = undefined
+    if (next !== undefined) send(c, next)
+  })
+}

@@ -1,0 +1,139 @@
+/**
+ * What the monitor sends: a `Snapshot`/`Progress` turned into JSON-safe data. Invariants:
+ * - a key matched by a secret path is absent from every failure's `annotations` and `payload`
+ *   (a removed key is never replaced by a placeholder: it is simply not sent);
+ * - a failure's `exit` becomes its `message` and `stack` (text), never the cause object;
+ * - `Infinity` (an unbounded limit) is sent as `null`, a bigint as its decimal text, a cycle as
+ *   `"[Circular]"`: serializing never throws;
+ * - an event's job lists hold at most `listLimit` entries each; `totals` has their full lengths.
+ */
+import type { Outcome, Supervisor } from "@tributary/jobs"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+
+type Snapshot = Supervisor.Snapshot
+type Progress = Supervisor.Progress
+
+/** One failure as sent: the outcome without its `exit`, with the failure's message and stack. */
+export interface FailureView extends Omit<Outcome.Outcome, "exit" | "annotations" | "payload"> {
+  /** the error's message ("interrupted", "timed out" for those outcomes) */
+  readonly message: string
+  /** the whole cause, rendered with its stack traces ("" when there is none) */
+  readonly stack: string
+  /** the job's annotations without the secret keys */
+  readonly annotations?: Record<string, unknown>
+  /** a definition's payload without the secret keys */
+  readonly payload?: unknown
+}
+
+/** `/snapshot`: a `Snapshot` with its failures as `FailureView`s. */
+export interface SnapshotView extends Omit<Snapshot, "recentFailures"> {
+  readonly recentFailures: ReadonlyArray<FailureView>
+}
+
+/** An `/events` message: a `Progress` whose job lists are capped, with their full lengths. */
+export interface ProgressView extends SnapshotView {
+  readonly rates: Progress["rates"]
+  readonly totals: { readonly running: number; readonly queued: number; readonly delayed: number }
+}
+
+/** A secret path split into its segments ("*" matches any key or index); see `parseSecret`. */
+export type SecretPath = ReadonlyArray<string>
+
+/** `"a.b"` → `["a", "b"]`; the caller checked it is a non-empty string. */
+export const parseSecret = (path: string): SecretPath => path.split(".")
+
+/** The view of a snapshot; `secrets` are the parsed secret paths (plus each whole path as one key). */
+export const snapshotView = (snapshot: Snapshot, secrets: ReadonlyArray<SecretPath>): SnapshotView => ({
+  ...snapshot,
+  recentFailures: snapshot.recentFailures.map((o) => failureView(o, secrets))
+})
+
+/** The view of a watch element, its job lists capped at `listLimit`. */
+export const progressView = (
+  progress: Progress,
+  secrets: ReadonlyArray<SecretPath>,
+  listLimit: number
+): ProgressView => ({
+  ...snapshotView(progress, secrets),
+  rates: progress.rates,
+  running: progress.running.slice(0, listLimit),
+  queued: progress.queued.slice(0, listLimit),
+  delayed: progress.delayed.slice(0, listLimit),
+  totals: { running: progress.running.length, queued: progress.queued.length, delayed: progress.delayed.length }
+})
+
+/** JSON text of `value` that never throws (see the invariants above). */
+export const toJson = (value: unknown): string => {
+  try {
+    return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v))
+  } catch {
+    const seen = new WeakSet<object>()
+    return JSON.stringify(value, (_key, v) => {
+      if (typeof v === "bigint") return v.toString()
+      if (typeof v === "object" && v !== null) {
+        if (seen.has(v)) return "[Circular]"
+        seen.add(v)
+      }
+      return v
+    })
+  }
+}
+
+/** `value` without the keys the `paths` match (copied along the paths; the rest shared). */
+export const withoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>): unknown => {
+  if (paths.length === 0 || typeof value !== "object" || value === null) return value
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((v, i) => [String(i), v])
+    : Object.entries(value)
+  const kept: Array<[string, unknown]> = []
+  for (const [key, v] of entries) {
+    const matching = paths.filter((p) => p[0] === key || p[0] === "*")
+    if (matching.some((p) => p.length === 1)) continue
+    kept.push([
+      key,
+      matching.length === 0
+        ? v
+        : withoutSecrets(
+            v,
+            matching.map((p) => p.slice(1))
+          )
+    ])
+  }
+  return Array.isArray(value) ? kept.map(([, v]) => v) : Object.fromEntries(kept)
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+/** An outcome as sent. */
+const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): FailureView => {
+  const { exit, annotations, payload, ...rest } = o
+  const { message, stack } = describe(o._tag, exit)
+  // a whole path is also one key: annotation keys such as "user.token" are flat
+  const paths = [...secrets, ...secrets.filter((p) => p.length > 1).map((p) => [p.join(".")])]
+  return {
+    ...rest,
+    message,
+    stack,
+    ...(annotations === undefined
+      ? {}
+      : { annotations: withoutSecrets(annotations, paths) as Record<string, unknown> }),
+    ...(payload === undefined ? {} : { payload: withoutSecrets(payload, paths) })
+  }
+}
+
+/** The message and the rendered cause of an outcome's exit. */
+const describe = (tag: Outcome.OutcomeTag, exit: Exit.Exit<unknown, unknown>): { message: string; stack: string } => {
+  if (tag === "TimedOut") return { message: "timed out", stack: "" }
+  if (!Exit.isFailure(exit)) return { message: "", stack: "" }
+  if (tag === "Interrupted" || Cause.hasInterruptsOnly(exit.cause)) return { message: "interrupted", stack: "" }
+  return { message: messageOf(Cause.squash(exit.cause)), stack: Cause.pretty(exit.cause) }
+}
+
+/** An error's message; any other value as text. */
+const messageOf = (error: unknown): string => {
+  if (error instanceof Error) return error.message === "" ? error.name : error.message
+  if (typeof error === "string") return error
+  const json = toJson(error)
+  return json === undefined ? String(error) : json
+}

@@ -1,0 +1,284 @@
+/**
+ * `Monitor.serve` over real HTTP (no browser): the options it refuses, who may read it, that
+ * `/snapshot` is `Supervisor.snapshot`, that secrets are never sent, that `/events` streams the
+ * watch with bounded memory per slow client, and that closing the scope ends every connection.
+ * Time is `TestClock`'s: each `TestClock.adjust(interval)` makes exactly one new event.
+ */
+
+import * as http from "node:http"
+import { Job, Supervisor } from "@tributary/jobs"
+import { Deferred, Effect, Exit, Logger, type Scope } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import { Monitor, MonitorArgumentError, MonitorListenError } from "../src/index.js"
+import { type Events, get, openEvents } from "./client.js"
+
+/** Runs `program` in a scope, with a supervisor built from `config`, a TestClock and no log output. */
+const run = <A, E>(
+  program: Effect.Effect<A, E, Supervisor.Supervisor | Scope.Scope>,
+  config: Supervisor.Config = {}
+): Promise<A> =>
+  Effect.runPromise(
+    program.pipe(
+      Effect.scoped,
+      Effect.provide(Supervisor.layer(config)),
+      Effect.provide(Logger.layer([])),
+      Effect.provide(TestClock.layer())
+    )
+  )
+
+/** Lets every fiber that can make progress do so. */
+const settle = Effect.gen(function* () {
+  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+})
+
+const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+/** One more watch element: advances the TestClock by the monitor's interval (500 millis). */
+const tick = TestClock.adjust("500 millis")
+
+describe("Monitor.serve options", () => {
+  const refused = (options: Monitor.Options) =>
+    run(Effect.flip(Monitor.serve(options))).then((e) => (e instanceof MonitorArgumentError ? e.argument : e))
+
+  it("refuses a bad option with a MonitorArgumentError naming it and the value", async () => {
+    expect(await refused({ port: 70000 })).toBe("port")
+    expect(await refused({ port: 1.5 })).toBe("port")
+    expect(await refused({ host: "" })).toBe("host")
+    expect(await refused({ host: "0.0.0.0" })).toBe("token") // off loopback without a token
+    expect(await refused({ token: "has space" })).toBe("token")
+    expect(await refused({ interval: 0 })).toBe("interval")
+    expect(await refused({ secretKeys: ["ok", ""] })).toBe("secretKeys")
+    expect(await refused({ listLimit: 0 })).toBe("listLimit")
+    const e = await run(Effect.flip(Monitor.serve({ interval: "0 millis" })))
+    expect(e).toBeInstanceOf(MonitorArgumentError)
+    expect(e.message).toBe('Monitor.serve: interval must be a finite duration > 0, received "0 millis"')
+  })
+
+  it("fails with a MonitorListenError when the port is taken", async () => {
+    const e = await run(
+      Effect.gen(function* () {
+        const first = yield* Monitor.serve()
+        return yield* Effect.flip(Monitor.serve({ port: first.port }))
+      })
+    )
+    expect(e).toBeInstanceOf(MonitorListenError)
+    expect((e as MonitorListenError).reason).toMatch(/EADDRINUSE/)
+  })
+})
+
+describe("Monitor.serve access", () => {
+  it("off loopback: 401 without the token or with a wrong one, 200 with Bearer or ?token=", async () => {
+    const replies = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ host: "0.0.0.0", token: "s3cret-t0ken" })
+        const base = `http://127.0.0.1:${m.port}`
+        const bearer = { authorization: "Bearer s3cret-t0ken" }
+        return yield* promise(() =>
+          Promise.all([
+            get(`${base}/`),
+            get(`${base}/snapshot`),
+            get(`${base}/events`),
+            get(`${base}/nowhere`),
+            get(`${base}/snapshot?token=wrong`),
+            get(`${base}/snapshot`, { authorization: "Bearer wrong" }),
+            get(`${base}/snapshot`, bearer),
+            get(`${base}/snapshot?token=s3cret-t0ken`),
+            get(`${base}/?token=s3cret-t0ken`),
+            get(`${base}/nowhere`, bearer)
+          ])
+        )
+      })
+    )
+    expect(replies.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401, 200, 200, 200, 404])
+    expect(replies[0].headers["www-authenticate"]).toMatch(/^Bearer/)
+    expect(replies[0].body).not.toMatch(/supervisor/)
+    expect(JSON.parse(replies[6].body).supervisor).toBe("supervisor")
+    expect(replies[8].headers["content-type"]).toBe("text/html; charset=utf-8")
+  })
+
+  it("on loopback without a token: 403 when the Host header is not a loopback name (DNS rebinding)", async () => {
+    const [foreign, local] = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve()
+        const status = (host: string) =>
+          new Promise<number>((resolve, reject) =>
+            http
+              .get({ host: "127.0.0.1", port: m.port, path: "/snapshot", headers: { host } }, (res) => {
+                res.resume()
+                resolve(res.statusCode ?? 0)
+              })
+              .on("error", reject)
+          )
+        return yield* promise(() => Promise.all([status("evil.example"), status(`localhost:${m.port}`)]))
+      })
+    )
+    expect([foreign, local]).toEqual([403, 200])
+  })
+})
+
+describe("Monitor.serve data", () => {
+  it("/snapshot is Supervisor.snapshot as JSON (unbounded limits as null), failures with message and stack", async () => {
+    const { body, snap } = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve()
+        const gate = yield* Deferred.make<void>()
+        for (let i = 0; i < 3; i++) yield* Job.fire(Deferred.await(gate), { name: `load-${i}`, pool: "db" })
+        yield* Job.fire(Deferred.await(gate), { name: "keyed", pool: "db", key: "k1" })
+        yield* Job.fire(Effect.fail(new Error("partner said 503")), { name: "fetch-7", annotations: { record: 7 } })
+        yield* settle
+        yield* TestClock.adjust("3 seconds") // ages
+        const snap = yield* Supervisor.snapshot
+        const reply = yield* promise(() => get(`${m.url}snapshot`))
+        yield* Deferred.succeed(gate, undefined)
+        return { body: JSON.parse(reply.body), snap }
+      }),
+      { pools: { db: { concurrency: 2 } } }
+    )
+    const { recentFailures, ...rest } = snap
+    const { recentFailures: sentFailures, ...sentRest } = body
+    expect(sentRest).toEqual(JSON.parse(JSON.stringify(rest)))
+    expect(body.running.map((j: any) => j.name)).toEqual(["load-0", "load-1"])
+    expect(body.queued.map((j: any) => j.name)).toEqual(["load-2", "keyed"])
+    expect(body.pools[1]).toMatchObject({ name: "db", queued: 2, heldBy: "concurrency", perKey: null })
+    expect(body.running[0].ageMillis).toBe(3000)
+    expect(sentFailures).toHaveLength(1)
+    expect(sentFailures[0]).toMatchObject({
+      _tag: "Failure",
+      id: recentFailures[0].id,
+      name: "fetch-7",
+      message: "partner said 503",
+      annotations: { record: 7 }
+    })
+    expect(sentFailures[0].stack).toMatch(/Error: partner said 503\n\s+at /)
+    expect(sentFailures[0].exit).toBeUndefined()
+  })
+
+  it("secret annotation and payload paths are never sent, on /snapshot or /events", async () => {
+    const secrets = ["hunter2", "tok-123", "key-999", "card-4242"]
+    const { snapshot, events, page } = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ secretKeys: ["password", "auth.token", "nested.apiKey", "*.card"] })
+        const stream = yield* promise(() => openEvents(`${m.url}events`))
+        yield* Job.fire(Effect.fail("refused"), {
+          name: "login",
+          annotations: {
+            user: "ann",
+            password: "hunter2",
+            "auth.token": "tok-123",
+            nested: { apiKey: "key-999", keep: 1 },
+            billing: { card: "card-4242", country: "NO" }
+          }
+        })
+        yield* settle
+        yield* tick
+        const event = yield* promise(() => stream.waitFor((e) => e.recentFailures.length === 1))
+        const reply = yield* promise(() => get(`${m.url}snapshot`))
+        const page = yield* promise(() => get(m.url))
+        stream.close()
+        return { snapshot: reply.body, events: stream.text(), page: page.body, event }
+      })
+    )
+    for (const text of [snapshot, events, page]) for (const s of secrets) expect(text).not.toContain(s)
+    const sent = JSON.parse(snapshot).recentFailures[0]
+    expect(sent.annotations).toEqual({ user: "ann", nested: { keep: 1 }, billing: { country: "NO" } })
+    expect(sent.message).toBe("refused")
+    expect(events).toContain('"user":"ann"')
+  })
+})
+
+describe("Monitor.serve /events", () => {
+  it("sends the latest snapshot at once, then one per interval, with rates and totals", async () => {
+    const seen = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ listLimit: 2 })
+        const stream = yield* promise(() => openEvents(`${m.url}events`))
+        const first = yield* promise(() => stream.waitFor(() => true))
+        for (let i = 0; i < 5; i++) yield* Job.fire(Effect.sleep("10 seconds"), { name: `nap-${i}` })
+        yield* settle
+        yield* tick
+        const second = yield* promise(() => stream.waitFor((e) => e.at > first.at))
+        yield* TestClock.adjust("10 seconds")
+        yield* Supervisor.drain
+        yield* tick
+        const third = yield* promise(() => stream.waitFor((e) => e.counters.succeeded === 5))
+        stream.close()
+        return { status: stream.status, first, second, third }
+      })
+    )
+    expect(seen.status).toBe(200)
+    expect(seen.first.totals).toEqual({ running: 0, queued: 0, delayed: 0 })
+    expect(seen.second.totals.running).toBe(5)
+    expect(seen.second.running.map((j: any) => j.name)).toEqual(["nap-0", "nap-1"]) // listLimit
+    expect(seen.second.rates.started).toBe(10) // 5 jobs in 500 millis
+    expect(seen.third.totals.running).toBe(0)
+  })
+
+  it("a client that does not read holds a bounded buffer, skips stale snapshots, then gets the latest", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ listLimit: 1000 })
+        const gate = yield* Deferred.make<void>()
+        const long = "x".repeat(1000)
+        for (let i = 0; i < 400; i++) yield* Job.fire(Deferred.await(gate), { name: `${long}-${i}` })
+        yield* settle
+        const size = (yield* promise(() => get(`${m.url}snapshot`))).body.length // ≈ one event
+        const stream = yield* promise(() => openEvents(`${m.url}events`))
+        yield* promise(() => stream.waitFor(() => true))
+        stream.pause()
+        let worst = 0
+        const ticks = 60 // 60 events of ≈ 450 kB: far beyond what the kernel's socket buffers absorb
+        for (let i = 0; i < ticks; i++) {
+          yield* tick
+          yield* promise(() => new Promise((r) => setImmediate(r))) // let the socket flush what it can
+          const [c] = yield* m.connections
+          worst = Math.max(worst, c.bufferedBytes)
+        }
+        const last = (yield* Supervisor.snapshot).at
+        const [held] = yield* m.connections
+        stream.resume()
+        yield* promise(() => stream.waitFor((e) => e.at === last))
+        const [after] = yield* m.connections
+        yield* Deferred.succeed(gate, undefined)
+        stream.close()
+        return { size, worst, ticks, held, after, received: stream.events.length }
+      }),
+      { concurrency: 1000 }
+    )
+    expect(result.held.skipped).toBeGreaterThan(0)
+    expect(result.worst).toBeLessThanOrEqual(2 * result.size + 64 * 1024)
+    // every event was written or replaced by a newer one, and the client read each one written
+    expect(result.after.sent + result.after.skipped).toBe(result.ticks + 1)
+    expect(result.received).toBe(result.after.sent)
+    expect(result.after.bufferedBytes).toBe(0)
+  })
+
+  it("closing the scope ends every open connection and stops the server", async () => {
+    let url = ""
+    let streams: Array<Events> = []
+    await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve()
+        url = m.url
+        streams = yield* promise(() => Promise.all([openEvents(`${m.url}events`), openEvents(`${m.url}events`)]))
+        yield* promise(() => Promise.all(streams.map((s) => s.waitFor(() => true))))
+        expect(yield* m.connections).toHaveLength(2)
+      })
+    )
+    await Promise.all(streams.map((s) => s.closed)) // never resolves if a connection stayed open
+    await expect(get(`${url}snapshot`)).rejects.toThrow(/ECONNREFUSED/)
+  })
+})
+
+describe("Monitor.serve scope", () => {
+  it("stops with the scope even when the supervisor outlives it", async () => {
+    const exit = await Effect.runPromise(
+      Effect.gen(function* () {
+        const port = yield* Effect.scoped(Effect.map(Monitor.serve(), (m) => m.port))
+        const again = yield* Effect.scoped(Effect.map(Monitor.serve({ port }), (m) => m.port))
+        return Exit.succeed(port === again)
+      }).pipe(Effect.provide(Supervisor.layer()), Effect.provide(Logger.layer([])))
+    )
+    expect(exit).toEqual(Exit.succeed(true))
+  })
+})
