@@ -235,7 +235,7 @@ lines.push(
   "  `Effect.raceAll` of `Queue.peek`s (non-consuming), so no value can be lost to a losing race branch.",
   "- js-csp: generator processes; its dispatcher runs blocked processes from `setImmediate` batches.",
   "- floor: a hand-written callback channel resuming waiters synchronously, no scheduler: a lower bound, not a peer.",
-  "- facade: `@tributary/channel/promise` (`chan`, `await ch.put/take`, `select` of `onTake`s), plain async functions.",
+  "- facade: `@tributary/channel/async` (`chan`, `await ch.put/take`, `select` of `onTake`s), plain async functions.",
   "- raw-await: floor's channel behind a minimal Promise wrapper, every put/take/alts awaited (pre-resolved Promise",
   "  when floor completes at once): the lower bound for await-per-operation code, not a peer.",
   "- Every run checks that the consumer received exactly the values 0..size-1 (count and sum)."

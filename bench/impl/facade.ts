@@ -1,5 +1,5 @@
 /**
- * "facade": the Promise facade of @tributary/channel (`@tributary/channel/promise`),
+ * "facade": the Promise facade of @tributary/channel (`@tributary/channel/async`),
  * written the way a user without Effect would: plain async functions, one
  * `await` per operation (`await ch.put(v)`, `await ch.take()` until `done`),
  * producers started as async calls and joined with `await` / `Promise.all`.
@@ -9,14 +9,14 @@
  */
 
 // the compiled package under the `tributary:dist` condition (see ours.ts)
-import { chan, onTake, type PromiseChan, select } from "@tributary/channel/promise"
+import { type AsyncChan, chan, onTake, select } from "@tributary/channel/async"
 import type { Implementation, Tally } from "../workloads.ts"
 
-async function produce(ch: PromiseChan<number>, from: number, step: number, count: number): Promise<void> {
+async function produce(ch: AsyncChan<number>, from: number, step: number, count: number): Promise<void> {
   for (let i = 0; i < count; i++) await ch.put(from + i * step)
 }
 
-async function drain(ch: PromiseChan<number>): Promise<Tally> {
+async function drain(ch: AsyncChan<number>): Promise<Tally> {
   let count = 0
   let sum = 0
   for (;;) {

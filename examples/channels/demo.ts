@@ -12,7 +12,7 @@ const program = Effect.gen(function* () {
   // urls flow in through a fixed buffer; a transducer drops the ones we already know about
   const urls = yield* Chan.make(8, { name: "urls", xform: Xform.dedupe<string>() })
   const results = yield* Chan.make<string>(Buffer.fixed(4), { name: "results" })
-  const done = yield* Chan.promise<true>({ name: "done" })
+  const done = yield* Chan.promiseChan<true>({ name: "done" })
 
   const producer = (site: string) =>
     Effect.forEach(["a", "a", "b", "c"], (page) => Chan.put(urls, `https://${site}/${page}`), { discard: true })

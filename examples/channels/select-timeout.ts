@@ -5,12 +5,12 @@
  * Run: `npx tsx examples/channels/select-timeout.ts`
  */
 import { Chan } from "@tributary/channel"
-import { chan, onTake, onTimeout, select } from "@tributary/channel/promise"
+import { chan, onTake, onTimeout, select } from "@tributary/channel/async"
 import { type Duration, Effect, Option } from "effect"
 
 const replica = (name: string, latency: Duration.Input) =>
   Effect.gen(function* () {
-    const reply = yield* Chan.promise<string>()
+    const reply = yield* Chan.promiseChan<string>()
     yield* Effect.forkChild(Effect.andThen(Effect.sleep(latency), Chan.put(reply, `${name} answered`)))
     return reply
   })

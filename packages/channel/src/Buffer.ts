@@ -36,6 +36,15 @@ export type BufferSpec = number | Buffer
  * down to the consumer's pace (backpressure). Throws `ChanArgumentError` unless `n` is an integer
  * >= 1 (use `Chan.make(0)` for a rendezvous channel).
  *
+ * ```ts
+ * import { Buffer, Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(Buffer.fixed(2)) // the same as Chan.makeUnsafe(2)
+ * Chan.offerUnsafe(ch, 1) // true
+ * Chan.offerUnsafe(ch, 2) // true
+ * Chan.offerUnsafe(ch, 3) // false: full (a put would wait)
+ * ```
+ *
  * @since 0.1.0
  */
 export const fixed = (n: number): Buffer => make("fixed", "Buffer.fixed size", n)
@@ -45,6 +54,15 @@ export const fixed = (n: number): Buffer => make("fixed", "Buffer.fixed size", n
  * returns `true`; the value goes to `onUndelivered`). Use this when the first values matter and
  * later ones may be shed under load.
  *
+ * ```ts
+ * import { Buffer, Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(Buffer.dropping(1))
+ * Chan.offerUnsafe(ch, 1) // true
+ * Chan.offerUnsafe(ch, 2) // true, and 2 is dropped: the buffer keeps the oldest
+ * Chan.pollUnsafe(ch) // Option.some(1)
+ * ```
+ *
  * @since 0.1.0
  */
 export const dropping = (n: number): Buffer => make("dropping", "Buffer.dropping size", n)
@@ -53,12 +71,28 @@ export const dropping = (n: number): Buffer => make("dropping", "Buffer.dropping
  * A buffer of `n` that never suspends a put: when full, the OLDEST value is dropped (to
  * `onUndelivered`). Use this when only the latest values matter (readings, progress, status).
  *
+ * ```ts
+ * import { Buffer, Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(Buffer.sliding(1))
+ * Chan.offerUnsafe(ch, 1) // true
+ * Chan.offerUnsafe(ch, 2) // true, and 1 is dropped: the buffer keeps the newest
+ * Chan.pollUnsafe(ch) // Option.some(2)
+ * ```
+ *
  * @since 0.1.0
  */
 export const sliding = (n: number): Buffer => make("sliding", "Buffer.sliding size", n)
 
 /**
  * Whether `u` is a `Buffer` made by this module.
+ *
+ * ```ts
+ * import { Buffer } from "@tributary/channel"
+ *
+ * Buffer.isBuffer(Buffer.sliding(8)) // true
+ * Buffer.isBuffer(8) // false: a number is a BufferSpec, not a Buffer
+ * ```
  *
  * @since 0.1.0
  */

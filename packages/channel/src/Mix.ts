@@ -77,6 +77,18 @@ export type SoloMode = "mute" | "pause"
 /**
  * Whether `u` is a `Mix`.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mix } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const m = yield* Mix.make(yield* Chan.make<number>(1))
+ *     return Mix.isMix(m) // true
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
@@ -95,6 +107,22 @@ export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
  * - An input that closes is removed from the mix.
  * - Each turn waits on every readable input at once: the cost of a turn grows with the inputs.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mix } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const out = yield* Chan.make<string>(16)
+ *     const m = yield* Mix.make(out) // or Chan.mix(out)
+ *     const a = yield* Chan.make<string>(4)
+ *     yield* Mix.add(m, a)
+ *     yield* Chan.put(a, "hello")
+ *     return yield* Chan.take(out) // Option.some("hello")
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.Scope> =>
@@ -108,6 +136,20 @@ export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.S
 /**
  * Adds `port` to the mix (unmuted, unpaused, not soloed); adding it again changes nothing.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mix } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const out = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mix(out)
+ *     const sensor = yield* Chan.make<string>(4)
+ *     yield* Mix.add(m, sensor) // removed again by the mix when sensor closes
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
@@ -120,6 +162,21 @@ export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
 
 /**
  * Removes `port` from the mix; its values stay in it.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mix } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const out = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mix(out)
+ *     const sensor = yield* Chan.make<string>(4)
+ *     yield* Mix.add(m, sensor)
+ *     yield* Mix.remove(m, sensor) // values put on sensor from now on stay in it
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -167,6 +224,24 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
 /**
  * Sets how non-soloed inputs are treated while any input is soloed: `"mute"` (taken and
  * discarded; the default) or `"pause"` (not taken). Dies with `ChanArgumentError` for another mode.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mix } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const out = yield* Chan.make<string>(16)
+ *     const alerts = yield* Chan.make<string>(16)
+ *     const chatter = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mix(out)
+ *     yield* Mix.add(m, chatter)
+ *     // while alerts is soloed, chatter is not taken at all (its values wait) instead of discarded
+ *     yield* Mix.soloMode(m, "pause")
+ *     yield* Mix.toggle(m, new Map([[alerts, { solo: true }]]))
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */

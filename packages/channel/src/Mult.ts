@@ -58,6 +58,19 @@ export interface TapOptions {
 /**
  * Whether `u` is a `Mult`.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mult } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const source = yield* Chan.make<number>(1)
+ *     const m = yield* Mult.make(source)
+ *     return Mult.isMult(m) // true
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
@@ -73,6 +86,25 @@ export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
  * Gotchas: when the source closes, or the scope closes, every tap tapped with `close` (the
  * default) is closed; a tap added after that is closed at once (with `close`) and gets nothing.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mult } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const prices = yield* Chan.make<number>(16)
+ *     const m = yield* Mult.make(prices) // or Chan.mult(prices)
+ *     const chart = yield* Chan.make<number>(16)
+ *     const log = yield* Chan.make<number>(16)
+ *     yield* Mult.tap(m, chart)
+ *     yield* Mult.tap(m, log)
+ *     yield* Chan.put(prices, 101)
+ *     yield* Chan.close(prices) // closes both taps once they have every value
+ *     return [yield* Chan.toArray(chart), yield* Chan.toArray(log)] // [[101], [101]]
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scope.Scope> =>
@@ -86,6 +118,22 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
 /**
  * Adds `ch` as a tap: it gets every value taken from the source from now on. Tapping a channel
  * again only updates its `close` flag.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Buffer, Chan, Mult } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const events = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mult(events)
+ *     // a tap that may lag keeps only the newest 100 values, so it never holds the others back;
+ *     // close: false keeps it open when the source closes
+ *     const audit = yield* Chan.make<string>(Buffer.sliding(100))
+ *     yield* Mult.tap(m, audit, { close: false })
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -104,6 +152,21 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
  * Removes the tap `ch` (without closing it). A value still waiting to be put on it is withdrawn
  * (and goes to its `onUndelivered`), so an untapped slow tap stops holding the others back.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mult } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const events = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mult(events)
+ *     const screen = yield* Chan.make<string>(16)
+ *     yield* Mult.tap(m, screen)
+ *     yield* Mult.untap(m, screen) // screen stays open and gets no more values
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
@@ -117,6 +180,21 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
 
 /**
  * Removes every tap (without closing them).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Mult } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const events = yield* Chan.make<string>(16)
+ *     const m = yield* Chan.mult(events)
+ *     yield* Mult.tap(m, yield* Chan.make<string>(16))
+ *     yield* Mult.tap(m, yield* Chan.make<string>(16))
+ *     yield* Mult.untapAll(m) // values taken from now on are dropped until a new tap
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */

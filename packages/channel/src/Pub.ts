@@ -63,6 +63,19 @@ export interface SubOptions {
 /**
  * Whether `u` is a `Pub`.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Pub } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const source = yield* Chan.make<string>(1)
+ *     const p = yield* Pub.make(source, (s) => s.length)
+ *     return Pub.isPub(p) // true
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const isPub = (u: unknown): u is Pub<unknown, unknown> => u instanceof PubImpl
@@ -80,6 +93,27 @@ export const isPub = (u: unknown): u is Pub<unknown, unknown> => u instanceof Pu
  *   every topic). It is called by `sub` when a topic gets its first subscriber.
  * - The per-topic fibers (started by `sub`) belong to the scope `make` ran in, not to the caller
  *   of `sub`. When the source closes, or that scope closes, subscribers with `close` are closed.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Buffer, Chan, Pub } from "@tributary/channel"
+ *
+ * type Log = { readonly level: "info" | "error"; readonly text: string }
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const logs = yield* Chan.make<Log>(64)
+ *     // one sliding buffer of 16 per topic, so a slow subscriber never holds back the other topic
+ *     const p = yield* Pub.make(logs, (l) => l.level, () => Buffer.sliding(16)) // or Chan.pub(...)
+ *     const errors = yield* Chan.make<Log>(16)
+ *     yield* Pub.sub(p, "error", errors)
+ *     yield* Chan.put(logs, { level: "info", text: "started" }) // no "info" subscriber: dropped
+ *     yield* Chan.put(logs, { level: "error", text: "disk full" })
+ *     yield* Chan.close(logs)
+ *     return yield* Chan.toArray(errors) // [{ level: "error", text: "disk full" }]
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -101,6 +135,21 @@ export const make = <A, T>(
  * channel again only updates its `close` flag.
  *
  * Gotcha: dies if `bufFn` throws or returns a bad buffer (`ChanArgumentError`).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Pub } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const orders = yield* Chan.make<{ readonly region: string; readonly id: number }>(64)
+ *     const p = yield* Chan.pub(orders, (o) => o.region)
+ *     const eu = yield* Chan.make<{ readonly region: string; readonly id: number }>(16)
+ *     yield* Pub.sub(p, "eu", eu) // closed when orders closes
+ *     yield* Pub.sub(p, "us", yield* Chan.make(16), { close: false }) // kept open
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -129,6 +178,21 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
 /**
  * Unsubscribes `ch` from `topic` (without closing it).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Pub } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const words = yield* Chan.make<string>(64)
+ *     const p = yield* Chan.pub(words, (w) => w[0] ?? "")
+ *     const a = yield* Chan.make<string>(16)
+ *     yield* Pub.sub(p, "a", a)
+ *     yield* Pub.unsub(p, "a", a) // a stays open and gets no more values
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Effect<void> =>
@@ -142,6 +206,22 @@ export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Ef
 /**
  * Unsubscribes every subscriber of `topic`, or of every topic when `topic` is omitted (not passed
  * at all), without closing them. The topic's values are dropped until it gets a subscriber again.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Pub } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const words = yield* Chan.make<string>(64)
+ *     const p = yield* Chan.pub(words, (w) => w[0] ?? "")
+ *     yield* Pub.sub(p, "a", yield* Chan.make<string>(16))
+ *     yield* Pub.sub(p, "b", yield* Chan.make<string>(16))
+ *     yield* Pub.unsubAll(p, "a") // only topic "a"
+ *     yield* Pub.unsubAll(p) // every topic
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */

@@ -53,6 +53,18 @@ export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
 /**
  * Applies `f` to every value.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.map((n: number) => n * 2) })
+ *   for (const v of [1, 2, 3]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [2, 4, 6]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
@@ -60,6 +72,18 @@ export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
 
 /**
  * Keeps the values for which `p` holds.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.filter((n: number) => n > 1) })
+ *   for (const v of [1, 2, 3]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [2, 3]
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -71,6 +95,18 @@ export function filter<A>(p: (a: A) => boolean): Xform<A, A> {
 
 /**
  * core.async's `mapcat`: each value becomes the values of the iterable `f` returns.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.flatMap((s: string) => s.split(",")) })
+ *   for (const v of ["a,b", "c"]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // ["a", "b", "c"]
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -87,6 +123,18 @@ export const flatMap = <A, B>(f: (a: A) => Iterable<B>): Xform<A, B> =>
 
 /**
  * Passes the first `n` values, then finishes (which closes the channel).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.take<number>(2) })
+ *   for (const v of [1, 2, 3]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [1, 2]: the channel closed itself after 2; the put of 3 returned false
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -110,6 +158,18 @@ export const take = <A>(n: number): Xform<A, A> => {
  * Passes values while `p` holds; the first value for which it fails is dropped and the stage
  * finishes (which closes the channel).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.takeWhile((n: number) => n < 3) })
+ *   for (const v of [1, 2, 3, 1]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [1, 2]: 3 ended it and closed the channel
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const takeWhile = <A>(p: (a: A) => boolean): Xform<A, A> =>
@@ -117,6 +177,18 @@ export const takeWhile = <A>(p: (a: A) => boolean): Xform<A, A> =>
 
 /**
  * Drops the first `n` values.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.drop<number>(2) })
+ *   for (const v of [1, 2, 3, 4]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [3, 4]
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -140,6 +212,18 @@ export const drop = <A>(n: number): Xform<A, A> => {
 /**
  * Drops a value equal (`Object.is`) to the one before it.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.dedupe<string>() })
+ *   for (const v of ["a", "a", "b", "a"]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // ["a", "b", "a"]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const dedupe = <A>(): Xform<A, A> =>
@@ -159,6 +243,18 @@ export const dedupe = <A>(): Xform<A, A> =>
 
 /**
  * Groups values in arrays of `n`; the last, shorter group is flushed when the channel closes.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.partitionAll<number>(2) })
+ *   for (const v of [1, 2, 3]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [[1, 2], [3]]: close flushed the last batch
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -189,6 +285,18 @@ export const partitionAll = <A>(n: number): Xform<A, Array<A>> => {
 /**
  * Groups consecutive values for which `f` returns the same key (`Object.is`); the last group is
  * flushed when the channel closes.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.partitionBy((n: number) => n % 2 === 0) })
+ *   for (const v of [1, 3, 2, 4, 5]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [[1, 3], [2, 4], [5]]
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -223,6 +331,23 @@ export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
 /**
  * Maps and filters in one step: `f` returns an `Option`, and `None` drops the value.
  *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const parse = (s: string): Option.Option<number> => {
+ *   const n = Number(s)
+ *   return Number.isNaN(n) ? Option.none() : Option.some(n)
+ * }
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.keep(parse) })
+ *   for (const s of ["1", "x", "3"]) yield* Chan.put(ch, s)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // [1, 3]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
@@ -236,6 +361,18 @@ export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
 
 /**
  * Composes transducers left to right: values pass through the first, then the second, and so on.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make(16, { xform: Xform.compose(Xform.map((s: string) => s.trim()), Xform.filter((s: string) => s !== ""), Xform.take<string>(2)) })
+ *   for (const v of [" a ", " ", "b", "c"]) yield* Chan.put(ch, v)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // ["a", "b"]
+ * })
+ * ```
  *
  * @since 0.1.0
  */

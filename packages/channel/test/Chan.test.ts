@@ -423,7 +423,7 @@ describe("promise channel", () => {
   it("delivers the first value to every taker, forever", () =>
     run(
       Effect.gen(function* () {
-        const ch = yield* Chan.promise<number>()
+        const ch = yield* Chan.promiseChan<number>()
         const waiting = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(Chan.take(ch)))
         for (const t of waiting) expect(yield* isSuspended(t)).toBe(true)
         expect(yield* Chan.put(ch, 1)).toBe(true)
@@ -437,7 +437,7 @@ describe("promise channel", () => {
     run(
       Effect.gen(function* () {
         const undelivered: Array<number> = []
-        const ch = yield* Chan.promise<number>({ onUndelivered: (v) => undelivered.push(v) })
+        const ch = yield* Chan.promiseChan<number>({ onUndelivered: (v) => undelivered.push(v) })
         expect(yield* Chan.put(ch, 1)).toBe(true)
         expect(yield* Chan.put(ch, 2)).toBe(true)
         expect(yield* Chan.offer(ch, 3)).toBe(true)
@@ -450,7 +450,7 @@ describe("promise channel", () => {
   it("keeps delivering its value after close", () =>
     run(
       Effect.gen(function* () {
-        const ch = yield* Chan.promise<number>()
+        const ch = yield* Chan.promiseChan<number>()
         yield* Chan.put(ch, 1)
         yield* Chan.close(ch)
         expect(yield* Chan.take(ch)).toStrictEqual(Option.some(1))
@@ -463,7 +463,7 @@ describe("promise channel", () => {
   it("closed without a value, every take sees None", () =>
     run(
       Effect.gen(function* () {
-        const ch = yield* Chan.promise<number>()
+        const ch = yield* Chan.promiseChan<number>()
         const taker = yield* Effect.forkChild(Chan.take(ch))
         expect(yield* isSuspended(taker)).toBe(true)
         yield* Chan.close(ch)
@@ -476,7 +476,7 @@ describe("promise channel", () => {
   it("size is 0 before the first value and 1 after, however many takes", () =>
     run(
       Effect.gen(function* () {
-        const ch = yield* Chan.promise<number>()
+        const ch = yield* Chan.promiseChan<number>()
         expect(yield* Chan.size(ch)).toBe(0)
         yield* Chan.put(ch, 1)
         yield* Chan.put(ch, 2)
@@ -490,7 +490,7 @@ describe("promise channel", () => {
     run(
       Effect.gen(function* () {
         const undelivered: Array<number> = []
-        const ch = yield* Chan.promise<number>({ onUndelivered: (v) => undelivered.push(v) })
+        const ch = yield* Chan.promiseChan<number>({ onUndelivered: (v) => undelivered.push(v) })
         yield* Chan.put(ch, 1)
         expect(yield* Chan.discard(ch)).toEqual([])
         expect(undelivered).toEqual([])
@@ -861,7 +861,7 @@ describe("bad arguments throw ChanArgumentError", () => {
     ["Buffer.sliding(0)", () => Buffer.sliding(0), "Buffer.sliding", 0],
     ["maxPending 0", () => Chan.makeUnsafe(1, { maxPending: 0 }), "maxPending", 0],
     ["maxPending 1.5", () => Chan.makeUnsafe(1, { maxPending: 1.5 }), "maxPending", 1.5],
-    ["promiseUnsafe maxPending 0", () => Chan.promiseUnsafe({ maxPending: 0 }), "maxPending", 0],
+    ["promiseChanUnsafe maxPending 0", () => Chan.promiseChanUnsafe({ maxPending: 0 }), "maxPending", 0],
     ["timeoutUnsafe(-1)", () => Chan.timeoutUnsafe(-1), "duration", -1],
     ["timeoutUnsafe(NaN)", () => Chan.timeoutUnsafe(Number.NaN), "duration", Number.NaN]
   ] as const)("%s", (_, f, argument, value) => {
@@ -879,7 +879,7 @@ describe("bad arguments throw ChanArgumentError", () => {
   it.each([
     ["Chan.make(-1)", Chan.make(-1), "buffer size", -1],
     ["Chan.make(2.5)", Chan.make(2.5), "buffer size", 2.5],
-    ["Chan.promise({ maxPending: 0 })", Chan.promise({ maxPending: 0 }), "maxPending", 0],
+    ["Chan.promiseChan({ maxPending: 0 })", Chan.promiseChan({ maxPending: 0 }), "maxPending", 0],
     ["Chan.timeout(-5)", Chan.timeout(-5), "duration", -5],
     ["Chan.timeout(NaN)", Chan.timeout(Number.NaN), "duration", Number.NaN]
   ] as const)("the Effect constructor %s dies with it", (_, effect, argument, value) =>

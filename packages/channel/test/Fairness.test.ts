@@ -8,7 +8,7 @@
  * fibers and `yieldNow` (or, for Promise consumers, on turns of the event loop): no sleeps.
  */
 import { getEventListeners } from "node:events"
-import * as Facade from "@tributary/channel/promise"
+import * as Facade from "@tributary/channel/async"
 import { Effect, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { Buffer, Chan } from "../src/index.js"
@@ -268,7 +268,7 @@ describe("a mixed set of consumers each receives values", () => {
 
 describe("a promise channel gives its value to every waiting taker", () => {
   it("takes, selects and facade takes waiting on it all receive the value", async () => {
-    const ch = Chan.promiseUnsafe<string>()
+    const ch = Chan.promiseChanUnsafe<string>()
     const effects = [
       Effect.runPromise(Chan.take(ch)),
       Effect.runPromise(Chan.take(ch)),

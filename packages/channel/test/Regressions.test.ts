@@ -2,7 +2,7 @@
  * Regressions found in review, each with the scenario that showed it.
  */
 import { Chan, Xform } from "@tributary/channel"
-import * as Facade from "@tributary/channel/promise"
+import * as Facade from "@tributary/channel/async"
 import { Effect, Fiber, Option } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { ChanCore } from "../src/internal/channel.js"

@@ -41,7 +41,7 @@ export const kinds: ReadonlyArray<Kind> = [
   { name: "fixed(3)", policy: "fixed", capacity: 3, make: (o) => Chan.makeUnsafe(Buffer.fixed(3), o) },
   { name: "dropping(2)", policy: "dropping", capacity: 2, make: (o) => Chan.makeUnsafe(Buffer.dropping(2), o) },
   { name: "sliding(2)", policy: "sliding", capacity: 2, make: (o) => Chan.makeUnsafe(Buffer.sliding(2), o) },
-  { name: "promise", policy: "promise", capacity: 1, make: (o) => Chan.promiseUnsafe(o) }
+  { name: "promise", policy: "promise", capacity: 1, make: (o) => Chan.promiseChanUnsafe(o) }
 ]
 
 /** The channel kinds that deliver every accepted value exactly once, in order (no dropping, no promise). */

@@ -166,6 +166,20 @@ export const pipeline = <A, B, E, R>(
  * - The output is closed when the scope closes. If it is closed early (it is a `ReadPort`, so
  *   through a `Chan` reference), the merge stops at the next value any input delivers.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const a = yield* Chan.fromIterable([1, 2])
+ *     const b = yield* Chan.fromIterable([10, 20])
+ *     const both = yield* Chan.merge([a, b])
+ *     return yield* Chan.toArray(both) // 1, 2, 10, 20 in some interleaving
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const merge = <A>(
@@ -190,6 +204,21 @@ export const merge = <A>(
  * Gotchas:
  * - The outputs share one reader: a consumer that does not read one output holds back the other.
  * - A `p` that throws is logged at Error level and that value dropped; split goes on.
+ *
+ * ```ts
+ * import { Effect, Fiber } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const numbers = yield* Chan.fromIterable([1, 2, 3, 4])
+ *     const [even, odd] = yield* Chan.split((n: number) => n % 2 === 0, numbers)
+ *     const evens = yield* Effect.forkChild(Chan.toArray(even))
+ *     const odds = yield* Chan.toArray(odd) // [1, 3]
+ *     return [yield* Fiber.join(evens), odds] as const // evens: [2, 4]
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -225,6 +254,18 @@ export const split = <A>(
  * Gotchas: an iterator that throws is logged at Error level and the channel closed; closing the
  * scope (or the channel) early calls the iterator's `return`.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const letters = yield* Chan.fromIterable("abc")
+ *     return yield* Chan.toArray(letters) // ["a", "b", "c"]
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
@@ -239,6 +280,19 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
  * `onUndelivered`.
  *
  * Gotchas: as `fromIterable`; with `close` (the default) closing the scope also closes `ch`.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const ch = yield* Chan.make<number>(8)
+ *     yield* Chan.onto(ch, [1, 2, 3]) // then closes ch
+ *     return yield* Chan.toArray(ch) // [1, 2, 3]
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -257,6 +311,19 @@ export const onto = <A>(
  *
  * Gotcha: never returns while `ch` stays open.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<string>(4)
+ *   yield* Chan.put(ch, "a")
+ *   yield* Chan.put(ch, "b")
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.toArray(ch) // ["a", "b"]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
@@ -271,6 +338,18 @@ export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
  *
  * Gotcha: `f` is pure; if it throws, that is a defect of this effect.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(4)
+ *   for (const n of [1, 2, 3]) yield* Chan.put(ch, n)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.reduce(ch, 0, (sum, n) => sum + n) // 6
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): Effect.Effect<B> =>
@@ -283,6 +362,25 @@ export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): 
 /**
  * Runs `f` on every value until `ch` is closed and drained, one at a time, in the caller's fiber.
  * The first failure of `f` stops it and is its failure (the remaining values stay in `ch`).
+ *
+ * ```ts
+ * import { Effect, Fiber } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const jobs = yield* Chan.make<string>(16)
+ *   // a pool of 4 workers reading one channel; each gets its share
+ *   const workers = yield* Effect.forkChild(
+ *     Effect.all(
+ *       Array.from({ length: 4 }, () => Chan.forEach(jobs, (job) => Effect.log(`did ${job}`))),
+ *       { concurrency: "unbounded" }
+ *     )
+ *   )
+ *   for (let i = 0; i < 10; i++) yield* Chan.put(jobs, `job ${i}`)
+ *   yield* Chan.close(jobs)
+ *   yield* Fiber.join(workers)
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -300,6 +398,18 @@ export const forEach = <A, E, R>(
  * The values of `ch` as a `Stream`, ending when `ch` is closed and drained. Each pull takes one
  * value: it never takes ahead of the consumer (operators such as `Stream.buffer` may).
  *
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(4)
+ *   for (const n of [1, 2, 3]) yield* Chan.put(ch, n)
+ *   yield* Chan.close(ch)
+ *   return yield* Stream.runCollect(Stream.map(Chan.toStream(ch), (n) => n * 10)) // [10, 20, 30]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> =>
@@ -315,6 +425,18 @@ export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> =>
  *
  * Gotchas: a stream failure (or defect) is logged at Error level and closes the channel; closing
  * the channel stops the stream at its next element; closing the scope interrupts the stream.
+ *
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const ch = yield* Chan.fromStream(Stream.make(1, 2, 3), 8)
+ *     return yield* Chan.toArray(ch) // [1, 2, 3]
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */
@@ -348,6 +470,16 @@ export const fromStream = <A, E, R>(
  * This and `fromAsyncIterable` are the two places built on Promises: each `next()` runs one
  * `Chan.take` with `Effect.runCallback`.
  *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<string>(4)
+ * Chan.offerUnsafe(ch, "a")
+ * Chan.offerUnsafe(ch, "b")
+ * Chan.closeUnsafe(ch)
+ * for await (const s of Chan.toAsyncIterable(ch)) console.log(s) // "a", then "b"
+ * ```
+ *
  * @since 0.1.0
  */
 export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
@@ -361,6 +493,23 @@ export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
  * Gotchas: an iterator that throws (or rejects) is logged at Error level and closes the channel.
  * Stopping early (the channel closed, or the scope) calls the iterator's `return`; if a `next()`
  * is still pending then, `return` is called without waiting for it (and its outcome is ignored).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * async function* lines() {
+ *   yield "first"
+ *   yield "second"
+ * }
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const ch = yield* Chan.fromAsyncIterable(lines())
+ *     return yield* Chan.toArray(ch) // ["first", "second"]
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  */

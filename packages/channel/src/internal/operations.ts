@@ -36,6 +36,16 @@ export type { Chan, Options, ReadPort, ValueOf, WritePort, XformOptions } from "
 /**
  * Whether `u` is a channel of this library (made by any constructor, or by the Promise facade).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(1)
+ * Chan.isChan(ch) // true
+ * Chan.isChan({}) // false
+ * const program = Effect.succeed(Chan.isChan(ch))
+ * ```
+ *
  * @since 0.1.0
  */
 export const isChan = (u: unknown): u is Chan<unknown> => u instanceof ChanCore
@@ -47,6 +57,16 @@ export const isChan = (u: unknown): u is Chan<unknown> => u instanceof ChanCore
  * completes when a taker takes it), `makeUnsafe(n)` or `makeUnsafe(Buffer.fixed(n))` a fixed
  * buffer, `Buffer.dropping(n)` / `Buffer.sliding(n)` buffers that never suspend a put. Throws
  * `ChanArgumentError` for a bad size or option.
+ *
+ * ```ts
+ * import { Buffer, Chan } from "@tributary/channel"
+ *
+ * const rendezvous = Chan.makeUnsafe<string>() // a put waits for a taker
+ * const fixed = Chan.makeUnsafe<string>(16)
+ * const latest = Chan.makeUnsafe<number>(Buffer.sliding(1)) // keeps the newest value
+ * Chan.offerUnsafe(latest, 1)
+ * Chan.offerUnsafe(latest, 2) // true: 1 is dropped
+ * ```
  *
  * @since 0.1.0
  */
@@ -62,6 +82,18 @@ export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial
  * Makes a channel; see `makeUnsafe` for the buffer kinds. Dies with `ChanArgumentError` for a bad
  * size or option.
  *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(2)
+ *   yield* Chan.put(ch, 1)
+ *   yield* Chan.put(ch, 2) // buffered: neither put waits
+ *   return yield* Chan.take(ch) // Option.some(1)
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export function make<A>(): Effect.Effect<Chan<A>>
@@ -72,26 +104,80 @@ export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect
 }
 
 /**
- * A promise channel, synchronously: the first value put is delivered to every taker, forever; later
- * puts return `true` and are ignored (to `onUndelivered`); closing it without a value makes every
- * take see "closed". Use it for a result computed once and read by many.
+ * A promise channel, synchronously (core.async `promise-chan`): the first value put is delivered to
+ * every taker, forever; later puts return `true` and are ignored (to `onUndelivered`); closing it
+ * without a value makes every take see "closed". Use it for a result computed once and read by many.
+ * (Not to be confused with the async/await API, `@tributary/channel/async`.)
+ *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const config = Chan.promiseChanUnsafe<{ readonly url: string }>()
+ * Chan.offerUnsafe(config, { url: "https://example.com" })
+ * Chan.pollUnsafe(config) // Option.some({ url: ... }), and again for every later taker
+ * ```
  *
  * @since 0.1.0
  */
-export const promiseUnsafe = <A>(options?: Options<A>): Chan<A> =>
+export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> =>
   new ChanCore(new PromiseCell<A>(), checkOptions(options)) as unknown as Chan<A>
 
 /**
- * A promise channel; see `promiseUnsafe`.
+ * A promise channel (core.async `promise-chan`); see `promiseChanUnsafe`.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ready = yield* Chan.promiseChan<string>()
+ *   yield* Chan.put(ready, "connected")
+ *   yield* Chan.put(ready, "ignored") // true, but the first value stays
+ *   const a = yield* Chan.take(ready)
+ *   const b = yield* Chan.take(ready)
+ *   return [a, b] // both Option.some("connected")
+ * })
+ * ```
  *
  * @since 0.1.0
  */
-export const promise = <A>(options?: Options<A>): Effect.Effect<Chan<A>> => Effect.sync(() => promiseUnsafe(options))
+export const promiseChan = <A>(options?: Options<A>): Effect.Effect<Chan<A>> =>
+  Effect.sync(() => promiseChanUnsafe(options))
+
+/**
+ * The old name of `promiseChanUnsafe`.
+ *
+ * @deprecated Use `Chan.promiseChanUnsafe`: the same function, named as core.async names it.
+ * @since 0.1.0
+ */
+export const promiseUnsafe: <A>(options?: Options<A>) => Chan<A> = promiseChanUnsafe
+
+/**
+ * The old name of `promiseChan`.
+ *
+ * @deprecated Use `Chan.promiseChan`: the same function, named as core.async names it.
+ * @since 0.1.0
+ */
+export const promise: <A>(options?: Options<A>) => Effect.Effect<Chan<A>> = promiseChan
 
 /**
  * A fresh port that closes after `d` of Effect `Clock` time (so `TestClock` drives it). Each call
  * makes its own; a duration above 2^31-1 ms waits that long (`Infinity` never closes). The timer
  * runs in a detached fiber until it fires. Dies with `ChanArgumentError` for a negative or NaN `d`.
+ *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const replies = yield* Chan.make<string>(1)
+ *   const late = yield* Chan.timeout("2 seconds")
+ *   return yield* Chan.select([
+ *     Chan.onTake(replies, (r) => (Option.isSome(r) ? r.value : "closed")),
+ *     Chan.onTake(late, () => "no reply in 2 seconds")
+ *   ])
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -116,6 +202,14 @@ export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
  * A fresh port that closes after `d` on a live timer (`setTimeout`, chained past 2^31-1 ms, none
  * for `Infinity`). Throws `ChanArgumentError` for a negative or NaN `d`.
  *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ * import { take } from "@tributary/channel/async"
+ *
+ * const late = Chan.timeoutUnsafe(100)
+ * await take(late) // { done: true } after 100 ms
+ * ```
+ *
  * @since 0.1.0
  */
 export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> => {
@@ -132,6 +226,20 @@ export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> => {
  * Puts `value`: suspends until it is buffered or handed to a taker. `true` if accepted, `false` if
  * the channel was closed first.
  *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<string>() // rendezvous: put waits for a taker
+ *   yield* Effect.forkChild(Chan.put(ch, "hello"))
+ *   const got = yield* Chan.take(ch) // Option.some("hello")
+ *   yield* Chan.close(ch)
+ *   const accepted = yield* Chan.put(ch, "late") // false: closed
+ *   return [got, accepted] as const
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
@@ -142,6 +250,20 @@ export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * Waiting takes are served in arrival order. A take that finds values but also takers woken for
  * earlier values and not back yet queues behind them (it suspends briefly), so one busy consumer
  * cannot take every value ahead of the others; with no one in line it completes at once.
+ *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(4)
+ *   yield* Chan.put(ch, 1)
+ *   yield* Chan.close(ch)
+ *   const first = yield* Chan.take(ch) // Option.some(1): closing keeps buffered values
+ *   const end = yield* Chan.take(ch) // Option.none(): closed and drained
+ *   return [first, end] as const
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -154,6 +276,18 @@ export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
  * Puts `value` only if that can happen at once; never suspends. `false` if it would have to wait or
  * the channel is closed.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(1)
+ *   const a = yield* Chan.offer(ch, 1) // true: buffered
+ *   const b = yield* Chan.offer(ch, 2) // false: full, and offer never waits
+ *   return [a, b]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
@@ -162,6 +296,19 @@ export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
 /**
  * Takes a value only if one is available at once; never suspends. It sees only values no waiting
  * taker is owed: while takes wait (or woken takes are on their way), a buffered value is theirs.
+ *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(1)
+ *   const empty = yield* Chan.poll(ch) // Option.none(): nothing now, and poll never waits
+ *   yield* Chan.put(ch, 7)
+ *   const seven = yield* Chan.poll(ch) // Option.some(7)
+ *   return [empty, seven] as const
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -173,6 +320,19 @@ export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
  * (those puts complete with `true` when taken); pending takers get `None` once those are drained;
  * new puts return `false`; the xform's completion step runs (`partitionAll` flushes).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(4)
+ *   yield* Chan.put(ch, 1)
+ *   yield* Chan.close(ch)
+ *   yield* Chan.close(ch) // idempotent
+ *   return yield* Chan.toArray(ch) // [1]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch as unknown as ChanCore)
@@ -180,6 +340,18 @@ export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch
 /**
  * Closes and empties the channel at once: pending puts complete with `false`; buffered values are
  * returned (and passed to `onUndelivered`). A promise channel returns `[]`.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(4, { onUndelivered: (n) => console.log("dropped", n) })
+ *   yield* Chan.put(ch, 1)
+ *   yield* Chan.put(ch, 2)
+ *   return yield* Chan.discard(ch) // [1, 2]; ch is closed and empty
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -192,6 +364,17 @@ export const discard = <A>(ch: Chan<never, A>): Effect.Effect<Array<A>> =>
 /**
  * Whether the channel is closed (values may still be takeable).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(1)
+ *   yield* Chan.close(ch)
+ *   return yield* Chan.isClosed(ch) // true
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<boolean> =>
@@ -199,6 +382,18 @@ export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effec
 
 /**
  * How many values are buffered (a promise channel: 0 or 1). Pending puts are not counted.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ch = yield* Chan.make<number>(4)
+ *   yield* Chan.put(ch, 1)
+ *   yield* Chan.put(ch, 2)
+ *   return yield* Chan.size(ch) // 2
+ * })
+ * ```
  *
  * @since 0.1.0
  */
@@ -210,6 +405,14 @@ export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<nu
  * `maxPending`: beyond it this throws `ChanPendingLimitError`). `onDone(accepted)` is called exactly
  * once, when the put completes (at once included; with `false` on a closed channel). Returns
  * `false` only if the channel is already closed.
+ *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<string>() // rendezvous: the put waits for a taker
+ * Chan.putUnsafe(ch, "hello", (accepted) => console.log("delivered:", accepted))
+ * Chan.pollUnsafe(ch) // Option.some("hello"); the callback logs "delivered: true"
+ * ```
  *
  * @since 0.1.0
  */
@@ -228,6 +431,14 @@ export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boo
 /**
  * The synchronous twin of `offer`.
  *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(1)
+ * Chan.offerUnsafe(ch, 1) // true
+ * Chan.offerUnsafe(ch, 2) // false: full
+ * ```
+ *
  * @since 0.1.0
  */
 export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
@@ -240,6 +451,16 @@ export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
 /**
  * The synchronous twin of `poll`.
  *
+ * ```ts
+ * import { Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(1)
+ * Chan.offerUnsafe(ch, 1)
+ * const v = Chan.pollUnsafe(ch)
+ * if (Option.isSome(v)) console.log(v.value) // 1
+ * ```
+ *
  * @since 0.1.0
  */
 export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
@@ -249,6 +470,14 @@ export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
 
 /**
  * The synchronous twin of `close`.
+ *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ch = Chan.makeUnsafe<number>(1)
+ * Chan.closeUnsafe(ch)
+ * Chan.offerUnsafe(ch, 1) // false: closed
+ * ```
  *
  * @since 0.1.0
  */
@@ -294,6 +523,21 @@ export interface SelectOptions<D> {
 /**
  * A select case that takes from `ch`; the handler gets the value, or `None` if the channel closed.
  *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const orders = yield* Chan.make<string>(8)
+ *   const refunds = yield* Chan.make<string>(8)
+ *   yield* Chan.put(refunds, "r-1")
+ *   return yield* Chan.select([
+ *     Chan.onTake(orders, (o) => (Option.isSome(o) ? `order ${o.value}` : "orders closed")),
+ *     Chan.onTake(refunds, (r) => (Option.isSome(r) ? `refund ${r.value}` : "refunds closed"))
+ *   ]) // "refund r-1"
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>) => X): SelectCase<X> =>
@@ -303,6 +547,21 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>)
  * A select case that puts `value` on `ch`; the handler gets `true` if accepted, `false` if the
  * channel was closed.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const fast = yield* Chan.make<number>(1)
+ *   const slow = yield* Chan.make<number>(1)
+ *   yield* Chan.put(fast, 0) // fast is full
+ *   return yield* Chan.select([
+ *     Chan.onPut(fast, 1, (ok) => (ok ? "fast" : "fast closed")),
+ *     Chan.onPut(slow, 1, (ok) => (ok ? "slow" : "slow closed"))
+ *   ]) // "slow": the only put that can complete
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
@@ -311,6 +570,20 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
 /**
  * A select case that is ready once `d` of Effect `Clock` time has passed since the select began
  * (at once for 0). A negative or NaN `d` makes the select die with `ChanArgumentError`.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const replies = yield* Chan.make<string>(1)
+ *   return yield* Chan.select([
+ *     Chan.onTake(replies, () => "reply"),
+ *     // a handler may return an Effect: it is run when its case wins
+ *     Chan.onTimeout("1 second", () => Effect.succeed("no reply"))
+ *   ])
+ * })
+ * ```
  *
  * @since 0.1.0
  */

@@ -1,10 +1,10 @@
 /**
- * The Promise facade (`@tributary/channel/promise`) for code that does not use Effect: the same
- * channels, with `async`/`await`, `AbortSignal`s and `for await`. A channel made here is a `Chan`
+ * The async/await API (`@tributary/channel/async`) for code that does not use Effect: the same
+ * channels, with Promises, `AbortSignal`s and `for await`. A channel made here is a `Chan`
  * (usable from the Effect API), and every function here also takes channels made by `Chan.make`.
  *
  * ```ts
- * import { chan, onTake, onTimeout, select } from "@tributary/channel/promise"
+ * import { chan, onTake, onTimeout, select } from "@tributary/channel/async"
  *
  * const jobs = chan<string>(16)
  * await jobs.put("fetch https://example.com")
@@ -21,6 +21,9 @@
  * drained, so a channel may carry `undefined` as a value. An aborted signal withdraws the waiting
  * operation (nothing delivered or consumed) and rejects with the signal's reason; an operation that
  * already completed is not undone by a later abort.
+ *
+ * The old subpath `@tributary/channel/promise` is this module under its former name, deprecated:
+ * it was easy to confuse with promise channels (`Chan.promiseChan`).
  *
  * @since 0.1.0
  */
@@ -66,7 +69,7 @@ export interface WaitOptions {
  *
  * @since 0.1.0
  */
-export interface PromiseChan<A> extends Chan<A>, AsyncIterable<A> {
+export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
   /** Resolves `true` once buffered or handed to a taker, `false` if the channel was closed first. */
   put(value: A, options?: WaitOptions): Promise<boolean>
   /** Resolves with the next value, or `{ done: true }` once closed and drained. */
@@ -78,6 +81,15 @@ export interface PromiseChan<A> extends Chan<A>, AsyncIterable<A> {
   /** Closes the channel (idempotent); buffered values and pending puts stay takeable. */
   close(): void
 }
+
+/**
+ * The old name of `AsyncChan` (a channel of this API, not a promise channel: that is
+ * `Chan.promiseChan`).
+ *
+ * @deprecated Use `AsyncChan`.
+ * @since 0.1.0
+ */
+export type PromiseChan<A> = AsyncChan<A>
 
 /**
  * The options of `chan`: `name`, `maxPending`, `onUndelivered` (as `Chan.makeUnsafe`).
@@ -106,9 +118,9 @@ export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
  *
  * @since 0.1.0
  */
-export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): PromiseChan<A> => {
+export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): AsyncChan<A> => {
   const [buf, core] = checkChannel(bufferOrSize, options)
-  return new PromiseChanImpl<A>(buf, core) as unknown as PromiseChan<A>
+  return new AsyncChanImpl<A>(buf, core) as unknown as AsyncChan<A>
 }
 
 /**
@@ -117,12 +129,12 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): P
  *
  * @since 0.1.0
  */
-export const timeout = (ms: number): PromiseChan<never> => {
+export const timeout = (ms: number): AsyncChan<never> => {
   const millis = checkDuration("timeout ms", ms)
-  const ch = new PromiseChanImpl<never>(undefined, { name: `timeout(${millis} ms)` })
+  const ch = new AsyncChanImpl<never>(undefined, { name: `timeout(${millis} ms)` })
   if (millis === 0) ch.close()
   else if (millis !== Infinity) liveTimer(millis, () => ch.close())
-  return ch as unknown as PromiseChan<never>
+  return ch as unknown as AsyncChan<never>
 }
 
 // ── operations on any channel ───────────────────────────────────────────────
@@ -335,7 +347,7 @@ const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterator<A> => ({
 })
 
 /** The facade's channel: the state machine plus Promise methods. */
-class PromiseChanImpl<A> extends ChanCore<A, A> {
+class AsyncChanImpl<A> extends ChanCore<A, A> {
   put(value: A, options?: WaitOptions): Promise<boolean> {
     return putOn(this, value, options)
   }

@@ -1,11 +1,12 @@
 /**
- * The Promise facade (`@tributary/channel/promise`): put/take/offer/poll/close on every buffer kind,
+ * The async/await API (`@tributary/channel/async`, formerly `@tributary/channel/promise`): put/take/offer/poll/close on every buffer kind,
  * `AbortSignal`s, `for await`, `select`, `timeout`, interleaving with Effect fibers, `maxPending`,
  * and the facade's types (usable without importing `effect`).
  */
 import { getEventListeners } from "node:events"
 import { Buffer, Chan, ChanArgumentError, ChanPendingLimitError } from "@tributary/channel"
 import {
+  type AsyncChan,
   chan,
   close,
   iterate,
@@ -13,14 +14,14 @@ import {
   onPut,
   onTake,
   onTimeout,
-  type PromiseChan,
   poll,
   put,
   type Result,
   select,
   take,
   timeout
-} from "@tributary/channel/promise"
+} from "@tributary/channel/async"
+import * as Deprecated from "@tributary/channel/promise"
 import { Effect, Exit, Fiber, Option } from "effect"
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest"
 import { pending, thrown, until } from "./harness.js"
@@ -32,7 +33,7 @@ interface FacadeKind {
   readonly policy: "rendezvous" | "fixed" | "dropping" | "sliding"
   /** How many puts complete without a taker. */
   readonly capacity: number
-  readonly make: <A>(options?: { onUndelivered?: (value: A) => void }) => PromiseChan<A>
+  readonly make: <A>(options?: { onUndelivered?: (value: A) => void }) => AsyncChan<A>
 }
 
 const facadeKinds: ReadonlyArray<FacadeKind> = [
@@ -91,7 +92,7 @@ const note = <E, R>(log: Array<E>, entry: E, result: R): R => {
 }
 
 /** Takes everything available now. */
-const drainNow = <A>(ch: PromiseChan<A>): Array<A> => {
+const drainNow = <A>(ch: AsyncChan<A>): Array<A> => {
   const out: Array<A> = []
   for (let r = ch.poll(); r !== undefined && !r.done; r = ch.poll()) out.push(r.value)
   return out
@@ -311,8 +312,8 @@ describe("buffer policies through the facade", () => {
     expect(thrown(() => chan(1, { maxPending: 0 }))).toBeInstanceOf(ChanArgumentError)
   })
 
-  it("the facade's free functions work on a promise channel made by Chan.promiseUnsafe", async () => {
-    const ch = Chan.promiseUnsafe<number>()
+  it("the facade's free functions work on a promise channel made by Chan.promiseChanUnsafe", async () => {
+    const ch = Chan.promiseChanUnsafe<number>()
     const t = take(ch)
     expect(await put(ch, 1)).toBe(true)
     expect(await put(ch, 2)).toBe(true)
@@ -1191,5 +1192,24 @@ describe("types (usable without importing effect)", () => {
     })
     expectTypeOf(s).toEqualTypeOf<Promise<number | null | "late" | false>>()
     expect(await s).toBe(1)
+  })
+})
+
+describe("deprecated names", () => {
+  it("@tributary/channel/promise is the same module as @tributary/channel/async", async () => {
+    expect(Deprecated.chan).toBe(chan)
+    expect(Deprecated.select).toBe(select)
+    const ch: Deprecated.PromiseChan<number> = Deprecated.chan<number>(1)
+    expect(await ch.put(1)).toBe(true)
+    expect(await take(ch)).toEqual({ done: false, value: 1 })
+  })
+
+  it("Chan.promise and Chan.promiseUnsafe are Chan.promiseChan and Chan.promiseChanUnsafe", async () => {
+    expect(Chan.promise).toBe(Chan.promiseChan)
+    expect(Chan.promiseUnsafe).toBe(Chan.promiseChanUnsafe)
+    const ch = await Effect.runPromise(Chan.promise<string>())
+    expect(offer(ch, "once")).toBe(true)
+    expect(poll(ch)).toEqual({ done: false, value: "once" })
+    expect(poll(ch)).toEqual({ done: false, value: "once" })
   })
 })
