@@ -1,0 +1,110 @@
+/**
+ * The errors of `@tributary/nats`: a server that cannot be reached, bad options, and the permanent
+ * failures of a job on a worker (an unknown definition or pool, a payload that does not decode).
+ *
+ * Each is an effect tagged error (`Data.TaggedError`): match it by `_tag` with `Effect.catchTag`;
+ * it is still `instanceof` its class in the process that made it. A job's failure that crossed
+ * the wire keeps its `_tag`, `name`, `message` and fields, not its class (see the README).
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+
+/**
+ * The NATS server could not be reached (at start) or a JetStream request failed for good.
+ *
+ * @since 0.1.0
+ */
+export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
+  /** the server URL(s) tried */
+  readonly servers: string
+  readonly message: string
+  readonly cause?: unknown
+}> {
+  constructor(servers: string, cause: unknown) {
+    super({ servers, cause, message: `cannot reach NATS at ${servers}: ${describe(cause)}` })
+  }
+}
+
+/**
+ * A bad option of `NatsSupervisor.layer` or `NatsWorker.run`: names the option and the value.
+ *
+ * @since 0.1.0
+ */
+export class NatsArgumentError extends Data.TaggedError("NatsArgumentError")<{
+  readonly argument: string
+  readonly value: unknown
+  readonly message: string
+}> {
+  constructor(argument: string, value: unknown, expected: string) {
+    super({ argument, value, message: `${argument}: expected ${expected}, got ${show(value)}` })
+  }
+}
+
+/**
+ * A worker received a job whose definition it does not have: the job fails (termed, never
+ * redelivered).
+ *
+ * @since 0.1.0
+ */
+export class UnknownDefinitionError extends Data.TaggedError("UnknownDefinitionError")<{
+  readonly definition: string
+  readonly worker: string
+  readonly message: string
+}> {
+  constructor(definition: string, worker: string, known: ReadonlyArray<string>) {
+    super({
+      definition,
+      worker,
+      message: `worker "${worker}" has no definition named ${show(definition)} (it has: ${known.join(", ")})`
+    })
+  }
+}
+
+/**
+ * A worker received a job for a pool it does not have: the job fails (termed, never redelivered).
+ *
+ * @since 0.1.0
+ */
+export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
+  readonly pool: string
+  readonly worker: string
+  readonly message: string
+}> {
+  constructor(pool: string, worker: string) {
+    super({ pool, worker, message: `worker "${worker}" has no pool named ${show(pool)}` })
+  }
+}
+
+/**
+ * A job's payload did not decode with its definition's schema on the worker: the job fails
+ * (termed, never redelivered); the worker keeps going.
+ *
+ * @since 0.1.0
+ */
+export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
+  readonly definition: string
+  readonly payload: unknown
+  readonly message: string
+}> {
+  constructor(definition: string, payload: unknown, cause: unknown) {
+    super({
+      definition,
+      payload,
+      message: `the payload of job "${definition}" does not decode: ${show(payload)}: ${describe(cause)}`
+    })
+  }
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+const show = (value: unknown): string => {
+  try {
+    const s = JSON.stringify(value)
+    return s === undefined ? String(value) : s.length > 200 ? `${s.slice(0, 200)}…` : s
+  } catch {
+    return String(value)
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The firing side: a layer that provides the `Supervisor` service of `@tributary/jobs` backed by
+ * NATS JetStream. Firing or forking a job made by a `Job.define` definition publishes it to the
+ * work-queue stream, to be run by a `NatsWorker`; its outcome comes back, is logged once by this
+ * supervisor, put on `reportTo`, and completes `Job.await`, `Job.join` and `Job.all` as a local
+ * job's would. A plain Effect cannot travel: it runs locally, with the same options and limits.
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ * import { NatsSupervisor } from "@tributary/nats"
+ *
+ * const clean = Job.define({ name: "clean", payload: Schema.Struct({ id: Schema.Number }), run: ({ id }) => Effect.succeed(id) })
+ * const program = Effect.gen(function* () {
+ *   const outcomes = yield* Job.all([1, 2, 3].map((id) => clean.make({ id })), { concurrency: 3 }) // run by the workers
+ *   yield* Job.fire(Effect.log("local"))                                                          // runs here
+ *   yield* Supervisor.drain
+ *   return outcomes.map((o) => o._tag)
+ * }).pipe(Effect.provide(NatsSupervisor.layer({ servers: "nats://127.0.0.1:4222", supervisor: { concurrency: 256 } })))
+ * ```
+ *
+ * Gotchas:
+ * - While a remote job runs, it holds a slot of this supervisor (its pool's and its key's too):
+ *   the supervisor's `concurrency` bounds the jobs in flight from this process. Give it room
+ *   (the workers' consumer's `maxAckPending` bounds what runs across all workers).
+ * - A remote job's value and error come back as JSON: an error keeps its `_tag`, `name`, `message`
+ *   and fields (so `Effect.catchTag` works), not its class.
+ * - Interrupting a remote job (`Job.interrupt`, its `timeout`, a shutdown past the grace) ends it
+ *   here; the worker still runs it to its end, and its late outcome is ignored.
+ * - `retry` publishes the job again (a new message id per attempt); the worker retries typed
+ *   failures itself first (`NatsWorker.run`'s `attempts`).
+ *
+ * @since 0.1.0
+ */
+import { jetstream } from "@nats-io/jetstream"
+import { Dispatcher, Supervisor } from "@tributary/jobs"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as References from "effect/References"
+import * as Schedule from "effect/Schedule"
+import * as connection from "./internal/connection.js"
+import { type CommonOptions, millisOf, resolveCommon } from "./internal/options.js"
+import { decodeOutcome, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
+import { type NatsArgumentError, NatsConnectError } from "./NatsError.js"
+
+/**
+ * The options of `layer`.
+ *
+ * @since 0.1.0
+ */
+export interface Options extends CommonOptions {
+  /** the local supervisor's configuration (plain Effects run here under it; remote jobs hold its slots while in flight) */
+  readonly supervisor?: Supervisor.Config
+  /** how long a job's publish keeps retrying while the server cannot be reached (default "1 minute"); past it the job fails with a NatsConnectError defect */
+  readonly publishTimeout?: Duration.Input
+  /** how long outcomes stay in their stream (default "1 hour"): the longest a job may take to come back */
+  readonly outcomeMaxAge?: Duration.Input
+}
+
+/**
+ * Provides `Supervisor` (and the `Dispatcher` that sends defined jobs to JetStream). Connects at
+ * build time: a server that cannot be reached fails with a `NatsConnectError` naming the URL.
+ * When its scope closes, the supervisor shuts down first (its grace covers the remote jobs in
+ * flight, whose outcomes still arrive), then the connection drains.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<Supervisor.Supervisor | Dispatcher.Dispatcher, NatsConnectError | NatsArgumentError> =>
+  Layer.effectContext(
+    Effect.gen(function* () {
+      const { servers, names } = yield* resolveCommon(options)
+      const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
+      const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour")
+      const instance = crypto.randomUUID().replaceAll("-", "")
+      const nc = yield* connection.open(servers, `tributary-supervisor-${instance}`)
+      const jsm = yield* connection.manager(nc, servers)
+      yield* connection.ensureStreams(jsm, names, outcomeMaxAge, servers)
+      const js = jetstream(nc)
+      const reply = `${names.outcomesPrefix}.${instance}`
+
+      // the jobs waiting for their outcome, by message id: each is completed at most once
+      const waiting = new Map<string, Deferred.Deferred<unknown, unknown>>()
+      const outcomes = yield* Effect.tryPromise({
+        try: () => js.consumers.get(names.outcomesStream, { filter_subjects: reply }),
+        catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+      })
+      yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () =>
+            outcomes.consume({
+              callback: (m) => {
+                const o = decodeOutcome(m.string())
+                if (o === undefined) return
+                const deferred = waiting.get(o.id)
+                if (deferred === undefined) return // a second outcome of a redelivered job, or one no longer awaited
+                waiting.delete(o.id)
+                Deferred.doneUnsafe(deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
+              }
+            }),
+          catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+        }),
+        (messages) => Effect.promise(() => messages.close().catch(() => undefined))
+      )
+
+      /** What runs here in place of one defined job: publish it, then wait for its outcome. */
+      const remote = (definition: string, encoded: unknown): Effect.Effect<unknown, unknown> => {
+        let attempt = 0
+        return Effect.withFiber<unknown, unknown>((fiber) => {
+          const annotations = fiber.getRef(References.CurrentLogAnnotations)
+          const id = `${instance}.${String(annotations["job.id"])}.${++attempt}`
+          const deferred = Deferred.makeUnsafe<unknown, unknown>()
+          waiting.set(id, deferred)
+          const headers = encodeHeaders({
+            definition,
+            name: String(annotations["job.name"] ?? definition),
+            pool: poolOf(annotations["job.pool"]),
+            key: typeof annotations["job.key"] === "string" ? annotations["job.key"] : undefined,
+            reply,
+            annotations: userAnnotations(annotations)
+          })
+          const body = toJson(encoded)
+          const publish = Effect.tryPromise({
+            try: () => js.publish(names.jobsSubject, body, { msgID: id, headers }),
+            catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+          }).pipe(
+            // the same message id: a publish that did reach the stream is not a second job
+            Effect.retry(Schedule.spaced("250 millis")),
+            Effect.timeoutOrElse({
+              duration: publishTimeout,
+              orElse: () => Effect.die(new NatsConnectError(servers.join(", "), "publish timed out"))
+            }),
+            Effect.orDie
+          )
+          return Effect.andThen(publish, Deferred.await(deferred)).pipe(
+            Effect.ensuring(Effect.sync(() => waiting.delete(id)))
+          )
+        })
+      }
+      const dispatcher: Dispatcher.Service = { dispatch: (defined) => remote(defined.name, defined.encoded) }
+      // built last: its shutdown (grace for the jobs in flight) runs before the consumer and the connection close
+      const supervisor = yield* Layer.build(Supervisor.layer(options.supervisor))
+      return Context.add(supervisor, Dispatcher.Dispatcher, dispatcher)
+    })
+  )
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+/** The pool a job names; the default pool travels as none. */
+const poolOf = (pool: unknown): string | undefined =>
+  typeof pool === "string" && pool !== "default" ? pool : undefined
+
+/** The job's log annotations without its identity (`job.*`), for the worker's lines. */
+const userAnnotations = (annotations: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined => {
+  let out: Record<string, unknown> | undefined
+  for (const k of Object.keys(annotations))
+    if (!k.startsWith("job.")) {
+      out ??= {}
+      out[k] = annotations[k]
+    }
+  return out
+}

@@ -1,0 +1,297 @@
+/**
+ * The worker side: `run` pulls jobs from the JetStream work-queue stream (a durable pull consumer
+ * shared by every worker) and runs each by its `Job.define` definition through a local
+ * `Supervisor`, so per-pool limits, per-key caps and rates hold as in-process. Each job's outcome
+ * is published back to the supervisor that fired it.
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ * import { NatsWorker } from "@tributary/nats"
+ *
+ * const clean = Job.define({ name: "clean", payload: Schema.Struct({ id: Schema.Number }), run: ({ id }) => Effect.succeed(id) })
+ * // runs until interrupted (runMain interrupts it on SIGTERM: the worker hands back what it holds)
+ * Supervisor.runMain(
+ *   NatsWorker.run({ servers: "nats://127.0.0.1:4222", definitions: [clean], concurrency: 16, pools: { db: { concurrency: 4 } } })
+ * )
+ * ```
+ *
+ * What it does with a job message:
+ * - ack when the job succeeded (after its outcome is stored in the outcomes stream), with progress
+ *   acks (`working`) every third of `ackWait` while the worker holds it (queued or running);
+ * - a typed failure is retried: nak with a delay of `retryDelay` × the delivery number, until the
+ *   `attempts`-th delivery, whose failure is final (published, then termed);
+ * - a defect, an unknown definition or pool, or a payload that does not decode is final at once
+ *   (published, termed: never redelivered);
+ * - an interrupted job (shutdown past its grace) is handed back: nak, no outcome.
+ *
+ * Gotchas:
+ * - Execution is at least once: a worker that dies holding jobs has them run again elsewhere after
+ *   `ackWait`; a job that succeeded while its outcome could not be stored runs again.
+ * - A worker holds up to 2 × `concurrency` messages (the running ones and as many fetched ahead).
+ * - `maxAckPending` and `ackWait` are the consumer's: the last worker started sets them for all.
+ *
+ * @since 0.1.0
+ */
+import { type JsMsg, jetstream } from "@nats-io/jetstream"
+import { Buffer, Chan } from "@tributary/channel"
+import { Job, Supervisor } from "@tributary/jobs"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as connection from "./internal/connection.js"
+import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
+import { decodeHeaders, encodeOutcome, type JobHeaders } from "./internal/wire.js"
+import {
+  NatsArgumentError,
+  NatsConnectError,
+  PayloadDecodeError,
+  UnknownDefinitionError,
+  UnknownPoolError
+} from "./NatsError.js"
+
+/**
+ * The options of `run`.
+ *
+ * @since 0.1.0
+ */
+export interface Options<R> extends CommonOptions {
+  /** the definitions this worker can run (by name); a job of another name fails for good */
+  readonly definitions: ReadonlyArray<Job.Definition<any, any, any, R>>
+  /** jobs running at once in this worker (default 16) */
+  readonly concurrency?: number
+  /** the worker's pools, as in `Supervisor.Config` (a job naming a pool the worker lacks fails for good) */
+  readonly pools?: Record<string, Supervisor.PoolConfig>
+  /** in log lines and outcomes (default `worker-<pid>`) */
+  readonly name?: string
+  /** the consumer's ack wait (default "30 seconds"): how long before a dead worker's jobs are redelivered */
+  readonly ackWait?: Duration.Input
+  /** the consumer's max ack pending (default 1000): the bound on jobs held across all workers */
+  readonly maxAckPending?: number
+  /** deliveries of a job whose run fails with a typed error, the last one final (default 3) */
+  readonly attempts?: number
+  /** the delay of the nak after a typed failure, times the delivery number (default "1 second") */
+  readonly retryDelay?: Duration.Input
+  /** how long a shutdown lets running jobs finish before interrupting them (default "10 seconds") */
+  readonly grace?: Duration.Input
+}
+
+/**
+ * Runs a worker until interrupted. On interruption: stops pulling, hands back (nak) every job not
+ * started, lets the running ones finish within `grace`, interrupts and hands back the rest, then
+ * drains the connection. A server that cannot be reached at start fails with `NatsConnectError`.
+ *
+ * @since 0.1.0
+ */
+export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsConnectError | NatsArgumentError, R> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { servers, names } = yield* resolveCommon(options)
+      const concurrency = yield* countOf("concurrency", options.concurrency, 16)
+      const maxAckPending = yield* countOf("maxAckPending", options.maxAckPending, 1000)
+      const attempts = yield* countOf("attempts", options.attempts, 3)
+      const ackWait = yield* millisOf("ackWait", options.ackWait, "30 seconds")
+      const retryDelay = yield* millisOf("retryDelay", options.retryDelay, "1 second")
+      const grace = yield* millisOf("grace", options.grace, "10 seconds")
+      const name = options.name ?? `worker-${process.pid}`
+      if (typeof name !== "string" || name === "")
+        return yield* new NatsArgumentError("name", name, "a non-empty string")
+      const definitions = yield* definitionsOf(options.definitions)
+      const pools = options.pools ?? {}
+
+      const nc = yield* connection.open(servers, name)
+      const jsm = yield* connection.manager(nc, servers)
+      yield* connection.ensureStreams(jsm, names, 3_600_000, servers)
+      yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers)
+      const js = jetstream(nc)
+      const consumer = yield* Effect.tryPromise({
+        try: () => js.consumers.get(names.jobsStream, names.consumer),
+        catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+      })
+      const capacity = 2 * concurrency
+      const supervisor = Context.get(
+        yield* Layer.build(Supervisor.layer({ name, concurrency, pools, maxQueued: capacity, grace: grace })),
+        Supervisor.Supervisor
+      )
+
+      /** every message received and not yet acked, naked or termed, and whether its job started */
+      const held = new Map<JsMsg, { started: boolean }>()
+      /** a held message was settled (room to pull), or the worker is stopping */
+      const wake = Chan.makeUnsafe<void>(Buffer.sliding(1))
+      let stopping = false
+      const settle = (m: JsMsg, how: "ack" | "nak" | "term", delayMillis?: number): void => {
+        if (!held.delete(m)) return
+        if (how === "ack") m.ack()
+        else if (how === "nak") m.nak(delayMillis)
+        else m.term()
+        Chan.offerUnsafe(wake, undefined)
+      }
+
+      /** stores the outcome in the outcomes stream (retried until it is, or the job is interrupted) */
+      const publishOutcome = (m: JsMsg, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
+        const id = m.headers?.get("Nats-Msg-Id") ?? ""
+        const body = encodeOutcome(id, exit, name, m.info.deliveryCount)
+        return Effect.tryPromise(() => js.publish(h.reply, body, { msgID: `outcome.${id}` })).pipe(
+          Effect.tapError((e) => Effect.logWarning("storing a job outcome failed; retrying", e)),
+          Effect.retry(Schedule.spaced("250 millis")),
+          Effect.orDie
+        )
+      }
+
+      /** the job of one message: its definition's run, then ack, nak or term */
+      const jobOf = (m: JsMsg, h: JobHeaders): Effect.Effect<unknown, unknown, R> =>
+        Effect.suspend(() => {
+          const mark = held.get(m)
+          if (mark === undefined) return Effect.interrupt // handed back while queued
+          mark.started = true
+          const definition = definitions.get(h.definition)
+          const delivery = m.info.deliveryCount
+          let work: Effect.Effect<unknown, unknown, R>
+          let final = true
+          if (definition === undefined)
+            work = Effect.fail(new UnknownDefinitionError(h.definition, name, [...definitions.keys()]))
+          else if (h.pool !== undefined && !(h.pool in pools)) work = Effect.fail(new UnknownPoolError(h.pool, name))
+          else {
+            const payload = parse(m.string())
+            const decoded = Schema.decodeUnknownExit(definition.payload as Schema.Codec<unknown, unknown>)(payload)
+            if (Exit.isFailure(decoded))
+              work = Effect.fail(new PayloadDecodeError(h.definition, payload, Cause.squash(decoded.cause)))
+            else {
+              work = definition.run(decoded.value)
+              final = delivery >= attempts
+            }
+          }
+          return Effect.exit(work).pipe(
+            Effect.flatMap((exit): Effect.Effect<unknown, unknown> => {
+              if (Exit.isSuccess(exit))
+                return Effect.andThen(
+                  Effect.andThen(
+                    publishOutcome(m, h, exit),
+                    Effect.sync(() => settle(m, "ack"))
+                  ),
+                  exit
+                )
+              if (Cause.hasInterruptsOnly(exit.cause))
+                return Effect.andThen(
+                  Effect.sync(() => settle(m, "nak")),
+                  exit
+                )
+              if (!final && exit.cause.reasons.some((r) => r._tag === "Fail"))
+                return Effect.andThen(
+                  Effect.sync(() => settle(m, "nak", retryDelay * delivery)),
+                  exit
+                )
+              return Effect.andThen(
+                Effect.andThen(
+                  publishOutcome(m, h, exit),
+                  Effect.sync(() => settle(m, "term"))
+                ),
+                exit
+              )
+            }),
+            Effect.onInterrupt(() => Effect.sync(() => settle(m, "nak")))
+          )
+        })
+
+      /** takes one message in: fires its job, or hands it back when stopping */
+      const receive = (m: JsMsg): Effect.Effect<void, never, R> => {
+        held.set(m, { started: false })
+        const h = decodeHeaders(m.headers)
+        if (stopping) return Effect.sync(() => settle(m, "nak"))
+        if (h === undefined)
+          return Effect.andThen(
+            Effect.sync(() => settle(m, "term")),
+            Effect.logWarning(`a message without job headers was termed (stream sequence ${m.seq})`)
+          )
+        return Job.fire(jobOf(m, h), {
+          name: h.name,
+          ...(h.pool !== undefined && h.pool in pools ? { pool: h.pool } : {}),
+          ...(h.key !== undefined ? { key: h.key } : {}),
+          annotations: { ...h.annotations, "nats.worker": name, "nats.delivery": m.info.deliveryCount }
+        }).pipe(Effect.provideService(Supervisor.Supervisor, supervisor), Effect.orDie)
+      }
+
+      // the puller: fetches as many as there is room for, refilled when half is free
+      const pullOnce = Effect.gen(function* () {
+        while (!stopping && held.size > concurrency) yield* Chan.take(wake)
+        if (stopping) return
+        const batch = yield* Effect.tryPromise(() =>
+          consumer.fetch({ max_messages: capacity - held.size, expires: 1_000 })
+        )
+        yield* Stream.runForEach(
+          Stream.fromAsyncIterable(batch, (e) => e),
+          receive
+        )
+      }).pipe(
+        Effect.catchCause((cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.andThen(Effect.logWarning("pulling jobs failed; retrying", cause), Effect.sleep("250 millis"))
+        )
+      )
+      const puller = yield* Effect.forkScoped(
+        Effect.whileLoop({ while: () => !stopping, body: () => pullOnce, step: () => {} })
+      )
+      // progress acks for every held message, so a queued or long job is not redelivered while held
+      yield* Effect.forkScoped(
+        Effect.repeat(
+          Effect.sync(() => {
+            for (const m of held.keys()) m.working()
+          }),
+          Schedule.spaced(Math.max(1, Math.floor(ackWait / 3)))
+        )
+      )
+      // added last, so it runs first when the scope closes: before the puller is interrupted and
+      // the supervisor shut down by their own finalizers
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function* () {
+          stopping = true
+          Chan.offerUnsafe(wake, undefined)
+          yield* Fiber.await(puller) // ends with its current fetch (at most its expiry)
+          for (const [m, mark] of held) if (!mark.started) settle(m, "nak")
+          yield* supervisor.shutdown()
+          for (const m of [...held.keys()]) settle(m, "nak")
+          yield* Effect.logInfo(`worker ${name} stopped; every job it held was finished or handed back`)
+        })
+      )
+      yield* Effect.logInfo(`worker ${name} pulling jobs (concurrency ${concurrency})`)
+      return yield* Effect.never
+    })
+  )
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+/** The definitions by name, or a NatsArgumentError (not an array of definitions, a name twice). */
+const definitionsOf = <R>(
+  definitions: ReadonlyArray<Job.Definition<any, any, any, R>>
+): Effect.Effect<Map<string, Job.Definition<any, any, any, R>>, NatsArgumentError> =>
+  Effect.suspend(() => {
+    if (!Array.isArray(definitions) || definitions.length === 0)
+      return Effect.fail(
+        new NatsArgumentError("definitions", definitions, "a non-empty array of Job.define definitions")
+      )
+    const byName = new Map<string, Job.Definition<any, any, any, R>>()
+    for (const [i, d] of definitions.entries()) {
+      if (typeof d?.name !== "string" || typeof d.run !== "function" || !Schema.isSchema(d.payload))
+        return Effect.fail(new NatsArgumentError(`definitions[${i}]`, d, "a Job.define definition"))
+      if (byName.has(d.name))
+        return Effect.fail(new NatsArgumentError(`definitions[${i}].name`, d.name, "a name not used twice"))
+      byName.set(d.name, d)
+    }
+    return Effect.succeed(byName)
+  })
+
+const parse = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}

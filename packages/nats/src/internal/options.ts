@@ -1,0 +1,63 @@
+/**
+ * The options both sides take (servers, prefix) and the checks of numbers and durations, each
+ * failing with a NatsArgumentError that names the option and the value.
+ *
+ * Invariant: what `resolveCommon` returns is valid for `namesOf` and `connect`.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { NatsArgumentError } from "../NatsError.js"
+import { type Names, namesOf, validPrefix } from "./wire.js"
+
+/** The options of both sides. */
+export interface CommonOptions {
+  /** the NATS server URL(s), e.g. "nats://127.0.0.1:4222" */
+  readonly servers: string | ReadonlyArray<string>
+  /** names the streams (`<PREFIX>_JOBS`, `<PREFIX>_OUTCOMES`), subjects and consumer (default "tributary") */
+  readonly prefix?: string
+}
+
+export interface Common {
+  readonly servers: ReadonlyArray<string>
+  readonly names: Names
+}
+
+/** Checks `servers` and `prefix`. */
+export const resolveCommon = (options: CommonOptions): Effect.Effect<Common, NatsArgumentError> =>
+  Effect.suspend(() => {
+    if (typeof options !== "object" || options === null)
+      return Effect.fail(new NatsArgumentError("options", options, "an object with servers"))
+    const servers = typeof options.servers === "string" ? [options.servers] : options.servers
+    if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === "string" && s !== ""))
+      return Effect.fail(new NatsArgumentError("servers", options.servers, "a NATS URL or a non-empty array of them"))
+    const prefix = options.prefix ?? "tributary"
+    if (!validPrefix(prefix))
+      return Effect.fail(new NatsArgumentError("prefix", prefix, "1 to 32 letters, digits, '_' or '-'"))
+    return Effect.succeed({ servers, names: namesOf(prefix) })
+  })
+
+/** `value` (default `fallback`) as positive millis, or a NatsArgumentError naming `argument`. */
+export const millisOf = (
+  argument: string,
+  value: Duration.Input | undefined,
+  fallback: Duration.Input
+): Effect.Effect<number, NatsArgumentError> => {
+  const d = Duration.fromInput(value ?? fallback)
+  if (d._tag === "None" || !(Duration.toMillis(d.value) > 0) || !Number.isFinite(Duration.toMillis(d.value)))
+    return Effect.fail(new NatsArgumentError(argument, value, "a positive, finite duration"))
+  return Effect.succeed(Duration.toMillis(d.value))
+}
+
+/** `value` (default `fallback`) as an integer ≥ 1, or a NatsArgumentError naming `argument`. */
+export const countOf = (
+  argument: string,
+  value: number | undefined,
+  fallback: number
+): Effect.Effect<number, NatsArgumentError> => {
+  const n = value ?? fallback
+  return Number.isInteger(n) && n >= 1
+    ? Effect.succeed(n)
+    : Effect.fail(new NatsArgumentError(argument, value, "an integer ≥ 1"))
+}

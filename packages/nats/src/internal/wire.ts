@@ -1,0 +1,179 @@
+/**
+ * What travels on NATS: the names of the streams, subjects and consumer (from one `prefix`), the
+ * headers of a job message, and the outcome message a worker publishes back.
+ *
+ * Invariants:
+ * - A job message's id (`Nats-Msg-Id`) is `${instance}.${jobId}.${attempt}`: unique per firing
+ *   supervisor instance, job and local attempt, so a retried publish is deduplicated by the
+ *   stream and an outcome is matched to exactly one waiting job.
+ * - An outcome message carries the job message's id; its own id is `outcome.${id}`, so a second
+ *   outcome of a redelivered job within the stream's duplicate window is dropped by the stream,
+ *   and any later one by the firing side (it waits for each id once).
+ * - Everything encoded here is JSON; `decodeOutcome` never throws (a malformed message is `undefined`).
+ *
+ * @internal
+ */
+import type { MsgHdrs } from "@nats-io/transport-node"
+import { headers as makeHeaders } from "@nats-io/transport-node"
+import * as Exit from "effect/Exit"
+
+/** The names of one deployment's streams, subjects and consumer. */
+export interface Names {
+  readonly jobsStream: string
+  readonly jobsSubject: string
+  readonly outcomesStream: string
+  readonly outcomesPrefix: string
+  readonly consumer: string
+}
+
+/** The names for `prefix` (checked by `validPrefix`). */
+export const namesOf = (prefix: string): Names => ({
+  jobsStream: `${prefix.toUpperCase()}_JOBS`,
+  jobsSubject: `${prefix}.jobs`,
+  outcomesStream: `${prefix.toUpperCase()}_OUTCOMES`,
+  outcomesPrefix: `${prefix}.outcomes`,
+  consumer: `${prefix}-workers`
+})
+
+/** A prefix is one token usable in stream, subject and consumer names. */
+export const validPrefix = (prefix: unknown): prefix is string =>
+  typeof prefix === "string" && /^[A-Za-z0-9_-]{1,32}$/.test(prefix)
+
+/** What a job message says besides its payload (the body). */
+export interface JobHeaders {
+  readonly definition: string
+  readonly name: string
+  readonly pool: string | undefined
+  readonly key: string | undefined
+  /** the subject the outcome goes to */
+  readonly reply: string
+  readonly annotations: Record<string, unknown> | undefined
+}
+
+const H = {
+  definition: "Tributary-Definition",
+  name: "Tributary-Name",
+  pool: "Tributary-Pool",
+  key: "Tributary-Key",
+  reply: "Tributary-Reply",
+  annotations: "Tributary-Annotations"
+} as const
+
+/** The NATS headers of a job message. */
+export const encodeHeaders = (h: JobHeaders): MsgHdrs => {
+  const out = makeHeaders()
+  out.set(H.definition, h.definition)
+  out.set(H.name, h.name)
+  out.set(H.reply, h.reply)
+  if (h.pool !== undefined) out.set(H.pool, h.pool)
+  if (h.key !== undefined) out.set(H.key, h.key)
+  if (h.annotations !== undefined) out.set(H.annotations, toJson(h.annotations))
+  return out
+}
+
+/** The headers of a received job message; `undefined` when it is not one of ours. */
+export const decodeHeaders = (hdrs: MsgHdrs | undefined): JobHeaders | undefined => {
+  if (hdrs === undefined) return undefined
+  const definition = hdrs.get(H.definition)
+  const reply = hdrs.get(H.reply)
+  if (definition === "" || reply === "") return undefined
+  const annotations = hdrs.get(H.annotations)
+  return {
+    definition,
+    name: hdrs.get(H.name) || definition,
+    pool: hdrs.get(H.pool) || undefined,
+    key: hdrs.get(H.key) || undefined,
+    reply,
+    annotations: annotations === "" ? undefined : (parse(annotations) as Record<string, unknown> | undefined)
+  }
+}
+
+/** The outcome a worker publishes back: a job's final exit in JSON form. */
+export interface WireOutcome {
+  /** the job message's id */
+  readonly id: string
+  readonly tag: "Success" | "Failure" | "Defect"
+  /** the success value, or the error / defect (see `toWire`) */
+  readonly value: unknown
+  /** the worker that ran it */
+  readonly worker: string
+  /** the delivery that ended it (1 for the first) */
+  readonly delivery: number
+}
+
+/** The wire form of an exit that is a success, a typed failure or a defect (not an interruption). */
+export const encodeOutcome = (
+  id: string,
+  exit: Exit.Exit<unknown, unknown>,
+  worker: string,
+  delivery: number
+): string => {
+  if (Exit.isSuccess(exit)) return toJson({ id, tag: "Success", value: exit.value, worker, delivery })
+  const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (failure !== undefined) return toJson({ id, tag: "Failure", value: toWire(failure.error), worker, delivery })
+  const defect = exit.cause.reasons.find((r) => r._tag === "Die")
+  return toJson({
+    id,
+    tag: "Defect",
+    value: toWire(defect === undefined ? "interrupted" : defect.defect),
+    worker,
+    delivery
+  })
+}
+
+/** An outcome message, or `undefined` when it is not one. */
+export const decodeOutcome = (text: string): WireOutcome | undefined => {
+  const o = parse(text) as Partial<WireOutcome> | undefined
+  if (o === undefined || typeof o.id !== "string") return undefined
+  if (o.tag !== "Success" && o.tag !== "Failure" && o.tag !== "Defect") return undefined
+  return o as WireOutcome
+}
+
+/** The exit a remote outcome stands for in the firing process. */
+export const exitOf = (o: WireOutcome): Exit.Exit<unknown, unknown> =>
+  o.tag === "Success"
+    ? Exit.succeed(o.value)
+    : o.tag === "Failure"
+      ? Exit.fail(fromWire(o.value))
+      : Exit.die(fromWire(o.value))
+
+/** JSON text of `value`; what JSON cannot hold (a bigint, a cycle) becomes its `String`. */
+export const toJson = (value: unknown): string => {
+  try {
+    return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)) ?? "null"
+  } catch {
+    return JSON.stringify(String(value))
+  }
+}
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+/** Marks an error on the wire (its own fields travel beside). */
+const ERROR = "~tributary/error"
+
+/** An Error becomes `{ [ERROR]: true, name, message, stack, ...its own fields }`; other values travel as they are. */
+const toWire = (u: unknown): unknown => {
+  if (!(u instanceof Error)) return u
+  const fields: Record<string, unknown> = {}
+  for (const k of Object.keys(u)) fields[k] = (u as unknown as Record<string, unknown>)[k]
+  return { ...fields, [ERROR]: true, name: u.name, message: u.message, stack: u.stack }
+}
+
+/** The inverse of `toWire`: an Error with the same name, message and fields (not the same class). */
+const fromWire = (u: unknown): unknown => {
+  if (typeof u !== "object" || u === null || (u as Record<string, unknown>)[ERROR] !== true) return u
+  const { [ERROR]: _, name, message, stack, ...fields } = u as Record<string, unknown>
+  const error = new Error(typeof message === "string" ? message : "")
+  Object.assign(error, fields)
+  Object.defineProperty(error, "name", { value: typeof name === "string" ? name : "Error", enumerable: false })
+  if (typeof stack === "string") error.stack = stack
+  return error
+}
+
+const parse = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

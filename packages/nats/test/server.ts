@@ -1,0 +1,75 @@
+/**
+ * A real nats-server for the tests: JetStream on a free loopback port with a temporary store
+ * directory; `restart` stops it and starts it again on the same port and store (file storage);
+ * `stop` ends it. `available` is false when the binary is missing (the tests then skip).
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const candidates = [
+  process.env.NATS_SERVER,
+  "/usr/sbin/nats-server",
+  "/usr/bin/nats-server",
+  "/usr/local/bin/nats-server"
+]
+export const binary = candidates.find((p): p is string => p !== undefined && existsSync(p))
+export const available = binary !== undefined
+export const skipReason =
+  "nats-server is not installed (set NATS_SERVER or apt-get install nats-server): NATS tests skipped"
+
+export interface NatsServer {
+  readonly url: string
+  readonly restart: () => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+export const startServer = async (): Promise<NatsServer> => {
+  const dir = mkdtempSync(join(tmpdir(), "tributary-nats-"))
+  const port = await freePort()
+  let child = await launch(port, dir)
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    restart: async () => {
+      await end(child)
+      child = await launch(port, dir)
+    },
+    stop: async () => {
+      await end(child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+const launch = (port: number, dir: string): Promise<ChildProcess> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(binary!, ["-js", "-sd", dir, "-p", String(port), "-a", "127.0.0.1"], {
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    let log = ""
+    child.stderr!.on("data", (chunk: Buffer) => {
+      log += chunk.toString()
+      if (log.includes("Server is ready")) resolve(child)
+    })
+    child.on("exit", (code) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`)))
+  })
+
+const end = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.once("exit", () => resolve())
+    child.kill("SIGTERM")
+  })
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address()
+      s.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))
+      )
+    })
+  })
