@@ -1,7 +1,7 @@
 /**
  * One whole-process benchmark run, spawned by run.ts:
  *
- *   node --expose-gc --conditions=tributary:dist --import tsx bench/child.ts --impl ours --workload W1 [--scale 1] [--warmup 0.1]
+ *   node --expose-gc --import tsx bench/child.ts --impl ours --workload W1 [--scale 1] [--warmup 0.1]
  *
  * Loads one implementation, runs the workload once at `scale * warmup` of its
  * size (warm-up, verified, not timed), collects garbage, runs the warm-up again (the forced GC

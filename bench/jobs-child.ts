@@ -1,7 +1,7 @@
 /**
  * One whole-process run of a job workload (W5, W5y or W6), spawned by bench/jobs.ts:
  *
- *   node --expose-gc --conditions=tributary:dist --import tsx bench/jobs-child.ts \
+ *   node --expose-gc --import tsx bench/jobs-child.ts \
  *     --workload W5 --impl ours --n 100000
  *   node … bench/jobs-child.ts --workload W6 --impl p-limit --n 1000 --port 41234
  *

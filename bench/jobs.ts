@@ -68,13 +68,13 @@ const w6Size = sized(1000)
 /** the sequential W6 pass: this many requests one after the other, scaled to w6Size */
 const w6SeqSize = Math.max(1, Math.round(w6Size / 10))
 
-// ── build the packages' dist/ (as run.ts): under `tributary:dist` the children import them compiled ──
+// ── build the packages' dist/ (as run.ts): without `tributary:source` the children import them compiled ──
 
 buildPackages(["channel", "pino", "jobs"])
 const jobsExports = JSON.parse(readFileSync(join(root, "packages/jobs/package.json"), "utf8")) as {
   exports?: Record<string, unknown>
 }
-const jobsHasDist = JSON.stringify(jobsExports.exports?.["."] ?? {}).includes("tributary:dist")
+const jobsHasDist = JSON.stringify(jobsExports.exports?.["."] ?? {}).includes('"default":"./dist/')
 
 // ── the W6 server: loopback only, answers every request after 20 ms ──
 
@@ -181,7 +181,7 @@ const lines: Array<string> = [
   row(["tsx", version("node_modules/tsx/package.json")]),
   row([
     "@tributary/jobs",
-    `${version("packages/jobs/package.json")} (working tree, ${jobsHasDist ? "compiled dist/" : "src/ through tsx: no `tributary:dist` export"})`
+    `${version("packages/jobs/package.json")} (working tree, ${jobsHasDist ? "compiled dist/" : "src/ through tsx: its exports default to src/"})`
   ]),
   row(["@tributary/channel", `${version("packages/channel/package.json")} (working tree, compiled dist/)`]),
   "",
@@ -438,7 +438,7 @@ lines.push(
   ...(jobsHasDist
     ? []
     : [
-        "- @tributary/jobs ran from src/ through tsx (its exports map has no `tributary:dist` condition): tsx's",
+        "- @tributary/jobs ran from src/ through tsx (its exports map defaults to src/): tsx's",
         "  name-keeping wrapper around closures may slow ours down compared with compiled dist/."
       ])
 )

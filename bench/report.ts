@@ -16,9 +16,9 @@ export const benchDir = dirname(fileURLToPath(import.meta.url))
 export const root = resolve(benchDir, "..")
 
 /** Identical for every child: only the script arguments differ between runs. */
-// `tributary:dist` makes `@tributary/channel` (and @tributary/jobs, which imports it) resolve to its
-// compiled dist/ (see its package.json)
-const childNodeFlags = ["--expose-gc", "--conditions=tributary:dist", "--import", import.meta.resolve("tsx")]
+// without the `tributary:source` condition `@tributary/channel` (and @tributary/jobs, which imports
+// it) resolve to their compiled dist/, as users get them (see their package.json)
+const childNodeFlags = ["--expose-gc", "--import", import.meta.resolve("tsx")]
 
 /** The children's node flags as the report prints them (tsx by name, not by its resolved path). */
 export const childFlagsLabel = childNodeFlags.slice(0, -1).concat("tsx").join(" ")
@@ -72,8 +72,8 @@ export const machineRows = (started: Date, loadAtStart: ReadonlyArray<number>): 
 }
 
 /**
- * Compiles `packages/<name>` into its dist/ for each name: children run with the `tributary:dist`
- * condition, under which the packages resolve to their compiled dist/ (as users get them).
+ * Compiles `packages/<name>` into its dist/ for each name: children run without the
+ * `tributary:source` condition, so the packages resolve to their compiled dist/ (as users get them).
  */
 export const buildPackages = (names: ReadonlyArray<string>): void => {
   for (const name of names) {

@@ -13,14 +13,18 @@ const root = join(import.meta.dirname, "..")
 /** Runs `file` to its end: its exit code and its pino lines. */
 const run = (file: string): Promise<{ code: number | null; lines: Array<Line> }> =>
   new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(root, file)], { cwd: root, timeout: 60_000 }, (error, stdout) =>
-      resolve({
-        code: error ? (error.code as number | null) : 0,
-        lines: stdout
-          .split("\n")
-          .filter((l) => l.startsWith("{"))
-          .map((l) => JSON.parse(l) as Line)
-      })
+    execFile(
+      process.execPath,
+      ["--conditions=tributary:source", "--import", "tsx", join(root, file)],
+      { cwd: root, timeout: 60_000 },
+      (error, stdout) =>
+        resolve({
+          code: error ? (error.code as number | null) : 0,
+          lines: stdout
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l) as Line)
+        })
     )
   })
 

@@ -25,10 +25,14 @@ export interface Child {
 }
 
 export const start = (file: string, args: ReadonlyArray<string> = []): Child => {
-  const proc = spawn(process.execPath, ["--import", "tsx", join(root, file), ...args], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+  const proc = spawn(
+    process.execPath,
+    ["--conditions=tributary:source", "--import", "tsx", join(root, file), ...args],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"]
+    }
+  )
   const lines: Array<Line> = []
   const text: Array<string> = []
   let waiters: Array<{ p: (line: Line) => boolean; resolve: (line: Line) => void }> = []

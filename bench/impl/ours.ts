@@ -1,8 +1,8 @@
 /**
  * "ours": the Effect API of @tributary/channel, written the way a user would:
  * `Effect.gen` programs, producers forked as child fibers, run with
- * `Effect.runPromise`. The children run with the `tributary:dist` condition, so
- * `@tributary/channel` resolves to the compiled dist/ that bench/run.ts builds from
+ * `Effect.runPromise`. The children run without the `tributary:source` condition,
+ * so `@tributary/channel` resolves to the compiled dist/ that bench/run.ts builds from
  * the working tree (as users get it: under tsx, src would get a name-keeping wrapper
  * around every closure).
  */

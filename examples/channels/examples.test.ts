@@ -14,7 +14,7 @@ const runExample = (file: string): Promise<{ code: number | null; stdout: string
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", join(here, file)],
+      ["--conditions=tributary:source", "--import", "tsx", join(here, file)],
       { cwd: root, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? (error.code as number | null) : 0, stdout, stderr })
     )

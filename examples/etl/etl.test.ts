@@ -41,11 +41,15 @@ const runJob = (
   whileRunning?: (child: ChildProcess) => void
 ): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "examples/etl/main.ts"), "--json", ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const child = spawn(
+      process.execPath,
+      ["--conditions=tributary:source", "--import", "tsx", join(root, "examples/etl/main.ts"), "--json", ...args],
+      {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: "", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      }
+    )
     let stdout = ""
     let stderr = ""
     child.stdout!.on("data", (d) => (stdout += d))

@@ -1,0 +1,83 @@
+/**
+ * Compiles packages into their `dist/` (JavaScript and declarations), dependencies first.
+ *
+ *   node scripts/build.mjs              every published package under packages/
+ *   node scripts/build.mjs <dir>...     those packages and the workspace packages they depend on
+ *
+ * Each package's `prepack` runs it on the package itself, so a pack from a clean clone ships code.
+ *
+ * Invariants:
+ * - a package is compiled after every workspace package it depends on (its `dist/*.d.ts` are what
+ *   the dependant's declarations import: tsconfig.build.json resolves without `tributary:source`);
+ * - the order comes from the package.json files, so a new package or dependency needs no edit here;
+ * - each compile is incremental (tsconfig.build.json keeps its build info inside `dist/`, so
+ *   deleting `dist/` always means a full compile), and any compile error stops the build (exit 1).
+ */
+import { execFileSync } from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { basename, dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc")
+
+/** The published packages of the workspace, by name: `{ name, dir, deps }`. */
+export const workspacePackages = () => {
+  const byName = new Map()
+  for (const entry of readdirSync(join(root, "packages"), { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue
+    const dir = join(root, "packages", entry.name)
+    let pkg
+    try {
+      pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))
+    } catch {
+      continue
+    }
+    if (pkg.private) continue
+    const deps = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.devDependencies })
+    byName.set(pkg.name, { name: pkg.name, dir, deps })
+  }
+  for (const pkg of byName.values()) pkg.deps = pkg.deps.filter((d) => byName.has(d))
+  return byName
+}
+
+/** The packages named (by directory) and their workspace dependencies, dependencies first. */
+export const buildOrder = (byName, dirs) => {
+  const order = []
+  const state = new Map()
+  const visit = (pkg) => {
+    if (state.get(pkg.name) === "done") return
+    if (state.get(pkg.name) === "visiting") throw new Error(`dependency cycle through ${pkg.name}`)
+    state.set(pkg.name, "visiting")
+    for (const dep of pkg.deps) visit(byName.get(dep))
+    state.set(pkg.name, "done")
+    order.push(pkg)
+  }
+  const all = [...byName.values()]
+  for (const dir of dirs) {
+    const pkg = all.find((p) => p.dir === resolve(dir))
+    if (pkg === undefined) throw new Error(`build: ${dir} is not a published package under packages/`)
+    visit(pkg)
+  }
+  return order
+}
+
+const main = () => {
+  const byName = workspacePackages()
+  const args = process.argv.slice(2)
+  const dirs = args.length > 0 ? args : [...byName.values()].map((p) => p.dir)
+  for (const pkg of buildOrder(byName, dirs)) {
+    process.stderr.write(`build: ${pkg.name} (packages/${basename(pkg.dir)}/dist)\n`)
+    execFileSync(process.execPath, [tsc, "-p", join(pkg.dir, "tsconfig.build.json")], { stdio: "inherit" })
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main()
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(1)
+  }
+}
