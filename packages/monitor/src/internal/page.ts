@@ -11,7 +11,8 @@
  *
  * The elements the tests read carry ids: `status`, `count-<counter>` (running, queued, delayed,
  * started, succeeded, failed, interrupted, timedOut, dropped), `running`, `queued`, `pools`,
- * `failures`; `document.body.dataset.updates` counts the events received.
+ * `failures`; `document.body.dataset.updates` counts the events received. Tables show at most 20 rows,
+ * then "+N more".
  */
 import { createHash } from "node:crypto"
 
@@ -28,9 +29,10 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--mute
 #status.live{background:var(--ok);color:#fff}#status.down{background:var(--bad);color:#fff}
 #status.closed{background:var(--muted);color:#fff}
 #at{color:var(--muted);font-size:12px;margin-left:auto}
-main{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:14px;padding:14px 20px}
+main{display:grid;grid-template-columns:1fr 1fr;gap:14px;padding:14px 20px}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px;min-width:0}
 section.wide{grid-column:1/-1}
+@media (max-width:800px){main{grid-template-columns:1fr}}
 .counts{display:grid;grid-template-columns:repeat(auto-fill,minmax(92px,1fr));gap:8px}
 .count{border-radius:6px;padding:6px 8px;background:var(--bg)}
 .count b{display:block;font-size:22px;font-variant-numeric:tabular-nums}
@@ -39,8 +41,8 @@ section.wide{grid-column:1/-1}
 .count.failed b,.count.timedOut b{color:var(--bad)}.count.interrupted b{color:var(--int)}
 svg{display:block;width:100%;height:70px}
 svg.spark{height:18px;width:90px}
-svg text{font-size:9px;fill:var(--muted)}
 .legend{font-size:11px;color:var(--muted);display:flex;gap:10px;margin-top:4px}
+.legend span:last-child{margin-left:auto}
 .legend i{display:inline-block;width:10px;height:3px;vertical-align:middle;margin-right:4px}
 table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid var(--line);white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:320px}
@@ -48,7 +50,8 @@ th{font-size:11px;color:var(--muted);font-weight:600}
 td.key{padding-left:20px;color:var(--muted)}
 .held{font-size:11px;padding:1px 6px;border-radius:8px;background:var(--queue);color:#000}
 .more,.empty{color:var(--muted);font-size:12px;padding:4px 6px}
-.kv{display:grid;grid-template-columns:repeat(4,1fr);gap:8px}
+.kv{display:grid;grid-template-columns:repeat(4,1fr);gap:8px;margin-top:8px;font-size:12px;color:var(--muted)}
+.kv b{display:block;font-size:14px;color:var(--fg);font-variant-numeric:tabular-nums}
 details{border-bottom:1px solid var(--line);padding:4px 0}
 summary{cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 summary .tag{font-size:11px;padding:1px 6px;border-radius:8px;background:var(--bad);color:#fff;margin-right:6px}
@@ -62,6 +65,7 @@ const script = `
   var token = new URLSearchParams(location.search).get('token');
   var query = token ? '?token=' + encodeURIComponent(token) : '';
   var WINDOW = 5 * 60 * 1000;
+  var ROWS = 20;
   var history = [];
   var updates = 0;
   var source = null;
@@ -99,24 +103,27 @@ const script = `
   }
   function held(by) { return by ? el('span', 'held', by) : ''; }
   function fill(tbody, rows, total, empty) {
+    rows = rows.slice(0, ROWS);
     tbody.replaceChildren.apply(tbody, rows);
     var note = tbody.parentNode.nextElementSibling;
     note.textContent = rows.length === 0 ? empty : total > rows.length ? '+' + (total - rows.length) + ' more' : '';
   }
 
   var SVGNS = 'http://www.w3.org/2000/svg';
-  function chart(svg, series, to, labelled) {
+  function chart(svg, series, to, scale) {
     var w = 300, h = 70, top = 0;
     series.forEach(function (s) { s.points.forEach(function (p) { if (p[1] > top) top = p[1]; }); });
     top = top === 0 ? 1 : top;
-    var from = to - WINDOW;
+    // the x axis spans the history so far, at most the last five minutes
+    var from = Math.max(to - WINDOW, history.length > 0 ? history[0].at : to);
+    var span = Math.max(to - from, 1);
     svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
     svg.setAttribute('preserveAspectRatio', 'none');
     var kids = [];
     series.forEach(function (s) {
       if (s.points.length === 0) return;
       var d = s.points.map(function (p, i) {
-        var x = ((p[0] - from) / WINDOW) * w, y = h - 2 - (p[1] / top) * (h - 14);
+        var x = ((p[0] - from) / span) * w, y = h - 2 - (p[1] / top) * (h - 14);
         return (i === 0 ? 'M' : 'L') + x.toFixed(1) + ',' + y.toFixed(1);
       }).join(' ');
       var path = document.createElementNS(SVGNS, 'path');
@@ -125,12 +132,7 @@ const script = `
       path.setAttribute('vector-effect', 'non-scaling-stroke');
       kids.push(path);
     });
-    if (labelled) {
-      var label = document.createElementNS(SVGNS, 'text');
-      label.setAttribute('x', '2'); label.setAttribute('y', '9');
-      label.textContent = 'max ' + (top >= 10 ? top.toFixed(0) : top.toFixed(1)) + ' \\u00b7 last 5 min';
-      kids.push(label);
-    }
+    if (scale) scale.textContent = 'max ' + (top >= 10 ? top.toFixed(0) : top.toFixed(1)) + ' \\u00b7 ' + age(span) + ' shown';
     svg.replaceChildren.apply(svg, kids);
   }
   function series(key) { return history.map(function (p) { return [p.at, p[key]]; }); }
@@ -156,9 +158,9 @@ const script = `
       ended: p.rates.ended, failed: p.rates.failed, pools: pools });
     while (history.length > 0 && history[0].at < p.at - WINDOW) history.shift();
     chart($('chart-activity'), [{ points: series('running'), color: 'var(--run)' },
-      { points: series('queued'), color: 'var(--queue)' }], p.at, true);
+      { points: series('queued'), color: 'var(--queue)' }], p.at, $('scale-activity'));
     chart($('chart-throughput'), [{ points: series('ended'), color: 'var(--ok)' },
-      { points: series('failed'), color: 'var(--bad)' }], p.at, true);
+      { points: series('failed'), color: 'var(--bad)' }], p.at, $('scale-throughput'));
 
     $('rate-started').textContent = rate(p.rates.started);
     $('rate-ended').textContent = rate(p.rates.ended);
@@ -175,12 +177,12 @@ const script = `
       var o = pool.counters;
       poolRows.push(row([pool.name + (pool.paused ? ' (paused)' : ''), pool.running + ' / ' + limit(pool.concurrency),
         pool.queued, held(pool.heldBy), pool.rate ? pool.rate.tokens.toFixed(0) + ' of ' + pool.rate.limit + ' per ' + age(pool.rate.intervalMillis) : '',
-        o.succeeded + ' \\u2713  ' + (o.failed + o.timedOut) + ' \\u2717  ' + o.interrupted + ' \\u29b8', spark]));
+        o.succeeded + ' ok \\u00b7 ' + (o.failed + o.timedOut) + ' failed \\u00b7 ' + o.interrupted + ' interrupted', spark]));
       pool.keys.forEach(function (k) {
         poolRows.push(row(['key ' + k.key, k.running + ' / ' + limit(pool.perKey), k.queued, held(k.heldBy), '', '', ''], 'key'));
       });
     });
-    fill($('pools'), poolRows, poolRows.length, '');
+    $('pools').replaceChildren.apply($('pools'), poolRows);
 
     fill($('running'), p.running.map(function (j) {
       return row([j.name, j.pool, j.key, age(j.ageMillis), j.progress === undefined ? '' : JSON.stringify(j.progress)]);
@@ -256,12 +258,12 @@ const body = `<header><h1 id="name">supervisor</h1><span id="status">connecting�
   .map((k) => `<div class="count ${k}"><b id="count-${k}">–</b><span>${k}</span></div>`)
   .join("")}</div></section>
 <section><h2>Running and queued</h2><svg id="chart-activity"></svg>
-<div class="legend"><span><i style-run></i>running</span><span><i style-queue></i>queued</span></div></section>
+<div class="legend"><span><i style-run></i>running</span><span><i style-queue></i>queued</span><span id="scale-activity"></span></div></section>
 <section><h2>Throughput</h2><svg id="chart-throughput"></svg>
-<div class="legend"><span><i style-ok></i>ended/s</span><span><i style-bad></i>failed/s</span></div>
+<div class="legend"><span><i style-ok></i>ended/s</span><span><i style-bad></i>failed/s</span><span id="scale-throughput"></span></div>
 <div class="kv"><div>started <b id="rate-started">–</b></div><div>ended <b id="rate-ended">–</b></div><div>failed <b id="rate-failed">–</b></div><div></div>
 <div>p50 <b id="d-p50">–</b></div><div>p90 <b id="d-p90">–</b></div><div>p99 <b id="d-p99">–</b></div><div>max <b id="d-max">–</b></div></div></section>
-<section class="wide"><h2>Pools</h2><table><thead><tr><th>pool</th><th>running / limit</th><th>queued</th><th>held by</th><th>rate tokens</th><th>outcomes</th><th>last 5 min</th></tr></thead><tbody id="pools"></tbody></table><div class="more"></div></section>
+<section class="wide"><h2>Pools</h2><table><thead><tr><th>pool</th><th>running / limit</th><th>queued</th><th>held by</th><th>rate tokens</th><th>outcomes</th><th>running + queued</th></tr></thead><tbody id="pools"></tbody></table></section>
 <section><h2>Running, oldest first</h2><table><thead><tr><th>job</th><th>pool</th><th>key</th><th>age</th><th>progress</th></tr></thead><tbody id="running"></tbody></table><div class="more"></div></section>
 <section><h2>Queued</h2><table><thead><tr><th>job</th><th>pool</th><th>key</th><th>held by</th><th>waiting</th></tr></thead><tbody id="queued"></tbody></table><div class="more"></div></section>
 <section class="wide"><h2>Recent failures</h2><div id="failures"><div class="empty">no failures</div></div></section>

@@ -1,0 +1,153 @@
+/**
+ * The monitor page in a real browser: Debian's Chromium (`/usr/bin/chromium`, or `CHROMIUM`)
+ * driven by `playwright-core`, against a real supervisor on the real clock (the page is a real
+ * client: it cannot read a TestClock). Every wait is on a condition of the page
+ * (`waitForFunction`), never a fixed sleep. One test writes the screenshot `docs/monitor.png`.
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs"
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Job, Supervisor } from "@tributary/jobs"
+import { Deferred, Effect, Exit, Logger, Scope } from "effect"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { Monitor } from "../src/index.js"
+
+/** What the functions run in the page use of it (this project compiles without the DOM library). */
+declare const document: {
+  readonly getElementById: (id: string) => { readonly textContent: string | null } | null
+  readonly body: { readonly dataset: Record<string, string | undefined> }
+}
+
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium"
+const hasChromium = existsSync(executablePath)
+if (!hasChromium)
+  console.log(`skipped: the monitor page tests need Chromium at ${executablePath} (apt-get install chromium)`)
+
+const screenshot = fileURLToPath(new URL("../../../docs/monitor.png", import.meta.url))
+
+describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
+  let browser: Browser
+  let page: Page
+  let supervisorScope: Scope.Closeable
+  let monitorScope: Scope.Closeable
+  let supervisor: Supervisor.Service
+  let monitor: Monitor.Monitor
+  const consoleErrors: Array<string> = []
+  const pageErrors: Array<string> = []
+  const gates: Array<Deferred.Deferred<void>> = []
+
+  /** Runs `effect` with the supervisor. */
+  const run = <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>): Promise<A> =>
+    Effect.runPromise(Effect.provideService(effect, Supervisor.Supervisor, supervisor))
+
+  /** A new gate: jobs that await it run until it opens. */
+  const gate = async () => {
+    const g = await Effect.runPromise(Deferred.make<void>())
+    gates.push(g)
+    return g
+  }
+  const open = (g: Deferred.Deferred<void>) => Effect.runPromise(Deferred.succeed(g, undefined))
+
+  /** Serves a monitor in a new scope (port 0: a free one). */
+  const serve = async (port: number) => {
+    monitorScope = await Effect.runPromise(Scope.make())
+    monitor = await run(
+      Monitor.serve({ port, interval: "100 millis", secretKeys: ["password"] }).pipe(Scope.provide(monitorScope))
+    )
+  }
+
+  /** Waits until the page shows these counters. */
+  const shows = (counts: Record<string, number>) =>
+    page.waitForFunction(
+      (expected) =>
+        Object.entries(expected).every(([k, v]) => document.getElementById(`count-${k}`)?.textContent === String(v)),
+      counts
+    )
+
+  beforeAll(async () => {
+    supervisorScope = await Effect.runPromise(Scope.make())
+    supervisor = await Effect.runPromise(
+      Supervisor.make({
+        name: "etl",
+        pools: { partner: { concurrency: 3 }, db: { concurrency: 1 }, clean: { concurrency: 4 } }
+      }).pipe(Scope.provide(supervisorScope), Effect.provide(Logger.layer([])))
+    )
+    await serve(0)
+    browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] })
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(m.text())
+    })
+    page.on("pageerror", (e) => pageErrors.push(e.message))
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    for (const g of gates) await open(g)
+    if (monitorScope !== undefined) await Effect.runPromise(Scope.close(monitorScope, Exit.void))
+    if (supervisorScope !== undefined) await Effect.runPromise(Scope.close(supervisorScope, Exit.void))
+  })
+
+  it("loads with no console error and shows the running and queued counts of the snapshot", async () => {
+    const partner = await gate()
+    const db = await gate()
+    for (let i = 1; i <= 5; i++) await run(Job.fire(Deferred.await(partner), { name: `fetch ${i}`, pool: "partner" }))
+    for (let i = 1; i <= 2; i++) await run(Job.fire(Deferred.await(db), { name: `persist batch ${i}`, pool: "db" }))
+    await page.goto(monitor.url)
+    const snap = await run(Supervisor.snapshot)
+    expect([snap.running.length, snap.queued.length]).toEqual([4, 3])
+    await shows({ running: snap.running.length, queued: snap.queued.length })
+    const running = await page.locator("#running tr td:first-child").allTextContents()
+    expect(running).toEqual(snap.running.map((j) => j.name)) // oldest first
+    const queued = await page.locator("#queued tr").allTextContents()
+    expect(queued.map((row) => row.includes("concurrency"))).toEqual([true, true, true]) // what holds them back
+    expect(await page.locator("#status").textContent()).toBe("live")
+    expect(consoleErrors).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+
+  it("shows a failure with its message, annotations (no secret) and stack; writes the screenshot", async () => {
+    await run(
+      Job.fire(Effect.fail(new Error("partner answered 503 three times")), {
+        name: "fetch 17",
+        annotations: { record: 17, password: "hunter2" }
+      })
+    )
+    await page.waitForFunction(() => document.getElementById("failures")?.textContent?.includes("503 three times"))
+    await page.locator("#failures summary").first().click()
+    const details = await page.locator("#failures details").first().textContent()
+    expect(details).toContain('"record": 17')
+    expect(details).toMatch(/Error: partner answered 503 three times\s+at /)
+    expect(await page.content()).not.toContain("hunter2")
+    // some throughput for the charts (120 short jobs, 4 at a time), the picture while they run
+    for (let i = 1; i <= 120; i++) await run(Job.fire(Effect.sleep("80 millis"), { name: `clean ${i}`, pool: "clean" }))
+    const updates = Number(await page.evaluate(() => document.body.dataset.updates))
+    await page.waitForFunction((n) => Number(document.body.dataset.updates) >= n + 20, updates)
+    mkdirSync(dirname(screenshot), { recursive: true })
+    await page.screenshot({ path: screenshot, fullPage: true })
+    expect(statSync(screenshot).size).toBeGreaterThan(10_000)
+    await shows({ succeeded: 120 })
+  })
+
+  it("updates when jobs end and start", async () => {
+    await open(gates[0]) // the partner jobs end
+    await shows({ running: 1, queued: 1, succeeded: 125, failed: 1 })
+    const next = await gate()
+    await run(Job.fire(Deferred.await(next), { name: "fetch 18", pool: "partner" }))
+    await shows({ running: 2, started: 128 })
+    expect(await page.locator("#running tr td:first-child").allTextContents()).toEqual(["persist batch 1", "fetch 18"])
+  })
+
+  it("keeps working after the server restarts the stream", async () => {
+    const port = monitor.port
+    await Effect.runPromise(Scope.close(monitorScope, Exit.void))
+    await page.waitForFunction(() => document.getElementById("status")?.textContent !== "live")
+    await serve(port)
+    const later = await gate()
+    await run(Job.fire(Deferred.await(later), { name: "after restart", pool: "partner" }))
+    await shows({ running: 3, started: 129 })
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "live")
+    expect(pageErrors).toEqual([])
+  })
+})
