@@ -38,7 +38,9 @@ export interface PartnerOptions {
 export interface PartnerStats {
   /** every request to /records and /records/:id, refused ones included */
   readonly requests: number
+  /** requests for /records/:id that were answered (not refused with 429 or 503) */
   readonly detailRequests: number
+  /** requests for /records that were answered */
   readonly listRequests: number
   /** the most requests it ever had open at once (counted on arrival, refused ones included) */
   readonly maxConcurrent: number
@@ -53,7 +55,7 @@ export interface Partner {
   readonly seed: number
   readonly records: number
   readonly stats: () => PartnerStats
-  /** how many detail requests record `id` got (refused ones included) */
+  /** how many detail requests for record `id` were answered (not the 429s and 503s, refused before) */
   readonly detailRequestsFor: (id: number) => number
   readonly close: () => Promise<void>
 }
