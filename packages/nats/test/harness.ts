@@ -48,12 +48,13 @@ export const startWorker = (
 export const fire = async <A, E>(
   url: string,
   program: Effect.Effect<A, E, Supervisor.Supervisor>,
-  supervisor: Supervisor.Config = { concurrency: 1000 }
+  supervisor: Supervisor.Config = { concurrency: 1000 },
+  prefix?: string
 ): Promise<{ readonly value: A; readonly lines: Array<Line> }> => {
   const lines: Array<Line> = []
   const value = await Effect.runPromise(
     program.pipe(
-      Effect.provide(NatsSupervisor.layer({ servers: url, supervisor })),
+      Effect.provide(NatsSupervisor.layer({ servers: url, supervisor, ...(prefix === undefined ? {} : { prefix }) })),
       Effect.provide(Logger.layer([recorder(lines)])),
       Effect.provideService(References.MinimumLogLevel, "All")
     )
