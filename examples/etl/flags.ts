@@ -27,6 +27,8 @@ export interface Flags {
   readonly json: boolean
   /** records fetched one at a time after the run, to measure the speed-up (default 20; 0: none) */
   readonly sample: number
+  /** serve the live monitor page on 127.0.0.1 at this port (`--monitor` alone: 7070; 0: a free one) */
+  readonly monitor: number | undefined
 }
 
 /** A bad command line: `flag` is the flag's name without dashes ("argument" for a stray positional one). */
@@ -54,14 +56,15 @@ export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
   --data-dir DIR     PGlite data folder (default .data/etl); DATABASE_URL=postgres://… uses that server
   --fresh            start from an empty table
   --sample N         records re-run one at a time to measure the speed-up (default 20, 0: none)
-  --json             last stdout line: the summary as one JSON object`
+  --json             last stdout line: the summary as one JSON object
+  --monitor [PORT]   serve the live monitor page on http://127.0.0.1:PORT/ (default 7070)`
 
 /** Reads `argv` (without node and the script); throws `FlagError` on a bad or unknown flag. */
 export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   let values: Record<string, string | boolean | undefined>
   try {
     values = parseArgs({
-      args: argv.filter((a) => a !== "--"),
+      args: withMonitorPort(argv.filter((a) => a !== "--")),
       options: {
         mode: { type: "string", default: "fire" },
         records: { type: "string", default: "2000" },
@@ -72,7 +75,8 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
         "data-dir": { type: "string", default: ".data/etl" },
         fresh: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
-        sample: { type: "string", default: "20" }
+        sample: { type: "string", default: "20" },
+        monitor: { type: "string" }
       }
     }).values
   } catch (e) {
@@ -99,7 +103,8 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
     dataDir: values["data-dir"] as string,
     fresh: values.fresh === true,
     json: values.json === true,
-    sample: integer("sample", values.sample, 0)
+    sample: integer("sample", values.sample, 0),
+    monitor: values.monitor === undefined ? undefined : port("monitor", values.monitor)
   }
 }
 
@@ -107,5 +112,15 @@ const integer = (flag: string, text: unknown, min: number): number => {
   const n = Number(text)
   if (typeof text !== "string" || text.trim() === "" || !Number.isSafeInteger(n) || n < min)
     throw new FlagError(flag, text, `an integer >= ${min}`)
+  return n
+}
+
+/** `--monitor` takes an optional port: alone (last, or before another flag) it means the default, 7070. */
+const withMonitorPort = (argv: ReadonlyArray<string>): Array<string> =>
+  argv.map((a, i) => (a === "--monitor" && (argv[i + 1] ?? "-").startsWith("-") ? "--monitor=7070" : a))
+
+const port = (flag: string, text: unknown): number => {
+  const n = integer(flag, text, 0)
+  if (n > 65535) throw new FlagError(flag, text, "a port from 0 to 65535")
   return n
 }

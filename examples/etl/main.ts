@@ -1,6 +1,7 @@
 /**
  * The project's real example job: sync every record of a partner's HTTP API into Postgres.
- * `npx -y pnpm@12.4.2 etl [--mode fire|handles|channel|all] [--records N] [--json] …` (flags.ts).
+ * `npx -y pnpm@12.4.2 etl [--mode fire|handles|channel|all] [--records N] [--json] [--monitor [PORT]] …`
+ * (flags.ts).
  *
  * It starts the partner in-process (unless `--partner-url`), opens the database (PGlite in
  * `--data-dir`, or `DATABASE_URL`), runs the sync under `Supervisor.runMain` — which owns signals
@@ -9,6 +10,7 @@
  * log and the summary), 1 when the job itself failed, 2 on a bad flag.
  */
 import { Supervisor } from "@tributary/jobs"
+import { Monitor } from "@tributary/monitor"
 import { Clock, Effect, Fiber, Stream } from "effect"
 import { makeClient } from "./client.js"
 import { open } from "./db.js"
@@ -52,6 +54,12 @@ const program = Effect.gen(function* () {
   const before = yield* partnerStats
   const client = makeClient(partnerUrl, { onRetry: () => void tally.retries++ })
   yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
+
+  if (flags.monitor !== undefined) {
+    // the live page reads the same supervisor; it closes with this scope, at the end of the run
+    const monitor = yield* Monitor.serve({ port: flags.monitor })
+    yield* Effect.logInfo(`monitor: ${monitor.url}`)
+  }
 
   yield* Effect.logInfo(
     databaseUrl === undefined

@@ -1,0 +1,90 @@
+/**
+ * `--monitor [PORT]` of the ETL job, as a user runs it: the job in its own Node process prints the
+ * monitor's URL, the page and `/snapshot` answer while it runs (the URL is printed before the
+ * database opens: creating a new PGlite data folder takes seconds), and the server is gone once
+ * the job has ended. A bad port is refused like any bad flag.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import * as http from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+
+const root = join(import.meta.dirname, "..", "..")
+const dirs: Array<string> = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+/** Starts the job; `onUrl` is called once with the monitor's URL from its log. */
+const startJob = (args: ReadonlyArray<string>, onUrl: (url: string) => void) => {
+  const dir = mkdtempSync(join(tmpdir(), "tributary-etl-monitor-"))
+  dirs.push(dir)
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=tributary:source",
+      "--import",
+      "tsx",
+      join(root, "examples/etl/main.ts"),
+      "--data-dir",
+      dir,
+      ...args
+    ],
+    { cwd: root, env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  let stderr = ""
+  let seen = false
+  child.stdout!.resume()
+  child.stderr!.on("data", (d) => {
+    stderr += d
+    const url = /"msg":"monitor: (http:\/\/[^"]+)"/.exec(stderr)?.[1]
+    if (url !== undefined && !seen) {
+      seen = true
+      onUrl(url)
+    }
+  })
+  return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stderr }))
+  })
+}
+
+/** GET `url`: its status and body, or the connection error's code. */
+const get = (url: string): Promise<{ status: number; body: string } | { error: string }> =>
+  new Promise((resolve) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = ""
+        res.setEncoding("utf8")
+        res.on("data", (c: string) => (body += c))
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      .on("error", (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }))
+  })
+
+describe("etl --monitor", () => {
+  it("prints the URL; the page and /snapshot answer during the run; the server closes with the job", async () => {
+    let url = ""
+    let during: Promise<Array<Awaited<ReturnType<typeof get>>>> = Promise.resolve([])
+    const run = await startJob(["--monitor", "0", "--records", "100", "--sample", "0", "--json"], (u) => {
+      url = u
+      during = Promise.all([get(u), get(`${u}snapshot`)])
+    })
+    expect(run.code).toBe(0)
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    const [page, snapshot] = await during
+    expect(page).toMatchObject({ status: 200 })
+    expect((page as { body: string }).body).toContain("<title>monitor</title>")
+    expect(snapshot).toMatchObject({ status: 200 })
+    expect(JSON.parse((snapshot as { body: string }).body).supervisor).toBe("etl")
+    expect(await get(`${url}snapshot`)).toEqual({ error: "ECONNREFUSED" })
+  })
+
+  it("a bad port is refused with its name and value, exit 2", async () => {
+    const run = await startJob(["--monitor", "70000"], () => {})
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('Invalid --monitor: expected a port from 0 to 65535, received "70000"')
+  })
+})
