@@ -38,7 +38,7 @@ const sourcesOf = (dir: string): Array<string> =>
 
 describe("JSDoc examples", () => {
   it("every ```ts block in packages/*/src compiles", () => {
-    const examples = ["channel", "jobs", "pino"].flatMap((pkg) =>
+    const examples = ["channel", "jobs", "pino", "monitor"].flatMap((pkg) =>
       sourcesOf(join(root, "packages", pkg, "src")).flatMap(examplesOf)
     )
     expect(examples.length).toBeGreaterThan(40)
