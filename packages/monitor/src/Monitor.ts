@@ -221,8 +221,8 @@ const respond = (
     res.end(unauthorized ? "401: a token is required (Authorization: Bearer or ?token=)\n" : "403: host not allowed\n")
     return
   }
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" })
+  if (req.method !== "GET") {
+    res.writeHead(405, { allow: "GET", "content-type": "text/plain; charset=utf-8" })
     res.end("405: GET only\n")
     return
   }
