@@ -136,7 +136,7 @@ export const serve = (
     const port = yield* Effect.acquireRelease(listen(server, config.host, config.port), () => stop(server, connections))
     yield* supervisor.watch(config.intervalMillis).pipe(
       Stream.runForEach((p) =>
-        Effect.sync(() => connections.publish(frame(toJson(progressView(p, config.secrets, config.listLimit)))))
+        Effect.sync(() => connections.publish(() => frame(toJson(progressView(p, config.secrets, config.listLimit)))))
       ),
       Effect.forkScoped
     )

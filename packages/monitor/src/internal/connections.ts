@@ -8,6 +8,8 @@
  * - messages are written whole, in publication order, and a connection that frees up gets the
  *   newest message it missed, never an older one;
  * - a new connection gets the latest message at once, then every later one;
+ * - a message is rendered (serialized) at most once, and only when a connection takes it: with
+ *   nobody watching, publishing costs nothing but keeping the last renderer;
  * - after `closeAll` every response has ended and `add` ends a new one at once.
  */
 import type { ServerResponse } from "node:http"
@@ -23,8 +25,8 @@ export interface ConnectionStats {
 export interface Connections {
   /** Takes over an `/events` response: sends the headers and the latest message. */
   readonly add: (res: ServerResponse) => void
-  /** Sends one SSE message (already framed) to every connection, latest-value per connection. */
-  readonly publish: (message: string) => void
+  /** Sends one SSE message (`render` frames it) to every connection, latest-value per connection. */
+  readonly publish: (render: () => string) => void
   readonly stats: () => ReadonlyArray<ConnectionStats>
   /** Ends every response; later connections are ended at once. */
   readonly closeAll: () => void
@@ -34,6 +36,11 @@ export interface Connections {
 export const makeConnections = (retryMillis: number): Connections => {
   const open = new Set<Connection>()
   let latest: string | undefined
+  let render: (() => string) | undefined
+  const current = (): string | undefined => {
+    if (latest === undefined && render !== undefined) latest = render()
+    return latest
+  }
   let closed = false
   return {
     add: (res) => {
@@ -51,10 +58,14 @@ export const makeConnections = (retryMillis: number): Connections => {
       open.add(c)
       res.on("close", () => open.delete(c))
       res.write(`retry: ${retryMillis}\n\n`)
-      if (latest !== undefined) send(c, latest)
+      const message = current()
+      if (message !== undefined) send(c, message)
     },
-    publish: (message) => {
-      latest = message
+    publish: (next) => {
+      render = next
+      latest = undefined
+      if (open.size === 0) return
+      const message = current()!
       for (const c of open) send(c, message)
     },
     stats: () =>
