@@ -98,6 +98,9 @@ export const layer = (
         Effect.tryPromise({
           try: () =>
             outcomes.consume({
+              // a short pull expiry: after a server restart the consumer is back within seconds
+              // (with the default 30 s it stalled ~45 s here)
+              expires: 2_000,
               callback: (m) => {
                 const o = decodeOutcome(m.string())
                 if (o === undefined) return
