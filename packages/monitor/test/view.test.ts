@@ -1,0 +1,83 @@
+/**
+ * What the monitor sends (internal/view.ts): secret paths removed at any depth and through
+ * arrays, whole dotted keys matched as one key, JSON that never throws.
+ */
+
+import type { Outcome } from "@tributary/jobs"
+import { Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import { parseSecret, snapshotView, toJson, withoutSecrets } from "../src/internal/view.js"
+
+const paths = (...p: Array<string>) => p.map(parseSecret)
+
+describe("withoutSecrets", () => {
+  it("removes top-level keys, nested paths and wildcard segments; copies only along the paths", () => {
+    const shared = { deep: true }
+    const value = {
+      password: "p",
+      user: { token: "t", name: "ann" },
+      cards: [{ number: "4242", kind: "visa" }],
+      shared
+    }
+    const out = withoutSecrets(value, paths("password", "user.token", "cards.*.number")) as any
+    expect(out).toEqual({ user: { name: "ann" }, cards: [{ kind: "visa" }], shared: { deep: true } })
+    expect(out.shared).toBe(shared) // untouched branches are not copied
+    expect(value.user.token).toBe("t") // the input is not changed
+  })
+
+  it("leaves values without matching keys, and non-objects, as they are", () => {
+    expect(withoutSecrets("password", paths("password"))).toBe("password")
+    expect(withoutSecrets({ a: 1 }, [])).toEqual({ a: 1 })
+    expect(withoutSecrets([1, 2], paths("*"))).toEqual([])
+  })
+})
+
+describe("snapshotView", () => {
+  it("a failure's annotations lose a flat dotted key named by a path, its exit becomes message and stack", () => {
+    const failure: Outcome.Outcome = {
+      _tag: "Failure",
+      id: "1",
+      name: "login",
+      pool: "default",
+      attempt: 1,
+      startedAt: 0,
+      endedAt: 5,
+      durationMillis: 5,
+      exit: Exit.fail(new Error("denied")),
+      annotations: { "auth.token": "tok", auth: { token: "tok2", user: "ann" } },
+      payload: { password: "p", id: 3 }
+    }
+    const view = snapshotView({ recentFailures: [failure] } as any, paths("auth.token", "password"))
+    const [f] = view.recentFailures
+    expect(f.annotations).toEqual({ auth: { user: "ann" } })
+    expect(f.payload).toEqual({ id: 3 })
+    expect(f.message).toBe("denied")
+    expect(f.stack).toMatch(/^Error: denied/)
+    expect("exit" in f).toBe(false)
+  })
+
+  it("an interrupted or timed-out job has that as its message", () => {
+    const base = { id: "2", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
+    const view = snapshotView(
+      {
+        recentFailures: [
+          { ...base, _tag: "Interrupted", exit: Exit.interrupt(1) },
+          { ...base, _tag: "TimedOut", exit: Exit.interrupt(1) }
+        ]
+      } as any,
+      []
+    )
+    expect(view.recentFailures.map((f) => [f.message, f.stack])).toEqual([
+      ["interrupted", ""],
+      ["timed out", ""]
+    ])
+  })
+})
+
+describe("toJson", () => {
+  it("never throws: Infinity as null, bigint as text, a cycle as [Circular]", () => {
+    const cyclic: Record<string, unknown> = { n: 1n, limit: Number.POSITIVE_INFINITY }
+    cyclic.self = cyclic
+    expect(JSON.parse(toJson(cyclic))).toEqual({ n: "1", limit: null, self: "[Circular]" })
+  })
+})
