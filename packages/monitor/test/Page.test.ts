@@ -139,6 +139,24 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     expect(await page.locator("#running tr td:first-child").allTextContents()).toEqual(["persist batch 1", "fetch 18"])
   })
 
+  it("off loopback, keeps the ?token= of its address for its stream; without it the page is a 401", async () => {
+    const scope = await Effect.runPromise(Scope.make())
+    try {
+      const guarded = await run(
+        Monitor.serve({ host: "0.0.0.0", token: "page-t0ken", interval: "100 millis" }).pipe(Scope.provide(scope))
+      )
+      const local = `http://127.0.0.1:${guarded.port}/`
+      const other = await browser.newPage()
+      expect((await other.goto(local))?.status()).toBe(401)
+      await other.goto(`${local}?token=page-t0ken`)
+      await other.waitForFunction(() => Number(document.body.dataset.updates) >= 2)
+      expect(await other.locator("#status").textContent()).toBe("live")
+      await other.close()
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  })
+
   it("keeps working after the server restarts the stream", async () => {
     const port = monitor.port
     await Effect.runPromise(Scope.close(monitorScope, Exit.void))
