@@ -34,6 +34,12 @@
  *   full counts); `/snapshot` lists them all.
  * - Closing the scope ends every open connection and stops the server.
  *
+ * Invariants: nothing listens before every option is checked; everything `serve` starts belongs to
+ * the caller's scope and ends when it closes, in reverse order — the watch fiber first (no more
+ * messages), then every connection and the server (the release waits until the last socket is
+ * closed), then the fibers answering `/snapshot`; a snapshot is serialized once per interval, for
+ * all connections together.
+ *
  * @since 0.1.0
  */
 import * as http from "node:http"
