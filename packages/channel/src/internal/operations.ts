@@ -26,7 +26,7 @@ import {
   TAKE,
   timeoutCase
 } from "./select.js"
-import { type Dispatcher, defineStep, handOff, type Next, type StepFiber } from "./step.js"
+import { type Dispatcher, defineStep, handOff, handOffExit, type Next, type StepFiber } from "./step.js"
 import { reportXform, reportXformUnsafe } from "./xformLog.js"
 
 export type { Chan, Options, ReadPort, ValueOf, WritePort, XformOptions } from "./ports.js"
@@ -637,6 +637,11 @@ const closeCore = (core: ChanCore<any, any>): Effect.Effect<void> =>
 
 const toOption = (result: unknown): Option.Option<any> => (result === CLOSED ? Option.none() : Option.some(result))
 
+const exitNone = Exit.succeed(Option.none())
+/** The `Exit` a take hands over: `None` (shared) once closed and drained, else `Some(value)`. */
+const takeExit = (result: unknown): Exit.Exit<Option.Option<any>> =>
+  result === CLOSED ? exitNone : Exit.succeed(Option.some(result))
+
 /** Continues with the Effect a handler returned, or hands its plain value over in this step. */
 const continueWith = (fiber: StepFiber, x: unknown): Next => (Effect.isEffect(x) ? x : handOff(fiber, x))
 
@@ -698,10 +703,10 @@ const attempt = <S, R>(fiber: StepFiber, mark: number, op: (self: S) => R, self:
 }
 
 /** Hands `value` over, then runs the resumptions deferred since `mark`. */
-const handOffThenResume = (fiber: StepFiber, mark: number, value: unknown): Next => {
-  if (deferredResumes.length === mark) return handOff(fiber, value)
+const handOffThenResume = (fiber: StepFiber, mark: number, exit: Exit.Exit<unknown>): Next => {
+  if (deferredResumes.length === mark) return handOffExit(fiber, exit)
   const tasks = deferredResumes.splice(mark)
-  const next = handOff(fiber, value)
+  const next = handOffExit(fiber, exit)
   for (const task of tasks) resumeNow(fiber.currentDispatcher, task)
   return next
 }
@@ -732,7 +737,7 @@ class PutStep<A> {
     if (this.core.xformFailures !== undefined) {
       return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
     }
-    return handOffThenResume(fiber, mark, result)
+    return handOffThenResume(fiber, mark, result ? exitTrue : exitFalse)
   }
 }
 defineStep(PutStep)
@@ -748,7 +753,7 @@ class OfferStep<A> {
     if (this.core.xformFailures !== undefined) {
       return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
     }
-    return handOffThenResume(fiber, mark, result)
+    return handOffThenResume(fiber, mark, result ? exitTrue : exitFalse)
   }
 }
 defineStep(OfferStep)
@@ -759,7 +764,7 @@ class TakeStep<A> {
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, takeOp, this)
     if (result === PENDING) return waitTake(this.core, this, fiber)
-    return handOffThenResume(fiber, mark, toOption(result))
+    return handOffThenResume(fiber, mark, takeExit(result))
   }
 }
 defineStep(TakeStep)
@@ -769,7 +774,7 @@ class PollStep<A> {
   run(fiber: StepFiber): Next {
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, pollOp, this)
-    return handOffThenResume(fiber, mark, result === PENDING ? Option.none() : toOption(result))
+    return handOffThenResume(fiber, mark, result === PENDING ? exitNone : takeExit(result))
   }
 }
 defineStep(PollStep)
@@ -940,7 +945,7 @@ class TakeWaiter<A> {
     const result = attempt(fiber, mark, takeOwedOp, this.core)
     // PENDING only if `discard` emptied the buffer meanwhile and the channel is open (never: it closes)
     if (result === PENDING) return continueThenResume(fiber, mark, waitTake(this.core, this.step, fiber))
-    return handOffThenResume(fiber, mark, toOption(result))
+    return handOffThenResume(fiber, mark, takeExit(result))
   })
 
   /** The finalizer: withdraw the node, pass on an unused wake-up, or give back an unobserved value. */

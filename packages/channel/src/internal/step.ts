@@ -56,5 +56,11 @@ export const defineStep = (Class: { prototype: object }): void => {
 }
 
 /** Passes `value` to the fiber's next continuation in the current step (no interrupt can land between). */
-export const handOff = (fiber: StepFiber, value: unknown): Next =>
-  (Exit.succeed(value) as unknown as Record<string, (fiber: StepFiber) => Next>)[EVALUATE](fiber)
+export const handOff = (fiber: StepFiber, value: unknown): Next => handOffExit(fiber, Exit.succeed(value))
+
+/**
+ * `handOff` of a success `Exit` made once and shared (an `Exit` is immutable, and effect evaluates
+ * its own shared exits the same way): no allocation per operation.
+ */
+export const handOffExit = (fiber: StepFiber, exit: Exit.Exit<unknown>): Next =>
+  (exit as unknown as Record<string, (fiber: StepFiber) => Next>)[EVALUATE](fiber)
