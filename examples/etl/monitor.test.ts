@@ -80,11 +80,11 @@ describe("etl --monitor", () => {
     expect(snapshot).toMatchObject({ status: 200 })
     expect(JSON.parse((snapshot as { body: string }).body).supervisor).toBe("etl")
     expect(await get(`${url}snapshot`)).toEqual({ error: "ECONNREFUSED" })
-  })
+  }, 180_000) // a new PGlite data folder and a loaded CI machine: well past the default 60 s at times
 
   it("a bad port is refused with its name and value, exit 2", async () => {
     const run = await startJob(["--monitor", "70000"], () => {})
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('Invalid --monitor: expected a port from 0 to 65535, received "70000"')
-  })
+  }, 120_000)
 })
