@@ -29,6 +29,10 @@ export interface Flags {
   readonly sample: number
   /** serve the live monitor page on 127.0.0.1 at this port (`--monitor` alone: 7070; 0: a free one) */
   readonly monitor: number | undefined
+  /** worker processes that fetch and clean the records through NATS JetStream (default 0: in-process) */
+  readonly workers: number
+  /** the NATS server of `--workers` (default nats://127.0.0.1:4222) */
+  readonly nats: string
 }
 
 /** A bad command line: `flag` is the flag's name without dashes ("argument" for a stray positional one). */
@@ -57,7 +61,9 @@ export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
   --fresh            start from an empty table
   --sample N         records re-run one at a time to measure the speed-up (default 20, 0: none)
   --json             last stdout line: the summary as one JSON object
-  --monitor [PORT]   serve the live monitor page on http://127.0.0.1:PORT/ (default 7070)`
+  --monitor [PORT]   serve the live monitor page on http://127.0.0.1:PORT/ (default 7070)
+  --workers N        fetch and clean on N worker processes through NATS JetStream (default 0)
+  --nats URL         the NATS server of --workers (default nats://127.0.0.1:4222)`
 
 /** Reads `argv` (without node and the script); throws `FlagError` on a bad or unknown flag. */
 export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
@@ -76,7 +82,9 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
         fresh: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         sample: { type: "string", default: "20" },
-        monitor: { type: "string" }
+        monitor: { type: "string" },
+        workers: { type: "string", default: "0" },
+        nats: { type: "string", default: "nats://127.0.0.1:4222" }
       }
     }).values
   } catch (e) {
@@ -93,6 +101,8 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   const partnerUrl = values["partner-url"] as string | undefined
   if (partnerUrl !== undefined && !/^https?:\/\/[^/]+/.test(partnerUrl))
     throw new FlagError("partner-url", partnerUrl, "an http:// or https:// URL")
+  const nats = values.nats as string
+  if (!/^(nats|tls|wss?):\/\/[^/]+/.test(nats)) throw new FlagError("nats", nats, "a nats:// URL")
   return {
     mode,
     records: integer("records", values.records, 1),
@@ -104,7 +114,9 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
     fresh: values.fresh === true,
     json: values.json === true,
     sample: integer("sample", values.sample, 0),
-    monitor: values.monitor === undefined ? undefined : port("monitor", values.monitor)
+    monitor: values.monitor === undefined ? undefined : port("monitor", values.monitor),
+    workers: integer("workers", values.workers, 0),
+    nats
   }
 }
 

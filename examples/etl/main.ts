@@ -11,12 +11,14 @@
  */
 import { Supervisor } from "@tributary/jobs"
 import { Monitor } from "@tributary/monitor"
+import { NatsSupervisor } from "@tributary/nats"
 import { Clock, Effect, Fiber, Stream } from "effect"
 import { makeClient } from "./client.js"
 import { open } from "./db.js"
 import { FlagError, parseFlags, usage } from "./flags.js"
 import { type PartnerStats, startPartner } from "./partner.js"
 import { clean } from "./record.js"
+import { remoteRunner, startWorkers } from "./remote.js"
 import { progressLine, summaryJson, summaryTable } from "./report.js"
 import { sync } from "./sync.js"
 import { makeTally, summarize } from "./tally.js"
@@ -55,6 +57,17 @@ const program = Effect.gen(function* () {
   const client = makeClient(partnerUrl, { onRetry: () => void tally.retries++ })
   yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
 
+  if (flags.workers > 0) {
+    // fetch and clean on worker processes (the partner's limits shared among them); rows come back here
+    const pids = yield* startWorkers(flags.workers, {
+      nats: flags.nats,
+      partnerUrl,
+      concurrency: Math.ceil(flags.concurrency / flags.workers),
+      rate: Math.max(1, Math.floor(flags.rate / flags.workers))
+    })
+    yield* Effect.logInfo(`${flags.workers} worker processes (pids ${pids.join(", ")}) pulling from ${flags.nats}`)
+  }
+
   if (flags.monitor !== undefined) {
     // the live page reads the same supervisor; it closes with this scope, at the end of the run
     const monitor = yield* Monitor.serve({ port: flags.monitor })
@@ -86,6 +99,7 @@ const program = Effect.gen(function* () {
   yield* sync(client, db, tally, {
     mode: flags.mode,
     concurrency: flags.concurrency,
+    runner: flags.workers > 0 ? (rows, tally) => remoteRunner(client, rows, tally) : undefined,
     onEnd: ({ stopped, durationMs }) =>
       Effect.gen(function* () {
         yield* Fiber.interrupt(ticker)
@@ -132,16 +146,19 @@ const since = (before: PartnerStats | undefined, after: PartnerStats): PartnerSt
         sent500: after.sent500 - before.sent500
       }
 
-Supervisor.runMain(program, {
-  supervisor: {
-    name: "etl",
-    concurrency: flags.concurrency,
-    // fire/fork wait while this many sub-jobs are queued: memory stays flat, and a signal cancels few
-    maxQueued: 4 * flags.concurrency,
-    whenFull: "wait",
-    // the pool of jobs that name none — every step of the upgrade path, Job.all included
-    pools: { default: { concurrency: flags.concurrency, rate: { limit: flags.rate, interval: "1 second" } } },
-    grace: "10 seconds"
-  },
-  logger: terminal.logger
-})
+const supervisor: Supervisor.Config = {
+  name: "etl",
+  concurrency: flags.concurrency,
+  // fire/fork wait while this many sub-jobs are queued: memory stays flat, and a signal cancels few
+  maxQueued: 4 * flags.concurrency,
+  whenFull: "wait",
+  // the pool of jobs that name none — every step of the upgrade path, Job.all included
+  pools: { default: { concurrency: flags.concurrency, rate: { limit: flags.rate, interval: "1 second" } } },
+  grace: "10 seconds"
+}
+
+Supervisor.runMain(
+  // with --workers, the supervisor sends the sub-jobs to NATS JetStream (the same limits apply to them here)
+  flags.workers > 0 ? program.pipe(Effect.provide(NatsSupervisor.layer({ servers: flags.nats, supervisor }))) : program,
+  { supervisor, logger: terminal.logger }
+)

@@ -23,6 +23,8 @@ export interface SyncOptions {
   readonly mode: Mode
   /** `Job.all`'s own bound (the other modes are bounded by the pool) */
   readonly concurrency: number
+  /** runs the sub-jobs instead of `mode` (e.g. on worker processes: `remote.ts`), given the writer's channel */
+  readonly runner?: ((rows: WritePort<Row>, tally: Tally) => Runner) | undefined
   /** called once the rows still in the writer are written, however the run ends (also when interrupted) */
   readonly onEnd: (about: { readonly stopped: boolean; readonly durationMs: number }) => Effect.Effect<void>
 }
@@ -70,7 +72,7 @@ export const sync = (
       payload: Schema.Struct({ id: Schema.Int }),
       run: ({ id }) => syncRecord(client, rows, tally, id)
     })
-    const run = runner(options.mode, options.concurrency, (id) => record.make({ id }))
+    const run = options.runner?.(rows, tally) ?? runner(options.mode, options.concurrency, (id) => record.make({ id }))
     let cursor: string | null = null
     do {
       // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
@@ -120,7 +122,7 @@ const stageOf = (e: PartnerError | CleanError | DbError): Stage =>
 type SubJob = (id: number) => Effect.Effect<number, PartnerError | CleanError | DbError>
 
 /** `add` starts (or collects) the sub-job of one record; `finish` waits until every added one ended. */
-interface Runner {
+export interface Runner {
   readonly add: (id: number) => Effect.Effect<void, Refused, Supervisor.Supervisor>
   readonly finish: Effect.Effect<void, Refused, Supervisor.Supervisor | Scope.Scope>
 }

@@ -1,0 +1,107 @@
+/**
+ * The sync spread over worker processes (`--workers N --nats URL`): each record's fetch and clean
+ * run as the job definition `fetch-clean-record` on `N` worker processes (`worker.ts`) through
+ * NATS JetStream; the cleaned row comes back as the job's value and is handed to the batch writer
+ * here, where the database is (PGlite cannot be shared between processes). A failure is counted by
+ * the stage its error names, as in-process. A worker that dies loses nothing: its jobs run again
+ * on the others after the ack wait.
+ */
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { Chan, type WritePort } from "@tributary/channel"
+import { Job } from "@tributary/jobs"
+import { Deferred, Effect, Exit, Schema, type Scope } from "effect"
+import type { PartnerClient } from "./client.js"
+import { clean, type Row } from "./record.js"
+import type { Runner } from "./sync.js"
+import { recordFailure, type Stage, type Tally } from "./tally.js"
+
+/** The remote sub-job: fetch one record from the partner and clean it; its value is the row. */
+export const fetchCleanRecord = (client: PartnerClient) =>
+  Job.define({
+    name: "fetch-clean-record",
+    payload: Schema.Struct({ id: Schema.Int }),
+    run: ({ id }) => Effect.flatMap(client.getRecord(id), clean)
+  })
+
+/**
+ * Fires each record's job (to the workers, under the NatsSupervisor), its outcome reported to a
+ * channel; a reader hands each row to the writer and counts each failure. `finish` waits until
+ * every fired job's outcome was read.
+ */
+export const remoteRunner = (client: PartnerClient, rows: WritePort<Row>, tally: Tally): Runner => {
+  const definition = fetchCleanRecord(client)
+  const results = Chan.makeUnsafe<Job.Outcome<Row, unknown>>(256)
+  const all = Deferred.makeUnsafe<void>()
+  let fired = 0
+  let seen = 0
+  let allFired = false
+  let reading = false
+  const read = (o: Job.Outcome<Row, unknown>) =>
+    Effect.gen(function* () {
+      const id = (o.payload as { id: number }).id
+      if (Exit.isSuccess(o.exit)) {
+        if (yield* Chan.put(rows, o.exit.value)) {
+          tally.handedOver++
+          tally.handedOverIds.push(id)
+        } else recordFailure(tally, "db", [id], "the writer has stopped")
+      } else {
+        const error = Exit.findErrorOption(o.exit)
+        const tag = error._tag === "Some" ? (error.value as { _tag?: unknown })._tag : undefined
+        const stage: Stage = tag === "PartnerError" ? "partner" : tag === "CleanError" ? "clean" : "db"
+        const message = error._tag === "Some" ? String((error.value as { message?: unknown }).message) : o._tag
+        recordFailure(tally, stage, [id], message)
+      }
+      if (++seen === fired && allFired) yield* Deferred.succeed(all, undefined)
+    })
+  return {
+    add: (id) =>
+      Effect.gen(function* () {
+        if (!reading) yield* Effect.forkChild(Chan.forEach(results, read))
+        reading = true
+        fired++
+        yield* Job.fire(definition.make({ id }), { annotations: { recordId: id }, reportTo: results })
+      }),
+    finish: Effect.suspend(() => {
+      allFired = true
+      return seen === fired ? Effect.void : Deferred.await(all)
+    })
+  }
+}
+
+/**
+ * Starts `n` worker processes (`worker.ts`) pulling from `nats` and fetching from `partnerUrl`;
+ * each is stopped with SIGTERM (it hands back what it holds) when the scope closes. Their log
+ * lines (warnings and errors) go to this process's stderr.
+ */
+export const startWorkers = (
+  n: number,
+  options: { readonly nats: string; readonly partnerUrl: string; readonly concurrency: number; readonly rate: number }
+): Effect.Effect<ReadonlyArray<number>, never, Scope.Scope> =>
+  Effect.forEach(
+    Array.from({ length: n }, (_, i) => i),
+    (i) =>
+      Effect.acquireRelease(
+        Effect.sync(() =>
+          spawn(
+            process.execPath,
+            [
+              ...process.execArgv,
+              join(import.meta.dirname, "worker.ts"),
+              options.nats,
+              options.partnerUrl,
+              `etl-worker-${i + 1}`,
+              String(options.concurrency),
+              String(options.rate)
+            ],
+            { stdio: ["ignore", "ignore", "inherit"] }
+          )
+        ),
+        (child) =>
+          Effect.callback<void>((resume) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+            child.once("exit", () => resume(Effect.void))
+            child.kill("SIGTERM")
+          })
+      ).pipe(Effect.map((child) => child.pid ?? -1))
+  )

@@ -1,0 +1,26 @@
+/**
+ * One worker process of `--workers N`: `worker.ts <nats url> <partner url> <name> <concurrency> <rate>`.
+ * Runs the `fetch-clean-record` jobs it pulls from NATS, under the same partner limits as the
+ * in-process sync (its share of them), until SIGTERM (it hands back what it holds) or SIGKILL
+ * (its jobs are redelivered to the others after the ack wait).
+ */
+import { Supervisor } from "@tributary/jobs"
+import { NatsWorker } from "@tributary/nats"
+import { makeClient } from "./client.js"
+import { fetchCleanRecord } from "./remote.js"
+
+const [nats, partnerUrl, name, concurrency, rate] = process.argv.slice(2)
+Supervisor.runMain(
+  NatsWorker.run({
+    servers: nats,
+    name,
+    definitions: [fetchCleanRecord(makeClient(partnerUrl))],
+    concurrency: Number(concurrency),
+    pools: { default: { rate: { limit: Number(rate), interval: "1 second" } } },
+    ackWait: "5 seconds",
+    // the partner client retries 429 and 503 itself: what still fails is final (a 404, a record that does not clean)
+    attempts: 1
+  }),
+  // warnings and errors on stderr, as the parent's
+  { logger: { level: "warn" } }
+)

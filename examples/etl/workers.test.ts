@@ -1,0 +1,108 @@
+/**
+ * `--workers N --nats URL`: the same sync with fetch and clean on worker processes through a real
+ * nats-server (started here on a free port with a temporary store; skipped with one line when the
+ * binary is missing). One worker is killed with SIGKILL mid-run: nothing is lost — every record
+ * is saved or failed as in-process, each failure logged once by the job.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { faultsOf } from "./dataset.js"
+
+const natsServer = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => existsSync(p))
+if (natsServer === undefined)
+  console.log("nats-server is not installed (apt-get install nats-server): --workers test skipped")
+
+const root = join(import.meta.dirname, "..", "..")
+const seed = 3
+const records = 300
+
+describe.skipIf(natsServer === undefined)("etl --workers", () => {
+  let dir: string
+  let nats: ChildProcess
+  let url: string
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tributary-etl-workers-"))
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port
+        s.close(() => resolve(p))
+      })
+    })
+    url = `nats://127.0.0.1:${port}`
+    nats = spawn(natsServer!, ["-js", "-sd", join(dir, "nats"), "-p", String(port), "-a", "127.0.0.1"], {
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    await new Promise<void>((resolve) => {
+      let log = ""
+      nats.stderr!.on("data", (d) => {
+        log += d
+        if (log.includes("Server is ready")) resolve()
+      })
+    })
+  })
+  afterAll(() => {
+    nats?.kill("SIGTERM")
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("3 workers, one killed with SIGKILL mid-run: every record saved or failed, each failure logged once", async () => {
+    let killed: number | undefined
+    const run = await new Promise<{ code: number | null; summary: Record<string, any>; lines: Array<any> }>(
+      (resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            "--conditions=tributary:source",
+            "--import",
+            "tsx",
+            join(root, "examples/etl/main.ts"),
+            ...["--json", "--fresh", "--sample", "0", "--seed", String(seed), "--records", String(records)],
+            ...["--data-dir", join(dir, "pglite"), "--workers", "3", "--nats", url]
+          ],
+          { cwd: root, env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] }
+        )
+        let stdout = ""
+        let stderr = ""
+        let pids: Array<number> = []
+        child.stdout!.on("data", (d) => (stdout += d))
+        child.stderr!.on("data", (d) => {
+          stderr += d
+          const m = /worker processes \(pids ([\d, ]+)\)/.exec(stderr)
+          if (m !== null && pids.length === 0) pids = m[1].split(", ").map(Number)
+          // the first progress line: records are being fetched on the workers
+          if (killed === undefined && pids.length > 0 && stderr.includes("progress:")) {
+            killed = pids[0]
+            process.kill(killed, "SIGKILL")
+          }
+        })
+        child.on("error", reject)
+        child.on("close", (code) => {
+          const lines = stderr
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l))
+            .filter((l) => l.pid === child.pid) // the job's own lines, not its workers'
+          resolve({ code, summary: JSON.parse(stdout.trimEnd().split("\n").at(-1) ?? "{}"), lines })
+        })
+      }
+    )
+    expect(killed).toBeGreaterThan(0)
+    expect(run.code).toBe(0)
+    const faults = faultsOf(seed, records)
+    const failed = [...faults.gone, ...faults.dirty]
+    expect(run.summary).toMatchObject({
+      records,
+      saved: records - failed.length,
+      notDone: 0,
+      dbRows: records - failed.length
+    })
+    expect(run.summary.failed.partner + run.summary.failed.clean).toBe(failed.length)
+    // each failed record: one outcome line, with its id
+    const failureLines = run.lines.filter((l) => l["job.outcome"] === "Failure")
+    expect(failureLines.map((l) => l.recordId).sort((a, b) => a - b)).toEqual(failed.sort((a, b) => a - b))
+  }, 240_000)
+})
