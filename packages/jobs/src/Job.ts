@@ -272,7 +272,10 @@ export const fire = <A, E, R>(
     const state = supervisorOf(fiber.context, "Job.fire")
     // a live job with the same caller-given id stands for this one (dedupe)
     if (options?.id !== undefined && state.liveById(options.id) !== undefined) return Effect.void
-    const entry = state.entry(dispatched(work, fiber.context), options, fiber.context)
+    const job = dispatched(work, fiber.context)
+    // a plain job that starts or is queued needs no entry object yet (see `Lane`)
+    if (!internal.needsMore(options) && state.firePlain(job, options, fiber.context)) return Effect.void
+    const entry = state.entry(job, options, fiber.context)
     const admitted = internal.admitEffect(state, entry, state.config.whenFull)
     return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
   })

@@ -7,6 +7,8 @@ import type * as Clock from "effect/Clock"
 import { describe, expect, it } from "vitest"
 import { Admission } from "../src/internal/admission.js"
 import type { Entry, Pool, ResolvedConfig } from "../src/internal/model.js"
+import { SlotRing } from "../src/internal/queues.js"
+import { JobArgumentError } from "../src/SupervisorError.js"
 
 /** A clock the test moves by hand. */
 const manualClock = () => {
@@ -174,5 +176,146 @@ describe("priority (no fibers)", () => {
     end([...admission.running][0])
     order.push(...admission.started())
     expect(order).toEqual(["a", "b", "d"])
+  })
+})
+
+describe("plain jobs wait as records, not entries (no fibers)", () => {
+  const ctx = Context.empty() as Context.Context<never>
+
+  it("SlotRing: FIFO across growth and wrap-around, and a shifted record keeps nothing alive", () => {
+    const ring = new SlotRing(2)
+    let next = 0
+    let expected = 0
+    // interleave pushes and shifts so the head wraps around while the ring grows
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 7; i++, next++) ring.push(next, `v${next}`, undefined, undefined, undefined)
+      for (let i = 0; i < 5; i++, expected++) {
+        expect([ring.head(0), ring.head(1)]).toEqual([expected, `v${expected}`])
+        ring.shift()
+      }
+    }
+    expect(ring.length).toBe(next - expected)
+    for (let i = 0; i < ring.length; i++) expect(ring.at(i, 0)).toBe(expected + i)
+    while (ring.length > 0) ring.shift()
+    // every slot of the (small again) ring is empty
+    expect(ring.at(0, 0)).toBeUndefined()
+    expect(ring.at(0, 1)).toBeUndefined()
+  })
+
+  it("firePlain queues a record; it starts as an entry with its number, name, key and admission time", () => {
+    const { admission, job, end, advance } = make({ concurrency: 1, pools: { p: { perKey: 5 } } })
+    const first = job("running")
+    admission.admit(first, "wait")
+    advance(7)
+    expect(admission.firePlain(Effect.void, { name: "plain", pool: "p", key: "k" }, ctx)).toBe(true)
+    expect(admission.queued).toBe(1)
+    const [listed] = admission.queuedEntries()
+    expect([listed.name, listed.key, listed.pool.name, listed.admittedAt, listed.state]).toEqual([
+      "plain",
+      "k",
+      "p",
+      7,
+      "queued"
+    ])
+    admission.started()
+    end(first)
+    const started = [...admission.running][0]
+    expect([started.name, started.id, started.key, started.admittedAt, started.state]).toEqual([
+      "plain",
+      listed.id,
+      "k",
+      7,
+      "running"
+    ])
+    expect(admission.queued).toBe(0)
+  })
+
+  it("firePlain starts a job that can start, and leaves the general path to a full queue or a closed supervisor", () => {
+    const { admission } = make({ concurrency: 1, maxQueued: 1 })
+    expect(admission.firePlain(Effect.void, { name: "a" }, ctx)).toBe(true)
+    expect(admission.started()).toEqual(["a"])
+    expect(admission.firePlain(Effect.void, { name: "b" }, ctx)).toBe(true) // queued
+    const numbered = admission.nextId
+    expect(admission.firePlain(Effect.void, { name: "c" }, ctx)).toBe(false) // no room: nothing changed
+    expect([admission.queued, admission.nextId]).toEqual([1, numbered])
+    admission.closed = true
+    expect(admission.firePlain(Effect.void, { name: "d" }, ctx)).toBe(false)
+    expect(() => admission.firePlain(42 as never, undefined, ctx)).toThrow(JobArgumentError)
+  })
+
+  it("records and entries of priority 0 keep one arrival order; other priorities go around them", () => {
+    const { admission, job, end } = make({ concurrency: 1 })
+    const first = job("running")
+    admission.admit(first, "wait")
+    const fireEntry = (name: string, priority?: number) =>
+      admission.admit(admission.entry(Effect.void, { name, priority }, ctx), "wait")
+    admission.firePlain(Effect.void, { name: "plain-1" }, ctx)
+    fireEntry("entry-1")
+    fireEntry("low", -1)
+    admission.firePlain(Effect.void, { name: "plain-2" }, ctx)
+    fireEntry("high", 1)
+    fireEntry("entry-2")
+    const expected = ["high", "plain-1", "entry-1", "plain-2", "entry-2", "low"]
+    expect(admission.queuedEntries().map((e) => e.name)).toEqual(
+      // queuedEntries lists by admission number
+      ["plain-1", "entry-1", "low", "plain-2", "high", "entry-2"]
+    )
+    expect([...admission.defaultPool.keyless.waiting()].map((e) => e.name)).toEqual(expected)
+    admission.started()
+    const order: Array<string> = []
+    let current = first
+    for (let i = 0; i < expected.length; i++) {
+      end(current)
+      order.push(...admission.started())
+      current = [...admission.running][0]
+    }
+    expect(order).toEqual(expected)
+  })
+
+  it("a cancelled entry among records is skipped, and many cancellations compact the lane", () => {
+    const { admission, job, end } = make({ concurrency: 1, maxQueued: 10_000 })
+    const first = job("running")
+    admission.admit(first, "wait")
+    const lane = admission.defaultPool.keyless
+    const cancelled: Array<Entry> = []
+    for (let i = 0; i < 200; i++) {
+      admission.firePlain(Effect.void, { name: `plain-${i}` }, ctx)
+      for (const suffix of ["a", "b"]) {
+        const e = admission.entry(Effect.void, { name: `gone-${i}${suffix}` }, ctx)
+        admission.admit(e, "wait")
+        cancelled.push(e)
+      }
+    }
+    const fifoLength = () => (lane as unknown as { fifo: SlotRing }).fifo.length
+    expect(fifoLength()).toBe(600)
+    for (const e of cancelled) {
+      // what the runner's cancelQueued does
+      admission.queued--
+      lane.drop(e)
+      e.state = "done"
+    }
+    expect([lane.size, admission.queued]).toEqual([200, 200])
+    // compacted once more than half of it was cancelled entries (what is left: < 2 × the live records)
+    expect(fifoLength()).toBeLessThan(400)
+    expect([...lane.waiting()].map((e) => e.name)).toEqual(Array.from({ length: 200 }, (_, i) => `plain-${i}`))
+    admission.started()
+    end(first)
+    expect(admission.started()).toEqual(["plain-0"])
+  })
+
+  it("takeQueued takes every waiting job out, oldest first, still counted until cancelled", () => {
+    const { admission, job } = make({ concurrency: 1, pools: { p: {} } })
+    admission.admit(job("running"), "wait")
+    admission.firePlain(Effect.void, { name: "a", pool: "p", key: "x" }, ctx)
+    admission.admit(admission.entry(Effect.void, { name: "b" }, ctx), "wait")
+    admission.firePlain(Effect.void, { name: "c" }, ctx)
+    const taken = admission.takeQueued()
+    expect(taken.map((e) => [e.name, e.state])).toEqual([
+      ["a", "queued"],
+      ["b", "queued"],
+      ["c", "queued"]
+    ])
+    expect(admission.queued).toBe(3)
+    expect(admission.queuedEntries()).toEqual([])
   })
 })

@@ -94,12 +94,48 @@ export abstract class Admission {
       if (name !== "default") this.pools.set(name, new Pool(name, pool))
   }
 
-  /** Builds an entry (not admitted yet; the only maker of entries); a bad job or option throws a JobArgumentError. */
+  /** Builds an entry (not admitted yet); a bad job or option throws a JobArgumentError. */
   entry(
     work: Effect.Effect<unknown, unknown, any>,
     spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
     context: Context.Context<never>
   ): Entry {
+    const entry = new Entry(++this.nextId, this.laneOf(work, spec), work, context, spec?.name)
+    if (spec !== undefined) entry.applySpec(spec)
+    return entry
+  }
+
+  /**
+   * `fire` of a plain job (see `needsMore`): like `admit(entry(…), policy)`, but a job that must
+   * wait is queued as a record in its lane (no entry until it starts). Returns false, having
+   * changed nothing, when the job can neither start nor be queued now (the supervisor is closed,
+   * or the queue is full or others wait for room): the caller then takes the general path.
+   * Precondition: `!needsMore(spec)`.
+   */
+  firePlain(
+    work: Effect.Effect<unknown, unknown, any>,
+    spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined,
+    context: Context.Context<never>
+  ): boolean {
+    const lane = this.laneOf(work, spec)
+    if (this.closed) return false
+    if (this.canStartIn(lane)) {
+      this.admit(new Entry(++this.nextId, lane, work, context, spec?.name), "wait") // "started"
+      return true
+    }
+    if (this.queued >= this.config.maxQueued || this.overflow.size > 0) return false
+    this.unlogged++
+    this.queued++
+    lane.addPlain(work, context, spec?.name, ++this.nextId, this.admissionTime())
+    this.relink(lane)
+    return true
+  }
+
+  /** The lane of a job of `work` with `spec` (made if missing); a bad job or option throws a JobArgumentError. */
+  private laneOf(
+    work: Effect.Effect<unknown, unknown, any>,
+    spec: (EntrySpec & { readonly pool?: string | undefined }) | undefined
+  ): Lane {
     if (!Effect.isEffect(work)) throw notAnEffect("work", work)
     const poolName = spec?.pool
     const pool = poolName === undefined ? this.defaultPool : (this.pools.get(poolName) ?? this.poolOf(poolName, "pool"))
@@ -110,7 +146,7 @@ export abstract class Admission {
       lane = new Lane(pool, key)
       pool.lanes.set(key as string, lane)
     }
-    return new Entry(++this.nextId, lane, work, context, spec)
+    return lane
   }
 
   /**
@@ -144,6 +180,16 @@ export abstract class Admission {
   queuedEntries(): Array<Entry> {
     const queued: Array<Entry> = []
     for (const pool of this.pools.values()) for (const e of pool.queuedEntries()) queued.push(e)
+    return queued.sort((a, b) => a.seq - b.seq)
+  }
+
+  /**
+   * Takes every queued job out of its lane (shutdown cancels them): entries in state "queued",
+   * still counted in `queued` until the runner's `cancelQueued(entry, true)` ends each; oldest first.
+   */
+  takeQueued(): Array<Entry> {
+    const queued: Array<Entry> = []
+    for (const pool of this.pools.values()) for (const e of pool.takeQueued()) queued.push(e)
     return queued.sort((a, b) => a.seq - b.seq)
   }
 
@@ -203,7 +249,7 @@ export abstract class Admission {
 
   /** Puts `lane` back in its pool's ring and the pool in the ring when invariant 3 asks for it. */
   relink(lane: Lane): void {
-    if (!lane.inRing && lane.waiting.head !== undefined && this.laneOpen(lane)) {
+    if (!lane.inRing && lane.size > 0 && this.laneOpen(lane)) {
       lane.inRing = true
       lane.pool.ring.push(lane)
     }
@@ -221,18 +267,23 @@ export abstract class Admission {
 
   /** Forgets a lane with nothing waiting or running (keys must not leak). */
   collect(lane: Lane): void {
-    if (lane.key !== undefined && lane.running === 0 && !lane.inRing && lane.waiting.head === undefined)
+    if (lane.key !== undefined && lane.running === 0 && !lane.inRing && lane.size === 0)
       lane.pool.lanes.delete(lane.key)
   }
 
   /** Whether `entry` may start at once (invariant 4 makes this FIFO-safe). */
   canStartNow(entry: Entry): boolean {
+    return this.canStartIn(entry.lane)
+  }
+
+  /** Whether a new job of `lane` may start at once (invariant 4 makes this FIFO-safe). */
+  canStartIn(lane: Lane): boolean {
     return (
       !this.paused &&
       this.running.size < this.config.concurrency &&
-      entry.lane.waiting.head === undefined &&
-      this.laneOpen(entry.lane) &&
-      this.poolOpen(entry.pool)
+      lane.size === 0 &&
+      this.laneOpen(lane) &&
+      this.poolOpen(lane.pool)
     )
   }
 
@@ -302,18 +353,16 @@ export abstract class Admission {
         continue
       }
       const lane = pool.ring.peek()!
-      const entry = lane.waiting.head
-      if (entry === undefined || !this.laneOpen(lane)) {
+      if (lane.size === 0 || !this.laneOpen(lane)) {
         pool.ring.shift()
         lane.inRing = false
         this.collect(lane)
         continue
       }
-      lane.take()
-      this.markStarted(entry, now)
+      this.markStarted(lane.take()!, now)
       // round-robin: the lane to the back of its pool's ring and the pool to the back of the ring
       // (a lone lane or pool that can go on stays where it is)
-      if (pool.ring.size > 1 || lane.waiting.head === undefined || !this.laneOpen(lane)) {
+      if (pool.ring.size > 1 || lane.size === 0 || !this.laneOpen(lane)) {
         pool.ring.shift()
         lane.inRing = false
         this.relink(lane)

@@ -44,7 +44,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
       if (Option.isNone(drained)) {
         const now = state.now()
         const running = [...state.running].reverse() // newest first
-        const queued = state.queuedEntries().reverse() // newest first
+        const queued = state.takeQueued().reverse() // newest first; out of their lanes, so none starts now
         for (const entry of running)
           yield* logContained(
             state,
@@ -68,7 +68,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
             )
           )
         for (const entry of delayed) state.cancelDelayed(entry)
-        for (const entry of queued) state.cancelQueued(entry)
+        for (const entry of queued) state.cancelQueued(entry, true)
         for (const entry of running) state.interruptUnsafe(entry)
         state.flush()
         yield* state.drain

@@ -109,8 +109,8 @@ export class MetricsPublisher {
         s.published[key] = pool.counters[key]
       }
       s.running.updateUnsafe(pool.running, context)
-      let waiting = pool.keyless.waiting.size
-      for (const lane of pool.lanes.values()) waiting += lane.waiting.size
+      let waiting = pool.keyless.size
+      for (const lane of pool.lanes.values()) waiting += lane.size
       s.queued.updateUnsafe(waiting, context)
       const durations = pool.durations!
       for (let i = 0; i < durations.length; i++) s.duration.updateUnsafe(durations[i], context)

@@ -5,8 +5,10 @@
  * Invariants:
  * - An entry's `state` goes "waiting" → "queued" → "running" → "done" (or straight to "running",
  *   or from "queued" to "done" when cancelled); it never leaves "done".
- * - An entry is linked in at most one `EntryQueue` (a lane's, `overflow`, `toStart` or `toLog`) and,
- *   while running, in the `running` list.
+ * - An entry is linked in at most one `EntryQueue` (a lane's `ranked`, `overflow`, `toStart` or
+ *   `toLog`) or waits in one lane's `fifo`, and, while running, is in the `running` list.
+ * - A plain job (see `needsMore`) that waits in its lane has no entry yet: a flat record holds its
+ *   work, caller context, name, number and admission time; its entry is made when it is taken.
  * - A lane belongs to one pool and one key (or the pool's keyless jobs); a keyed lane with nothing
  *   waiting or running is forgotten (`collect`), so keys do not leak.
  *
@@ -25,7 +27,7 @@ import type { Outcome, OutcomeTag } from "../Outcome.js"
 import type * as Snapshot from "../Snapshot.js"
 import { JobArgumentError } from "../SupervisorError.js"
 import { definedOf } from "./definition.js"
-import { EntryQueue, Fifo } from "./queues.js"
+import { EntryQueue, Fifo, SlotRing } from "./queues.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -129,7 +131,6 @@ export class Entry {
   runNext: Entry | undefined = undefined
   more: EntryMore | undefined = undefined
   readonly name: string
-  readonly key: string | undefined
   constructor(
     /** the job's number in its supervisor (1, 2, …): admission order */
     readonly seq: number,
@@ -138,30 +139,29 @@ export class Entry {
     readonly work: Effect.Effect<unknown, unknown, any>,
     /** the caller's services, which the job's fiber gets (plus the job's log annotations) */
     readonly context: Context.Context<never>,
-    spec: EntrySpec | undefined
+    /** the name the caller gave, if any (else the definition's, else "job") */
+    name: string | undefined
   ) {
-    this.name = spec?.name ?? definedOf(work)?.name ?? "job"
-    this.key = spec?.key
-    if (
-      spec !== undefined &&
-      (spec.id !== undefined ||
-        spec.delay !== undefined ||
-        spec.priority !== undefined ||
-        spec.timeout !== undefined ||
-        spec.retry !== undefined ||
-        spec.reportTo !== undefined ||
-        spec.annotations !== undefined)
-    ) {
-      const more = this.extra()
-      more.timeout = spec.timeout === undefined ? undefined : nonNegativeDuration(spec.timeout) // checked by `entry`
-      more.retry = spec.retry
-      more.reportTo = spec.reportTo
-      more.annotations = spec.annotations
-      more.userId = spec.id
-      more.priority = spec.priority ?? 0
-      if (spec.delay !== undefined) more.delayMillis = Duration.toMillis(nonNegativeDuration(spec.delay)!) // checked by `entry`
-      if (spec.id !== undefined) this.idString = spec.id
-    }
+    this.name = name ?? definedOf(work)?.name ?? "job"
+  }
+
+  /** Takes the options of `spec` that live in `more` (checked by `checkSpec`); none: no `more`. */
+  applySpec(spec: EntrySpec): void {
+    if (!needsMore(spec)) return
+    const more = this.extra()
+    more.timeout = spec.timeout === undefined ? undefined : nonNegativeDuration(spec.timeout)
+    more.retry = spec.retry
+    more.reportTo = spec.reportTo
+    more.annotations = spec.annotations
+    more.userId = spec.id
+    more.priority = spec.priority ?? 0
+    if (spec.delay !== undefined) more.delayMillis = Duration.toMillis(nonNegativeDuration(spec.delay)!)
+    if (spec.id !== undefined) this.idString = spec.id
+  }
+
+  /** the job's key (its lane's) */
+  get key(): string | undefined {
+    return this.lane.key
   }
 
   /** the pool of the entry's lane */
@@ -263,6 +263,20 @@ export const nonNegativeDuration = (input: unknown): Duration.Duration | undefin
 }
 
 /**
+ * Whether `spec` asks for more than a name, a key and a pool: a job that does not is "plain" — no
+ * `more` — and may wait in its lane as a flat record (`Lane.addPlain`) until it starts.
+ */
+export const needsMore = (spec: EntrySpec | undefined): boolean =>
+  spec !== undefined &&
+  (spec.id !== undefined ||
+    spec.delay !== undefined ||
+    spec.priority !== undefined ||
+    spec.timeout !== undefined ||
+    spec.retry !== undefined ||
+    spec.reportTo !== undefined ||
+    spec.annotations !== undefined)
+
+/**
  * Throws a JobArgumentError (its argument named `prefix` + the option) for an option of `spec`
  * that is not what `Job.Options` documents; returns when every option is acceptable.
  */
@@ -291,37 +305,58 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
 }
 
 /**
- * The waiting entries of one key of a pool (or the pool's keyless entries): highest `priority`
- * first, first in, first out within a priority; its head is the next to start (a cancelled entry
- * leaves at once). Add, take and drop are O(k) for k distinct priorities waiting, O(1) while every
- * waiting entry has priority 0.
+ * The waiting jobs of one key of a pool (or the pool's keyless jobs): highest `priority` first,
+ * first in, first out within a priority; `take` gives the next to start. Jobs of priority 0 wait
+ * in `fifo`, in arrival order: an `Entry`, or — for a plain job (no handle, no option beyond name,
+ * key and pool; see `needsMore`) — a flat record that becomes an `Entry` when it is taken, so a
+ * long queue of plain jobs holds no object per job. Entries of another priority wait in `ranked`.
+ * Add and take are O(1) amortized while every waiting job has priority 0, O(k) for k distinct
+ * priorities otherwise.
  *
- * Invariant: `tails` is undefined while no entry with a priority ≠ 0 was added since the lane was
- * last empty; otherwise it maps each priority present among the waiting entries to the last
- * waiting entry of that priority.
+ * Invariants:
+ * - `size` is the number of waiting jobs: the records and the entries in state "queued" of `fifo`,
+ *   plus the entries of `ranked`. An entry dropped from `fifo` (cancelled while queued) stays there,
+ *   counted in `dropped`, until `take` passes it or `compact` removes it (when more than half of
+ *   `fifo` is dropped entries).
+ * - `ranked` holds only entries of priority ≠ 0, highest first, FIFO within a priority; `tails` is
+ *   undefined while it is empty, otherwise it maps each priority present in it to its last entry.
  */
 export class Lane {
-  readonly waiting = new EntryQueue<Entry>()
+  /** the waiting jobs of priority 0: [work or Entry, context, name, seq, admittedAt] records */
+  private fifo = new SlotRing(5)
+  /** entries of `fifo` that are no longer queued (cancelled) */
+  private dropped = 0
+  readonly ranked = new EntryQueue<Entry>()
+  private tails: Map<number, Entry> | undefined = undefined
+  size = 0
   running = 0
   inRing = false
-  private tails: Map<number, Entry> | undefined = undefined
   constructor(
     readonly pool: Pool,
     readonly key: string | undefined
   ) {}
 
-  /** Queues `entry` behind every waiting entry of its priority or a higher one. */
+  /** Queues a plain job as a record (see `needsMore`); it becomes an entry in state "queued" when taken. */
+  addPlain(
+    work: Effect.Effect<unknown, unknown, any>,
+    context: Context.Context<never>,
+    name: string | undefined,
+    seq: number,
+    admittedAt: number
+  ): void {
+    this.fifo.push(work, context, name, seq, admittedAt)
+    this.size++
+  }
+
+  /** Queues `entry` behind every waiting job of its priority or a higher one. */
   add(entry: Entry): void {
+    this.size++
     const p = entry.priority
-    let tails = this.tails
-    if (tails === undefined) {
-      if (p === 0) {
-        this.waiting.push(entry)
-        return
-      }
-      tails = this.tails = new Map()
-      if (this.waiting.tail !== undefined) tails.set(0, this.waiting.tail) // all of priority 0 so far
+    if (p === 0) {
+      this.fifo.push(entry, undefined, undefined, 0, 0)
+      return
     }
+    const tails = (this.tails ??= new Map())
     let after: Entry | undefined
     let lowest = Number.POSITIVE_INFINITY
     for (const [q, tail] of tails)
@@ -329,31 +364,107 @@ export class Lane {
         lowest = q
         after = tail
       }
-    if (after === undefined) this.waiting.unshift(entry)
-    else this.waiting.insertAfter(after, entry)
+    if (after === undefined) this.ranked.unshift(entry)
+    else this.ranked.insertAfter(after, entry)
     tails.set(p, entry)
   }
 
-  /** Takes the head (the next to start), if any. */
+  /** Takes the next job to start, if any, as an entry in state "queued". */
   take(): Entry | undefined {
-    const head = this.waiting.head
-    if (head !== undefined) this.drop(head)
-    return head
+    const first = this.ranked.head
+    if (first !== undefined && first.priority > 0) {
+      this.dropRanked(first)
+      return first
+    }
+    const fifo = this.fifo
+    while (fifo.length > 0) {
+      const head = fifo.head(0)
+      if (head instanceof Entry) {
+        fifo.shift()
+        if (head.state !== "queued") {
+          this.dropped--
+          continue
+        }
+        this.size--
+        return head
+      }
+      const entry = this.materialize(0)
+      fifo.shift()
+      this.size--
+      return entry
+    }
+    if (first !== undefined) this.dropRanked(first)
+    return first
   }
 
-  /** Precondition: `entry` waits in this lane. Removes it. */
+  /** Precondition: `entry` waits in this lane and its state is about to leave "queued". Removes it. */
   drop(entry: Entry): void {
-    const tails = this.tails
-    if (tails !== undefined) {
-      const p = entry.priority
-      if (tails.get(p) === entry) {
-        const prev = entry.prev
-        if (prev !== undefined && prev.priority === p) tails.set(p, prev)
-        else tails.delete(p)
-      }
+    if (entry.priority !== 0) {
+      this.dropRanked(entry)
+      return
     }
-    this.waiting.remove(entry)
-    if (this.waiting.head === undefined) this.tails = undefined
+    this.size--
+    this.dropped++
+    if (this.dropped > 64 && this.dropped * 2 > this.fifo.length) this.compact(entry)
+  }
+
+  /** The waiting jobs in the order they would start, as entries (records become new entries: for reading). */
+  *waiting(): Iterable<Entry> {
+    for (let e = this.ranked.head; e !== undefined && e.priority > 0; e = e.next) yield e
+    for (let i = 0; i < this.fifo.length; i++) {
+      const x = this.fifo.at(i, 0)
+      if (!(x instanceof Entry)) yield this.materialize(i)
+      else if (x.state === "queued") yield x
+    }
+    for (let e = this.ranked.head; e !== undefined; e = e.next) if (e.priority < 0) yield e
+  }
+
+  /** Takes every waiting job out (oldest first within a priority, as `take` would), as entries in state "queued". */
+  takeAll(): Array<Entry> {
+    const all: Array<Entry> = []
+    for (let e = this.take(); e !== undefined; e = this.take()) all.push(e)
+    return all
+  }
+
+  /** The record `i` places behind the head of `fifo` as a new entry in state "queued". */
+  private materialize(i: number): Entry {
+    const fifo = this.fifo
+    const entry = new Entry(
+      fifo.at(i, 3) as number,
+      this,
+      fifo.at(i, 0) as Effect.Effect<unknown, unknown, any>,
+      fifo.at(i, 1) as Context.Context<never>,
+      fifo.at(i, 2) as string | undefined
+    )
+    entry.state = "queued"
+    entry.admittedAt = fifo.at(i, 4) as number
+    return entry
+  }
+
+  private dropRanked(entry: Entry): void {
+    this.size--
+    const tails = this.tails!
+    const p = entry.priority
+    if (tails.get(p) === entry) {
+      const prev = entry.prev
+      if (prev !== undefined && prev.priority === p) tails.set(p, prev)
+      else tails.delete(p)
+    }
+    this.ranked.remove(entry)
+    if (this.ranked.head === undefined) this.tails = undefined
+  }
+
+  /** Rebuilds `fifo` without its dropped entries (`leaving`, being dropped now, included). */
+  private compact(leaving: Entry): void {
+    const old = this.fifo
+    const fresh = new SlotRing(5)
+    for (let i = 0; i < old.length; i++) {
+      const x = old.at(i, 0)
+      if (x instanceof Entry && (x === leaving || x.state !== "queued")) continue
+      fresh.push(x, old.at(i, 1), old.at(i, 2), old.at(i, 3), old.at(i, 4))
+    }
+    this.fifo = fresh
+    this.dropped = 0
   }
 }
 
@@ -394,10 +505,17 @@ export class Pool {
     this.tokens = this.rateLimit
   }
 
-  /** Every queued entry of this pool, lane by lane. */
+  /** Every waiting job of this pool, lane by lane, as entries (see `Lane.waiting`: for reading). */
   *queuedEntries(): Iterable<Entry> {
-    yield* this.keyless.waiting
-    for (const lane of this.lanes.values()) yield* lane.waiting
+    yield* this.keyless.waiting()
+    for (const lane of this.lanes.values()) yield* lane.waiting()
+  }
+
+  /** Takes every waiting job of this pool out of its lanes (see `Lane.takeAll`). */
+  takeQueued(): Array<Entry> {
+    const all = this.keyless.takeAll()
+    for (const lane of this.lanes.values()) for (const e of lane.takeAll()) all.push(e)
+    return all
   }
 }
 

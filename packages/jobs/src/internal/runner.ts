@@ -158,11 +158,14 @@ export abstract class Runner extends Admission {
     this.flush()
   }
 
-  /** Ends a queued entry without running it: its outcome is "Interrupted", attempt 0. */
-  cancelQueued(entry: Entry): void {
+  /**
+   * Ends a queued entry without running it: its outcome is "Interrupted", attempt 0. `taken`: the
+   * entry was already taken out of its lane (`takeQueued`).
+   */
+  cancelQueued(entry: Entry, taken = false): void {
     if (entry.state !== "queued") return
     this.queued--
-    entry.lane.drop(entry)
+    if (!taken) entry.lane.drop(entry)
     const now = this.now()
     entry.startedAt = now
     this.settling++

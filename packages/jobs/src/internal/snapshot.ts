@@ -44,15 +44,15 @@ const info = (e: Entry, ageMillis: number): JobInfo => {
 const poolSnapshot = (state: SupervisorState, pool: Pool): PoolSnapshot => {
   state.refillTokens(pool)
   const keys: Array<KeySnapshot> = []
-  let queued = pool.keyless.waiting.size
+  let queued = pool.keyless.size
   for (const lane of pool.lanes.values()) {
-    queued += lane.waiting.size
-    if (lane.running > 0 || lane.waiting.size > 0)
+    queued += lane.size
+    if (lane.running > 0 || lane.size > 0)
       keys.push({
         key: lane.key!,
         running: lane.running,
-        queued: lane.waiting.size,
-        heldBy: lane.waiting.size === 0 ? undefined : state.paused || pool.paused ? "paused" : laneLimit(lane)
+        queued: lane.size,
+        heldBy: lane.size === 0 ? undefined : state.paused || pool.paused ? "paused" : laneLimit(lane)
       })
   }
   keys.sort((a, b) => b.queued - a.queued)
@@ -81,9 +81,7 @@ const poolLimit = (state: SupervisorState, pool: Pool, keys: ReadonlyArray<KeySn
   if (pool.running >= pool.concurrency) return "concurrency"
   if (pool.tokens < 1) return "rate"
   if (state.running.size >= state.config.concurrency) return "supervisor"
-  return pool.keyless.waiting.size === 0 && keys.every((k) => k.queued === 0 || k.heldBy === "perKey")
-    ? "perKey"
-    : "supervisor"
+  return pool.keyless.size === 0 && keys.every((k) => k.queued === 0 || k.heldBy === "perKey") ? "perKey" : "supervisor"
 }
 
 const laneLimit = (lane: Lane): Limit => {
