@@ -35,6 +35,7 @@
 import { jetstream } from "@nats-io/jetstream"
 import { Chan } from "@tributary/channel"
 import { Dispatcher, Supervisor } from "@tributary/jobs"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
@@ -42,7 +43,6 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
-import * as Schedule from "effect/Schedule"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import { decodeOutcome, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
@@ -143,17 +143,20 @@ export const layer = (
             annotations: userAnnotations(annotations)
           })
           const body = toJson(encoded)
-          const publish = Effect.tryPromise({
+          const publishOnce = Effect.tryPromise({
             try: () => js.publish(names.jobsSubject, body, { msgID: id, headers }),
             catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-          }).pipe(
-            // the same message id: a publish that did reach the stream is not a second job
-            Effect.retry(Schedule.spaced("250 millis")),
-            Effect.timeoutOrElse({
-              duration: publishTimeout,
-              orElse: () => Effect.die(new NatsConnectError(servers.join(", "), "publish timed out"))
-            }),
-            Effect.orDie
+          })
+          // retried with the same message id (a publish that did reach the stream is not a second
+          // job) every 250 ms until `publishTimeout` has passed; the first try has no retry machinery
+          const retryUntil = (deadline: number): Effect.Effect<unknown> =>
+            Effect.catch(publishOnce, (error) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                now >= deadline ? Effect.die(error) : Effect.andThen(Effect.sleep(250), retryUntil(deadline))
+              )
+            )
+          const publish = Effect.catch(publishOnce, () =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
           )
           return Effect.andThen(windowed(publish), Deferred.await(deferred)).pipe(
             Effect.ensuring(Effect.sync(() => waiting.delete(id)))
