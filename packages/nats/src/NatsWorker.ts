@@ -138,11 +138,14 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const publishOutcome = (m: JsMsg, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
         const id = m.headers?.get("Nats-Msg-Id") ?? ""
         const body = encodeOutcome(id, exit, name, m.info.deliveryCount)
-        return Effect.tryPromise(() => js.publish(h.reply, body, { msgID: `outcome.${id}` })).pipe(
-          Effect.tapError((e) => Effect.logWarning("storing a job outcome failed; retrying", e)),
-          Effect.retry(Schedule.spaced("250 millis")),
-          Effect.orDie
+        const once = Effect.tryPromise(() => js.publish(h.reply, body, { msgID: `outcome.${id}` }))
+        // the first try has no retry machinery; after a failure, every 250 ms until it is stored
+        const again: Effect.Effect<unknown> = Effect.catch(once, (e) =>
+          Effect.andThen(Effect.logWarning("storing a job outcome failed; retrying", e), Effect.sleep(250)).pipe(
+            Effect.andThen(() => again)
+          )
         )
+        return again
       }
 
       /** the job of one message: its definition's run, then ack, nak or term */
