@@ -183,6 +183,8 @@ export class ChanCore<I = any, O = I> {
   private readonly onXformError: ((error: unknown, input: I) => Option.Option<O>) | undefined
   /** Passes a value that no taker will receive to `onUndelivered` (bound once, used as a callback). */
   readonly undeliver: (value: any) => void
+  /** The buffer when it is a fixed ring buffer without an xform (where `putBuffered` applies). */
+  private readonly plain: RingBuffer<O> | undefined
 
   constructor(
     readonly buf: Buf<O> | undefined,
@@ -200,6 +202,32 @@ export class ChanCore<I = any, O = I> {
       },
       complete: () => {}
     })
+    this.plain = buf instanceof RingBuffer && buf.policy === "fixed" && this.sink === undefined ? buf : undefined
+  }
+
+  /**
+   * The put that only buffers, when that is all `tryPut` would do: an open channel with a fixed
+   * buffer that has room, no xform, and no pending put or take. Then it adds `value` and returns
+   * `true`, without calling anything else (no callback, no user code); otherwise it changes nothing
+   * and returns `false`. Callers use it to skip their guard against re-entry.
+   */
+  putBuffered(value: I): boolean {
+    const buf = this.plain
+    if (buf === undefined || this.closed || this.putters.size > 0 || this.takers.size > 0 || buf.isFull()) return false
+    buf.add(value as unknown as O, this.undeliver)
+    return true
+  }
+
+  /**
+   * The take that only removes a buffered value, when that is all `tryTake` would do: an open
+   * channel with a plain fixed buffer holding a value no woken taker is owed, and no pending put
+   * (which a take would let in). Then it removes and returns the oldest value, calling nothing
+   * else; otherwise it changes nothing and returns `PENDING`.
+   */
+  takeBuffered(): O | PENDING {
+    const buf = this.plain
+    if (buf === undefined || buf.size === 0 || buf.owed > 0 || this.putters.size > 0 || this.closed) return PENDING
+    return buf.remove()
   }
 
   /**

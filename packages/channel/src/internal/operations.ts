@@ -731,6 +731,8 @@ class PutStep<A> {
     readonly value: A
   ) {}
   run(fiber: StepFiber): Next {
+    // the common case (room in a plain fixed buffer) resumes no one: nothing to defer
+    if (this.core.putBuffered(this.value)) return handOffExit(fiber, exitTrue)
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, putOp, this)
     if (result === PENDING) return waitPut(this.core, this.value, this, fiber)
@@ -761,6 +763,9 @@ defineStep(OfferStep)
 class TakeStep<A> {
   constructor(readonly core: ChanCore<unknown, A>) {}
   run(fiber: StepFiber): Next {
+    // the common case (a value in a plain fixed buffer, no pending put) resumes no one
+    const value = this.core.takeBuffered()
+    if (value !== PENDING) return handOffExit(fiber, Exit.succeed(Option.some(value)))
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, takeOp, this)
     if (result === PENDING) return waitTake(this.core, this, fiber)
