@@ -10,6 +10,8 @@
  * - a package is compiled after every workspace package it depends on (its `dist/*.d.ts` are what
  *   the dependant's declarations import: tsconfig.build.json resolves without `tributary:source`);
  * - the order comes from the package.json files, so a new package or dependency needs no edit here;
+ * - a package named in TRIBUTARY_BUILT (comma-separated names) is taken as built already: the
+ *   release check packs in dependency order, so each prepack needs to compile its own package only;
  * - each compile is incremental (tsconfig.build.json keeps its build info inside `dist/`, so
  *   deleting `dist/` always means a full compile), and any compile error stops the build (exit 1).
  */
@@ -67,7 +69,8 @@ const main = () => {
   const byName = workspacePackages()
   const args = process.argv.slice(2)
   const dirs = args.length > 0 ? args : [...byName.values()].map((p) => p.dir)
-  for (const pkg of buildOrder(byName, dirs)) {
+  const built = new Set((process.env.TRIBUTARY_BUILT ?? "").split(",").filter(Boolean))
+  for (const pkg of buildOrder(byName, dirs).filter((p) => !built.has(p.name))) {
     process.stderr.write(`build: ${pkg.name} (packages/${basename(pkg.dir)}/dist)\n`)
     execFileSync(process.execPath, [tsc, "-p", join(pkg.dir, "tsconfig.build.json")], { stdio: "inherit" })
   }
