@@ -1,14 +1,20 @@
 /**
- * The persist step's writer and the clean step, without a process or a server: the writer's
- * batches (100 rows, or what came within 50 ms of a batch's first row) on effect's `TestClock`,
- * a failing batch reported once, and the clean step on the partner's messy and dirty records.
+ * The persist step's writer and the clean step: the writer's batches (100 rows, or what came
+ * within 50 ms of a batch's first row) on effect's `TestClock`, written through the job's real
+ * database layer to PGlite; a batch the database refuses (a value the table cannot hold) is
+ * retried, then reported and logged once; and the clean step on the partner's messy and dirty
+ * records.
  */
+
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Chan } from "@tributary/channel"
-import { Effect, Exit, Fiber, Logger, References } from "effect"
+import { Effect, Exit, Fiber, Logger, References, Scope } from "effect"
 import { TestClock } from "effect/testing"
-import { describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { writeBatches } from "./batches.js"
-import { type Database, DbError } from "./db.js"
+import { type Database, open } from "./db.js"
 import { clean, type Row } from "./record.js"
 
 const row = (id: number): Row => ({
@@ -21,27 +27,60 @@ const row = (id: number): Row => ({
   country: null
 })
 
-/** A database whose upserts are recorded (and fail for batches holding `failing`). */
-const fakeDb = (failing?: number) => {
-  const batches: Array<Array<number>> = []
-  const db = {
-    upsert: (rows: ReadonlyArray<Row>) =>
+// the real database layer on PGlite, opened once for the file; each test starts from an empty table
+const dataDir = mkdtempSync(join(tmpdir(), "tributary-batches-"))
+const scope = Scope.makeUnsafe()
+let real: Database
+beforeAll(async () => {
+  real = await Effect.runPromise(Scope.provide(open({ dataDir }), scope))
+}, 60_000)
+afterAll(async () => {
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+/**
+ * The real database with its upserts watched: `started` gets a batch's ids when the writer calls
+ * upsert (synchronously, so `TestClock` decides when), `committed` once the transaction committed,
+ * `refused` when the database refused it.
+ */
+const watched = () => {
+  const started: Array<Array<number>> = []
+  const committed: Array<Array<number>> = []
+  const refused: Array<Array<number>> = []
+  const db: Database = {
+    ...real,
+    upsert: (rows) =>
       Effect.suspend(() => {
-        if (failing !== undefined && rows.some((r) => r.id === failing))
-          return Effect.fail(new DbError({ op: "UPSERT", cause: new Error("deadlock detected") }))
-        batches.push(rows.map((r) => r.id))
-        return Effect.void
+        const ids = rows.map((r) => r.id)
+        started.push(ids)
+        return real.upsert(rows).pipe(
+          Effect.tap(() => Effect.sync(() => committed.push(ids))),
+          Effect.tapError(() => Effect.sync(() => refused.push(ids)))
+        )
       })
-  } as unknown as Database
-  return { db, batches }
+  }
+  return { db, started, committed, refused }
 }
+
+/** Waits (real time: the database's I/O) until `done()` holds. */
+const until = (done: () => boolean) =>
+  Effect.promise(async () => {
+    while (!done()) await new Promise((next) => setImmediate(next))
+  })
 
 /** Lets every fiber that can run do so. */
 const settle = Effect.gen(function* () {
   for (let i = 0; i < 20; i++) yield* Effect.yieldNow
 })
 
-const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.provide(effect, TestClock.layer()))
+const run = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      yield* real.truncate
+      return yield* effect
+    }).pipe(Effect.provide(TestClock.layer()))
+  )
 
 /** A logger keeping each line's level, message and annotations. */
 const recorder = (lines: Array<{ level: string; message: string; annotations: Record<string, unknown> }>) =>
@@ -57,27 +96,28 @@ describe("writeBatches", () => {
   it("writes full batches of 100 at once, and the rest when the rows channel closes", () =>
     run(
       Effect.gen(function* () {
-        const { db, batches } = fakeDb()
+        const { db, started, committed } = watched()
         const rows = yield* Chan.make<Row>(1024)
         const saved: Array<number> = []
         const writer = yield* Effect.forkChild(
           writeBatches(db, rows, { onSaved: (b) => saved.push(b.length), onFailed: () => {} })
         )
         for (let id = 1; id <= 250; id++) yield* Chan.put(rows, row(id))
-        yield* settle
-        expect(batches.map((b) => b.length)).toEqual([100, 100]) // no clock time passed
+        yield* until(() => committed.length === 2)
+        expect(started.map((b) => b.length)).toEqual([100, 100]) // no clock time passed
         yield* Chan.close(rows)
         yield* Fiber.join(writer)
-        expect(batches.map((b) => b.length)).toEqual([100, 100, 50])
-        expect(batches.flat()).toEqual(Array.from({ length: 250 }, (_, i) => i + 1))
+        expect(committed.map((b) => b.length)).toEqual([100, 100, 50])
+        expect(committed.flat()).toEqual(Array.from({ length: 250 }, (_, i) => i + 1))
         expect(saved).toEqual([100, 100, 50])
+        expect(yield* real.count).toEqual({ rows: 250, maxWrites: 1 })
       })
     ))
 
   it("writes a partial batch 50 ms after its first row, not before", () =>
     run(
       Effect.gen(function* () {
-        const { db, batches } = fakeDb()
+        const { db, started, committed } = watched()
         const rows = yield* Chan.make<Row>(1024)
         yield* Effect.forkChild(writeBatches(db, rows, { onSaved: () => {}, onFailed: () => {} }))
         yield* Chan.put(rows, row(1))
@@ -86,18 +126,21 @@ describe("writeBatches", () => {
         yield* Chan.put(rows, row(2))
         yield* TestClock.adjust(19)
         yield* settle
-        expect(batches).toEqual([])
+        expect(started).toEqual([])
         yield* TestClock.adjust(1)
         yield* settle
-        expect(batches).toEqual([[1, 2]])
+        expect(started).toEqual([[1, 2]])
+        yield* until(() => committed.length === 1)
         // the next batch's window starts at its own first row
         yield* Chan.put(rows, row(3))
         yield* TestClock.adjust(49)
         yield* settle
-        expect(batches).toEqual([[1, 2]])
+        expect(started).toEqual([[1, 2]])
         yield* TestClock.adjust(1)
         yield* settle
-        expect(batches).toEqual([[1, 2], [3]])
+        expect(started).toEqual([[1, 2], [3]])
+        yield* until(() => committed.length === 2)
+        expect(committed).toEqual([[1, 2], [3]])
       })
     ))
 
@@ -105,22 +148,27 @@ describe("writeBatches", () => {
     const lines: Array<{ level: string; message: string; annotations: Record<string, unknown> }> = []
     return run(
       Effect.gen(function* () {
-        const { db, batches } = fakeDb(150)
+        const { db, started, committed, refused } = watched()
         const rows = yield* Chan.make<Row>(1024)
         const failed: Array<[number, string]> = []
         const writer = yield* Effect.forkChild(
           writeBatches(db, rows, { onSaved: () => {}, onFailed: (b, e) => failed.push([b.length, e.message]) })
         )
-        for (let id = 1; id <= 300; id++) yield* Chan.put(rows, row(id))
+        // row 150's currency does not fit the table's char(3): Postgres refuses its whole batch
+        for (let id = 1; id <= 300; id++) yield* Chan.put(rows, id === 150 ? { ...row(id), currency: "EURO" } : row(id))
         yield* Chan.close(rows)
-        // the retries' backoff runs on the TestClock
-        for (let i = 0; i < 10 && Exit.isExit(writer.pollUnsafe()) === false; i++) {
+        // the retries' backoff runs on the TestClock: advance it after each refusal until the writer is done
+        const running = () => !Exit.isExit(writer.pollUnsafe())
+        for (let i = 0; i < 10 && running(); i++) {
+          yield* until(() => refused.length > i || !running())
           yield* settle
           yield* TestClock.adjust(1000)
         }
         yield* Fiber.join(writer)
-        expect(failed).toEqual([[100, "UPSERT: deadlock detected"]])
-        expect(batches.map((b) => b[0])).toEqual([1, 201])
+        expect(started.filter((b) => b[0] === 101)).toHaveLength(4) // the first attempt and 3 retries
+        expect(failed).toEqual([[100, "UPSERT 100 rows: value too long for type character(3)"]])
+        expect(committed.map((b) => b[0])).toEqual([1, 201])
+        expect(yield* real.count).toEqual({ rows: 200, maxWrites: 1 })
         expect(lines.filter((l) => l.level === "Error")).toEqual([
           {
             level: "Error",

@@ -5,10 +5,11 @@
  * `postgres-cluster.ts` makes a throw-away cluster, or these cases are skipped with one line).
  * Small N, fixed seed: the seeded failures are known in advance.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { stripVTControlCharacters } from "node:util"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { faultsOf } from "./dataset.js"
@@ -20,6 +21,7 @@ type Line = Record<string, any>
 
 interface Run {
   readonly code: number | null
+  readonly stdout: string
   /** the `--json` object: stdout's last line */
   readonly summary: Line
   /** stderr's JSON log lines */
@@ -68,7 +70,7 @@ const runJob = (
         .split("\n")
         .filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as Line)
-      resolve({ code, summary, logs, stderr })
+      resolve({ code, stdout, summary, logs, stderr })
     })
   })
 
@@ -105,6 +107,28 @@ const partner = async (options: PartnerOptions): Promise<Partner> => {
   const p = await startPartner({ seed, ...options })
   partners.push(p)
   return p
+}
+
+/** A partner that sends `signal` to the job (given to `attach`) when its `after`th request arrives. */
+const stoppingPartner = async (records: number, after: number, signal: NodeJS.Signals) => {
+  let child: ChildProcess | undefined
+  let sent = false
+  const p = await partner({
+    records,
+    onRequest: (s) => {
+      if (s.requests >= after && !sent && child !== undefined) {
+        sent = true
+        child.kill(signal)
+      }
+    }
+  })
+  return {
+    p,
+    attach: (c: ChildProcess) => {
+      child = c
+    },
+    signalled: () => sent
+  }
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "tributary-etl-"))
@@ -208,25 +232,13 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     if (skip()) return ctx.skip()
     const records = 400
     const expected = seeded(records)
-    let signalled = false
-    let child: ChildProcess | undefined
     // slow enough (4 at a time) that the 100th request comes long before the end
-    const p = await partner({
-      records,
-      onRequest: (s) => {
-        if (s.requests >= 100 && !signalled && child !== undefined) {
-          signalled = true
-          child.kill("SIGTERM")
-        }
-      }
-    })
+    const { p, attach, signalled } = await stoppingPartner(records, 100, "SIGTERM")
     const t = target()
     const flags = ["--partner-url", p.url, "--concurrency", "4", "--sample", "0", ...t.args]
 
-    const stopped = await runJob([...flags, "--fresh"], t.env, (c) => {
-      child = c
-    })
-    expect(signalled).toBe(true)
+    const stopped = await runJob([...flags, "--fresh"], t.env, attach)
+    expect(signalled(), stopped.stderr).toBe(true)
     expect(stopped.code, stopped.stderr).toBe(143)
     expect(stopped.logs.some((l) => l.signal === "SIGTERM")).toBe(true)
     const s1 = stopped.summary
@@ -254,16 +266,19 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
 
 describe("etl", () => {
   it("with a rate above the partner's, the 429s are waited out (Retry-After) and nothing is lost", async () => {
-    const records = 80
+    const records = 40
     const expected = seeded(records)
-    const p = await partner({ records, rate: 30 })
+    // 10 requests a second for a job that asks for far more (4 at once, no rate of its own to speak
+    // of: on a loaded machine too); at least its concurrency, so a request refused and waiting out
+    // Retry-After (1 s) finds a token on its next try and no record runs out of attempts
+    const p = await partner({ records, rate: 10 })
     const dataDir = join(tmp, "pglite")
     const run = await runJob(
       [
         "--partner-url",
         p.url,
         "--concurrency",
-        "8",
+        "4",
         "--rate",
         "1000",
         "--sample",
@@ -303,6 +318,110 @@ describe("etl", () => {
     expect(p.stats().maxConcurrent).toBeLessThanOrEqual(8)
     expect([...failureLines(run.logs).keys()].sort((a, b) => a - b)).toEqual(expected.failed)
   })
+
+  it("with no --partner-url it starts its own partner (--records, --seed); the summary table has the measured speed-up, the --json line every key", async () => {
+    const records = 120
+    const expected = seeded(records)
+    const dataDir = join(tmp, "pglite")
+    const run = await runJob(
+      [
+        "--records",
+        String(records),
+        "--seed",
+        String(seed),
+        "--concurrency",
+        "8",
+        "--sample",
+        "5",
+        "--data-dir",
+        dataDir,
+        "--fresh"
+      ],
+      {}
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const s = run.summary
+    for (const key of ["records", "saved", "unchanged", "failed", "retries", "partner", "dbRows", "durationMs"])
+      expect(s).toHaveProperty(key)
+    expect(Object.keys(s.failed)).toEqual(["partner", "clean", "db"])
+    expect(Object.keys(s.partner)).toEqual(["requests", "maxConcurrent", "rejected429", "rejected503"])
+    expect(s).toMatchObject({
+      records,
+      saved: records - expected.failed.length,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+      dbRows: records - expected.failed.length
+    })
+    // the in-process partner's counters: every record asked for (the 500s twice), two pages, the
+    // speed-up sample's five more; never more open than the pool's 8
+    expect(s.partner.requests).toBeGreaterThanOrEqual(records + expected.transient.length + 2 + 5)
+    expect(s.partner.maxConcurrent).toBeLessThanOrEqual(8)
+    expect(s.partner).toMatchObject({ rejected429: 0, rejected503: 0 })
+    // measured on the sample after the run: 8 at once beat one at a time
+    expect(s.speedup).toBeGreaterThan(1)
+    const table = run.stdout.split("\n")
+    expect(table.find((l) => l.includes("speed-up over one at a time"))).toContain(`${s.speedup.toFixed(1)}×`)
+    expect(table.find((l) => l.includes("records listed"))).toContain(String(records))
+    const firstGone = /\(first: GET \/records\/(\d+): 404\)/.exec(
+      table.find((l) => l.includes("failed at partner")) ?? ""
+    )
+    expect(expected.gone).toContain(Number(firstGone?.[1]))
+  }, 120_000)
+
+  it("a run stopped by Ctrl-C (SIGINT) writes what it fetched, prints its summary and exits 130", async () => {
+    const records = 300
+    const { p, attach, signalled } = await stoppingPartner(records, 60, "SIGINT")
+    const dataDir = join(tmp, "pglite")
+    const run = await runJob(
+      ["--partner-url", p.url, "--concurrency", "4", "--sample", "0", "--data-dir", dataDir, "--fresh"],
+      {},
+      attach
+    )
+    expect(signalled(), run.stderr).toBe(true)
+    expect(run.code, run.stderr).toBe(130)
+    expect(run.logs.some((l) => l.signal === "SIGINT")).toBe(true)
+    expect(run.summary).toMatchObject({ stopped: true, records: expect.any(Number) })
+    expect(run.summary.saved).toBeGreaterThan(0)
+    expect(run.summary.dbRows).toBe(run.summary.saved)
+    expect(run.stdout).toContain("not done (stopped; the next run does them)")
+  }, 120_000)
+
+  it("on a terminal: human-readable log lines and one live progress line redrawn in place, then the table", async (ctx) => {
+    const script = spawnSync("script", ["--version"])
+    if (script.error !== undefined) return ctx.skip("no `script` command (util-linux) to run the job on a terminal")
+    const records = 150
+    const p = await partner({ records })
+    const dataDir = join(tmp, "pglite")
+    const command = [
+      "stty cols 200 rows 40;",
+      JSON.stringify(process.execPath),
+      "--conditions=tributary:source --import tsx",
+      JSON.stringify(join(root, "examples/etl/main.ts")),
+      `--partner-url ${p.url} --concurrency 4 --sample 0 --fresh --data-dir ${JSON.stringify(dataDir)}`
+    ].join(" ")
+    // `script` runs the command on a pseudo-terminal and copies what it wrote (stdout and stderr) to its stdout
+    const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const child = spawn("script", ["-q", "-e", "-c", command, "/dev/null"], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: "", FORCE_COLOR: "0", TERM: "xterm" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let text = ""
+      child.stdout!.on("data", (d) => (text += d))
+      child.on("error", reject)
+      child.on("close", (code) => resolve({ code, text }))
+    })
+    expect(out.code, out.text).toBe(0)
+    const plain = stripVTControlCharacters(out.text)
+    // pino-pretty lines, never JSON
+    expect(plain).toMatch(/\] INFO: mode fire: 4 sub-jobs at once/)
+    expect(plain).toMatch(/\] ERROR: job sync-record failed/)
+    expect(plain).not.toMatch(/^\{"level"/m)
+    // log-update redraws the live line: it erases the lines it wrote before writing the next one
+    expect(out.text).toContain("\u001b[2K")
+    expect(plain).toMatch(/\d+\/150 done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight/)
+    expect(plain).not.toContain("progress: ")
+    expect(plain).toContain("records listed")
+  }, 120_000)
 
   it("a bad flag is refused with its name and value, exit 2", async () => {
     const run = await runJob(["--concurrency", "0"], {})
