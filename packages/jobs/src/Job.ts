@@ -31,15 +31,15 @@ import type { ReadPort, WritePort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as References from "effect/References"
-import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { definedOf, markDefined } from "./internal/definition.js"
 import { dispatched } from "./internal/dispatch.js"
+import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
+import type { Handle, Options, Status } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
 import {
@@ -51,12 +51,7 @@ import {
 
 // ── models ──────────────────────────────────────────────────────────────────
 
-/**
- * Where a job is: waiting in the queue, waiting out its `delay`, running, or done (its outcome is out).
- *
- * @since 0.1.0
- */
-export type Status = "queued" | "delayed" | "running" | "done"
+export type { Handle, Options, Status } from "./Options.js"
 
 export type {
   /**
@@ -72,61 +67,6 @@ export type {
    */
   OutcomeTag
 } from "./Outcome.js"
-
-/**
- * A forked job: pass it to `await`, `join`, `interrupt`, `status`.
- *
- * @since 0.1.0
- */
-export interface Handle<A, E = never> {
-  readonly id: string
-  readonly name: string
-  /** @internal phantom */
-  readonly "~tributary/Handle"?: (_: never) => [A, E]
-}
-
-/**
- * Options of `fire` and `fork`.
- *
- * @since 0.1.0
- */
-export interface Options<A = unknown, E = unknown> {
-  /**
-   * the job's own id (default: the supervisor's, "1", "2", …), in its outcome and its lines as
-   * `job.id`. Dedupe: while a job with this id is waiting, queued or running, `fire` with the
-   * same id does nothing and `fork` returns that job's handle. Choose ids that do not look like
-   * the supervisor's decimal ones.
-   */
-  readonly id?: string
-  /** in log lines and outcomes (default "job") */
-  readonly name?: string
-  /** a named pool of the supervisor (default "default"); an unknown pool is a defect */
-  readonly pool?: string
-  /** for the pool's per-key cap */
-  readonly key?: string
-  /** bound on the whole job, retries included; when it passes the outcome is "TimedOut" */
-  readonly timeout?: Duration.Input
-  /**
-   * while the job waits in its pool's queue, higher goes first (default 0; any finite number):
-   * among the waiting jobs of its key (or of its pool's keyless jobs), first in, first out within
-   * a priority. Keys of a pool still take turns, and a job that can start at once starts.
-   */
-  readonly priority?: number
-  /**
-   * admit the job only after this much effect Clock time (`TestClock` drives it): meanwhile it
-   * holds no running slot and no queue place (`status` "delayed"; `snapshot`'s `delayed`), and
-   * `drain` waits for it. When the delay ends it starts, or joins its queue even if the queue is
-   * full (it was accepted when fired). Cancelled by `interrupt` and by a shutdown (its outcome is
-   * then "Interrupted", attempt 0).
-   */
-  readonly delay?: Duration.Input
-  /** retries typed failures; each failed attempt that will be retried is logged at Warn with `attempt` */
-  readonly retry?: Schedule.Schedule<unknown, E>
-  /** also receives the outcome, without suspending (core.async `put!`) */
-  readonly reportTo?: WritePort<Outcome<A, E>>
-  /** top-level fields on every log line of the job, the outcome line included */
-  readonly annotations?: Record<string, unknown>
-}
 
 /**
  * The per-job options a work of a group may carry (`Job.item`): everything `Options` has but
@@ -268,17 +208,7 @@ export const fire = <A, E, R>(
   work: Effect.Effect<A, E, R>,
   options?: Options<A, E>
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
-  Effect.withFiber((fiber) => {
-    const state = supervisorOf(fiber.context, "Job.fire")
-    // a live job with the same caller-given id stands for this one (dedupe)
-    if (options?.id !== undefined && state.liveById(options.id) !== undefined) return Effect.void
-    const job = dispatched(work, fiber.context)
-    // a plain job that starts or is queued needs no entry object yet (see `Lane`)
-    if (!internal.needsMore(options) && state.firePlain(job, options, fiber.context)) return Effect.void
-    const entry = state.entry(job, options, fiber.context)
-    const admitted = internal.admitEffect(state, entry, state.config.whenFull)
-    return admitted === internal.admittedNow ? Effect.void : Effect.asVoid(admitted)
-  })
+  Effect.withFiber((fiber) => submit.fireIn(supervisorOf(fiber.context, "Job.fire"), work, options, fiber.context))
 
 /**
  * Like `fire`, returning a handle; when the queue is full, "wait" suspends, "fail" and "drop" fail
@@ -290,7 +220,7 @@ export const fork = <A, E, R>(
   work: Effect.Effect<A, E, R>,
   options?: Options<A, E>
 ): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
-  Effect.map(admit(work, options, "fork"), ([state, entry]) => new HandleImpl<A, E>(state, entry))
+  Effect.withFiber((fiber) => submit.forkIn(supervisorOf(fiber.context, "Job.fork"), work, options, fiber.context))
 
 /**
  * A work of a group with its own options: `Job.all(records.map((r) => Job.item(sync(r), { name:
@@ -323,7 +253,7 @@ export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOption
  * @since 0.1.0
  */
 const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> =>
-  internal.awaitEntry(entryOf(h)) as Effect.Effect<Exit.Exit<A, E>>
+  internal.awaitEntry(submit.entryOf(h)) as Effect.Effect<Exit.Exit<A, E>>
 
 export {
   /**
@@ -347,7 +277,8 @@ export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
  *
  * @since 0.1.0
  */
-export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> => stateOf(h).interruptEntry(entryOf(h))
+export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
+  submit.stateOf(h).interruptEntry(submit.entryOf(h))
 
 /**
  * Where the job is now.
@@ -356,7 +287,7 @@ export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> => stateOf
  */
 export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
   Effect.sync(() => {
-    const state = entryOf(h).state
+    const state = submit.entryOf(h).state
     return state === "waiting" ? "queued" : state
   })
 
@@ -528,18 +459,6 @@ export function all<A, E, R>(
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
-class HandleImpl<A, E> implements Handle<A, E> {
-  readonly id: string
-  readonly name: string
-  constructor(
-    readonly state: internal.SupervisorState,
-    readonly entry: internal.Entry
-  ) {
-    this.id = entry.id
-    this.name = entry.name
-  }
-}
-
 /** The Supervisor of a fiber's context (the last one is remembered: jobs are fired in loops). */
 const supervisorOf = (context: Context.Context<never>, operation: string): internal.SupervisorState => {
   if (context !== lastContext) {
@@ -550,30 +469,6 @@ const supervisorOf = (context: Context.Context<never>, operation: string): inter
 }
 let lastContext: Context.Context<never> | undefined
 let lastSupervisor: internal.SupervisorState | undefined
-
-const entryOf = <A, E>(h: Handle<A, E>): internal.Entry => (h as HandleImpl<A, E>).entry
-const stateOf = <A, E>(h: Handle<A, E>): internal.SupervisorState => (h as HandleImpl<A, E>).state
-
-/** Builds the entry of `work` with the caller's services, and admits it under the supervisor's `whenFull`. */
-const admit = <A, E, R>(
-  work: Effect.Effect<A, E, R>,
-  options: Options<A, E> | undefined,
-  forHandle: "fork" | undefined
-): Effect.Effect<
-  readonly [internal.SupervisorState, internal.Entry],
-  SupervisorClosedError | SupervisorFullError,
-  R | Supervisor
-> =>
-  Effect.withFiber((fiber) => {
-    const state = supervisorOf(fiber.context, "Job.fork")
-    // a live job with the same caller-given id: its handle is returned (dedupe)
-    const live = options?.id === undefined ? undefined : state.liveById(options.id)
-    if (live !== undefined) return Effect.succeed([state, live] as const)
-    const entry = state.entry(dispatched(work, fiber.context), options, fiber.context)
-    const policy = state.config.whenFull
-    const admitted = internal.admitEffect(state, entry, forHandle === "fork" && policy === "drop" ? "fail" : policy)
-    return Effect.as(admitted, [state, entry] as const)
-  })
 
 /** Whether a work of a group is an `Item` (an Effect with options) rather than a bare Effect. */
 const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>

@@ -41,10 +41,17 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as internalRunMain from "./internal/runMain.js"
 import { snapshotOf } from "./internal/snapshot.js"
+import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
+import type { Handle, Options } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import type { Progress, Snapshot } from "./Snapshot.js"
-import { SupervisorConfigError, SupervisorMissingError } from "./SupervisorError.js"
+import {
+  type SupervisorClosedError,
+  SupervisorConfigError,
+  type SupervisorFullError,
+  SupervisorMissingError
+} from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -56,6 +63,19 @@ import { SupervisorConfigError, SupervisorMissingError } from "./SupervisorError
  */
 export interface Service {
   readonly name: string
+  /**
+   * `Job.fire` on this supervisor (not on the one the caller's context may hold): the job runs with
+   * the caller's services, so its requirements stay the caller's `R`.
+   */
+  readonly fire: <A, E, R>(
+    work: Effect.Effect<A, E, R>,
+    options?: Options<A, E>
+  ) => Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R>
+  /** `Job.fork` on this supervisor; the handle works with `Job.await`, `join`, `interrupt`, `status`. */
+  readonly fork: <A, E, R>(
+    work: Effect.Effect<A, E, R>,
+    options?: Options<A, E>
+  ) => Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError, R>
   /** see `snapshot` */
   readonly snapshot: Effect.Effect<Snapshot>
   /** see `watch` */
@@ -210,6 +230,14 @@ const serviceOf = (state: internal.SupervisorState): Service => {
   const service: ServiceImpl = {
     [stateKey]: state,
     name: state.config.name,
+    fire: (work, options) =>
+      Effect.withFiber((fiber) => submit.fireIn(state, work, options, fiber.context)) as Effect.Effect<
+        void,
+        SupervisorClosedError | SupervisorFullError,
+        never
+      >,
+    fork: <A, E, R>(work: Effect.Effect<A, E, R>, options?: Options<A, E>) =>
+      Effect.withFiber((fiber) => submit.forkIn(state, work, options, fiber.context)),
     snapshot: Effect.sync(() => snapshotOf(state)),
     watch: (interval) => Stream.unwrap(Effect.sync(() => watchState(state, interval))),
     outcomes: outcomesOf(state),

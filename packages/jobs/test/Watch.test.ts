@@ -3,7 +3,7 @@
  * failures), `Supervisor.watch` (a stream of snapshots with rates, timed by `TestClock`), and the
  * public service interface.
  */
-import { Cause, Deferred, Effect, Exit, Fiber, Stream } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Job, Supervisor, SupervisorConfigError } from "../src/index.js"
@@ -128,8 +128,57 @@ describe("the Supervisor service", () => {
         return { keys: Object.keys(service).sort(), name: service.name, snap: yield* service.snapshot }
       })
     )
-    expect(value.keys).toEqual(["drain", "name", "outcomes", "pause", "resume", "shutdown", "snapshot", "watch"])
+    expect(value.keys).toEqual([
+      "drain",
+      "fire",
+      "fork",
+      "name",
+      "outcomes",
+      "pause",
+      "resume",
+      "shutdown",
+      "snapshot",
+      "watch"
+    ])
     expect(value.name).toBe("supervisor")
     expect(value.snap.counters.succeeded).toBe(1)
+  })
+
+  it("fire and fork run on that supervisor, with the caller's services and every option", async () => {
+    class Greeting extends Context.Service<Greeting, string>()("test/Greeting") {}
+    const { value } = await run(
+      Effect.gen(function* () {
+        // a second supervisor, held as a value: its jobs are not the context's supervisor's
+        const other = yield* Supervisor.make({ name: "other", pools: { db: { concurrency: 1 } } })
+        const gate = yield* Deferred.make<void>()
+        const seen: Array<string> = []
+        const work = (n: number) =>
+          Effect.gen(function* () {
+            yield* Deferred.await(gate)
+            seen.push(`${yield* Greeting} ${n}`)
+            return n
+          })
+        yield* other.fire(work(1), { name: "fired", pool: "db" })
+        const handle = yield* other.fork(work(2), { name: "forked", pool: "db" })
+        yield* settle
+        const during = yield* other.snapshot // pool db has concurrency 1: one runs, one waits
+        yield* Deferred.succeed(gate, undefined)
+        const joined = yield* Job.join(handle)
+        yield* other.drain
+        return {
+          during,
+          joined,
+          seen,
+          after: yield* other.snapshot,
+          here: yield* Supervisor.snapshot
+        }
+      }).pipe(Effect.provideService(Greeting, "hello"), Effect.scoped)
+    )
+    expect(value.during.running.map((j) => j.name)).toEqual(["fired"])
+    expect(value.during.queued.map((j) => j.name)).toEqual(["forked"])
+    expect(value.joined).toBe(2)
+    expect(value.seen).toEqual(["hello 1", "hello 2"])
+    expect(value.after.counters).toMatchObject({ started: 2, succeeded: 2 })
+    expect(value.here.counters.started).toBe(0) // nothing ran on the context's supervisor
   })
 })

@@ -1,0 +1,73 @@
+/**
+ * The types of one job shared by `Job` and the `Supervisor` service: its options, the handle of a
+ * forked job and its status. (`Job` re-exports them: `Job.Options`, `Job.Handle`, `Job.Status`.)
+ * Types only: both modules import this one, and it imports neither.
+ *
+ * @since 0.2.0
+ */
+import type { WritePort } from "@tributary/channel"
+import type * as Duration from "effect/Duration"
+import type * as Schedule from "effect/Schedule"
+import type { Outcome } from "./Outcome.js"
+
+/**
+ * Where a job is: waiting in the queue, waiting out its `delay`, running, or done (its outcome is out).
+ *
+ * @since 0.1.0
+ */
+export type Status = "queued" | "delayed" | "running" | "done"
+
+/**
+ * A forked job: pass it to `await`, `join`, `interrupt`, `status`.
+ *
+ * @since 0.1.0
+ */
+export interface Handle<A, E = never> {
+  readonly id: string
+  readonly name: string
+  /** @internal phantom */
+  readonly "~tributary/Handle"?: (_: never) => [A, E]
+}
+
+/**
+ * Options of `fire` and `fork`.
+ *
+ * @since 0.1.0
+ */
+export interface Options<A = unknown, E = unknown> {
+  /**
+   * the job's own id (default: the supervisor's, "1", "2", …), in its outcome and its lines as
+   * `job.id`. Dedupe: while a job with this id is waiting, queued or running, `fire` with the
+   * same id does nothing and `fork` returns that job's handle. Choose ids that do not look like
+   * the supervisor's decimal ones.
+   */
+  readonly id?: string
+  /** in log lines and outcomes (default "job") */
+  readonly name?: string
+  /** a named pool of the supervisor (default "default"); an unknown pool is a defect */
+  readonly pool?: string
+  /** for the pool's per-key cap */
+  readonly key?: string
+  /** bound on the whole job, retries included; when it passes the outcome is "TimedOut" */
+  readonly timeout?: Duration.Input
+  /**
+   * while the job waits in its pool's queue, higher goes first (default 0; any finite number):
+   * among the waiting jobs of its key (or of its pool's keyless jobs), first in, first out within
+   * a priority. Keys of a pool still take turns, and a job that can start at once starts.
+   */
+  readonly priority?: number
+  /**
+   * admit the job only after this much effect Clock time (`TestClock` drives it): meanwhile it
+   * holds no running slot and no queue place (`status` "delayed"; `snapshot`'s `delayed`), and
+   * `drain` waits for it. When the delay ends it starts, or joins its queue even if the queue is
+   * full (it was accepted when fired). Cancelled by `interrupt` and by a shutdown (its outcome is
+   * then "Interrupted", attempt 0).
+   */
+  readonly delay?: Duration.Input
+  /** retries typed failures; each failed attempt that will be retried is logged at Warn with `attempt` */
+  readonly retry?: Schedule.Schedule<unknown, E>
+  /** also receives the outcome, without suspending (core.async `put!`) */
+  readonly reportTo?: WritePort<Outcome<A, E>>
+  /** top-level fields on every log line of the job, the outcome line included */
+  readonly annotations?: Record<string, unknown>
+}

@@ -1,0 +1,76 @@
+/**
+ * Submitting one job to a given supervisor's state: the one admission path of `Job.fire`,
+ * `Job.fork` and the `Supervisor` service's `fire`/`fork` (the module functions find the state in
+ * the caller's context; the service is bound to its own). Also the handle of a forked job.
+ *
+ * Invariants:
+ * - A job with a caller-given id that is live (waiting for room, queued, delayed or running) is
+ *   not submitted again: `fireIn` does nothing, `forkIn` returns the live job's handle.
+ * - A defined job goes through the caller's `Dispatcher` (if any) before it is admitted.
+ * - A plain job (see `needsMore`) that starts or is queued at once gets no entry object until it
+ *   starts (`firePlain`); every other job is one entry admitted by `admitEffect`.
+ *
+ * @internal
+ */
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type { Handle, Options } from "../Options.js"
+import type { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { dispatched } from "./dispatch.js"
+import { admitEffect, admittedNow } from "./lifecycle.js"
+import { type Entry, needsMore } from "./model.js"
+import type { SupervisorState } from "./state.js"
+
+/** The handle of a forked job: its entry and its supervisor's state. */
+class HandleImpl<A, E> implements Handle<A, E> {
+  readonly id: string
+  readonly name: string
+  constructor(
+    readonly state: SupervisorState,
+    readonly entry: Entry
+  ) {
+    this.id = entry.id
+    this.name = entry.name
+  }
+}
+
+/** The entry behind a handle. */
+export const entryOf = <A, E>(h: Handle<A, E>): Entry => (h as HandleImpl<A, E>).entry
+
+/** The supervisor's state behind a handle. */
+export const stateOf = <A, E>(h: Handle<A, E>): SupervisorState => (h as HandleImpl<A, E>).state
+
+/** `Job.fire` on `state`, with the caller's services `context`. */
+export const fireIn = <A, E, R>(
+  state: SupervisorState,
+  work: Effect.Effect<A, E, R>,
+  options: Options<A, E> | undefined,
+  context: Context.Context<never>
+): Effect.Effect<void, SupervisorClosedError | SupervisorFullError> => {
+  // a live job with the same caller-given id stands for this one (dedupe)
+  if (options?.id !== undefined && state.liveById(options.id) !== undefined) return Effect.void
+  const job = dispatched(work, context)
+  // a plain job that starts or is queued needs no entry object yet (see `Lane`)
+  if (!needsMore(options) && state.firePlain(job, options, context)) return Effect.void
+  const entry = state.entry(job, options, context)
+  const admitted = admitEffect(state, entry, state.config.whenFull)
+  return admitted === admittedNow ? Effect.void : Effect.asVoid(admitted)
+}
+
+/**
+ * `Job.fork` on `state`, with the caller's services `context`: when the queue is full, "wait"
+ * suspends, "fail" and "drop" fail with SupervisorFullError (a handle's job is never dropped).
+ */
+export const forkIn = <A, E, R>(
+  state: SupervisorState,
+  work: Effect.Effect<A, E, R>,
+  options: Options<A, E> | undefined,
+  context: Context.Context<never>
+): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError> => {
+  // a live job with the same caller-given id: its handle is returned (dedupe)
+  const live = options?.id === undefined ? undefined : state.liveById(options.id)
+  if (live !== undefined) return Effect.succeed(new HandleImpl<A, E>(state, live))
+  const entry = state.entry(dispatched(work, context), options, context)
+  const policy = state.config.whenFull
+  return Effect.as(admitEffect(state, entry, policy === "drop" ? "fail" : policy), new HandleImpl<A, E>(state, entry))
+}
