@@ -1,8 +1,8 @@
 /**
- * Every ```ts example in the packages' JSDoc compiles: each block is written to its own module
- * under `test/build/doc-examples/` (so `@tributary/*` resolves to the workspace packages, as for a
- * user) and type-checked with the project's compiler options. A failure names the source file and
- * line of the block.
+ * Every ```ts example in the packages' JSDoc and in the guides (the Markdown files under docs/)
+ * compiles: each block is written to its own module under `test/build/` (so `@tributary/*`
+ * resolves to the workspace packages' sources through the `tributary:source` condition) and
+ * type-checked with the project's compiler options. A failure names the file and line of the block.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
@@ -31,10 +31,60 @@ const examplesOf = (file: string): Array<Example> => {
   return found
 }
 
-const sourcesOf = (dir: string): Array<string> =>
+/** The ```ts blocks of a Markdown guide, with their first line. */
+const guideExamplesOf = (file: string): Array<Example> => {
+  const lines = readFileSync(file, "utf8").split("\n")
+  const found: Array<Example> = []
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^```ts\s*$/.test(lines[i])) continue
+    const start = i + 1
+    const body: Array<string> = []
+    for (i = start; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i])
+    found.push({ origin: `${relative(root, file)}:${start + 1}`, code: body.join("\n") })
+  }
+  return found
+}
+
+const filesOf = (dir: string, extension: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? sourcesOf(join(dir, d.name)) : d.name.endsWith(".ts") ? [join(dir, d.name)] : []
+    d.isDirectory() ? filesOf(join(dir, d.name), extension) : d.name.endsWith(extension) ? [join(dir, d.name)] : []
   )
+const sourcesOf = (dir: string): Array<string> => filesOf(dir, ".ts")
+
+/** Type-checks each example as its own module under `test/build/<name>/`; the problems found. */
+const compile = (name: string, examples: ReadonlyArray<Example>): Array<string> => {
+  const dir = join(root, "test", "build", name)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  const files = examples.map((example, i) => {
+    const file = join(dir, `example-${i}.ts`)
+    // a module of its own; names it declares but does not use are fine in an example
+    writeFileSync(file, `${example.code}\nexport {}\n`)
+    return file
+  })
+  const program = ts.createProgram(files, {
+    target: ts.ScriptTarget.ES2022,
+    lib: ["lib.es2022.d.ts"],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    customConditions: ["tributary:source"],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noImplicitOverride: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ["node"]
+  })
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file !== undefined && files.includes(d.file.fileName))
+    .map((d) => {
+      const index = files.indexOf(d.file!.fileName)
+      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0)
+      const [path, first] = examples[index].origin.split(":")
+      return `${path}:${Number(first) + line}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`
+    })
+}
 
 describe("JSDoc examples", () => {
   it("every ```ts block in packages/*/src compiles", () => {
@@ -42,36 +92,12 @@ describe("JSDoc examples", () => {
       sourcesOf(join(root, "packages", pkg, "src")).flatMap(examplesOf)
     )
     expect(examples.length).toBeGreaterThan(40)
-    const dir = join(root, "test", "build", "doc-examples")
-    rmSync(dir, { recursive: true, force: true })
-    mkdirSync(dir, { recursive: true })
-    const files = examples.map((example, i) => {
-      const file = join(dir, `example-${i}.ts`)
-      // a module of its own; names it declares but does not use are fine in an example
-      writeFileSync(file, `${example.code}\nexport {}\n`)
-      return file
-    })
-    const program = ts.createProgram(files, {
-      target: ts.ScriptTarget.ES2022,
-      lib: ["lib.es2022.d.ts"],
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      exactOptionalPropertyTypes: true,
-      noImplicitOverride: true,
-      skipLibCheck: true,
-      noEmit: true,
-      types: ["node"]
-    })
-    const problems = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file !== undefined && files.includes(d.file.fileName))
-      .map((d) => {
-        const index = files.indexOf(d.file!.fileName)
-        const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0)
-        const [path, first] = examples[index].origin.split(":")
-        return `${path}:${Number(first) + line}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`
-      })
-    expect(problems).toEqual([])
+    expect(compile("doc-examples", examples)).toEqual([])
+  })
+
+  it("every ```ts block in the guides (docs/) compiles", () => {
+    const examples = filesOf(join(root, "docs"), ".md").flatMap(guideExamplesOf)
+    expect(examples.length).toBeGreaterThan(10)
+    expect(compile("guide-examples", examples)).toEqual([])
   })
 })
