@@ -3,7 +3,7 @@
  * at once, and returns; nobody waits for them, yet every failure is in the log (the supervisor
  * logs every outcome) and the process ends only when the last sub-job ended.
  *
- * Run: `npx tsx examples/01-fire-and-forget/main.ts` — exit code 0 (failed sub-jobs are logged;
+ * Run: `npx tsx --conditions=tributary:source examples/01-fire-and-forget/main.ts` — exit code 0 (failed sub-jobs are logged;
  * pass `failOnJobFailure: true` to exit 1 for them).
  */
 import { Job, Supervisor } from "@tributary/jobs"

@@ -6,7 +6,7 @@
  *    annotations, as `fire` did).
  * Each step logs a summary line (`step`, `succeeded`, `failed`).
  *
- * Run: `npx tsx examples/02-tracked/main.ts` — exit code 0.
+ * Run: `npx tsx --conditions=tributary:source examples/02-tracked/main.ts` — exit code 0.
  */
 import { Chan } from "@tributary/channel"
 import { Job, Supervisor } from "@tributary/jobs"

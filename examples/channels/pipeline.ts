@@ -3,7 +3,7 @@
  * the results in input order; a failed fetch is replaced by a placeholder (`onError`). Everything
  * runs in a `Scope`: when it closes, the pipeline's fibers stop.
  *
- * Run: `npx tsx examples/channels/pipeline.ts`
+ * Run: `npx tsx --conditions=tributary:source examples/channels/pipeline.ts`
  */
 import { Chan } from "@tributary/channel"
 import { Effect, Option } from "effect"

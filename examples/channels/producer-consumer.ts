@@ -2,7 +2,7 @@
  * Producer/consumer over a fixed buffer: the producer suspends while the buffer is full
  * (backpressure), closes the channel when done, and the consumer drains what is left.
  *
- * Run: `npx tsx examples/channels/producer-consumer.ts`
+ * Run: `npx tsx --conditions=tributary:source examples/channels/producer-consumer.ts`
  */
 import { Chan } from "@tributary/channel"
 import { Effect, Fiber, Option } from "effect"

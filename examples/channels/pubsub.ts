@@ -4,7 +4,7 @@
  * subscriber of one topic does not hold back the others. A `Mult` copies every event to a metrics
  * tap as well.
  *
- * Run: `npx tsx examples/channels/pubsub.ts`
+ * Run: `npx tsx --conditions=tributary:source examples/channels/pubsub.ts`
  */
 import { Chan, Mult, Pub } from "@tributary/channel"
 import { Effect, Fiber } from "effect"

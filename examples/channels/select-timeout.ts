@@ -2,7 +2,7 @@
  * `select` with a timeout: wait for the first of two replicas to answer, but never longer than a
  * deadline; then the same with the Promise facade, for code that does not use Effect.
  *
- * Run: `npx tsx examples/channels/select-timeout.ts`
+ * Run: `npx tsx --conditions=tributary:source examples/channels/select-timeout.ts`
  */
 import { Chan } from "@tributary/channel"
 import { chan, onTake, onTimeout, select } from "@tributary/channel/async"
