@@ -15,7 +15,9 @@
  *    registry only serves the third-party dependencies: effect, pino, @types/node, ...), and there
  *    import every entry point and run a job that moves a value through a channel from ESM, from
  *    CommonJS and from TypeScript (type-checked under moduleResolution nodenext, bundler and node10,
- *    the nodenext build run). The consumer sources are in scripts/release-check/.
+ *    the nodenext build run). The consumer sources are in scripts/release-check/. The CommonJS
+ *    consumer `require`s every entry point, which also proves that no module the packages load
+ *    uses top-level await (Node refuses to `require` such a module: ERR_REQUIRE_ASYNC_MODULE).
  *
  * Invariants:
  * - nothing outside the temporary folder is written but each package's dist/ (its build);
