@@ -226,7 +226,7 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     })
     const fetchedAgain = before.flatMap((n, i) => (p.detailRequestsFor(i + 1) > n ? [i + 1] : []))
     expect(fetchedAgain).toEqual(expected.failed)
-  })
+  }, 150_000) // two runs of the job, the first also creating the PGlite folder: slow on a loaded machine
 
   it("a run stopped by SIGTERM writes what it fetched, prints its summary, exits 143; the next run completes the rest, each record saved once", async (ctx) => {
     if (skip()) return ctx.skip()
@@ -261,7 +261,7 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     const table = await tableOf(t)
     expect(table.rows).toBe(records - expected.failed.length)
     expect(table.maxWrites).toBe(1) // no record written twice
-  })
+  }, 150_000)
 })
 
 describe("etl", () => {
