@@ -3,8 +3,9 @@
  * at once, and returns; nobody waits for them, yet every failure is in the log (the supervisor
  * logs every outcome) and the process ends only when the last sub-job ended.
  *
- * Run: `npx tsx --conditions=tributary:source examples/01-fire-and-forget/main.ts` — exit code 0 (failed sub-jobs are logged;
- * pass `failOnJobFailure: true` to exit 1 for them).
+ * Run: `node --conditions=tributary:source --import tsx examples/01-fire-and-forget/main.ts` — exit
+ * code 0 (failed sub-jobs are logged; pass `failOnJobFailure: true` to exit 1 for them). Not the
+ * `tsx` command: it SIGKILLs a program that is slow to acknowledge Ctrl-C, before runMain's summary.
  */
 import { Job, Supervisor } from "@tributary/jobs"
 import { Effect } from "effect"

@@ -6,7 +6,8 @@
  *    annotations, as `fire` did).
  * Each step logs a summary line (`step`, `succeeded`, `failed`).
  *
- * Run: `npx tsx --conditions=tributary:source examples/02-tracked/main.ts` — exit code 0.
+ * Run: `node --conditions=tributary:source --import tsx examples/02-tracked/main.ts` — exit code 0
+ * (not the `tsx` command: it SIGKILLs a program that is slow to acknowledge Ctrl-C).
  */
 import { Chan } from "@tributary/channel"
 import { Job, Supervisor } from "@tributary/jobs"
