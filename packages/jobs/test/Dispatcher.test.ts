@@ -12,7 +12,11 @@ const ranLocally: Array<number> = []
 const double = Job.define({
   name: "double",
   payload: Schema.Struct({ n: Schema.Number }),
-  run: ({ n }) => Effect.sync(() => (ranLocally.push(n), n * 2))
+  run: ({ n }) =>
+    Effect.sync(() => {
+      ranLocally.push(n)
+      return n * 2
+    })
 })
 
 /** A dispatcher that records what it was given and answers `-n` without running the job. */
