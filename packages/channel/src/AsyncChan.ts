@@ -116,6 +116,14 @@ export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
  * Makes a channel: no argument or `0` unbuffered, `n` a fixed buffer, or a `Buffer` policy. Throws
  * `ChanArgumentError` for a bad size or option.
  *
+ * ```ts
+ * import { chan } from "@tributary/channel/async"
+ *
+ * const jobs = chan<string>(16) // chan() or chan(0): unbuffered; chan(Buffer.sliding(n)) and others
+ * await jobs.put("first")
+ * const r = await jobs.take() // { done: false, value: "first" }
+ * ```
+ *
  * @since 0.1.0
  */
 export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): AsyncChan<A> => {
@@ -126,6 +134,13 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
 /**
  * A channel that closes after `ms` milliseconds (a live timer; above 2^31-1 ms it still waits the
  * whole time). Throws `ChanArgumentError` for a negative or NaN `ms`.
+ *
+ * ```ts
+ * import { take, timeout } from "@tributary/channel/async"
+ *
+ * const late = timeout(100)
+ * await take(late) // { done: true, value: undefined } after 100 ms
+ * ```
  *
  * @since 0.1.0
  */
@@ -142,6 +157,14 @@ export const timeout = (ms: number): AsyncChan<never> => {
 /**
  * `ch.put(value, options)` for any channel, including those made by `Chan.make`.
  *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ * import { put } from "@tributary/channel/async"
+ *
+ * const ch = Chan.makeUnsafe<number>(1) // made by the Effect API
+ * const accepted = await put(ch, 1) // true
+ * ```
+ *
  * @since 0.1.0
  */
 export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promise<boolean> =>
@@ -149,6 +172,15 @@ export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promi
 
 /**
  * `ch.take(options)` for any channel, including those made by `Chan.make`.
+ *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ * import { take } from "@tributary/channel/async"
+ *
+ * const ch = Chan.makeUnsafe<number>(1)
+ * Chan.offerUnsafe(ch, 7)
+ * const r = await take(ch, { signal: AbortSignal.timeout(1000) }) // { done: false, value: 7 }
+ * ```
  *
  * @since 0.1.0
  */
@@ -158,12 +190,29 @@ export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<
 /**
  * `ch.offer(value)` for any channel.
  *
+ * ```ts
+ * import { chan, offer } from "@tributary/channel/async"
+ *
+ * const ch = chan<number>(1)
+ * offer(ch, 1) // true
+ * offer(ch, 2) // false: full, and offer never waits
+ * ```
+ *
  * @since 0.1.0
  */
 export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(ch as unknown as ChanCore<A>, value)
 
 /**
  * `ch.poll()` for any channel.
+ *
+ * ```ts
+ * import { chan, poll } from "@tributary/channel/async"
+ *
+ * const ch = chan<number>(1)
+ * poll(ch) // undefined: nothing now
+ * await ch.put(1)
+ * poll(ch) // { done: false, value: 1 }
+ * ```
  *
  * @since 0.1.0
  */
@@ -172,6 +221,16 @@ export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined => pollFrom(ch a
 /**
  * `ch.close()` for any channel.
  *
+ * ```ts
+ * import { chan, close } from "@tributary/channel/async"
+ *
+ * const ch = chan<number>(1)
+ * await ch.put(1)
+ * close(ch)
+ * await ch.take() // { done: false, value: 1 }: closing keeps buffered values
+ * await ch.take() // { done: true, value: undefined }
+ * ```
+ *
  * @since 0.1.0
  */
 export const close = (ch: WritePort<never>): void => closeOn(ch as unknown as ChanCore)
@@ -179,6 +238,16 @@ export const close = (ch: WritePort<never>): void => closeOn(ch as unknown as Ch
 /**
  * Iterates any channel with `for await`: ends when it is closed and drained; never takes ahead;
  * `break` stops taking.
+ *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ * import { iterate } from "@tributary/channel/async"
+ *
+ * const ch = Chan.makeUnsafe<string>(4)
+ * Chan.offerUnsafe(ch, "a")
+ * Chan.closeUnsafe(ch)
+ * for await (const s of iterate(ch)) console.log(s) // "a"
+ * ```
  *
  * @since 0.1.0
  */
@@ -191,6 +260,18 @@ export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
 /**
  * A select case taking from `ch`; the handler gets the same `{ done, value }` as `take`.
  *
+ * ```ts
+ * import { chan, onTake, select } from "@tributary/channel/async"
+ *
+ * const orders = chan<string>(8)
+ * const refunds = chan<string>(8)
+ * await refunds.put("r-1")
+ * const what = await select([
+ *   onTake(orders, (r) => (r.done ? "orders closed" : `order ${r.value}`)),
+ *   onTake(refunds, (r) => (r.done ? "refunds closed" : `refund ${r.value}`))
+ * ]) // "refund r-1"
+ * ```
+ *
  * @since 0.1.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X): SelectCase<X> =>
@@ -198,6 +279,15 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X)
 
 /**
  * A select case putting `value` on `ch`; the handler gets `true` if accepted, `false` if closed.
+ *
+ * ```ts
+ * import { chan, onPut, select } from "@tributary/channel/async"
+ *
+ * const fast = chan<number>(1)
+ * const slow = chan<number>(1)
+ * await fast.put(0) // fast is full
+ * const where = await select([onPut(fast, 1, () => "fast"), onPut(slow, 1, () => "slow")]) // "slow"
+ * ```
  *
  * @since 0.1.0
  */
@@ -207,6 +297,13 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
 /**
  * A select case ready `ms` milliseconds after the select began (at once for 0). A negative or NaN
  * `ms` makes the select reject with `ChanArgumentError`.
+ *
+ * ```ts
+ * import { chan, onTake, onTimeout, select } from "@tributary/channel/async"
+ *
+ * const replies = chan<string>(1)
+ * const r = await select([onTake(replies, () => "reply"), onTimeout(1000, () => "no reply")])
+ * ```
  *
  * @since 0.1.0
  */
@@ -219,6 +316,14 @@ export const onTimeout = <X>(ms: number, handler: () => X): SelectCase<X> => {
  * cases the choice is fair and random, or the first in list order with `priority`. `orElse` runs
  * when no case is ready at once. Resolves with the winning handler's result (awaited if it is a
  * Promise). Aborting `signal` withdraws every case and rejects with the signal's reason.
+ *
+ * ```ts
+ * import { chan, onTake, select } from "@tributary/channel/async"
+ *
+ * const jobs = chan<string>(4)
+ * // orElse: never waits; a handler may return a Promise (it is awaited)
+ * const next = await select([onTake(jobs, async (r) => (r.done ? "closed" : r.value))], { orElse: () => "idle" })
+ * ```
  *
  * @since 0.1.0
  */
