@@ -73,8 +73,10 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
           stderr += d
           const m = /worker processes \(pids ([\d, ]+)\)/.exec(stderr)
           if (m !== null && pids.length === 0) pids = m[1].split(", ").map(Number)
-          // the first progress line: records are being fetched on the workers
-          if (killed === undefined && pids.length > 0 && stderr.includes("progress:")) {
+          // records are being fetched on the workers: the first outcome line came (a seeded failure,
+          // early in the run) or the first progress line (every 2 s: a fast run may end before it)
+          const running = stderr.includes('"job.outcome"') || stderr.includes("progress:")
+          if (killed === undefined && pids.length > 0 && running) {
             killed = pids[0]
             process.kill(killed, "SIGKILL")
           }
