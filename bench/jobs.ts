@@ -164,6 +164,8 @@ const summarize = (workload: string, impl: string, n: number): Summary | undefin
 const fx = (x: number | undefined, digits: number, suffix = "") =>
   x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)}${suffix}`
 const verdict = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "met" : "**not met**")
+/** `test(x)`, or undefined when nothing was measured */
+const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undefined ? undefined : test(x))
 
 const command = commandLine(import.meta.url)
 
@@ -269,7 +271,6 @@ if (only.has("W5")) {
   const heapOurs = perPending("ours")
   const heapPq = perPending("p-queue")
   const heapRatio = heapOurs === undefined || heapPq === undefined ? undefined : heapOurs / heapPq
-  const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undefined ? undefined : test(x))
   lines.push(
     "",
     "### W5 targets (from the issue)",
@@ -336,7 +337,6 @@ if (only.has("W5Y")) {
     const y = t(b, n)
     return x === undefined || y === undefined ? undefined : x / y
   }
-  const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undefined ? undefined : test(x))
   lines.push(
     "",
     "### W5y targets (from the issue)",

@@ -183,7 +183,7 @@ describe("plain jobs wait as records, not entries (no fibers)", () => {
   const ctx = Context.empty() as Context.Context<never>
 
   it("SlotRing: FIFO across growth and wrap-around, and a shifted record keeps nothing alive", () => {
-    const ring = new SlotRing(2)
+    const ring = new SlotRing()
     let next = 0
     let expected = 0
     // interleave pushes and shifts so the head wraps around while the ring grows

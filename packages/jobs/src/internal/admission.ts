@@ -123,7 +123,7 @@ export abstract class Admission {
       this.admit(new Entry(++this.nextId, lane, work, context, spec?.name), "wait") // "started"
       return true
     }
-    if (this.queued >= this.config.maxQueued || this.overflow.size > 0) return false
+    if (!this.roomInQueue()) return false
     this.unlogged++
     this.queued++
     lane.addPlain(work, context, spec?.name, ++this.nextId, this.admissionTime())
@@ -271,9 +271,9 @@ export abstract class Admission {
       lane.pool.lanes.delete(lane.key)
   }
 
-  /** Whether `entry` may start at once (invariant 4 makes this FIFO-safe). */
-  canStartNow(entry: Entry): boolean {
-    return this.canStartIn(entry.lane)
+  /** Whether a new job may take a queue place now (room, and no earlier `fire` waiting for one). */
+  roomInQueue(): boolean {
+    return this.queued < this.config.maxQueued && this.overflow.size === 0
   }
 
   /** Whether a new job of `lane` may start at once (invariant 4 makes this FIFO-safe). */
@@ -295,7 +295,7 @@ export abstract class Admission {
    * the entry is in `overflow` and the caller must set `entry.wake`.
    */
   admit(entry: Entry, policy: FullPolicy): Verdict {
-    if (this.canStartNow(entry)) {
+    if (this.canStartIn(entry.lane)) {
       const now = this.now()
       entry.admittedAt = now
       this.unlogged++
@@ -304,7 +304,7 @@ export abstract class Admission {
       return "started"
     }
     entry.admittedAt = this.admissionTime()
-    if (this.queued < this.config.maxQueued && this.overflow.size === 0) {
+    if (this.roomInQueue()) {
       this.unlogged++
       this.enqueue(entry)
       return "queued"
@@ -376,7 +376,7 @@ export abstract class Admission {
     while (this.overflow.head !== undefined) {
       const entry = this.overflow.head
       const wake = entry.wake!
-      const startNow = this.canStartNow(entry)
+      const startNow = this.canStartIn(entry.lane)
       if (!startNow && this.queued >= this.config.maxQueued) break
       this.overflow.shift()
       if (startNow) this.markStarted(entry, now)

@@ -323,7 +323,7 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
  */
 export class Lane {
   /** the waiting jobs of priority 0: [work or Entry, context, name, seq, admittedAt] records */
-  private fifo = new SlotRing(5)
+  private fifo = new SlotRing()
   /** entries of `fifo` that are no longer queued (cancelled) */
   private dropped = 0
   readonly ranked = new EntryQueue<Entry>()
@@ -457,7 +457,7 @@ export class Lane {
   /** Rebuilds `fifo` without its dropped entries (`leaving`, being dropped now, included). */
   private compact(leaving: Entry): void {
     const old = this.fifo
-    const fresh = new SlotRing(5)
+    const fresh = new SlotRing()
     for (let i = 0; i < old.length; i++) {
       const x = old.at(i, 0)
       if (x instanceof Entry && (x === leaving || x.state !== "queued")) continue

@@ -127,63 +127,63 @@ export class Fifo<A> {
   }
 }
 
+/** Slots per record of a `SlotRing`. */
+const Width = 5
+
 /**
- * A FIFO of fixed-width records stored flat in one array (`width` slots per record): O(1)
- * amortized push and shift, and no object per record — a queue of 100,000 records is one array,
- * which the garbage collector moves and scans as one object. It grows by doubling and never
- * shrinks below its largest size until it is empty (then it starts small again).
+ * A FIFO of five-slot records stored flat in one array: O(1) amortized push and shift, and no
+ * object per record — a queue of 100,000 records is one array, which the garbage collector moves
+ * and scans as one object. It grows by doubling and never shrinks below its largest size until it
+ * is empty (then it starts small again).
  *
  * Invariant: the records are the `length` consecutive ones (modulo `capacity`) from `first`;
  * every slot outside them is undefined (nothing is kept alive by a shifted record).
  */
 export class SlotRing {
-  private slots: Array<unknown>
+  private slots: Array<unknown> = new Array(Width * 8).fill(undefined)
   /** records the array has room for (a power of two) */
   private capacity = 8
   /** the record index of the head */
   private first = 0
   length = 0
-  constructor(readonly width: number) {
-    this.slots = new Array(width * this.capacity).fill(undefined)
-  }
-  /** Appends one record: its first `width` (≤ 5) arguments. */
+  /** Appends one record. */
   push(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
     if (this.length === this.capacity) this.grow()
-    const base = ((this.first + this.length) & (this.capacity - 1)) * this.width
+    const base = ((this.first + this.length) & (this.capacity - 1)) * Width
     const s = this.slots
     s[base] = a
-    if (this.width > 1) s[base + 1] = b
-    if (this.width > 2) s[base + 2] = c
-    if (this.width > 3) s[base + 3] = d
-    if (this.width > 4) s[base + 4] = e
+    s[base + 1] = b
+    s[base + 2] = c
+    s[base + 3] = d
+    s[base + 4] = e
     this.length++
   }
   /** Slot `k` of the head record. Precondition: `length > 0`. */
   head(k: number): unknown {
-    return this.slots[this.first * this.width + k]
+    return this.slots[this.first * Width + k]
   }
   /** Slot `k` of the record `i` places behind the head. Precondition: `i < length`. */
   at(i: number, k: number): unknown {
-    return this.slots[((this.first + i) & (this.capacity - 1)) * this.width + k]
+    return this.slots[((this.first + i) & (this.capacity - 1)) * Width + k]
   }
   /** Removes the head record. Precondition: `length > 0`. */
   shift(): void {
-    const base = this.first * this.width
-    for (let k = 0; k < this.width; k++) this.slots[base + k] = undefined
+    const base = this.first * Width
+    for (let k = 0; k < Width; k++) this.slots[base + k] = undefined
     this.first = (this.first + 1) & (this.capacity - 1)
     if (--this.length === 0) {
       this.first = 0
       if (this.capacity > 1024) {
         this.capacity = 8
-        this.slots = new Array(this.width * this.capacity).fill(undefined)
+        this.slots = new Array(Width * this.capacity).fill(undefined)
       }
     }
   }
   private grow(): void {
-    const bigger: Array<unknown> = new Array(this.width * this.capacity * 2).fill(undefined)
+    const bigger: Array<unknown> = new Array(Width * this.capacity * 2).fill(undefined)
     for (let i = 0; i < this.length; i++) {
-      const from = ((this.first + i) & (this.capacity - 1)) * this.width
-      for (let k = 0; k < this.width; k++) bigger[i * this.width + k] = this.slots[from + k]
+      const from = ((this.first + i) & (this.capacity - 1)) * Width
+      for (let k = 0; k < Width; k++) bigger[i * Width + k] = this.slots[from + k]
     }
     this.slots = bigger
     this.capacity *= 2

@@ -247,7 +247,7 @@ export abstract class Runner extends Admission {
     }
     this.delayed.remove(entry)
     entry.state = "waiting"
-    if (this.canStartNow(entry)) {
+    if (this.canStartIn(entry.lane)) {
       this.markStarted(entry, this.now())
       this.flush()
     } else this.enqueue(entry)
