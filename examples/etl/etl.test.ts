@@ -14,6 +14,7 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { faultsOf } from "./dataset.js"
 import { open } from "./db.js"
+import { spawnJob } from "./job-process.js"
 import { type Partner, type PartnerOptions, startPartner } from "./partner.js"
 import { type TestPostgres, testPostgres } from "./postgres-cluster.js"
 
@@ -43,15 +44,7 @@ const runJob = (
   whileRunning?: (child: ChildProcess) => void
 ): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=tributary:source", "--import", "tsx", join(root, "examples/etl/main.ts"), "--json", ...args],
-      {
-        cwd: root,
-        env: { ...process.env, DATABASE_URL: "", ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      }
-    )
+    const child = spawnJob(["--json", ...args], env)
     let stdout = ""
     let stderr = ""
     child.stdout!.on("data", (d) => (stdout += d))

@@ -4,14 +4,13 @@
  * database opens: creating a new PGlite data folder takes seconds), and the server is gone once
  * the job has ended. A bad port is refused like any bad flag.
  */
-import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import * as http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { spawnJob } from "./job-process.js"
 
-const root = join(import.meta.dirname, "..", "..")
 const dirs: Array<string> = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -21,19 +20,7 @@ afterAll(() => {
 const startJob = (args: ReadonlyArray<string>, onUrl: (url: string) => void) => {
   const dir = mkdtempSync(join(tmpdir(), "tributary-etl-monitor-"))
   dirs.push(dir)
-  const child = spawn(
-    process.execPath,
-    [
-      "--conditions=tributary:source",
-      "--import",
-      "tsx",
-      join(root, "examples/etl/main.ts"),
-      "--data-dir",
-      dir,
-      ...args
-    ],
-    { cwd: root, env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] }
-  )
+  const child = spawnJob(["--data-dir", dir, ...args])
   let stderr = ""
   let seen = false
   child.stdout!.resume()

@@ -11,12 +11,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { faultsOf } from "./dataset.js"
+import { spawnJob } from "./job-process.js"
 
 const natsServer = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => existsSync(p))
 if (natsServer === undefined)
   console.log("nats-server is not installed (apt-get install nats-server): --workers test skipped")
 
-const root = join(import.meta.dirname, "..", "..")
 const seed = 3
 const records = 300
 
@@ -53,18 +53,10 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
     let killed: number | undefined
     const run = await new Promise<{ code: number | null; summary: Record<string, any>; lines: Array<any> }>(
       (resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [
-            "--conditions=tributary:source",
-            "--import",
-            "tsx",
-            join(root, "examples/etl/main.ts"),
-            ...["--json", "--fresh", "--sample", "0", "--seed", String(seed), "--records", String(records)],
-            ...["--data-dir", join(dir, "pglite"), "--workers", "3", "--nats", url]
-          ],
-          { cwd: root, env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] }
-        )
+        const child = spawnJob([
+          ...["--json", "--fresh", "--sample", "0", "--seed", String(seed), "--records", String(records)],
+          ...["--data-dir", join(dir, "pglite"), "--workers", "3", "--nats", url]
+        ])
         let stdout = ""
         let stderr = ""
         let pids: Array<number> = []
