@@ -1,82 +1,38 @@
 /**
- * 10,000 small jobs through NATS JetStream (`@tributary/nats`): fired by one process, run by 1 and
- * by 3 worker processes (concurrency 16 each); jobs/s from the first fire to the last outcome. Then
- * recovery: 3 workers, one killed with SIGKILL when half the outcomes are in (ack wait 2 s): the
- * time from the kill to the last outcome, beside the same second half without a kill.
+ * 10,000 small jobs (the payload, a number, returned) through NATS JetStream (`@tributary/nats`)
+ * and, side by side in the same run, through BullMQ on Redis: fired by this process, run by 1 and
+ * by 3 worker processes (concurrency 16 each); jobs/s from the first fire to the last outcome seen
+ * here. Then recovery: 3 workers, one killed with SIGKILL when half the outcomes are in, with the
+ * NATS workers' ack wait and BullMQ's lock duration and stalled interval all 2 s: the time from
+ * the kill to the last outcome. Runs interleave (ours, BullMQ, ours, … with the first peer
+ * alternating by round), fresh workers and a fresh stream or queue per run; medians of the rounds.
  *
- * `node --conditions=tributary:source --import tsx bench/nats.ts` (needs `nats-server`; it starts
- * its own on a free port with a temporary store). BullMQ, the peer the issue names, is not
- * installed here: this measures JetStream alone.
+ * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3]` (needs `nats-server`
+ * and `redis-server`; it starts its own of each on free loopback ports with temporary directories,
+ * and stops them at the end).
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
-import { arch, cpus, tmpdir } from "node:os"
+import { execFileSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { arch, cpus, loadavg } from "node:os"
 import { join } from "node:path"
 import { Chan } from "@tributary/channel"
 import { Job } from "@tributary/jobs"
 import { NatsSupervisor } from "@tributary/nats"
 import { Effect, Logger } from "effect"
+import { BULL_LOCK_MILLIS, type RunResult, runBull } from "./nats-bullmq.ts"
 import { small } from "./nats-jobs.ts"
+import { type Server, startServer, startWorkers, stop } from "./nats-procs.ts"
 
 const JOBS = 10_000
-const dir = mkdtempSync(join(tmpdir(), "tributary-bench-nats-"))
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const p = (s.address() as { port: number }).port
-    s.close(() => resolve(p))
-  })
-})
-const url = `nats://127.0.0.1:${port}`
-const server = spawn("nats-server", ["-js", "-sd", dir, "-p", String(port), "-a", "127.0.0.1"], {
-  stdio: ["ignore", "ignore", "pipe"]
-})
-await new Promise<void>((resolve) => {
-  let log = ""
-  server.stderr!.on("data", (d) => {
-    log += d
-    if (log.includes("Server is ready")) resolve()
-  })
-})
+/** a run that has not seen every outcome by then has failed (ms) */
+const LIMIT = 180_000
+const roundsArg = process.argv.indexOf("--rounds")
+const ROUNDS = roundsArg === -1 ? 3 : Number(process.argv[roundsArg + 1])
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`--rounds: an integer ≥ 1, got ${process.argv[roundsArg + 1]}`)
 
-const startWorkers = async (prefix: string, n: number): Promise<Array<ChildProcess>> => {
-  const children = Array.from({ length: n }, (_, i) =>
-    spawn(
-      process.execPath,
-      [...process.execArgv, join(import.meta.dirname, "nats-worker.ts"), url, prefix, `${prefix}-${i}`],
-      {
-        stdio: ["ignore", "pipe", "inherit"]
-      }
-    )
-  )
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          let out = ""
-          c.stdout!.on("data", (d) => {
-            out += d
-            if (out.includes("pulling jobs")) resolve()
-          })
-        })
-    )
-  )
-  return children
-}
-const stop = (children: ReadonlyArray<ChildProcess>) =>
-  Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve()
-          c.once("exit", () => resolve())
-          c.kill("SIGTERM")
-        })
-    )
-  )
-
-/** Fires JOBS jobs; `atHalf` runs when half the outcomes are in. Times in ms from the first fire. */
-const run = (prefix: string, atHalf: () => void) =>
+/** Ours: fires JOBS jobs; `atHalf` runs when half the outcomes are in. Times in ms from the first fire. */
+const runOurs = (url: string, prefix: string, atHalf: () => void): Promise<RunResult> =>
   Effect.runPromise(
     Effect.gen(function* () {
       const t0 = performance.now()
@@ -96,6 +52,10 @@ const run = (prefix: string, atHalf: () => void) =>
       }
       return { total: performance.now() - t0, half, failed }
     }).pipe(
+      Effect.timeoutOrElse({
+        duration: LIMIT,
+        orElse: () => Effect.die(new Error(`ours: not every outcome after ${LIMIT} ms`))
+      }),
       Effect.provide(
         NatsSupervisor.layer({ servers: url, prefix, supervisor: { concurrency: JOBS, maxQueued: JOBS } })
       ),
@@ -103,29 +63,104 @@ const run = (prefix: string, atHalf: () => void) =>
     )
   )
 
-const rows: Array<string> = []
-for (const n of [1, 3]) {
-  const workers = await startWorkers(`w${n}`, n)
-  const r = await run(`w${n}`, () => {})
-  await stop(workers)
-  rows.push(
-    `| ${n} worker${n > 1 ? "s" : ""} | ${Math.round((JOBS / r.total) * 1000)} jobs/s | ${(r.total / 1000).toFixed(2)} s | ${r.failed} |`
-  )
+type Peer = "ours" | "bullmq"
+interface Kind {
+  readonly label: string
+  readonly workers: number
+  readonly kill: boolean
 }
-{
-  const workers = await startWorkers("kill", 3)
-  const r = await run("kill", () => workers[0].kill("SIGKILL"))
-  await stop(workers)
-  rows.push(
-    `| 3 workers, one SIGKILLed at ${JOBS / 2} outcomes (ack wait 2 s) | kill → last outcome ${((r.total - r.half) / 1000).toFixed(2)} s | ${(r.total / 1000).toFixed(2)} s | ${r.failed} |`
-  )
+const kinds: ReadonlyArray<Kind> = [
+  { label: "1 worker", workers: 1, kill: false },
+  { label: "3 workers", workers: 3, kill: false },
+  { label: "3 workers, one SIGKILLed at half", workers: 3, kill: true }
+]
+
+/** One run of `peer` on `kind`, with its own workers (started before, stopped after, not timed). */
+const runOne = async (nats: Server, redis: Server, peer: Peer, kind: Kind, name: string): Promise<RunResult> => {
+  const url = `nats://127.0.0.1:${nats.port}`
+  const workers =
+    peer === "ours"
+      ? await startWorkers("nats-worker.ts", kind.workers, (i) => [url, name, `${name}-${i}`])
+      : await startWorkers("nats-bullmq-worker.ts", kind.workers, () => [String(redis.port), name])
+  const atHalf = () => {
+    if (kind.kill) workers[0].kill("SIGKILL")
+  }
+  try {
+    return peer === "ours" ? await runOurs(url, name, atHalf) : await runBull(redis.port, name, JOBS, atHalf, LIMIT)
+  } finally {
+    await stop(workers)
+  }
 }
-server.kill("SIGTERM")
-await new Promise((resolve) => server.once("exit", resolve))
-rmSync(dir, { recursive: true, force: true })
+
+const loadAtStart = loadavg()
+const nats = await startServer(
+  "nats-server",
+  (port, dir) => ["-js", "-sd", dir, "-p", String(port), "-a", "127.0.0.1"],
+  "Server is ready"
+)
+const redis = await startServer(
+  "redis-server",
+  (port, dir) => ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir],
+  "Ready to accept connections"
+)
+const results = new Map<string, Array<RunResult>>()
+try {
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [k, kind] of kinds.entries()) {
+      const peers: ReadonlyArray<Peer> = round % 2 === 0 ? ["ours", "bullmq"] : ["bullmq", "ours"]
+      for (const peer of peers) {
+        const r = await runOne(nats, redis, peer, kind, `b${round}k${k}${peer === "ours" ? "n" : "q"}`)
+        const key = `${peer}|${kind.label}`
+        results.set(key, [...(results.get(key) ?? []), r])
+        console.error(
+          `round ${round + 1}/${ROUNDS} ${peer} ${kind.label}: ${(r.total / 1000).toFixed(2)} s, half at ${(r.half / 1000).toFixed(2)} s, ${r.failed} not Success`
+        )
+      }
+    }
+} finally {
+  await Promise.all([nats.stop(), redis.stop()])
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const version = (command: string, flag: string) => execFileSync(command, [flag], { encoding: "utf8" }).trim()
+const packageVersion = (dir: string) =>
+  (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version
+const root = join(import.meta.dirname, "..")
 
 console.log(
-  `${JOBS} small jobs through NATS JetStream (nats-server 2.9), Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model} (${arch()})`
+  `${JOBS} small jobs (payload: a number, returned), ${ROUNDS} rounds, medians. Node ${process.version}, ` +
+    `${cpus().length} × ${cpus()[0]?.model} (${arch()}), load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}.`
 )
-console.log("| run | throughput | total | not Success |\n| --- | --- | --- | --- |")
-for (const r of rows) console.log(r)
+console.log(
+  `${version("nats-server", "--version")}, @nats-io/jetstream ${packageVersion(join(root, "packages/nats/node_modules/@nats-io/jetstream"))}; ` +
+    `${version("redis-server", "--version").split(" ").slice(0, 3).join(" ")}, bullmq ${packageVersion(join(root, "node_modules/bullmq"))}. ` +
+    `Ack wait = lock duration = stalled interval = ${BULL_LOCK_MILLIS / 1000} s.`
+)
+console.log(
+  "\n| run | ours jobs/s | BullMQ jobs/s | ours / BullMQ | ours total (each round) | BullMQ total (each round) | not Success (ours, BullMQ) |"
+)
+console.log("| --- | --- | --- | --- | --- | --- | --- |")
+for (const kind of kinds) {
+  const ours = results.get(`ours|${kind.label}`) ?? []
+  const bull = results.get(`bullmq|${kind.label}`) ?? []
+  const rate = (rs: ReadonlyArray<RunResult>) => JOBS / (median(rs.map((r) => r.total)) / 1000)
+  const each = (rs: ReadonlyArray<RunResult>) => rs.map((r) => (r.total / 1000).toFixed(2)).join(", ")
+  const failed = (rs: ReadonlyArray<RunResult>) => rs.reduce((n, r) => n + r.failed, 0)
+  console.log(
+    `| ${kind.label} | ${Math.round(rate(ours))} | ${Math.round(rate(bull))} | ${(rate(ours) / rate(bull)).toFixed(2)} | ${each(ours)} | ${each(bull)} | ${failed(ours)}, ${failed(bull)} |`
+  )
+}
+console.log("\n| recovery (3 workers) | ours | BullMQ |\n| --- | --- | --- |")
+const secondHalf = (key: string) => median((results.get(key) ?? []).map((r) => r.total - r.half))
+console.log(
+  `| second half, no kill | ${secs(secondHalf("ours|3 workers"))} | ${secs(secondHalf("bullmq|3 workers"))} |`
+)
+console.log(
+  `| second half, one worker SIGKILLed at its start (kill → last outcome) | ${secs(secondHalf(`ours|${kinds[2].label}`))} | ${secs(secondHalf(`bullmq|${kinds[2].label}`))} |`
+)
