@@ -26,7 +26,16 @@ import {
   TAKE,
   timeoutCase
 } from "./select.js"
-import { type Dispatcher, defineStep, handOff, handOffExit, type Next, type StepFiber } from "./step.js"
+import {
+  type Dispatcher,
+  defineStep,
+  handOff,
+  handOffExit,
+  type Next,
+  NOT_NOW,
+  NowThen,
+  type StepFiber
+} from "./step.js"
 import { reportXform, reportXformUnsafe } from "./xformLog.js"
 
 export type { Chan, Options, ReadPort, ValueOf, WritePort, XformOptions } from "./ports.js"
@@ -741,6 +750,9 @@ class PutStep<A> {
     }
     return handOffThenResume(fiber, mark, result ? exitTrue : exitFalse)
   }
+  now(): boolean | NOT_NOW {
+    return this.core.putBuffered(this.value) ? true : NOT_NOW
+  }
 }
 defineStep(PutStep)
 
@@ -757,6 +769,9 @@ class OfferStep<A> {
     }
     return handOffThenResume(fiber, mark, result ? exitTrue : exitFalse)
   }
+  now(): boolean | NOT_NOW {
+    return this.core.putBuffered(this.value) ? true : NOT_NOW
+  }
 }
 defineStep(OfferStep)
 
@@ -771,6 +786,10 @@ class TakeStep<A> {
     if (result === PENDING) return waitTake(this.core, this, fiber)
     return handOffThenResume(fiber, mark, takeExit(result))
   }
+  now(): Option.Option<A> | NOT_NOW {
+    const value = this.core.takeBuffered()
+    return value === PENDING ? NOT_NOW : Option.some(value)
+  }
 }
 defineStep(TakeStep)
 
@@ -780,6 +799,10 @@ class PollStep<A> {
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, pollOp, this)
     return handOffThenResume(fiber, mark, result === PENDING ? exitNone : takeExit(result))
+  }
+  now(): Option.Option<A> | NOT_NOW {
+    const value = this.core.takeBuffered()
+    return value === PENDING ? NOT_NOW : Option.some(value)
   }
 }
 defineStep(PollStep)
@@ -993,6 +1016,22 @@ class SelectStep {
     if (ready !== undefined) return runReady(fiber, ready)
     if (orElse !== undefined) return continueWith(fiber, orElse())
     return waitSelect(cases, priority, fiber)
+  }
+  /** The common case at once: the chosen ready case takes a buffered value nobody waits for. */
+  now(): unknown {
+    const cases = this.cases
+    if (checkCases(cases, this.options?.orElse !== undefined) !== undefined) return NOT_NOW
+    const c = pickReady(cases, this.options?.priority === true)
+    if (c === undefined || c.kind !== TAKE) return NOT_NOW
+    const value = c.core!.takeBuffered()
+    if (value === PENDING) return NOT_NOW
+    let x: unknown
+    try {
+      x = c.handler(c.present(value))
+    } catch (error) {
+      return new NowThen(Exit.die(error))
+    }
+    return Effect.isEffect(x) ? new NowThen(x) : x
   }
 }
 defineStep(SelectStep)

@@ -13,10 +13,29 @@
  * module refuses to load if it is missing, so an incompatible effect version fails loudly, never
  * silently. Tested against effect 4.1.
  *
+ * Completing in `yield*` (`defineStep` of a step with `now`). Most channel operations complete at
+ * once and touch nothing but the channel (a put into a buffer with room, a take of a buffered value
+ * nobody waits for). For those, a round through the fiber's run loop (yield the step, evaluate it,
+ * find the continuation, resume the generator) costs several times the operation. So a step's
+ * iterator (what `yield*` calls) first tries `now()` when it is asked for inside the run loop of the
+ * fiber it will run in: if that completes, `yield*` evaluates to its result at once, as if the
+ * step had run and handed it over; otherwise the step is yielded as usual. Invariants:
+ *  - `now()` runs only in a running fiber (`Fiber.getCurrent()`), in the synchronous step in which
+ *    `yield*` receives its result: nothing can land between the two, so no value is lost.
+ *  - It counts as one of the fiber's operations (`currentOpCount`), and is skipped once the fiber is
+ *    due to yield to the scheduler, or has an interrupt pending (then the step runs through the run
+ *    loop, which acts on both): a loop of operations that always complete still yields, and is
+ *    still interrupted, exactly as one through the run loop.
+ *  - `now()` changes only the channel and calls no callback or user code (a select's winning handler
+ *    excepted, which its step would call at the same point); it returns `NOT_NOW`, and changes
+ *    nothing, when it cannot complete that way. A handler's Effect (or its throw, as a defect) is
+ *    then run by `yield*` as the step would continue with it (`NowThen`).
+ *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import type { SchedulerDispatcher } from "effect/Scheduler"
 
 const syncProto: Record<string, unknown> = Object.getPrototypeOf(Effect.sync(() => 0))
@@ -47,12 +66,66 @@ StepProto[EVALUATE] = function (this: { run(fiber: StepFiber): Next }, fiber: St
   return this.run(fiber)
 }
 
+/** What a step's `now()` returns when it cannot complete at once without its fiber. */
+export const NOT_NOW: unique symbol = Symbol.for("@tributary/channel/notNow")
+export type NOT_NOW = typeof NOT_NOW
+
+/** What `now()` returns when the operation completed but its result is an Effect still to run. */
+export class NowThen {
+  constructor(readonly effect: Effect.Effect<unknown, unknown, unknown>) {}
+}
+
+/** A step that may complete inside `yield*` (see the module doc). */
+interface NowStep {
+  now(): unknown
+}
+
+/** The fiber fields `yield*` completion reads; `_deferredInterrupt` is effect's own (absent: never pending). */
+type RunningFiber = {
+  currentOpCount: number
+  readonly cache: { readonly maxOpsBeforeYield: number }
+  readonly _deferredInterrupt?: boolean
+}
+
+/** The result `yield*` reads at once (it reads `done` and `value` before anything else runs). */
+const completed: { value: unknown; done: true } = { value: undefined, done: true }
+/** An iterator that is already done: `yield*` over it evaluates to `completed.value`. */
+const completedIterator = { next: () => completed }
+
+const yieldStep: (this: unknown) => Iterator<unknown> = syncProto[Symbol.iterator as unknown as string] as any
+if (typeof yieldStep !== "function") {
+  throw new Error("@tributary/channel: effect values are not iterable in this version of effect; use effect 4.1")
+}
+
+/** The iterator of a step with `now`: its result at once when `now()` completes, else the step yielded. */
+function iterateNow(this: NowStep): Iterator<unknown> {
+  const fiber = Fiber.getCurrent() as RunningFiber | undefined
+  if (
+    fiber !== undefined &&
+    fiber.currentOpCount < fiber.cache.maxOpsBeforeYield &&
+    fiber._deferredInterrupt !== true
+  ) {
+    const result = this.now()
+    if (result !== NOT_NOW) {
+      fiber.currentOpCount++
+      if (result instanceof NowThen) return result.effect[Symbol.iterator]()
+      completed.value = result
+      return completedIterator
+    }
+  }
+  return yieldStep.call(this)
+}
+
 /**
- * Turns `Class` into a step: its instances are Effects whose evaluation calls `run(fiber)`.
+ * Turns `Class` into a step: its instances are Effects whose evaluation calls `run(fiber)`; if it
+ * declares `now()`, `yield*` of an instance first tries that (see the module doc).
  * Precondition: `Class` declares `run(fiber: StepFiber): Next` and extends nothing else.
  */
 export const defineStep = (Class: { prototype: object }): void => {
   Object.setPrototypeOf(Class.prototype, StepProto)
+  if (typeof (Class.prototype as Partial<NowStep>).now === "function") {
+    Object.defineProperty(Class.prototype, Symbol.iterator, { value: iterateNow, writable: true, configurable: true })
+  }
 }
 
 /** Passes `value` to the fiber's next continuation in the current step (no interrupt can land between). */
