@@ -7,7 +7,7 @@
  * rejects the start with its output.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -39,6 +39,7 @@ const readyLine = (child: ChildProcess, ready: string): Promise<void> =>
 
 export interface Server {
   readonly port: number
+  readonly child: ChildProcess
   readonly stop: () => Promise<void>
 }
 
@@ -54,6 +55,7 @@ export const startServer = async (
   await readyLine(child, ready)
   return {
     port,
+    child,
     stop: async () => {
       await stop([child])
       rmSync(dir, { recursive: true, force: true })
@@ -90,3 +92,14 @@ export const stop = (children: ReadonlyArray<ChildProcess>): Promise<Array<void>
         })
     )
   )
+
+/** CPU time (user + system, ms) a live process has used so far, from /proc (Linux); 0 once it is gone. */
+export const cpuMillis = (child: ChildProcess): number => {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ")
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100/s)
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}

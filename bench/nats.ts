@@ -7,7 +7,7 @@
  * the kill to the last outcome. Runs interleave (ours, BullMQ, ours, … with the first peer
  * alternating by round), fresh workers and a fresh stream or queue per run; medians of the rounds.
  *
- * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3]` (needs `nats-server`
+ * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--peers ours,bullmq]` (needs `nats-server`
  * and `redis-server`; it starts its own of each on free loopback ports with temporary directories,
  * and stops them at the end).
  */
@@ -21,7 +21,7 @@ import { NatsSupervisor } from "@tributary/nats"
 import { Effect, Logger } from "effect"
 import { BULL_LOCK_MILLIS, type RunResult, runBull } from "./nats-bullmq.ts"
 import { small } from "./nats-jobs.ts"
-import { type Server, startServer, startWorkers, stop } from "./nats-procs.ts"
+import { cpuMillis, type Server, startServer, startWorkers, stop } from "./nats-procs.ts"
 
 const JOBS = 10_000
 /** a run that has not seen every outcome by then has failed (ms) */
@@ -30,6 +30,10 @@ const roundsArg = process.argv.indexOf("--rounds")
 const ROUNDS = roundsArg === -1 ? 3 : Number(process.argv[roundsArg + 1])
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
   throw new Error(`--rounds: an integer ≥ 1, got ${process.argv[roundsArg + 1]}`)
+const peersArg = process.argv.indexOf("--peers")
+const PEERS = peersArg === -1 ? ["ours", "bullmq"] : (process.argv[peersArg + 1] ?? "").split(",")
+if (!PEERS.every((p) => p === "ours" || p === "bullmq"))
+  throw new Error(`--peers: ours, bullmq or both (comma-separated), got ${process.argv[peersArg + 1]}`)
 
 /** Ours: fires JOBS jobs; `atHalf` runs when half the outcomes are in. Times in ms from the first fire. */
 const runOurs = (url: string, prefix: string, atHalf: () => void): Promise<RunResult> =>
@@ -76,17 +80,38 @@ const kinds: ReadonlyArray<Kind> = [
 ]
 
 /** One run of `peer` on `kind`, with its own workers (started before, stopped after, not timed). */
-const runOne = async (nats: Server, redis: Server, peer: Peer, kind: Kind, name: string): Promise<RunResult> => {
+/** a run's result and the CPU time (ms) used during it by this (the firing) process, the server and the workers */
+interface Sample extends RunResult {
+  readonly cpu: number
+  readonly serverCpu: number
+  readonly workersCpu: number
+}
+const runOne = async (nats: Server, redis: Server, peer: Peer, kind: Kind, name: string): Promise<Sample> => {
   const url = `nats://127.0.0.1:${nats.port}`
+  const server = peer === "ours" ? nats : redis
   const workers =
     peer === "ours"
       ? await startWorkers("nats-worker.ts", kind.workers, (i) => [url, name, `${name}-${i}`])
       : await startWorkers("nats-bullmq-worker.ts", kind.workers, () => [String(redis.port), name])
+  const workersCpu = () => workers.reduce((sum, w) => sum + cpuMillis(w), 0)
+  let killedCpu = 0
   const atHalf = () => {
-    if (kind.kill) workers[0].kill("SIGKILL")
+    if (!kind.kill) return
+    killedCpu = cpuMillis(workers[0])
+    workers[0].kill("SIGKILL")
   }
+  const cpu0 = process.cpuUsage()
+  const server0 = cpuMillis(server.child)
+  const workers0 = workersCpu()
   try {
-    return peer === "ours" ? await runOurs(url, name, atHalf) : await runBull(redis.port, name, JOBS, atHalf, LIMIT)
+    const r = peer === "ours" ? await runOurs(url, name, atHalf) : await runBull(redis.port, name, JOBS, atHalf, LIMIT)
+    const cpu = process.cpuUsage(cpu0)
+    return {
+      ...r,
+      cpu: (cpu.user + cpu.system) / 1000,
+      serverCpu: cpuMillis(server.child) - server0,
+      workersCpu: workersCpu() + killedCpu - workers0
+    }
   } finally {
     await stop(workers)
   }
@@ -103,17 +128,17 @@ const redis = await startServer(
   (port, dir) => ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir],
   "Ready to accept connections"
 )
-const results = new Map<string, Array<RunResult>>()
+const results = new Map<string, Array<Sample>>()
 try {
   for (let round = 0; round < ROUNDS; round++)
     for (const [k, kind] of kinds.entries()) {
-      const peers: ReadonlyArray<Peer> = round % 2 === 0 ? ["ours", "bullmq"] : ["bullmq", "ours"]
-      for (const peer of peers) {
+      const order: ReadonlyArray<Peer> = round % 2 === 0 ? ["ours", "bullmq"] : ["bullmq", "ours"]
+      for (const peer of order.filter((p) => PEERS.includes(p))) {
         const r = await runOne(nats, redis, peer, kind, `b${round}k${k}${peer === "ours" ? "n" : "q"}`)
         const key = `${peer}|${kind.label}`
         results.set(key, [...(results.get(key) ?? []), r])
         console.error(
-          `round ${round + 1}/${ROUNDS} ${peer} ${kind.label}: ${(r.total / 1000).toFixed(2)} s, half at ${(r.half / 1000).toFixed(2)} s, ${r.failed} not Success`
+          `round ${round + 1}/${ROUNDS} ${peer} ${kind.label}: ${(r.total / 1000).toFixed(2)} s, half at ${(r.half / 1000).toFixed(2)} s, ${r.failed} not Success, CPU µs/job: firing ${Math.round((r.cpu * 1000) / JOBS)}, server ${Math.round((r.serverCpu * 1000) / JOBS)}, workers ${Math.round((r.workersCpu * 1000) / JOBS)}`
         )
       }
     }
@@ -122,6 +147,7 @@ try {
 }
 
 const median = (xs: ReadonlyArray<number>): number => {
+  if (xs.length === 0) return Number.NaN
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
@@ -142,24 +168,28 @@ console.log(
     `${version("redis-server", "--version").split(" ").slice(0, 3).join(" ")}, bullmq ${packageVersion(join(root, "node_modules/bullmq"))}. ` +
     `Ack wait = lock duration = stalled interval = ${BULL_LOCK_MILLIS / 1000} s.`
 )
+const rate = (rs: ReadonlyArray<Sample>) =>
+  rs.length === 0 ? Number.NaN : JOBS / (median(rs.map((r) => r.total)) / 1000)
+const each = (rs: ReadonlyArray<Sample>) => rs.map((r) => (r.total / 1000).toFixed(2)).join(", ")
+const failed = (rs: ReadonlyArray<Sample>) => rs.reduce((n, r) => n + r.failed, 0)
+const perJob = (rs: ReadonlyArray<Sample>, of: (r: Sample) => number) => Math.round((median(rs.map(of)) * 1000) / JOBS)
+const cpus3 = (rs: ReadonlyArray<Sample>) =>
+  `${perJob(rs, (r) => r.cpu)} + ${perJob(rs, (r) => r.serverCpu)} + ${perJob(rs, (r) => r.workersCpu)}`
 console.log(
-  "\n| run | ours jobs/s | BullMQ jobs/s | ours / BullMQ | ours total (each round) | BullMQ total (each round) | not Success (ours, BullMQ) |"
+  "\n| run | ours jobs/s | BullMQ jobs/s | ours / BullMQ | ours total, s (each round) | BullMQ total, s (each round) | ours CPU µs/job: firing + server + workers | BullMQ CPU µs/job | not Success (ours, BullMQ) |"
 )
-console.log("| --- | --- | --- | --- | --- | --- | --- |")
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for (const kind of kinds) {
   const ours = results.get(`ours|${kind.label}`) ?? []
   const bull = results.get(`bullmq|${kind.label}`) ?? []
-  const rate = (rs: ReadonlyArray<RunResult>) => JOBS / (median(rs.map((r) => r.total)) / 1000)
-  const each = (rs: ReadonlyArray<RunResult>) => rs.map((r) => (r.total / 1000).toFixed(2)).join(", ")
-  const failed = (rs: ReadonlyArray<RunResult>) => rs.reduce((n, r) => n + r.failed, 0)
   console.log(
-    `| ${kind.label} | ${Math.round(rate(ours))} | ${Math.round(rate(bull))} | ${(rate(ours) / rate(bull)).toFixed(2)} | ${each(ours)} | ${each(bull)} | ${failed(ours)}, ${failed(bull)} |`
+    `| ${kind.label} | ${Math.round(rate(ours))} | ${Math.round(rate(bull))} | ${(rate(ours) / rate(bull)).toFixed(2)} | ${each(ours)} | ${each(bull)} | ${cpus3(ours)} | ${cpus3(bull)} | ${failed(ours)}, ${failed(bull)} |`
   )
 }
-console.log("\n| recovery (3 workers) | ours | BullMQ |\n| --- | --- | --- |")
+console.log("\n| 3 workers | ours | BullMQ |\n| --- | --- | --- |")
 const secondHalf = (key: string) => median((results.get(key) ?? []).map((r) => r.total - r.half))
 console.log(
-  `| second half, no kill | ${secs(secondHalf("ours|3 workers"))} | ${secs(secondHalf("bullmq|3 workers"))} |`
+  `| second half of the outcomes, no kill | ${secs(secondHalf("ours|3 workers"))} | ${secs(secondHalf("bullmq|3 workers"))} |`
 )
 console.log(
   `| second half, one worker SIGKILLed at its start (kill → last outcome) | ${secs(secondHalf(`ours|${kinds[2].label}`))} | ${secs(secondHalf(`bullmq|${kinds[2].label}`))} |`

@@ -33,7 +33,6 @@
  * @since 0.1.0
  */
 import { jetstream } from "@nats-io/jetstream"
-import { Chan } from "@tributary/channel"
 import { Dispatcher, Supervisor } from "@tributary/jobs"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -45,6 +44,7 @@ import * as Layer from "effect/Layer"
 import * as References from "effect/References"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
+import * as Publisher from "./internal/publisher.js"
 import { decodeOutcome, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
 import { type NatsArgumentError, NatsConnectError } from "./NatsError.js"
 
@@ -115,16 +115,7 @@ export const layer = (
         (messages) => Effect.promise(() => messages.close().catch(() => undefined))
       )
 
-      // at most `publishWindow` publishes wait for their ack at once: measured here with nats-server
-      // 2.9, 2,000 publishes took 1.8 s all at once and 0.35 s 16 at a time
-      const window = Chan.makeUnsafe<void>(publishWindow, { maxPending: Number.MAX_SAFE_INTEGER })
-      for (let i = 0; i < publishWindow; i++) Chan.offerUnsafe(window, undefined)
-      const windowed = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-        Effect.acquireUseRelease(
-          Chan.take(window),
-          () => effect,
-          () => Effect.asVoid(Chan.offer(window, undefined))
-        )
+      const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, publishWindow)
 
       /** What runs here in place of one defined job: publish it, then wait for its outcome. */
       const remote = (definition: string, encoded: unknown): Effect.Effect<unknown, unknown> => {
@@ -144,7 +135,7 @@ export const layer = (
           })
           const body = toJson(encoded)
           const publishOnce = Effect.tryPromise({
-            try: () => js.publish(names.jobsSubject, body, { msgID: id, headers }),
+            try: () => publisher.publish(names.jobsSubject, body, id, headers),
             catch: (cause) => new NatsConnectError(servers.join(", "), cause)
           })
           // retried with the same message id (a publish that did reach the stream is not a second
@@ -158,7 +149,7 @@ export const layer = (
           const publish = Effect.catch(publishOnce, () =>
             Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
           )
-          return Effect.andThen(windowed(publish), Deferred.await(deferred)).pipe(
+          return Effect.andThen(publish, Deferred.await(deferred)).pipe(
             Effect.ensuring(Effect.sync(() => waiting.delete(id)))
           )
         })
@@ -171,6 +162,9 @@ export const layer = (
   )
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** how long a job's publish waits for the stream's ack before it is tried again (same message id) */
+const PUBLISH_ACK_MILLIS = 5_000
 
 /** The pool a job names; the default pool travels as none. */
 const poolOf = (pool: unknown): string | undefined =>

@@ -48,6 +48,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
+import * as Publisher from "./internal/publisher.js"
 import { decodeHeaders, encodeOutcome, type JobHeaders } from "./internal/wire.js"
 import {
   NatsArgumentError,
@@ -116,6 +117,8 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         catch: (cause) => new NatsConnectError(servers.join(", "), cause)
       })
       const capacity = 2 * concurrency
+      // outcomes are bounded by the jobs held (capacity), so the window never holds one back
+      const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, capacity)
       const supervisor = Context.get(
         yield* Layer.build(Supervisor.layer({ name, concurrency, pools, maxQueued: capacity, grace: grace })),
         Supervisor.Supervisor
@@ -138,7 +141,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const publishOutcome = (m: JsMsg, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
         const id = m.headers?.get("Nats-Msg-Id") ?? ""
         const body = encodeOutcome(id, exit, name, m.info.deliveryCount)
-        const once = Effect.tryPromise(() => js.publish(h.reply, body, { msgID: `outcome.${id}` }))
+        const once = Effect.tryPromise(() => publisher.publish(h.reply, body, `outcome.${id}`))
         // the first try has no retry machinery; after a failure, every 250 ms until it is stored
         const again: Effect.Effect<unknown> = Effect.catch(once, (e) =>
           Effect.andThen(Effect.logWarning("storing a job outcome failed; retrying", e), Effect.sleep(250)).pipe(
@@ -290,6 +293,9 @@ const definitionsOf = <R>(
     }
     return Effect.succeed(byName)
   })
+
+/** how long an outcome's publish waits for the stream's ack before it is tried again (same message id) */
+const PUBLISH_ACK_MILLIS = 5_000
 
 const parse = (text: string): unknown => {
   try {

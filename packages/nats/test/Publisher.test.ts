@@ -1,0 +1,143 @@
+/**
+ * The pipelined JetStream publisher against a real nats-server: every publish settles once, in
+ * order within its window; a message id published twice is stored once; a subject without a
+ * stream, a silent responder (timeout) and a closing scope reject with PublishError.
+ */
+import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream"
+import { Effect, Exit } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as connection from "../src/internal/connection.js"
+import * as Publisher from "../src/internal/publisher.js"
+import { available, type NatsServer, skipReason, startServer } from "./server.js"
+
+if (!available) console.log(skipReason)
+
+describe.skipIf(!available)("Publisher (pipelined JetStream publishes)", () => {
+  let server: NatsServer
+  beforeAll(async () => {
+    server = await startServer()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  /** Runs `f` with a publisher (and its connection) in a scope of its own. */
+  const withPublisher = <A>(
+    timeoutMillis: number,
+    window: number,
+    f: (p: Publisher.Publisher, stream: string) => Promise<A>
+  ): Promise<A> =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const nc = yield* connection.open([server.url], "publisher-test")
+          const stream = `P${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`
+          yield* Effect.promise(async () => {
+            const jsm = await jetstreamManager(nc)
+            await jsm.streams.add({
+              name: stream,
+              subjects: [`${stream}.>`],
+              retention: RetentionPolicy.Limits,
+              storage: StorageType.File
+            })
+          })
+          const p = yield* Publisher.make(nc, timeoutMillis, window)
+          return yield* Effect.promise(() => f(p, stream))
+        })
+      )
+    )
+
+  const stored = async (stream: string): Promise<Array<string>> =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const nc = yield* connection.open([server.url], "publisher-test-reader")
+          return yield* Effect.promise(async () => {
+            const jsm = await jetstreamManager(nc)
+            const info = await jsm.streams.info(stream)
+            const out: Array<string> = []
+            for (let seq = 1; seq <= info.state.last_seq; seq++)
+              out.push((await jsm.streams.getMessage(stream, { seq }))?.string() ?? "")
+            return out
+          })
+        })
+      )
+    )
+
+  it("publishes 200 messages 4 at a time: each resolves once the stream holds it, stored in order", async () => {
+    const stream = await withPublisher(5_000, 4, async (p, stream) => {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => p.publish(`${stream}.a`, String(i), `m${i}`)))
+      return stream
+    })
+    expect(await stored(stream)).toEqual(Array.from({ length: 200 }, (_, i) => String(i)))
+  })
+
+  it("a message id published twice is stored once (both publishes resolve)", async () => {
+    const stream = await withPublisher(5_000, 16, async (p, stream) => {
+      await p.publish(`${stream}.a`, "first", "same-id")
+      await p.publish(`${stream}.a`, "again", "same-id")
+      return stream
+    })
+    expect(await stored(stream)).toEqual(["first"])
+  })
+
+  it("a subject no stream listens on rejects with PublishError", async () => {
+    const error = await withPublisher(5_000, 16, (p) =>
+      p.publish("nobody.listens.here", "x", "m1").then(
+        () => null,
+        (e) => e
+      )
+    )
+    expect(error).toBeInstanceOf(Publisher.PublishError)
+    expect(String(error)).toContain("no stream listens on the subject")
+  })
+
+  it("a reply that never comes rejects after the timeout, and frees the window for the next publish", async () => {
+    const result = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const nc = yield* connection.open([server.url], "publisher-test-silent")
+          nc.subscribe("silent.subject", { callback: () => {} }) // takes the message, never replies
+          const stream = `S${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`
+          yield* Effect.promise(async () => {
+            const jsm = await jetstreamManager(nc)
+            await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], storage: StorageType.File })
+          })
+          yield* Effect.promise(() => nc.flush())
+          const p = yield* Publisher.make(nc, 200, 1)
+          const silent = p.publish("silent.subject", "x", "s1").then(
+            () => "resolved",
+            (e: Error) => e.message
+          )
+          const next = p.publish(`${stream}.a`, "y", "s2").then(() => "stored")
+          return yield* Effect.promise(() => Promise.all([silent, next]))
+        })
+      )
+    )
+    expect(result).toEqual(["no ack from the stream within 200 ms", "stored"])
+  })
+
+  it("closing its scope rejects the publishes still waiting", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const nc = yield* connection.open([server.url], "publisher-test-close")
+          nc.subscribe("silent.close", { callback: () => {} })
+          yield* Effect.promise(() => nc.flush())
+          const p = yield* Publisher.make(nc, 60_000, 1)
+          // settled after the scope closes (allSettled handles the rejections as they come)
+          return {
+            settled: Promise.allSettled([p.publish("silent.close", "a", "c1"), p.publish("silent.close", "b", "c2")])
+          }
+        })
+      )
+    )
+    expect(Exit.isSuccess(exit)).toBe(true)
+    if (!Exit.isSuccess(exit)) return
+    const settled = await exit.value.settled
+    expect(settled.map((s) => (s.status === "rejected" ? String(s.reason) : "resolved"))).toEqual([
+      "PublishError: the connection is closing",
+      "PublishError: the connection is closing"
+    ])
+  })
+})
