@@ -425,19 +425,25 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
   if (signal?.aborted) return Promise.reject(signal.reason)
   const result = core.tryTake()
   if (result !== PENDING) return Promise.resolve(toResult(result) as Result<A>)
+  if (signal === undefined) {
+    // nothing to withdraw it on: no abort listener
+    return new Promise<Result<A>>((resolve) => {
+      core.enqueueTake(new Node(undefined, (value: unknown) => resolve(toResult(value) as Result<A>)))
+    })
+  }
   return new Promise<Result<A>>((resolve, reject) => {
     const node = new Node(undefined, (value: unknown) => {
-      signal?.removeEventListener("abort", onAbort)
+      signal.removeEventListener("abort", onAbort)
       resolve(toResult(value) as Result<A>)
     })
     const onAbort = (): void => {
       if (!node.active) return
       core.withdraw(node)
-      reject(signal!.reason)
+      reject(signal.reason)
     }
     core.enqueueTake(node)
     // a take queued behind woken takers may have been served at once
-    if (node.active) signal?.addEventListener("abort", onAbort, { once: true })
+    if (node.active) signal.addEventListener("abort", onAbort, { once: true })
   })
 }
 

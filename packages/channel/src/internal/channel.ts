@@ -253,6 +253,13 @@ export class ChanCore<I = any, O = I> {
     if (buf !== undefined) {
       // pending puts go first
       if (this.putters.size > 0 || buf.isFull()) return PENDING
+      const taker = this.takers.first
+      if (taker !== undefined && !taker.wake && buf.size === 0 && this.plain !== undefined) {
+        // what buffering it and serving the takers would do: the value goes to the first taker
+        commit(taker)
+        taker.done(value)
+        return true
+      }
       this.addInput(value)
       if (this.xformDone) this.finishEarly()
       else if (this.takers.size > 0) this.serveTakers()
