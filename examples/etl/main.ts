@@ -88,7 +88,8 @@ const program = Effect.gen(function* () {
   const started = yield* Clock.currentTimeMillis
   // the live line reads the supervisor's own stream of snapshots
   const ticker = yield* Effect.forkScoped(
-    Supervisor.watch(terminal.progressEveryMillis).pipe(
+    // the line shows counts only: no job is listed (a snapshot then costs nothing per queued job)
+    Supervisor.watch(terminal.progressEveryMillis, { listLimit: 0 }).pipe(
       Stream.drop(1), // the first comes at once, before anything ran
       Stream.runForEach((snapshot) =>
         Effect.sync(() => terminal.progress(progressLine(tally, snapshot, snapshot.at - started)))

@@ -24,8 +24,8 @@ export const progressLine = (tally: Tally, snapshot: Supervisor.Snapshot, elapse
     `saved ${tally.saved}`,
     `unchanged ${tally.unchanged}`,
     `failed ${failedTotal(tally)}`,
-    `${snapshot.running.length} in flight`,
-    `${snapshot.queued.length} queued${heldBy === undefined ? "" : ` (held by ${heldBy})`}`,
+    `${snapshot.totals.running} in flight`,
+    `${snapshot.totals.queued} queued${heldBy === undefined ? "" : ` (held by ${heldBy})`}`,
     `${Math.round(perSecond)} rec/s`,
     `ETA ${eta}`
   ].join(" · ")

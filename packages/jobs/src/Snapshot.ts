@@ -112,8 +112,8 @@ export interface Durations {
 }
 
 /**
- * What `snapshot` returns: running jobs oldest first, queued jobs in admission order, the
- * counters, each pool, the duration percentiles and the last failures.
+ * What `snapshot` returns: running jobs oldest first, queued jobs in admission order, how many of
+ * each, the counters, each pool, the duration percentiles and the last failures.
  *
  * @since 0.1.0
  */
@@ -130,6 +130,11 @@ export interface Snapshot {
   readonly queued: ReadonlyArray<JobInfo>
   /** jobs waiting out their `delay`, oldest first (age since they were fired) */
   readonly delayed: ReadonlyArray<JobInfo>
+  /**
+   * how many jobs are running, queued and delayed: the lengths of the three lists, or more when a
+   * `Supervisor.watch` with `listLimit` listed only the oldest
+   */
+  readonly totals: { readonly running: number; readonly queued: number; readonly delayed: number }
   readonly counters: Counters
   /** every pool ("default" included), in configuration order */
   readonly pools: ReadonlyArray<PoolSnapshot>

@@ -79,7 +79,7 @@ export interface Service {
   /** see `snapshot` */
   readonly snapshot: Effect.Effect<Snapshot>
   /** see `watch` */
-  readonly watch: (interval: Duration.Input) => Stream.Stream<Progress>
+  readonly watch: (interval: Duration.Input, options?: WatchOptions) => Stream.Stream<Progress>
   /** see `outcomes` */
   readonly outcomes: Effect.Effect<ReadPort<Outcome>, never, Scope.Scope>
   /** see `drain` */
@@ -239,7 +239,7 @@ const serviceOf = (state: internal.SupervisorState): Service => {
     fork: <A, E, R>(work: Effect.Effect<A, E, R>, options?: Options<A, E>) =>
       Effect.withFiber((fiber) => submit.forkIn(state, work, options, fiber.context)),
     snapshot: Effect.sync(() => snapshotOf(state)),
-    watch: (interval) => Stream.unwrap(Effect.sync(() => watchState(state, interval))),
+    watch: (interval, options) => Stream.unwrap(Effect.sync(() => watchState(state, interval, options))),
     outcomes: outcomesOf(state),
     drain: state.drain,
     shutdown: (options) =>
@@ -372,19 +372,40 @@ export const resume = (options?: { readonly pool?: string }): Effect.Effect<void
  * `interval` of effect `Clock` time (`TestClock` drives it), each with the rates since the
  * previous (`Progress`). It ends with a last snapshot once the supervisor has shut down.
  *
+ * A display that shows a few jobs passes `listLimit`: each snapshot then lists at most that many
+ * running, queued and delayed jobs (the oldest), and costs the same with a million jobs queued as
+ * with a hundred; the counts (`counters`, each pool's `running` and `queued`) stay whole.
+ *
  * ```ts
  * import { Effect, Stream } from "effect"
  * import { Supervisor } from "@tributary/jobs"
  *
- * const progress = Supervisor.watch("2 seconds").pipe(
- *   Stream.runForEach((p) => Effect.log(`${p.counters.succeeded} done, ${p.queued.length} queued, ${p.rates.ended}/s`))
+ * const progress = Supervisor.watch("2 seconds", { listLimit: 10 }).pipe(
+ *   Stream.runForEach((p) => {
+ *     const queued = p.pools.reduce((n, pool) => n + pool.queued, 0)
+ *     const oldest = p.queued[0]?.name ?? "none"
+ *     return Effect.log(`${p.counters.succeeded} done, ${queued} queued (oldest: ${oldest}), ${p.rates.ended}/s`)
+ *   })
  * )
  * ```
  *
  * @since 0.2.0
  */
-export const watch = (interval: Duration.Input): Stream.Stream<Progress, never, Supervisor> =>
-  Stream.unwrap(use("Supervisor.watch", (s) => Effect.sync(() => watchState(s, interval))))
+export const watch = (interval: Duration.Input, options?: WatchOptions): Stream.Stream<Progress, never, Supervisor> =>
+  Stream.unwrap(use("Supervisor.watch", (s) => Effect.sync(() => watchState(s, interval, options))))
+
+/**
+ * Options of `watch`.
+ *
+ * @since 0.2.0
+ */
+export interface WatchOptions {
+  /**
+   * the most jobs listed in each of a snapshot's `running`, `queued` and `delayed` (the oldest);
+   * an integer ≥ 0 (default: all of them)
+   */
+  readonly listLimit?: number | undefined
+}
 
 // ── running a process ───────────────────────────────────────────────────────
 
@@ -460,15 +481,22 @@ const outcomesOf = (s: internal.SupervisorState): Effect.Effect<ReadPort<Outcome
       })
   )
 
-/** `watch` on a state: snapshots every `interval`, with rates, until a snapshot taken after shutdown; a bad interval throws. */
-const watchState = (s: internal.SupervisorState, interval: Duration.Input): Stream.Stream<Progress> => {
+/** `watch` on a state: snapshots every `interval`, with rates, until a snapshot taken after shutdown; a bad interval or list limit throws. */
+const watchState = (
+  s: internal.SupervisorState,
+  interval: Duration.Input,
+  options: WatchOptions | undefined
+): Stream.Stream<Progress> => {
   const millis = toMillis("interval", interval)
   if (!(millis > 0 && Number.isFinite(millis)))
     throw new SupervisorConfigError("interval", interval, "a finite duration > 0")
+  const listLimit = options?.listLimit ?? Number.POSITIVE_INFINITY
+  if (!(Number.isInteger(listLimit) && listLimit >= 0) && listLimit !== Number.POSITIVE_INFINITY)
+    throw new SupervisorConfigError("listLimit", listLimit, "an integer ≥ 0")
   return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
     Effect.gen(function* () {
       if (previous !== undefined) yield* Effect.sleep(millis)
-      const now = snapshotOf(s)
+      const now = snapshotOf(s, listLimit)
       const ended = s.shutdownDone !== undefined && Deferred.isDoneUnsafe(s.shutdownDone)
       return [[{ ...now, rates: ratesBetween(previous, now) }], ended ? Option.none() : Option.some(now)] as const
     })

@@ -4,6 +4,7 @@
  */
 import { Context, Effect } from "effect"
 import type * as Clock from "effect/Clock"
+import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Admission } from "../src/internal/admission.js"
 import type { Entry, Pool, ResolvedConfig } from "../src/internal/model.js"
@@ -317,5 +318,68 @@ describe("plain jobs wait as records, not entries (no fibers)", () => {
     ])
     expect(admission.queued).toBe(3)
     expect(admission.queuedEntries()).toEqual([])
+  })
+})
+
+describe("oldestQueued: the oldest queued jobs without reading a long queue", () => {
+  const ctx = Context.empty() as Context.Context<never>
+
+  it("equals the first `limit` of queuedEntries, for any mix of pools, keys, priorities, records and cancelled jobs", () => {
+    const job = fc.record({
+      pool: fc.constantFrom(undefined, "p", "q"),
+      key: fc.constantFrom(undefined, "a", "b", "c"),
+      priority: fc.constantFrom(0, 0, 0, 1, -1, 2),
+      plain: fc.boolean(),
+      cancel: fc.boolean()
+    })
+    fc.assert(
+      fc.property(
+        fc.array(job, { minLength: 10, maxLength: 80, size: "max" }),
+        fc.oneof(fc.nat({ max: 8 }), fc.nat({ max: 90 })),
+        (jobs, limit) => {
+          // concurrency 1, and one job holds it: every later job waits
+          const { admission } = make({ concurrency: 1, maxQueued: 1000, pools: { p: { perKey: 2 }, q: {} } })
+          admission.admit(admission.entry(Effect.void, { name: "running" }, ctx), "wait")
+          const cancelled: Array<Entry> = []
+          jobs.forEach((j, i) => {
+            const spec = { name: `j${i}`, pool: j.pool, key: j.key }
+            if (j.plain && j.priority === 0 && admission.firePlain(Effect.void, spec, ctx)) return
+            const entry = admission.entry(Effect.void, { ...spec, priority: j.priority }, ctx)
+            admission.admit(entry, "wait")
+            if (j.cancel) cancelled.push(entry)
+          })
+          // cancelled entries leave their lanes lazily (dropped, not removed) — never listed
+          for (const entry of cancelled) {
+            admission.queued--
+            entry.lane.drop(entry)
+            entry.state = "done"
+          }
+          const names = (entries: ReadonlyArray<Entry>) => entries.map((e) => e.name)
+          const all = admission.queuedEntries()
+          expect(all).toHaveLength(admission.queued)
+          expect(names(admission.oldestQueued(limit))).toEqual(names(all.slice(0, limit)))
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
+  it("reads a lane only while its jobs can be among the oldest: 100,000 queued records, 10 listed, at most 21 read", () => {
+    const { admission } = make({ concurrency: 1, maxQueued: 200_000 })
+    admission.admit(admission.entry(Effect.void, { name: "running" }, ctx), "wait")
+    for (let i = 0; i < 100_000; i++) admission.firePlain(Effect.void, { name: `r${i}` }, ctx)
+    const made: Array<string> = []
+    const lane = (admission as unknown as { pools: Map<string, Pool> }).pools.get("default")!.keyless
+    const fifo = lane.waitingFifo.bind(lane)
+    lane.waitingFifo = function* () {
+      for (const e of fifo()) {
+        made.push(e.name)
+        yield e
+      }
+    }
+    expect(admission.oldestQueued(10).map((e) => e.name)).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`))
+    // the oldest found are trimmed to the limit each time twice as many were found: 2 × 10, and the
+    // one that showed the lane was done
+    expect(made.length).toBeLessThanOrEqual(21)
   })
 })

@@ -116,6 +116,43 @@ describe("Supervisor.watch", () => {
     expect(defect).toBeInstanceOf(SupervisorConfigError)
     expect((defect as SupervisorConfigError).argument).toBe("interval")
   })
+
+  it("listLimit: each snapshot lists the oldest running, queued and delayed jobs, and counts them all", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        for (let i = 0; i < 5; i++) yield* Job.fire(Effect.never, { name: `r${i}` }) // concurrency 3: two wait
+        yield* Supervisor.pause({ pool: "held" })
+        for (let i = 0; i < 4; i++) yield* Job.fire(Effect.void, { name: `q${i}`, pool: "held" })
+        for (let i = 0; i < 3; i++) yield* Job.fire(Effect.void, { name: `d${i}`, delay: "1 minute" })
+        yield* settle
+        const [first] = yield* Stream.runCollect(Stream.take(Supervisor.watch("1 second", { listLimit: 2 }), 1))
+        const whole = yield* Supervisor.snapshot
+        yield* Supervisor.shutdown({ grace: 0 })
+        return { first, whole }
+      }),
+      { concurrency: 3, pools: { held: {} } }
+    )
+    const names = (jobs: ReadonlyArray<{ readonly name: string }>) => jobs.map((j) => j.name)
+    expect(names(value.first.running)).toEqual(["r0", "r1"])
+    expect(names(value.first.queued)).toEqual(["r3", "r4"])
+    expect(names(value.first.delayed)).toEqual(["d0", "d1"])
+    expect(value.first.totals).toEqual({ running: 3, queued: 6, delayed: 3 })
+    // a plain snapshot lists them all, with the same totals
+    expect(names(value.whole.queued)).toEqual(["r3", "r4", "q0", "q1", "q2", "q3"])
+    expect(value.whole.totals).toEqual(value.first.totals)
+  })
+
+  it("a bad listLimit dies with SupervisorConfigError naming it", async () => {
+    for (const listLimit of [-1, 1.5, Number.NaN]) {
+      const { value } = await run(Effect.exit(Stream.runCollect(Supervisor.watch("1 second", { listLimit }))))
+      const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toBeInstanceOf(SupervisorConfigError)
+      expect([(defect as SupervisorConfigError).argument, (defect as SupervisorConfigError).value]).toEqual([
+        "listLimit",
+        listLimit
+      ])
+    }
+  })
 })
 
 describe("the Supervisor service", () => {

@@ -140,9 +140,10 @@ export const serve = (
       runPromise(Effect.map(supervisor.snapshot, (s) => toJson(snapshotView(s, config.secrets))))
     const server = http.createServer((req, res) => respond(req, res, config.token, connections, snapshotJson))
     const port = yield* Effect.acquireRelease(listen(server, config.host, config.port), () => stop(server, connections))
-    yield* supervisor.watch(config.intervalMillis).pipe(
+    // the supervisor lists no more than the page shows: an event costs the same however long the queue
+    yield* supervisor.watch(config.intervalMillis, { listLimit: config.listLimit }).pipe(
       Stream.runForEach((p) =>
-        Effect.sync(() => connections.publish(() => frame(toJson(progressView(p, config.secrets, config.listLimit)))))
+        Effect.sync(() => connections.publish(() => frame(toJson(progressView(p, config.secrets)))))
       ),
       Effect.forkScoped
     )

@@ -184,6 +184,41 @@ export abstract class Admission {
   }
 
   /**
+   * The `limit` oldest queued jobs (lowest admission number first), without looking at the rest of
+   * a long queue: each lane's priority-0 jobs wait in arrival order, so a lane is read only while
+   * its next job is older than the `limit`-th oldest found so far — O(lanes + ranked jobs + limit)
+   * entries looked at, however many jobs wait. One exception to "oldest": a job that joined its
+   * queue when its `delay` ended waits behind younger ones, and may be left out in their favour.
+   * Precondition: `limit` is an integer ≥ 0.
+   */
+  oldestQueued(limit: number): Array<Entry> {
+    if (limit === 0) return []
+    let found: Array<Entry> = []
+    // only a job admitted before `bound` can still be among the `limit` oldest
+    let bound = Number.POSITIVE_INFINITY
+    const keepOldest = () => {
+      found.sort((a, b) => a.seq - b.seq)
+      if (found.length >= limit) {
+        found = found.slice(0, limit)
+        bound = found[limit - 1].seq
+      }
+    }
+    const consider = (e: Entry): boolean => {
+      if (e.seq >= bound) return false
+      found.push(e)
+      if (found.length >= 2 * limit) keepOldest()
+      return true
+    }
+    for (const pool of this.pools.values())
+      for (const lane of pool.allLanes()) {
+        for (const e of lane.waitingRanked()) consider(e)
+        for (const e of lane.waitingFifo()) if (!consider(e)) break
+      }
+    keepOldest()
+    return found
+  }
+
+  /**
    * Takes every queued job out of its lane (shutdown cancels them): entries in state "queued",
    * still counted in `queued` until the runner's `cancelQueued(entry, true)` ends each; oldest first.
    */

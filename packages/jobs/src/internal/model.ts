@@ -411,12 +411,22 @@ export class Lane {
   /** The waiting jobs in the order they would start, as entries (records become new entries: for reading). */
   *waiting(): Iterable<Entry> {
     for (let e = this.ranked.head; e !== undefined && e.priority > 0; e = e.next) yield e
+    yield* this.waitingFifo()
+    for (let e = this.ranked.head; e !== undefined; e = e.next) if (e.priority < 0) yield e
+  }
+
+  /** The waiting jobs of priority ≠ 0 (highest first). */
+  *waitingRanked(): Iterable<Entry> {
+    for (let e = this.ranked.head; e !== undefined; e = e.next) yield e
+  }
+
+  /** The waiting jobs of priority 0, oldest (lowest `seq`) first, as entries (records become new entries: for reading). */
+  *waitingFifo(): Iterable<Entry> {
     for (let i = 0; i < this.fifo.length; i++) {
       const x = this.fifo.at(i, 0)
       if (!(x instanceof Entry)) yield this.materialize(i)
       else if (x.state === "queued") yield x
     }
-    for (let e = this.ranked.head; e !== undefined; e = e.next) if (e.priority < 0) yield e
   }
 
   /** Takes every waiting job out (oldest first within a priority, as `take` would), as entries in state "queued". */
@@ -507,8 +517,13 @@ export class Pool {
 
   /** Every waiting job of this pool, lane by lane, as entries (see `Lane.waiting`: for reading). */
   *queuedEntries(): Iterable<Entry> {
-    yield* this.keyless.waiting()
-    for (const lane of this.lanes.values()) yield* lane.waiting()
+    for (const lane of this.allLanes()) yield* lane.waiting()
+  }
+
+  /** The keyless lane, then the keyed ones. */
+  *allLanes(): Iterable<Lane> {
+    yield this.keyless
+    yield* this.lanes.values()
   }
 
   /** Takes every waiting job of this pool out of its lanes (see `Lane.takeAll`). */

@@ -7,14 +7,27 @@
 import type { JobInfo, KeySnapshot, Limit, PoolSnapshot, Snapshot } from "../Snapshot.js"
 import type { Entry, Lane, Pool, SupervisorState } from "./supervisor.js"
 
-/** The snapshot of `state` now. */
-export const snapshotOf = (state: SupervisorState): Snapshot => {
+/**
+ * The snapshot of `state` now. `listLimit`: the most jobs listed in each of `running`, `queued` and
+ * `delayed` (the oldest; the counts in `pools` stay whole), so a snapshot of a supervisor with a
+ * long queue costs O(listLimit), not O(queue) (see `oldestQueued`). Precondition: an integer ≥ 0,
+ * or Infinity.
+ */
+export const snapshotOf = (state: SupervisorState, listLimit = Number.POSITIVE_INFINITY): Snapshot => {
   const now = state.now()
   const running: Array<JobInfo> = []
-  for (const e of state.running) running.push(info(e, now - e.startedAt))
-  const queued = state.queuedEntries().map((e) => info(e, now - e.admittedAt))
+  for (const e of state.running) {
+    if (running.length >= listLimit) break
+    running.push(info(e, now - e.startedAt))
+  }
+  const queued = (listLimit === Number.POSITIVE_INFINITY ? state.queuedEntries() : state.oldestQueued(listLimit)).map(
+    (e) => info(e, now - e.admittedAt)
+  )
   const delayed: Array<JobInfo> = []
-  for (const e of state.delayed) delayed.push(info(e, now - e.admittedAt))
+  for (const e of state.delayed) {
+    if (delayed.length >= listLimit) break
+    delayed.push(info(e, now - e.admittedAt))
+  }
   const pools: Array<PoolSnapshot> = []
   for (const pool of state.pools.values()) pools.push(poolSnapshot(state, pool))
   return {
@@ -25,6 +38,7 @@ export const snapshotOf = (state: SupervisorState): Snapshot => {
     running,
     queued,
     delayed,
+    totals: { running: state.running.size, queued: state.queued, delayed: state.delayed.size },
     counters: { ...state.counters },
     pools,
     durations: state.history.percentiles(),

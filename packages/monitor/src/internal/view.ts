@@ -5,7 +5,8 @@
  * - a failure's `exit` becomes its `message` and `stack` (text), never the cause object;
  * - `Infinity` (an unbounded limit) is sent as `null`, a bigint as its decimal text, a cycle as
  *   `"[Circular]"`: serializing never throws;
- * - an event's job lists hold at most `listLimit` entries each; `totals` has their full lengths.
+ * - an event's job lists hold at most `listLimit` entries each (`Supervisor.watch` lists no more);
+ *   `totals` has the full counts.
  */
 import type { Outcome, Supervisor } from "@tributary/jobs"
 import * as Cause from "effect/Cause"
@@ -31,10 +32,9 @@ export interface SnapshotView extends Omit<Snapshot, "recentFailures"> {
   readonly recentFailures: ReadonlyArray<FailureView>
 }
 
-/** An `/events` message: a `Progress` whose job lists are capped, with their full lengths. */
+/** An `/events` message: a `Progress` whose job lists are capped (`totals` has the full counts). */
 export interface ProgressView extends SnapshotView {
   readonly rates: Progress["rates"]
-  readonly totals: { readonly running: number; readonly queued: number; readonly delayed: number }
 }
 
 /** A secret path split into its segments ("*" matches any key or index); see `parseSecret`. */
@@ -49,18 +49,10 @@ export const snapshotView = (snapshot: Snapshot, secrets: ReadonlyArray<SecretPa
   recentFailures: snapshot.recentFailures.map((o) => failureView(o, secrets))
 })
 
-/** The view of a watch element, its job lists capped at `listLimit`. */
-export const progressView = (
-  progress: Progress,
-  secrets: ReadonlyArray<SecretPath>,
-  listLimit: number
-): ProgressView => ({
+/** The view of a watch element (its job lists were capped by `Supervisor.watch`'s `listLimit`). */
+export const progressView = (progress: Progress, secrets: ReadonlyArray<SecretPath>): ProgressView => ({
   ...snapshotView(progress, secrets),
-  rates: progress.rates,
-  running: progress.running.slice(0, listLimit),
-  queued: progress.queued.slice(0, listLimit),
-  delayed: progress.delayed.slice(0, listLimit),
-  totals: { running: progress.running.length, queued: progress.queued.length, delayed: progress.delayed.length }
+  rates: progress.rates
 })
 
 /** JSON text of `value` that never throws (see the invariants above). */
