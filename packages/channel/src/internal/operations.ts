@@ -652,7 +652,11 @@ const takeExit = (result: unknown): Exit.Exit<Option.Option<any>> =>
   result === CLOSED ? exitNone : Exit.succeed(Option.some(result))
 
 /** Continues with the Effect a handler returned, or hands its plain value over in this step. */
-const continueWith = (fiber: StepFiber, x: unknown): Next => (Effect.isEffect(x) ? x : handOff(fiber, x))
+const continueWith = (fiber: StepFiber, x: unknown): Next => (isEffect(x) ? x : handOff(fiber, x))
+
+/** `Effect.isEffect` without its `dual` wrapper: a handler's result is checked once per select. */
+const isEffect = (x: unknown): x is Effect.Effect<unknown, unknown, unknown> =>
+  x !== null && (typeof x === "object" || typeof x === "function") && Effect.TypeId in x
 
 // ── steps ──
 // The operations themselves are steps (see internal/step.ts): each tries the synchronous path and,
@@ -999,7 +1003,7 @@ const runReady = (fiber: StepFiber, c: SelectCaseImpl): Next => {
   return continueThenResume(fiber, mark, completeCase(fiber, c, x))
 }
 
-const toEffect = (x: unknown): Effect.Effect<unknown, unknown, unknown> => (Effect.isEffect(x) ? x : Effect.succeed(x))
+const toEffect = (x: unknown): Effect.Effect<unknown, unknown, unknown> => (isEffect(x) ? x : Effect.succeed(x))
 
 class SelectStep {
   constructor(
@@ -1031,7 +1035,7 @@ class SelectStep {
     } catch (error) {
       return new NowThen(Exit.die(error))
     }
-    return Effect.isEffect(x) ? new NowThen(x) : x
+    return isEffect(x) ? new NowThen(x) : x
   }
 }
 defineStep(SelectStep)
