@@ -426,10 +426,8 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
   const result = core.tryTake()
   if (result !== PENDING) return Promise.resolve(toResult(result) as Result<A>)
   if (signal === undefined) {
-    // nothing to withdraw it on: no abort listener
-    return new Promise<Result<A>>((resolve) => {
-      core.enqueueTake(new Node(undefined, (value: unknown) => resolve(toResult(value) as Result<A>)))
-    })
+    // nothing to withdraw it on: no abort listener, and no closure (the node holds `resolve`)
+    return new Promise<Result<A>>((resolve) => core.enqueueTake(new Node(resolve, settleTake)))
   }
   return new Promise<Result<A>>((resolve, reject) => {
     const node = new Node(undefined, (value: unknown) => {
@@ -445,6 +443,14 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
     // a take queued behind woken takers may have been served at once
     if (node.active) signal.addEventListener("abort", onAbort, { once: true })
   })
+}
+
+/**
+ * The `done` of a take node made by `takeFrom` without a signal: called as the node's method, it
+ * resolves the promise whose `resolve` the node holds in its (for a take, unused) `value` slot.
+ */
+function settleTake(this: Node<(result: Result<unknown>) => void>, raw: unknown): void {
+  this.value(toResult(raw))
 }
 
 const pollFrom = <A>(core: ChanCore<any, A>): Result<A> | undefined => {

@@ -86,11 +86,11 @@ export class Node<A = any> implements Flag {
   readonly flag: Flag
 
   constructor(
-    /** For a put: the value offered. */
+    /** For a put: the value offered; for a take: whatever its owner keeps there (see `done`). */
     readonly value: A,
     /**
-     * Called once, after commit: a take gets the value or `CLOSED` (or `WAKE`, for a waking take),
-     * a put gets `accepted`.
+     * Called once, after commit, as a method of the node (`this` is the node): a take gets the value
+     * or `CLOSED` (or `WAKE`, for a waking take), a put gets `accepted`.
      */
     readonly done: (result: any) => void,
     flag?: Flag,
