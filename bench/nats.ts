@@ -7,7 +7,7 @@
  * the kill to the last outcome. Runs interleave (ours, BullMQ, ours, … with the first peer
  * alternating by round), fresh workers and a fresh stream or queue per run; medians of the rounds.
  *
- * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--peers ours,bullmq]` (needs `nats-server`
+ * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--peers ours,bullmq] [--window 16]` (needs `nats-server`
  * and `redis-server`; it starts its own of each on free loopback ports with temporary directories,
  * and stops them at the end).
  */
@@ -30,6 +30,9 @@ const roundsArg = process.argv.indexOf("--rounds")
 const ROUNDS = roundsArg === -1 ? 3 : Number(process.argv[roundsArg + 1])
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
   throw new Error(`--rounds: an integer ≥ 1, got ${process.argv[roundsArg + 1]}`)
+const windowArg = process.argv.indexOf("--window")
+/** the firing layer's publishWindow (its default when not given) */
+const WINDOW = windowArg === -1 ? undefined : Number(process.argv[windowArg + 1])
 const peersArg = process.argv.indexOf("--peers")
 const PEERS = peersArg === -1 ? ["ours", "bullmq"] : (process.argv[peersArg + 1] ?? "").split(",")
 if (!PEERS.every((p) => p === "ours" || p === "bullmq"))
@@ -61,7 +64,12 @@ const runOurs = (url: string, prefix: string, atHalf: () => void): Promise<RunRe
         orElse: () => Effect.die(new Error(`ours: not every outcome after ${LIMIT} ms`))
       }),
       Effect.provide(
-        NatsSupervisor.layer({ servers: url, prefix, supervisor: { concurrency: JOBS, maxQueued: JOBS } })
+        NatsSupervisor.layer({
+          servers: url,
+          prefix,
+          supervisor: { concurrency: JOBS, maxQueued: JOBS },
+          ...(WINDOW === undefined ? {} : { publishWindow: WINDOW })
+        })
       ),
       Effect.provide(Logger.layer([]))
     )

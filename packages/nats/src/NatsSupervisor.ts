@@ -58,7 +58,7 @@ export interface Options extends CommonOptions {
   readonly supervisor?: Supervisor.Config
   /** how long a job's publish keeps retrying while the server cannot be reached (default "1 minute"); past it the job fails with a NatsConnectError defect */
   readonly publishTimeout?: Duration.Input
-  /** publishes waiting for the server's ack at once (default 16; more in flight is slower here) */
+  /** job publishes awaiting the stream's ack at once (default 16; more wait in order); bench/nats.ts measured 16, 256 and 1024 alike */
   readonly publishWindow?: number
   /** how long outcomes stay in their stream (default "1 hour"): the longest a job may take to come back */
   readonly outcomeMaxAge?: Duration.Input

@@ -129,11 +129,21 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       /** a held message was settled (room to pull), or the worker is stopping */
       const wake = Chan.makeUnsafe<void>(Buffer.sliding(1))
       let stopping = false
+      // acks, naks and terms leave once per turn of the event loop (setImmediate), in one socket
+      // write: one write per ack was a large share of a worker's CPU in bench/nats.ts
+      let replies: Array<{ readonly m: JsMsg; readonly how: "ack" | "nak" | "term"; readonly delay?: number }> = []
+      const sendReplies = () => {
+        const batch = replies
+        replies = []
+        for (const r of batch)
+          if (r.how === "ack") r.m.ack()
+          else if (r.how === "nak") r.m.nak(r.delay)
+          else r.m.term()
+      }
       const settle = (m: JsMsg, how: "ack" | "nak" | "term", delayMillis?: number): void => {
         if (!held.delete(m)) return
-        if (how === "ack") m.ack()
-        else if (how === "nak") m.nak(delayMillis)
-        else m.term()
+        if (replies.push(delayMillis === undefined ? { m, how } : { m, how, delay: delayMillis }) === 1)
+          setImmediate(sendReplies)
         Chan.offerUnsafe(wake, undefined)
       }
 
@@ -264,6 +274,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           for (const [m, mark] of held) if (!mark.started) settle(m, "nak")
           yield* supervisor.shutdown()
           for (const m of [...held.keys()]) settle(m, "nak")
+          sendReplies() // before the connection drains
           yield* Effect.logInfo(`worker ${name} stopped; every job it held was finished or handed back`)
         })
       )

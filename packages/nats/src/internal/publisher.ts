@@ -12,8 +12,9 @@
  * - Every message carries `Nats-Msg-Id`, so a publish retried after a timeout is not stored twice
  *   (within the stream's duplicate window).
  * - At most `window` publishes await their ack at once; the rest wait in order of arrival and go
- *   out as acks come back. Publishes made in one turn of the event loop leave in one socket write
- *   (the client flushes once per turn).
+ *   out as acks come back. A publish is sent at the end of the event loop's turn (setImmediate),
+ *   so the publishes of one turn leave in one socket write: a write per publish was the firing
+ *   process's largest cost after the request machinery.
  * - When the scope closes, publishes still waiting are rejected (the connection is draining).
  *
  * @internal
@@ -67,6 +68,7 @@ class Pipeline implements Publisher {
   private head = 0
   private next = 0
   private closed = false
+  private pumping = false
   private readonly sweeper: ReturnType<typeof setInterval>
 
   constructor(
@@ -98,10 +100,18 @@ class Pipeline implements Publisher {
       if (this.closed) return reject(new PublishError("the connection is closing"))
       const h = headers ?? makeHeaders()
       h.set("Nats-Msg-Id", msgID)
-      const job: Queued = { subject, body, headers: h, resolve, reject }
-      if (this.pending.size < this.window && this.head === this.queue.length) this.send(job)
-      else this.queue.push(job)
+      this.queue.push({ subject, body, headers: h, resolve, reject })
+      if (!this.pumping) {
+        this.pumping = true
+        setImmediate(this.pump)
+      }
     })
+  }
+
+  /** sends what the window has room for, once per turn: the turn's publishes leave in one write */
+  private readonly pump = (): void => {
+    this.pumping = false
+    if (!this.closed) this.drain()
   }
 
   close(): void {

@@ -140,9 +140,15 @@ export const exitOf = (o: WireOutcome): Exit.Exit<unknown, unknown> =>
 /** JSON text of `value`; what JSON cannot hold (a bigint, a cycle) becomes its `String`. */
 export const toJson = (value: unknown): string => {
   try {
-    return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)) ?? "null"
+    // without a replacer first: a replacer makes every stringify several times slower, and only a
+    // bigint needs it (JSON.stringify throws on one, and then the replacer turns it into its String)
+    return JSON.stringify(value) ?? "null"
   } catch {
-    return JSON.stringify(String(value))
+    try {
+      return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)) ?? "null"
+    } catch {
+      return JSON.stringify(String(value))
+    }
   }
 }
 
