@@ -88,18 +88,27 @@ export const checkCases = (cases: ReadonlyArray<unknown>, hasOrElse: boolean): C
   return undefined
 }
 
-/** The ready case: a fair choice (reservoir sampling gives each ready case equal odds), or the first with `priority`. */
+/**
+ * The ready case: a fair choice (each ready case with equal odds: one random draw among the ready
+ * ones, found by a second pass, since `isReady` changes nothing), or the first with `priority`.
+ */
 export const pickReady = (cases: ReadonlyArray<SelectCase>, priority: boolean): SelectCase | undefined => {
-  let chosen: SelectCase | undefined
-  let seen = 0
+  let ready = 0
+  let last: SelectCase | undefined
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]
     if (!c.isReady()) continue
     if (priority) return c
-    seen++
-    if (seen === 1 || Math.random() * seen < 1) chosen = c
+    ready++
+    last = c
   }
-  return chosen
+  if (ready <= 1) return last
+  let skip = Math.floor(Math.random() * ready)
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]
+    if (c.isReady() && skip-- === 0) return c
+  }
+  return last
 }
 
 /** The earliest finite timeout case, if any (its timer is the only one a select needs). */
