@@ -159,7 +159,8 @@ const supervisor: Supervisor.Config = {
 }
 
 Supervisor.runMain(
-  // with --workers, the supervisor sends the sub-jobs to NATS JetStream (the same limits apply to them here)
-  flags.workers > 0 ? program.pipe(Effect.provide(NatsSupervisor.layer({ servers: flags.nats, supervisor }))) : program,
+  // with --workers, runMain's supervisor sends the sub-jobs to NATS JetStream (the same limits apply
+  // to them here, and its exit line counts them)
+  flags.workers > 0 ? program.pipe(Effect.provide(NatsSupervisor.dispatcher({ servers: flags.nats }))) : program,
   { supervisor, logger: terminal.logger }
 )

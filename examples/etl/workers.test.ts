@@ -2,7 +2,8 @@
  * `--workers N --nats URL`: the same sync with fetch and clean on worker processes through a real
  * nats-server (started here on a free port with a temporary store; skipped with one line when the
  * binary is missing). One worker is killed with SIGKILL mid-run: nothing is lost — every record
- * is saved or failed as in-process, each failure logged once by the job.
+ * is saved or failed as in-process, each failure logged once by the job, and the exit line counts
+ * the jobs run on the workers as started.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
@@ -49,7 +50,7 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it("3 workers, one killed with SIGKILL mid-run: every record saved or failed, each failure logged once", async () => {
+  it("3 workers, one killed with SIGKILL mid-run: every record saved or failed, each failure logged once, the remote jobs counted in the exit line", async () => {
     let killed: number | undefined
     const run = await new Promise<{ code: number | null; summary: Record<string, any>; lines: Array<any> }>(
       (resolve, reject) => {
@@ -98,5 +99,11 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
     // each failed record: one outcome line, with its id
     const failureLines = run.lines.filter((l) => l["job.outcome"] === "Failure")
     expect(failureLines.map((l) => l.recordId).sort((a, b) => a - b)).toEqual(failed.sort((a, b) => a - b))
+    // the exit line counts the jobs that ran on the workers as started here: one per record (and
+    // the list pages, which run here), each ended once
+    const exitLine = run.lines.find((l) => l.msg === "exiting with code 0")
+    expect(exitLine["jobs.started"]).toBeGreaterThanOrEqual(records)
+    expect(exitLine["jobs.failed"]).toBe(failed.length)
+    expect(exitLine["jobs.succeeded"] + exitLine["jobs.failed"]).toBe(exitLine["jobs.started"])
   }, 240_000)
 })

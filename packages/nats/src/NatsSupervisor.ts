@@ -49,19 +49,27 @@ import { decodeOutcome, encodeHeaders, exitOf, toJson } from "./internal/wire.js
 import { type NatsArgumentError, NatsConnectError } from "./NatsError.js"
 
 /**
- * The options of `layer`.
+ * The options of `dispatcher`.
  *
  * @since 0.1.0
  */
-export interface Options extends CommonOptions {
-  /** the local supervisor's configuration (plain Effects run here under it; remote jobs hold its slots while in flight) */
-  readonly supervisor?: Supervisor.Config
+export interface DispatcherOptions extends CommonOptions {
   /** how long a job's publish keeps retrying while the server cannot be reached (default "1 minute"); past it the job fails with a NatsConnectError defect */
   readonly publishTimeout?: Duration.Input
   /** job publishes awaiting the stream's ack at once (default 16; more wait in order); bench/nats.ts measured 16, 256 and 1024 alike */
   readonly publishWindow?: number
   /** how long outcomes stay in their stream (default "1 hour"): the longest a job may take to come back */
   readonly outcomeMaxAge?: Duration.Input
+}
+
+/**
+ * The options of `layer`.
+ *
+ * @since 0.1.0
+ */
+export interface Options extends DispatcherOptions {
+  /** the local supervisor's configuration (plain Effects run here under it; remote jobs hold its slots while in flight) */
+  readonly supervisor?: Supervisor.Config
 }
 
 /**
@@ -77,89 +85,138 @@ export const layer = (
 ): Layer.Layer<Supervisor.Supervisor | Dispatcher.Dispatcher, NatsConnectError | NatsArgumentError> =>
   Layer.effectContext(
     Effect.gen(function* () {
-      const { servers, names } = yield* resolveCommon(options)
-      const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
-      const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour")
-      const publishWindow = yield* countOf("publishWindow", options.publishWindow, 16)
-      const instance = crypto.randomUUID().replaceAll("-", "")
-      const nc = yield* connection.open(servers, `tributary-supervisor-${instance}`)
-      const jsm = yield* connection.manager(nc, servers)
-      yield* connection.ensureStreams(jsm, names, outcomeMaxAge, servers)
-      const js = jetstream(nc)
-      const reply = `${names.outcomesPrefix}.${instance}`
-
-      // the jobs waiting for their outcome, by message id: each is completed at most once
-      const waiting = new Map<string, Deferred.Deferred<unknown, unknown>>()
-      const outcomes = yield* Effect.tryPromise({
-        try: () => js.consumers.get(names.outcomesStream, { filter_subjects: reply }),
-        catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-      })
-      yield* Effect.acquireRelease(
-        Effect.tryPromise({
-          try: () =>
-            outcomes.consume({
-              // a short pull expiry: after a server restart the consumer is back within seconds
-              // (with the default 30 s it stalled ~45 s here)
-              expires: 2_000,
-              callback: (m) => {
-                const o = decodeOutcome(m.string())
-                if (o === undefined) return
-                const deferred = waiting.get(o.id)
-                if (deferred === undefined) return // a second outcome of a redelivered job, or one no longer awaited
-                waiting.delete(o.id)
-                Deferred.doneUnsafe(deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
-              }
-            }),
-          catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-        }),
-        (messages) => Effect.promise(() => messages.close().catch(() => undefined))
-      )
-
-      const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, publishWindow)
-
-      /** What runs here in place of one defined job: publish it, then wait for its outcome. */
-      const remote = (definition: string, encoded: unknown): Effect.Effect<unknown, unknown> => {
-        let attempt = 0
-        return Effect.withFiber<unknown, unknown>((fiber) => {
-          const annotations = fiber.getRef(References.CurrentLogAnnotations)
-          const id = `${instance}.${String(annotations["job.id"])}.${++attempt}`
-          const deferred = Deferred.makeUnsafe<unknown, unknown>()
-          waiting.set(id, deferred)
-          const headers = encodeHeaders({
-            definition,
-            name: String(annotations["job.name"] ?? definition),
-            pool: poolOf(annotations["job.pool"]),
-            key: typeof annotations["job.key"] === "string" ? annotations["job.key"] : undefined,
-            reply,
-            annotations: userAnnotations(annotations)
-          })
-          const body = toJson(encoded)
-          const publishOnce = Effect.tryPromise({
-            try: () => publisher.publish(names.jobsSubject, body, id, headers),
-            catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-          })
-          // retried with the same message id (a publish that did reach the stream is not a second
-          // job) every 250 ms until `publishTimeout` has passed; the first try has no retry machinery
-          const retryUntil = (deadline: number): Effect.Effect<unknown> =>
-            Effect.catch(publishOnce, (error) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                now >= deadline ? Effect.die(error) : Effect.andThen(Effect.sleep(250), retryUntil(deadline))
-              )
-            )
-          const publish = Effect.catch(publishOnce, () =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
-          )
-          return Effect.andThen(publish, Deferred.await(deferred)).pipe(
-            Effect.ensuring(Effect.sync(() => waiting.delete(id)))
-          )
-        })
-      }
-      const dispatcher: Dispatcher.Service = { dispatch: (defined) => remote(defined.name, defined.encoded) }
+      const remote = yield* makeDispatcher(options)
       // built last: its shutdown (grace for the jobs in flight) runs before the consumer and the connection close
       const supervisor = yield* Layer.build(Supervisor.layer(options.supervisor))
-      return Context.add(supervisor, Dispatcher.Dispatcher, dispatcher)
+      return Context.add(supervisor, Dispatcher.Dispatcher, remote.service)
     })
   )
+
+/**
+ * Provides only the `Dispatcher`: defined jobs fired under the `Supervisor` already in context
+ * (the one of `Supervisor.runMain`, say) go to JetStream and are counted, logged, watched and shut
+ * down by that supervisor like its local jobs — its exit line's `jobs.started` includes them.
+ * Provide it around the program that fires the jobs: when its scope closes, it waits for the
+ * outcomes of the remote jobs still in flight (at most `outcomeMaxAge`), then the connection
+ * drains. Under `runMain`, a signal shuts the supervisor down first (its grace covers the remote
+ * jobs), then the program and this layer end.
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ * import { NatsSupervisor } from "@tributary/nats"
+ *
+ * const clean = Job.define({ name: "clean", payload: Schema.Struct({ id: Schema.Number }), run: ({ id }) => Effect.succeed(id) })
+ * Supervisor.runMain(
+ *   Job.all([1, 2, 3].map((id) => clean.make({ id })), { concurrency: 3 }).pipe(
+ *     Effect.provide(NatsSupervisor.dispatcher({ servers: "nats://127.0.0.1:4222" }))
+ *   ),
+ *   { supervisor: { concurrency: 256 } }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const dispatcher = (
+  options: DispatcherOptions
+): Layer.Layer<Dispatcher.Dispatcher, NatsConnectError | NatsArgumentError> =>
+  Layer.effect(
+    Dispatcher.Dispatcher,
+    Effect.gen(function* () {
+      const remote = yield* makeDispatcher(options)
+      yield* Effect.addFinalizer(() => remote.settled)
+      return remote.service
+    })
+  )
+
+/** The connection, the outcomes consumer, the publisher and the stand-in of every defined job, in the current scope. */
+const makeDispatcher = (options: DispatcherOptions) =>
+  Effect.gen(function* () {
+    const { servers, names } = yield* resolveCommon(options)
+    const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
+    const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour")
+    const publishWindow = yield* countOf("publishWindow", options.publishWindow, 16)
+    const instance = crypto.randomUUID().replaceAll("-", "")
+    const nc = yield* connection.open(servers, `tributary-supervisor-${instance}`)
+    const jsm = yield* connection.manager(nc, servers)
+    yield* connection.ensureStreams(jsm, names, outcomeMaxAge, servers)
+    const js = jetstream(nc)
+    const reply = `${names.outcomesPrefix}.${instance}`
+
+    // the jobs waiting for their outcome, by message id: each is completed at most once
+    const waiting = new Map<string, Deferred.Deferred<unknown, unknown>>()
+    const outcomes = yield* Effect.tryPromise({
+      try: () => js.consumers.get(names.outcomesStream, { filter_subjects: reply }),
+      catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+    })
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () =>
+          outcomes.consume({
+            // a short pull expiry: after a server restart the consumer is back within seconds
+            // (with the default 30 s it stalled ~45 s here)
+            expires: 2_000,
+            callback: (m) => {
+              const o = decodeOutcome(m.string())
+              if (o === undefined) return
+              const deferred = waiting.get(o.id)
+              if (deferred === undefined) return // a second outcome of a redelivered job, or one no longer awaited
+              waiting.delete(o.id)
+              Deferred.doneUnsafe(deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
+            }
+          }),
+        catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+      }),
+      (messages) => Effect.promise(() => messages.close().catch(() => undefined))
+    )
+
+    const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, publishWindow)
+
+    /** What runs here in place of one defined job: publish it, then wait for its outcome. */
+    const remote = (definition: string, encoded: unknown): Effect.Effect<unknown, unknown> => {
+      let attempt = 0
+      return Effect.withFiber<unknown, unknown>((fiber) => {
+        const annotations = fiber.getRef(References.CurrentLogAnnotations)
+        const id = `${instance}.${String(annotations["job.id"])}.${++attempt}`
+        const deferred = Deferred.makeUnsafe<unknown, unknown>()
+        waiting.set(id, deferred)
+        const headers = encodeHeaders({
+          definition,
+          name: String(annotations["job.name"] ?? definition),
+          pool: poolOf(annotations["job.pool"]),
+          key: typeof annotations["job.key"] === "string" ? annotations["job.key"] : undefined,
+          reply,
+          annotations: userAnnotations(annotations)
+        })
+        const body = toJson(encoded)
+        const publishOnce = Effect.tryPromise({
+          try: () => publisher.publish(names.jobsSubject, body, id, headers),
+          catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+        })
+        // retried with the same message id (a publish that did reach the stream is not a second
+        // job) every 250 ms until `publishTimeout` has passed; the first try has no retry machinery
+        const retryUntil = (deadline: number): Effect.Effect<unknown> =>
+          Effect.catch(publishOnce, (error) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              now >= deadline ? Effect.die(error) : Effect.andThen(Effect.sleep(250), retryUntil(deadline))
+            )
+          )
+        const publish = Effect.catch(publishOnce, () =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
+        )
+        return Effect.andThen(publish, Deferred.await(deferred)).pipe(
+          Effect.ensuring(Effect.sync(() => waiting.delete(id)))
+        )
+      })
+    }
+    const service: Dispatcher.Service = { dispatch: (defined) => remote(defined.name, defined.encoded) }
+    /** until no remote job waits for its outcome (or `outcomeMaxAge` has passed: its outcome is gone by then) */
+    const settled = Effect.gen(function* () {
+      const deadline = (yield* Clock.currentTimeMillis) + outcomeMaxAge
+      while (waiting.size > 0 && (yield* Clock.currentTimeMillis) < deadline) yield* Effect.sleep(25)
+    })
+    return { service, settled }
+  })
 
 // ── private helpers ─────────────────────────────────────────────────────────
 

@@ -123,6 +123,37 @@ describe.skipIf(!available)("NatsSupervisor with in-process workers", () => {
     }
   })
 
+  it("dispatcher: defined jobs fired under the supervisor in context run on the workers and are counted by it", async () => {
+    d.runs.length = 0
+    const w = startWorker(server.url, "shared", { concurrency: 4 })
+    try {
+      const { all, snapshot, local } = await Effect.runPromise(
+        Effect.gen(function* () {
+          const all = yield* Job.all(
+            Array.from({ length: 10 }, (_, n) => d.square.make({ n })),
+            { concurrency: 10 }
+          )
+          const local = yield* Job.join(yield* Job.fork(Effect.succeed("here")))
+          return { all, local, snapshot: yield* Supervisor.snapshot }
+        }).pipe(
+          Effect.provide(NatsSupervisor.dispatcher({ servers: server.url })),
+          Effect.provide(Supervisor.layer({ concurrency: 100 }))
+        )
+      )
+      expect(all.map((o) => (Exit.isSuccess(o.exit) ? o.exit.value : o.exit))).toEqual(
+        Array.from({ length: 10 }, (_, n) => n * n)
+      )
+      expect(local).toBe("here")
+      // the supervisor in context started and ended the 10 remote jobs and the local one
+      expect(snapshot.counters).toMatchObject({ started: 11, succeeded: 11 })
+      expect(d.runs.filter(([def]) => def === "square").map(([, , worker]) => worker)).toEqual(
+        Array.from({ length: 10 }, () => "shared")
+      )
+    } finally {
+      await w.stop()
+    }
+  })
+
   it("a server that cannot be reached fails the layer with NatsConnectError naming the URL", async () => {
     const exit = await Effect.runPromiseExit(
       Supervisor.snapshot.pipe(Effect.provide(NatsSupervisor.layer({ servers: "nats://127.0.0.1:1" })))
