@@ -31,6 +31,11 @@
  * - Interruption: an interrupted take consumes nothing (a value handed to it is given back); an
  *   interrupted put delivers nothing, except when the interrupt lands after a taker received the
  *   value and before the putting fiber ran again (see README, "Interruption").
+ * - In `Effect.gen`, an operation that completes at once without waking anyone (a put into a
+ *   buffer with room, a take or poll of a buffered value, a select whose chosen case takes one)
+ *   completes inside `yield*`, without a round through the fiber's run loop: it happens when
+ *   `yield*` asks the Effect for its iterator, still counts toward the fiber's turn before it yields
+ *   to others, and still stops at a pending interrupt. Iterate these Effects only with `yield*`.
  *
  * @since 0.1.0
  */
