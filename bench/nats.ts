@@ -5,11 +5,13 @@
  * here. Then recovery: 3 workers, one killed with SIGKILL when half the outcomes are in, with the
  * NATS workers' ack wait and BullMQ's lock duration and stalled interval all 2 s: the time from
  * the kill to the last outcome. Runs interleave (ours, BullMQ, ours, … with the first peer
- * alternating by round), fresh workers and a fresh stream or queue per run; medians of the rounds.
+ * alternating by round), fresh workers and a fresh stream or queue per run, each first warmed up by
+ * `--warmup` untimed jobs through the same workers (0: cold workers); medians of the rounds. Beside
+ * the time: the CPU time per job of the firing process, the server and the workers (from /proc).
  *
- * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--peers ours,bullmq] [--window 16]` (needs `nats-server`
- * and `redis-server`; it starts its own of each on free loopback ports with temporary directories,
- * and stops them at the end).
+ * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--warmup 2000]
+ * [--peers ours,bullmq] [--window 16]` (needs `nats-server` and `redis-server`; it starts its own
+ * of each on free loopback ports with temporary directories, and stops them at the end).
  */
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -30,6 +32,11 @@ const roundsArg = process.argv.indexOf("--rounds")
 const ROUNDS = roundsArg === -1 ? 3 : Number(process.argv[roundsArg + 1])
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
   throw new Error(`--rounds: an integer ≥ 1, got ${process.argv[roundsArg + 1]}`)
+const warmupArg = process.argv.indexOf("--warmup")
+/** jobs run through the same workers before each timed run, untimed */
+const WARMUP = warmupArg === -1 ? 2_000 : Number(process.argv[warmupArg + 1])
+if (!Number.isInteger(WARMUP) || WARMUP < 0 || WARMUP % 2 !== 0)
+  throw new Error(`--warmup: an even integer ≥ 0, got ${process.argv[warmupArg + 1]}`)
 const windowArg = process.argv.indexOf("--window")
 /** the firing layer's publishWindow (its default when not given) */
 const WINDOW = windowArg === -1 ? undefined : Number(process.argv[windowArg + 1])
@@ -38,21 +45,21 @@ const PEERS = peersArg === -1 ? ["ours", "bullmq"] : (process.argv[peersArg + 1]
 if (!PEERS.every((p) => p === "ours" || p === "bullmq"))
   throw new Error(`--peers: ours, bullmq or both (comma-separated), got ${process.argv[peersArg + 1]}`)
 
-/** Ours: fires JOBS jobs; `atHalf` runs when half the outcomes are in. Times in ms from the first fire. */
-const runOurs = (url: string, prefix: string, atHalf: () => void): Promise<RunResult> =>
+/** Ours: fires `jobs` jobs; `atHalf` runs when half the outcomes are in. Times in ms from the first fire. */
+const runOurs = (url: string, prefix: string, jobs: number, atHalf: () => void): Promise<RunResult> =>
   Effect.runPromise(
     Effect.gen(function* () {
       const t0 = performance.now()
       const port = yield* Job.forkAll(
-        Array.from({ length: JOBS }, (_, n) => small.make(n)),
-        { concurrency: JOBS }
+        Array.from({ length: jobs }, (_, n) => small.make(n)),
+        { concurrency: jobs }
       )
       let seen = 0
       let half = 0
       let failed = 0
       for (let o = yield* Chan.take(port); o._tag === "Some"; o = yield* Chan.take(port)) {
         if (o.value._tag !== "Success") failed++
-        if (++seen === JOBS / 2) {
+        if (++seen === jobs / 2) {
           half = performance.now() - t0
           atHalf()
         }
@@ -67,7 +74,7 @@ const runOurs = (url: string, prefix: string, atHalf: () => void): Promise<RunRe
         NatsSupervisor.layer({
           servers: url,
           prefix,
-          supervisor: { concurrency: JOBS, maxQueued: JOBS },
+          supervisor: { concurrency: jobs, maxQueued: jobs },
           ...(WINDOW === undefined ? {} : { publishWindow: WINDOW })
         })
       ),
@@ -108,11 +115,15 @@ const runOne = async (nats: Server, redis: Server, peer: Peer, kind: Kind, name:
     killedCpu = cpuMillis(workers[0])
     workers[0].kill("SIGKILL")
   }
+  const run = (jobs: number, atHalf: () => void) =>
+    peer === "ours" ? runOurs(url, name, jobs, atHalf) : runBull(redis.port, name, jobs, atHalf, LIMIT)
+  // the same workers, stream or queue and firing code warmed up first (untimed), as in a service that runs for a while
+  if (WARMUP > 0) await run(WARMUP, () => {})
   const cpu0 = process.cpuUsage()
   const server0 = cpuMillis(server.child)
   const workers0 = workersCpu()
   try {
-    const r = peer === "ours" ? await runOurs(url, name, atHalf) : await runBull(redis.port, name, JOBS, atHalf, LIMIT)
+    const r = await run(JOBS, atHalf)
     const cpu = process.cpuUsage(cpu0)
     return {
       ...r,
@@ -166,7 +177,7 @@ const packageVersion = (dir: string) =>
 const root = join(import.meta.dirname, "..")
 
 console.log(
-  `${JOBS} small jobs (payload: a number, returned), ${ROUNDS} rounds, medians. Node ${process.version}, ` +
+  `${JOBS} small jobs (payload: a number, returned) after ${WARMUP} untimed through the same workers, ${ROUNDS} rounds, medians. Node ${process.version}, ` +
     `${cpus().length} × ${cpus()[0]?.model} (${arch()}), load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}.`
