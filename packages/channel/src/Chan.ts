@@ -35,7 +35,10 @@
  *   buffer with room, a take or poll of a buffered value, a select whose chosen case takes one)
  *   completes inside `yield*`, without a round through the fiber's run loop: it happens when
  *   `yield*` asks the Effect for its iterator, still counts toward the fiber's turn before it yields
- *   to others, and still stops at a pending interrupt. Iterate these Effects only with `yield*`.
+ *   to others, and still stops at a pending interrupt. Iterate these Effects only with `yield*`. In
+ *   a function made by `Effect.fnUntracedEager`, whose generator runs when it is called, such an
+ *   operation therefore happens at the call (when called inside a fiber), not when the returned
+ *   Effect runs: use `Effect.fn`/`Effect.fnUntraced` around channel operations.
  *
  * @since 0.1.0
  */

@@ -30,6 +30,9 @@
  *    excepted, which its step would call at the same point); it returns `NOT_NOW`, and changes
  *    nothing, when it cannot complete that way. A handler's Effect (or its throw, as a defect) is
  *    then run by `yield*` as the step would continue with it (`NowThen`).
+ * Known difference: `Effect.fnUntracedEager` runs its generator when the function is called (in
+ * the caller's fiber), so there the operation happens at the call, and a value taken then is lost
+ * if the returned Effect is never run. The `Chan` module doc says so.
  *
  * @internal
  */
