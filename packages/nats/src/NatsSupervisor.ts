@@ -4,6 +4,7 @@
  * work-queue stream, to be run by a `NatsWorker`; its outcome comes back, is logged once by this
  * supervisor, put on `reportTo`, and completes `Job.await`, `Job.join` and `Job.all` as a local
  * job's would. A plain Effect cannot travel: it runs locally, with the same options and limits.
+ * `dispatcher` provides only the sending side, for a supervisor that is already there (runMain's).
  *
  * ```ts
  * import { Effect, Schema } from "effect"

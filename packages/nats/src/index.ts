@@ -1,7 +1,8 @@
 /**
  * `@tributary/nats`: the same job definitions run on a pool of worker processes over NATS
- * JetStream. `NatsSupervisor.layer` provides the `Supervisor` that publishes defined jobs;
- * `NatsWorker.run` runs them.
+ * JetStream. `NatsSupervisor.layer` provides the `Supervisor` that publishes defined jobs
+ * (`NatsSupervisor.dispatcher`, only the sending side, for runMain's supervisor); `NatsWorker.run`
+ * runs them.
  *
  * ```ts
  * import { NatsSupervisor, NatsWorker } from "@tributary/nats"
