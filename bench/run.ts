@@ -234,7 +234,7 @@ lines.push(
   "  W4 has no select: the consumer polls the 4 queues from a rotating start and, when all are empty, waits on",
   "  `Effect.raceAll` of `Queue.peek`s (non-consuming), so no value can be lost to a losing race branch.",
   "- js-csp: generator processes; its dispatcher runs blocked processes from `setImmediate` batches.",
-  "- floor: a hand-written callback channel resuming waiters synchronously, no scheduler: a lower bound, not a peer.",
+  "- floor: a hand-written callback channel resuming waiters synchronously, no scheduler: a bound on what a channel that resumes one value at a time costs, not a peer (ours, which completes buffered operations inside `yield*` and lets a producer fill the buffer before its consumer runs, can beat it on W1).",
   "- facade: `@tributary/channel/async` (`chan`, `await ch.put/take`, `select` of `onTake`s), plain async functions.",
   "- raw-await: floor's channel behind a minimal Promise wrapper, every put/take/alts awaited (pre-resolved Promise",
   "  when floor completes at once): the lower bound for await-per-operation code, not a peer.",
