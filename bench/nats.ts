@@ -10,8 +10,11 @@
  * the time: the CPU time per job of the firing process, the server and the workers (from /proc).
  *
  * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--warmup 2000]
- * [--peers ours,bullmq] [--window 16]` (needs `nats-server` and `redis-server`; it starts its own
- * of each on free loopback ports with temporary directories, and stops them at the end).
+ * [--peers ours,bullmq] [--window 16] [--kinds 1,3,kill] [--worker nats-worker.ts]` (needs
+ * `nats-server` and `redis-server`; it starts its own of each on free loopback ports with temporary
+ * directories, and stops them at the end). `--kinds` picks the cases (1 worker, 3 workers, 3 with a
+ * kill); `--worker` runs our workers from another script (relative to bench/), e.g. a copy of an
+ * older worker for an A/B.
  */
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -40,6 +43,9 @@ if (!Number.isInteger(WARMUP) || WARMUP < 0 || WARMUP % 2 !== 0)
 const windowArg = process.argv.indexOf("--window")
 /** the firing layer's publishWindow (its default when not given) */
 const WINDOW = windowArg === -1 ? undefined : Number(process.argv[windowArg + 1])
+const workerArg = process.argv.indexOf("--worker")
+/** our worker script, relative to bench/ (another one, e.g. a copy of an older worker, for an A/B) */
+const WORKER = workerArg === -1 ? "nats-worker.ts" : (process.argv[workerArg + 1] ?? "")
 const peersArg = process.argv.indexOf("--peers")
 const PEERS = peersArg === -1 ? ["ours", "bullmq"] : (process.argv[peersArg + 1] ?? "").split(",")
 if (!PEERS.every((p) => p === "ours" || p === "bullmq"))
@@ -88,11 +94,18 @@ interface Kind {
   readonly workers: number
   readonly kill: boolean
 }
-const kinds: ReadonlyArray<Kind> = [
-  { label: "1 worker", workers: 1, kill: false },
-  { label: "3 workers", workers: 3, kill: false },
-  { label: "3 workers, one SIGKILLed at half", workers: 3, kill: true }
+const allKinds: ReadonlyArray<Kind & { readonly id: string }> = [
+  { id: "1", label: "1 worker", workers: 1, kill: false },
+  { id: "3", label: "3 workers", workers: 3, kill: false },
+  { id: "kill", label: "3 workers, one SIGKILLed at half", workers: 3, kill: true }
 ]
+const kindsArg = process.argv.indexOf("--kinds")
+/** the ids of the cases run (all by default) */
+const KINDS = kindsArg === -1 ? allKinds.map((k) => k.id) : (process.argv[kindsArg + 1] ?? "").split(",")
+if (!KINDS.every((id) => allKinds.some((k) => k.id === id)))
+  throw new Error(`--kinds: 1, 3 or kill (comma-separated), got ${process.argv[kindsArg + 1]}`)
+/** the cases run, in their order */
+const kinds: ReadonlyArray<Kind> = allKinds.filter((k) => KINDS.includes(k.id))
 
 /** One run of `peer` on `kind`, with its own workers (started before, stopped after, not timed). */
 /** a run's result and the CPU time (ms) used during it by this (the firing) process, the server and the workers */
@@ -106,7 +119,7 @@ const runOne = async (nats: Server, redis: Server, peer: Peer, kind: Kind, name:
   const server = peer === "ours" ? nats : redis
   const workers =
     peer === "ours"
-      ? await startWorkers("nats-worker.ts", kind.workers, (i) => [url, name, `${name}-${i}`])
+      ? await startWorkers(WORKER, kind.workers, (i) => [url, name, `${name}-${i}`])
       : await startWorkers("nats-bullmq-worker.ts", kind.workers, () => [String(redis.port), name])
   const workersCpu = () => workers.reduce((sum, w) => sum + cpuMillis(w), 0)
   let killedCpu = 0
@@ -207,9 +220,11 @@ for (const kind of kinds) {
 }
 console.log("\n| 3 workers | ours | BullMQ |\n| --- | --- | --- |")
 const secondHalf = (key: string) => median((results.get(key) ?? []).map((r) => r.total - r.half))
-console.log(
-  `| second half of the outcomes, no kill | ${secs(secondHalf("ours|3 workers"))} | ${secs(secondHalf("bullmq|3 workers"))} |`
-)
-console.log(
-  `| second half, one worker SIGKILLed at its start (kill → last outcome) | ${secs(secondHalf(`ours|${kinds[2].label}`))} | ${secs(secondHalf(`bullmq|${kinds[2].label}`))} |`
-)
+if (KINDS.includes("3"))
+  console.log(
+    `| second half of the outcomes, no kill | ${secs(secondHalf("ours|3 workers"))} | ${secs(secondHalf("bullmq|3 workers"))} |`
+  )
+if (KINDS.includes("kill"))
+  console.log(
+    `| second half, one worker SIGKILLed at its start (kill → last outcome) | ${secs(secondHalf(`ours|${allKinds[2].label}`))} | ${secs(secondHalf(`bullmq|${allKinds[2].label}`))} |`
+  )

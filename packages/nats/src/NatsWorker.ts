@@ -28,12 +28,11 @@
  * Gotchas:
  * - Execution is at least once: a worker that dies holding jobs has them run again elsewhere after
  *   `ackWait`; a job that succeeded while its outcome could not be stored runs again.
- * - A worker holds up to 2 × `concurrency` messages (the running ones and as many fetched ahead).
+ * - A worker holds up to 2 × `concurrency` messages (the running ones and as many pulled ahead).
  * - `maxAckPending` and `ackWait` are the consumer's: the last worker started sets them for all.
  *
  * @since 0.1.0
  */
-import { type JsMsg, jetstream } from "@nats-io/jetstream"
 import { Buffer, Chan } from "@tributary/channel"
 import { Job, Supervisor } from "@tributary/jobs"
 import * as Cause from "effect/Cause"
@@ -41,18 +40,17 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
+import { type Delivery, start as startPuller } from "./internal/puller.js"
 import { decodeHeaders, encodeOutcome, type JobHeaders } from "./internal/wire.js"
 import {
   NatsArgumentError,
-  NatsConnectError,
+  type NatsConnectError,
   PayloadDecodeError,
   UnknownDefinitionError,
   UnknownPoolError
@@ -111,11 +109,6 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const jsm = yield* connection.manager(nc, servers)
       yield* connection.ensureStreams(jsm, names, 3_600_000, servers)
       yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers)
-      const js = jetstream(nc)
-      const consumer = yield* Effect.tryPromise({
-        try: () => js.consumers.get(names.jobsStream, names.consumer),
-        catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-      })
       const capacity = 2 * concurrency
       // outcomes are bounded by the jobs held (capacity), so the window never holds one back
       const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, capacity)
@@ -125,13 +118,34 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       )
 
       /** every message received and not yet acked, naked or termed, and whether its job started */
-      const held = new Map<JsMsg, { started: boolean }>()
-      /** a held message was settled (room to pull), or the worker is stopping */
-      const wake = Chan.makeUnsafe<void>(Buffer.sliding(1))
+      const held = new Map<Delivery, { started: boolean }>()
       let stopping = false
-      // acks, naks and terms leave once per turn of the event loop (setImmediate), in one socket
-      // write: one write per ack was a large share of a worker's CPU in bench/nats.ts
-      let replies: Array<{ readonly m: JsMsg; readonly how: "ack" | "nak" | "term"; readonly delay?: number }> = []
+      /** messages received and not yet taken by the firing loop; `arrived` wakes it */
+      let arrivals: Array<Delivery> = []
+      const arrived = Chan.makeUnsafe<void>(Buffer.sliding(1))
+      const wakeFiring = () => Chan.offerUnsafe(arrived, undefined)
+      const services = yield* Effect.context<never>()
+      const puller = startPuller({
+        nc,
+        stream: names.jobsStream,
+        consumer: names.consumer,
+        expiresMillis: 1_000,
+        // a pull when half the room is free, for all of it (a worker holds up to 2 × concurrency)
+        minBatch: capacity - concurrency,
+        room: () => capacity - held.size,
+        onMessage: (m) => {
+          held.set(m, { started: false })
+          if (stopping) return settle(m, "nak")
+          // the firing loop wakes once the socket read that brought it is parsed, for all it brought
+          if (arrivals.push(m) === 1) queueMicrotask(wakeFiring)
+        },
+        onTrouble: (description) => {
+          Effect.runForkWith(services)(Effect.logWarning(`pulling jobs: ${description}; retrying`))
+        }
+      })
+      // acks, naks and terms leave once per turn of the event loop, in the socket write of the
+      // turn's outcome publishes: one write per ack was a large share of a worker's CPU in bench/nats.ts
+      let replies: Array<{ readonly m: Delivery; readonly how: "ack" | "nak" | "term"; readonly delay?: number }> = []
       const sendReplies = () => {
         const batch = replies
         replies = []
@@ -139,18 +153,18 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           if (r.how === "ack") r.m.ack()
           else if (r.how === "nak") r.m.nak(r.delay)
           else r.m.term()
+        puller.poke() // room was made: the pull request joins the replies' write
       }
-      const settle = (m: JsMsg, how: "ack" | "nak" | "term", delayMillis?: number): void => {
+      const settle = (m: Delivery, how: "ack" | "nak" | "term", delayMillis?: number): void => {
         if (!held.delete(m)) return
         if (replies.push(delayMillis === undefined ? { m, how } : { m, how, delay: delayMillis }) === 1)
-          setImmediate(sendReplies)
-        Chan.offerUnsafe(wake, undefined)
+          publisher.beforeNextSend(sendReplies)
       }
 
       /** stores the outcome in the outcomes stream (retried until it is, or the job is interrupted) */
-      const publishOutcome = (m: JsMsg, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
-        const id = m.headers?.get("Nats-Msg-Id") ?? ""
-        const body = encodeOutcome(id, exit, name, m.info.deliveryCount)
+      const publishOutcome = (m: Delivery, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
+        const id = m.msg.headers?.get("Nats-Msg-Id") ?? ""
+        const body = encodeOutcome(id, exit, name, m.deliveryCount)
         const once = Effect.tryPromise(() => publisher.publish(h.reply, body, `outcome.${id}`))
         // the first try has no retry machinery; after a failure, every 250 ms until it is stored
         const again: Effect.Effect<unknown> = Effect.catch(once, (e) =>
@@ -162,20 +176,20 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       }
 
       /** the job of one message: its definition's run, then ack, nak or term */
-      const jobOf = (m: JsMsg, h: JobHeaders): Effect.Effect<unknown, unknown, R> =>
+      const jobOf = (m: Delivery, h: JobHeaders): Effect.Effect<unknown, unknown, R> =>
         Effect.suspend(() => {
           const mark = held.get(m)
           if (mark === undefined) return Effect.interrupt // handed back while queued
           mark.started = true
           const definition = definitions.get(h.definition)
-          const delivery = m.info.deliveryCount
+          const delivery = m.deliveryCount
           let work: Effect.Effect<unknown, unknown, R>
           let final = true
           if (definition === undefined)
             work = Effect.fail(new UnknownDefinitionError(h.definition, name, [...definitions.keys()]))
           else if (h.pool !== undefined && !(h.pool in pools)) work = Effect.fail(new UnknownPoolError(h.pool, name))
           else {
-            const payload = parse(m.string())
+            const payload = parse(m.msg.string())
             const decoded = Schema.decodeUnknownExit(definition.payload as Schema.Codec<unknown, unknown>)(payload)
             if (Exit.isFailure(decoded))
               work = Effect.fail(new PayloadDecodeError(h.definition, payload, Cause.squash(decoded.cause)))
@@ -217,10 +231,10 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         })
 
       /** takes one message in: fires its job, or hands it back when stopping */
-      const receive = (m: JsMsg): Effect.Effect<void, never, R> => {
-        held.set(m, { started: false })
-        const h = decodeHeaders(m.headers)
+      const receive = (m: Delivery): Effect.Effect<void, never, R> => {
+        if (!held.has(m)) return Effect.void // handed back already
         if (stopping) return Effect.sync(() => settle(m, "nak"))
+        const h = decodeHeaders(m.msg.headers)
         if (h === undefined)
           return Effect.andThen(
             Effect.sync(() => settle(m, "term")),
@@ -230,31 +244,28 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           name: h.name,
           ...(h.pool !== undefined && h.pool in pools ? { pool: h.pool } : {}),
           ...(h.key !== undefined ? { key: h.key } : {}),
-          annotations: { ...h.annotations, "nats.worker": name, "nats.delivery": m.info.deliveryCount }
-        }).pipe(Effect.provideService(Supervisor.Supervisor, supervisor), Effect.orDie)
+          annotations: { ...h.annotations, "nats.worker": name, "nats.delivery": m.deliveryCount }
+        }).pipe(
+          Effect.provideService(Supervisor.Supervisor, supervisor),
+          // the supervisor refused it (stopping, or its queue full): handed back, run elsewhere or later
+          Effect.catchCause(() => Effect.sync(() => settle(m, "nak"))),
+          Effect.asVoid
+        )
       }
 
-      // the puller: fetches as many as there is room for, refilled when half is free
-      const pullOnce = Effect.gen(function* () {
-        while (!stopping && held.size > concurrency) yield* Chan.take(wake)
-        if (stopping) return
-        const batch = yield* Effect.tryPromise(() =>
-          consumer.fetch({ max_messages: capacity - held.size, expires: 1_000 })
-        )
-        yield* Stream.runForEach(
-          Stream.fromAsyncIterable(batch, (e) => e),
-          receive
-        )
-      }).pipe(
-        Effect.catchCause((cause) =>
-          Cause.hasInterruptsOnly(cause)
-            ? Effect.failCause(cause)
-            : Effect.andThen(Effect.logWarning("pulling jobs failed; retrying", cause), Effect.sleep("250 millis"))
+      // the firing loop: fires the jobs of the messages that arrived, in order, a batch per wake-up
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.flatMap(Chan.take(arrived), () =>
+            Effect.suspend(() => {
+              const batch = arrivals
+              arrivals = []
+              return Effect.forEach(batch, receive, { discard: true })
+            })
+          )
         )
       )
-      const puller = yield* Effect.forkScoped(
-        Effect.whileLoop({ while: () => !stopping, body: () => pullOnce, step: () => {} })
-      )
+      puller.poke()
       // progress acks for every held message, so a queued or long job is not redelivered while held
       yield* Effect.forkScoped(
         Effect.repeat(
@@ -269,8 +280,8 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       yield* Effect.addFinalizer(() =>
         Effect.gen(function* () {
           stopping = true
-          Chan.offerUnsafe(wake, undefined)
-          yield* Fiber.await(puller) // ends with its current fetch (at most its expiry)
+          // the outstanding pull request ends (at most its expiry); what it brings is handed back
+          yield* Effect.promise(() => puller.stop())
           for (const [m, mark] of held) if (!mark.started) settle(m, "nak")
           yield* supervisor.shutdown()
           for (const m of [...held.keys()]) settle(m, "nak")

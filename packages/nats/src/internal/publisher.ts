@@ -16,6 +16,7 @@
  *   so the publishes of one turn leave in one socket write: a write per publish was the firing
  *   process's largest cost after the request machinery.
  * - When the scope closes, publishes still waiting are rejected (the connection is draining).
+ * - A function given to `beforeNextSend` runs once, at the start of the next turn's send.
  *
  * @internal
  */
@@ -26,6 +27,11 @@ import type * as Scope from "effect/Scope"
 /** Publishes to JetStream and waits for the stream's ack. */
 export interface Publisher {
   readonly publish: (subject: string, body: string, msgID: string, headers?: MsgHdrs) => Promise<void>
+  /**
+   * Runs `send` in the next turn's send, before the publishes: what it writes on the connection
+   * (a worker's acks) leaves in the same socket write as they.
+   */
+  readonly beforeNextSend: (send: () => void) => void
 }
 
 /** A publisher on `nc` for the current scope. */
@@ -69,6 +75,7 @@ class Pipeline implements Publisher {
   private next = 0
   private closed = false
   private pumping = false
+  private before: Array<() => void> = []
   private readonly sweeper: ReturnType<typeof setInterval>
 
   constructor(
@@ -101,16 +108,29 @@ class Pipeline implements Publisher {
       const h = headers ?? makeHeaders()
       h.set("Nats-Msg-Id", msgID)
       this.queue.push({ subject, body, headers: h, resolve, reject })
-      if (!this.pumping) {
-        this.pumping = true
-        setImmediate(this.pump)
-      }
+      this.schedule()
     })
+  }
+
+  beforeNextSend(send: () => void): void {
+    this.before.push(send)
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.pumping) return
+    this.pumping = true
+    setImmediate(this.pump)
   }
 
   /** sends what the window has room for, once per turn: the turn's publishes leave in one write */
   private readonly pump = (): void => {
     this.pumping = false
+    if (this.before.length > 0) {
+      const before = this.before
+      this.before = []
+      for (const send of before) send()
+    }
     if (!this.closed) this.drain()
   }
 
