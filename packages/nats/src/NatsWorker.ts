@@ -143,8 +143,9 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           Effect.runForkWith(services)(Effect.logWarning(`pulling jobs: ${description}; retrying`))
         }
       })
-      // acks, naks and terms leave once per turn of the event loop, in the socket write of the
-      // turn's outcome publishes: one write per ack was a large share of a worker's CPU in bench/nats.ts
+      // acks, naks and terms leave with the outcome publishes (see the publisher), in one socket
+      // write: one write per ack, then one per ack and per outcome, were a large share of a
+      // worker's CPU in bench/nats.ts
       let replies: Array<{ readonly m: Delivery; readonly how: "ack" | "nak" | "term"; readonly delay?: number }> = []
       const sendReplies = () => {
         const batch = replies

@@ -12,11 +12,12 @@
  * - Every message carries `Nats-Msg-Id`, so a publish retried after a timeout is not stored twice
  *   (within the stream's duplicate window).
  * - At most `window` publishes await their ack at once; the rest wait in order of arrival and go
- *   out as acks come back. A publish is sent at the end of the event loop's turn (setImmediate),
- *   so the publishes of one turn leave in one socket write: a write per publish was the firing
+ *   out as acks come back. A publish is sent when the code running now ends (a microtask: after
+ *   every job a scheduler task ran, say), so those made meanwhile leave in one socket write (the
+ *   client writes once per microtask turn): a write per publish was the firing
  *   process's largest cost after the request machinery.
  * - When the scope closes, publishes still waiting are rejected (the connection is draining).
- * - A function given to `beforeNextSend` runs once, at the start of the next turn's send.
+ * - A function given to `beforeNextSend` runs once, at the start of the next send.
  *
  * @internal
  */
@@ -28,7 +29,7 @@ import type * as Scope from "effect/Scope"
 export interface Publisher {
   readonly publish: (subject: string, body: string, msgID: string, headers?: MsgHdrs) => Promise<void>
   /**
-   * Runs `send` in the next turn's send, before the publishes: what it writes on the connection
+   * Runs `send` at the start of the next send, before the publishes: what it writes on the connection
    * (a worker's acks) leaves in the same socket write as they.
    */
   readonly beforeNextSend: (send: () => void) => void
@@ -120,10 +121,10 @@ class Pipeline implements Publisher {
   private schedule(): void {
     if (this.pumping) return
     this.pumping = true
-    setImmediate(this.pump)
+    queueMicrotask(this.pump)
   }
 
-  /** sends what the window has room for, once per turn: the turn's publishes leave in one write */
+  /** sends what the window has room for, once per run of code: its publishes leave in one write */
   private readonly pump = (): void => {
     this.pumping = false
     if (this.before.length > 0) {
