@@ -6,22 +6,16 @@
 import { Chan } from "@tributary/channel"
 import { Job, Supervisor } from "@tributary/jobs"
 import { Effect, Exit } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { NatsSupervisor } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeLines, startWorker } from "./harness.js"
-import { available, type NatsServer, skipReason, startServer } from "./server.js"
+import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
 
 describe.skipIf(!available)("NatsSupervisor with in-process workers", () => {
-  let server: NatsServer
-  beforeAll(async () => {
-    server = await startServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = suiteServer()
 
   it("defined jobs run on the workers (both take some), plain Effects locally; each outcome logged once", async () => {
     d.runs.length = 0

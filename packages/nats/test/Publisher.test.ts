@@ -5,21 +5,15 @@
  */
 import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import { Effect, Exit } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as connection from "../src/internal/connection.js"
 import * as Publisher from "../src/internal/publisher.js"
-import { available, type NatsServer, skipReason, startServer } from "./server.js"
+import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
 
 describe.skipIf(!available)("Publisher (pipelined JetStream publishes)", () => {
-  let server: NatsServer
-  beforeAll(async () => {
-    server = await startServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = suiteServer()
 
   /** Runs `f` with a publisher (and its connection) in a scope of its own. */
   const withPublisher = <A>(

@@ -5,21 +5,15 @@
  */
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import { Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as connection from "../src/internal/connection.js"
 import * as Puller from "../src/internal/puller.js"
-import { available, type NatsServer, skipReason, startServer } from "./server.js"
+import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
 
 describe.skipIf(!available)("Puller (one subscription, one pull request at a time)", () => {
-  let server: NatsServer
-  beforeAll(async () => {
-    server = await startServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = suiteServer()
 
   interface Setup {
     /** publishes `n` messages, bodies "0" … "n-1" (from `from`) */

@@ -5,21 +5,15 @@
 import { Chan } from "@tributary/channel"
 import { Job } from "@tributary/jobs"
 import { Effect, Exit } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeLines, startWorker } from "./harness.js"
-import { available, type NatsServer, skipReason, startServer } from "./server.js"
+import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
 
 describe.skipIf(!available)("a server restart", () => {
-  let server: NatsServer
-  beforeAll(async () => {
-    server = await startServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = suiteServer()
 
   it("loses nothing: every job's outcome arrives once", async () => {
     const workers = [

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { afterAll, beforeAll } from "vitest"
 
 const candidates = [
   process.env.NATS_SERVER,
@@ -73,3 +74,29 @@ const freePort = (): Promise<number> =>
       )
     })
   })
+
+/**
+ * A nats-server for the enclosing `describe`: started before its tests, stopped after them. The
+ * returned handle reads the running server, so use it inside tests and hooks (not while the suite
+ * is being declared).
+ */
+export const suiteServer = (): NatsServer => {
+  let started: NatsServer | undefined
+  beforeAll(async () => {
+    started = await startServer()
+  })
+  afterAll(async () => {
+    await started?.stop()
+  })
+  const current = (): NatsServer => {
+    if (started === undefined) throw new Error("the suite's nats-server is not started yet: use it inside a test")
+    return started
+  }
+  return {
+    get url() {
+      return current().url
+    },
+    restart: () => current().restart(),
+    stop: () => current().stop()
+  }
+}
