@@ -62,6 +62,7 @@ export const remoteRunner = (client: PartnerClient, rows: WritePort<Row>, tally:
         fired++
         yield* Job.fire(definition.make({ id }), { annotations: { recordId: id }, reportTo: results })
       }),
+    endPage: Effect.void,
     finish: Effect.suspend(() => {
       allFired = true
       return seen === fired ? Effect.void : Deferred.await(all)

@@ -21,7 +21,7 @@ import { recordFailure, type Stage, type Tally } from "./tally.js"
 
 export interface SyncOptions {
   readonly mode: Mode
-  /** `Job.all`'s own bound (the other modes are bounded by the pool) */
+  /** the own bound of each `Job.all` group (mode "all"; every mode is bounded by the pool) */
   readonly concurrency: number
   /** runs the sub-jobs instead of `mode` (e.g. on worker processes: `remote.ts`), given the writer's channel */
   readonly runner?: ((rows: WritePort<Row>, tally: Tally) => Runner) | undefined
@@ -83,6 +83,7 @@ export const sync = (
         if (known.get(r.id) === Date.parse(r.updatedAt)) tally.unchanged++
         else yield* run.add(r.id)
       }
+      yield* run.endPage
       cursor = page.next
     } while (cursor !== null)
     yield* run.finish
@@ -121,9 +122,13 @@ const stageOf = (e: PartnerError | CleanError | DbError): Stage =>
 
 type SubJob = (id: number) => Effect.Effect<number, PartnerError | CleanError | DbError>
 
-/** `add` starts (or collects) the sub-job of one record; `finish` waits until every added one ended. */
+/**
+ * `add` starts (or collects) the sub-job of one record; `endPage` follows the records of each list
+ * page; `finish` waits until every added one ended.
+ */
 export interface Runner {
   readonly add: (id: number) => Effect.Effect<void, Refused, Supervisor.Supervisor>
+  readonly endPage: Effect.Effect<void, never, Supervisor.Supervisor>
   readonly finish: Effect.Effect<void, Refused, Supervisor.Supervisor | Scope.Scope>
 }
 
@@ -137,12 +142,13 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
   switch (mode) {
     case "fire":
       // 1. fire and forget: the supervisor logs every failure; drain waits for the last one
-      return { add: (id) => Job.fire(subJob(id), options(id)), finish: Supervisor.drain }
+      return { add: (id) => Job.fire(subJob(id), options(id)), endPage: Effect.void, finish: Supervisor.drain }
     case "handles": {
       // 2. a handle per sub-job, awaited at the end
       const handles: Array<Job.Handle<number, unknown>> = []
       return {
         add: (id) => Effect.map(Job.fork(subJob(id), options(id)), (h) => void handles.push(h)),
+        endPage: Effect.void,
         finish: Effect.suspend(() => Effect.forEach(handles, (h) => Job.await(h), { discard: true }))
       }
     }
@@ -165,6 +171,7 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
             fired++
             yield* Job.fire(subJob(id), { ...options(id), reportTo: results })
           }),
+        endPage: Effect.void,
         finish: Effect.suspend(() => {
           allFired = true
           return seen === fired ? Effect.void : Deferred.await(all)
@@ -172,18 +179,23 @@ const runner = (mode: Mode, concurrency: number, subJob: SubJob): Runner => {
       }
     }
     case "all": {
-      // 4. a group: collected, then run together and awaited; each item keeps its options
-      const ids: Array<number> = []
+      // 4. a group per list page, started as soon as the page is read (so the next page's request
+      // overlaps its fetches) and awaited at the end; each item keeps its options
+      let page: Array<number> = []
+      const groups: Array<Fiber.Fiber<unknown, Refused>> = []
       return {
-        add: (id) => Effect.sync(() => void ids.push(id)),
-        finish: Effect.suspend(() =>
-          Effect.asVoid(
-            Job.all(
-              ids.map((id) => Job.item(subJob(id), options(id))),
-              { concurrency, name: "sync-record" }
-            )
+        add: (id) => Effect.sync(() => void page.push(id)),
+        endPage: Effect.suspend(() => {
+          if (page.length === 0) return Effect.void
+          const ids = page
+          page = []
+          const group = Job.all(
+            ids.map((id) => Job.item(subJob(id), options(id))),
+            { concurrency, name: "sync-record" }
           )
-        )
+          return Effect.map(Effect.forkChild(group), (fiber) => void groups.push(fiber))
+        }),
+        finish: Effect.suspend(() => Effect.forEach(groups, Fiber.join, { discard: true }))
       }
     }
   }
