@@ -24,9 +24,12 @@
  *   supervisor: it holds a slot of its pool while it runs, and `retry` runs it again.
  * - The dispatcher is read from the context of the fiber that fires the job (as every service of a
  *   job is); a job fired where no dispatcher is provided runs locally.
+ * - `ProgressListener` is the other half, on the side that runs the jobs: it hears every
+ *   `Job.progress` of the jobs fired where it is provided, to send it back.
  *
  * @since 0.3.0
  */
+import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Dispatcher, type DispatcherService } from "./internal/dispatch.js"
@@ -65,3 +68,31 @@ export type Service = DispatcherService
 export const layer = (
   dispatch: (defined: Defined, work: Effect.Effect<unknown, unknown, any>) => Effect.Effect<unknown, unknown, any>
 ): Layer.Layer<Dispatcher> => Layer.succeed(Dispatcher, { dispatch })
+
+/**
+ * Where `Job.progress` also reports, besides the job's entry: a function of the job's id (its
+ * `job.id` in the supervisor that runs it) and the value, read from the job's context. None by
+ * default. A worker that runs jobs for another process provides it around the jobs it fires, to
+ * send their progress back (`@tributary/nats` does). It is called synchronously inside the job's
+ * `Job.progress`, for every value: coalesce there, and do not block. Jobs that never call
+ * `Job.progress` never reach it.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
+ *
+ * const latest = new Map<string, unknown>()
+ * const program = Job.fire(Job.progress(0.5)).pipe(
+ *   Effect.andThen(Supervisor.drain),
+ *   Effect.provideService(Dispatcher.ProgressListener, (jobId, value) => latest.set(jobId, value)),
+ *   Effect.provide(Supervisor.layer())
+ * )
+ * ```
+ *
+ * @since 0.4.0
+ */
+export const ProgressListener: Context.Reference<((jobId: string, value: unknown) => void) | undefined> =
+  Context.Reference<((jobId: string, value: unknown) => void) | undefined>(
+    "@tributary/jobs/Dispatcher/ProgressListener",
+    { defaultValue: () => undefined }
+  )

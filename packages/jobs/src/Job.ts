@@ -35,6 +35,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
+import { ProgressListener } from "./Dispatcher.js"
 import { definedOf, markDefined } from "./internal/definition.js"
 import { dispatched } from "./internal/dispatch.js"
 import * as submit from "./internal/submit.js"
@@ -296,8 +297,9 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
 /**
  * Reports the progress of the job this runs in (any value: a count, a fraction, `{ done, total }`):
  * the job's entry in `Supervisor.snapshot` and `watch` shows it as `progress`, and one debug line
- * (`job progress`, with `progress`) is written. Outside a job (no `job.id` log annotation, or the
- * job is no longer running) it does nothing.
+ * (`job progress`, with `progress`) is written; a `Dispatcher.ProgressListener` in the job's context
+ * hears it too (a worker of `@tributary/nats` sends it back to the supervisor that fired the job).
+ * Outside a job (no `job.id` log annotation, or the job is no longer running) it does nothing.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -317,6 +319,7 @@ export const progress = (value: unknown): Effect.Effect<void> =>
     for (const entry of state.running)
       if (entry.id === id) {
         entry.progress = value
+        fiber.getRef(ProgressListener)?.(id, value)
         return Effect.logDebug("job progress").pipe(Effect.annotateLogs("progress", value))
       }
     return Effect.void

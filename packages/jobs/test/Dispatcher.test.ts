@@ -90,4 +90,22 @@ describe("Dispatcher", () => {
     )
     expect(value).toEqual(["running", "queued"])
   })
+
+  it("ProgressListener hears every Job.progress of the jobs fired where it is provided, with the job's id", async () => {
+    const heard: Array<readonly [string, unknown]> = []
+    const { value } = await run(
+      Effect.gen(function* () {
+        const h = yield* Job.fork(Effect.andThen(Job.progress(1), Job.progress({ done: 2 })), { name: "reporting" })
+        yield* Job.fire(Effect.void, { name: "silent" })
+        yield* Job.await(h)
+        yield* Supervisor.drain
+        yield* Job.progress("outside a job: not heard")
+        return h.id
+      }).pipe(Effect.provideService(Dispatcher.ProgressListener, (id, v) => heard.push([id, v])))
+    )
+    expect(heard).toEqual([
+      [value, 1],
+      [value, { done: 2 }]
+    ])
+  })
 })
