@@ -33,6 +33,7 @@ import { Admission } from "./admission.js"
 import { jobAnnotations, logContained } from "./lines.js"
 import type { Entry, Pool, ResolvedConfig } from "./model.js"
 import { EntryQueue } from "./queues.js"
+import { SharedBases } from "./sharedDispatch.js"
 
 /** Fibers made by one `flush` before the rest is left to a scheduler task. */
 export const MaxStartsPerFlush = 1024
@@ -49,6 +50,9 @@ export abstract class Runner extends Admission {
   readonly lostLines = new LostLines("@tributary/jobs supervisor")
   /** the caller context `jobContext` saw last, and what it derived from it */
   private lastCaller: Context.Context<never> | undefined = undefined
+  /** the caller's context with the shared dispatcher (see sharedDispatch.ts) */
+  private lastBase: Context.Context<never> = Context.empty()
+  private readonly bases = new SharedBases()
   /** undefined when the caller has no annotations */
   private lastCallerAnnotations: Readonly<Record<string, unknown>> | undefined = undefined
 
@@ -126,12 +130,16 @@ export abstract class Runner extends Admission {
     else fiber.addObserver((exit) => this.ended(entry, exit, false))
   }
 
-  /** The context of `entry`'s fiber: the caller's, with the job's log annotations added to the caller's. */
+  /**
+   * The context of `entry`'s fiber: the caller's, with the job's log annotations added to the
+   * caller's, and the dispatcher all jobs share (`SharedBases`).
+   */
   jobContext(entry: Entry): Context.Context<never> {
     const caller = entry.context
     if (caller !== this.lastCaller) {
       // jobs fired in a loop share their caller's context: look its annotations up once
       this.lastCaller = caller
+      this.lastBase = this.bases.of(caller)
       const annotations = Context.get(caller, References.CurrentLogAnnotations)
       this.lastCallerAnnotations = Object.keys(annotations).length === 0 ? undefined : annotations
     }
@@ -140,7 +148,7 @@ export abstract class Runner extends Admission {
       base === undefined && entry.more === undefined && entry.key === undefined
         ? { "job.id": entry.id, "job.name": entry.name, "job.pool": entry.pool.name } // the common case, one shape
         : jobAnnotations(entry, base)
-    return Context.add(caller, References.CurrentLogAnnotations, annotations)
+    return Context.add(this.lastBase, References.CurrentLogAnnotations, annotations)
   }
 
   // ── ending ──
