@@ -26,27 +26,35 @@
  *   (the workers' consumer's `maxAckPending` bounds what runs across all workers).
  * - A remote job's value and error come back as JSON: an error keeps its `_tag`, `name`, `message`
  *   and fields (so `Effect.catchTag` works), not its class.
- * - Interrupting a remote job (`Job.interrupt`, its `timeout`, a shutdown past the grace) ends it
- *   here; the worker still runs it to its end, and its late outcome is ignored.
+ * - Interrupting a remote job (`Job.interrupt`, its `timeout`, `Job.all`'s failFast, a shutdown past
+ *   the grace) ends it here at once, as Interrupted, and cancels it on the workers, best effort: a
+ *   worker that holds it interrupts it or drops it unrun, and a message not yet pulled is deleted
+ *   from the stream. A worker cut off from the server at that moment runs it to its end (its
+ *   outcome is ignored). See the README's Guarantees.
+ * - `Job.progress` inside a remote job shows in this supervisor's `snapshot` and `watch` (the
+ *   latest value, at most about four a second per job; progress is advisory: one sent while the
+ *   connection is down is lost).
  * - `retry` publishes the job again (a new message id per attempt); the worker retries typed
  *   failures itself first (`NatsWorker.run`'s `attempts`).
  *
  * @since 0.1.0
  */
 import { jetstream } from "@nats-io/jetstream"
-import { Dispatcher, Supervisor } from "@tributary/jobs"
+import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
+import { canceller } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
-import { decodeOutcome, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
+import { decodeOutcome, decodeProgress, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
 import { type NatsArgumentError, NatsConnectError } from "./NatsError.js"
 
 /**
@@ -145,7 +153,7 @@ const makeDispatcher = (options: DispatcherOptions) =>
     const reply = `${names.outcomesPrefix}.${instance}`
 
     // the jobs waiting for their outcome, by message id: each is completed at most once
-    const waiting = new Map<string, Deferred.Deferred<unknown, unknown>>()
+    const waiting = new Map<string, Waiter>()
     const outcomes = yield* Effect.tryPromise({
       try: () => js.consumers.get(names.outcomesStream, { filter_subjects: reply }),
       catch: (cause) => new NatsConnectError(servers.join(", "), cause)
@@ -160,10 +168,10 @@ const makeDispatcher = (options: DispatcherOptions) =>
             callback: (m) => {
               const o = decodeOutcome(m.string())
               if (o === undefined) return
-              const deferred = waiting.get(o.id)
-              if (deferred === undefined) return // a second outcome of a redelivered job, or one no longer awaited
+              const waiter = waiting.get(o.id)
+              if (waiter === undefined) return // a second outcome of a redelivered job, or one no longer awaited
               waiting.delete(o.id)
-              Deferred.doneUnsafe(deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
+              Deferred.doneUnsafe(waiter.deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
             }
           }),
         catch: (cause) => new NatsConnectError(servers.join(", "), cause)
@@ -171,7 +179,27 @@ const makeDispatcher = (options: DispatcherOptions) =>
       (messages) => Effect.promise(() => messages.close().catch(() => undefined))
     )
 
+    // the progress of this supervisor's jobs (core NATS, coalesced by the workers): set on the
+    // job's entry by `Job.progress` run in the context of its stand-in's fiber
+    yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        nc.subscribe(`${names.progressPrefix}.${instance}`, {
+          callback: (error, m) => {
+            if (error !== null) return
+            const p = decodeProgress(m.string())
+            const waiter = p === undefined ? undefined : waiting.get(p.id)
+            if (p === undefined || waiter === undefined) return // late: the job has ended here
+            Effect.runSyncWith(waiter.fiber.context)(Job.progress(p.progress))
+          }
+        })
+      ),
+      (sub) => Effect.sync(() => sub.unsubscribe())
+    )
+
     const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, publishWindow)
+    const cancels = canceller(nc, jsm, names)
+    // before the connection drains: the deletes of jobs cancelled by the shutdown are answered
+    yield* Effect.addFinalizer(() => cancels.settled)
 
     /** What runs here in place of one defined job: publish it, then wait for its outcome. */
     const remote = (definition: string, encoded: unknown): Effect.Effect<unknown, unknown> => {
@@ -180,7 +208,7 @@ const makeDispatcher = (options: DispatcherOptions) =>
         const annotations = fiber.getRef(References.CurrentLogAnnotations)
         const id = `${instance}.${String(annotations["job.id"])}.${++attempt}`
         const deferred = Deferred.makeUnsafe<unknown, unknown>()
-        waiting.set(id, deferred)
+        waiting.set(id, { deferred, fiber })
         const headers = encodeHeaders({
           definition,
           name: String(annotations["job.name"] ?? definition),
@@ -190,8 +218,10 @@ const makeDispatcher = (options: DispatcherOptions) =>
           annotations: userAnnotations(annotations)
         })
         const body = toJson(encoded)
+        /** the latest publish of the job (its stream sequence), for a cancel to delete the message */
+        let stored: Promise<number> | undefined
         const publishOnce = Effect.tryPromise({
-          try: () => publisher.publish(names.jobsSubject, body, id, headers),
+          try: () => (stored = publisher.publish(names.jobsSubject, body, id, headers)),
           catch: (cause) => new NatsConnectError(servers.join(", "), cause)
         })
         // retried with the same message id (a publish that did reach the stream is not a second
@@ -206,6 +236,8 @@ const makeDispatcher = (options: DispatcherOptions) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
         )
         return Effect.andThen(publish, Deferred.await(deferred)).pipe(
+          // interrupted here (Job.interrupt, a timeout, a group's failFast, a shutdown): cancelled on the workers
+          Effect.onInterrupt(() => Effect.sync(() => cancels.cancel(id, stored))),
           Effect.ensuring(Effect.sync(() => waiting.delete(id)))
         )
       })
@@ -220,6 +252,12 @@ const makeDispatcher = (options: DispatcherOptions) =>
   })
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** A remote job in flight: its outcome completes `deferred`; its progress is set in `fiber`'s context. */
+interface Waiter {
+  readonly deferred: Deferred.Deferred<unknown, unknown>
+  readonly fiber: Fiber.Fiber<unknown, unknown>
+}
 
 /** how long a job's publish waits for the stream's ack before it is tried again (same message id) */
 const PUBLISH_ACK_MILLIS = 5_000

@@ -6,7 +6,7 @@
  *
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Job, Supervisor } from "@tributary/jobs"
+ * import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
  * import { NatsWorker } from "@tributary/nats"
  *
  * const clean = Job.define({ name: "clean", payload: Schema.Struct({ id: Schema.Number }), run: ({ id }) => Effect.succeed(id) })
@@ -23,7 +23,13 @@
  *   `attempts`-th delivery, whose failure is final (published, then termed);
  * - a defect, an unknown definition or pool, or a payload that does not decode is final at once
  *   (published, termed: never redelivered);
- * - an interrupted job (shutdown past its grace) is handed back: nak, no outcome.
+ * - an interrupted job (shutdown past its grace) is handed back: nak, no outcome;
+ * - a job its supervisor cancelled (see `NatsSupervisor`) is interrupted if it runs, dropped unrun
+ *   if it is only held or arrives later (the worker remembers cancelled ids for two minutes, up to
+ *   10,000): its outcome is published as Interrupted (not retried) and the message termed.
+ *
+ * `Job.progress` inside a job is sent back to the supervisor that fired it (core NATS): the latest
+ * value of each job at most every 250 ms.
  *
  * Gotchas:
  * - Execution is at least once: a worker that dies holding jobs has them run again elsewhere after
@@ -33,21 +39,25 @@
  *
  * @since 0.1.0
  */
+import type { NatsConnection } from "@nats-io/transport-node"
 import { Buffer, Chan } from "@tributary/channel"
-import { Job, Supervisor } from "@tributary/jobs"
+import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { RecentIds } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
 import { type Delivery, start as startPuller } from "./internal/puller.js"
-import { decodeHeaders, encodeOutcome, type JobHeaders } from "./internal/wire.js"
+import { decodeHeaders, encodeOutcome, encodeProgress, type JobHeaders, progressSubjectOf } from "./internal/wire.js"
 import {
   NatsArgumentError,
   type NatsConnectError,
@@ -117,8 +127,14 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         Supervisor.Supervisor
       )
 
-      /** every message received and not yet acked, naked or termed, and whether its job started */
-      const held = new Map<Delivery, { started: boolean }>()
+      /** every message received and not yet acked, naked or termed */
+      const held = new Map<Delivery, Held>()
+      /** the messages whose jobs reported progress, by the job's id in this worker's supervisor */
+      const progressing = new Map<string, Delivery>()
+      const forgetProgress = (m: Delivery) => {
+        const jobId = held.get(m)?.jobId
+        if (jobId !== undefined) progressing.delete(jobId)
+      }
       let stopping = false
       /** messages received and not yet taken by the firing loop; `arrived` wakes it */
       let arrivals: Array<Delivery> = []
@@ -134,7 +150,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         minBatch: capacity - concurrency,
         room: () => capacity - held.size,
         onMessage: (m) => {
-          held.set(m, { started: false })
+          held.set(m, { started: false, cancelled: false, fiber: undefined, jobId: undefined })
           if (stopping) return settle(m, "nak")
           // the firing loop wakes once the socket read that brought it is parsed, for all it brought
           if (arrivals.push(m) === 1) queueMicrotask(wakeFiring)
@@ -157,16 +173,21 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         puller.poke() // room was made: the pull request joins the replies' write
       }
       const settle = (m: Delivery, how: "ack" | "nak" | "term", delayMillis?: number): void => {
+        if (progressing.size > 0) forgetProgress(m)
         if (!held.delete(m)) return
         if (replies.push(delayMillis === undefined ? { m, how } : { m, how, delay: delayMillis }) === 1)
           publisher.beforeNextSend(sendReplies)
       }
 
+      /** stores the outcome in the outcomes stream once (fails when the stream did not ack it) */
+      const storeOutcome = (m: Delivery, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
+        const id = idOf(m)
+        const body = encodeOutcome(id, exit, name, m.deliveryCount)
+        return Effect.tryPromise(() => publisher.publish(h.reply, body, `outcome.${id}`))
+      }
       /** stores the outcome in the outcomes stream (retried until it is, or the job is interrupted) */
       const publishOutcome = (m: Delivery, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
-        const id = m.msg.headers?.get("Nats-Msg-Id") ?? ""
-        const body = encodeOutcome(id, exit, name, m.deliveryCount)
-        const once = Effect.tryPromise(() => publisher.publish(h.reply, body, `outcome.${id}`))
+        const once = storeOutcome(m, h, exit)
         // the first try has no retry machinery; after a failure, every 250 ms until it is stored
         const again: Effect.Effect<unknown> = Effect.catch(once, (e) =>
           Effect.andThen(Effect.logWarning("storing a job outcome failed; retrying", e), Effect.sleep(250)).pipe(
@@ -176,11 +197,28 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         return again
       }
 
+      /**
+       * Ends a job its supervisor cancelled: its outcome published as Interrupted (once: the
+       * supervisor no longer waits for it), then the message termed. Once per message.
+       */
+      const endCancelled = (m: Delivery): Effect.Effect<void> => {
+        if (!held.has(m)) return Effect.void
+        const h = decodeHeaders(m.msg.headers)
+        const store = h === undefined ? Effect.void : Effect.ignore(storeOutcome(m, h, Exit.interrupt()))
+        return Effect.andThen(
+          store,
+          Effect.sync(() => settle(m, "term"))
+        )
+      }
+      /** an interrupted job: ended as cancelled if its supervisor cancelled it, else handed back */
+      const interrupted = (m: Delivery, mark: Held): Effect.Effect<void> =>
+        mark.cancelled ? endCancelled(m) : Effect.sync(() => settle(m, "nak"))
+
       /** the job of one message: its definition's run, then ack, nak or term */
       const jobOf = (m: Delivery, h: JobHeaders): Effect.Effect<unknown, unknown, R> =>
-        Effect.suspend(() => {
+        Effect.withFiber((fiber) => {
           const mark = held.get(m)
-          if (mark === undefined) return Effect.interrupt // handed back while queued
+          if (mark === undefined || mark.cancelled) return Effect.interrupt // handed back or cancelled while queued
           mark.started = true
           const definition = definitions.get(h.definition)
           const delivery = m.deliveryCount
@@ -199,8 +237,10 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
               final = delivery >= attempts
             }
           }
+          mark.fiber = fiber // while the work runs, a cancel interrupts it
           return Effect.exit(work).pipe(
             Effect.flatMap((exit): Effect.Effect<unknown, unknown> => {
+              mark.fiber = undefined
               if (Exit.isSuccess(exit))
                 return Effect.andThen(
                   Effect.andThen(
@@ -209,12 +249,8 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
                   ),
                   exit
                 )
-              if (Cause.hasInterruptsOnly(exit.cause))
-                return Effect.andThen(
-                  Effect.sync(() => settle(m, "nak")),
-                  exit
-                )
-              if (!final && exit.cause.reasons.some((r) => r._tag === "Fail"))
+              if (Cause.hasInterruptsOnly(exit.cause)) return Effect.andThen(interrupted(m, mark), exit)
+              if (!final && !mark.cancelled && exit.cause.reasons.some((r) => r._tag === "Fail"))
                 return Effect.andThen(
                   Effect.sync(() => settle(m, "nak", retryDelay * delivery)),
                   exit
@@ -227,14 +263,17 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
                 exit
               )
             }),
-            Effect.onInterrupt(() => Effect.sync(() => settle(m, "nak")))
+            Effect.onInterrupt(() => interrupted(m, mark))
           )
         })
 
       /** takes one message in: fires its job, or hands it back when stopping */
       const receive = (m: Delivery): Effect.Effect<void, never, R> => {
-        if (!held.has(m)) return Effect.void // handed back already
+        const mark = held.get(m)
+        if (mark === undefined || mark.cancelled) return Effect.void // handed back or cancelled already
         if (stopping) return Effect.sync(() => settle(m, "nak"))
+        // cancelled before it arrived: the cancel loop ends it unrun
+        if (recent.size > 0 && recent.has(idOf(m))) return Effect.sync(() => heardCancel(idOf(m)))
         const h = decodeHeaders(m.msg.headers)
         if (h === undefined)
           return Effect.andThen(
@@ -254,7 +293,52 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         )
       }
 
-      // the firing loop: fires the jobs of the messages that arrived, in order, a batch per wake-up
+      // ── cancels: the ids of jobs their supervisor cancelled (core NATS, every worker hears them)
+      const recent = new RecentIds(CANCEL_MEMORY, CANCEL_MEMORY_MILLIS)
+      /** ids heard and not yet taken by the cancel loop; `heard` wakes it */
+      let cancelled: Array<string> = []
+      const heard = Chan.makeUnsafe<void>(Buffer.sliding(1))
+      const heardCancel = (id: string) => {
+        if (cancelled.push(id) === 1) Chan.offerUnsafe(heard, undefined)
+      }
+      nc.subscribe(names.cancelSubject, {
+        callback: (error, msg) => {
+          if (error !== null) return
+          const id = msg.string()
+          recent.add(id, Date.now())
+          heardCancel(id)
+        }
+      })
+      // ── progress: Job.progress of the jobs running here, sent back to their supervisor (core
+      // NATS, advisory), the latest value of each job at most every PROGRESS_INTERVAL_MILLIS
+      /** the latest value of each job since the last send; `toSend` wakes the progress loop */
+      let reported = new Map<Delivery, unknown>()
+      const toSend = Chan.makeUnsafe<void>(Buffer.sliding(1))
+      /** Dispatcher.ProgressListener of the jobs: `jobId` is the job's id in this worker's supervisor */
+      const reportProgress = (jobId: string, value: unknown): void => {
+        let m = progressing.get(jobId)
+        if (m === undefined) {
+          m = messageOfJob(held, jobId)
+          if (m === undefined) return // not the job of a message (one a job fired here, say)
+          progressing.set(jobId, m)
+          held.get(m)!.jobId = jobId
+        }
+        const first = reported.size === 0
+        reported.set(m, value)
+        if (first) Chan.offerUnsafe(toSend, undefined) // after the set: the offer may run the progress loop at once
+      }
+      const sendProgress = () => {
+        const batch = reported
+        reported = new Map()
+        for (const [m, value] of batch) {
+          if (!held.has(m)) continue // ended: its outcome says the rest
+          const id = idOf(m)
+          publishQuietly(nc, progressSubjectOf(names, id), encodeProgress(id, value))
+        }
+      }
+
+      // the firing loop: fires the jobs of the messages that arrived, in order, a batch per wake-up;
+      // their Job.progress reaches `reportProgress`
       yield* Effect.forkScoped(
         Effect.forever(
           Effect.flatMap(Chan.take(arrived), () =>
@@ -262,6 +346,37 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
               const batch = arrivals
               arrivals = []
               return Effect.forEach(batch, receive, { discard: true })
+            })
+          )
+        ).pipe(Effect.provideService(Dispatcher.ProgressListener, reportProgress))
+      )
+
+      // the progress loop: a send, then a pause, so a job's values are coalesced between sends
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.andThen(
+            Effect.andThen(Chan.take(toSend), Effect.sync(sendProgress)),
+            Effect.sleep(PROGRESS_INTERVAL_MILLIS)
+          )
+        )
+      )
+      // the cancel loop: interrupts the running jobs of the ids heard, ends the held ones unrun
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.flatMap(Chan.take(heard), () =>
+            Effect.suspend(() => {
+              const ids = new Set(cancelled)
+              cancelled = []
+              const unstarted: Array<Delivery> = []
+              for (const [m, mark] of held) {
+                if (mark.cancelled || !ids.has(idOf(m))) continue
+                mark.cancelled = true
+                if (mark.fiber !== undefined)
+                  mark.fiber.interruptUnsafe() // its job ends it (see jobOf)
+                else if (!mark.started) unstarted.push(m)
+                // else its run has ended: its own outcome is on its way
+              }
+              return Effect.forEach(unstarted, endCancelled, { concurrency: "unbounded", discard: true })
             })
           )
         )
@@ -283,9 +398,10 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           stopping = true
           // the outstanding pull request ends (at most its expiry); what it brings is handed back
           yield* Effect.promise(() => puller.stop())
-          for (const [m, mark] of held) if (!mark.started) settle(m, "nak")
+          // handed back, but a cancelled one is termed (never run again)
+          for (const [m, mark] of held) if (!mark.started) settle(m, mark.cancelled ? "term" : "nak")
           yield* supervisor.shutdown()
-          for (const m of [...held.keys()]) settle(m, "nak")
+          for (const [m, mark] of [...held]) settle(m, mark.cancelled ? "term" : "nak")
           sendReplies() // before the connection drains
           yield* Effect.logInfo(`worker ${name} stopped; every job it held was finished or handed back`)
         })
@@ -296,6 +412,43 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
   )
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** What the worker knows of a message it holds. */
+interface Held {
+  /** its job's run began */
+  started: boolean
+  /** its supervisor cancelled it */
+  cancelled: boolean
+  /** the job's fiber while its work runs (a cancel interrupts it) */
+  fiber: Fiber.Fiber<unknown, unknown> | undefined
+  /** its job's id in the worker's supervisor, once the job reported progress */
+  jobId: string | undefined
+}
+
+/** The message whose job has the id `jobId` and is running. */
+const messageOfJob = (held: ReadonlyMap<Delivery, Held>, jobId: string): Delivery | undefined => {
+  for (const [m, mark] of held) if (mark.fiber?.getRef(References.CurrentLogAnnotations)["job.id"] === jobId) return m
+  return undefined
+}
+
+/** A core-NATS publish; on a closed connection it is dropped (what goes this way is best effort). */
+const publishQuietly = (nc: NatsConnection, subject: string, body: string): void => {
+  try {
+    nc.publish(subject, body)
+  } catch {
+    // the connection is closed
+  }
+}
+
+/** the job message's id (`Nats-Msg-Id`) */
+const idOf = (m: Delivery): string => m.msg.headers?.get("Nats-Msg-Id") ?? ""
+
+/** how many cancelled ids a worker remembers, and how long: a cancel heard before its message arrived */
+const CANCEL_MEMORY = 10_000
+const CANCEL_MEMORY_MILLIS = 120_000
+
+/** the shortest time between two progress messages of a job */
+const PROGRESS_INTERVAL_MILLIS = 250
 
 /** The definitions by name, or a NatsArgumentError (not an array of definitions, a name twice). */
 const definitionsOf = <R>(

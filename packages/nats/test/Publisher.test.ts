@@ -58,21 +58,26 @@ describe.skipIf(!available)("Publisher (pipelined JetStream publishes)", () => {
       )
     )
 
-  it("publishes 200 messages 4 at a time: each resolves once the stream holds it, stored in order", async () => {
-    const stream = await withPublisher(5_000, 4, async (p, stream) => {
-      await Promise.all(Array.from({ length: 200 }, (_, i) => p.publish(`${stream}.a`, String(i), `m${i}`)))
-      return stream
+  it("publishes 200 messages 4 at a time: each resolves with its stream sequence once the stream holds it, stored in order", async () => {
+    const { stream, seqs } = await withPublisher(5_000, 4, async (p, stream) => {
+      const seqs = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => p.publish(`${stream}.a`, String(i), `m${i}`))
+      )
+      return { stream, seqs }
     })
     expect(await stored(stream)).toEqual(Array.from({ length: 200 }, (_, i) => String(i)))
+    expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
   })
 
-  it("a message id published twice is stored once (both publishes resolve)", async () => {
-    const stream = await withPublisher(5_000, 16, async (p, stream) => {
-      await p.publish(`${stream}.a`, "first", "same-id")
-      await p.publish(`${stream}.a`, "again", "same-id")
-      return stream
+  it("a message id published twice is stored once (both publishes resolve, with the stored message's sequence)", async () => {
+    const { stream, seqs } = await withPublisher(5_000, 16, async (p, stream) => {
+      const first = await p.publish(`${stream}.a`, "first", "other-id")
+      const second = await p.publish(`${stream}.a`, "second", "same-id")
+      const again = await p.publish(`${stream}.a`, "again", "same-id")
+      return { stream, seqs: [first, second, again] }
     })
-    expect(await stored(stream)).toEqual(["first"])
+    expect(await stored(stream)).toEqual(["first", "second"])
+    expect(seqs).toEqual([1, 2, 2])
   })
 
   it("a subject no stream listens on rejects with PublishError", async () => {

@@ -1,9 +1,21 @@
 /**
  * The JSON form of values on the wire: plain values as JSON.stringify makes them; a bigint as its
- * String; what JSON cannot hold (a cycle) as the value's String.
+ * String; what JSON cannot hold (a cycle) as the value's String. An interrupted job's outcome, a
+ * progress message and its subject; the ids a worker remembers as cancelled (bounded, expiring).
  */
+import { Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { toJson } from "../src/internal/wire.js"
+import { RecentIds } from "../src/internal/cancel.js"
+import {
+  decodeOutcome,
+  decodeProgress,
+  encodeOutcome,
+  encodeProgress,
+  exitOf,
+  namesOf,
+  progressSubjectOf,
+  toJson
+} from "../src/internal/wire.js"
 
 describe("toJson", () => {
   it("is JSON.stringify for what JSON holds, undefined as null", () => {
@@ -20,5 +32,42 @@ describe("toJson", () => {
     const cyclic: Record<string, unknown> = { name: "loop" }
     cyclic.self = cyclic
     expect(toJson(cyclic)).toBe('"[object Object]"')
+  })
+})
+
+describe("outcomes and progress", () => {
+  it("an interrupted job's outcome travels as Interrupted and stands for an interruption", () => {
+    const o = decodeOutcome(encodeOutcome("i.7.1", Exit.interrupt(), "w", 2))
+    expect(o).toEqual({ id: "i.7.1", tag: "Interrupted", value: null, worker: "w", delivery: 2 })
+    expect(Exit.hasInterrupts(exitOf(o!))).toBe(true)
+  })
+
+  it("a job's progress goes to its supervisor instance's subject; a malformed message is undefined", () => {
+    expect(progressSubjectOf(namesOf("app"), "abc123.7.1")).toBe("app.progress.abc123")
+    expect(decodeProgress(encodeProgress("abc123.7.1", { done: 3 }))).toEqual({
+      id: "abc123.7.1",
+      progress: { done: 3 }
+    })
+    expect(decodeProgress("not json")).toBeUndefined()
+    expect(decodeProgress('{"progress":1}')).toBeUndefined()
+  })
+})
+
+describe("RecentIds", () => {
+  it("holds at most max ids, the oldest dropped first", () => {
+    const ids = new RecentIds(2, 60_000)
+    ids.add("a", 0)
+    ids.add("b", 1)
+    ids.add("c", 2)
+    expect([ids.has("a"), ids.has("b"), ids.has("c"), ids.size]).toEqual([false, true, true, 2])
+  })
+
+  it("drops the ids older than its ttl at the next add", () => {
+    const ids = new RecentIds(10, 1_000)
+    ids.add("a", 0)
+    ids.add("b", 500)
+    expect(ids.has("a")).toBe(true)
+    ids.add("c", 1_200)
+    expect([ids.has("a"), ids.has("b"), ids.has("c")]).toEqual([false, true, true])
   })
 })

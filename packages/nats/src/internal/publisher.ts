@@ -6,8 +6,9 @@
  * profile of `bench/nats.ts`.
  *
  * Invariants:
- * - A publish settles once: resolved by the stream's ack (a duplicate's too: the stream already
- *   holds the message), rejected by an error reply or when no ack came within `timeoutMillis`.
+ * - A publish settles once: resolved by the stream's ack with the message's stream sequence (a
+ *   duplicate's too: the stream already holds the message, and its ack names that message's
+ *   sequence), rejected by an error reply or when no ack came within `timeoutMillis`.
  *   A late reply to a rejected publish is ignored (its token is gone).
  * - Every message carries `Nats-Msg-Id`, so a publish retried after a timeout is not stored twice
  *   (within the stream's duplicate window).
@@ -27,7 +28,8 @@ import type * as Scope from "effect/Scope"
 
 /** Publishes to JetStream and waits for the stream's ack. */
 export interface Publisher {
-  readonly publish: (subject: string, body: string, msgID: string, headers?: MsgHdrs) => Promise<void>
+  /** resolves with the message's sequence in the stream */
+  readonly publish: (subject: string, body: string, msgID: string, headers?: MsgHdrs) => Promise<number>
   /**
    * Runs `send` at the start of the next send, before the publishes: what it writes on the connection
    * (a worker's acks) leaves in the same socket write as they.
@@ -49,7 +51,7 @@ export const make = (
 // ── private helpers ─────────────────────────────────────────────────────────
 
 interface Pending {
-  readonly resolve: () => void
+  readonly resolve: (seq: number) => void
   readonly reject: (error: Error) => void
   readonly deadline: number
 }
@@ -58,7 +60,7 @@ interface Queued {
   readonly subject: string
   readonly body: string
   readonly headers: MsgHdrs
-  readonly resolve: () => void
+  readonly resolve: (seq: number) => void
   readonly reject: (error: Error) => void
 }
 
@@ -92,9 +94,9 @@ class Pipeline implements Publisher {
         const p = this.pending.get(token)
         if (p === undefined) return
         this.pending.delete(token)
-        const failure = ackError(msg.headers?.code ?? 0, msg.data.length === 0 ? "" : msg.string())
-        if (failure === undefined) p.resolve()
-        else p.reject(new PublishError(`${failure} (${msg.subject})`))
+        const ack = parseAck(msg.headers?.code ?? 0, msg.data.length === 0 ? "" : msg.string())
+        if (typeof ack === "number") p.resolve(ack)
+        else p.reject(new PublishError(`${ack} (${msg.subject})`))
         this.drain()
       }
     })
@@ -103,8 +105,8 @@ class Pipeline implements Publisher {
     this.sweeper.unref()
   }
 
-  publish(subject: string, body: string, msgID: string, headers?: MsgHdrs): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  publish(subject: string, body: string, msgID: string, headers?: MsgHdrs): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       if (this.closed) return reject(new PublishError("the connection is closing"))
       const h = headers ?? makeHeaders()
       h.set("Nats-Msg-Id", msgID)
@@ -181,14 +183,16 @@ class Pipeline implements Publisher {
   }
 }
 
-/** Why a reply is not a PubAck (undefined when it is one): no stream for the subject, or the stream's error. */
-const ackError = (status: number, text: string): string | undefined => {
+/** The stream sequence a PubAck names, or why the reply is not one: no stream for the subject, or the stream's error. */
+const parseAck = (status: number, text: string): number | string => {
   if (status === 503) return "no stream listens on the subject"
   if (text === "") return status === 0 ? "an empty reply" : `status ${status}`
   try {
-    const reply = JSON.parse(text) as { stream?: unknown; error?: { description?: unknown } }
+    const reply = JSON.parse(text) as { stream?: unknown; seq?: unknown; error?: { description?: unknown } }
     if (reply.error !== undefined) return `the stream refused it: ${String(reply.error.description)}`
-    return typeof reply.stream === "string" ? undefined : "a reply that is not a PubAck"
+    return typeof reply.stream === "string" && typeof reply.seq === "number"
+      ? reply.seq
+      : "a reply that is not a PubAck"
   } catch {
     return "a reply that is not JSON"
   }

@@ -1,6 +1,7 @@
 /**
  * What travels on NATS: the names of the streams, subjects and consumer (from one `prefix`), the
- * headers of a job message, and the outcome message a worker publishes back.
+ * headers of a job message, the outcome message a worker publishes back, and the core-NATS
+ * messages beside them: a cancel (the job message's id) and a job's progress.
  *
  * Invariants:
  * - A job message's id (`Nats-Msg-Id`) is `${instance}.${jobId}.${attempt}`: unique per firing
@@ -9,7 +10,10 @@
  * - An outcome message carries the job message's id; its own id is `outcome.${id}`, so a second
  *   outcome of a redelivered job within the stream's duplicate window is dropped by the stream,
  *   and any later one by the firing side (it waits for each id once).
- * - Everything encoded here is JSON; `decodeOutcome` never throws (a malformed message is `undefined`).
+ * - A job's progress goes to `<prefix>.progress.<instance>`, the instance being the first token of
+ *   its message id: only the supervisor that fired it listens there.
+ * - Everything encoded here is JSON; `decodeOutcome` and `decodeProgress` never throw (a malformed
+ *   message is `undefined`).
  *
  * @internal
  */
@@ -24,6 +28,10 @@ export interface Names {
   readonly outcomesStream: string
   readonly outcomesPrefix: string
   readonly consumer: string
+  /** core NATS, every worker listens: the ids of jobs cancelled by their supervisor */
+  readonly cancelSubject: string
+  /** core NATS: `<progressPrefix>.<instance>` carries the progress of that supervisor's jobs */
+  readonly progressPrefix: string
 }
 
 /** The names for `prefix` (checked by `validPrefix`). */
@@ -32,8 +40,16 @@ export const namesOf = (prefix: string): Names => ({
   jobsSubject: `${prefix}.jobs`,
   outcomesStream: `${prefix.toUpperCase()}_OUTCOMES`,
   outcomesPrefix: `${prefix}.outcomes`,
-  consumer: `${prefix}-workers`
+  consumer: `${prefix}-workers`,
+  cancelSubject: `${prefix}.cancel`,
+  progressPrefix: `${prefix}.progress`
 })
+
+/** The subject of the progress of the job whose message id is `id` (see the invariants). */
+export const progressSubjectOf = (names: Names, id: string): string => {
+  const dot = id.indexOf(".")
+  return `${names.progressPrefix}.${dot < 0 ? id : id.slice(0, dot)}`
+}
 
 /** A prefix is one token usable in stream, subject and consumer names. */
 export const validPrefix = (prefix: unknown): prefix is string =>
@@ -92,8 +108,8 @@ export const decodeHeaders = (hdrs: MsgHdrs | undefined): JobHeaders | undefined
 export interface WireOutcome {
   /** the job message's id */
   readonly id: string
-  readonly tag: "Success" | "Failure" | "Defect"
-  /** the success value, or the error / defect (see `toWire`) */
+  readonly tag: "Success" | "Failure" | "Defect" | "Interrupted"
+  /** the success value, or the error / defect (see `toWire`); null for an interruption */
   readonly value: unknown
   /** the worker that ran it */
   readonly worker: string
@@ -101,7 +117,7 @@ export interface WireOutcome {
   readonly delivery: number
 }
 
-/** The wire form of an exit that is a success, a typed failure or a defect (not an interruption). */
+/** The wire form of an exit: a success, a typed failure, a defect, or else an interruption (a job cancelled by its supervisor). */
 export const encodeOutcome = (
   id: string,
   exit: Exit.Exit<unknown, unknown>,
@@ -112,20 +128,15 @@ export const encodeOutcome = (
   const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
   if (failure !== undefined) return toJson({ id, tag: "Failure", value: toWire(failure.error), worker, delivery })
   const defect = exit.cause.reasons.find((r) => r._tag === "Die")
-  return toJson({
-    id,
-    tag: "Defect",
-    value: toWire(defect === undefined ? "interrupted" : defect.defect),
-    worker,
-    delivery
-  })
+  if (defect === undefined) return toJson({ id, tag: "Interrupted", value: null, worker, delivery })
+  return toJson({ id, tag: "Defect", value: toWire(defect.defect), worker, delivery })
 }
 
 /** An outcome message, or `undefined` when it is not one. */
 export const decodeOutcome = (text: string): WireOutcome | undefined => {
   const o = parse(text) as Partial<WireOutcome> | undefined
   if (o === undefined || typeof o.id !== "string") return undefined
-  if (o.tag !== "Success" && o.tag !== "Failure" && o.tag !== "Defect") return undefined
+  if (o.tag !== "Success" && o.tag !== "Failure" && o.tag !== "Defect" && o.tag !== "Interrupted") return undefined
   return o as WireOutcome
 }
 
@@ -135,7 +146,20 @@ export const exitOf = (o: WireOutcome): Exit.Exit<unknown, unknown> =>
     ? Exit.succeed(o.value)
     : o.tag === "Failure"
       ? Exit.fail(fromWire(o.value))
-      : Exit.die(fromWire(o.value))
+      : o.tag === "Defect"
+        ? Exit.die(fromWire(o.value))
+        : Exit.interrupt()
+
+/** A job's progress message: its message id and the latest value it reported. */
+export const encodeProgress = (id: string, value: unknown): string => toJson({ id, progress: value })
+
+/** A progress message, or `undefined` when it is not one. */
+export const decodeProgress = (text: string): { readonly id: string; readonly progress: unknown } | undefined => {
+  const p = parse(text) as { id?: unknown; progress?: unknown } | undefined
+  return typeof p === "object" && p !== null && typeof p.id === "string"
+    ? { id: p.id, progress: p.progress }
+    : undefined
+}
 
 /** JSON text of `value`; what JSON cannot hold (a bigint, a cycle) becomes its `String`. */
 export const toJson = (value: unknown): string => {
