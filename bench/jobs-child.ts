@@ -5,7 +5,7 @@
  *     --workload W5 --impl ours --n 100000
  *   node … bench/jobs-child.ts --workload W6 --impl p-limit --n 1000 --port 41234
  *
- * Runs a warm-up (W5: n/10 jobs; W6: 100 requests), collects garbage, runs the same warm-up again
+ * Runs a warm-up (W5: n/10 jobs; W6: 100 requests, or `--warmup`), collects garbage, runs the same warm-up again
  * (the forced GC deoptimizes code), then one timed run, and for
  * W5 one more (untimed) run whose jobs wait for a gate, to sample the heap with all n queued;
  * checks that every job ran exactly once, and prints one JSON line (a `JobSample`) to stdout.
@@ -28,7 +28,9 @@ const { values } = parseArgs({
     workload: { type: "string" },
     impl: { type: "string" },
     n: { type: "string" },
-    port: { type: "string" }
+    port: { type: "string" },
+    /** W6: requests per warm-up run (default 100) */
+    warmup: { type: "string" }
   }
 })
 
@@ -257,7 +259,9 @@ const main = async (): Promise<JobSample> => {
   } else if (workload === "W6") {
     if (!(port > 0)) throw new Error("W6 needs --port (the driver's server)")
     run = pick(w6, implName)
-    warmupN = Math.min(n, 100)
+    warmupN = values.warmup === undefined ? Math.min(n, 100) : Number(values.warmup)
+    if (!(Number.isInteger(warmupN) && warmupN > 0))
+      throw new Error(`--warmup must be a positive integer, got "${values.warmup}"`)
   } else throw new Error(`unknown workload "${workload}"`)
 
   const check = (expected: number, got: number) => {

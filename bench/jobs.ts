@@ -3,7 +3,7 @@
  * in a fresh child process (bench/jobs-child.ts) per repetition, interleaved round-robin with the
  * starting implementation rotated, takes medians, and writes a markdown report.
  *
- *   tsx bench/jobs.ts [--reps 5] [--only W5,W6] [--scale 1] [--timeout 300] [--out bench/JOBS-RESULTS.md]
+ *   tsx bench/jobs.ts [--reps 5] [--only W5,W5y,W6,W6w] [--scale 1] [--timeout 300] [--out bench/JOBS-RESULTS.md]
  *
  * W6's HTTP server runs in this process (127.0.0.1, ephemeral port), idle while a child runs
  * except for answering it; it is closed at the end. Raw samples go to bench/out/jobs-<timestamp>.json.
@@ -33,7 +33,7 @@ import {
 
 const usage = `Usage: tsx bench/jobs.ts [options]
   --reps N        repetitions per (workload, size, implementation) (default 5)
-  --only LIST     workloads: W5,W5y,W6 (default all three)
+  --only LIST     workloads: W5,W5y,W6,W6w (default all four; W6w is W6 after warm-ups of 2000 requests)
   --scale X       multiplies W5's job counts (1e5 and 2e5) and W6's request count (1000) (default 1)
   --timeout S     seconds before a child process is killed (default 300)
   --out PATH      markdown report (default bench/JOBS-RESULTS.md)
@@ -42,7 +42,7 @@ const usage = `Usage: tsx bench/jobs.ts [options]
 const { values: args } = parseArgs({
   options: {
     reps: { type: "string", default: "5" },
-    only: { type: "string", default: "W5,W5y,W6" },
+    only: { type: "string", default: "W5,W5y,W6,W6w" },
     scale: { type: "string", default: "1" },
     timeout: { type: "string", default: "300" },
     out: { type: "string", default: join("bench", "JOBS-RESULTS.md") },
@@ -60,13 +60,16 @@ const scale = positive("scale", args.scale)
 const timeoutMs = positive("timeout", args.timeout) * 1000
 const only = new Set(args.only.split(",").map((s) => s.trim().toUpperCase()))
 for (const id of only)
-  if (id !== "W5" && id !== "W5Y" && id !== "W6") throw new Error(`unknown workload ${id}; known: W5, W5y, W6`)
+  if (id !== "W5" && id !== "W5Y" && id !== "W6" && id !== "W6W")
+    throw new Error(`unknown workload ${id}; known: W5, W5y, W6, W6w`)
 
 const sized = (n: number) => Math.max(1, Math.round(n * scale))
 const w5Sizes = [sized(100_000), sized(200_000)] as const
 const w6Size = sized(1000)
 /** the sequential W6 pass: this many requests one after the other, scaled to w6Size */
 const w6SeqSize = Math.max(1, Math.round(w6Size / 10))
+/** W6w: requests per warm-up run (twice, as W6's 100), so the timed run measures code the JIT has optimized */
+const w6WarmWarmup = sized(2000)
 
 // ── build the packages' dist/ (as run.ts): without `tributary:source` the children import them compiled ──
 
@@ -87,17 +90,18 @@ const server = http.createServer((req, res) => {
     res.end("ok")
   }, W6_SERVER_DELAY_MS)
 })
-const port = only.has("W6")
-  ? await new Promise<number>((ready, fail) => {
-      server.once("error", fail)
-      server.listen(0, "127.0.0.1", () => ready((server.address() as AddressInfo).port))
-    })
-  : undefined
+const port =
+  only.has("W6") || only.has("W6W")
+    ? await new Promise<number>((ready, fail) => {
+        server.once("error", fail)
+        server.listen(0, "127.0.0.1", () => ready((server.address() as AddressInfo).port))
+      })
+    : undefined
 
 // ── run, interleaved ─────────────────────────────────────────────────────────
 
 interface Cell {
-  readonly workload: "W5" | "W5y" | "W6"
+  readonly workload: "W5" | "W5y" | "W6" | "W6w"
   readonly impl: string
   readonly n: number
 }
@@ -107,6 +111,9 @@ if (only.has("W5")) for (const n of w5Sizes) cells.push(w5Impls.map((impl) => ({
 if (only.has("W5Y")) for (const n of w5Sizes) cells.push(w5Impls.map((impl) => ({ workload: "W5y", impl, n })))
 if (only.has("W6"))
   cells.push(w6Impls.map((impl) => ({ workload: "W6", impl, n: impl === "sequential" ? w6SeqSize : w6Size })))
+// W6w: the limiters only (the sequential estimate is W6's)
+if (only.has("W6W"))
+  cells.push(w6Impls.filter((i) => i !== "sequential").map((impl) => ({ workload: "W6w", impl, n: w6Size })))
 
 const key = (c: { workload: string; impl: string; n: number }) => `${c.workload}/${c.n}/${c.impl}`
 
@@ -121,8 +128,9 @@ try {
     key,
     label: key,
     run: ({ workload, impl, n }) => {
-      const args = ["--workload", workload, "--impl", impl, "--n", String(n)]
-      if (workload === "W6" && port !== undefined) args.push("--port", String(port))
+      const args = ["--workload", workload === "W6w" ? "W6" : workload, "--impl", impl, "--n", String(n)]
+      if (workload.startsWith("W6") && port !== undefined) args.push("--port", String(port))
+      if (workload === "W6w") args.push("--warmup", String(w6WarmWarmup))
       return runChild("jobs-child.ts", args, timeoutMs, impl, workload)
     },
     progress: (sample) => `${sample.ms.toFixed(1)} ms`
@@ -170,7 +178,7 @@ const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undef
 const command = commandLine(import.meta.url)
 
 const lines: Array<string> = [
-  "# Tributary job benchmark results (W5, W5y, W6)",
+  "# Tributary job benchmark results (W5, W5y, W6, W6w)",
   "",
   `Produced by \`${command}\` on ${started.toISOString()}. See bench/README.md ("Job workloads") for the method.`,
   "",
@@ -361,14 +369,22 @@ if (only.has("W5Y")) {
   )
 }
 
-if (only.has("W6")) {
+/** The W6 report (`workload` "W6" or "W6w": the same requests after longer warm-ups). */
+const w6Report = (workload: "W6" | "W6w", warmup: number) => {
   const ideal = (w6Size / W6_CONCURRENCY) * W6_SERVER_DELAY_MS
   const seq = summarize("W6", "sequential", w6SeqSize)
   const seqEstimate = seq === undefined ? undefined : (seq.medianMs * w6Size) / w6SeqSize
   const limiters = w6Impls.filter((i) => i !== "sequential")
   lines.push(
-    `## W6: ${w6Size} HTTP GETs (keep-alive agent) to a local server answering after ${W6_SERVER_DELAY_MS} ms, concurrency ${W6_CONCURRENCY}`,
+    `## ${workload}: ${w6Size} HTTP GETs (keep-alive agent) to a local server answering after ${W6_SERVER_DELAY_MS} ms, concurrency ${W6_CONCURRENCY}, after warm-ups of ${warmup} requests`,
     "",
+    ...(workload === "W6w"
+      ? [
+          "W6 again, but each child first runs two warm-ups of this many requests (W6: 100), so the timed run",
+          "measures code the JIT has optimized, as in a service that has been up for a while.",
+          ""
+        ]
+      : []),
     `Sequential estimate: a sequential pass of ${w6SeqSize} requests (own child process, median ${fx(seq?.medianMs, 1)} ms),`,
     `scaled × ${w6Size / w6SeqSize}: ${fx(seqEstimate, 0)} ms. Ideal: ${w6Size} / ${W6_CONCURRENCY} × ${W6_SERVER_DELAY_MS} ms = ${ideal} ms.`,
     "",
@@ -385,7 +401,7 @@ if (only.has("W6")) {
     rule(["l", "r", "r", "r", "r", "r", "r", "r"])
   )
   for (const impl of limiters) {
-    const s = summarize("W6", impl, w6Size)
+    const s = summarize(workload, impl, w6Size)
     lines.push(
       s === undefined
         ? row([impl, "0", "failed", "", "", "", "", ""])
@@ -401,16 +417,16 @@ if (only.has("W6")) {
           ])
     )
   }
-  const ours = summarize("W6", "ours", w6Size)?.medianMs
+  const ours = summarize(workload, "ours", w6Size)?.medianMs
   let best: readonly [string, number] | undefined
   for (const impl of limiters) {
-    const ms = impl === "ours" ? undefined : summarize("W6", impl, w6Size)?.medianMs
+    const ms = impl === "ours" ? undefined : summarize(workload, impl, w6Size)?.medianMs
     if (ms !== undefined && (best === undefined || ms < best[1])) best = [impl, ms]
   }
   const over = ours === undefined || best === undefined ? undefined : ours / best[1] - 1
   lines.push(
     "",
-    "### W6 target (from the issue)",
+    `### ${workload} target (from the issue)`,
     "",
     row(["Target", "Measured", "Verdict"]),
     rule(["l", "r", "l"]),
@@ -419,11 +435,12 @@ if (only.has("W6")) {
       over === undefined ? "n/a" : `${over >= 0 ? "+" : ""}${(over * 100).toFixed(1)}%`,
       verdict(over === undefined ? undefined : over <= 0.05)
     ]),
-    "",
-    `The server answered ${requests} requests in all (warm-ups included).`,
     ""
   )
 }
+if (only.has("W6")) w6Report("W6", Math.min(w6Size, 100))
+if (only.has("W6W")) w6Report("W6w", w6WarmWarmup)
+if (port !== undefined) lines.push(`The W6 server answered ${requests} requests in all (warm-ups included).`, "")
 
 lines.push(
   "## Notes",
