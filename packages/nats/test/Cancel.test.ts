@@ -1,8 +1,9 @@
 /**
  * Remote interrupt and remote progress against a real nats-server, with in-process workers: a
  * remote job interrupted in the firing process stops on the worker (seen inside the job), ends
- * there once as Interrupted, and its message is termed (never redelivered); `Job.all`'s failFast
- * cancels the others on the worker; a job cancelled before any worker pulled it is deleted from
+ * there once as Interrupted, and its message is termed (never redelivered); so does one the firing
+ * supervisor's shutdown interrupts past its grace; `Job.all`'s failFast cancels the others on the
+ * worker; a job cancelled before any worker pulled it is deleted from
  * the stream; a cancel heard before its message arrives drops it unrun; `Job.progress` on the
  * worker shows in the firing supervisor's snapshot, coalesced.
  */
@@ -145,6 +146,31 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       expect((await obs.outcomes()).map((o) => o.tag)).toEqual(["Interrupted", "Interrupted"])
       // a ran once; b never ran
       expect(d.runs.filter(([def]) => def === "endless").map(([, n]) => n)).toEqual([101])
+    })
+  })
+
+  it("a firing supervisor's shutdown past its grace cancels its remote jobs on the worker", async () => {
+    const prefix = "cancelshutdown"
+    await withWorker(prefix, {}, async (obs, w) => {
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const h = yield* Job.fork(d.endless.make({ n: 151 }))
+          yield* awaitGate(d.gateOf(151).started)
+          return h.id // the layer's scope closes: the supervisor's grace passes, then it interrupts the job
+        }),
+        { concurrency: 1000, grace: "100 millis" },
+        prefix
+      )
+      await Effect.runPromise(awaitGate(d.gateOf(151).interrupted)) // seen inside the job, on the worker
+      expect(
+        outcomeLines(lines)
+          .get(value)
+          ?.map((l) => l.annotations["job.outcome"])
+      ).toEqual(["Interrupted"])
+      await w.stop()
+      await obs.terminated(1)
+      expect(await obs.jobsState()).toEqual(idle)
     })
   })
 
