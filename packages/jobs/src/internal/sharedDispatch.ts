@@ -9,8 +9,12 @@
  * (by priority, then FIFO, as any dispatcher of the caller's scheduler runs them).
  *
  * Invariant: `makeDispatcher` returns one dispatcher for the life of a `SharedDispatch`, the one
- * its `inner` scheduler made; `sharedBase` gives one derived context per caller context (so the
+ * its `inner` scheduler made; `SharedBases.of` gives one derived context per caller context (so the
  * fibers of one caller share effect's per-context fiber cache).
+ *
+ * Cost: one derived context per distinct caller context (a WeakMap entry, and effect derives its
+ * fiber cache once for it): a loop that fires many jobs pays it once; a service that fires one job
+ * from each request's fiber pays it once per request.
  *
  * @internal
  */
