@@ -2,10 +2,11 @@
  * Remote interrupt and remote progress against a real nats-server, with in-process workers: a
  * remote job interrupted in the firing process stops on the worker (seen inside the job), ends
  * there once as Interrupted, and its message is termed (never redelivered); so does one the firing
- * supervisor's shutdown interrupts past its grace; `Job.all`'s failFast cancels the others on the
- * worker; a job cancelled before any worker pulled it is deleted from
- * the stream; a cancel heard before its message arrives drops it unrun; `Job.progress` on the
- * worker shows in the firing supervisor's snapshot, coalesced.
+ * supervisor's shutdown interrupts past its grace, and one past its `timeout` (ended here as
+ * TimedOut); `Job.all`'s failFast cancels the others on the worker, and its firstSuccess the rest
+ * once one succeeded; a job cancelled before any worker pulled it is deleted from the stream; a
+ * cancel heard before its message arrives drops it unrun; `Job.progress` on the worker shows in the
+ * firing supervisor's snapshot, coalesced.
  */
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect, type NatsConnection } from "@nats-io/transport-node"
@@ -222,6 +223,70 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
           .map(([, n]) => n)
           .sort()
       ).toEqual([201, 202, 203])
+    })
+  })
+
+  it("a remote job past its timeout ends here once as TimedOut and stops on the worker, its message termed", async () => {
+    const prefix = "canceltimeout"
+    await withWorker(prefix, {}, async (obs, w) => {
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          // the firing side's timer: the job never ends by itself, so only the timeout ends it
+          const h = yield* Job.fork(d.endless.make({ n: 251 }), { timeout: "300 millis" })
+          const exit = yield* Job.await(h)
+          yield* awaitGate(d.gateOf(251).interrupted) // seen inside the job, on the worker
+          return { id: h.id, exit }
+        }),
+        undefined,
+        prefix
+      )
+      expect(Exit.isFailure(value.exit)).toBe(true)
+      expect(
+        outcomeLines(lines)
+          .get(value.id)
+          ?.map((l) => l.annotations["job.outcome"])
+      ).toEqual(["TimedOut"])
+      await w.stop()
+      await obs.terminated(1)
+      expect(await obs.jobsState()).toEqual(idle)
+      expect(d.runs.filter(([def]) => def === "endless").map(([, n]) => n)).toEqual([251])
+    })
+  })
+
+  it("Job.all firstSuccess over remote jobs: the first success cancels the others on the worker", async () => {
+    const prefix = "cancelfirst"
+    await withWorker(prefix, { concurrency: 3 }, async (obs, w) => {
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const first = yield* Job.all(
+            [
+              d.endless.make({ n: 261 }),
+              d.endless.make({ n: 262 }),
+              // succeeds once the two others run on the worker
+              d.succeedsAfter.make({ n: 263, after: [261, 262] })
+            ],
+            { concurrency: 3, policy: "firstSuccess" }
+          )
+          yield* Effect.forEach([261, 262], (n) => awaitGate(d.gateOf(n).interrupted), { discard: true })
+          return first
+        }),
+        undefined,
+        prefix
+      )
+      expect(value).toBe(263)
+      const outcomes = [...outcomeLines(lines).values()].map((ls) => ls.map((l) => l.annotations["job.outcome"]))
+      expect(outcomes.map((o) => o.join()).sort()).toEqual(["Interrupted", "Interrupted", "Success"])
+      await w.stop()
+      await obs.terminated(2) // the two cancelled; the success is acked
+      expect(await obs.jobsState()).toEqual(idle)
+      expect(
+        d.runs
+          .filter(([def]) => def === "endless")
+          .map(([, n]) => n)
+          .sort()
+      ).toEqual([261, 262])
     })
   })
 

@@ -3,15 +3,19 @@
  * nats-server. A worker killed with SIGKILL mid-run loses nothing (its in-flight jobs run again
  * after the ack wait, and only those); the bound `maxAckPending` holds across workers, sampled
  * inside the jobs; a worker stopped with SIGTERM hands its jobs back at once (the ack wait is
- * longer than the test's timeout, so a job left to it would fail the test).
+ * longer than the test's timeout, so a job left to it would fail the test); a remote job interrupted
+ * in the firing process stops inside the worker process and its message is termed.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, dirname, join } from "node:path"
+import { jetstreamManager } from "@nats-io/jetstream"
+import { connect } from "@nats-io/transport-node"
 import { Chan } from "@tributary/channel"
 import { Job } from "@tributary/jobs"
 import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeLines } from "./harness.js"
 import { spawnWorker, type WorkerProcess } from "./process.js"
@@ -25,6 +29,23 @@ const eventsOf = (file: string) =>
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => l.split(" ") as [string, string, string, string])
+
+/** Resolves once the runs file holds `line` (watched, not polled). */
+const untilEvent = (file: string, line: string): Promise<void> =>
+  new Promise((resolve) => {
+    const holds = () => existsSync(file) && readFileSync(file, "utf8").split("\n").includes(line)
+    if (holds()) return resolve()
+    const watcher = watch(dirname(file), (_, name) => {
+      if (name === basename(file) && holds()) {
+        watcher.close()
+        resolve()
+      }
+    })
+    if (holds()) {
+      watcher.close()
+      resolve()
+    }
+  })
 
 describe.skipIf(!available)("NatsWorker processes", () => {
   let server: NatsServer
@@ -157,5 +178,47 @@ describe.skipIf(!available)("NatsWorker processes", () => {
     for (let n = 0; n < 20; n++) expect(finishedOnT0.has(String(n)) || startedOnT1.has(String(n))).toBe(true)
     second.kill("SIGTERM")
     expect(await second.exited).toBe(143)
+  }, 120_000)
+  it("a remote job interrupted here stops inside the worker process; its message is termed, not redelivered", async () => {
+    const runs = join(dir, "cancel.log")
+    const w = start("xcancel", "c0", runs)
+    await w.ready
+    const { value, lines } = await fire(
+      server.url,
+      Effect.gen(function* () {
+        const h = yield* Job.fork(d.endless.make({ n: 701 }))
+        yield* Effect.promise(() => untilEvent(runs, "start endless 701 c0")) // running in the worker process
+        yield* Job.interrupt(h)
+        const exit = yield* Job.await(h)
+        // seen inside the job there (a generous safety net on a wait the test expects to end)
+        yield* Effect.timeout(
+          Effect.promise(() => untilEvent(runs, "interrupted endless 701 c0")),
+          "20 seconds"
+        )
+        return { id: h.id, exit }
+      }),
+      undefined,
+      "xcancel"
+    )
+    expect(Exit.hasInterrupts(value.exit)).toBe(true)
+    expect(
+      outcomeLines(lines)
+        .get(value.id)
+        ?.map((l) => l.annotations["job.outcome"])
+    ).toEqual(["Interrupted"])
+    w.kill("SIGTERM")
+    expect(await w.exited).toBe(143)
+    // the worker termed the message before it exited: nothing is left to redeliver
+    const names = namesOf("xcancel")
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      const stream = await jsm.streams.info(names.jobsStream)
+      const consumer = await jsm.consumers.info(names.jobsStream, names.consumer)
+      expect([stream.state.messages, consumer.num_pending, consumer.num_ack_pending]).toEqual([0, 0, 0])
+    } finally {
+      await nc.close()
+    }
+    expect(eventsOf(runs).map((e) => e.join(" "))).toEqual(["start endless 701 c0", "interrupted endless 701 c0"])
   }, 120_000)
 })
