@@ -167,8 +167,28 @@ export const runInterleaved = async <C, S extends object>(options: {
 }
 
 /**
+ * The line that starts the hand-written end of a report (notes on other runs, what the figures
+ * say): a driver rewriting the report keeps everything from it on.
+ */
+const KeptMarker =
+  "<!-- Written by hand from here on: the bench drivers keep this part when they rewrite the file. -->"
+
+/** The hand-written end of the report at `path` (from `KeptMarker` on), with a blank line before it; "" if none. */
+const keptPart = (path: string): string => {
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch {
+    return ""
+  }
+  const at = text.indexOf(KeptMarker)
+  return at === -1 ? "" : `\n${text.slice(at)}`
+}
+
+/**
  * Ends a driver: appends the failures section (if any) to `lines`, writes them as the markdown
- * report `out` (relative to the repository root) and `raw` plus every sample and failure as
+ * report `out` (relative to the repository root; the hand-written part of the file it replaces, from
+ * `KeptMarker` on, is kept at its end) and `raw` plus every sample and failure as
  * bench/out/<rawPrefix>-<timestamp>.json, prints the report to stdout, and sets the exit code
  * (1 if any cell failed).
  */
@@ -189,7 +209,7 @@ export const writeReport = <S>(options: {
 
   const outPath = resolve(root, out)
   mkdirSync(dirname(outPath), { recursive: true })
-  writeFileSync(outPath, `${lines.join("\n")}\n`)
+  writeFileSync(outPath, `${lines.join("\n")}\n${keptPart(outPath)}`)
 
   const rawDir = join(benchDir, "out")
   mkdirSync(rawDir, { recursive: true })
