@@ -33,6 +33,7 @@ import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
@@ -297,7 +298,8 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
 /**
  * Reports the progress of the job this runs in (any value: a count, a fraction, `{ done, total }`):
  * the job's entry in `Supervisor.snapshot` and `watch` shows it as `progress`, and one debug line
- * (`job progress`, with `progress`) is written; a `Dispatcher.ProgressListener` in the job's context
+ * (`job progress`, with `progress`) is written (built only when the fiber's minimum log level lets
+ * Debug through, so reporting per item is cheap); a `Dispatcher.ProgressListener` in the job's context
  * hears it too (a worker of `@tributary/nats` sends it back to the supervisor that fired the job).
  * Outside a job (no `job.id` log annotation, or the job is no longer running) it does nothing.
  *
@@ -320,7 +322,10 @@ export const progress = (value: unknown): Effect.Effect<void> =>
       if (entry.id === id) {
         entry.progress = value
         fiber.getRef(ProgressListener)?.(id, value)
-        return Effect.logDebug("job progress").pipe(Effect.annotateLogs("progress", value))
+        // the line is built only when it can be written (a job may report progress per item)
+        return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+          ? Effect.void
+          : Effect.logDebug("job progress").pipe(Effect.annotateLogs("progress", value))
       }
     return Effect.void
   })

@@ -127,6 +127,33 @@ describe("Job.progress", () => {
   })
 })
 
+describe("Job.progress below the minimum log level", () => {
+  it("still shows in the snapshot, and writes no line", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const step = yield* Deferred.make<void>()
+        const done = yield* Deferred.make<void>()
+        yield* Job.fire(
+          Effect.gen(function* () {
+            for (let i = 1; i <= 3; i++) yield* Job.progress(i)
+            yield* Deferred.succeed(step, undefined)
+            yield* Deferred.await(done)
+          }),
+          { name: "quiet" }
+        )
+        yield* Deferred.await(step)
+        const snap = yield* Supervisor.snapshot
+        yield* Deferred.succeed(done, undefined)
+        return snap.running.map((j) => [j.name, j.progress])
+      }),
+      {},
+      "Info"
+    )
+    expect(value).toEqual([["quiet", 3]])
+    expect(lines.filter((l) => l.message === "job progress")).toEqual([])
+  })
+})
+
 describe("delay", () => {
   it("a delayed job holds no slot and no queue place until its delay (Clock time) ends; drain waits for it", async () => {
     const order: Array<string> = []
