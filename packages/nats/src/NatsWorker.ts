@@ -157,8 +157,32 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         },
         onTrouble: (description) => {
           Effect.runForkWith(services)(Effect.logWarning(`pulling jobs: ${description}; retrying`))
-        }
+        },
+        onConsumerLost: (description) => restore(description)
       })
+      /**
+       * The consumer may be gone (deleted under the workers, with its stream or alone): made again
+       * if it is missing, one check at a time, then pulling goes on. The messages it had delivered
+       * are delivered again by the new consumer (at least once).
+       */
+      let restoring = false
+      const restore = (description: string): void => {
+        if (restoring || stopping) return
+        restoring = true
+        Effect.runForkWith(services)(
+          Effect.logWarning(`pulling jobs: ${description}; making the consumer again if it is gone`).pipe(
+            Effect.andThen(connection.ensureStreams(jsm, names, 3_600_000, servers)),
+            Effect.andThen(connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)),
+            Effect.catch((e) => Effect.logWarning(`checking the consumer failed: ${e.message}`)),
+            Effect.ensuring(
+              Effect.sync(() => {
+                restoring = false
+                puller.poke()
+              })
+            )
+          )
+        )
+      }
       // acks, naks and terms leave with the outcome publishes (see the publisher), in one socket
       // write: one write per ack, then one per ack and per outcome, were a large share of a
       // worker's CPU in bench/nats.ts

@@ -1,7 +1,8 @@
 /**
  * The worker's pull (internal/puller.ts) against a real nats-server: never more held than the
  * room it is given, each message once; a nak'ed message comes back as the next delivery, a termed
- * one never; after `stop` no request is sent.
+ * one never; after `stop` no request is sent; a consumer deleted under it, or one that does not
+ * exist (its requests get no answer at all), is reported lost.
  */
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import { Effect } from "effect"
@@ -20,6 +21,10 @@ describe.skipIf(!available)("Puller (one subscription, one pull request at a tim
     readonly publish: (n: number, from?: number) => Promise<void>
     readonly pending: () => Promise<number>
     readonly start: (room: () => number, minBatch: number, onMessage: (d: Puller.Delivery) => void) => Puller.Puller
+    /** deletes the consumer */
+    readonly deleteConsumer: () => Promise<void>
+    /** resolves with the description of the next report that the consumer is lost */
+    readonly nextLost: () => Promise<string>
   }
 
   /** Runs `f` with a fresh work-queue stream and pull consumer, on a connection of its own. */
@@ -45,12 +50,20 @@ describe.skipIf(!available)("Puller (one subscription, one pull request at a tim
           })
           const js = jetstream(nc)
           const troubles: Array<string> = []
+          let onLost: ((description: string) => void) | undefined
           const result = yield* Effect.promise(() =>
             f({
               publish: async (n, from = 0) => {
                 for (let i = from; i < from + n; i++) await js.publish(stream, String(i))
               },
               pending: async () => (await jsm.consumers.info(stream, "w")).num_pending,
+              deleteConsumer: async () => {
+                await jsm.consumers.delete(stream, "w")
+              },
+              nextLost: () =>
+                new Promise((resolve) => {
+                  onLost = resolve
+                }),
               start: (room, minBatch, onMessage) =>
                 Puller.start({
                   nc,
@@ -60,7 +73,13 @@ describe.skipIf(!available)("Puller (one subscription, one pull request at a tim
                   minBatch,
                   room,
                   onMessage,
-                  onTrouble: (t) => troubles.push(t)
+                  onTrouble: (t) => troubles.push(t),
+                  onConsumerLost: (description) => {
+                    const lost = onLost
+                    onLost = undefined
+                    if (lost === undefined) troubles.push(`lost unexpectedly: ${description}`)
+                    else lost(description)
+                  }
                 })
             })
           )
@@ -142,5 +161,34 @@ describe.skipIf(!available)("Puller (one subscription, one pull request at a tim
       puller.poke()
       expect(seen).toEqual([])
       expect(await s.pending()).toBe(1)
+    }))
+
+  it("a consumer deleted under an outstanding request is reported lost (the server's 409)", () =>
+    withStream(async (s) => {
+      const puller = s.start(
+        () => 4,
+        1,
+        () => {}
+      )
+      const lost = s.nextLost()
+      puller.poke() // outstanding on an empty stream
+      await s.pending() // the request has reached the server (a request on the same connection answered after it)
+      await s.deleteConsumer()
+      expect(await lost).toContain("409")
+      await puller.stop()
+    }))
+
+  it("a request to a consumer that is gone gets no answer at all: it is reported lost when its time is up", () =>
+    withStream(async (s) => {
+      await s.deleteConsumer()
+      const puller = s.start(
+        () => 4,
+        1,
+        () => {}
+      )
+      const lost = s.nextLost()
+      puller.poke()
+      expect(await lost).toContain("no answer")
+      await puller.stop()
     }))
 })

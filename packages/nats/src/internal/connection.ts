@@ -8,6 +8,8 @@
  *   publishes are flushed first); it reconnects for ever while the scope is open.
  * - `ensureStreams` and `ensureConsumer` are idempotent: each side may call them at every start;
  *   the consumer's `ack_wait` and `max_ack_pending` follow the last worker started.
+ * - `restoreConsumer` (a worker whose consumer may be gone) makes the consumer only if it is
+ *   missing: one that is there keeps its configuration.
  *
  * @internal
  */
@@ -96,15 +98,37 @@ export const ensureConsumer = (
   ackWaitMillis: number,
   maxAckPending: number,
   servers: ReadonlyArray<string>
+): Effect.Effect<void, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, true)
+
+/** Makes the workers' durable pull consumer if it is missing (deleted under the workers, say). */
+export const restoreConsumer = (
+  jsm: JetStreamManager,
+  names: Names,
+  ackWaitMillis: number,
+  maxAckPending: number,
+  servers: ReadonlyArray<string>
+): Effect.Effect<void, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, false)
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+const consumerOf = (
+  jsm: JetStreamManager,
+  names: Names,
+  ackWaitMillis: number,
+  maxAckPending: number,
+  servers: ReadonlyArray<string>,
+  update: boolean
 ): Effect.Effect<void, NatsConnectError> =>
   Effect.tryPromise({
     try: () =>
       jsm.consumers.info(names.jobsStream, names.consumer).then(
-        () =>
-          jsm.consumers.update(names.jobsStream, names.consumer, {
-            ack_wait: ackWaitMillis * 1_000_000,
-            max_ack_pending: maxAckPending
-          }),
+        (info) =>
+          update
+            ? jsm.consumers.update(names.jobsStream, names.consumer, {
+                ack_wait: ackWaitMillis * 1_000_000,
+                max_ack_pending: maxAckPending
+              })
+            : info,
         () =>
           jsm.consumers
             .add(names.jobsStream, {
@@ -120,8 +144,6 @@ export const ensureConsumer = (
       ),
     catch: (cause) => new NatsConnectError(servers.join(", "), cause)
   })
-
-// ── private helpers ─────────────────────────────────────────────────────────
 
 const addIfMissing = (jsm: JetStreamManager, stream: string, add: () => Promise<unknown>): Promise<unknown> =>
   jsm.streams.info(stream).then(

@@ -11,8 +11,12 @@
  *   asking for `room()` messages; its messages reach `onMessage` in order of arrival, each once.
  * - A request ends when all its messages arrived, when the server ends it (a status on its own
  *   reply subject: 404/408 at its expiry, 409 and others), or, when neither came (a request lost
- *   with the connection or the server), `expires` + 1 s after it was sent. A status for an older
- *   request is ignored. After a status other than 404/408 the next request waits 250 ms.
+ *   with the connection or the server, or sent to a consumer that does not exist: the server
+ *   answers such a request with nothing at all), `expires` + 1 s after it was sent. A status for an
+ *   older request is ignored. After a status other than 404/408 the next request waits 250 ms.
+ * - `onConsumerLost` hears every request that ended with the server's 409 Consumer Deleted or with
+ *   no answer at all (never one after `stop`): the consumer may be gone, and only its owner can
+ *   make it again; `onTrouble` hears the other statuses.
  * - After `stop` no request is sent; `stop` resolves once the outstanding request ended, and
  *   messages it brings until then still reach `onMessage` (the worker hands them back).
  *
@@ -69,8 +73,10 @@ export interface Options {
   /** how many more messages the worker can hold now */
   readonly room: () => number
   readonly onMessage: (delivery: Delivery) => void
-  /** a status that ended a request other than its expiry (the consumer is gone, …) */
+  /** a status that ended a request other than its expiry and the consumer's deletion */
   readonly onTrouble: (description: string) => void
+  /** the consumer may be gone: the server said it was deleted, or a request got no answer at all */
+  readonly onConsumerLost: (description: string) => void
 }
 
 export interface Puller {
@@ -123,12 +129,19 @@ class Pull implements Puller {
         const code = msg.headers?.code ?? 0
         if (code === 100) return // an idle heartbeat
         if (code === 404 || code === 408) return this.end(0)
-        o.onTrouble(`the server ended a pull request: ${code} ${msg.headers?.description ?? ""}`)
+        const description = `the server ended a pull request: ${code} ${msg.headers?.description ?? ""}`
+        if (code === 409 && /consumer deleted/i.test(msg.headers?.description ?? "")) o.onConsumerLost(description)
+        else o.onTrouble(description)
         this.end(250)
       }
     })
     this.deadline = setTimeout(() => {
-      if (this.current !== undefined) this.end(0)
+      if (this.current === undefined) return
+      if (!this.stopped)
+        o.onConsumerLost(
+          `no answer to a pull request within ${o.expiresMillis + 1_000} ms (the consumer is gone, or the server)`
+        )
+      this.end(0)
     }, o.expiresMillis + 1_000)
     this.deadline.unref()
   }
