@@ -1,6 +1,7 @@
 /**
- * The errors of `@tributary/nats`: a server that cannot be reached, bad options, and the permanent
- * failures of a job on a worker (an unknown definition or pool, a payload that does not decode).
+ * The errors of `@tributary/nats`: a server that cannot be reached, bad options, the permanent
+ * failures of a job on a worker (an unknown definition or pool, a payload that does not decode),
+ * and a payload or outcome too large for the server.
  *
  * Each is an effect tagged error (`Data.TaggedError`): match it by `_tag` with `Effect.catchTag`;
  * it is still `instanceof` its class in the process that made it. A job's failure that crossed
@@ -92,6 +93,36 @@ export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
       definition,
       payload,
       message: `the payload of job "${definition}" does not decode: ${show(payload)}: ${describe(cause)}`
+    })
+  }
+}
+
+/**
+ * A job's payload (on the firing side) or outcome (on the worker) is larger than the server's
+ * `max_payload` (1 MiB by default), so it cannot travel: the job ends at once with this defect,
+ * naming the sizes, instead of retrying a publish that can never succeed. A payload too large is
+ * never published; an outcome too large is replaced by this error (the job's message is done, not
+ * run again). Pass a reference (a key, a URL) to large data instead of the data.
+ *
+ * @since 0.1.0
+ */
+export class MessageTooLargeError extends Data.TaggedError("MessageTooLargeError")<{
+  /** the job's definition */
+  readonly definition: string
+  readonly what: "payload" | "outcome"
+  /** the size of the message in bytes (its body and headers) */
+  readonly bytes: number
+  /** the server's max_payload in bytes */
+  readonly limit: number
+  readonly message: string
+}> {
+  constructor(definition: string, what: "payload" | "outcome", bytes: number, limit: number) {
+    super({
+      definition,
+      what,
+      bytes,
+      limit,
+      message: `the ${what} of job ${show(definition)} is ${bytes} bytes, more than the server's max_payload of ${limit} bytes`
     })
   }
 }

@@ -34,6 +34,9 @@
  * - `Job.progress` inside a remote job shows in this supervisor's `snapshot` and `watch` (the
  *   latest value, at most about four a second per job; progress is advisory: one sent while the
  *   connection is down is lost).
+ * - A payload larger than the server's `max_payload` (1 MiB by default) is not published: the job
+ *   dies at once with a `MessageTooLargeError`, as does one whose outcome is too large (on the
+ *   worker). Pass a reference to large data instead.
  * - `retry` publishes the job again (a new message id per attempt); the worker retries typed
  *   failures itself first (`NatsWorker.run`'s `attempts`).
  *
@@ -55,7 +58,7 @@ import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
 import { decodeOutcome, decodeProgress, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
-import { type NatsArgumentError, NatsConnectError } from "./NatsError.js"
+import { MessageTooLargeError, type NatsArgumentError, NatsConnectError } from "./NatsError.js"
 
 /**
  * The options of `dispatcher`.
@@ -222,18 +225,26 @@ const makeDispatcher = (options: DispatcherOptions) =>
         let stored: Promise<number> | undefined
         const publishOnce = Effect.tryPromise({
           try: () => (stored = publisher.publish(names.jobsSubject, body, id, headers)),
-          catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+          catch: (cause) =>
+            cause instanceof Publisher.TooLargeError
+              ? new MessageTooLargeError(definition, "payload", cause.bytes, cause.limit)
+              : new NatsConnectError(servers.join(", "), cause)
         })
         // retried with the same message id (a publish that did reach the stream is not a second
-        // job) every 250 ms until `publishTimeout` has passed; the first try has no retry machinery
+        // job) every 250 ms until `publishTimeout` has passed; the first try has no retry machinery;
+        // a payload too large for the server is never retried
         const retryUntil = (deadline: number): Effect.Effect<unknown> =>
           Effect.catch(publishOnce, (error) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              now >= deadline ? Effect.die(error) : Effect.andThen(Effect.sleep(250), retryUntil(deadline))
+              now >= deadline || error._tag === "MessageTooLargeError"
+                ? Effect.die(error)
+                : Effect.andThen(Effect.sleep(250), retryUntil(deadline))
             )
           )
-        const publish = Effect.catch(publishOnce, () =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
+        const publish = Effect.catch(publishOnce, (error) =>
+          error._tag === "MessageTooLargeError"
+            ? Effect.die(error)
+            : Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
         )
         return Effect.andThen(publish, Deferred.await(deferred)).pipe(
           // interrupted here (Job.interrupt, a timeout, a group's failFast, a shutdown): cancelled on the workers

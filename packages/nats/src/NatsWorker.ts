@@ -23,6 +23,8 @@
  *   `attempts`-th delivery, whose failure is final (published, then termed);
  * - a defect, an unknown definition or pool, or a payload that does not decode is final at once
  *   (published, termed: never redelivered);
+ * - an outcome larger than the server's `max_payload` is published as a `MessageTooLargeError`
+ *   defect in its place (the message then acked or termed as the job's own outcome says);
  * - an interrupted job (shutdown past its grace) is handed back: nak, no outcome;
  * - a job its supervisor cancelled (see `NatsSupervisor`) is interrupted if it runs, dropped unrun
  *   if it is only held or arrives later (the worker remembers cancelled ids for two minutes, up to
@@ -59,6 +61,7 @@ import * as Publisher from "./internal/publisher.js"
 import { type Delivery, start as startPuller } from "./internal/puller.js"
 import { decodeHeaders, encodeOutcome, encodeProgress, type JobHeaders, progressSubjectOf } from "./internal/wire.js"
 import {
+  MessageTooLargeError,
   NatsArgumentError,
   type NatsConnectError,
   PayloadDecodeError,
@@ -203,11 +206,22 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           publisher.beforeNextSend(sendReplies)
       }
 
-      /** stores the outcome in the outcomes stream once (fails when the stream did not ack it) */
+      /**
+       * stores the outcome in the outcomes stream once (fails when the stream did not ack it); an
+       * outcome too large for the server is stored as a MessageTooLargeError defect in its place
+       */
       const storeOutcome = (m: Delivery, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
         const id = idOf(m)
-        const body = encodeOutcome(id, exit, name, m.deliveryCount)
-        return Effect.tryPromise(() => publisher.publish(h.reply, body, `outcome.${id}`))
+        const store = (exit: Exit.Exit<unknown, unknown>) =>
+          Effect.tryPromise({
+            try: () => publisher.publish(h.reply, encodeOutcome(id, exit, name, m.deliveryCount), `outcome.${id}`),
+            catch: (cause) => cause as Publisher.PublishError
+          })
+        return Effect.catch(store(exit), (error) => {
+          if (!(error instanceof Publisher.TooLargeError)) return Effect.fail(error)
+          const tooLarge = new MessageTooLargeError(h.definition, "outcome", error.bytes, error.limit)
+          return Effect.andThen(Effect.logWarning(tooLarge.message), store(Exit.die(tooLarge)))
+        })
       }
       /** stores the outcome in the outcomes stream (retried until it is, or the job is interrupted) */
       const publishOutcome = (m: Delivery, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {

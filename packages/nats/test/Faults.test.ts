@@ -9,14 +9,25 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Job } from "@tributary/jobs"
-import { Effect } from "effect"
+import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
-import { fire, startWorker } from "./harness.js"
+import { fire, outcomeLines, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
+
+/** returns a text of n bytes: with n past the server's max_payload (1 MiB by default) its outcome cannot travel */
+const big = Job.define({
+  name: "big",
+  payload: Schema.Struct({ n: Schema.Number }),
+  run: ({ n }) => Effect.succeed("x".repeat(n))
+})
+
+/** the defect of a failed exit */
+const defectOf = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
 
 /** a generous safety net on a wait that the test expects to end */
 const within = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.timeout(effect, "20 seconds")
@@ -50,6 +61,68 @@ describe.skipIf(!available)("faults an operator meets", () => {
       expect((await jsm.consumers.info(names.jobsStream, names.consumer)).config.durable_name).toBe(names.consumer)
     } finally {
       await w.stop()
+      await nc.close()
+    }
+  })
+
+  it("an outcome larger than max_payload: the job ends at once with a MessageTooLargeError defect naming the sizes, its message done; the worker goes on", async () => {
+    const prefix = "faultoutcome"
+    const names = namesOf(prefix)
+    const w = startWorker(server.url, "w", { prefix, definitions: [...d.all, big] })
+    const nc = await connect({ servers: server.url })
+    try {
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const h = yield* Job.fork(big.make({ n: 2_000_000 }))
+          const exit = yield* within(Job.await(h))
+          const next = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 5 })), Job.join))
+          return { id: h.id, exit, next }
+        }),
+        undefined,
+        prefix
+      )
+      expect(defectOf(value.exit)).toMatchObject({
+        _tag: "MessageTooLargeError",
+        definition: "big",
+        what: "outcome",
+        limit: nc.info!.max_payload
+      })
+      expect((defectOf(value.exit) as { bytes: number }).bytes).toBeGreaterThan(2_000_000)
+      // logged once here (a defect ends a job as a Failure)
+      expect(
+        outcomeLines(lines)
+          .get(value.id)
+          ?.map((l) => l.annotations["job.outcome"])
+      ).toEqual(["Failure"])
+      expect(value.next).toBe(25)
+      // its message is done: acked or termed, nothing left to redeliver
+      const jsm = await jetstreamManager(nc)
+      const consumer = await jsm.consumers.info(names.jobsStream, names.consumer)
+      expect([consumer.num_pending, consumer.num_ack_pending, consumer.num_redelivered]).toEqual([0, 0, 0])
+    } finally {
+      await w.stop()
+      await nc.close()
+    }
+  })
+
+  it("a payload larger than max_payload: the job fails at once with a MessageTooLargeError defect (not a minute of retries)", async () => {
+    const prefix = "faultpayload"
+    const nc = await connect({ servers: server.url })
+    try {
+      const { value } = await fire(
+        server.url,
+        within(Effect.flatMap(Job.fork(d.squareOfText.make({ text: "x".repeat(2_000_000) })), Job.await)),
+        undefined,
+        prefix
+      )
+      expect(defectOf(value)).toMatchObject({
+        _tag: "MessageTooLargeError",
+        definition: "square",
+        what: "payload",
+        limit: nc.info!.max_payload
+      })
+    } finally {
       await nc.close()
     }
   })

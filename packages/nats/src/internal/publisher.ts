@@ -8,7 +8,9 @@
  * Invariants:
  * - A publish settles once: resolved by the stream's ack with the message's stream sequence (a
  *   duplicate's too: the stream already holds the message, and its ack names that message's
- *   sequence), rejected by an error reply or when no ack came within `timeoutMillis`.
+ *   sequence), rejected by an error reply or when no ack came within `timeoutMillis`. A message
+ *   larger than the server's `max_payload` is rejected with `TooLargeError` (it can never be
+ *   sent: publishing it again is pointless).
  *   A late reply to a rejected publish is ignored (its token is gone).
  * - Every message carries `Nats-Msg-Id`, so a publish retried after a timeout is not stored twice
  *   (within the stream's duplicate window).
@@ -67,6 +69,19 @@ interface Queued {
 /** A publish that the stream did not ack: an error reply, no stream for the subject, or no reply in time. */
 export class PublishError extends Error {
   override readonly name = "PublishError"
+}
+
+/** A message larger than the server's `max_payload`: it cannot be published at all. */
+export class TooLargeError extends PublishError {
+  constructor(
+    subject: string,
+    /** its body and headers, in bytes */
+    readonly bytes: number,
+    /** the server's max_payload */
+    readonly limit: number
+  ) {
+    super(`the message to ${subject} is ${bytes} bytes, more than the server's max_payload of ${limit}`)
+  }
 }
 
 class Pipeline implements Publisher {
@@ -155,8 +170,16 @@ class Pipeline implements Publisher {
       this.nc.publish(q.subject, q.body, { headers: q.headers, reply: `${this.inbox}.${token}` })
     } catch (cause) {
       this.pending.delete(token)
-      q.reject(new PublishError(`publishing to ${q.subject} failed`, { cause }))
+      q.reject(this.tooLarge(q) ?? new PublishError(`publishing to ${q.subject} failed`, { cause }))
     }
+  }
+
+  /** `q` as a TooLargeError when it is larger than the server's max_payload (what the client checks) */
+  private tooLarge(q: Queued): TooLargeError | undefined {
+    const limit = this.nc.info?.max_payload
+    if (limit === undefined) return undefined
+    const bytes = Buffer.byteLength(q.body) + Buffer.byteLength(q.headers.toString())
+    return bytes > limit ? new TooLargeError(q.subject, bytes, limit) : undefined
   }
 
   private drain(): void {
