@@ -6,10 +6,12 @@
  * TimedOut); `Job.all`'s failFast cancels the others on the worker, and its firstSuccess the rest
  * once one succeeded; a job cancelled before any worker pulled it is deleted from the stream; a
  * cancel heard before its message arrives drops it unrun; `Job.progress` on the worker shows in the
- * firing supervisor's snapshot, coalesced.
+ * firing supervisor's snapshot, coalesced; late and forged messages (an outcome and progress of a
+ * job already interrupted here, progress and cancels of ids nobody knows, malformed ones) change
+ * nothing.
  */
 import { jetstreamManager } from "@nats-io/jetstream"
-import { connect, type NatsConnection } from "@nats-io/transport-node"
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node"
 import { Chan } from "@tributary/channel"
 import { Job, Supervisor } from "@tributary/jobs"
 import { Deferred, Effect, Exit, Logger, References } from "effect"
@@ -380,7 +382,91 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       expect(received.length).toBeLessThan(10)
     })
   })
+
+  it("late and forged messages change nothing: an outcome and progress of a job interrupted here, progress and cancels nobody knows, malformed ones", async () => {
+    const prefix = "stale"
+    await withWorker(prefix, { concurrency: 2 }, async (obs, w) => {
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const seen = nextJob(obs.nc, obs.names.jobsSubject)
+          const h = yield* Job.fork(d.endless.make({ n: 601 }))
+          const { id, reply } = yield* Effect.promise(() => seen)
+          yield* awaitGate(d.gateOf(601).started)
+          yield* Job.interrupt(h)
+          yield* awaitGate(d.gateOf(601).interrupted) // the worker publishes it Interrupted (ignored here)
+          const instance = id.split(".")[0]
+          const progressSubject = `${obs.names.progressPrefix}.${instance}`
+          // a later outcome of it, stored in the outcomes stream (another message id: not deduplicated)
+          yield* Effect.promise(async () => {
+            const forged = headers()
+            forged.set("Nats-Msg-Id", `forged.${id}`)
+            const body = JSON.stringify({ id, tag: "Success", value: 1, worker: "forger", delivery: 1 })
+            await obs.nc.request(reply, body, { headers: forged, timeout: 5_000 })
+            await obs.nc.request(reply, "not json", { headers: headers(), timeout: 5_000 })
+          })
+          // progress of it, of an id nobody knows, malformed; cancels nobody knows, malformed
+          obs.nc.publish(progressSubject, JSON.stringify({ id, progress: "resurrected" }))
+          obs.nc.publish(progressSubject, JSON.stringify({ id: `${instance}.nobody.1`, progress: 1 }))
+          obs.nc.publish(progressSubject, "{")
+          obs.nc.publish(progressSubject, "null")
+          obs.nc.publish(obs.names.cancelSubject, `${instance}.nobody.1`)
+          obs.nc.publish(obs.names.cancelSubject, "")
+          yield* Effect.promise(() => obs.nc.flush()) // the server has them all: they reach each side before what follows
+          // a job fired after them: its progress and outcome come after theirs, on the same subscriptions
+          const last = yield* Deferred.make<void>()
+          const latch = Logger.make((o) => {
+            const p = o.fiber.getRef(References.CurrentLogAnnotations).progress as { done?: number } | undefined
+            if (p?.done === 1) Deferred.doneUnsafe(last, Exit.void)
+          })
+          const live = yield* Job.fork(d.reporting.make({ n: 602, count: 1 })).pipe(
+            Effect.provide(Logger.layer([latch], { mergeWithExisting: true }))
+          )
+          yield* awaitGate(last)
+          yield* Job.interrupt(live)
+          const after = yield* Effect.flatMap(Job.fork(d.square.make({ n: 603 })), Job.join)
+          const snapshot = yield* Supervisor.snapshot
+          return { id: h.id, exit: yield* Job.await(h), after, running: snapshot.running.map((j) => j.id) }
+        }),
+        undefined,
+        prefix
+      )
+      expect(Exit.hasInterrupts(value.exit)).toBe(true)
+      expect(value.after).toBe(603 * 603)
+      expect(value.running).toEqual([])
+      // one outcome line for it, Interrupted; no progress of it after its end
+      expect(
+        outcomeLines(lines)
+          .get(value.id)
+          ?.map((l) => l.annotations["job.outcome"])
+      ).toEqual(["Interrupted"])
+      expect(lines.filter((l) => l.message === "job progress" && l.annotations["job.id"] === value.id)).toEqual([])
+      // the worker kept going, and nothing it logged is an error
+      expect(w.lines.filter((l) => l.level === "Error" || l.level === "Fatal")).toEqual([])
+      expect(d.runs.map(([def, n]) => [def, n])).toEqual([
+        ["endless", 601],
+        ["endless", 602],
+        ["square", 603]
+      ])
+    })
+  })
 })
+
+/** A job message seen on the jobs subject: its id and where its outcome goes. */
+interface Seen {
+  readonly id: string
+  readonly reply: string
+}
+
+/** resolves with the first job message published on `subject` from now on */
+const nextJob = (nc: NatsConnection, subject: string): Promise<Seen> =>
+  new Promise((resolve) => {
+    nc.subscribe(subject, {
+      max: 1,
+      callback: (_, m) =>
+        resolve({ id: m.headers?.get("Nats-Msg-Id") ?? "", reply: m.headers?.get("Tributary-Reply") ?? "" })
+    })
+  })
 
 /** publishes a job message straight to the jobs stream (as a firing supervisor would) and waits for its ack */
 const publishJob = async (nc: NatsConnection, subject: string, id: string, reply: string, body: string) => {
