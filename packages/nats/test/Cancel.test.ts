@@ -92,6 +92,25 @@ const observe = async (url: string, prefix: string) => {
   }
 }
 
+/**
+ * Forks `reporting` (n, reporting 1 … count on the worker) and waits for the firing side's
+ * `job progress` line of its last value.
+ */
+const forkUntilProgress = (n: number, count: number) =>
+  Effect.gen(function* () {
+    const last = yield* Deferred.make<void>()
+    const latch = Logger.make((o) => {
+      const p = o.fiber.getRef(References.CurrentLogAnnotations).progress as { done?: number } | undefined
+      if (o.message === "job progress" || (Array.isArray(o.message) && o.message[0] === "job progress"))
+        if (p?.done === count) Deferred.doneUnsafe(last, Exit.void)
+    })
+    const h = yield* Job.fork(d.reporting.make({ n, count })).pipe(
+      Effect.provide(Logger.layer([latch], { mergeWithExisting: true }))
+    )
+    yield* awaitGate(last)
+    return h
+  })
+
 const idle = { messages: 0, pending: 0, ackPending: 0, redelivered: 0 }
 
 describe.skipIf(!available)("remote interrupt and progress", () => {
@@ -357,17 +376,7 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       const { value, lines } = await fire(
         server.url,
         Effect.gen(function* () {
-          // the firing side's "job progress" line for the last value opens `last`
-          const last = yield* Deferred.make<void>()
-          const latch = Logger.make((o) => {
-            const p = o.fiber.getRef(References.CurrentLogAnnotations).progress as { done?: number } | undefined
-            if (o.message === "job progress" || (Array.isArray(o.message) && o.message[0] === "job progress"))
-              if (p?.done === 1000) Deferred.doneUnsafe(last, Exit.void)
-          })
-          const h = yield* Job.fork(d.reporting.make({ n: 501, count: 1000 })).pipe(
-            Effect.provide(Logger.layer([latch], { mergeWithExisting: true }))
-          )
-          yield* awaitGate(last)
+          const h = yield* forkUntilProgress(501, 1000)
           const snapshot = yield* Supervisor.snapshot
           yield* Job.interrupt(h)
           return { id: h.id, progress: snapshot.running.find((j) => j.id === h.id)?.progress }
@@ -414,15 +423,7 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
           obs.nc.publish(obs.names.cancelSubject, "")
           yield* Effect.promise(() => obs.nc.flush()) // the server has them all: they reach each side before what follows
           // a job fired after them: its progress and outcome come after theirs, on the same subscriptions
-          const last = yield* Deferred.make<void>()
-          const latch = Logger.make((o) => {
-            const p = o.fiber.getRef(References.CurrentLogAnnotations).progress as { done?: number } | undefined
-            if (p?.done === 1) Deferred.doneUnsafe(last, Exit.void)
-          })
-          const live = yield* Job.fork(d.reporting.make({ n: 602, count: 1 })).pipe(
-            Effect.provide(Logger.layer([latch], { mergeWithExisting: true }))
-          )
-          yield* awaitGate(last)
+          const live = yield* forkUntilProgress(602, 1)
           yield* Job.interrupt(live)
           const after = yield* Effect.flatMap(Job.fork(d.square.make({ n: 603 })), Job.join)
           const snapshot = yield* Supervisor.snapshot
