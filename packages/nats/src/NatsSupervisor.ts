@@ -247,8 +247,13 @@ const makeDispatcher = (options: DispatcherOptions) =>
             : Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
         )
         return Effect.andThen(publish, Deferred.await(deferred)).pipe(
-          // interrupted here (Job.interrupt, a timeout, a group's failFast, a shutdown): cancelled on the workers
-          Effect.onInterrupt(() => Effect.sync(() => cancels.cancel(id, stored))),
+          // interrupted here (Job.interrupt, a timeout, a group's failFast, a shutdown): cancelled on
+          // the workers; not when its outcome said Interrupted (it has ended there: no longer waited for)
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              if (waiting.has(id)) cancels.cancel(id, stored)
+            })
+          ),
           Effect.ensuring(Effect.sync(() => waiting.delete(id)))
         )
       })

@@ -25,7 +25,8 @@
  *   (published, termed: never redelivered);
  * - an outcome larger than the server's `max_payload` is published as a `MessageTooLargeError`
  *   defect in its place (the message then acked or termed as the job's own outcome says);
- * - an interrupted job (shutdown past its grace) is handed back: nak, no outcome;
+ * - an interrupted job (shutdown past its grace) is handed back: nak, no outcome; a job whose run
+ *   interrupts itself is final (published as Interrupted, termed);
  * - a job its supervisor cancelled (see `NatsSupervisor`) is interrupted if it runs, dropped unrun
  *   if it is only held or arrives later (the worker remembers cancelled ids for two minutes, up to
  *   10,000): its outcome is published as Interrupted (not retried) and the message termed.
@@ -287,7 +288,11 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
                   ),
                   exit
                 )
-              if (Cause.hasInterruptsOnly(exit.cause)) return Effect.andThen(interrupted(m, mark), exit)
+              // interrupted from outside (its supervisor's cancel, this worker's shutdown): ended as
+              // cancelled or handed back; a job that interrupted itself ends as Interrupted, final
+              // below (handed back, it would be redelivered and interrupt itself again, for ever)
+              if (Cause.hasInterruptsOnly(exit.cause) && (stopping || mark.cancelled))
+                return Effect.andThen(interrupted(m, mark), exit)
               if (!final && !mark.cancelled && exit.cause.reasons.some((r) => r._tag === "Fail"))
                 return Effect.andThen(
                   Effect.sync(() => settle(m, "nak", retryDelay * delivery)),

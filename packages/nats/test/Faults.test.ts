@@ -7,13 +7,13 @@
  * once, instead of a minute of retries ending in a `NatsConnectError`).
  */
 import { jetstreamManager } from "@nats-io/jetstream"
-import { connect } from "@nats-io/transport-node"
+import { connect, type NatsConnection } from "@nats-io/transport-node"
 import { Job } from "@tributary/jobs"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
-import { fire, outcomeLines, startWorker } from "./harness.js"
+import { fire, outcomeTags, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
@@ -28,6 +28,27 @@ const big = Job.define({
 /** the defect of a failed exit */
 const defectOf = (exit: Exit.Exit<unknown, unknown>) =>
   Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+
+let quitRuns = 0
+/** interrupts itself (as a job whose body joins an interrupted fiber does), counting its runs */
+const quits = Job.define({
+  name: "quits",
+  payload: Schema.Struct({ n: Schema.Number }),
+  run: () =>
+    Effect.suspend(() => {
+      quitRuns++
+      return Effect.interrupt
+    })
+})
+
+/** the consumer's counts once the worker `w` has stopped (its connection drained: its acks and terms reached the server) */
+const settledConsumer = async (w: { readonly stop: () => Promise<void> }, nc: NatsConnection, prefix: string) => {
+  await w.stop()
+  const names = namesOf(prefix)
+  const consumer = await (await jetstreamManager(nc)).consumers.info(names.jobsStream, names.consumer)
+  return { pending: consumer.num_pending, ackPending: consumer.num_ack_pending, redelivered: consumer.num_redelivered }
+}
+const done = { pending: 0, ackPending: 0, redelivered: 0 }
 
 /** a generous safety net on a wait that the test expects to end */
 const within = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.timeout(effect, "20 seconds")
@@ -67,7 +88,6 @@ describe.skipIf(!available)("faults an operator meets", () => {
 
   it("an outcome larger than max_payload: the job ends at once with a MessageTooLargeError defect naming the sizes, its message done; the worker goes on", async () => {
     const prefix = "faultoutcome"
-    const names = namesOf(prefix)
     const w = startWorker(server.url, "w", { prefix, definitions: [...d.all, big] })
     const nc = await connect({ servers: server.url })
     try {
@@ -90,16 +110,10 @@ describe.skipIf(!available)("faults an operator meets", () => {
       })
       expect((defectOf(value.exit) as { bytes: number }).bytes).toBeGreaterThan(2_000_000)
       // logged once here (a defect ends a job as a Failure)
-      expect(
-        outcomeLines(lines)
-          .get(value.id)
-          ?.map((l) => l.annotations["job.outcome"])
-      ).toEqual(["Failure"])
+      expect(outcomeTags(lines, value.id)).toEqual(["Failure"])
       expect(value.next).toBe(25)
       // its message is done: acked or termed, nothing left to redeliver
-      const jsm = await jetstreamManager(nc)
-      const consumer = await jsm.consumers.info(names.jobsStream, names.consumer)
-      expect([consumer.num_pending, consumer.num_ack_pending, consumer.num_redelivered]).toEqual([0, 0, 0])
+      expect(await settledConsumer(w, nc, prefix)).toEqual(done)
     } finally {
       await w.stop()
       await nc.close()
@@ -123,6 +137,31 @@ describe.skipIf(!available)("faults an operator meets", () => {
         limit: nc.info!.max_payload
       })
     } finally {
+      await nc.close()
+    }
+  })
+
+  it("a job that interrupts itself on the worker ends once as Interrupted, its message termed (it was handed back and redelivered at once, for ever)", async () => {
+    const prefix = "faultquits"
+    const w = startWorker(server.url, "w", { prefix, definitions: [...d.all, quits] })
+    const nc = await connect({ servers: server.url })
+    try {
+      quitRuns = 0
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const h = yield* Job.fork(quits.make({ n: 1 }))
+          return { id: h.id, exit: yield* within(Job.await(h)) }
+        }),
+        undefined,
+        prefix
+      )
+      expect(Exit.hasInterrupts(value.exit)).toBe(true)
+      expect(outcomeTags(lines, value.id)).toEqual(["Interrupted"])
+      expect(await settledConsumer(w, nc, prefix)).toEqual(done)
+      expect(quitRuns).toBe(1)
+    } finally {
+      await w.stop()
       await nc.close()
     }
   })

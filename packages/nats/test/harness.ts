@@ -73,4 +73,10 @@ export const outcomeLines = (lines: ReadonlyArray<Line>): Map<string, Array<Line
   return byId
 }
 
+/** The outcome tags of the job `id`'s outcome lines (one per end: a job that ended once has one). */
+export const outcomeTags = (lines: ReadonlyArray<Line>, id: string): Array<unknown> | undefined =>
+  outcomeLines(lines)
+    .get(id)
+    ?.map((l) => l.annotations["job.outcome"])
+
 export { Job }
