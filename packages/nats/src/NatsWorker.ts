@@ -167,17 +167,22 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       /**
        * The consumer may be gone (deleted under the workers, with its stream or alone): made again
        * if it is missing, one check at a time, then pulling goes on. The messages it had delivered
-       * are delivered again by the new consumer (at least once).
+       * are delivered again by the new consumer (at least once). A warning when it was gone or the
+       * check failed; none when it was there (a late answer, an event loop blocked for a while).
        */
       let restoring = false
       const restore = (description: string): void => {
         if (restoring || stopping) return
         restoring = true
         Effect.runForkWith(services)(
-          Effect.logWarning(`pulling jobs: ${description}; making the consumer again if it is gone`).pipe(
-            Effect.andThen(connection.ensureStreams(jsm, names, 3_600_000, servers)),
+          connection.ensureStreams(jsm, names, 3_600_000, servers).pipe(
             Effect.andThen(connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)),
-            Effect.catch((e) => Effect.logWarning(`checking the consumer failed: ${e.message}`)),
+            Effect.flatMap((made) =>
+              made ? Effect.logWarning(`pulling jobs: ${description}; the consumer was gone: made again`) : Effect.void
+            ),
+            Effect.catch((e) =>
+              Effect.logWarning(`pulling jobs: ${description}; checking the consumer failed: ${e.message}`)
+            ),
             Effect.ensuring(
               Effect.sync(() => {
                 restoring = false

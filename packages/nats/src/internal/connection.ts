@@ -98,16 +98,20 @@ export const ensureConsumer = (
   ackWaitMillis: number,
   maxAckPending: number,
   servers: ReadonlyArray<string>
-): Effect.Effect<void, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, true)
+): Effect.Effect<void, NatsConnectError> =>
+  Effect.asVoid(consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, true))
 
-/** Makes the workers' durable pull consumer if it is missing (deleted under the workers, say). */
+/**
+ * Makes the workers' durable pull consumer if it is missing (deleted under the workers, say);
+ * true when this call made it.
+ */
 export const restoreConsumer = (
   jsm: JetStreamManager,
   names: Names,
   ackWaitMillis: number,
   maxAckPending: number,
   servers: ReadonlyArray<string>
-): Effect.Effect<void, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, false)
+): Effect.Effect<boolean, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, false)
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
@@ -118,17 +122,19 @@ const consumerOf = (
   maxAckPending: number,
   servers: ReadonlyArray<string>,
   update: boolean
-): Effect.Effect<void, NatsConnectError> =>
+): Effect.Effect<boolean, NatsConnectError> =>
   Effect.tryPromise({
-    try: () =>
+    try: (): Promise<boolean> =>
       jsm.consumers.info(names.jobsStream, names.consumer).then(
-        (info) =>
+        () =>
           update
-            ? jsm.consumers.update(names.jobsStream, names.consumer, {
-                ack_wait: ackWaitMillis * 1_000_000,
-                max_ack_pending: maxAckPending
-              })
-            : info,
+            ? jsm.consumers
+                .update(names.jobsStream, names.consumer, {
+                  ack_wait: ackWaitMillis * 1_000_000,
+                  max_ack_pending: maxAckPending
+                })
+                .then(() => false)
+            : false,
         () =>
           jsm.consumers
             .add(names.jobsStream, {
@@ -139,8 +145,11 @@ const consumerOf = (
               max_ack_pending: maxAckPending,
               max_deliver: -1
             })
-            // another worker may have made it meanwhile
-            .catch(() => jsm.consumers.info(names.jobsStream, names.consumer))
+            .then(
+              () => true,
+              // another worker may have made it meanwhile
+              () => jsm.consumers.info(names.jobsStream, names.consumer).then(() => false)
+            )
       ),
     catch: (cause) => new NatsConnectError(servers.join(", "), cause)
   })
