@@ -318,16 +318,14 @@ export const progress = (value: unknown): Effect.Effect<void> =>
     const state = stateIfAny(fiber.context)
     const id = fiber.getRef(References.CurrentLogAnnotations)["job.id"]
     if (state === undefined || typeof id !== "string") return Effect.void
-    for (const entry of state.running)
-      if (entry.id === id) {
-        entry.progress = value
-        fiber.getRef(ProgressListener)?.(id, value)
-        // the line is built only when it can be written (a job may report progress per item)
-        return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
-          ? Effect.void
-          : Effect.logDebug("job progress").pipe(Effect.annotateLogs("progress", value))
-      }
-    return Effect.void
+    const entry = state.runningEntry(id)
+    if (entry === undefined) return Effect.void
+    entry.progress = value
+    fiber.getRef(ProgressListener)?.(id, value)
+    // the line is built only when it can be written (a job may report progress per item)
+    return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+      ? Effect.void
+      : Effect.logDebug("job progress").pipe(Effect.annotateLogs("progress", value))
   })
 
 // ── groups ──────────────────────────────────────────────────────────────────

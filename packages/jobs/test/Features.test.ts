@@ -127,6 +127,43 @@ describe("Job.progress", () => {
   })
 })
 
+describe("Job.progress among many running jobs", () => {
+  it("each value lands on the job that reported it, before and after other jobs start and end", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const round = (names: ReadonlyArray<string>) =>
+          Effect.gen(function* () {
+            const reported = yield* Deferred.make<void>()
+            const release = yield* Deferred.make<void>()
+            let count = 0
+            for (const name of names)
+              yield* Job.fire(
+                Effect.gen(function* () {
+                  yield* Job.progress(`${name} started`)
+                  yield* Job.progress(`${name} halfway`)
+                  if (++count === names.length) yield* Deferred.succeed(reported, undefined)
+                  yield* Deferred.await(release)
+                }),
+                { name }
+              )
+            yield* Deferred.await(reported)
+            const snap = yield* Supervisor.snapshot
+            yield* Deferred.succeed(release, undefined)
+            yield* Supervisor.drain
+            return snap.running.map((j) => [j.name, j.progress])
+          })
+        // the first round builds the supervisor's index of running jobs; the second finds jobs
+        // started after it was built, once the first round's jobs have left it
+        return [yield* round(["a", "b", "c", "d", "e"]), yield* round(["f", "g", "h"])]
+      })
+    )
+    expect(value).toEqual([
+      ["a", "b", "c", "d", "e"].map((n) => [n, `${n} halfway`]),
+      ["f", "g", "h"].map((n) => [n, `${n} halfway`])
+    ])
+  })
+})
+
 describe("Job.progress below the minimum log level", () => {
   it("still shows in the snapshot, and writes no line", async () => {
     const { value, lines } = await run(

@@ -22,6 +22,8 @@
  *    of its own lane.
  * 8. `byId` holds exactly the live entries (waiting for room, queued or running) that have a
  *    caller-given id, under that id.
+ * 9. Once `runningEntry` was first called, `runningBySeq` holds exactly the entries of `running`,
+ *    under their `seq` (before that it is undefined, and costs nothing per job).
  *
  * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
  * re-enter rings only on a job's start, end or admission or a token refill. Admission is O(1)
@@ -57,6 +59,8 @@ export abstract class Admission {
   paused = false
   /** live entries with a caller-given id (invariant 8) */
   readonly byId = new Map<string, Entry>()
+  /** running entries by their `seq` (their id as a number), once `runningEntry` was called (invariant 9) */
+  private runningBySeq: Map<number, Entry> | undefined = undefined
   readonly running = new RunningList<Entry>()
   queued = 0
   unlogged = 0
@@ -368,6 +372,7 @@ export abstract class Admission {
     entry.state = "running"
     entry.startedAt = now
     this.running.add(entry)
+    this.runningBySeq?.set(entry.seq, entry)
     entry.pool.running++
     entry.lane.running++
     entry.pool.tokens-- // Infinity stays Infinity without a rate
@@ -426,10 +431,24 @@ export abstract class Admission {
   release(entry: Entry): void {
     const lane = entry.lane
     this.running.delete(entry)
+    this.runningBySeq?.delete(entry.seq)
     lane.pool.running--
     lane.running--
     this.relink(lane)
     if (lane.key !== undefined) this.collect(lane)
+  }
+
+  /**
+   * The running entry whose supervisor id is `id`, if any, in O(1): the index (invariant 9) is
+   * built on the first call — only a supervisor whose jobs ask (`Job.progress`) keeps one.
+   */
+  runningEntry(id: string): Entry | undefined {
+    if (this.runningBySeq === undefined) {
+      this.runningBySeq = new Map()
+      for (const e of this.running) this.runningBySeq.set(e.seq, e)
+    }
+    const entry = this.runningBySeq.get(Number(id))
+    return entry?.id === id ? entry : undefined // "7.0" or " 7" name no job
   }
 
   /** `admit` for an entry with a caller-given id: registered while it is live (invariant 8). */
