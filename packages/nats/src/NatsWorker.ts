@@ -97,9 +97,9 @@ export interface Options<R> extends CommonOptions {
 }
 
 /**
- * Runs a worker until interrupted. On interruption: stops pulling, hands back (nak) every job not
- * started, lets the running ones finish within `grace`, interrupts and hands back the rest, then
- * drains the connection. A server that cannot be reached at start fails with `NatsConnectError`.
+ * Runs a worker until interrupted. On interruption: stops pulling and starting jobs, hands back
+ * (nak) every job not started once its last pull request has ended (at most 1 s), lets the running
+ * ones finish within `grace`, interrupts and hands back the rest, then drains the connection. A server that cannot be reached at start fails with `NatsConnectError`.
  *
  * @since 0.1.0
  */
@@ -155,7 +155,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         room: () => capacity - held.size,
         onMessage: (m) => {
           held.set(m, { started: false, cancelled: false, fiber: undefined, jobId: undefined })
-          if (stopping) return settle(m, "nak")
+          if (stopping) return // handed back once the pull request has ended (see the finalizer)
           // the firing loop wakes once the socket read that brought it is parsed, for all it brought
           if (arrivals.push(m) === 1) queueMicrotask(wakeFiring)
         },
@@ -262,7 +262,8 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const jobOf = (m: Delivery, h: JobHeaders): Effect.Effect<unknown, unknown, R> =>
         Effect.withFiber((fiber) => {
           const mark = held.get(m)
-          if (mark === undefined || mark.cancelled) return Effect.interrupt // handed back or cancelled while queued
+          // handed back or cancelled while queued, or the worker is stopping (the finalizer hands it back)
+          if (mark === undefined || mark.cancelled || stopping) return Effect.interrupt
           mark.started = true
           const definition = definitions.get(h.definition)
           const delivery = m.deliveryCount
@@ -319,7 +320,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const receive = (m: Delivery): Effect.Effect<void, never, R> => {
         const mark = held.get(m)
         if (mark === undefined || mark.cancelled) return Effect.void // handed back or cancelled already
-        if (stopping) return Effect.sync(() => settle(m, "nak"))
+        if (stopping) return Effect.void // handed back once the pull request has ended (see the finalizer)
         // cancelled before it arrived: the cancel loop ends it unrun
         if (recent.size > 0 && recent.has(idOf(m))) return Effect.sync(() => heardCancel(idOf(m)))
         const h = decodeHeaders(m.msg.headers)
@@ -443,10 +444,14 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       // the supervisor shut down by their own finalizers
       yield* Effect.addFinalizer(() =>
         Effect.gen(function* () {
+          // from now on no job starts here (one queued behind its pool, say, stays unstarted) and
+          // what arrives is only held
           stopping = true
-          // the outstanding pull request ends (at most its expiry); what it brings is handed back
+          // the outstanding pull request ends (at most its expiry). Only then are the jobs not
+          // started handed back: sooner, each would come back at once to that same request, to be
+          // handed back again (31 deliveries of one job in a test: its `attempts` used up)
           yield* Effect.promise(() => puller.stop())
-          // handed back, but a cancelled one is termed (never run again)
+          // a cancelled one is termed (never run again)
           for (const [m, mark] of held) if (!mark.started) settle(m, mark.cancelled ? "term" : "nak")
           yield* supervisor.shutdown()
           for (const [m, mark] of [...held]) settle(m, mark.cancelled ? "term" : "nak")

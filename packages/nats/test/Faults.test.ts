@@ -9,7 +9,7 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect, type NatsConnection } from "@nats-io/transport-node"
 import { Job } from "@tributary/jobs"
-import { Cause, Effect, Exit, Schema } from "effect"
+import { Cause, Deferred, Effect, Exit, Schedule, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
@@ -52,6 +52,9 @@ const done = { pending: 0, ackPending: 0, redelivered: 0 }
 
 /** a generous safety net on a wait that the test expects to end */
 const within = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.timeout(effect, "20 seconds")
+
+/** until the job `n` of `endless` runs on an in-process worker */
+const awaitStarted = (n: number) => within(Deferred.await(d.gateOf(n).started))
 
 describe.skipIf(!available)("faults an operator meets", () => {
   const server = suiteServer()
@@ -162,6 +165,54 @@ describe.skipIf(!available)("faults an operator meets", () => {
       expect(quitRuns).toBe(1)
     } finally {
       await w.stop()
+      await nc.close()
+    }
+  })
+
+  it("a worker stopped while a job waits behind another in its pool: that job never starts there, and is handed back once (not to the stopping worker's own request again and again)", async () => {
+    const prefix = "faultstop"
+    const names = namesOf(prefix)
+    // a job left held would wait out the 10 minute ack wait (the test would time out)
+    const options = { prefix, pools: { p: { concurrency: 1 } }, ackWait: "10 minutes", grace: "5 seconds" } as const
+    const w = startWorker(server.url, "w", options)
+    let w2: ReturnType<typeof startWorker> | undefined
+    const nc = await connect({ servers: server.url })
+    const jsm = await jetstreamManager(nc)
+    const consumer = () => Effect.promise(() => jsm.consumers.info(names.jobsStream, names.consumer))
+    try {
+      d.runs.length = 0
+      const { value } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          // a runs in the pool until the gate 799 opens; b waits behind it, held by the worker
+          const a = yield* Job.fork(d.succeedsAfter.make({ n: 701, after: [799] }), { pool: "p" })
+          const b = yield* Job.fork(d.endless.make({ n: 702 }), { pool: "p" })
+          yield* within(
+            Effect.repeat(consumer(), { until: (c) => c.num_ack_pending === 2, schedule: Schedule.spaced("20 millis") })
+          )
+          // the stop begins (its pull request is outstanding: the stop waits for its end), then a ends
+          const stopped = w.stop()
+          yield* Deferred.succeed(d.gateOf(799).started, undefined)
+          const first = yield* within(Job.await(a))
+          yield* Effect.promise(() => stopped)
+          // another worker runs b at once
+          w2 = startWorker(server.url, "w2", options)
+          yield* awaitStarted(702)
+          const deliveries = (yield* consumer()).delivered.consumer_seq
+          yield* Job.interrupt(b)
+          return { first, deliveries }
+        }),
+        { concurrency: 100, pools: { p: { concurrency: 10 } } },
+        prefix
+      )
+      expect(Exit.isSuccess(value.first) && value.first.value).toBe(701)
+      // b ran only on w2
+      expect(d.runs.filter(([def]) => def === "endless")).toEqual([["endless", 702, "w2"]])
+      // a once, b twice: to w, then to w2
+      expect(value.deliveries).toBe(3)
+    } finally {
+      await w.stop()
+      await w2?.stop()
       await nc.close()
     }
   })
