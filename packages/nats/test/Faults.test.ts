@@ -89,6 +89,32 @@ describe.skipIf(!available)("faults an operator meets", () => {
     }
   })
 
+  it("the jobs stream deleted under a running worker (its consumer with it): the worker makes both again, and a job fired then runs", async () => {
+    const prefix = "faultstream"
+    const names = namesOf(prefix)
+    const w = startWorker(server.url, "w", { prefix })
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      const { value } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const before = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 5 })), Job.join))
+          yield* Effect.promise(() => jsm.streams.delete(names.jobsStream))
+          // published while no stream listens: retried until the worker has made it again
+          const after = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 6 })), Job.join))
+          return [before, after]
+        }),
+        undefined,
+        prefix
+      )
+      expect(value).toEqual([25, 36])
+    } finally {
+      await w.stop()
+      await nc.close()
+    }
+  })
+
   it("an outcome larger than max_payload: the job ends at once with a MessageTooLargeError defect naming the sizes, its message done; the worker goes on", async () => {
     const prefix = "faultoutcome"
     const w = startWorker(server.url, "w", { prefix, definitions: [...d.all, big] })
