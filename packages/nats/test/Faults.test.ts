@@ -6,12 +6,12 @@
  * retrying the publish for ever); a job whose payload is too large to publish (the same error, at
  * once, instead of a minute of retries ending in a `NatsConnectError`).
  */
-import { jetstreamManager } from "@nats-io/jetstream"
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream"
 import { connect, type NatsConnection } from "@nats-io/transport-node"
 import { Job } from "@tributary/jobs"
 import { Cause, Deferred, Effect, Exit, Schedule, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { namesOf } from "../src/internal/wire.js"
+import { type Names, namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeTags, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -59,8 +59,11 @@ const awaitStarted = (n: number) => within(Deferred.await(d.gateOf(n).started))
 describe.skipIf(!available)("faults an operator meets", () => {
   const server = suiteServer()
 
-  it("the workers' consumer deleted under a running worker: it makes the consumer again, says so, and the next job runs", async () => {
-    const prefix = "faultconsumer"
+  /**
+   * Runs a square job on a worker of `prefix`, then `remove` (with a JetStream manager and the
+   * names), then another: the values of both, the worker's warnings, and the consumer's name after.
+   */
+  const squareAround = async (prefix: string, remove: (jsm: JetStreamManager, names: Names) => Promise<unknown>) => {
     const names = namesOf(prefix)
     const w = startWorker(server.url, "w", { prefix })
     const nc = await connect({ servers: server.url })
@@ -71,48 +74,35 @@ describe.skipIf(!available)("faults an operator meets", () => {
         Effect.gen(function* () {
           const before = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 3 })), Job.join))
           // the worker is idle, its pull request outstanding: the server ends it with 409 Consumer Deleted
-          yield* Effect.promise(() => jsm.consumers.delete(names.jobsStream, names.consumer))
+          yield* Effect.promise(() => remove(jsm, names))
+          // published while no stream listens, if it was deleted: retried until the worker made it again
           const after = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 4 })), Job.join))
           return [before, after]
         }),
         undefined,
         prefix
       )
-      expect(value).toEqual([9, 16])
-      expect(w.lines.filter((l) => l.level === "Warn").map((l) => l.message)).toContainEqual(
-        expect.stringContaining("409 Consumer Deleted")
-      )
-      expect((await jsm.consumers.info(names.jobsStream, names.consumer)).config.durable_name).toBe(names.consumer)
+      const consumer = (await jsm.consumers.info(names.jobsStream, names.consumer)).config.durable_name
+      return { value, warnings: w.lines.filter((l) => l.level === "Warn").map((l) => l.message), consumer }
     } finally {
       await w.stop()
       await nc.close()
     }
+  }
+
+  it("the workers' consumer deleted under a running worker: it makes the consumer again, says so, and the next job runs", async () => {
+    const { value, warnings, consumer } = await squareAround("faultconsumer", (jsm, names) =>
+      jsm.consumers.delete(names.jobsStream, names.consumer)
+    )
+    expect(value).toEqual([9, 16])
+    expect(warnings).toContainEqual(expect.stringContaining("409 Consumer Deleted"))
+    expect(consumer).toBe(namesOf("faultconsumer").consumer)
   })
 
   it("the jobs stream deleted under a running worker (its consumer with it): the worker makes both again, and a job fired then runs", async () => {
-    const prefix = "faultstream"
-    const names = namesOf(prefix)
-    const w = startWorker(server.url, "w", { prefix })
-    const nc = await connect({ servers: server.url })
-    try {
-      const jsm = await jetstreamManager(nc)
-      const { value } = await fire(
-        server.url,
-        Effect.gen(function* () {
-          const before = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 5 })), Job.join))
-          yield* Effect.promise(() => jsm.streams.delete(names.jobsStream))
-          // published while no stream listens: retried until the worker has made it again
-          const after = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 6 })), Job.join))
-          return [before, after]
-        }),
-        undefined,
-        prefix
-      )
-      expect(value).toEqual([25, 36])
-    } finally {
-      await w.stop()
-      await nc.close()
-    }
+    const { value, consumer } = await squareAround("faultstream", (jsm, names) => jsm.streams.delete(names.jobsStream))
+    expect(value).toEqual([9, 16])
+    expect(consumer).toBe(namesOf("faultstream").consumer)
   })
 
   it("an outcome larger than max_payload: the job ends at once with a MessageTooLargeError defect naming the sizes, its message done; the worker goes on", async () => {
