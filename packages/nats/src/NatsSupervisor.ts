@@ -223,8 +223,13 @@ const makeDispatcher = (options: DispatcherOptions) =>
         const body = toJson(encoded)
         /** the latest publish of the job (its stream sequence), for a cancel to delete the message */
         let stored: Promise<number> | undefined
+        /** the publishes of the job tried (a retry follows one that may have reached the stream) */
+        let tries = 0
         const publishOnce = Effect.tryPromise({
-          try: () => (stored = publisher.publish(names.jobsSubject, body, id, headers)),
+          try: () => {
+            tries++
+            return (stored = publisher.publish(names.jobsSubject, body, id, headers))
+          },
           catch: (cause) =>
             cause instanceof Publisher.TooLargeError
               ? new MessageTooLargeError(definition, "payload", cause.bytes, cause.limit)
@@ -248,10 +253,14 @@ const makeDispatcher = (options: DispatcherOptions) =>
         )
         return Effect.andThen(publish, Deferred.await(deferred)).pipe(
           // interrupted here (Job.interrupt, a timeout, a group's failFast, a shutdown): cancelled on
-          // the workers; not when its outcome said Interrupted (it has ended there: no longer waited for)
+          // the workers; not when its outcome said Interrupted (it has ended there: no longer waited
+          // for), nor when its only publish still waited in the window (withdrawn: never sent; a
+          // failFast group of 2,001 jobs published 1,951 after its failure, then deleted each)
           Effect.onInterrupt(() =>
             Effect.sync(() => {
-              if (waiting.has(id)) cancels.cancel(id, stored)
+              if (!waiting.has(id)) return
+              if (publisher.withdraw(id) && tries === 1) return
+              cancels.cancel(id, stored)
             })
           ),
           Effect.ensuring(Effect.sync(() => waiting.delete(id)))

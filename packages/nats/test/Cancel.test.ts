@@ -133,6 +133,36 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
     }
   }
 
+  it("Job.all failFast over 2,001 remote jobs: those still waiting to be published when it fails are never published (nor cancelled, nor deleted one by one)", async () => {
+    const prefix = "cancelmany"
+    await withWorker(prefix, { concurrency: 16 }, async (obs, w) => {
+      let published = 0
+      obs.nc.subscribe(obs.names.jobsSubject, {
+        callback: () => {
+          published++
+        }
+      })
+      await obs.nc.flush()
+      const jobs = [
+        d.crashing.make({ n: 1 }),
+        ...Array.from({ length: 2000 }, (_, i) => d.endless.make({ n: 10_000 + i }))
+      ]
+      const { value } = await fire(
+        server.url,
+        Effect.exit(Job.all(jobs, { concurrency: 2001, policy: "failFast" })),
+        { concurrency: 3000 },
+        prefix,
+        // one publish at a time: the failure comes back long before the last of 2,001 is sent
+        { publishWindow: 1 }
+      )
+      expect(Exit.isFailure(value)).toBe(true)
+      await w.stop()
+      await obs.nc.flush()
+      expect(published).toBeLessThan(1000)
+      expect(await obs.jobsMessages()).toBe(0)
+    })
+  })
+
   it("a running remote job interrupted here stops on the worker, ends once as Interrupted and is termed (never redelivered); one held behind it is dropped unrun", async () => {
     const prefix = "cancelrun"
     await withWorker(prefix, { concurrency: 1 }, async (obs, w) => {

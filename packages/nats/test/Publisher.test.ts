@@ -1,7 +1,8 @@
 /**
  * The pipelined JetStream publisher against a real nats-server: every publish settles once, in
  * order within its window; a message id published twice is stored once; a subject without a
- * stream, a silent responder (timeout) and a closing scope reject with PublishError.
+ * stream, a silent responder (timeout) and a closing scope reject with PublishError; a publish
+ * withdrawn while it waits for room is rejected and never sent, one sent cannot be withdrawn.
  */
 import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import { Effect, Exit } from "effect"
@@ -138,5 +139,27 @@ describe.skipIf(!available)("Publisher (pipelined JetStream publishes)", () => {
       "PublishError: the connection is closing",
       "PublishError: the connection is closing"
     ])
+  })
+
+  it("a publish withdrawn while it waits for room is rejected and never stored; one already sent is not withdrawn", async () => {
+    const { outcomes, withdrawn, stream } = await withPublisher(5_000, 1, async (p, stream) => {
+      // window 1: the first is sent, the other two wait for its ack
+      const all = [
+        p.publish(`${stream}.a`, "1", "w1"),
+        p.publish(`${stream}.a`, "2", "w2"),
+        p.publish(`${stream}.a`, "3", "w3")
+      ]
+      await Promise.resolve() // the first is sent at the end of this run of code
+      const withdrawn = [p.withdraw("w1"), p.withdraw("w2"), p.withdraw("nobody")]
+      const outcomes = await Promise.allSettled(all)
+      return {
+        outcomes: outcomes.map((o) => (o.status === "fulfilled" ? o.value : String(o.reason))),
+        withdrawn,
+        stream
+      }
+    })
+    expect(withdrawn).toEqual([false, true, false])
+    expect(outcomes).toEqual([1, "PublishError: withdrawn before it was sent (w2)", 2])
+    expect(await stored(stream)).toEqual(["1", "3"])
   })
 })

@@ -44,17 +44,20 @@ export const startWorker = (
   }
 }
 
-/** Runs `program` with the NATS-backed supervisor; resolves with its value and the lines it logged. */
+/** Runs `program` with the NATS-backed supervisor (`options` besides); resolves with its value and the lines it logged. */
 export const fire = async <A, E>(
   url: string,
   program: Effect.Effect<A, E, Supervisor.Supervisor>,
   supervisor: Supervisor.Config = { concurrency: 1000 },
-  prefix?: string
+  prefix?: string,
+  options: Partial<NatsSupervisor.DispatcherOptions> = {}
 ): Promise<{ readonly value: A; readonly lines: Array<Line> }> => {
   const lines: Array<Line> = []
   const value = await Effect.runPromise(
     program.pipe(
-      Effect.provide(NatsSupervisor.layer({ servers: url, supervisor, ...(prefix === undefined ? {} : { prefix }) })),
+      Effect.provide(
+        NatsSupervisor.layer({ servers: url, supervisor, ...(prefix === undefined ? {} : { prefix }), ...options })
+      ),
       Effect.provide(Logger.layer([recorder(lines)])),
       Effect.provideService(References.MinimumLogLevel, "All")
     )

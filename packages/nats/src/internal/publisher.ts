@@ -20,6 +20,8 @@
  *   client writes once per microtask turn): a write per publish was the firing
  *   process's largest cost after the request machinery.
  * - When the scope closes, publishes still waiting are rejected (the connection is draining).
+ * - A publish withdrawn while it waits for room is rejected at once and never sent; one already
+ *   sent cannot be withdrawn (`withdraw` says which).
  * - A function given to `beforeNextSend` runs once, at the start of the next send.
  *
  * @internal
@@ -37,6 +39,11 @@ export interface Publisher {
    * (a worker's acks) leaves in the same socket write as they.
    */
   readonly beforeNextSend: (send: () => void) => void
+  /**
+   * Withdraws the publish of `msgID` if it still waits for room in the window (never sent: it is
+   * rejected with a PublishError); false when it was sent already, or is unknown.
+   */
+  readonly withdraw: (msgID: string) => boolean
 }
 
 /** A publisher on `nc` for the current scope. */
@@ -59,11 +66,14 @@ interface Pending {
 }
 
 interface Queued {
+  readonly msgID: string
   readonly subject: string
   readonly body: string
   readonly headers: MsgHdrs
   readonly resolve: (seq: number) => void
   readonly reject: (error: Error) => void
+  /** withdrawn before it was sent: skipped */
+  withdrawn?: true
 }
 
 /** A publish that the stream did not ack: an error reply, no stream for the subject, or no reply in time. */
@@ -90,6 +100,8 @@ class Pipeline implements Publisher {
   /** publishes waiting for room in the window, from `head` on (compacted when half is consumed) */
   private queue: Array<Queued> = []
   private head = 0
+  /** the publishes in `queue` not sent yet, by message id (for `withdraw`) */
+  private readonly queued = new Map<string, Queued>()
   private next = 0
   private closed = false
   private pumping = false
@@ -125,9 +137,20 @@ class Pipeline implements Publisher {
       if (this.closed) return reject(new PublishError("the connection is closing"))
       const h = headers ?? makeHeaders()
       h.set("Nats-Msg-Id", msgID)
-      this.queue.push({ subject, body, headers: h, resolve, reject })
+      const q: Queued = { msgID, subject, body, headers: h, resolve, reject }
+      this.queue.push(q)
+      this.queued.set(msgID, q)
       this.schedule()
     })
+  }
+
+  withdraw(msgID: string): boolean {
+    const q = this.queued.get(msgID)
+    if (q === undefined) return false
+    this.queued.delete(msgID)
+    q.withdrawn = true
+    q.reject(new PublishError(`withdrawn before it was sent (${msgID})`))
+    return true
   }
 
   beforeNextSend(send: () => void): void {
@@ -161,6 +184,7 @@ class Pipeline implements Publisher {
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].reject(error)
     this.queue = []
     this.head = 0
+    this.queued.clear()
   }
 
   private send(q: Queued): void {
@@ -183,7 +207,12 @@ class Pipeline implements Publisher {
   }
 
   private drain(): void {
-    while (this.pending.size < this.window && this.head < this.queue.length) this.send(this.queue[this.head++])
+    while (this.pending.size < this.window && this.head < this.queue.length) {
+      const q = this.queue[this.head++]
+      if (q.withdrawn) continue
+      this.queued.delete(q.msgID)
+      this.send(q)
+    }
     if (this.head === this.queue.length) {
       this.queue = []
       this.head = 0
