@@ -170,8 +170,7 @@ export const runInterleaved = async <C, S extends object>(options: {
  * The line that starts the hand-written end of a report (notes on other runs, what the figures
  * say): a driver rewriting the report keeps everything from it on.
  */
-const KeptMarker =
-  "<!-- Written by hand from here on: the bench drivers keep this part when they rewrite the file. -->"
+const KeptMarker = "<!-- Written by hand from here on: the bench drivers keep this part when they rewrite the file. -->"
 
 /** The hand-written end of the report at `path` (from `KeptMarker` on), with a blank line before it; "" if none. */
 const keptPart = (path: string): string => {
