@@ -206,6 +206,9 @@ describe.skipIf(!available)("faults an operator meets", () => {
           yield* within(
             Effect.repeat(consumer(), { until: (c) => c.num_ack_pending === 2, schedule: Schedule.spaced("20 millis") })
           )
+          // a runs (held is not yet started: a stop before its start would hand it back, and a would
+          // wait here for a worker that only starts once it ended)
+          yield* awaitStarted(701)
           // the stop begins (its pull request is outstanding: the stop waits for its end), then a ends
           const stopped = w.stop()
           yield* Deferred.succeed(d.gateOf(799).started, undefined)
