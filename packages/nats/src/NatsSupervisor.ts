@@ -192,7 +192,9 @@ const makeDispatcher = (options: DispatcherOptions) =>
             const p = decodeProgress(m.string())
             const waiter = p === undefined ? undefined : waiting.get(p.id)
             if (p === undefined || waiter === undefined) return // late: the job has ended here
-            Effect.runSyncWith(waiter.fiber.context)(Job.progress(p.progress))
+            // never throws (a callback that throws ends the subscription): a logger that throws on
+            // the progress line loses that line only
+            Effect.runSyncExitWith(waiter.fiber.context)(Job.progress(p.progress))
           }
         })
       ),

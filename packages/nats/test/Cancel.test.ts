@@ -422,6 +422,41 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
     })
   })
 
+  it("a logger that throws on the firing side's progress line loses that line, not the progress that follows", async () => {
+    const prefix = "progressthrow"
+    await withWorker(prefix, {}, async () => {
+      const { value } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const threw = yield* Deferred.make<void>()
+          const second = yield* Deferred.make<void>()
+          // throws on the line of the first value; opens `second` on the line of the second
+          const throwing = Logger.make((o) => {
+            if (!(o.message === "job progress" || (Array.isArray(o.message) && o.message[0] === "job progress"))) return
+            const p = o.fiber.getRef(References.CurrentLogAnnotations).progress as { done?: number } | undefined
+            if (p?.done === 1) {
+              Deferred.doneUnsafe(threw, Exit.void)
+              throw new Error("the log destination is broken")
+            }
+            if (p?.done === 2) Deferred.doneUnsafe(second, Exit.void)
+          })
+          const h = yield* Job.fork(d.reportsTwice.make({ n: 801 })).pipe(
+            Effect.provide(Logger.layer([throwing], { mergeWithExisting: true }))
+          )
+          yield* awaitGate(threw)
+          yield* Deferred.succeed(d.gateOf(801).started, undefined) // the job reports its second value
+          yield* awaitGate(second)
+          const snapshot = yield* Supervisor.snapshot
+          yield* Job.interrupt(h)
+          return snapshot.running.find((j) => j.id === h.id)?.progress
+        }),
+        undefined,
+        prefix
+      )
+      expect(value).toEqual({ done: 2 })
+    })
+  })
+
   it("late and forged messages change nothing: an outcome and progress of a job interrupted here, progress and cancels nobody knows, malformed ones", async () => {
     const prefix = "stale"
     await withWorker(prefix, { concurrency: 2 }, async (obs, w) => {
