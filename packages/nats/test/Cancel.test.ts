@@ -113,6 +113,20 @@ const forkUntilProgress = (n: number, count: number) =>
 
 const idle = { messages: 0, pending: 0, ackPending: 0, redelivered: 0 }
 
+/**
+ * Stops the worker, waits until the consumer has terminated `terminated` messages, and checks that
+ * the jobs stream and its consumer hold nothing more (nothing left to redeliver).
+ */
+const stoppedIdle = async (
+  w: { readonly stop: () => Promise<void> },
+  obs: Awaited<ReturnType<typeof observe>>,
+  terminated: number
+): Promise<void> => {
+  await w.stop()
+  await obs.terminated(terminated)
+  expect(await obs.jobsState()).toEqual(idle)
+}
+
 describe.skipIf(!available)("remote interrupt and progress", () => {
   const server = suiteServer()
 
@@ -185,11 +199,7 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       expect(Exit.hasInterrupts(value.a)).toBe(true)
       expect(Exit.hasInterrupts(value.b)).toBe(true)
       // each ended once here, as Interrupted
-      const byId = outcomeLines(lines)
-      expect(value.ids.map((id) => byId.get(id)?.map((l) => l.annotations["job.outcome"]))).toEqual([
-        ["Interrupted"],
-        ["Interrupted"]
-      ])
+      expect(value.ids.map((id) => outcomeTags(lines, id))).toEqual([["Interrupted"], ["Interrupted"]])
       await w.stop()
       await obs.terminated(2)
       // both messages are gone: nothing left to redeliver
@@ -215,14 +225,8 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
         prefix
       )
       await Effect.runPromise(awaitGate(d.gateOf(151).interrupted)) // seen inside the job, on the worker
-      expect(
-        outcomeLines(lines)
-          .get(value)
-          ?.map((l) => l.annotations["job.outcome"])
-      ).toEqual(["Interrupted"])
-      await w.stop()
-      await obs.terminated(1)
-      expect(await obs.jobsState()).toEqual(idle)
+      expect(outcomeTags(lines, value)).toEqual(["Interrupted"])
+      await stoppedIdle(w, obs, 1)
     })
   })
 
@@ -265,9 +269,7 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
         ["fails-after-3", "Failure"]
       ])
       expect([...outcomeLines(lines).values()].map((ls) => ls.length)).toEqual([1, 1, 1, 1])
-      await w.stop()
-      await obs.terminated(4) // the failure (final) and the three cancelled
-      expect(await obs.jobsState()).toEqual(idle)
+      await stoppedIdle(w, obs, 4) // the failure (final) and the three cancelled
       expect(
         d.runs
           .filter(([def]) => def === "endless")
@@ -293,14 +295,8 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
         prefix
       )
       expect(Exit.isFailure(value.exit)).toBe(true)
-      expect(
-        outcomeLines(lines)
-          .get(value.id)
-          ?.map((l) => l.annotations["job.outcome"])
-      ).toEqual(["TimedOut"])
-      await w.stop()
-      await obs.terminated(1)
-      expect(await obs.jobsState()).toEqual(idle)
+      expect(outcomeTags(lines, value.id)).toEqual(["TimedOut"])
+      await stoppedIdle(w, obs, 1)
       expect(d.runs.filter(([def]) => def === "endless").map(([, n]) => n)).toEqual([251])
     })
   })
@@ -329,9 +325,7 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       expect(value).toBe(263)
       const outcomes = [...outcomeLines(lines).values()].map((ls) => ls.map((l) => l.annotations["job.outcome"]))
       expect(outcomes.map((o) => o.join()).sort()).toEqual(["Interrupted", "Interrupted", "Success"])
-      await w.stop()
-      await obs.terminated(2) // the two cancelled; the success is acked
-      expect(await obs.jobsState()).toEqual(idle)
+      await stoppedIdle(w, obs, 2) // the two cancelled; the success is acked
       expect(
         d.runs
           .filter(([def]) => def === "endless")
@@ -393,9 +387,7 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       obs.nc.publish(obs.names.cancelSubject, id)
       await publishJob(obs.nc, obs.names.jobsSubject, id, reply, '{"n":401}')
       expect(decodeOutcome(await outcome)).toMatchObject({ id, tag: "Interrupted", worker: "cancelheard-worker" })
-      await w.stop()
-      await obs.terminated(1)
-      expect(await obs.jobsState()).toEqual(idle)
+      await stoppedIdle(w, obs, 1)
       expect(d.runs.map(([def, n]) => [def, n])).toEqual([["square", 3]])
     })
   })

@@ -17,7 +17,7 @@ import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
-import { fire, outcomeLines } from "./harness.js"
+import { fire, outcomeLines, outcomeTags } from "./harness.js"
 import { spawnWorker, type WorkerProcess } from "./process.js"
 import { available, type NatsServer, skipReason, startServer } from "./server.js"
 
@@ -201,11 +201,7 @@ describe.skipIf(!available)("NatsWorker processes", () => {
       "xcancel"
     )
     expect(Exit.hasInterrupts(value.exit)).toBe(true)
-    expect(
-      outcomeLines(lines)
-        .get(value.id)
-        ?.map((l) => l.annotations["job.outcome"])
-    ).toEqual(["Interrupted"])
+    expect(outcomeTags(lines, value.id)).toEqual(["Interrupted"])
     w.kill("SIGTERM")
     expect(await w.exited).toBe(143)
     // the worker termed the message before it exited: nothing is left to redeliver
