@@ -299,9 +299,10 @@ export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
  * Reports the progress of the job this runs in (any value: a count, a fraction, `{ done, total }`):
  * the job's entry in `Supervisor.snapshot` and `watch` shows it as `progress`, and one debug line
  * (`job progress`, with `progress`) is written (built only when the fiber's minimum log level lets
- * Debug through, so reporting per item is cheap); a `Dispatcher.ProgressListener` in the job's context
- * hears it too (a worker of `@tributary/nats` sends it back to the supervisor that fired the job).
- * Outside a job (no `job.id` log annotation, or the job is no longer running) it does nothing.
+ * Debug through); a `Dispatcher.ProgressListener` in the job's context hears it too (a worker of
+ * `@tributary/nats` sends it back to the supervisor that fired the job). Outside a job (no `job.id`
+ * log annotation, or the job is no longer running) it does nothing. Cheap enough to call per item:
+ * the job is found in O(1) among the running ones.
  *
  * ```ts
  * import { Effect } from "effect"
