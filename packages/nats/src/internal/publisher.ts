@@ -210,7 +210,8 @@ class Pipeline implements Publisher {
     while (this.pending.size < this.window && this.head < this.queue.length) {
       const q = this.queue[this.head++]
       if (q.withdrawn) continue
-      this.queued.delete(q.msgID)
+      // only its own entry: a later publish of the same message id may wait behind it
+      if (this.queued.get(q.msgID) === q) this.queued.delete(q.msgID)
       this.send(q)
     }
     if (this.head === this.queue.length) {
