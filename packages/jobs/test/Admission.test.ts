@@ -203,6 +203,35 @@ describe("plain jobs wait as records, not entries (no fibers)", () => {
     expect(ring.at(0, 1)).toBeUndefined()
   })
 
+  it("SlotRing matches an array model over long runs of pushes and shifts (across chunks, emptied and refilled)", () => {
+    fc.assert(
+      fc.property(
+        // runs of pushes (n > 0) and shifts (n < 0), long enough to cross several 1024-record chunks
+        fc.array(fc.integer({ min: -3000, max: 3000 }), { maxLength: 12 }),
+        (runs) => {
+          const ring = new SlotRing()
+          const model: Array<number> = []
+          let next = 0
+          for (const n of runs) {
+            for (let i = 0; i < n; i++, next++) {
+              ring.push(next, next + 1, next + 2, next + 3, next + 4)
+              model.push(next)
+            }
+            for (let i = 0; i < -n && model.length > 0; i++) {
+              expect(ring.head(4)).toBe(model.shift()! + 4)
+              ring.shift()
+            }
+            expect(ring.length).toBe(model.length)
+            // every record in place, every slot of it
+            for (let i = 0; i < model.length; i += 97) expect(ring.at(i, 3)).toBe(model[i] + 3)
+            if (model.length > 0) expect(ring.at(model.length - 1, 0)).toBe(model[model.length - 1])
+          }
+        }
+      ),
+      { numRuns: 60 }
+    )
+  })
+
   it("firePlain queues a record; it starts as an entry with its number, name, key and admission time", () => {
     const { admission, job, end, advance } = make({ concurrency: 1, pools: { p: { perKey: 5 } } })
     const first = job("running")

@@ -129,28 +129,44 @@ export class Fifo<A> {
 
 /** Slots per record of a `SlotRing`. */
 const Width = 5
+/** Records per chunk of a `SlotRing` of more than one chunk (2 ** ChunkShift). */
+const ChunkRecords = 1024
+const ChunkShift = 10
+/** Record room of a new (or emptied) `SlotRing`. */
+const SmallRoom = 8
 
 /**
- * A FIFO of five-slot records stored flat in one array: O(1) amortized push and shift, and no
- * object per record — a queue of 100,000 records is one array, which the garbage collector moves
- * and scans as one object. It grows by doubling and never shrinks below its largest size until it
- * is empty (then it starts small again).
+ * A FIFO of five-slot records stored flat in arrays: O(1) amortized push and shift, and no object
+ * per record — a queue of 100,000 records is about a hundred arrays, which the garbage collector
+ * moves and scans as such. Up to `ChunkRecords` records live in one array that grows by doubling;
+ * past that the ring is a list of chunks of `ChunkRecords` records: it grows by one chunk without
+ * copying what it holds (a burst of 100,000 jobs queued at once copied each record ~2 times when
+ * the one array doubled, a share of their cost), and a chunk emptied at the head is kept as the
+ * next one at the tail. Emptied, the ring starts small again.
  *
- * Invariant: the records are the `length` consecutive ones (modulo `capacity`) from `first`;
- * every slot outside them is undefined (nothing is kept alive by a shifted record).
+ * Invariants:
+ * - The records are the `length` consecutive ones from record `first` of `chunks[0]`: record `i`
+ *   is at position `first + i`, in `chunks[pos >> ChunkShift]` at `(pos & (ChunkRecords - 1)) * Width`.
+ * - `room` is the record room of `chunks`: one chunk of `room` ≤ `ChunkRecords` records (a power
+ *   of two), or `chunks.length` chunks of `ChunkRecords` records; `first < room`, `first + length ≤ room`.
+ * - Every slot outside the records is undefined (nothing is kept alive by a shifted record), the
+ *   spare chunk's too.
  */
 export class SlotRing {
-  private slots: Array<unknown> = new Array(Width * 8).fill(undefined)
-  /** records the array has room for (a power of two) */
-  private capacity = 8
-  /** the record index of the head */
+  private chunks: Array<Array<unknown>> = [slots(SmallRoom)]
+  private room = SmallRoom
+  /** the record index of the head in `chunks[0]` */
   private first = 0
+  /** an emptied chunk of `ChunkRecords` records, for the next one the tail needs */
+  private spare: Array<unknown> | undefined = undefined
   length = 0
   /** Appends one record. */
   push(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
-    if (this.length === this.capacity) this.grow()
-    const base = ((this.first + this.length) & (this.capacity - 1)) * Width
-    const s = this.slots
+    const pos = this.first + this.length
+    if (pos === this.room) this.makeRoom()
+    const at = this.first + this.length
+    const s = this.chunks[at >> ChunkShift]
+    const base = (at & (ChunkRecords - 1)) * Width
     s[base] = a
     s[base + 1] = b
     s[base + 2] = c
@@ -160,33 +176,51 @@ export class SlotRing {
   }
   /** Slot `k` of the head record. Precondition: `length > 0`. */
   head(k: number): unknown {
-    return this.slots[this.first * Width + k]
+    return this.chunks[0][this.first * Width + k]
   }
   /** Slot `k` of the record `i` places behind the head. Precondition: `i < length`. */
   at(i: number, k: number): unknown {
-    return this.slots[((this.first + i) & (this.capacity - 1)) * Width + k]
+    const pos = this.first + i
+    return this.chunks[pos >> ChunkShift][(pos & (ChunkRecords - 1)) * Width + k]
   }
   /** Removes the head record. Precondition: `length > 0`. */
   shift(): void {
+    const s = this.chunks[0]
     const base = this.first * Width
-    for (let k = 0; k < Width; k++) this.slots[base + k] = undefined
-    this.first = (this.first + 1) & (this.capacity - 1)
+    for (let k = 0; k < Width; k++) s[base + k] = undefined
+    this.first++
     if (--this.length === 0) {
       this.first = 0
-      if (this.capacity > 1024) {
-        this.capacity = 8
-        this.slots = new Array(Width * this.capacity).fill(undefined)
+      if (this.room > ChunkRecords || this.chunks.length > 1) {
+        this.chunks = [slots(SmallRoom)]
+        this.room = SmallRoom
+        this.spare = undefined
       }
+    } else if (this.first === ChunkRecords) {
+      // the head chunk is empty: the next one holds the head
+      this.spare = this.chunks.shift()
+      this.room -= ChunkRecords
+      this.first = 0
     }
   }
-  private grow(): void {
-    const bigger: Array<unknown> = new Array(Width * this.capacity * 2).fill(undefined)
-    for (let i = 0; i < this.length; i++) {
-      const from = ((this.first + i) & (this.capacity - 1)) * Width
-      for (let k = 0; k < Width; k++) bigger[i * Width + k] = this.slots[from + k]
+  /** Precondition: `first + length === room`. */
+  private makeRoom(): void {
+    if (this.room >= ChunkRecords) {
+      this.chunks.push(this.spare ?? slots(ChunkRecords))
+      this.spare = undefined
+      this.room += ChunkRecords
+      return
     }
-    this.slots = bigger
-    this.capacity *= 2
+    // one small chunk: a bigger one (or the same size, when half of it is shifted out)
+    const room = this.length * 2 > this.room ? this.room * 2 : this.room
+    const old = this.chunks[0]
+    const fresh = slots(room)
+    for (let i = 0; i < this.length * Width; i++) fresh[i] = old[this.first * Width + i]
+    this.chunks[0] = fresh
+    this.room = room
     this.first = 0
   }
 }
+
+/** An array of `records` empty records. */
+const slots = (records: number): Array<unknown> => new Array(records * Width).fill(undefined)
