@@ -17,6 +17,7 @@
 import * as http from "node:http"
 import { parseArgs } from "node:util"
 import { Job, Supervisor } from "@tributary/jobs"
+import { supervisor } from "@tributary/jobs/promise"
 import { Effect, References } from "effect"
 import pLimit from "p-limit"
 import PQueue from "p-queue"
@@ -94,6 +95,13 @@ const quiet = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   // successes are logged at Debug (logSuccess), below this minimum level: nothing is printed
   Effect.provideService(effect, References.MinimumLogLevel, "Info")
 
+/**
+ * The Promise API's supervisor: the Effect API's configuration, and a pino logger at "info", so no
+ * success line is written (they are logged at "debug").
+ */
+const promiseSupervisor = (concurrency: number, n: number) =>
+  supervisor({ concurrency, maxQueued: n, logSuccess: "debug", logger: { level: "info" } })
+
 const w5: Record<(typeof w5Impls)[number], Run> = {
   ours: (n, { queued, gate }) => {
     let done = 0
@@ -112,6 +120,16 @@ const w5: Record<(typeof w5Impls)[number], Run> = {
         )
       )
     )
+  },
+  "ours-promise": async (n, { queued, gate }) => {
+    let done = 0
+    const sup = promiseSupervisor(W5_CONCURRENCY, n)
+    const fn = promiseJob(gate, () => done++)
+    for (let i = 0; i < n; i++) sup.fire(fn, { name: "w5" })
+    queued(done)
+    await sup.drain()
+    await sup.shutdown()
+    return done
   },
   "p-limit": async (n, { queued, gate }) => {
     let done = 0
@@ -215,6 +233,16 @@ const w6: Record<(typeof w6Impls)[number], Run> = {
         )
       )
     )
+  },
+  "ours-promise": async (n, { queued }) => {
+    const sup = promiseSupervisor(W6_CONCURRENCY, n)
+    for (let i = 0; i < n; i++) sup.fire(get, { name: "w6" })
+    queued(0)
+    await sup.drain()
+    const { succeeded, failed } = (await sup.snapshot()).counters
+    await sup.shutdown()
+    if (failed > 0) throw new Error(`${failed} requests failed`)
+    return succeeded
   },
   "p-limit": async (n, { queued }) => {
     const limit = pLimit(W6_CONCURRENCY)

@@ -1,4 +1,7 @@
-/** What bench/jobs.ts (driver) and bench/jobs-child.ts share: the peers, the bounds, the sample. */
+/**
+ * What bench/jobs.ts (driver) and bench/jobs-child.ts share: the peers, the bounds, the sample.
+ * "ours" is the Effect API (`Job.fire`), "ours-promise" the Promise API (`@tributary/jobs/promise`).
+ */
 
 /** What a child reports. */
 export interface JobSample {
@@ -18,8 +21,8 @@ export interface JobSample {
   readonly maxRssMiB: number
 }
 
-export const w5Impls = ["ours", "p-limit", "p-queue", "effect-forEach"] as const
-export const w6Impls = ["ours", "p-limit", "hand", "sequential"] as const
+export const w5Impls = ["ours", "ours-promise", "p-limit", "p-queue", "effect-forEach"] as const
+export const w6Impls = ["ours", "ours-promise", "p-limit", "hand", "sequential"] as const
 export const W5_CONCURRENCY = 100
 export const W6_CONCURRENCY = 50
 export const W6_SERVER_DELAY_MS = 20

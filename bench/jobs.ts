@@ -177,6 +177,23 @@ const ok = (x: number | undefined, test: (x: number) => boolean) => (x === undef
 
 const command = commandLine(import.meta.url)
 
+/** The Promise API against p-limit on `workload` (no target: for scale). */
+const promiseRows = (workload: "W5" | "W5y"): Array<string> => {
+  const ratio = (n: number) => {
+    const a = summarize(workload, "ours-promise", n)?.medianMs
+    const b = summarize(workload, "p-limit", n)?.medianMs
+    return a === undefined || b === undefined ? undefined : b / a
+  }
+  return [
+    "The Promise API (ours-promise: `supervisor(…).fire(async () => …)`, then `drain()`) against p-limit, for scale",
+    "(no target): t(p-limit)/t(ours-promise), above 1 when ours is faster.",
+    "",
+    row(["N", "t(p-limit)/t(ours-promise)"]),
+    rule(["r", "r"]),
+    ...w5Sizes.map((n) => row([n.toLocaleString("en-US"), fx(ratio(n), 2, "×")]))
+  ]
+}
+
 const lines: Array<string> = [
   "# Tributary job benchmark results (W5, W5y, W6, W6w)",
   "",
@@ -305,6 +322,8 @@ if (only.has("W5")) {
       fx(heapRatio, 2, "×"),
       verdict(ok(heapRatio, (x) => x <= 0.5))
     ]),
+    "",
+    ...promiseRows("W5"),
     ""
   )
 }
@@ -365,6 +384,8 @@ if (only.has("W5Y")) {
         verdict(ok(ratio("p-limit", "ours", n), (x) => x >= 2))
       ])
     ),
+    "",
+    ...promiseRows("W5y"),
     ""
   )
 }
@@ -420,10 +441,12 @@ const w6Report = (workload: "W6" | "W6w", warmup: number) => {
   const ours = summarize(workload, "ours", w6Size)?.medianMs
   let best: readonly [string, number] | undefined
   for (const impl of limiters) {
-    const ms = impl === "ours" ? undefined : summarize(workload, impl, w6Size)?.medianMs
+    const ms = impl.startsWith("ours") ? undefined : summarize(workload, impl, w6Size)?.medianMs
     if (ms !== undefined && (best === undefined || ms < best[1])) best = [impl, ms]
   }
   const over = ours === undefined || best === undefined ? undefined : ours / best[1] - 1
+  const promise = summarize(workload, "ours-promise", w6Size)?.medianMs
+  const promiseOver = promise === undefined || best === undefined ? undefined : promise / best[1] - 1
   lines.push(
     "",
     `### ${workload} target (from the issue)`,
@@ -435,6 +458,10 @@ const w6Report = (workload: "W6" | "W6w", warmup: number) => {
       over === undefined ? "n/a" : `${over >= 0 ? "+" : ""}${(over * 100).toFixed(1)}%`,
       verdict(over === undefined ? undefined : over <= 0.05)
     ]),
+    "",
+    `The Promise API (ours-promise, \`sup.fire(get)\`) against the same peer: ${
+      promiseOver === undefined ? "n/a" : `${promiseOver >= 0 ? "+" : ""}${(promiseOver * 100).toFixed(1)}%`
+    } (no target: for scale).`,
     ""
   )
 }
@@ -448,6 +475,8 @@ lines.push(
   "- ours (W5): `Job.fire(Effect.sync(count), { name })` × N inside one `Effect.gen`, then `Supervisor.drain`;",
   `  \`Supervisor.layer({ concurrency: ${W5_CONCURRENCY}, maxQueued: N, whenFull: "wait", logSuccess: "debug" })\` with`,
   '  `References.MinimumLogLevel` "Info", so no success line is written (the supervisor builds none below the minimum level).',
+  '- ours-promise: `supervisor({ concurrency, maxQueued: N, logSuccess: "debug", logger: { level: "info" } })` from',
+  "  `@tributary/jobs/promise`, `sup.fire(async () => count(), { name })` × N (W6: `sup.fire(get)`), `await sup.drain()`.",
   "- p-limit: `limit(async () => count())` × N, `await Promise.all`. p-queue: `queue.add(…)` × N, `await queue.onIdle()`.",
   "- effect-forEach: `Effect.forEach(items, () => Effect.sync(count), { concurrency, discard: true })` (no supervisor).",
   "- W6 ours: `Job.fire(Effect.tryPromise(get))`; p-limit: `limit(get)`; hand: a counter and a FIFO of resolvers.",

@@ -218,6 +218,24 @@ describe("run", () => {
     expect(lines.find((l) => l["job.name"] === "slow" && "job.outcome" in l)?.["job.outcome"]).toBe("TimedOut")
   })
 
+  it("a function that declares no parameter is called without a signal (none is made); one that declares one gets it", async () => {
+    const { sup } = make()
+    const seen: Array<Array<unknown>> = []
+    await sup.run(function (this: unknown, ...args: Array<unknown>) {
+      seen.push(args)
+      return 1
+    })
+    await sup.run((signal: AbortSignal) => {
+      seen.push([signal])
+      return 2
+    })
+    expect(seen[0]).toEqual([])
+    expect(seen[1][0]).toBeInstanceOf(AbortSignal)
+    // a job without a signal is abandoned at its timeout all the same (it is only not told)
+    const error = await rejectionOf(sup.run(() => new Promise<never>(() => {}), { name: "deaf", timeout: 1 }))
+    expect(error).toMatchObject({ job: "deaf", reason: "TimedOut" })
+  })
+
   it("the signal aborts on shutdown (past the grace); run rejects with JobAbortedError (Interrupted)", async () => {
     const { sup, lines } = make()
     const { work, aborted } = untilAborted()
