@@ -490,7 +490,8 @@ const specOf = <A, E, R>(
   work: Work<A, E, R>,
   i: number,
   group: GroupOptions<A, E>,
-  base: string
+  base: string,
+  reportTo?: WritePort<Outcome<any, any>>
 ): internal.EntrySpec & { readonly pool?: string | undefined } => {
   const own = isItem(work) ? work.options : undefined
   // a job made by a definition is named after it unless the group is named
@@ -507,7 +508,8 @@ const specOf = <A, E, R>(
       priority: group.priority,
       timeout: group.timeout,
       retry: group.retry,
-      annotations: group.annotations
+      annotations: group.annotations,
+      reportTo
     }
   return {
     name: own.name ?? `${base}-${i}`,
@@ -520,7 +522,8 @@ const specOf = <A, E, R>(
     annotations:
       own.annotations === undefined || group.annotations === undefined
         ? (own.annotations ?? group.annotations)
-        : { ...group.annotations, ...own.annotations }
+        : { ...group.annotations, ...own.annotations },
+    reportTo
   }
 }
 
@@ -550,7 +553,7 @@ class Group<A, E> {
   readonly live = new Map<string, internal.Entry>()
   /** the admitted jobs' outcomes, as they end (room for every live job: their puts never wait) */
   readonly inbox: Chan.Chan<Outcome<A, E>>
-  /** input index of each admitted job, by job id */
+  /** input index of each live job (admitted, outcome not taken yet), by job id */
   readonly index = new Map<string, number>()
   /** the next work to admit */
   next = 0
@@ -624,7 +627,9 @@ class Group<A, E> {
         if (taken._tag === "None") break
         const o = taken.value
         self.live.delete(o.id)
-        yield* onOutcome(self.index.get(o.id)!, o)
+        const index = self.index.get(o.id)!
+        self.index.delete(o.id) // kept as small as `live`: a map of every job of a large group cost more than its jobs
+        yield* onOutcome(index, o)
       }
       const never = self.neverStarted()
       if (never.length > 0) {
@@ -664,12 +669,9 @@ class Group<A, E> {
   /** The entry of work `i` with its options (see `specOf`), reporting to `inbox`. */
   private entryOf(i: number): internal.Entry {
     const work = this.works[i]
-    const spec = specOf(work, i, this.options, this.name)
-    return this.state.entry(
-      dispatched(isItem(work) ? work.work : work, this.context),
-      { ...spec, reportTo: this.inbox as WritePort<Outcome<any, any>> },
-      this.context
-    )
+    // one object of one shape per job (a spread copy of it cost more than the job's admission)
+    const spec = specOf(work, i, this.options, this.name, this.inbox as WritePort<Outcome<any, any>>)
+    return this.state.entry(dispatched(isItem(work) ? work.work : work, this.context), spec, this.context)
   }
 
   /** Ends every work from `next` on without running it: an "Interrupted" outcome, attempt 0, each. */

@@ -52,6 +52,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import { admittedNow } from "./internal/lifecycle.js"
+import { outcomeOf, type SupervisorState } from "./internal/state.js"
+import * as submit from "./internal/submit.js"
 import * as Job from "./Job.js"
 import type { Outcome } from "./Outcome.js"
 import type { Snapshot } from "./Snapshot.js"
@@ -449,12 +452,15 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
   private readonly runFork: <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) => Fiber.Fiber<A, E>
   private readonly runPromise: <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) => Promise<A>
   private closing: Promise<void> | undefined
+  /** the service's state: `run` admits jobs on it directly */
+  private readonly state: SupervisorState
 
   constructor(
     private readonly context: Context.Context<Supervisor.Supervisor>,
     private readonly scope: Scope.Closeable
   ) {
     this.service = Context.get(context, Supervisor.Supervisor)
+    this.state = Supervisor.stateIn(context as Context.Context<never>, "supervisor")
     this.name = this.service.name
     this.layer = Layer.succeed(Supervisor.Supervisor, this.service)
     this.runFork = Effect.runForkWith(context)
@@ -479,19 +485,35 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     const { signal: _, ...rest } = options ?? {}
     const jobOpts = jobOptions(options === undefined ? undefined : rest)
     if (signal?.aborted) return Promise.reject(signal.reason)
-    const runFork = this.runFork
-    const program = Effect.gen(function* () {
-      const port = yield* Chan.make<Outcome<A>>(1)
-      const handle = yield* Job.fork(effect, { ...jobOpts, reportTo: port })
-      const onAbort = () => runFork(Job.interrupt(handle))
+    // admitted here, and its end heard on its entry (as `Job.await` does): no fiber, channel or
+    // generator per call unless the queue is full (a channel, a generator and a waiting fiber per
+    // `run` cost ten times p-limit per job)
+    const { handle, admission } = submit.forkUnsafe(this.state, effect, jobOpts, this.context)
+    const entry = submit.entryOf(handle)
+    return new Promise<A>((resolve, reject) => {
+      /** waits for room in a full queue ("wait"), or fails (closed, full) */
+      const admitting = admission === admittedNow ? undefined : this.runFork(admission)
+      const onAbort = () => {
+        if (admitting !== undefined && admitting.pollUnsafe() === undefined) admitting.interruptUnsafe()
+        else this.state.interruptUnsafe(entry)
+      }
       signal?.addEventListener("abort", onAbort, { once: true })
-      const taken = yield* Chan.take(port)
-      signal?.removeEventListener("abort", onAbort)
-      return Option.getOrThrow(taken)
-    })
-    return this.settle(program, (outcome): Settle<A> => {
-      if (outcome._tag === "Success") return { ok: true, value: (outcome.exit as Exit.Success<A>).value }
-      return { ok: false, reason: signal?.aborted ? signal.reason : reasonOf(outcome) }
+      const ended = (exit: Exit.Exit<unknown, unknown>) => {
+        signal?.removeEventListener("abort", onAbort)
+        if (Exit.isSuccess(exit)) return resolve(exit.value as A)
+        reject(signal?.aborted ? signal.reason : reasonOf(outcomeOf(this.state, entry)))
+      }
+      const admitted = () => {
+        if (entry.exit !== undefined) ended(entry.exit)
+        else if (entry.awaiters === undefined) entry.awaiters = [ended]
+        else entry.awaiters.push(ended)
+      }
+      if (admitting === undefined) return admitted()
+      admitting.addObserver((exit) => {
+        if (Exit.isSuccess(exit)) return admitted()
+        signal?.removeEventListener("abort", onAbort)
+        reject(signal?.aborted ? signal.reason : Cause.squash(exit.cause))
+      })
     })
   }
 

@@ -67,10 +67,31 @@ export const forkIn = <A, E, R>(
   options: Options<A, E> | undefined,
   context: Context.Context<never>
 ): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError> => {
+  const forked = forkUnsafe(state, work, options, context)
+  return forked.admission === admittedNow ? Effect.succeed(forked.handle) : Effect.as(forked.admission, forked.handle)
+}
+
+/**
+ * `forkIn` up to its admission, synchronously: the job's handle, and `admission`, the effect that
+ * admits it — `admittedNow` when it is admitted already (no fiber needed), else one that waits for
+ * room or fails. Throws a JobArgumentError for a bad option.
+ */
+export const forkUnsafe = <A, E, R>(
+  state: SupervisorState,
+  work: Effect.Effect<A, E, R>,
+  options: Options<A, E> | undefined,
+  context: Context.Context<never>
+): {
+  readonly handle: Handle<A, E>
+  readonly admission: Effect.Effect<unknown, SupervisorClosedError | SupervisorFullError>
+} => {
   // a live job with the same caller-given id: its handle is returned (dedupe)
   const live = options?.id === undefined ? undefined : state.liveById(options.id)
-  if (live !== undefined) return Effect.succeed(new HandleImpl<A, E>(state, live))
+  if (live !== undefined) return { handle: new HandleImpl<A, E>(state, live), admission: admittedNow }
   const entry = state.entry(dispatched(work, context), options, context)
   const policy = state.config.whenFull
-  return Effect.as(admitEffect(state, entry, policy === "drop" ? "fail" : policy), new HandleImpl<A, E>(state, entry))
+  return {
+    handle: new HandleImpl<A, E>(state, entry),
+    admission: admitEffect(state, entry, policy === "drop" ? "fail" : policy)
+  }
 }
