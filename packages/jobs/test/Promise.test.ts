@@ -188,6 +188,39 @@ describe("fire", () => {
       expect((await sup.snapshot()).counters.started).toBe(whenFull === "wait" ? 3 : 2)
     }
   })
+
+  it("run on a full queue: rejects with SupervisorFullError under 'fail'; under 'wait' an abort while it waits for room rejects with the reason, and the job never runs", async () => {
+    for (const whenFull of ["fail", "wait"] as const) {
+      const { sup } = make({ concurrency: 1, maxQueued: 1, whenFull })
+      const gate = deferred()
+      const started = deferred()
+      sup.fire(async () => {
+        started.resolve()
+        await gate.promise
+      })
+      await started.promise
+      sup.fire(async () => {}, { name: "queued" })
+      let ran = false
+      const controller = new AbortController()
+      const refused = sup.run(
+        async () => {
+          ran = true
+        },
+        { name: "refused", signal: controller.signal }
+      )
+      if (whenFull === "fail") expect(await rejectionOf(refused)).toBeInstanceOf(SupervisorFullError)
+      else {
+        const reason = new Error("gave up waiting")
+        controller.abort(reason)
+        expect(await rejectionOf(refused)).toBe(reason)
+      }
+      gate.resolve()
+      await sup.drain()
+      expect(ran).toBe(false)
+      const { counters, queued } = await sup.snapshot()
+      expect([counters.started, queued.length]).toEqual([2, 0])
+    }
+  })
 })
 
 // ── run ─────────────────────────────────────────────────────────────────────
