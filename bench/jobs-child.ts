@@ -131,6 +131,32 @@ const w5: Record<(typeof w5Impls)[number], Run> = {
     await sup.shutdown()
     return done
   },
+  "ours-promise-run": async (n, { queued, gate }) => {
+    let done = 0
+    const sup = promiseSupervisor(W5_CONCURRENCY, n)
+    const fn = promiseJob(gate, () => done++)
+    const all: Array<Promise<void>> = new Array(n)
+    for (let i = 0; i < n; i++) all[i] = sup.run(fn, { name: "w5" })
+    queued(done)
+    await Promise.all(all)
+    await sup.shutdown()
+    return done
+  },
+  "ours-promise-all": async (n, { queued, gate }) => {
+    let done = 0
+    const sup = promiseSupervisor(W5_CONCURRENCY, n)
+    const fn = promiseJob(gate, () => done++)
+    // the group admits at most `concurrency` at once: the rest wait in the group, not in the queue
+    const all = sup.all(new Array<typeof fn>(n).fill(fn), {
+      concurrency: W5_CONCURRENCY,
+      name: "w5",
+      policy: "failFast"
+    })
+    queued(done)
+    await all
+    await sup.shutdown()
+    return done
+  },
   "p-limit": async (n, { queued, gate }) => {
     let done = 0
     const limit = pLimit(W5_CONCURRENCY)

@@ -1,6 +1,7 @@
 /**
  * What bench/jobs.ts (driver) and bench/jobs-child.ts share: the peers, the bounds, the sample.
- * "ours" is the Effect API (`Job.fire`), "ours-promise" the Promise API (`@tributary/jobs/promise`).
+ * "ours" is the Effect API (`Job.fire`); "ours-promise" the Promise API (`@tributary/jobs/promise`:
+ * `fire`), "ours-promise-run" its `run` (a Promise per job), "ours-promise-all" its `all`.
  */
 
 /** What a child reports. */
@@ -21,7 +22,15 @@ export interface JobSample {
   readonly maxRssMiB: number
 }
 
-export const w5Impls = ["ours", "ours-promise", "p-limit", "p-queue", "effect-forEach"] as const
+export const w5Impls = [
+  "ours",
+  "ours-promise",
+  "ours-promise-run",
+  "ours-promise-all",
+  "p-limit",
+  "p-queue",
+  "effect-forEach"
+] as const
 export const w6Impls = ["ours", "ours-promise", "p-limit", "hand", "sequential"] as const
 export const W5_CONCURRENCY = 100
 export const W6_CONCURRENCY = 50

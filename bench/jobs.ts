@@ -179,18 +179,20 @@ const command = commandLine(import.meta.url)
 
 /** The Promise API against p-limit on `workload` (no target: for scale). */
 const promiseRows = (workload: "W5" | "W5y"): Array<string> => {
-  const ratio = (n: number) => {
-    const a = summarize(workload, "ours-promise", n)?.medianMs
+  const ratio = (impl: string, n: number) => {
+    const a = summarize(workload, impl, n)?.medianMs
     const b = summarize(workload, "p-limit", n)?.medianMs
     return a === undefined || b === undefined ? undefined : b / a
   }
+  const impls = ["ours-promise", "ours-promise-run", "ours-promise-all"]
   return [
-    "The Promise API (ours-promise: `supervisor(…).fire(async () => …)`, then `drain()`) against p-limit, for scale",
-    "(no target): t(p-limit)/t(ours-promise), above 1 when ours is faster.",
+    "The Promise API against p-limit, for scale (no target): t(p-limit)/t(implementation), above 1 when ours is",
+    "faster. ours-promise: `sup.fire(job)` × N, then `drain()`; ours-promise-run: `sup.run(job)` × N (a Promise",
+    "each), then `Promise.all`; ours-promise-all: one `sup.all(jobs, { concurrency })`.",
     "",
-    row(["N", "t(p-limit)/t(ours-promise)"]),
-    rule(["r", "r"]),
-    ...w5Sizes.map((n) => row([n.toLocaleString("en-US"), fx(ratio(n), 2, "×")]))
+    row(["N", ...impls]),
+    rule(["r", ...impls.map(() => "r" as const)]),
+    ...w5Sizes.map((n) => row([n.toLocaleString("en-US"), ...impls.map((impl) => fx(ratio(impl, n), 2, "×"))]))
   ]
 }
 
@@ -476,7 +478,10 @@ lines.push(
   `  \`Supervisor.layer({ concurrency: ${W5_CONCURRENCY}, maxQueued: N, whenFull: "wait", logSuccess: "debug" })\` with`,
   '  `References.MinimumLogLevel` "Info", so no success line is written (the supervisor builds none below the minimum level).',
   '- ours-promise: `supervisor({ concurrency, maxQueued: N, logSuccess: "debug", logger: { level: "info" } })` from',
-  "  `@tributary/jobs/promise`, `sup.fire(async () => count(), { name })` × N (W6: `sup.fire(get)`), `await sup.drain()`.",
+  "  `@tributary/jobs/promise`, `sup.fire(async () => count(), { name })` × N (W6: `sup.fire(get)`), `await sup.drain()`;",
+  "  ours-promise-run: `sup.run(job, { name })` × N, `await Promise.all`; ours-promise-all: `await sup.all(jobs,",
+  '  { concurrency, name, policy: "failFast" })` (at most `concurrency` of its jobs are admitted at once: its heap',
+  "  sample has the rest waiting in the group, not in the queue).",
   "- p-limit: `limit(async () => count())` × N, `await Promise.all`. p-queue: `queue.add(…)` × N, `await queue.onIdle()`.",
   "- effect-forEach: `Effect.forEach(items, () => Effect.sync(count), { concurrency, discard: true })` (no supervisor).",
   "- W6 ours: `Job.fire(Effect.tryPromise(get))`; p-limit: `limit(get)`; hand: a counter and a FIFO of resolvers.",
