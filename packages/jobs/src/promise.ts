@@ -469,7 +469,9 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
   }
 
   fire<A>(work: Work<A>, options?: JobOptions): void {
-    const fiber = this.runFork(Job.fire(effectOf("work", work), jobOptions(options)))
+    const admission = submit.fireIn(this.state, effectOf("work", work), jobOptions(options), this.context)
+    if (admission === Effect.void) return // started or queued: no fiber needed
+    const fiber = this.runFork(admission)
     const exit = fiber.pollUnsafe()
     if (exit === undefined) {
       // whenFull "wait" with a full queue: a synchronous call cannot wait, so the fire is withdrawn
