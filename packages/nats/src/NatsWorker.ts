@@ -50,7 +50,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
@@ -60,7 +60,14 @@ import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
 import { type Delivery, start as startPuller } from "./internal/puller.js"
-import { decodeHeaders, encodeOutcome, encodeProgress, type JobHeaders, progressSubjectOf } from "./internal/wire.js"
+import {
+  decodeHeaders,
+  encodeOutcome,
+  encodeProgress,
+  type JobHeaders,
+  PROBE_HEADER,
+  progressSubjectOf
+} from "./internal/wire.js"
 import {
   MessageTooLargeError,
   NatsArgumentError,
@@ -165,32 +172,48 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         onConsumerLost: (description) => restore(description)
       })
       /**
-       * The consumer may be gone (deleted under the workers, with its stream or alone): made again
-       * if it is missing, one check at a time, then pulling goes on. The messages it had delivered
-       * are delivered again by the new consumer (at least once). A warning when it was gone or the
-       * check failed; none when it was there (a late answer, an event loop blocked for a while).
+       * The consumer may be gone (deleted under the workers, with its stream or alone): the streams
+       * and the consumer are made again where missing, one restore at a time, tried again after a
+       * failure (in 250 ms, doubling up to 5 s) until it succeeds or the worker stops; pulling goes
+       * on meanwhile. A stream found missing is made only after RESTORE_SETTLE_MILLIS, and checked
+       * (see `connection.ensureStreams`): the server told the consumer it was deleted before it
+       * removed the stream's files, and a stream made before they are gone cannot store jobs. The
+       * messages the consumer had delivered are delivered again by the new one (at least once). A
+       * warning when the consumer was gone or a try failed; none when it was there (a late answer,
+       * an event loop blocked for a while).
        */
       let restoring = false
+      let restoreFiber: Fiber.Fiber<void> | undefined
       const restore = (description: string): void => {
         if (restoring || stopping) return
         restoring = true
-        Effect.runForkWith(services)(
-          connection.ensureStreams(jsm, names, 3_600_000, servers).pipe(
-            Effect.andThen(connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)),
-            Effect.flatMap((made) =>
-              made ? Effect.logWarning(`pulling jobs: ${description}; the consumer was gone: made again`) : Effect.void
-            ),
-            Effect.catch((e) =>
-              Effect.logWarning(`pulling jobs: ${description}; checking the consumer failed: ${e.message}`)
-            ),
+        const attempt = connection
+          .ensureStreams(jsm, names, 3_600_000, servers, { settleMillis: RESTORE_SETTLE_MILLIS })
+          .pipe(Effect.andThen(connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)))
+        const until = (delay: number): Effect.Effect<void> =>
+          Effect.matchEffect(attempt, {
+            onSuccess: (made) =>
+              made ? Effect.logWarning(`pulling jobs: ${description}; the consumer was gone: made again`) : Effect.void,
+            onFailure: (e) =>
+              Effect.logWarning(
+                `pulling jobs: ${description}; checking the consumer failed: ${e.message}; trying again in ${delay} ms`
+              ).pipe(
+                Effect.andThen(Effect.sleep(delay)),
+                Effect.andThen(() => until(Math.min(2 * delay, RESTORE_MAX_DELAY_MILLIS)))
+              )
+          })
+        const fiber = Effect.runForkWith(services)(
+          until(RESTORE_FIRST_DELAY_MILLIS).pipe(
             Effect.ensuring(
               Effect.sync(() => {
                 restoring = false
+                restoreFiber = undefined
                 puller.poke()
               })
             )
           )
         )
+        if (restoring) restoreFiber = fiber
       }
       // acks, naks and terms leave with the outcome publishes (see the publisher), in one socket
       // write: one write per ack, then one per ack and per outcome, were a large share of a
@@ -324,6 +347,8 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         // cancelled before it arrived: the cancel loop ends it unrun
         if (recent.size > 0 && recent.has(idOf(m))) return Effect.sync(() => heardCancel(idOf(m)))
         const h = decodeHeaders(m.msg.headers)
+        // the probe of a jobs stream just made (connection.ensureStreams), pulled before it was deleted
+        if (h === undefined && m.msg.headers?.has(PROBE_HEADER)) return Effect.sync(() => settle(m, "ack"))
         if (h === undefined)
           return Effect.andThen(
             Effect.sync(() => settle(m, "term")),
@@ -447,6 +472,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
           // from now on no job starts here (one queued behind its pool, say, stays unstarted) and
           // what arrives is only held
           stopping = true
+          if (restoreFiber !== undefined) yield* Fiber.interrupt(restoreFiber)
           // the outstanding pull request ends (at most its expiry). Only then are the jobs not
           // started handed back: sooner, each would come back at once to that same request, to be
           // handed back again (31 deliveries of one job in a test: its `attempts` used up)
@@ -499,6 +525,12 @@ const idOf = (m: Delivery): string => m.msg.headers?.get("Nats-Msg-Id") ?? ""
 /** how many cancelled ids a worker remembers, and how long: a cancel heard before its message arrived */
 const CANCEL_MEMORY = 10_000
 const CANCEL_MEMORY_MILLIS = 120_000
+
+/** how long a worker whose consumer was lost waits before it makes a missing stream again (the server may still be removing its files) */
+const RESTORE_SETTLE_MILLIS = 1_000
+/** the pause after the first failed restore, doubled after each failure up to the second */
+const RESTORE_FIRST_DELAY_MILLIS = 250
+const RESTORE_MAX_DELAY_MILLIS = 5_000
 
 /** the shortest time between two progress messages of a job */
 const PROGRESS_INTERVAL_MILLIS = 250

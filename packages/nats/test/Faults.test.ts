@@ -99,10 +99,7 @@ describe.skipIf(!available)("faults an operator meets", () => {
     expect(consumer).toBe(namesOf("faultconsumer").consumer)
   })
 
-  // Skipped: in one of two full CI runs (2026-12-05) the job fired after the deletion had not run
-  // 20 s later (it takes ~1.3 s otherwise); 0 failures in 16 runs of this file alone, loaded or
-  // not. The cause is not found yet: until it is, the stream's deletion is not a tested fault.
-  it.skip("the jobs stream deleted under a running worker (its consumer with it): the worker makes both again, and a job fired then runs", async () => {
+  it("the jobs stream deleted under a running worker (its consumer with it): the worker makes both again, and a job fired then runs", async () => {
     const { value, consumer } = await squareAround("faultstream", (jsm, names) => jsm.streams.delete(names.jobsStream))
     expect(value).toEqual([9, 16])
     expect(consumer).toBe(namesOf("faultstream").consumer)
@@ -197,7 +194,12 @@ describe.skipIf(!available)("faults an operator meets", () => {
     let w2: ReturnType<typeof startWorker> | undefined
     const nc = await connect({ servers: server.url })
     const jsm = await jetstreamManager(nc)
-    const consumer = () => Effect.promise(() => jsm.consumers.info(names.jobsStream, names.consumer))
+    /** the consumer's state (tried again until the worker, starting meanwhile, has made it) */
+    const consumer = () =>
+      Effect.retry(
+        Effect.tryPromise(() => jsm.consumers.info(names.jobsStream, names.consumer)),
+        { schedule: Schedule.spaced("20 millis") }
+      )
     try {
       d.runs.length = 0
       const { value } = await fire(

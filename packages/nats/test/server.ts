@@ -1,6 +1,6 @@
 /**
  * A real nats-server for the tests: JetStream on a free loopback port with a temporary store
- * directory; `restart` stops it and starts it again on the same port and store (file storage);
+ * directory (`storeDir`); `restart` stops it and starts it again on the same port and store (file storage);
  * `stop` ends it. `available` is false when the binary is missing (the tests then skip).
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -23,6 +23,8 @@ export const skipReason =
 
 export interface NatsServer {
   readonly url: string
+  /** its JetStream store directory (the account's streams are in `<storeDir>/jetstream/$G/streams/<name>`) */
+  readonly storeDir: string
   readonly restart: () => Promise<void>
   readonly stop: () => Promise<void>
 }
@@ -33,6 +35,7 @@ export const startServer = async (): Promise<NatsServer> => {
   let child = await launch(port, dir)
   return {
     url: `nats://127.0.0.1:${port}`,
+    storeDir: dir,
     restart: async () => {
       await end(child)
       child = await launch(port, dir)
@@ -95,6 +98,9 @@ export const suiteServer = (): NatsServer => {
   return {
     get url() {
       return current().url
+    },
+    get storeDir() {
+      return current().storeDir
     },
     restart: () => current().restart(),
     stop: () => current().stop()

@@ -10,22 +10,32 @@
  *   the consumer's `ack_wait` and `max_ack_pending` follow the last worker started.
  * - `restoreConsumer` (a worker whose consumer may be gone) makes the consumer only if it is
  *   missing: one that is there keeps its configuration.
+ * - A stream `ensureStreams` made stores messages when it returns: it stored a probe message
+ *   (removed again at once). The server deletes a stream in two steps: it forgets it (its consumers
+ *   hear 409 Consumer Deleted, and `streams.info` says it is gone), then removes its files; a stream
+ *   of that name made between the two takes over the old files (and the old messages), and once
+ *   they are removed it cannot store any more (every publish is refused: "error opening msg block
+ *   file"). Such a stream is deleted (the server answers once its files are gone) and made again,
+ *   up to 3 times.
  *
  * @internal
  */
 import {
   AckPolicy,
   DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
-  StorageType
+  StorageType,
+  type StreamConfig
 } from "@nats-io/jetstream"
-import { connect, type NatsConnection } from "@nats-io/transport-node"
+import { connect, headers as makeHeaders, type NatsConnection } from "@nats-io/transport-node"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { NatsConnectError } from "../NatsError.js"
-import type { Names } from "./wire.js"
+import { type Names, PROBE_HEADER } from "./wire.js"
 
 /** Opens a connection in the current scope, drained when it closes; a server that cannot be reached fails with NatsConnectError. */
 export const open = (
@@ -60,36 +70,59 @@ export const manager = (
     catch: (cause) => new NatsConnectError(servers.join(", "), cause)
   })
 
-/** Makes the jobs and outcomes streams if they do not exist. */
+/** What `ensureStreams` does besides making the missing streams. */
+export interface EnsureOptions {
+  /**
+   * How long a stream found missing waits before it is made, and then only if it is still missing
+   * (default 0): a worker whose consumer was deleted gives the server time to finish deleting the
+   * stream (see the invariants).
+   */
+  readonly settleMillis?: number
+  /** runs after a stream was made, before it is checked (tests: the server removing the old files then) */
+  readonly afterMake?: (stream: string) => Promise<void>
+}
+
+/**
+ * Makes the jobs and outcomes streams if they do not exist; a stream it made stores messages when
+ * it succeeds (see the invariants).
+ */
 export const ensureStreams = (
   jsm: JetStreamManager,
   names: Names,
   outcomeMaxAgeMillis: number,
-  servers: ReadonlyArray<string>
+  servers: ReadonlyArray<string>,
+  options: EnsureOptions = {}
 ): Effect.Effect<void, NatsConnectError> =>
-  Effect.tryPromise({
-    try: () =>
-      Promise.all([
-        addIfMissing(jsm, names.jobsStream, () =>
-          jsm.streams.add({
-            name: names.jobsStream,
-            subjects: [names.jobsSubject],
-            retention: RetentionPolicy.Workqueue,
-            storage: StorageType.File
-          })
-        ),
-        addIfMissing(jsm, names.outcomesStream, () =>
-          jsm.streams.add({
-            name: names.outcomesStream,
-            subjects: [`${names.outcomesPrefix}.>`],
-            retention: RetentionPolicy.Limits,
-            storage: StorageType.File,
-            max_age: outcomeMaxAgeMillis * 1_000_000
-          })
-        )
-      ]),
-    catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-  })
+  Effect.all(
+    [
+      streamOf(
+        jsm,
+        {
+          name: names.jobsStream,
+          // the probe has a subject of its own: what listens to the jobs subject never sees it
+          subjects: [names.jobsSubject, `${names.jobsSubject}.probe`],
+          retention: RetentionPolicy.Workqueue,
+          storage: StorageType.File
+        },
+        `${names.jobsSubject}.probe`,
+        options
+      ),
+      streamOf(
+        jsm,
+        {
+          name: names.outcomesStream,
+          subjects: [`${names.outcomesPrefix}.>`],
+          retention: RetentionPolicy.Limits,
+          storage: StorageType.File,
+          max_age: outcomeMaxAgeMillis * 1_000_000
+        },
+        // no supervisor listens there
+        `${names.outcomesPrefix}.probe`,
+        options
+      )
+    ],
+    { concurrency: 2, discard: true }
+  ).pipe(Effect.mapError((cause) => new NatsConnectError(servers.join(", "), cause)))
 
 /** Makes the workers' durable pull consumer, or updates its ack wait and max ack pending. */
 export const ensureConsumer = (
@@ -154,9 +187,84 @@ const consumerOf = (
     catch: (cause) => new NatsConnectError(servers.join(", "), cause)
   })
 
-const addIfMissing = (jsm: JetStreamManager, stream: string, add: () => Promise<unknown>): Promise<unknown> =>
-  jsm.streams.info(stream).then(
-    (info) => info,
-    // another process may have made it meanwhile
-    () => add().catch(() => jsm.streams.info(stream))
+/** how many times `streamOf` makes a stream that cannot store before it gives up (its caller may try again later) */
+const MAKE_ATTEMPTS = 3
+
+/** JetStream's error code of a message the stream's store could not write (not in JetStreamApiCodes) */
+const STORE_FAILED = 10077
+
+const call = <A>(f: () => Promise<A>): Effect.Effect<A, unknown> => Effect.tryPromise({ try: f, catch: (e) => e })
+
+const exists = (jsm: JetStreamManager, stream: string): Effect.Effect<boolean, unknown> =>
+  Effect.catch(
+    Effect.as(
+      call(() => jsm.streams.info(stream)),
+      true
+    ),
+    (e) => (isApiError(e, JetStreamApiCodes.StreamNotFound) ? Effect.succeed(false) : Effect.fail(e))
   )
+
+const isApiError = (e: unknown, code: number): e is JetStreamApiError =>
+  e instanceof JetStreamApiError && e.code === code
+
+/**
+ * Makes the stream `config.name` if it is missing (after `settleMillis`, if it is missing still),
+ * then publishes a probe message to `probeSubject` and deletes it. A stream whose store refused the
+ * probe is deleted and made again (see the invariants).
+ */
+const streamOf = (
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { readonly name: string },
+  probeSubject: string,
+  options: EnsureOptions
+): Effect.Effect<void, unknown> =>
+  Effect.gen(function* () {
+    const name = config.name
+    if (yield* exists(jsm, name)) return
+    if (options.settleMillis !== undefined && options.settleMillis > 0) {
+      yield* Effect.sleep(options.settleMillis)
+      if (yield* exists(jsm, name)) return
+    }
+    for (let attempt = 1; ; attempt++) {
+      // another process may have made it meanwhile (with another configuration: the add fails)
+      const added = yield* Effect.catch(
+        Effect.as(
+          call(() => jsm.streams.add(config)),
+          true
+        ),
+        (e) => Effect.flatMap(exists(jsm, name), (there) => (there ? Effect.succeed(false) : Effect.fail(e)))
+      )
+      if (!added) return
+      if (options.afterMake !== undefined) yield* call(() => options.afterMake!(name))
+      const refused = yield* probe(jsm, name, probeSubject)
+      if (refused === undefined) return
+      if (attempt >= MAKE_ATTEMPTS)
+        return yield* Effect.fail(new Error(`the stream ${name} cannot store messages: ${refused.message}`))
+      // answered once the server has removed its files: the next one starts clean
+      yield* Effect.ignore(call(() => jsm.streams.delete(name)))
+    }
+  })
+
+/**
+ * Publishes a probe message to the stream (then deletes it): the store error that refused it, or
+ * undefined when it was stored. Other failures (no answer, the stream gone again) fail.
+ */
+const probe = (jsm: JetStreamManager, stream: string, subject: string): Effect.Effect<Error | undefined, unknown> => {
+  const headers = makeHeaders()
+  headers.set(PROBE_HEADER, "1")
+  return Effect.matchEffect(
+    call(() =>
+      jsm.jetstream().publish(subject, "", {
+        msgID: `tributary-probe.${crypto.randomUUID()}`,
+        headers,
+        expect: { streamName: stream }
+      })
+    ),
+    {
+      onSuccess: (ack) =>
+        // a worker may have pulled it already (it acks a probe without a word)
+        Effect.as(Effect.ignore(call(() => jsm.streams.deleteMessage(stream, ack.seq, false))), undefined),
+      onFailure: (e) => (isApiError(e, STORE_FAILED) ? Effect.succeed(e) : Effect.fail(e))
+    }
+  )
+}

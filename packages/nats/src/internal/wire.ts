@@ -66,6 +66,9 @@ export interface JobHeaders {
   readonly annotations: Record<string, unknown> | undefined
 }
 
+/** The header of the probe message that checks a stream just made stores (`connection.ensureStreams`): not a job. */
+export const PROBE_HEADER = "Tributary-Probe"
+
 const H = {
   definition: "Tributary-Definition",
   name: "Tributary-Name",

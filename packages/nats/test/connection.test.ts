@@ -1,0 +1,76 @@
+/**
+ * The shared topology (internal/connection.ts) against a real nats-server: `ensureStreams` makes
+ * the streams that are missing and checks each one it made with a probe message that it removes
+ * again; a stream that cannot store (made while the server was still deleting a stream of the same
+ * name: it takes over the old files, which the server then removes) is deleted and made again.
+ */
+import { cpSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { jetstream, jetstreamManager } from "@nats-io/jetstream"
+import { connect } from "@nats-io/transport-node"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import * as connection from "../src/internal/connection.js"
+import { namesOf } from "../src/internal/wire.js"
+import { available, skipReason, suiteServer } from "./server.js"
+
+if (!available) console.log(skipReason)
+
+describe.skipIf(!available)("ensureStreams", () => {
+  const server = suiteServer()
+
+  /** the store directory of the stream `name` (the server's default account) */
+  const dirOf = (name: string) => join(server.storeDir, "jetstream", "$G", "streams", name)
+
+  it("makes both streams; the probe that checks each leaves nothing in them", async () => {
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      const names = namesOf("ensurefresh")
+      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, [server.url]))
+      const jobs = await jsm.streams.info(names.jobsStream)
+      const outcomes = await jsm.streams.info(names.outcomesStream)
+      expect([jobs.state.messages, outcomes.state.messages]).toEqual([0, 0])
+      // the probe was stored (then deleted): the stream could store
+      expect([jobs.state.last_seq, outcomes.state.last_seq]).toEqual([1, 1])
+    } finally {
+      await nc.close()
+    }
+  })
+
+  it("a stream made again while the server still deletes the old one (it takes over the old files, then they are removed): made again until it stores; a job published then is stored, the deleted job does not come back", async () => {
+    const nc = await connect({ servers: server.url })
+    const leftover = mkdtempSync(join(tmpdir(), "tributary-leftover-"))
+    try {
+      const jsm = await jetstreamManager(nc)
+      const js = jetstream(nc)
+      const names = namesOf("ensureleftover")
+      const dir = dirOf(names.jobsStream)
+      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, [server.url]))
+      await js.publish(names.jobsSubject, "deleted with its stream")
+      // the server deletes a stream in two steps: it forgets it (its consumers hear 409 Consumer
+      // Deleted), then removes its files. The files as they are between the two steps:
+      cpSync(dir, leftover, { recursive: true })
+      await jsm.streams.delete(names.jobsStream)
+      cpSync(leftover, dir, { recursive: true })
+      let removals = 0
+      await Effect.runPromise(
+        connection.ensureStreams(jsm, names, 60_000, [server.url], {
+          // the second step, once the stream was made again (the first time only)
+          afterMake: async (stream) => {
+            if (stream === names.jobsStream && removals++ === 0) rmSync(dir, { recursive: true, force: true })
+          }
+        })
+      )
+      const ack = await js.publish(names.jobsSubject, "fired after")
+      const info = await jsm.streams.info(names.jobsStream)
+      expect(removals).toBe(2) // made twice: the first could not store
+      expect(info.state.messages).toBe(1)
+      expect((await jsm.streams.getMessage(names.jobsStream, { seq: ack.seq }))?.string()).toBe("fired after")
+    } finally {
+      rmSync(leftover, { recursive: true, force: true })
+      await nc.close()
+    }
+  })
+})
