@@ -42,7 +42,7 @@
  *
  * @since 0.1.0
  */
-import { jetstream } from "@nats-io/jetstream"
+import { type ConsumerMessages, type JsMsg, jetstream } from "@nats-io/jetstream"
 import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -53,6 +53,7 @@ import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
+import * as Schedule from "effect/Schedule"
 import { canceller } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
@@ -157,30 +158,65 @@ const makeDispatcher = (options: DispatcherOptions) =>
 
     // the jobs waiting for their outcome, by message id: each is completed at most once
     const waiting = new Map<string, Waiter>()
-    const outcomes = yield* Effect.tryPromise({
-      try: () => js.consumers.get(names.outcomesStream, { filter_subjects: reply }),
-      catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-    })
-    yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () =>
-          outcomes.consume({
+    const onOutcome = (m: JsMsg) => {
+      const o = decodeOutcome(m.string())
+      if (o === undefined) return
+      const waiter = waiting.get(o.id)
+      if (waiter === undefined) return // a second outcome of a redelivered job, or one no longer awaited
+      waiting.delete(o.id)
+      Deferred.doneUnsafe(waiter.deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
+    }
+    /** an ordered consumer of this supervisor's outcomes, from the start of the stream */
+    const consumeOutcomes = Effect.tryPromise({
+      try: () =>
+        js.consumers.get(names.outcomesStream, { filter_subjects: reply }).then((c) =>
+          c.consume({
             // a short pull expiry: after a server restart the consumer is back within seconds
             // (with the default 30 s it stalled ~45 s here)
             expires: 2_000,
-            callback: (m) => {
-              const o = decodeOutcome(m.string())
-              if (o === undefined) return
-              const waiter = waiting.get(o.id)
-              if (waiter === undefined) return // a second outcome of a redelivered job, or one no longer awaited
-              waiting.delete(o.id)
-              Deferred.doneUnsafe(waiter.deferred, exitOf(o) as Exit.Exit<unknown, unknown>)
-            }
-          }),
-        catch: (cause) => new NatsConnectError(servers.join(", "), cause)
-      }),
-      (messages) => Effect.promise(() => messages.close().catch(() => undefined))
+            callback: onOutcome
+          })
+        ),
+      catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+    })
+    let outcomes = yield* consumeOutcomes
+    yield* Effect.addFinalizer(() => Effect.promise(() => outcomes.close().catch(() => undefined)))
+    /** when the outcomes stream was made (another time: it was deleted and made again); undefined while it is missing */
+    const streamCreated = Effect.tryPromise(() => jsm.streams.info(names.outcomesStream)).pipe(
+      Effect.map((info) => info.created),
+      Effect.orElseSucceed(() => undefined)
     )
+    let created = yield* streamCreated
+    /**
+     * Replaces the consumer when the outcomes stream was deleted and made again (by a worker whose
+     * outcome found no stream): the ordered consumer comes back by itself, but at the old stream's
+     * next sequence, which the new one (its sequences start at 1) may not reach for a long while.
+     * The new consumer reads the new stream from its start (an outcome seen twice is ignored).
+     */
+    const watchOutcomes = (messages: ConsumerMessages): Effect.Effect<void> => {
+      const statuses = messages.status()[Symbol.asyncIterator]()
+      const next: Effect.Effect<void> = Effect.flatMap(
+        Effect.promise(() => statuses.next()),
+        (status): Effect.Effect<void> => {
+          if (status.done === true) return Effect.void // closed
+          if (status.value.type !== "ordered_consumer_recreated") return next
+          return Effect.flatMap(streamCreated, (now) => {
+            if (now === undefined || now === created) return next
+            created = now
+            return Effect.promise(() => messages.close().catch(() => undefined)).pipe(
+              Effect.andThen(Effect.retry(consumeOutcomes, { schedule: Schedule.spaced(250) })),
+              Effect.flatMap((fresh) => {
+                outcomes = fresh
+                return watchOutcomes(fresh)
+              }),
+              Effect.ignore
+            )
+          })
+        }
+      )
+      return next
+    }
+    yield* Effect.forkScoped(watchOutcomes(outcomes))
 
     // the progress of this supervisor's jobs (core NATS, coalesced by the workers): set on the
     // job's entry by `Job.progress` run in the context of its stand-in's fiber

@@ -169,34 +169,45 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
         onTrouble: (description) => {
           Effect.runForkWith(services)(Effect.logWarning(`pulling jobs: ${description}; retrying`))
         },
-        onConsumerLost: (description) => restore(description)
+        onConsumerLost: (description) => restore(`pulling jobs: ${description}`)
       })
       /**
-       * The consumer may be gone (deleted under the workers, with its stream or alone): the streams
-       * and the consumer are made again where missing, one restore at a time, tried again after a
-       * failure (in 250 ms, doubling up to 5 s) until it succeeds or the worker stops; pulling goes
-       * on meanwhile. A stream found missing is made only after RESTORE_SETTLE_MILLIS, and checked
-       * (see `connection.ensureStreams`): the server told the consumer it was deleted before it
-       * removed the stream's files, and a stream made before they are gone cannot store jobs. The
-       * messages the consumer had delivered are delivered again by the new one (at least once). A
-       * warning when the consumer was gone or a try failed; none when it was there (a late answer,
-       * an event loop blocked for a while).
+       * The consumer may be gone (deleted under the workers, with its stream or alone), or a
+       * stream (an outcome found no stream to store it): the streams and the consumer are made
+       * again where missing, one restore at a time, tried again after a failure (in 250 ms,
+       * doubling up to 5 s) until it succeeds or the worker stops; pulling goes on meanwhile. A
+       * stream found missing is made only after RESTORE_SETTLE_MILLIS, and checked (see
+       * `connection.ensureStreams`): the server told the consumer it was deleted before it removed
+       * the stream's files, and a stream made before they are gone cannot store jobs. The messages
+       * the consumer had delivered are delivered again by the new one (at least once). A warning
+       * for what was gone and made again, and when a try failed; none when all was there (a late
+       * answer, an event loop blocked for a while).
        */
       let restoring = false
       let restoreFiber: Fiber.Fiber<void> | undefined
-      const restore = (description: string): void => {
+      const restore = (reason: string): void => {
         if (restoring || stopping) return
         restoring = true
-        const attempt = connection
-          .ensureStreams(jsm, names, 3_600_000, servers, { settleMillis: RESTORE_SETTLE_MILLIS })
-          .pipe(Effect.andThen(connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)))
+        const attempt = Effect.all([
+          connection.ensureStreams(jsm, names, 3_600_000, servers, { settleMillis: RESTORE_SETTLE_MILLIS }),
+          connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)
+        ])
         const until = (delay: number): Effect.Effect<void> =>
           Effect.matchEffect(attempt, {
-            onSuccess: (made) =>
-              made ? Effect.logWarning(`pulling jobs: ${description}; the consumer was gone: made again`) : Effect.void,
+            onSuccess: ([streams, consumer]) => {
+              const made: Array<string> = streams.map((s) =>
+                s === names.jobsStream ? "the jobs stream" : "the outcomes stream"
+              )
+              if (consumer) made.push("the consumer")
+              return made.length === 0
+                ? Effect.void
+                : Effect.logWarning(
+                    `${reason}; ${made.join(" and ")} ${made.length > 1 ? "were" : "was"} gone: made again`
+                  )
+            },
             onFailure: (e) =>
               Effect.logWarning(
-                `pulling jobs: ${description}; checking the consumer failed: ${e.message}; trying again in ${delay} ms`
+                `${reason}; making the streams and the consumer again failed: ${e.message}; trying again in ${delay} ms`
               ).pipe(
                 Effect.andThen(Effect.sleep(delay)),
                 Effect.andThen(() => until(Math.min(2 * delay, RESTORE_MAX_DELAY_MILLIS)))
@@ -256,11 +267,13 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const publishOutcome = (m: Delivery, h: JobHeaders, exit: Exit.Exit<unknown, unknown>) => {
         const once = storeOutcome(m, h, exit)
         // the first try has no retry machinery; after a failure, every 250 ms until it is stored
-        const again: Effect.Effect<unknown> = Effect.catch(once, (e) =>
-          Effect.andThen(Effect.logWarning("storing a job outcome failed; retrying", e), Effect.sleep(250)).pipe(
+        const again: Effect.Effect<unknown> = Effect.catch(once, (e) => {
+          // the outcomes stream is gone (deleted under the running processes): made again
+          if (e instanceof Publisher.NoStreamError) restore(`storing a job outcome: ${e.message}`)
+          return Effect.andThen(Effect.logWarning("storing a job outcome failed; retrying", e), Effect.sleep(250)).pipe(
             Effect.andThen(() => again)
           )
-        )
+        })
         return again
       }
 

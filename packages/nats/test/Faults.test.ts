@@ -1,7 +1,8 @@
 /**
  * What an operator meets in production, against a real nats-server with in-process workers: the
  * workers' consumer deleted under a running worker (the worker makes it again and keeps pulling,
- * with a warning saying so); a job whose outcome is larger than the server's `max_payload` (it
+ * with a warning saying so), the jobs stream deleted with it (both made again), the outcomes
+ * stream deleted (made again by the worker, read again by the firing side); a job whose outcome is larger than the server's `max_payload` (it
  * ends at once, on both sides, with a `MessageTooLargeError` defect naming the sizes, instead of
  * retrying the publish for ever); a job whose payload is too large to publish (the same error, at
  * once, instead of a minute of retries ending in a `NatsConnectError`).
@@ -103,6 +104,14 @@ describe.skipIf(!available)("faults an operator meets", () => {
     const { value, consumer } = await squareAround("faultstream", (jsm, names) => jsm.streams.delete(names.jobsStream))
     expect(value).toEqual([9, 16])
     expect(consumer).toBe(namesOf("faultstream").consumer)
+  })
+
+  it("the outcomes stream deleted under a running worker and firing supervisor: the worker makes it again when an outcome finds no stream, and the outcome of a job fired then arrives", async () => {
+    const { value, warnings } = await squareAround("faultoutcomes", (jsm, names) =>
+      jsm.streams.delete(names.outcomesStream)
+    )
+    expect(value).toEqual([9, 16])
+    expect(warnings).toContainEqual(expect.stringContaining("the outcomes stream was gone: made again"))
   })
 
   it("an outcome larger than max_payload: the job ends at once with a MessageTooLargeError defect naming the sizes, its message done; the worker goes on", async () => {

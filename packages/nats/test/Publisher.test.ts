@@ -81,13 +81,14 @@ describe.skipIf(!available)("Publisher (pipelined JetStream publishes)", () => {
     expect(seqs).toEqual([1, 2, 2])
   })
 
-  it("a subject no stream listens on rejects with PublishError", async () => {
+  it("a subject no stream listens on rejects with NoStreamError (a PublishError)", async () => {
     const error = await withPublisher(5_000, 16, (p) =>
       p.publish("nobody.listens.here", "x", "m1").then(
         () => null,
         (e) => e
       )
     )
+    expect(error).toBeInstanceOf(Publisher.NoStreamError)
     expect(error).toBeInstanceOf(Publisher.PublishError)
     expect(String(error)).toContain("no stream listens on the subject")
   })

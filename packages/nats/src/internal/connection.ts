@@ -84,7 +84,7 @@ export interface EnsureOptions {
 
 /**
  * Makes the jobs and outcomes streams if they do not exist; a stream it made stores messages when
- * it succeeds (see the invariants).
+ * it succeeds (see the invariants). The names of the streams it made.
  */
 export const ensureStreams = (
   jsm: JetStreamManager,
@@ -92,7 +92,7 @@ export const ensureStreams = (
   outcomeMaxAgeMillis: number,
   servers: ReadonlyArray<string>,
   options: EnsureOptions = {}
-): Effect.Effect<void, NatsConnectError> =>
+): Effect.Effect<ReadonlyArray<string>, NatsConnectError> =>
   Effect.all(
     [
       streamOf(
@@ -121,8 +121,11 @@ export const ensureStreams = (
         options
       )
     ],
-    { concurrency: 2, discard: true }
-  ).pipe(Effect.mapError((cause) => new NatsConnectError(servers.join(", "), cause)))
+    { concurrency: 2 }
+  ).pipe(
+    Effect.map((made) => made.filter((name) => name !== undefined)),
+    Effect.mapError((cause) => new NatsConnectError(servers.join(", "), cause))
+  )
 
 /** Makes the workers' durable pull consumer, or updates its ack wait and max ack pending. */
 export const ensureConsumer = (
@@ -210,20 +213,20 @@ const isApiError = (e: unknown, code: number): e is JetStreamApiError =>
 /**
  * Makes the stream `config.name` if it is missing (after `settleMillis`, if it is missing still),
  * then publishes a probe message to `probeSubject` and deletes it. A stream whose store refused the
- * probe is deleted and made again (see the invariants).
+ * probe is deleted and made again (see the invariants). Its name when this call made it.
  */
 const streamOf = (
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { readonly name: string },
   probeSubject: string,
   options: EnsureOptions
-): Effect.Effect<void, unknown> =>
+): Effect.Effect<string | undefined, unknown> =>
   Effect.gen(function* () {
     const name = config.name
-    if (yield* exists(jsm, name)) return
+    if (yield* exists(jsm, name)) return undefined
     if (options.settleMillis !== undefined && options.settleMillis > 0) {
       yield* Effect.sleep(options.settleMillis)
-      if (yield* exists(jsm, name)) return
+      if (yield* exists(jsm, name)) return undefined
     }
     for (let attempt = 1; ; attempt++) {
       // another process may have made it meanwhile (with another configuration: the add fails)
@@ -234,10 +237,10 @@ const streamOf = (
         ),
         (e) => Effect.flatMap(exists(jsm, name), (there) => (there ? Effect.succeed(false) : Effect.fail(e)))
       )
-      if (!added) return
+      if (!added) return undefined
       if (options.afterMake !== undefined) yield* call(() => options.afterMake!(name))
       const refused = yield* probe(jsm, name, probeSubject)
-      if (refused === undefined) return
+      if (refused === undefined) return name
       if (attempt >= MAKE_ATTEMPTS)
         return yield* Effect.fail(new Error(`the stream ${name} cannot store messages: ${refused.message}`))
       // answered once the server has removed its files: the next one starts clean

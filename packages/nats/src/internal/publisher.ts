@@ -8,7 +8,8 @@
  * Invariants:
  * - A publish settles once: resolved by the stream's ack with the message's stream sequence (a
  *   duplicate's too: the stream already holds the message, and its ack names that message's
- *   sequence), rejected by an error reply or when no ack came within `timeoutMillis`. A message
+ *   sequence), rejected by an error reply (`NoStreamError` when no stream listens on the
+ *   subject) or when no ack came within `timeoutMillis`. A message
  *   larger than the server's `max_payload` is rejected with `TooLargeError` (it can never be
  *   sent: publishing it again is pointless).
  *   A late reply to a rejected publish is ignored (its token is gone).
@@ -81,6 +82,9 @@ export class PublishError extends Error {
   override readonly name = "PublishError"
 }
 
+/** No stream listens on the subject (the server's 503 No Responders): the stream is missing. */
+export class NoStreamError extends PublishError {}
+
 /** A message larger than the server's `max_payload`: it cannot be published at all. */
 export class TooLargeError extends PublishError {
   constructor(
@@ -121,9 +125,10 @@ class Pipeline implements Publisher {
         const p = this.pending.get(token)
         if (p === undefined) return
         this.pending.delete(token)
-        const ack = parseAck(msg.headers?.code ?? 0, msg.data.length === 0 ? "" : msg.string())
+        const status = msg.headers?.code ?? 0
+        const ack = parseAck(status, msg.data.length === 0 ? "" : msg.string())
         if (typeof ack === "number") p.resolve(ack)
-        else p.reject(new PublishError(`${ack} (${msg.subject})`))
+        else p.reject(status === 503 ? new NoStreamError(ack) : new PublishError(`${ack} (${msg.subject})`))
         this.drain()
       }
     })
