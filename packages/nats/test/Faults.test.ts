@@ -7,12 +7,12 @@
  * retrying the publish for ever); a job whose payload is too large to publish (the same error, at
  * once, instead of a minute of retries ending in a `NatsConnectError`).
  */
-import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream"
-import { connect, type NatsConnection } from "@nats-io/transport-node"
+import { type JetStreamManager, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream"
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node"
 import { Job } from "@tributary/jobs"
 import { Cause, Deferred, Effect, Exit, Schedule, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { type Names, namesOf } from "../src/internal/wire.js"
+import { type Names, namesOf, PROBE_HEADER } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeTags, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -61,12 +61,25 @@ describe.skipIf(!available)("faults an operator meets", () => {
   const server = suiteServer()
 
   /**
-   * Runs a square job on a worker of `prefix`, then `remove` (with a JetStream manager and the
-   * names), then another: the values of both, the worker's warnings, and the consumer's name after.
+   * Runs a square job on a worker of `prefix`, then `remove` (with a JetStream manager, the names,
+   * and `warned`: resolves once the worker logged a warning containing a text), then another: the
+   * values of both, the worker's warnings, and the consumer's name after.
    */
-  const squareAround = async (prefix: string, remove: (jsm: JetStreamManager, names: Names) => Promise<unknown>) => {
+  const squareAround = async (
+    prefix: string,
+    remove: (jsm: JetStreamManager, names: Names, warned: (text: string) => Promise<unknown>) => Promise<unknown>
+  ) => {
     const names = namesOf(prefix)
     const w = startWorker(server.url, "w", { prefix })
+    const warned = (text: string) =>
+      Effect.runPromise(
+        within(
+          Effect.repeat(
+            Effect.sync(() => w.lines.some((l) => l.level === "Warn" && l.message.includes(text))),
+            { until: (seen) => seen, schedule: Schedule.spaced("20 millis") }
+          )
+        )
+      )
     const nc = await connect({ servers: server.url })
     try {
       const jsm = await jetstreamManager(nc)
@@ -75,7 +88,7 @@ describe.skipIf(!available)("faults an operator meets", () => {
         Effect.gen(function* () {
           const before = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 3 })), Job.join))
           // the worker is idle, its pull request outstanding: the server ends it with 409 Consumer Deleted
-          yield* Effect.promise(() => remove(jsm, names))
+          yield* Effect.promise(() => remove(jsm, names, warned))
           // published while no stream listens, if it was deleted: retried until the worker made it again
           const after = yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 4 })), Job.join))
           return [before, after]
@@ -112,6 +125,46 @@ describe.skipIf(!available)("faults an operator meets", () => {
     )
     expect(value).toEqual([9, 16])
     expect(warnings).toContainEqual(expect.stringContaining("the outcomes stream was gone: made again"))
+  })
+
+  it("the jobs stream cannot be made again at first (another stream holds its subject): the worker tries again until it can, and a job fired then runs", async () => {
+    const blocker = "FAULTRETRY_BLOCKER"
+    const { value, warnings } = await squareAround("faultretry", async (jsm, names, warned) => {
+      await jsm.streams.delete(names.jobsStream)
+      await jsm.streams.add({ name: blocker, subjects: [names.jobsSubject], storage: StorageType.Memory })
+      await warned("making the streams and the consumer again failed")
+      await jsm.streams.delete(blocker)
+    })
+    expect(value).toEqual([9, 16])
+    expect(warnings).toContainEqual(expect.stringContaining("the jobs stream and the consumer were gone: made again"))
+  })
+
+  it("a probe message (what checks a stream just made) pulled by a worker is acked without a word, never run as a job", async () => {
+    const prefix = "faultprobe"
+    const names = namesOf(prefix)
+    const w = startWorker(server.url, "w", { prefix })
+    const nc = await connect({ servers: server.url })
+    try {
+      const { value } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 2 })), Job.join)) // the consumer is there
+          const h = headers()
+          h.set(PROBE_HEADER, "1")
+          yield* Effect.promise(() => jetstream(nc).publish(`${names.jobsSubject}.probe`, "", { headers: h }))
+          // pulled after the probe (one consumer delivers in order): the probe was taken by then
+          return yield* within(Effect.flatMap(Job.fork(d.square.make({ n: 5 })), Job.join))
+        }),
+        undefined,
+        prefix
+      )
+      expect(value).toBe(25)
+      expect(await settledConsumer(w, nc, prefix)).toEqual(done)
+      expect(w.lines.filter((l) => l.level === "Warn")).toEqual([])
+    } finally {
+      await w.stop()
+      await nc.close()
+    }
   })
 
   it("an outcome larger than max_payload: the job ends at once with a MessageTooLargeError defect naming the sizes, its message done; the worker goes on", async () => {
