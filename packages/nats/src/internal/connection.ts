@@ -16,7 +16,10 @@
  *   of that name made between the two takes over the old files (and the old messages), and once
  *   they are removed it cannot store any more (every publish is refused: "error opening msg block
  *   file"). Such a stream is deleted (the server answers once its files are gone) and made again,
- *   up to 3 times.
+ *   up to 3 times. The probe goes to a subject of its own (`<jobs subject>.probe`,
+ *   `<outcomes prefix>.probe`) and carries the `PROBE_HEADER`: no job, no supervisor's outcome.
+ * - With `settleMillis`, a stream found missing is made only that long later, and only if it is
+ *   missing still (the server may be between the two steps above).
  *
  * @internal
  */
