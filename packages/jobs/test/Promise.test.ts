@@ -163,17 +163,23 @@ describe("fire", () => {
     expect(await rejectionOf(sup.run(async () => 1))).toBeInstanceOf(SupervisorClosedError)
   })
 
+  /** A supervisor with room for one running and one queued job, both taken: the running one waits for `gate`. */
+  const fullQueue = async (whenFull: "fail" | "wait") => {
+    const { sup } = make({ concurrency: 1, maxQueued: 1, whenFull })
+    const gate = deferred()
+    const started = deferred()
+    sup.fire(async () => {
+      started.resolve()
+      await gate.promise
+    })
+    await started.promise
+    sup.fire(async () => {}, { name: "queued" })
+    return { sup, gate }
+  }
+
   it("a full queue: fire throws SupervisorFullError under 'fail', and under 'wait' (it cannot wait); run waits", async () => {
     for (const whenFull of ["fail", "wait"] as const) {
-      const { sup } = make({ concurrency: 1, maxQueued: 1, whenFull })
-      const gate = deferred()
-      const started = deferred()
-      sup.fire(async () => {
-        started.resolve()
-        await gate.promise
-      })
-      await started.promise
-      sup.fire(async () => {}, { name: "queued" })
+      const { sup, gate } = await fullQueue(whenFull)
       const thrown = thrownBy(() => sup.fire(async () => {}, { name: "one-too-many" }))
       expect(thrown).toBeInstanceOf(SupervisorFullError)
       expect((thrown as SupervisorFullError).job).toBe("one-too-many")
@@ -191,15 +197,7 @@ describe("fire", () => {
 
   it("run on a full queue: rejects with SupervisorFullError under 'fail'; under 'wait' an abort while it waits for room rejects with the reason, and the job never runs", async () => {
     for (const whenFull of ["fail", "wait"] as const) {
-      const { sup } = make({ concurrency: 1, maxQueued: 1, whenFull })
-      const gate = deferred()
-      const started = deferred()
-      sup.fire(async () => {
-        started.resolve()
-        await gate.promise
-      })
-      await started.promise
-      sup.fire(async () => {}, { name: "queued" })
+      const { sup, gate } = await fullQueue(whenFull)
       let ran = false
       const controller = new AbortController()
       const refused = sup.run(
