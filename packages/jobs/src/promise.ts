@@ -149,8 +149,8 @@ export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
  * such a job is still abandoned at its timeout or interruption, only not told. A signal is not
  * free in Node (an `AbortController`, and the listener what it is passed to adds: a few µs per
  * job, more than the supervisor's own cost for a short job), so declare it where the job passes it
- * on or listens to it. The function is
- * called once per attempt (a retried job gets a fresh signal each time).
+ * on or listens to it. The function is called once per attempt (a retried job gets a fresh
+ * signal each time).
  *
  * @since 0.2.0
  */
@@ -452,7 +452,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
   private readonly runFork: <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) => Fiber.Fiber<A, E>
   private readonly runPromise: <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) => Promise<A>
   private closing: Promise<void> | undefined
-  /** the service's state: `run` admits jobs on it directly */
+  /** the service's state: `fire` and `run` admit their jobs on it directly */
   private readonly state: SupervisorState
 
   constructor(
