@@ -102,6 +102,26 @@ const quiet = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
 const promiseSupervisor = (concurrency: number, n: number) =>
   supervisor({ concurrency, maxQueued: n, logSuccess: "debug", logger: { level: "info" } })
 
+/**
+ * A W5 run through the Promise API: `submit` hands the n jobs to a fresh supervisor and returns
+ * what resolves once they are done; `queued` is called right after it returned.
+ */
+const promiseRun =
+  (submit: (sup: ReturnType<typeof promiseSupervisor>, job: () => Promise<void>, n: number) => Promise<unknown>): Run =>
+  async (n, { queued, gate }) => {
+    let done = 0
+    const sup = promiseSupervisor(W5_CONCURRENCY, n)
+    const finished = submit(
+      sup,
+      promiseJob(gate, () => done++),
+      n
+    )
+    queued(done)
+    await finished
+    await sup.shutdown()
+    return done
+  }
+
 const w5: Record<(typeof w5Impls)[number], Run> = {
   ours: (n, { queued, gate }) => {
     let done = 0
@@ -121,42 +141,19 @@ const w5: Record<(typeof w5Impls)[number], Run> = {
       )
     )
   },
-  "ours-promise": async (n, { queued, gate }) => {
-    let done = 0
-    const sup = promiseSupervisor(W5_CONCURRENCY, n)
-    const fn = promiseJob(gate, () => done++)
-    for (let i = 0; i < n; i++) sup.fire(fn, { name: "w5" })
-    queued(done)
-    await sup.drain()
-    await sup.shutdown()
-    return done
-  },
-  "ours-promise-run": async (n, { queued, gate }) => {
-    let done = 0
-    const sup = promiseSupervisor(W5_CONCURRENCY, n)
-    const fn = promiseJob(gate, () => done++)
+  "ours-promise": promiseRun((sup, job, n) => {
+    for (let i = 0; i < n; i++) sup.fire(job, { name: "w5" })
+    return sup.drain()
+  }),
+  "ours-promise-run": promiseRun((sup, job, n) => {
     const all: Array<Promise<void>> = new Array(n)
-    for (let i = 0; i < n; i++) all[i] = sup.run(fn, { name: "w5" })
-    queued(done)
-    await Promise.all(all)
-    await sup.shutdown()
-    return done
-  },
-  "ours-promise-all": async (n, { queued, gate }) => {
-    let done = 0
-    const sup = promiseSupervisor(W5_CONCURRENCY, n)
-    const fn = promiseJob(gate, () => done++)
-    // the group admits at most `concurrency` at once: the rest wait in the group, not in the queue
-    const all = sup.all(new Array<typeof fn>(n).fill(fn), {
-      concurrency: W5_CONCURRENCY,
-      name: "w5",
-      policy: "failFast"
-    })
-    queued(done)
-    await all
-    await sup.shutdown()
-    return done
-  },
+    for (let i = 0; i < n; i++) all[i] = sup.run(job, { name: "w5" })
+    return Promise.all(all)
+  }),
+  // the group admits at most `concurrency` at once: the rest wait in the group, not in the queue
+  "ours-promise-all": promiseRun((sup, job, n) =>
+    sup.all(new Array<typeof job>(n).fill(job), { concurrency: W5_CONCURRENCY, name: "w5", policy: "failFast" })
+  ),
   "p-limit": async (n, { queued, gate }) => {
     let done = 0
     const limit = pLimit(W5_CONCURRENCY)
