@@ -147,7 +147,7 @@ export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
  * none (its `length` is 0: `async () => …`, or a first parameter with a default value) is called
  * without a signal, and no `AbortController` is made for it (as effect's `Effect.tryPromise`);
  * such a job is still abandoned at its timeout or interruption, only not told. A signal is not
- * free in Node (an `AbortController`, and the listener what it is passed to adds: a few µs per
+ * free in Node (an `AbortController`, and the listener what it is passed to adds: several µs per
  * job, more than the supervisor's own cost for a short job), so declare it where the job passes it
  * on or listens to it. The function is called once per attempt (a retried job gets a fresh
  * signal each time).
