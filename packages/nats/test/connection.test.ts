@@ -2,7 +2,8 @@
  * The shared topology (internal/connection.ts) against a real nats-server: `ensureStreams` makes
  * the streams that are missing and checks each one it made with a probe message that it removes
  * again; a stream that cannot store (made while the server was still deleting a stream of the same
- * name: it takes over the old files, which the server then removes) is deleted and made again.
+ * name: it takes over the old files, which the server then removes) is deleted and made again; a
+ * stream that does not answer its probe yet is probed again.
  */
 import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -70,6 +71,62 @@ describe.skipIf(!available)("ensureStreams", () => {
       expect((await jsm.streams.getMessage(names.jobsStream, { seq: ack.seq }))?.string()).toBe("fired after")
     } finally {
       rmSync(leftover, { recursive: true, force: true })
+      await nc.close()
+    }
+  })
+
+  it("a stream that does not answer its first probe (made but not yet listening on its subjects) is probed again until it does", async () => {
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      const names = namesOf("ensurelate")
+      let config: Awaited<ReturnType<typeof jsm.streams.info>>["config"] | undefined
+      let retries = 0
+      const made = await Effect.runPromise(
+        connection.ensureStreams(jsm, names, 60_000, [server.url], {
+          // nothing listens on the probe's subject when it is published: the stream is gone
+          afterMake: async (stream) => {
+            if (stream !== names.jobsStream) return
+            config = (await jsm.streams.info(stream)).config
+            await jsm.streams.delete(stream)
+          },
+          // and it listens again before the second probe
+          beforeProbeRetry: async () => {
+            retries++
+            if (config !== undefined) await jsm.streams.add(config)
+          }
+        })
+      )
+      expect([...made].sort()).toEqual([names.jobsStream, names.outcomesStream].sort())
+      expect(retries).toBe(1)
+      const jobs = await jsm.streams.info(names.jobsStream)
+      // the second probe was stored, then deleted
+      expect([jobs.state.messages, jobs.state.last_seq]).toEqual([0, 1])
+    } finally {
+      await nc.close()
+    }
+  })
+
+  it("a stream that never answers its probe fails ensureStreams with NatsConnectError after the last try", async () => {
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      const names = namesOf("ensuregone")
+      let retries = 0
+      const exit = await Effect.runPromiseExit(
+        connection.ensureStreams(jsm, names, 60_000, [server.url], {
+          afterMake: async (stream) => {
+            if (stream === names.jobsStream) await jsm.streams.delete(stream)
+          },
+          beforeProbeRetry: async () => {
+            retries++
+          }
+        })
+      )
+      expect(exit._tag).toBe("Failure")
+      expect(String(exit)).toContain("NatsConnectError")
+      expect(retries).toBe(6)
+    } finally {
       await nc.close()
     }
   })

@@ -18,6 +18,8 @@
  *   file"). Such a stream is deleted (the server answers once its files are gone) and made again,
  *   up to 3 times. The probe goes to a subject of its own (`<jobs subject>.probe`,
  *   `<outcomes prefix>.probe`) and carries the `PROBE_HEADER`: no job, no supervisor's outcome.
+ *   A stream the server made but does not yet listen on its subjects (no responders: seen on a
+ *   loaded machine) is probed again for up to 4.35 s before `ensureStreams` fails.
  * - With `settleMillis`, a stream found missing is made only that long later, and only if it is
  *   missing still (the server may be between the two steps above).
  *
@@ -83,6 +85,8 @@ export interface EnsureOptions {
   readonly settleMillis?: number
   /** runs after a stream was made, before it is checked (tests: the server removing the old files then) */
   readonly afterMake?: (stream: string) => Promise<void>
+  /** runs before a probe is published again because the stream did not answer (tests: the stream made then) */
+  readonly beforeProbeRetry?: (stream: string) => Promise<void>
 }
 
 /**
@@ -242,7 +246,7 @@ const streamOf = (
       )
       if (!added) return undefined
       if (options.afterMake !== undefined) yield* call(() => options.afterMake!(name))
-      const refused = yield* probe(jsm, name, probeSubject)
+      const refused = yield* probe(jsm, name, probeSubject, options)
       if (refused === undefined) return name
       if (attempt >= MAKE_ATTEMPTS)
         return yield* Effect.fail(new Error(`the stream ${name} cannot store messages: ${refused.message}`))
@@ -253,24 +257,49 @@ const streamOf = (
 
 /**
  * Publishes a probe message to the stream (then deletes it): the store error that refused it, or
- * undefined when it was stored. Other failures (no answer, the stream gone again) fail.
+ * undefined when it was stored. A stream that does not answer yet (the server has made it but not
+ * yet subscribed it to its subjects — seen on a loaded machine: the client says "jetstream is not
+ * enabled") is probed again after `PROBE_WAITS[i]` ms, each time after `beforeProbeRetry`. Other
+ * failures, or no answer after the last wait, fail.
  */
-const probe = (jsm: JetStreamManager, stream: string, subject: string): Effect.Effect<Error | undefined, unknown> => {
+const probe = (
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+  options: EnsureOptions
+): Effect.Effect<Error | undefined, unknown> => {
   const headers = makeHeaders()
   headers.set(PROBE_HEADER, "1")
-  return Effect.matchEffect(
-    call(() =>
-      jsm.jetstream().publish(subject, "", {
-        msgID: `tributary-probe.${crypto.randomUUID()}`,
-        headers,
-        expect: { streamName: stream }
-      })
-    ),
-    {
-      onSuccess: (ack) =>
-        // a worker may have pulled it already (it acks a probe without a word)
-        Effect.as(Effect.ignore(call(() => jsm.streams.deleteMessage(stream, ack.seq, false))), undefined),
-      onFailure: (e) => (isApiError(e, STORE_FAILED) ? Effect.succeed(e) : Effect.fail(e))
-    }
-  )
+  const once = (attempt: number): Effect.Effect<Error | undefined, unknown> =>
+    Effect.matchEffect(
+      call(() =>
+        jsm.jetstream().publish(subject, "", {
+          msgID: `tributary-probe.${crypto.randomUUID()}`,
+          headers,
+          expect: { streamName: stream }
+        })
+      ),
+      {
+        onSuccess: (ack) =>
+          // a worker may have pulled it already (it acks a probe without a word)
+          Effect.as(Effect.ignore(call(() => jsm.streams.deleteMessage(stream, ack.seq, false))), undefined),
+        onFailure: (e) => {
+          if (isApiError(e, STORE_FAILED)) return Effect.succeed(e)
+          if (!notListening(e) || attempt >= PROBE_WAITS.length) return Effect.fail(e)
+          return Effect.sleep(PROBE_WAITS[attempt]!).pipe(
+            Effect.andThen(
+              options.beforeProbeRetry === undefined ? Effect.void : call(() => options.beforeProbeRetry!(stream))
+            ),
+            Effect.andThen(once(attempt + 1))
+          )
+        }
+      }
+    )
+  return once(0)
 }
+
+/** the waits (ms) before each new probe of a stream that does not answer yet: 4.35 s in all */
+const PROBE_WAITS: ReadonlyArray<number> = [50, 100, 200, 500, 1_000, 2_500]
+
+/** a request nobody answered: the client's JetStreamNotEnabled (its cause: no responders) */
+const notListening = (e: unknown): boolean => e instanceof Error && e.name === "JetStreamNotEnabled"
