@@ -403,7 +403,9 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
  *  - "collectAll" (default): every Outcome, in input order
  *  - "failFast": the values in input order, or the first failure's error (the rest are interrupted)
  *  - "firstSuccess": the first value (the rest are interrupted), or the last error if all failed
- * Interrupting the caller interrupts the group's jobs.
+ * Interrupting the caller interrupts the group's jobs. Another `policy`, or "firstSuccess" of no
+ * works (no value and no error to return), dies with a JobArgumentError at the call site, before
+ * anything is admitted.
  *
  * @since 0.1.0
  */
@@ -429,6 +431,11 @@ export function all<A, E, R>(
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
     const group = new Group(state, works, context, options)
     const policy = options.policy ?? "collectAll"
+    if (policy !== "collectAll" && policy !== "failFast" && policy !== "firstSuccess")
+      throw new JobArgumentError("policy", policy, '"collectAll", "failFast" or "firstSuccess"')
+    // "firstSuccess" of nothing has no value to return, nor an error
+    if (policy === "firstSuccess" && group.works.length === 0)
+      throw new JobArgumentError("works", group.works, 'at least one work with policy "firstSuccess"')
     const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
     let decided: Outcome<A, E> | undefined
     let last: Outcome<A, E> | undefined
@@ -458,8 +465,7 @@ export function all<A, E, R>(
         return outcomes.map((o) => (o.exit as Exit.Success<A, E>).value)
       case "firstSuccess":
         if (decided !== undefined) return yield* decided.exit as Effect.Effect<A, E>
-        if (last === undefined) return yield* Effect.die(new RangeError("Job.all: firstSuccess of no works"))
-        return yield* last.exit as Effect.Effect<A, E>
+        return yield* last!.exit as Effect.Effect<A, E> // some work ran: there is at least one (checked above)
     }
   })
 }

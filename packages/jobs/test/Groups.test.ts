@@ -136,6 +136,31 @@ describe("Job.all and Job.forkAll keep the per-job options", () => {
     expect(value.counters.started).toBe(0)
   })
 
+  it("a policy Job.all does not know, and firstSuccess of no works, are refused at the call site", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const ran: Array<number> = []
+        const work = (n: number) => Effect.sync(() => ran.push(n))
+        const exits: Array<Exit.Exit<unknown, unknown>> = [
+          yield* Effect.exit(Job.all([work(1), work(2)], { concurrency: 2, policy: "bogus" as "collectAll" })),
+          yield* Effect.exit(Job.all([] as Array<Effect.Effect<void>>, { concurrency: 1, policy: "firstSuccess" }))
+        ]
+        yield* Supervisor.drain
+        return { exits, ran }
+      })
+    )
+    const defects = value.exits.map((exit) => {
+      const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toBeInstanceOf(JobArgumentError)
+      return [(defect as JobArgumentError).argument, (defect as JobArgumentError).value]
+    })
+    expect(defects).toEqual([
+      ["policy", "bogus"],
+      ["works", []]
+    ])
+    expect(value.ran).toEqual([]) // nothing of the group was admitted
+  })
+
   it("Job.all's reportTo receives every outcome of the group", async () => {
     const { value } = await run(
       Effect.gen(function* () {
