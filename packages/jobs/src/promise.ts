@@ -34,8 +34,10 @@
  *   outcome line's `err`.
  * - Nothing here installs signal handlers: call `shutdown` yourself on SIGTERM (for a whole
  *   Effect program, `Supervisor.runMain` does it).
- * - A bad argument (a job that is not a function, an unknown pool, a bad option) throws a
- *   `JobArgumentError` naming it at the call site, in `run` and `all` too (not a rejection).
+ * - A bad argument (a job that is not a function, an unknown pool, a bad option, a `signal` that
+ *   is not an `AbortSignal`, a NaN duration, no works for "firstSuccess") throws a
+ *   `JobArgumentError` naming it at the call site, in `run` and `all` too (not a rejection), and
+ *   no job starts.
  *
  * @since 0.2.0
  */
@@ -44,7 +46,7 @@ import { PinoLogger } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
@@ -53,6 +55,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { admittedNow } from "./internal/lifecycle.js"
+import { nonNegativeDuration } from "./internal/model.js"
 import { outcomeOf, type SupervisorState } from "./internal/state.js"
 import * as submit from "./internal/submit.js"
 import * as Job from "./Job.js"
@@ -483,8 +486,10 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
 
   run<A>(work: Work<A>, options?: RunOptions): Promise<A> {
     const effect = effectOf("work", work)
-    const signal = options?.signal
-    const { signal: _, ...rest } = options ?? {}
+    if (options !== undefined && (typeof options !== "object" || options === null))
+      throw new JobArgumentError("options", options, "an object")
+    const { signal, ...rest } = options ?? {}
+    checkSignal(signal)
     const jobOpts = jobOptions(options === undefined ? undefined : rest)
     if (signal?.aborted) return Promise.reject(signal.reason)
     // admitted here, and its end heard on its entry (as `Job.await` does): no fiber, channel or
@@ -525,8 +530,11 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     if (typeof options !== "object" || options === null)
       throw new JobArgumentError("options", options, "an object with concurrency")
     const { signal, policy = "collectAll", concurrency, name = "job", ...group } = options
+    checkSignal(signal)
     const groupOptions = { ...jobOptions(group), concurrency, name }
     const list = Array.from(works)
+    if (list.length === 0 && policy === "firstSuccess")
+      throw new JobArgumentError("works", works, 'at least one work for policy "firstSuccess"')
     /** the first job whose work was aborted (the decider of an interrupted "failFast"/"firstSuccess") */
     let firstAborted: number | undefined
     const names: Array<string> = []
@@ -686,7 +694,25 @@ const scheduleOf = (retry: Retry | Schedule.Schedule<unknown, unknown>, argument
   if (!(typeof times === "number" && Number.isInteger(times) && times >= 0))
     throw new JobArgumentError(`${argument}.times`, times, "an integer ≥ 0")
   if (retry.delay === undefined) return Schedule.recurs(times)
-  return Schedule.max([Schedule.recurs(times), Schedule.spaced(retry.delay)])
+  const delay = nonNegativeDuration(retry.delay)
+  if (delay === undefined || !Number.isFinite(Duration.toMillis(delay)))
+    throw new JobArgumentError(`${argument}.delay`, retry.delay, "a finite duration ≥ 0")
+  return Schedule.max([Schedule.recurs(times), Schedule.spaced(delay)])
+}
+
+/** Throws a JobArgumentError unless `signal` is undefined or an AbortSignal (checked by its shape, so a polyfill's passes). */
+const checkSignal = (signal: unknown): void => {
+  if (
+    signal !== undefined &&
+    !(
+      typeof signal === "object" &&
+      signal !== null &&
+      typeof (signal as AbortSignal).aborted === "boolean" &&
+      typeof (signal as AbortSignal).addEventListener === "function" &&
+      typeof (signal as AbortSignal).removeEventListener === "function"
+    )
+  )
+    throw new JobArgumentError("signal", signal, "an AbortSignal")
 }
 
 /** What `run` rejects with for a job that ended without its value. */

@@ -582,6 +582,46 @@ describe("bad arguments", () => {
     expect((await sup.snapshot()).counters.started).toBe(0)
   })
 
+  it("bad options from JavaScript are JobArgumentErrors naming the option and the value, thrown before anything runs", async () => {
+    const { sup } = make()
+    let ran = 0
+    const work = async () => {
+      ran++
+      return 1
+    }
+    const cases: Array<[() => unknown, string, unknown]> = [
+      // a signal that is not an AbortSignal (was: the job ran and run rejected with a TypeError)
+      [() => sup.run(work, { signal: {} as never }), "signal", {}],
+      [() => sup.run(work, { signal: "stop" as never }), "signal", "stop"],
+      [() => sup.all([work], { concurrency: 1, signal: 5 as never }), "signal", 5],
+      // run's options that are not an object (fire threw; run ran the job)
+      [() => sup.run(work, 5 as never), "options", 5],
+      [() => sup.run(work, null as never), "options", null],
+      // a retry delay that is not a duration (was an untyped "Invalid Input", or taken as is)
+      [() => sup.run(work, { retry: { times: 1, delay: "soon" as never } }), "retry.delay", "soon"],
+      [() => sup.fire(work, { retry: { times: 1, delay: -5 } }), "retry.delay", -5],
+      [
+        () => sup.all([item(work, { retry: { times: 1, delay: Number.NaN } })], { concurrency: 1 }),
+        "works[0].options.retry.delay",
+        Number.NaN
+      ],
+      // NaN is no duration (was read as 0: the job timed out at once)
+      [() => sup.run(work, { timeout: Number.NaN }), "timeout", Number.NaN],
+      [() => sup.fire(work, { timeout: Number.NaN }), "timeout", Number.NaN],
+      // firstSuccess has no first success among no works (was a RangeError rejection)
+      [() => sup.all([], { concurrency: 1, policy: "firstSuccess" }), "works", []]
+    ]
+    for (const [call, argument, value] of cases) {
+      const thrown = thrownBy(call)
+      expect(thrown).toBeInstanceOf(JobArgumentError)
+      expect(thrown).toMatchObject({ argument, value })
+    }
+    // the supervisor works on
+    expect(await sup.run(work, { name: "after" })).toBe(1)
+    await sup.drain()
+    expect([ran, (await sup.snapshot()).counters.started]).toEqual([1, 1])
+  })
+
   it("a bad supervisor option throws SupervisorConfigError naming it, before anything runs", () => {
     const thrown = thrownBy(() => supervisor({ pools: { db: { concurrency: 0 } } }))
     expect(thrown).toBeInstanceOf(SupervisorConfigError)

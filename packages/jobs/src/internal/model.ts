@@ -256,8 +256,10 @@ let decimalTens = 0
 let decimalPrefix = ""
 const digits: ReadonlyArray<string> = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
-/** `input` as a Duration ≥ 0 (Infinity allowed), or undefined when it is not one. */
+/** `input` as a Duration ≥ 0 (Infinity allowed), or undefined when it is not one (NaN is not one). */
 export const nonNegativeDuration = (input: unknown): Duration.Duration | undefined => {
+  // effect reads NaN as 0 millis: a NaN (`Number(process.env.TIMEOUT)` unset) would time out at once
+  if (typeof input === "number" && Number.isNaN(input)) return undefined
   const d = Duration.fromInput(input as Duration.Input)
   return Option.isSome(d) && Duration.toMillis(d.value) >= 0 ? d.value : undefined
 }
