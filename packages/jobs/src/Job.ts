@@ -158,8 +158,14 @@ export interface Definition<P, A, E, R> {
  * const program = Job.fire(syncRecord.make({ id: 42 }), { pool: "partner" }) // named "sync-record"
  * ```
  *
- * Gotchas: the payload is in the outcome line as `job.payload` (a field name with a dot: a pino
- * `redact` path reaches inside it as `["job.payload"].password`).
+ * Gotchas:
+ * - the payload is in the outcome line as `job.payload` (a field name with a dot: a pino `redact`
+ *   path reaches inside it as `["job.payload"].password`);
+ * - `run` is called when the job starts, not at `make`: a `run` that returns no Effect (a Promise,
+ *   a value) fails the job with a `JobArgumentError` naming `run` (a defect in its outcome);
+ * - the job is the Effect `make` returns: piped further (`make(p).pipe(Effect.timeout(…))`) it is
+ *   a new, plain Effect, with no definition name or payload (and a `Dispatcher` no longer sees
+ *   it). Give such wrappers to `run`, or use the job options (`timeout`, `retry`).
  *
  * @since 0.2.0
  */
@@ -183,7 +189,11 @@ export const define = <P, A, E, R>(spec: {
       const encoded = encode(value)
       if (Exit.isFailure(encoded)) throw new JobPayloadError(name, value, Cause.squash(encoded.cause))
       return markDefined(
-        Effect.suspend(() => run(value)),
+        Effect.suspend(() => {
+          const job = run(value)
+          // from JavaScript, `run` may return a Promise or a value: a typed defect, not effect's "Not a valid effect"
+          return Effect.isEffect(job) ? job : Effect.die(notAnEffectFrom(name, job))
+        }),
         name,
         encoded.value
       )
@@ -471,6 +481,14 @@ export function all<A, E, R>(
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** The defect of a job whose definition's `run` returned `value`, not an Effect. */
+const notAnEffectFrom = (definition: string, value: unknown): JobArgumentError =>
+  new JobArgumentError(
+    "run",
+    value,
+    `an Effect from the run of job "${definition}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`
+  )
 
 /** The Supervisor of a fiber's context (the last one is remembered: jobs are fired in loops). */
 const supervisorOf = (context: Context.Context<never>, operation: string): internal.SupervisorState => {

@@ -2,7 +2,7 @@
  * `Job.define`: a named job whose payload a Schema encodes, accepted wherever a job is.
  */
 import { Chan } from "@tributary/channel"
-import { Effect, Option, Schema } from "effect"
+import { Cause, Effect, Exit, Option, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { Job, JobArgumentError, JobPayloadError, Supervisor } from "../src/index.js"
 import { linesOf, run } from "./harness.js"
@@ -71,6 +71,30 @@ describe("Job.define", () => {
     expect((caught as JobPayloadError)._tag).toBe("JobPayloadError")
     expect((caught as JobPayloadError).definition).toBe("sync-record")
     expect((caught as Error).message).toContain('job "sync-record" does not encode')
+  })
+
+  it("a run that returns no Effect fails its job with a JobArgumentError naming run and the value", async () => {
+    const returns = (name: string, value: unknown) =>
+      Job.define({ name, payload: Schema.Number, run: (() => value) as unknown as () => Effect.Effect<void> })
+    const { value } = await run(
+      Effect.gen(function* () {
+        const outcomes = yield* Chan.make<Job.Outcome<void, never>>(4)
+        yield* Job.fire(returns("returns-42", 42).make(1), { reportTo: outcomes })
+        yield* Job.fire(returns("returns-promise", Promise.resolve(1)).make(2), { reportTo: outcomes })
+        yield* Supervisor.drain
+        return [Option.getOrThrow(yield* Chan.take(outcomes)), Option.getOrThrow(yield* Chan.take(outcomes))]
+      })
+    )
+    const defects = value.map((o) => {
+      expect(o._tag).toBe("Failure")
+      const defect = Exit.isFailure(o.exit) ? o.exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toBeInstanceOf(JobArgumentError)
+      return [o.name, (defect as JobArgumentError).argument, (defect as JobArgumentError).message]
+    })
+    expect(defects).toEqual([
+      ["returns-42", "run", expect.stringContaining('job "returns-42"')],
+      ["returns-promise", "run", expect.stringContaining("received a Promise")]
+    ])
   })
 
   it("a bad definition is a JobArgumentError naming the field", () => {
