@@ -486,6 +486,57 @@ describe("all", () => {
   })
 })
 
+// ── hostile errors ──────────────────────────────────────────────────────────
+
+describe("errors that fight serialization", () => {
+  it("a rejection whose message or name getter throws, or a revoked Proxy, still gets its outcome line; nothing is lost", async () => {
+    const { sup, lines } = make()
+    class MessageThrows extends Error {
+      override get message(): string {
+        throw new Error("message getter boom")
+      }
+    }
+    class NameThrows extends Error {
+      override get name(): string {
+        throw new Error("name getter boom")
+      }
+    }
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {})
+    revoke() // every operation on it throws a TypeError
+    const circular: Error & { cause?: unknown } = new Error("circular")
+    circular.cause = circular
+    const cases: Array<[string, unknown]> = [
+      ["message-getter", new MessageThrows()],
+      ["name-getter", new NameThrows("hidden")],
+      ["revoked-proxy", revoked],
+      ["circular", circular],
+      ["undefined", undefined]
+    ]
+    for (const [name, error] of cases) {
+      // run rejects with the very value thrown (not passed through a resolution: the proxy's `then` throws)
+      let seen: unknown = "not rejected"
+      await sup
+        .run(
+          async () => {
+            throw error
+          },
+          { name }
+        )
+        .catch((e) => {
+          seen = e
+        })
+      expect(seen === error).toBe(true)
+    }
+    await sup.drain()
+    const outcomes = lines.filter((l) => "job.outcome" in l)
+    expect(outcomes.map((l) => [l["job.name"], l["job.outcome"]])).toEqual(cases.map(([name]) => [name, "Failure"]))
+    expect(outcomes[0].err).toMatchObject({ type: "Fail", name: "Error", message: "[unreadable]" })
+    expect(outcomes[1].err).toMatchObject({ type: "Fail", message: "hidden" })
+    expect(outcomes[3].err.cause).toBe("[Circular]")
+    expect((await sup.snapshot()).counters).toMatchObject({ failed: cases.length, linesLost: 0 })
+  })
+})
+
 // ── outcomes, snapshot, drain, shutdown ─────────────────────────────────────
 
 describe("outcomes", () => {

@@ -51,6 +51,8 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  * - When the cause holds several reasons (a failure plus a finalizer's defect, parallel failures),
  *   the top-level fields describe the first failure (else the first defect, else the first
  *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order.
+ * - A field whose getter throws (or any field of a `Proxy` that throws) reads as "[unreadable]";
+ *   a cycle of causes ends in "[Circular]". Serializing never costs the line.
  *
  * @since 0.1.0
  */
@@ -507,32 +509,57 @@ const serializeReason = (reason: Cause.Reason<unknown>): SerializedCause => {
 /** Fields of a serialized reason that an error's own field of the same name does not overwrite. */
 const reservedFields: ReadonlySet<string> = new Set(["type", "name", "message", "stack", "fiberId", "causes"])
 
+/** What a field reads as when reading it throws (a throwing getter, a hostile `Proxy`). */
+const unreadable = "[unreadable]"
+
+/** `object[key]`, or `unreadable` when reading it throws: a failure's getters never cost its line. */
+const read = (object: object, key: string): unknown => {
+  try {
+    return (object as Record<string, unknown>)[key]
+  } catch {
+    return unreadable
+  }
+}
+
+/** The own enumerable keys of `object`, or none when listing them throws (a hostile `Proxy`). */
+const ownKeys = (object: object): ReadonlyArray<string> => {
+  try {
+    return Object.keys(object)
+  } catch {
+    return []
+  }
+}
+
 /**
  * Precondition: `error` is a non-null object. Its `name` (when a string), its `message` (its own
  * string message, else ""), `stack`, every own enumerable field but the reserved ones, and its
- * `cause` (serialized the same way; a cycle ends in "[Circular]").
+ * `cause` (serialized the same way; a cycle ends in "[Circular]"). A field whose getter throws
+ * reads as "[unreadable]" (the line is written all the same).
  */
 const errorFields = (error: object, stack: string | undefined, seen: Set<object>): Record<string, unknown> => {
   seen.add(error)
-  const e = error as Record<string, unknown>
   const out: Record<string, unknown> = {}
-  if (typeof e.name === "string") out.name = e.name
-  out.message = typeof e.message === "string" ? e.message : ""
+  const name = read(error, "name")
+  if (typeof name === "string") out.name = name
+  const message = read(error, "message")
+  out.message = typeof message === "string" ? message : ""
   if (stack !== undefined) out.stack = stack
-  for (const key of Object.keys(e)) {
-    if (!reservedFields.has(key)) out[key] = e[key]
+  for (const key of ownKeys(error)) {
+    if (!reservedFields.has(key)) out[key] = read(error, key)
   }
-  const cause = e.cause
+  const cause = read(error, "cause")
   if (cause !== undefined) {
     out.cause =
       typeof cause !== "object" || cause === null
         ? cause
         : seen.has(cause)
           ? "[Circular]"
-          : errorFields(cause, typeof (cause as any).stack === "string" ? (cause as any).stack : undefined, seen)
+          : errorFields(cause, stringOr(read(cause, "stack"), undefined), seen)
   }
   return out
 }
+
+const stringOr = <A>(u: unknown, otherwise: A): string | A => (typeof u === "string" ? u : otherwise)
 
 /**
  * The stack of a failure or defect object: effect's rendering (the trace cut at effect's frames,
@@ -541,7 +568,12 @@ const errorFields = (error: object, stack: string | undefined, seen: Set<object>
  * field of the object into the text.
  */
 const stackOf = (error: object, reason: Cause.Reason<unknown>): string => {
-  const e = error as Record<string, unknown>
-  if (typeof e.message === "string") return Cause.prettyErrors(Cause.fromReasons([reason]))[0].stack ?? ""
-  return typeof e.name === "string" ? e.name : "Error"
+  const name = stringOr(read(error, "name"), "Error")
+  if (typeof read(error, "message") !== "string") return name
+  try {
+    return Cause.prettyErrors(Cause.fromReasons([reason]))[0].stack ?? ""
+  } catch {
+    // a getter effect's rendering reads (`stack`, a `cause`'s fields) threw: the name, as for an object
+    return name
+  }
 }

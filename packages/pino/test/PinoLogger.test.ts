@@ -410,6 +410,53 @@ describe("redaction", () => {
   })
 })
 
+describe("hostile errors", () => {
+  it("a getter that throws, a throwing Proxy and a cycle of causes cost a field, never the line", async () => {
+    const { lines, logger } = capture()
+    const throwingGetter = (field: string) =>
+      Object.defineProperty(Object.assign(new Error("hidden"), { code: "E1" }), field, {
+        get() {
+          throw new Error(`${field} getter boom`)
+        }
+      })
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("proxy get boom")
+        },
+        ownKeys() {
+          throw new Error("proxy keys boom")
+        }
+      }
+    )
+    const looped: Error & { cause?: unknown } = new Error("looped")
+    looped.cause = new Error("inner", { cause: looped })
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* Effect.logError("message", Cause.fail(throwingGetter("message")))
+        yield* Effect.logError("name", Cause.die(throwingGetter("name")))
+        yield* Effect.logError("field", Cause.fail(throwingGetter("code")))
+        yield* Effect.logError("cause", Cause.fail(throwingGetter("cause")))
+        yield* Effect.logError("proxy", Cause.fail(hostile))
+        yield* Effect.logError("proxy cause", Cause.fail(new Error("outer", { cause: hostile })))
+        yield* Effect.logError("looped", Cause.die(looped))
+      })
+    )
+    expect(lines.map((l) => l.msg)).toEqual(["message", "name", "field", "cause", "proxy", "proxy cause", "looped"])
+    expect(errOf(lines, "message")).toMatchObject({ type: "Fail", name: "Error", message: "[unreadable]", code: "E1" })
+    expect(errOf(lines, "name")).toMatchObject({ type: "Die", message: "hidden", code: "E1" })
+    expect(errOf(lines, "name").name).toBe("[unreadable]")
+    expect(errOf(lines, "field")).toMatchObject({ message: "hidden", code: "[unreadable]" })
+    expect(errOf(lines, "cause")).toMatchObject({ message: "hidden", cause: "[unreadable]" })
+    expect(errOf(lines, "proxy")).toMatchObject({ type: "Fail", message: "[unreadable]" })
+    expect(errOf(lines, "proxy cause")).toMatchObject({ message: "outer", cause: { message: "[unreadable]" } })
+    expect(errOf(lines, "looped").cause).toMatchObject({ message: "inner", cause: "[Circular]" })
+    expect(PinoLogger.lostLines(logger)).toBe(0)
+  })
+})
+
 // ── write failures ──────────────────────────────────────────────────────────
 
 describe("write failures", () => {
