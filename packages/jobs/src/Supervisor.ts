@@ -370,7 +370,8 @@ export const resume = (options?: { readonly pool?: string }): Effect.Effect<void
 /**
  * A stream of snapshots for progress displays and dashboards: one at once, then one every
  * `interval` of effect `Clock` time (`TestClock` drives it), each with the rates since the
- * previous (`Progress`). It ends with a last snapshot once the supervisor has shut down.
+ * previous (`Progress`). It ends with a last snapshot as soon as the supervisor has shut down
+ * (without waiting for the interval to pass).
  *
  * A display that shows a few jobs passes `listLimit`: each snapshot then lists at most that many
  * running, queued and delayed jobs (the oldest), and costs the same with a million jobs queued as
@@ -487,17 +488,16 @@ const watchState = (
   interval: Duration.Input,
   options: WatchOptions | undefined
 ): Stream.Stream<Progress> => {
-  const millis = toMillis("interval", interval)
-  if (!(millis > 0 && Number.isFinite(millis)))
-    throw new SupervisorConfigError("interval", interval, "a finite duration > 0")
+  const millis = positiveMillis("interval", interval)
   const listLimit = options?.listLimit ?? Number.POSITIVE_INFINITY
   if (!(Number.isInteger(listLimit) && listLimit >= 0) && listLimit !== Number.POSITIVE_INFINITY)
     throw new SupervisorConfigError("listLimit", listLimit, "an integer ≥ 0")
   return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
     Effect.gen(function* () {
-      if (previous !== undefined) yield* Effect.sleep(millis)
+      // the wait ends early when the supervisor has shut down: its last snapshot comes at once
+      if (previous !== undefined) yield* Effect.timeoutOption(Deferred.await(s.shutdownDone), millis)
       const now = snapshotOf(s, listLimit)
-      const ended = s.shutdownDone !== undefined && Deferred.isDoneUnsafe(s.shutdownDone)
+      const ended = Deferred.isDoneUnsafe(s.shutdownDone)
       return [[{ ...now, rates: ratesBetween(previous, now) }], ended ? Option.none() : Option.some(now)] as const
     })
   )
@@ -522,6 +522,15 @@ const toMillis = (argument: string, input: Duration.Input): number => {
   return Duration.toMillis(d)
 }
 
+/** `input` as millis, finite and > 0, or a SupervisorConfigError naming `argument` (one message for every bad value). */
+const positiveMillis = (argument: string, input: Duration.Input): number => {
+  const d = internal.nonNegativeDuration(input)
+  const millis = d === undefined ? Number.NaN : Duration.toMillis(d)
+  if (!(millis > 0 && Number.isFinite(millis)))
+    throw new SupervisorConfigError(argument, input, "a finite duration > 0")
+  return millis
+}
+
 /** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError. */
 const metricsMillis = (metrics: Config["metrics"]): number | undefined => {
   if (metrics === undefined || metrics === false) return undefined
@@ -529,10 +538,7 @@ const metricsMillis = (metrics: Config["metrics"]): number | undefined => {
   if (typeof metrics !== "object" || metrics === null)
     throw new SupervisorConfigError("metrics", metrics, "a boolean or { interval }")
   if (metrics.interval === undefined) return 1000
-  const millis = toMillis("metrics.interval", metrics.interval)
-  if (!(millis > 0 && Number.isFinite(millis)))
-    throw new SupervisorConfigError("metrics.interval", metrics.interval, "a finite duration > 0")
-  return millis
+  return positiveMillis("metrics.interval", metrics.interval)
 }
 
 /** `n` if it is an integer ≥ `min` or Infinity, else a SupervisorConfigError naming `argument`. */
@@ -554,9 +560,7 @@ const pool = (name: string, input: unknown): PoolConfig => {
     const limit = p.rate?.limit
     if (!(typeof limit === "number" && limit > 0 && Number.isFinite(limit)))
       throw new SupervisorConfigError(`pools.${name}.rate.limit`, limit, "a finite number > 0")
-    const interval = toMillis(`pools.${name}.rate.interval`, p.rate.interval)
-    if (!(interval > 0 && Number.isFinite(interval)))
-      throw new SupervisorConfigError(`pools.${name}.rate.interval`, p.rate.interval, "a finite duration > 0")
+    positiveMillis(`pools.${name}.rate.interval`, p.rate.interval)
     out.rate = { limit, interval: p.rate.interval }
   }
   return out

@@ -3,7 +3,7 @@
  * failures), `Supervisor.watch` (a stream of snapshots with rates, timed by `TestClock`), and the
  * public service interface.
  */
-import { Cause, Context, Deferred, Effect, Exit, Fiber, Stream } from "effect"
+import { Cause, Context, Deferred, type Duration, Effect, Exit, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Job, Supervisor, SupervisorConfigError } from "../src/index.js"
@@ -110,11 +110,36 @@ describe("Supervisor.watch", () => {
     expect(value).toEqual([false, true])
   })
 
-  it("a bad interval dies with SupervisorConfigError naming it", async () => {
-    const { value } = await run(Effect.exit(Stream.runCollect(Supervisor.watch(0))))
-    const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
-    expect(defect).toBeInstanceOf(SupervisorConfigError)
-    expect((defect as SupervisorConfigError).argument).toBe("interval")
+  it("ends as soon as the supervisor has shut down, not at its next interval", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const watching = yield* Effect.forkChild(Stream.runCollect(Supervisor.watch("1 hour")))
+        yield* settle
+        yield* Job.fire(Effect.void)
+        yield* Supervisor.drain
+        yield* Supervisor.shutdown({ grace: 0 })
+        yield* settle
+        const endedAtShutdown = watching.pollUnsafe() !== undefined // no Clock time has passed
+        yield* TestClock.adjust("1 hour") // lets the test end when the stream waits (the defect)
+        const progress = Array.from(yield* Fiber.join(watching))
+        return { endedAtShutdown, last: progress.map((p) => [p.at, p.closed, p.counters.succeeded]) }
+      })
+    )
+    expect(value.endedAtShutdown).toBe(true)
+    expect(value.last).toEqual([
+      [0, false, 0],
+      [0, true, 1]
+    ])
+  })
+
+  it("a bad interval dies with SupervisorConfigError naming it, with one message for every bad value", async () => {
+    for (const interval of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "abc", "-5 seconds"]) {
+      const { value } = await run(Effect.exit(Stream.runCollect(Supervisor.watch(interval as Duration.Input))))
+      const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toBeInstanceOf(SupervisorConfigError)
+      expect((defect as SupervisorConfigError).argument).toBe("interval")
+      expect((defect as SupervisorConfigError).message).toContain("expected a finite duration > 0")
+    }
   })
 
   it("listLimit: each snapshot lists the oldest running, queued and delayed jobs, and counts them all", async () => {

@@ -29,9 +29,8 @@ import { SupervisorState } from "./state.js"
  */
 export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Effect<void> =>
   Effect.suspend(() => {
-    if (state.shutdownDone !== undefined) return Deferred.await(state.shutdownDone)
-    const done = Deferred.makeUnsafe<void>()
-    state.shutdownDone = done
+    const done = state.shutdownDone
+    if (state.closed) return Deferred.await(done)
     state.closed = true
     for (let entry = state.overflow.shift(); entry !== undefined; entry = state.overflow.shift()) {
       const wake = entry.wake!

@@ -18,7 +18,7 @@
 import { Chan, type Mult } from "@tributary/channel"
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import type * as Deferred from "effect/Deferred"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
@@ -45,7 +45,8 @@ export class SupervisorState extends Runner {
   metrics: MetricsPublisher | undefined = undefined
   /** Resumed when `unlogged` reaches 0. */
   drainWaiters: Array<() => void> = []
-  shutdownDone: Deferred.Deferred<void> | undefined = undefined
+  /** completed when `shutdown` has ended (it began when `closed` was set) */
+  readonly shutdownDone: Deferred.Deferred<void> = Deferred.makeUnsafe<void>()
   /** outcomes the supervisor fiber has not taken yet, oldest first */
   readonly toLog = new EntryQueue<Entry>()
   /** warnings about `reportTo` the supervisor fiber writes (with the entry they concern) */
