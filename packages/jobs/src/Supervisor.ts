@@ -144,7 +144,9 @@ export interface Config {
    * `pool`): `tributary_jobs_started`, `tributary_jobs_ended` (attribute `outcome`),
    * `tributary_jobs_dropped` (counters), `tributary_jobs_running`, `tributary_jobs_queued`
    * (gauges), `tributary_job_duration_ms` (histogram). Off by default: its timer would keep a
-   * process that never shuts its supervisor down alive.
+   * process that never shuts its supervisor down alive. Two supervisors running at once with
+   * metrics need two names (they name the series): the second of one name dies with a
+   * `SupervisorConfigError` naming `name`; once the first has shut down, the name is free again.
    */
   readonly metrics?: boolean | { readonly interval?: Duration.Input }
 }

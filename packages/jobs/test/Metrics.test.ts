@@ -88,6 +88,38 @@ describe("Supervisor metrics", () => {
     expect(off).toBe(0)
   })
 
+  it("two supervisors keep their own series; a second running one of the same name is refused (its gauges would overwrite the first's)", async () => {
+    const value = await runWithMetrics(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const other = yield* Supervisor.make({ name: "other", metrics: { interval: "1 second" } })
+        for (let i = 0; i < 3; i++) yield* Job.fire(Deferred.await(gate), { pool: "db" })
+        yield* other.fire(Deferred.await(gate))
+        const twin = yield* Effect.exit(Effect.scoped(Supervisor.make({ name: "etl", metrics: true })))
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        const running = {
+          etl: yield* gaugeValue("tributary_jobs_running", series("db")),
+          other: yield* gaugeValue("tributary_jobs_running", { supervisor: "other", pool: "default" })
+        }
+        yield* Deferred.succeed(gate, undefined)
+        yield* other.shutdown()
+        // once shut down, its name is free again (a supervisor made anew continues its series)
+        const again = yield* Effect.exit(Effect.scoped(Supervisor.make({ name: "other", metrics: true })))
+        return { running, twin, again: again._tag }
+      }).pipe(Effect.scoped),
+      { name: "etl", metrics: { interval: "1 second" }, pools: { db: {} } }
+    )
+    expect(value.running).toEqual({ etl: 3, other: 1 })
+    const defect = Exit.isFailure(value.twin) ? value.twin.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(SupervisorConfigError)
+    expect([(defect as SupervisorConfigError).argument, (defect as SupervisorConfigError).value]).toEqual([
+      "name",
+      "etl"
+    ])
+    expect(value.again).toBe("Success")
+  })
+
   it("a bad metrics interval is a SupervisorConfigError naming it", async () => {
     const exit = await Effect.runPromiseExit(
       Effect.scoped(Effect.asVoid(Supervisor.make({ metrics: { interval: 0 } }))) as Effect.Effect<void>

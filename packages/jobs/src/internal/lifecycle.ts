@@ -80,7 +80,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
         resume()
       }
       if (state.logger !== undefined) yield* Fiber.await(state.logger) // waits for the last line
-      state.metrics?.publish() // the final counts
+      state.metrics?.close() // the final counts; the name is free again
       yield* Chan.close(state.published)
       Deferred.doneUnsafe(done, Effect.void)
     })

@@ -10,14 +10,18 @@
  * - `tributary_jobs_running`, `tributary_jobs_queued` (gauges);
  * - `tributary_job_duration_ms` (histogram, exponential buckets from 1 ms to about 9 minutes).
  *
- * Invariant: after `publish`, each counter series equals the matching count of the supervisor
- * (`published` holds what was added so far), each gauge the current value, and every duration
- * recorded since the previous `publish` is in the histogram (the pools' `durations` are empty).
+ * Invariants:
+ * - after `publish`, each counter series equals the matching count of the supervisor
+ *   (`published` holds what was added so far), each gauge the current value, and every duration
+ *   recorded since the previous `publish` is in the histogram (the pools' `durations` are empty);
+ * - in one `MetricRegistry`, at most one publisher that is not closed has a given supervisor name
+ *   (`claimed`): two would share series, and each would overwrite the other's gauges.
  *
  * @internal
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Metric from "effect/Metric"
+import { SupervisorConfigError } from "../SupervisorError.js"
 import type { Pool } from "./model.js"
 
 /** Names of the metrics, as exporters show them. */
@@ -66,15 +70,34 @@ interface PoolSeries {
   readonly published: { started: number; dropped: number } & Record<OutcomeKey, number>
 }
 
-/** Publishes a supervisor's counters as effect Metrics into the registry of `context`. */
+/** The supervisor names of the publishers not closed yet, by registry (see the invariants). */
+const claimed = new WeakMap<object, Set<string>>()
+
+/**
+ * Publishes a supervisor's counters as effect Metrics into the registry of `context`. Throws a
+ * SupervisorConfigError naming `name` when a publisher not closed yet has this supervisor name in
+ * that registry.
+ */
 export class MetricsPublisher {
   private readonly series: ReadonlyArray<PoolSeries>
+  private readonly names: Set<string>
   constructor(
-    supervisor: string,
+    private readonly supervisor: string,
     pools: Iterable<Pool>,
     /** the supervisor's context: its `MetricRegistry` receives the metrics */
     private readonly context: Context.Context<never>
   ) {
+    const registry = Context.get(context, Metric.MetricRegistry)
+    let names = claimed.get(registry)
+    if (names === undefined) claimed.set(registry, (names = new Set()))
+    if (names.has(supervisor))
+      throw new SupervisorConfigError(
+        "name",
+        supervisor,
+        "a name no other running supervisor with metrics has (it names their series)"
+      )
+    names.add(supervisor)
+    this.names = names
     const series: Array<PoolSeries> = []
     for (const pool of pools) {
       pool.durations = []
@@ -93,6 +116,12 @@ export class MetricsPublisher {
       })
     }
     this.series = series
+  }
+
+  /** Publishes the final counts and frees the supervisor's name for another publisher. */
+  close(): void {
+    this.publish()
+    this.names.delete(this.supervisor)
   }
 
   /** Brings every series up to date (see the invariant on top). */
