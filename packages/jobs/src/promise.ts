@@ -385,7 +385,8 @@ export interface PromiseSupervisor {
 /**
  * Starts a supervisor for async/await code, logging through pino (default: `pino({ level: "info" })`
  * on stdout). It runs until `shutdown`. Throws `SupervisorConfigError` for a bad option and
- * `PinoLoggerConfigError` for a logger that would lose lines.
+ * `PinoLoggerConfigError` for a logger that would lose lines or is neither a pino logger nor
+ * pino's options (a level name such as `"debug"`, `console`).
  *
  * ```ts
  * import { item, supervisor } from "@tributary/jobs/promise"
@@ -413,7 +414,7 @@ export interface PromiseSupervisor {
  * @since 0.2.0
  */
 export const supervisor = (config: Config = {}): PromiseSupervisor => {
-  if (typeof config !== "object" || config === null)
+  if (typeof config !== "object" || config === null || Array.isArray(config))
     throw new SupervisorConfigError("config", config, "an object (or nothing)")
   const { logger, ...supervisorConfig } = config
   const scope = Scope.makeUnsafe()

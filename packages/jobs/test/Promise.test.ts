@@ -677,5 +677,12 @@ describe("bad arguments", () => {
     const thrown = thrownBy(() => supervisor({ pools: { db: { concurrency: 0 } } }))
     expect(thrown).toBeInstanceOf(SupervisorConfigError)
     expect((thrown as SupervisorConfigError).argument).toBe("pools.db.concurrency")
+    expect(thrownBy(() => supervisor([] as never))).toMatchObject({ _tag: "SupervisorConfigError", argument: "config" })
+    // a level name where the logger goes: pino would have logged into a file ./debug
+    expect(thrownBy(() => supervisor({ logger: "debug" as never }))).toMatchObject({
+      _tag: "PinoLoggerConfigError",
+      reason: "not a pino logger or options"
+    })
+    expect(thrownBy(() => supervisor({ logger: console as never }))).toMatchObject({ _tag: "PinoLoggerConfigError" })
   })
 })

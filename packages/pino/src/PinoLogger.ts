@@ -407,7 +407,19 @@ const lostLinesOf = (logger: pino.Logger): LostLines => {
 const isPinoLogger = <CustomLevels extends string>(
   value: LoggerOrOptions<CustomLevels>
 ): value is pino.Logger<CustomLevels, boolean> =>
-  typeof (value as pino.Logger).child === "function" && typeof (value as pino.Logger).levelVal === "number"
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as pino.Logger).child === "function" &&
+  typeof (value as pino.Logger).levelVal === "number"
+
+/** A short description of a value that is not a logger, for an error message. */
+const describeValue = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "function") return "a function"
+  if (Array.isArray(value)) return "an array"
+  if (typeof value === "object" && value !== null) return "a logger that is not pino (it has info/error methods)"
+  return String(value)
+}
 
 /**
  * Views any pino logger as one with the standard levels only: custom levels do not matter here,
@@ -416,8 +428,25 @@ const isPinoLogger = <CustomLevels extends string>(
 const asStandard = <CustomLevels extends string>(logger: pino.Logger<CustomLevels, boolean>): pino.Logger =>
   logger as unknown as pino.Logger
 
-/** Builds `pino(options)`, turning pino's own refusal into a `PinoLoggerConfigError`. */
+/**
+ * Builds `pino(options)`, turning pino's own refusal into a `PinoLoggerConfigError`. What is not
+ * an options object is refused first: pino takes a string for a destination file path (`"debug"`
+ * would log into a file `./debug`), and ignores a number or another logger (`console`, winston),
+ * whose own methods would never be called.
+ */
 const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
+  if (
+    typeof options !== "object" ||
+    options === null ||
+    Array.isArray(options) ||
+    typeof (options as { info?: unknown }).info === "function" ||
+    typeof (options as { error?: unknown }).error === "function"
+  ) {
+    throw new PinoLoggerConfigError(
+      "not a pino logger or options",
+      `logger: expected a pino logger or pino's options (an object such as { level: "debug" }), received ${describeValue(options)}`
+    )
+  }
   try {
     return asStandard(pino(options))
   } catch (error) {

@@ -1,5 +1,5 @@
 import { once } from "node:events"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
@@ -648,6 +648,18 @@ describe("configuration", () => {
     const error = refusal(() => PinoLogger.layer({ level: "loudest" }))
     expect(error.reason).toBe("invalid options")
     expect(error.cause).toBeInstanceOf(Error)
+  })
+
+  it("refuses what is neither a pino logger nor pino's options: a string (pino would take it for a file path), another logger, a number", () => {
+    const cwdBefore = new Set(readdirSync(process.cwd()))
+    for (const value of ["debug", console, 5, true, null, ["info"], () => {}]) {
+      const error = refusal(() => PinoLogger.layer(value as never))
+      expect(error.reason).toBe("not a pino logger or options")
+      expect(error.message).toContain("logger")
+    }
+    expect(refusal(() => PinoLogger.layer("debug" as never)).message).toContain('received "debug"')
+    // nothing was made: pino("debug") would have opened ./debug for writing
+    expect(readdirSync(process.cwd()).filter((f) => !cwdBefore.has(f))).toEqual([])
   })
 
   it("refuses a logger without pino's standard levels", () => {
