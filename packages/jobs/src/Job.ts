@@ -143,8 +143,9 @@ export interface Definition<P, A, E, R> {
 
 /**
  * Defines a named job whose payload an effect `Schema` encodes. The job it makes runs locally at
- * the cost of `Job.fire(effect)` (the payload is encoded once, when the job is made); its name and
- * encoded payload are what lets it be run elsewhere, where a closure cannot go.
+ * the cost of `Job.fire(effect)` (the payload is encoded once, when the job is made: the Schema's
+ * encoding must be synchronous); its name and encoded payload are what lets it be run elsewhere,
+ * where a closure cannot go.
  *
  * ```ts
  * import { Effect, Schema } from "effect"
@@ -187,7 +188,7 @@ export const define = <P, A, E, R>(spec: {
     run,
     make: (value) => {
       const encoded = encode(value)
-      if (Exit.isFailure(encoded)) throw new JobPayloadError(name, value, Cause.squash(encoded.cause))
+      if (Exit.isFailure(encoded)) throw new JobPayloadError(name, value, encodeFailure(encoded.cause))
       return markDefined(
         Effect.suspend(() => {
           const job = run(value)
@@ -481,6 +482,17 @@ export function all<A, E, R>(
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** Why a payload did not encode: the Schema's issue, or that the Schema encodes asynchronously. */
+const encodeFailure = (cause: Cause.Cause<unknown>): unknown => {
+  const error = Cause.squash(cause)
+  return Cause.isAsyncFiberError(error)
+    ? new Error(
+        "its Schema encodes asynchronously, and make encodes at once (use a Schema whose encoding is synchronous)",
+        { cause: error }
+      )
+    : error
+}
 
 /** The defect of a job whose definition's `run` returned `value`, not an Effect. */
 const notAnEffectFrom = (definition: string, value: unknown): JobArgumentError =>

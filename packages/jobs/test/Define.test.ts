@@ -2,7 +2,7 @@
  * `Job.define`: a named job whose payload a Schema encodes, accepted wherever a job is.
  */
 import { Chan } from "@tributary/channel"
-import { Cause, Effect, Exit, Option, Schema } from "effect"
+import { Cause, Effect, Exit, Option, Schema, SchemaGetter } from "effect"
 import { describe, expect, it } from "vitest"
 import { Job, JobArgumentError, JobPayloadError, Supervisor } from "../src/index.js"
 import { linesOf, run } from "./harness.js"
@@ -95,6 +95,26 @@ describe("Job.define", () => {
       ["returns-42", "run", expect.stringContaining('job "returns-42"')],
       ["returns-promise", "run", expect.stringContaining("received a Promise")]
     ])
+  })
+
+  it("a payload whose Schema encodes asynchronously is a JobPayloadError that says so", () => {
+    const Later = Schema.String.pipe(
+      Schema.decodeTo(Schema.Number, {
+        decode: SchemaGetter.transform((s: string) => Number(s)),
+        encode: SchemaGetter.transformEffect((n: number) => Effect.delay(Effect.succeed(String(n)), "1 millis"))
+      })
+    )
+    const later = Job.define({ name: "later", payload: Later, run: () => Effect.void })
+    let caught: unknown
+    try {
+      later.make(5)
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(JobPayloadError)
+    expect((caught as JobPayloadError).message).toBe(
+      'the payload of job "later" does not encode: its Schema encodes asynchronously, and make encodes at once (use a Schema whose encoding is synchronous)'
+    )
   })
 
   it("a bad definition is a JobArgumentError naming the field", () => {
