@@ -179,7 +179,8 @@ export interface Retry {
 
 /**
  * The per-job options of `fire`, `run` and `all` (the same as `Job.fire`'s, with `retry` in a
- * plain form). Checked at the call site: a bad one throws `JobArgumentError` naming it.
+ * plain form). Checked at the call site: a bad one, or one not listed here (a misspelt
+ * `timeOut`), throws `JobArgumentError` naming it.
  *
  * ```ts
  * import type { JobOptions } from "@tributary/jobs/promise"
@@ -199,12 +200,25 @@ export interface Retry {
 export interface JobOptions {
   /** in log lines and outcomes (default "job"; in a group `${name}-${index}`) */
   readonly name?: string
+  /**
+   * the job's own id (default: the supervisor's, "1", "2", …). Dedupe: while a job with this id
+   * is waiting, queued or running, `fire` with the same id does nothing and `run` resolves with
+   * that job's result (its own function is never called).
+   */
+  readonly id?: string
   /** a named pool of the supervisor (default "default"); an unknown pool throws `JobArgumentError` */
   readonly pool?: string
   /** for the pool's per-key cap */
   readonly key?: string
   /** bound on the whole job, retries included (`1000`, `"5 seconds"`): then the outcome is "TimedOut" and the signal aborts */
   readonly timeout?: Duration.Input
+  /** while the job waits in its pool's queue, higher goes first (default 0); first in, first out within a priority */
+  readonly priority?: number
+  /**
+   * admit the job only after this long (`"10 minutes"`), holding no running slot and no queue
+   * place meanwhile; `drain` waits for it, a shutdown cancels it ("Interrupted", never called)
+   */
+  readonly delay?: Duration.Input
   /** retries of a failure (a throw or a rejection); each retried attempt is logged at warn with `attempt` */
   readonly retry?: Retry | Schedule.Schedule<unknown, unknown>
   /** top-level fields on every log line of the job, the outcome line included */
@@ -678,11 +692,31 @@ const isPromiseLike = (u: unknown): u is PromiseLike<any> =>
 const promiseOf = <A>(result: A | PromiseLike<A>): PromiseLike<A> =>
   isPromiseLike(result) ? result : Promise.resolve(result)
 
+/** The options `JobOptions` lists: any other is refused (a misspelt one would be ignored). */
+const knownOptions: ReadonlySet<string> = new Set([
+  "name",
+  "id",
+  "pool",
+  "key",
+  "timeout",
+  "priority",
+  "delay",
+  "retry",
+  "annotations"
+])
+
 /** The Job options of `options` (its plain `retry` as a Schedule), or a JobArgumentError naming the bad one. */
 const jobOptions = (options: JobOptions | undefined, prefix = ""): Job.ItemOptions<any, unknown> | undefined => {
   if (options === undefined) return undefined
   if (typeof options !== "object" || options === null)
     throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object")
+  for (const key in options)
+    if (!knownOptions.has(key))
+      throw new JobArgumentError(
+        `${prefix}${key}`,
+        (options as Record<string, unknown>)[key],
+        `an option of ${[...knownOptions].join(", ")}`
+      )
   const { retry, ...rest } = options
   return retry === undefined ? rest : { ...rest, retry: scheduleOf(retry, `${prefix}retry`) }
 }

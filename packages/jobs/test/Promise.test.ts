@@ -343,6 +343,47 @@ describe("limits", () => {
     expect((await sup.snapshot()).counters.succeeded).toBe(5)
   })
 
+  it("priority, delay and id (dedupe) work as in the Effect API", async () => {
+    const { sup } = make({ concurrency: 1 })
+    const gate = deferred()
+    const started = deferred()
+    const order: Array<string> = []
+    sup.fire(
+      async () => {
+        started.resolve()
+        await gate.promise
+      },
+      { name: "blocker" }
+    )
+    await started.promise
+    for (const [name, priority] of [
+      ["low", -1],
+      ["plain", 0],
+      ["urgent", 5]
+    ] as const)
+      sup.fire(() => void order.push(name), { name, priority })
+    // a delayed job holds no slot and no queue place; a shutdown cancels it before it runs
+    let delayedRan = false
+    const delayed = sup.run(
+      () => {
+        delayedRan = true
+      },
+      { name: "later", delay: "1 hour" }
+    )
+    // a second run with a live job's id stands for that job: one job, one result
+    const first = sup.run(async () => "first", { id: "report-7" })
+    const second = sup.run(async () => "second", { id: "report-7" })
+    const snap = await sup.snapshot()
+    expect(snap.queued.map((j) => j.name).sort()).toEqual(["job", "low", "plain", "urgent"])
+    expect(snap.delayed.map((j) => j.name)).toEqual(["later"])
+    gate.resolve()
+    expect([await first, await second]).toEqual(["first", "first"])
+    expect(order).toEqual(["urgent", "plain", "low"])
+    await sup.shutdown({ grace: 0 })
+    expect(await rejectionOf(delayed)).toMatchObject({ _tag: "JobAbortedError", job: "later", reason: "Interrupted" })
+    expect(delayedRan).toBe(false)
+  })
+
   it("an Effect caller (through sup.layer) and a Promise caller share one pool limit", async () => {
     const { sup, lines } = make({ pools: { partner: { concurrency: 1 } } })
     const effectStarted = deferred()
@@ -660,7 +701,12 @@ describe("bad arguments", () => {
       [() => sup.run(work, { timeout: Number.NaN }), "timeout", Number.NaN],
       [() => sup.fire(work, { timeout: Number.NaN }), "timeout", Number.NaN],
       // firstSuccess has no first success among no works (was a RangeError rejection)
-      [() => sup.all([], { concurrency: 1, policy: "firstSuccess" }), "works", []]
+      [() => sup.all([], { concurrency: 1, policy: "firstSuccess" }), "works", []],
+      // a misspelt option (was ignored: the job ran without its timeout, its retries…)
+      [() => sup.fire(work, { timeOut: 1000 } as never), "timeOut", 1000],
+      [() => sup.run(work, { retries: 3 } as never), "retries", 3],
+      [() => sup.all([item(work, { prio: 1 } as never)], { concurrency: 1 }), "works[0].options.prio", 1],
+      [() => sup.all([work], { concurrency: 1, concurency: 2 } as never), "concurency", 2]
     ]
     for (const [call, argument, value] of cases) {
       const thrown = thrownBy(call)
