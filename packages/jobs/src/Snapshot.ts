@@ -36,7 +36,9 @@ export interface OutcomeCounts {
 
 /**
  * Counters over the supervisor's lifetime; an outcome is counted when its job ends (its line may
- * be written a moment later).
+ * be written a moment later). A job cancelled before it started (queued or delayed, then
+ * interrupted or shut down) counts in `interrupted` but never in `started`: `started` minus the
+ * outcomes is not the number running (`totals.running` is).
  *
  * @since 0.1.0
  */
@@ -149,6 +151,9 @@ export interface Snapshot {
  * @since 0.2.0
  */
 export interface Progress extends Snapshot {
-  /** per second of Clock time since the previous element (0 for the first) */
+  /**
+   * per second of Clock time since the previous element (0 for the first, and for one taken at the
+   * same Clock time): jobs started, outcomes of any kind, and outcomes "Failure" or "TimedOut"
+   */
   readonly rates: { readonly started: number; readonly ended: number; readonly failed: number }
 }

@@ -141,7 +141,8 @@ export interface Config {
   /**
    * publish effect `Metric`s of the jobs (default false): `true` every second, or every
    * `interval` of effect Clock time, and once more at shutdown. Series (attributes `supervisor`,
-   * `pool`): `tributary_jobs_started`, `tributary_jobs_ended` (attribute `outcome`),
+   * `pool`): `tributary_jobs_started`, `tributary_jobs_ended` (attribute `outcome`; a job
+   * cancelled before it started ends "interrupted" without having started),
    * `tributary_jobs_dropped` (counters), `tributary_jobs_running`, `tributary_jobs_queued`
    * (gauges), `tributary_job_duration_ms` (histogram). Off by default: its timer would keep a
    * process that never shuts its supervisor down alive. Two supervisors running at once with

@@ -64,6 +64,68 @@ describe("Supervisor metrics", () => {
     expect(value.atTwoSeconds.durations.max).toBe(2000)
   })
 
+  it("every outcome kind, drops and cancelled queued jobs are counted per pool; gauges are back to 0 after drain", async () => {
+    const value = await runWithMetrics(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        yield* Job.fire(Effect.void, { pool: "db" })
+        yield* Job.fire(Effect.fail("no"), { pool: "db" })
+        yield* Job.fire(Effect.die("defect"), { pool: "db" })
+        yield* Job.fire(Effect.never, { pool: "db", timeout: "500 millis" })
+        const running = yield* Job.fork(Effect.never, { pool: "db" })
+        yield* Job.fire(Deferred.await(gate), { pool: "one" })
+        const queued = yield* Job.fork(Effect.void, { pool: "one" }) // behind concurrency 1: the one queue slot
+        yield* Job.fire(Effect.void, { pool: "one", name: "dropped" }) // maxQueued 1, whenFull "drop"
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        const gauges = {
+          running: yield* gaugeValue("tributary_jobs_running", series("db")),
+          queued: yield* gaugeValue("tributary_jobs_queued", series("one"))
+        }
+        yield* Job.interrupt(running)
+        yield* Job.interrupt(queued) // cancelled while queued: ended "interrupted", never started
+        yield* Deferred.succeed(gate, undefined)
+        yield* Supervisor.drain
+        yield* TestClock.adjust("1 second")
+        const ended = (pool: string, outcome: string) => counterValue("tributary_jobs_ended", series(pool, { outcome }))
+        return {
+          gauges,
+          db: {
+            started: yield* counterValue("tributary_jobs_started", series("db")),
+            succeeded: yield* ended("db", "succeeded"),
+            failed: yield* ended("db", "failed"),
+            interrupted: yield* ended("db", "interrupted"),
+            timedOut: yield* ended("db", "timed_out")
+          },
+          one: {
+            started: yield* counterValue("tributary_jobs_started", series("one")),
+            succeeded: yield* ended("one", "succeeded"),
+            interrupted: yield* ended("one", "interrupted"),
+            dropped: yield* Effect.map(
+              Metric.value(Metric.withAttributes(JobMetrics.dropped, series("one"))),
+              (c) => c.count
+            )
+          },
+          after: {
+            running: yield* gaugeValue("tributary_jobs_running", series("db")),
+            queued: yield* gaugeValue("tributary_jobs_queued", series("one"))
+          }
+        }
+      }),
+      {
+        name: "etl",
+        metrics: { interval: "1 second" },
+        maxQueued: 1,
+        whenFull: "drop",
+        pools: { db: {}, one: { concurrency: 1 } }
+      }
+    )
+    expect(value.gauges).toEqual({ running: 1, queued: 1 }) // the timed-out job ended at 500 ms
+    expect(value.db).toEqual({ started: 5, succeeded: 1, failed: 2, interrupted: 1, timedOut: 1 })
+    expect(value.one).toEqual({ started: 1, succeeded: 1, interrupted: 1, dropped: 1 })
+    expect(value.after).toEqual({ running: 0, queued: 0 })
+  })
+
   it("the last counts are published at shutdown; no metrics without the option", async () => {
     const value = await runWithMetrics(
       Effect.gen(function* () {

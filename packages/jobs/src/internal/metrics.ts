@@ -6,7 +6,8 @@
  *
  * Every series carries the attributes `supervisor` and `pool`:
  * - `tributary_jobs_started` (counter), `tributary_jobs_ended` (counter, attribute `outcome`:
- *   `succeeded`, `failed`, `interrupted`, `timed_out`), `tributary_jobs_dropped` (counter);
+ *   `succeeded`, `failed`, `interrupted`, `timed_out`; a job cancelled before it started is
+ *   `interrupted` and was never `started`), `tributary_jobs_dropped` (counter);
  * - `tributary_jobs_running`, `tributary_jobs_queued` (gauges);
  * - `tributary_job_duration_ms` (histogram, exponential buckets from 1 ms to about 9 minutes).
  *
