@@ -239,7 +239,10 @@ export interface JobOptions {
  * @since 0.2.0
  */
 export interface RunOptions extends JobOptions {
-  /** aborting it interrupts the job (a queued one never starts) and rejects with the signal's reason */
+  /**
+   * aborting it interrupts the job (a queued one never starts) and rejects with the signal's
+   * reason; a run that joined a live job by its `id` only stops waiting (the job is its starter's)
+   */
   readonly signal?: AbortSignal
 }
 
@@ -251,8 +254,16 @@ export interface RunOptions extends JobOptions {
  */
 export interface Item<A> {
   readonly run: Work<A>
-  readonly options?: JobOptions | undefined
+  readonly options?: GroupJobOptions | undefined
 }
+
+/**
+ * The per-job options of a group's jobs (`all`, `item`): `JobOptions` but `id` (a group's jobs
+ * are not deduplicated; an `id` there throws `JobArgumentError`).
+ *
+ * @since 0.2.0
+ */
+export type GroupJobOptions = Omit<JobOptions, "id">
 
 /**
  * How `all` reads a group's outcomes (see `all`).
@@ -273,7 +284,7 @@ export type Policy = Job.Policy
  *
  * @since 0.2.0
  */
-export interface AllOptions extends JobOptions {
+export interface AllOptions extends GroupJobOptions {
   /** how many jobs of the group run at once, on top of the supervisor's and the pool's limits */
   readonly concurrency: number
   /** jobs are named `${name}-${index}` (index from 0) unless their item names them (default "job") */
@@ -455,7 +466,7 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
  *
  * @since 0.2.0
  */
-export const item = <A>(run: Work<A>, options?: JobOptions): Item<A> => ({ run, options })
+export const item = <A>(run: Work<A>, options?: GroupJobOptions): Item<A> => ({ run, options })
 
 // ── private ─────────────────────────────────────────────────────────────────
 
@@ -510,13 +521,20 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     // admitted here, and its end heard on its entry (as `Job.await` does): no fiber, channel or
     // generator per call unless the queue is full (a channel, a generator and a waiting fiber per
     // `run` cost ten times p-limit per job)
+    /** a live job with the same id stands for this one (dedupe): this run only joins it */
+    const joined = rest.id !== undefined && this.state.liveById(rest.id) !== undefined
     const { handle, admission } = submit.forkUnsafe(this.state, effect, jobOpts, this.context)
     const entry = submit.entryOf(handle)
     return new Promise<A>((resolve, reject) => {
       /** waits for room in a full queue ("wait"), or fails (closed, full) */
       const admitting = admission === admittedNow ? undefined : this.runFork(admission)
       const onAbort = () => {
-        if (admitting !== undefined && admitting.pollUnsafe() === undefined) admitting.interruptUnsafe()
+        if (joined) {
+          // the job is another caller's: this one stops waiting, the job goes on
+          const index = entry.awaiters?.indexOf(ended) ?? -1
+          if (index >= 0) entry.awaiters!.splice(index, 1)
+          reject(signal!.reason)
+        } else if (admitting !== undefined && admitting.pollUnsafe() === undefined) admitting.interruptUnsafe()
         else this.state.interruptUnsafe(entry)
       }
       signal?.addEventListener("abort", onAbort, { once: true })
@@ -546,7 +564,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       throw new JobArgumentError("options", options, "an object with concurrency")
     const { signal, policy = "collectAll", concurrency, name = "job", ...group } = options
     checkSignal(signal)
-    const groupOptions = { ...jobOptions(group), concurrency, name }
+    const groupOptions = { ...jobOptions(group, "", groupJobOptions), concurrency, name }
     const list = Array.from(works)
     if (list.length === 0 && policy === "firstSuccess")
       throw new JobArgumentError("works", works, 'at least one work for policy "firstSuccess"')
@@ -563,7 +581,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       }
       if (typeof w !== "object" || w === null || !("run" in w))
         throw new JobArgumentError(`works[${i}]`, w, "a function (signal) => Promise, or item(run, options)")
-      const own = jobOptions(w.options, `works[${i}].options.`)
+      const own = jobOptions(w.options, `works[${i}].options.`, groupJobOptions)
       names.push(typeof own?.name === "string" ? own.name : `${name}-${i}`)
       return Job.item(effectOf(`works[${i}].run`, w.run, onAbort), own)
     })
@@ -692,10 +710,9 @@ const isPromiseLike = (u: unknown): u is PromiseLike<any> =>
 const promiseOf = <A>(result: A | PromiseLike<A>): PromiseLike<A> =>
   isPromiseLike(result) ? result : Promise.resolve(result)
 
-/** The options `JobOptions` lists: any other is refused (a misspelt one would be ignored). */
-const knownOptions: ReadonlySet<string> = new Set([
+/** The options `GroupJobOptions` lists: any other is refused (a misspelt one would be ignored). */
+const groupJobOptions: ReadonlySet<string> = new Set([
   "name",
-  "id",
   "pool",
   "key",
   "timeout",
@@ -705,17 +722,27 @@ const knownOptions: ReadonlySet<string> = new Set([
   "annotations"
 ])
 
-/** The Job options of `options` (its plain `retry` as a Schedule), or a JobArgumentError naming the bad one. */
-const jobOptions = (options: JobOptions | undefined, prefix = ""): Job.ItemOptions<any, unknown> | undefined => {
+/** The options `JobOptions` lists. */
+const singleJobOptions: ReadonlySet<string> = new Set([...groupJobOptions, "id"])
+
+/**
+ * The Job options of `options` (its plain `retry` as a Schedule), or a JobArgumentError naming the
+ * bad one; `known` are the options allowed (a group's jobs take no `id`).
+ */
+const jobOptions = (
+  options: JobOptions | undefined,
+  prefix = "",
+  known = singleJobOptions
+): Job.ItemOptions<any, unknown> | undefined => {
   if (options === undefined) return undefined
   if (typeof options !== "object" || options === null)
     throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object")
   for (const key in options)
-    if (!knownOptions.has(key))
+    if (!known.has(key))
       throw new JobArgumentError(
         `${prefix}${key}`,
         (options as Record<string, unknown>)[key],
-        `an option of ${[...knownOptions].join(", ")}`
+        `an option of ${[...known].join(", ")}${known === groupJobOptions ? " (a group's jobs take no id)" : ""}`
       )
   const { retry, ...rest } = options
   return retry === undefined ? rest : { ...rest, retry: scheduleOf(retry, `${prefix}retry`) }

@@ -267,6 +267,30 @@ describe("run", () => {
     expect(error).toMatchObject({ job: "deaf", reason: "TimedOut" })
   })
 
+  it("a run that joined a live job by its id: aborting its signal detaches it, the job goes on for the run that started it", async () => {
+    const { sup } = make()
+    const { work, aborted } = untilAborted()
+    const gate = deferred()
+    let jobAborted = false
+    void aborted.then(() => {
+      jobAborted = true
+    })
+    const starter = sup.run((signal) => Promise.race([work(signal), gate.promise.then(() => "the report")]), {
+      id: "report-7",
+      name: "report"
+    })
+    const joiner = new AbortController()
+    const joined = sup.run(async () => "never called", { id: "report-7", signal: joiner.signal })
+    const reason = new Error("the second caller went away")
+    joiner.abort(reason)
+    expect(await rejectionOf(joined)).toBe(reason)
+    gate.resolve()
+    expect(await starter).toBe("the report")
+    expect(jobAborted).toBe(false)
+    await sup.drain()
+    expect((await sup.snapshot()).counters).toMatchObject({ started: 1, succeeded: 1, interrupted: 0 })
+  })
+
   it("the signal aborts on shutdown (past the grace); run rejects with JobAbortedError (Interrupted)", async () => {
     const { sup, lines } = make()
     const { work, aborted } = untilAborted()
@@ -706,7 +730,10 @@ describe("bad arguments", () => {
       [() => sup.fire(work, { timeOut: 1000 } as never), "timeOut", 1000],
       [() => sup.run(work, { retries: 3 } as never), "retries", 3],
       [() => sup.all([item(work, { prio: 1 } as never)], { concurrency: 1 }), "works[0].options.prio", 1],
-      [() => sup.all([work], { concurrency: 1, concurency: 2 } as never), "concurency", 2]
+      [() => sup.all([work], { concurrency: 1, concurency: 2 } as never), "concurency", 2],
+      // a group's jobs are not deduplicated (an id was ignored)
+      [() => sup.all([item(work, { id: "x" } as never)], { concurrency: 1 }), "works[0].options.id", "x"],
+      [() => sup.all([work], { concurrency: 1, id: "g" } as never), "id", "g"]
     ]
     for (const [call, argument, value] of cases) {
       const thrown = thrownBy(call)
