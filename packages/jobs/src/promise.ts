@@ -434,7 +434,8 @@ export interface PromiseSupervisor {
  *  - "firstSuccess": the first value (the rest are aborted), or rejects with the last failure.
  * With "failFast"/"firstSuccess", a deciding job that timed out or was interrupted rejects with a
  * `JobAbortedError` naming it, whose `reason` is "Interrupted" and `outcome` undefined (`Job.all`
- * does not tell which: the outcome line does).
+ * does not tell which: the outcome line does); when no job of the group had started (a shutdown
+ * while they were queued), it names the group (`options.name`).
  *
  * @since 0.2.0
  */

@@ -530,6 +530,25 @@ describe("all", () => {
     expect(await rejectionOf(group)).toMatchObject({ _tag: "JobAbortedError", job: "victim", reason: "Interrupted" })
   })
 
+  it("a group interrupted before any of its jobs started rejects with JobAbortedError naming the group", async () => {
+    const { sup } = make({ concurrency: 1 })
+    const { work: blocker } = untilAborted()
+    sup.fire(blocker, { name: "blocker" }) // holds the one slot until the shutdown
+    let ran = false
+    const group = sup.all(
+      [
+        () => {
+          ran = true
+        }
+      ],
+      { concurrency: 1, name: "nightly", policy: "failFast" }
+    )
+    expect((await sup.snapshot()).queued.map((j) => j.name)).toContain("nightly-0")
+    await sup.shutdown({ grace: 0 })
+    expect(await rejectionOf(group)).toMatchObject({ _tag: "JobAbortedError", job: "nightly", reason: "Interrupted" })
+    expect(ran).toBe(false)
+  })
+
   it("aborting the group's signal aborts its jobs and rejects with the reason", async () => {
     const { sup } = make()
     const { work, aborted } = untilAborted()
