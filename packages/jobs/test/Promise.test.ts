@@ -765,6 +765,18 @@ describe("bad arguments", () => {
     expect([ran, (await sup.snapshot()).counters.started]).toEqual([1, 1])
   })
 
+  it("the message describes the value received readably and briefly: functions inside it, a bigint, a large object", () => {
+    const { sup } = make()
+    const job = async () => 1
+    const messageOf = (call: () => unknown) => (thrownBy(call) as JobArgumentError).message
+    // an array of jobs passed where one job goes (was "received [null]")
+    expect(messageOf(() => sup.fire([job] as never))).toContain("received [a function]")
+    expect(messageOf(() => sup.fire({ run: job, id: 7n } as never))).toContain('received {"run":a function,"id":7n}')
+    const large = messageOf(() => sup.fire({ rows: Array.from({ length: 10_000 }, (_, i) => i) } as never))
+    expect(large.length).toBeLessThan(300)
+    expect(large).toMatch(/received \{"rows":\[0,1,2,.*…$/)
+  })
+
   it("a bad supervisor option throws SupervisorConfigError naming it, before anything runs", () => {
     const thrown = thrownBy(() => supervisor({ pools: { db: { concurrency: 0 } } }))
     expect(thrown).toBeInstanceOf(SupervisorConfigError)
