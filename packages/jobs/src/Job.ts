@@ -580,8 +580,11 @@ const putWithoutWaiting = <A>(port: WritePort<A>, value: A): void => {
  * attempt 0, as a job cancelled while queued. `leftovers` gives what `run` would still have handed
  * over, for when its fiber is stopped early.
  *
- * Invariant: every index below `next` was admitted (its job is in `live` until its outcome is
- * taken from `inbox`) or handed over as never started; indexes from `next` on are untouched.
+ * Invariants: every index below `next` was admitted (its job is in `live` until its outcome is
+ * taken from `inbox`) or handed over as never started; indexes from `next` on are untouched, but
+ * for `pending`, the entry of `next` a full queue refused. The group waits for room in the queue
+ * only while none of its jobs is live: otherwise it takes their outcomes first, so a deciding
+ * outcome ("failFast", "firstSuccess") is acted on at once, not after room frees up.
  */
 class Group<A, E> {
   cancelled = false
@@ -593,6 +596,8 @@ class Group<A, E> {
   readonly index = new Map<string, number>()
   /** the next work to admit */
   next = 0
+  /** the entry of work `next`, made but refused by a full queue (admitted later, or never started) */
+  pending: internal.Entry | undefined = undefined
   readonly works: ReadonlyArray<Work<A, E, any>>
   readonly concurrency: number
   readonly name: string
@@ -647,13 +652,18 @@ class Group<A, E> {
       while (true) {
         while (!self.cancelled && self.live.size < self.bound && self.next < self.works.length) {
           const i = self.next
-          const entry = self.entryOf(i)
-          const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, "wait"))
+          const entry = (self.pending ??= self.entryOf(i))
+          // with jobs of the group live, a full queue is not waited on: their outcomes are taken
+          // first (one may decide the group, and they free room), then the admission is tried again
+          const policy = self.live.size > 0 ? "fail" : "wait"
+          const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, policy))
           if (Exit.isFailure(admitted)) {
+            if (policy === "fail" && !self.state.closed) break // full: take an outcome first
             self.cancelled = true
             self.closedError = new SupervisorClosedError(self.state.config.name)
             break
           }
+          self.pending = undefined
           self.index.set(entry.id, i)
           self.live.set(entry.id, entry)
           self.next++
@@ -713,8 +723,11 @@ class Group<A, E> {
   /** Ends every work from `next` on without running it: an "Interrupted" outcome, attempt 0, each. */
   private neverStarted(): Array<readonly [number, Outcome<A, E>]> {
     const never: Array<readonly [number, Outcome<A, E>]> = []
-    for (; this.next < this.works.length; this.next++)
-      never.push([this.next, internal.unstartedOutcome(this.state, this.entryOf(this.next)) as Outcome<A, E>])
+    for (; this.next < this.works.length; this.next++) {
+      const entry = this.pending ?? this.entryOf(this.next)
+      this.pending = undefined
+      never.push([this.next, internal.unstartedOutcome(this.state, entry) as Outcome<A, E>])
+    }
     return never
   }
 }

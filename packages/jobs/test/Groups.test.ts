@@ -161,6 +161,26 @@ describe("Job.all and Job.forkAll keep the per-job options", () => {
     expect(value.ran).toEqual([]) // nothing of the group was admitted
   })
 
+  it("a group larger than the queue still decides at its first success (it does not wait for room first)", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        // work 1 succeeds at once; the others never end unless interrupted
+        const works = Array.from({ length: 6 }, (_, i) => (i === 1 ? Effect.succeed(i) : Effect.never))
+        const group = yield* Effect.forkChild(Job.all(works, { concurrency: 6, policy: "firstSuccess" }))
+        yield* settle
+        const decided = group.pollUnsafe()
+        const after = yield* Supervisor.snapshot
+        yield* Supervisor.shutdown({ grace: 0 }) // ends the test if the group is stuck (the defect)
+        return { decided, after }
+      }),
+      { concurrency: 2, maxQueued: 1 }
+    )
+    expect(value.decided).toEqual(Exit.succeed(1))
+    // the group's other jobs were interrupted (running) or cancelled (queued) before it returned
+    expect(value.after.totals).toEqual({ running: 0, queued: 0, delayed: 0 })
+    expect(value.after.counters).toMatchObject({ succeeded: 1, failed: 0 })
+  })
+
   it("Job.all's reportTo receives every outcome of the group", async () => {
     const { value } = await run(
       Effect.gen(function* () {
