@@ -128,8 +128,9 @@ export interface Config {
   readonly maxQueued?: number
   /**
    * when the queue is full (default "wait"): "wait" (fire/fork suspend), "fail" (fire/fork fail
-   * with SupervisorFullError), "drop" (fire returns and one warn line names the dropped job; fork
-   * fails with SupervisorFullError). A job that can start at once never takes a queue slot.
+   * with SupervisorFullError), "drop" (fire returns and one warn line names the dropped job, with
+   * the payload of a `Job.define` job as `job.payload`; fork fails with SupervisorFullError). A job
+   * that can start at once never takes a queue slot.
    */
   readonly whenFull?: "wait" | "fail" | "drop"
   /** named pools; a job without `pool` runs in the pool "default", which has no limits of its own */

@@ -60,6 +60,20 @@ describe("Job.define", () => {
     expect(seen).toEqual([1, 2, 3, 4])
   })
 
+  it("a defined job dropped by a full queue is named with its payload in the warn line (its only record)", async () => {
+    const { lines } = await run(
+      Effect.gen(function* () {
+        yield* Job.fire(Effect.never, { name: "busy" })
+        yield* Job.fire(syncRecord.make({ id: 7, since: new Date(0) })) // concurrency 1, maxQueued 0: dropped
+        yield* Supervisor.shutdown({ grace: 0 })
+      }),
+      { concurrency: 1, maxQueued: 0, whenFull: "drop" }
+    )
+    const dropped = linesOf(lines, "sync-record").find((l) => l.message.includes("dropped"))
+    expect(dropped?.level).toBe("Warn")
+    expect(dropped?.annotations["job.payload"]).toEqual({ id: 7, since: "1970-01-01T00:00:00.000Z" })
+  })
+
   it("a payload that does not encode is a JobPayloadError at make, naming the definition", () => {
     let caught: unknown
     try {

@@ -14,6 +14,7 @@ import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import type { Outcome } from "../Outcome.js"
 import { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { definedOf } from "./definition.js"
 import { jobAnnotations, logContained } from "./lines.js"
 import { supervisorLoop } from "./logging.js"
 import { MetricsPublisher } from "./metrics.js"
@@ -22,16 +23,32 @@ import { SupervisorState } from "./state.js"
 
 // ── shutdown ────────────────────────────────────────────────────────────────
 
+/** Per supervisor shutting down: completed when a later `shutdown`'s shorter grace has ended. */
+const graceCut = new WeakMap<SupervisorState, Deferred.Deferred<void>>()
+
 /**
  * Stops admitting, waits up to `graceMillis` for every job, logs each straggler (running or
  * queued) by name and age, interrupts them newest first, waits for their outcomes to be logged,
- * then stops the supervisor fiber. Idempotent: a second call waits for the first.
+ * then stops the supervisor fiber. Idempotent: a second call waits for the first, and a second
+ * call's shorter grace ends the first one's sooner (the shortest grace wins).
  */
 export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Effect<void> =>
   Effect.suspend(() => {
     const done = state.shutdownDone
-    if (state.closed) return Deferred.await(done)
+    if (state.closed) {
+      const cut = graceCut.get(state)
+      if (cut === undefined || Deferred.isDoneUnsafe(cut)) return Deferred.await(done)
+      return Effect.raceFirst(
+        Deferred.await(done),
+        Effect.andThen(
+          Effect.sleep(graceMillis),
+          Effect.andThen(Deferred.succeed(cut, undefined), Deferred.await(done))
+        )
+      )
+    }
     state.closed = true
+    const cut = Deferred.makeUnsafe<void>()
+    graceCut.set(state, cut)
     for (let entry = state.overflow.shift(); entry !== undefined; entry = state.overflow.shift()) {
       const wake = entry.wake!
       entry.wake = undefined
@@ -39,7 +56,10 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
       wake(false)
     }
     return Effect.gen(function* () {
-      const drained = yield* Effect.timeoutOption(state.drain, graceMillis)
+      const drained = yield* Effect.raceFirst(
+        Effect.asSome(state.drain),
+        Effect.as(Effect.raceFirst(Effect.sleep(graceMillis), Deferred.await(cut)), Option.none())
+      )
       if (Option.isNone(drained)) {
         const now = state.now()
         const running = [...state.running].reverse() // newest first
@@ -140,16 +160,19 @@ export const admitEffect = (
       return admittedNow
     case "full":
       return Effect.fail(new SupervisorFullError(state.config.name, entry.name))
-    case "dropped":
+    case "dropped": {
+      const annotations = jobAnnotations(entry)
+      // a dropped job has no outcome: for a defined one, this line is the only record of its payload
+      const defined = definedOf(entry.work)
+      if (defined !== undefined) annotations["job.payload"] = defined.encoded
       return Effect.as(
         logContained(
           state,
-          Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
-            Effect.annotateLogs(jobAnnotations(entry))
-          )
+          Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(Effect.annotateLogs(annotations))
         ),
         "dropped" as const
       )
+    }
     case "wait":
       return Effect.withFiber((fiber) => waitForRoom(state, entry, fiber.currentDispatcher))
   }
