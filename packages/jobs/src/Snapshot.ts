@@ -101,7 +101,7 @@ export interface PoolSnapshot {
 
 /**
  * Percentiles (nearest rank, Clock millis) of how long the last jobs ran, over at most the last
- * 1024 that started.
+ * 1024 that ended after they started (a job cancelled before it started has no duration).
  *
  * @since 0.2.0
  */
