@@ -312,7 +312,8 @@ export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.dra
  * Stops admitting (`fire`/`fork` then fail with `SupervisorClosedError`, and so do the `fire`s
  * waiting for room), lets the jobs run up to `grace` (default: the configured one), then logs each
  * straggler by name and age, interrupts them newest first (queued ones are cancelled: their
- * outcome is "Interrupted", attempt 0), and waits until their outcomes are logged. Idempotent.
+ * outcome is "Interrupted", attempt 0), and waits until their outcomes are logged. Idempotent:
+ * a second call waits for the first, and its shorter `grace` ends the first one's sooner.
  *
  * @since 0.1.0
  */

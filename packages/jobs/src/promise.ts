@@ -400,7 +400,8 @@ export interface PromiseSupervisor {
   /**
    * Stops admitting, lets jobs run up to `grace` (default: the configured one, 10 s), then aborts
    * and interrupts the stragglers (one line each), waits for their outcomes and flushes the
-   * logger. Idempotent.
+   * logger. Idempotent: a second call waits for the first, and its shorter `grace` ends the
+   * first one's sooner (`shutdown({ grace: 0 })` on a second SIGTERM stops the stragglers now).
    */
   shutdown(options?: { readonly grace?: Duration.Input }): Promise<void>
 }

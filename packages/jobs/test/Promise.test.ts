@@ -20,6 +20,7 @@ import {
   JobAbortedError,
   type Config as PromiseConfig,
   type PromiseSupervisor,
+  type RunOptions,
   supervisor
 } from "../src/promise.js"
 
@@ -49,6 +50,18 @@ const untilAborted = () => {
       })
     )
   return { work, aborted: aborted.promise }
+}
+
+/** `run` of an `untilAborted` job, once the job has started. */
+const runUntilAborted = async (sup: PromiseSupervisor, options?: RunOptions) => {
+  const { work, aborted } = untilAborted()
+  const started = deferred()
+  const running = sup.run((signal) => {
+    started.resolve()
+    return work(signal)
+  }, options)
+  await started.promise
+  return { running, aborted }
 }
 
 const open: Array<PromiseSupervisor> = []
@@ -293,16 +306,7 @@ describe("run", () => {
 
   it("the signal aborts on shutdown (past the grace); run rejects with JobAbortedError (Interrupted)", async () => {
     const { sup, lines } = make()
-    const { work, aborted } = untilAborted()
-    const started = deferred()
-    const running = sup.run(
-      (signal) => {
-        started.resolve()
-        return work(signal)
-      },
-      { name: "straggler" }
-    )
-    await started.promise
+    const { running, aborted } = await runUntilAborted(sup, { name: "straggler" })
     await sup.shutdown({ grace: 0 })
     expect(await aborted).toBeDefined()
     const error = await rejectionOf(running)
@@ -687,6 +691,29 @@ describe("drain and shutdown", () => {
     for await (const o of sup.outcomes) late.push(o.name)
     expect(late).toEqual([])
     await sup.drain()
+  })
+})
+
+describe("a second shutdown", () => {
+  it("with a shorter grace ends the first one's grace (the second SIGTERM's grace: 0); both resolve", async () => {
+    const { sup, lines } = make()
+    const { running, aborted } = await runUntilAborted(sup, { name: "slow" })
+    const first = sup.shutdown({ grace: "1 hour" })
+    // without the cut, this waited for the hour: the test fails on its own timeout
+    await sup.shutdown({ grace: 0 })
+    await first
+    expect(await aborted).toBeDefined()
+    expect(await rejectionOf(running)).toMatchObject({ _tag: "JobAbortedError", job: "slow", reason: "Interrupted" })
+    expect(lines.filter((l) => "job.outcome" in l).map((l) => l["job.outcome"])).toEqual(["Interrupted"])
+  })
+
+  it("with a longer grace changes nothing: the first one's grace still ends the wait", async () => {
+    const { sup } = make()
+    const { running } = await runUntilAborted(sup)
+    const first = sup.shutdown({ grace: 0 })
+    await sup.shutdown({ grace: "1 hour" })
+    await first
+    expect(await rejectionOf(running)).toMatchObject({ reason: "Interrupted" })
   })
 })
 
