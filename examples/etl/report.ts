@@ -71,7 +71,7 @@ export const summaryJson = (s: Summary): string =>
     dbRows: s.dbRows,
     durationMs: s.durationMs,
     recordsPerSecond: s.recordsPerSecond,
-    speedup: s.speedup === null ? null : Number(s.speedup.toFixed(2)),
+    speedup: s.speedup,
     notDone: s.notDone,
     stopped: s.stopped,
     mode: s.mode,

@@ -68,7 +68,7 @@ export interface Summary {
   readonly dbRows: number
   readonly durationMs: number
   readonly recordsPerSecond: number
-  /** the sample's time per record × the records fetched, over `durationMs` (null: not measured) */
+  /** the sample's time per record × the records fetched, over `durationMs`, to two decimals (null: not measured) */
   readonly speedup: number | null
   readonly stopped: boolean
 }
@@ -105,7 +105,8 @@ export const summarize = (
     dbRows: about.dbRows,
     durationMs: Math.round(about.durationMs),
     recordsPerSecond: about.durationMs > 0 ? Math.round((fetched / about.durationMs) * 1000) : 0,
-    speedup: about.speedup,
+    // rounded once: the table (one decimal) and --json (two) show the same figure
+    speedup: about.speedup === null ? null : Math.round(about.speedup * 100) / 100,
     stopped: about.stopped
   }
 }

@@ -1,0 +1,38 @@
+/**
+ * The summary's two views (the table a person reads, the `--json` line a script reads) show the
+ * same figures: a speed-up is rounded once, so 4.7499 is not "4.7×" in the table and 4.75 in the JSON.
+ */
+import { describe, expect, it } from "vitest"
+import { summaryJson, summaryTable } from "./report.js"
+import { makeTally, summarize } from "./tally.js"
+
+const about = (speedup: number | null) => ({
+  mode: "fire",
+  database: "PGlite",
+  partner: undefined,
+  dbRows: 0,
+  durationMs: 1000,
+  speedup,
+  stopped: false
+})
+
+describe("summary", () => {
+  it.each([4.7499, 4.75, 4.7449, 12.049999, 0.951])(
+    "speed-up %d: the table's figure is the JSON's, to one decimal",
+    (raw) => {
+      const s = summarize(makeTally(), about(raw))
+      const json = JSON.parse(summaryJson(s)) as { speedup: number }
+      expect(json.speedup).toBe(Math.round(raw * 100) / 100)
+      const line = summaryTable(s)
+        .split("\n")
+        .find((l) => l.includes("speed-up over one at a time"))
+      expect(line).toContain(`${json.speedup.toFixed(1)}×`)
+    }
+  )
+
+  it("a speed-up not measured is null in the JSON and said so in the table", () => {
+    const s = summarize(makeTally(), about(null))
+    expect(JSON.parse(summaryJson(s)).speedup).toBeNull()
+    expect(summaryTable(s)).toContain("not measured")
+  })
+})
