@@ -34,6 +34,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as LogLevel from "effect/LogLevel"
+import type * as Option from "effect/Option"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
@@ -395,7 +396,8 @@ export const forkAll = <A, E, R>(
       }
       Chan.closeUnsafe(out)
     })
-    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome), handOver), state.scope)
+    // eager: the reader sees each outcome as its job ends, even while the group waits for room
+    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome, true), handOver), state.scope)
     return out
   })
 
@@ -466,7 +468,8 @@ export function all<A, E, R>(
       reportTo === undefined
         ? record
         : (i: number, o: Outcome<A, E>) => Effect.andThen(Chan.put(reportTo, o), record(i, o))
-    yield* Effect.onInterrupt(group.run(onOutcome), () => group.cancel)
+    // eager when an outcome may decide the group ("collectAll" waits for every job anyway)
+    yield* Effect.onInterrupt(group.run(onOutcome, policy !== "collectAll"), () => group.cancel)
     if (group.closedError !== undefined) return yield* Effect.fail(group.closedError)
     switch (policy) {
       case "collectAll":
@@ -582,9 +585,9 @@ const putWithoutWaiting = <A>(port: WritePort<A>, value: A): void => {
  *
  * Invariants: every index below `next` was admitted (its job is in `live` until its outcome is
  * taken from `inbox`) or handed over as never started; indexes from `next` on are untouched, but
- * for `pending`, the entry of `next` a full queue refused. The group waits for room in the queue
- * only while none of its jobs is live: otherwise it takes their outcomes first, so a deciding
- * outcome ("failFast", "firstSuccess") is acted on at once, not after room frees up.
+ * for `pending`, the entry of `next`, made but not admitted yet. Run `eager`, a group that waits
+ * for room in a full queue also takes the outcomes of its live jobs, so a deciding one
+ * ("failFast", "firstSuccess") is acted on at once, not once room frees up.
  */
 class Group<A, E> {
   cancelled = false
@@ -646,30 +649,48 @@ class Group<A, E> {
     return Math.max(1, Math.min(this.concurrency, this.works.length))
   }
 
-  run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>): Effect.Effect<void> {
+  /**
+   * `eager`: while waiting for room in a full queue, also take the outcomes of live jobs (each
+   * such wait then costs a race of two fibers); without it, outcomes are taken once room came.
+   */
+  run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>, eager: boolean): Effect.Effect<void> {
     const self = this
     return Effect.gen(function* () {
       while (true) {
+        /** an outcome taken while the group waited for room in the queue */
+        let taken: Option.Option<Outcome<A, E>> | undefined
         while (!self.cancelled && self.live.size < self.bound && self.next < self.works.length) {
-          const i = self.next
-          const entry = (self.pending ??= self.entryOf(i))
-          // with jobs of the group live, a full queue is not waited on: their outcomes are taken
-          // first (one may decide the group, and they free room), then the admission is tried again
-          const policy = self.live.size > 0 ? "fail" : "wait"
-          const admitted = yield* Effect.exit(internal.admitEffect(self.state, entry, policy))
+          const entry = (self.pending ??= self.entryOf(self.next))
+          const admission = internal.admitEffect(self.state, entry, "wait")
+          let admitted: Exit.Exit<unknown, unknown>
+          if (admission === internal.admittedNow || self.live.size === 0 || !eager)
+            admitted = yield* Effect.exit(admission)
+          else {
+            // the queue is full: wait for room (in turn with other waiting fires), unless an outcome of
+            // a live job comes first (it may decide the group); then the wait is withdrawn, tried again after
+            const first = yield* Effect.raceFirst(
+              Effect.map(Effect.exit(admission), (exit) => ({ exit, taken: undefined })),
+              Effect.map(Chan.take(self.inbox), (o) => ({ exit: undefined, taken: o }))
+            )
+            if (first.exit === undefined) {
+              taken = first.taken
+              // room came at the same moment: the entry left the overflow, it is admitted
+              if (entry.state !== "waiting") self.admitted(entry)
+              break
+            }
+            admitted = first.exit
+          }
           if (Exit.isFailure(admitted)) {
-            if (policy === "fail" && !self.state.closed) break // full: take an outcome first
             self.cancelled = true
             self.closedError = new SupervisorClosedError(self.state.config.name)
             break
           }
-          self.pending = undefined
-          self.index.set(entry.id, i)
-          self.live.set(entry.id, entry)
-          self.next++
+          self.admitted(entry)
         }
-        if (self.live.size === 0) break
-        const taken = yield* Chan.take(self.inbox)
+        if (taken === undefined) {
+          if (self.live.size === 0) break
+          taken = yield* Chan.take(self.inbox)
+        }
         if (taken._tag === "None") break
         const o = taken.value
         self.live.delete(o.id)
@@ -687,6 +708,14 @@ class Group<A, E> {
         for (const [i, o] of never) yield* onOutcome(i, o)
       }
     })
+  }
+
+  /** Books the admission of `entry`, the entry of work `next`. */
+  private admitted(entry: internal.Entry): void {
+    this.pending = undefined
+    this.index.set(entry.id, this.next)
+    this.live.set(entry.id, entry)
+    this.next++
   }
 
   get cancel(): Effect.Effect<void> {

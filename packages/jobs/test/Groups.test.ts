@@ -181,6 +181,28 @@ describe("Job.all and Job.forkAll keep the per-job options", () => {
     expect(value.after.counters).toMatchObject({ succeeded: 1, failed: 0 })
   })
 
+  it("failFast decides, and forkAll's port gets each outcome, while the group waits for room", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const works = Array.from({ length: 6 }, (_, i) => (i === 1 ? Effect.fail(`no ${i}`) : Effect.never))
+        const group = yield* Effect.forkChild(Job.all(works, { concurrency: 6, policy: "failFast" }))
+        yield* settle
+        const decided = group.pollUnsafe()
+        const port = yield* Job.forkAll(
+          Array.from({ length: 6 }, (_, i) => (i === 1 ? Effect.succeed(i) : Effect.never)),
+          { concurrency: 6, name: "f" }
+        )
+        yield* settle
+        const first = Chan.pollUnsafe(port) // the group waits for room: work 1 ended meanwhile
+        yield* Supervisor.shutdown({ grace: 0 })
+        return { decided, first }
+      }),
+      { concurrency: 2, maxQueued: 1 }
+    )
+    expect(value.decided).toEqual(Exit.fail("no 1"))
+    expect(Option.map(value.first, (o) => [o.name, o._tag])).toEqual(Option.some(["f-1", "Success"]))
+  })
+
   it("Job.all's reportTo receives every outcome of the group", async () => {
     const { value } = await run(
       Effect.gen(function* () {
