@@ -37,7 +37,8 @@
  * - A bad argument (a job that is not a function, an unknown pool, a bad option, a `signal` that
  *   is not an `AbortSignal`, a NaN duration, no works for "firstSuccess") throws a
  *   `JobArgumentError` naming it at the call site, in `run` and `all` too (not a rejection), and
- *   no job starts.
+ *   no job starts. A function that returns an Effect (`() => Job.fire(…)`, a defined job's
+ *   `make`) fails its job with a `JobArgumentError`: the Effect would never run.
  *
  * @since 0.2.0
  */
@@ -696,11 +697,11 @@ const effectOf = <A>(argument: string, work: Work<A>, onAbort?: () => void): Eff
   const effect =
     work.length === 0
       ? Effect.tryPromise({
-          try: (): PromiseLike<A> => promiseOf((work as () => A | PromiseLike<A>)()),
+          try: (): PromiseLike<A> => promiseOf(argument, (work as () => A | PromiseLike<A>)()),
           catch: (error) => error
         })
       : Effect.tryPromise({
-          try: (signal: AbortSignal): PromiseLike<A> => promiseOf(work(signal)),
+          try: (signal: AbortSignal): PromiseLike<A> => promiseOf(argument, work(signal)),
           catch: (error) => error
         })
   return onAbort === undefined ? effect : Effect.onInterrupt(effect, () => Effect.sync(onAbort))
@@ -709,8 +710,25 @@ const effectOf = <A>(argument: string, work: Work<A>, onAbort?: () => void): Eff
 const isPromiseLike = (u: unknown): u is PromiseLike<any> =>
   typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
 
-const promiseOf = <A>(result: A | PromiseLike<A>): PromiseLike<A> =>
-  isPromiseLike(result) ? result : Promise.resolve(result)
+/**
+ * The result of a call of a work as a Promise; an Effect (returned, or resolved by its Promise) is
+ * a JobArgumentError naming `argument`, the job's failure: it would never run (`() => Job.fire(…)`,
+ * a defined job's `make`), and its job would succeed with the Effect as its value.
+ */
+const promiseOf = <A>(argument: string, result: A | PromiseLike<A>): PromiseLike<A> =>
+  isPromiseLike(result)
+    ? result.then((value) => notEffect(argument, value))
+    : Promise.resolve(notEffect(argument, result))
+
+const notEffect = <A>(argument: string, value: A): A => {
+  if (Effect.isEffect(value))
+    throw new JobArgumentError(
+      argument,
+      value,
+      "a function whose result is a value or a Promise, not an Effect (an Effect is fired with Job.fire, into this supervisor through sup.layer)"
+    )
+  return value
+}
 
 /** The options `GroupJobOptions` lists: any other is refused (a misspelt one would be ignored). */
 const groupJobOptions: ReadonlySet<string> = new Set([

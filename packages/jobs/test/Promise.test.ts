@@ -149,6 +149,26 @@ describe("fire", () => {
     expect((await sup.snapshot()).counters).toMatchObject({ succeeded: 1, failed: 1 })
   })
 
+  it("a function that returns an Effect (Job.fire, a defined job's make) fails its job with a JobArgumentError: the Effect is not run", async () => {
+    const { sup, lines } = make()
+    let ran = false
+    const effect = Effect.sync(() => {
+      ran = true
+    })
+    const error = await rejectionOf(sup.run(() => effect, { name: "mixed-up" }))
+    expect(error).toBeInstanceOf(JobArgumentError)
+    expect(error).toMatchObject({ argument: "work" })
+    expect((error as JobArgumentError).message).toContain("not an Effect")
+    const [settled] = await sup.all([async () => effect], { concurrency: 1 })
+    expect(settled).toMatchObject({ status: "rejected", reason: { _tag: "JobArgumentError", argument: "works[0]" } })
+    await sup.drain()
+    expect(ran).toBe(false)
+    expect(lines.find((l) => l["job.name"] === "mixed-up" && "job.outcome" in l)).toMatchObject({
+      "job.outcome": "Failure",
+      err: { name: "JobArgumentError" }
+    })
+  })
+
   it("retry { times, delay } retries a rejection, each retried attempt logged with its attempt", async () => {
     const { sup, lines } = make()
     let calls = 0
