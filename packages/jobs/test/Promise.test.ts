@@ -4,6 +4,7 @@
  * shared with Effect callers, and bad arguments thrown at the call site. Job ends are controlled by
  * gates (promises the test resolves); nothing waits on the wall clock.
  */
+import { getEventListeners } from "node:events"
 import { Writable } from "node:stream"
 import { Deferred, Effect } from "effect"
 import pino from "pino"
@@ -711,6 +712,27 @@ describe("drain and shutdown", () => {
     for await (const o of sup.outcomes) late.push(o.name)
     expect(late).toEqual([])
     await sup.drain()
+  })
+})
+
+describe("a caller's signal shared by many jobs", () => {
+  it("leaves no listener behind, whatever the ends of the runs and groups it was passed to", async () => {
+    const { sup } = make()
+    const { signal } = new AbortController()
+    const never = () => new Promise<never>(() => {})
+    for (let i = 0; i < 20; i++) {
+      await sup.run(async () => i, { signal })
+      await sup.run(async () => Promise.reject(new Error("no")), { signal }).catch(() => {})
+      await sup.run(never, { signal, timeout: 0 }).catch(() => {})
+      await sup.all([async () => i], { concurrency: 1, signal })
+      await sup
+        .all([async () => Promise.reject(new Error("no")), never], { concurrency: 2, signal, policy: "failFast" })
+        .catch(() => {})
+    }
+    expect(getEventListeners(signal, "abort")).toHaveLength(0)
+    await sup.shutdown({ grace: 0 })
+    await sup.run(async () => 1, { signal }).catch(() => {}) // refused: closed
+    expect(getEventListeners(signal, "abort")).toHaveLength(0)
   })
 })
 
