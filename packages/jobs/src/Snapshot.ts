@@ -137,6 +137,11 @@ export interface Snapshot {
    * `Supervisor.watch` with `listLimit` listed only the oldest
    */
   readonly totals: { readonly running: number; readonly queued: number; readonly delayed: number }
+  /**
+   * `fire`/`fork` calls suspended until the full queue has room (`whenFull: "wait"`): their jobs
+   * are not admitted yet, so no pool, `queued` list or total counts them
+   */
+  readonly waitingForRoom: number
   readonly counters: Counters
   /** every pool ("default" included), in configuration order */
   readonly pools: ReadonlyArray<PoolSnapshot>

@@ -47,6 +47,24 @@ describe("Supervisor.snapshot", () => {
     expect(value.closed).toBe(false)
   })
 
+  it("counts the fires waiting for room in a full queue (whenFull: wait), which no pool holds yet", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        yield* Job.fire(Effect.never, { name: "running" })
+        yield* Job.fire(Effect.void, { name: "queued" })
+        for (let i = 0; i < 3; i++) yield* Effect.forkChild(Job.fire(Effect.void, { name: `waiting-${i}` }))
+        yield* settle
+        const during = yield* Supervisor.snapshot
+        yield* Supervisor.shutdown({ grace: 0 })
+        return { during, after: yield* Supervisor.snapshot }
+      }),
+      { concurrency: 1, maxQueued: 1 }
+    )
+    expect(value.during.totals).toEqual({ running: 1, queued: 1, delayed: 0 })
+    expect(value.during.waitingForRoom).toBe(3)
+    expect(value.after.waitingForRoom).toBe(0) // their fires failed with SupervisorClosedError
+  })
+
   it("duration percentiles over the last jobs, and the last failures newest first (at most 20)", async () => {
     const { value } = await run(
       Effect.gen(function* () {

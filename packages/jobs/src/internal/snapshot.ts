@@ -39,6 +39,7 @@ export const snapshotOf = (state: SupervisorState, listLimit = Number.POSITIVE_I
     queued,
     delayed,
     totals: { running: state.running.size, queued: state.queued, delayed: state.delayed.size },
+    waitingForRoom: state.overflow.size,
     counters: { ...state.counters },
     pools,
     durations: state.history.percentiles(),
