@@ -4,9 +4,10 @@
  * console logger, setting Effect's minimum log level from pino's, flushing pino when the layer's
  * scope closes), {@link levelToPino} is the pure level mapping.
  *
- * A line carries the message as `msg`, the fiber's annotations as top-level fields, its log spans
- * as `spans` (label → elapsed milliseconds), the fiber id as `fiberId` and, when the log carries a
- * `Cause`, a serialized `err` (see {@link SerializedCause}):
+ * A line carries the message as `msg`, the fiber's annotations as top-level fields (one named
+ * like a field pino writes — `level`, `time`, `msg`, `pid`, `hostname` — as `annotation.<name>`),
+ * its log spans as `spans` (label → elapsed milliseconds), the fiber id as `fiberId` and, when
+ * the log carries a `Cause`, a serialized `err` (see {@link SerializedCause}):
  *
  * ```json
  * {"level":50,"time":1795838134754,"pid":21624,"hostname":"vm","job.name":"fetch","attempt":2,
@@ -131,7 +132,7 @@ export const make = <CustomLevels extends string = never>(
     }
     const line: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(fiber.getRef(References.CurrentLogAnnotations))) {
-      line[key] = value
+      line[pinoFields.has(key) ? `annotation.${key}` : key] = value
     }
     const spans = fiber.getRef(References.CurrentLogSpans)
     if (spans.length > 0) {
@@ -165,6 +166,13 @@ export const make = <CustomLevels extends string = never>(
     lost.succeeded()
   })
 }
+
+/**
+ * The fields pino writes itself: an annotation of the same name would be written next to pino's
+ * (`"level":50,…,"level":30`), and a JSON parser keeps the last, so it is kept as
+ * `annotation.<name>` instead (a job's annotations cannot turn its failure line into an info line).
+ */
+const pinoFields: ReadonlySet<string> = new Set(["level", "time", "msg", "pid", "hostname"])
 
 /**
  * The number of lines written through `logger` by {@link make} (and so by {@link layer}) that

@@ -173,6 +173,23 @@ describe("line content", () => {
     expect(JSON.stringify(lines)).not.toContain("hunter2")
   })
 
+  it("an annotation named like a field pino writes (level, time, msg, pid, hostname) cannot forge it: it is kept as annotation.<name>", async () => {
+    const raw: Array<string> = []
+    const logger = pino({ level: "info" }, {
+      write: (chunk: string) => {
+        raw.push(chunk)
+      }
+    } as never)
+    const forged = { level: 30, time: 0, msg: "all good", pid: 1, hostname: "elsewhere" }
+    await runWith(logger, Effect.logError("job failed").pipe(Effect.annotateLogs({ ...forged, user: "ada" })))
+    // one of each in the text: a JSON parser keeps the last of duplicate keys (the forged one)
+    for (const key of Object.keys(forged)) expect(raw[0].match(new RegExp(`"${key}":`, "g"))).toHaveLength(1)
+    const line = JSON.parse(raw[0])
+    expect(line).toMatchObject({ level: 50, msg: "job failed", user: "ada", pid: process.pid })
+    expect(line.time).toBeGreaterThan(0)
+    for (const [key, value] of Object.entries(forged)) expect(line[`annotation.${key}`]).toBe(value)
+  })
+
   it("does not apply printf-style formatting to the message", async () => {
     const { lines, logger } = capture()
     await runWith(logger, Effect.logInfo("100%s done", { id: 1 }))
