@@ -146,7 +146,10 @@ export interface Snapshot {
   /** every pool ("default" included), in configuration order */
   readonly pools: ReadonlyArray<PoolSnapshot>
   readonly durations: Durations
-  /** the last (at most 20) outcomes that were not successes, newest first */
+  /**
+   * the last (at most 20) outcomes "Failure" (defects included) and "TimedOut", newest first;
+   * interruptions are not failures (a shutdown's would push the failures out)
+   */
   readonly recentFailures: ReadonlyArray<Outcome>
 }
 

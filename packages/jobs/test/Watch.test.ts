@@ -47,6 +47,27 @@ describe("Supervisor.snapshot", () => {
     expect(value.closed).toBe(false)
   })
 
+  it("the last failures are failures and timeouts: a shutdown's interruptions do not push them out", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        yield* Job.fire(Effect.fail("broken"), { name: "failed" })
+        yield* Job.fire(Effect.never, { name: "slow", timeout: "1 second" })
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        for (let i = 0; i < 30; i++) yield* Job.fire(Effect.never, { name: `stuck-${i}` }) // 2 run, 28 wait
+        yield* settle
+        yield* Supervisor.shutdown({ grace: 0 })
+        return yield* Supervisor.snapshot
+      }),
+      { concurrency: 2 }
+    )
+    expect(value.counters.interrupted).toBe(30)
+    expect(value.recentFailures.map((o) => [o.name, o._tag])).toEqual([
+      ["slow", "TimedOut"],
+      ["failed", "Failure"]
+    ])
+  })
+
   it("counts the fires waiting for room in a full queue (whenFull: wait), which no pool holds yet", async () => {
     const { value } = await run(
       Effect.gen(function* () {

@@ -1,12 +1,12 @@
 /**
  * The recent past of a supervisor, for `snapshot` and `watch`: the durations of the last jobs that
- * ran (for percentiles) and the last failed outcomes (for a failure list). Both are rings of fixed
+ * ran (for percentiles) and the last failed or timed-out outcomes (for a failure list). Both are rings of fixed
  * size, so recording is O(1) with no allocation per job, and memory stays bounded however many
  * jobs run.
  *
  * Invariants: `durations` holds the last `min(ended, DurationWindow)` durations; `failures` holds
- * the last `min(failed, FailureWindow)` outcomes that were not successes, oldest first from
- * `failureStart`.
+ * the last `min(failed, FailureWindow)` outcomes recorded by `failure` (the supervisor records its
+ * "Failure" and "TimedOut" ones), oldest first from `failureStart`.
  *
  * @internal
  */
@@ -32,7 +32,7 @@ export class History {
     this.ended++
   }
 
-  /** Records an outcome that is not a success. */
+  /** Records a failed (or timed-out) outcome. */
   failure(outcome: Outcome): void {
     if (this.failures.length < FailureWindow) this.failures.push(outcome)
     else {

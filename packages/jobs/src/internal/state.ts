@@ -101,7 +101,8 @@ export class SupervisorState extends Runner {
       if (durations !== undefined && durations.push(endedAt - entry.startedAt) >= MaxPendingDurations)
         this.metrics?.publish()
     }
-    if (tag !== "Success") this.history.failure(outcomeOf(this, entry))
+    // interruptions (a shutdown cancels thousands) would push the real failures out
+    if (tag === "Failure" || tag === "TimedOut") this.history.failure(outcomeOf(this, entry))
     const more = entry.more
     if (more !== undefined) {
       if (more.userId !== undefined) this.forgetId(entry)
