@@ -163,7 +163,8 @@ export type Work<A> = (signal: AbortSignal) => PromiseLike<A> | A
 /**
  * A retry policy without Effect: up to `times` retries after the first attempt, `delay` apart
  * (a number of milliseconds or a duration such as `"500 millis"`; default 0). An effect `Schedule`
- * is accepted too.
+ * is accepted too (for backoff: `Schedule.exponential`); another key (p-retry's `factor`) throws
+ * `JobArgumentError`.
  *
  * ```ts
  * import type { Retry } from "@tributary/jobs/promise"
@@ -772,6 +773,13 @@ const scheduleOf = (retry: Retry | Schedule.Schedule<unknown, unknown>, argument
   if (Schedule.isSchedule(retry)) return retry as Schedule.Schedule<unknown, unknown>
   if (typeof retry !== "object" || retry === null)
     throw new JobArgumentError(argument, retry, "{ times, delay? } or an effect Schedule")
+  for (const key in retry)
+    if (key !== "times" && key !== "delay")
+      throw new JobArgumentError(
+        `${argument}.${key}`,
+        (retry as unknown as Record<string, unknown>)[key],
+        "times or delay (for another schedule, pass an effect Schedule)"
+      )
   const times = retry.times
   if (!(typeof times === "number" && Number.isInteger(times) && times >= 0))
     throw new JobArgumentError(`${argument}.times`, times, "an integer ≥ 0")

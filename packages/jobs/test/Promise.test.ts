@@ -819,6 +819,8 @@ describe("bad arguments", () => {
       [() => sup.run(work, { retries: 3 } as never), "retries", 3],
       [() => sup.all([item(work, { prio: 1 } as never)], { concurrency: 1 }), "works[0].options.prio", 1],
       [() => sup.all([work], { concurrency: 1, concurency: 2 } as never), "concurency", 2],
+      // a retry shape of another library (p-retry's factor) was ignored: fixed delays, silently
+      [() => sup.run(work, { retry: { times: 3, delay: 100, factor: 2 } as never }), "retry.factor", 2],
       // a group's jobs are not deduplicated (an id was ignored)
       [() => sup.all([item(work, { id: "x" } as never)], { concurrency: 1 }), "works[0].options.id", "x"],
       [() => sup.all([work], { concurrency: 1, id: "g" } as never), "id", "g"]
