@@ -736,6 +736,51 @@ describe("a caller's signal shared by many jobs", () => {
   })
 })
 
+describe("shutdown with everything pending", () => {
+  it("settles every Promise (running, queued, waiting for room, groups), one outcome line per admitted job, nothing starts after", async () => {
+    const { sup, lines } = make({ concurrency: 2, maxQueued: 3, whenFull: "wait" })
+    const starts: Array<string> = []
+    let shutDown = false
+    const job = (name: string) => (signal: AbortSignal) => {
+      starts.push(shutDown ? `${name} AFTER SHUTDOWN` : name)
+      return untilAborted().work(signal)
+    }
+    const { running } = await runUntilAborted(sup, { name: "run-running" })
+    sup.fire(job("fire-running"), { name: "fire-running" })
+    const pending = [
+      sup.run(job("run-queued"), { name: "run-queued" }),
+      sup.all([job("g-0"), job("g-1")], { concurrency: 2, name: "g" }), // fills the queue
+      sup.all([job("ff-0")], { concurrency: 1, name: "ff", policy: "failFast" }), // waits for room
+      sup.run(job("run-waiting"), { name: "run-waiting" }) // waits for room
+    ]
+    const settling = Promise.allSettled([running, ...pending, sup.drain()]) // handled before they settle
+    const snap = await sup.snapshot()
+    expect([snap.running.length, snap.queued.length]).toEqual([2, 3])
+    await sup.shutdown({ grace: 0 })
+    shutDown = true
+    const settled = await settling
+    expect(settled.map((r) => r.status)).toEqual([
+      "rejected",
+      "rejected",
+      "fulfilled", // collectAll: one rejected Settled per job
+      "rejected",
+      "rejected",
+      "fulfilled"
+    ])
+    expect(settled.map((r) => (r.status === "rejected" ? (r.reason as { _tag?: string })._tag : undefined))).toEqual([
+      "JobAbortedError",
+      "JobAbortedError",
+      undefined,
+      "SupervisorClosedError",
+      "SupervisorClosedError",
+      undefined
+    ])
+    const outcomes = lines.filter((l) => "job.outcome" in l).map((l) => l["job.name"])
+    expect(outcomes.sort()).toEqual(["fire-running", "g-0", "g-1", "run-queued", "run-running"])
+    expect(starts).toEqual(["fire-running"])
+  })
+})
+
 describe("a second shutdown", () => {
   it("with a shorter grace ends the first one's grace (the second SIGTERM's grace: 0); both resolve", async () => {
     const { sup, lines } = make()
