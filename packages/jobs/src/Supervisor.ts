@@ -375,7 +375,8 @@ export const resume = (options?: { readonly pool?: string }): Effect.Effect<void
 /**
  * A stream of snapshots for progress displays and dashboards: one at once, then one every
  * `interval` of effect `Clock` time (`TestClock` drives it), each with the rates since the
- * previous (`Progress`). It ends with a last snapshot as soon as the supervisor has shut down
+ * previous (`Progress`). The interval counts from the previous snapshot, not from when its
+ * consumer was done with it (a consumer slower than the interval gets the next one at once). It ends with a last snapshot as soon as the supervisor has shut down
  * (without waiting for the interval to pass).
  *
  * A display that shows a few jobs passes `listLimit`: each snapshot then lists at most that many
@@ -499,8 +500,12 @@ const watchState = (
     throw new SupervisorConfigError("listLimit", listLimit, "an integer ≥ 0")
   return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
     Effect.gen(function* () {
-      // the wait ends early when the supervisor has shut down: its last snapshot comes at once
-      if (previous !== undefined) yield* Effect.timeoutOption(Deferred.await(s.shutdownDone), millis)
+      if (previous !== undefined) {
+        // one interval after the previous snapshot, however long its consumer took (no drift); the
+        // wait ends early when the supervisor has shut down: its last snapshot comes at once
+        const wait = previous.at + millis - (s.epoch + s.now())
+        if (wait > 0) yield* Effect.timeoutOption(Deferred.await(s.shutdownDone), wait)
+      }
       const now = snapshotOf(s, listLimit)
       const ended = Deferred.isDoneUnsafe(s.shutdownDone)
       return [[{ ...now, rates: ratesBetween(previous, now) }], ended ? Option.none() : Option.some(now)] as const

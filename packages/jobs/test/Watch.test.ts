@@ -136,6 +136,25 @@ describe("Supervisor.watch", () => {
     ])
   })
 
+  it("a slow consumer does not stretch the interval: snapshots stay one interval apart", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        // the consumer takes 400 ms of Clock time per snapshot (say, rendering)
+        const slow = Supervisor.watch("1 second").pipe(
+          Stream.tap(() => Effect.sleep("400 millis")),
+          Stream.take(3)
+        )
+        const watching = yield* Effect.forkChild(Stream.runCollect(slow))
+        for (let i = 0; i < 20; i++) {
+          yield* settle
+          yield* TestClock.adjust("200 millis")
+        }
+        return Array.from(yield* Fiber.join(watching)).map((p) => p.at)
+      })
+    )
+    expect(value).toEqual([0, 1000, 2000])
+  })
+
   it("ends with a last snapshot once the supervisor has shut down", async () => {
     const { value } = await run(
       Effect.gen(function* () {
