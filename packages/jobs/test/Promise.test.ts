@@ -6,7 +6,7 @@
  */
 import { getEventListeners } from "node:events"
 import { Writable } from "node:stream"
-import { Deferred, Effect } from "effect"
+import { Cause, Deferred, Effect } from "effect"
 import pino from "pino"
 import { afterEach, describe, expect, it } from "vitest"
 import {
@@ -879,6 +879,48 @@ describe("bad arguments", () => {
     expect(await sup.run(work, { name: "after" })).toBe(1)
     await sup.drain()
     expect([ran, (await sup.snapshot()).counters.started]).toEqual([1, 1])
+  })
+
+  it("annotations whose getter throws are a JobArgumentError at the call site, in both APIs (they crashed the process when the job started)", async () => {
+    const { sup } = make()
+    const evil = Object.defineProperty({ run: "nightly" }, "recordId", {
+      enumerable: true,
+      get() {
+        throw new Error("annotation getter boom")
+      }
+    })
+    const work = async () => 1
+    for (const call of [
+      () => sup.fire(work, { annotations: evil }),
+      () => sup.run(work, { annotations: evil }),
+      () => sup.all([work], { concurrency: 1, annotations: evil }),
+      () => sup.all([item(work, { annotations: evil })], { concurrency: 1 })
+    ]) {
+      const thrown = thrownBy(call) as JobArgumentError
+      expect([thrown._tag, thrown.argument.endsWith("annotations"), thrown.value === evil]).toEqual([
+        "JobArgumentError",
+        true,
+        true
+      ])
+    }
+    const exit = await Effect.runPromiseExit(
+      Job.fire(Effect.void, { annotations: evil }).pipe(Effect.provide(sup.layer))
+    )
+    expect(exit._tag === "Failure" && Cause.squash(exit.cause)).toMatchObject({
+      _tag: "JobArgumentError",
+      argument: "annotations"
+    })
+    // the annotations are copied when the job is fired: a later change does not reach its lines
+    const { sup: other, lines } = make()
+    const annotations: Record<string, unknown> = { recordId: 1 }
+    const gate = deferred()
+    const ran = other.run(() => gate.promise, { name: "copied", annotations })
+    annotations.recordId = 2
+    gate.resolve()
+    await ran
+    await other.drain()
+    expect(lines.find((l) => l["job.name"] === "copied" && "job.outcome" in l)?.recordId).toBe(1)
+    expect(await sup.run(work)).toBe(1) // the supervisor works on
   })
 
   it("the message describes the value received readably and briefly: functions inside it, a bigint, a large object", () => {

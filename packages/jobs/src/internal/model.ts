@@ -152,7 +152,7 @@ export class Entry {
     more.timeout = spec.timeout === undefined ? undefined : nonNegativeDuration(spec.timeout)
     more.retry = spec.retry
     more.reportTo = spec.reportTo
-    more.annotations = spec.annotations
+    more.annotations = spec.annotations === undefined ? undefined : { ...spec.annotations } // as fired (checked readable)
     more.userId = spec.id
     more.priority = spec.priority ?? 0
     if (spec.delay !== undefined) more.delayMillis = Duration.toMillis(nonNegativeDuration(spec.delay)!)
@@ -264,6 +264,16 @@ export const nonNegativeDuration = (input: unknown): Duration.Duration | undefin
   return Option.isSome(d) && Duration.toMillis(d.value) >= 0 ? d.value : undefined
 }
 
+/** Whether every own field of `o` can be read (no getter throws, no Proxy trap throws). */
+const readable = (o: object): boolean => {
+  try {
+    ;({ ...o })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Whether `spec` asks for more than a name, a key and a pool: a job that does not is "plain" — no
  * `more` — and may wait in its lane as a flat record (`Lane.addPlain`) until it starts.
@@ -304,6 +314,9 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
     throw new JobArgumentError(`${prefix}reportTo`, spec.reportTo, "a channel (WritePort)")
   if (spec.annotations !== undefined && (typeof spec.annotations !== "object" || spec.annotations === null))
     throw new JobArgumentError(`${prefix}annotations`, spec.annotations, "an object")
+  if (spec.annotations !== undefined && !readable(spec.annotations))
+    // a getter that throws would throw where the job starts, out of any caller's reach
+    throw new JobArgumentError(`${prefix}annotations`, spec.annotations, "an object whose fields can be read")
 }
 
 /**
