@@ -396,8 +396,7 @@ export const forkAll = <A, E, R>(
       }
       Chan.closeUnsafe(out)
     })
-    // eager: the reader sees each outcome as its job ends, even while the group waits for room
-    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome, true), handOver), state.scope)
+    yield* Effect.forkIn(Effect.ensuring(group.run(onOutcome, false), handOver), state.scope)
     return out
   })
 
@@ -585,9 +584,10 @@ const putWithoutWaiting = <A>(port: WritePort<A>, value: A): void => {
  *
  * Invariants: every index below `next` was admitted (its job is in `live` until its outcome is
  * taken from `inbox`) or handed over as never started; indexes from `next` on are untouched, but
- * for `pending`, the entry of `next`, made but not admitted yet. Run `eager`, a group that waits
- * for room in a full queue also takes the outcomes of its live jobs, so a deciding one
- * ("failFast", "firstSuccess") is acted on at once, not once room frees up.
+ * for `pending`, the entry of `next`, made but not admitted yet. Before it waits for room in a
+ * full queue, a group hands over the outcomes already in `inbox` (so they flow to a `forkAll`
+ * port while the rest is admitted); run `eager`, it also takes those that come while it waits,
+ * so a deciding one ("failFast", "firstSuccess") is acted on at once, not once room frees up.
  */
 class Group<A, E> {
   cancelled = false
@@ -651,7 +651,8 @@ class Group<A, E> {
 
   /**
    * `eager`: while waiting for room in a full queue, also take the outcomes of live jobs (each
-   * such wait then costs a race of two fibers); without it, outcomes are taken once room came.
+   * such wait then costs a race of two fibers); without it, those that end during the wait are
+   * taken once room came (the ones in `inbox` before it are taken first either way).
    */
   run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>, eager: boolean): Effect.Effect<void> {
     const self = this
@@ -660,6 +661,14 @@ class Group<A, E> {
         /** an outcome taken while the group waited for room in the queue */
         let taken: Option.Option<Outcome<A, E>> | undefined
         while (!self.cancelled && self.live.size < self.bound && self.next < self.works.length) {
+          if (self.live.size > 0 && !self.state.roomInQueue()) {
+            // the queue is full: the outcomes that are in go out before the group waits for room
+            const ready = Chan.pollUnsafe(self.inbox)
+            if (ready._tag === "Some") {
+              taken = ready
+              break
+            }
+          }
           const entry = (self.pending ??= self.entryOf(self.next))
           const admission = internal.admitEffect(self.state, entry, "wait")
           let admitted: Exit.Exit<unknown, unknown>

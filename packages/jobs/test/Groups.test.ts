@@ -181,26 +181,40 @@ describe("Job.all and Job.forkAll keep the per-job options", () => {
     expect(value.after.counters).toMatchObject({ succeeded: 1, failed: 0 })
   })
 
-  it("failFast decides, and forkAll's port gets each outcome, while the group waits for room", async () => {
+  it("failFast decides while the group waits for room", async () => {
     const { value } = await run(
       Effect.gen(function* () {
         const works = Array.from({ length: 6 }, (_, i) => (i === 1 ? Effect.fail(`no ${i}`) : Effect.never))
         const group = yield* Effect.forkChild(Job.all(works, { concurrency: 6, policy: "failFast" }))
         yield* settle
         const decided = group.pollUnsafe()
-        const port = yield* Job.forkAll(
-          Array.from({ length: 6 }, (_, i) => (i === 1 ? Effect.succeed(i) : Effect.never)),
-          { concurrency: 6, name: "f" }
-        )
-        yield* settle
-        const first = Chan.pollUnsafe(port) // the group waits for room: work 1 ended meanwhile
         yield* Supervisor.shutdown({ grace: 0 })
-        return { decided, first }
+        return decided
       }),
       { concurrency: 2, maxQueued: 1 }
     )
-    expect(value.decided).toEqual(Exit.fail("no 1"))
-    expect(Option.map(value.first, (o) => [o.name, o._tag])).toEqual(Option.some(["f-1", "Success"]))
+    expect(value).toEqual(Exit.fail("no 1"))
+  })
+
+  it("forkAll's port gets the outcomes of a group larger than the queue while the rest is admitted", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gates = yield* Effect.forEach([0, 1, 2, 3], () => Deferred.make<void>())
+        const port = yield* Job.forkAll(
+          gates.map((gate) => Deferred.await(gate)),
+          { concurrency: 4, name: "g" }
+        )
+        yield* settle // g-0 runs, g-1 is queued, g-2 waits for room
+        yield* Deferred.succeed(gates[0], undefined)
+        yield* settle // g-0 ended: g-1 runs, g-2 is queued, g-3 waits for room
+        const first = Chan.pollUnsafe(port)
+        for (const gate of gates) yield* Deferred.succeed(gate, undefined)
+        return { first, rest: (yield* Chan.toArray(port)).map((o) => o.name).sort() }
+      }),
+      { concurrency: 1, maxQueued: 1 }
+    )
+    expect(Option.map(value.first, (o) => o.name)).toEqual(Option.some("g-0"))
+    expect(value.rest).toEqual(["g-1", "g-2", "g-3"])
   })
 
   it("Job.all's reportTo receives every outcome of the group", async () => {
