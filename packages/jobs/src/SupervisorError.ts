@@ -66,7 +66,8 @@ export class SupervisorMissingError extends Data.TaggedError("SupervisorMissingE
 
 /**
  * `definition.make(payload)` with a payload the definition's Schema cannot encode (`Job.define`):
- * thrown at the call site, with the Schema's issue as `cause`.
+ * thrown at the call site, with the Schema's issue as `cause` (or, for a Schema that encodes
+ * asynchronously, an Error that says so: `make` encodes at once).
  *
  * @since 0.2.0
  */
