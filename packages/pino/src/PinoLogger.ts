@@ -5,9 +5,9 @@
  * scope closes), {@link levelToPino} is the pure level mapping.
  *
  * A line carries the message as `msg`, the fiber's annotations as top-level fields (one named
- * like a field pino writes — `level`, `time`, `msg`, `pid`, `hostname` — as `annotation.<name>`),
- * its log spans as `spans` (label → elapsed milliseconds), the fiber id as `fiberId` and, when
- * the log carries a `Cause`, a serialized `err` (see {@link SerializedCause}):
+ * like a field the line has — `level`, `time`, `msg`, `pid`, `hostname`, `err` — as
+ * `annotation.<name>`), its log spans as `spans` (label → elapsed milliseconds), the fiber id as
+ * `fiberId` and, when the log carries a `Cause`, a serialized `err` (see {@link SerializedCause}):
  *
  * ```json
  * {"level":50,"time":1795838134754,"pid":21624,"hostname":"vm","job.name":"fetch","attempt":2,
@@ -168,11 +168,12 @@ export const make = <CustomLevels extends string = never>(
 }
 
 /**
- * The fields pino writes itself: an annotation of the same name would be written next to pino's
- * (`"level":50,…,"level":30`), and a JSON parser keeps the last, so it is kept as
- * `annotation.<name>` instead (a job's annotations cannot turn its failure line into an info line).
+ * The fields pino (or this logger, `err`) writes itself: an annotation of the same name would be
+ * written next to pino's (`"level":50,…,"level":30`), and a JSON parser keeps the last, or be
+ * overwritten (`err` by the cause), so it is kept as `annotation.<name>` instead (a job's
+ * annotations cannot turn its failure line into an info line).
  */
-const pinoFields: ReadonlySet<string> = new Set(["level", "time", "msg", "pid", "hostname"])
+const pinoFields: ReadonlySet<string> = new Set(["level", "time", "msg", "pid", "hostname", "err"])
 
 /**
  * The number of lines written through `logger` by {@link make} (and so by {@link layer}) that

@@ -173,7 +173,7 @@ describe("line content", () => {
     expect(JSON.stringify(lines)).not.toContain("hunter2")
   })
 
-  it("an annotation named like a field pino writes (level, time, msg, pid, hostname) cannot forge it: it is kept as annotation.<name>", async () => {
+  it("an annotation named like a field pino writes (level, time, msg, pid, hostname, err) cannot forge it: it is kept as annotation.<name>", async () => {
     const raw: Array<string> = []
     const logger = pino({ level: "info" }, {
       write: (chunk: string) => {
@@ -188,6 +188,12 @@ describe("line content", () => {
     expect(line).toMatchObject({ level: 50, msg: "job failed", user: "ada", pid: process.pid })
     expect(line.time).toBeGreaterThan(0)
     for (const [key, value] of Object.entries(forged)) expect(line[`annotation.${key}`]).toBe(value)
+    // an `err` annotation is kept next to the cause's `err` (it was overwritten by it)
+    await runWith(
+      logger,
+      Effect.logError("with a cause", Cause.fail(new Error("real"))).pipe(Effect.annotateLogs({ err: "my note" }))
+    )
+    expect(JSON.parse(raw[1])).toMatchObject({ err: { message: "real" }, "annotation.err": "my note" })
   })
 
   it("does not apply printf-style formatting to the message", async () => {
