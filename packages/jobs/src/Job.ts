@@ -349,7 +349,8 @@ export const progress = (value: unknown): Effect.Effect<void> =>
  * are named `${name}-${index}` (default name "job", index from 0). They always wait for room in
  * the queue (never dropped or refused by `whenFull`). Unlike `fire`'s `reportTo`, the group's
  * `reportTo` and the returned port are written with a suspending put: a slow reader slows the
- * group down (backpressure) instead of losing outcomes.
+ * group down (backpressure) instead of losing outcomes. A group admitting more at once than the
+ * supervisor's queue holds hands over the outcomes it has before each wait for room.
  *
  * Every work gets exactly one outcome on the port, shutdown included: a work the group never
  * admitted because the supervisor shut down gets an "Interrupted" outcome with attempt 0 (as a
@@ -415,9 +416,10 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
  *  - "collectAll" (default): every Outcome, in input order
  *  - "failFast": the values in input order, or the first failure's error (the rest are interrupted)
  *  - "firstSuccess": the first value (the rest are interrupted), or the last error if all failed
- * Interrupting the caller interrupts the group's jobs. Another `policy`, or "firstSuccess" of no
- * works (no value and no error to return), dies with a JobArgumentError at the call site, before
- * anything is admitted.
+ * "failFast" and "firstSuccess" decide as the deciding outcome comes, also while the group waits
+ * for room in a full queue. Interrupting the caller interrupts the group's jobs. Another
+ * `policy`, or "firstSuccess" of no works (no value and no error to return), dies with a
+ * JobArgumentError at the call site, before anything is admitted.
  *
  * @since 0.1.0
  */
