@@ -23,9 +23,6 @@ import { SupervisorState } from "./state.js"
 
 // ── shutdown ────────────────────────────────────────────────────────────────
 
-/** Per supervisor shutting down: completed when a later `shutdown`'s shorter grace has ended. */
-const graceCut = new WeakMap<SupervisorState, Deferred.Deferred<void>>()
-
 /**
  * Stops admitting, waits up to `graceMillis` for every job, logs each straggler (running or
  * queued) by name and age, interrupts them newest first, waits for their outcomes to be logged,
@@ -36,7 +33,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
   Effect.suspend(() => {
     const done = state.shutdownDone
     if (state.closed) {
-      const cut = graceCut.get(state)
+      const cut = state.graceCut
       if (cut === undefined || Deferred.isDoneUnsafe(cut)) return Deferred.await(done)
       return Effect.raceFirst(
         Deferred.await(done),
@@ -47,8 +44,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
       )
     }
     state.closed = true
-    const cut = Deferred.makeUnsafe<void>()
-    graceCut.set(state, cut)
+    const cut = (state.graceCut = Deferred.makeUnsafe<void>())
     for (let entry = state.overflow.shift(); entry !== undefined; entry = state.overflow.shift()) {
       const wake = entry.wake!
       entry.wake = undefined

@@ -47,6 +47,8 @@ export class SupervisorState extends Runner {
   drainWaiters: Array<() => void> = []
   /** completed when `shutdown` has ended (it began when `closed` was set) */
   readonly shutdownDone: Deferred.Deferred<void> = Deferred.makeUnsafe<void>()
+  /** made by the first `shutdown`; completed when a later call's shorter grace has ended */
+  graceCut: Deferred.Deferred<void> | undefined = undefined
   /** outcomes the supervisor fiber has not taken yet, oldest first */
   readonly toLog = new EntryQueue<Entry>()
   /** warnings about `reportTo` the supervisor fiber writes (with the entry they concern) */
