@@ -6,7 +6,7 @@
  *
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
+ * import { Dispatcher, Job, JobArgumentError, Supervisor } from "@tributary/jobs"
  * import { NatsWorker } from "@tributary/nats"
  *
  * const clean = Job.define({ name: "clean", payload: Schema.Struct({ id: Schema.Number }), run: ({ id }) => Effect.succeed(id) })
@@ -44,7 +44,7 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node"
 import { Buffer, Chan } from "@tributary/channel"
-import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
+import { Dispatcher, Job, JobArgumentError, Supervisor } from "@tributary/jobs"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -314,7 +314,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
             if (Exit.isFailure(decoded))
               work = Effect.fail(new PayloadDecodeError(h.definition, payload, Cause.squash(decoded.cause)))
             else {
-              work = definition.run(decoded.value)
+              work = runOf(definition, decoded.value)
               final = delivery >= attempts
             }
           }
@@ -567,6 +567,32 @@ const definitionsOf = <R>(
     }
     return Effect.succeed(byName)
   })
+
+/**
+ * The work of `definition` for `payload`, as in-process (`Job.define`'s `make`): a `run` that throws
+ * dies with what it threw, one that returns no Effect (a Promise, a value) dies with a
+ * JobArgumentError naming `run`. Both are defects: final, published, termed.
+ */
+const runOf = <R>(
+  definition: Job.Definition<any, any, any, R>,
+  payload: unknown
+): Effect.Effect<unknown, unknown, R> => {
+  let job: unknown
+  try {
+    job = definition.run(payload)
+  } catch (error) {
+    return Effect.die(error)
+  }
+  return Effect.isEffect(job)
+    ? (job as Effect.Effect<unknown, unknown, R>)
+    : Effect.die(
+        new JobArgumentError(
+          "run",
+          job,
+          `an Effect from the run of job "${definition.name}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`
+        )
+      )
+}
 
 /** how long an outcome's publish waits for the stream's ack before it is tried again (same message id) */
 const PUBLISH_ACK_MILLIS = 5_000
