@@ -38,7 +38,8 @@
  * the caller's scope and ends when it closes, in reverse order — the watch fiber first (no more
  * messages), then every connection and the server (the release waits until the last socket is
  * closed), then the fibers answering `/snapshot`; a snapshot is serialized once per interval, for
- * all connections together.
+ * all connections together; no request, however malformed, throws out of the request handler (a
+ * throw there would be an uncaught exception of the whole process).
  *
  * @since 0.1.0
  */
@@ -210,7 +211,19 @@ const stop = (server: http.Server, connections: Connections): Effect.Effect<void
     server.closeAllConnections()
   })
 
-/** Answers one request (callback code: it runs on Node's request event). */
+/** A request target `URL` cannot parse (`//[`, `//a:b`): answered 400, before anything else. */
+const parseTarget = (target: string | undefined): URL | undefined => {
+  try {
+    return new URL(target ?? "/", "http://monitor.invalid")
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Answers one request (callback code: it runs on Node's request event, where a throw would be an
+ * uncaught exception of the whole process — so nothing here throws: a malformed target is a 400).
+ */
 const respond = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -218,7 +231,12 @@ const respond = (
   connections: Connections,
   snapshotJson: () => Promise<string>
 ): void => {
-  const url = new URL(req.url ?? "/", "http://monitor.invalid")
+  const url = parseTarget(req.url)
+  if (url === undefined) {
+    res.writeHead(400, { "content-type": "text/plain; charset=utf-8" })
+    res.end("400: malformed request target\n")
+    return
+  }
   if (!allowed(req, url, token)) {
     const unauthorized = token !== undefined
     res.writeHead(unauthorized ? 401 : 403, {

@@ -11,7 +11,7 @@ import { Deferred, Effect, Logger, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Monitor, MonitorArgumentError, MonitorListenError } from "../src/index.js"
-import { type Events, get, openEvents } from "./client.js"
+import { type Events, get, openEvents, rawStatusLine } from "./client.js"
 
 /** Runs `program` in a scope, with a supervisor built from `config`, a TestClock and no log output. */
 const run = <A, E>(
@@ -114,6 +114,33 @@ describe("Monitor.serve access", () => {
       })
     )
     expect([foreign, local]).toEqual([403, 200])
+  })
+})
+
+describe("Monitor.serve odd requests", () => {
+  it("a request target URL cannot parse is a 400, with or without the token, and the server goes on", async () => {
+    const lines = await run(
+      Effect.gen(function* () {
+        const open = yield* Monitor.serve()
+        const guarded = yield* Monitor.serve({ host: "0.0.0.0", token: "s3cret-t0ken" })
+        const ask = (port: number, target: string, host = "127.0.0.1") =>
+          promise(() => rawStatusLine(port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`))
+        return [
+          yield* ask(open.port, "//["),
+          yield* ask(open.port, "//a:b/snapshot"),
+          yield* ask(guarded.port, "//["), // before the token is checked: nobody may crash it
+          yield* ask(open.port, "/snapshot"),
+          yield* ask(open.port, "//snapshot") // "//x" is a host, not a path: the page
+        ]
+      })
+    )
+    expect(lines).toEqual([
+      "HTTP/1.1 400 Bad Request",
+      "HTTP/1.1 400 Bad Request",
+      "HTTP/1.1 400 Bad Request",
+      "HTTP/1.1 200 OK",
+      "HTTP/1.1 200 OK"
+    ])
   })
 })
 

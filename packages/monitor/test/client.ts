@@ -4,6 +4,7 @@
  * so a test sees exactly what the server does with it.
  */
 import * as http from "node:http"
+import * as net from "node:net"
 
 /** A whole response. */
 export interface Reply {
@@ -90,4 +91,22 @@ export const openEvents = (url: string, headers: Record<string, string> = {}): P
       })
     })
     req.on("error", reject)
+  })
+
+/** Sends `request` as raw bytes on a new connection; resolves with the response's status line. */
+export const rawStatusLine = (port: number, request: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(request))
+    let text = ""
+    socket.setEncoding("utf8")
+    socket.on("data", (chunk: string) => {
+      text += chunk
+      const end = text.indexOf("\r\n")
+      if (end >= 0) {
+        socket.destroy()
+        resolve(text.slice(0, end))
+      }
+    })
+    socket.on("error", reject)
+    socket.on("close", () => resolve(text))
   })
