@@ -25,9 +25,10 @@
  *   `Authorization: Bearer <token>` or `?token=<token>` (the page keeps the one in its address),
  *   and get 401 otherwise. Without a token, a request whose `Host` header is not a loopback name
  *   gets 403.
- * - `secretKeys` (pino `redact`-style paths: `"password"`, `"user.token"`, `"*.secret"`) remove
- *   those fields from every failure's annotations and payload before anything is sent. A secret
- *   inside an error's message or stack is not found by path: keep secrets out of messages.
+ * - `secretKeys` (pino `redact` paths: `"password"`, `"user.token"`, `"*.secret"`,
+ *   `'headers["x-key"]'`, `"cards[*].number"`) remove those fields from every failure's
+ *   annotations and payload before anything is sent. A secret inside an error's message or stack
+ *   is not found by path: keep secrets out of messages.
  * - A slow client gets fewer updates, never a growing buffer: each connection holds at most one
  *   unsent message, replaced by each newer one.
  * - The events list at most `listLimit` running, queued and delayed jobs each (`totals` has the
@@ -184,11 +185,16 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
     const intervalMillis = Option.isSome(duration) ? Duration.toMillis(duration.value) : Number.NaN
     if (!(intervalMillis > 0 && Number.isFinite(intervalMillis)))
       return Effect.fail(new MonitorArgumentError("interval", interval, "a finite duration > 0"))
-    if (!Array.isArray(secretKeys) || !secretKeys.every((k) => typeof k === "string" && k !== "" && !k.includes("..")))
-      return Effect.fail(new MonitorArgumentError("secretKeys", secretKeys, "an array of non-empty paths"))
+    const secrets = Array.isArray(secretKeys)
+      ? secretKeys.map((k) => (typeof k === "string" ? parseSecret(k) : undefined))
+      : [undefined]
+    if (!secrets.every((p) => p !== undefined))
+      return Effect.fail(
+        new MonitorArgumentError("secretKeys", secretKeys, 'an array of pino redact paths (a.b, a["x-key"], a[0], *.b)')
+      )
     if (!Number.isInteger(listLimit) || listLimit < 1)
       return Effect.fail(new MonitorArgumentError("listLimit", listLimit, "an integer ≥ 1"))
-    return Effect.succeed({ port, host, token, intervalMillis, secrets: secretKeys.map(parseSecret), listLimit })
+    return Effect.succeed({ port, host, token, intervalMillis, secrets, listLimit })
   })
 
 /** Listens on `host`:`port`; succeeds with the port bound. */

@@ -49,6 +49,9 @@ describe("Monitor.serve options", () => {
     expect(await refused({ token: "has space" })).toBe("token")
     expect(await refused({ interval: 0 })).toBe("interval")
     expect(await refused({ secretKeys: ["ok", ""] })).toBe("secretKeys")
+    expect(await refused({ secretKeys: ['headers["x-key'] })).toBe("secretKeys") // no closing bracket: matched nothing
+    expect(await refused({ secretKeys: ["a..b"] })).toBe("secretKeys")
+    expect(await refused({ secretKeys: "password" as any })).toBe("secretKeys")
     expect(await refused({ listLimit: 0 })).toBe("listLimit")
     const e = await run(Effect.flip(Monitor.serve({ interval: "0 millis" })))
     expect(e).toBeInstanceOf(MonitorArgumentError)
@@ -182,10 +185,12 @@ describe("Monitor.serve data", () => {
   })
 
   it("secret annotation and payload paths are never sent, on /snapshot or /events", async () => {
-    const secrets = ["hunter2", "tok-123", "key-999", "card-4242"]
+    const secrets = ["hunter2", "tok-123", "key-999", "card-4242", "xkey-777", "pin-0000"]
     const { snapshot, events, page } = await run(
       Effect.gen(function* () {
-        const m = yield* Monitor.serve({ secretKeys: ["password", "auth.token", "nested.apiKey", "*.card"] })
+        const m = yield* Monitor.serve({
+          secretKeys: ["password", "auth.token", "nested.apiKey", "*.card", 'headers["x-api-key"]', "pins[*].pin"]
+        })
         const stream = yield* promise(() => openEvents(`${m.url}events`))
         yield* Job.fire(Effect.fail("refused"), {
           name: "login",
@@ -194,7 +199,9 @@ describe("Monitor.serve data", () => {
             password: "hunter2",
             "auth.token": "tok-123",
             nested: { apiKey: "key-999", keep: 1 },
-            billing: { card: "card-4242", country: "NO" }
+            billing: { card: "card-4242", country: "NO" },
+            headers: { "x-api-key": "xkey-777", accept: "json" },
+            pins: [{ pin: "pin-0000", slot: 1 }]
           }
         })
         yield* settle
@@ -208,7 +215,13 @@ describe("Monitor.serve data", () => {
     )
     for (const text of [snapshot, events, page]) for (const s of secrets) expect(text).not.toContain(s)
     const sent = JSON.parse(snapshot).recentFailures[0]
-    expect(sent.annotations).toEqual({ user: "ann", nested: { keep: 1 }, billing: { country: "NO" } })
+    expect(sent.annotations).toEqual({
+      user: "ann",
+      nested: { keep: 1 },
+      billing: { country: "NO" },
+      headers: { accept: "json" },
+      pins: [{ slot: 1 }]
+    })
     expect(sent.message).toBe("refused")
     expect(events).toContain('"user":"ann"')
   })

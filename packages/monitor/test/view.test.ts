@@ -8,7 +8,31 @@ import { Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseSecret, snapshotView, toJson, withoutSecrets } from "../src/internal/view.js"
 
-const paths = (...p: Array<string>) => p.map(parseSecret)
+const paths = (...p: Array<string>) =>
+  p.map((path) => {
+    const parsed = parseSecret(path)
+    if (parsed === undefined) throw new Error(`not a path: ${path}`)
+    return parsed
+  })
+
+describe("parseSecret", () => {
+  it("reads pino redact paths: dots, quoted brackets, indexes and wildcards", () => {
+    expect(paths("a", "a.b", 'headers["x-api-key"].v', "x['y z']", "list[0]", "list[*].pin", "*.card")).toEqual([
+      ["a"],
+      ["a", "b"],
+      ["headers", "x-api-key", "v"],
+      ["x", "y z"],
+      ["list", "0"],
+      ["list", "*", "pin"],
+      ["*", "card"]
+    ])
+  })
+
+  it("is undefined for what is not a path", () => {
+    for (const bad of ["", "a..b", "a.", ".a", 'a["b', "a[b]", "a.[0]", 'a["b"]c', "a]"])
+      expect([bad, parseSecret(bad)]).toEqual([bad, undefined])
+  })
+})
 
 describe("withoutSecrets", () => {
   it("removes top-level keys, nested paths and wildcard segments; copies only along the paths", () => {
@@ -23,6 +47,12 @@ describe("withoutSecrets", () => {
     expect(out).toEqual({ user: { name: "ann" }, cards: [{ kind: "visa" }], shared: { deep: true } })
     expect(out.shared).toBe(shared) // untouched branches are not copied
     expect(value.user.token).toBe("t") // the input is not changed
+  })
+
+  it("removes keys named in brackets and array elements by index or [*]", () => {
+    const value = { headers: { "x-api-key": "k", accept: "json" }, creds: ["c0", "c1"], list: [{ pin: "1", id: 1 }] }
+    const out = withoutSecrets(value, paths('headers["x-api-key"]', "creds[0]", "list[*].pin"))
+    expect(out).toEqual({ headers: { accept: "json" }, creds: ["c1"], list: [{ id: 1 }] })
   })
 
   it("leaves values without matching keys, and non-objects, as they are", () => {

@@ -40,8 +40,31 @@ export interface ProgressView extends SnapshotView {
 /** A secret path split into its segments ("*" matches any key or index); see `parseSecret`. */
 export type SecretPath = ReadonlyArray<string>
 
-/** `"a.b"` → `["a", "b"]`; the caller checked it is a non-empty string. */
-export const parseSecret = (path: string): SecretPath => path.split(".")
+/**
+ * A pino `redact` path split into its segments, or `undefined` when it is not one: `"a.b"` →
+ * `["a", "b"]`, `'a["x-key"].b'` → `["a", "x-key", "b"]`, `"a[0]"` → `["a", "0"]`, `"a[*].b"` and
+ * `"*.b"` → a `"*"` segment (any key or index).
+ */
+export const parseSecret = (path: string): SecretPath | undefined => {
+  const segments: Array<string> = []
+  let at = 0
+  while (at < path.length) {
+    // a bracket may come anywhere; a plain name starts the path or follows a dot
+    let pattern: RegExp
+    if (path[at] === "[") pattern = bracket
+    else if (segments.length === 0) pattern = name
+    else if (path[at] === ".") {
+      at++
+      pattern = name
+    } else return undefined
+    pattern.lastIndex = at
+    const match = pattern.exec(path)
+    if (match === null) return undefined
+    segments.push(match[1] ?? match[2] ?? match[3])
+    at = pattern.lastIndex
+  }
+  return segments.length === 0 ? undefined : segments
+}
 
 /** The view of a snapshot; `secrets` are the parsed secret paths (plus each whole path as one key). */
 export const snapshotView = (snapshot: Snapshot, secrets: ReadonlyArray<SecretPath>): SnapshotView => ({
@@ -96,6 +119,11 @@ export const withoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>)
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** `["x-key"]`, `['x-key']`, `[0]`, `[*]`, at `lastIndex`. */
+const bracket = /\[(?:"([^"]*)"|'([^']*)'|(\d+|\*))\]/y
+/** A plain segment (no dot, bracket or quote), at `lastIndex`. */
+const name = /([^.[\]"']+)/y
 
 /** An outcome as sent. */
 const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): FailureView => {
