@@ -1,7 +1,7 @@
 /**
  * The errors of `@tributary/nats`: a server that cannot be reached, bad options, the permanent
  * failures of a job on a worker (an unknown definition or pool, a payload that does not decode),
- * and a payload or outcome too large for the server.
+ * a payload JSON cannot carry, and a payload or outcome too large for the server.
  *
  * Each is an effect tagged error (`Data.TaggedError`): match it by `_tag` with `Effect.catchTag`;
  * it is still `instanceof` its class in the process that made it. A job's failure that crossed
@@ -127,11 +127,42 @@ export class MessageTooLargeError extends Data.TaggedError("MessageTooLargeError
   }
 }
 
+/**
+ * A job's encoded payload (what its definition's Schema made of it) holds what JSON cannot carry:
+ * a bigint, a Date, a Map or another object that is not plain data, a cycle, a function, a number
+ * that is not finite, `undefined` in an array. The job dies at once in the firing process with this
+ * defect and is never published (sent as it was, it reached the worker changed: a bigint as a
+ * string, a Date as a string its Schema refused, NaN as null). Give the definition a Schema whose
+ * encoded side is JSON data (strings, finite numbers, booleans, null, arrays, plain objects).
+ *
+ * @since 0.1.0
+ */
+export class PayloadJsonError extends Data.TaggedError("PayloadJsonError")<{
+  /** the job's definition */
+  readonly definition: string
+  /** where in the encoded payload, e.g. `payload.items[2].at` */
+  readonly path: string
+  /** what is there, e.g. `a Date` */
+  readonly found: string
+  readonly message: string
+}> {
+  constructor(definition: string, path: string, found: string) {
+    super({
+      definition,
+      path,
+      found,
+      message: `the payload of job ${show(definition)} cannot travel as JSON: ${path} is ${found} (give the definition a Schema that encodes it to strings, finite numbers, booleans, null, arrays or plain objects)`
+    })
+  }
+}
+
 // ── private helpers ─────────────────────────────────────────────────────────
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 const show = (value: unknown): string => {
+  // JSON says null for these (a concurrency of NaN read "got null")
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value)
   try {
     const s = JSON.stringify(value)
     return s === undefined ? String(value) : s.length > 200 ? `${s.slice(0, 200)}…` : s

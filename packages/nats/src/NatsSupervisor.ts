@@ -37,6 +37,10 @@
  * - A payload larger than the server's `max_payload` (1 MiB by default) is not published: the job
  *   dies at once with a `MessageTooLargeError`, as does one whose outcome is too large (on the
  *   worker). Pass a reference to large data instead.
+ * - A payload travels as JSON, as its definition's Schema encoded it: one whose encoded side holds
+ *   what JSON cannot carry (a bigint, a Date, a Map, a cycle, NaN, `undefined` in an array) is not
+ *   published: the job dies at once with a `PayloadJsonError` naming the path. An `undefined`
+ *   payload (`Schema.Undefined`, `Schema.Void`) travels.
  * - `retry` publishes the job again (a new message id per attempt); the worker retries typed
  *   failures itself first (`NatsWorker.run`'s `attempts`).
  *
@@ -58,8 +62,8 @@ import { canceller } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
-import { decodeOutcome, decodeProgress, encodeHeaders, exitOf, toJson } from "./internal/wire.js"
-import { MessageTooLargeError, type NatsArgumentError, NatsConnectError } from "./NatsError.js"
+import { decodeOutcome, decodeProgress, encodeHeaders, encodePayload, exitOf, notJson } from "./internal/wire.js"
+import { MessageTooLargeError, type NatsArgumentError, NatsConnectError, PayloadJsonError } from "./NatsError.js"
 
 /**
  * The options of `dispatcher`.
@@ -243,7 +247,7 @@ const makeDispatcher = (options: DispatcherOptions) =>
     yield* Effect.addFinalizer(() => cancels.settled)
 
     /** What runs here in place of one defined job: publish it, then wait for its outcome. */
-    const remote = (definition: string, encoded: unknown): Effect.Effect<unknown, unknown> => {
+    const remote = (definition: string, body: string): Effect.Effect<unknown, unknown> => {
       let attempt = 0
       return Effect.withFiber<unknown, unknown>((fiber) => {
         const annotations = fiber.getRef(References.CurrentLogAnnotations)
@@ -258,7 +262,6 @@ const makeDispatcher = (options: DispatcherOptions) =>
           reply,
           annotations: userAnnotations(annotations)
         })
-        const body = toJson(encoded)
         /** the latest publish of the job (its stream sequence), for a cancel to delete the message */
         let stored: Promise<number> | undefined
         /** the publishes of the job tried (a retry follows one that may have reached the stream) */
@@ -305,7 +308,15 @@ const makeDispatcher = (options: DispatcherOptions) =>
         )
       })
     }
-    const service: Dispatcher.Service = { dispatch: (defined) => remote(defined.name, defined.encoded) }
+    const service: Dispatcher.Service = {
+      // checked when the job is fired: one JSON cannot carry dies at once, never published
+      dispatch: (defined) => {
+        const problem = notJson(defined.encoded)
+        return problem === undefined
+          ? remote(defined.name, encodePayload(defined.encoded))
+          : Effect.die(new PayloadJsonError(defined.name, problem.path, problem.found))
+      }
+    }
     /** until no remote job waits for its outcome (or `outcomeMaxAge` has passed: its outcome is gone by then) */
     const settled = Effect.gen(function* () {
       const deadline = (yield* Clock.currentTimeMillis) + outcomeMaxAge

@@ -62,6 +62,7 @@ import * as Publisher from "./internal/publisher.js"
 import { type Delivery, start as startPuller } from "./internal/puller.js"
 import {
   decodeHeaders,
+  decodePayload,
   encodeOutcome,
   encodeProgress,
   type JobHeaders,
@@ -309,7 +310,7 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
             work = Effect.fail(new UnknownDefinitionError(h.definition, name, [...definitions.keys()]))
           else if (h.pool !== undefined && !(h.pool in pools)) work = Effect.fail(new UnknownPoolError(h.pool, name))
           else {
-            const payload = parse(m.msg.string())
+            const payload = decodePayload(m.msg.string())
             const decoded = Schema.decodeUnknownExit(definition.payload as Schema.Codec<unknown, unknown>)(payload)
             if (Exit.isFailure(decoded))
               work = Effect.fail(new PayloadDecodeError(h.definition, payload, Cause.squash(decoded.cause)))
@@ -596,11 +597,3 @@ const runOf = <R>(
 
 /** how long an outcome's publish waits for the stream's ack before it is tried again (same message id) */
 const PUBLISH_ACK_MILLIS = 5_000
-
-const parse = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
-}

@@ -7,6 +7,7 @@
 import { Job } from "@tributary/jobs"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeLines, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -27,9 +28,42 @@ const promising = Job.define({
   run: (({ n }: { n: number }) => Promise.resolve(n)) as unknown as (p: { n: number }) => Effect.Effect<number>
 })
 
+/** what `anything` and `nothing` ran with, in this process (the workers here are in-process) */
+const received: Array<unknown> = []
+const anything = Job.define({
+  name: "anything",
+  payload: Schema.Unknown,
+  run: (p) => Effect.sync(() => received.push(p))
+})
+const dated = Job.define({
+  name: "dated",
+  payload: Schema.Struct({ at: Schema.Date }),
+  run: ({ at }) => Effect.sync(() => received.push(at))
+})
+const nothing = Job.define({
+  name: "nothing",
+  payload: Schema.Undefined,
+  run: (p) => Effect.sync(() => received.push(p === undefined ? "undefined" : p))
+})
+
 /** the defect of a failed exit */
 const defectOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
   Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+
+describe("bad options", () => {
+  it("a count that is NaN is named as NaN (JSON would say null)", async () => {
+    const exit = await Effect.runPromiseExit(
+      NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], concurrency: Number.NaN })
+    )
+    expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "concurrency",
+        message: "concurrency: expected an integer ≥ 1, got NaN"
+      }
+    })
+  })
+})
 
 describe.skipIf(!available)("bad input", () => {
   const server = suiteServer()
@@ -51,6 +85,49 @@ describe.skipIf(!available)("bad input", () => {
       expect(value.after).toBe(25)
       // each ended once (a defect is final: not redelivered)
       expect([...outcomeLines(lines).values()].map((ls) => ls.length)).toEqual([1, 1, 1])
+    } finally {
+      await w.stop()
+    }
+  })
+  it("a payload JSON cannot carry dies at once in the firing process, naming where; it is never published", async () => {
+    received.length = 0
+    const w = startWorker(server.url, "picky", { definitions: [anything, dated, nothing] })
+    try {
+      const circular: Record<string, unknown> = { a: 1 }
+      circular.self = circular
+      const { value, lines } = await fire(
+        server.url,
+        Effect.gen(function* () {
+          const bad = yield* Job.all(
+            [
+              anything.make(10n),
+              anything.make({ items: [1, Number.NaN] }),
+              anything.make(circular),
+              anything.make(new Map([[1, 2]])),
+              anything.make([1, undefined]),
+              dated.make({ at: new Date(0) })
+            ],
+            { concurrency: 6 }
+          )
+          // what JSON carries still goes: an undefined payload, a property that is undefined
+          const good = yield* Job.all([nothing.make(undefined), anything.make({ a: 1, b: undefined })], {
+            concurrency: 2
+          })
+          return { bad, good }
+        }).pipe(Effect.timeout("20 seconds"))
+      )
+      expect(value.bad.map((o) => defectOf(o.exit))).toMatchObject([
+        { _tag: "PayloadJsonError", definition: "anything", path: "payload", found: "a bigint" },
+        { _tag: "PayloadJsonError", path: "payload.items[1]", found: "NaN" },
+        { _tag: "PayloadJsonError", path: "payload.self", found: "a cycle (an object inside itself)" },
+        { _tag: "PayloadJsonError", path: "payload", found: "a Map" },
+        { _tag: "PayloadJsonError", path: "payload[1]", found: "undefined" },
+        { _tag: "PayloadJsonError", definition: "dated", path: "payload.at", found: "a Date" }
+      ])
+      expect(value.good.map((o) => o._tag)).toEqual(["Success", "Success"])
+      // the worker ran only the two that JSON carries, with their payloads as given
+      expect(received).toEqual(["undefined", { a: 1 }])
+      expect([...outcomeLines(lines).values()].map((ls) => ls.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
     } finally {
       await w.stop()
     }

@@ -14,6 +14,8 @@
  *   its message id: only the supervisor that fired it listens there.
  * - Everything encoded here is JSON; `decodeOutcome` and `decodeProgress` never throw (a malformed
  *   message is `undefined`).
+ * - A job's body is its encoded payload as JSON, or empty for `undefined` (JSON has no undefined):
+ *   `encodePayload` and `decodePayload` are inverses for every payload `notJson` accepts.
  *
  * @internal
  */
@@ -162,6 +164,59 @@ export const decodeProgress = (text: string): { readonly id: string; readonly pr
   return typeof p === "object" && p !== null && typeof p.id === "string"
     ? { id: p.id, progress: p.progress }
     : undefined
+}
+
+/**
+ * Where the encoded payload `value` holds what JSON cannot carry as it is (a bigint, a symbol, a
+ * function, a cycle, a number that is not finite, `undefined` in an array, an object that is not
+ * plain: a Date, a Map, a class instance), and what is there; `undefined` when JSON carries it. An
+ * object's property that is `undefined` is allowed: JSON drops it, as an optional key.
+ */
+export const notJson = (value: unknown): { readonly path: string; readonly found: string } | undefined => {
+  const ancestors = new Set<object>()
+  const visit = (v: unknown, path: string): { readonly path: string; readonly found: string } | undefined => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return undefined
+      case "number":
+        return Number.isFinite(v) ? undefined : { path, found: String(v) }
+      case "object":
+        break
+      default:
+        return { path, found: typeof v === "undefined" ? "undefined" : `a ${typeof v}` }
+    }
+    if (v === null) return undefined
+    if (ancestors.has(v)) return { path, found: "a cycle (an object inside itself)" }
+    const array = Array.isArray(v)
+    const proto = Object.getPrototypeOf(v)
+    if (!array && proto !== Object.prototype && proto !== null)
+      return { path, found: `a ${(v as { constructor?: { name?: string } }).constructor?.name || "non-plain object"}` }
+    ancestors.add(v)
+    let problem: { readonly path: string; readonly found: string } | undefined
+    if (array) for (let i = 0; i < v.length && problem === undefined; i++) problem = visit(v[i], `${path}[${i}]`)
+    else
+      for (const [k, x] of Object.entries(v)) {
+        if (x !== undefined) problem = visit(x, `${path}.${k}`)
+        if (problem !== undefined) break
+      }
+    ancestors.delete(v)
+    return problem
+  }
+  return value === undefined ? undefined : visit(value, "payload")
+}
+
+/** A job's body: its encoded payload as JSON, empty for `undefined` (see the invariants). */
+export const encodePayload = (value: unknown): string => (value === undefined ? "" : toJson(value))
+
+/** The payload of a job's body (`encodePayload`'s inverse); a body that is not JSON stays its text (its Schema says what is wrong). */
+export const decodePayload = (text: string): unknown => {
+  if (text === "") return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }
 
 /** JSON text of `value`; what JSON cannot hold (a bigint, a cycle) becomes its `String`. */
