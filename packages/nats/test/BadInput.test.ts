@@ -7,7 +7,7 @@
 import { Job } from "@tributary/jobs"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { NatsWorker } from "../src/index.js"
+import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, outcomeLines, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -128,6 +128,36 @@ describe.skipIf(!available)("bad input", () => {
       // the worker ran only the two that JSON carries, with their payloads as given
       expect(received).toEqual(["undefined", { a: 1 }])
       expect([...outcomeLines(lines).values()].map((ls) => ls.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
+    } finally {
+      await w.stop()
+    }
+  })
+  it("a prefix whose stream names another prefix took (differing only in case) is a NatsArgumentError naming it", async () => {
+    const w = startWorker(server.url, "lower", { definitions: [d.square], prefix: "shared" })
+    try {
+      const first = await fire(
+        server.url,
+        Effect.flatMap(Job.fork(d.square.make({ n: 4 })), Job.join),
+        undefined,
+        "shared"
+      )
+      expect(first.value).toBe(16)
+      const expected = {
+        value: { _tag: "NatsArgumentError", argument: "prefix", value: "SHARED" }
+      }
+      const layer = await Effect.runPromiseExit(
+        Effect.asVoid(Job.fork(d.square.make({ n: 1 }))).pipe(
+          Effect.provide(NatsSupervisor.layer({ servers: server.url, prefix: "SHARED" }))
+        )
+      )
+      expect(Exit.isFailure(layer) && Exit.findErrorOption(layer)).toMatchObject(expected)
+      const worker = await Effect.runPromiseExit(
+        NatsWorker.run({ servers: server.url, definitions: [d.square], prefix: "SHARED" })
+      )
+      expect(Exit.isFailure(worker) && Exit.findErrorOption(worker)).toMatchObject(expected)
+      expect(Exit.isFailure(worker) && Exit.findErrorOption(worker)).toMatchObject({
+        value: { message: expect.stringContaining("the stream SHARED_") }
+      })
     } finally {
       await w.stop()
     }

@@ -20,6 +20,9 @@
  *   `<outcomes prefix>.probe`) and carries the `PROBE_HEADER`: no job, no supervisor's outcome.
  *   A stream the server made but does not yet listen on its subjects (no responders: seen on a
  *   loaded machine) is probed again for up to 4.35 s before `ensureStreams` fails.
+ * - A stream of our name that does not take our subject (made with a prefix differing only in
+ *   case: stream names are upper-cased; or not ours at all) is not used: `ensureStreams` fails with
+ *   a NatsArgumentError naming the prefix (its jobs could never be stored or pulled).
  * - With `settleMillis`, a stream found missing is made only that long later, and only if it is
  *   missing still (the server may be between the two steps above).
  *
@@ -34,12 +37,13 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type StreamConfig
+  type StreamConfig,
+  type StreamInfo
 } from "@nats-io/jetstream"
 import { connect, headers as makeHeaders, type NatsConnection } from "@nats-io/transport-node"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { NatsConnectError } from "../NatsError.js"
+import { NatsArgumentError, NatsConnectError } from "../NatsError.js"
 import { type Names, PROBE_HEADER } from "./wire.js"
 
 /** Opens a connection in the current scope, drained when it closes; a server that cannot be reached fails with NatsConnectError. */
@@ -99,11 +103,12 @@ export const ensureStreams = (
   outcomeMaxAgeMillis: number,
   servers: ReadonlyArray<string>,
   options: EnsureOptions = {}
-): Effect.Effect<ReadonlyArray<string>, NatsConnectError> =>
+): Effect.Effect<ReadonlyArray<string>, NatsConnectError | NatsArgumentError> =>
   Effect.all(
     [
       streamOf(
         jsm,
+        names.jobsSubject,
         {
           name: names.jobsStream,
           // the probe has a subject of its own: what listens to the jobs subject never sees it
@@ -116,6 +121,7 @@ export const ensureStreams = (
       ),
       streamOf(
         jsm,
+        `${names.outcomesPrefix}.>`,
         {
           name: names.outcomesStream,
           subjects: [`${names.outcomesPrefix}.>`],
@@ -131,7 +137,15 @@ export const ensureStreams = (
     { concurrency: 2 }
   ).pipe(
     Effect.map((made) => made.filter((name) => name !== undefined)),
-    Effect.mapError((cause) => new NatsConnectError(servers.join(", "), cause))
+    Effect.mapError((cause) =>
+      cause instanceof StreamTaken
+        ? new NatsArgumentError(
+            "prefix",
+            names.prefix,
+            `a prefix whose streams are its own: the stream ${cause.stream} exists with the subjects ${cause.subjects.join(", ") || "(none)"}, not ${cause.subject} (made with another prefix, one differing only in case: stream names are upper-cased)`
+          )
+        : new NatsConnectError(servers.join(", "), cause)
+    )
   )
 
 /** Makes the workers' durable pull consumer, or updates its ack wait and max ack pending. */
@@ -205,14 +219,24 @@ const STORE_FAILED = 10077
 
 const call = <A>(f: () => Promise<A>): Effect.Effect<A, unknown> => Effect.tryPromise({ try: f, catch: (e) => e })
 
-const exists = (jsm: JetStreamManager, stream: string): Effect.Effect<boolean, unknown> =>
+/** The stream's info, or undefined when it does not exist. */
+const infoOf = (jsm: JetStreamManager, stream: string): Effect.Effect<StreamInfo | undefined, unknown> =>
   Effect.catch(
-    Effect.as(
-      call(() => jsm.streams.info(stream)),
-      true
-    ),
-    (e) => (isApiError(e, JetStreamApiCodes.StreamNotFound) ? Effect.succeed(false) : Effect.fail(e))
+    call(() => jsm.streams.info(stream)),
+    (e) => (isApiError(e, JetStreamApiCodes.StreamNotFound) ? Effect.succeed(undefined) : Effect.fail(e))
   )
+
+const exists = (jsm: JetStreamManager, stream: string): Effect.Effect<boolean, unknown> =>
+  Effect.map(infoOf(jsm, stream), (info) => info !== undefined)
+
+/** A stream of our name that does not take our subject (see the invariants). */
+class StreamTaken {
+  constructor(
+    readonly stream: string,
+    readonly subjects: ReadonlyArray<string>,
+    readonly subject: string
+  ) {}
+}
 
 const isApiError = (e: unknown, code: number): e is JetStreamApiError =>
   e instanceof JetStreamApiError && e.code === code
@@ -224,13 +248,18 @@ const isApiError = (e: unknown, code: number): e is JetStreamApiError =>
  */
 const streamOf = (
   jsm: JetStreamManager,
+  subject: string,
   config: Partial<StreamConfig> & { readonly name: string },
   probeSubject: string,
   options: EnsureOptions
 ): Effect.Effect<string | undefined, unknown> =>
   Effect.gen(function* () {
     const name = config.name
-    if (yield* exists(jsm, name)) return undefined
+    const found = yield* infoOf(jsm, name)
+    if (found !== undefined) {
+      const subjects = found.config.subjects ?? []
+      return subjects.includes(subject) ? undefined : yield* Effect.fail(new StreamTaken(name, subjects, subject))
+    }
     if (options.settleMillis !== undefined && options.settleMillis > 0) {
       yield* Effect.sleep(options.settleMillis)
       if (yield* exists(jsm, name)) return undefined

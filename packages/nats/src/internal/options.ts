@@ -15,7 +15,7 @@ import { type Names, namesOf, validPrefix } from "./wire.js"
 export interface CommonOptions {
   /** the NATS server URL(s), e.g. "nats://127.0.0.1:4222" */
   readonly servers: string | ReadonlyArray<string>
-  /** names the streams (`<PREFIX>_JOBS`, `<PREFIX>_OUTCOMES`), subjects and consumer (default "tributary") */
+  /** names the streams (`<PREFIX>_JOBS`, `<PREFIX>_OUTCOMES`: upper-cased, so two prefixes differing only in case clash, a NatsArgumentError at start), subjects and consumer (default "tributary") */
   readonly prefix?: string
 }
 

@@ -25,6 +25,8 @@ import * as Exit from "effect/Exit"
 
 /** The names of one deployment's streams, subjects and consumer. */
 export interface Names {
+  /** what they are made of (for messages) */
+  readonly prefix: string
   readonly jobsStream: string
   readonly jobsSubject: string
   readonly outcomesStream: string
@@ -38,6 +40,7 @@ export interface Names {
 
 /** The names for `prefix` (checked by `validPrefix`). */
 export const namesOf = (prefix: string): Names => ({
+  prefix,
   jobsStream: `${prefix.toUpperCase()}_JOBS`,
   jobsSubject: `${prefix}.jobs`,
   outcomesStream: `${prefix.toUpperCase()}_OUTCOMES`,
