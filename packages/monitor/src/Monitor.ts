@@ -27,8 +27,10 @@
  *   gets 403.
  * - `secretKeys` (pino `redact` paths: `"password"`, `"user.token"`, `"*.secret"`,
  *   `'headers["x-key"]'`, `"cards[*].number"`) remove those fields from every failure's
- *   annotations and payload before anything is sent. A secret inside an error's message or stack
- *   is not found by path: keep secrets out of messages.
+ *   annotations and payload, and from a failure that is not an `Error` (an object whose fields
+ *   would be shown as JSON) and an error's `cause` chain, before anything is sent; pino's
+ *   `"err.password"` reaches the error's `password`. A secret inside a message string or stack is
+ *   not found by path: keep secrets out of messages.
  * - A slow client gets fewer updates, never a growing buffer: each connection holds at most one
  *   unsent message, replaced by each newer one.
  * - The events list at most `listLimit` running, queued and delayed jobs each (`totals` has the

@@ -86,6 +86,34 @@ describe("snapshotView", () => {
     expect("exit" in f).toBe(false)
   })
 
+  it("a failure or defect that is not an Error, and an Error's cause chain, are rendered without the secret paths", () => {
+    const base = { id: "3", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
+    const failed = (exit: Exit.Exit<unknown, unknown>) => ({ ...base, _tag: "Failure", exit })
+    const cyclic: Record<string, unknown> = { code: 7, password: "pw-cycle" }
+    cyclic.cause = cyclic
+    const view = snapshotView(
+      {
+        recentFailures: [
+          failed(Exit.fail({ code: 401, password: "pw-fail", config: { headers: { authorization: "Bearer t-1" } } })),
+          failed(Exit.die({ password: "pw-die", cause: { password: "pw-nested" } })),
+          failed(Exit.fail(new Error("refused", { cause: { code: 403, password: "pw-cause" } }))),
+          failed(Exit.fail(cyclic))
+        ]
+      } as any,
+      paths("password", "err.config.headers.authorization")
+    )
+    const text = JSON.stringify(view)
+    for (const secret of ["pw-fail", "t-1", "pw-die", "pw-nested", "pw-cause", "pw-cycle"])
+      expect(text).not.toContain(secret)
+    const [fail, die, withCause, cycle] = view.recentFailures
+    expect(fail.message).toBe('{"code":401,"config":{"headers":{}}}')
+    expect(die.stack).toContain("[cause]")
+    expect(withCause.message).toBe("refused")
+    expect(withCause.stack).toMatch(/^Error: refused\n\s+at /) // the Error's own stack is kept
+    expect(withCause.stack).toContain('"code":403')
+    expect(cycle.message).toContain('"code":7')
+  })
+
   it("an interrupted or timed-out job has that as its message", () => {
     const base = { id: "2", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
     const view = snapshotView(

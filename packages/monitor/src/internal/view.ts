@@ -2,7 +2,9 @@
  * What the monitor sends: a `Snapshot`/`Progress` turned into JSON-safe data. Invariants:
  * - a key matched by a secret path is absent from every failure's `annotations` and `payload`
  *   (a removed key is never replaced by a placeholder: it is simply not sent);
- * - a failure's `exit` becomes its `message` and `stack` (text), never the cause object;
+ * - a failure's `exit` becomes its `message` and `stack` (text), never the cause object; a failure
+ *   or defect that is not an `Error` (rendered as JSON) and the `cause` chain of an `Error` lose
+ *   the secret paths first (pino's `err.`-prefixed paths apply to the error itself);
  * - `Infinity` (an unbounded limit) is sent as `null`, a bigint as its decimal text, a cycle as
  *   `"[Circular]"`: serializing never throws;
  * - an event's job lists hold at most `listLimit` entries each (`Supervisor.watch` lists no more);
@@ -128,9 +130,11 @@ const name = /([^.[\]"']+)/y
 /** An outcome as sent. */
 const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): FailureView => {
   const { exit, annotations, payload, ...rest } = o
-  const { message, stack } = describe(o._tag, exit)
   // a whole path is also one key: annotation keys such as "user.token" are flat
   const paths = [...secrets, ...secrets.filter((p) => p.length > 1).map((p) => [p.join(".")])]
+  // pino's redact paths name a failure's error "err": "err.password" is the error's "password"
+  const errorPaths = [...paths, ...secrets.filter((p) => p.length > 1 && p[0] === "err").map((p) => p.slice(1))]
+  const { message, stack } = describe(o._tag, exit, errorPaths)
   return {
     ...rest,
     message,
@@ -142,12 +146,54 @@ const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): Fa
   }
 }
 
-/** The message and the rendered cause of an outcome's exit. */
-const describe = (tag: Outcome.OutcomeTag, exit: Exit.Exit<unknown, unknown>): { message: string; stack: string } => {
+/** The message and the rendered cause of an outcome's exit, without the secret `paths`. */
+const describe = (
+  tag: Outcome.OutcomeTag,
+  exit: Exit.Exit<unknown, unknown>,
+  paths: ReadonlyArray<SecretPath>
+): { message: string; stack: string } => {
   if (tag === "TimedOut") return { message: "timed out", stack: "" }
   if (!Exit.isFailure(exit)) return { message: "", stack: "" }
   if (tag === "Interrupted" || Cause.hasInterruptsOnly(exit.cause)) return { message: "interrupted", stack: "" }
-  return { message: messageOf(Cause.squash(exit.cause)), stack: Cause.pretty(exit.cause) }
+  const cause = causeWithoutSecrets(exit.cause, paths)
+  return { message: messageOf(Cause.squash(cause)), stack: Cause.pretty(cause) }
+}
+
+/**
+ * `cause` with each failure and defect that is not an `Error` without the secret `paths` (its
+ * fields are rendered, as JSON, into the message and the stack), and an `Error`'s `cause` chain
+ * likewise; an `Error`'s own fields are not rendered. A reason keeps its annotations (the spans).
+ */
+const causeWithoutSecrets = (cause: Cause.Cause<unknown>, paths: ReadonlyArray<SecretPath>): Cause.Cause<unknown> => {
+  if (paths.length === 0) return cause
+  const reasons = cause.reasons.flatMap((reason) => {
+    if (reason._tag === "Interrupt") return [reason]
+    const value = reason._tag === "Fail" ? reason.error : reason.defect
+    const clean = errorWithoutSecrets(value, paths, new Set())
+    if (clean === value) return [reason]
+    const fresh = Cause.fromReasons([reason._tag === "Fail" ? Cause.makeFailReason(clean) : Cause.makeDieReason(clean)])
+    return Cause.annotate(fresh, Cause.reasonAnnotations(reason)).reasons
+  })
+  return Cause.fromReasons(reasons)
+}
+
+/** A failure's value as `causeWithoutSecrets` renders it (`seen` ends a cycle of causes). */
+const errorWithoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>, seen: Set<unknown>): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (seen.has(value)) return "[Circular]"
+  seen.add(value)
+  if (value instanceof Error) {
+    const cause = errorWithoutSecrets(value.cause, paths, seen)
+    if (cause === value.cause) return value
+    const copy = new Error(value.message, { cause })
+    copy.name = value.name
+    if (value.stack !== undefined) copy.stack = value.stack
+    return copy
+  }
+  const kept = withoutSecrets(value, paths)
+  if (typeof kept === "object" && kept !== null && "cause" in kept)
+    return { ...kept, cause: errorWithoutSecrets(kept.cause, paths, seen) }
+  return kept
 }
 
 /** An error's message; any other value as text. */
