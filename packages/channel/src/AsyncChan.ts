@@ -20,7 +20,10 @@
  * Gotchas: `take` resolves `{ done: true, value: undefined }` once the channel is closed and
  * drained, so a channel may carry `undefined` as a value. An aborted signal withdraws the waiting
  * operation (nothing delivered or consumed) and rejects with the signal's reason; an operation that
- * already completed is not undone by a later abort.
+ * already completed is not undone by a later abort. A bad argument (a channel that is not one, a
+ * `signal` that is not an `AbortSignal`, a select handler that is not a function) is a
+ * `ChanArgumentError`: `put`, `take` and `select` reject with it before queueing anything; `offer`,
+ * `poll`, `close` and `iterate` throw it.
  *
  * The old subpath `@tributary/channel/promise` is this module under its former name, deprecated:
  * it was easy to confuse with promise channels (`Chan.promiseChan`).
@@ -29,14 +32,16 @@
  */
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
-import { checkChannel, checkDuration, liveTimer } from "./internal/arguments.js"
+import { ChanArgumentError } from "./ChanError.js"
+import { checkChan, checkChannel, checkDuration, liveTimer, notAChannel } from "./internal/arguments.js"
 import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
 import {
+  channelCase,
   checkCases,
   earliestTimeout,
   PUT,
   pickReady,
-  SelectCase as SelectCaseImpl,
+  type SelectCase as SelectCaseImpl,
   SelectRegistration,
   TAKE,
   timeoutCase
@@ -168,7 +173,7 @@ export const timeout = (ms: number): AsyncChan<never> => {
  * @since 0.1.0
  */
 export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promise<boolean> =>
-  putOn(ch as unknown as ChanCore<A>, value, options)
+  ch instanceof ChanCore ? putOn(ch as unknown as ChanCore<A>, value, options) : Promise.reject(notAChannel(ch))
 
 /**
  * `ch.take(options)` for any channel, including those made by `Chan.make`.
@@ -185,7 +190,7 @@ export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promi
  * @since 0.1.0
  */
 export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<A>> =>
-  takeFrom(ch as unknown as ChanCore<unknown, A>, options)
+  ch instanceof ChanCore ? takeFrom(ch as unknown as ChanCore<unknown, A>, options) : Promise.reject(notAChannel(ch))
 
 /**
  * `ch.offer(value)` for any channel.
@@ -200,7 +205,7 @@ export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<
  *
  * @since 0.1.0
  */
-export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(ch as unknown as ChanCore<A>, value)
+export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(checkChan(ch as unknown as ChanCore<A>), value)
 
 /**
  * `ch.poll()` for any channel.
@@ -216,7 +221,8 @@ export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(ch as u
  *
  * @since 0.1.0
  */
-export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined => pollFrom(ch as unknown as ChanCore<unknown, A>)
+export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined =>
+  pollFrom(checkChan(ch as unknown as ChanCore<unknown, A>))
 
 /**
  * `ch.close()` for any channel.
@@ -233,7 +239,7 @@ export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined => pollFrom(ch a
  *
  * @since 0.1.0
  */
-export const close = (ch: WritePort<never>): void => closeOn(ch as unknown as ChanCore)
+export const close = (ch: WritePort<never>): void => closeOn(checkChan(ch as unknown as ChanCore))
 
 /**
  * Iterates any channel with `for await`: ends when it is closed and drained; never takes ahead;
@@ -251,9 +257,10 @@ export const close = (ch: WritePort<never>): void => closeOn(ch as unknown as Ch
  *
  * @since 0.1.0
  */
-export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
-  [Symbol.asyncIterator]: () => iteratorOf(ch as unknown as ChanCore<unknown, A>)
-})
+export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => {
+  const core = checkChan(ch as unknown as ChanCore<unknown, A>)
+  return { [Symbol.asyncIterator]: () => iteratorOf(core) }
+}
 
 // ── select ──────────────────────────────────────────────────────────────────
 
@@ -275,7 +282,7 @@ export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
  * @since 0.1.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X): SelectCase<X> =>
-  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, toResult, 0, undefined) as any
+  channelCase(TAKE, ch, undefined, handler, toResult) as any
 
 /**
  * A select case putting `value` on `ch`; the handler gets `true` if accepted, `false` if closed.
@@ -292,7 +299,7 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X)
  * @since 0.1.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
-  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, toResult, 0, undefined) as any
+  channelCase(PUT, ch, value, handler, toResult) as any
 
 /**
  * A select case ready `ms` milliseconds after the select began (at once for 0). A negative or NaN
@@ -336,7 +343,7 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
   const invalid = checkCases(all, orElse !== undefined)
   if (invalid !== undefined) return Promise.reject(invalid)
   const signal = options?.signal
-  if (signal?.aborted) return Promise.reject(signal.reason)
+  if (signal !== undefined && refuses(signal)) return refusal(signal)
   const priority = options?.priority === true
   const ready = pickReady(all, priority)
   if (ready !== undefined) return settle(() => ready.complete())
@@ -379,6 +386,22 @@ const resolvedFalse = Promise.resolve(false)
 
 const toResult = (raw: unknown): Result<unknown> => (raw === CLOSED ? DONE : { done: false, value: raw })
 
+/** Whether an operation must reject before it starts: its signal is aborted, or is not a signal. */
+const refuses = (signal: AbortSignal): boolean => signal.aborted || !isSignal(signal)
+
+/** The rejection of an operation that `refuses` to start. */
+const refusal = (signal: AbortSignal): Promise<never> =>
+  Promise.reject(
+    isSignal(signal) ? signal.reason : new ChanArgumentError("signal", signal, "an AbortSignal (or undefined)")
+  )
+
+/** An `AbortSignal`, or anything with its methods (a signal of another realm or a polyfill). */
+const isSignal = (u: unknown): u is AbortSignal =>
+  typeof u === "object" &&
+  u !== null &&
+  typeof (u as AbortSignal).addEventListener === "function" &&
+  typeof (u as AbortSignal).removeEventListener === "function"
+
 const settle = <X>(f: () => X): Promise<any> => {
   try {
     return Promise.resolve(f())
@@ -389,7 +412,7 @@ const settle = <X>(f: () => X): Promise<any> => {
 
 const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined): Promise<boolean> => {
   const signal = options?.signal
-  if (signal?.aborted) return Promise.reject(signal.reason)
+  if (signal !== undefined && refuses(signal)) return refusal(signal)
   const result = core.tryPut(value)
   reportXformUnsafe(core)
   if (result !== PENDING) return result ? resolvedTrue : resolvedFalse
@@ -422,7 +445,7 @@ const closeOn = (core: ChanCore<any, any>): void => {
 
 const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): Promise<Result<A>> => {
   const signal = options?.signal
-  if (signal?.aborted) return Promise.reject(signal.reason)
+  if (signal !== undefined && refuses(signal)) return refusal(signal)
   const result = core.tryTake()
   if (result !== PENDING) return Promise.resolve(toResult(result) as Result<A>)
   if (signal === undefined) {

@@ -16,7 +16,9 @@
  * ```
  *
  * Gotchas: an xform that finishes early (`take`, `takeWhile`) closes its channel. An xform is a
- * recipe: each channel gets fresh state, so one `Xform` value can serve many channels.
+ * recipe: each channel gets fresh state, so one `Xform` value can serve many channels. A function
+ * argument that is not a function, or a count out of range, throws `ChanArgumentError` when the
+ * xform is built (not at the first put).
  *
  * @since 0.1.0
  */
@@ -68,7 +70,11 @@ export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
  * @since 0.1.0
  */
 export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
-  stage((down) => ({ step: (a) => down.step(f(a)), complete: () => down.complete() }))
+  withFunction(
+    "Xform.map function",
+    f,
+    stage((down) => ({ step: (a) => down.step(f(a)), complete: () => down.complete() }))
+  )
 
 /**
  * Keeps the values for which `p` holds.
@@ -90,7 +96,11 @@ export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
 export function filter<A, B extends A>(p: (a: A) => a is B): Xform<A, B>
 export function filter<A>(p: (a: A) => boolean): Xform<A, A>
 export function filter<A>(p: (a: A) => boolean): Xform<A, A> {
-  return stage((down) => ({ step: (a) => (p(a) ? down.step(a) : true), complete: () => down.complete() }))
+  return withFunction(
+    "Xform.filter predicate",
+    p,
+    stage((down) => ({ step: (a) => (p(a) ? down.step(a) : true), complete: () => down.complete() }))
+  )
 }
 
 /**
@@ -111,15 +121,19 @@ export function filter<A>(p: (a: A) => boolean): Xform<A, A> {
  * @since 0.1.0
  */
 export const flatMap = <A, B>(f: (a: A) => Iterable<B>): Xform<A, B> =>
-  stage((down) => ({
-    step: (a) => {
-      for (const b of f(a)) {
-        if (!down.step(b)) return false
-      }
-      return true
-    },
-    complete: () => down.complete()
-  }))
+  withFunction(
+    "Xform.flatMap function",
+    f,
+    stage((down) => ({
+      step: (a) => {
+        for (const b of f(a)) {
+          if (!down.step(b)) return false
+        }
+        return true
+      },
+      complete: () => down.complete()
+    }))
+  )
 
 /**
  * Passes the first `n` values, then finishes (which closes the channel).
@@ -173,7 +187,11 @@ export const take = <A>(n: number): Xform<A, A> => {
  * @since 0.1.0
  */
 export const takeWhile = <A>(p: (a: A) => boolean): Xform<A, A> =>
-  stage((down) => ({ step: (a) => p(a) && down.step(a), complete: () => down.complete() }))
+  withFunction(
+    "Xform.takeWhile predicate",
+    p,
+    stage((down) => ({ step: (a) => p(a) && down.step(a), complete: () => down.complete() }))
+  )
 
 /**
  * Drops the first `n` values.
@@ -271,12 +289,9 @@ export const partitionAll = <A>(n: number): Xform<A, Array<A>> => {
         return down.step(full)
       },
       complete: () => {
-        if (group.length > 0) {
-          const rest = group
-          group = []
-          down.step(rest)
-        }
-        down.complete()
+        const rest = group
+        group = []
+        completeWith(rest, down)
       }
     }
   })
@@ -301,32 +316,33 @@ export const partitionAll = <A>(n: number): Xform<A, Array<A>> => {
  * @since 0.1.0
  */
 export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
-  stage((down) => {
-    let group: Array<A> = []
-    let key: unknown
-    return {
-      step: (a) => {
-        const k = f(a)
-        if (group.length === 0 || Object.is(k, key)) {
+  withFunction(
+    "Xform.partitionBy function",
+    f,
+    stage((down) => {
+      let group: Array<A> = []
+      let key: unknown
+      return {
+        step: (a) => {
+          const k = f(a)
+          if (group.length === 0 || Object.is(k, key)) {
+            key = k
+            group.push(a)
+            return true
+          }
+          const full = group
+          group = [a]
           key = k
-          group.push(a)
-          return true
-        }
-        const full = group
-        group = [a]
-        key = k
-        return down.step(full)
-      },
-      complete: () => {
-        if (group.length > 0) {
+          return down.step(full)
+        },
+        complete: () => {
           const rest = group
           group = []
-          down.step(rest)
+          completeWith(rest, down)
         }
-        down.complete()
       }
-    }
-  })
+    })
+  )
 
 /**
  * Maps and filters in one step: `f` returns an `Option`, and `None` drops the value.
@@ -351,13 +367,17 @@ export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
  * @since 0.1.0
  */
 export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
-  stage((down) => ({
-    step: (a) => {
-      const o = f(a)
-      return Option.isSome(o) ? down.step(o.value) : true
-    },
-    complete: () => down.complete()
-  }))
+  withFunction(
+    "Xform.keep function",
+    f,
+    stage((down) => ({
+      step: (a) => {
+        const o = f(a)
+        return Option.isSome(o) ? down.step(o.value) : true
+      },
+      complete: () => down.complete()
+    }))
+  )
 
 /**
  * Composes transducers left to right: values pass through the first, then the second, and so on.
@@ -412,6 +432,18 @@ export function compose(...xforms: ReadonlyArray<Xform<any, any>>): Xform<any, a
 
 const stage = <I, O>(make: (downstream: Sink<O>) => Sink<I>): Xform<I, O> =>
   ({ "~tributary/Xform": undefined, make }) as unknown as Xform<I, O>
+
+/** `xform`, once `f` (the user's function, named by `argument`) is checked to be a function. */
+const withFunction = <X>(argument: string, f: unknown, xform: X): X => {
+  if (typeof f !== "function") throw new ChanArgumentError(argument, f, "a function")
+  return xform
+}
+
+/** Completes a grouping stage: passes its last, partial group downstream (if any), then completes. */
+const completeWith = <A>(rest: Array<A>, down: Sink<Array<A>>): void => {
+  if (rest.length > 0) down.step(rest)
+  down.complete()
+}
 
 const checkCount = (argument: string, n: number, min: number): number => {
   if (typeof n !== "number" || !Number.isInteger(n) || n < min) {

@@ -325,6 +325,64 @@ describe("buffer policies through the facade", () => {
 
 // ── AbortSignal ─────────────────────────────────────────────────────────────
 
+describe("bad arguments from JavaScript", () => {
+  const isArgumentError = (e: unknown, argument: string, value: string) => {
+    expect(e).toBeInstanceOf(ChanArgumentError)
+    expect((e as ChanArgumentError).argument).toBe(argument)
+    expect((e as ChanArgumentError).message).toContain(value)
+  }
+
+  it("put and take reject, offer, poll, close and iterate throw, with ChanArgumentError naming the channel", async () => {
+    for (const [bad, shown] of [
+      [undefined, "undefined"],
+      [{}, "{}"],
+      ["jobs", '"jobs"']
+    ] as const) {
+      isArgumentError(await rejection(put(bad as never, 1)), "channel", shown)
+      isArgumentError(await rejection(take(bad as never)), "channel", shown)
+      isArgumentError(
+        thrown(() => offer(bad as never, 1)),
+        "channel",
+        shown
+      )
+      isArgumentError(
+        thrown(() => poll(bad as never)),
+        "channel",
+        shown
+      )
+      isArgumentError(
+        thrown(() => close(bad as never)),
+        "channel",
+        shown
+      )
+      isArgumentError(
+        thrown(() => iterate(bad as never)),
+        "channel",
+        shown
+      )
+      isArgumentError(await rejection(select([onTake(bad as never, () => 1)])), "channel", shown)
+    }
+    isArgumentError(await rejection(select([onTake(chan(), 3 as never)])), "onTake handler", "3")
+    isArgumentError(await rejection(select(null as never)), "select cases", "null")
+  })
+
+  it("a signal that is not an AbortSignal rejects with ChanArgumentError before anything is queued", async () => {
+    const ch = chan<number>()
+    for (const signal of [{}, 5, "abort"]) {
+      isArgumentError(await rejection(put(ch, 1, { signal: signal as never })), "signal", JSON.stringify(signal))
+      isArgumentError(await rejection(ch.take({ signal: signal as never })), "signal", JSON.stringify(signal))
+      isArgumentError(
+        await rejection(select([onTake(ch, () => 1)], { signal: signal as never })),
+        "signal",
+        JSON.stringify(signal)
+      )
+      expect(pending(ch)).toEqual({ puts: 0, takes: 0 })
+    }
+    // nothing was put: a take finds the channel empty
+    expect(poll(ch)).toBeUndefined()
+  })
+})
+
 describe("AbortSignal", () => {
   describe.each(facadeKinds)("take on $name", (kind) => {
     it("aborting a waiting take withdraws it, rejects with the reason, and consumes nothing", async () => {

@@ -894,6 +894,80 @@ describe("bad arguments throw ChanArgumentError", () => {
   )
 })
 
+describe("an operation on something that is not a channel", () => {
+  const notChannels: ReadonlyArray<unknown> = [undefined, null, {}, 5, "jobs"]
+  /** How the error message shows a value. */
+  const shown = (v: unknown) => (typeof v === "string" || (typeof v === "object" && v !== null) ? JSON.stringify(v) : v)
+  const ops: ReadonlyArray<readonly [string, (ch: never) => Effect.Effect<unknown>]> = [
+    ["put", (ch) => Chan.put(ch, 1)],
+    ["take", (ch) => Chan.take(ch)],
+    ["offer", (ch) => Chan.offer(ch, 1)],
+    ["poll", (ch) => Chan.poll(ch)],
+    ["close", (ch) => Chan.close(ch)],
+    ["discard", (ch) => Chan.discard(ch)],
+    ["isClosed", (ch) => Chan.isClosed(ch)],
+    ["size", (ch) => Chan.size(ch)]
+  ]
+  it.each(ops)("Chan.%s dies with ChanArgumentError naming the channel argument and the value", (_, op) =>
+    run(
+      Effect.gen(function* () {
+        for (const bad of notChannels) {
+          const exit = yield* Effect.exit(Effect.suspend(() => op(bad as never)))
+          expect(defects(exit)).toHaveLength(1)
+          expectArgumentError(defects(exit)[0], "channel", shown(bad))
+        }
+      })
+    )
+  )
+
+  it.each([
+    ["putUnsafe", (ch: never) => Chan.putUnsafe(ch, 1)],
+    ["offerUnsafe", (ch: never) => Chan.offerUnsafe(ch, 1)],
+    ["pollUnsafe", (ch: never) => Chan.pollUnsafe(ch)],
+    ["closeUnsafe", (ch: never) => Chan.closeUnsafe(ch)]
+  ] as const)("Chan.%s throws ChanArgumentError", (_, op) => {
+    for (const bad of notChannels) {
+      expectArgumentError(
+        thrown(() => op(bad as never)),
+        "channel",
+        shown(bad)
+      )
+    }
+  })
+
+  it("a bad select case (not a channel, a handler that is not a function, cases not an array) dies with ChanArgumentError and registers nothing", () =>
+    run(
+      Effect.gen(function* () {
+        const ch = yield* Chan.make<number>()
+        const bad: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>, string, unknown]> = [
+          ["onTake({})", Chan.select([Chan.onTake(ch, () => 1), Chan.onTake({} as never, () => 2)]), "channel", "{}"],
+          [
+            "onPut(null)",
+            Chan.select([Chan.onTake(ch, () => 1), Chan.onPut(null as never, 1, () => 2)]),
+            "channel",
+            null
+          ],
+          ["onTake handler 3", Chan.select([Chan.onTake(ch, 3 as unknown as () => number)]), "handler", 3],
+          ["onPut handler", Chan.select([Chan.onPut(ch, 1, "x" as unknown as () => number)]), "handler", '"x"'],
+          ["onTimeout handler", Chan.select([Chan.onTimeout(10, null as unknown as () => number)]), "handler", null],
+          ["select(undefined)", Chan.select(undefined as never), "select cases", undefined],
+          ["select(ch)", Chan.select(ch as never), "select cases", "ChanCore"]
+        ]
+        for (const [label, select, argument, value] of bad) {
+          const exit = yield* Effect.exit(select)
+          expect(defects(exit), label).toHaveLength(1)
+          expect(defects(exit)[0], label).toBeInstanceOf(ChanArgumentError)
+          expect((defects(exit)[0] as ChanArgumentError).message, label).toContain(argument)
+          if (value !== "ChanCore") expectArgumentError(defects(exit)[0], argument, value)
+          expect(pending(ch), label).toEqual({ puts: 0, takes: 0 })
+        }
+        // the channel still works
+        yield* Effect.forkChild(Chan.put(ch, 7))
+        expect(yield* Chan.take(ch)).toStrictEqual(Option.some(7))
+      })
+    ))
+})
+
 // ── timeouts ────────────────────────────────────────────────────────────────
 
 describe("Chan.timeout", () => {

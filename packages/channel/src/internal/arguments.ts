@@ -9,7 +9,7 @@ import { type BufferSpec, isBuffer } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { isXform } from "../Xform.js"
 import { type Buf, RingBuffer } from "./buffer.js"
-import type { CoreOptions } from "./channel.js"
+import { ChanCore, type CoreOptions } from "./channel.js"
 import type { Options, XformOptions } from "./ports.js"
 
 /** The buffer for a buffer argument (`undefined`: unbuffered); throws `ChanArgumentError` for a bad one. */
@@ -22,6 +22,22 @@ export const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
   }
   if (isBuffer(buffer)) return new RingBuffer(buffer.policy, buffer.capacity)
   throw new ChanArgumentError("buffer", buffer, "a size (integer >= 0) or a Buffer")
+}
+
+/** Throws `ChanArgumentError` unless `ch` is a channel of this library (any constructor, either API). */
+export const checkChan = <C>(ch: C): C => {
+  if (!(ch instanceof ChanCore)) throw notAChannel(ch)
+  return ch
+}
+
+/** The error for a channel argument that is not a channel. */
+export const notAChannel = (value: unknown): ChanArgumentError =>
+  new ChanArgumentError("channel", value, "a channel (made by Chan.make, Chan.makeUnsafe or chan)")
+
+/** Throws `ChanArgumentError` naming `argument` unless `f` is a function. */
+export const checkFunction = <F>(argument: string, f: F): F => {
+  if (typeof f !== "function") throw new ChanArgumentError(argument, f, "a function")
+  return f
 }
 
 /** Checks channel options; throws `ChanArgumentError` naming the bad option. */

@@ -12,16 +12,17 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { BufferSpec } from "../Buffer.js"
-import { checkChannel, checkDuration, checkOptions, liveTimer } from "./arguments.js"
+import { checkChan, checkChannel, checkDuration, checkOptions, liveTimer, notAChannel } from "./arguments.js"
 import { PromiseCell } from "./buffer.js"
 import { ChanCore, CLOSED, Node, PENDING, WAKE } from "./channel.js"
 import type { Chan, Options, ReadPort, WritePort, XformOptions } from "./ports.js"
 import {
+  channelCase,
   checkCases,
   earliestTimeout,
   PUT,
   pickReady,
-  SelectCase as SelectCaseImpl,
+  type SelectCase as SelectCaseImpl,
   SelectRegistration,
   TAKE,
   timeoutCase
@@ -252,7 +253,9 @@ export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> => {
  * @since 0.1.0
  */
 export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
-  new PutStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>
+  ch instanceof ChanCore
+    ? (new PutStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>)
+    : dieNotAChannel(ch)
 
 /**
  * Takes a value: suspends until one is available; `None` once the channel is closed and drained.
@@ -277,8 +280,8 @@ export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * @since 0.1.0
  */
 export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
-  const core = ch as unknown as ChanCore<unknown, A>
-  return (core.takeEffect ??= new TakeStep(core)) as Effect.Effect<Option.Option<A>>
+  // the check runs once per channel, when its take is made
+  return ((ch as unknown as ChanCore | undefined)?.takeEffect ?? takeOf(ch)) as Effect.Effect<Option.Option<A>>
 }
 
 /**
@@ -300,7 +303,9 @@ export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
  * @since 0.1.0
  */
 export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
-  new OfferStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>
+  ch instanceof ChanCore
+    ? (new OfferStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>)
+    : dieNotAChannel(ch)
 
 /**
  * Takes a value only if one is available at once; never suspends. It sees only values no waiting
@@ -322,7 +327,9 @@ export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * @since 0.1.0
  */
 export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
-  new PollStep(ch as unknown as ChanCore<unknown, A>) as unknown as Effect.Effect<Option.Option<A>>
+  ch instanceof ChanCore
+    ? (new PollStep(ch as unknown as ChanCore<unknown, A>) as unknown as Effect.Effect<Option.Option<A>>)
+    : dieNotAChannel(ch)
 
 /**
  * Closes the channel (idempotent). Buffered values and the values of pending puts stay takeable
@@ -366,7 +373,7 @@ export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch
  */
 export const discard = <A>(ch: Chan<never, A>): Effect.Effect<Array<A>> =>
   Effect.suspend(() => {
-    const core = ch as unknown as ChanCore<any, A>
+    const core = checkChan(ch as unknown as ChanCore<any, A>)
     return reportXform(core, Exit.succeed(core.discard()))
   })
 
@@ -387,7 +394,7 @@ export const discard = <A>(ch: Chan<never, A>): Effect.Effect<Array<A>> =>
  * @since 0.1.0
  */
 export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<boolean> =>
-  Effect.sync(() => (ch as unknown as ChanCore).closed)
+  Effect.sync(() => checkChan(ch as unknown as ChanCore).closed)
 
 /**
  * How many values are buffered (a promise channel: 0 or 1). Pending puts are not counted.
@@ -407,7 +414,7 @@ export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effec
  * @since 0.1.0
  */
 export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<number> =>
-  Effect.sync(() => (ch as unknown as ChanCore).size)
+  Effect.sync(() => checkChan(ch as unknown as ChanCore).size)
 
 /**
  * core.async's `put!`: never suspends; completes now or queues a pending put (which counts toward
@@ -426,7 +433,7 @@ export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<nu
  * @since 0.1.0
  */
 export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boolean) => void): boolean => {
-  const core = ch as unknown as ChanCore<A>
+  const core = checkChan(ch as unknown as ChanCore<A>)
   const result = core.tryPut(value)
   reportXformUnsafe(core)
   if (result === PENDING) {
@@ -451,7 +458,7 @@ export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boo
  * @since 0.1.0
  */
 export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
-  const core = ch as unknown as ChanCore<A>
+  const core = checkChan(ch as unknown as ChanCore<A>)
   const accepted = core.tryPut(value) === true
   reportXformUnsafe(core)
   return accepted
@@ -473,7 +480,7 @@ export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
  * @since 0.1.0
  */
 export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
-  const result = (ch as unknown as ChanCore<unknown, A>).tryPoll()
+  const result = checkChan(ch as unknown as ChanCore<unknown, A>).tryPoll()
   return result === CLOSED || result === PENDING ? Option.none() : Option.some(result)
 }
 
@@ -491,7 +498,7 @@ export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
  * @since 0.1.0
  */
 export const closeUnsafe = (ch: WritePort<never>): void => {
-  const core = ch as unknown as ChanCore
+  const core = checkChan(ch as unknown as ChanCore)
   core.close()
   reportXformUnsafe(core)
 }
@@ -550,7 +557,7 @@ export interface SelectOptions<D> {
  * @since 0.1.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>) => X): SelectCase<X> =>
-  new SelectCaseImpl(TAKE, ch as unknown as ChanCore, undefined, handler, toOption, 0, undefined) as any
+  channelCase(TAKE, ch, undefined, handler, toOption) as any
 
 /**
  * A select case that puts `value` on `ch`; the handler gets `true` if accepted, `false` if the
@@ -574,7 +581,7 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>)
  * @since 0.1.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
-  new SelectCaseImpl(PUT, ch as unknown as ChanCore, value, handler, toOption, 0, undefined) as any
+  channelCase(PUT, ch, value, handler, toOption) as any
 
 /**
  * A select case that is ready once `d` of Effect `Clock` time has passed since the select began
@@ -640,9 +647,17 @@ const ignore = (): void => {}
 
 const closeCore = (core: ChanCore<any, any>): Effect.Effect<void> =>
   Effect.suspend(() => {
-    core.close()
+    checkChan(core).close()
     return reportXform(core, Exit.void)
   })
+
+const dieNotAChannel = (ch: unknown): Effect.Effect<never> => Effect.die(notAChannel(ch))
+
+/** A channel's `take` Effect, made once and kept on the channel (a take holds no state of its own). */
+const takeOf = (ch: unknown): Effect.Effect<unknown> => {
+  if (!(ch instanceof ChanCore)) return dieNotAChannel(ch)
+  return (ch.takeEffect = new TakeStep(ch)) as unknown as Effect.Effect<unknown>
+}
 
 const toOption = (result: unknown): Option.Option<any> => (result === CLOSED ? Option.none() : Option.some(result))
 

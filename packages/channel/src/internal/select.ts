@@ -7,8 +7,8 @@
  * @internal
  */
 import { ChanArgumentError } from "../ChanError.js"
-import { checkDuration } from "./arguments.js"
-import { type ChanCore, CLOSED, commit, Node, SelectFlag, WAKE } from "./channel.js"
+import { checkDuration, notAChannel } from "./arguments.js"
+import { ChanCore, CLOSED, commit, Node, SelectFlag, WAKE } from "./channel.js"
 
 export const TAKE = 0
 export const PUT = 1
@@ -67,14 +67,36 @@ export const timeoutCase = (
   present: (raw: unknown) => unknown
 ): SelectCase => {
   try {
-    return new SelectCase(TIMEOUT, undefined, undefined, handler, present, checkDuration(argument, duration), undefined)
+    const millis = checkDuration(argument, duration)
+    return new SelectCase(TIMEOUT, undefined, undefined, handler, present, millis, badHandler("onTimeout", handler))
   } catch (error) {
     return new SelectCase(TIMEOUT, undefined, undefined, handler, present, 0, error as ChanArgumentError)
   }
 }
 
+/**
+ * A take or put case on `ch` (an argument the API took from the user). A value that is not a
+ * channel, or a handler that is not a function, is kept in the case as its error, as in `timeoutCase`.
+ */
+export const channelCase = (
+  kind: typeof TAKE | typeof PUT,
+  ch: unknown,
+  value: unknown,
+  handler: (result?: any) => unknown,
+  present: (raw: unknown) => unknown
+): SelectCase => {
+  if (!(ch instanceof ChanCore)) return new SelectCase(kind, undefined, value, handler, present, 0, notAChannel(ch))
+  const error = badHandler(kind === TAKE ? "onTake" : "onPut", handler)
+  return new SelectCase(kind, ch, value, handler, present, 0, error)
+}
+
+/** The error for a case's handler that is not a function. */
+const badHandler = (caseName: string, handler: unknown): ChanArgumentError | undefined =>
+  typeof handler === "function" ? undefined : new ChanArgumentError(`${caseName} handler`, handler, "a function")
+
 /** The first problem with `cases` (a foreign case, a bad duration, no case without `orElse`), if any. */
 export const checkCases = (cases: ReadonlyArray<unknown>, hasOrElse: boolean): ChanArgumentError | undefined => {
+  if (!Array.isArray(cases)) return new ChanArgumentError("select cases", cases, "an array of cases")
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]
     if (!(c instanceof SelectCase)) {
