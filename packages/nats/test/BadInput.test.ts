@@ -5,7 +5,7 @@
  * the same streams (a typed error naming the prefix).
  */
 import { Job } from "@tributary/jobs"
-import { Cause, Effect, Exit, Schema } from "effect"
+import { Cause, Effect, Exit, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
@@ -44,6 +44,17 @@ const nothing = Job.define({
   name: "nothing",
   payload: Schema.Undefined,
   run: (p) => Effect.sync(() => received.push(p === undefined ? "undefined" : p))
+})
+
+/** the name and key its job had on the worker */
+const named = Job.define({
+  name: "named",
+  payload: N,
+  run: () =>
+    Effect.withFiber((fiber) => {
+      const annotations = fiber.getRef(References.CurrentLogAnnotations)
+      return Effect.succeed([annotations["job.name"], annotations["job.key"]])
+    })
 })
 
 /** the defect of a failed exit */
@@ -158,6 +169,20 @@ describe.skipIf(!available)("bad input", () => {
       expect(Exit.isFailure(worker) && Exit.findErrorOption(worker)).toMatchObject({
         value: { message: expect.stringContaining("the stream SHARED_") }
       })
+    } finally {
+      await w.stop()
+    }
+  })
+  it("a job name and key holding a line break run on the worker as given (they died there: a header cannot hold one)", async () => {
+    const w = startWorker(server.url, "lines", { definitions: [named] })
+    try {
+      const { value } = await fire(
+        server.url,
+        Effect.flatMap(Job.fork(named.make({ n: 1 }), { name: "line 1\nline 2", key: "k\r\n%0A" }), Job.join).pipe(
+          Effect.timeout("20 seconds")
+        )
+      )
+      expect(value).toEqual(["line 1\nline 2", "k\r\n%0A"])
     } finally {
       await w.stop()
     }

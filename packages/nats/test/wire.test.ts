@@ -7,8 +7,10 @@ import { Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { RecentIds } from "../src/internal/cancel.js"
 import {
+  decodeHeaders,
   decodeOutcome,
   decodeProgress,
+  encodeHeaders,
   encodeOutcome,
   encodeProgress,
   exitOf,
@@ -69,5 +71,21 @@ describe("RecentIds", () => {
     expect(ids.has("a")).toBe(true)
     ids.add("c", 1_200)
     expect([ids.has("a"), ids.has("b"), ids.has("c")]).toEqual([false, true, true])
+  })
+})
+
+describe("job headers", () => {
+  it("carry a definition, name, pool and key holding CR, LF and % exactly (a header value cannot hold CR or LF)", () => {
+    const h = {
+      definition: "def\nx",
+      name: "line 1\r\nline 2 100%",
+      pool: "p%0A",
+      key: "k\n%25\r",
+      reply: "tributary.outcomes.abc",
+      annotations: { note: "a\nb" }
+    }
+    expect(decodeHeaders(encodeHeaders(h))).toEqual(h)
+    const plain = { ...h, definition: "d", name: "José ✓", pool: undefined, key: undefined, annotations: undefined }
+    expect(decodeHeaders(encodeHeaders(plain))).toEqual(plain)
   })
 })

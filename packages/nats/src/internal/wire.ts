@@ -12,6 +12,9 @@
  *   and any later one by the firing side (it waits for each id once).
  * - A job's progress goes to `<prefix>.progress.<instance>`, the instance being the first token of
  *   its message id: only the supervisor that fired it listens there.
+ * - A header value never holds CR or LF (NATS headers are lines): the definition, name, pool and
+ *   key travel with `%`, CR and LF written `%25`, `%0D`, `%0A` (any other text as it is), and
+ *   `decodeHeaders` gives them back exactly.
  * - Everything encoded here is JSON; `decodeOutcome` and `decodeProgress` never throw (a malformed
  *   message is `undefined`).
  * - A job's body is its encoded payload as JSON, or empty for `undefined` (JSON has no undefined):
@@ -86,11 +89,11 @@ const H = {
 /** The NATS headers of a job message. */
 export const encodeHeaders = (h: JobHeaders): MsgHdrs => {
   const out = makeHeaders()
-  out.set(H.definition, h.definition)
-  out.set(H.name, h.name)
+  out.set(H.definition, escapeHeader(h.definition))
+  out.set(H.name, escapeHeader(h.name))
   out.set(H.reply, h.reply)
-  if (h.pool !== undefined) out.set(H.pool, h.pool)
-  if (h.key !== undefined) out.set(H.key, h.key)
+  if (h.pool !== undefined) out.set(H.pool, escapeHeader(h.pool))
+  if (h.key !== undefined) out.set(H.key, escapeHeader(h.key))
   if (h.annotations !== undefined) out.set(H.annotations, toJson(h.annotations))
   return out
 }
@@ -103,10 +106,10 @@ export const decodeHeaders = (hdrs: MsgHdrs | undefined): JobHeaders | undefined
   if (definition === "" || reply === "") return undefined
   const annotations = hdrs.get(H.annotations)
   return {
-    definition,
-    name: hdrs.get(H.name) || definition,
-    pool: hdrs.get(H.pool) || undefined,
-    key: hdrs.get(H.key) || undefined,
+    definition: unescapeHeader(definition),
+    name: unescapeHeader(hdrs.get(H.name) || definition),
+    pool: hdrs.get(H.pool) ? unescapeHeader(hdrs.get(H.pool)) : undefined,
+    key: hdrs.get(H.key) ? unescapeHeader(hdrs.get(H.key)) : undefined,
     reply,
     annotations: annotations === "" ? undefined : (parse(annotations) as Record<string, unknown> | undefined)
   }
@@ -238,6 +241,16 @@ export const toJson = (value: unknown): string => {
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** A header value without CR or LF (see the invariants); text without `%`, CR or LF as it is. */
+const escapeHeader = (text: string): string =>
+  /[%\r\n]/.test(text) ? text.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A") : text
+
+/** The inverse of `escapeHeader`. */
+const unescapeHeader = (text: string): string =>
+  text.includes("%")
+    ? text.replace(/%(25|0D|0A)/g, (_, code: string) => String.fromCharCode(Number.parseInt(code, 16)))
+    : text
 
 /** Marks an error on the wire (its own fields travel beside). */
 const ERROR = "~tributary/error"
