@@ -92,7 +92,7 @@ export interface Options<R> extends CommonOptions {
   readonly pools?: Record<string, Supervisor.PoolConfig>
   /** in log lines and outcomes (default `worker-<pid>`) */
   readonly name?: string
-  /** the consumer's ack wait (default "30 seconds"): how long before a dead worker's jobs are redelivered */
+  /** the consumer's ack wait (default "30 seconds", at least "1 second"): how long before a dead worker's jobs are redelivered */
   readonly ackWait?: Duration.Input
   /** the consumer's max ack pending (default 1000): the bound on jobs held across all workers */
   readonly maxAckPending?: number
@@ -119,6 +119,12 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const maxAckPending = yield* countOf("maxAckPending", options.maxAckPending, 1000)
       const attempts = yield* countOf("attempts", options.attempts, 3)
       const ackWait = yield* millisOf("ackWait", options.ackWait, "30 seconds")
+      if (ackWait < MIN_ACK_WAIT_MILLIS)
+        return yield* new NatsArgumentError(
+          "ackWait",
+          options.ackWait,
+          "a duration of at least 1 second (the progress acks, every third of it, must beat it: with 1 ms a live worker's jobs ran up to 6 times)"
+        )
       const retryDelay = yield* millisOf("retryDelay", options.retryDelay, "1 second")
       const grace = yield* millisOf("grace", options.grace, "10 seconds")
       const name = options.name ?? `worker-${process.pid}`
@@ -535,6 +541,9 @@ const publishQuietly = (nc: NatsConnection, subject: string, body: string): void
 
 /** the job message's id (`Nats-Msg-Id`) */
 const idOf = (m: Delivery): string => m.msg.headers?.get("Nats-Msg-Id") ?? ""
+
+/** the shortest ack wait: a shorter one lets the server redeliver jobs a live worker holds (its progress acks come too late) */
+const MIN_ACK_WAIT_MILLIS = 1_000
 
 /** how many cancelled ids a worker remembers, and how long: a cancel heard before its message arrived */
 const CANCEL_MEMORY = 10_000

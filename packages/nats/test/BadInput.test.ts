@@ -74,6 +74,15 @@ describe("bad options", () => {
       }
     })
   })
+
+  it("an ackWait under 1 second is a NatsArgumentError (with 1 ms a live worker's jobs were redelivered to it, run up to 6 times)", async () => {
+    const exit = await Effect.runPromiseExit(
+      NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], ackWait: "999 millis" })
+    )
+    expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
+      value: { _tag: "NatsArgumentError", argument: "ackWait", value: "999 millis" }
+    })
+  })
 })
 
 describe.skipIf(!available)("bad input", () => {
