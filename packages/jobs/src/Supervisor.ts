@@ -439,6 +439,10 @@ export interface WatchOptions {
  * ```
  *
  * Gotchas:
+ * - A bad argument (a `program` that is not an Effect, `options` that are not an object, a
+ *   `failOnJobFailure` that is not a boolean, a bad `forceAfter` or `supervisor` option) throws a
+ *   `SupervisorConfigError` naming it at the call, before anything is installed or run; a logger
+ *   that can lose lines throws `PinoLoggerConfigError` the same way.
  * - It sets `process.exitCode` and lets the event loop end; a handle the program leaves open (a
  *   server, a timer) keeps the process alive after the last line. Only a second signal calls
  *   `process.exit`.
@@ -449,18 +453,25 @@ export interface WatchOptions {
  *
  * @since 0.1.0
  */
-export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void =>
+export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void => {
+  // every argument is checked here, at the call, before any listener or timer is installed
+  if (!Effect.isEffect(program)) throw new SupervisorConfigError("program", program, "an Effect")
+  if (typeof options !== "object" || options === null)
+    throw new SupervisorConfigError("options", options, "an object (or nothing)")
+  const failOnJobFailure = options.failOnJobFailure ?? false
+  if (typeof failOnJobFailure !== "boolean")
+    throw new SupervisorConfigError("failOnJobFailure", failOnJobFailure, "a boolean")
+  const forceAfterMillis = toMillis("forceAfter", options.forceAfter ?? "5 seconds")
+  const config = options.supervisor ?? {}
+  resolve(config)
   internalRunMain.runMain(
     {
-      make: makeState(options.supervisor ?? {}),
+      make: makeState(config),
       program: (state) => Effect.provideService(program, Supervisor, serviceOf(state))
     },
-    {
-      logger: options.logger,
-      failOnJobFailure: options.failOnJobFailure ?? false,
-      forceAfterMillis: toMillis("forceAfter", options.forceAfter ?? "5 seconds")
-    }
+    { logger: options.logger, failOnJobFailure, forceAfterMillis }
   )
+}
 
 // ── private helpers ─────────────────────────────────────────────────────────
 

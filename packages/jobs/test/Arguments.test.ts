@@ -127,6 +127,36 @@ describe("a bad job argument dies with JobArgumentError; nothing is admitted and
   }
 })
 
+describe("Supervisor.runMain refuses a bad argument at the call: SupervisorConfigError naming it, nothing installed", () => {
+  const events = ["SIGINT", "SIGTERM", "uncaughtException", "unhandledRejection", "exit"] as const
+  const listeners = () => events.map((e) => process.listenerCount(e))
+  const cases: ReadonlyArray<readonly [string, () => void]> = [
+    ["program", () => Supervisor.runMain(42 as never)],
+    ["program", () => Supervisor.runMain((async () => {}) as never)],
+    ["options", () => Supervisor.runMain(Effect.void, null as never)],
+    ["failOnJobFailure", () => Supervisor.runMain(Effect.void, { failOnJobFailure: "yes" as never })],
+    ["forceAfter", () => Supervisor.runMain(Effect.void, { forceAfter: "soon" as never })],
+    ["concurrency", () => Supervisor.runMain(Effect.void, { supervisor: { concurrency: -1 } })],
+    ["config", () => Supervisor.runMain(Effect.void, { supervisor: 5 as never })]
+  ]
+  for (const [argument, call] of cases) {
+    it(argument, () => {
+      const before = listeners()
+      const exitCode = process.exitCode
+      let thrown: unknown
+      try {
+        call()
+      } catch (e) {
+        thrown = e
+      }
+      expect(thrown).toBeInstanceOf(SupervisorConfigError)
+      expect((thrown as SupervisorConfigError).argument).toBe(argument)
+      expect(listeners()).toEqual(before)
+      expect(process.exitCode).toBe(exitCode)
+    })
+  }
+})
+
 describe("the pool named default", () => {
   it("limits the jobs that name no pool", async () => {
     let inFlight = 0
