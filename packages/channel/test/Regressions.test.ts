@@ -1,9 +1,9 @@
 /**
  * Regressions found in review, each with the scenario that showed it.
  */
-import { Chan, Xform } from "@tributary/channel"
+import { Buffer, Chan, Xform } from "@tributary/channel"
 import * as Facade from "@tributary/channel/async"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, Logger, Option } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { ChanCore } from "../src/internal/channel.js"
 
@@ -69,5 +69,92 @@ describe("xform failures of synchronous and Promise puts are logged, not kept", 
     expect(recorded(a)).toBeUndefined()
     expect(recorded(b)).toBeUndefined()
     expect(logged.filter((l) => l.includes("xform failed")).length).toBe(4)
+  })
+})
+
+describe("an onUndelivered that throws loses no value and strands no fiber", () => {
+  /** An onUndelivered that records each value, then throws; and the lines logged meanwhile. */
+  const throwing = () => {
+    const undelivered: Array<number> = []
+    const lines: Array<{ level: string; message: string }> = []
+    const logger = Logger.make<unknown, void>((o) => {
+      lines.push({ level: o.logLevel, message: String((o.message as ReadonlyArray<unknown>)[0]) })
+    })
+    const onUndelivered = (n: number) => {
+      undelivered.push(n)
+      throw new Error(`undelivered ${n}`)
+    }
+    const runLogged = <A>(effect: Effect.Effect<A>) => Effect.runPromise(Effect.provide(effect, Logger.layer([logger])))
+    return { undelivered, lines, onUndelivered, runLogged }
+  }
+  const onUndeliveredFailed = (lines: ReadonlyArray<{ level: string; message: string }>) =>
+    lines.filter((l) => l.level === "Error" && l.message.includes("onUndelivered failed")).length
+
+  it("discard: every buffered value is passed on, the pending puts complete with false, the error is logged", async () => {
+    const t = throwing()
+    const result = await t.runLogged(
+      Effect.gen(function* () {
+        const ch = yield* Chan.make<number>(2, { onUndelivered: t.onUndelivered })
+        yield* Chan.put(ch, 1)
+        yield* Chan.put(ch, 2)
+        const putter = yield* Effect.forkChild(Chan.put(ch, 3))
+        yield* Effect.yieldNow
+        const discarded = yield* Chan.discard(ch)
+        return { discarded, put: yield* Fiber.join(putter) }
+      })
+    )
+    expect(result).toEqual({ discarded: [1, 2], put: false })
+    expect(t.undelivered).toEqual([1, 2])
+    expect(onUndeliveredFailed(t.lines)).toBe(2)
+  })
+
+  it("a sliding buffer: the put is accepted and its value buffered; the dropped one was passed on", async () => {
+    const t = throwing()
+    const result = await t.runLogged(
+      Effect.gen(function* () {
+        const ch = yield* Chan.make<number>(Buffer.sliding(1), { onUndelivered: t.onUndelivered })
+        yield* Chan.put(ch, 1)
+        const accepted = yield* Chan.put(ch, 2)
+        return { accepted, next: yield* Chan.poll(ch) }
+      })
+    )
+    expect(result).toEqual({ accepted: true, next: Option.some(2) })
+    expect(t.undelivered).toEqual([1])
+    expect(onUndeliveredFailed(t.lines)).toBe(1)
+  })
+
+  it("an xform that finishes early on a take: the take gets its value, every released put completes", async () => {
+    const t = throwing()
+    const result = await t.runLogged(
+      Effect.gen(function* () {
+        const ch = yield* Chan.make<number, number>(1, { xform: Xform.take<number>(2), onUndelivered: t.onUndelivered })
+        yield* Chan.put(ch, 1)
+        const putters = []
+        for (const n of [2, 3, 4]) putters.push(yield* Effect.forkChild(Chan.put(ch, n)))
+        yield* Effect.yieldNow
+        const taken = [yield* Chan.take(ch), yield* Chan.take(ch), yield* Chan.take(ch)]
+        const puts = []
+        for (const p of putters) puts.push(yield* Fiber.join(p))
+        return { taken, puts }
+      })
+    )
+    expect(result).toEqual({ taken: [Option.some(1), Option.some(2), Option.none()], puts: [true, true, true] })
+    expect(t.undelivered).toEqual([3, 4])
+  })
+
+  it("the async API: put returns a Promise (it threw at the call) and is accepted", async () => {
+    const t = throwing()
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {})
+    vi.spyOn(console, "log").mockImplementation(() => {})
+    const ch = Facade.chan<number>(Buffer.dropping(1), { onUndelivered: t.onUndelivered })
+    await ch.put(1)
+    let put: Promise<boolean> | undefined
+    expect(() => {
+      put = ch.put(2)
+    }).not.toThrow()
+    expect(await put).toBe(true)
+    expect(ch.poll()).toEqual({ done: false, value: 1 })
+    expect(t.undelivered).toEqual([2])
+    expect(logged.mock.calls.length + vi.mocked(console.log).mock.calls.length).toBeGreaterThan(0)
   })
 })

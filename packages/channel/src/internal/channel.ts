@@ -24,7 +24,8 @@
  *     `requeue`; buffered values and pending puts stay takeable; takers wait only while nothing is
  *     takeable by them (values owed to others included: they may be passed on).
  *  6. Every value accepted (a put returned or will return `true`) ends exactly once: handed to a
- *     taker that observes it, or passed to `onUndelivered`. A waking taker is only told to take
+ *     taker that observes it, or passed to `onUndelivered` (whose errors are recorded, never thrown
+ *     from the middle of a state change). A waking taker is only told to take
  *     again (`WAKE`), so buffered values leave the buffer in the step that observes them; a woken
  *     taker withdrawn before its step passes its reservation to the next waiting taker, or leaves
  *     the value unreserved at the front of the buffer (`wokenTakerWithdrawn`); a taker handed
@@ -159,8 +160,13 @@ export interface CoreOptions<I, O> {
   readonly onXformError?: ((error: unknown, input: I) => Option.Option<O>) | undefined
 }
 
-/** An xform error nobody handled, kept for the Effect API to log at Error level. */
+/**
+ * An error of a user callback nobody handled (an xform step, or `onUndelivered`), kept for the
+ * Effect API to log at Error level: the state machine never lets one escape mid-change.
+ */
 export interface XformFailure {
+  /** What failed, as logged: "xform failed; the value was dropped" or "onUndelivered failed". */
+  readonly message: string
   readonly error: unknown
   readonly input: unknown
   readonly channel: string | undefined
@@ -175,13 +181,17 @@ export class ChanCore<I = any, O = I> {
   closed = false
   /** The Effect API's `take` of this channel, made once (a take holds no state of its own). */
   takeEffect: unknown = undefined
-  /** Unhandled xform errors since the Effect API last logged them. */
+  /** Unhandled xform and `onUndelivered` errors since the Effect API last logged them. */
   xformFailures: Array<XformFailure> | undefined = undefined
   private readonly sink: Sink<I> | undefined
   private xformDone = false
   private readonly onUndelivered: ((value: any) => void) | undefined
   private readonly onXformError: ((error: unknown, input: I) => Option.Option<O>) | undefined
-  /** Passes a value that no taker will receive to `onUndelivered` (bound once, used as a callback). */
+  /**
+   * Passes a value that no taker will receive to `onUndelivered` (bound once, used as a callback).
+   * Never throws: an error of `onUndelivered` is recorded (and logged), so the operation that
+   * dropped the value still completes and every other value and waiter is still served.
+   */
   readonly undeliver: (value: any) => void
   /** The buffer when it is a fixed ring buffer without an xform (where `putBuffered` applies). */
   private readonly plain: RingBuffer<O> | undefined
@@ -194,7 +204,15 @@ export class ChanCore<I = any, O = I> {
     this.maxPending = options?.maxPending ?? 1024
     this.onUndelivered = options?.onUndelivered
     this.onXformError = options?.onXformError
-    this.undeliver = (value) => this.onUndelivered?.(value)
+    this.undeliver = (value) => {
+      const onUndelivered = this.onUndelivered
+      if (onUndelivered === undefined) return
+      try {
+        onUndelivered(value)
+      } catch (error) {
+        this.recordFailure("onUndelivered failed", error, value)
+      }
+    }
     this.sink = options?.xform?.make({
       step: (o) => {
         this.buf!.add(o, this.undeliver)
@@ -549,6 +567,10 @@ export class ChanCore<I = any, O = I> {
         error = handlerError
       }
     }
-    ;(this.xformFailures ??= []).push({ error, input, channel: this.name })
+    this.recordFailure("xform failed; the value was dropped", error, input)
+  }
+
+  private recordFailure(message: string, error: unknown, input: unknown): void {
+    ;(this.xformFailures ??= []).push({ message, error, input, channel: this.name })
   }
 }

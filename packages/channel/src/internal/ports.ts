@@ -49,7 +49,8 @@ export interface Options<in I> {
    * Called exactly once for every accepted value that no taker will ever receive: dropped by a
    * dropping or sliding buffer, returned by `discard`, dropped by an xform that finished early,
    * ignored by a promise channel that already holds its value. With an xform, values that reached
-   * the buffer are passed as transformed. Values an xform filters out are not undelivered.
+   * the buffer are passed as transformed. Values an xform filters out are not undelivered. If it
+   * throws, the error is logged at Error level and the operation completes as if it had returned.
    */
   readonly onUndelivered?: (value: I) => void
 }

@@ -1,5 +1,5 @@
 /**
- * Logging the xform errors a channel recorded (the state machine has no logger: it keeps them in
+ * Logging the xform and `onUndelivered` errors a channel recorded (the state machine has no logger: it keeps them in
  * `xformFailures`; the Effect operations on the put side log them in their own fiber, the
  * synchronous and Promise ones through `reportXformUnsafe`).
  *
@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import type { ChanCore } from "./channel.js"
 
 /**
- * Logs, at Error level, the xform errors the channel recorded, then continues with `next`. Only
+ * Logs, at Error level, the xform and `onUndelivered` errors the channel recorded, then continues with `next`. Only
  * put-side operations call it (their result is a boolean): a take never delays the value it hands
  * over.
  */
@@ -25,7 +25,7 @@ export const reportXform = <A, E, R>(
     Effect.forEach(
       failures,
       (f) =>
-        Effect.logError("xform failed; the value was dropped", Cause.die(f.error)).pipe(
+        Effect.logError(f.message, Cause.die(f.error)).pipe(
           Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
         ),
       { discard: true }
