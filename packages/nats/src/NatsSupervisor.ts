@@ -75,7 +75,7 @@ export interface DispatcherOptions extends CommonOptions {
   readonly publishTimeout?: Duration.Input
   /** job publishes awaiting the stream's ack at once (default 16; more wait in order); bench/nats.ts measured 16, 256 and 1024 alike */
   readonly publishWindow?: number
-  /** how long outcomes stay in their stream (default "1 hour"): the longest a job may take to come back */
+  /** how long outcomes stay in their stream (default "1 hour"): the longest this process may be away (disconnected, or slow to read) before a finished job's outcome is gone; the stream keeps the longest asked by any supervisor started, whoever made it */
   readonly outcomeMaxAge?: Duration.Input
 }
 
@@ -156,7 +156,7 @@ const makeDispatcher = (options: DispatcherOptions) =>
     const instance = crypto.randomUUID().replaceAll("-", "")
     const nc = yield* connection.open(servers, `tributary-supervisor-${instance}`)
     const jsm = yield* connection.manager(nc, servers)
-    yield* connection.ensureStreams(jsm, names, outcomeMaxAge, servers)
+    yield* connection.ensureStreams(jsm, names, outcomeMaxAge, servers, { raiseOutcomeMaxAge: true })
     const js = jetstream(nc)
     const reply = `${names.outcomesPrefix}.${instance}`
 

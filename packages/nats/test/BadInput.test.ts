@@ -4,7 +4,9 @@
  * carry (the job dies at once in the firing process, never published), and two prefixes that name
  * the same streams (a typed error naming the prefix).
  */
-import { Job } from "@tributary/jobs"
+import { jetstreamManager } from "@nats-io/jetstream"
+import { connect } from "@nats-io/transport-node"
+import { Job, Supervisor } from "@tributary/jobs"
 import { Cause, Effect, Exit, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
@@ -193,6 +195,32 @@ describe.skipIf(!available)("bad input", () => {
       )
       expect(value).toEqual(["line 1\nline 2", "k\r\n%0A"])
     } finally {
+      await w.stop()
+    }
+  })
+  it("a worker started first makes the outcomes stream with 1 hour; a supervisor asking longer raises it, one asking shorter does not lower it", async () => {
+    const w = startWorker(server.url, "early", { definitions: [d.square], prefix: "maxage" })
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      // the streams are made (by whichever side came first, with 1 hour) once a job has run
+      const first = await fire(
+        server.url,
+        Effect.flatMap(Job.fork(d.square.make({ n: 2 })), Job.join),
+        undefined,
+        "maxage"
+      )
+      expect(first.value).toBe(4)
+      const hours = async () => (await jsm.streams.info("MAXAGE_OUTCOMES")).config.max_age / 3_600_000_000_000
+      expect(await hours()).toBe(1)
+      const started = (outcomeMaxAge: string) =>
+        fire(server.url, Supervisor.snapshot, undefined, "maxage", { outcomeMaxAge })
+      await started("1 day")
+      expect(await hours()).toBe(24)
+      await started("10 minutes")
+      expect(await hours()).toBe(24)
+    } finally {
+      await nc.close()
       await w.stop()
     }
   })

@@ -23,6 +23,8 @@
  * - A stream of our name that does not take our subject (made with a prefix differing only in
  *   case: stream names are upper-cased; or not ours at all) is not used: `ensureStreams` fails with
  *   a NatsArgumentError naming the prefix (its jobs could never be stored or pulled).
+ * - With `raiseOutcomeMaxAge`, the outcomes stream keeps its outcomes at least as long as asked:
+ *   the longest `outcomeMaxAge` of the supervisors started holds (a worker makes it with 1 hour).
  * - With `settleMillis`, a stream found missing is made only that long later, and only if it is
  *   missing still (the server may be between the two steps above).
  *
@@ -87,6 +89,12 @@ export interface EnsureOptions {
    * stream (see the invariants).
    */
   readonly settleMillis?: number
+  /**
+   * An outcomes stream that exists keeps its outcomes at least `outcomeMaxAgeMillis`: a shorter
+   * max age (made by a worker, or by a supervisor with a shorter `outcomeMaxAge`) is raised to it,
+   * never lowered (the firing side sets it: a worker does not know the supervisors' needs)
+   */
+  readonly raiseOutcomeMaxAge?: boolean
   /** runs after a stream was made, before it is checked (tests: the server removing the old files then) */
   readonly afterMake?: (stream: string) => Promise<void>
   /** runs before a probe is published again because the stream did not answer (tests: the stream made then) */
@@ -258,7 +266,12 @@ const streamOf = (
     const found = yield* infoOf(jsm, name)
     if (found !== undefined) {
       const subjects = found.config.subjects ?? []
-      return subjects.includes(subject) ? undefined : yield* Effect.fail(new StreamTaken(name, subjects, subject))
+      if (!subjects.includes(subject)) return yield* Effect.fail(new StreamTaken(name, subjects, subject))
+      // only the outcomes stream has a max age; 0 is no limit
+      const maxAge = config.max_age ?? 0
+      if (options.raiseOutcomeMaxAge === true && found.config.max_age > 0 && found.config.max_age < maxAge)
+        yield* call(() => jsm.streams.update(name, { ...found.config, max_age: maxAge }))
+      return undefined
     }
     if (options.settleMillis !== undefined && options.settleMillis > 0) {
       yield* Effect.sleep(options.settleMillis)
