@@ -7,7 +7,7 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Cause, Effect, Exit, References, Schema } from "effect"
+import { Cause, type Duration, Effect, Exit, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
@@ -89,6 +89,9 @@ describe("bad options", () => {
 
 describe.skipIf(!available)("bad input", () => {
   const server = suiteServer()
+  /** n², fired with `prefix` and run by a worker */
+  const squareOn = async (prefix: string, n: number) =>
+    (await fire(server.url, Effect.flatMap(Job.fork(d.square.make({ n })), Job.join), undefined, prefix)).value
 
   it("a run that throws or returns no Effect dies with a typed defect, once; the worker goes on", async () => {
     const w = startWorker(server.url, "careless", { definitions: [throwing, promising, d.square], attempts: 3 })
@@ -111,6 +114,7 @@ describe.skipIf(!available)("bad input", () => {
       await w.stop()
     }
   })
+
   it("a payload JSON cannot carry dies at once in the firing process, naming where; it is never published", async () => {
     received.length = 0
     const w = startWorker(server.url, "picky", { definitions: [anything, dated, nothing] })
@@ -154,16 +158,11 @@ describe.skipIf(!available)("bad input", () => {
       await w.stop()
     }
   })
+
   it("a prefix whose stream names another prefix took (differing only in case) is a NatsArgumentError naming it", async () => {
     const w = startWorker(server.url, "lower", { definitions: [d.square], prefix: "shared" })
     try {
-      const first = await fire(
-        server.url,
-        Effect.flatMap(Job.fork(d.square.make({ n: 4 })), Job.join),
-        undefined,
-        "shared"
-      )
-      expect(first.value).toBe(16)
+      expect(await squareOn("shared", 4)).toBe(16)
       const expected = {
         value: { _tag: "NatsArgumentError", argument: "prefix", value: "SHARED" }
       }
@@ -184,6 +183,7 @@ describe.skipIf(!available)("bad input", () => {
       await w.stop()
     }
   })
+
   it("a job name and key holding a line break run on the worker as given (they died there: a header cannot hold one)", async () => {
     const w = startWorker(server.url, "lines", { definitions: [named] })
     try {
@@ -198,22 +198,17 @@ describe.skipIf(!available)("bad input", () => {
       await w.stop()
     }
   })
+
   it("a worker started first makes the outcomes stream with 1 hour; a supervisor asking longer raises it, one asking shorter does not lower it", async () => {
     const w = startWorker(server.url, "early", { definitions: [d.square], prefix: "maxage" })
     const nc = await connect({ servers: server.url })
     try {
       const jsm = await jetstreamManager(nc)
       // the streams are made (by whichever side came first, with 1 hour) once a job has run
-      const first = await fire(
-        server.url,
-        Effect.flatMap(Job.fork(d.square.make({ n: 2 })), Job.join),
-        undefined,
-        "maxage"
-      )
-      expect(first.value).toBe(4)
+      expect(await squareOn("maxage", 2)).toBe(4)
       const hours = async () => (await jsm.streams.info("MAXAGE_OUTCOMES")).config.max_age / 3_600_000_000_000
       expect(await hours()).toBe(1)
-      const started = (outcomeMaxAge: string) =>
+      const started = (outcomeMaxAge: Duration.Input) =>
         fire(server.url, Supervisor.snapshot, undefined, "maxage", { outcomeMaxAge })
       await started("1 day")
       expect(await hours()).toBe(24)
