@@ -227,6 +227,38 @@ describe("Monitor.serve data", () => {
   })
 })
 
+describe("Monitor.serve hostile values", () => {
+  it("annotations whose toJSON or getter throws: /snapshot and /events still answer, the field reads [unreadable]", async () => {
+    const boom = () => {
+      throw new Error("boom")
+    }
+    const { snapshot, event, page } = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ secretKeys: ["password"] })
+        yield* Job.fire(Effect.fail("refused"), {
+          name: "odd",
+          annotations: {
+            json: { toJSON: boom },
+            nested: Object.defineProperty({ keep: 1 }, "gone", { get: boom, enumerable: true })
+          }
+        })
+        yield* settle
+        const snapshot = yield* promise(() => get(`${m.url}snapshot`))
+        const stream = yield* promise(() => openEvents(`${m.url}events`))
+        yield* tick
+        const event = yield* promise(() => stream.waitFor((e) => e.recentFailures.length === 1))
+        stream.close()
+        return { snapshot, event, page: yield* promise(() => get(m.url)) }
+      })
+    )
+    expect(snapshot.status).toBe(200)
+    const expected = { json: "[unreadable]", nested: { keep: 1, gone: "[unreadable]" } }
+    expect(JSON.parse(snapshot.body).recentFailures[0].annotations).toEqual(expected)
+    expect(event.recentFailures[0].annotations).toEqual(expected)
+    expect(page.status).toBe(200) // the server lives on
+  })
+})
+
 describe("Monitor.serve /events", () => {
   it("sends the latest snapshot at once, then one per interval, with rates and totals", async () => {
     const seen = await run(

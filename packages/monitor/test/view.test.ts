@@ -138,4 +138,32 @@ describe("toJson", () => {
     cyclic.self = cyclic
     expect(JSON.parse(toJson(cyclic))).toEqual({ n: "1", limit: null, self: "[Circular]" })
   })
+
+  it("never throws: a getter, toJSON or Proxy trap that throws reads as [unreadable], the rest is kept", () => {
+    const boom = () => {
+      throw new Error("boom")
+    }
+    const getter = Object.defineProperty({ ok: 1 }, "secret", { get: boom, enumerable: true })
+    const trap = new Proxy({}, { ownKeys: boom })
+    const shared = { x: 1 }
+    const value = { getter, json: { toJSON: boom }, trap, list: [getter], a: shared, b: shared, at: new Date(0) }
+    expect(JSON.parse(toJson(value))).toEqual({
+      getter: { ok: 1, secret: "[unreadable]" },
+      json: "[unreadable]",
+      trap: "[unreadable]",
+      list: [{ ok: 1, secret: "[unreadable]" }],
+      a: { x: 1 },
+      b: { x: 1 }, // shared, not a cycle
+      at: "1970-01-01T00:00:00.000Z"
+    })
+    const error = Object.defineProperty(new Error("x"), "message", { get: boom })
+    const failure = { id: "4", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
+    const view = snapshotView({ recentFailures: [{ ...failure, _tag: "Failure", exit: Exit.fail(error) }] } as any, [])
+    expect([view.recentFailures[0].message, view.recentFailures[0].stack]).toEqual(["[unreadable]", ""])
+    // withoutSecrets copies along the paths, reading each field on its own
+    expect(withoutSecrets({ getter, trap }, paths("*.password"))).toEqual({
+      getter: { ok: 1, secret: "[unreadable]" },
+      trap: "[unreadable]"
+    })
+  })
 })

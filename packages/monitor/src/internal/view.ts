@@ -6,7 +6,8 @@
  *   or defect that is not an `Error` (rendered as JSON) and the `cause` chain of an `Error` lose
  *   the secret paths first (pino's `err.`-prefixed paths apply to the error itself);
  * - `Infinity` (an unbounded limit) is sent as `null`, a bigint as its decimal text, a cycle as
- *   `"[Circular]"`: serializing never throws;
+ *   `"[Circular]"`, a field whose getter, `toJSON` or Proxy trap throws as `"[unreadable]"`:
+ *   building a view and serializing it never throw;
  * - an event's job lists hold at most `listLimit` entries each (`Supervisor.watch` lists no more);
  *   `totals` has the full counts.
  */
@@ -85,24 +86,16 @@ export const toJson = (value: unknown): string => {
   try {
     return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v))
   } catch {
-    const seen = new WeakSet<object>()
-    return JSON.stringify(value, (_key, v) => {
-      if (typeof v === "bigint") return v.toString()
-      if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[Circular]"
-        seen.add(v)
-      }
-      return v
-    })
+    // a cycle, or a getter, `toJSON` or Proxy trap that throws: read it field by field
+    return JSON.stringify(readable(value, []))
   }
 }
 
 /** `value` without the keys the `paths` match (copied along the paths; the rest shared). */
 export const withoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>): unknown => {
   if (paths.length === 0 || typeof value !== "object" || value === null) return value
-  const entries: Array<[string, unknown]> = Array.isArray(value)
-    ? value.map((v, i) => [String(i), v])
-    : Object.entries(value)
+  const entries = entriesOf(value)
+  if (entries === undefined) return unreadable
   const kept: Array<[string, unknown]> = []
   for (const [key, v] of entries) {
     const matching = paths.filter((p) => p[0] === key || p[0] === "*")
@@ -121,6 +114,47 @@ export const withoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>)
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** What a field reads as when reading it throws (a getter, a `toJSON`, a Proxy trap). */
+const unreadable = "[unreadable]"
+
+/** The fields (an array's elements by index) of `value`, each read on its own; undefined if listing them throws. */
+const entriesOf = (value: object): Array<[string, unknown]> | undefined => {
+  let keys: Array<string>
+  try {
+    keys = Array.isArray(value) ? Array.from(value, (_, i) => String(i)) : Object.keys(value)
+  } catch {
+    return undefined
+  }
+  return keys.map((key) => {
+    try {
+      return [key, (value as Record<string, unknown>)[key]]
+    } catch {
+      return [key, unreadable]
+    }
+  })
+}
+
+/** `value` as plain data `JSON.stringify` cannot throw on: a cycle is "[Circular]", what throws "[unreadable]". */
+const readable = (value: unknown, ancestors: Array<object>): unknown => {
+  if (typeof value === "bigint") return value.toString()
+  if (typeof value !== "object" || value === null) return value
+  if (ancestors.includes(value)) return "[Circular]"
+  let toJSON: unknown
+  try {
+    toJSON = (value as { toJSON?: unknown }).toJSON
+    if (typeof toJSON === "function") value = toJSON.call(value)
+  } catch {
+    return unreadable
+  }
+  if (typeof toJSON === "function") return readable(value, ancestors)
+  const entries = entriesOf(value as object)
+  if (entries === undefined) return unreadable
+  ancestors.push(value as object)
+  const fields = entries.map(([key, v]): [string, unknown] => [key, readable(v, ancestors)])
+  ancestors.pop()
+  return Array.isArray(value) ? fields.map(([, v]) => v) : Object.fromEntries(fields)
+}
 
 /** `["x-key"]`, `['x-key']`, `[0]`, `[*]`, at `lastIndex`. */
 const bracket = /\[(?:"([^"]*)"|'([^']*)'|(\d+|\*))\]/y
@@ -155,8 +189,13 @@ const describe = (
   if (tag === "TimedOut") return { message: "timed out", stack: "" }
   if (!Exit.isFailure(exit)) return { message: "", stack: "" }
   if (tag === "Interrupted" || Cause.hasInterruptsOnly(exit.cause)) return { message: "interrupted", stack: "" }
-  const cause = causeWithoutSecrets(exit.cause, paths)
-  return { message: messageOf(Cause.squash(cause)), stack: Cause.pretty(cause) }
+  try {
+    const cause = causeWithoutSecrets(exit.cause, paths)
+    return { message: messageOf(Cause.squash(cause)), stack: Cause.pretty(cause) }
+  } catch {
+    // an error whose message, stack or cause getter throws
+    return { message: unreadable, stack: "" }
+  }
 }
 
 /**
