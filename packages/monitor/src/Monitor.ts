@@ -174,6 +174,8 @@ interface Config {
 /** The options with their defaults, or the first bad one. */
 const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> =>
   Effect.suspend(() => {
+    if (typeof options !== "object" || options === null)
+      return Effect.fail(new MonitorArgumentError("options", options, "an object (or nothing)"))
     const { port = 0, host = "127.0.0.1", token, interval = "500 millis", secretKeys = [], listLimit = 100 } = options
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       return Effect.fail(new MonitorArgumentError("port", port, "an integer from 0 to 65535"))

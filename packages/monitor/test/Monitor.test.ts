@@ -42,6 +42,7 @@ describe("Monitor.serve options", () => {
     run(Effect.flip(Monitor.serve(options))).then((e) => (e instanceof MonitorArgumentError ? e.argument : e))
 
   it("refuses a bad option with a MonitorArgumentError naming it and the value", async () => {
+    expect(await refused(null as any)).toBe("options")
     expect(await refused({ port: 70000 })).toBe("port")
     expect(await refused({ port: 1.5 })).toBe("port")
     expect(await refused({ host: "" })).toBe("host")
@@ -88,12 +89,14 @@ describe("Monitor.serve access", () => {
             get(`${base}/snapshot`, bearer),
             get(`${base}/snapshot?token=s3cret-t0ken`),
             get(`${base}/?token=s3cret-t0ken`),
-            get(`${base}/nowhere`, bearer)
+            get(`${base}/nowhere`, bearer),
+            get(`${base}/snapshot`, { authorization: "bearer s3cret-t0ken" }), // the scheme in any case
+            get(`${base}/snapshot`, { authorization: "Basic s3cret-t0ken" })
           ])
         )
       })
     )
-    expect(replies.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401, 200, 200, 200, 404])
+    expect(replies.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401, 200, 200, 200, 404, 200, 401])
     expect(replies[0].headers["www-authenticate"]).toMatch(/^Bearer/)
     expect(replies[0].body).not.toMatch(/supervisor/)
     expect(JSON.parse(replies[6].body).supervisor).toBe("supervisor")

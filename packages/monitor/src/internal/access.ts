@@ -1,7 +1,7 @@
 /**
  * Who may read the monitor. Invariants:
- * - with a token, a request passes only with `Authorization: Bearer <token>` or `?token=<token>`
- *   (compared in constant time), whatever its `Host`;
+ * - with a token, a request passes only with `Authorization: Bearer <token>` (the scheme in any
+ *   case) or `?token=<token>` (compared in constant time), whatever its `Host`;
  * - without a token (allowed on loopback only), a request passes only when its `Host` header names
  *   a loopback address, so a page of another site cannot read it through DNS rebinding.
  */
@@ -15,8 +15,8 @@ export const isLoopback = (host: string): boolean =>
 /** Whether `req` (whose parsed URL is `url`) may be answered. */
 export const allowed = (req: IncomingMessage, url: URL, token: string | undefined): boolean => {
   if (token === undefined) return hostIsLoopback(req.headers.host)
-  const header = req.headers.authorization
-  const bearer = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined
+  // the scheme's name is case-insensitive (RFC 9110): "bearer x" is "Bearer x"
+  const bearer = /^bearer +(.*)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim()
   const given = bearer ?? url.searchParams.get("token") ?? undefined
   return given !== undefined && sameSecret(given, token)
 }
