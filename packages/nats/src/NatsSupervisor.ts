@@ -62,7 +62,15 @@ import { canceller } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
 import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
-import { decodeOutcome, decodeProgress, encodeHeaders, encodePayload, exitOf, notJson } from "./internal/wire.js"
+import {
+  decodeOutcome,
+  decodeProgress,
+  encodeHeaders,
+  encodePayload,
+  escapeHeader,
+  exitOf,
+  notJson
+} from "./internal/wire.js"
 import { MessageTooLargeError, type NatsArgumentError, NatsConnectError, PayloadJsonError } from "./NatsError.js"
 
 /**
@@ -251,7 +259,8 @@ const makeDispatcher = (options: DispatcherOptions) =>
       let attempt = 0
       return Effect.withFiber<unknown, unknown>((fiber) => {
         const annotations = fiber.getRef(References.CurrentLogAnnotations)
-        const id = `${instance}.${String(annotations["job.id"])}.${++attempt}`
+        // a caller-given job id may hold a line break, which a header cannot
+        const id = `${instance}.${escapeHeader(String(annotations["job.id"]))}.${++attempt}`
         const deferred = Deferred.makeUnsafe<unknown, unknown>()
         waiting.set(id, { deferred, fiber })
         const headers = encodeHeaders({

@@ -184,14 +184,15 @@ describe.skipIf(!available)("bad input", () => {
     }
   })
 
-  it("a job name and key holding a line break run on the worker as given (they died there: a header cannot hold one)", async () => {
+  it("a job name, key and id holding a line break run on the worker as given (a header cannot hold one: the name and key died there, the id retried its publish for a minute)", async () => {
     const w = startWorker(server.url, "lines", { definitions: [named] })
     try {
       const { value } = await fire(
         server.url,
-        Effect.flatMap(Job.fork(named.make({ n: 1 }), { name: "line 1\nline 2", key: "k\r\n%0A" }), Job.join).pipe(
-          Effect.timeout("20 seconds")
-        )
+        Effect.flatMap(
+          Job.fork(named.make({ n: 1 }), { name: "line 1\nline 2", key: "k\r\n%0A", id: "id\n1" }),
+          Job.join
+        ).pipe(Effect.timeout("20 seconds"))
       )
       expect(value).toEqual(["line 1\nline 2", "k\r\n%0A"])
     } finally {

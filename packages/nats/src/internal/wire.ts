@@ -4,7 +4,8 @@
  * messages beside them: a cancel (the job message's id) and a job's progress.
  *
  * Invariants:
- * - A job message's id (`Nats-Msg-Id`) is `${instance}.${jobId}.${attempt}`: unique per firing
+ * - A job message's id (`Nats-Msg-Id`) is `${instance}.${jobId}.${attempt}` (the job id through
+ *   `escapeHeader`: a caller-given id may hold a line break): unique per firing
  *   supervisor instance, job and local attempt, so a retried publish is deduplicated by the
  *   stream and an outcome is matched to exactly one waiting job.
  * - An outcome message carries the job message's id; its own id is `outcome.${id}`, so a second
@@ -243,7 +244,7 @@ export const toJson = (value: unknown): string => {
 // ── private helpers ─────────────────────────────────────────────────────────
 
 /** A header value without CR or LF (see the invariants); text without `%`, CR or LF as it is. */
-const escapeHeader = (text: string): string =>
+export const escapeHeader = (text: string): string =>
   /[%\r\n]/.test(text) ? text.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A") : text
 
 /** The inverse of `escapeHeader`. */
