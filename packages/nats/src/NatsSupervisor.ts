@@ -25,7 +25,8 @@
  *   the supervisor's `concurrency` bounds the jobs in flight from this process. Give it room
  *   (the workers' consumer's `maxAckPending` bounds what runs across all workers).
  * - A remote job's value and error come back as JSON: an error keeps its `_tag`, `name`, `message`
- *   and fields (so `Effect.catchTag` works), not its class.
+ *   and fields (so `Effect.catchTag` works), not its class; a bigint comes back as a string, a
+ *   cycle as the string "[Circular]" at its place.
  * - Interrupting a remote job (`Job.interrupt`, its `timeout`, `Job.all`'s failFast, a shutdown past
  *   the grace) ends it here at once, as Interrupted, and cancels it on the workers, best effort: a
  *   worker that holds it interrupts it or drops it unrun, and a message not yet pulled is deleted

@@ -7,7 +7,7 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Cause, type Duration, Effect, Exit, References, Schema } from "effect"
+import { Cause, Data, type Duration, Effect, Exit, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
@@ -57,6 +57,24 @@ const named = Job.define({
       const annotations = fiber.getRef(References.CurrentLogAnnotations)
       return Effect.succeed([annotations["job.name"], annotations["job.key"]])
     })
+})
+
+/** an HTTP error holding its request, which holds it: a cycle */
+class HttpError extends Data.TaggedError("HttpError")<{ readonly status: number; readonly request: unknown }> {}
+const cyclic = (): Record<string, unknown> => {
+  const response: Record<string, unknown> = { status: 500 }
+  response.request = { response }
+  return response
+}
+const loops = Job.define({
+  name: "loops",
+  payload: Schema.Literals(["value", "failure", "defect"]),
+  run: (what) =>
+    what === "value"
+      ? Effect.succeed(cyclic())
+      : what === "failure"
+        ? Effect.fail(new HttpError({ status: 500, request: cyclic() }))
+        : Effect.die(Object.assign(new Error("crashed"), { response: cyclic() }))
 })
 
 /** the defect of a failed exit */
@@ -217,6 +235,29 @@ describe.skipIf(!available)("bad input", () => {
       expect(await hours()).toBe(24)
     } finally {
       await nc.close()
+      await w.stop()
+    }
+  })
+  it("an outcome holding a cycle (an HTTP error holding its request) arrives, the cycle written as [Circular] (its awaiter waited for ever)", async () => {
+    const w = startWorker(server.url, "loops", { definitions: [loops], attempts: 1 })
+    try {
+      const { value, lines } = await fire(
+        server.url,
+        Job.all([loops.make("value"), loops.make("failure"), loops.make("defect")], { concurrency: 3 }).pipe(
+          Effect.timeout("20 seconds") // a safety net: all three waited for ever
+        )
+      )
+      expect(value.map((o) => o._tag)).toEqual(["Success", "Failure", "Failure"])
+      expect(Exit.isSuccess(value[0]!.exit) && value[0]!.exit.value).toEqual({
+        status: 500,
+        request: { response: "[Circular]" }
+      })
+      expect(Exit.isFailure(value[1]!.exit) && Exit.findErrorOption(value[1]!.exit)).toMatchObject({
+        value: { _tag: "HttpError", status: 500, request: { status: 500, request: { response: "[Circular]" } } }
+      })
+      expect(defectOf(value[2]!.exit)).toMatchObject({ message: "crashed" })
+      expect([...outcomeLines(lines).values()].map((ls) => ls.length)).toEqual([1, 1, 1])
+    } finally {
       await w.stop()
     }
   })

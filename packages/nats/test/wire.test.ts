@@ -30,10 +30,38 @@ describe("toJson", () => {
     expect(toJson({ id: 9007199254740993n, xs: [1n] })).toBe('{"id":"9007199254740993","xs":["1"]}')
   })
 
-  it("writes a value with a cycle as its String", () => {
-    const cyclic: Record<string, unknown> = { name: "loop" }
+  it("writes a cycle as [Circular] and keeps the rest; an object seen twice but in no cycle is written twice", () => {
+    const cyclic: Record<string, unknown> = { name: "loop", inner: { n: 1 } }
+    ;(cyclic.inner as Record<string, unknown>).up = cyclic
     cyclic.self = cyclic
-    expect(toJson(cyclic)).toBe('"[object Object]"')
+    expect(JSON.parse(toJson(cyclic))).toEqual({ name: "loop", inner: { n: 1, up: "[Circular]" }, self: "[Circular]" })
+    const shared = { x: 1 }
+    expect(JSON.parse(toJson({ a: shared, b: [shared, shared], big: 2n }))).toEqual({
+      a: { x: 1 },
+      b: [{ x: 1 }, { x: 1 }],
+      big: "2"
+    })
+  })
+
+  it("an outcome whose value, error or defect holds a cycle keeps its id and tag (it was a bare string, matched to no job)", () => {
+    const cyclic: Record<string, unknown> = { status: 500 }
+    cyclic.request = { owner: cyclic }
+    const error = Object.assign(new Error("boom"), { response: cyclic })
+    for (const [exit, tag] of [
+      [Exit.succeed(cyclic), "Success"],
+      [Exit.fail(error), "Failure"],
+      [Exit.die(error), "Defect"]
+    ] as const) {
+      const o = decodeOutcome(encodeOutcome("i.7.1", exit, "w", 1))
+      expect(o).toMatchObject({ id: "i.7.1", tag, worker: "w", delivery: 1 })
+    }
+    expect(decodeOutcome(encodeOutcome("i.7.1", Exit.succeed(cyclic), "w", 1))?.value).toEqual({
+      status: 500,
+      request: { owner: "[Circular]" }
+    })
+    // a job whose value is undefined (Effect.void) comes back as undefined
+    const none = decodeOutcome(encodeOutcome("i.8.1", Exit.succeed(undefined), "w", 1))!
+    expect(Exit.isSuccess(exitOf(none)) && exitOf(none)).toMatchObject({ value: undefined })
   })
 })
 

@@ -136,13 +136,23 @@ export const encodeOutcome = (
   worker: string,
   delivery: number
 ): string => {
-  if (Exit.isSuccess(exit)) return toJson({ id, tag: "Success", value: exit.value, worker, delivery })
+  if (Exit.isSuccess(exit)) return envelope(id, "Success", exit.value, worker, delivery)
   const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (failure !== undefined) return toJson({ id, tag: "Failure", value: toWire(failure.error), worker, delivery })
+  if (failure !== undefined) return envelope(id, "Failure", toWire(failure.error), worker, delivery)
   const defect = exit.cause.reasons.find((r) => r._tag === "Die")
-  if (defect === undefined) return toJson({ id, tag: "Interrupted", value: null, worker, delivery })
-  return toJson({ id, tag: "Defect", value: toWire(defect.defect), worker, delivery })
+  if (defect === undefined) return envelope(id, "Interrupted", null, worker, delivery)
+  return envelope(id, "Defect", toWire(defect.defect), worker, delivery)
 }
+
+/**
+ * An outcome's JSON: its value written on its own (by `toJson`), so a value JSON cannot hold as it
+ * is (a cycle: an HTTP error holding its request, say) never takes the id with it — the outcome
+ * of such a job was a bare string, matched to no job: its awaiter waited for ever.
+ */
+const envelope = (id: string, tag: WireOutcome["tag"], value: unknown, worker: string, delivery: number): string =>
+  `{"id":${JSON.stringify(id)},"tag":"${tag}","worker":${JSON.stringify(worker)},"delivery":${JSON.stringify(delivery)}${
+    value === undefined ? "" : `,"value":${toJson(value)}`
+  }}`
 
 /** An outcome message, or `undefined` when it is not one. */
 export const decodeOutcome = (text: string): WireOutcome | undefined => {
@@ -226,18 +236,37 @@ export const decodePayload = (text: string): unknown => {
   }
 }
 
-/** JSON text of `value`; what JSON cannot hold (a bigint, a cycle) becomes its `String`. */
+/**
+ * JSON text of `value`; a bigint becomes its `String`, an object inside itself (a cycle) the string
+ * "[Circular]" (the rest is kept); what still cannot be written (a getter or `toJSON` that throws)
+ * becomes the value's `String`.
+ */
 export const toJson = (value: unknown): string => {
   try {
     // without a replacer first: a replacer makes every stringify several times slower, and only a
-    // bigint needs it (JSON.stringify throws on one, and then the replacer turns it into its String)
+    // bigint or a cycle needs it (JSON.stringify throws on them, and then the replacer handles them)
     return JSON.stringify(value) ?? "null"
   } catch {
     try {
-      return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)) ?? "null"
+      return JSON.stringify(value, acyclic()) ?? "null"
     } catch {
       return JSON.stringify(String(value))
     }
+  }
+}
+
+/** A replacer writing bigints as strings and a cycle as "[Circular]" (shared objects that are no cycle are written in full). */
+const acyclic = () => {
+  /** the objects being written, outermost first */
+  const ancestors: Array<unknown> = []
+  return function (this: unknown, _key: string, v: unknown): unknown {
+    if (typeof v === "bigint") return String(v)
+    if (typeof v !== "object" || v === null) return v
+    // `this` is the object holding `v`: the ones written after it are done
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop()
+    if (ancestors.includes(v)) return "[Circular]"
+    ancestors.push(v)
+    return v
   }
 }
 
