@@ -59,6 +59,17 @@ describe("toJson", () => {
       status: 500,
       request: { owner: "[Circular]" }
     })
+    // getters that throw, an object that cannot be made a string: the outcome still arrives
+    const throws = () => {
+      throw new Error("no")
+    }
+    const hostile = Object.defineProperty(Object.assign(Object.create(null), { big: 1n }), "bad", {
+      enumerable: true,
+      get: throws
+    })
+    const thrower = Object.defineProperty(new Error("x"), "field", { enumerable: true, get: throws })
+    for (const exit of [Exit.succeed(hostile), Exit.fail(thrower), Exit.die(hostile)])
+      expect(decodeOutcome(encodeOutcome("i.9.1", exit, "w", 1))).toMatchObject({ id: "i.9.1" })
     // a job whose value is undefined (Effect.void) comes back as undefined
     const none = decodeOutcome(encodeOutcome("i.8.1", Exit.succeed(undefined), "w", 1))!
     expect(Exit.isSuccess(exitOf(none)) && exitOf(none)).toMatchObject({ value: undefined })

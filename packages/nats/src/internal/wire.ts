@@ -239,7 +239,7 @@ export const decodePayload = (text: string): unknown => {
 /**
  * JSON text of `value`; a bigint becomes its `String`, an object inside itself (a cycle) the string
  * "[Circular]" (the rest is kept); what still cannot be written (a getter or `toJSON` that throws)
- * becomes the value's `String`.
+ * becomes the value's `String` (or "[unreadable]"): it never throws.
  */
 export const toJson = (value: unknown): string => {
   try {
@@ -250,7 +250,7 @@ export const toJson = (value: unknown): string => {
     try {
       return JSON.stringify(value, acyclic()) ?? "null"
     } catch {
-      return JSON.stringify(String(value))
+      return JSON.stringify(String(unthrown(() => String(value))))
     }
   }
 }
@@ -289,8 +289,23 @@ const ERROR = "~tributary/error"
 const toWire = (u: unknown): unknown => {
   if (!(u instanceof Error)) return u
   const fields: Record<string, unknown> = {}
-  for (const k of Object.keys(u)) fields[k] = (u as unknown as Record<string, unknown>)[k]
-  return { ...fields, [ERROR]: true, name: u.name, message: u.message, stack: u.stack }
+  for (const k of Object.keys(u)) fields[k] = unthrown(() => (u as unknown as Record<string, unknown>)[k])
+  return {
+    ...fields,
+    [ERROR]: true,
+    name: unthrown(() => u.name),
+    message: unthrown(() => u.message),
+    stack: unthrown(() => u.stack)
+  }
+}
+
+/** What `read` gives, or "[unreadable]" when it throws (a getter that throws must not lose the outcome). */
+const unthrown = (read: () => unknown): unknown => {
+  try {
+    return read()
+  } catch {
+    return "[unreadable]"
+  }
 }
 
 /** The inverse of `toWire`: an Error with the same name, message and fields (not the same class). */
