@@ -34,7 +34,7 @@ import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, checkChannel, checkDuration, liveTimer, notAChannel } from "./internal/arguments.js"
-import { ChanCore, CLOSED, Node, PENDING } from "./internal/channel.js"
+import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
 import {
   channelCase,
   checkCases,
@@ -70,7 +70,8 @@ export interface WaitOptions {
 
 /**
  * A channel with Promise methods. It is also a `Chan` (usable from the Effect API) and an
- * `AsyncIterable` (`for await` ends when the channel is closed and drained; `break` stops taking).
+ * `AsyncIterable` (`for await` ends when the channel is closed and drained; `break` stops taking,
+ * withdrawing a `next()` still pending, and leaves the channel open).
  *
  * @since 0.1.0
  */
@@ -173,7 +174,7 @@ export const timeout = (ms: number): AsyncChan<never> => {
  * @since 0.1.0
  */
 export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promise<boolean> =>
-  ch instanceof ChanCore ? putOn(ch as unknown as ChanCore<A>, value, options) : Promise.reject(notAChannel(ch))
+  isChanCore(ch) ? putOn(ch as unknown as ChanCore<A>, value, options) : Promise.reject(notAChannel(ch))
 
 /**
  * `ch.take(options)` for any channel, including those made by `Chan.make`.
@@ -190,7 +191,7 @@ export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promi
  * @since 0.1.0
  */
 export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<A>> =>
-  ch instanceof ChanCore ? takeFrom(ch as unknown as ChanCore<unknown, A>, options) : Promise.reject(notAChannel(ch))
+  isChanCore(ch) ? takeFrom(ch as unknown as ChanCore<unknown, A>, options) : Promise.reject(notAChannel(ch))
 
 /**
  * `ch.offer(value)` for any channel.
@@ -243,7 +244,8 @@ export const close = (ch: WritePort<never>): void => closeOn(checkChan(ch as unk
 
 /**
  * Iterates any channel with `for await`: ends when it is closed and drained; never takes ahead;
- * `break` stops taking.
+ * `break` (the iterator's `return()`) stops taking and withdraws a `next()` still pending, which
+ * resolves done. The channel stays open.
  *
  * ```ts
  * import { Chan } from "@tributary/channel"
@@ -481,10 +483,39 @@ const pollFrom = <A>(core: ChanCore<any, A>): Result<A> | undefined => {
   return result === PENDING ? undefined : (toResult(result) as Result<A>)
 }
 
-const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterator<A> => ({
-  next: () => takeFrom(core, undefined) as Promise<IteratorResult<A>>,
-  return: () => Promise.resolve(DONE as IteratorResult<A>)
-})
+/**
+ * An iterator over `core`: each `next()` takes one value (never ahead). `return()` (a `break`)
+ * withdraws the takes of `next()`s still pending, which resolve done, so a value put later goes to
+ * another taker instead of a promise nobody awaits; the iterator is done from then on.
+ */
+const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterator<A> => {
+  let returned = false
+  const waiting = new Set<Node>()
+  return {
+    next: () => {
+      if (returned) return Promise.resolve(DONE as IteratorResult<A>)
+      const result = core.tryTake()
+      if (result !== PENDING) return Promise.resolve(toResult(result) as IteratorResult<A>)
+      return new Promise<IteratorResult<A>>((resolve) => {
+        const node: Node = new Node(undefined, (raw: unknown) => {
+          waiting.delete(node)
+          resolve(toResult(raw) as IteratorResult<A>)
+        })
+        waiting.add(node)
+        core.enqueueTake(node)
+      })
+    },
+    return: () => {
+      returned = true
+      for (const node of Array.from(waiting)) {
+        if (!node.active) continue
+        core.withdraw(node)
+        node.done(CLOSED)
+      }
+      return Promise.resolve(DONE as IteratorResult<A>)
+    }
+  }
+}
 
 /** The facade's channel: the state machine plus Promise methods. */
 class AsyncChanImpl<A> extends ChanCore<A, A> {

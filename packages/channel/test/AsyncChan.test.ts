@@ -677,6 +677,31 @@ describe("for await and iterate", () => {
     expect(t.value).toStrictEqual(val(2))
   })
 
+  it.each([
+    [
+      "chan",
+      () => chan<number>(),
+      (ch: Chan.Chan<number>) => (ch as ReturnType<typeof chan<number>>)[Symbol.asyncIterator]()
+    ],
+    ["iterate", () => Chan.makeUnsafe<number>(2), (ch: Chan.Chan<number>) => iterate(ch)[Symbol.asyncIterator]()]
+  ] as const)(
+    "%s: return() with a next() pending withdraws its take; the next value goes to another taker",
+    async (_, make, iteratorOf) => {
+      const ch = make()
+      const it = iteratorOf(ch)
+      const abandoned = it.next() // e.g. lost a race against a timeout
+      expect(pending(ch)).toEqual({ puts: 0, takes: 1 })
+      expect(await it.return?.()).toEqual({ done: true, value: undefined })
+      expect(pending(ch)).toEqual(none)
+      expect(await abandoned).toEqual({ done: true, value: undefined })
+      expect(await it.next()).toEqual({ done: true, value: undefined }) // returned: the iterator is done
+      const t = track(take(ch))
+      expect(offer(ch, 5)).toBe(true)
+      await flush()
+      expect(t.value).toStrictEqual(val(5))
+    }
+  )
+
   it("a channel carrying undefined is iterated to its end, undefined values included", async () => {
     const ch = chan<number | undefined>(4)
     ch.offer(undefined)

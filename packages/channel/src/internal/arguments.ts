@@ -9,7 +9,7 @@ import { type BufferSpec, isBuffer } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { isXform } from "../Xform.js"
 import { type Buf, RingBuffer } from "./buffer.js"
-import { ChanCore, type CoreOptions } from "./channel.js"
+import { type CoreOptions, isChanCore } from "./channel.js"
 import type { Options, XformOptions } from "./ports.js"
 
 /** The buffer for a buffer argument (`undefined`: unbuffered); throws `ChanArgumentError` for a bad one. */
@@ -26,7 +26,7 @@ export const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
 
 /** Throws `ChanArgumentError` unless `ch` is a channel of this library (any constructor, either API). */
 export const checkChan = <C>(ch: C): C => {
-  if (!(ch instanceof ChanCore)) throw notAChannel(ch)
+  if (!isChanCore(ch)) throw notAChannel(ch)
   return ch
 }
 

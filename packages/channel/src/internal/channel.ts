@@ -172,8 +172,20 @@ export interface XformFailure {
   readonly channel: string | undefined
 }
 
+/**
+ * Whether `u` is a channel (a `ChanCore`, or the Promise facade's subclass): a brand on the
+ * prototype, as cheap as a property read, for the checks on every operation (`instanceof` costs
+ * tens of nanoseconds more there).
+ */
+export const isChanCore = (u: unknown): u is ChanCore => (u as ChanCore | undefined)?.["~tributary/Chan"] === true
+
 /** The channel itself; the public `Chan` values are instances of this class. */
 export class ChanCore<I = any, O = I> {
+  static {
+    ;(ChanCore.prototype as { "~tributary/Chan": true })["~tributary/Chan"] = true
+  }
+  /** The brand `isChanCore` reads (on the prototype). */
+  declare readonly "~tributary/Chan": true
   readonly name: string | undefined
   readonly maxPending: number
   readonly takers = new NodeQueue()

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import type { BufferSpec } from "../Buffer.js"
 import { checkChan, checkChannel, checkDuration, checkOptions, liveTimer, notAChannel } from "./arguments.js"
 import { PromiseCell } from "./buffer.js"
-import { ChanCore, CLOSED, Node, PENDING, WAKE } from "./channel.js"
+import { ChanCore, CLOSED, isChanCore, Node, PENDING, WAKE } from "./channel.js"
 import type { Chan, Options, ReadPort, WritePort, XformOptions } from "./ports.js"
 import {
   channelCase,
@@ -253,7 +253,7 @@ export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> => {
  * @since 0.1.0
  */
 export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
-  ch instanceof ChanCore
+  isChanCore(ch)
     ? (new PutStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>)
     : dieNotAChannel(ch)
 
@@ -303,7 +303,7 @@ export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
  * @since 0.1.0
  */
 export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
-  ch instanceof ChanCore
+  isChanCore(ch)
     ? (new OfferStep(ch as unknown as ChanCore<A>, value) as unknown as Effect.Effect<boolean>)
     : dieNotAChannel(ch)
 
@@ -327,7 +327,7 @@ export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * @since 0.1.0
  */
 export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
-  ch instanceof ChanCore
+  isChanCore(ch)
     ? (new PollStep(ch as unknown as ChanCore<unknown, A>) as unknown as Effect.Effect<Option.Option<A>>)
     : dieNotAChannel(ch)
 
@@ -655,7 +655,7 @@ const dieNotAChannel = (ch: unknown): Effect.Effect<never> => Effect.die(notACha
 
 /** A channel's `take` Effect, made once and kept on the channel (a take holds no state of its own). */
 const takeOf = (ch: unknown): Effect.Effect<unknown> => {
-  if (!(ch instanceof ChanCore)) return dieNotAChannel(ch)
+  if (!isChanCore(ch)) return dieNotAChannel(ch)
   return (ch.takeEffect = new TakeStep(ch)) as unknown as Effect.Effect<unknown>
 }
 

@@ -8,7 +8,7 @@
  */
 import { ChanArgumentError } from "../ChanError.js"
 import { checkDuration, notAChannel } from "./arguments.js"
-import { ChanCore, CLOSED, commit, Node, SelectFlag, WAKE } from "./channel.js"
+import { type ChanCore, CLOSED, commit, isChanCore, Node, SelectFlag, WAKE } from "./channel.js"
 
 export const TAKE = 0
 export const PUT = 1
@@ -85,7 +85,7 @@ export const channelCase = (
   handler: (result?: any) => unknown,
   present: (raw: unknown) => unknown
 ): SelectCase => {
-  if (!(ch instanceof ChanCore)) return new SelectCase(kind, undefined, value, handler, present, 0, notAChannel(ch))
+  if (!isChanCore(ch)) return new SelectCase(kind, undefined, value, handler, present, 0, notAChannel(ch))
   const error = badHandler(kind === TAKE ? "onTake" : "onPut", handler)
   return new SelectCase(kind, ch, value, handler, present, 0, error)
 }
