@@ -184,8 +184,10 @@ export interface RunMainOptions {
   readonly supervisor?: Config
   /**
    * the pino logger, or the options to build one writing to stdout (default: pino at `info`,
-   * writing to stdout synchronously so the last lines survive `process.exit`). An asynchronous
-   * destination of your own may lose the lines written on the way out of a `process.exit`.
+   * writing to stdout synchronously so the last lines survive `process.exit`; when the reader of
+   * stdout stops reading for a second, or is gone (EPIPE), lines are dropped and the loss is
+   * reported on stderr, and the process goes on). An asynchronous destination of your own may lose
+   * the lines written on the way out of a `process.exit`.
    */
   readonly logger?: PinoLogger.LoggerOrOptions<any>
   /** exit 1 when any job failed or timed out, not only when the program failed (default false) */

@@ -24,6 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import pino from "pino"
+import { stdoutDestination } from "./stdout.js"
 import { jobAnnotations, type SupervisorState, shutdown } from "./supervisor.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -252,10 +253,14 @@ const countersFields = (c: SupervisorState["counters"]): Record<string, number> 
  * The logger when none is given: pino at info on stdout, written synchronously, so the lines
  * written on the way out (a `process.exit` by the program, a second signal, the hard deadline)
  * are on stdout before the process ends — an asynchronous destination can still hold them in a
- * write the exit cuts short.
+ * write the exit cuts short. A reader that stops reading costs lines after `stdoutStallMillis`,
+ * never the process (pino's own sync destination sleeps until the pipe drains: a stalled reader
+ * froze signals and the hard deadline for good).
  */
-const defaultLogger = (): LoggerInput =>
-  pino({ level: "info" }, pino.destination({ dest: 1, sync: true })) as LoggerInput
+const defaultLogger = (): LoggerInput => pino({ level: "info" }, stdoutDestination(1, stdoutStallMillis)) as LoggerInput
+
+/** How long a line may wait for a stdout that takes nothing before lines are dropped. */
+const stdoutStallMillis = 1000
 
 /** Best effort before `process.exit`: a sonic-boom destination can be flushed synchronously. */
 const flushSync = (logger: pino.Logger): void => {

@@ -1,0 +1,52 @@
+/**
+ * `runMain`'s default destination: stdout written synchronously (each line is out before the
+ * call returns, so the last lines survive `process.exit`), but never held up for long by a reader
+ * that stopped reading (a full pipe). Invariants:
+ * - nothing is buffered: a line is written whole by one or more `writeSync` calls, or refused by
+ *   throwing (`PinoLogger` then counts it as lost and says so once on stderr);
+ * - while stdout takes nothing (EAGAIN), a write waits in short sleeps, at most `stallMillis`
+ *   counted from the first refused attempt of the stall; past it, and until a write succeeds
+ *   again, each line is refused at once: a stalled reader costs lines, never the process — its
+ *   signals, timers and hard deadline run;
+ * - any other error (EPIPE: the reader is gone) refuses the line at once;
+ * - a line cut short is ended by a newline written before the next line, so every later line
+ *   reaches the reader on a line of its own.
+ *
+ * @internal
+ */
+import * as fs from "node:fs"
+
+/** What pino needs of a destination. */
+export interface Destination {
+  readonly write: (line: string) => void
+}
+
+/** Writes to `fd` as described above. */
+export const stdoutDestination = (fd: number, stallMillis: number): Destination => {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4))
+  let stalledSince: number | undefined
+  let torn = false
+  return {
+    write: (line) => {
+      let rest = Buffer.from(torn ? `\n${line}` : line)
+      const size = rest.length
+      while (rest.length > 0) {
+        try {
+          const written = fs.writeSync(fd, rest)
+          if (written > 0) torn = false
+          rest = rest.subarray(written)
+          stalledSince = undefined
+        } catch (error) {
+          const now = Date.now()
+          const full = (error as NodeJS.ErrnoException).code === "EAGAIN"
+          if (full) stalledSince ??= now
+          if (!full || now - (stalledSince ?? now) >= stallMillis) {
+            if (rest.length < size) torn = true
+            throw error
+          }
+          Atomics.wait(sleeper, 0, 0, 5)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * `Supervisor.runMain`'s default logger when the reader of stdout stops reading (a full pipe): the
+ * process still handles its signals and exits with its code; the lines it could not write are
+ * counted on stderr. The child's stdout is a pipe this test never reads.
+ */
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { expect, it, onTestFinished } from "vitest"
+import { root } from "./child.js"
+
+it("a stdout nobody reads costs lines, not the process: SIGTERM still exits 143, the loss reported on stderr", async () => {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=tributary:source", "--import", "tsx", join(root, "test/fixtures/stalled-stdout.ts")],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL") // a frozen child is not left behind
+  })
+  // stdout is never read: once the pipe and the stream's buffer are full, writes get EAGAIN
+  child.stdout.pause()
+  let stderr = ""
+  child.stderr.setEncoding("utf8")
+  const ready = new Promise<void>((resolve) =>
+    child.stderr.on("data", (chunk: string) => {
+      stderr += chunk
+      if (stderr.includes("ready\n")) resolve()
+    })
+  )
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+  await ready
+  child.kill("SIGTERM")
+  const code = await exited
+  expect(code).toBe(143)
+  expect(stderr).toMatch(/runMain|tributary/)
+  expect(stderr).toContain("could not be written (Error: EAGAIN")
+}, 30_000)
