@@ -27,7 +27,8 @@
  *   gets 403.
  * - `secretKeys` (pino `redact` paths: `"password"`, `"user.token"`, `"*.secret"`,
  *   `'headers["x-key"]'`, `"cards[*].number"`) remove those fields from every failure's
- *   annotations and payload, and from a failure that is not an `Error` (an object whose fields
+ *   annotations and payload, from every listed job's `Job.progress` value, and from a failure
+ *   that is not an `Error` (an object whose fields
  *   would be shown as JSON) and an error's `cause` chain, before anything is sent; pino's
  *   `"err.password"` reaches the error's `password`. A secret inside a message string or stack is
  *   not found by path: keep secrets out of messages.
@@ -89,7 +90,7 @@ export interface Options {
   readonly token?: string
   /** how often the page gets a snapshot (default 500 millis; a finite duration > 0) */
   readonly interval?: Duration.Input
-  /** annotation and payload paths never sent, e.g. the pino `redact` paths (default none) */
+  /** paths never sent (failures' annotations, payload and error; jobs' progress), e.g. the pino `redact` paths (default none) */
   readonly secretKeys?: ReadonlyArray<string>
   /** at most this many running, queued and delayed jobs each per event (default 100, ≥ 1) */
   readonly listLimit?: number

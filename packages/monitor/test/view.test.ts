@@ -77,7 +77,10 @@ describe("snapshotView", () => {
       annotations: { "auth.token": "tok", auth: { token: "tok2", user: "ann" } },
       payload: { password: "p", id: 3 }
     }
-    const view = snapshotView({ recentFailures: [failure] } as any, paths("auth.token", "password"))
+    const view = snapshotView(
+      { running: [], queued: [], delayed: [], recentFailures: [failure] } as any,
+      paths("auth.token", "password")
+    )
     const [f] = view.recentFailures
     expect(f.annotations).toEqual({ auth: { user: "ann" } })
     expect(f.payload).toEqual({ id: 3 })
@@ -93,6 +96,9 @@ describe("snapshotView", () => {
     cyclic.cause = cyclic
     const view = snapshotView(
       {
+        running: [],
+        queued: [],
+        delayed: [],
         recentFailures: [
           failed(Exit.fail({ code: 401, password: "pw-fail", config: { headers: { authorization: "Bearer t-1" } } })),
           failed(Exit.die({ password: "pw-die", cause: { password: "pw-nested" } })),
@@ -114,10 +120,28 @@ describe("snapshotView", () => {
     expect(cycle.message).toContain('"code":7')
   })
 
+  it("a listed job's progress loses the secret paths; without secret paths the lists are the snapshot's", () => {
+    const job = (id: string, progress?: unknown) => ({ id, name: "n", pool: "p", ageMillis: 1, progress })
+    const snapshot = {
+      running: [job("1", { step: 2, token: "tok-run" }), job("2")],
+      queued: [job("3", { "auth.token": "tok-flat", keep: true })],
+      delayed: [job("4", [{ token: "tok-delayed" }])],
+      recentFailures: []
+    } as any
+    const view = snapshotView(snapshot, paths("token", "auth.token", "*.token"))
+    expect(JSON.stringify(view)).not.toContain("tok-")
+    expect(view.running.map((j) => j.progress)).toEqual([{ step: 2 }, undefined])
+    expect(view.queued[0].progress).toEqual({ keep: true })
+    expect(snapshotView(snapshot, []).running).toBe(snapshot.running)
+  })
+
   it("an interrupted or timed-out job has that as its message", () => {
     const base = { id: "2", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
     const view = snapshotView(
       {
+        running: [],
+        queued: [],
+        delayed: [],
         recentFailures: [
           { ...base, _tag: "Interrupted", exit: Exit.interrupt(1) },
           { ...base, _tag: "TimedOut", exit: Exit.interrupt(1) }
@@ -158,7 +182,15 @@ describe("toJson", () => {
     })
     const error = Object.defineProperty(new Error("x"), "message", { get: boom })
     const failure = { id: "4", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
-    const view = snapshotView({ recentFailures: [{ ...failure, _tag: "Failure", exit: Exit.fail(error) }] } as any, [])
+    const view = snapshotView(
+      {
+        running: [],
+        queued: [],
+        delayed: [],
+        recentFailures: [{ ...failure, _tag: "Failure", exit: Exit.fail(error) }]
+      } as any,
+      []
+    )
     expect([view.recentFailures[0].message, view.recentFailures[0].stack]).toEqual(["[unreadable]", ""])
     // withoutSecrets copies along the paths, reading each field on its own
     expect(withoutSecrets({ getter, trap }, paths("*.password"))).toEqual({

@@ -1,7 +1,8 @@
 /**
  * What the monitor sends: a `Snapshot`/`Progress` turned into JSON-safe data. Invariants:
  * - a key matched by a secret path is absent from every failure's `annotations` and `payload`
- *   (a removed key is never replaced by a placeholder: it is simply not sent);
+ *   and from every listed job's `progress` (a removed key is never replaced by a placeholder: it
+ *   is simply not sent);
  * - a failure's `exit` becomes its `message` and `stack` (text), never the cause object; a failure
  *   or defect that is not an `Error` (rendered as JSON) and the `cause` chain of an `Error` lose
  *   the secret paths first (pino's `err.`-prefixed paths apply to the error itself);
@@ -72,6 +73,13 @@ export const parseSecret = (path: string): SecretPath | undefined => {
 /** The view of a snapshot; `secrets` are the parsed secret paths (plus each whole path as one key). */
 export const snapshotView = (snapshot: Snapshot, secrets: ReadonlyArray<SecretPath>): SnapshotView => ({
   ...snapshot,
+  ...(secrets.length === 0
+    ? {}
+    : {
+        running: snapshot.running.map((j) => withoutSecretProgress(j, secrets)),
+        queued: snapshot.queued.map((j) => withoutSecretProgress(j, secrets)),
+        delayed: snapshot.delayed.map((j) => withoutSecretProgress(j, secrets))
+      }),
   recentFailures: snapshot.recentFailures.map((o) => failureView(o, secrets))
 })
 
@@ -161,11 +169,20 @@ const bracket = /\[(?:"([^"]*)"|'([^']*)'|(\d+|\*))\]/y
 /** A plain segment (no dot, bracket or quote), at `lastIndex`. */
 const name = /([^.[\]"']+)/y
 
+/** A listed job whose `Job.progress` value is without the secret paths. */
+const withoutSecretProgress = (job: Supervisor.JobInfo, secrets: ReadonlyArray<SecretPath>): Supervisor.JobInfo =>
+  job.progress === undefined ? job : { ...job, progress: withoutSecrets(job.progress, flatToo(secrets)) }
+
+/** The paths, plus each whole dotted path as one key: annotation keys such as "user.token" are flat. */
+const flatToo = (secrets: ReadonlyArray<SecretPath>): ReadonlyArray<SecretPath> => [
+  ...secrets,
+  ...secrets.filter((p) => p.length > 1).map((p) => [p.join(".")])
+]
+
 /** An outcome as sent. */
 const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): FailureView => {
   const { exit, annotations, payload, ...rest } = o
-  // a whole path is also one key: annotation keys such as "user.token" are flat
-  const paths = [...secrets, ...secrets.filter((p) => p.length > 1).map((p) => [p.join(".")])]
+  const paths = flatToo(secrets)
   // pino's redact paths name a failure's error "err": "err.password" is the error's "password"
   const errorPaths = [...paths, ...secrets.filter((p) => p.length > 1 && p[0] === "err").map((p) => p.slice(1))]
   const { message, stack } = describe(o._tag, exit, errorPaths)
