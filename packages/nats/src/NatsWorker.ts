@@ -133,17 +133,20 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const definitions = yield* definitionsOf(options.definitions)
       const pools = options.pools ?? {}
 
-      const nc = yield* connection.open(servers, name)
-      const jsm = yield* connection.manager(nc, servers)
-      yield* connection.ensureStreams(jsm, names, 3_600_000, servers)
-      yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers)
       const capacity = 2 * concurrency
-      // outcomes are bounded by the jobs held (capacity), so the window never holds one back
-      const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, capacity)
+      // before the server is touched: a bad `pools` dies here (SupervisorConfigError), without
+      // having set the shared consumer's ackWait and maxAckPending for every worker. Its own
+      // shutdown at the scope's end finds it shut down already (see the finalizer below)
       const supervisor = Context.get(
         yield* Layer.build(Supervisor.layer({ name, concurrency, pools, maxQueued: capacity, grace: grace })),
         Supervisor.Supervisor
       )
+      const nc = yield* connection.open(servers, name)
+      const jsm = yield* connection.manager(nc, servers)
+      yield* connection.ensureStreams(jsm, names, 3_600_000, servers)
+      yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers)
+      // outcomes are bounded by the jobs held (capacity), so the window never holds one back
+      const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, capacity)
 
       /** every message received and not yet acked, naked or termed */
       const held = new Map<Delivery, Held>()

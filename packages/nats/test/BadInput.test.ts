@@ -261,4 +261,26 @@ describe.skipIf(!available)("bad input", () => {
       await w.stop()
     }
   })
+  it("a worker with bad pools dies before it touches the server: the shared consumer keeps its maxAckPending", async () => {
+    const w = startWorker(server.url, "good", { definitions: [d.square], prefix: "badpools", maxAckPending: 1000 })
+    const nc = await connect({ servers: server.url })
+    try {
+      expect(await squareOn("badpools", 3)).toBe(9)
+      const exit = await Effect.runPromiseExit(
+        NatsWorker.run({
+          servers: server.url,
+          definitions: [d.square],
+          prefix: "badpools",
+          maxAckPending: 7,
+          pools: { p: { concurrency: -1 } }
+        })
+      )
+      expect(Exit.isFailure(exit) && defectOf(exit)).toMatchObject({ _tag: "SupervisorConfigError" })
+      const jsm = await jetstreamManager(nc)
+      expect((await jsm.consumers.info("BADPOOLS_JOBS", "badpools-workers")).config.max_ack_pending).toBe(1000)
+    } finally {
+      await nc.close()
+      await w.stop()
+    }
+  })
 })
