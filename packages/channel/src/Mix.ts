@@ -31,6 +31,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Buffer from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
+import { checkChan } from "./internal/arguments.js"
 import { background, type Hand, withHand } from "./internal/combinators.js"
 import * as Chan from "./internal/operations.js"
 
@@ -127,6 +128,7 @@ export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
  */
 export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
+    checkChan(out, "Chan.mix out")
     const m = new MixImpl<A>()
     return Effect.as(background("Chan.mix", run(m, out)), m)
   })
@@ -154,7 +156,8 @@ export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.S
  */
 export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
-    const impl = m as MixImpl<A>
+    const impl = checkMix(m)
+    checkChan(port)
     if (impl.inputs.has(port)) return
     impl.inputs.set(port, idle)
     impl.changed()
@@ -209,7 +212,17 @@ export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
  */
 export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): Effect.Effect<void> =>
   Effect.sync(() => {
-    const impl = m as MixImpl<A>
+    const impl = checkMix(m)
+    if (!(states instanceof Map)) {
+      throw new ChanArgumentError("Mix.toggle states", states, "a Map from input channels to states")
+    }
+    // every entry is checked before any is applied
+    for (const [port, state] of states) {
+      checkChan(port)
+      if (typeof state !== "object" || state === null) {
+        throw new ChanArgumentError("Mix.toggle state", state, "an object ({ mute?, pause?, solo? })")
+      }
+    }
     for (const [port, state] of states) {
       const current = impl.inputs.get(port) ?? idle
       impl.inputs.set(port, {
@@ -257,6 +270,12 @@ export const soloMode = <A>(m: Mix<A>, mode: SoloMode): Effect.Effect<void> =>
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/** `m` as its implementation; throws `ChanArgumentError` unless it is a mix. */
+const checkMix = <A>(m: Mix<A>): MixImpl<A> => {
+  if (!isMix(m)) throw new ChanArgumentError("mix", m, "a Mix (made by Chan.mix)")
+  return m as MixImpl<A>
+}
 
 interface Flags {
   readonly mute: boolean

@@ -26,6 +26,8 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import { ChanArgumentError } from "./ChanError.js"
+import { checkChan } from "./internal/arguments.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/combinators.js"
 import * as Chan from "./internal/operations.js"
 
@@ -109,6 +111,7 @@ export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
  */
 export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
+    checkChan(source, "Chan.mult source")
     const m = new MultImpl<A>(source)
     return Effect.as(background("Chan.mult", distribute(m)), m)
   })
@@ -139,7 +142,8 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
  */
 export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
-    const impl = m as MultImpl<A>
+    const impl = checkMult(m)
+    checkChan(ch)
     const close = options?.close ?? true
     if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.taps.get(ch)
@@ -207,6 +211,12 @@ export const untapAll = <A>(m: Mult<A>): Effect.Effect<void> =>
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/** `m` as its implementation; throws `ChanArgumentError` unless it is a mult. */
+const checkMult = <A>(m: Mult<A>): MultImpl<A> => {
+  if (!isMult(m)) throw new ChanArgumentError("mult", m, "a Mult (made by Chan.mult)")
+  return m as MultImpl<A>
+}
 
 class Tap<A> {
   /** While a put of the current value waits on this tap: withdraws it (teardown). */

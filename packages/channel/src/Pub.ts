@@ -30,6 +30,8 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
+import { ChanArgumentError } from "./ChanError.js"
+import { checkChan, checkFunction } from "./internal/arguments.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/combinators.js"
 import * as Chan from "./internal/operations.js"
 import * as Mult from "./Mult.js"
@@ -123,6 +125,9 @@ export const make = <A, T>(
   bufFn?: (topic: T) => BufferSpec
 ): Effect.Effect<Pub<A, T>, never, Scope.Scope> =>
   Effect.gen(function* () {
+    checkChan(source, "Chan.pub source")
+    checkFunction("Chan.pub topicFn", topicFn)
+    if (bufFn !== undefined) checkFunction("Chan.pub bufFn", bufFn)
     const p = new PubImpl<A, T>(topicFn, bufFn, yield* Effect.scope)
     yield* background("Chan.pub", route(p, source))
     return p
@@ -155,6 +160,8 @@ export const make = <A, T>(
  */
 export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: SubOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
+    if (!isPub(p)) throw new ChanArgumentError("pub", p, "a Pub (made by Chan.pub)")
+    checkChan(ch)
     const impl = p as PubImpl<A, T>
     if (impl.finished) return (options?.close ?? true) ? Chan.close(ch) : Effect.void
     const existing = impl.topics.get(topic)

@@ -863,6 +863,43 @@ describe("fromIterable and onto", () => {
 // ── consumers ───────────────────────────────────────────────────────────────
 
 describe("toArray, reduce, forEach", () => {
+  it.each([
+    ["pipe from", () => Chan.pipe({} as never, Chan.makeUnsafe<number>()), "Chan.pipe from"],
+    ["pipe to", () => Chan.pipe(Chan.makeUnsafe<number>(), 3 as never), "Chan.pipe to"],
+    [
+      "pipeline to",
+      () => Chan.pipeline(Chan.makeUnsafe<number>(), null as never, Effect.succeed, { concurrency: 1 }),
+      "Chan.pipeline to"
+    ],
+    [
+      "pipeline f",
+      () => Chan.pipeline(Chan.makeUnsafe<number>(), Chan.makeUnsafe<number>(), null as never, { concurrency: 1 }),
+      "Chan.pipeline f"
+    ],
+    ["merge ports", () => Chan.merge(undefined as never), "Chan.merge ports"],
+    ["merge port", () => Chan.merge([Chan.makeUnsafe<number>(), {} as never]), "Chan.merge port 1"],
+    ["split p", () => Chan.split(3 as never, Chan.makeUnsafe<number>()), "Chan.split p"],
+    ["split from", () => Chan.split(() => true, {} as never), "Chan.split from"],
+    ["fromIterable it", () => Chan.fromIterable(5 as never), "Chan.fromIterable it"],
+    ["onto ch", () => Chan.onto({} as never, [1]), "Chan.onto ch"],
+    ["onto it", () => Chan.onto(Chan.makeUnsafe<number>(), 5 as never), "Chan.onto it"],
+    ["reduce f", () => Chan.reduce(Chan.makeUnsafe<number>(), 0, 3 as never), "Chan.reduce f"],
+    ["forEach f", () => Chan.forEach(Chan.makeUnsafe<number>(), 3 as never), "Chan.forEach f"]
+  ] as const)(
+    "a bad argument of %s dies with ChanArgumentError naming it, before starting anything",
+    (_, make, argument) =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const exit = yield* Effect.exit(make() as Effect.Effect<unknown, unknown, Scope.Scope>)
+            const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+            expect(defect).toBeInstanceOf(ChanArgumentError)
+            expect((defect as ChanArgumentError).argument).toBe(argument)
+          })
+        )
+      )
+  )
+
   it("toArray waits for the close and returns everything in order", () =>
     run(
       Effect.gen(function* () {

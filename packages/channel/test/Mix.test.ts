@@ -16,6 +16,33 @@ const input = (...values: Array<string>): Chan.Chan<string> => filled(values, fa
 const sorted = (values: ReadonlyArray<string>) => [...values].sort()
 
 describe("Mix", () => {
+  it("an input that is not a channel dies with ChanArgumentError; the mix keeps forwarding its inputs", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const out = Chan.makeUnsafe<number>(4)
+          const m = yield* Mix.make(out)
+          const input = Chan.makeUnsafe<number>(4)
+          yield* Mix.add(m, input)
+          for (const [bad, argument] of [
+            [Mix.add(m, 5 as never), "channel"],
+            [Mix.toggle(m, new Map([[{} as never, { mute: true }]])), "channel"],
+            [Mix.toggle(m, { a: 1 } as never), "Mix.toggle states"],
+            [Mix.add({} as never, input), "mix"],
+            [Mix.make({} as never), "Chan.mix out"]
+          ] as const) {
+            const exit = yield* Effect.exit(bad)
+            expect(Cause.squash(Exit.isFailure(exit) ? exit.cause : Cause.empty)).toBeInstanceOf(ChanArgumentError)
+            expect((Cause.squash(Exit.isFailure(exit) ? exit.cause : Cause.empty) as ChanArgumentError).argument).toBe(
+              argument
+            )
+          }
+          for (const n of [1, 2]) yield* Chan.put(input, n)
+          expect(yield* takeN(out, 2)).toEqual([1, 2])
+        })
+      )
+    ))
+
   it("takes everything from 2048 inputs, each with one pending put", () =>
     run(
       Effect.scoped(

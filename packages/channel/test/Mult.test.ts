@@ -5,9 +5,10 @@ import { Effect, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Buffer from "../src/Buffer.js"
 import * as Chan from "../src/Chan.js"
+import { ChanArgumentError } from "../src/ChanError.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Mult from "../src/Mult.js"
-import { pending, range, run, settle, takeN } from "./harness.js"
+import { defectOf, pending, range, run, settle, takeN } from "./harness.js"
 import {
   type ClosedRun,
   closeScope,
@@ -62,6 +63,32 @@ const closeAfterTurns = (turns: number) =>
   })
 
 describe("Mult", () => {
+  it("a tap that is not a channel (or a mult that is not one) dies with ChanArgumentError; the mult keeps serving its taps", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(4)
+          const m = yield* Mult.make(source)
+          const tap = Chan.makeUnsafe<number>(4)
+          yield* Mult.tap(m, tap)
+          for (const [bad, argument] of [
+            [Mult.tap(m, {} as never), "channel"],
+            [Mult.tap(m, null as never), "channel"],
+            [Mult.tap({} as never, tap), "mult"]
+          ] as const) {
+            const exit = yield* Effect.exit(bad)
+            expect(defectOf(exit)).toBeInstanceOf(ChanArgumentError)
+            expect((defectOf(exit) as ChanArgumentError).argument).toBe(argument)
+          }
+          yield* Effect.exit(Mult.make({} as never)).pipe(
+            Effect.map((exit) => expect((defectOf(exit) as ChanArgumentError).argument).toBe("Chan.mult source"))
+          )
+          for (const n of [1, 2]) yield* Chan.put(source, n)
+          expect(yield* takeN(tap, 2)).toEqual([1, 2])
+        })
+      )
+    ))
+
   it("copies every value to every unbuffered tap, in order", () =>
     run(
       Effect.scoped(

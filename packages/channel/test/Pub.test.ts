@@ -6,9 +6,10 @@ import { Cause, Effect, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Buffer from "../src/Buffer.js"
 import * as Chan from "../src/Chan.js"
+import { ChanArgumentError } from "../src/ChanError.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Pub from "../src/Pub.js"
-import { pending, run, settle, takeN } from "./harness.js"
+import { defectOf, pending, run, settle, takeN } from "./harness.js"
 import {
   type ClosedRun,
   captureLogs,
@@ -75,6 +76,30 @@ const closeAfterTurns = (turns: number, buffered: boolean) =>
   })
 
 describe("Pub", () => {
+  it("a subscriber that is not a channel dies with ChanArgumentError; the pub keeps serving the topic", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(4)
+          const p = yield* Pub.make(source, (n: number) => n % 2)
+          const odd = Chan.makeUnsafe<number>(4)
+          yield* Pub.sub(p, 1, odd)
+          for (const [bad, argument] of [
+            [Pub.sub(p, 1, {} as never), "channel"],
+            [Pub.sub({} as never, 1, odd), "pub"],
+            [Pub.make(source, 3 as never), "Chan.pub topicFn"],
+            [Pub.make({} as never, (n: number) => n), "Chan.pub source"]
+          ] as const) {
+            const exit = yield* Effect.exit(bad)
+            expect(defectOf(exit)).toBeInstanceOf(ChanArgumentError)
+            expect((defectOf(exit) as ChanArgumentError).argument).toBe(argument)
+          }
+          for (const n of [1, 3]) yield* Chan.put(source, n)
+          expect(yield* takeN(odd, 2)).toEqual([1, 3])
+        })
+      )
+    ))
+
   it("by type, with two subscribers per topic: each gets its topic's values in order", () =>
     run(
       Effect.scoped(

@@ -25,14 +25,22 @@ export const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
 }
 
 /** Throws `ChanArgumentError` unless `ch` is a channel of this library (any constructor, either API). */
-export const checkChan = <C>(ch: C): C => {
-  if (!isChanCore(ch)) throw notAChannel(ch)
+export const checkChan = <C>(ch: C, argument = "channel"): C => {
+  if (!isChanCore(ch)) throw notAChannel(ch, argument)
   return ch
 }
 
 /** The error for a channel argument that is not a channel. */
-export const notAChannel = (value: unknown): ChanArgumentError =>
-  new ChanArgumentError("channel", value, "a channel (made by Chan.make, Chan.makeUnsafe or chan)")
+export const notAChannel = (value: unknown, argument = "channel"): ChanArgumentError =>
+  new ChanArgumentError(argument, value, "a channel (made by Chan.make, Chan.makeUnsafe or chan)")
+
+/** Throws `ChanArgumentError` naming `argument` unless `it` is iterable. */
+export const checkIterable = <I>(argument: string, it: I): I => {
+  if (typeof (it as Partial<Iterable<unknown>> | undefined)?.[Symbol.iterator] !== "function") {
+    throw new ChanArgumentError(argument, it, "an iterable")
+  }
+  return it
+}
 
 /** Throws `ChanArgumentError` naming `argument` unless `f` is a function. */
 export const checkFunction = <F>(argument: string, f: F): F => {

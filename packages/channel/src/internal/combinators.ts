@@ -28,6 +28,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
+import { checkChan, checkFunction, checkIterable } from "./arguments.js"
 import { type ChanCore, Node, PENDING } from "./channel.js"
 import * as Chan from "./operations.js"
 import { reportXform as reportCoreXform } from "./xformLog.js"
@@ -102,7 +103,14 @@ export const pipe = <A>(
   to: WritePort<A>,
   options?: CloseOptions
 ): Effect.Effect<void, never, Scope.Scope> =>
-  background("Chan.pipe", Effect.catch(transfer(from, to), () => Effect.void).pipe(closing(to, options?.close ?? true)))
+  Effect.suspend(() => {
+    checkChan(from, "Chan.pipe from")
+    checkChan(to, "Chan.pipe to")
+    return background(
+      "Chan.pipe",
+      Effect.catch(transfer(from, to), () => Effect.void).pipe(closing(to, options?.close ?? true))
+    )
+  })
 
 /**
  * Runs `f` on every value of `from` with exactly `concurrency` calls in flight (as long as input
@@ -147,6 +155,9 @@ export const pipeline = <A, B, E, R>(
   options: PipelineOptions<A, B, E>
 ): Effect.Effect<void, never, Scope.Scope | R> =>
   Effect.suspend(() => {
+    checkChan(from, "Chan.pipeline from")
+    checkChan(to, "Chan.pipeline to")
+    checkFunction("Chan.pipeline f", f)
     const n = options?.concurrency
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
       return Effect.die(new ChanArgumentError("pipeline concurrency", n, "an integer >= 1"))
@@ -187,8 +198,9 @@ export const merge = <A>(
   buffer: BufferSpec = 0
 ): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
+    const inputs = Array.from(checkIterable("Chan.merge ports", ports))
+    inputs.forEach((input, i) => checkChan(input, `Chan.merge port ${i}`))
     const out = Chan.makeUnsafe<A>(buffer)
-    const inputs = Array.from(ports)
     if (inputs.length === 0) {
       Chan.closeUnsafe(out)
       return Effect.succeed<ReadPort<A>>(out)
@@ -227,6 +239,8 @@ export const split = <A>(
   from: ReadPort<A>
 ): Effect.Effect<[ReadPort<A>, ReadPort<A>], never, Scope.Scope> =>
   Effect.suspend(() => {
+    checkFunction("Chan.split p", p)
+    checkChan(from, "Chan.split from")
     const yes = Chan.makeUnsafe<A>()
     const no = Chan.makeUnsafe<A>()
     const route = withHand<A, void, never, never>((hand) =>
@@ -270,6 +284,7 @@ export const split = <A>(
  */
 export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
+    checkIterable("Chan.fromIterable it", it)
     const out = Chan.makeUnsafe<A>()
     return Effect.as(background("Chan.fromIterable", feed("Chan.fromIterable", out, it).pipe(closing(out, true))), out)
   })
@@ -301,7 +316,11 @@ export const onto = <A>(
   it: Iterable<A>,
   options?: CloseOptions
 ): Effect.Effect<void, never, Scope.Scope> =>
-  background("Chan.onto", feed("Chan.onto", ch, it).pipe(closing(ch, options?.close ?? true)))
+  Effect.suspend(() => {
+    checkChan(ch, "Chan.onto ch")
+    checkIterable("Chan.onto it", it)
+    return background("Chan.onto", feed("Chan.onto", ch, it).pipe(closing(ch, options?.close ?? true)))
+  })
 
 // ── consuming ───────────────────────────────────────────────────────────────
 
@@ -354,6 +373,7 @@ export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
  */
 export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): Effect.Effect<B> =>
   Effect.gen(function* () {
+    checkFunction("Chan.reduce f", f)
     let acc = init
     for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) acc = f(acc, next.value)
     return acc
@@ -389,6 +409,7 @@ export const forEach = <A, E, R>(
   f: (a: A) => Effect.Effect<unknown, E, R>
 ): Effect.Effect<void, E, R> =>
   Effect.gen(function* () {
+    checkFunction("Chan.forEach f", f)
     for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) yield* f(next.value)
   })
 
