@@ -199,7 +199,7 @@ export const merge = <A>(
 ): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
     const inputs = Array.from(checkIterable("Chan.merge ports", ports))
-    inputs.forEach((input, i) => checkChan(input, `Chan.merge port ${i}`))
+    for (let i = 0; i < inputs.length; i++) checkChan(inputs[i], `Chan.merge port ${i}`)
     const out = Chan.makeUnsafe<A>(buffer)
     if (inputs.length === 0) {
       Chan.closeUnsafe(out)
