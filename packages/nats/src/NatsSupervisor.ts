@@ -123,8 +123,8 @@ export const layer = (
  * (the one of `Supervisor.runMain`, say) go to JetStream and are counted, logged, watched and shut
  * down by that supervisor like its local jobs — its exit line's `jobs.started` includes them.
  * Provide it around the program that fires the jobs: when its scope closes, it waits for the
- * outcomes of the remote jobs still in flight (at most `outcomeMaxAge`), then the connection
- * drains. Under `runMain`, a signal shuts the supervisor down first (its grace covers the remote
+ * outcomes of the remote jobs still in flight (at most `outcomeMaxAge`, with a warning line when
+ * there are any: with no worker running it waits that long), then the connection drains. Under `runMain`, a signal shuts the supervisor down first (its grace covers the remote
  * jobs), then the program and this layer end.
  *
  * ```ts
@@ -149,8 +149,13 @@ export const dispatcher = (
   Layer.effect(
     Dispatcher.Dispatcher,
     Effect.gen(function* () {
+      // the supervisor that runs the jobs (runMain's, say), outside this layer: its jobs fired
+      // and not yet started when this scope closes are waited for too
+      const supervisor = yield* Effect.serviceOption(Supervisor.Supervisor)
       const remote = yield* makeDispatcher(options)
-      yield* Effect.addFinalizer(() => remote.settled)
+      yield* Effect.addFinalizer(() =>
+        remote.settled(supervisor._tag === "Some" ? supervisor.value.snapshot : Effect.succeed(undefined))
+      )
       return remote.service
     })
   )
@@ -171,6 +176,8 @@ const makeDispatcher = (options: DispatcherOptions) =>
 
     // the jobs waiting for their outcome, by message id: each is completed at most once
     const waiting = new Map<string, Waiter>()
+    /** the jobs dispatched (fired) whose stand-in has not started yet */
+    let unstarted = 0
     const onOutcome = (m: JsMsg) => {
       const o = decodeOutcome(m.string())
       if (o === undefined) return
@@ -258,7 +265,9 @@ const makeDispatcher = (options: DispatcherOptions) =>
     /** What runs here in place of one defined job: publish it, then wait for its outcome. */
     const remote = (definition: string, body: string): Effect.Effect<unknown, unknown> => {
       let attempt = 0
+      unstarted++
       return Effect.withFiber<unknown, unknown>((fiber) => {
+        if (attempt === 0) unstarted--
         const annotations = fiber.getRef(References.CurrentLogAnnotations)
         // a caller-given job id may hold a line break, which a header cannot
         const id = `${instance}.${escapeHeader(String(annotations["job.id"]))}.${++attempt}`
@@ -327,11 +336,41 @@ const makeDispatcher = (options: DispatcherOptions) =>
           : Effect.die(new PayloadJsonError(defined.name, problem.path, problem.found))
       }
     }
-    /** until no remote job waits for its outcome (or `outcomeMaxAge` has passed: its outcome is gone by then) */
-    const settled = Effect.gen(function* () {
-      const deadline = (yield* Clock.currentTimeMillis) + outcomeMaxAge
-      while (waiting.size > 0 && (yield* Clock.currentTimeMillis) < deadline) yield* Effect.sleep(25)
-    })
+    /**
+     * The remote jobs in flight: those waiting for their outcome, and those dispatched (fired) and
+     * not yet started while the supervisor that runs them (its `snapshot`) has jobs to start — once
+     * it has none, the unstarted ones were dropped or discarded and never will. Without that
+     * supervisor, only the first.
+     */
+    const inFlight = (snapshot: Effect.Effect<Supervisor.Snapshot | undefined>) =>
+      Effect.gen(function* () {
+        if (unstarted === 0) return waiting.size
+        const s = yield* snapshot
+        const pending = s === undefined ? 0 : s.totals.running + s.totals.queued + s.totals.delayed + s.waitingForRoom
+        return waiting.size + (pending > 0 ? unstarted : 0)
+      })
+    /**
+     * until no remote job is in flight (or `outcomeMaxAge` has passed: an outcome is gone by then),
+     * saying so when one is: with no worker running, that is the whole `outcomeMaxAge`. A job fired
+     * just before (`Job.fire`, then the program ends) is published and waited for: it failed on the
+     * closed connection
+     */
+    const settled = (snapshot: Effect.Effect<Supervisor.Snapshot | undefined>) =>
+      Effect.gen(function* () {
+        const first = yield* inFlight(snapshot)
+        if (first === 0) return
+        yield* Effect.logInfo(
+          `waiting for the outcomes of ${first} remote job(s) still in flight, at most outcomeMaxAge (${outcomeMaxAge} ms)`
+        )
+        const deadline = (yield* Clock.currentTimeMillis) + outcomeMaxAge
+        let left = first
+        while (left > 0 && (yield* Clock.currentTimeMillis) < deadline) {
+          yield* Effect.sleep(25)
+          left = yield* inFlight(snapshot)
+        }
+        if (left > 0)
+          yield* Effect.logWarning(`gave up waiting for the outcomes of ${left} remote job(s) after outcomeMaxAge`)
+      })
     return { service, settled }
   })
 

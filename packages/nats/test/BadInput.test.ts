@@ -7,11 +7,11 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Cause, Data, type Duration, Effect, Exit, References, Schema } from "effect"
+import { Cause, Data, type Duration, Effect, Exit, Logger, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
-import { fire, outcomeLines, startWorker } from "./harness.js"
+import { fire, type Line, outcomeLines, recorder, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
@@ -282,5 +282,49 @@ describe.skipIf(!available)("bad input", () => {
       await nc.close()
       await w.stop()
     }
+  })
+  /** the lines about remote jobs in flight that the dispatcher's close writes */
+  const closing = (lines: ReadonlyArray<Line>) =>
+    lines.filter((l) => l.message.includes("remote job(s)")).map((l) => `${l.level} ${l.message}`)
+
+  it("dispatcher: a job fired just before its scope closes (Job.fire, then the program ends) runs on a worker, its outcome waited for", async () => {
+    d.runs.length = 0
+    const w = startWorker(server.url, "late", { definitions: [d.square], prefix: "late" })
+    const lines: Array<Line> = []
+    try {
+      await Effect.runPromise(
+        Job.fire(d.square.make({ n: 6 })).pipe(
+          Effect.provide(NatsSupervisor.dispatcher({ servers: server.url, prefix: "late" })),
+          Effect.provide(Supervisor.layer({ concurrency: 10 })),
+          Effect.provide(Logger.layer([recorder(lines)])),
+          Effect.provideService(References.MinimumLogLevel, "All")
+        )
+      )
+      // it failed on the closed connection (a NatsConnectError after publishTimeout), never published
+      expect(d.runs).toEqual([["square", 6, "late"]])
+      expect([...outcomeLines(lines).values()].map((ls) => ls.map((l) => l.annotations["job.outcome"]))).toEqual([
+        ["Success"]
+      ])
+      expect(closing(lines)).toEqual([
+        "Info waiting for the outcomes of 1 remote job(s) still in flight, at most outcomeMaxAge (3600000 ms)"
+      ])
+    } finally {
+      await w.stop()
+    }
+  })
+
+  it("dispatcher: a scope closed with a remote job in flight and no worker says it waits (outcomeMaxAge), then that it gave up", async () => {
+    const lines: Array<Line> = []
+    await Effect.runPromise(
+      Job.fire(d.square.make({ n: 1 })).pipe(
+        Effect.provide(NatsSupervisor.dispatcher({ servers: server.url, prefix: "nowork", outcomeMaxAge: "1 second" })),
+        Effect.provide(Supervisor.layer({ concurrency: 10 })),
+        Effect.provide(Logger.layer([recorder(lines)]))
+      )
+    )
+    expect(closing(lines)).toEqual([
+      "Info waiting for the outcomes of 1 remote job(s) still in flight, at most outcomeMaxAge (1000 ms)",
+      "Warn gave up waiting for the outcomes of 1 remote job(s) after outcomeMaxAge"
+    ])
   })
 })

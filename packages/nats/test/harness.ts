@@ -13,7 +13,8 @@ export interface Line {
   readonly annotations: Record<string, unknown>
 }
 
-const recorder = (lines: Array<Line>) =>
+/** A logger that records its lines in `lines`. */
+export const recorder = (lines: Array<Line>) =>
   Logger.make((options) => {
     lines.push({
       level: options.logLevel,
