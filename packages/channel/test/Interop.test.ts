@@ -300,6 +300,23 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
       })
     ))
 
+  it("fromAsyncIterable of a non-iterable, fromStream of a non-stream: die with ChanArgumentError naming it", () =>
+    run(
+      Effect.gen(function* () {
+        for (const [bad, argument] of [
+          [fromAsyncIterable(5 as never), "Chan.fromAsyncIterable it"],
+          [fromAsyncIterable([1] as never), "Chan.fromAsyncIterable it"],
+          [fromStream({} as unknown as Stream.Stream<number>), "Chan.fromStream stream"]
+        ] as const) {
+          const exit = yield* Effect.exit(Effect.scoped(bad))
+          expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toMatchObject({
+            _tag: "ChanArgumentError",
+            argument
+          })
+        }
+      })
+    ))
+
   it("fromAsyncIterable with a bad buffer dies with ChanArgumentError", () =>
     run(
       Effect.gen(function* () {

@@ -466,6 +466,7 @@ export const fromStream = <A, E, R>(
   buffer: BufferSpec = 0
 ): Effect.Effect<ReadPort<A>, never, Scope.Scope | R> =>
   Effect.suspend(() => {
+    if (!Stream.isStream(stream)) throw new ChanArgumentError("Chan.fromStream stream", stream, "a Stream")
     const out = Chan.makeUnsafe<A>(buffer)
     const work = withHand<A, void, E, R>(
       (hand) =>
@@ -539,6 +540,9 @@ export const fromAsyncIterable = <A>(
   buffer: BufferSpec = 0
 ): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
+    if (typeof (it as Partial<AsyncIterable<A>> | undefined)?.[Symbol.asyncIterator] !== "function") {
+      throw new ChanArgumentError("Chan.fromAsyncIterable it", it, "an async iterable")
+    }
     const out = Chan.makeUnsafe<A>(buffer)
     return Effect.as(background("Chan.fromAsyncIterable", feedAsync(out, it).pipe(closing(out, true))), out)
   })
