@@ -342,7 +342,7 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
 ): Promise<Awaited<CaseResult<Cases[number]> | D>> => {
   const all = cases as unknown as ReadonlyArray<SelectCaseImpl>
   const orElse = options?.orElse
-  const invalid = checkCases(all, orElse !== undefined)
+  const invalid = checkCases(all, orElse)
   if (invalid !== undefined) return Promise.reject(invalid)
   const signal = options?.signal
   if (signal !== undefined && refuses(signal)) return refusal(signal)

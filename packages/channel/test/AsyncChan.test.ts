@@ -364,6 +364,7 @@ describe("bad arguments from JavaScript", () => {
     }
     isArgumentError(await rejection(select([onTake(chan(), 3 as never)])), "onTake handler", "3")
     isArgumentError(await rejection(select(null as never)), "select cases", "null")
+    isArgumentError(await rejection(select([], { orElse: "x" as never })), "select orElse", '"x"')
   })
 
   it("a signal that is not an AbortSignal rejects with ChanArgumentError before anything is queued", async () => {

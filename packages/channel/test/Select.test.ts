@@ -236,6 +236,15 @@ describe("select: orElse", () => {
     expect(result).toBe("default")
   })
 
+  it("an orElse that is not a function dies with ChanArgumentError, and the ready case is not taken", async () => {
+    const ch = Chan.makeUnsafe<number>(1)
+    Chan.offerUnsafe(ch, 1)
+    const exit = await run(Effect.exit(Chan.select([Chan.onTake(ch, () => "took")], { orElse: 5 as never })))
+    expect(defectOf(exit)).toBeInstanceOf(ChanArgumentError)
+    expect((defectOf(exit) as ChanArgumentError).argument).toBe("select orElse")
+    expect(Chan.pollUnsafe(ch)).toStrictEqual(Option.some(1))
+  })
+
   it("select([]) dies with ChanArgumentError", async () => {
     const exit = await run(Effect.exit(Chan.select([])))
     const defect = defectOf(exit)

@@ -1028,7 +1028,7 @@ class SelectStep {
   run(fiber: StepFiber): Next {
     const cases = this.cases
     const orElse = this.options?.orElse
-    const invalid = checkCases(cases, orElse !== undefined)
+    const invalid = checkCases(cases, orElse)
     if (invalid !== undefined) return Effect.die(invalid)
     const priority = this.options?.priority === true
     const ready = pickReady(cases, priority)
@@ -1039,7 +1039,7 @@ class SelectStep {
   /** The common case at once: the chosen ready case takes a buffered value nobody waits for. */
   now(): unknown {
     const cases = this.cases
-    if (checkCases(cases, this.options?.orElse !== undefined) !== undefined) return NOT_NOW
+    if (checkCases(cases, this.options?.orElse) !== undefined) return NOT_NOW
     const c = pickReady(cases, this.options?.priority === true)
     if (c === undefined || c.kind !== TAKE) return NOT_NOW
     const value = c.core!.takeBuffered()

@@ -95,8 +95,11 @@ const badHandler = (caseName: string, handler: unknown): ChanArgumentError | und
   typeof handler === "function" ? undefined : new ChanArgumentError(`${caseName} handler`, handler, "a function")
 
 /** The first problem with `cases` (a foreign case, a bad duration, no case without `orElse`), if any. */
-export const checkCases = (cases: ReadonlyArray<unknown>, hasOrElse: boolean): ChanArgumentError | undefined => {
+export const checkCases = (cases: ReadonlyArray<unknown>, orElse: unknown): ChanArgumentError | undefined => {
   if (!Array.isArray(cases)) return new ChanArgumentError("select cases", cases, "an array of cases")
+  if (orElse !== undefined && typeof orElse !== "function") {
+    return new ChanArgumentError("select orElse", orElse, "a function")
+  }
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]
     if (!(c instanceof SelectCase)) {
@@ -104,7 +107,7 @@ export const checkCases = (cases: ReadonlyArray<unknown>, hasOrElse: boolean): C
     }
     if (c.error !== undefined) return c.error
   }
-  if (cases.length === 0 && !hasOrElse) {
+  if (cases.length === 0 && orElse === undefined) {
     return new ChanArgumentError("select cases", cases, "at least one case, or the orElse option")
   }
   return undefined
