@@ -94,7 +94,7 @@ export const channelCase = (
 const badHandler = (caseName: string, handler: unknown): ChanArgumentError | undefined =>
   typeof handler === "function" ? undefined : new ChanArgumentError(`${caseName} handler`, handler, "a function")
 
-/** The first problem with `cases` (a foreign case, a bad duration, no case without `orElse`), if any. */
+/** The first problem with a select's arguments (not an array, an `orElse` that is not a function, a foreign or bad case, no case without `orElse`), if any. */
 export const checkCases = (cases: ReadonlyArray<unknown>, orElse: unknown): ChanArgumentError | undefined => {
   if (!Array.isArray(cases)) return new ChanArgumentError("select cases", cases, "an array of cases")
   if (orElse !== undefined && typeof orElse !== "function") {
