@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import * as connection from "../src/internal/connection.js"
 import { namesOf } from "../src/internal/wire.js"
@@ -129,5 +129,22 @@ describe.skipIf(!available)("ensureStreams", () => {
     } finally {
       await nc.close()
     }
+  })
+})
+
+describe.skipIf(!available)("open", () => {
+  const server = suiteServer()
+
+  it("a tls:// URL to a server that offers no TLS is refused (NatsConnectError), never a connection in the clear", async () => {
+    const address = server.url.replace(/^nats:\/\//, "")
+    const secure = await Effect.runPromiseExit(Effect.scoped(connection.open([`tls://${address}`], "tls-probe")))
+    expect(secure._tag).toBe("Failure")
+    expect(String(secure)).toContain("NatsConnectError")
+    expect(String(secure)).toContain(`tls://${address}`)
+    // the same server without the scheme's demand: connected
+    const plain = await Effect.runPromiseExit(
+      Effect.scoped(Effect.map(connection.open([`nats://${address}`], "plain-probe"), (nc) => nc.isClosed()))
+    )
+    expect(plain).toEqual(Exit.succeed(false))
   })
 })

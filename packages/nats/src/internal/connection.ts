@@ -48,7 +48,11 @@ import type * as Scope from "effect/Scope"
 import { NatsArgumentError, NatsConnectError } from "../NatsError.js"
 import { type Names, PROBE_HEADER } from "./wire.js"
 
-/** Opens a connection in the current scope, drained when it closes; a server that cannot be reached fails with NatsConnectError. */
+/**
+ * Opens a connection in the current scope, drained when it closes; a server that cannot be reached
+ * fails with NatsConnectError. A `tls://` URL requires TLS: the client alone drops the scheme and
+ * talks in the clear to a server that does not offer TLS; here such a server is refused.
+ */
 export const open = (
   servers: ReadonlyArray<string>,
   name: string
@@ -64,7 +68,8 @@ export const open = (
           timeout: 5_000,
           // without it every request (each publish awaiting its ack) makes two Errors up front for
           // their stack traces: a quarter of the firing process's CPU in a profile of bench/nats.ts
-          noAsyncTraces: true
+          noAsyncTraces: true,
+          ...(servers.some((url) => /^tls:\/\//i.test(url)) ? { tls: {} } : {})
         }),
       catch: (cause) => new NatsConnectError(servers.join(", "), cause)
     }),
