@@ -8,7 +8,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { jetstream, jetstreamManager } from "@nats-io/jetstream"
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
@@ -24,10 +24,18 @@ describe.skipIf(!available)("ensureStreams", () => {
   /** the store directory of the stream `name` (the server's default account) */
   const dirOf = (name: string) => join(server.storeDir, "jetstream", "$G", "streams", name)
 
-  it("makes both streams; the probe that checks each leaves nothing in them", async () => {
+  /** runs `f` with a JetStream manager on a connection of its own, closed after */
+  const withManager = async (f: (jsm: JetStreamManager) => Promise<void>) => {
     const nc = await connect({ servers: server.url })
     try {
-      const jsm = await jetstreamManager(nc)
+      await f(await jetstreamManager(nc))
+    } finally {
+      await nc.close()
+    }
+  }
+
+  it("makes both streams; the probe that checks each leaves nothing in them", async () => {
+    await withManager(async (jsm) => {
       const names = namesOf("ensurefresh")
       await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, [server.url]))
       const jobs = await jsm.streams.info(names.jobsStream)
@@ -35,9 +43,7 @@ describe.skipIf(!available)("ensureStreams", () => {
       expect([jobs.state.messages, outcomes.state.messages]).toEqual([0, 0])
       // the probe was stored (then deleted): the stream could store
       expect([jobs.state.last_seq, outcomes.state.last_seq]).toEqual([1, 1])
-    } finally {
-      await nc.close()
-    }
+    })
   })
 
   it("a stream made again while the server still deletes the old one (it takes over the old files, then they are removed): made again until it stores; a job published then is stored, the deleted job does not come back", async () => {
@@ -76,9 +82,7 @@ describe.skipIf(!available)("ensureStreams", () => {
   })
 
   it("a stream that does not answer its first probe (made but not yet listening on its subjects) is probed again until it does", async () => {
-    const nc = await connect({ servers: server.url })
-    try {
-      const jsm = await jetstreamManager(nc)
+    await withManager(async (jsm) => {
       const names = namesOf("ensurelate")
       let config: Awaited<ReturnType<typeof jsm.streams.info>>["config"] | undefined
       let retries = 0
@@ -102,15 +106,11 @@ describe.skipIf(!available)("ensureStreams", () => {
       const jobs = await jsm.streams.info(names.jobsStream)
       // the second probe was stored, then deleted
       expect([jobs.state.messages, jobs.state.last_seq]).toEqual([0, 1])
-    } finally {
-      await nc.close()
-    }
+    })
   })
 
   it("a stream that never answers its probe fails ensureStreams with NatsConnectError after the last try", async () => {
-    const nc = await connect({ servers: server.url })
-    try {
-      const jsm = await jetstreamManager(nc)
+    await withManager(async (jsm) => {
       const names = namesOf("ensuregone")
       let retries = 0
       const exit = await Effect.runPromiseExit(
@@ -126,9 +126,7 @@ describe.skipIf(!available)("ensureStreams", () => {
       expect(exit._tag).toBe("Failure")
       expect(String(exit)).toContain("NatsConnectError")
       expect(retries).toBe(6)
-    } finally {
-      await nc.close()
-    }
+    })
   })
 })
 
