@@ -34,6 +34,10 @@
  *   not found by path: keep secrets out of messages.
  * - A slow client gets fewer updates, never a growing buffer: each connection holds at most one
  *   unsent message, replaced by each newer one.
+ * - At most `maxConnections` `/events` streams are open at once (default 100): one more gets a 503
+ *   (`Retry-After: 1`; the page tries again); the server holds at most twice as many sockets of any
+ *   kind, and closes a socket beyond those unanswered.
+ * - A token has at least 16 characters; an error about it gives its length, never the token.
  * - The events list at most `listLimit` running, queued and delayed jobs each (`totals` has the
  *   full counts); `/snapshot` lists them all.
  * - Closing the scope ends every open connection and stops the server.
@@ -94,6 +98,8 @@ export interface Options {
   readonly secretKeys?: ReadonlyArray<string>
   /** at most this many running, queued and delayed jobs each per event (default 100, ≥ 1) */
   readonly listLimit?: number
+  /** at most this many open `/events` streams, a 503 beyond; 2 × as many sockets in all (default 100, ≥ 1) */
+  readonly maxConnections?: number
 }
 
 /**
@@ -140,10 +146,11 @@ export const serve = (
     const config = yield* checked(options)
     const supervisor = yield* Supervisor.Supervisor
     const runPromise = yield* FiberSet.makeRuntimePromise<never>()
-    const connections = makeConnections(1000)
+    const connections = makeConnections(1000, config.maxConnections)
     const snapshotJson = () =>
       runPromise(Effect.map(supervisor.snapshot, (s) => toJson(snapshotView(s, config.secrets))))
     const server = http.createServer((req, res) => respond(req, res, config.token, connections, snapshotJson))
+    server.maxConnections = 2 * config.maxConnections // sockets of any kind: Node closes one beyond at once
     const port = yield* Effect.acquireRelease(listen(server, config.host, config.port), () => stop(server, connections))
     // the supervisor lists no more than the page shows: an event costs the same however long the queue
     yield* supervisor.watch(config.intervalMillis, { listLimit: config.listLimit }).pipe(
@@ -170,20 +177,35 @@ interface Config {
   readonly intervalMillis: number
   readonly secrets: ReadonlyArray<SecretPath>
   readonly listLimit: number
+  readonly maxConnections: number
 }
+
+/** A token shorter than this is refused: a short secret is guessed by trying. */
+const minTokenLength = 16
 
 /** The options with their defaults, or the first bad one. */
 const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> =>
   Effect.suspend(() => {
     if (typeof options !== "object" || options === null)
       return Effect.fail(new MonitorArgumentError("options", options, "an object (or nothing)"))
-    const { port = 0, host = "127.0.0.1", token, interval = "500 millis", secretKeys = [], listLimit = 100 } = options
+    const {
+      port = 0,
+      host = "127.0.0.1",
+      token,
+      interval = "500 millis",
+      secretKeys = [],
+      listLimit = 100,
+      maxConnections = 100
+    } = options
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       return Effect.fail(new MonitorArgumentError("port", port, "an integer from 0 to 65535"))
     if (typeof host !== "string" || host.trim() === "")
       return Effect.fail(new MonitorArgumentError("host", host, "a host name or address"))
-    if (token !== undefined && (typeof token !== "string" || !/^[\x21-\x7e]+$/.test(token)))
-      return Effect.fail(new MonitorArgumentError("token", token, "a non-empty string of visible ASCII characters"))
+    const goodToken = typeof token === "string" && token.length >= minTokenLength && /^[\x21-\x7e]+$/.test(token)
+    if (token !== undefined && !goodToken)
+      return Effect.fail(
+        MonitorArgumentError.hidden("token", token, `at least ${minTokenLength} visible ASCII characters (no spaces)`)
+      )
     if (token === undefined && !isLoopback(host))
       return Effect.fail(new MonitorArgumentError("token", token, `a token, since host ${host} is not loopback`))
     const duration = Duration.fromInput(interval)
@@ -199,7 +221,9 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
       )
     if (!Number.isInteger(listLimit) || listLimit < 1)
       return Effect.fail(new MonitorArgumentError("listLimit", listLimit, "an integer ≥ 1"))
-    return Effect.succeed({ port, host, token, intervalMillis, secrets, listLimit })
+    if (!Number.isInteger(maxConnections) || maxConnections < 1)
+      return Effect.fail(new MonitorArgumentError("maxConnections", maxConnections, "an integer ≥ 1"))
+    return Effect.succeed({ port, host, token, intervalMillis, secrets, listLimit, maxConnections })
   })
 
 /** Listens on `host`:`port`; succeeds with the port bound. */

@@ -20,8 +20,23 @@ export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError
   readonly value: unknown
   readonly message: string
 }> {
-  constructor(argument: string, value: unknown, expected: string) {
-    super({ argument, value, message: `Monitor.serve: ${argument} must be ${expected}, received ${show(value)}` })
+  constructor(argument: string, value: unknown, expected: string, shown: string = show(value)) {
+    super({ argument, value, message: `Monitor.serve: ${argument} must be ${expected}, received ${shown}` })
+  }
+
+  /**
+   * The error for a secret option (`token`): a string is neither kept nor shown, only its length
+   * (`value` is then `{ length }`), so the error can be logged safely.
+   */
+  static hidden(argument: string, value: unknown, expected: string): MonitorArgumentError {
+    if (typeof value !== "string") return new MonitorArgumentError(argument, value, expected)
+    const n = value.length
+    return new MonitorArgumentError(
+      argument,
+      { length: n },
+      expected,
+      `a string of ${n} character${n === 1 ? "" : "s"} (not shown)`
+    )
   }
 }
 

@@ -11,7 +11,7 @@ import { Deferred, Effect, Logger, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Monitor, MonitorArgumentError, MonitorListenError } from "../src/index.js"
-import { type Events, get, openEvents, rawStatusLine } from "./client.js"
+import { connectInOrder, type Events, get, openEvents, rawStatusLine, statusLineOn, until } from "./client.js"
 
 /** Runs `program` in a scope, with a supervisor built from `config`, a TestClock and no log output. */
 const run = <A, E>(
@@ -47,16 +47,43 @@ describe("Monitor.serve options", () => {
     expect(await refused({ port: 1.5 })).toBe("port")
     expect(await refused({ host: "" })).toBe("host")
     expect(await refused({ host: "0.0.0.0" })).toBe("token") // off loopback without a token
-    expect(await refused({ token: "has space" })).toBe("token")
+    expect(await refused({ token: "has space in it, long enough" })).toBe("token")
     expect(await refused({ interval: 0 })).toBe("interval")
     expect(await refused({ secretKeys: ["ok", ""] })).toBe("secretKeys")
     expect(await refused({ secretKeys: ['headers["x-key'] })).toBe("secretKeys") // no closing bracket: matched nothing
     expect(await refused({ secretKeys: ["a..b"] })).toBe("secretKeys")
     expect(await refused({ secretKeys: "password" as any })).toBe("secretKeys")
     expect(await refused({ listLimit: 0 })).toBe("listLimit")
+    expect(await refused({ maxConnections: 0 })).toBe("maxConnections")
+    expect(await refused({ maxConnections: 2.5 })).toBe("maxConnections")
+    expect(await refused({ maxConnections: Number.POSITIVE_INFINITY })).toBe("maxConnections")
     const e = await run(Effect.flip(Monitor.serve({ interval: "0 millis" })))
     expect(e).toBeInstanceOf(MonitorArgumentError)
     expect(e.message).toBe('Monitor.serve: interval must be a finite duration > 0, received "0 millis"')
+  })
+
+  it("refuses a token shorter than 16 characters, on loopback or off it, naming its length and never the token", async () => {
+    for (const options of [
+      { host: "0.0.0.0", token: "x" },
+      { token: "fifteen-chars-x" },
+      { token: "sp ace-but-long-enough" }
+    ]) {
+      const e = await run(Effect.flip(Monitor.serve(options)))
+      expect(e).toBeInstanceOf(MonitorArgumentError)
+      expect((e as MonitorArgumentError).argument).toBe("token")
+      const text = JSON.stringify(e) + e.message + String((e as MonitorArgumentError).value)
+      expect(text).not.toContain(options.token)
+      expect(e.message).toContain(`received a string of ${options.token.length} character`)
+      expect((e as MonitorArgumentError).value).toEqual({ length: options.token.length })
+    }
+    const e = await run(Effect.flip(Monitor.serve({ host: "0.0.0.0", token: "x" })))
+    expect(e.message).toBe(
+      "Monitor.serve: token must be at least 16 visible ASCII characters (no spaces), received a string of 1 character (not shown)"
+    )
+    // 16 characters is enough
+    expect(
+      await run(Effect.map(Monitor.serve({ host: "0.0.0.0", token: "0123456789abcdef" }), (m) => m.port))
+    ).toBeGreaterThan(0)
   })
 
   it("fails with a MonitorListenError when the port is taken", async () => {
@@ -75,9 +102,9 @@ describe("Monitor.serve access", () => {
   it("off loopback: 401 without the token or with a wrong one, 200 with Bearer or ?token=", async () => {
     const replies = await run(
       Effect.gen(function* () {
-        const m = yield* Monitor.serve({ host: "0.0.0.0", token: "s3cret-t0ken" })
+        const m = yield* Monitor.serve({ host: "0.0.0.0", token: "s3cret-t0ken-0123456789" })
         const base = `http://127.0.0.1:${m.port}`
-        const bearer = { authorization: "Bearer s3cret-t0ken" }
+        const bearer = { authorization: "Bearer s3cret-t0ken-0123456789" }
         return yield* promise(() =>
           Promise.all([
             get(`${base}/`),
@@ -87,11 +114,11 @@ describe("Monitor.serve access", () => {
             get(`${base}/snapshot?token=wrong`),
             get(`${base}/snapshot`, { authorization: "Bearer wrong" }),
             get(`${base}/snapshot`, bearer),
-            get(`${base}/snapshot?token=s3cret-t0ken`),
-            get(`${base}/?token=s3cret-t0ken`),
+            get(`${base}/snapshot?token=s3cret-t0ken-0123456789`),
+            get(`${base}/?token=s3cret-t0ken-0123456789`),
             get(`${base}/nowhere`, bearer),
-            get(`${base}/snapshot`, { authorization: "bearer s3cret-t0ken" }), // the scheme in any case
-            get(`${base}/snapshot`, { authorization: "Basic s3cret-t0ken" })
+            get(`${base}/snapshot`, { authorization: "bearer s3cret-t0ken-0123456789" }), // the scheme in any case
+            get(`${base}/snapshot`, { authorization: "Basic s3cret-t0ken-0123456789" })
           ])
         )
       })
@@ -128,7 +155,7 @@ describe("Monitor.serve odd requests", () => {
     const lines = await run(
       Effect.gen(function* () {
         const open = yield* Monitor.serve()
-        const guarded = yield* Monitor.serve({ host: "0.0.0.0", token: "s3cret-t0ken" })
+        const guarded = yield* Monitor.serve({ host: "0.0.0.0", token: "s3cret-t0ken-0123456789" })
         const ask = (port: number, target: string, host = "127.0.0.1") =>
           promise(() => rawStatusLine(port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`))
         return [
@@ -326,6 +353,46 @@ describe("Monitor.serve /events", () => {
     expect(result.after.sent + result.after.skipped).toBe(result.ticks + 1)
     expect(result.received).toBe(result.after.sent)
     expect(result.after.bufferedBytes).toBe(0)
+  })
+
+  it("at most maxConnections streams: the next is a 503 saying so, /snapshot still answers, a freed slot is taken", async () => {
+    const seen = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ maxConnections: 2 })
+        const streams = yield* promise(() => Promise.all([openEvents(`${m.url}events`), openEvents(`${m.url}events`)]))
+        yield* promise(() => Promise.all(streams.map((s) => s.waitFor(() => true))))
+        const refused = yield* promise(() => get(`${m.url}events`))
+        const snapshot = yield* promise(() => get(`${m.url}snapshot`))
+        streams[0].close()
+        yield* promise(() => until(() => Effect.runSync(m.connections).length === 1))
+        const again = yield* promise(() => openEvents(`${m.url}events`))
+        yield* promise(() => again.waitFor(() => true))
+        const open = (yield* m.connections).length
+        for (const s of [streams[1], again]) s.close()
+        return { refused, snapshot: snapshot.status, again: again.status, open }
+      })
+    )
+    expect(seen.refused.status).toBe(503)
+    expect(seen.refused.headers["retry-after"]).toBe("1")
+    expect(seen.refused.body).toBe("503: too many open event streams (maxConnections: 2); try again later\n")
+    expect(seen).toMatchObject({ snapshot: 200, again: 200, open: 2 })
+  })
+
+  it("holds at most 2 × maxConnections sockets: a socket beyond is closed unanswered, the others are served", async () => {
+    const seen = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ maxConnections: 1 })
+        const held = yield* promise(() => connectInOrder(m.port, 2))
+        const beyond = yield* promise(() => rawStatusLine(m.port, "GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+        const answered = yield* promise(() =>
+          Promise.all(held.map((s) => statusLineOn(s, "GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")))
+        )
+        for (const s of held) s.destroy()
+        return { beyond, answered }
+      })
+    )
+    expect(seen.beyond).toBe("") // closed without a byte
+    expect(seen.answered).toEqual(["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
   })
 
   it("closing the scope ends every open connection and stops the server", async () => {

@@ -143,12 +143,14 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     const scope = await Effect.runPromise(Scope.make())
     try {
       const guarded = await run(
-        Monitor.serve({ host: "0.0.0.0", token: "page-t0ken", interval: "100 millis" }).pipe(Scope.provide(scope))
+        Monitor.serve({ host: "0.0.0.0", token: "page-t0ken-0123456789", interval: "100 millis" }).pipe(
+          Scope.provide(scope)
+        )
       )
       const local = `http://127.0.0.1:${guarded.port}/`
       const other = await browser.newPage()
       expect((await other.goto(local))?.status()).toBe(401)
-      await other.goto(`${local}?token=page-t0ken`)
+      await other.goto(`${local}?token=page-t0ken-0123456789`)
       await other.waitForFunction(() => Number(document.body.dataset.updates) >= 2)
       expect(await other.locator("#status").textContent()).toBe("live")
       await other.close()

@@ -93,10 +93,32 @@ export const openEvents = (url: string, headers: Record<string, string> = {}): P
     req.on("error", reject)
   })
 
-/** Sends `request` as raw bytes on a new connection; resolves with the response's status line. */
+/** Sends `request` as raw bytes on a new connection; resolves with the response's status line ("" if closed unanswered). */
 export const rawStatusLine = (port: number, request: string): Promise<string> =>
   new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1", () => socket.write(request))
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.off("error", reject)
+      statusLineOn(socket, request).then(resolve)
+    })
+    socket.on("error", reject)
+  })
+
+/** Opens `count` connections one after the other (each connected before the next is opened). */
+export const connectInOrder = async (port: number, count: number): Promise<Array<net.Socket>> => {
+  const sockets: Array<net.Socket> = []
+  for (let i = 0; i < count; i++)
+    sockets.push(
+      await new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(port, "127.0.0.1", () => resolve(socket)).on("error", reject)
+      })
+    )
+  return sockets
+}
+
+/** Sends `request` on a connected `socket`; resolves with the response's status line (what came, "" for nothing, if the socket closed or was reset first). */
+export const statusLineOn = (socket: net.Socket, request: string): Promise<string> =>
+  new Promise((resolve) => {
+    socket.write(request)
     let text = ""
     socket.setEncoding("utf8")
     socket.on("data", (chunk: string) => {
@@ -107,6 +129,11 @@ export const rawStatusLine = (port: number, request: string): Promise<string> =>
         resolve(text.slice(0, end))
       }
     })
-    socket.on("error", reject)
+    socket.on("error", () => resolve(text))
     socket.on("close", () => resolve(text))
   })
+
+/** Resolves once `condition` holds, checking it after each turn of the event loop (no timer). */
+export const until = async (condition: () => boolean): Promise<void> => {
+  while (!condition()) await new Promise((r) => setImmediate(r))
+}

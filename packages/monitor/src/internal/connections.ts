@@ -10,6 +10,8 @@
  * - a new connection gets the latest message at once, then every later one;
  * - a message is rendered (serialized) at most once, and only when a connection takes it: with
  *   nobody watching, publishing costs nothing but keeping the last renderer;
+ * - at most `max` connections are open: `add` answers a request beyond them with a 503 (and a
+ *   `Retry-After`), so many clients cost bounded memory and file handles;
  * - after `closeAll` every response has ended and `add` ends a new one at once.
  */
 import type { ServerResponse } from "node:http"
@@ -23,7 +25,7 @@ export interface ConnectionStats {
 
 /** The set of connections and the latest message. */
 export interface Connections {
-  /** Takes over an `/events` response: sends the headers and the latest message. */
+  /** Takes over an `/events` response: sends the headers and the latest message, or a 503 when `max` are open. */
   readonly add: (res: ServerResponse) => void
   /** Sends one SSE message (`render` frames it) to every connection, latest-value per connection. */
   readonly publish: (render: () => string) => void
@@ -32,8 +34,11 @@ export interface Connections {
   readonly closeAll: () => void
 }
 
-/** An empty set; `retryMillis` is the reconnection delay the browser is told to use. */
-export const makeConnections = (retryMillis: number): Connections => {
+/**
+ * An empty set of at most `max` connections; `retryMillis` is the reconnection delay the browser
+ * is told to use.
+ */
+export const makeConnections = (retryMillis: number, max: number): Connections => {
   const open = new Set<Connection>()
   let latest: string | undefined
   let render: (() => string) | undefined
@@ -44,6 +49,11 @@ export const makeConnections = (retryMillis: number): Connections => {
   let closed = false
   return {
     add: (res) => {
+      if (open.size >= max) {
+        res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" })
+        res.end(`503: too many open event streams (maxConnections: ${max}); try again later\n`)
+        return
+      }
       res.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
