@@ -1,10 +1,11 @@
 /**
- * Every ```ts example in the packages' JSDoc and in the guides (the Markdown files under docs/)
- * compiles: each block is written to its own module under `test/build/` (so `@tributary/*`
+ * Every ```ts example in the JSDoc of every package, in each package's README (its npm page) and
+ * in the guides (the Markdown files under docs/) compiles: each block is written to its own module
+ * under `test/build/` (so `@tributary/*`
  * resolves to the workspace packages' sources through the `tributary:source` condition) and
  * type-checked with the project's compiler options. A failure names the file and line of the block.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import ts from "typescript"
 import { describe, expect, it } from "vitest"
@@ -51,13 +52,25 @@ const filesOf = (dir: string, extension: string): Array<string> =>
   )
 const sourcesOf = (dir: string): Array<string> => filesOf(dir, ".ts")
 
+/** Every package under packages/ (a new one is checked as it lands). */
+const packageDirs = (): Array<string> =>
+  readdirSync(join(root, "packages"), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join(root, "packages", d.name))
+
 /** Type-checks each example as its own module under `test/build/<name>/`; the problems found. */
 const compile = (name: string, examples: ReadonlyArray<Example>): Array<string> => {
   const dir = join(root, "test", "build", name)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   const files = examples.map((example, i) => {
-    const file = join(dir, `example-${i}.ts`)
+    // the blocks of one document share a folder, where a block that names its file on its first
+    // line (`// jobs.ts — …`) is that file, so the document's other blocks can import it
+    const folder = join(dir, example.origin.split(":")[0].replace(/[^\w.-]+/g, "_"))
+    mkdirSync(folder, { recursive: true })
+    const named = /^\/\/ ([\w-]+\.ts)\b/.exec(example.code)?.[1]
+    const file =
+      named !== undefined && !existsSync(join(folder, named)) ? join(folder, named) : join(folder, `example-${i}.ts`)
     // a module of its own; names it declares but does not use are fine in an example
     writeFileSync(file, `${example.code}\nexport {}\n`)
     return file
@@ -88,11 +101,16 @@ const compile = (name: string, examples: ReadonlyArray<Example>): Array<string> 
 
 describe("JSDoc examples", () => {
   it("every ```ts block in packages/*/src compiles", () => {
-    const examples = ["channel", "jobs", "pino", "monitor"].flatMap((pkg) =>
-      sourcesOf(join(root, "packages", pkg, "src")).flatMap(examplesOf)
-    )
+    const examples = packageDirs().flatMap((dir) => sourcesOf(join(dir, "src")).flatMap(examplesOf))
     expect(examples.length).toBeGreaterThan(40)
     expect(compile("doc-examples", examples)).toEqual([])
+  })
+
+  it("every ```ts block of the package READMEs (their npm pages) compiles", () => {
+    const readmes = packageDirs().map((dir) => join(dir, "README.md"))
+    const examples = readmes.flatMap(guideExamplesOf)
+    expect(examples.length).toBeGreaterThanOrEqual(readmes.length)
+    expect(compile("readme-examples", examples)).toEqual([])
   })
 
   it("every ```ts block in the guides (docs/) compiles", () => {
