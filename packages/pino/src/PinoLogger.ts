@@ -205,7 +205,12 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
  * Gotchas: provide it outermost, so that its flush runs after the finalizers of the layers it
  * serves (which may still log). The minimum level is read once, when the layer is built. Throws
  * {@link PinoLoggerConfigError} at once for a destination that would lose lines (see
- * {@link checkDestination}) or options pino rejects.
+ * {@link checkDestination}) or options pino rejects. A file destination still being opened
+ * (`pino.destination(path)`, asynchronous by default) is waited for when the layer is built: a
+ * file that cannot be opened (a missing folder, a directory, no permission) makes the build die
+ * with a {@link PinoLoggerConfigError} naming the file system's error — not an unhandled 'error'
+ * event that ends the process, nor a throw from pino's exit hook (the destination is marked
+ * destroyed, which that hook skips).
  *
  * @example
  * ```ts
@@ -226,19 +231,25 @@ export const layer = <CustomLevels extends string = never>(
   loggerOrOptions: LoggerOrOptions<CustomLevels>
 ): Layer.Layer<never> => {
   const logger = resolve(loggerOrOptions)
+  // watched from now on: an open that fails before the layer is built is an 'error' event nobody
+  // else may be listening to (the process would end on it)
+  const opened = whenOpened(logger)
   const effectLogger = make(logger)
   const minimum = levelFromPino(logger)
   return Layer.mergeAll(
     Layer.effect(
       Logger.CurrentLoggers,
-      Effect.acquireRelease(
-        Effect.map(Effect.service(Logger.CurrentLoggers), (current) => {
-          const loggers = new Set(current)
-          loggers.delete(Logger.defaultLogger)
-          loggers.add(effectLogger)
-          return loggers as ReadonlySet<Logger.Logger<unknown, any>>
-        }),
-        () => flush(logger)
+      Effect.andThen(
+        opened,
+        Effect.acquireRelease(
+          Effect.map(Effect.service(Logger.CurrentLoggers), (current) => {
+            const loggers = new Set(current)
+            loggers.delete(Logger.defaultLogger)
+            loggers.add(effectLogger)
+            return loggers as ReadonlySet<Logger.Logger<unknown, any>>
+          }),
+          () => flush(logger)
+        )
       )
     ),
     Layer.succeed(References.MinimumLogLevel, minimum)
@@ -374,7 +385,10 @@ export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | u
  *   contradict each other (sync promises each line is written at once; `minLength` holds lines
  *   back until enough bytes gather);
  * - a sonic-boom destination with `maxLength > 0`: it drops lines once that many bytes wait;
- * - a destroyed or ended stream.
+ * - a destroyed or ended stream;
+ * - a sonic-boom file destination whose open already failed (`pino.destination(path)` reported an
+ *   'error'); it is also marked destroyed, so that pino's exit hook does not throw "sonic boom is
+ *   not ready yet" at exit. One still being opened is waited for by {@link layer}.
  *
  * Not checked (cannot be seen reliably): transports (`transport` option; destinations live in a
  * worker thread), a sonic-boom `retryEAGAIN` that gives up, custom streams that drop. Called by
@@ -385,7 +399,7 @@ export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | u
 export const checkDestination = <CustomLevels extends string = never>(
   logger: pino.Logger<CustomLevels, boolean>
 ): void => {
-  const problem = destinationProblem((logger as any)[pino.symbols.streamSym], 0)
+  const problem = destinationProblem((logger as any)[pino.symbols.streamSym])
   if (problem !== undefined) {
     throw new PinoLoggerConfigError(problem[0], problem[1])
   }
@@ -478,26 +492,60 @@ const flush = (logger: pino.Logger): Effect.Effect<void> =>
     }
   })
 
-/** Precondition: `stream` is whatever pino writes to; returns `[reason, detail]` or `undefined`. */
-const destinationProblem = (stream: any, depth: number): readonly [string, string] | undefined => {
+/**
+ * The streams pino writes to in the end: `stream` itself, or the leaves of a `pino.multistream`
+ * (nested at most 8 deep). Precondition: `stream` is whatever pino writes to.
+ */
+const leafStreams = (stream: any, depth = 0): Array<any> => {
   if (stream === null || typeof stream !== "object" || depth > 8) {
-    return undefined
+    return []
   }
   if (Array.isArray(stream.streams)) {
-    for (const entry of stream.streams) {
-      const problem = destinationProblem(entry?.stream, depth + 1)
-      if (problem !== undefined) {
-        return problem
-      }
-    }
-    return undefined
+    return stream.streams.flatMap((entry: any) => leafStreams(entry?.stream, depth + 1))
   }
+  return [stream]
+}
+
+/** A sonic-boom destination (`pino.destination`), recognised by its fields. */
+const isSonicBoom = (stream: any): boolean =>
+  typeof stream.minLength === "number" && typeof stream.sync === "boolean" && typeof stream.flushSync === "function"
+
+/** A sonic-boom destination whose file is still being opened (it has no descriptor yet). */
+const isOpening = (stream: any): boolean => isSonicBoom(stream) && stream.fd < 0 && stream._opening === true
+
+/**
+ * Marks a sonic-boom destination that will never have a file descriptor as destroyed: pino's
+ * exit hook skips a destroyed destination, where it would throw "sonic boom is not ready yet".
+ */
+const markUnopenable = (stream: any): void => {
+  stream.destroyed = true
+}
+
+/** Precondition: `root` is whatever pino writes to; returns `[reason, detail]` or `undefined`. */
+const destinationProblem = (root: any): readonly [string, string] | undefined => {
+  for (const stream of leafStreams(root)) {
+    const problem = leafProblem(stream)
+    if (problem !== undefined) {
+      return problem
+    }
+  }
+  return undefined
+}
+
+/** Precondition: `stream` is one stream pino writes to (not a multistream). */
+const leafProblem = (stream: any): readonly [string, string] | undefined => {
   if (stream.destroyed === true || stream.writableEnded === true) {
     return ["closed destination", "the destination stream is already destroyed or ended; every line would be lost"]
   }
-  const isSonicBoom =
-    typeof stream.minLength === "number" && typeof stream.sync === "boolean" && typeof stream.flushSync === "function"
-  if (isSonicBoom && stream.sync && stream.minLength > 0) {
+  const sonicBoom = isSonicBoom(stream)
+  if (sonicBoom && stream.fd < 0 && stream._opening !== true) {
+    markUnopenable(stream)
+    return [
+      "destination not open",
+      "the destination's file could not be opened (pino.destination reported an 'error'); every line would be lost"
+    ]
+  }
+  if (sonicBoom && stream.sync && stream.minLength > 0) {
     return [
       "sync destination with minLength",
       `pino.destination({ sync: true, minLength: ${stream.minLength} }) holds lines back until ` +
@@ -505,13 +553,68 @@ const destinationProblem = (stream: any, depth: number): readonly [string, strin
         "or sync: false (flushed when the layer closes)"
     ]
   }
-  if (isSonicBoom && typeof stream.maxLength === "number" && stream.maxLength > 0) {
+  if (sonicBoom && typeof stream.maxLength === "number" && stream.maxLength > 0) {
     return [
       "destination with maxLength",
       `pino.destination({ maxLength: ${stream.maxLength} }) drops lines once that many bytes wait to be written`
     ]
   }
   return undefined
+}
+
+/**
+ * Watches, from this call on, every file destination of `logger` still being opened; the effect
+ * returned succeeds once each is open, and dies with a `PinoLoggerConfigError` naming the file
+ * system's error when one cannot be (that destination is marked destroyed, see `markUnopenable`).
+ * The listener it adds also keeps the open's 'error' event from ending the process.
+ */
+const whenOpened = (logger: pino.Logger): Effect.Effect<void> => {
+  const waits = leafStreams((logger as any)[pino.symbols.streamSym])
+    .filter(isOpening)
+    .map(watchOpen)
+  return waits.length === 0 ? Effect.void : Effect.asVoid(Effect.all(waits))
+}
+
+/** Precondition: `isOpening(stream)`. Listens for its 'ready' or 'error' from now on; see `whenOpened`. */
+const watchOpen = (stream: any): Effect.Effect<void> => {
+  let settled: { readonly error: unknown } | "ready" | undefined
+  let wake: (() => void) | undefined
+  const settle = (outcome: { readonly error: unknown } | "ready"): void => {
+    if (settled !== undefined) return
+    settled = outcome
+    stream.removeListener("error", onError)
+    stream.removeListener("ready", onReady)
+    if (outcome !== "ready") markUnopenable(stream)
+    wake?.()
+  }
+  const onError = (error: unknown): void => settle({ error })
+  const onReady = (): void => settle("ready")
+  stream.on("error", onError)
+  stream.on("ready", onReady)
+  return Effect.callback<void>((resume) => {
+    const finish = (): void => {
+      if (settled === "ready") {
+        resume(Effect.void)
+      } else if (settled !== undefined) {
+        const error = settled.error
+        const text = error instanceof Error ? error.message : String(error)
+        resume(
+          Effect.die(
+            new PinoLoggerConfigError(
+              "destination cannot be opened",
+              `pino.destination could not open its file (${text}); every line would be lost`,
+              { cause: error }
+            )
+          )
+        )
+      }
+    }
+    if (settled !== undefined) finish()
+    else wake = finish
+    return Effect.sync(() => {
+      wake = undefined
+    })
+  })
 }
 
 /**

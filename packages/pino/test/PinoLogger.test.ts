@@ -667,6 +667,29 @@ describe("configuration", () => {
     expect(refusal(() => PinoLogger.layer(logger)).reason).toBe("closed destination")
   })
 
+  it("a file destination that cannot be opened: building the layer dies with PinoLoggerConfigError naming the error", async () => {
+    const missing = join(tempFile(), "..", "no-such-folder", "out.log")
+    const destination = pino.destination(missing) // opens on a later tick
+    const exit = await Effect.runPromiseExit(
+      Effect.logInfo("never written").pipe(Effect.provide(PinoLogger.layer(pino(destination))))
+    )
+    const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(PinoLoggerConfigError)
+    expect((defect as PinoLoggerConfigError).reason).toBe("destination cannot be opened")
+    expect((defect as PinoLoggerConfigError).message).toContain("ENOENT")
+    expect((defect as PinoLoggerConfigError).message).toContain("no-such-folder")
+    // pino's exit hook skips a destroyed destination (it would throw "sonic boom is not ready yet")
+    expect((destination as unknown as { destroyed: boolean }).destroyed).toBe(true)
+  })
+
+  it("a file destination whose open already failed is refused at once", async () => {
+    const destination = pino.destination(join(tempFile(), "..", "no-such-folder", "out.log"))
+    const [error] = await once(destination, "error")
+    expect(error.code).toBe("ENOENT")
+    expect(refusal(() => PinoLogger.layer(pino(destination))).reason).toBe("destination not open")
+    expect((destination as unknown as { destroyed: boolean }).destroyed).toBe(true)
+  })
+
   it("refuses options pino rejects, keeping pino's error as the cause", () => {
     const error = refusal(() => PinoLogger.layer({ level: "loudest" }))
     expect(error.reason).toBe("invalid options")

@@ -16,7 +16,7 @@
  * @internal
  */
 
-import { LostLines, PinoLogger } from "@tributary/pino"
+import { LostLines, PinoLogger, PinoLoggerConfigError } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -215,14 +215,33 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     process.removeListener("exit", onExit)
     if (Exit.isSuccess(exit)) process.exitCode = exit.value
     else {
-      // only a defect of runMain itself lands here
-      raw("fatal", { err: PinoLogger.serializeCause(exit.cause) }, "runMain failed")
+      // only a defect of runMain itself lands here, or the logger's refusal when its layer is built
+      // (a file destination that cannot be opened): that logger cannot write its own refusal
+      const refusal = loggerRefusal(exit.cause)
+      if (refusal !== undefined) writeStderr(`@tributary/jobs runMain: ${refusal.stack ?? refusal.message}`)
+      else raw("fatal", { err: PinoLogger.serializeCause(exit.cause) }, "runMain failed")
       process.exitCode = 1
     }
   })
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
+
+/** The `PinoLoggerConfigError` the logger's layer died with when it was built, if that is how runMain ended. */
+const loggerRefusal = (cause: Cause.Cause<unknown>): PinoLoggerConfigError | undefined => {
+  for (const reason of cause.reasons) {
+    if (Cause.isDieReason(reason) && reason.defect instanceof PinoLoggerConfigError) return reason.defect
+  }
+  return undefined
+}
+
+const writeStderr = (line: string): void => {
+  try {
+    process.stderr.write(`${line}\n`)
+  } catch {
+    // stderr is broken too: the exit code is all that is left
+  }
+}
 
 const isStop = (u: unknown): u is Stop =>
   typeof u === "object" && u !== null && "_tag" in u && (u._tag === "Signal" || u._tag === "Crash") && "code" in u
