@@ -1,6 +1,7 @@
 /**
- * Every ```ts example in the JSDoc of every package, in each package's README (its npm page) and
- * in the guides (the Markdown files under docs/) compiles: each block is written to its own module
+ * Every ```ts example in the JSDoc of every package, in each package's README (its npm page), in
+ * the guides (the Markdown files under docs/) and each block of the README that starts with an
+ * import (a whole module; its other blocks are fragments) compiles: each block is written to its own module
  * under `test/build/` (so `@tributary/*`
  * resolves to the workspace packages' sources through the `tributary:source` condition) and
  * type-checked with the project's compiler options. A failure names the file and line of the block.
@@ -111,6 +112,12 @@ describe("JSDoc examples", () => {
     const examples = readmes.flatMap(guideExamplesOf)
     expect(examples.length).toBeGreaterThanOrEqual(readmes.length)
     expect(compile("readme-examples", examples)).toEqual([])
+  })
+
+  it("every ```ts block of the README that starts with an import compiles (the rest are fragments)", () => {
+    const examples = guideExamplesOf(join(root, "README.md")).filter((e) => e.code.trimStart().startsWith("import "))
+    expect(examples.length).toBeGreaterThan(5)
+    expect(compile("readme-programs", examples)).toEqual([])
   })
 
   it("every ```ts block in the guides (docs/) compiles", () => {
