@@ -15,8 +15,10 @@
  *   answers such a request with nothing at all), `expires` + 1 s after it was sent. A status for an
  *   older request is ignored. After a status other than 404/408 the next request waits 250 ms.
  * - `onConsumerLost` hears every request that ended with the server's 409 Consumer Deleted or with
- *   no answer at all (never one after `stop`): the consumer may be gone, and only its owner can
- *   make it again; `onTrouble` hears the other statuses.
+ *   no answer at all, and the server's advisory that the consumer was deleted (alone or with its
+ *   stream: at once, even while no request is outstanding — a full worker sends none, and its first
+ *   one after a deletion would wait `expires` + 1 s for nothing); never after `stop`. The consumer may be
+ *   gone, and only its owner can make it again; `onTrouble` hears the other statuses.
  * - After `stop` no request is sent; `stop` resolves once the outstanding request ended, and
  *   messages it brings until then still reach `onMessage` (the worker hands them back).
  *
@@ -99,6 +101,8 @@ class Pull implements Puller {
   private readonly inbox = createInbox()
   private readonly subject: string
   private readonly sub: Subscription
+  /** the server's advisory that the consumer was deleted */
+  private readonly deletion: Subscription
   /** the reply subject of the outstanding request (undefined: none) */
   private current: string | undefined
   /** messages the outstanding request may still bring */
@@ -133,6 +137,12 @@ class Pull implements Puller {
         if (code === 409 && /consumer deleted/i.test(msg.headers?.description ?? "")) o.onConsumerLost(description)
         else o.onTrouble(description)
         this.end(250)
+      }
+    })
+    // also sent for each consumer of a stream being deleted
+    this.deletion = o.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.DELETED.${o.stream}.${o.consumer}`, {
+      callback: (error) => {
+        if (error === null && !this.stopped) o.onConsumerLost("the server says the consumer was deleted")
       }
     })
     this.deadline = setTimeout(() => {
@@ -194,6 +204,6 @@ class Pull implements Puller {
 
   private close(): void {
     clearTimeout(this.deadline)
-    if (!this.sub.isClosed()) this.sub.unsubscribe()
+    for (const sub of [this.sub, this.deletion]) if (!sub.isClosed()) sub.unsubscribe()
   }
 }
