@@ -5,7 +5,7 @@
  * name: it takes over the old files, which the server then removes) is deleted and made again; a
  * stream that does not answer its probe yet is probed again.
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream"
@@ -127,6 +127,52 @@ describe.skipIf(!available)("ensureStreams", () => {
       expect(String(exit)).toContain("NatsConnectError")
       expect(retries).toBe(6)
     })
+  })
+})
+
+describe.skipIf(!available)("restoreConsumer", () => {
+  const server = suiteServer()
+
+  it("a consumer made again over the files a failed delete left takes over the old state (its deliveries held until the ack wait): it is deleted and made again, and every unacked job is delivered at once", async () => {
+    const nc = await connect({ servers: server.url })
+    const leftover = mkdtempSync(join(tmpdir(), "tributary-leftover-"))
+    try {
+      const jsm = await jetstreamManager(nc)
+      const js = jetstream(nc)
+      const names = namesOf("consumerleftover")
+      const servers = [server.url]
+      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, servers))
+      await Effect.runPromise(connection.ensureConsumer(jsm, names, 60_000, 100, servers))
+      for (let i = 0; i < 5; i++) await js.publish(names.jobsSubject, String(i))
+      const consumer = await js.consumers.get(names.jobsStream, names.consumer)
+      const first: Array<string> = []
+      for await (const m of await consumer.fetch({ max_messages: 3, expires: 1_000 })) first.push(m.string()) // never acked
+      const dir = join(server.storeDir, "jetstream", "$G", "streams", names.jobsStream, "obs", names.consumer)
+      // the consumer writes its state file after the deliveries (on its own schedule)
+      while (!existsSync(join(dir, "o.dat")) || statSync(join(dir, "o.dat")).size === 0)
+        await new Promise((r) => setImmediate(r))
+      // a delete that forgot the consumer but left its files
+      cpSync(dir, leftover, { recursive: true })
+      await jsm.consumers.delete(names.jobsStream, names.consumer)
+      cpSync(leftover, dir, { recursive: true })
+      const made = await Effect.runPromise(connection.restoreConsumer(jsm, names, 60_000, 100, servers))
+      const info = await jsm.consumers.info(names.jobsStream, names.consumer)
+      const again: Array<string> = []
+      const restored = await js.consumers.get(names.jobsStream, names.consumer)
+      for await (const m of await restored.fetch({ max_messages: 5, expires: 1_000 }))
+        again.push(`${m.string()}/${m.info.deliveryCount}`)
+      expect(first).toEqual(["0", "1", "2"])
+      // a fresh consumer: nothing delivered, nothing waiting for an ack
+      expect({ made, delivered: info.delivered.consumer_seq, ackPending: info.num_ack_pending }).toEqual({
+        made: true,
+        delivered: 0,
+        ackPending: 0
+      })
+      expect(again).toEqual(["0/1", "1/1", "2/1", "3/1", "4/1"])
+    } finally {
+      rmSync(leftover, { recursive: true, force: true })
+      await nc.close()
+    }
   })
 })
 

@@ -9,7 +9,9 @@
  * - `ensureStreams` and `ensureConsumer` are idempotent: each side may call them at every start;
  *   the consumer's `ack_wait` and `max_ack_pending` follow the last worker started.
  * - `restoreConsumer` (a worker whose consumer may be gone) makes the consumer only if it is
- *   missing: one that is there keeps its configuration.
+ *   missing: one that is there keeps its configuration. A consumer made (by either) is fresh:
+ *   nothing delivered, nothing waiting for an ack. One made over the files a delete of its name
+ *   left (the server takes over their state) is deleted and made again, up to 3 times.
  * - A stream `ensureStreams` made stores messages when it returns: it stored a probe message
  *   (removed again at once). The server deletes a stream in two steps: it forgets it (its consumers
  *   hear 409 Consumer Deleted, and `streams.info` says it is gone), then removes its files; a stream
@@ -32,6 +34,8 @@
  */
 import {
   AckPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
   DeliverPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
@@ -206,23 +210,41 @@ const consumerOf = (
                 .then(() => false)
             : false,
         () =>
-          jsm.consumers
-            .add(names.jobsStream, {
-              durable_name: names.consumer,
-              ack_policy: AckPolicy.Explicit,
-              deliver_policy: DeliverPolicy.All,
-              ack_wait: ackWaitMillis * 1_000_000,
-              max_ack_pending: maxAckPending,
-              max_deliver: -1
-            })
-            .then(
-              () => true,
-              // another worker may have made it meanwhile
-              () => jsm.consumers.info(names.jobsStream, names.consumer).then(() => false)
-            )
+          addFresh(jsm, names, {
+            durable_name: names.consumer,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            ack_wait: ackWaitMillis * 1_000_000,
+            max_ack_pending: maxAckPending,
+            max_deliver: -1
+          }).then(
+            () => true,
+            // another worker may have made it meanwhile
+            () => jsm.consumers.info(names.jobsStream, names.consumer).then(() => false)
+          )
       ),
     catch: (cause) => new NatsConnectError(servers.join(", "), cause)
   })
+
+/**
+ * Adds the consumer. One that is not fresh when made (it has delivered messages already: made over
+ * the files of a consumer of that name whose delete left them, it took over that consumer's state,
+ * and the jobs it had delivered would wait for the ack wait before anyone ran them again) is
+ * deleted, which removes those files, and added again, up to MAKE_ATTEMPTS times.
+ */
+const addFresh = (
+  jsm: JetStreamManager,
+  names: Names,
+  config: Partial<ConsumerConfig> & { readonly durable_name: string },
+  attempts = MAKE_ATTEMPTS
+): Promise<ConsumerInfo> =>
+  jsm.consumers
+    .add(names.jobsStream, config)
+    .then((info) =>
+      (info.delivered.consumer_seq === 0 && info.num_ack_pending === 0) || attempts <= 1
+        ? info
+        : jsm.consumers.delete(names.jobsStream, names.consumer).then(() => addFresh(jsm, names, config, attempts - 1))
+    )
 
 /** how many times `streamOf` makes a stream that cannot store before it gives up (its caller may try again later) */
 const MAKE_ATTEMPTS = 3
