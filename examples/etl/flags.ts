@@ -1,6 +1,8 @@
 /**
  * The job's command line (`node:util` parseArgs): every flag with its default, and a `FlagError`
- * naming the flag and the value when one is wrong.
+ * naming the flag and the value when one is wrong. Invariants: a number is plain decimal digits
+ * (no `1e9`, `0x10`, or blanks) within its bounds; a flag given twice is refused, not silently
+ * overridden; a negative number reaches its own check (`--records -5`), not parseArgs' "ambiguous".
  */
 import { parseArgs } from "node:util"
 
@@ -9,7 +11,7 @@ export type Mode = "fire" | "handles" | "channel" | "all"
 export interface Flags {
   /** how the sub-jobs are run: the four steps of the upgrade path (default "fire") */
   readonly mode: Mode
-  /** records the in-process partner has (default 2000) */
+  /** records the in-process partner has (default 2000, at most 1,000,000) */
   readonly records: number
   /** the in-process partner's seed (default 1) */
   readonly seed: number
@@ -50,9 +52,12 @@ export class FlagError extends Error {
   }
 }
 
+/** The most records the in-process partner can be asked for (the job keeps a few numbers per record in memory). */
+export const maxRecords = 1_000_000
+
 export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
   --mode fire|handles|channel|all   how sub-jobs run (default fire)
-  --records N        records of the in-process partner (default 2000)
+  --records N        records of the in-process partner (default 2000, at most 1000000)
   --seed N           its seed: the same records and faults every run (default 1)
   --concurrency N    sub-jobs at once (default 16)
   --rate N           sub-job starts per second (default 800)
@@ -68,9 +73,11 @@ export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
 /** Reads `argv` (without node and the script); throws `FlagError` on a bad or unknown flag. */
 export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   let values: Record<string, string | boolean | undefined>
+  let tokens: ReadonlyArray<{ readonly kind: string; readonly name?: string; readonly value?: string | undefined }>
   try {
-    values = parseArgs({
-      args: withMonitorPort(argv.filter((a) => a !== "--")),
+    ;({ values, tokens } = parseArgs({
+      args: withNegatives(withMonitorPort(argv.filter((a) => a !== "--"))),
+      tokens: true,
       options: {
         mode: { type: "string", default: "fire" },
         records: { type: "string", default: "2000" },
@@ -86,14 +93,27 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
         workers: { type: "string", default: "0" },
         nats: { type: "string", default: "nats://127.0.0.1:4222" }
       }
-    }).values
+    }))
   } catch (e) {
-    // parseArgs' own errors: an unknown flag, a flag without its value, a positional argument
+    // parseArgs' own errors: an unknown flag, a flag without its value or with one it takes none of, a positional argument
     const message = (e as Error).message
     const flag = /'--?([\w-]+)/.exec(message)?.[1]
     if (flag === undefined) throw new FlagError("argument", argv.join(" "), "flags only (--name value)")
-    if (/argument missing/.test(message)) throw new FlagError(flag, undefined, "a value")
+    if (/argument missing|ambiguous/.test(message)) throw new FlagError(flag, undefined, "a value")
+    if (/does not take an argument/.test(message)) {
+      const given = argv.find((a) => a.startsWith(`--${flag}=`))
+      throw new FlagError(flag, given?.slice(flag.length + 3), "no value (it is a switch)")
+    }
     throw new FlagError(flag, `--${flag}`, "a flag this job knows")
+  }
+  // a flag given twice: parseArgs keeps the last one; which one the user meant is not ours to guess
+  const seen = new Map<string, Array<string | undefined>>()
+  for (const t of tokens)
+    if (t.kind === "option" && t.name !== undefined) seen.set(t.name, [...(seen.get(t.name) ?? []), t.value])
+  for (const [name, given] of seen) {
+    if (given.length < 2) continue
+    const switched = given.every((g) => g === undefined) // a switch (--fresh --fresh) has no values to show
+    throw new FlagError(name, switched ? given.map(() => `--${name}`).join(" ") : given, "the flag once")
   }
   const mode = values.mode as string
   if (mode !== "fire" && mode !== "handles" && mode !== "channel" && mode !== "all")
@@ -105,7 +125,7 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   if (!/^(nats|tls|wss?):\/\/[^/]+/.test(nats)) throw new FlagError("nats", nats, "a nats:// URL")
   return {
     mode,
-    records: integer("records", values.records, 1),
+    records: integer("records", values.records, 1, maxRecords),
     seed: integer("seed", values.seed, 0),
     concurrency: integer("concurrency", values.concurrency, 1),
     rate: integer("rate", values.rate, 1),
@@ -120,11 +140,28 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   }
 }
 
-const integer = (flag: string, text: unknown, min: number): number => {
+const integer = (flag: string, text: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number => {
   const n = Number(text)
-  if (typeof text !== "string" || text.trim() === "" || !Number.isSafeInteger(n) || n < min)
-    throw new FlagError(flag, text, `an integer >= ${min}`)
+  if (typeof text !== "string" || !/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new FlagError(
+      flag,
+      text,
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`
+    )
   return n
+}
+
+/** `--records -5` → `--records=-5`: a negative number is the flag's value (refused by its own check), not a flag. */
+const withNegatives = (argv: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1]
+    if (/^--[\w-]+$/.test(argv[i]) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`)
+      i++
+    } else out.push(argv[i])
+  }
+  return out
 }
 
 /** `--monitor` takes an optional port: alone (last, or before another flag) it means the default, 7070. */

@@ -1,0 +1,69 @@
+/**
+ * The job's command line: what a hostile or careless user types is refused with a `FlagError`
+ * naming the flag and the value (main.ts prints it with the usage and exits 2).
+ */
+import { describe, expect, it } from "vitest"
+import { FlagError, parseFlags } from "./flags.js"
+
+const refused = (argv: ReadonlyArray<string>): FlagError => {
+  try {
+    parseFlags(argv)
+  } catch (e) {
+    if (e instanceof FlagError) return e
+    throw e
+  }
+  throw new Error(`accepted: ${argv.join(" ")}`)
+}
+
+describe("the job's flags", () => {
+  it("the defaults", () => {
+    expect(parseFlags([])).toMatchObject({
+      mode: "fire",
+      records: 2000,
+      seed: 1,
+      concurrency: 16,
+      rate: 800,
+      json: false
+    })
+  })
+
+  it("a negative number is refused by its flag's own check, naming the value", () => {
+    expect(refused(["--records", "-5"]).message).toBe(
+      'Invalid --records: expected an integer from 1 to 1000000, received "-5"'
+    )
+    expect(refused(["--concurrency", "-1"]).message).toBe(
+      'Invalid --concurrency: expected an integer >= 1, received "-1"'
+    )
+    expect(refused(["--seed=-3"]).message).toBe('Invalid --seed: expected an integer >= 0, received "-3"')
+  })
+
+  it("a number is plain decimal digits within its bounds: no exponent, hex, blanks or fractions", () => {
+    for (const text of ["1e3", "0x10", " 5", "5 ", "2.5", "+7", ""])
+      expect(refused(["--concurrency", text])).toMatchObject({ flag: "concurrency", value: text })
+    expect(refused(["--records", "1e9"]).message).toBe(
+      'Invalid --records: expected an integer from 1 to 1000000, received "1e9"'
+    )
+    expect(refused(["--records", "1000001"]).flag).toBe("records")
+    expect(parseFlags(["--records", "1000000"]).records).toBe(1_000_000)
+  })
+
+  it("a flag given twice is refused, not silently overridden", () => {
+    expect(refused(["--records", "5", "--records", "6"]).message).toBe(
+      'Invalid --records: expected the flag once, received ["5","6"]'
+    )
+    expect(refused(["--fresh", "--json", "--fresh"]).message).toBe(
+      'Invalid --fresh: expected the flag once, received "--fresh --fresh"'
+    )
+  })
+
+  it("a switch given a value, an unknown flag, a missing value, a stray argument", () => {
+    expect(refused(["--json=3"]).message).toBe('Invalid --json: expected no value (it is a switch), received "3"')
+    expect(refused(["--bogus"]).message).toBe('Invalid --bogus: expected a flag this job knows, received "--bogus"')
+    expect(refused(["--records"]).message).toBe("Invalid --records: expected a value, received undefined")
+    expect(refused(["--records", "--json"]).message).toBe("Invalid --records: expected a value, received undefined")
+    expect(refused(["oops"]).flag).toBe("argument")
+    expect(refused(["--mode", "bogus"]).message).toBe(
+      'Invalid --mode: expected fire, handles, channel or all, received "bogus"'
+    )
+  })
+})
