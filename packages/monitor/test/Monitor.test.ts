@@ -49,6 +49,8 @@ describe("Monitor.serve options", () => {
     expect(await refused({ host: "0.0.0.0" })).toBe("token") // off loopback without a token
     expect(await refused({ token: "has space in it, long enough" })).toBe("token")
     expect(await refused({ interval: 0 })).toBe("interval")
+    expect(await refused({ interval: "1 nanos" })).toBe("interval") // a snapshot per turn of the event loop
+    expect(await refused({ interval: "49 millis" })).toBe("interval")
     expect(await refused({ secretKeys: ["ok", ""] })).toBe("secretKeys")
     expect(await refused({ secretKeys: ['headers["x-key'] })).toBe("secretKeys") // no closing bracket: matched nothing
     expect(await refused({ secretKeys: ["a..b"] })).toBe("secretKeys")
@@ -59,7 +61,9 @@ describe("Monitor.serve options", () => {
     expect(await refused({ maxConnections: Number.POSITIVE_INFINITY })).toBe("maxConnections")
     const e = await run(Effect.flip(Monitor.serve({ interval: "0 millis" })))
     expect(e).toBeInstanceOf(MonitorArgumentError)
-    expect(e.message).toBe('Monitor.serve: interval must be a finite duration > 0, received "0 millis"')
+    expect(e.message).toBe(
+      'Monitor.serve: interval must be a finite duration of at least 50 millis, received "0 millis"'
+    )
   })
 
   it("refuses a token shorter than 16 characters, on loopback or off it, naming its length and never the token", async () => {
