@@ -5,10 +5,10 @@
  * transaction, keyed by id (a second write of a row bumps its `writes` column, so a duplicate
  * write shows). Every call is an Effect failing with `DbError`.
  */
-import { mkdirSync } from "node:fs"
 import { PGlite } from "@electric-sql/pglite"
 import { Data, Effect, type Scope } from "effect"
 import pg from "pg"
+import { claim } from "./data-folder.js"
 import type { Row } from "./record.js"
 
 export class DbError extends Data.TaggedError("DbError")<{ readonly op: string; readonly cause: unknown }> {
@@ -138,8 +138,12 @@ interface Sql {
 const openPglite = (dataDir: string): Effect.Effect<Sql, DbError> =>
   Effect.tryPromise({
     try: async () => {
-      mkdirSync(dataDir, { recursive: true })
-      const db = await PGlite.create(dataDir)
+      // one run at a time per folder (data-folder.ts): PGlite has no lock of its own
+      const release = claim(dataDir)
+      const db = await PGlite.create(dataDir).catch((e) => {
+        release()
+        throw e
+      })
       const query: Query = async (text, params) => (await db.query<any>(text, params as Array<unknown>)).rows
       return {
         query,
@@ -149,7 +153,7 @@ const openPglite = (dataDir: string): Effect.Effect<Sql, DbError> =>
             if (end === "rollback") await tx.rollback()
             return result
           }),
-        close: () => db.close()
+        close: () => db.close().finally(release)
       }
     },
     catch: (cause) => new DbError({ op: `open PGlite in ${dataDir}`, cause })
