@@ -18,12 +18,14 @@
  * ```
  *
  * Gotchas:
- * - `timeout` bounds the whole job, retries included; a timed-out job's `exit` is an interruption.
+ * - `timeout` bounds the whole job, retries included, from its start (time queued or delayed does
+ *   not count); a timed-out job's `exit` is an interruption.
  * - `retry` retries typed failures only (not defects, not interruptions).
  * - The outcome is put on `reportTo` without suspending (core.async `put!`): a slow reader holds no
  *   job slot. Beyond the channel's `maxPending` waiting puts, or when the channel is closed, the
  *   outcome is not delivered there: the supervisor writes one warn line naming the job (the outcome
- *   itself is still logged and counted).
+ *   itself is still logged and counted). A `dropping` or `sliding` channel takes every put and
+ *   applies its policy: the outcomes it drops go to its `onUndelivered`, without a warn line.
  *
  * @since 0.1.0
  */
@@ -207,7 +209,8 @@ export const define = <P, A, E, R>(spec: {
  * Queues `work` to run as a detached fiber owned by the current Supervisor and returns at once
  * while the queue has room (a job that can start at once never takes a queue slot); when it is
  * full, `whenFull` decides (wait: suspend, fail: SupervisorFullError, drop: return, with one warn
- * line naming the dropped job). After shutdown began: SupervisorClosedError.
+ * line naming the dropped job — but a job with `reportTo` fails with SupervisorFullError instead,
+ * since its reader waits for its outcome). After shutdown began: SupervisorClosedError.
  *
  * ```ts
  * import { Effect } from "effect"

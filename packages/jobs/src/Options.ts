@@ -48,7 +48,10 @@ export interface Options<A = unknown, E = unknown> {
   readonly pool?: string
   /** for the pool's per-key cap */
   readonly key?: string
-  /** bound on the whole job, retries included; when it passes the outcome is "TimedOut" */
+  /**
+   * bound on the whole job, retries included, counted from its start: time spent queued or
+   * delayed does not count; when it passes the outcome is "TimedOut"
+   */
   readonly timeout?: Duration.Input
   /**
    * while the job waits in its pool's queue, higher goes first (default 0; any finite number):
@@ -66,7 +69,12 @@ export interface Options<A = unknown, E = unknown> {
   readonly delay?: Duration.Input
   /** retries typed failures; each failed attempt that will be retried is logged at Warn with `attempt` */
   readonly retry?: Schedule.Schedule<unknown, E>
-  /** also receives the outcome, without suspending (core.async `put!`) */
+  /**
+   * also receives the outcome, without suspending (core.async `put!`). A `Buffer.dropping` or
+   * `Buffer.sliding` channel applies its policy: an outcome it drops goes to its `onUndelivered`,
+   * with no warn line (it is still logged and counted). With `whenFull: "drop"`, a full queue
+   * makes `fire` fail with SupervisorFullError rather than drop a job that has a `reportTo`.
+   */
   readonly reportTo?: WritePort<Outcome<A, E>>
   /** top-level fields on every log line of the job, the outcome line included */
   readonly annotations?: Record<string, unknown>

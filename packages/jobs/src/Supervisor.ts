@@ -129,7 +129,8 @@ export interface Config {
   /**
    * when the queue is full (default "wait"): "wait" (fire/fork suspend), "fail" (fire/fork fail
    * with SupervisorFullError), "drop" (fire returns and one warn line names the dropped job, with
-   * the payload of a `Job.define` job as `job.payload`; fork fails with SupervisorFullError). A job
+   * the payload of a `Job.define` job as `job.payload`; fork, and a fire with `reportTo`, fail
+   * with SupervisorFullError: a job whose outcome someone waits for is never dropped). A job
    * that can start at once never takes a queue slot.
    */
   readonly whenFull?: "wait" | "fail" | "drop"
@@ -316,6 +317,11 @@ export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.dra
  * straggler by name and age, interrupts them newest first (queued ones are cancelled: their
  * outcome is "Interrupted", attempt 0), and waits until their outcomes are logged. Idempotent:
  * a second call waits for the first, and its shorter `grace` ends the first one's sooner.
+ *
+ * Gotcha: a job that ignores interruption (an `Effect.uninterruptible` region that never ends, a
+ * finalizer that hangs) holds `shutdown`, and so the close of `Supervisor.layer`'s scope, until it
+ * ends: its outcome is waited for, never invented. `runMain`'s `forceAfter` bounds a whole
+ * process; elsewhere, bound the stop yourself (e.g. `Effect.timeout` around the scope's close).
  *
  * @since 0.1.0
  */

@@ -1,5 +1,5 @@
 import { Chan } from "@tributary/channel"
-import { Cause, Effect, Exit, Fiber, Option, Schedule } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Job, Supervisor, SupervisorFullError } from "../src/index.js"
@@ -95,6 +95,27 @@ describe("exactly one outcome and one outcome line per job", () => {
     expect(mine).toHaveLength(1)
     expect(mine[0].level).toBe("Warn")
     expect(mine[0].annotations.durationMillis).toBe(5000)
+  })
+
+  it("timeout counts from the job's start: time queued or delayed does not count", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        yield* Job.fire(Deferred.await(gate), { name: "blocker" })
+        const queued = yield* Job.fork(Effect.as(Effect.sleep("500 millis"), "queued"), { timeout: "1 second" })
+        const delayed = yield* Job.fork(Effect.succeed("delayed"), { timeout: "1 second", delay: "3 seconds" })
+        yield* TestClock.adjust("2 seconds")
+        const whileQueued = yield* Job.status(queued)
+        yield* Deferred.succeed(gate, undefined)
+        yield* settle
+        yield* TestClock.adjust("2 seconds")
+        return { whileQueued, queued: yield* Job.await(queued), delayed: yield* Job.await(delayed) }
+      }),
+      { concurrency: 1 }
+    )
+    expect(value.whileQueued).toBe("queued")
+    expect(value.queued).toEqual(Exit.succeed("queued"))
+    expect(value.delayed).toEqual(Exit.succeed("delayed"))
   })
 
   it("annotations reach the job's own lines and its outcome line; reportTo gets the outcome too", async () => {
@@ -386,6 +407,21 @@ describe("whenFull", () => {
     const mine = linesOf(lines, "dropme")
     expect(mine).toHaveLength(1)
     expect(mine[0].level).toBe("Warn")
+  })
+
+  it('"drop": a fire with reportTo is not dropped: it fails with SupervisorFullError (its reader would wait for ever)', async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        yield* setup
+        const results = yield* Chan.make<Job.Outcome<void, never>>(4)
+        const refused = yield* Effect.flip(Job.fire(Effect.void, { name: "tracked", reportTo: results }))
+        return { refused, snap: yield* Supervisor.snapshot }
+      }),
+      { concurrency: 1, maxQueued: 1, whenFull: "drop", grace: 0 }
+    )
+    expect(value.refused._tag).toBe("SupervisorFullError")
+    expect(value.snap.counters.dropped).toBe(0)
+    expect(linesOf(lines, "tracked")).toEqual([])
   })
 
   it('"wait": fire suspends until a queue slot frees', async () => {

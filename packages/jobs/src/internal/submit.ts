@@ -7,6 +7,8 @@
  * - A job with a caller-given id that is live (waiting for room, queued, delayed or running) is
  *   not submitted again: `fireIn` does nothing, `forkIn` returns the live job's handle.
  * - A defined job goes through the caller's `Dispatcher` (if any) before it is admitted.
+ * - A job with a handle or a `reportTo` is never dropped by `whenFull: "drop"`: it fails with
+ *   SupervisorFullError instead (whoever waits for its outcome would wait for ever).
  * - A plain job (see `needsMore`) that starts or is queued at once gets no entry object until it
  *   starts (`firePlain`); every other job is one entry admitted by `admitEffect`.
  *
@@ -53,7 +55,9 @@ export const fireIn = <A, E, R>(
   // a plain job that starts or is queued needs no entry object yet (see `Lane`)
   if (!needsMore(options) && state.firePlain(job, options, context)) return Effect.void
   const entry = state.entry(job, options, context)
-  const admitted = admitEffect(state, entry, state.config.whenFull)
+  // a job whose outcome someone reads on reportTo is never dropped (as a handle's): its reader would wait for ever
+  const policy = state.config.whenFull
+  const admitted = admitEffect(state, entry, policy === "drop" && options?.reportTo !== undefined ? "fail" : policy)
   return admitted === admittedNow ? Effect.void : Effect.asVoid(admitted)
 }
 
