@@ -15,7 +15,7 @@
  *    registry only serves the third-party dependencies: effect, pino, @types/node, ...), and there
  *    import every entry point and run a job that moves a value through a channel from ESM, from
  *    CommonJS and from TypeScript (type-checked under moduleResolution nodenext, bundler and node10,
- *    the nodenext build run). The consumer sources are in scripts/release-check/. The CommonJS
+ *    the nodenext build run, an ES module and a CommonJS one: commonjs.cts). The consumer sources are in scripts/release-check/. The CommonJS
  *    consumer `require`s every entry point, which also proves that no module the packages load
  *    uses top-level await (Node refuses to `require` such a module: ERR_REQUIRE_ASYNC_MODULE).
  *
@@ -146,7 +146,7 @@ const consume = (dir, packed) => {
   run("npm install", npx === "npx" ? "npm" : "npm.cmd", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
     cwd: dir
   })
-  for (const f of ["move.cjs", "scenario.mjs", "scenario.cjs", "effect.ts", "promise.ts"])
+  for (const f of ["move.cjs", "scenario.mjs", "scenario.cjs", "effect.ts", "promise.ts", "commonjs.cts"])
     copyFileSync(join(fixtures, f), join(dir, f))
   const count = writeEntries(dir, packed)
 
@@ -159,7 +159,8 @@ const consume = (dir, packed) => {
     nodenext: tsconfig({ module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" }, [
       "effect.ts",
       "promise.ts",
-      "entries.ts"
+      "entries.ts",
+      "commonjs.cts"
     ]),
     bundler: tsconfig({ module: "Preserve", moduleResolution: "Bundler", noEmit: true }, [
       "effect.ts",
@@ -175,6 +176,7 @@ const consume = (dir, packed) => {
     node(`tsc (moduleResolution ${name})`, [tsc, "-p", `tsconfig.${name}.json`], { cwd: dir })
   }
   out.push(node("ts consumer", [join("out", "effect.js")], { cwd: dir }))
+  out.push(node("ts commonjs consumer", [join("out", "commonjs.cjs")], { cwd: dir }))
   for (const line of out
     .join("")
     .split("\n")
