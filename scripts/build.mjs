@@ -10,6 +10,9 @@
  * - a package is compiled after every workspace package it depends on (its `dist/*.d.ts` are what
  *   the dependant's declarations import: tsconfig.build.json resolves without `tributary:source`);
  * - the order comes from the package.json files, so a new package or dependency needs no edit here;
+ * - as a prepack under npm or yarn, a package with a `workspace:` dependency is refused before
+ *   anything is compiled (those clients would ship the dependency unchanged: an uninstallable
+ *   tarball); pnpm rewrites it to the version;
  * - a package named in TRIBUTARY_BUILT (comma-separated names) is taken as built already: the
  *   release check packs in dependency order, so each prepack needs to compile its own package only;
  * - each compile is incremental (tsconfig.build.json keeps its build info inside `dist/`, so
@@ -65,7 +68,29 @@ export const buildOrder = (byName, dirs) => {
   return order
 }
 
+/**
+ * As a package's prepack under a client other than pnpm (npm, yarn): refuses a package with a
+ * `workspace:` dependency, which that client would ship unchanged and no client can install
+ * (pnpm writes the version in its place).
+ */
+const refuseForeignPack = () => {
+  if (process.env.npm_lifecycle_event !== "prepack") return
+  const agent = process.env.npm_config_user_agent ?? ""
+  if (agent.startsWith("pnpm/")) return
+  const manifest = JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8"))
+  const linked = Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })
+    .filter(([, range]) => String(range).startsWith("workspace:"))
+    .map(([name, range]) => `${name}@${range}`)
+  if (linked.length === 0) return
+  const client = agent.split("/")[0] || "this client"
+  throw new Error(
+    `${manifest.name}: pack and publish it with pnpm (npx -y pnpm@12.4.2 pack): ${client} would ship ` +
+      `${linked.join(", ")} as written, which no package manager can install`
+  )
+}
+
 const main = () => {
+  refuseForeignPack()
   const byName = workspacePackages()
   const args = process.argv.slice(2)
   const dirs = args.length > 0 ? args : [...byName.values()].map((p) => p.dir)

@@ -9,8 +9,11 @@
  *   (the `./package.json` export and closed `null` paths aside);
  * - each package declares the fields a registry page and a consumer's tools read, with the same
  *   `engines` as the workspace and one `effect` peer range, which the workspace's own `effect`
- *   version satisfies.
+ *   version satisfies;
+ * - `npm pack` of a package with a `workspace:` dependency stops in its prepack, before anything is
+ *   built, naming pnpm (npm would ship the dependency as written: an uninstallable tarball).
  */
+import { spawnSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -91,5 +94,17 @@ describe("package manifests", () => {
     const ranges = new Set(packages.map((p) => (p.manifest.peerDependencies as Record<string, string>).effect))
     expect([...ranges]).toEqual(["^4.1.0"])
     expect((rootManifest.devDependencies as Record<string, string>).effect).toMatch(/^4\.(1|[2-9])\.\d+$/)
+  })
+
+  it("npm pack of a package with workspace dependencies stops at its prepack, naming pnpm", () => {
+    const jobs = packages.find((p) => p.manifest.name === "@tributary/jobs")!
+    const npm = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["pack", "--dry-run"], {
+      cwd: jobs.dir,
+      encoding: "utf8",
+      env: { ...process.env, NODE_OPTIONS: "" }
+    })
+    expect(npm.status).not.toBe(0)
+    expect(npm.stderr).toContain("@tributary/jobs: pack and publish it with pnpm")
+    expect(npm.stderr).toContain("@tributary/channel@workspace:*")
   })
 })
