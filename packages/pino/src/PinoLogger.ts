@@ -52,8 +52,11 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  * - When the cause holds several reasons (a failure plus a finalizer's defect, parallel failures),
  *   the top-level fields describe the first failure (else the first defect, else the first
  *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order.
- * - A field whose getter throws (or any field of a `Proxy` that throws) reads as "[unreadable]";
- *   a cycle of causes ends in "[Circular]". Serializing never costs the line.
+ * - A field's value is copied as JSON would write it (functions left out, `toJSON` called, a
+ *   Date as its ISO string), at any depth: a getter, `toJSON` or `Proxy` trap that throws reads as
+ *   "[unreadable]", an object inside itself and a cycle of causes as "[Circular]" (so a secret
+ *   cannot come back through a cycle past its redact path), nesting deeper than 10 as "[Object]".
+ *   Serializing never costs the line, nor the rest of `err`.
  *
  * @since 0.1.0
  */
@@ -673,9 +676,9 @@ const ownKeys = (object: object): ReadonlyArray<string> => {
 
 /**
  * Precondition: `error` is a non-null object. Its `name` (when a string), its `message` (its own
- * string message, else ""), `stack`, every own enumerable field but the reserved ones, and its
- * `cause` (serialized the same way; a cycle ends in "[Circular]"). A field whose getter throws
- * reads as "[unreadable]" (the line is written all the same).
+ * string message, else ""), `stack`, every own enumerable field but the reserved ones (each value
+ * through `safeCopy`), and its `cause` (serialized the same way; a cycle ends in "[Circular]"). A
+ * field whose getter throws reads as "[unreadable]" (the line is written all the same).
  */
 const errorFields = (error: object, stack: string | undefined, seen: Set<object>): Record<string, unknown> => {
   seen.add(error)
@@ -686,7 +689,9 @@ const errorFields = (error: object, stack: string | undefined, seen: Set<object>
   out.message = typeof message === "string" ? message : ""
   if (stack !== undefined) out.stack = stack
   for (const key of ownKeys(error)) {
-    if (!reservedFields.has(key)) out[key] = read(error, key)
+    if (reservedFields.has(key)) continue
+    const value = safeCopy(read(error, key), new Set([error]), 0)
+    if (value !== undefined) out[key] = value
   }
   const cause = read(error, "cause")
   if (cause !== undefined) {
@@ -698,6 +703,42 @@ const errorFields = (error: object, stack: string | undefined, seen: Set<object>
           : errorFields(cause, stringOr(read(cause, "stack"), undefined), seen)
   }
   return out
+}
+
+/** How deep `safeCopy` copies a field's value; deeper objects read as "[Object]". */
+const maxCopyDepth = 10
+
+/**
+ * A copy of a field's value that serializing cannot throw on, with JSON's meaning: a function or a
+ * symbol is left out (`undefined`), a `toJSON` is called (a Date becomes its ISO string), an
+ * object or array is copied field by field. A getter, `toJSON` or `Proxy` trap that throws reads as
+ * "[unreadable]", an object that contains itself as "[Circular]" (so a secret cannot come back
+ * through a cycle past the redact path that hid it), and nesting past `maxCopyDepth` as "[Object]".
+ * Precondition: `ancestors` holds the objects on the way down to `value`.
+ */
+const safeCopy = (value: unknown, ancestors: Set<object>, depth: number): unknown => {
+  if (typeof value === "function" || typeof value === "symbol") return undefined
+  if (typeof value !== "object" || value === null) return value
+  if (ancestors.has(value)) return "[Circular]"
+  if (depth >= maxCopyDepth) return "[Object]"
+  ancestors.add(value)
+  try {
+    const toJSON = read(value, "toJSON")
+    if (toJSON === unreadable) return unreadable
+    if (typeof toJSON === "function") return safeCopy(toJSON.call(value), ancestors, depth + 1)
+    if (Array.isArray(value)) return value.map((item) => safeCopy(item, ancestors, depth + 1) ?? null)
+    const out: Record<string, unknown> = {}
+    for (const key of ownKeys(value)) {
+      const copied = safeCopy(read(value, key), ancestors, depth + 1)
+      if (copied !== undefined) out[key] = copied
+    }
+    return out
+  } catch {
+    // a toJSON, a Proxy's isArray or an array's iteration threw
+    return unreadable
+  } finally {
+    ancestors.delete(value)
+  }
 }
 
 const stringOr = <A>(u: unknown, otherwise: A): string | A => (typeof u === "string" ? u : otherwise)

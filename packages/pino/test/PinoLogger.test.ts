@@ -478,6 +478,60 @@ describe("hostile errors", () => {
     expect(errOf(lines, "looped").cause).toMatchObject({ message: "inner", cause: "[Circular]" })
     expect(PinoLogger.lostLines(logger)).toBe(0)
   })
+
+  it("hostile values inside an error's fields (a nested getter, toJSON or Proxy that throws, an own toJSON, a cycle) cost that value, never the line or the rest of err", async () => {
+    const { lines, logger } = capture({ redact: ["err.config.headers.authorization"] })
+    const nested = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields)
+    const config: Record<string, unknown> = { url: "/records/3", headers: { authorization: "Bearer SECRET" } }
+    config.self = config
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* Effect.logError(
+          "getter",
+          Cause.fail(
+            nested("nested getter", {
+              config: Object.defineProperty({ url: "/x" }, "headers", {
+                enumerable: true,
+                get() {
+                  throw new Error("headers getter boom")
+                }
+              })
+            })
+          )
+        )
+        const toJSONThrows = () => {
+          throw new Error("toJSON boom")
+        }
+        yield* Effect.logError(
+          "toJSON",
+          Cause.fail(nested("nested toJSON", { response: { status: 503, toJSON: toJSONThrows } }))
+        )
+        yield* Effect.logError("own toJSON", Cause.die(nested("own toJSON", { code: "E2", toJSON: () => ({}) })))
+        const trap = () => {
+          throw new Error("trap boom")
+        }
+        yield* Effect.logError(
+          "proxy",
+          Cause.fail(nested("nested proxy", { config: new Proxy({}, { get: trap, ownKeys: trap }) }))
+        )
+        yield* Effect.logError("cycle", Cause.fail(nested("nested cycle", { config, when: new Date(0) })))
+      })
+    )
+    expect(lines.map((l) => l.msg)).toEqual(["getter", "toJSON", "own toJSON", "proxy", "cycle"])
+    expect(errOf(lines, "getter")).toMatchObject({
+      message: "nested getter",
+      config: { url: "/x", headers: "[unreadable]" }
+    })
+    expect(errOf(lines, "toJSON")).toMatchObject({ type: "Fail", message: "nested toJSON", response: "[unreadable]" })
+    expect(errOf(lines, "own toJSON")).toMatchObject({ type: "Die", message: "own toJSON", code: "E2" })
+    expect(errOf(lines, "proxy")).toMatchObject({ message: "nested proxy", config: {} })
+    const cycle = errOf(lines, "cycle")
+    expect(cycle).toMatchObject({ message: "nested cycle", when: "1970-01-01T00:00:00.000Z" })
+    expect(cycle.config).toEqual({ url: "/records/3", headers: { authorization: "[Redacted]" }, self: "[Circular]" })
+    expect(JSON.stringify(lines)).not.toContain("SECRET")
+    expect(PinoLogger.lostLines(logger)).toBe(0)
+  })
 })
 
 // ── write failures ──────────────────────────────────────────────────────────
