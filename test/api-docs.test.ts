@@ -1,5 +1,5 @@
 /**
- * Every public export has its documentation: the API reference (`pnpm run docs`, typedoc over the
+ * Every public export has its documentation, and every export the documentation names exists: the API reference (`pnpm run docs`, typedoc over the
  * packages' entry points) shows each export with the JSDoc written on it, so an export without
  * one is a blank entry there.
  *
@@ -8,10 +8,12 @@
  *   (its `tributary:source` file), and one level into each namespace export (`Chan.make`,
  *   `Job.fire`): what a user reaches by name;
  * - a deprecated alias counts as documented when it says so (`@deprecated`);
- * - a failure names the entry point and the export.
+ * - every `Namespace.member` the READMEs, the guides and CONTRIBUTING name (`Chan.make`,
+ *   `Supervisor.runMain`) is an export of that namespace, value or type;
+ * - a failure names the entry point and the export (the file and line of a name the docs use).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import ts from "typescript"
 import { describe, expect, it } from "vitest"
 import { root } from "./child.js"
@@ -61,6 +63,25 @@ const knownUndocumented = [
   "@tributary/channel/promise: CaseResult"
 ]
 
+let cached: ts.Program | undefined
+/** One program over every entry point's source, shared by the checks. */
+const entryProgram = (): ts.Program => {
+  cached ??= ts.createProgram(
+    entries.map((e) => e.file),
+    {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      customConditions: ["tributary:source"],
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      types: ["node"]
+    }
+  )
+  return cached
+}
+
 /** `name` and, for a namespace export, `name.member` for each of its members. */
 const undocumented = (entry: Entry, program: ts.Program): Array<string> => {
   const checker = program.getTypeChecker()
@@ -80,6 +101,36 @@ const undocumented = (entry: Entry, program: ts.Program): Array<string> => {
   })
 }
 
+/** The namespace exports of the entry points (`Chan`, `Job`, …) and the names each one exports. */
+const namespaces = (program: ts.Program): Map<string, Set<string>> => {
+  const checker = program.getTypeChecker()
+  const found = new Map<string, Set<string>>()
+  for (const entry of entries) {
+    const source = program.getSourceFile(entry.file)
+    const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
+    for (const exported of module === undefined ? [] : checker.getExportsOfModule(module)) {
+      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported
+      if (!(target.flags & ts.SymbolFlags.ValueModule)) continue
+      const names = found.get(exported.name) ?? new Set<string>()
+      for (const member of checker.getExportsOfModule(target)) names.add(member.name)
+      found.set(exported.name, names)
+    }
+  }
+  return found
+}
+
+/** The Markdown a user reads: the READMEs, the guides and CONTRIBUTING. */
+const userDocs = (): Array<string> => [
+  join(root, "README.md"),
+  join(root, "CONTRIBUTING.md"),
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => join(root, "docs", f)),
+  ...readdirSync(join(root, "packages"))
+    .map((d) => join(root, "packages", d, "README.md"))
+    .filter((f) => existsSync(f))
+]
+
 describe("API documentation", () => {
   it("reads every entry point", () => {
     expect(entries.map((e) => e.spec)).toEqual(
@@ -88,21 +139,26 @@ describe("API documentation", () => {
   })
 
   it("every export of every entry point, and every member of a namespace export, has its JSDoc", () => {
-    const program = ts.createProgram(
-      entries.map((e) => e.file),
-      {
-        target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.NodeNext,
-        moduleResolution: ts.ModuleResolutionKind.NodeNext,
-        customConditions: ["tributary:source"],
-        strict: true,
-        skipLibCheck: true,
-        noEmit: true,
-        types: ["node"]
-      }
-    )
+    const program = entryProgram()
     const found = entries.flatMap((entry) => undocumented(entry, program))
     expect(found.filter((e) => !knownUndocumented.includes(e))).toEqual([])
     expect(knownUndocumented.filter((e) => !found.includes(e))).toEqual([])
+  })
+
+  it("every Namespace.member the READMEs and guides name exists (Chan.make, Job.fire, …)", () => {
+    const known = namespaces(entryProgram())
+    expect([...known.keys()]).toEqual(expect.arrayContaining(["Chan", "Job", "Supervisor", "PinoLogger"]))
+    const pattern = new RegExp(`\\b(${[...known.keys()].join("|")})\\.([A-Za-z_$][\\w$]*)`, "g")
+    const missing = userDocs().flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((line, i) =>
+          [...line.matchAll(pattern)]
+            // a file name (Chan.ts, Job.js) is not a member
+            .filter((m) => !["ts", "js", "md", "json"].includes(m[2]) && !known.get(m[1])?.has(m[2]))
+            .map((m) => `${relative(root, file)}:${i + 1}: ${m[0]}`)
+        )
+    )
+    expect(missing).toEqual([])
   })
 })
