@@ -14,10 +14,13 @@
  * 3. install all the tarballs with npm into a fresh consumer project in a temporary folder (the
  *    registry only serves the third-party dependencies: effect, pino, @types/node, ...), and there
  *    import every entry point and run a job that moves a value through a channel from ESM, from
- *    CommonJS and from TypeScript (type-checked under moduleResolution nodenext, bundler and node10,
- *    the nodenext build run, an ES module and a CommonJS one: commonjs.cts). The consumer sources are in scripts/release-check/. The CommonJS
- *    consumer `require`s every entry point, which also proves that no module the packages load
- *    uses top-level await (Node refuses to `require` such a module: ERR_REQUIRE_ASYNC_MODULE).
+ *    CommonJS and from TypeScript (type-checked under moduleResolution nodenext, bundler and
+ *    node10, the nodenext build run, an ES module and a CommonJS one: commonjs.cts); the ESM and
+ *    CommonJS consumers also log through @tributary/pino, read a @tributary/monitor snapshot over
+ *    HTTP and get a @tributary/nats argument error (rest.cjs: no NATS server needed). The
+ *    consumer sources are in scripts/release-check/. The CommonJS consumer `require`s every entry
+ *    point, which also proves that no module the packages load uses top-level await (Node refuses
+ *    to `require` such a module: ERR_REQUIRE_ASYNC_MODULE).
  *
  * Invariants:
  * - nothing outside the temporary folder is written but each package's dist/ (its build);
@@ -146,7 +149,7 @@ const consume = (dir, packed) => {
   run("npm install", npx === "npx" ? "npm" : "npm.cmd", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
     cwd: dir
   })
-  for (const f of ["move.cjs", "scenario.mjs", "scenario.cjs", "effect.ts", "promise.ts", "commonjs.cts"])
+  for (const f of ["move.cjs", "rest.cjs", "scenario.mjs", "scenario.cjs", "effect.ts", "promise.ts", "commonjs.cts"])
     copyFileSync(join(fixtures, f), join(dir, f))
   const count = writeEntries(dir, packed)
 
