@@ -3,7 +3,7 @@
  */
 import { Buffer, Chan, Xform } from "@tributary/channel"
 import * as Facade from "@tributary/channel/async"
-import { Effect, Fiber, Logger, Option } from "effect"
+import { Effect, Fiber, Logger, Option, References } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { ChanCore } from "../src/internal/channel.js"
 
@@ -158,3 +158,103 @@ describe("an onUndelivered that throws loses no value and strands no fiber", () 
     expect(logged.mock.calls.length + vi.mocked(console.log).mock.calls.length).toBeGreaterThan(0)
   })
 })
+
+describe("an xform or onUndelivered error raised by a take reaches the taker's logger before its next effect", () => {
+  /** A channel of size 1 holding 1, a pending put of 2 (which its xform refuses), and a logger for the taker. */
+  const setup = Effect.gen(function* () {
+    const lines: Array<string> = []
+    const logger = Logger.make<unknown, void>((o) => {
+      const taker = o.fiber.getRef(References.CurrentLogAnnotations).taker
+      lines.push(`${o.logLevel}: ${String((o.message as ReadonlyArray<unknown>)[0])} (taker ${String(taker)})`)
+    })
+    const ch = yield* Chan.make<number, number>(1, {
+      xform: Xform.map((n: number) => {
+        if (n === 2) throw new Error("no 2")
+        return n
+      })
+    })
+    yield* Chan.put(ch, 1)
+    const putter = yield* Effect.forkChild(Chan.put(ch, 2))
+    yield* Effect.yieldNow // the put of 2 waits: the take of 1 pulls it through the xform
+    /** Runs `op` with the taker's logger and annotation; returns its result and the lines logged by then. */
+    const asTaker = <A>(op: Effect.Effect<A>) =>
+      Effect.map(Effect.provide(Effect.annotateLogs(op, { taker: "t1" }), Logger.layer([logger])), (result) => ({
+        result,
+        lines: [...lines]
+      }))
+    return { ch, putter, asTaker }
+  })
+  const failed = ["Error: xform failed; the value was dropped (taker t1)"]
+
+  it("take, poll and a ready select", async () => {
+    const seen = await Effect.runPromise(
+      Effect.gen(function* () {
+        const out = []
+        for (const op of [
+          (ch: Chan.Chan<number>) => Chan.take(ch),
+          (ch: Chan.Chan<number>) => Chan.poll(ch),
+          (ch: Chan.Chan<number>) => Chan.select([Chan.onTake(ch, (v) => v)])
+        ]) {
+          const { ch, putter, asTaker } = yield* setup
+          out.push({ ...(yield* asTaker(op(ch))), put: yield* Fiber.join(putter), failures: recorded(ch) })
+        }
+        return out
+      }).pipe(Effect.provide(Logger.layer([])))
+    )
+    for (const s of seen) expect(s).toEqual({ result: Option.some(1), lines: failed, put: true, failures: undefined })
+  })
+
+  it("an onUndelivered that throws while a take completes an xform", async () => {
+    const lines: Array<string> = []
+    const logger = Logger.make<unknown, void>((o) => {
+      lines.push(String((o.message as ReadonlyArray<unknown>)[0]))
+    })
+    const result = await Effect.runPromise(
+      Effect.gen(function* () {
+        const ch = yield* Chan.make<number, number>(1, {
+          xform: Xform.take<number>(2),
+          onUndelivered: () => {
+            throw new Error("cannot")
+          }
+        })
+        yield* Chan.put(ch, 1)
+        for (const n of [2, 3]) yield* Effect.forkChild(Chan.put(ch, n))
+        yield* Effect.yieldNow
+        const taken = yield* Effect.provide(Chan.take(ch), Logger.layer([logger]))
+        return { taken, lines: [...lines] }
+      }).pipe(Effect.provide(Logger.layer([])))
+    )
+    expect(result).toEqual({ taken: Option.some(1), lines: ["onUndelivered failed"] })
+  })
+
+  it("the synchronous poll and the Promise facade's take, poll, iterator and select log it too (nothing kept)", async () => {
+    const logged: Array<string> = []
+    for (const method of ["log", "error", "warn", "info"] as const)
+      vi.spyOn(console, method).mockImplementation((...args: Array<unknown>) => {
+        logged.push(args.map(String).join(" "))
+      })
+    const ways: Array<(ch: Chan.Chan<number>) => unknown> = [
+      (ch) => Chan.pollUnsafe(ch),
+      (ch) => Facade.take(ch),
+      (ch) => Facade.poll(ch),
+      (ch) => Facade.iterate(ch)[Symbol.asyncIterator]().next(),
+      (ch) => Facade.select([Facade.onTake(ch, (r) => r)])
+    ]
+    for (const way of ways) {
+      const ch = Chan.makeUnsafe<number, number>(1, {
+        xform: Xform.map((n: number) => {
+          if (n === 2) throw new Error("no 2")
+          return n
+        })
+      })
+      Chan.offerUnsafe(ch, 1)
+      const put = Facade.put(ch, 2)
+      await way(ch)
+      expect(await put).toBe(true)
+      expect(recorded(ch)).toBeUndefined()
+    }
+    expect(logged.filter((l) => l.includes("xform failed")).length).toBe(ways.length)
+  })
+})
+
+const recorded = (ch: unknown) => (ch as ChanCore<number, number>).xformFailures

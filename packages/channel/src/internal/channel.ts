@@ -584,5 +584,18 @@ export class ChanCore<I = any, O = I> {
 
   private recordFailure(message: string, error: unknown, input: unknown): void {
     ;(this.xformFailures ??= []).push({ message, error, input, channel: this.name })
+    failureRecorded(this)
   }
+}
+
+/**
+ * Told of each failure a channel records, in the middle of the operation (so it must not run user
+ * code: it may only arrange for the failures to be logged once the operation is done). The
+ * logging side sets it when it loads (`xformLog.ts`); the state machine imports nothing of it.
+ */
+let failureRecorded: (core: ChanCore) => void = () => {}
+
+/** Sets what is told of each failure recorded (see `failureRecorded`). */
+export const onFailureRecorded = (f: (core: ChanCore) => void): void => {
+  failureRecorded = f
 }

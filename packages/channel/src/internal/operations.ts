@@ -37,7 +37,7 @@ import {
   NowThen,
   type StepFiber
 } from "./step.js"
-import { reportXform, reportXformUnsafe } from "./xformLog.js"
+import { reportXform, reportXformUnsafe, reportXformWith, setStepReporter } from "./xformLog.js"
 
 export type { Chan, Options, ReadPort, ValueOf, WritePort, XformOptions } from "./ports.js"
 
@@ -729,6 +729,20 @@ const attempt = <S, R>(fiber: StepFiber, mark: number, op: (self: S) => R, self:
     if (!completed) continueThenResume(fiber, mark, undefined)
   }
 }
+
+/**
+ * A failure recorded inside a step's channel operation (a take that pulled a pending put through
+ * the xform, say) is logged through that fiber's services with the resumptions deferred since the
+ * step's `mark`: right after its hand-off, before the fiber's next effect (see `xformLog.ts`).
+ */
+setStepReporter((core) => {
+  if (deferring === 0) return false
+  const fiber = Fiber.getCurrent()
+  if (fiber === undefined) return false
+  const context = fiber.context
+  deferredResumes.push(() => reportXformWith(core, context))
+  return true
+})
 
 /** Hands `value` over, then runs the resumptions deferred since `mark`. */
 const handOffThenResume = (fiber: StepFiber, mark: number, exit: Exit.Exit<unknown>): Next => {

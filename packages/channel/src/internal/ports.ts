@@ -51,6 +51,9 @@ export interface Options<in I> {
    * ignored by a promise channel that already holds its value. With an xform, values that reached
    * the buffer are passed as transformed. Values an xform filters out are not undelivered. If it
    * throws, the error is logged at Error level and the operation completes as if it had returned.
+   * Errors of this and of the xform are logged through the logger of the fiber whose operation ran
+   * them (a take that pulled a pending put in included), before its next effect; those of the
+   * synchronous and Promise operations through effect's default logger.
    */
   readonly onUndelivered?: (value: I) => void
 }

@@ -1,18 +1,29 @@
 /**
- * Logging the xform and `onUndelivered` errors a channel recorded (the state machine has no logger: it keeps them in
- * `xformFailures`; the Effect operations on the put side log them in their own fiber, the
- * synchronous and Promise ones through `reportXformUnsafe`).
+ * Logging the xform and `onUndelivered` errors a channel recorded (the state machine has no logger:
+ * it keeps them in `xformFailures` and tells `onFailureRecorded`). Invariants:
+ * - a failure is logged once (the list is cleared as it is taken), at Error level;
+ * - the Effect operations on the put side log it as an Effect in their own fiber before they
+ *   return; the synchronous and Promise ones through effect's default runtime (`reportXformUnsafe`)
+ *   before they return;
+ * - one recorded inside an Effect operation's step (a take that pulled a pending put in, a select)
+ *   is logged through that fiber's services (its loggers, level and annotations, as they are in
+ *   that step) right after the step hands its result over, before the fiber's next effect
+ *   (`setStepReporter`, which the Effect operations set): nothing is added to their paths, and no
+ *   interrupt can land between the hand-off and the value;
+ * - one recorded anywhere else (a take of the Promise facade, a synchronous poll) is logged in a
+ *   microtask through effect's default runtime, after the operation is done.
  *
  * @internal
  */
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type { ChanCore } from "./channel.js"
+import { type ChanCore, onFailureRecorded, type XformFailure } from "./channel.js"
 
 /**
- * Logs, at Error level, the xform and `onUndelivered` errors the channel recorded, then continues with `next`. Only
- * put-side operations call it (their result is a boolean): a take never delays the value it hands
- * over.
+ * Logs, at Error level, the xform and `onUndelivered` errors the channel recorded, then continues
+ * with `next`. For operations whose result an interrupt may lose harmlessly (a put's boolean: the
+ * value is in the channel either way); a take uses `reportXformNow`.
  */
 export const reportXform = <A, E, R>(
   core: ChanCore<any, any>,
@@ -21,17 +32,26 @@ export const reportXform = <A, E, R>(
   const failures = core.xformFailures
   if (failures === undefined) return next
   core.xformFailures = undefined
-  return Effect.andThen(
-    Effect.forEach(
-      failures,
-      (f) =>
-        Effect.logError(f.message, Cause.die(f.error)).pipe(
-          Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
-        ),
-      { discard: true }
-    ),
-    next
-  )
+  return Effect.andThen(logAll(failures), next)
+}
+
+/**
+ * Logs what the channel recorded now, synchronously, through the services of a fiber (`context`,
+ * as they were when the failure was recorded: its loggers, log level and annotations).
+ */
+export const reportXformWith = (core: ChanCore<any, any>, context: Context.Context<never>): void => {
+  const failures = core.xformFailures
+  if (failures === undefined) return
+  core.xformFailures = undefined
+  Effect.runSyncExitWith(context)(logAll(failures))
+}
+
+/**
+ * Sets how a failure recorded inside an Effect operation's step is logged: `report` arranges it
+ * and returns true, or returns false when no step is running (then it is logged in a microtask).
+ */
+export const setStepReporter = (report: (core: ChanCore) => boolean): void => {
+  stepReporter = report
 }
 
 /**
@@ -41,3 +61,22 @@ export const reportXform = <A, E, R>(
 export const reportXformUnsafe = (core: ChanCore<any, any>): void => {
   if (core.xformFailures !== undefined) Effect.runFork(reportXform(core, Effect.void))
 }
+
+// ── private helpers ─────────────────────────────────────────────────────────
+
+let stepReporter: (core: ChanCore) => boolean = () => false
+
+onFailureRecorded((core) => {
+  if (!stepReporter(core)) queueMicrotask(() => reportXformUnsafe(core))
+})
+
+/** Logs each failure at Error level, annotated with its channel's name and the input. */
+const logAll = (failures: ReadonlyArray<XformFailure>): Effect.Effect<void> =>
+  Effect.forEach(
+    failures,
+    (f) =>
+      Effect.logError(f.message, Cause.die(f.error)).pipe(
+        Effect.annotateLogs({ channel: f.channel ?? "(unnamed)", input: f.input })
+      ),
+    { discard: true }
+  )
