@@ -13,30 +13,26 @@
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { Data } from "effect"
 
 /** The claim's file name, inside the data folder. */
 export const claimFile = "tributary-etl.pid"
 
-/** Thrown by `claim`; its message says what to do. */
-export class DataFolderError extends Error {
-  override readonly name = "DataFolderError"
-  constructor(
-    readonly dataDir: string,
-    message: string
-  ) {
-    super(message)
-  }
-}
+/** Thrown by `claim`: the folder (`dataDir`) and what to do (`message`). */
+export class DataFolderError extends Data.TaggedError("DataFolderError")<{
+  readonly dataDir: string
+  readonly message: string
+}> {}
 
 /** Makes `dataDir` if needed and claims it for this process; returns the release. */
 export const claim = (dataDir: string): (() => void) => {
   mkdirSync(dataDir, { recursive: true })
   const others = readdirSync(dataDir).filter((f) => !f.startsWith(claimFile))
   if (others.length > 0 && !existsSync(join(dataDir, "PG_VERSION")))
-    throw new DataFolderError(
+    throw new DataFolderError({
       dataDir,
-      `${dataDir} is not empty and holds no PGlite database (${others.length} other files): give --data-dir a new or empty folder`
-    )
+      message: `${dataDir} is not empty and holds no PGlite database (${others.length} other files): give --data-dir a new or empty folder`
+    })
   const path = join(dataDir, claimFile)
   const mine = `${path}.${process.pid}`
   writeFileSync(mine, String(process.pid))
@@ -51,17 +47,17 @@ export const claim = (dataDir: string): (() => void) => {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
         const pid = holder(path)
         if (pid !== undefined && alive(pid))
-          throw new DataFolderError(
+          throw new DataFolderError({
             dataDir,
-            `${dataDir} is in use by another run of the job (pid ${pid}); wait for it to end, or give another --data-dir`
-          )
+            message: `${dataDir} is in use by another run of the job (pid ${pid}); wait for it to end, or give another --data-dir`
+          })
         rmSync(path, { force: true }) // stale: its process is gone
       }
     }
   } finally {
     rmSync(mine, { force: true })
   }
-  throw new DataFolderError(dataDir, `${dataDir} was claimed by another run just now; try again`)
+  throw new DataFolderError({ dataDir, message: `${dataDir} was claimed by another run just now; try again` })
 }
 
 /** The pid in the claim file, if it holds one. */

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
+import { type AddressInfo, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { stripVTControlCharacters } from "node:util"
@@ -123,6 +124,17 @@ const stoppingPartner = async (records: number, after: number, signal: NodeJS.Si
     signalled: () => sent
   }
 }
+
+/** The URL of a loopback port nobody listens on (it was free a moment ago). */
+const closedPort = (): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(`http://127.0.0.1:${port}`))
+    })
+  })
 
 const tmp = mkdtempSync(join(tmpdir(), "tributary-etl-"))
 let postgres: TestPostgres | undefined
@@ -415,6 +427,65 @@ describe("etl", () => {
     expect(plain).toMatch(/\d+\/150 done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight/)
     expect(plain).not.toContain("progress: ")
     expect(plain).toContain("records listed")
+  }, 120_000)
+
+  it("a partner nobody answers at: exit 1, one clear line naming it, and the summary and --json line all the same", async () => {
+    const url = await closedPort()
+    const run = await runJob(["--partner-url", url, "--data-dir", join(tmp, "pglite")], {})
+    expect(run.code, run.stderr).toBe(1)
+    const why = `the partner at ${url}: GET /records?limit=100: network (connect ECONNREFUSED`
+    expect(run.summary).toMatchObject({ records: 0, stopped: false, notDone: 0 })
+    expect(run.summary.error).toContain(why)
+    expect(run.stdout).toContain("the run failed")
+    // the program's failure line: the message, and no stack of our code (a user error, not a bug)
+    const failed = run.logs.find((l) => l.msg === "program failed")
+    expect(failed?.err.message).toContain(why)
+    expect(failed?.err.stack).not.toContain("\n    at ")
+  }, 60_000)
+
+  it("two runs on one PGlite folder: the second is refused while the first holds it (exit 1, naming its pid), with its summary", async () => {
+    const dataDir = join(tmp, "held")
+    const p = await partner({ records: 20 })
+    // the first run: this process, holding the folder open through the job's own database layer
+    const refused = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* open({ dataDir })
+          return yield* Effect.promise(() => runJob(["--partner-url", p.url, "--data-dir", dataDir], {}))
+        })
+      )
+    )
+    expect(refused.code, refused.stderr).toBe(1)
+    expect(refused.summary).toMatchObject({ records: 0, saved: 0, dbRows: null, stopped: false })
+    expect(refused.summary.error).toBe(
+      `open PGlite in ${dataDir}: ${dataDir} is in use by another run of the job (pid ${process.pid}); wait for it to end, or give another --data-dir`
+    )
+    expect(p.stats().requests).toBe(0) // it fetched nothing it could not store
+    // once the first is done, the folder is free
+    const next = await runJob(["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"], {})
+    expect(next.code, next.stderr).toBe(0)
+    expect(next.summary).toMatchObject({ records: 20, error: null, dbRows: next.summary.saved })
+  }, 120_000)
+
+  it("stopped while PGlite creates its folder: exit 143, and still the summary and --json line (nothing listed yet)", async () => {
+    const dataDir = join(tmp, "new-folder")
+    rmSync(dataDir, { recursive: true, force: true })
+    const p = await partner({ records: 50 })
+    let sent = false
+    const run = await runJob(["--partner-url", p.url, "--data-dir", dataDir], {}, (child) => {
+      child.stderr!.on("data", (d: Buffer) => {
+        if (!sent && d.toString().includes("opening PGlite")) {
+          sent = true
+          child.kill("SIGTERM")
+        }
+      })
+    })
+    expect(sent).toBe(true)
+    expect(run.code, run.stderr).toBe(143)
+    expect(run.summary).toMatchObject({ stopped: true, error: null })
+    expect(run.summary.saved + run.summary.failed.partner + run.summary.failed.clean + run.summary.notDone).toBe(
+      run.summary.records - run.summary.unchanged
+    )
   }, 120_000)
 
   it("a bad flag is refused with its name and value, exit 2", async () => {

@@ -6,13 +6,14 @@
  * It starts the partner in-process (unless `--partner-url`), opens the database (PGlite in
  * `--data-dir`, or `DATABASE_URL`), runs the sync under `Supervisor.runMain` — which owns signals
  * (SIGINT/SIGTERM: the running sub-jobs finish, their rows are written, the summary is printed,
- * exit 130/143) — and prints the summary. Exit 0 when the run ended (failed records are in the
- * log and the summary), 1 when the job itself failed, 2 on a bad flag.
+ * exit 130/143) — and prints the summary, however the run ends. Exit 0 when the run ended (failed
+ * records are in the log and the summary), 1 when the job itself failed (the partner's listing or
+ * the database gave out: one line says which, and the summary's `error`), 2 on a bad flag.
  */
 import { Supervisor } from "@tributary/jobs"
 import { Monitor } from "@tributary/monitor"
 import { NatsSupervisor } from "@tributary/nats"
-import { Clock, Effect, Fiber, Stream } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, Stream } from "effect"
 import { makeClient } from "./client.js"
 import { open } from "./db.js"
 import { FlagError, parseFlags, usage } from "./flags.js"
@@ -20,8 +21,9 @@ import { type PartnerStats, startPartner } from "./partner.js"
 import { clean } from "./record.js"
 import { remoteRunner, startWorkers } from "./remote.js"
 import { progressLine, summaryJson, summaryTable } from "./report.js"
+import { RunError } from "./run-error.js"
 import { sync } from "./sync.js"
-import { makeTally, summarize } from "./tally.js"
+import { makeTally, summarize, type Tally } from "./tally.js"
 import { makeTerminal } from "./terminal.js"
 
 const flags = (() => {
@@ -36,8 +38,22 @@ const flags = (() => {
 const databaseUrl = process.env.DATABASE_URL === "" ? undefined : process.env.DATABASE_URL
 const terminal = makeTerminal()
 
+/** What the summary needs beyond the tally, filled in as the run gets there (a run that fails or is stopped early leaves the rest unknown). */
+interface End {
+  partnerBefore: PartnerStats | undefined
+  partnerAfter: PartnerStats | undefined
+  dbRows: number | null
+  durationMs: number
+  speedup: number | null
+}
+
 const program = Effect.gen(function* () {
   const tally = makeTally()
+  const end: End = { partnerBefore: undefined, partnerAfter: undefined, dbRows: null, durationMs: 0, speedup: null }
+  // the summary (and the --json line), however the run ends: completed, failed, or stopped by a
+  // signal at any moment (while PGlite opens too); added first, so it runs last, after the rest closed
+  yield* Effect.addFinalizer((exit) => Effect.sync(() => printSummary(tally, end, exit)))
+
   // the partner: ours in-process, or another server's /_stats
   const local =
     flags.partnerUrl === undefined
@@ -53,7 +69,7 @@ const program = Effect.gen(function* () {
       : Effect.tryPromise(() => fetch(`${partnerUrl}/_stats`).then((r) => r.json() as Promise<PartnerStats>)).pipe(
           Effect.orElseSucceed(() => undefined)
         )
-  const before = yield* partnerStats
+  end.partnerBefore = yield* partnerStats
   const client = makeClient(partnerUrl, { onRetry: () => void tally.retries++ })
   yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
 
@@ -101,37 +117,57 @@ const program = Effect.gen(function* () {
     mode: flags.mode,
     concurrency: flags.concurrency,
     runner: flags.workers > 0 ? (rows, tally) => remoteRunner(client, rows, tally) : undefined,
-    onEnd: ({ stopped, durationMs }) =>
+    onEnd: ({ completed, durationMs }) =>
       Effect.gen(function* () {
         yield* Fiber.interrupt(ticker)
         terminal.endProgress()
-        // the speed-up: the same work for a sample of records, one at a time
+        end.durationMs = durationMs
+        // the speed-up: the same work for a sample of records, one at a time (a run cut short has no figure to compare)
         const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
-        const sample = stopped ? [] : tally.handedOverIds.slice(0, flags.sample)
-        let speedup: number | null = null
+        const sample = completed ? tally.handedOverIds.slice(0, flags.sample) : []
         if (sample.length > 0 && fetched > 0 && durationMs > 0) {
           const t0 = yield* Clock.currentTimeMillis
           for (const id of sample)
             yield* Effect.exit(client.getRecord(id).pipe(Effect.flatMap(clean), Effect.flatMap(db.trialUpsert)))
           const perRecord = ((yield* Clock.currentTimeMillis) - t0) / sample.length
-          speedup = (perRecord * fetched) / durationMs
+          end.speedup = (perRecord * fetched) / durationMs
         }
-        const after = yield* partnerStats
-        const dbRows = yield* Effect.orElseSucceed(db.count, () => ({ rows: -1, maxWrites: -1 }))
-        const summary = summarize(tally, {
-          mode: flags.mode,
-          database: db.kind,
-          partner: after === undefined ? undefined : since(before, after),
-          dbRows: dbRows.rows,
-          durationMs,
-          speedup,
-          stopped
-        })
-        terminal.print(summaryTable(summary))
-        if (flags.json) terminal.print(summaryJson(summary))
+        end.partnerAfter = yield* partnerStats
+        end.dbRows = yield* Effect.orElseSucceed(
+          Effect.map(db.count, (c) => c.rows),
+          () => null
+        )
       })
+  }).pipe(Effect.mapError((e) => (e._tag === "PartnerError" ? new RunError(e, `the partner at ${partnerUrl}`) : e)))
+}).pipe(
+  // what the user gets wrong or cannot help (the partner or the database unreachable, the data
+  // folder in use): one clear line, no stack; a defect (a bug of ours) keeps its stack
+  Effect.mapError((e) => (e instanceof RunError ? e : new RunError(e))),
+  Effect.scoped
+)
+
+/** The summary table on stdout, and with --json the JSON line after it. */
+const printSummary = (tally: Tally, end: End, exit: Exit.Exit<unknown, unknown>): void => {
+  const stopped = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+  const summary = summarize(tally, {
+    mode: flags.mode,
+    database: databaseUrl === undefined ? "pglite" : "postgres",
+    partner: end.partnerAfter === undefined ? undefined : since(end.partnerBefore, end.partnerAfter),
+    dbRows: end.dbRows,
+    durationMs: end.durationMs,
+    speedup: end.speedup,
+    stopped,
+    error: Exit.isFailure(exit) && !stopped ? failureOf(exit.cause) : null
   })
-}).pipe(Effect.scoped)
+  terminal.print(summaryTable(summary))
+  if (flags.json) terminal.print(summaryJson(summary))
+}
+
+/** The failure's message (a defect's too). */
+const failureOf = (cause: Cause.Cause<unknown>): string => {
+  const e = Cause.squash(cause)
+  return e instanceof Error ? e.message : String(e)
+}
 
 /** `after`'s counters minus `before`'s (another partner's counters span its whole life); `maxConcurrent` as it is. */
 const since = (before: PartnerStats | undefined, after: PartnerStats): PartnerStats =>

@@ -13,7 +13,8 @@ const about = (speedup: number | null) => ({
   dbRows: 0,
   durationMs: 1000,
   speedup,
-  stopped: false
+  stopped: false,
+  error: null
 })
 
 describe("summary", () => {

@@ -46,16 +46,19 @@ export const summaryTable = (s: Summary): string => {
     stage("partner"),
     stage("clean"),
     stage("db"),
-    ...(s.stopped ? [["not done (stopped; the next run does them)", String(s.notDone)] as const] : []),
+    ...(s.stopped || s.error !== null
+      ? [[`not done (${s.stopped ? "stopped" : "failed"}; the next run does them)`, String(s.notDone)] as const]
+      : []),
     ["retries", String(s.retries)],
     [
       "partner: requests / max open / 429s / 503s",
       `${s.partner.requests} / ${s.partner.maxConcurrent} / ${s.partner.rejected429} / ${s.partner.rejected503}`
     ],
-    ["rows in the table", String(s.dbRows)],
+    ["rows in the table", s.dbRows === null ? "unknown (the database could not be read)" : String(s.dbRows)],
     ["wall time", `${(s.durationMs / 1000).toFixed(2)} s`],
     ["records/s", String(s.recordsPerSecond)],
-    ["speed-up over one at a time", s.speedup === null ? "not measured" : `${s.speedup.toFixed(1)}×`]
+    ["speed-up over one at a time", s.speedup === null ? "not measured" : `${s.speedup.toFixed(1)}×`],
+    ...(s.error === null ? [] : [["the run failed", s.error] as const])
   ])
 }
 
@@ -74,6 +77,7 @@ export const summaryJson = (s: Summary): string =>
     speedup: s.speedup,
     notDone: s.notDone,
     stopped: s.stopped,
+    error: s.error,
     mode: s.mode,
     firstError: s.firstError
   })

@@ -11,7 +11,7 @@
  */
 import { Chan, type WritePort } from "@tributary/channel"
 import { Job, Supervisor, type SupervisorClosedError, type SupervisorFullError } from "@tributary/jobs"
-import { Clock, Deferred, Effect, Exit, Fiber, Schema, type Scope } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Schema, type Scope } from "effect"
 import { writeBatches } from "./batches.js"
 import type { Page, PartnerClient, PartnerError } from "./client.js"
 import { type Database, DbError } from "./db.js"
@@ -25,8 +25,11 @@ export interface SyncOptions {
   readonly concurrency: number
   /** runs the sub-jobs instead of `mode` (e.g. on worker processes: `remote.ts`), given the writer's channel */
   readonly runner?: ((rows: WritePort<Row>, tally: Tally) => Runner) | undefined
-  /** called once the rows still in the writer are written, however the run ends (also when interrupted) */
-  readonly onEnd: (about: { readonly stopped: boolean; readonly durationMs: number }) => Effect.Effect<void>
+  /**
+   * called once the rows still in the writer are written, however the run ends (also when
+   * interrupted); `completed`: every listed record was run
+   */
+  readonly onEnd: (about: { readonly completed: boolean; readonly durationMs: number }) => Effect.Effect<void>
 }
 
 /** Runs the whole sync; see the module doc. */
@@ -59,10 +62,15 @@ export const sync = (
     // however the run ends (a signal interrupts it), the rows handed over are written first
     yield* Effect.addFinalizer((exit) =>
       Effect.gen(function* () {
+        // it failed (the listing or the database gave out): the sub-jobs under way end and hand
+        // their rows over, the queued ones are cancelled (left for the next run), and only then
+        // the writer is closed — else they fetched for nothing ("the writer has stopped").
+        // (A signal: runMain did the same before interrupting us.)
+        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) yield* Supervisor.shutdown()
         yield* Chan.close(rows)
         yield* Fiber.await(writer)
         const ended = yield* Clock.currentTimeMillis
-        yield* options.onEnd({ stopped: Exit.isFailure(exit), durationMs: ended - started })
+        yield* options.onEnd({ completed: Exit.isSuccess(exit), durationMs: ended - started })
       })
     )
 

@@ -1,6 +1,7 @@
 /**
  * What the run did, counted as it happens: every listed record ends in exactly one of unchanged,
- * saved or failed (by stage), or is left for the next run when the job was stopped. Sub-jobs and
+ * saved or failed (by stage), or is left for the next run when the job was stopped (a signal) or
+ * failed (the partner's listing or the database gave out). Sub-jobs and
  * the writer update it synchronously; the progress line and the summary read it.
  */
 import type { PartnerStats } from "./partner.js"
@@ -56,7 +57,7 @@ export interface Summary {
   readonly unchanged: number
   readonly failed: Record<Stage, number>
   readonly firstError: Partial<Record<Stage, string>>
-  /** listed but neither saved, unchanged nor failed: the run was stopped first */
+  /** listed but neither saved, unchanged nor failed: the run was stopped or failed first */
   readonly notDone: number
   readonly retries: number
   readonly partner: {
@@ -65,12 +66,16 @@ export interface Summary {
     readonly rejected429: number
     readonly rejected503: number
   }
-  readonly dbRows: number
+  /** rows in the table at the end; null when the database could not be read */
+  readonly dbRows: number | null
   readonly durationMs: number
   readonly recordsPerSecond: number
   /** the sample's time per record × the records fetched, over `durationMs`, to two decimals (null: not measured) */
   readonly speedup: number | null
+  /** by SIGINT or SIGTERM */
   readonly stopped: boolean
+  /** why the run failed (exit 1); null when it ran to its end or was stopped */
+  readonly error: string | null
 }
 
 export const summarize = (
@@ -79,10 +84,11 @@ export const summarize = (
     readonly mode: string
     readonly database: string
     readonly partner: PartnerStats | undefined
-    readonly dbRows: number
+    readonly dbRows: number | null
     readonly durationMs: number
     readonly speedup: number | null
     readonly stopped: boolean
+    readonly error: string | null
   }
 ): Summary => {
   const fetched = tally.handedOver + tally.failed.partner + tally.failed.clean
@@ -107,6 +113,7 @@ export const summarize = (
     recordsPerSecond: about.durationMs > 0 ? Math.round((fetched / about.durationMs) * 1000) : 0,
     // rounded once: the table (one decimal) and --json (two) show the same figure
     speedup: about.speedup === null ? null : Math.round(about.speedup * 100) / 100,
-    stopped: about.stopped
+    stopped: about.stopped,
+    error: about.error
   }
 }
