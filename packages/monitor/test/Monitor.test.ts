@@ -11,7 +11,16 @@ import { Deferred, Effect, Logger, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Monitor, MonitorArgumentError, MonitorListenError } from "../src/index.js"
-import { connectInOrder, type Events, get, openEvents, rawStatusLine, statusLineOn, until } from "./client.js"
+import {
+  connectInOrder,
+  type Events,
+  get,
+  headersOnly,
+  openEvents,
+  rawStatusLine,
+  statusLineOn,
+  until
+} from "./client.js"
 
 /** Runs `program` in a scope, with a supervisor built from `config`, a TestClock and no log output. */
 const run = <A, E>(
@@ -216,6 +225,29 @@ describe("Monitor.serve data", () => {
     })
     expect(sentFailures[0].stack).toMatch(/Error: partner said 503\n\s+at /)
     expect(sentFailures[0].exit).toBeUndefined()
+  })
+
+  it("a /snapshot body still being sent to one client is sent as is to the next (made once); one asked after is made anew", async () => {
+    const seen = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve()
+        const gate = yield* Deferred.make<void>()
+        const long = "x".repeat(50_000)
+        for (let i = 0; i < 400; i++) yield* Job.fire(Deferred.await(gate), { name: `${long}-${i}` }) // ≈ 20 MB
+        yield* settle
+        // a client that reads the headers, then nothing: the body waits in the server (far beyond the socket buffers)
+        const slow = yield* promise(() => headersOnly(`${m.url}snapshot`))
+        yield* Job.fire(Deferred.await(gate), { name: "one more" })
+        yield* settle
+        const meanwhile = JSON.parse((yield* promise(() => get(`${m.url}snapshot`))).body)
+        const first = JSON.parse(yield* promise(slow.rest))
+        const after = JSON.parse((yield* promise(() => get(`${m.url}snapshot`))).body)
+        yield* Deferred.succeed(gate, undefined)
+        return [first, meanwhile, after].map((b) => b.running.length)
+      }),
+      { concurrency: 1000 }
+    )
+    expect(seen).toEqual([400, 400, 401])
   })
 
   it("secret annotation and payload paths are never sent, on /snapshot or /events", async () => {

@@ -27,6 +27,27 @@ export const get = (url: string, headers: Record<string, string> = {}): Promise<
       .on("error", reject)
   })
 
+/** GET `url`, resolved once the headers came; `rest` reads the body then (nothing is read before). */
+export const headersOnly = (url: string): Promise<{ readonly status: number; readonly rest: () => Promise<string> }> =>
+  new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        res.pause()
+        resolve({
+          status: res.statusCode ?? 0,
+          rest: () =>
+            new Promise((done, fail) => {
+              const chunks: Array<Buffer> = []
+              res.on("data", (chunk: Buffer) => chunks.push(chunk))
+              res.on("end", () => done(Buffer.concat(chunks).toString("utf8")))
+              res.on("error", fail)
+              res.resume()
+            })
+        })
+      })
+      .on("error", reject)
+  })
+
 /** An open `/events` stream. */
 export interface Events {
   readonly status: number
