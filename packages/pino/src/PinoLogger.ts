@@ -31,6 +31,15 @@
 import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import pino from "pino"
+import {
+  flushHeld,
+  guard,
+  hasFailedToOpen,
+  isOpening,
+  isSonicBoom,
+  markUnopenable,
+  watchOpen
+} from "./internal/sonicBoom.js"
 import { LostLines } from "./LostLines.js"
 import { PinoLoggerConfigError } from "./PinoLoggerError.js"
 
@@ -213,7 +222,11 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
  * file that cannot be opened (a missing folder, a directory, no permission) makes the build die
  * with a {@link PinoLoggerConfigError} naming the file system's error — not an unhandled 'error'
  * event that ends the process, nor a throw from pino's exit hook (the destination is marked
- * destroyed, which that hook skips).
+ * destroyed, which that hook skips). A file destination whose writes fail (a full disk: ENOSPC,
+ * EIO) costs lines, never the process: the failure is reported on stderr once per burst (the
+ * destination keeps the lines and tries them again with each later write), and what is still
+ * held at the end is dropped and reported instead of being retried for ever (sonic-boom's
+ * `flushSync`, which pino's exit hook calls, is replaced by a bounded one for that).
  *
  * @example
  * ```ts
@@ -234,9 +247,9 @@ export const layer = <CustomLevels extends string = never>(
   loggerOrOptions: LoggerOrOptions<CustomLevels>
 ): Layer.Layer<never> => {
   const logger = resolve(loggerOrOptions)
-  // watched from now on: an open that fails before the layer is built is an 'error' event nobody
-  // else may be listening to (the process would end on it)
-  const opened = whenOpened(logger)
+  // from now on: an open or a write that fails is an 'error' event nobody else may be listening
+  // to (the process would end on it)
+  const opened = keepDestinations(logger)
   const effectLogger = make(logger)
   const minimum = levelFromPino(logger)
   return Layer.mergeAll(
@@ -251,7 +264,13 @@ export const layer = <CustomLevels extends string = never>(
             loggers.add(effectLogger)
             return loggers as ReadonlySet<Logger.Logger<unknown, any>>
           }),
-          () => flush(logger)
+          () =>
+            Effect.andThen(
+              flush(logger),
+              Effect.sync(() => {
+                for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) flushHeld(stream)
+              })
+            )
         )
       )
     ),
@@ -509,21 +528,6 @@ const leafStreams = (stream: any, depth = 0): Array<any> => {
   return [stream]
 }
 
-/** A sonic-boom destination (`pino.destination`), recognised by its fields. */
-const isSonicBoom = (stream: any): boolean =>
-  typeof stream.minLength === "number" && typeof stream.sync === "boolean" && typeof stream.flushSync === "function"
-
-/** A sonic-boom destination whose file is still being opened (it has no descriptor yet). */
-const isOpening = (stream: any): boolean => isSonicBoom(stream) && stream.fd < 0 && stream._opening === true
-
-/**
- * Marks a sonic-boom destination that will never have a file descriptor as destroyed: pino's
- * exit hook skips a destroyed destination, where it would throw "sonic boom is not ready yet".
- */
-const markUnopenable = (stream: any): void => {
-  stream.destroyed = true
-}
-
 /** Precondition: `root` is whatever pino writes to; returns `[reason, detail]` or `undefined`. */
 const destinationProblem = (root: any): readonly [string, string] | undefined => {
   for (const stream of leafStreams(root)) {
@@ -541,7 +545,7 @@ const leafProblem = (stream: any): readonly [string, string] | undefined => {
     return ["closed destination", "the destination stream is already destroyed or ended; every line would be lost"]
   }
   const sonicBoom = isSonicBoom(stream)
-  if (sonicBoom && stream.fd < 0 && stream._opening !== true) {
+  if (hasFailedToOpen(stream)) {
     markUnopenable(stream)
     return [
       "destination not open",
@@ -566,58 +570,18 @@ const leafProblem = (stream: any): readonly [string, string] | undefined => {
 }
 
 /**
- * Watches, from this call on, every file destination of `logger` still being opened; the effect
- * returned succeeds once each is open, and dies with a `PinoLoggerConfigError` naming the file
- * system's error when one cannot be (that destination is marked destroyed, see `markUnopenable`).
- * The listener it adds also keeps the open's 'error' event from ending the process.
+ * Looks after every sonic-boom destination of `logger` from this call on (see
+ * `internal/sonicBoom.ts`): one already open is guarded at once (its write errors heard, its
+ * `flushSync` bounded); one still being opened is watched, and the effect returned waits for it,
+ * dying with a `PinoLoggerConfigError` when its file cannot be opened.
  */
-const whenOpened = (logger: pino.Logger): Effect.Effect<void> => {
-  const waits = leafStreams((logger as any)[pino.symbols.streamSym])
-    .filter(isOpening)
-    .map(watchOpen)
-  return waits.length === 0 ? Effect.void : Effect.asVoid(Effect.all(waits))
-}
-
-/** Precondition: `isOpening(stream)`. Listens for its 'ready' or 'error' from now on; see `whenOpened`. */
-const watchOpen = (stream: any): Effect.Effect<void> => {
-  let settled: { readonly error: unknown } | "ready" | undefined
-  let wake: (() => void) | undefined
-  const settle = (outcome: { readonly error: unknown } | "ready"): void => {
-    if (settled !== undefined) return
-    settled = outcome
-    stream.removeListener("error", onError)
-    stream.removeListener("ready", onReady)
-    if (outcome !== "ready") markUnopenable(stream)
-    wake?.()
+const keepDestinations = (logger: pino.Logger): Effect.Effect<void> => {
+  const waits: Array<Effect.Effect<void>> = []
+  for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) {
+    if (isOpening(stream)) waits.push(watchOpen(stream))
+    else if (isSonicBoom(stream) && stream.fd >= 0) guard(stream)
   }
-  const onError = (error: unknown): void => settle({ error })
-  const onReady = (): void => settle("ready")
-  stream.on("error", onError)
-  stream.on("ready", onReady)
-  return Effect.callback<void>((resume) => {
-    const finish = (): void => {
-      if (settled === "ready") {
-        resume(Effect.void)
-      } else if (settled !== undefined) {
-        const error = settled.error
-        const text = error instanceof Error ? error.message : String(error)
-        resume(
-          Effect.die(
-            new PinoLoggerConfigError(
-              "destination cannot be opened",
-              `pino.destination could not open its file (${text}); every line would be lost`,
-              { cause: error }
-            )
-          )
-        )
-      }
-    }
-    if (settled !== undefined) finish()
-    else wake = finish
-    return Effect.sync(() => {
-      wake = undefined
-    })
-  })
+  return waits.length === 0 ? Effect.void : Effect.asVoid(Effect.all(waits))
 }
 
 /**
