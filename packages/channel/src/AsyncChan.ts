@@ -139,7 +139,8 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
 
 /**
  * A channel that closes after `ms` milliseconds (a live timer; above 2^31-1 ms it still waits the
- * whole time). Throws `ChanArgumentError` for a negative or NaN `ms`.
+ * whole time). Throws `ChanArgumentError` for a negative or NaN `ms`. The timer keeps the process
+ * alive until it fires, read or not: for a deadline on one `select`, `onTimeout` ends with it.
  *
  * ```ts
  * import { take, timeout } from "@tributary/channel/async"

@@ -175,6 +175,11 @@ export const promise: <A>(options?: Options<A>) => Effect.Effect<Chan<A>> = prom
  * makes its own; a duration above 2^31-1 ms waits that long (`Infinity` never closes). The timer
  * runs in a detached fiber until it fires. Dies with `ChanArgumentError` for a negative or NaN `d`.
  *
+ * Gotcha: the timer runs until it fires whoever still reads the port, and keeps a Node process
+ * alive until then (a program done after 1 second with a `Chan.timeout("1 hour")` left over exits
+ * an hour later). For a deadline on one `select`, use `Chan.onTimeout`: its timer ends with the
+ * select.
+ *
  * ```ts
  * import { Effect, Option } from "effect"
  * import { Chan } from "@tributary/channel"
@@ -210,7 +215,8 @@ export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
 
 /**
  * A fresh port that closes after `d` on a live timer (`setTimeout`, chained past 2^31-1 ms, none
- * for `Infinity`). Throws `ChanArgumentError` for a negative or NaN `d`.
+ * for `Infinity`). Throws `ChanArgumentError` for a negative or NaN `d`. As `timeout`, it keeps a
+ * Node process alive until it fires.
  *
  * ```ts
  * import { Chan } from "@tributary/channel"
