@@ -10,7 +10,8 @@
  *    build info;
  * 2. lint the tarball with publint (warnings are errors) and @arethetypeswrong/cli (every rule but
  *    `cjs-resolves-to-esm`: the packages are ESM only, and `require` of them works from Node 20.19
- *    on, which their `engines` demand);
+ *    on, which their `engines` demand), and, once all are packed (so built), build the API
+ *    reference as `pnpm run docs` does (typedoc.json, warnings as errors) without writing it;
  * 3. install all the tarballs with npm into a fresh consumer project in a temporary folder (the
  *    registry only serves the third-party dependencies: effect, pino, @types/node, ...), and there
  *    import every entry point and run a job that moves a value through a channel from ESM, from
@@ -210,6 +211,8 @@ const main = () => {
       log(`${basename(result.tarball)}: packed, publint and attw clean`)
       packed.push(result)
     }
+    node("typedoc (the API reference, nothing written)", [bin("typedoc", "typedoc"), "--emit", "none"], { cwd: root })
+    log("the API reference builds (typedoc, warnings as errors)")
     if (!registryReachable()) {
       log("the npm registry is unreachable: consumer install skipped (CI runs it)")
       return
