@@ -95,6 +95,36 @@ describe("limits", () => {
     expect(startedAt).toEqual([0, 0, 500, 1000, 1500]) // refilled continuously: one token per 500 ms
   })
 
+  it("rate: a token is due at its exact time, for limits that do not divide the interval (TestClock)", async () => {
+    for (const [limit, interval] of [
+      [3, 1000],
+      [7, 1000],
+      [3, 100]
+    ] as const) {
+      const startedAt: Array<number> = []
+      await run(
+        Effect.gen(function* () {
+          for (let i = 0; i < 3 * limit; i++)
+            yield* Job.fire(
+              Effect.flatMap(
+                Effect.clockWith((c) => Effect.succeed(c.currentTimeMillisUnsafe())),
+                (t) => Effect.sync(() => startedAt.push(t))
+              ),
+              { pool: "api" }
+            )
+          yield* TestClock.adjust(3 * interval)
+          yield* Supervisor.drain
+        }),
+        { pools: { api: { rate: { limit, interval } } } }
+      )
+      // token k after the burst is due at k × interval / limit, read to the whole millisecond above
+      const due = Array.from({ length: 3 * limit }, (_, i) =>
+        i < limit ? 0 : Math.ceil(((i - limit + 1) * interval) / limit)
+      )
+      expect(startedAt).toEqual(due)
+    }
+  })
+
   it("snapshot lists running and queued jobs with their ages", async () => {
     const { value } = await run(
       Effect.gen(function* () {

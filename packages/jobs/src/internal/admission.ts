@@ -265,12 +265,19 @@ export abstract class Admission {
 
   // ── limits ──
 
-  /** Refills `pool`'s token bucket up to now; burst = limit. */
+  /**
+   * Refills `pool`'s token bucket up to now; burst = limit. A count within 1e-9 of a whole number
+   * is that number: the fractions a limit that does not divide the interval leaves (1/3 of a token
+   * per 333 ms) must not add up to 0.9999999999 at the time a token is due, which started its job
+   * a millisecond late.
+   */
   refillTokens(pool: Pool): void {
     if (pool.rateLimit === Number.POSITIVE_INFINITY) return
     const now = this.now()
     const earned = ((now - pool.refilledAt) * pool.rateLimit) / pool.rateIntervalMillis
-    pool.tokens = Math.min(pool.rateLimit, pool.tokens + earned)
+    const tokens = Math.min(pool.rateLimit, pool.tokens + earned)
+    const whole = Math.round(tokens)
+    pool.tokens = Math.abs(tokens - whole) < 1e-9 ? whole : tokens
     pool.refilledAt = now
   }
 

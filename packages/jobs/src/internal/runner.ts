@@ -70,7 +70,8 @@ export abstract class Runner extends Admission {
   /** Arms one timer that relinks `pool` when its next token is due (Effect `Clock` time). */
   armRefill(pool: Pool): void {
     if (pool.refill !== undefined || pool.rateLimit === Number.POSITIVE_INFINITY) return
-    const waitMillis = Math.max(1, Math.ceil(((1 - pool.tokens) * pool.rateIntervalMillis) / pool.rateLimit))
+    // less 1e-9: a wait of 333.00000000000006 ms (float noise) is 333, not 334 (see `refillTokens`)
+    const waitMillis = Math.max(1, Math.ceil(((1 - pool.tokens) * pool.rateIntervalMillis) / pool.rateLimit - 1e-9))
     const timer = Effect.andThen(
       Effect.sleep(waitMillis),
       Effect.sync(() => {
