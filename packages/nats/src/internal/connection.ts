@@ -9,9 +9,10 @@
  * - `ensureStreams` and `ensureConsumer` are idempotent: each side may call them at every start;
  *   the consumer's `ack_wait` and `max_ack_pending` follow the last worker started.
  * - `restoreConsumer` (a worker whose consumer may be gone) makes the consumer only if it is
- *   missing: one that is there keeps its configuration. A consumer made (by either) is fresh:
- *   nothing delivered, nothing waiting for an ack. One made over the files a delete of its name
- *   left (the server takes over their state) is deleted and made again, up to 3 times.
+ *   missing: one that is there keeps its configuration. A consumer made where the server said none
+ *   was holds no old deliveries: one made over the files a delete of its name left (the server
+ *   takes over their state: delivered, never active) is deleted and made again, up to 3 times; one
+ *   another worker made meanwhile is kept.
  * - A stream `ensureStreams` made stores messages when it returns: it stored a probe message
  *   (removed again at once). The server deletes a stream in two steps: it forgets it (its consumers
  *   hear 409 Consumer Deleted, and `streams.info` says it is gone), then removes its files; a stream
@@ -209,15 +210,21 @@ const consumerOf = (
                 })
                 .then(() => false)
             : false,
-        () =>
-          addFresh(jsm, names, {
-            durable_name: names.consumer,
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-            ack_wait: ackWaitMillis * 1_000_000,
-            max_ack_pending: maxAckPending,
-            max_deliver: -1
-          }).then(
+        (e: unknown) =>
+          addFresh(
+            jsm,
+            names,
+            {
+              durable_name: names.consumer,
+              ack_policy: AckPolicy.Explicit,
+              deliver_policy: DeliverPolicy.All,
+              ack_wait: ackWaitMillis * 1_000_000,
+              max_ack_pending: maxAckPending,
+              max_deliver: -1
+            },
+            // only a consumer the server said was missing can have been made over leftover files
+            isApiError(e, JetStreamApiCodes.ConsumerNotFound) ? MAKE_ATTEMPTS : 1
+          ).then(
             () => true,
             // another worker may have made it meanwhile
             () => jsm.consumers.info(names.jobsStream, names.consumer).then(() => false)
@@ -227,21 +234,22 @@ const consumerOf = (
   })
 
 /**
- * Adds the consumer. One that is not fresh when made (it has delivered messages already: made over
- * the files of a consumer of that name whose delete left them, it took over that consumer's state,
- * and the jobs it had delivered would wait for the ack wait before anyone ran them again) is
- * deleted, which removes those files, and added again, up to MAKE_ATTEMPTS times.
+ * Adds the consumer, which the server said was missing. One that took over the state of a deleted
+ * consumer of that name (made over the files its delete left: it has delivered messages but never
+ * been active — a consumer another worker made meanwhile and pulled from has a `last_active`, and
+ * is kept) would hold the jobs it had delivered until the ack wait before anyone ran them again:
+ * it is deleted, which removes those files, and added again, up to `attempts` times.
  */
 const addFresh = (
   jsm: JetStreamManager,
   names: Names,
   config: Partial<ConsumerConfig> & { readonly durable_name: string },
-  attempts = MAKE_ATTEMPTS
+  attempts: number
 ): Promise<ConsumerInfo> =>
   jsm.consumers
     .add(names.jobsStream, config)
     .then((info) =>
-      (info.delivered.consumer_seq === 0 && info.num_ack_pending === 0) || attempts <= 1
+      info.delivered.consumer_seq === 0 || info.delivered.last_active !== undefined || attempts <= 1
         ? info
         : jsm.consumers.delete(names.jobsStream, names.consumer).then(() => addFresh(jsm, names, config, attempts - 1))
     )
