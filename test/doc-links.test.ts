@@ -7,7 +7,8 @@
  * Invariants:
  * - the Markdown read is every `*.md` of the repository but generated or scratch folders
  *   (node_modules, dist, build, docs/api, .changeset, .scratch), so a new guide is checked as it lands;
- * - links inside fenced code blocks and inline code are not links and are not read;
+ * - links inside fenced code blocks and inline code are not links and are not read; a repository
+ *   path in inline code (`examples/etl/main.ts`, from the repository's root) is read, and exists;
  * - a failure names the file, the line and the link.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
@@ -129,5 +130,16 @@ describe("links in the Markdown", () => {
     ].join("\n")
     expect([...headingIds(sample)]).toEqual(["the-real-job-a-partner-api-into-postgres-examplesetl", "jobs", "jobs-1"])
     expect(linksOf(sample).map((l) => l.target)).toEqual(["docs/a.md#x", "b.png", "https://example.com"])
+  })
+
+  it("every repository path the Markdown names in inline code exists (`examples/etl/main.ts`)", () => {
+    const missing = files.flatMap((file) =>
+      unfencedLines(readFileSync(file, "utf8")).flatMap((line, i) =>
+        [...line.matchAll(/`((?:examples|bench|packages|scripts|docs|test)\/[\w./-]+?)(?::\d+)*`/g)]
+          .filter((m) => !existsSync(join(root, m[1])))
+          .map((m) => `${relative(root, file)}:${i + 1}: ${m[1]}`)
+      )
+    )
+    expect(missing).toEqual([])
   })
 })
