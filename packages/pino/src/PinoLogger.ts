@@ -492,6 +492,8 @@ const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
       `logger: expected a pino logger or pino's options (an object such as { level: "debug" }), received ${describeValue(options)}`
     )
   }
+  const problem = levelProblem(options)
+  if (problem !== undefined) throw new PinoLoggerConfigError("invalid options", problem)
   try {
     return asStandard(pino(options))
   } catch (error) {
@@ -499,6 +501,20 @@ const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
       cause: error
     })
   }
+}
+
+/**
+ * What is wrong with `options.level`, if anything: pino's own message ("default level:warning
+ * must be included in custom levels") names neither the option nor the levels there are. pino
+ * reads a level name in any case, and a custom level is a level.
+ */
+const levelProblem = (options: pino.LoggerOptions<any>): string | undefined => {
+  const level: unknown = options.level
+  if (level === undefined) return undefined
+  const custom = Object.keys(options.customLevels ?? {})
+  const known = [...(options.useOnlyCustomLevels === true ? [] : [...pinoLevels, "silent"]), ...custom]
+  if (typeof level === "string" && known.some((name) => name.toLowerCase() === level.toLowerCase())) return undefined
+  return `level: expected one of ${known.map((name) => JSON.stringify(name)).join(", ")}, received ${describeValue(level)}`
 }
 
 /**

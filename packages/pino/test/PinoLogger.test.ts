@@ -744,9 +744,26 @@ describe("configuration", () => {
     expect((destination as unknown as { destroyed: boolean }).destroyed).toBe(true)
   })
 
+  it("refuses a level that is not a pino level, naming the option, the value and the levels there are", () => {
+    for (const level of ["warning", "verbose", 5, ""]) {
+      const error = refusal(() => PinoLogger.layer({ level } as never))
+      expect(error.reason).toBe("invalid options")
+      expect(error.message).toContain(
+        `level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent"`
+      )
+      expect(error.message).toContain(`received ${JSON.stringify(level)}`)
+    }
+    const custom = refusal(() => PinoLogger.layer({ level: "chatty", customLevels: { audit: 35 } }))
+    expect(custom.message).toContain('"audit"')
+    // pino reads a level in any case, and a custom level is a level
+    expect(Layer.isLayer(PinoLogger.layer({ level: "WARN" }))).toBe(true)
+    expect(Layer.isLayer(PinoLogger.layer({ level: "audit", customLevels: { audit: 35 } }))).toBe(true)
+  })
+
   it("refuses options pino rejects, keeping pino's error as the cause", () => {
-    const error = refusal(() => PinoLogger.layer({ level: "loudest" }))
+    const error = refusal(() => PinoLogger.layer({ mixin: 5 } as never))
     expect(error.reason).toBe("invalid options")
+    expect(error.message).toContain('Unknown mixin type "number"')
     expect(error.cause).toBeInstanceOf(Error)
   })
 
