@@ -174,6 +174,37 @@ describe.skipIf(!available)("restoreConsumer", () => {
       await nc.close()
     }
   })
+
+  it("a consumer another worker made (and pulled from) between the server's 'missing' and this add is kept, its deliveries with it", async () => {
+    const nc = await connect({ servers: server.url })
+    try {
+      const jsm = await jetstreamManager(nc)
+      const js = jetstream(nc)
+      const names = namesOf("consumerrace")
+      const servers = [server.url]
+      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, servers))
+      for (let i = 0; i < 5; i++) await js.publish(names.jobsSubject, String(i))
+      let created = ""
+      const made = await Effect.runPromise(
+        connection.restoreConsumer(jsm, names, 60_000, 100, servers, async () => {
+          // the other worker: makes the consumer and holds 3 jobs
+          await Effect.runPromise(connection.restoreConsumer(jsm, names, 60_000, 100, servers))
+          const consumer = await js.consumers.get(names.jobsStream, names.consumer)
+          for await (const _ of await consumer.fetch({ max_messages: 3, expires: 1_000 })) {
+          }
+          created = (await jsm.consumers.info(names.jobsStream, names.consumer)).created
+        })
+      )
+      const info = await jsm.consumers.info(names.jobsStream, names.consumer)
+      expect({ made, same: info.created === created, ackPending: info.num_ack_pending }).toEqual({
+        made: true,
+        same: true,
+        ackPending: 3
+      })
+    } finally {
+      await nc.close()
+    }
+  })
 })
 
 describe.skipIf(!available)("open", () => {

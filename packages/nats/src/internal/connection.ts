@@ -178,15 +178,18 @@ export const ensureConsumer = (
 
 /**
  * Makes the workers' durable pull consumer if it is missing (deleted under the workers, say);
- * true when this call made it.
+ * true when this call made it (or found it made by another meanwhile). `beforeAdd` runs once the
+ * server said it was missing (tests: another worker makes it then).
  */
 export const restoreConsumer = (
   jsm: JetStreamManager,
   names: Names,
   ackWaitMillis: number,
   maxAckPending: number,
-  servers: ReadonlyArray<string>
-): Effect.Effect<boolean, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, false)
+  servers: ReadonlyArray<string>,
+  beforeAdd?: () => Promise<void>
+): Effect.Effect<boolean, NatsConnectError> =>
+  consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, false, beforeAdd)
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
@@ -196,7 +199,8 @@ const consumerOf = (
   ackWaitMillis: number,
   maxAckPending: number,
   servers: ReadonlyArray<string>,
-  update: boolean
+  update: boolean,
+  beforeAdd: () => Promise<void> = () => Promise.resolve()
 ): Effect.Effect<boolean, NatsConnectError> =>
   Effect.tryPromise({
     try: (): Promise<boolean> =>
@@ -211,23 +215,25 @@ const consumerOf = (
                 .then(() => false)
             : false,
         (e: unknown) =>
-          addFresh(
-            jsm,
-            names,
-            {
-              durable_name: names.consumer,
-              ack_policy: AckPolicy.Explicit,
-              deliver_policy: DeliverPolicy.All,
-              ack_wait: ackWaitMillis * 1_000_000,
-              max_ack_pending: maxAckPending,
-              max_deliver: -1
-            },
-            // only a consumer the server said was missing can have been made over leftover files
-            isApiError(e, JetStreamApiCodes.ConsumerNotFound) ? MAKE_ATTEMPTS : 1
-          ).then(
-            () => true,
-            // another worker may have made it meanwhile
-            () => jsm.consumers.info(names.jobsStream, names.consumer).then(() => false)
+          beforeAdd().then(() =>
+            addFresh(
+              jsm,
+              names,
+              {
+                durable_name: names.consumer,
+                ack_policy: AckPolicy.Explicit,
+                deliver_policy: DeliverPolicy.All,
+                ack_wait: ackWaitMillis * 1_000_000,
+                max_ack_pending: maxAckPending,
+                max_deliver: -1
+              },
+              // only a consumer the server said was missing can have been made over leftover files
+              isApiError(e, JetStreamApiCodes.ConsumerNotFound) ? MAKE_ATTEMPTS : 1
+            ).then(
+              () => true,
+              // another worker may have made it meanwhile
+              () => jsm.consumers.info(names.jobsStream, names.consumer).then(() => false)
+            )
           )
       ),
     catch: (cause) => new NatsConnectError(servers.join(", "), cause)
