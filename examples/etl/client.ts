@@ -3,10 +3,13 @@
  * means as "later" — 429 and 503 after the `Retry-After` it sent, 500/502/504, timeouts and broken
  * connections with exponential backoff and full jitter — and fails with a `PartnerError` otherwise
  * (404 is final). Requests go through `node:http` on keep-alive connections; waits use effect's
- * Clock; retries are reported to `onRetry` for the summary.
+ * Clock; retries are reported to `onRetry` for the summary. Nothing the partner answers is taken on
+ * trust: a listing page is checked (every entry a positive integer id and a date) before the job
+ * reads it, and `/_stats` is read under the same timeout, its counters checked.
  */
 import http from "node:http"
 import { Data, Duration, Effect, Random } from "effect"
+import type { PartnerStats } from "./partner.js"
 
 export class PartnerError extends Data.TaggedError("PartnerError")<{
   readonly path: string
@@ -49,8 +52,11 @@ export interface ClientOptions {
 }
 
 export interface PartnerClient {
+  /** a page of the listing; an answer that is not a page (an HTML error page, other JSON) is a PartnerError with reason "body", not retried */
   readonly listPage: (cursor: string | null) => Effect.Effect<Page, PartnerError>
   readonly getRecord: (id: number) => Effect.Effect<unknown, PartnerError>
+  /** the partner's `/_stats`: one attempt under the same timeout; undefined when it has none (or not ours) */
+  readonly stats: Effect.Effect<PartnerStats | undefined>
 }
 
 export const makeClient = (baseUrl: string, options: ClientOptions = {}): PartnerClient => {
@@ -94,13 +100,55 @@ export const makeClient = (baseUrl: string, options: ClientOptions = {}): Partne
     )
 
   return {
-    listPage: (cursor) =>
-      withRetries(
-        `/records?limit=100${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
-      ) as Effect.Effect<Page, PartnerError>,
-    getRecord: (id) => withRetries(`/records/${id}`)
+    listPage: (cursor) => {
+      const path = `/records?limit=100${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
+      return Effect.flatMap(withRetries(path), (body) => {
+        const problem = pageProblem(body)
+        return problem === undefined
+          ? Effect.succeed(body as Page)
+          : Effect.fail(
+              new PartnerError({ path, reason: "body", cause: new Error(`not a page of records: ${problem}`) })
+            )
+      })
+    },
+    getRecord: (id) => withRetries(`/records/${id}`),
+    stats: Effect.map(Effect.option(once("/_stats")), (body) =>
+      body._tag === "Some" && isStats(body.value) ? body.value : undefined
+    )
   }
 }
+
+/** What is wrong with `u` as a page of the listing; undefined when it is one. */
+const pageProblem = (u: unknown): string | undefined => {
+  if (typeof u !== "object" || u === null || Array.isArray(u))
+    return `${JSON.stringify(u)?.slice(0, 60)} is not an object`
+  const p = u as Record<string, unknown>
+  if (!Array.isArray(p.records)) return "it has no records array"
+  if (p.next !== null && (typeof p.next !== "string" || p.next === ""))
+    return `next ${JSON.stringify(p.next)} is neither a cursor nor null`
+  if (p.total !== undefined && !(Number.isSafeInteger(p.total) && (p.total as number) >= 0))
+    return `total ${JSON.stringify(p.total)} is not a count`
+  for (const r of p.records as Array<unknown>) {
+    const { id, updatedAt } = (typeof r === "object" && r !== null ? r : {}) as Record<string, unknown>
+    const ok =
+      typeof id === "number" &&
+      Number.isSafeInteger(id) &&
+      id > 0 &&
+      typeof updatedAt === "string" &&
+      !Number.isNaN(Date.parse(updatedAt))
+    if (!ok) return `the entry ${JSON.stringify(r)?.slice(0, 80)} is not { id: a positive integer, updatedAt: a date }`
+  }
+  return undefined
+}
+
+/** Whether `u` has the counters the summary reads, each a count. */
+const isStats = (u: unknown): u is PartnerStats =>
+  typeof u === "object" &&
+  u !== null &&
+  (["requests", "maxConcurrent", "rejected429", "rejected503"] as const).every((k) => {
+    const n = (u as Record<string, unknown>)[k]
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= 0
+  })
 
 const statusError = (path: string, status: number, retryAfter: string | undefined): PartnerError => {
   const seconds = retryAfter === undefined ? Number.NaN : Number(retryAfter)

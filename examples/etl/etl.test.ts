@@ -7,13 +7,14 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { type AddressInfo, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { stripVTControlCharacters } from "node:util"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { faultsOf } from "./dataset.js"
+import { faultsOf, recordOf, updatedAtOf } from "./dataset.js"
 import { open } from "./db.js"
 import { spawnJob } from "./job-process.js"
 import { type Partner, type PartnerOptions, startPartner } from "./partner.js"
@@ -136,6 +137,16 @@ const closedPort = (): Promise<string> =>
     })
   })
 
+/** A partner that answers as `handler` says (a hostile one); closed after the tests. */
+const hostiles: Array<Server> = []
+const hostile = (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const server = createHttpServer(handler)
+    hostiles.push(server)
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+  })
+
 const tmp = mkdtempSync(join(tmpdir(), "tributary-etl-"))
 let postgres: TestPostgres | undefined
 let skipPostgres: string | undefined
@@ -150,6 +161,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(partners.map((p) => p.close()))
+  for (const h of hostiles) {
+    h.closeAllConnections()
+    h.close()
+  }
   await postgres?.stop()
   rmSync(tmp, { recursive: true, force: true })
 })
@@ -486,6 +501,77 @@ describe("etl", () => {
     expect(run.summary.saved + run.summary.failed.partner + run.summary.failed.clean + run.summary.notDone).toBe(
       run.summary.records - run.summary.unchanged
     )
+  }, 120_000)
+
+  it.each([
+    ["an HTML error page", "<html>Service Unavailable</html>", "Unexpected token '<'"],
+    ["JSON that is not a page", JSON.stringify({ data: [] }), "not a page of records: it has no records array"],
+    [
+      "an entry without a usable id",
+      JSON.stringify({ records: [{ id: "abc", updatedAt: "2026-01-01T00:00:00Z" }], next: null }),
+      'not a page of records: the entry {"id":"abc","updatedAt":"2026-01-01T00:00:00Z"} is not { id: a positive integer, updatedAt: a date }'
+    ]
+  ])(
+    "a partner whose listing is %s: exit 1, the error says what is wrong with it (no defect)",
+    async (_, body, why) => {
+      const url = await hostile((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(body)
+      })
+      const run = await runJob(["--partner-url", url, "--data-dir", join(tmp, "pglite")], {})
+      expect(run.code, run.stderr).toBe(1)
+      expect(run.summary).toMatchObject({ records: 0, stopped: false })
+      expect(run.summary.error).toContain(`the partner at ${url}: GET /records?limit=100: body (`)
+      expect(run.summary.error).toContain(why)
+      expect(run.logs.find((l) => l.msg === "program failed")?.err.type).toBe("Fail") // not a Die (a TypeError)
+    },
+    60_000
+  )
+
+  it("a partner that lists a record twice: it runs once and is counted once; one whose cursor comes back: the listing ends with an error", async () => {
+    const page = (ids: ReadonlyArray<number>, next: string | null) =>
+      JSON.stringify({ records: ids.map((id) => ({ id, updatedAt: updatedAtOf(seed, id) })), next })
+    const serve = (loop: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? "/", "http://partner")
+      const id = /^\/records\/(\d+)$/.exec(url.pathname)?.[1]
+      res.writeHead(200, { "content-type": "application/json" })
+      if (id !== undefined) return res.end(JSON.stringify(recordOf(seed, Number(id))))
+      if (url.pathname !== "/records") return res.end("{}")
+      const cursor = url.searchParams.get("cursor")
+      res.end(cursor === null ? page([1, 2, 3], "p2") : page([3, 5], loop ? "p2" : null))
+    }
+    const dataDir = join(tmp, "pglite")
+    const twice = await runJob(["--partner-url", await hostile(serve(false)), "--data-dir", dataDir, "--fresh"], {})
+    expect(twice.code, twice.stderr).toBe(0)
+    expect(twice.summary).toMatchObject({ records: 4, saved: 4, unchanged: 0, dbRows: 4, error: null })
+    expect(twice.logs.some((l) => l.msg === "the partner listed 1 records a second time: each ran once")).toBe(true)
+    expect((await tableOf({ name: "PGlite", url: undefined, dataDir, args: [], env: {} })).maxWrites).toBe(1)
+
+    const loops = await runJob(["--partner-url", await hostile(serve(true)), "--data-dir", dataDir, "--fresh"], {})
+    expect(loops.code, loops.stderr).toBe(1)
+    expect(loops.summary.error).toContain('the listing loops: cursor "p2" came back after 4 records')
+    // what it listed before the loop showed ran to its end: saved, not lost
+    expect(loops.summary).toMatchObject({ records: 4, saved: 4, notDone: 0 })
+  }, 120_000)
+
+  it("a partner that never answers: SIGTERM ends the run at once (143, with its summary); left alone, each request times out and the run fails (1)", async () => {
+    let arrived = 0
+    let child: ChildProcess | undefined
+    const url = await hostile((req) => {
+      if (req.url?.startsWith("/records") && arrived++ === 0) child?.kill("SIGTERM")
+      // no answer, ever
+    })
+    const dataDir = join(tmp, "pglite")
+    const stopped = await runJob(["--partner-url", url, "--data-dir", dataDir], {}, (c) => {
+      child = c
+    })
+    expect(stopped.code, stopped.stderr).toBe(143)
+    expect(stopped.summary).toMatchObject({ stopped: true, error: null, records: 0 })
+
+    const timedOut = await runJob(["--partner-url", url, "--data-dir", dataDir], {})
+    expect(timedOut.code, timedOut.stderr).toBe(1)
+    expect(timedOut.summary.error).toBe(`the partner at ${url}: GET /records?limit=100: timeout`)
+    expect(timedOut.summary.retries).toBe(4) // 5 attempts, each given up after its timeout
   }, 120_000)
 
   it("a bad flag is refused with its name and value, exit 2", async () => {

@@ -63,14 +63,10 @@ const program = Effect.gen(function* () {
         )
       : undefined
   const partnerUrl = local?.url ?? flags.partnerUrl!
-  const partnerStats: Effect.Effect<PartnerStats | undefined> =
-    local !== undefined
-      ? Effect.sync(local.stats)
-      : Effect.tryPromise(() => fetch(`${partnerUrl}/_stats`).then((r) => r.json() as Promise<PartnerStats>)).pipe(
-          Effect.orElseSucceed(() => undefined)
-        )
-  end.partnerBefore = yield* partnerStats
   const client = makeClient(partnerUrl, { onRetry: () => void tally.retries++ })
+  const partnerStats: Effect.Effect<PartnerStats | undefined> =
+    local !== undefined ? Effect.sync(local.stats) : client.stats
+  end.partnerBefore = yield* partnerStats
   yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
 
   if (flags.workers > 0) {

@@ -13,7 +13,7 @@ import { Chan, type WritePort } from "@tributary/channel"
 import { Job, Supervisor, type SupervisorClosedError, type SupervisorFullError } from "@tributary/jobs"
 import { Cause, Clock, Deferred, Effect, Exit, Fiber, Schema, type Scope } from "effect"
 import { writeBatches } from "./batches.js"
-import type { Page, PartnerClient, PartnerError } from "./client.js"
+import { type Page, type PartnerClient, PartnerError } from "./client.js"
 import { type Database, DbError } from "./db.js"
 import type { Mode } from "./flags.js"
 import { type CleanError, clean, type Row } from "./record.js"
@@ -82,18 +82,39 @@ export const sync = (
     })
     const run = options.runner?.(rows, tally) ?? runner(options.mode, options.concurrency, (id) => record.make({ id }))
     let cursor: string | null = null
+    // a partner may list a record twice (it changed while we paged) or hand back a cursor it gave
+    // before (a loop): a record runs once, and a loop ends the listing instead of running for ever
+    const listed = new Set<number>()
+    const cursors = new Set<string>()
+    let listedTwice = 0
     do {
       // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
       const page: Page = yield* Job.join(yield* Job.fork(client.listPage(cursor), { name: "list-page", key: "list" }))
-      tally.listed += page.records.length
       tally.total ??= page.total
       for (const r of page.records) {
+        if (listed.has(r.id)) {
+          listedTwice++
+          continue
+        }
+        listed.add(r.id)
+        tally.listed++
         if (known.get(r.id) === Date.parse(r.updatedAt)) tally.unchanged++
         else yield* run.add(r.id)
       }
       yield* run.endPage
+      if (page.next !== null && cursors.has(page.next))
+        return yield* new PartnerError({
+          path: "/records",
+          reason: "body",
+          cause: new Error(
+            `the listing loops: cursor ${JSON.stringify(page.next)} came back after ${tally.listed} records`
+          )
+        })
+      if (page.next !== null) cursors.add(page.next)
       cursor = page.next
     } while (cursor !== null)
+    if (listedTwice > 0)
+      yield* Effect.logWarning(`the partner listed ${listedTwice} records a second time: each ran once`)
     yield* run.finish
   }).pipe(
     // a signal stopped admission: wait here until runMain has drained the running sub-jobs and
