@@ -143,8 +143,12 @@ describe("Monitor.serve access", () => {
     expect(replies[8].headers["content-type"]).toBe("text/html; charset=utf-8")
   })
 
+  it("a loopback host in any case needs no token", async () => {
+    expect(await run(Effect.map(Monitor.serve({ host: "LOCALHOST" }), (m) => m.host))).toBe("LOCALHOST")
+  })
+
   it("on loopback without a token: 403 when the Host header is not a loopback name (DNS rebinding)", async () => {
-    const [foreign, local] = await run(
+    const [foreign, local, upper] = await run(
       Effect.gen(function* () {
         const m = yield* Monitor.serve()
         const status = (host: string) =>
@@ -156,10 +160,12 @@ describe("Monitor.serve access", () => {
               })
               .on("error", reject)
           )
-        return yield* promise(() => Promise.all([status("evil.example"), status(`localhost:${m.port}`)]))
+        return yield* promise(() =>
+          Promise.all([status("evil.example"), status(`localhost:${m.port}`), status(`LocalHost:${m.port}`)])
+        )
       })
     )
-    expect([foreign, local]).toEqual([403, 200])
+    expect([foreign, local, upper]).toEqual([403, 200, 200]) // a host name in any case
   })
 })
 

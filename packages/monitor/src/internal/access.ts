@@ -8,9 +8,11 @@
 import { createHash, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage } from "node:http"
 
-/** Whether `host` is an address of this machine only ("localhost", 127.0.0.0/8, ::1). */
-export const isLoopback = (host: string): boolean =>
-  host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
+/** Whether `host` is an address of this machine only ("localhost" in any case, 127.0.0.0/8, ::1). */
+export const isLoopback = (host: string): boolean => {
+  const name = host.toLowerCase() // host names are case-insensitive: "LOCALHOST" is "localhost"
+  return name === "localhost" || name === "::1" || name === "[::1]" || /^127(\.\d{1,3}){3}$/.test(name)
+}
 
 /** Whether `req` (whose parsed URL is `url`) may be answered. */
 export const allowed = (req: IncomingMessage, url: URL, token: string | undefined): boolean => {
