@@ -162,7 +162,9 @@ const openPglite = (dataDir: string): Effect.Effect<Sql, DbError> =>
 const openPg = (url: string): Effect.Effect<Sql, DbError> =>
   Effect.tryPromise({
     try: async () => {
-      const pool = new pg.Pool({ connectionString: url, max: 4 })
+      // a server that accepts the connection and never answers (a wrong port, a stalled server)
+      // must not hold the job for ever: connecting gives up after 10 s
+      const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 })
       // an idle client's error (the server went away) must not crash the process: the next query fails instead
       pool.on("error", () => {})
       await pool.query("SELECT 1")
@@ -186,7 +188,7 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
         close: () => pool.end()
       }
     },
-    catch: (cause) => new DbError({ op: `connect to ${redact(url)}`, cause })
+    catch: (cause) => new DbError({ op: `connect to DATABASE_URL ${redact(url)}`, cause })
   })
 
 /** `url` without its password. */

@@ -574,6 +574,32 @@ describe("etl", () => {
     expect(timedOut.summary.retries).toBe(4) // 5 attempts, each given up after its timeout
   }, 120_000)
 
+  it("a DATABASE_URL that is not a postgres URL is refused at once (exit 2, password hidden); a server that never answers fails the run after the connect timeout (exit 1, naming it)", async () => {
+    const bad = await runJob([], { DATABASE_URL: "mysql://app:secret@127.0.0.1/db" })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("Invalid DATABASE_URL: expected a postgres:// URL")
+    expect(bad.stderr).toContain('received "mysql://app:***@127.0.0.1/db"')
+    expect(bad.stderr).not.toContain("secret")
+
+    // a TCP server that takes the connection and says nothing
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (silent.address() as AddressInfo).port
+      const p = await partner({ records: 10 })
+      const run = await runJob(["--partner-url", p.url], { DATABASE_URL: `postgres://app:secret@127.0.0.1:${port}/db` })
+      expect(run.code, run.stderr).toBe(1)
+      expect(run.summary).toMatchObject({ records: 0, dbRows: null, stopped: false })
+      expect(run.summary.error).toBe(
+        `connect to DATABASE_URL postgres://app:***@127.0.0.1:${port}/db: Connection terminated due to connection timeout`
+      )
+      expect(run.stderr).not.toContain("secret")
+      expect(p.stats().requests).toBe(0)
+    } finally {
+      silent.close()
+    }
+  }, 60_000)
+
   it("a bad flag is refused with its name and value, exit 2", async () => {
     const run = await runJob(["--concurrency", "0"], {})
     expect(run.code).toBe(2)

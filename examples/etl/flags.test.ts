@@ -3,7 +3,7 @@
  * naming the flag and the value (main.ts prints it with the usage and exits 2).
  */
 import { describe, expect, it } from "vitest"
-import { FlagError, parseFlags } from "./flags.js"
+import { FlagError, parseDatabaseUrl, parseFlags } from "./flags.js"
 
 const refused = (argv: ReadonlyArray<string>): FlagError => {
   try {
@@ -65,5 +65,30 @@ describe("the job's flags", () => {
     expect(refused(["--mode", "bogus"]).message).toBe(
       'Invalid --mode: expected fire, handles, channel or all, received "bogus"'
     )
+  })
+
+  it("DATABASE_URL: unset or empty is PGlite; a postgres URL is taken; anything else is refused, its password hidden", () => {
+    expect(parseDatabaseUrl(undefined)).toBeUndefined()
+    expect(parseDatabaseUrl("")).toBeUndefined()
+    for (const url of [
+      "postgres://u:pw@127.0.0.1:5432/db",
+      "postgresql://db.example.com/app",
+      "postgres:///app?host=/var/run/postgresql"
+    ])
+      expect(parseDatabaseUrl(url)).toBe(url)
+    const expected = "a postgres:// URL such as postgres://user:password@host:5432/db (unset: PGlite)"
+    const refusedUrl = (url: string) => {
+      try {
+        parseDatabaseUrl(url)
+      } catch (e) {
+        if (e instanceof FlagError) return e
+      }
+      throw new Error(`accepted ${url}`)
+    }
+    expect(refusedUrl("not a url").message).toBe(`Invalid DATABASE_URL: expected ${expected}, received "not a url"`)
+    expect(refusedUrl("mysql://x:secret@127.0.0.1/y").message).toBe(
+      `Invalid DATABASE_URL: expected ${expected}, received "mysql://x:***@127.0.0.1/y"`
+    )
+    expect(refusedUrl("postgres://u:secret@/db").message).not.toContain("secret")
   })
 })

@@ -37,7 +37,10 @@ export interface Flags {
   readonly nats: string
 }
 
-/** A bad command line: `flag` is the flag's name without dashes ("argument" for a stray positional one). */
+/**
+ * A bad command line: `flag` is the flag's name without dashes ("argument" for a stray positional
+ * one, "DATABASE_URL" for the environment variable).
+ */
 export class FlagError extends Error {
   readonly _tag = "FlagError"
   constructor(
@@ -46,7 +49,7 @@ export class FlagError extends Error {
     expected: string
   ) {
     super(
-      `Invalid ${flag === "argument" ? flag : `--${flag}`}: expected ${expected}, received ${JSON.stringify(value)}`
+      `Invalid ${flag === "argument" || flag === "DATABASE_URL" ? flag : `--${flag}`}: expected ${expected}, received ${JSON.stringify(value)}`
     )
     this.name = "FlagError"
   }
@@ -138,6 +141,29 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
     workers: integer("workers", values.workers, 0),
     nats
   }
+}
+
+/**
+ * `DATABASE_URL` (the environment's): unset or empty means PGlite; anything else must be a
+ * postgres:// or postgresql:// URL, else a `FlagError` showing it with its password hidden.
+ */
+export const parseDatabaseUrl = (value: string | undefined): string | undefined => {
+  if (value === undefined || value === "") return undefined
+  let ok = false
+  try {
+    const u = new URL(value)
+    ok =
+      (u.protocol === "postgres:" || u.protocol === "postgresql:") && (u.hostname !== "" || u.searchParams.has("host"))
+  } catch {
+    ok = false
+  }
+  if (!ok)
+    throw new FlagError(
+      "DATABASE_URL",
+      value.replace(/(:\/\/[^:/@]*:)[^@]*@/, "$1***@"),
+      "a postgres:// URL such as postgres://user:password@host:5432/db (unset: PGlite)"
+    )
+  return value
 }
 
 const integer = (flag: string, text: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number => {

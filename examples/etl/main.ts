@@ -16,7 +16,7 @@ import { NatsSupervisor } from "@tributary/nats"
 import { Cause, Clock, Effect, Exit, Fiber, Stream } from "effect"
 import { makeClient } from "./client.js"
 import { open } from "./db.js"
-import { FlagError, parseFlags, usage } from "./flags.js"
+import { FlagError, parseDatabaseUrl, parseFlags, usage } from "./flags.js"
 import { type PartnerStats, startPartner } from "./partner.js"
 import { clean } from "./record.js"
 import { remoteRunner, startWorkers } from "./remote.js"
@@ -26,16 +26,15 @@ import { sync } from "./sync.js"
 import { makeTally, summarize, type Tally } from "./tally.js"
 import { makeTerminal } from "./terminal.js"
 
-const flags = (() => {
+const { flags, databaseUrl } = (() => {
   try {
-    return parseFlags(process.argv.slice(2))
+    return { flags: parseFlags(process.argv.slice(2)), databaseUrl: parseDatabaseUrl(process.env.DATABASE_URL) }
   } catch (e) {
     if (!(e instanceof FlagError)) throw e
     process.stderr.write(`${e.message}\n${usage}\n`)
     process.exit(2)
   }
 })()
-const databaseUrl = process.env.DATABASE_URL === "" ? undefined : process.env.DATABASE_URL
 const terminal = makeTerminal()
 
 /** What the summary needs beyond the tally, filled in as the run gets there (a run that fails or is stopped early leaves the rest unknown). */
