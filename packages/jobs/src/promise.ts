@@ -448,7 +448,8 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
   const { logger, ...supervisorConfig } = config
   const scope = Scope.makeUnsafe()
   const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(
-    Layer.provideMerge(PinoLogger.layer(logger ?? { level: "info" }))
+    // built synchronously: a file destination still opening is not waited for (its failure goes to stderr)
+    Layer.provideMerge(PinoLogger.layer(logger ?? { level: "info" }, { awaitOpen: false }))
   )
   const built = Effect.runSyncExit(Layer.buildWithScope(layer, scope))
   if (Exit.isFailure(built)) {

@@ -4,11 +4,14 @@
  * shared with Effect callers, and bad arguments thrown at the call site. Job ends are controlled by
  * gates (promises the test resolves); nothing waits on the wall clock.
  */
-import { getEventListeners } from "node:events"
+import { getEventListeners, once } from "node:events"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Writable } from "node:stream"
 import { Cause, Deferred, Effect } from "effect"
 import pino from "pino"
-import { afterEach, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import {
   Job,
   JobArgumentError,
@@ -805,6 +808,35 @@ describe("a second shutdown", () => {
 })
 
 // ── bad arguments ───────────────────────────────────────────────────────────
+
+describe("a pino file destination", () => {
+  it("still being opened is not waited for (supervisor() is synchronous); one that cannot be opened is reported on stderr and costs only its lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tributary-promise-"))
+    const reports: Array<string> = []
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
+      reports.push(String(chunk))
+      return true
+    })
+    try {
+      const file = join(dir, "out.log")
+      const destination = pino.destination(file) // asynchronous: opens on a later tick
+      const written = once(destination, "write") // the first line reaching the file
+      const good = supervisor({ logSuccess: "info", logger: pino({ level: "info" }, destination) })
+      const bad = supervisor({ logger: pino({ level: "info" }, pino.destination(join(dir, "missing", "out.log"))) })
+      expect(await good.run(async () => 1, { name: "on-file" })).toBe(1)
+      expect(await bad.run(async () => 2, { name: "nowhere" })).toBe(2)
+      await good.shutdown()
+      await bad.shutdown()
+      await written
+      expect(readFileSync(file, "utf8")).toContain('"job.name":"on-file"')
+      expect(reports.filter((r) => r.includes("could not open its file"))).toHaveLength(1)
+      expect(reports.join("")).toContain("ENOENT")
+    } finally {
+      stderr.mockRestore()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
 
 describe("bad arguments", () => {
   it("a job that is not a function is a JobArgumentError naming the argument, thrown at the call site", async () => {

@@ -90,6 +90,20 @@ export type LoggerOrOptions<CustomLevels extends string = never> =
   | pino.Logger<CustomLevels, boolean>
   | pino.LoggerOptions<any>
 
+/**
+ * Options of {@link layer}.
+ *
+ * @since 0.2.0
+ */
+export interface LayerOptions {
+  /**
+   * whether building the layer waits for a file destination still being opened, and dies with a
+   * `PinoLoggerConfigError` when it cannot be (default true). With false the build never
+   * suspends (for a layer built with `Effect.runSync`); such a failure is reported on stderr.
+   */
+  readonly awaitOpen?: boolean
+}
+
 // ── constructors ────────────────────────────────────────────────────────────
 
 /**
@@ -226,7 +240,9 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
  * EIO) costs lines, never the process: the failure is reported on stderr once per burst (the
  * destination keeps the lines and tries them again with each later write), and what is still
  * held at the end is dropped and reported instead of being retried for ever (sonic-boom's
- * `flushSync`, which pino's exit hook calls, is replaced by a bounded one for that).
+ * `flushSync`, which pino's exit hook calls, is replaced by a bounded one for that). With
+ * `awaitOpen: false` the build does not wait (it can then run synchronously): a file that
+ * cannot be opened is reported on stderr instead, and its lines are lost.
  *
  * @example
  * ```ts
@@ -244,12 +260,13 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
  * @since 0.1.0
  */
 export const layer = <CustomLevels extends string = never>(
-  loggerOrOptions: LoggerOrOptions<CustomLevels>
+  loggerOrOptions: LoggerOrOptions<CustomLevels>,
+  options?: LayerOptions
 ): Layer.Layer<never> => {
   const logger = resolve(loggerOrOptions)
   // from now on: an open or a write that fails is an 'error' event nobody else may be listening
   // to (the process would end on it)
-  const opened = keepDestinations(logger)
+  const opened = keepDestinations(logger, options?.awaitOpen !== false)
   const effectLogger = make(logger)
   const minimum = levelFromPino(logger)
   return Layer.mergeAll(
@@ -588,16 +605,17 @@ const leafProblem = (stream: any): readonly [string, string] | undefined => {
 /**
  * Looks after every sonic-boom destination of `logger` from this call on (see
  * `internal/sonicBoom.ts`): one already open is guarded at once (its write errors heard, its
- * `flushSync` bounded); one still being opened is watched, and the effect returned waits for it,
- * dying with a `PinoLoggerConfigError` when its file cannot be opened.
+ * `flushSync` bounded); one still being opened is watched, and with `awaitOpen` the effect
+ * returned waits for it, dying with a `PinoLoggerConfigError` when its file cannot be opened
+ * (without, that failure is reported on stderr).
  */
-const keepDestinations = (logger: pino.Logger): Effect.Effect<void> => {
+const keepDestinations = (logger: pino.Logger, awaitOpen: boolean): Effect.Effect<void> => {
   const waits: Array<Effect.Effect<void>> = []
   for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) {
-    if (isOpening(stream)) waits.push(watchOpen(stream))
+    if (isOpening(stream)) waits.push(watchOpen(stream, !awaitOpen))
     else if (isSonicBoom(stream) && stream.fd >= 0) guard(stream)
   }
-  return waits.length === 0 ? Effect.void : Effect.asVoid(Effect.all(waits))
+  return waits.length === 0 || !awaitOpen ? Effect.void : Effect.asVoid(Effect.all(waits))
 }
 
 /**

@@ -53,9 +53,10 @@ export const markUnopenable = (stream: any): void => {
  * Precondition: `isOpening(stream)`. Listens for its 'ready' or 'error' from this call on (the
  * listener also keeps the open's 'error' event from ending the process); the effect returned
  * succeeds once it is open (and `guard`s it), and dies with a `PinoLoggerConfigError` naming the
- * file system's error when it cannot be (the destination is then `markUnopenable`).
+ * file system's error when it cannot be (the destination is then `markUnopenable`). With
+ * `reportFailure`, for a caller that does not wait, that failure is also written on stderr.
  */
-export const watchOpen = (stream: any): Effect.Effect<void> => {
+export const watchOpen = (stream: any, reportFailure: boolean): Effect.Effect<void> => {
   let settled: { readonly error: unknown } | "ready" | undefined
   let wake: (() => void) | undefined
   const settle = (outcome: { readonly error: unknown } | "ready"): void => {
@@ -64,7 +65,13 @@ export const watchOpen = (stream: any): Effect.Effect<void> => {
     stream.removeListener("error", onError)
     stream.removeListener("ready", onReady)
     if (outcome === "ready") guard(stream)
-    else markUnopenable(stream)
+    else {
+      markUnopenable(stream)
+      if (reportFailure)
+        writeStderr(
+          `@tributary/pino: pino.destination could not open its file (${describe(outcome.error)}); every line is lost`
+        )
+    }
     wake?.()
   }
   const onError = (error: unknown): void => settle({ error })
