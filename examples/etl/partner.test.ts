@@ -3,6 +3,8 @@
  * its rate limit (429 with Retry-After), its open-request limit (503) and `/_stats`. What the job
  * does against it is in etl.test.ts.
  */
+import { spawn } from "node:child_process"
+import { join } from "node:path"
 import { Effect, Exit } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { faultRates, faultsOf } from "./dataset.js"
@@ -144,4 +146,55 @@ describe("the partner", () => {
     // /_stats is not counted
     expect(p.stats().requests).toBe(5)
   })
+
+  it("run alone (`pnpm partner -- --port 0 …`): it takes the flags after pnpm's --, serves, and prints its stats on SIGTERM; a bad flag exits 2 with one line", async () => {
+    const alone = (args: ReadonlyArray<string>, onLine?: (line: string, kill: () => void) => void) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ["--conditions=tributary:source", "--import", "tsx", join(import.meta.dirname, "partner.ts"), ...args],
+          { stdio: ["ignore", "pipe", "pipe"] }
+        )
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (d: Buffer) => {
+          stdout += d
+          onLine?.(stdout, () => child.kill("SIGTERM"))
+        })
+        child.stderr.on("data", (d: Buffer) => (stderr += d))
+        child.on("error", reject)
+        child.on("close", (code) => resolve({ code, stdout, stderr }))
+      })
+    let stats: any
+    let asked = false
+    const run = await alone(["--", "--port", "0", "--seed", "7", "--records", "5"], (out, kill) => {
+      const url = /partner listening on (http:\/\/\S+)/.exec(out)?.[1]
+      if (url === undefined || asked) return
+      asked = true
+      void fetch(`${url}/_stats`)
+        .then((r) => r.json())
+        .then((s) => {
+          stats = s
+          kill()
+        })
+    })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain("(seed 7, 5 records)")
+    expect(stats).toMatchObject({ seed: 7, records: 5, requests: 0 })
+    expect(run.stdout.trimEnd().split("\n").at(-1)).toBe(
+      JSON.stringify({
+        requests: 0,
+        detailRequests: 0,
+        listRequests: 0,
+        maxConcurrent: 0,
+        rejected429: 0,
+        rejected503: 0,
+        sent500: 0
+      })
+    )
+
+    const bad = await alone(["--rate", "0"])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toBe('Invalid --rate: expected an integer from 1 up, received "0"\n')
+  }, 60_000)
 })

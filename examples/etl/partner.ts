@@ -172,32 +172,49 @@ export { faultsOf }
 // ── run alone ───────────────────────────────────────────────────────────────
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: {
-      port: { type: "string", default: "8080" },
-      seed: { type: "string", default: "1" },
-      records: { type: "string", default: "2000" },
-      latency: { type: "string", default: "20" },
-      rate: { type: "string", default: "1000" },
-      "max-open": { type: "string", default: "32" }
-    }
-  })
-  const number = (flag: string, text: string): number => {
+  // a bad flag: its name and value, exit 2; a port in use: exit 1 — one line each, no stack
+  const fail = (message: string, code: number): never => {
+    process.stderr.write(`${message}\n`)
+    process.exit(code)
+  }
+  let values: Record<string, string | undefined> = {}
+  try {
+    ;({ values } = parseArgs({
+      // `pnpm partner -- --port 8080` hands the script its "--"
+      args: process.argv.slice(2).filter((a) => a !== "--"),
+      options: {
+        port: { type: "string", default: "8080" },
+        seed: { type: "string", default: "1" },
+        records: { type: "string", default: "2000" },
+        latency: { type: "string", default: "20" },
+        rate: { type: "string", default: "1000" },
+        "max-open": { type: "string", default: "32" }
+      }
+    }))
+  } catch (e) {
+    fail(`${(e as Error).message}\nflags: --port N --seed N --records N --latency MS --rate N --max-open N`, 2)
+  }
+  const number = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const text = values[flag] ?? ""
     const n = Number(text)
-    if (!Number.isInteger(n) || n < 0) {
-      process.stderr.write(`Invalid --${flag}: expected an integer >= 0, received ${JSON.stringify(text)}\n`)
-      process.exit(2)
-    }
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
+      fail(
+        `Invalid --${flag}: expected an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, received ${JSON.stringify(text)}`,
+        2
+      )
     return n
   }
-  const partner = await startPartner({
-    port: number("port", values.port),
-    seed: number("seed", values.seed),
-    records: number("records", values.records),
-    latencyMs: number("latency", values.latency),
-    rate: number("rate", values.rate),
-    maxOpen: number("max-open", values["max-open"])
-  })
+  const options = {
+    port: number("port", 0, 65535),
+    seed: number("seed", 0),
+    records: number("records", 0),
+    latencyMs: number("latency", 0),
+    rate: number("rate", 1),
+    maxOpen: number("max-open", 1)
+  }
+  const partner = await startPartner(options).catch((e: Error) =>
+    fail(`cannot listen on 127.0.0.1:${options.port}: ${e.message}`, 1)
+  )
   process.stdout.write(`partner listening on ${partner.url} (seed ${partner.seed}, ${partner.records} records)\n`)
   const stop = () => {
     process.stdout.write(`${JSON.stringify(partner.stats())}\n`)
