@@ -110,7 +110,10 @@ export interface PoolConfig {
   readonly concurrency?: number
   /** running jobs per `key` of this pool at once (default: no bound); keyless jobs are not bound by it */
   readonly perKey?: number
-  /** token bucket timed by effect's `Clock`: `limit` starts per `interval`, burst = `limit` */
+  /**
+   * token bucket timed by effect's `Clock`: `limit` starts per `interval` (a finite number ≥ 1),
+   * burst = `limit`
+   */
   readonly rate?: { readonly limit: number; readonly interval: Duration.Input }
 }
 
@@ -587,8 +590,13 @@ const pool = (name: string, input: unknown): PoolConfig => {
   if (p.perKey !== undefined) out.perKey = count(`pools.${name}.perKey`, p.perKey, 1)
   if (p.rate !== undefined) {
     const limit = p.rate?.limit
-    if (!(typeof limit === "number" && limit > 0 && Number.isFinite(limit)))
-      throw new SupervisorConfigError(`pools.${name}.rate.limit`, limit, "a finite number > 0")
+    // a bucket that holds less than one token (burst = limit) would never start a job
+    if (!(typeof limit === "number" && limit >= 1 && Number.isFinite(limit)))
+      throw new SupervisorConfigError(
+        `pools.${name}.rate.limit`,
+        limit,
+        'a finite number ≥ 1 (fewer than one start per interval: lengthen the interval, { limit: 1, interval: "2 seconds" })'
+      )
     positiveMillis(`pools.${name}.rate.interval`, p.rate.interval)
     out.rate = { limit, interval: p.rate.interval }
   }

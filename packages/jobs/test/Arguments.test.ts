@@ -24,6 +24,8 @@ describe("a bad Supervisor option dies with SupervisorConfigError naming it and 
     ["pools.db.concurrency", { pools: { db: { concurrency: -2 } } }, "-2"],
     ["pools.db.perKey", { pools: { db: { perKey: 0 } } }, "0"],
     ["pools.api.rate.limit", { pools: { api: { rate: { limit: 0, interval: "1 second" } } } }, "0"],
+    // a bucket that holds less than one token never starts a job
+    ["pools.api.rate.limit", { pools: { api: { rate: { limit: 0.5, interval: "1 second" } } } }, "0.5"],
     ["pools.api.rate.interval", { pools: { api: { rate: { limit: 5, interval: 0 } } } }, "0"],
     ["pools.x", { pools: { x: null as never } }, "null"]
   ]
