@@ -91,4 +91,12 @@ describe("the job's flags", () => {
     )
     expect(refusedUrl("postgres://u:secret@/db").message).not.toContain("secret")
   })
+
+  it("--records and --seed shape the in-process partner: with --partner-url they are refused, not ignored", () => {
+    expect(refused(["--partner-url", "http://127.0.0.1:8080", "--records", "50"]).message).toBe(
+      `Invalid --records: expected no value with --partner-url (it sets the in-process partner's), received "50"`
+    )
+    expect(refused(["--seed", "7", "--partner-url", "http://127.0.0.1:8080"]).flag).toBe("seed")
+    expect(parseFlags(["--partner-url", "http://127.0.0.1:8080/"]).partnerUrl).toBe("http://127.0.0.1:8080")
+  })
 })

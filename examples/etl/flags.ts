@@ -2,7 +2,8 @@
  * The job's command line (`node:util` parseArgs): every flag with its default, and a `FlagError`
  * naming the flag and the value when one is wrong. Invariants: a number is plain decimal digits
  * (no `1e9`, `0x10`, or blanks) within its bounds; a flag given twice is refused, not silently
- * overridden; a negative number reaches its own check (`--records -5`), not parseArgs' "ambiguous".
+ * overridden; a negative number reaches its own check (`--records -5`), not parseArgs' "ambiguous";
+ * a flag that would do nothing (`--records` with `--partner-url`) is refused.
  */
 import { parseArgs } from "node:util"
 
@@ -124,6 +125,10 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   const partnerUrl = values["partner-url"] as string | undefined
   if (partnerUrl !== undefined && !/^https?:\/\/[^/]+/.test(partnerUrl))
     throw new FlagError("partner-url", partnerUrl, "an http:// or https:// URL")
+  // --records and --seed shape the in-process partner: with another partner they would do nothing
+  for (const own of ["records", "seed"])
+    if (partnerUrl !== undefined && seen.has(own))
+      throw new FlagError(own, values[own], "no value with --partner-url (it sets the in-process partner's)")
   const nats = values.nats as string
   if (!/^(nats|tls|wss?):\/\/[^/]+/.test(nats)) throw new FlagError("nats", nats, "a nats:// URL")
   return {
