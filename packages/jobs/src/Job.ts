@@ -212,6 +212,10 @@ export const define = <P, A, E, R>(spec: {
  * line naming the dropped job — but a job with `reportTo` fails with SupervisorFullError instead,
  * since its reader waits for its outcome). After shutdown began: SupervisorClosedError.
  *
+ * Interrupting a `fire` that waits for room withdraws its job (never run, no outcome) — unless
+ * room came first: the job is then admitted, runs and gets its outcome line like any other, and
+ * only the caller sees the interruption.
+ *
  * ```ts
  * import { Effect } from "effect"
  * import { Job } from "@tributary/jobs"
