@@ -1,9 +1,11 @@
 /**
- * The errors of `@tributary/pino`. Each is a class with a `_tag` equal to its name, so it can be
- * told apart with a `_tag` check (or `Effect.catchTag` where it travels as a failure).
+ * The errors of `@tributary/pino`. Each is an effect tagged error (`Data.TaggedError`): `yield*` it
+ * in `Effect.gen` to fail, match it by `_tag` with `Effect.catchTag` where it travels as a failure,
+ * and it is still `instanceof` its class and `Error`.
  *
  * @since 0.1.0
  */
+import * as Data from "effect/Data"
 
 /**
  * A pino logger or options that `PinoLogger.layer` refuses (so does `PinoLogger.checkDestination`;
@@ -30,14 +32,15 @@
  *
  * @since 0.1.0
  */
-export class PinoLoggerConfigError extends Error {
-  readonly _tag = "PinoLoggerConfigError" as const
+export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */
   readonly reason: string
-
+  readonly message: string
+  /** what pino (or the destination) threw, when the refusal comes from it */
+  readonly cause?: unknown
+}> {
   constructor(reason: string, detail: string, options?: { readonly cause?: unknown }) {
-    super(`Refused pino configuration (${reason}): ${detail}`, options)
-    this.name = "PinoLoggerConfigError"
-    this.reason = reason
+    const message = `Refused pino configuration (${reason}): ${detail}`
+    super(options?.cause === undefined ? { reason, message } : { reason, message, cause: options.cause })
   }
 }

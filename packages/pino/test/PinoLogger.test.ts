@@ -701,6 +701,18 @@ describe("configuration", () => {
     destination.destroy()
   })
 
+  it("the refusal is an effect tagged error: yielded in Effect.gen it fails the effect, and Effect.catchTag matches it", async () => {
+    const error = refusal(() => PinoLogger.layer({ level: "loud" }))
+    const caught = await Effect.runPromise(
+      Effect.gen(function* () {
+        return yield* error
+      }).pipe(Effect.catchTag("PinoLoggerConfigError", (e) => Effect.succeed(e)))
+    )
+    expect(caught).toBe(error)
+    expect(caught.name).toBe("PinoLoggerConfigError")
+    expect(caught.message).toMatch(/^Refused pino configuration \(invalid options\): .*loud/)
+  })
+
   it("refuses a destination with maxLength, which drops lines", () => {
     const destination = pino.destination({ dest: tempFile(), sync: true, maxLength: 1024 })
     expect(refusal(() => PinoLogger.layer(pino(destination))).reason).toBe("destination with maxLength")
