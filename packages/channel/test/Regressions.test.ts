@@ -72,6 +72,36 @@ describe("xform failures of synchronous and Promise puts are logged, not kept", 
   })
 })
 
+describe("xform failures of synchronous operations called inside a fiber reach that fiber's logger", () => {
+  it("Chan.offerUnsafe, putUnsafe, pollUnsafe and closeUnsafe in Effect.sync", async () => {
+    const lines: Array<string> = []
+    const logger = Logger.make<unknown, void>((o) => {
+      lines.push(String((o.message as ReadonlyArray<unknown>)[0]))
+    })
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {})
+    vi.spyOn(console, "log").mockImplementation(() => {})
+    const ch = Chan.makeUnsafe<number, number>(1, {
+      xform: Xform.map((n: number) => {
+        if (n % 2 === 1) throw new Error(`odd ${n}`)
+        return n
+      })
+    })
+    await Effect.runPromise(
+      Effect.sync(() => {
+        Chan.offerUnsafe(ch, 1) // refused by the xform
+        Chan.offerUnsafe(ch, 2) // buffered
+        Chan.putUnsafe(ch, 3) // pending: the buffer is full
+        Chan.pollUnsafe(ch) // takes 2, pulls 3 through the xform
+        Chan.putUnsafe(ch, 5)
+        Chan.closeUnsafe(ch)
+      }).pipe(Effect.provide(Logger.layer([logger])))
+    )
+    await Promise.resolve() // a microtask's report, if any, comes too
+    expect(lines).toEqual(Array(3).fill("xform failed; the value was dropped"))
+    expect(logged.mock.calls.length + vi.mocked(console.log).mock.calls.length).toBe(0)
+  })
+})
+
 describe("an onUndelivered that throws loses no value and strands no fiber", () => {
   /** An onUndelivered that records each value, then throws; and the lines logged meanwhile. */
   const throwing = () => {

@@ -3,8 +3,8 @@
  * it keeps them in `xformFailures` and tells `onFailureRecorded`). Invariants:
  * - a failure is logged once (the list is cleared as it is taken), at Error level;
  * - the Effect operations on the put side log it as an Effect in their own fiber before they
- *   return; the synchronous and Promise ones through effect's default runtime (`reportXformUnsafe`)
- *   before they return;
+ *   return; the synchronous and Promise ones (`reportXformUnsafe`) before they return, through the
+ *   logger of the fiber they are called in, or effect's default runtime outside any fiber;
  * - one recorded inside an Effect operation's step (a take that pulled a pending put in, a select)
  *   is logged through that fiber's services (its loggers, level and annotations, as they are in
  *   that step) right after the step hands its result over, before the fiber's next effect
@@ -18,6 +18,7 @@
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { type ChanCore, onFailureRecorded, type XformFailure } from "./channel.js"
 
 /**
@@ -55,11 +56,15 @@ export const setStepReporter = (report: (core: ChanCore) => boolean): void => {
 }
 
 /**
- * For the synchronous and Promise operations (no fiber to log in): logs what the channel recorded
- * through effect's default runtime, so failures never pile up unlogged.
+ * For the synchronous and Promise operations: logs what the channel recorded through the logger of
+ * the fiber they are called in (`Effect.sync(() => Chan.offerUnsafe(...))`), or, called outside any
+ * fiber, through effect's default runtime, so failures never pile up unlogged.
  */
 export const reportXformUnsafe = (core: ChanCore<any, any>): void => {
-  if (core.xformFailures !== undefined) Effect.runFork(reportXform(core, Effect.void))
+  if (core.xformFailures === undefined) return
+  const fiber = Fiber.getCurrent()
+  if (fiber !== undefined) reportXformWith(core, fiber.context)
+  else Effect.runFork(reportXform(core, Effect.void))
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────
