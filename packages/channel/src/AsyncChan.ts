@@ -113,7 +113,12 @@ export interface SelectCase<out X> {
   readonly "~tributary/PromiseSelectCase": () => X
 }
 
-/** @since 0.1.0 */
+/**
+ * What the handler of the select case `C` returns: `select` resolves to the handler's result of
+ * the case that completed.
+ *
+ * @since 0.1.0
+ */
 export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
 
 // ── constructors ────────────────────────────────────────────────────────────

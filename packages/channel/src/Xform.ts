@@ -48,7 +48,19 @@ export interface Xform<in I, out O> {
   readonly make: (downstream: Sink<O>) => Sink<I>
 }
 
-/** @since 0.1.0 */
+/**
+ * Whether `u` is a transducer built by this module (`map`, `filter`, `compose`, …): what
+ * `Chan.make`'s `xform` option accepts.
+ *
+ * ```ts
+ * import { Xform } from "@tributary/channel"
+ *
+ * const checks = [Xform.isXform(Xform.map((n: number) => n + 1)), Xform.isXform((n: number) => n + 1)]
+ * // [true, false]
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
   typeof u === "object" && u !== null && "~tributary/Xform" in u
 

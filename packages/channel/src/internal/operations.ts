@@ -486,7 +486,9 @@ export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
  * @since 0.1.0
  */
 export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
-  const result = checkChan(ch as unknown as ChanCore<unknown, A>).tryPoll()
+  const core = checkChan(ch as unknown as ChanCore<unknown, A>)
+  const result = core.tryPoll()
+  reportXformUnsafe(core) // a pending put it pulled in ran the xform
   return result === CLOSED || result === PENDING ? Option.none() : Option.some(result)
 }
 
@@ -521,13 +523,33 @@ export interface SelectCase<out X> {
   readonly "~tributary/SelectCase": () => X
 }
 
-/** @since 0.1.0 */
+/**
+ * What the handler of the select case `C` returns (a value, or an Effect): `CaseResult<typeof
+ * Chan.onTake(ch, f)>` is `ReturnType<typeof f>`. `select`'s result type is built from it.
+ *
+ * @since 0.1.0
+ */
 export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
-/** @since 0.1.0 */
+/**
+ * The success type of `X` when it is an Effect, else `X` itself: what a select case's handler
+ * result becomes once `select` has run it.
+ *
+ * @since 0.1.0
+ */
 export type Unwrap<X> = X extends Effect.Effect<infer A, any, any> ? A : X
-/** @since 0.1.0 */
+/**
+ * The error type of `X` when it is an Effect, else `never`: what a select case's handler adds to
+ * `select`'s error channel.
+ *
+ * @since 0.1.0
+ */
 export type ErrorOf<X> = X extends Effect.Effect<any, infer E, any> ? E : never
-/** @since 0.1.0 */
+/**
+ * The services `X` requires when it is an Effect, else `never`: what a select case's handler adds
+ * to `select`'s requirements.
+ *
+ * @since 0.1.0
+ */
 export type ContextOf<X> = X extends Effect.Effect<any, any, infer R> ? R : never
 
 /**
