@@ -86,17 +86,21 @@ describe("xform failures of synchronous operations called inside a fiber reach t
         return n
       })
     })
-    await Effect.runPromise(
+    const counts = await Effect.runPromise(
       Effect.sync(() => {
         Chan.offerUnsafe(ch, 1) // refused by the xform
+        const afterOffer = lines.length
         Chan.offerUnsafe(ch, 2) // buffered
         Chan.putUnsafe(ch, 3) // pending: the buffer is full
         Chan.pollUnsafe(ch) // takes 2, pulls 3 through the xform
+        const afterPoll = lines.length
         Chan.putUnsafe(ch, 5)
         Chan.closeUnsafe(ch)
+        return [afterOffer, afterPoll]
       }).pipe(Effect.provide(Logger.layer([logger])))
     )
     await Promise.resolve() // a microtask's report, if any, comes too
+    expect(counts).toEqual([1, 2]) // each logged before its operation returned
     expect(lines).toEqual(Array(3).fill("xform failed; the value was dropped"))
     expect(logged.mock.calls.length + vi.mocked(console.log).mock.calls.length).toBe(0)
   })

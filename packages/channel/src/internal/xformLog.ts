@@ -10,8 +10,8 @@
  *   that step) right after the step hands its result over, before the fiber's next effect
  *   (`setStepReporter`, which the Effect operations set): nothing is added to their paths, and no
  *   interrupt can land between the hand-off and the value;
- * - one recorded anywhere else (a take of the Promise facade, a synchronous poll) is logged in a
- *   microtask through effect's default runtime, after the operation is done.
+ * - one recorded anywhere else (a take of the Promise facade) is logged in a microtask through
+ *   effect's default runtime, after the operation is done.
  *
  * @internal
  */
@@ -24,7 +24,7 @@ import { type ChanCore, onFailureRecorded, type XformFailure } from "./channel.j
 /**
  * Logs, at Error level, the xform and `onUndelivered` errors the channel recorded, then continues
  * with `next`. For operations whose result an interrupt may lose harmlessly (a put's boolean: the
- * value is in the channel either way); a take uses `reportXformNow`.
+ * value is in the channel either way); a take's are logged by the step reporter.
  */
 export const reportXform = <A, E, R>(
   core: ChanCore<any, any>,
