@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { byMsg, outcomes, run } from "./child.js"
+import { byMsg, outcomes, run, start } from "./child.js"
 
 const folder = mkdtempSync(join(tmpdir(), "tributary-unopenable-"))
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
@@ -43,6 +43,21 @@ describe("a pino destination whose file cannot be opened", () => {
       expect(stderr).not.toContain("not ready")
       expect(stderr).not.toContain("Unhandled 'error' event")
       expect(outcomes(lines)).toEqual([])
+    })
+
+    it(`${what}, through a transport: runMain ends on its own (it waited for ever for the dead worker's flush), the failure on stderr`, async () => {
+      const child = start("test/fixtures/unopenable-log.ts", [path, "transport"])
+      let hung = false
+      const timer = setTimeout(() => {
+        hung = true
+        child.signal("SIGKILL")
+      }, 30_000)
+      const { code: exitCode, stderr } = await child.exited
+      clearTimeout(timer)
+      expect(hung).toBe(false)
+      expect(exitCode).toBe(0)
+      expect(stderr).toContain("the pino transport failed")
+      expect(stderr).toContain(code)
     })
   }
 })

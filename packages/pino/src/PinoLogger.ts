@@ -34,12 +34,14 @@ import pino from "pino"
 import {
   flushHeld,
   guard,
+  guardTransport,
   hasFailedToOpen,
   isOpening,
   isSonicBoom,
+  isTransport,
   markUnopenable,
   watchOpen
-} from "./internal/sonicBoom.js"
+} from "./internal/destinations.js"
 import { LostLines } from "./LostLines.js"
 import { PinoLoggerConfigError } from "./PinoLoggerError.js"
 
@@ -535,15 +537,27 @@ const levelProblem = (options: pino.LoggerOptions<any>): string | undefined => {
 }
 
 /**
- * Waits for pino's flush callback; a flush error, passed to the callback or thrown, is ignored
- * (there is nowhere left to report it).
+ * Waits for pino's flush callback, or for the destination to close (a transport's worker that
+ * dies never calls back); a flush error, passed to the callback or thrown, is ignored (there is
+ * nowhere left to report it).
  */
 const flush = (logger: pino.Logger): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
-    try {
-      logger.flush(() => resume(Effect.void))
-    } catch {
+    const stream = (logger as any)[pino.symbols.streamSym]
+    // a destination that is gone (a transport whose worker died) never calls a flush back
+    if (stream?.destroyed === true) return resume(Effect.void)
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      stream?.removeListener?.("close", finish)
       resume(Effect.void)
+    }
+    stream?.on?.("close", finish)
+    try {
+      logger.flush(finish)
+    } catch {
+      finish()
     }
   })
 
@@ -614,6 +628,7 @@ const keepDestinations = (logger: pino.Logger, awaitOpen: boolean): Effect.Effec
   for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) {
     if (isOpening(stream)) waits.push(watchOpen(stream, !awaitOpen))
     else if (isSonicBoom(stream) && stream.fd >= 0) guard(stream)
+    else if (isTransport(stream)) guardTransport(stream)
   }
   return waits.length === 0 || !awaitOpen ? Effect.void : Effect.asVoid(Effect.all(waits))
 }

@@ -659,6 +659,30 @@ describe("flush", () => {
     )
   })
 
+  it("a transport whose worker fails (its file cannot be opened): the failure is reported on stderr, nothing crashes, and closing the layer does not wait for a flush that never comes", async () => {
+    const reports: Array<string> = []
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
+      reports.push(String(chunk))
+      return true
+    })
+    const destination = join(tempFile(), "..", "no-such-folder", "out.log")
+    const logger = pino({ level: "info", transport: { target: "pino/file", options: { destination } } })
+    const transport = (logger as any)[pino.symbols.streamSym]
+    const result = await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* Effect.logInfo("lost")
+        // the worker dies of its open error: wait for it, deterministically
+        yield* Effect.promise(() => new Promise((closed) => transport.once("close", closed)))
+        yield* Effect.logInfo("after the worker died")
+        return "closed"
+      })
+    )
+    expect(result).toBe("closed")
+    expect(reports.filter((r) => r.includes("the pino transport failed"))).toHaveLength(1)
+    expect(reports.join("")).toContain("ENOENT")
+  })
+
   it("writes lines a sonic-boom destination held back once the layer closes", async () => {
     const file = tempFile()
     const destination = pino.destination({ dest: file, sync: false, minLength: 4096 })

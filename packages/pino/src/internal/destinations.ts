@@ -1,9 +1,10 @@
 /**
- * sonic-boom destinations (`pino.destination(…)`) as `PinoLogger.layer` keeps them: a file still
- * being opened is waited for, one that cannot be opened is refused, and one whose writes fail (a
- * full disk, an I/O error) costs lines, never the process. Kept apart from `PinoLogger.ts` because
- * it reads sonic-boom 4's own fields (`fd`, `_opening`, `_bufs`, `_len`, `_writing`,
- * `_writingBuf`; pino 10 depends on sonic-boom 4).
+ * pino's destinations as `PinoLogger.layer` keeps them. sonic-boom ones (`pino.destination(…)`):
+ * a file still being opened is waited for, one that cannot be opened is refused, and one whose
+ * writes fail (a full disk, an I/O error) costs lines, never the process. Transports (a worker
+ * thread, `transport` option): a worker that fails costs lines, never the process. Kept apart
+ * from `PinoLogger.ts` because it reads sonic-boom 4's own fields (`fd`, `_opening`, `_bufs`,
+ * `_len`, `_writing`, `_writingBuf`; pino 10 depends on sonic-boom 4).
  *
  * What sonic-boom 4 does on its own, and what this module changes:
  * - A file that cannot be opened is an 'error' event (unheard, it ends the process), and the
@@ -23,6 +24,8 @@
  *    default (utf8) mode, whose buffers it knows (its `flushSync` is sonic-boom's `flushSync`).
  * 2. The replaced `flushSync` sleeps at most `maxBusyRetries` × 100 ms in all and never throws
  *    for a write error: it returns with the buffered lines written, or dropped and reported.
+ * 3. A transport's worker that fails (its destination cannot be opened, it throws) is an 'error'
+ *    event on the transport's stream; `guardTransport` hears it and reports it once on stderr.
  *
  * @internal
  */
@@ -125,6 +128,22 @@ export const guard = (stream: any): void => {
     writeStderr("@tributary/pino: the log destination writes again")
   })
   if (stream.flushSync?.name === "flushSync") stream.flushSync = boundedFlushSync
+}
+
+/** A pino transport's stream (thread-stream: a worker thread), recognised by its fields. */
+export const isTransport = (stream: any): boolean =>
+  typeof stream.flushSync === "function" && typeof stream.ref === "function" && typeof stream.worker === "object"
+
+/** Precondition: `isTransport(stream)`. Hears its worker's failure (see invariant 3); a second call changes nothing. */
+export const guardTransport = (stream: any): void => {
+  if (guarded.has(stream)) return
+  guarded.add(stream)
+  let reported = false
+  stream.on("error", (error: unknown) => {
+    if (reported) return
+    reported = true
+    writeStderr(`@tributary/pino: the pino transport failed (${describe(error)}); its lines are lost`)
+  })
 }
 
 /**
