@@ -72,7 +72,7 @@ import {
   exitOf,
   notJson
 } from "./internal/wire.js"
-import { MessageTooLargeError, type NatsArgumentError, NatsConnectError, PayloadJsonError } from "./NatsError.js"
+import { MessageTooLargeError, NatsArgumentError, NatsConnectError, PayloadJsonError } from "./NatsError.js"
 
 /**
  * The options of `dispatcher`.
@@ -84,7 +84,7 @@ export interface DispatcherOptions extends CommonOptions {
   readonly publishTimeout?: Duration.Input
   /** job publishes awaiting the stream's ack at once (default 16; more wait in order); bench/nats.ts measured 16, 256 and 1024 alike */
   readonly publishWindow?: number
-  /** how long outcomes stay in their stream (default "1 hour"): the longest this process may be away (disconnected, or slow to read) before a finished job's outcome is gone; the stream keeps the longest asked by any supervisor started, whoever made it */
+  /** how long outcomes stay in their stream (default "1 hour", at least 1 second): the longest this process may be away (disconnected, or slow to read) before a finished job's outcome is gone; the stream keeps the longest asked by any supervisor started, whoever made it */
   readonly outcomeMaxAge?: Duration.Input
 }
 
@@ -166,6 +166,12 @@ const makeDispatcher = (options: DispatcherOptions) =>
     const { servers, names } = yield* resolveCommon(options)
     const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
     const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour")
+    if (outcomeMaxAge < MIN_OUTCOME_MAX_AGE_MILLIS)
+      return yield* new NatsArgumentError(
+        "outcomeMaxAge",
+        options.outcomeMaxAge,
+        "a duration of at least 1 second (an outcome must outlive a reader that is a moment late; the server refuses less than 100 ms)"
+      )
     const publishWindow = yield* countOf("publishWindow", options.publishWindow, 16)
     const instance = crypto.randomUUID().replaceAll("-", "")
     const nc = yield* connection.open(servers, `tributary-supervisor-${instance}`)
@@ -384,6 +390,9 @@ interface Waiter {
 
 /** how long a job's publish waits for the stream's ack before it is tried again (same message id) */
 const PUBLISH_ACK_MILLIS = 5_000
+
+/** an outcomeMaxAge below this is refused (the server refuses one below 100 ms, as "cannot reach NATS") */
+const MIN_OUTCOME_MAX_AGE_MILLIS = 1_000
 
 /** The pool a job names; the default pool travels as none. */
 const poolOf = (pool: unknown): string | undefined =>

@@ -7,7 +7,7 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Cause, Data, type Duration, Effect, Exit, Logger, References, Schema } from "effect"
+import { Cause, Data, type Duration, Effect, Exit, Layer, Logger, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as d from "./fixtures/definitions.js"
@@ -102,6 +102,19 @@ describe("bad options", () => {
     expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
       value: { _tag: "NatsArgumentError", argument: "ackWait", value: "999 millis" }
     })
+  })
+})
+
+describe("bad options of the firing side", () => {
+  it("an outcomeMaxAge under 1 second is a NatsArgumentError, before any connection (it was a NatsConnectError: 'cannot reach NATS … max age needs to be >= 100ms')", async () => {
+    for (const outcomeMaxAge of ["1 nanos", "50 millis", "999 millis"] as const) {
+      const exit = await Effect.runPromiseExit(
+        Effect.scoped(Layer.build(NatsSupervisor.layer({ servers: "nats://127.0.0.1:1", outcomeMaxAge })))
+      )
+      expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
+        value: { _tag: "NatsArgumentError", argument: "outcomeMaxAge", value: outcomeMaxAge }
+      })
+    }
   })
 })
 
