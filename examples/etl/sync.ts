@@ -91,13 +91,11 @@ export const sync = (
       // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
       const page: Page = yield* Job.join(yield* Job.fork(client.listPage(cursor), { name: "list-page", key: "list" }))
       tally.total ??= page.total
-      for (const r of page.records) {
-        if (listed.has(r.id)) {
-          listedTwice++
-          continue
-        }
-        listed.add(r.id)
-        tally.listed++
+      // the page counts as listed as it arrives (a stop while its records are fired leaves the rest "not done")
+      const fresh = page.records.filter((r) => !listed.has(r.id) && listed.add(r.id))
+      listedTwice += page.records.length - fresh.length
+      tally.listed += fresh.length
+      for (const r of fresh) {
         if (known.get(r.id) === Date.parse(r.updatedAt)) tally.unchanged++
         else yield* run.add(r.id)
       }
