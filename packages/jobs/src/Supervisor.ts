@@ -123,7 +123,7 @@ export interface PoolConfig {
  * @since 0.1.0
  */
 export interface Config {
-  /** in log lines and errors (default "supervisor") */
+  /** in log lines, errors and metric series (default "supervisor"); a non-empty string */
   readonly name?: string
   /** global bound on running jobs (default 64) */
   readonly concurrency?: number
@@ -608,7 +608,8 @@ const resolve = (config: Config): internal.ResolvedConfig => {
   if (typeof config !== "object" || config === null)
     throw new SupervisorConfigError("config", config, "an object (or nothing)")
   const name = config.name ?? "supervisor"
-  if (typeof name !== "string") throw new SupervisorConfigError("name", name, "a string")
+  // the name is in every line, error and metric series: an empty one names nothing
+  if (typeof name !== "string" || name === "") throw new SupervisorConfigError("name", name, "a non-empty string")
   const whenFull = config.whenFull ?? "wait"
   if (whenFull !== "wait" && whenFull !== "fail" && whenFull !== "drop")
     throw new SupervisorConfigError("whenFull", whenFull, '"wait", "fail" or "drop"')

@@ -21,6 +21,7 @@ describe("a bad Supervisor option dies with SupervisorConfigError naming it and 
     ["grace", { grace: "soon" as never }, '"soon"'],
     ["grace", { grace: -5 }, "-5"],
     ["name", { name: 7 as never }, "7"],
+    ["name", { name: "" }, '""'],
     ["pools.db.concurrency", { pools: { db: { concurrency: -2 } } }, "-2"],
     ["pools.db.perKey", { pools: { db: { perKey: 0 } } }, "0"],
     ["pools.api.rate.limit", { pools: { api: { rate: { limit: 0, interval: "1 second" } } } }, "0"],
