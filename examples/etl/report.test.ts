@@ -36,4 +36,16 @@ describe("summary", () => {
     expect(JSON.parse(summaryJson(s)).speedup).toBeNull()
     expect(summaryTable(s)).toContain("not measured")
   })
+
+  it.each([80, 60, 200])("on a terminal %d columns wide, no line of the table is wider", (columns) => {
+    const s = summarize(makeTally(), {
+      ...about(4.2),
+      error: "the partner at http://127.0.0.1:8080: GET /records?limit=100: timeout"
+    })
+    const lines = summaryTable(s, columns).split("\n")
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(columns)
+    expect(lines.join("\n")).toContain("the run failed")
+    // the value wraps inside its cell: every word is still there
+    expect(lines.join(" ")).toContain("timeout")
+  })
 })

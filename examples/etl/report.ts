@@ -31,35 +31,39 @@ export const progressLine = (tally: Tally, snapshot: Supervisor.Snapshot, elapse
   ].join(" · ")
 }
 
-export const summaryTable = (s: Summary): string => {
+/** The summary as a table; `columns`: the width to fit (default: stdout's, on a terminal). */
+export const summaryTable = (s: Summary, columns?: number): string => {
   const stage = (name: "partner" | "clean" | "db") =>
     [
       `  failed at ${name}`,
       `${s.failed[name]}${s.firstError[name] ? `  (first: ${clip(s.firstError[name])})` : ""}`
     ] as const
-  return table([
-    ["mode / database", `${s.mode} / ${s.database}`],
-    ["records listed", String(s.records)],
-    ["saved", String(s.saved)],
-    ["unchanged (skipped)", String(s.unchanged)],
-    ["failed", String(s.failed.partner + s.failed.clean + s.failed.db)],
-    stage("partner"),
-    stage("clean"),
-    stage("db"),
-    ...(s.stopped || s.error !== null
-      ? [[`not done (${s.stopped ? "stopped" : "failed"}; the next run does them)`, String(s.notDone)] as const]
-      : []),
-    ["retries", String(s.retries)],
+  return table(
     [
-      "partner: requests / max open / 429s / 503s",
-      `${s.partner.requests} / ${s.partner.maxConcurrent} / ${s.partner.rejected429} / ${s.partner.rejected503}`
+      ["mode / database", `${s.mode} / ${s.database}`],
+      ["records listed", String(s.records)],
+      ["saved", String(s.saved)],
+      ["unchanged (skipped)", String(s.unchanged)],
+      ["failed", String(s.failed.partner + s.failed.clean + s.failed.db)],
+      stage("partner"),
+      stage("clean"),
+      stage("db"),
+      ...(s.stopped || s.error !== null
+        ? [[`not done (${s.stopped ? "stopped" : "failed"}; the next run does them)`, String(s.notDone)] as const]
+        : []),
+      ["retries", String(s.retries)],
+      [
+        "partner: requests / max open / 429s / 503s",
+        `${s.partner.requests} / ${s.partner.maxConcurrent} / ${s.partner.rejected429} / ${s.partner.rejected503}`
+      ],
+      ["rows in the table", s.dbRows === null ? "unknown (the database could not be read)" : String(s.dbRows)],
+      ["wall time", `${(s.durationMs / 1000).toFixed(2)} s`],
+      ["records/s", String(s.recordsPerSecond)],
+      ["speed-up over one at a time", s.speedup === null ? "not measured" : `${s.speedup.toFixed(1)}×`],
+      ...(s.error === null ? [] : [["the run failed", s.error] as const])
     ],
-    ["rows in the table", s.dbRows === null ? "unknown (the database could not be read)" : String(s.dbRows)],
-    ["wall time", `${(s.durationMs / 1000).toFixed(2)} s`],
-    ["records/s", String(s.recordsPerSecond)],
-    ["speed-up over one at a time", s.speedup === null ? "not measured" : `${s.speedup.toFixed(1)}×`],
-    ...(s.error === null ? [] : [["the run failed", s.error] as const])
-  ])
+    columns
+  )
 }
 
 /** The `--json` object: the keys scripts rely on first, then the rest. */

@@ -58,9 +58,19 @@ export const makeTerminal = (options: { readonly tty?: boolean } = {}): Terminal
   }
 }
 
-/** A two-column table for the summary. */
-export const table = (rows: ReadonlyArray<readonly [string, string]>): string => {
-  const t = new Table({ style: { head: [], border: [] }, colWidths: [46, 56], wordWrap: true })
+/**
+ * A two-column table for the summary, 105 characters wide, or as wide as `columns` when that is
+ * less (stdout's width on a terminal: a wider table wraps every row there into a mess); values
+ * wrap inside their cell.
+ */
+export const table = (
+  rows: ReadonlyArray<readonly [string, string]>,
+  columns: number | undefined = process.stdout.isTTY ? process.stdout.columns : undefined
+): string => {
+  // the 3 border characters come on top of the two columns' widths (padding included)
+  const width = Math.max(40, Math.min(105, columns ?? 105)) - 3
+  const key = Math.min(46, Math.floor(width * 0.45))
+  const t = new Table({ style: { head: [], border: [] }, colWidths: [key, width - key], wordWrap: true })
   for (const [k, v] of rows) t.push([k, v])
   return t.toString()
 }
