@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
+import { redactAll } from "./internal/credentials.js"
 
 /**
  * The NATS server could not be reached (at start) or a JetStream request failed for good.
@@ -17,13 +18,14 @@ import * as Data from "effect/Data"
  * @since 0.1.0
  */
 export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
-  /** the server URL(s) tried */
+  /** the server URL(s) tried (credentials shown as `***`) */
   readonly servers: string
   readonly message: string
   readonly cause?: unknown
 }> {
   constructor(servers: string, cause: unknown) {
-    super({ servers, cause, message: `cannot reach NATS at ${servers}: ${describe(cause)}` })
+    const shown = redactAll(servers) // no user, password or token in an error
+    super({ servers: shown, cause, message: `cannot reach NATS at ${shown}: ${describe(cause)}` })
   }
 }
 

@@ -10,11 +10,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
-import { Effect, Exit } from "effect"
-import { describe, expect, it } from "vitest"
+import { Effect, Exit, Layer } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { NatsSupervisor } from "../src/index.js"
 import * as connection from "../src/internal/connection.js"
 import { namesOf } from "../src/internal/wire.js"
-import { available, skipReason, suiteServer } from "./server.js"
+import * as d from "./fixtures/definitions.js"
+import { fire, Job, startWorker } from "./harness.js"
+import { available, type NatsServer, skipReason, startServer, suiteServer } from "./server.js"
 
 if (!available) console.log(skipReason)
 
@@ -204,6 +207,65 @@ describe.skipIf(!available)("restoreConsumer", () => {
     } finally {
       await nc.close()
     }
+  })
+})
+
+describe.skipIf(!available)("credentials in the server URL", () => {
+  let server: NatsServer
+  beforeAll(async () => {
+    server = await startServer(
+      'authorization { users = [ { user: "w", password: "p4ss@w0rd" }, { user: "other", password: "0ther-pass" } ] }'
+    )
+  })
+  afterAll(() => server?.stop())
+  const withUser = (userinfo: string) => server.url.replace("nats://", `nats://${userinfo}@`)
+
+  it("a user and password in the URL are sent (the client ignored them: Authorization Violation); a job runs", async () => {
+    const url = withUser("w:p4ss%40w0rd") // percent-encoded as in any URL
+    const w = startWorker(url, "w", { prefix: "auth" })
+    try {
+      const { value } = await fire(url, Effect.flatMap(Job.fork(d.square.make({ n: 7 })), Job.join), undefined, "auth")
+      expect(value).toBe(49)
+    } finally {
+      await w.stop()
+    }
+  })
+
+  it("a refused password is a NatsConnectError that shows no credentials", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Layer.build(NatsSupervisor.layer({ servers: withUser("w:wr0ng-pass") })))
+    )
+    expect(exit._tag).toBe("Failure")
+    const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined
+    expect(error).toMatchObject({ value: { _tag: "NatsConnectError", servers: withUser("***") } })
+    expect(JSON.stringify(error) + String(exit)).not.toContain("wr0ng-pass")
+  })
+
+  it("URLs with different credentials are a NatsArgumentError that shows none of them", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(
+        Layer.build(NatsSupervisor.layer({ servers: [withUser("w:p4ss%40w0rd"), withUser("other:0ther-pass")] }))
+      )
+    )
+    const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined
+    expect(error).toMatchObject({ value: { _tag: "NatsArgumentError", argument: "servers" } })
+    expect(JSON.stringify(error) + String(exit)).not.toMatch(/p4ss|0ther-pass/)
+  })
+})
+
+describe.skipIf(!available)("a token in the server URL", () => {
+  let server: NatsServer
+  beforeAll(async () => {
+    server = await startServer('authorization { token: "t0ken-abc" }')
+  })
+  afterAll(() => server?.stop())
+
+  it("nats://<token>@host is token authentication", async () => {
+    const url = server.url.replace("nats://", "nats://t0ken-abc@")
+    const connected = await Effect.runPromiseExit(
+      Effect.scoped(Effect.map(connection.open([url], "token-probe"), (nc) => nc.isClosed()))
+    )
+    expect(connected).toEqual(Exit.succeed(false))
   })
 })
 

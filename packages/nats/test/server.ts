@@ -4,7 +4,7 @@
  * `stop` ends it. `available` is false when the binary is missing (the tests then skip).
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -29,9 +29,11 @@ export interface NatsServer {
   readonly stop: () => Promise<void>
 }
 
-export const startServer = async (): Promise<NatsServer> => {
+/** Starts a server; `config` is more of its configuration file (an `authorization` block, say). */
+export const startServer = async (config = ""): Promise<NatsServer> => {
   const dir = mkdtempSync(join(tmpdir(), "tributary-nats-"))
   const port = await freePort()
+  if (config !== "") writeFileSync(join(dir, "server.conf"), config)
   let child = await launch(port, dir)
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -49,7 +51,9 @@ export const startServer = async (): Promise<NatsServer> => {
 
 const launch = (port: number, dir: string): Promise<ChildProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(binary!, ["-js", "-sd", dir, "-p", String(port), "-a", "127.0.0.1"], {
+    const file = join(dir, "server.conf")
+    const configured = existsSync(file) ? ["-c", file] : []
+    const child = spawn(binary!, [...configured, "-js", "-sd", dir, "-p", String(port), "-a", "127.0.0.1"], {
       stdio: ["ignore", "ignore", "pipe"]
     })
     let log = ""

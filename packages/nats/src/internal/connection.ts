@@ -51,11 +51,13 @@ import { connect, headers as makeHeaders, type NatsConnection } from "@nats-io/t
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { NatsArgumentError, NatsConnectError } from "../NatsError.js"
+import { splitCredentials } from "./credentials.js"
 import { type Names, PROBE_HEADER } from "./wire.js"
 
 /**
  * Opens a connection in the current scope, drained when it closes; a server that cannot be reached
- * fails with NatsConnectError. A `tls://` URL requires TLS: the client alone drops the scheme and
+ * fails with NatsConnectError. Credentials in the URLs (`nats://user:password@host`,
+ * `nats://token@host`) are sent as the client's options (it ignores them in a URL). A `tls://` URL requires TLS: the client alone drops the scheme and
  * talks in the clear to a server that does not offer TLS; here such a server is refused.
  */
 export const open = (
@@ -64,9 +66,12 @@ export const open = (
 ): Effect.Effect<NatsConnection, NatsConnectError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
-      try: () =>
-        connect({
-          servers: [...servers],
+      try: () => {
+        const split = splitCredentials(servers)
+        if (split === undefined) throw new Error("the URLs carry different credentials (the client sends one set)")
+        return connect({
+          servers: split.urls,
+          ...split.auth,
           name,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 250,
@@ -75,7 +80,8 @@ export const open = (
           // their stack traces: a quarter of the firing process's CPU in a profile of bench/nats.ts
           noAsyncTraces: true,
           ...(servers.some((url) => /^tls:\/\//i.test(url)) ? { tls: {} } : {})
-        }),
+        })
+      },
       catch: (cause) => new NatsConnectError(servers.join(", "), cause)
     }),
     (nc) => Effect.promise(() => nc.drain().catch(() => nc.close()))

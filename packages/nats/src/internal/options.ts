@@ -9,11 +9,12 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { NatsArgumentError } from "../NatsError.js"
+import { redact, splitCredentials } from "./credentials.js"
 import { type Names, namesOf, validPrefix } from "./wire.js"
 
 /** The options of both sides. */
 export interface CommonOptions {
-  /** the NATS server URL(s), e.g. "nats://127.0.0.1:4222" */
+  /** the NATS server URL(s), e.g. "nats://127.0.0.1:4222", with credentials if the server wants them: "nats://user:password@host:4222" or "nats://token@host:4222" */
   readonly servers: string | ReadonlyArray<string>
   /** names the streams (`<PREFIX>_JOBS`, `<PREFIX>_OUTCOMES`: upper-cased, so two prefixes differing only in case clash, a NatsArgumentError at start), subjects and consumer (default "tributary") */
   readonly prefix?: string
@@ -31,7 +32,17 @@ export const resolveCommon = (options: CommonOptions): Effect.Effect<Common, Nat
       return Effect.fail(new NatsArgumentError("options", options, "an object with servers"))
     const servers = typeof options.servers === "string" ? [options.servers] : options.servers
     if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === "string" && s !== ""))
-      return Effect.fail(new NatsArgumentError("servers", options.servers, "a NATS URL or a non-empty array of them"))
+      return Effect.fail(
+        new NatsArgumentError("servers", redacted(options.servers), "a NATS URL or a non-empty array of them")
+      )
+    if (splitCredentials(servers) === undefined)
+      return Effect.fail(
+        new NatsArgumentError(
+          "servers",
+          redacted(servers),
+          "URLs with the same credentials, if any (the client sends one set to every server)"
+        )
+      )
     const prefix = options.prefix ?? "tributary"
     if (!validPrefix(prefix))
       return Effect.fail(new NatsArgumentError("prefix", prefix, "1 to 32 letters, digits, '_' or '-'"))
@@ -61,3 +72,11 @@ export const countOf = (
     ? Effect.succeed(n)
     : Effect.fail(new NatsArgumentError(argument, value, "an integer ≥ 1"))
 }
+
+/** `servers` as an error may show it: each URL's credentials as `***`. */
+const redacted = (servers: unknown): unknown =>
+  typeof servers === "string"
+    ? redact(servers)
+    : Array.isArray(servers)
+      ? servers.map((s) => (typeof s === "string" ? redact(s) : s))
+      : servers
