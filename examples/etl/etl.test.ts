@@ -602,6 +602,17 @@ describe("etl", () => {
     }
   }, 60_000)
 
+  it("--workers with a NATS server nobody answers at: exit 1 naming it, and the summary all the same", async () => {
+    const nats = (await closedPort()).replace("http://", "nats://")
+    const run = await runJob(["--workers", "2", "--nats", nats, "--data-dir", join(tmp, "pglite")], {})
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.summary).toMatchObject({
+      records: 0,
+      stopped: false,
+      error: `cannot reach NATS at ${nats}: connection refused`
+    })
+  }, 60_000)
+
   it("a bad flag is refused with its name and value, exit 2", async () => {
     const run = await runJob(["--concurrency", "0"], {})
     expect(run.code).toBe(2)

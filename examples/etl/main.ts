@@ -46,13 +46,10 @@ interface End {
   speedup: number | null
 }
 
-const program = Effect.gen(function* () {
-  const tally = makeTally()
-  const end: End = { partnerBefore: undefined, partnerAfter: undefined, dbRows: null, durationMs: 0, speedup: null }
-  // the summary (and the --json line), however the run ends: completed, failed, or stopped by a
-  // signal at any moment (while PGlite opens too); added first, so it runs last, after the rest closed
-  yield* Effect.addFinalizer((exit) => Effect.sync(() => printSummary(tally, end, exit)))
+const tally = makeTally()
+const end: End = { partnerBefore: undefined, partnerAfter: undefined, dbRows: null, durationMs: 0, speedup: null }
 
+const program = Effect.gen(function* () {
   // the partner: ours in-process, or another server's /_stats
   const local =
     flags.partnerUrl === undefined
@@ -134,12 +131,7 @@ const program = Effect.gen(function* () {
         )
       })
   }).pipe(Effect.mapError((e) => (e._tag === "PartnerError" ? new RunError(e, `the partner at ${partnerUrl}`) : e)))
-}).pipe(
-  // what the user gets wrong or cannot help (the partner or the database unreachable, the data
-  // folder in use): one clear line, no stack; a defect (a bug of ours) keeps its stack
-  Effect.mapError((e) => (e instanceof RunError ? e : new RunError(e))),
-  Effect.scoped
-)
+}).pipe(Effect.scoped)
 
 /** The summary table on stdout, and with --json the JSON line after it. */
 const printSummary = (tally: Tally, end: End, exit: Exit.Exit<unknown, unknown>): void => {
@@ -192,6 +184,14 @@ const supervisor: Supervisor.Config = {
 Supervisor.runMain(
   // with --workers, runMain's supervisor sends the sub-jobs to NATS JetStream (the same limits apply
   // to them here, and its exit line counts them)
-  flags.workers > 0 ? program.pipe(Effect.provide(NatsSupervisor.dispatcher({ servers: flags.nats }))) : program,
+  (flags.workers > 0 ? program.pipe(Effect.provide(NatsSupervisor.dispatcher({ servers: flags.nats }))) : program).pipe(
+    // what the user gets wrong or cannot help (the partner, the database or NATS unreachable, the
+    // data folder in use): one clear line, no stack; a defect (a bug of ours) keeps its stack
+    Effect.mapError((e) => (e instanceof RunError ? e : new RunError(e))),
+    // the summary (and the --json line), however the run ends: completed, failed (NATS
+    // unreachable included), or stopped by a signal at any moment (while PGlite opens too); after
+    // everything else closed
+    Effect.onExit((exit) => Effect.sync(() => printSummary(tally, end, exit)))
+  ),
   { supervisor, logger: terminal.logger }
 )
