@@ -74,6 +74,13 @@ describe("the data folder's claim", () => {
     expect(existsSync(join(dir, "PG_VERSION"))).toBe(false)
   })
 
+  it("a file where the folder should be is refused, naming it (mkdir said EEXIST)", () => {
+    const file = join(tmp, "a-file")
+    writeFileSync(file, "mine")
+    expect(refusal(file).message).toBe(`${file} is a file, not a folder: give --data-dir a folder`)
+    expect(readFileSync(file, "utf8")).toBe("mine")
+  })
+
   it("the job's database layer takes the claim while open and gives it back when closed", async () => {
     const dir = join(tmp, "pglite")
     await Effect.runPromise(

@@ -4,14 +4,14 @@
  * own copy of the table and write over each other's files (a primary key then held the same id
  * twice). So `claim` takes the folder for this process:
  *
- * - the folder is made when missing; one that is not empty and holds no PGlite database (no
- *   `PG_VERSION`) is refused, never filled with a database's files;
+ * - the folder is made when missing; a file in its place is refused; a folder that is not empty
+ *   and holds no PGlite database (no `PG_VERSION`) is refused, never filled with a database's files;
  * - the claim is a file in the folder holding this process's pid, created with its content at once
  *   (a hard link of a written file: nobody reads it empty); a claim whose process is gone (killed)
  *   is stale and taken over; a live one is refused, naming its pid;
  * - `release` removes the claim (only if it is still ours).
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Data } from "effect"
 
@@ -26,6 +26,8 @@ export class DataFolderError extends Data.TaggedError("DataFolderError")<{
 
 /** Makes `dataDir` if needed and claims it for this process; returns the release. */
 export const claim = (dataDir: string): (() => void) => {
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory())
+    throw new DataFolderError({ dataDir, message: `${dataDir} is a file, not a folder: give --data-dir a folder` })
   mkdirSync(dataDir, { recursive: true })
   const others = readdirSync(dataDir).filter((f) => !f.startsWith(claimFile))
   if (others.length > 0 && !existsSync(join(dataDir, "PG_VERSION")))
