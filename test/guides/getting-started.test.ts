@@ -16,6 +16,7 @@ import { PinoLogger } from "@tributary/pino"
 import { Effect, Fiber, Layer, Option, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { run as runChild } from "../child.js"
 import { outcomeLines, pinoLines } from "./pino-lines.js"
 
 /** A partner API: /tenants/<name> answers 200, /tenants/broken 500; it counts requests per tenant. */
@@ -77,6 +78,18 @@ describe("getting-started.md: If you write async/await", () => {
     const failed = outcomes.find((l) => l["job.key"] === "broken")
     expect(failed).toMatchObject({ level: 50, "job.outcome": "Failure", "job.name": "sync", "job.pool": "partner" })
     expect(failed?.err).toMatchObject({ message: "partner answered 500 for broken" })
+  })
+})
+
+describe("getting-started.md: If you write async/await (a program of its own)", () => {
+  it("with no logger given, the failure is one JSON line on stdout; after shutdown the process ends by itself, code 0", async () => {
+    const { code, lines } = await runChild("test/guides/fixtures/promise-stdout.ts")
+    expect(code).toBe(0)
+    const failures = lines.filter((l) => l["job.outcome"] === "Failure")
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatchObject({ level: 50, "job.name": "sync", "job.key": "acme" })
+    expect((failures[0].err as { message: string }).message).toBe("partner refused acme")
+    expect(lines.find((l) => l.msg === "status")).toMatchObject({ status: 200 })
   })
 })
 
