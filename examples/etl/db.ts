@@ -173,6 +173,14 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
         query,
         transaction: async (f, end = "commit") => {
           const client = await pool.connect()
+          // a connection the server ends while we hold it (a restart, pg_terminate_backend) fails
+          // the query under way, and pg also emits 'error' on the client: the pool listens only to
+          // idle clients, so without this the process ended with an uncaught exception
+          let lost: Error | undefined
+          const onError = (e: Error) => {
+            lost = e
+          }
+          client.on("error", onError)
           try {
             await client.query("BEGIN")
             const result = await f(async (text, params) => (await client.query(text, params as Array<unknown>)).rows)
@@ -182,7 +190,8 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
             await client.query("ROLLBACK").catch(() => {})
             throw e
           } finally {
-            client.release()
+            client.off("error", onError)
+            client.release(lost) // a lost connection is closed, not handed out again
           }
         },
         close: () => pool.end()

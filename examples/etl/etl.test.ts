@@ -13,6 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { stripVTControlCharacters } from "node:util"
 import { Effect } from "effect"
+import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { faultsOf, recordOf, updatedAtOf } from "./dataset.js"
 import { open } from "./db.js"
@@ -284,6 +285,49 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     expect(table.rows).toBe(records - expected.failed.length)
     expect(table.maxWrites).toBe(1) // no record written twice
   }, 150_000)
+})
+
+describe("etl on PostgreSQL whose connections are cut", () => {
+  it("the server ends the job's connections again and again mid-run: no crash, the batches under way are retried, every record saved once", async (ctx) => {
+    if (postgres === undefined) return ctx.skip()
+    const records = 400
+    const expected = seeded(records)
+    // another session ends every connection of the job (pg_terminate_backend: what a restart or
+    // an operator does) at every 25th request the partner gets, so some land mid-transaction
+    const admin = new pg.Client({ connectionString: postgres.url })
+    await admin.connect()
+    let cuts = 0
+    const p = await partner({
+      records,
+      onRequest: (s) => {
+        if (s.requests % 25 !== 0) return
+        cuts++
+        void admin
+          .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+          )
+          .catch(() => {})
+      }
+    })
+    try {
+      const run = await runJob(["--partner-url", p.url, "--concurrency", "4", "--sample", "0", "--fresh"], {
+        DATABASE_URL: postgres.url
+      })
+      expect(run.stderr).not.toContain("uncaught exception")
+      expect(run.code, run.stderr).toBe(0)
+      expect(cuts).toBeGreaterThan(10)
+      expect(run.summary).toMatchObject({
+        records,
+        saved: records - expected.failed.length,
+        failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+        error: null
+      })
+      const table = await tableOf({ name: "PostgreSQL", url: postgres.url, dataDir: "", args: [], env: {} })
+      expect(table).toMatchObject({ rows: records - expected.failed.length, maxWrites: 1 })
+    } finally {
+      await admin.end()
+    }
+  }, 120_000)
 })
 
 describe("etl", () => {
