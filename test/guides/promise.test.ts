@@ -87,10 +87,11 @@ describe("promise.md: Jobs", () => {
     }
     const notAFunction = thrown(() => sup.fire(Promise.resolve(1) as never))
     expect(notAFunction).toBeInstanceOf(JobArgumentError)
-    expect(String((notAFunction as Error).message)).toMatch(/work|job/)
+    expect(notAFunction).toMatchObject({ argument: "work" })
+    expect((notAFunction as Error).message).toContain("received a Promise")
     const unknownPool = thrown(() => sup.fire(async () => 1, { pool: "nope" }))
     expect(unknownPool).toBeInstanceOf(JobArgumentError)
-    expect((unknownPool as Error).message).toContain("nope")
+    expect(unknownPool).toMatchObject({ argument: "pool", value: "nope" })
     await sup.shutdown()
   })
 })
