@@ -330,6 +330,61 @@ describe("etl on PostgreSQL whose connections are cut", () => {
   }, 120_000)
 })
 
+describe("etl on a PostgreSQL database that goes away mid-run", () => {
+  it("the rows it could not write make the run fail (exit 1, error says how many); once the database is back, the next run writes them, each once", async (ctx) => {
+    if (postgres === undefined) return ctx.skip()
+    const records = 400
+    const expected = seeded(records)
+    const admin = new pg.Client({ connectionString: postgres.url })
+    await admin.connect()
+    await admin.query("DROP DATABASE IF EXISTS etl_gone")
+    await admin.query("CREATE DATABASE etl_gone")
+    const url = postgres.url.replace(/\/[^/]*$/, "/etl_gone")
+    let gone = false
+    // at the partner's 100th request the database stops taking connections and ends the job's
+    const p = await partner({
+      records,
+      onRequest: (s) => {
+        if (s.requests !== 100) return
+        gone = true
+        void admin
+          .query("ALTER DATABASE etl_gone ALLOW_CONNECTIONS false")
+          .then(() => admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'etl_gone'"))
+          .catch(() => {})
+      }
+    })
+    try {
+      const flags = ["--partner-url", p.url, "--concurrency", "4", "--sample", "0"]
+      const failed = await runJob(flags, { DATABASE_URL: url })
+      expect(gone).toBe(true)
+      expect(failed.code, failed.stderr).toBe(1)
+      const s = failed.summary
+      expect(s.failed.db).toBeGreaterThan(0)
+      expect(s.error).toBe(
+        `${s.failed.db} rows were not written to the database (first: ${s.firstError.db}); the next run fetches them again`
+      )
+      expect(s.dbRows).toBeNull() // it could not count them either
+      expect(s.saved + s.unchanged + s.failed.partner + s.failed.clean + s.failed.db + s.notDone).toBe(s.records)
+
+      await admin.query("ALTER DATABASE etl_gone ALLOW_CONNECTIONS true")
+      const next = await runJob(flags, { DATABASE_URL: url })
+      expect(next.code, next.stderr).toBe(0)
+      expect(next.summary).toMatchObject({
+        records,
+        unchanged: s.saved,
+        saved: records - expected.failed.length - s.saved,
+        failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+        error: null
+      })
+      const table = await tableOf({ name: "PostgreSQL", url, dataDir: "", args: [], env: {} })
+      expect(table).toMatchObject({ rows: records - expected.failed.length, maxWrites: 1 })
+    } finally {
+      await admin.query("DROP DATABASE IF EXISTS etl_gone WITH (FORCE)").catch(() => {})
+      await admin.end()
+    }
+  }, 150_000)
+})
+
 describe("etl", () => {
   it("with a rate above the partner's, the 429s are waited out (Retry-After) and nothing is lost", async () => {
     const records = 40

@@ -6,9 +6,10 @@
  * It starts the partner in-process (unless `--partner-url`), opens the database (PGlite in
  * `--data-dir`, or `DATABASE_URL`), runs the sync under `Supervisor.runMain` — which owns signals
  * (SIGINT/SIGTERM: the running sub-jobs finish, their rows are written, the summary is printed,
- * exit 130/143) — and prints the summary, however the run ends. Exit 0 when the run ended (failed
- * records are in the log and the summary), 1 when the job itself failed (the partner's listing or
- * the database gave out: one line says which, and the summary's `error`), 2 on a bad flag.
+ * exit 130/143) — and prints the summary, however the run ends. Exit 0 when the run ended (records
+ * the partner or the clean step failed are in the log and the summary), 1 when the job itself
+ * failed (the partner's listing or the database gave out, or rows were not written: one line says
+ * which, and the summary's `error`), 2 on a bad flag.
  */
 import { Supervisor } from "@tributary/jobs"
 import { Monitor } from "@tributary/monitor"
@@ -131,7 +132,22 @@ const program = Effect.gen(function* () {
         )
       })
   }).pipe(Effect.mapError((e) => (e._tag === "PartnerError" ? new RunError(e, `the partner at ${partnerUrl}`) : e)))
-}).pipe(Effect.scoped)
+}).pipe(
+  Effect.scoped,
+  // once every row handed over was written or given up on: rows the database would not take make
+  // the run a failure (exit 1) — a database gone mid-run must not end in exit 0 with its rows unwritten
+  Effect.andThen(
+    Effect.suspend(() =>
+      tally.failed.db === 0
+        ? Effect.void
+        : Effect.fail(
+            new RunError(
+              `${tally.failed.db} rows were not written to the database (first: ${tally.firstError.db}); the next run fetches them again`
+            )
+          )
+    )
+  )
+)
 
 /** The summary table on stdout, and with --json the JSON line after it. */
 const printSummary = (tally: Tally, end: End, exit: Exit.Exit<unknown, unknown>): void => {
