@@ -67,6 +67,15 @@ describe("promise.md: Jobs", () => {
     await sup.shutdown()
   })
 
+  it("a job gets its signal as an ordinary parameter; one whose length is 0 (rest or default parameter) is called without", async () => {
+    const sup = supervisor({ logger: pinoLines().logger })
+    const ordinary = await sup.run(async (signal: AbortSignal) => signal instanceof AbortSignal)
+    const rest = await sup.run(async (...args: Array<unknown>) => args[0])
+    const withDefault = await sup.run(async (signal: AbortSignal | undefined = undefined) => signal)
+    expect([ordinary, rest, withDefault]).toEqual([true, undefined, undefined])
+    await sup.shutdown()
+  })
+
   it("nothing installs signal handlers", async () => {
     const before = ["SIGTERM", "SIGINT"].map((s) => process.listenerCount(s))
     const sup = supervisor({ logger: pinoLines().logger })
