@@ -48,7 +48,9 @@ export { Dispatcher }
  * @since 0.3.0
  */
 export interface Defined {
+  /** the definition's name (`Job.define({ name })`) */
   readonly name: string
+  /** the payload as the definition's Schema encoded it */
   readonly encoded: unknown
 }
 

@@ -88,7 +88,9 @@ export type ItemOptions<A = unknown, E = unknown> = Omit<Options<A, E>, "reportT
  * @since 0.2.0
  */
 export interface Item<A, E, R> {
+  /** the job's work */
   readonly work: Effect.Effect<A, E, R>
+  /** its own options, over the group's (undefined: the group's alone) */
   readonly options?: ItemOptions<A, E> | undefined
 }
 
@@ -128,6 +130,7 @@ export type Policy = "collectAll" | "failFast" | "firstSuccess"
  * @since 0.2.0
  */
 export interface Definition<P, A, E, R> {
+  /** the definition's name: its jobs' default `name`, and what a `Dispatcher` sees as `Defined.name` */
   readonly name: string
   /** encodes the payload for the outcome, the log line and other processes */
   readonly payload: Schema.Codec<P, unknown>

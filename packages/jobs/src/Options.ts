@@ -23,7 +23,9 @@ export type Status = "queued" | "delayed" | "running" | "done"
  * @since 0.1.0
  */
 export interface Handle<A, E = never> {
+  /** the job's id: its `id` option, or the supervisor's ("1", "2", …); `job.id` in its lines */
   readonly id: string
+  /** the job's `name` option (default: its definition's name for a `Job.define` job, else "job") */
   readonly name: string
   /** @internal phantom */
   readonly "~tributary/Handle"?: (_: never) => [A, E]

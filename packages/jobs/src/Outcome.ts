@@ -21,11 +21,15 @@ export type OutcomeTag = "Success" | "Failure" | "Interrupted" | "TimedOut"
  * @since 0.1.0
  */
 export interface Outcome<A = unknown, E = unknown> {
+  /** how the job ended */
   readonly _tag: OutcomeTag
+  /** the job's id: its `id` option, or the supervisor's ("1", "2", …) */
   readonly id: string
+  /** the job's `name` option (default: its definition's name for a `Job.define` job, else "job") */
   readonly name: string
   /** "default" when the job has no pool */
   readonly pool: string
+  /** the job's `key` option; absent when it has none */
   readonly key?: string
   /** 1-based; 0 for a job cancelled before it started */
   readonly attempt: number
@@ -33,6 +37,7 @@ export interface Outcome<A = unknown, E = unknown> {
   readonly startedAt: number
   /** epoch millis from Effect's Clock */
   readonly endedAt: number
+  /** `endedAt` minus `startedAt`: every attempt included, 0 for a job cancelled before it started */
   readonly durationMillis: number
   /** a "TimedOut" job's exit is an interruption */
   readonly exit: Exit.Exit<A, E>

@@ -62,6 +62,7 @@ import {
  * @since 0.2.0
  */
 export interface Service {
+  /** the supervisor's `name` (its `Config.name`, "supervisor" by default) */
   readonly name: string
   /**
    * `Job.fire` on this supervisor (not on the one the caller's context may hold): the job runs with
@@ -114,7 +115,12 @@ export interface PoolConfig {
    * token bucket timed by effect's `Clock`: `limit` starts per `interval` (a finite number ≥ 1),
    * burst = `limit`
    */
-  readonly rate?: { readonly limit: number; readonly interval: Duration.Input }
+  readonly rate?: {
+    /** starts per `interval`, and the most that may start at once (a finite number ≥ 1) */
+    readonly limit: number
+    /** the period over which `limit` tokens refill, continuously (a finite duration > 0) */
+    readonly interval: Duration.Input
+  }
 }
 
 /**
@@ -154,7 +160,12 @@ export interface Config {
    * metrics need two names (they name the series): the second of one name dies with a
    * `SupervisorConfigError` naming `name`; once the first has shut down, the name is free again.
    */
-  readonly metrics?: boolean | { readonly interval?: Duration.Input }
+  readonly metrics?:
+    | boolean
+    | {
+        /** how often the metrics are published, in effect Clock time (default 1 second; a finite duration > 0) */
+        readonly interval?: Duration.Input
+      }
 }
 
 export type {

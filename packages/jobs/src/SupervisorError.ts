@@ -18,6 +18,7 @@ import * as Data from "effect/Data"
 export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedError")<{
   /** the supervisor's name */
   readonly supervisor: string
+  /** names the supervisor and says it admits no more jobs */
   readonly message: string
 }> {
   constructor(supervisor: string) {
@@ -32,9 +33,11 @@ export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedErr
  * @since 0.1.0
  */
 export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")<{
+  /** the supervisor's name */
   readonly supervisor: string
   /** the job's name */
   readonly job: string
+  /** names the supervisor and the job that was not admitted */
   readonly message: string
 }> {
   constructor(supervisor: string, job: string) {
@@ -52,6 +55,7 @@ export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")
 export class SupervisorMissingError extends Data.TaggedError("SupervisorMissingError")<{
   /** the operation that needed the supervisor, e.g. `"Job.fire"` */
   readonly operation: string
+  /** names the operation and says how to provide a supervisor */
   readonly message: string
 }> {
   constructor(operation: string) {
@@ -76,7 +80,9 @@ export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
   readonly definition: string
   /** the payload that did not encode */
   readonly payload: unknown
+  /** names the definition, with the cause's message */
   readonly message: string
+  /** the Schema's issue (or the Error saying the Schema encodes asynchronously) */
   readonly cause: unknown
 }> {
   constructor(definition: string, payload: unknown, cause: unknown) {
@@ -102,6 +108,7 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
   readonly argument: string
   /** the value received */
   readonly value: unknown
+  /** names the option, what it expects and the value received (a long value cut after 200 characters, with "…") */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string) {
@@ -122,6 +129,7 @@ export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
   readonly argument: string
   /** the value received */
   readonly value: unknown
+  /** names the argument, what it expects and the value received (a long value cut after 200 characters, with "…") */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string) {

@@ -119,9 +119,11 @@ export {
 export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
   /** the job's name */
   readonly job: string
+  /** how the job ended: it was interrupted, or its `timeout` passed */
   readonly reason: "Interrupted" | "TimedOut"
   /** the job's outcome, when known (always for `run`; see `all` for when it is not) */
   readonly outcome: Outcome | undefined
+  /** `job "<name>" timed out` or `job "<name>" was interrupted` */
   readonly message: string
 }> {
   constructor(job: string, reason: "Interrupted" | "TimedOut", outcome?: Outcome) {
@@ -175,7 +177,9 @@ export type Work<A> = (signal: AbortSignal) => PromiseLike<A> | A
  * @since 0.2.0
  */
 export interface Retry {
+  /** how many retries after the first attempt (an integer ≥ 0; 0: no retry) */
   readonly times: number
+  /** the wait before each retry: millis or a duration such as `"500 millis"` (finite, ≥ 0; default 0) */
   readonly delay?: Duration.Input
 }
 
@@ -255,7 +259,9 @@ export interface RunOptions extends JobOptions {
  * @since 0.2.0
  */
 export interface Item<A> {
+  /** the job's work */
   readonly run: Work<A>
+  /** its own options, over the group's (undefined: the group's alone) */
   readonly options?: GroupJobOptions | undefined
 }
 
@@ -312,8 +318,22 @@ export interface AllOptions extends GroupJobOptions {
  * @since 0.2.0
  */
 export type Settled<A> =
-  | { readonly status: "fulfilled"; readonly value: A; readonly outcome: Outcome<A> }
-  | { readonly status: "rejected"; readonly reason: unknown; readonly outcome: Outcome<A> }
+  | {
+      /** the job succeeded */
+      readonly status: "fulfilled"
+      /** its result */
+      readonly value: A
+      /** its outcome ("Success") */
+      readonly outcome: Outcome<A>
+    }
+  | {
+      /** the job failed, timed out or was interrupted */
+      readonly status: "rejected"
+      /** what `run` would reject with: what the job threw or rejected with, or a `JobAbortedError` */
+      readonly reason: unknown
+      /** its outcome ("Failure", "TimedOut" or "Interrupted") */
+      readonly outcome: Outcome<A>
+    }
 
 /**
  * The configuration of `supervisor`: a `Supervisor.Config` and the pino logger the outcome lines
@@ -362,6 +382,7 @@ export interface Config extends Supervisor.Config {
  * @since 0.2.0
  */
 export interface PromiseSupervisor {
+  /** the supervisor's `name` (its `Config.name`, "supervisor" by default) */
   readonly name: string
   /** the Effect service of this very supervisor (`Job.fire` in Effect code needs it) */
   readonly service: Supervisor.Service
@@ -388,9 +409,11 @@ export interface PromiseSupervisor {
    * began. When the queue is full it waits for room ("wait") or rejects with `SupervisorFullError`.
    */
   run<A>(work: Work<A>, options?: RunOptions): Promise<A>
-  /** see `all` on `supervisor` */
+  /** "failFast": the values in input order, or rejects with the first failure (see `all` on `supervisor`) */
   all<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions & { readonly policy: "failFast" }): Promise<Array<A>>
+  /** "firstSuccess": the first value, or rejects with the last failure (see `all` on `supervisor`) */
   all<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions & { readonly policy: "firstSuccess" }): Promise<A>
+  /** "collectAll" (the default): one `Settled` per work, in input order (see `all` on `supervisor`) */
   all<A>(
     works: Iterable<Work<A> | Item<A>>,
     options: AllOptions & { readonly policy?: "collectAll" }
