@@ -72,11 +72,23 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  * @since 0.1.0
  */
 export interface SerializedCause {
+  /** the kind: a typed failure ("Fail"), a defect ("Die") or an interruption ("Interrupt") */
   readonly type: "Fail" | "Die" | "Interrupt"
+  /** the failure's or defect's own `name` (`"HttpError"`), when it has one */
   readonly name?: string
+  /**
+   * the error's own `message` ("" when it has none); a failure that is not an object is its own
+   * message; an interruption's is "interrupted" (with "by fiber #N" when it knows the fiber)
+   */
   readonly message: string
+  /**
+   * effect's rendering of the reason (only the name for an error without a string message); for
+   * a cause with several reasons, every reason's stack, one after the other
+   */
   readonly stack: string
+  /** the interrupting fiber (`"#3"`), for an interruption that knows it */
   readonly fiberId?: string
+  /** every reason of a cause with several, in order (absent for a single one) */
   readonly causes?: ReadonlyArray<SerializedCause>
   /** the error's own fields, and its `cause` */
   readonly [field: string]: unknown

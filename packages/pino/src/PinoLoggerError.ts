@@ -35,6 +35,7 @@ import * as Data from "effect/Data"
 export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */
   readonly reason: string
+  /** `Refused pino configuration (<reason>): <why>` */
   readonly message: string
   /** what pino (or the destination) threw, when the refusal comes from it */
   readonly cause?: unknown
