@@ -13,6 +13,7 @@ import { PinoLogger } from "@tributary/pino"
 import { Cause, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import pino from "pino"
 import { describe, expect, it } from "vitest"
+import { outcomes, run as runChild } from "../child.js"
 import { outcomeLines, pinoLines } from "./pino-lines.js"
 
 /** How `effect` ended: its value, or the error it failed with (`fail`) or died with (`die`). */
@@ -211,6 +212,13 @@ describe("troubleshooting.md: other symptoms", () => {
       return outcomeLines(lines).length
     }
     expect([await lines({}), await lines({ logSuccess: "info" })]).toEqual([0, 1])
+  })
+
+  it("metrics: true and a watch stream the program forked do not keep runMain's process alive", async () => {
+    const { code, lines } = await runChild("test/guides/fixtures/exits.ts")
+    expect(code).toBe(0)
+    expect(outcomes(lines).map((l) => l["job.outcome"])).toEqual(["Success"])
+    expect(lines[lines.length - 1]).toMatchObject({ msg: "exiting with code 0" })
   })
 
   it("a job that never ends keeps drain waiting; the snapshot shows it running", async () => {
