@@ -112,6 +112,7 @@ export interface Options {
 export interface Monitor {
   /** the page's address, e.g. `http://127.0.0.1:7070/` (without the token) */
   readonly url: string
+  /** the address it listens on: the `host` option as given (default "127.0.0.1"), an IPv6 one without brackets */
   readonly host: string
   /** the port it listens on (the one chosen when `port` was 0) */
   readonly port: number

@@ -16,8 +16,11 @@ import * as Data from "effect/Data"
  * @since 0.1.0
  */
 export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError")<{
+  /** the option, e.g. `"port"` or `"token"` */
   readonly argument: string
+  /** the value given (for a secret string, only `{ length }`) */
   readonly value: unknown
+  /** names the option, what it must be and the value received (a secret's length only) */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string, shown: string = show(value)) {
@@ -47,9 +50,13 @@ export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError
  * @since 0.1.0
  */
 export class MonitorListenError extends Data.TaggedError("MonitorListenError")<{
+  /** the address it tried to bind */
   readonly host: string
+  /** the port it tried to listen on */
   readonly port: number
+  /** Node's message (e.g. "listen EADDRINUSE: address already in use 127.0.0.1:7070") */
   readonly reason: string
+  /** `Monitor.serve: cannot listen on <host>:<port>: <reason>` */
   readonly message: string
 }> {
   constructor(host: string, port: number, reason: string) {

@@ -18,8 +18,11 @@ import type { ServerResponse } from "node:http"
 
 /** How one connection fares: messages written, messages replaced unseen, bytes it holds now. */
 export interface ConnectionStats {
+  /** messages written to it, the latest one it got on connecting included */
   readonly sent: number
+  /** messages it never got: each replaced by a newer one while its socket was full */
   readonly skipped: number
+  /** bytes it holds now: its socket's unsent output plus its one pending message */
   readonly bufferedBytes: number
 }
 
@@ -29,6 +32,7 @@ export interface Connections {
   readonly add: (res: ServerResponse) => void
   /** Sends one SSE message (`render` frames it) to every connection, latest-value per connection. */
   readonly publish: (render: () => string) => void
+  /** How each open connection fares now. */
   readonly stats: () => ReadonlyArray<ConnectionStats>
   /** Ends every response; later connections are ended at once. */
   readonly closeAll: () => void

@@ -33,11 +33,13 @@ export interface FailureView extends Omit<Outcome.Outcome, "exit" | "annotations
 
 /** `/snapshot`: a `Snapshot` with its failures as `FailureView`s. */
 export interface SnapshotView extends Omit<Snapshot, "recentFailures"> {
+  /** the snapshot's `recentFailures` (newest first), each as a `FailureView` */
   readonly recentFailures: ReadonlyArray<FailureView>
 }
 
 /** An `/events` message: a `Progress` whose job lists are capped (`totals` has the full counts). */
 export interface ProgressView extends SnapshotView {
+  /** the watch element's rates per second: jobs started, outcomes, failures (see `Supervisor.Progress`) */
   readonly rates: Progress["rates"]
 }
 
