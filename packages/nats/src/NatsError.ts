@@ -20,7 +20,9 @@ import { redactAll } from "./internal/credentials.js"
 export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
   /** the server URL(s) tried (credentials shown as `***`) */
   readonly servers: string
+  /** names the servers (credentials hidden) and what the connection or request failed with */
   readonly message: string
+  /** what the connection or the JetStream request failed with */
   readonly cause?: unknown
 }> {
   constructor(servers: string, cause: unknown) {
@@ -35,8 +37,11 @@ export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
  * @since 0.1.0
  */
 export class NatsArgumentError extends Data.TaggedError("NatsArgumentError")<{
+  /** the option, e.g. `"servers"` or `"prefix"` */
   readonly argument: string
+  /** the value given (a URL of `servers` with its credentials shown as `***`) */
   readonly value: unknown
+  /** names the option, what it expects and the value given (a long value cut after 200 characters) */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string) {
@@ -51,8 +56,11 @@ export class NatsArgumentError extends Data.TaggedError("NatsArgumentError")<{
  * @since 0.1.0
  */
 export class UnknownDefinitionError extends Data.TaggedError("UnknownDefinitionError")<{
+  /** the definition the job named */
   readonly definition: string
+  /** the worker's name */
   readonly worker: string
+  /** names the worker, the definition and the definitions the worker has */
   readonly message: string
 }> {
   constructor(definition: string, worker: string, known: ReadonlyArray<string>) {
@@ -70,8 +78,11 @@ export class UnknownDefinitionError extends Data.TaggedError("UnknownDefinitionE
  * @since 0.1.0
  */
 export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
+  /** the pool the job named */
   readonly pool: string
+  /** the worker's name */
   readonly worker: string
+  /** names the worker and the pool */
   readonly message: string
 }> {
   constructor(pool: string, worker: string) {
@@ -86,8 +97,11 @@ export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
  * @since 0.1.0
  */
 export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
+  /** the job's definition */
   readonly definition: string
+  /** the payload as it arrived, before decoding: its JSON parsed (its text when it is not JSON) */
   readonly payload: unknown
+  /** names the definition, shows the payload (cut after 200 characters) and the Schema's issue */
   readonly message: string
 }> {
   constructor(definition: string, payload: unknown, cause: unknown) {
@@ -111,11 +125,13 @@ export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
 export class MessageTooLargeError extends Data.TaggedError("MessageTooLargeError")<{
   /** the job's definition */
   readonly definition: string
+  /** which message was too large: the job's payload or its outcome */
   readonly what: "payload" | "outcome"
   /** the size of the message in bytes (its body and headers) */
   readonly bytes: number
   /** the server's max_payload in bytes */
   readonly limit: number
+  /** names what was too large, of which job, and both sizes */
   readonly message: string
 }> {
   constructor(definition: string, what: "payload" | "outcome", bytes: number, limit: number) {
@@ -146,6 +162,7 @@ export class PayloadJsonError extends Data.TaggedError("PayloadJsonError")<{
   readonly path: string
   /** what is there, e.g. `a Date` */
   readonly found: string
+  /** names the job, the path and what is there, and says which Schema to give the definition */
   readonly message: string
 }> {
   constructor(definition: string, path: string, found: string) {
