@@ -37,11 +37,15 @@ export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")
   readonly supervisor: string
   /** the job's name */
   readonly job: string
-  /** names the supervisor and the job that was not admitted */
+  /** names the supervisor, the job that was not admitted, and the settings that decide it */
   readonly message: string
 }> {
   constructor(supervisor: string, job: string) {
-    super({ supervisor, job, message: `supervisor "${supervisor}" is full: job "${job}" was not admitted` })
+    super({
+      supervisor,
+      job,
+      message: `supervisor "${supervisor}" is full: job "${job}" was not admitted (its queue holds maxQueued jobs; raise maxQueued, or set whenFull: "wait" to wait for room)`
+    })
   }
 }
 

@@ -389,6 +389,8 @@ describe("whenFull", () => {
     )
     expect(value[0]).toBeInstanceOf(SupervisorFullError)
     expect(value[1]._tag).toBe("SupervisorFullError")
+    // the message names the settings that decide it
+    expect(value[0].message).toMatch(/job "x" was not admitted .*maxQueued.*whenFull: "wait"/)
   })
 
   it('"drop": fire returns, one warn line names the job, counted; fork fails', async () => {
