@@ -56,7 +56,19 @@ import { reportXformUnsafe } from "./internal/xformLog.js"
  *
  * @since 0.1.0
  */
-export type Result<A> = { readonly done: false; readonly value: A } | { readonly done: true; readonly value: undefined }
+export type Result<A> =
+  | {
+      /** a value was taken */
+      readonly done: false
+      /** the value taken */
+      readonly value: A
+    }
+  | {
+      /** the channel is closed and drained: no value will come */
+      readonly done: true
+      /** always undefined */
+      readonly value: undefined
+    }
 
 /**
  * Options of an operation that can wait.
@@ -110,6 +122,7 @@ export type { Options }
  * @since 0.1.0
  */
 export interface SelectCase<out X> {
+  /** @internal phantom: what its handler returns */
   readonly "~tributary/PromiseSelectCase": () => X
 }
 

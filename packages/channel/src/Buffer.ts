@@ -19,8 +19,11 @@ import type { Policy } from "./internal/buffer.js"
  * @since 0.1.0
  */
 export interface Buffer {
+  /** @internal brand: what `isBuffer` looks for (only `fixed`, `dropping` and `sliding` set it) */
   readonly "~tributary/Buffer": unknown
+  /** what a put into a full buffer does: "fixed" waits, "dropping" drops the new value, "sliding" the oldest */
   readonly policy: Policy
+  /** how many values it holds (an integer ≥ 1) */
   readonly capacity: number
 }
 

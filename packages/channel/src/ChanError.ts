@@ -23,6 +23,7 @@ export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
   readonly argument: string
   /** The value that was received. */
   readonly value: unknown
+  /** names the argument, what it expects and the value received */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string) {
@@ -43,6 +44,7 @@ export class ChanPendingLimitError extends Data.TaggedError("ChanPendingLimitErr
   readonly channel: string | undefined
   /** The limit in force. */
   readonly limit: number
+  /** names the side, the channel and the limit, and what to use instead of waiting */
   readonly message: string
 }> {
   constructor(side: "put" | "take", channel: string | undefined, limit: number) {

@@ -46,6 +46,7 @@ type WritePort<A> = Chan.WritePort<A>
  * @since 0.1.0
  */
 export interface Mix<in out A> {
+  /** @internal phantom: the type of the values mixed */
   readonly "~tributary/Mix": (_: A) => A
 }
 

@@ -42,6 +42,7 @@ type WritePort<A> = Chan.WritePort<A>
  * @since 0.1.0
  */
 export interface Mult<in out A> {
+  /** @internal phantom: the type of the values copied */
   readonly "~tributary/Mult": (_: A) => A
 }
 

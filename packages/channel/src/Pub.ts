@@ -47,6 +47,7 @@ type WritePort<A> = Chan.WritePort<A>
  * @since 0.1.0
  */
 export interface Pub<in out A, in out T> {
+  /** @internal phantom: the types of the values and of their topics */
   readonly "~tributary/Pub": (_: A) => T
 }
 

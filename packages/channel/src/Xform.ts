@@ -33,7 +33,9 @@ import { ChanArgumentError } from "./ChanError.js"
  * @since 0.1.0
  */
 export interface Sink<in A> {
+  /** Takes one value; `false` once the stage accepts no more (it finished early), `true` otherwise. */
   step(value: A): boolean
+  /** Runs once, when the channel closes: flushes the stage's state downstream (a partial batch). */
   complete(): void
 }
 
@@ -43,6 +45,7 @@ export interface Sink<in A> {
  * @since 0.1.0
  */
 export interface Xform<in I, out O> {
+  /** @internal brand: what `isXform` looks for (only this module's constructors set it) */
   readonly "~tributary/Xform": (i: I) => O
   /** Builds the stage's state; called once per channel. */
   readonly make: (downstream: Sink<O>) => Sink<I>

@@ -520,6 +520,7 @@ export const closeUnsafe = (ch: WritePort<never>): void => {
  * @since 0.1.0
  */
 export interface SelectCase<out X> {
+  /** @internal phantom: what its handler returns */
   readonly "~tributary/SelectCase": () => X
 }
 

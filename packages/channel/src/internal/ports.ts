@@ -15,6 +15,7 @@ import type { Xform } from "../Xform.js"
  * @since 0.1.0
  */
 export interface WritePort<in A> {
+  /** @internal phantom: the type of the values put */
   readonly "~tributary/WritePort": (_: A) => void
 }
 
@@ -24,6 +25,7 @@ export interface WritePort<in A> {
  * @since 0.1.0
  */
 export interface ReadPort<out A> {
+  /** @internal phantom: the type of the values taken */
   readonly "~tributary/ReadPort": () => A
 }
 
@@ -68,6 +70,7 @@ export interface Options<in I> {
  * @since 0.1.0
  */
 export interface XformOptions<in out I, in out O> extends Omit<Options<I>, "onUndelivered"> {
+  /** the transducer every put value passes through on its way into the buffer (fresh state for each channel) */
   readonly xform: Xform<I, O>
   /** As in `Options`; a value that reached the buffer comes transformed (an `O`), one that did not as put (an `I`). */
   readonly onUndelivered?: (value: I | O) => void
