@@ -70,6 +70,20 @@ const runJob = (
     })
   })
 
+/** A run after one that saved `savedBefore` of `records` and stopped or failed: it did the rest, and only the seeded failures failed. */
+const expectResumed = (run: Run, records: number, savedBefore: number) => {
+  const expected = seeded(records)
+  expect(run.code, run.stderr).toBe(0)
+  expect(run.summary).toMatchObject({
+    records,
+    unchanged: savedBefore,
+    saved: records - expected.failed.length - savedBefore,
+    failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+    notDone: 0,
+    error: null
+  })
+}
+
 /** The outcome lines of failed record sub-jobs (every line of one carries its `recordId`): id → lines. */
 const failureLines = (logs: ReadonlyArray<Line>): Map<number, Array<Line>> => {
   const out = new Map<number, Array<Line>>()
@@ -272,46 +286,55 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     // what it fetched is in the table (the job's own count after its writer finished)
     expect(s1.dbRows).toBe(s1.saved)
 
-    const resumed = await runJob(flags, t.env)
-    expect(resumed.code, resumed.stderr).toBe(0)
-    expect(resumed.summary).toMatchObject({
-      records,
-      unchanged: s1.saved,
-      saved: records - expected.failed.length - s1.saved,
-      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
-      notDone: 0
-    })
+    expectResumed(await runJob(flags, t.env), records, s1.saved)
     const table = await tableOf(t)
     expect(table.rows).toBe(records - expected.failed.length)
     expect(table.maxWrites).toBe(1) // no record written twice
   }, 150_000)
 })
 
-describe("etl on PostgreSQL whose connections are cut", () => {
+/** A session of its own on the test's PostgreSQL (what an operator or a restart does to the job), ended after `f`. */
+const asAdmin = async <A>(url: string, f: (admin: pg.Client) => Promise<A>): Promise<A> => {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    return await f(admin)
+  } finally {
+    await admin.end()
+  }
+}
+
+/** The table at `url` holds every record but the seeded failures, each written once. */
+const expectEachOnce = async (url: string, records: number) =>
+  expect(await tableOf({ name: "PostgreSQL", url, dataDir: "", args: [], env: {} })).toMatchObject({
+    rows: records - seeded(records).failed.length,
+    maxWrites: 1
+  })
+
+describe("etl on a PostgreSQL server that misbehaves", () => {
   it("the server ends the job's connections again and again mid-run: no crash, the batches under way are retried, every record saved once", async (ctx) => {
     if (postgres === undefined) return ctx.skip()
+    const url = postgres.url
     const records = 400
     const expected = seeded(records)
-    // another session ends every connection of the job (pg_terminate_backend: what a restart or
-    // an operator does) at every 25th request the partner gets, so some land mid-transaction
-    const admin = new pg.Client({ connectionString: postgres.url })
-    await admin.connect()
-    let cuts = 0
-    const p = await partner({
-      records,
-      onRequest: (s) => {
-        if (s.requests % 25 !== 0) return
-        cuts++
-        void admin
-          .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-          )
-          .catch(() => {})
-      }
-    })
-    try {
+    await asAdmin(url, async (admin) => {
+      // another session ends every connection of the job (pg_terminate_backend) at every 25th
+      // request the partner gets, so some land mid-transaction
+      let cuts = 0
+      const p = await partner({
+        records,
+        onRequest: (s) => {
+          if (s.requests % 25 !== 0) return
+          cuts++
+          void admin
+            .query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            .catch(() => {})
+        }
+      })
       const run = await runJob(["--partner-url", p.url, "--concurrency", "4", "--sample", "0", "--fresh"], {
-        DATABASE_URL: postgres.url
+        DATABASE_URL: url
       })
       expect(run.stderr).not.toContain("uncaught exception")
       expect(run.code, run.stderr).toBe(0)
@@ -322,66 +345,52 @@ describe("etl on PostgreSQL whose connections are cut", () => {
         failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
         error: null
       })
-      const table = await tableOf({ name: "PostgreSQL", url: postgres.url, dataDir: "", args: [], env: {} })
-      expect(table).toMatchObject({ rows: records - expected.failed.length, maxWrites: 1 })
-    } finally {
-      await admin.end()
-    }
+      await expectEachOnce(url, records)
+    })
   }, 120_000)
-})
 
-describe("etl on a PostgreSQL database that goes away mid-run", () => {
-  it("the rows it could not write make the run fail (exit 1, error says how many); once the database is back, the next run writes them, each once", async (ctx) => {
+  it("a database that goes away mid-run: the rows it could not write make the run fail (exit 1, error says how many); once it is back, the next run writes them, each once", async (ctx) => {
     if (postgres === undefined) return ctx.skip()
     const records = 400
-    const expected = seeded(records)
-    const admin = new pg.Client({ connectionString: postgres.url })
-    await admin.connect()
-    await admin.query("DROP DATABASE IF EXISTS etl_gone")
-    await admin.query("CREATE DATABASE etl_gone")
     const url = postgres.url.replace(/\/[^/]*$/, "/etl_gone")
-    let gone = false
-    // at the partner's 100th request the database stops taking connections and ends the job's
-    const p = await partner({
-      records,
-      onRequest: (s) => {
-        if (s.requests !== 100) return
-        gone = true
-        void admin
-          .query("ALTER DATABASE etl_gone ALLOW_CONNECTIONS false")
-          .then(() => admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'etl_gone'"))
-          .catch(() => {})
+    await asAdmin(postgres.url, async (admin) => {
+      await admin.query("DROP DATABASE IF EXISTS etl_gone")
+      await admin.query("CREATE DATABASE etl_gone")
+      let gone = false
+      // at the partner's 100th request the database stops taking connections and ends the job's
+      const p = await partner({
+        records,
+        onRequest: (s) => {
+          if (s.requests !== 100) return
+          gone = true
+          void admin
+            .query("ALTER DATABASE etl_gone ALLOW_CONNECTIONS false")
+            .then(() =>
+              admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'etl_gone'")
+            )
+            .catch(() => {})
+        }
+      })
+      try {
+        const flags = ["--partner-url", p.url, "--concurrency", "4", "--sample", "0"]
+        const failed = await runJob(flags, { DATABASE_URL: url })
+        expect(gone).toBe(true)
+        expect(failed.code, failed.stderr).toBe(1)
+        const s = failed.summary
+        expect(s.failed.db).toBeGreaterThan(0)
+        expect(s.error).toBe(
+          `${s.failed.db} rows were not written to the database (first: ${s.firstError.db}); the next run fetches them again`
+        )
+        expect(s.dbRows).toBeNull() // it could not count them either
+        expect(s.saved + s.unchanged + s.failed.partner + s.failed.clean + s.failed.db + s.notDone).toBe(s.records)
+
+        await admin.query("ALTER DATABASE etl_gone ALLOW_CONNECTIONS true")
+        expectResumed(await runJob(flags, { DATABASE_URL: url }), records, s.saved)
+        await expectEachOnce(url, records)
+      } finally {
+        await admin.query("DROP DATABASE IF EXISTS etl_gone WITH (FORCE)").catch(() => {})
       }
     })
-    try {
-      const flags = ["--partner-url", p.url, "--concurrency", "4", "--sample", "0"]
-      const failed = await runJob(flags, { DATABASE_URL: url })
-      expect(gone).toBe(true)
-      expect(failed.code, failed.stderr).toBe(1)
-      const s = failed.summary
-      expect(s.failed.db).toBeGreaterThan(0)
-      expect(s.error).toBe(
-        `${s.failed.db} rows were not written to the database (first: ${s.firstError.db}); the next run fetches them again`
-      )
-      expect(s.dbRows).toBeNull() // it could not count them either
-      expect(s.saved + s.unchanged + s.failed.partner + s.failed.clean + s.failed.db + s.notDone).toBe(s.records)
-
-      await admin.query("ALTER DATABASE etl_gone ALLOW_CONNECTIONS true")
-      const next = await runJob(flags, { DATABASE_URL: url })
-      expect(next.code, next.stderr).toBe(0)
-      expect(next.summary).toMatchObject({
-        records,
-        unchanged: s.saved,
-        saved: records - expected.failed.length - s.saved,
-        failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
-        error: null
-      })
-      const table = await tableOf({ name: "PostgreSQL", url, dataDir: "", args: [], env: {} })
-      expect(table).toMatchObject({ rows: records - expected.failed.length, maxWrites: 1 })
-    } finally {
-      await admin.query("DROP DATABASE IF EXISTS etl_gone WITH (FORCE)").catch(() => {})
-      await admin.end()
-    }
   }, 150_000)
 })
 
