@@ -8,9 +8,14 @@
  *   (its `tributary:source` file), and one level into each namespace export (`Chan.make`,
  *   `Job.fire`): what a user reaches by name;
  * - a deprecated alias counts as documented when it says so (`@deprecated`);
+ * - so does every member the reference shows of an exported interface, class or type alias: its
+ *   properties and methods (each overload, inherited ones included), and the members of a type
+ *   literal a property's type holds (`PoolSnapshot.rate.limit`), declared in the packages' sources;
+ *   a member tagged `@internal` (a type brand) is not shown, so it needs none;
  * - every `Namespace.member` the READMEs, the guides and CONTRIBUTING name (`Chan.make`,
  *   `Supervisor.runMain`) is an export of that namespace, value or type;
- * - a failure names the entry point and the export (the file and line of a name the docs use).
+ * - a failure names the entry point and the export, or the member's path under it (the file and
+ *   line of a name the docs use).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join, relative } from "node:path"
@@ -86,6 +91,81 @@ const undocumented = (entry: Entry, program: ts.Program): Array<string> => {
   })
 }
 
+/** A declaration in the packages' own sources (not effect's, pino's or the standard library's). */
+const ours = (node: ts.Node): boolean => {
+  const file = node.getSourceFile().fileName
+  return file.startsWith(join(root, "packages")) && file.includes("/src/") && !file.includes("/node_modules/")
+}
+
+/** The JSDoc blocks written on a declaration (a property's, a method's, an overload's). */
+const jsDocs = (node: ts.Node): Array<ts.JSDoc> => ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc)
+
+const internal = (node: ts.Node): boolean =>
+  jsDocs(node).some((d) => d.tags?.some((t) => t.tagName.text === "internal"))
+
+/** A declaration with a comment of its own, or one that says it is deprecated. */
+const commented = (node: ts.Node): boolean =>
+  jsDocs(node).some(
+    (d) => ts.getTextOfJSDocComment(d.comment)?.trim() || d.tags?.some((t) => t.tagName.text === "deprecated")
+  )
+
+/** The type literals (`{ readonly limit: number }`) a property's type is made of, unions opened. */
+const literalsOf = (type: ts.Type): Array<ts.Type> =>
+  (type.isUnion() || type.isIntersection() ? type.types : [type]).filter((t) =>
+    (t.symbol?.declarations ?? []).some((d) => ts.isTypeLiteralNode(d) && ours(d))
+  )
+
+/**
+ * The members of `type` the reference shows blank, each as `path.member`: one declared in the
+ * sources without a comment (every overload counts), then, depth first, those of the type literals
+ * its properties hold. `seen` keeps a recursive type from being walked twice.
+ */
+const blankMembers = (type: ts.Type, path: string, checker: ts.TypeChecker, seen: Set<ts.Type>): Array<string> => {
+  if (seen.has(type)) return []
+  seen.add(type)
+  return (type.isUnion() ? type.types : [type]).flatMap((t) =>
+    t.getProperties().flatMap((member) => {
+      const declarations = (member.declarations ?? []).filter(ours)
+      if (declarations.length === 0 || declarations.some(internal)) return []
+      const name = `${path}.${member.name}`
+      const own = declarations.some((d) => !commented(d)) ? [name] : []
+      const nested = literalsOf(checker.getTypeOfSymbol(member)).flatMap((l) => blankMembers(l, name, checker, seen))
+      return [...own, ...nested]
+    })
+  )
+}
+
+/** For each export (and each member of a namespace export) that is an interface, a class or a type alias: its blank members. */
+const undocumentedMembers = (entry: Entry, program: ts.Program): Array<string> => {
+  const checker = program.getTypeChecker()
+  const source = program.getSourceFile(entry.file)
+  const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
+  if (module === undefined) return [`${entry.spec}: not a module`]
+  const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s)
+  const ofSymbol = (symbol: ts.Symbol, path: string): Array<string> => {
+    const seen = new Set<ts.Type>()
+    const found: Array<string> = []
+    if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class | ts.SymbolFlags.TypeAlias))
+      found.push(...blankMembers(checker.getDeclaredTypeOfSymbol(symbol), path, checker, seen))
+    if (symbol.flags & ts.SymbolFlags.Class) {
+      // the static side: `MonitorArgumentError.hidden`
+      found.push(
+        ...blankMembers(checker.getTypeOfSymbol(symbol), path, checker, seen).filter((m) => !m.endsWith(".prototype"))
+      )
+    }
+    return found
+  }
+  return checker.getExportsOfModule(module).flatMap((exported) => {
+    const target = resolve(exported)
+    const own = ofSymbol(target, exported.name)
+    if (!(target.flags & ts.SymbolFlags.ValueModule)) return own.map((m) => `${entry.spec}: ${m}`)
+    const members = checker
+      .getExportsOfModule(target)
+      .flatMap((m) => ofSymbol(resolve(m), `${exported.name}.${m.name}`))
+    return [...own, ...members].map((m) => `${entry.spec}: ${m}`)
+  })
+}
+
 /** The namespace exports of the entry points (`Chan`, `Job`, …) and the names each one exports. */
 const namespaces = (program: ts.Program): Map<string, Set<string>> => {
   const checker = program.getTypeChecker()
@@ -126,6 +206,12 @@ describe("API documentation", () => {
   it("every export of every entry point, and every member of a namespace export, has its JSDoc", () => {
     const program = entryProgram()
     const found = entries.flatMap((entry) => undocumented(entry, program))
+    expect(found).toEqual([])
+  })
+
+  it("every member of an exported interface, class or type literal has its JSDoc (PoolSnapshot.rate.limit, …)", () => {
+    const program = entryProgram()
+    const found = [...new Set(entries.flatMap((entry) => undocumentedMembers(entry, program)))]
     expect(found).toEqual([])
   })
 

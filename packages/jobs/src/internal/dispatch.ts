@@ -19,6 +19,7 @@ import { type Defined, definedOf, markDefined } from "./definition.js"
 
 /** What a dispatcher does with one defined job: the work to run in its place. */
 export interface DispatcherService {
+  /** the work the firing supervisor runs in place of `defined` (`work` is the job as it would run locally) */
   readonly dispatch: (
     defined: Defined,
     work: Effect.Effect<unknown, unknown, any>
