@@ -69,7 +69,7 @@ export const table = (
 ): string => {
   // the 3 border characters come on top of the two columns' widths (padding included)
   const width = Math.max(40, Math.min(105, columns ?? 105)) - 3
-  const key = Math.min(46, Math.floor(width * 0.45))
+  const key = Math.min(46, Math.round(width * 0.45))
   const t = new Table({ style: { head: [], border: [] }, colWidths: [key, width - key], wordWrap: true })
   for (const [k, v] of rows) t.push([k, v])
   return t.toString()
