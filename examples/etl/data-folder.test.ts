@@ -74,6 +74,11 @@ describe("the data folder's claim", () => {
     expect(existsSync(join(dir, "PG_VERSION"))).toBe(false)
   })
 
+  it("a folder that cannot be made fails at once (Node's recursive mkdir spun for ever on /proc/x)", (ctx) => {
+    if (!existsSync("/proc/self")) return ctx.skip("no /proc on this system")
+    expect(() => claim("/proc/tributary-etl/data")).toThrow(/ENOENT/)
+  })
+
   it("a file where the folder should be is refused, naming it (mkdir said EEXIST)", () => {
     const file = join(tmp, "a-file")
     writeFileSync(file, "mine")

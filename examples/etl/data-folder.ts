@@ -12,7 +12,7 @@
  * - `release` removes the claim (only if it is still ours).
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { Data } from "effect"
 
 /** The claim's file name, inside the data folder. */
@@ -28,7 +28,7 @@ export class DataFolderError extends Data.TaggedError("DataFolderError")<{
 export const claim = (dataDir: string): (() => void) => {
   if (existsSync(dataDir) && !statSync(dataDir).isDirectory())
     throw new DataFolderError({ dataDir, message: `${dataDir} is a file, not a folder: give --data-dir a folder` })
-  mkdirSync(dataDir, { recursive: true })
+  makeFolder(dataDir)
   const others = readdirSync(dataDir).filter((f) => !f.startsWith(claimFile))
   if (others.length > 0 && !existsSync(join(dataDir, "PG_VERSION")))
     throw new DataFolderError({
@@ -60,6 +60,21 @@ export const claim = (dataDir: string): (() => void) => {
     rmSync(mine, { force: true })
   }
   throw new DataFolderError({ dataDir, message: `${dataDir} was claimed by another run just now; try again` })
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's own recursive mkdir retries for ever, the event loop
+ * blocked (no signal handled), when mkdir answers ENOENT under a parent that exists (/proc/x).
+ */
+const makeFolder = (dir: string): void => {
+  const parent = dirname(dir)
+  if (existsSync(dir)) return
+  if (parent !== dir) makeFolder(parent)
+  try {
+    mkdirSync(dir)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+  }
 }
 
 /** The pid in the claim file, if it holds one. */
