@@ -721,6 +721,26 @@ describe("etl", () => {
     })
   }, 60_000)
 
+  it("its reader gone (`etl 2>&1 | head -1`): the run goes on to its end and writes every row, exit 0", async () => {
+    const records = 150
+    const expected = seeded(records)
+    const p = await partner({ records })
+    const dataDir = join(tmp, "pglite")
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawnJob(["--partner-url", p.url, "--data-dir", dataDir, "--fresh", "--sample", "0"])
+      // like `head -1`: read the first line, then close both pipes; every later write gets EPIPE
+      child.stderr!.once("data", () => {
+        child.stdout!.destroy()
+        child.stderr!.destroy()
+      })
+      child.on("error", reject)
+      child.on("exit", resolve)
+    })
+    expect(code).toBe(0)
+    const table = await tableOf({ name: "PGlite", url: undefined, dataDir, args: [], env: {} })
+    expect(table).toMatchObject({ rows: records - expected.failed.length, maxWrites: 1 })
+  }, 120_000)
+
   it("a bad flag is refused with its name and value, exit 2", async () => {
     const run = await runJob(["--concurrency", "0"], {})
     expect(run.code).toBe(2)

@@ -25,6 +25,13 @@ export interface Terminal {
 
 export const makeTerminal = (options: { readonly tty?: boolean } = {}): Terminal => {
   const tty = options.tty ?? process.stderr.isTTY === true
+  // a reader that went away (`etl 2>&1 | head -1`, a pager quit early): the job goes on and
+  // finishes its rows, its lines going nowhere; a write to the closed pipe emitted an 'error'
+  // nobody handled, and the process ended mid-run (exit 1)
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e
+    })
   const print = (text: string) => {
     process.stdout.write(`${text}\n`)
   }
