@@ -10,6 +10,7 @@ import { Data, Effect, type Scope } from "effect"
 import pg from "pg"
 import { claim } from "./data-folder.js"
 import type { Row } from "./record.js"
+import { shownUrl } from "./shown-url.js"
 
 export class DbError extends Data.TaggedError("DbError")<{ readonly op: string; readonly cause: unknown }> {
   override get message() {
@@ -48,7 +49,7 @@ export const open = (options: {
       Effect.tryPromise({ try: f, catch: (cause) => new DbError({ op, cause }) })
     return {
       kind: options.url === undefined ? "pglite" : "postgres",
-      where: options.url === undefined ? options.dataDir : redact(options.url),
+      where: options.url === undefined ? options.dataDir : shownUrl(options.url),
       versions: run("SELECT versions", async () => {
         const rows = await sql.query<{ id: number; updated_at: Date }>("SELECT id, updated_at FROM records")
         return new Map(rows.map((r) => [r.id, r.updated_at.getTime()]))
@@ -197,16 +198,5 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
         close: () => pool.end()
       }
     },
-    catch: (cause) => new DbError({ op: `connect to DATABASE_URL ${redact(url)}`, cause })
+    catch: (cause) => new DbError({ op: `connect to DATABASE_URL ${shownUrl(url)}`, cause })
   })
-
-/** `url` without its password. */
-const redact = (url: string): string => {
-  try {
-    const u = new URL(url)
-    if (u.password !== "") u.password = "***"
-    return u.toString()
-  } catch {
-    return "(unparseable DATABASE_URL)"
-  }
-}

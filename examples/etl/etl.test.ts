@@ -212,10 +212,14 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     expect(expected.gone.length * expected.dirty.length * expected.transient.length).toBeGreaterThan(0)
     const p = await partner({ records, rate: 1000, maxOpen: 32 })
     const t = target()
-    const flags = ["--partner-url", p.url, "--concurrency", "8", "--rate", "400", "--sample", "0", ...t.args]
+    // credentials in the partner's URL (the partner ignores them) are never shown
+    const partnerUrl = p.url.replace("://", "://reader:partner-secret@")
+    const flags = ["--partner-url", partnerUrl, "--concurrency", "8", "--rate", "400", "--sample", "0", ...t.args]
 
     const first = await runJob([...flags, "--fresh"], t.env)
     expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout + first.stderr).not.toContain("partner-secret")
+    expect(first.stderr).toContain("syncing from http://reader:***@127.0.0.1")
     expect(first.summary).toMatchObject({
       records,
       saved: records - expected.failed.length,

@@ -6,6 +6,7 @@
  * a flag that would do nothing (`--records` with `--partner-url`) is refused.
  */
 import { parseArgs } from "node:util"
+import { shownUrl } from "./shown-url.js"
 
 export type Mode = "fire" | "handles" | "channel" | "all"
 
@@ -165,7 +166,7 @@ export const parseDatabaseUrl = (value: string | undefined): string | undefined 
   if (!ok)
     throw new FlagError(
       "DATABASE_URL",
-      value.replace(/(:\/\/[^:/@]*:)[^@]*@/, "$1***@"),
+      shownUrl(value),
       "a postgres:// URL such as postgres://user:password@host:5432/db (unset: PGlite)"
     )
   return value

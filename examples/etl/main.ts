@@ -23,6 +23,7 @@ import { clean } from "./record.js"
 import { remoteRunner, startWorkers } from "./remote.js"
 import { progressLine, summaryJson, summaryTable } from "./report.js"
 import { RunError } from "./run-error.js"
+import { shownUrl } from "./shown-url.js"
 import { sync } from "./sync.js"
 import { makeTally, summarize, type Tally } from "./tally.js"
 import { makeTerminal } from "./terminal.js"
@@ -64,7 +65,7 @@ const program = Effect.gen(function* () {
   const partnerStats: Effect.Effect<PartnerStats | undefined> =
     local !== undefined ? Effect.sync(local.stats) : client.stats
   end.partnerBefore = yield* partnerStats
-  yield* Effect.logInfo(`syncing from ${partnerUrl}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
+  yield* Effect.logInfo(`syncing from ${shownUrl(partnerUrl)}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
 
   if (flags.workers > 0) {
     // fetch and clean on worker processes (the partner's limits shared among them); rows come back here
@@ -74,7 +75,9 @@ const program = Effect.gen(function* () {
       concurrency: Math.ceil(flags.concurrency / flags.workers),
       rate: Math.max(1, Math.floor(flags.rate / flags.workers))
     })
-    yield* Effect.logInfo(`${flags.workers} worker processes (pids ${pids.join(", ")}) pulling from ${flags.nats}`)
+    yield* Effect.logInfo(
+      `${flags.workers} worker processes (pids ${pids.join(", ")}) pulling from ${shownUrl(flags.nats)}`
+    )
   }
 
   if (flags.monitor !== undefined) {
@@ -131,7 +134,9 @@ const program = Effect.gen(function* () {
           () => null
         )
       })
-  }).pipe(Effect.mapError((e) => (e._tag === "PartnerError" ? new RunError(e, `the partner at ${partnerUrl}`) : e)))
+  }).pipe(
+    Effect.mapError((e) => (e._tag === "PartnerError" ? new RunError(e, `the partner at ${shownUrl(partnerUrl)}`) : e))
+  )
 }).pipe(
   Effect.scoped,
   // once every row handed over was written or given up on: rows the database would not take make

@@ -89,13 +89,15 @@ export const startWorkers = (
             [
               ...process.execArgv,
               join(import.meta.dirname, "worker.ts"),
-              options.nats,
-              options.partnerUrl,
               `etl-worker-${i + 1}`,
               String(options.concurrency),
               String(options.rate)
             ],
-            { stdio: ["ignore", "ignore", "inherit"] }
+            // the URLs (which may hold credentials) in the environment: a command line is visible to `ps`
+            {
+              stdio: ["ignore", "ignore", "inherit"],
+              env: { ...process.env, ETL_WORKER_NATS: options.nats, ETL_WORKER_PARTNER_URL: options.partnerUrl }
+            }
           )
         ),
         (child) =>

@@ -1,5 +1,7 @@
 /**
- * One worker process of `--workers N`: `worker.ts <nats url> <partner url> <name> <concurrency> <rate>`.
+ * One worker process of `--workers N`: `worker.ts <name> <concurrency> <rate>`, with the NATS URL in
+ * `ETL_WORKER_NATS` and the partner's in `ETL_WORKER_PARTNER_URL` (kept off the command line, which
+ * `ps` shows to every user: they may hold credentials).
  * Runs the `fetch-clean-record` jobs it pulls from NATS, under the same partner limits as the
  * in-process sync (its share of them), until SIGTERM (it hands back what it holds) or SIGKILL
  * (its jobs are redelivered to the others after the ack wait).
@@ -9,7 +11,9 @@ import { NatsWorker } from "@tributary/nats"
 import { makeClient } from "./client.js"
 import { fetchCleanRecord } from "./remote.js"
 
-const [nats, partnerUrl, name, concurrency, rate] = process.argv.slice(2)
+const [name, concurrency, rate] = process.argv.slice(2)
+const nats = process.env.ETL_WORKER_NATS ?? ""
+const partnerUrl = process.env.ETL_WORKER_PARTNER_URL ?? ""
 Supervisor.runMain(
   NatsWorker.run({
     servers: nats,
