@@ -1,5 +1,6 @@
 /**
- * Where the time of a W5y job goes (a job that yields once; bench/jobs.ts measures the whole
+ * Where the time of a W5y job goes (a job that waits one event-loop turn, resumed by its own
+ * `setImmediate` callback; bench/jobs.ts measures the whole
  * workload against its peers). In one process, interleaved, medians of CPU time per job (or per
  * call) over `--rounds` rounds after a warm-up:
  *
@@ -22,6 +23,7 @@
 import { parseArgs } from "node:util"
 import { Job, Supervisor } from "@tributary/jobs"
 import { Context, Deferred, Effect, type Layer, References } from "effect"
+import { effectWait } from "./w5y-wait.ts"
 
 const { values } = parseArgs({
   options: { n: { type: "string", default: "100000" }, rounds: { type: "string", default: "7" } }
@@ -35,8 +37,8 @@ if (!Number.isInteger(rounds) || rounds < 1)
 const quiet = <A, E>(effect: Effect.Effect<A, E, never>) =>
   Effect.provideService(effect, References.MinimumLogLevel, "Info")
 
-/** a W5y job: enter, yield once, count */
-const yielding = (count: () => void) => Effect.andThen(Effect.yieldNow, Effect.sync(count))
+/** a W5y job: enter, wait one event-loop turn (its own `setImmediate`, as in bench/jobs-child.ts), count */
+const yielding = (count: () => void) => Effect.andThen(effectWait, Effect.sync(count))
 
 /**
  * Each case runs `size` jobs or calls and resolves when done (with the CPU microseconds of the part

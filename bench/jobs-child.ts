@@ -23,6 +23,7 @@ import pLimit from "p-limit"
 import PQueue from "p-queue"
 import { runChildMain } from "./child-main.ts"
 import { type JobSample, W5_CONCURRENCY, W6_CONCURRENCY, type w5Impls, type w6Impls } from "./jobs-spec.ts"
+import { effectWait, promiseWait } from "./w5y-wait.ts"
 
 const { values } = parseArgs({
   options: {
@@ -55,15 +56,15 @@ interface Hooks {
 // ── W5: n jobs, each awaiting an already-resolved operation, concurrency 100 ──
 
 /**
- * W5y's jobs yield once to the event loop before counting, as a job that waits does: the Effect
- * job with `Effect.yieldNow` (a scheduler task, run from `setImmediate`), the Promise peers' with
- * `await new Promise(setImmediate)`.
+ * W5y's jobs wait for one turn of the event loop before counting, as a job that waits does, each
+ * resumed by its own `setImmediate` callback on every side (bench/w5y-wait.ts says why not
+ * `Effect.yieldNow`).
  */
 const yielding = workload === "W5y"
 
-/** The Effect job (ours and effect-forEach): counts itself (after the gate, if any; W5y: after one yield). */
+/** The Effect job (ours and effect-forEach): counts itself (after the gate, if any; W5y: after one wait). */
 const effectJob = (gate: Promise<void> | undefined, count: () => void): Effect.Effect<void> => {
-  const body = yielding ? Effect.andThen(Effect.yieldNow, Effect.sync(count)) : Effect.sync(count)
+  const body = yielding ? Effect.andThen(effectWait, Effect.sync(count)) : Effect.sync(count)
   return gate === undefined
     ? body
     : Effect.andThen(
@@ -72,14 +73,12 @@ const effectJob = (gate: Promise<void> | undefined, count: () => void): Effect.E
       )
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/** The Promise peers' job: counts itself (after the gate, if any; W5y: after one yield). */
+/** The Promise peers' job: counts itself (after the gate, if any; W5y: after one wait). */
 const promiseJob = (gate: Promise<void> | undefined, count: () => void): (() => Promise<void>) =>
   gate === undefined
     ? yielding
       ? async () => {
-          await nextTurn()
+          await promiseWait()
           count()
         }
       : async () => {
@@ -87,7 +86,7 @@ const promiseJob = (gate: Promise<void> | undefined, count: () => void): (() => 
         }
     : async () => {
         await gate
-        if (yielding) await nextTurn()
+        if (yielding) await promiseWait()
         count()
       }
 

@@ -333,11 +333,12 @@ if (only.has("W5")) {
 if (only.has("W5Y")) {
   const [n1, n2] = w5Sizes
   lines.push(
-    `## W5y: ${n1.toLocaleString("en-US")} / ${n2.toLocaleString("en-US")} jobs that yield once, concurrency ${W5_CONCURRENCY}`,
+    `## W5y: ${n1.toLocaleString("en-US")} / ${n2.toLocaleString("en-US")} jobs that wait one event-loop turn, concurrency ${W5_CONCURRENCY}`,
     "",
-    "Each job yields to the event loop once before it ends, as a job that waits on I/O does: the Effect job is",
-    "`Effect.andThen(Effect.yieldNow, Effect.sync(count))` (ours and effect-forEach), the Promise peers' job",
-    "`async () => { await new Promise(setImmediate); count() }`.",
+    "Each job waits for one turn of the event loop before it ends, resumed by its own `setImmediate` callback, as a",
+    "job waiting on I/O is resumed by its callback: the Effect job is `Effect.andThen(Effect.callback((resume) =>",
+    "{ setImmediate(() => resume(Effect.void)) }), Effect.sync(count))` (ours and effect-forEach), the Promise peers'",
+    "job `async () => { await new Promise((resolve) => setImmediate(resolve)); count() }` (bench/w5y-wait.ts).",
     "",
     row(["N", "Implementation", "Runs", "Median ms", "µs/job", "Min ms", "Max ms", "Max RSS MiB"]),
     rule(["r", "l", "r", "r", "r", "r", "r", "r"])
