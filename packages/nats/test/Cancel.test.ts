@@ -15,6 +15,7 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node"
 import { Chan } from "@tributary/channel"
 import { Job, Supervisor } from "@tributary/jobs"
 import { Deferred, Effect, Exit, Logger, References } from "effect"
+import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import type { NatsWorker } from "../src/index.js"
 import { decodeOutcome, encodeHeaders, namesOf, type WireOutcome } from "../src/internal/wire.js"
@@ -285,12 +286,16 @@ describe.skipIf(!available)("remote interrupt and progress", () => {
       const { value, lines } = await fire(
         server.url,
         Effect.gen(function* () {
-          // the firing side's timer: the job never ends by itself, so only the timeout ends it
+          // the firing side's timer, on a TestClock (the job's fiber runs with its caller's Clock): it
+          // passes once the job runs on the worker, never before (on the live clock a slow pull lost
+          // the race: the job was dropped unrun). The job never ends by itself: only the timeout ends it.
           const h = yield* Job.fork(d.endless.make({ n: 251 }), { timeout: "300 millis" })
+          yield* Deferred.await(d.gateOf(251).started) // running on the worker (the test's own timeout is the net)
+          yield* TestClock.adjust("300 millis")
           const exit = yield* Job.await(h)
-          yield* awaitGate(d.gateOf(251).interrupted) // seen inside the job, on the worker
+          yield* Deferred.await(d.gateOf(251).interrupted) // seen inside the job, on the worker
           return { id: h.id, exit }
-        }),
+        }).pipe(Effect.provide(TestClock.layer())),
         undefined,
         prefix
       )
