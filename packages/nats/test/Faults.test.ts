@@ -72,7 +72,7 @@ const asOperator = (remove: () => Promise<unknown>): Promise<unknown> =>
       Effect.retry({
         while: (e) => e instanceof JetStreamApiError && e.message.includes("directory not empty"),
         schedule: Schedule.spaced("50 millis"),
-        times: 5
+        times: 200 // up to 10 s: a generous safety net (5 tries, 250 ms, could run out on a loaded machine)
       }),
       Effect.catchIf(
         (e) =>
