@@ -100,7 +100,18 @@ const runNode = (script: string, scriptArgs: ReadonlyArray<string>, impl: string
       { cwd: root, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         try {
-          done(JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Sample)
+          // the job's `--json` line has `error`: null when the run succeeded, else why it failed
+          const line = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Sample & { readonly error?: unknown }
+          const { error: failed, ...sample } = line
+          done(
+            failed === undefined || failed === null
+              ? sample
+              : {
+                  impl,
+                  workload: "etl",
+                  error: `the run failed: ${String(failed)}\n${stderr.trim().slice(-2000)}`.trim()
+                }
+          )
         } catch {
           const reason = error?.killed ? `killed after ${timeoutMs / 1000}s` : (error?.message ?? "no output")
           done({ impl, workload: "etl", error: `${reason}\n${stderr.trim().slice(-2000)}`.trim() })

@@ -203,7 +203,7 @@ export const writeReport = <S>(options: {
   const { samples, failures } = results
   if (failures.size > 0) {
     lines.push("", "## Failures", "")
-    for (const [k, error] of failures) lines.push(`- ${k}: ${error.split("\n")[0]}`)
+    for (const [k, error] of failures) lines.push(`- ${k}: ${String(error).split("\n")[0]}`)
   }
 
   const outPath = resolve(root, out)
