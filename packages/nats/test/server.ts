@@ -32,9 +32,9 @@ export interface NatsServer {
 /** Starts a server; `config` is more of its configuration file (an `authorization` block, say). */
 export const startServer = async (config = ""): Promise<NatsServer> => {
   const dir = mkdtempSync(join(tmpdir(), "tributary-nats-"))
-  const port = await freePort()
   if (config !== "") writeFileSync(join(dir, "server.conf"), config)
-  let child = await launch(port, dir)
+  const { port, child: first } = await launchOnFreePort(dir)
+  let child = first
   return {
     url: `nats://127.0.0.1:${port}`,
     storeDir: dir,
@@ -63,6 +63,21 @@ const launch = (port: number, dir: string): Promise<ChildProcess> =>
     })
     child.on("exit", (code) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`)))
   })
+
+/**
+ * `launch` on a port `freePort` found: another process may take that port between its check and
+ * nats-server's bind (the server then exits, "address already in use"), so a few more are tried.
+ */
+const launchOnFreePort = async (dir: string): Promise<{ readonly port: number; readonly child: ChildProcess }> => {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    try {
+      return { port, child: await launch(port, dir) }
+    } catch (e) {
+      if (attempt >= 5 || !String(e).includes("address already in use")) throw e
+    }
+  }
+}
 
 const end = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => {
