@@ -1,7 +1,8 @@
 /**
  * What W2 (ping-pong over two rendezvous channels) can cost at least on effect 4: every round trip
- * suspends and resumes two fibers, whatever the channel. This runs W2's shape three ways in one
- * process and prints round trips per second of CPU time (medians of `--runs` runs after a warm-up):
+ * suspends and resumes two fibers, whatever the channel. This runs W2's shape three ways, each in a
+ * process of its own, and prints round trips per second of CPU time (medians of `--runs` runs after a
+ * warm-up):
  *
  * - `callback floor`: the smallest rendezvous on `Effect.callback` (a waiting put or take is one
  *   `resume` kept in a field; a taken putter is resumed in a microtask, as ours does). No
