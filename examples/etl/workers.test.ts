@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -27,22 +26,18 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
   let url: string
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tributary-etl-workers-"))
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as { port: number }).port
-        s.close(() => resolve(p))
-      })
-    })
-    url = `nats://127.0.0.1:${port}`
-    nats = spawn(natsServer!, ["-js", "-sd", join(dir, "nats"), "-p", String(port), "-a", "127.0.0.1"], {
+    // port -1: nats-server picks a free one and says which (no gap between finding a port and binding it)
+    nats = spawn(natsServer!, ["-js", "-sd", join(dir, "nats"), "-p", "-1", "-a", "127.0.0.1"], {
       stdio: ["ignore", "ignore", "pipe"]
     })
-    await new Promise<void>((resolve) => {
+    url = await new Promise<string>((resolve, reject) => {
       let log = ""
       nats.stderr!.on("data", (d) => {
         log += d
-        if (log.includes("Server is ready")) resolve()
+        const port = /Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(log)?.[1]
+        if (port !== undefined && log.includes("Server is ready")) resolve(`nats://127.0.0.1:${port}`)
       })
+      nats.on("exit", (code) => reject(new Error(`nats-server exited (${code}) before it was ready:\n${log}`)))
     })
   })
   afterAll(() => {
