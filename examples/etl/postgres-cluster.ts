@@ -6,7 +6,7 @@
  * skip when no server can be had.
  */
 import { execFile } from "node:child_process"
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -39,9 +39,13 @@ export const testPostgres = async (): Promise<TestPostgres | { readonly skip: st
       chownSync(dir, Number(stdout.trim()), Number(gid.trim()))
     }
     await as("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
-    const port = await freePort()
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`
-    await as("pg_ctl", ["-D", data, "-w", "-t", "30", "-l", join(dir, "log"), "-o", opts, "start"])
+    const port = await startOnFreePort(
+      async (port) => {
+        const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`
+        await as("pg_ctl", ["-D", data, "-w", "-t", "30", "-l", join(dir, "log"), "-o", opts, "start"])
+      },
+      join(dir, "log")
+    )
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       stop: async () => {
@@ -63,6 +67,24 @@ const binDir = (): string | undefined => {
     .filter((v) => existsSync(join(base, v, "bin", "initdb")))
     .sort((a, b) => Number(b) - Number(a))
   return versions.length === 0 ? undefined : join(base, versions[0], "bin")
+}
+
+/**
+ * `start` on a port `freePort` found, which another process may take before the server binds it
+ * (the start then fails, "Address already in use" in the server's `log`): a few more are tried.
+ */
+const startOnFreePort = async (start: (port: number) => Promise<unknown>, log: string): Promise<number> => {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    try {
+      await start(port)
+      return port
+    } catch (e) {
+      const text = existsSync(log) ? readFileSync(log, "utf8") : ""
+      const taken = text.includes("Address already in use") && text.includes(`port ${port}`)
+      if (attempt >= 5 || !taken) throw e
+    }
+  }
 }
 
 /** A loopback port nobody listens on now. */
