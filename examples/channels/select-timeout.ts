@@ -16,7 +16,7 @@ const replica = (name: string, latency: Duration.Input) =>
   })
 
 const program = Effect.gen(function* () {
-  const east = yield* replica("east", "30 millis")
+  const east = yield* replica("east", "500 millis") // far behind west: it wins even on a loaded machine
   const west = yield* replica("west", "10 millis")
   const first = yield* Chan.select([
     Chan.onTake(
