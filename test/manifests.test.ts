@@ -101,7 +101,9 @@ describe("package manifests", () => {
     const npm = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["pack", "--dry-run"], {
       cwd: jobs.dir,
       encoding: "utf8",
-      env: { ...process.env, NODE_OPTIONS: "" }
+      // as a user's shell would run it: without the npm_* variables of the client running this test
+      // (under `pnpm test`, npm would read npm_config_user_agent as its own and pass for pnpm)
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), NODE_OPTIONS: "" }
     })
     expect(npm.status).not.toBe(0)
     expect(npm.stderr).toContain("@tributary/jobs: pack and publish it with pnpm")
