@@ -22,10 +22,11 @@ export interface RunResult {
   readonly failed: number
 }
 
-/** Fires `jobs` jobs (payload 0 … jobs − 1) to `queue`; `atHalf` runs when half the outcomes are in. */
+/** Fires `jobs` jobs named `name` (payload 0 … jobs − 1) to `queue`; `atHalf` runs when half the outcomes are in. */
 export const runBull = async (
   port: number,
   queue: string,
+  name: string,
   jobs: number,
   atHalf: () => void,
   limitMillis: number
@@ -61,7 +62,7 @@ export const runBull = async (
       }
       events.on("completed", ({ jobId }) => outcome(jobId, true))
       events.on("failed", ({ jobId }) => outcome(jobId, false))
-      q.addBulk(Array.from({ length: jobs }, (_, n) => ({ name: "bench-small", data: n }))).catch(reject)
+      q.addBulk(Array.from({ length: jobs }, (_, n) => ({ name, data: n }))).catch(reject)
     })
   } finally {
     await Promise.all([events.close(), q.close()])
