@@ -386,6 +386,34 @@ describe("pipeline", () => {
         )
     )
 
+    // every input skipped (onError: None): no put on the closed `to` tells the pipeline to stop,
+    // only its check of `to` before each take does
+    it.each([1, 3])(
+      "concurrency %i: with every result skipped, once `to` is closed it still takes no more than the takes already pending",
+      (n) =>
+        run(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const from = Chan.makeUnsafe<number>(16)
+              const to = Chan.makeUnsafe<number>(4)
+              yield* pipeline(from, to, (i: number) => Effect.fail(i), {
+                concurrency: n,
+                ordered: isOrdered,
+                onError: () => Option.none()
+              })
+              yield* settle
+              const inFlight = pending(from).takes
+              Chan.closeUnsafe(to)
+              for (const i of range(10)) expect(Chan.offerUnsafe(from, i)).toBe(true)
+              yield* settle
+              const left = pollAll(from)
+              expect(10 - left.length, `left in from: ${left}`).toBeLessThanOrEqual(inFlight)
+              expectNothingPending(from)
+            })
+          )
+        )
+    )
+
     it("closing the scope interrupts f, closes `to`, and leaves nothing registered", () =>
       run(
         Effect.gen(function* () {
