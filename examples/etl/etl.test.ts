@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import { type AddressInfo, createServer } from "node:net"
+import { type AddressInfo, connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { stripVTControlCharacters } from "node:util"
@@ -141,17 +141,27 @@ const stoppingPartner = async (records: number, after: number, signal: NodeJS.Si
   }
 }
 
-/** The URL of a loopback port nobody listens on (it was free a moment ago). */
+/** What `closedPort` holds, let go after the tests. */
+const held: Array<{ readonly close: () => void }> = []
+
+/**
+ * The URL of a loopback port nobody listens on and nobody can take until the tests end: the local
+ * end of a connection this process holds (bound, not listening: a connect to it is refused, and a
+ * listen on it fails with EADDRINUSE). A port merely found free could be taken by another process
+ * before the job connects to it.
+ */
 const closedPort = (): Promise<string> =>
   new Promise((resolve, reject) => {
     const server = createServer()
+    held.push({ close: () => server.close() })
     server.once("error", reject)
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(`http://127.0.0.1:${port}`))
+      const socket = connect((server.address() as AddressInfo).port, "127.0.0.1")
+      held.push({ close: () => socket.destroy() })
+      socket.once("error", reject)
+      socket.once("connect", () => resolve(`http://127.0.0.1:${socket.localPort}`))
     })
   })
-
 /** A partner that answers as `handler` says (a hostile one); closed after the tests. */
 const hostiles: Array<Server> = []
 const hostile = (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> =>
@@ -176,6 +186,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(partners.map((p) => p.close()))
+  for (const h of held) h.close()
   for (const h of hostiles) {
     h.closeAllConnections()
     h.close()

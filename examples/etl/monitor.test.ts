@@ -1,8 +1,8 @@
 /**
  * `--monitor [PORT]` of the ETL job, as a user runs it: the job in its own Node process prints the
- * monitor's URL, the page and `/snapshot` answer while it runs (the URL is printed before the
- * database opens: creating a new PGlite data folder takes seconds), and the server is gone once
- * the job has ended. A bad port is refused like any bad flag.
+ * monitor's URL, the page and `/snapshot` answer while it runs, and the server is gone once the job
+ * has ended. The job cannot end before the test has read the page: its partner (started here)
+ * holds every request until then, however fast PGlite opens. A bad port is refused like any bad flag.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import * as http from "node:http"
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { spawnJob } from "./job-process.js"
+import { startPartner } from "./partner.js"
 
 const dirs: Array<string> = []
 afterAll(() => {
@@ -54,14 +55,22 @@ const get = (url: string): Promise<{ status: number; body: string } | { error: s
 describe("etl --monitor", () => {
   it("prints the URL; the page and /snapshot answer during the run; the server closes with the job", async () => {
     let url = ""
-    let during: Promise<Array<Awaited<ReturnType<typeof get>>>> = Promise.resolve([])
-    const run = await startJob(["--monitor", "0", "--records", "100", "--sample", "0", "--json"], (u) => {
+    let during: Promise<Array<Awaited<ReturnType<typeof get>>>> | undefined
+    let read!: () => void
+    const pageRead = new Promise<void>((resolve) => {
+      read = resolve
+    })
+    const p = await startPartner({ seed: 1, records: 100, holdUntil: pageRead })
+    const run = await startJob(["--monitor", "0", "--partner-url", p.url, "--sample", "0", "--json"], (u) => {
       url = u
       during = Promise.all([get(u), get(`${u}snapshot`)])
-    })
+      void during.then(read)
+    }).finally(() => p.close())
+    expect(p.stats().listRequests).toBeGreaterThan(0) // it ran, held until the page was read
     expect(run.code).toBe(0)
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
-    const [page, snapshot] = await during
+    expect(during).toBeDefined()
+    const [page, snapshot] = await during!
     expect(page).toMatchObject({ status: 200 })
     expect((page as { body: string }).body).toContain("<title>monitor</title>")
     expect(snapshot).toMatchObject({ status: 200 })

@@ -124,8 +124,20 @@ describe("the partner", () => {
   })
 
   it("answers 503 with Retry-After over its open-request limit, and /_stats counts what it did", async () => {
-    // held 500 ms each: all five have arrived before the first two are answered, even on a loaded machine
-    const p = await partner({ maxOpen: 2, latencyMs: 500, jitterMs: 0 })
+    // the two it takes are held open until the fifth request has arrived: the other three find two open
+    let allArrived!: () => void
+    const arrived = new Promise<void>((resolve) => {
+      allArrived = resolve
+    })
+    const p = await partner({
+      maxOpen: 2,
+      latencyMs: 0,
+      jitterMs: 0,
+      holdUntil: arrived,
+      onRequest: (s) => {
+        if (s.requests === 5) allArrived()
+      }
+    })
     const id = healthyId(1)
     const answers = await Promise.all(Array.from({ length: 5 }, () => get(p, `/records/${id}`)))
     const refused = answers.filter((a) => a.status === 503)

@@ -33,6 +33,11 @@ export interface PartnerOptions {
   readonly maxOpen?: number
   /** called as each request to /records or /records/:id arrives (tests act on it: "after the 100th request…") */
   readonly onRequest?: (stats: PartnerStats) => void
+  /**
+   * requests it takes (not refused with 429 or 503) wait for this before their latency starts
+   * (tests hold requests open until they say so, instead of counting on timing)
+   */
+  readonly holdUntil?: Promise<unknown>
 }
 
 export interface PartnerStats {
@@ -143,7 +148,9 @@ export const startPartner = (options: PartnerOptions = {}): Promise<Partner> => 
       return send(res, 429, { error: "rate limit exceeded" }, { "retry-after": String(wait) })
     }
     const delay = Math.max(0, latency + (Math.random() * 2 - 1) * jitter)
-    setTimeout(() => serve(url, res), delay)
+    const answer = () => setTimeout(() => serve(url, res), delay)
+    if (options.holdUntil === undefined) answer()
+    else void options.holdUntil.then(answer)
   })
   server.keepAliveTimeout = 5_000
 
