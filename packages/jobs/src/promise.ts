@@ -160,7 +160,44 @@ export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
  *
  * @since 0.2.0
  */
-export type Work<A> = (signal: AbortSignal) => PromiseLike<A> | A
+export type Work<A> = (signal: AbortSignal, job: RunningJob) => PromiseLike<A> | A
+
+/**
+ * The job a work runs as, given to it as its second argument: `progress` reports how far it got
+ * (any value: a count, `{ done, total }`), as `Job.progress` does in Effect code — the job's entry
+ * in `snapshot` (and `Supervisor.watch`, the monitor page) shows the last value, and one debug line
+ * (`job progress`, with `progress`) is written when the logger's level lets debug through. After
+ * the job ended it does nothing. Cheap enough to call per item.
+ *
+ * ```ts
+ * import { supervisor } from "@tributary/jobs/promise"
+ *
+ * const sup = supervisor()
+ * const rows = ["a", "b", "c"]
+ * await sup.run(
+ *   async (_signal, job) => {
+ *     for (let i = 0; i < rows.length; i++) job.progress({ done: i + 1, total: rows.length })
+ *   },
+ *   { name: "import" }
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export interface RunningJob {
+  /** reports the job's progress: its entry in `snapshot` shows the last value */
+  progress(value: unknown): void
+}
+
+/**
+ * The options of `pause` and `resume`: a pool's name, or nothing for the whole supervisor.
+ *
+ * @since 0.2.0
+ */
+export interface PauseOptions {
+  /** the pool to pause or resume (default: the whole supervisor) */
+  readonly pool?: string
+}
 
 /**
  * A retry policy without Effect: up to `times` retries after the first attempt, `delay` apart
@@ -418,6 +455,14 @@ export interface PromiseSupervisor {
     works: Iterable<Work<A> | Item<A>>,
     options: AllOptions & { readonly policy?: "collectAll" }
   ): Promise<Array<Settled<A>>>
+  /**
+   * Holds a pool's jobs (`{ pool }`), or every job: queued jobs wait (the snapshot says
+   * `heldBy: "paused"`), running ones go on, and jobs fired meanwhile queue (`drain` waits for
+   * them). Throws `JobArgumentError` for an unknown pool or options that are not an object.
+   */
+  pause(options?: PauseOptions): void
+  /** Releases what `pause` held (the pool, or the whole supervisor) and starts the queued jobs that can start. */
+  resume(options?: PauseOptions): void
   /** the supervisor now: running and queued jobs, counters, pools (see `Supervisor.snapshot`) */
   snapshot(): Promise<Snapshot>
   /** resolves once no job is queued or running and every outcome is logged (jobs fired meanwhile included) */
@@ -641,6 +686,14 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     }
   }
 
+  pause(options?: PauseOptions): void {
+    this.setPaused(true, options)
+  }
+
+  resume(options?: PauseOptions): void {
+    this.setPaused(false, options)
+  }
+
   snapshot(): Promise<Snapshot> {
     return this.runPromise(this.service.snapshot)
   }
@@ -685,6 +738,14 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     })
   }
 
+  /** `Supervisor.pause` or `resume` in this supervisor, now; a bad argument throws its JobArgumentError. */
+  private setPaused(paused: boolean, options: PauseOptions | undefined): void {
+    if (options !== undefined && (typeof options !== "object" || options === null))
+      throw new JobArgumentError("options", options, "an object ({ pool }) or nothing")
+    const exit = Effect.runSyncExitWith(this.context)(paused ? Supervisor.pause(options) : Supervisor.resume(options))
+    if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+  }
+
   /** A fresh tap on the outcomes, as an async iterator; `return` (or the end) closes it. */
   private tap(): AsyncIterator<Outcome> {
     const scope = Scope.makeUnsafe()
@@ -725,11 +786,30 @@ const effectOf = <A>(argument: string, work: Work<A>, onAbort?: () => void): Eff
           try: (): PromiseLike<A> => promiseOf(argument, (work as () => A | PromiseLike<A>)()),
           catch: (error) => error
         })
-      : Effect.tryPromise({
-          try: (signal: AbortSignal): PromiseLike<A> => promiseOf(argument, work(signal)),
-          catch: (error) => error
-        })
+      : work.length === 1
+        ? Effect.tryPromise({
+            try: (signal: AbortSignal): PromiseLike<A> =>
+              promiseOf(argument, (work as (signal: AbortSignal) => A | PromiseLike<A>)(signal)),
+            catch: (error) => error
+          })
+        : Effect.withFiber((fiber) => {
+            // only a function that declares the job gets one (a closure per attempt)
+            const job = runningJobIn(fiber.context)
+            return Effect.tryPromise({
+              try: (signal: AbortSignal): PromiseLike<A> => promiseOf(argument, work(signal, job)),
+              catch: (error) => error
+            })
+          })
   return onAbort === undefined ? effect : Effect.onInterrupt(effect, () => Effect.sync(onAbort))
+}
+
+/**
+ * The `RunningJob` of the job whose fiber has `context` (its supervisor, its `job.id` annotation,
+ * its logger): `progress` runs `Job.progress` there, synchronously.
+ */
+const runningJobIn = (context: Context.Context<never>): RunningJob => {
+  const runSync = Effect.runSyncWith(context)
+  return { progress: (value) => runSync(Job.progress(value)) }
 }
 
 const isPromiseLike = (u: unknown): u is PromiseLike<any> =>

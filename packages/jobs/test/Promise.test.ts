@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it, vi } from "vitest"
 import {
   Job,
   JobArgumentError,
+  Supervisor,
   SupervisorClosedError,
   SupervisorConfigError,
   SupervisorFullError
@@ -689,6 +690,123 @@ describe("outcomes", () => {
     sup.fire(async () => 2, { name: "b" })
     await reading
     expect(names).toEqual(["a", "b"])
+  })
+})
+
+describe("pause and resume", () => {
+  it("a paused pool starts nothing (its jobs wait, others run); resume starts them in order", async () => {
+    const { sup } = make({ pools: { db: {} } })
+    const started: Array<string> = []
+    sup.pause({ pool: "db" })
+    sup.fire(() => void started.push("db-1"), { pool: "db", name: "db-1" })
+    const second = sup.run(() => void started.push("db-2"), { pool: "db", name: "db-2" })
+    await sup.run(() => void started.push("other"), { name: "other" })
+    const snap = await sup.snapshot()
+    expect(started).toEqual(["other"])
+    expect(snap.pools.find((p) => p.name === "db")).toMatchObject({ paused: true, queued: 2, heldBy: "paused" })
+    sup.resume({ pool: "db" })
+    await second
+    await sup.drain()
+    expect(started).toEqual(["other", "db-1", "db-2"])
+  })
+
+  it("pausing the supervisor holds every pool; a running job goes on; resume starts the queue", async () => {
+    const { sup } = make({ pools: { db: {} } })
+    const gate = deferred()
+    const started: Array<string> = []
+    const running = sup.run(() => gate.promise, { name: "running" })
+    sup.pause()
+    sup.fire(() => void started.push("plain"), { name: "plain" })
+    sup.fire(() => void started.push("db"), { pool: "db", name: "db" })
+    gate.resolve()
+    await running // a running job is not held by the pause
+    const snap = await sup.snapshot()
+    expect(started).toEqual([])
+    expect(snap).toMatchObject({ paused: true })
+    expect(snap.queued.map((j) => j.name).sort()).toEqual(["db", "plain"])
+    sup.resume()
+    await sup.drain()
+    expect(started.sort()).toEqual(["db", "plain"])
+  })
+
+  it("an unknown pool, or options that are not an object, throw JobArgumentError naming them; nothing is paused", async () => {
+    const { sup } = make({ pools: { db: {} } })
+    for (const call of [() => sup.pause({ pool: "nope" }), () => sup.resume({ pool: "nope" })])
+      expect(thrownBy(call)).toMatchObject({ _tag: "JobArgumentError", argument: "pool", value: "nope" })
+    // a pool name passed without its object would otherwise read as "no pool": the whole supervisor
+    for (const call of [() => sup.pause("db" as never), () => sup.resume(5 as never)])
+      expect(thrownBy(call)).toMatchObject({ _tag: "JobArgumentError", argument: "options" })
+    expect(thrownBy(() => sup.pause({ pool: 5 as never }))).toMatchObject({
+      _tag: "JobArgumentError",
+      argument: "pool"
+    })
+    expect(await sup.run(async () => "still runs")).toBe("still runs")
+    expect(await sup.run(async () => "db too", { pool: "db" })).toBe("db too")
+  })
+})
+
+describe("progress", () => {
+  it("a job's second argument reports its progress: on its running entry in the snapshot, with a debug line", async () => {
+    const { sup, lines } = make()
+    const reported = deferred()
+    const gate = deferred()
+    const running = sup.run(
+      async (_signal, job) => {
+        job.progress({ done: 1, total: 2 })
+        reported.resolve()
+        await gate.promise
+        job.progress({ done: 2, total: 2 })
+        return "imported"
+      },
+      { name: "import" }
+    )
+    sup.fire(async () => gate.promise, { name: "silent" })
+    await reported.promise
+    const snap = await sup.snapshot()
+    expect(snap.running.map((j) => [j.name, j.progress])).toEqual([
+      ["import", { done: 1, total: 2 }],
+      ["silent", undefined]
+    ])
+    gate.resolve()
+    expect(await running).toBe("imported")
+    await sup.drain()
+    const progressLines = lines.filter((l) => l.msg === "job progress")
+    expect(progressLines.map((l) => [l["job.name"], l.progress])).toEqual([
+      ["import", { done: 1, total: 2 }],
+      ["import", { done: 2, total: 2 }]
+    ])
+  })
+
+  it("in a group's jobs and an Effect caller's snapshot alike; after the job ended it does nothing", async () => {
+    const { sup } = make()
+    const gate = deferred()
+    const reported = [deferred(), deferred()]
+    let late: ((value: unknown) => void) | undefined
+    const group = sup.all(
+      [0, 1].map((i) =>
+        item(
+          async (_signal, job) => {
+            job.progress(i * 10)
+            late = (v) => job.progress(v)
+            reported[i].resolve()
+            await gate.promise
+            return i
+          },
+          { name: `part-${i}` }
+        )
+      ),
+      { concurrency: 2, policy: "failFast" }
+    )
+    await Promise.all(reported.map((r) => r.promise))
+    const snap = await Effect.runPromise(Supervisor.snapshot.pipe(Effect.provide(sup.layer)))
+    expect(snap.running.map((j) => [j.name, j.progress])).toEqual([
+      ["part-0", 0],
+      ["part-1", 10]
+    ])
+    gate.resolve()
+    expect(await group).toEqual([0, 1])
+    late!("after the end")
+    expect((await sup.snapshot()).running).toEqual([])
   })
 })
 
