@@ -2,7 +2,9 @@
  * The monitor page in a real browser: Debian's Chromium (`/usr/bin/chromium`, or `CHROMIUM`)
  * driven by `playwright-core`, against a real supervisor on the real clock (the page is a real
  * client: it cannot read a TestClock). Every wait is on a condition of the page
- * (`waitForFunction`), never a fixed sleep. One test writes the screenshot `docs/monitor.png`.
+ * (`waitForFunction`), never a fixed sleep. "Within a second" is counted in events, not read off
+ * the clock: the page shows a change after at most 10 of its 100-millis events. One test writes the
+ * screenshot `docs/monitor.png`.
  */
 import { existsSync, mkdirSync, statSync } from "node:fs"
 import { dirname } from "node:path"
@@ -12,6 +14,7 @@ import { Deferred, Effect, Exit, Logger, Scope } from "effect"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Monitor } from "../src/index.js"
+import { openEvents } from "./client.js"
 
 /** What the functions run in the page use of it (this project compiles without the DOM library). */
 declare const document: {
@@ -55,6 +58,18 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     monitor = await run(
       Monitor.serve({ port, interval: "100 millis", secretKeys: ["password"] }).pipe(Scope.provide(monitorScope))
     )
+  }
+
+  /** How many events the page has rendered. */
+  const updates = async (on: Page = page) => Number(await on.evaluate(() => document.body.dataset.updates))
+
+  /**
+   * Waits until the page shows these counters, and checks that it took at most 10 events since
+   * `before` (10 × the 100 millis interval: within a second of the server's snapshots).
+   */
+  const showsWithinASecond = async (counts: Record<string, number>, before: number) => {
+    await shows(counts)
+    expect((await updates()) - before).toBeLessThanOrEqual(10)
   }
 
   /** Waits until the page shows these counters. */
@@ -122,20 +137,22 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     expect(await page.content()).not.toContain("hunter2")
     // some throughput for the charts (120 short jobs, 4 at a time), the picture while they run
     for (let i = 1; i <= 120; i++) await run(Job.fire(Effect.sleep("80 millis"), { name: `clean ${i}`, pool: "clean" }))
-    const updates = Number(await page.evaluate(() => document.body.dataset.updates))
-    await page.waitForFunction((n) => Number(document.body.dataset.updates) >= n + 20, updates)
+    const before = await updates()
+    await page.waitForFunction((n) => Number(document.body.dataset.updates) >= n + 20, before)
     mkdirSync(dirname(screenshot), { recursive: true })
     await page.screenshot({ path: screenshot, fullPage: true })
     expect(statSync(screenshot).size).toBeGreaterThan(10_000)
     await shows({ succeeded: 120 })
   })
 
-  it("updates when jobs end and start", async () => {
+  it("updates within a second when jobs end and start", async () => {
+    const beforeEnd = await updates()
     await open(gates[0]) // the partner jobs end
-    await shows({ running: 1, queued: 1, succeeded: 125, failed: 1 })
+    await showsWithinASecond({ running: 1, queued: 1, succeeded: 125, failed: 1 }, beforeEnd)
     const next = await gate()
+    const beforeStart = await updates()
     await run(Job.fire(Deferred.await(next), { name: "fetch 18", pool: "partner" }))
-    await shows({ running: 2, started: 128 })
+    await showsWithinASecond({ running: 2, started: 128 }, beforeStart)
     expect(await page.locator("#running tr td:first-child").allTextContents()).toEqual(["persist batch 1", "fetch 18"])
   })
 
@@ -152,6 +169,24 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
       expect((await other.goto(local))?.status()).toBe(401)
       await other.goto(`${local}?token=page-t0ken-0123456789`)
       await other.waitForFunction(() => Number(document.body.dataset.updates) >= 2)
+      expect(await other.locator("#status").textContent()).toBe("live")
+      await other.close()
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  })
+
+  it("turned away by a full server (503, maxConnections), tries again by itself and goes live once a stream is free", async () => {
+    const scope = await Effect.runPromise(Scope.make())
+    try {
+      const full = await run(Monitor.serve({ maxConnections: 1, interval: "100 millis" }).pipe(Scope.provide(scope)))
+      const holder = await openEvents(`${full.url}events`) // takes the one stream
+      const other = await browser.newPage()
+      await other.goto(full.url)
+      await other.waitForFunction(() => document.getElementById("status")?.textContent === "reconnecting\u2026")
+      expect(await updates(other)).toBe(0)
+      holder.close()
+      await other.waitForFunction(() => Number(document.body.dataset.updates) >= 1)
       expect(await other.locator("#status").textContent()).toBe("live")
       await other.close()
     } finally {
