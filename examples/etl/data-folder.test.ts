@@ -4,12 +4,12 @@
  * process or a child still running; a stale one is left by a process that has exited.
  */
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { claim, claimFile, DataFolderError } from "./data-folder.js"
+import { claim, claimFile, creatingFile, DataFolderError, holdsDatabase } from "./data-folder.js"
 import { open } from "./db.js"
 
 const tmp = mkdtempSync(join(tmpdir(), "tributary-folder-"))
@@ -28,14 +28,14 @@ const refusal = (dataDir: string): DataFolderError => {
 describe("the data folder's claim", () => {
   it("makes the folder, holds this process's pid, and is refused to a second claimant while held", () => {
     const dir = join(tmp, "a", "b")
-    const release = claim(dir)
+    const { release } = claim(dir)
     expect(readFileSync(join(dir, claimFile), "utf8")).toBe(String(process.pid))
     expect(refusal(dir).message).toBe(
       `${dir} is in use by another run of the job (pid ${process.pid}); wait for it to end, or give another --data-dir`
     )
     release()
     expect(existsSync(join(dir, claimFile))).toBe(false)
-    claim(dir)() // free again
+    claim(dir).release() // free again
   })
 
   it("a claim held by another live process is refused; once that process is gone, it is taken over", async () => {
@@ -47,7 +47,7 @@ describe("the data folder's claim", () => {
     expect(refusal(dir).message).toContain(`(pid ${child.pid})`)
     child.kill("SIGKILL")
     await gone
-    const release = claim(dir)
+    const { release } = claim(dir)
     expect(readFileSync(join(dir, claimFile), "utf8")).toBe(String(process.pid))
     release()
   })
@@ -56,11 +56,11 @@ describe("the data folder's claim", () => {
     const dir = join(tmp, "empty-claim")
     mkdirSync(dir)
     writeFileSync(join(dir, claimFile), "")
-    claim(dir)()
+    claim(dir).release()
     // and a pid no process has (a process that ran and exited)
     const done = spawnSync(process.execPath, ["-e", ""])
     writeFileSync(join(dir, claimFile), String(done.pid))
-    claim(dir)()
+    claim(dir).release()
   })
 
   it("a folder that holds other files and no PGlite database is refused, left as it was", () => {
@@ -72,6 +72,37 @@ describe("the data folder's claim", () => {
     )
     expect(existsSync(join(dir, claimFile))).toBe(false)
     expect(existsSync(join(dir, "PG_VERSION"))).toBe(false)
+  })
+
+  it("a folder whose database a killed run was creating (its mark left) is emptied and created again, by its claimant only", () => {
+    const dir = join(tmp, "half-made")
+    mkdirSync(join(dir, "base"), { recursive: true })
+    writeFileSync(join(dir, "PG_VERSION"), "17")
+    writeFileSync(join(dir, "base", "1"), "half-written")
+    writeFileSync(join(dir, creatingFile), "4242")
+    expect(holdsDatabase(dir)).toBe(false)
+    // while another run holds it, nothing is touched
+    writeFileSync(join(dir, claimFile), String(process.pid))
+    expect(refusal(dir).message).toContain("is in use by another run")
+    expect(existsSync(join(dir, "base", "1"))).toBe(true)
+    rmSync(join(dir, claimFile))
+    const folder = claim(dir)
+    expect(folder).toMatchObject({ creating: true, recreated: true })
+    expect(readdirSync(dir).sort()).toEqual([creatingFile, claimFile])
+    folder.created()
+    expect(existsSync(join(dir, creatingFile))).toBe(false)
+    folder.release()
+    // a folder with a whole database is opened as it is; a new one is marked while it is created
+    writeFileSync(join(dir, "PG_VERSION"), "17")
+    expect(holdsDatabase(dir)).toBe(true)
+    const again = claim(dir)
+    expect(again).toMatchObject({ creating: false, recreated: false })
+    expect(existsSync(join(dir, creatingFile))).toBe(false)
+    again.release()
+    const fresh = claim(join(tmp, "fresh"))
+    expect(fresh).toMatchObject({ creating: true, recreated: false })
+    expect(existsSync(join(tmp, "fresh", creatingFile))).toBe(true)
+    fresh.release()
   })
 
   it("a folder that cannot be made fails at once (Node's recursive mkdir spun for ever on /proc/x)", (ctx) => {

@@ -9,6 +9,10 @@
  * - the claim is a file in the folder holding this process's pid, created with its content at once
  *   (a hard link of a written file: nobody reads it empty); a claim whose process is gone (killed)
  *   is stale and taken over; a live one is refused, naming its pid;
+ * - a folder PGlite is about to create a database in is marked (`creatingFile`) until `created()`:
+ *   a run killed while PGlite wrote its files (creating one takes seconds) leaves the mark, and the
+ *   next claimant empties the folder and has PGlite create it again — it held no rows yet (the
+ *   table is made after), and only the claim's holder ever empties it;
  * - `release` removes the claim (only if it is still ours).
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
@@ -18,23 +22,63 @@ import { Data } from "effect"
 /** The claim's file name, inside the data folder. */
 export const claimFile = "tributary-etl.pid"
 
+/** The mark of a folder whose database PGlite is creating, inside the data folder. */
+export const creatingFile = "tributary-etl.creating"
+
 /** Thrown by `claim`: the folder (`dataDir`) and what to do (`message`). */
 export class DataFolderError extends Data.TaggedError("DataFolderError")<{
   readonly dataDir: string
   readonly message: string
 }> {}
 
-/** Makes `dataDir` if needed and claims it for this process; returns the release. */
-export const claim = (dataDir: string): (() => void) => {
+/** A folder claimed for this process. */
+export interface Claim {
+  /** PGlite will create the database (the folder holds none yet); call `created` once it has */
+  readonly creating: boolean
+  /** the folder held the files of a database a killed run was creating: they were removed */
+  readonly recreated: boolean
+  /** PGlite finished creating the database: the mark goes */
+  readonly created: () => void
+  /** gives the folder back */
+  readonly release: () => void
+}
+
+/** Whether `dataDir` holds a whole PGlite database (opening it takes a second or two; creating one, several). */
+export const holdsDatabase = (dataDir: string): boolean =>
+  existsSync(join(dataDir, "PG_VERSION")) && !existsSync(join(dataDir, creatingFile))
+
+/** Makes `dataDir` if needed and claims it for this process (see the module doc). */
+export const claim = (dataDir: string): Claim => {
   if (existsSync(dataDir) && !statSync(dataDir).isDirectory())
     throw new DataFolderError({ dataDir, message: `${dataDir} is a file, not a folder: give --data-dir a folder` })
   makeFolder(dataDir)
-  const others = readdirSync(dataDir).filter((f) => !f.startsWith(claimFile))
-  if (others.length > 0 && !existsSync(join(dataDir, "PG_VERSION")))
+  const others = readdirSync(dataDir).filter((f) => !ours(f))
+  const marked = existsSync(join(dataDir, creatingFile))
+  if (others.length > 0 && !marked && !existsSync(join(dataDir, "PG_VERSION")))
     throw new DataFolderError({
       dataDir,
       message: `${dataDir} is not empty and holds no PGlite database (${others.length} other files): give --data-dir a new or empty folder`
     })
+  const release = take(dataDir)
+  try {
+    // ours now: a mark left by a killed run means a database half-written (read again, under the claim)
+    const recreated = existsSync(join(dataDir, creatingFile))
+    if (recreated)
+      for (const f of readdirSync(dataDir)) if (!ours(f)) rmSync(join(dataDir, f), { recursive: true, force: true })
+    const creating = recreated || !existsSync(join(dataDir, "PG_VERSION"))
+    if (creating) writeFileSync(join(dataDir, creatingFile), String(process.pid))
+    return { creating, recreated, created: () => rmSync(join(dataDir, creatingFile), { force: true }), release }
+  } catch (e) {
+    release()
+    throw e
+  }
+}
+
+/** The job's own files in the folder: the claim (and its temporary twin) and the mark. */
+const ours = (file: string): boolean => file.startsWith(claimFile) || file === creatingFile
+
+/** Takes the claim file for this process; returns its release. */
+const take = (dataDir: string): (() => void) => {
   const path = join(dataDir, claimFile)
   const mine = `${path}.${process.pid}`
   writeFileSync(mine, String(process.pid))

@@ -3,13 +3,16 @@
  * PostgreSQL server through a `pg` pool when a `postgres://` URL is given — the same SQL on both.
  * `open` runs the migrations the database has not seen yet; `upsert` writes a batch of rows in one
  * transaction, keyed by id (a second write of a row bumps its `writes` column, so a duplicate
- * write shows). Every call is an Effect failing with `DbError`.
+ * write shows). Every call is an Effect failing with `DbError`. One run at a time per database:
+ * a PGlite folder is claimed (`data-folder.ts`), a PostgreSQL database locked (`run-lock.ts`),
+ * both for as long as the database is open; a second run's `open` fails, naming the holder.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { Data, Effect, type Scope } from "effect"
+import { Clock, Data, Effect, type Scope } from "effect"
 import pg from "pg"
 import { claim } from "./data-folder.js"
 import type { Row } from "./record.js"
+import { lockDatabase } from "./run-lock.js"
 import { shownUrl } from "./shown-url.js"
 
 export class DbError extends Data.TaggedError("DbError")<{ readonly op: string; readonly cause: unknown }> {
@@ -137,27 +140,41 @@ interface Sql {
 }
 
 const openPglite = (dataDir: string): Effect.Effect<Sql, DbError> =>
-  Effect.tryPromise({
-    try: async () => {
-      // one run at a time per folder (data-folder.ts): PGlite has no lock of its own
-      const release = claim(dataDir)
-      const db = await PGlite.create(dataDir).catch((e) => {
-        release()
-        throw e
-      })
-      const query: Query = async (text, params) => (await db.query<any>(text, params as Array<unknown>)).rows
-      return {
-        query,
-        transaction: (f, end = "commit") =>
-          db.transaction(async (tx) => {
-            const result = await f(async (text, params) => (await tx.query<any>(text, params as Array<unknown>)).rows)
-            if (end === "rollback") await tx.rollback()
-            return result
-          }),
-        close: () => db.close().finally(release)
+  Effect.gen(function* () {
+    // one run at a time per folder (data-folder.ts): PGlite has no lock of its own
+    const folder = yield* Effect.try({
+      try: () => claim(dataDir),
+      catch: (cause) => new DbError({ op: `open PGlite in ${dataDir}`, cause })
+    })
+    if (folder.recreated)
+      yield* Effect.logWarning(
+        `a run killed while PGlite was creating its data folder in ${dataDir} left it half-written (no rows in it yet): creating it again`
+      )
+    const started = yield* Clock.currentTimeMillis
+    const db = yield* Effect.tryPromise({
+      try: () => PGlite.create(dataDir),
+      catch: (cause) => {
+        folder.release()
+        return new DbError({ op: `open PGlite in ${dataDir}`, cause })
       }
-    },
-    catch: (cause) => new DbError({ op: `open PGlite in ${dataDir}`, cause })
+    })
+    if (folder.creating) {
+      folder.created()
+      yield* Effect.logInfo(
+        `created the PGlite data folder in ${dataDir} (${(((yield* Clock.currentTimeMillis) - started) / 1000).toFixed(1)} s)`
+      )
+    }
+    const query: Query = async (text, params) => (await db.query<any>(text, params as Array<unknown>)).rows
+    return {
+      query,
+      transaction: (f, end = "commit") =>
+        db.transaction(async (tx) => {
+          const result = await f(async (text, params) => (await tx.query<any>(text, params as Array<unknown>)).rows)
+          if (end === "rollback") await tx.rollback()
+          return result
+        }),
+      close: () => db.close().finally(folder.release)
+    } satisfies Sql
   })
 
 const openPg = (url: string): Effect.Effect<Sql, DbError> =>
@@ -165,10 +182,16 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
     try: async () => {
       // a server that accepts the connection and never answers (a wrong port, a stalled server)
       // must not hold the job for ever: connecting gives up after 10 s
+      // one run at a time per database (run-lock.ts): refused before anything else is opened
+      const release = await lockDatabase(url)
       const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 })
       // an idle client's error (the server went away) must not crash the process: the next query fails instead
       pool.on("error", () => {})
-      await pool.query("SELECT 1")
+      await pool.query("SELECT 1").catch(async (e) => {
+        await pool.end().catch(() => {})
+        await release()
+        throw e
+      })
       const query: Query = async (text, params) => (await pool.query(text, params as Array<unknown>)).rows
       return {
         query,
@@ -195,7 +218,7 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
             client.release(lost) // a lost connection is closed, not handed out again
           }
         },
-        close: () => pool.end()
+        close: () => pool.end().finally(release)
       }
     },
     catch: (cause) => new DbError({ op: `connect to DATABASE_URL ${shownUrl(url)}`, cause })

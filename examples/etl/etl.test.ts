@@ -6,20 +6,22 @@
  * Small N, fixed seed: the seeded failures are known in advance.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, watch } from "node:fs"
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { type AddressInfo, connect, createServer } from "node:net"
-import { tmpdir } from "node:os"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stripVTControlCharacters } from "node:util"
 import { Effect } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { creatingFile } from "./data-folder.js"
 import { faultsOf, recordOf, updatedAtOf } from "./dataset.js"
 import { open } from "./db.js"
 import { spawnJob } from "./job-process.js"
 import { type Partner, type PartnerOptions, startPartner } from "./partner.js"
 import { type TestPostgres, testPostgres } from "./postgres-cluster.js"
+import { lockKeys } from "./run-lock.js"
 
 type Line = Record<string, any>
 
@@ -409,6 +411,87 @@ describe("etl on a PostgreSQL server that misbehaves", () => {
   }, 150_000)
 })
 
+/** Calls `f` with the child once its stderr has said `text` (the job reached that point). */
+const onceSaid =
+  (text: string, f: (child: ChildProcess) => void) =>
+  (child: ChildProcess): void => {
+    let seen = ""
+    let done = false
+    child.stderr!.on("data", (d: Buffer) => {
+      seen += d
+      if (!done && seen.includes(text)) {
+        done = true
+        f(child)
+      }
+    })
+  }
+
+describe("two runs at once on one PostgreSQL database", () => {
+  it("the second is refused at once (exit 1, naming the database, password hidden, and the first's pid) and the first goes on unaffected; a first run killed with SIGKILL frees the database", async (ctx) => {
+    if (postgres === undefined) return ctx.skip()
+    const records = 120
+    await asAdmin(postgres.url, async (admin) => {
+      await admin.query("DROP DATABASE IF EXISTS etl_twice")
+      await admin.query("CREATE DATABASE etl_twice")
+      // a password the trust-auth server never asks for: only its hiding is checked
+      const url = postgres!.url.replace("postgres@", "postgres:db-secret@").replace(/\/[^/]*$/, "/etl_twice")
+      const shown = url.replace("db-secret", "***")
+      const env = { DATABASE_URL: url }
+      const flags = ["--concurrency", "4", "--sample", "0"]
+      try {
+        // the first run holds the database: it is paused (SIGSTOP) once it opened it, and resumed
+        // (SIGCONT) once the second was refused, its session and lock on the server all along
+        const p = await partner({ records })
+        let refused: Run | undefined
+        let firstPid: number | undefined
+        const first = await runJob(
+          ["--partner-url", p.url, ...flags, "--fresh"],
+          env,
+          onceSaid("mode fire:", (child) => {
+            firstPid = child.pid
+            child.kill("SIGSTOP")
+            void runJob(["--partner-url", p.url, ...flags], env)
+              .then((r) => {
+                refused = r
+              })
+              .finally(() => child.kill("SIGCONT"))
+          })
+        )
+        expect(refused, first.stderr).toBeDefined()
+        expect(refused!.code, refused!.stderr).toBe(1)
+        expect(refused!.summary).toMatchObject({ records: 0, saved: 0, dbRows: null, stopped: false })
+        expect(refused!.summary.error).toBe(
+          `connect to DATABASE_URL ${shown}: ${shown} is in use by another run of the job (pid ${firstPid} on ${hostname()}); wait for it to end, or give another DATABASE_URL`
+        )
+        expect(refused!.stdout + refused!.stderr).not.toContain("db-secret")
+        // it asked the partner nothing: every request it got was the first run's
+        expect(p.stats().requests).toBe(first.summary.partner.requests)
+        // the first, unaffected: every record once
+        expect(first.code, first.stderr).toBe(0)
+        expect(first.summary).toMatchObject({ records, saved: records - seeded(records).failed.length, error: null })
+        await expectEachOnce(url, records)
+
+        // a run killed while it holds the database: the server ends its session, and with it the lock
+        const dead = await runJob(
+          ["--partner-url", (await partner({ records })).url, ...flags, "--fresh"],
+          env,
+          onceSaid("mode fire:", (child) => child.kill("SIGKILL"))
+        )
+        expect(dead.code).toBeNull() // killed: no exit code, no summary
+        // the lock is free once the server has ended the dead run's session: taking it here waits for that
+        await admin.query("SELECT pg_advisory_lock($1, $2)", [...lockKeys])
+        await admin.query("SELECT pg_advisory_unlock($1, $2)", [...lockKeys])
+        const next = await runJob(["--partner-url", (await partner({ records })).url, ...flags], env)
+        expect(next.code, next.stderr).toBe(0)
+        expect(next.summary).toMatchObject({ records, saved: records - seeded(records).failed.length, error: null })
+        await expectEachOnce(url, records)
+      } finally {
+        await admin.query("DROP DATABASE IF EXISTS etl_twice WITH (FORCE)").catch(() => {})
+      }
+    })
+  }, 150_000)
+})
+
 describe("etl", () => {
   it("with a rate above the partner's, the 429s are waited out (Retry-After) and nothing is lost", async () => {
     const records = 40
@@ -607,26 +690,71 @@ describe("etl", () => {
     expect(next.summary).toMatchObject({ records: 20, error: null, dbRows: next.summary.saved })
   }, 120_000)
 
-  it("stopped while PGlite creates its folder: exit 143, and still the summary and --json line (nothing listed yet)", async () => {
+  it("Ctrl-C while PGlite creates its folder: one line at once says what it waits for; then the summary, exit 130, and the next run uses the folder", async () => {
+    const records = 50
     const dataDir = join(tmp, "new-folder")
     rmSync(dataDir, { recursive: true, force: true })
-    const p = await partner({ records: 50 })
-    let sent = false
-    const run = await runJob(["--partner-url", p.url, "--data-dir", dataDir], {}, (child) => {
-      child.stderr!.on("data", (d: Buffer) => {
-        if (!sent && d.toString().includes("opening PGlite")) {
-          sent = true
-          child.kill("SIGTERM")
-        }
-      })
-    })
-    expect(sent).toBe(true)
-    expect(run.code, run.stderr).toBe(143)
-    expect(run.summary).toMatchObject({ stopped: true, error: null })
-    expect(run.summary.saved + run.summary.failed.partner + run.summary.failed.clean + run.summary.notDone).toBe(
-      run.summary.records - run.summary.unchanged
+    const p = await partner({ records })
+    const flags = ["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"]
+    const run = await runJob(
+      flags,
+      {},
+      onceSaid("opening PGlite", (child) => child.kill("SIGINT"))
     )
-  }, 120_000)
+    expect(run.code, run.stderr).toBe(130)
+    expect(run.summary).toMatchObject({ stopped: true, error: null, records: 0, notDone: 0 })
+    // the line came while PGlite was still at work: before the one saying it was done
+    const msgs = run.logs.map((l) => String(l.msg))
+    const notice = msgs.findIndex((m) =>
+      m.startsWith(
+        `SIGINT received while PGlite creates a new data folder in ${dataDir} (a few seconds): waiting for it to finish`
+      )
+    )
+    const created = msgs.findIndex((m) => m.startsWith(`created the PGlite data folder in ${dataDir}`))
+    expect(notice, run.stderr).toBeGreaterThanOrEqual(0)
+    expect(created, run.stderr).toBeGreaterThan(notice)
+    expect(existsSync(join(dataDir, creatingFile))).toBe(false)
+
+    const next = await runJob(flags, {})
+    expect(next.code, next.stderr).toBe(0)
+    expect(next.summary).toMatchObject({ records, saved: records - seeded(records).failed.length, error: null })
+    expect(next.stderr).not.toContain("half-written")
+  }, 180_000)
+
+  it("a run killed (SIGKILL) while PGlite writes a new folder's files: the next run creates the folder again, says so, and saves every record", async () => {
+    const records = 50
+    const dataDir = join(tmp, "killed-folder")
+    rmSync(dataDir, { recursive: true, force: true })
+    mkdirSync(dataDir) // an empty folder to watch: PGlite's first directory in it is the moment to kill
+    const p = await partner({ records })
+    const flags = ["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"]
+    const watcher = watch(dataDir)
+    const killed = await runJob(flags, {}, (child) =>
+      watcher.on("change", (_event, file) => {
+        if (file === "base") child.kill("SIGKILL")
+      })
+    ).finally(() => watcher.close())
+    expect(killed.code).toBeNull()
+    // what it left: PGlite's files, half-written, and the job's mark
+    expect(existsSync(join(dataDir, "base"))).toBe(true)
+    expect(existsSync(join(dataDir, creatingFile))).toBe(true)
+
+    const next = await runJob(flags, {})
+    expect(next.code, next.stderr).toBe(0)
+    expect(
+      next.logs.some(
+        (l) =>
+          l.msg ===
+          `a run killed while PGlite was creating its data folder in ${dataDir} left it half-written (no rows in it yet): creating it again`
+      ),
+      next.stderr
+    ).toBe(true)
+    expect(next.summary).toMatchObject({ records, saved: records - seeded(records).failed.length, error: null })
+    expect(await tableOf({ name: "PGlite", url: undefined, dataDir, args: [], env: {} })).toMatchObject({
+      rows: records - seeded(records).failed.length,
+      maxWrites: 1
+    })
+  }, 180_000)
 
   it.each([
     ["an HTML error page", "<html>Service Unavailable</html>", "Unexpected token '<'"],

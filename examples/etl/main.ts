@@ -16,6 +16,7 @@ import { Monitor } from "@tributary/monitor"
 import { NatsSupervisor } from "@tributary/nats"
 import { Cause, Clock, Effect, Exit, Fiber, Stream } from "effect"
 import { makeClient } from "./client.js"
+import { holdsDatabase } from "./data-folder.js"
 import { open } from "./db.js"
 import { FlagError, parseDatabaseUrl, parseFlags, usage } from "./flags.js"
 import { type PartnerStats, startPartner } from "./partner.js"
@@ -24,6 +25,7 @@ import { remoteRunner, startWorkers } from "./remote.js"
 import { progressLine, summaryJson, summaryTable } from "./report.js"
 import { RunError } from "./run-error.js"
 import { shownUrl } from "./shown-url.js"
+import { noticeStopsWhile } from "./stop-notice.js"
 import { sync } from "./sync.js"
 import { makeTally, summarize, type Tally } from "./tally.js"
 import { makeTerminal } from "./terminal.js"
@@ -86,12 +88,19 @@ const program = Effect.gen(function* () {
     yield* Effect.logInfo(`monitor: ${monitor.url}`)
   }
 
+  // what opening the database waits on (a stop meanwhile says so at once: stop-notice.ts)
+  const opening =
+    databaseUrl !== undefined
+      ? "connecting to the server of DATABASE_URL (at most 10 s)"
+      : holdsDatabase(flags.dataDir)
+        ? `PGlite opens its data folder in ${flags.dataDir} (a second or two)`
+        : `PGlite creates a new data folder in ${flags.dataDir} (a few seconds)`
   yield* Effect.logInfo(
     databaseUrl === undefined
-      ? `opening PGlite in ${flags.dataDir} (creating a new data folder takes a few seconds)`
+      ? `opening PGlite in ${flags.dataDir}${holdsDatabase(flags.dataDir) ? "" : " (creating a new data folder takes a few seconds)"}`
       : "connecting to the server of DATABASE_URL"
   )
-  const db = yield* open({ url: databaseUrl, dataDir: flags.dataDir })
+  const db = yield* noticeStopsWhile(opening, terminal.logger, open({ url: databaseUrl, dataDir: flags.dataDir }))
   if (flags.fresh) yield* db.truncate
   yield* Effect.logInfo(
     `mode ${flags.mode}: ${flags.concurrency} sub-jobs at once, at most ${flags.rate} starts/s, into ${db.kind} ${db.where}`
