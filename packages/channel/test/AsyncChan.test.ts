@@ -4,7 +4,7 @@
  * and the facade's types (usable without importing `effect`).
  */
 import { getEventListeners } from "node:events"
-import { Buffer, Chan, ChanArgumentError, ChanPendingLimitError } from "@tributary/channel"
+import { Buffer, Chan, ChanArgumentError, ChanPendingLimitError, Xform } from "@tributary/channel"
 import {
   type AsyncChan,
   chan,
@@ -22,7 +22,7 @@ import {
   timeout
 } from "@tributary/channel/async"
 import * as Deprecated from "@tributary/channel/promise"
-import { Effect, Exit, Fiber, Option } from "effect"
+import { Effect, Exit, Fiber, Logger, Option } from "effect"
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest"
 import { pending, thrown, until } from "./harness.js"
 
@@ -1295,5 +1295,40 @@ describe("deprecated names", () => {
     expect(offer(ch, "once")).toBe(true)
     expect(poll(ch)).toEqual({ done: false, value: "once" })
     expect(poll(ch)).toEqual({ done: false, value: "once" })
+  })
+})
+
+describe("an xform that finishes early on a facade channel", () => {
+  // The state machine closes the channel in the middle of the change that finished the xform
+  // (before the puts it released complete). The facade's own `close` logs what the channel
+  // recorded; the state machine must not reach it from there, or a logger would run mid-change.
+  it("logs the failures of that change after it is done: after the released puts' values reached onUndelivered", async () => {
+    const events: Array<string> = []
+    const logger = Logger.make<unknown, void>((o) => {
+      events.push(`logged: ${(o.message as ReadonlyArray<unknown>).join(" ")}`)
+    })
+    const ch = chan<string>(1, {
+      xform: Xform.compose(
+        Xform.map((v: string) => {
+          if (v === "bad") throw new Error("bad value")
+          return v
+        }),
+        Xform.take(2)
+      ),
+      onUndelivered: (v) => events.push(`undelivered: ${v}`)
+    })
+    expect(offer(ch, "a")).toBe(true)
+    // pending: the buffer (1) is full
+    const puts = [put(ch, "bad"), put(ch, "b"), put(ch, "c")]
+    // the take frees room: "bad" comes in (and fails), "b" finishes the xform, "c" is released
+    const taken = await Effect.runPromise(Chan.take(ch).pipe(Effect.provide(Logger.layer([logger]))))
+    expect(Option.getOrThrow(taken)).toBe("a")
+    expect(await Promise.all(puts)).toEqual([true, true, true])
+    expect(events).toEqual(["undelivered: c", "logged: xform failed; the value was dropped"])
+    // closed by the xform: "b" is still takeable, then the channel is done
+    expect([poll(ch), poll(ch)]).toEqual([
+      { done: false, value: "b" },
+      { done: true, value: undefined }
+    ])
   })
 })

@@ -33,7 +33,8 @@
  *     (to the next taker, else the front of the buffer).
  *
  * Resumption: a committed node's callback runs only after every state change of the operation is
- * done (collect first, resume last), since a callback may re-enter the channel synchronously.
+ * done (collect first, resume last), since a callback may re-enter the channel synchronously. For
+ * the same reason no method a subclass may override (`close`) is called in the middle of one.
  *
  * @internal
  */
@@ -416,6 +417,15 @@ export class ChanCore<I = any, O = I> {
    * waiting takers, and, once nothing is left to take, completes the remaining takers with `CLOSED`.
    */
   close(): void {
+    this.closeChannel()
+  }
+
+  /**
+   * What `close` does, for the state machine's own use in the middle of a change (`finishEarly`):
+   * never the overridable `close`, which the Promise facade's channel extends with logging (user
+   * code, which must run only once the change is done).
+   */
+  private closeChannel(): void {
     if (this.closed) return
     this.closed = true
     if (this.sink !== undefined) this.completeXform()
@@ -553,7 +563,7 @@ export class ChanCore<I = any, O = I> {
       commit(putter)
       released.push(putter)
     }
-    this.close()
+    this.closeChannel()
     for (let i = 0; i < released.length; i++) {
       this.undeliver(released[i].value)
       if (released[i].done !== orphanDone) released[i].done(true)
