@@ -4,7 +4,8 @@
  * after the ack wait, and only those); the bound `maxAckPending` holds across workers, sampled
  * inside the jobs; a worker stopped with SIGTERM hands its jobs back at once (the ack wait is
  * longer than the test's timeout, so a job left to it would fail the test); a remote job interrupted
- * in the firing process stops inside the worker process and its message is termed.
+ * in the firing process stops inside the worker process and its message is termed; a worker whose
+ * server cannot be reached at start exits 1 naming the URL.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from "node:fs"
 import { tmpdir } from "node:os"
@@ -216,5 +217,14 @@ describe.skipIf(!available)("NatsWorker processes", () => {
       await nc.close()
     }
     expect(eventsOf(runs).map((e) => e.join(" "))).toEqual(["start endless 701 c0", "interrupted endless 701 c0"])
+  }, 120_000)
+
+  it("a worker process whose server cannot be reached at start exits 1 with a NatsConnectError naming the URL", async () => {
+    const url = "nats://127.0.0.1:1" // nothing listens on port 1 (reserved, below 1024)
+    const w = spawnWorker(url, "unreachable", "u0", join(dir, "unreachable.log"), defaults)
+    workers.push(w)
+    expect(await w.exited).toBe(1)
+    expect(w.output()).toContain("NatsConnectError")
+    expect(w.output()).toContain(url)
   }, 120_000)
 })
