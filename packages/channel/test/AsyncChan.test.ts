@@ -1307,7 +1307,8 @@ describe("an xform that finishes early on a facade channel", () => {
     const logger = Logger.make<unknown, void>((o) => {
       events.push(`logged: ${(o.message as ReadonlyArray<unknown>).join(" ")}`)
     })
-    const ch = chan<string>(1, {
+    // `chan`'s type has no `xform`; from JavaScript it takes one (the state machine's option)
+    const withXform = {
       xform: Xform.compose(
         Xform.map((v: string) => {
           if (v === "bad") throw new Error("bad value")
@@ -1315,8 +1316,9 @@ describe("an xform that finishes early on a facade channel", () => {
         }),
         Xform.take(2)
       ),
-      onUndelivered: (v) => events.push(`undelivered: ${v}`)
-    })
+      onUndelivered: (v: string) => events.push(`undelivered: ${v}`)
+    }
+    const ch = chan<string>(1, withXform as never)
     expect(offer(ch, "a")).toBe(true)
     // pending: the buffer (1) is full
     const puts = [put(ch, "bad"), put(ch, "b"), put(ch, "c")]
