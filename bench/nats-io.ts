@@ -1,7 +1,8 @@
 /**
  * The I/O of `nats.ts`'s jobs that wait: a node:http server (in the driving process) that answers
  * each `GET /<n>` with `n` after a fixed delay, and the GET that the job body of both peers makes
- * (`get`, the same function in our workers and in BullMQ's).
+ * (`get`, the same function in our workers and in BullMQ's); `getAll`, the same GETs made by one
+ * process with no queue at all: the floor on the machine at that moment.
  *
  * Invariants: the server answers every request, after at least `delayMillis` (a timer); it counts
  * the requests it answered and the time it held them, so the driver can check that each job made
@@ -32,6 +33,20 @@ export const get = (url: string): Promise<number> =>
     })
     request.on("error", reject)
   })
+
+/**
+ * The floor of the jobs that wait, without a queue: `jobs` GETs (`<url>/0` …) from this process,
+ * `concurrency` at a time; resolves with the ms from the first to the last answer.
+ */
+export const getAll = async (url: string, jobs: number, concurrency: number): Promise<number> => {
+  const t0 = performance.now()
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < jobs) await get(`${url}/${next++}`)
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs) }, lane))
+  return performance.now() - t0
+}
 
 export interface IoServer {
   /** `http://127.0.0.1:<port>`; a job GETs `<url>/<n>` */

@@ -7,9 +7,10 @@
  *   killed with SIGKILL when half the outcomes are in, with the NATS workers' ack wait and BullMQ's
  *   lock duration and stalled interval all 2 s: the time from the kill to the last outcome.
  * - `--io-jobs` (2,000) jobs that wait on I/O: each a GET to an HTTP server in this process that
- *   answers after 20 ms (`nats-io.ts`), run by 1 and by 3 workers at `--io-concurrency` (8) each,
- *   so the wait dominates; jobs/s against the ideal, jobs × 20 ms ÷ (workers × concurrency), and
- *   the GETs the server answered per job (1 when each job ran once).
+ *   answers after 20 ms (`nats-io.ts`), run by 1 and by 3 workers at `--io-concurrency` (4) each,
+ *   so the wait dominates; jobs/s against the ideal, (workers × concurrency) ÷ 20 ms, the GETs the
+ *   server answered per job (1 when each job ran once), and the floor: the same GETs at the same
+ *   total concurrency made by this process with no queue (after both peers, each round).
  *
  * Runs interleave (ours, BullMQ, ours, … with the first peer alternating by round), fresh workers
  * and a fresh stream or queue per run, each first warmed up by `--warmup` untimed jobs of its kind
@@ -19,7 +20,7 @@
  *
  * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--warmup 2000]
  * [--peers ours,bullmq] [--window 16] [--kinds 1,3,kill,io1,io3] [--io-jobs 2000]
- * [--io-concurrency 8] [--worker nats-worker.ts]` (needs `nats-server` and `redis-server`; it starts
+ * [--io-concurrency 4] [--worker nats-worker.ts]` (needs `nats-server` and `redis-server`; it starts
  * its own of each on free loopback ports with temporary directories, and stops them at the end).
  * `--kinds` picks the cases (small jobs on 1 worker, 3 workers, 3 with a kill; jobs that wait on 1
  * worker, 3 workers); `--worker` runs our workers from another script (relative to bench/), e.g. a
@@ -34,7 +35,7 @@ import { Job } from "@tributary/jobs"
 import { NatsSupervisor } from "@tributary/nats"
 import { Effect, Logger } from "effect"
 import { BULL_LOCK_MILLIS, type RunResult, runBull } from "./nats-bullmq.ts"
-import { IO_DELAY_MILLIS, type IoServer, startIoServer } from "./nats-io.ts"
+import { getAll, IO_DELAY_MILLIS, type IoServer, startIoServer } from "./nats-io.ts"
 import { io, small } from "./nats-jobs.ts"
 import { cpuMillis, type Server, startServer, startWorkers, stop } from "./nats-procs.ts"
 
@@ -68,7 +69,7 @@ const countArg = (flag: string, fallback: number): number => {
 const IO_JOBS = countArg("--io-jobs", 2_000)
 if (IO_JOBS % 2 !== 0) throw new Error(`--io-jobs: an even integer, got ${IO_JOBS}`)
 /** each worker's concurrency for the jobs that wait on I/O */
-const IO_CONCURRENCY = countArg("--io-concurrency", 8)
+const IO_CONCURRENCY = countArg("--io-concurrency", 4)
 /** the untimed jobs before a run of jobs that wait on I/O */
 const IO_WARMUP = Math.min(WARMUP, 400)
 const peersArg = process.argv.indexOf("--peers")
@@ -220,6 +221,8 @@ const redis = await startServer(
 )
 const http = await startIoServer(IO_DELAY_MILLIS)
 const results = new Map<string, Array<Sample>>()
+/** the floor of each kind of jobs that wait: the ms of its GETs made directly, by round */
+const floors = new Map<string, Array<number>>()
 try {
   for (let round = 0; round < ROUNDS; round++)
     for (const [k, kind] of kinds.entries()) {
@@ -232,6 +235,11 @@ try {
           `round ${round + 1}/${ROUNDS} ${peer} ${kind.label}: ${(r.total / 1000).toFixed(2)} s, half at ${(r.half / 1000).toFixed(2)} s, ${r.failed} not Success, ${r.gets} GETs, CPU µs/job: firing ${Math.round((r.cpu * 1000) / jobsOf(kind))}, server ${Math.round((r.serverCpu * 1000) / jobsOf(kind))}, workers ${Math.round((r.workersCpu * 1000) / jobsOf(kind))}`
         )
       }
+      if (!kind.io) continue
+      // the floor: the same GETs at the same total concurrency from this process, no queue
+      const total = await getAll(http.url, IO_JOBS, kind.workers * IO_CONCURRENCY)
+      floors.set(kind.label, [...(floors.get(kind.label) ?? []), total])
+      console.error(`round ${round + 1}/${ROUNDS} direct GETs, no queue, ${kind.label}: ${(total / 1000).toFixed(2)} s`)
     }
 } finally {
   await Promise.all([nats.stop(), redis.stop(), http.close()])
@@ -297,9 +305,9 @@ if (KINDS.includes("kill"))
   )
 if (ioKinds.length > 0) {
   console.log(
-    `\n| ${IO_JOBS} jobs that wait ${IO_DELAY_MILLIS} ms, concurrency ${IO_CONCURRENCY} per worker | ideal jobs/s | ours jobs/s (of ideal) | BullMQ jobs/s (of ideal) | ours / BullMQ | ours total, s (each round) | BullMQ total, s (each round) | ours CPU µs/job: firing with the HTTP server + server + workers | BullMQ CPU µs/job | GETs per job (ours, BullMQ) | mean time a GET was held by the HTTP server, ms (ours, BullMQ) | not Success (ours, BullMQ) |`
+    `\n| ${IO_JOBS} jobs that wait ${IO_DELAY_MILLIS} ms, concurrency ${IO_CONCURRENCY} per worker | ideal jobs/s | direct GETs, no queue, per s (of ideal) | ours jobs/s (of ideal) | BullMQ jobs/s (of ideal) | ours / BullMQ | direct, s (each round) | ours total, s (each round) | BullMQ total, s (each round) | ours CPU µs/job: firing with the HTTP server + server + workers | BullMQ CPU µs/job | GETs per job (ours, BullMQ) | mean time a GET was held by the HTTP server, ms (ours, BullMQ) | not Success (ours, BullMQ) |`
   )
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 }
 /** jobs × delay ÷ (workers × concurrency), as jobs/s */
 const ideal = (kind: Kind) => (kind.workers * IO_CONCURRENCY * 1000) / IO_DELAY_MILLIS
@@ -309,7 +317,9 @@ const getsPerJob = (rs: ReadonlyArray<Sample>) =>
 const held = (rs: ReadonlyArray<Sample>) => median(rs.map((r) => r.held)).toFixed(1)
 for (const kind of ioKinds) {
   const [ours, bull] = samplesOf(kind)
+  const floor = floors.get(kind.label) ?? []
+  const direct = IO_JOBS / (median(floor) / 1000)
   console.log(
-    `| ${kind.label} | ${Math.round(ideal(kind))} | ${ofIdeal(rate(ours, IO_JOBS), kind)} | ${ofIdeal(rate(bull, IO_JOBS), kind)} | ${(rate(ours, IO_JOBS) / rate(bull, IO_JOBS)).toFixed(2)} | ${each(ours)} | ${each(bull)} | ${cpus3(ours, IO_JOBS)} | ${cpus3(bull, IO_JOBS)} | ${getsPerJob(ours)}, ${getsPerJob(bull)} | ${held(ours)}, ${held(bull)} | ${failed(ours)}, ${failed(bull)} |`
+    `| ${kind.label} | ${Math.round(ideal(kind))} | ${ofIdeal(direct, kind)} | ${ofIdeal(rate(ours, IO_JOBS), kind)} | ${ofIdeal(rate(bull, IO_JOBS), kind)} | ${(rate(ours, IO_JOBS) / rate(bull, IO_JOBS)).toFixed(2)} | ${floor.map((ms) => (ms / 1000).toFixed(2)).join(", ")} | ${each(ours)} | ${each(bull)} | ${cpus3(ours, IO_JOBS)} | ${cpus3(bull, IO_JOBS)} | ${getsPerJob(ours)}, ${getsPerJob(bull)} | ${held(ours)}, ${held(bull)} | ${failed(ours)}, ${failed(bull)} |`
   )
 }
