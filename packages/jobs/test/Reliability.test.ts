@@ -152,6 +152,41 @@ describe("a logger that throws costs lines, never the supervisor", () => {
       }
     })
   }
+
+  it("through @tributary/pino, a stream that fails a write after it returned (a socket, a file): drain and shutdown complete, the lines are counted", async () => {
+    const reports = stderrLines()
+    const written: Array<string> = []
+    let writes = 0
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        // the second line fails asynchronously; Node's stream then takes no more lines
+        if (++writes === 2) setImmediate(() => callback(Object.assign(new Error("write EPIPE"), { code: "EPIPE" })))
+        else {
+          written.push(JSON.parse(String(chunk))["job.name"])
+          setImmediate(callback)
+        }
+      }
+    })
+    const logger = pino({ level: "info" }, stream)
+    const counters = await underPino(
+      Effect.gen(function* () {
+        for (let n = 1; n <= 3; n++) yield* Job.fire(Effect.fail(new Boom({ n })), { name: `job-${n}` })
+        yield* Supervisor.drain
+        yield* Effect.promise(
+          () => new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once("close", resolve)))
+        )
+        yield* Job.fire(Effect.never, { name: "stuck" })
+        yield* Supervisor.shutdown({ grace: 0 })
+        return (yield* Supervisor.snapshot).counters
+      }),
+      logger
+    )
+    expect(counters).toMatchObject({ failed: 3, interrupted: 1 })
+    expect(written).toEqual(["job-1"])
+    expect(PinoLogger.lostLines(logger)).toBe(4) // 2 failures, the straggler, its interruption
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toContain("write EPIPE")
+  })
 })
 
 // ── secrets inside errors ───────────────────────────────────────────────────

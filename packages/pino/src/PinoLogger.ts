@@ -7,7 +7,11 @@
  * A line carries the message as `msg`, the fiber's annotations as top-level fields (one named
  * like a field the line has — `level`, `time`, `msg`, `pid`, `hostname`, `err` — as
  * `annotation.<name>`), its log spans as `spans` (label → elapsed milliseconds), the fiber id as
- * `fiberId` and, when the log carries a `Cause`, a serialized `err` (see {@link SerializedCause}):
+ * `fiberId` and, when the log carries a `Cause`, a serialized `err` (see {@link SerializedCause}).
+ * The logger's own bindings (`logger.child({...})`, pino's `base`) are written as pino writes
+ * them, except one named `time`, `msg` or `err`: plain pino would write it next to the line's own
+ * field and a JSON parser keeps the last (a bound `time` replaced the timestamp, a bound `msg`
+ * was replaced by the message), so it is kept as `binding.<name>`:
  *
  * ```json
  * {"level":50,"time":1795838134754,"pid":21624,"hostname":"vm","job.name":"fetch","attempt":2,
@@ -42,6 +46,7 @@ import {
   markUnopenable,
   watchOpen
 } from "./internal/destinations.js"
+import { track, writeLine } from "./internal/lineWrites.js"
 import { LostLines } from "./LostLines.js"
 import { PinoLoggerConfigError } from "./PinoLoggerError.js"
 
@@ -128,8 +133,12 @@ export interface LayerOptions {
  * true })`); use {@link layer} for the usual case, which also sets the minimum level and flushes.
  *
  * A line that cannot be written — the destination's `write` throws, or pino itself throws (a
- * throwing hook or formatter) — is lost, never thrown into the fiber that logged: it is counted
- * ({@link lostLines}) and the first loss of each burst is reported on stderr (see `LostLines`).
+ * throwing hook or formatter), or a Node stream destination (a socket, `fs.createWriteStream`, a
+ * custom `Writable`) fails the write after it returned — is lost, never thrown into the fiber that
+ * logged: it is counted ({@link lostLines}) and the first loss of each burst is reported on stderr
+ * (see `LostLines`). Such a stream's 'error' event, which unheard would end the process, is heard
+ * (make wraps the stream's `write` to see each line's outcome); once it has failed, Node's stream
+ * takes no more lines, and every later line counts as lost.
  *
  * Gotchas: it does not set Effect's minimum log level (Effect's default, `Info`, keeps dropping
  * `logDebug` before pino sees it), and it does not flush. It writes through a child of `logger`
@@ -163,17 +172,15 @@ export const make = <CustomLevels extends string = never>(
       )
     }
   }
-  const writer = standard.child({}, { serializers: { err: passThrough } })
+  const writer = writerOf(standard)
   const lost = lostLinesOf(standard)
+  for (const stream of leafStreams((standard as any)[pino.symbols.streamSym])) track(stream, lost)
   return Logger.make<unknown, void>(({ cause, date, fiber, logLevel, message }) => {
     const level = levelToPino(logLevel)
     if (level === "silent" || !writer.isLevelEnabled(level)) {
       return
     }
-    const line: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(fiber.getRef(References.CurrentLogAnnotations))) {
-      line[pinoFields.has(key) ? `annotation.${key}` : key] = value
-    }
+    const line = annotationFields(fiber.getRef(References.CurrentLogAnnotations))
     const spans = fiber.getRef(References.CurrentLogSpans)
     if (spans.length > 0) {
       const now = date.getTime()
@@ -197,14 +204,91 @@ export const make = <CustomLevels extends string = never>(
     if (reasons.length > 0) {
       line.err = serializeCause(Cause.fromReasons(reasons))
     }
-    try {
-      writer[level](line, text.join(" "))
-    } catch (error) {
-      lost.failed(error)
-      return
-    }
-    lost.succeeded()
+    writeLine(lost, () => writer[level](line, text.join(" ")))
   })
+}
+
+/**
+ * Writes one line through `logger` outside Effect — from a signal handler, an exit hook, a
+ * callback — the way {@link make} writes a log event: the annotations as fields (one named like a
+ * field the line has as `annotation.<name>`), the cause serialized as `err`, and a line that
+ * cannot be written lost and counted in {@link lostLines}, never thrown.
+ *
+ * @example
+ * ```ts
+ * import { Cause } from "effect"
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const logger = pino()
+ * process.on("uncaughtException", (error) => {
+ *   PinoLogger.writeUnsafe(logger, "fatal", "uncaught exception", { service: "etl" }, Cause.die(error))
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const writeUnsafe = <CustomLevels extends string = never>(
+  logger: pino.Logger<CustomLevels, boolean>,
+  level: pino.Level,
+  message: string,
+  annotations: Readonly<Record<string, unknown>> = {},
+  cause?: Cause.Cause<unknown>
+): void => {
+  const standard = asStandard(logger)
+  const line = annotationFields(annotations)
+  const err = cause === undefined ? undefined : serializeCause(cause)
+  if (err !== undefined) line.err = err
+  writeLine(lostLinesOf(standard), () => writerOf(standard)[level](line, message))
+}
+
+/** The fields of a line for `annotations`: one named like a field pino writes is kept as `annotation.<name>`. */
+const annotationFields = (annotations: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const line: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(annotations)) {
+    line[pinoFields.has(key) ? `annotation.${key}` : key] = value
+  }
+  return line
+}
+
+/**
+ * The child of `logger` that lines are written through (one per logger): its `err` serializer
+ * passes an already serialized cause through, and a binding named like a field of the line
+ * (`boundFields`) is kept as `binding.<name>` (see the module's description).
+ */
+const writerOf = (logger: pino.Logger): pino.Logger => {
+  let writer = writers.get(logger)
+  if (writer === undefined) {
+    writer = logger.child({}, { serializers: { err: passThrough } })
+    renameBoundFields(writer)
+    writers.set(logger, writer)
+  }
+  return writer
+}
+
+const writers = new WeakMap<pino.Logger, pino.Logger>()
+
+/** The fields a line has that a binding could shadow (pino drops a binding named `level` itself). */
+const boundFields: ReadonlySet<string> = new Set(["time", "msg", "err"])
+
+/**
+ * Rewrites the bindings pino keeps for `writer` (its "chindings": the `,"key":value` text put in
+ * every line) with any key in `boundFields` renamed `binding.<key>`. Leaves them as they are when
+ * there is none, or when they cannot be read back as JSON.
+ */
+const renameBoundFields = (writer: pino.Logger): void => {
+  const chindings: unknown = (writer as any)[pino.symbols.chindingsSym]
+  if (typeof chindings !== "string" || chindings.length < 2) return
+  let bound: Record<string, unknown>
+  try {
+    bound = JSON.parse(`{${chindings.slice(1)}}`)
+  } catch {
+    return
+  }
+  if (!Object.keys(bound).some((key) => boundFields.has(key))) return
+  ;(writer as any)[pino.symbols.chindingsSym] = Object.entries(bound)
+    .map(([key, value]) => `,${JSON.stringify(boundFields.has(key) ? `binding.${key}` : key)}:${JSON.stringify(value)}`)
+    .join("")
 }
 
 /**

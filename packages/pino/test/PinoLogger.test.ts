@@ -1,5 +1,5 @@
 import { once } from "node:events"
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
@@ -194,6 +194,30 @@ describe("line content", () => {
       Effect.logError("with a cause", Cause.fail(new Error("real"))).pipe(Effect.annotateLogs({ err: "my note" }))
     )
     expect(JSON.parse(raw[1])).toMatchObject({ err: { message: "real" }, "annotation.err": "my note" })
+  })
+
+  it("a child binding or base field named like a field the line has (time, msg, err) cannot overwrite it: it is kept as binding.<name>", async () => {
+    const raw: Array<string> = []
+    const root = pino({ level: "info", base: { msg: "from base" } }, {
+      write: (chunk: string) => {
+        raw.push(chunk)
+      }
+    } as never)
+    const logger = root.child({ time: "2020-01-01", err: "bound note", service: "etl" })
+    await runWith(logger, Effect.logError("job failed", Cause.fail(new Error("real"))))
+    for (const key of ["time", "msg", "err"]) expect(raw[0].match(new RegExp(`"${key}":`, "g"))).toHaveLength(1)
+    const line = JSON.parse(raw[0])
+    expect(typeof line.time).toBe("number")
+    expect(line).toMatchObject({
+      msg: "job failed",
+      err: { message: "real" },
+      service: "etl",
+      "binding.time": "2020-01-01",
+      "binding.msg": "from base",
+      "binding.err": "bound note"
+    })
+    // the user's logger is left as it was
+    expect(logger.bindings()).toMatchObject({ time: "2020-01-01", err: "bound note" })
   })
 
   it("does not apply printf-style formatting to the message", async () => {
@@ -593,6 +617,109 @@ describe("write failures", () => {
     expect(reports).toHaveLength(1)
   })
 
+  /** Resolves once `stream` has closed (a Node stream closes after the error that destroyed it). */
+  const closed = (stream: Writable): Promise<void> =>
+    new Promise((resolve) => (stream.closed ? resolve() : stream.once("close", () => resolve())))
+
+  it("a write that fails after it returned (a Writable calling back with an error) is lost, counted and reported once per burst, like a throw", async () => {
+    const reports = stderrLines()
+    const written: Array<string> = []
+    let writes = 0
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        // the second line fails asynchronously, as a socket or a file does
+        if (++writes === 2)
+          setImmediate(() => callback(Object.assign(new Error("write ECONNRESET"), { code: "ECONNRESET" })))
+        else {
+          written.push(JSON.parse(String(chunk)).msg)
+          setImmediate(callback)
+        }
+      }
+    })
+    const logger = pino({ level: "info" }, stream)
+    const result = await runWith(
+      logger,
+      Effect.gen(function* () {
+        for (let i = 1; i <= 5; i++) yield* Effect.logInfo(`line ${i}`)
+        // the failed write destroyed the stream: a line written after it cannot reach it either
+        yield* Effect.promise(() => closed(stream))
+        yield* Effect.logInfo("line 6")
+        return "finished"
+      })
+    )
+    expect(result).toBe("finished")
+    expect(written).toEqual(["line 1"])
+    expect(PinoLogger.lostLines(logger)).toBe(5)
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toContain("write ECONNRESET")
+  })
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "a real file stream on a full disk (/dev/full: ENOSPC after the write returned): every line counted as lost, one report, no crash",
+    async () => {
+      const reports = stderrLines()
+      const stream = createWriteStream("/dev/full")
+      await once(stream, "open")
+      const logger = pino({ level: "info" }, stream)
+      await runWith(
+        logger,
+        Effect.gen(function* () {
+          for (let i = 1; i <= 20; i++) yield* Effect.logInfo(`line ${i}`)
+        })
+      )
+      await closed(stream)
+      expect(PinoLogger.lostLines(logger)).toBe(20)
+      expect(reports).toHaveLength(1)
+      expect(reports[0]).toContain("ENOSPC")
+    }
+  )
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "a sonic-boom file destination on a full disk: the lines it still holds when the layer closes are dropped, reported and counted",
+    async () => {
+      const reports = stderrLines()
+      const destination = pino.destination({ dest: "/dev/full", sync: true })
+      const logger = pino({ level: "info" }, destination)
+      await runWith(
+        logger,
+        Effect.gen(function* () {
+          for (let i = 1; i <= 3; i++) yield* Effect.logInfo(`line ${i}`)
+        })
+      )
+      expect(PinoLogger.lostLines(logger)).toBe(3)
+      expect(reports.filter((r) => r.includes("failed to write (ENOSPC"))).toHaveLength(1)
+      expect(reports.filter((r) => r.includes("(3 lines) could not be written at the end"))).toHaveLength(1)
+      destination.destroy()
+    }
+  )
+
+  it("writeUnsafe writes a line outside Effect as make does: annotations as fields (time kept as annotation.time), the cause as err, a failed write counted", () => {
+    const raw: Array<string> = []
+    let failing = false
+    const logger = pino({ level: "info" }, {
+      write: (chunk: string) => {
+        if (failing) throw new Error("write EPIPE")
+        raw.push(chunk)
+      }
+    } as never)
+    PinoLogger.writeUnsafe(logger, "fatal", "stuck", { "job.name": "sync", time: 5 }, Cause.die(new TypeError("boom")))
+    expect(raw[0].match(/"time":/g)).toHaveLength(1)
+    const line = JSON.parse(raw[0])
+    expect(typeof line.time).toBe("number")
+    expect(line).toMatchObject({
+      level: 60,
+      msg: "stuck",
+      "job.name": "sync",
+      "annotation.time": 5,
+      err: { type: "Die", name: "TypeError", message: "boom" }
+    })
+    const reports = stderrLines()
+    failing = true
+    expect(() => PinoLogger.writeUnsafe(logger, "error", "lost")).not.toThrow()
+    expect(PinoLogger.lostLines(logger)).toBe(1)
+    expect(reports[0]).toContain("write EPIPE")
+  })
+
   it("contains a logger that throws (a throwing formatter)", async () => {
     const reports = stderrLines()
     let calls = 0
@@ -672,8 +799,14 @@ describe("flush", () => {
       logger,
       Effect.gen(function* () {
         yield* Effect.logInfo("lost")
-        // the worker dies of its open error: wait for it, deterministically
-        yield* Effect.promise(() => new Promise((closed) => transport.once("close", closed)))
+        // the worker dies of its open error: wait for it, deterministically — for its 'close' and its
+        // 'error' both, as thread-stream can emit the close (after the worker's end) before the error
+        yield* Effect.promise(() =>
+          Promise.all([
+            new Promise((closed) => transport.once("close", closed)),
+            new Promise((failed) => transport.once("error", failed))
+          ])
+        )
         yield* Effect.logInfo("after the worker died")
         return "closed"
       })

@@ -10,13 +10,15 @@
  * 3. `process.exit` is called only by a second signal (after one final line) or by the hard
  *    deadline (`forceAfter` past the grace, after one line per stuck job and a final line), each
  *    time after a synchronous flush; never otherwise.
- * 4. Lines written outside Effect (`raw`) never throw: a destination that throws loses the line
- *    (counted, reported on stderr once per burst).
+ * 4. Lines written outside Effect (`raw`, through `PinoLogger.writeUnsafe`) never throw: a
+ *    destination that fails loses the line (counted in `PinoLogger.lostLines(logger)`, reported on
+ *    stderr once per burst), and a job annotation named like a field of the line (`time`) cannot
+ *    overwrite it.
  *
  * @internal
  */
 
-import { LostLines, PinoLogger, PinoLoggerConfigError } from "@tributary/pino"
+import { PinoLogger, PinoLoggerConfigError } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -63,18 +65,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   // timer is installed — not later, from inside them, with nothing left to stop the process
   const logger = PinoLogger.resolve(options.logger ?? defaultLogger())
   const loggerLayer = PinoLogger.layer(logger)
-  const rawLogger = logger.child({}, { serializers: { err: (value: unknown) => value } })
-  const rawLost = new LostLines("@tributary/jobs runMain")
-  /** writes one line outside Effect; a throwing destination costs the line (invariant 4) */
-  const raw = (level: "fatal" | "error", fields: Record<string, unknown>, msg: string): void => {
-    try {
-      rawLogger[level](fields, msg)
-    } catch (error) {
-      rawLost.failed(error)
-      return
-    }
-    rawLost.succeeded()
-  }
+  /** writes one line outside Effect; a failing destination costs the line (invariant 4) */
+  const raw = (
+    level: "fatal" | "error",
+    fields: Record<string, unknown>,
+    msg: string,
+    cause?: Cause.Cause<unknown>
+  ): void => PinoLogger.writeUnsafe(logger, level, msg, fields, cause)
   const stop = Deferred.makeUnsafe<Stop>()
   let stopping: Stop | undefined
   let finished = false
@@ -108,8 +105,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     (kind: "uncaught exception" | "unhandled rejection") =>
     (error: unknown): void => {
       crashed = true
-      const line = { err: PinoLogger.serializeCause(Cause.die(error)) }
-      raw(kind === "uncaught exception" ? "fatal" : "error", line, `${kind}; shutting down`)
+      raw(kind === "uncaught exception" ? "fatal" : "error", {}, `${kind}; shutting down`, Cause.die(error))
       requestStop({ _tag: "Crash", code: 1 })
     }
   const onExit = (code: number): void => {
@@ -201,7 +197,12 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
           ? 1
           : 0
     yield* Effect.logInfo(`exiting with code ${code}`).pipe(
-      Effect.annotateLogs({ exitCode: code, ...countersFields(counters) })
+      Effect.annotateLogs({
+        exitCode: code,
+        ...countersFields(counters),
+        // the supervisor counts what a throwing logger cost it; pino counts what its destination lost
+        "log.linesLost": counters.linesLost + PinoLogger.lostLines(logger)
+      })
     )
     return code
   })
@@ -219,7 +220,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       // (a file destination that cannot be opened): that logger cannot write its own refusal
       const refusal = loggerRefusal(exit.cause)
       if (refusal !== undefined) writeStderr(`@tributary/jobs runMain: ${refusal.stack ?? refusal.message}`)
-      else raw("fatal", { err: PinoLogger.serializeCause(exit.cause) }, "runMain failed")
+      else raw("fatal", {}, "runMain failed", exit.cause)
       process.exitCode = 1
     }
   })
@@ -264,8 +265,7 @@ const countersFields = (c: SupervisorState["counters"]): Record<string, number> 
   "jobs.failed": c.failed,
   "jobs.interrupted": c.interrupted,
   "jobs.timedOut": c.timedOut,
-  "jobs.dropped": c.dropped,
-  "log.linesLost": c.linesLost
+  "jobs.dropped": c.dropped
 })
 
 /**

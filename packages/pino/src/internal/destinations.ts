@@ -23,7 +23,8 @@
  * 1. `guard` changes a destination at most once, and replaces `flushSync` only in sonic-boom's
  *    default (utf8) mode, whose buffers it knows (its `flushSync` is sonic-boom's `flushSync`).
  * 2. The replaced `flushSync` sleeps at most `maxBusyRetries` × 100 ms in all and never throws
- *    for a write error: it returns with the buffered lines written, or dropped and reported.
+ *    for a write error: it returns with the buffered lines written, or dropped, reported and
+ *    counted in `PinoLogger.lostLines` of the logger writing to it (`lostAtEnd`).
  * 3. A transport's worker that fails (its destination cannot be opened, it throws) is an 'error'
  *    event on the transport's stream; `guardTransport` hears it and reports it once on stderr.
  *
@@ -32,6 +33,7 @@
 import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
 import { PinoLoggerConfigError } from "../PinoLoggerError.js"
+import { lostAtEnd } from "./lineWrites.js"
 
 /** A sonic-boom destination (`pino.destination`), recognised by its fields. */
 export const isSonicBoom = (stream: any): boolean =>
@@ -196,10 +198,13 @@ function boundedFlushSync(this: any): void {
         continue
       }
       const bytes = this._bufs.reduce((sum: number, b: string | Buffer) => sum + Buffer.byteLength(b), 0)
+      // every pino line ends with a newline: a line cut short by an earlier write counts too
+      const lines = this._bufs.reduce((sum: number, b: string | Buffer) => sum + newlines(b), 0)
       this._bufs = []
       this._len = 0
+      lostAtEnd(this, lines)
       writeStderr(
-        `@tributary/pino: ${bytes} bytes of log lines could not be written at the end (${describe(error)}); they are lost`
+        `@tributary/pino: ${bytes} bytes of log lines (${lines} line${lines === 1 ? "" : "s"}) could not be written at the end (${describe(error)}); they are lost`
       )
       return
     }
@@ -212,6 +217,13 @@ function boundedFlushSync(this: any): void {
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
+
+/** The number of line ends in a chunk a sonic-boom destination holds. */
+const newlines = (chunk: string | Buffer): number => {
+  let count = 0
+  for (let at = chunk.indexOf("\n"); at !== -1; at = chunk.indexOf("\n", at + 1)) count++
+  return count
+}
 
 const writeStderr = (line: string): void => {
   try {
