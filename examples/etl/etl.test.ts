@@ -308,6 +308,34 @@ describe.each(["PGlite", "PostgreSQL"])("etl on %s", (name) => {
     expect(table.rows).toBe(records - expected.failed.length)
     expect(table.maxWrites).toBe(1) // no record written twice
   }, 150_000)
+
+  it("a run killed (SIGKILL) mid-way, with no chance to write or print anything more: the next run ends with every record saved once", async (ctx) => {
+    if (skip()) return ctx.skip()
+    const records = 400
+    const expected = seeded(records)
+    const { p, attach, signalled } = await stoppingPartner(records, 150, "SIGKILL")
+    const t = target()
+    const flags = ["--partner-url", p.url, "--concurrency", "4", "--sample", "0", ...t.args]
+
+    const killed = await runJob([...flags, "--fresh"], t.env, attach)
+    expect(signalled(), killed.stderr).toBe(true)
+    expect(killed.code).toBeNull() // no exit code, and no summary
+    expect(killed.summary).toEqual({})
+
+    const next = await runJob(flags, t.env)
+    expect(next.code, next.stderr).toBe(0)
+    expect(next.summary).toMatchObject({
+      records,
+      failed: { partner: expected.gone.length, clean: expected.dirty.length, db: 0 },
+      notDone: 0,
+      error: null
+    })
+    // what the killed run committed is unchanged now; the rest saved by this one
+    expect(next.summary.saved + next.summary.unchanged).toBe(records - expected.failed.length)
+    const table = await tableOf(t)
+    expect(table.rows).toBe(records - expected.failed.length)
+    expect(table.maxWrites).toBe(1)
+  }, 150_000)
 })
 
 /** A session of its own on the test's PostgreSQL (what an operator or a restart does to the job), ended after `f`. */
