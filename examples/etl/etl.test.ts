@@ -642,6 +642,30 @@ describe("etl", () => {
     expect(run.stdout).toContain("not done (stopped; the next run does them)")
   }, 120_000)
 
+  it("without a terminal: JSON log lines and a plain progress line every 2 s on stderr, the summary on stdout", async () => {
+    const records = 100
+    // the partner holds every request until the job has printed a progress line: the run lasts until then
+    let release!: () => void
+    const progressed = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const p = await partner({ records, holdUntil: progressed })
+    const run = await runJob(
+      ["--partner-url", p.url, "--concurrency", "4", "--sample", "0", "--data-dir", join(tmp, "pglite"), "--fresh"],
+      {},
+      onceSaid("progress: ", release)
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.summary).toMatchObject({ records, error: null })
+    const lines = run.stderr.trimEnd().split("\n")
+    expect(lines.filter((l) => !l.startsWith("{") && !l.startsWith("progress: "))).toEqual([])
+    expect(run.stderr).toMatch(
+      /^progress: \d+\/(\d+|\?) done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight/m
+    )
+    expect(run.stdout).toContain("records listed")
+    expect(run.stdout).not.toContain("progress: ")
+  }, 120_000)
+
   it("on a terminal: human-readable log lines and one live progress line redrawn in place, then the table", async (ctx) => {
     const script = spawnSync("script", ["--version"])
     if (script.error !== undefined) return ctx.skip("no `script` command (util-linux) to run the job on a terminal")
