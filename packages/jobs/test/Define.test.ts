@@ -46,7 +46,15 @@ describe("Job.define", () => {
           { concurrency: 2, name: "batch" }
         )
         const unnamed = yield* Job.all([syncRecord.make({ id: 4, since: new Date(0) })], { concurrency: 1 })
-        return { joined, handle: h.name, all: all.map((o) => [o.name, o.payload]), unnamed: unnamed[0].name }
+        const port = yield* Job.forkAll([syncRecord.make({ id: 5, since: new Date(0) })], { concurrency: 1 })
+        const forked = yield* Chan.toArray(port)
+        return {
+          joined,
+          handle: h.name,
+          all: all.map((o) => [o.name, o.payload]),
+          unnamed: unnamed[0].name,
+          forked: forked.map((o) => [o._tag, o.name, o.payload])
+        }
       })
     )
     expect(value.joined).toBe("1@5")
@@ -57,7 +65,8 @@ describe("Job.define", () => {
       ["batch-1", { id: 3, since: "1970-01-01T00:00:00.000Z" }]
     ])
     expect(value.unnamed).toBe("sync-record-0") // an unnamed group names a defined job after its definition
-    expect(seen).toEqual([1, 2, 3, 4])
+    expect(value.forked).toEqual([["Success", "sync-record-0", { id: 5, since: "1970-01-01T00:00:00.000Z" }]])
+    expect(seen).toEqual([1, 2, 3, 4, 5])
   })
 
   it("a defined job dropped by a full queue is named with its payload in the warn line (its only record)", async () => {

@@ -304,6 +304,36 @@ describe("forkAll at shutdown: every work gets exactly one outcome on the port",
     }
   }
 
+  it("a group stuck on a reportTo nobody reads when the supervisor's scope closes: every outcome still reaches the port, once", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const supervisor = yield* Scope.provide(Supervisor.make({ grace: 0 }), scope)
+        // room for one outcome: the group's put of the second waits for a reader that never comes
+        const reportTo = yield* Chan.make<Job.Outcome>(1)
+        const port = yield* Job.forkAll([Effect.void, Effect.void, Effect.void], {
+          concurrency: 3,
+          name: "w",
+          reportTo
+        }).pipe(Effect.provideService(Supervisor.Supervisor, supervisor))
+        yield* settle
+        yield* Scope.close(scope, Exit.void)
+        const got: Array<Job.Outcome> = []
+        for (let o = yield* Chan.take(port); Option.isSome(o); o = yield* Chan.take(port)) got.push(o.value)
+        const reported: Array<Job.Outcome> = []
+        for (let o = Chan.pollUnsafe(reportTo); Option.isSome(o); o = Chan.pollUnsafe(reportTo)) reported.push(o.value)
+        return { got, reported }
+      })
+    )
+    expect(value.got.map((o) => [o.name, o._tag]).sort()).toEqual([
+      ["w-0", "Success"],
+      ["w-1", "Success"],
+      ["w-2", "Success"]
+    ])
+    // the held outcome and the ones behind it were put on reportTo without waiting, too
+    expect(value.reported.map((o) => o.name).sort()).toEqual(["w-0", "w-1", "w-2"])
+  })
+
   it("all: a group cut by shutdown fails with SupervisorClosedError", async () => {
     const { value } = await run(
       Effect.gen(function* () {

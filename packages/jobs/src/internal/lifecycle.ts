@@ -3,6 +3,16 @@
  * `admitEffect` is the admission every `fire`/`fork` goes through (one path), and `shutdown` ends
  * it (stop admitting, grace, stragglers, last lines).
  *
+ * Invariants:
+ * 10. Once `closed` is set (only by `shutdown`), `admitEffect` refuses every job with
+ *     `SupervisorClosedError`, and every `fire` waiting for room is woken refused: no job is
+ *     admitted after the shutdown began.
+ * 11. `shutdown` completes `shutdownDone` only after every admitted job has its outcome and its
+ *     line (the stragglers interrupted, the queued and delayed cancelled, then `drain`), the
+ *     supervisor fiber has ended and the outcome channel is closed; a second call waits for it.
+ * 12. A job refused by a full queue (`whenFull: "drop"`) has no outcome: its warn line, written
+ *     here in the caller's fiber, is its only record (with its payload for a defined job).
+ *
  * @internal
  */
 import { Buffer, Chan } from "@tributary/channel"

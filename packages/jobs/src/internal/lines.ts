@@ -2,6 +2,10 @@
  * What every line the supervisor writes shares: the job's annotations, and the containment of a
  * logger that throws (the line is lost and counted, never the fiber writing it).
  *
+ * Invariant: `logContained(state, log)` fails only when `log` was interrupted; any other failure
+ * or defect of `log` costs its line (counted once in `counters.linesLost`, reported by
+ * `lostLines` once per burst), and a success ends a burst.
+ *
  * @internal
  */
 import type { LostLines } from "@tributary/pino"

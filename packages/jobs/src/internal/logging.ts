@@ -3,6 +3,13 @@
  * (`toLog`), writes each one's line (not built at all below the minimum log level) and publishes
  * it to the taps, and writes the warnings about `reportTo`.
  *
+ * Invariants:
+ * 13. Each entry taken from `toLog` gets at most one outcome line (none for a success when
+ *     successes are below the minimum log level), is published to the taps when there are any,
+ *     and then `state.logged()` is called for it exactly once — also when its line is lost
+ *     (`logContained` fails only when the fiber itself is interrupted).
+ * 14. The loop returns only when `toLog` and `reportWarnings` are empty and `loggerStop` is set.
+ *
  * @internal
  */
 import { Chan } from "@tributary/channel"
