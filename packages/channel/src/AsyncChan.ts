@@ -33,7 +33,7 @@
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan, checkChannel, checkDuration, liveTimer, notAChannel } from "./internal/arguments.js"
+import { checkChan, checkChannel, notAChannel } from "./internal/arguments.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
 import {
   channelCase,
@@ -46,6 +46,7 @@ import {
   TAKE,
   timeoutCase
 } from "./internal/select.js"
+import { liveTimer, timeoutChannel } from "./internal/time.js"
 import { reportXformUnsafe } from "./internal/xformLog.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -169,13 +170,13 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
  *
  * @since 0.1.0
  */
-export const timeout = (ms: number): AsyncChan<never> => {
-  const millis = checkDuration("timeout ms", ms)
-  const ch = new AsyncChanImpl<never>(undefined, { name: `timeout(${millis} ms)` })
-  if (millis === 0) ch.close()
-  else if (millis !== Infinity) liveTimer(millis, () => ch.close())
-  return ch as unknown as AsyncChan<never>
-}
+export const timeout = (ms: number): AsyncChan<never> =>
+  timeoutChannel(
+    "timeout ms",
+    ms,
+    (name) => new AsyncChanImpl<never>(undefined, { name }),
+    liveTimer
+  ) as unknown as AsyncChan<never>
 
 // ── operations on any channel ───────────────────────────────────────────────
 

@@ -1,10 +1,9 @@
 /**
- * Checking what users pass in, shared by the Effect API and the Promise facade: buffer arguments,
- * channel options, durations; and the live timer that waits a whole duration.
+ * Checking what users pass in, shared by the Effect API and the Promise facade: buffer arguments
+ * and channel options (durations: `time.ts`).
  *
  * @internal
  */
-import * as Duration from "effect/Duration"
 import { type BufferSpec, isBuffer } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { isXform } from "../Xform.js"
@@ -69,36 +68,6 @@ export const checkOptions = (
     throw new ChanArgumentError("onXformError", onXformError, "a function")
   }
   return { name, maxPending, onUndelivered, xform, onXformError }
-}
-
-/** Converts a duration to millis; throws `ChanArgumentError` for a negative or NaN one. */
-export const checkDuration = (argument: string, d: Duration.Input): number => {
-  // effect's Duration reads NaN as 0: reject it before converting
-  if (typeof d === "number" && Number.isNaN(d)) throw new ChanArgumentError(argument, d, "a duration >= 0")
-  let millis: number
-  try {
-    millis = Duration.toMillis(d)
-  } catch {
-    throw new ChanArgumentError(argument, d, 'a duration (millis, a Duration or a string such as "5 seconds")')
-  }
-  if (Number.isNaN(millis) || millis < 0) throw new ChanArgumentError(argument, d, "a duration >= 0")
-  return millis
-}
-
-const MAX_TIMER_MILLIS = 2 ** 31 - 1
-
-/**
- * `setTimeout` that waits the whole duration (Node fires any delay above 2^31-1 ms after 1 ms);
- * returns the function that cancels it.
- */
-export const liveTimer = (millis: number, f: () => void): (() => void) => {
-  let handle: ReturnType<typeof setTimeout>
-  const arm = (left: number): void => {
-    handle =
-      left > MAX_TIMER_MILLIS ? setTimeout(() => arm(left - MAX_TIMER_MILLIS), MAX_TIMER_MILLIS) : setTimeout(f, left)
-  }
-  arm(millis)
-  return () => clearTimeout(handle)
 }
 
 /** The buffer and checked options of a new channel; throws `ChanArgumentError` for an xform without a buffer too. */

@@ -12,7 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { BufferSpec } from "../Buffer.js"
-import { checkChan, checkChannel, checkDuration, checkOptions, liveTimer, notAChannel } from "./arguments.js"
+import { checkChan, checkChannel, checkOptions, notAChannel } from "./arguments.js"
 import { PromiseCell } from "./buffer.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING, WAKE } from "./channel.js"
 import type { Chan, Options, ReadPort, WritePort, XformOptions } from "./ports.js"
@@ -37,6 +37,7 @@ import {
   NowThen,
   type StepFiber
 } from "./step.js"
+import { liveTimer, timeoutChannel } from "./time.js"
 import { reportXform, reportXformUnsafe, reportXformWith, setStepReporter } from "./xformLog.js"
 
 export type { Chan, Options, ReadPort, ValueOf, WritePort, XformOptions } from "./ports.js"
@@ -198,19 +199,15 @@ export const promise: <A>(options?: Options<A>) => Effect.Effect<Chan<A>> = prom
  */
 export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
   Effect.suspend(() => {
-    const millis = checkDuration("timeout duration", d)
-    const ch = new ChanCore<any>(undefined, { name: `timeout(${millis} ms)` })
-    if (millis === 0) {
-      ch.close()
-      return Effect.succeed(ch as unknown as ReadPort<never>)
-    }
-    if (millis === Infinity) return Effect.succeed(ch as unknown as ReadPort<never>)
-    return Effect.as(
-      Effect.forkDetach(
-        Clock.clockWith((clock) => Effect.andThen(clock.sleep(Duration.millis(millis)), closeCore(ch)))
-      ),
-      ch as unknown as ReadPort<never>
-    )
+    /** the Clock timer to start, if the channel closes later */
+    let timer: Effect.Effect<unknown> | undefined
+    const ch = timeoutChannel("timeout duration", d, newTimeoutCore, (millis, close) => {
+      timer = Effect.forkDetach(
+        Clock.clockWith((clock) => Effect.andThen(clock.sleep(Duration.millis(millis)), Effect.sync(close)))
+      )
+    })
+    const port = ch as unknown as ReadPort<never>
+    return timer === undefined ? Effect.succeed(port) : Effect.as(timer, port)
   })
 
 /**
@@ -228,13 +225,8 @@ export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
  *
  * @since 0.1.0
  */
-export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> => {
-  const millis = checkDuration("timeout duration", d)
-  const ch = new ChanCore<any>(undefined, { name: `timeout(${millis} ms)` })
-  if (millis === 0) ch.close()
-  else if (millis !== Infinity) liveTimer(millis, () => ch.close())
-  return ch as unknown as ReadPort<never>
-}
+export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> =>
+  timeoutChannel("timeout duration", d, newTimeoutCore, liveTimer) as unknown as ReadPort<never>
 
 // ── operations ──────────────────────────────────────────────────────────────
 
@@ -669,6 +661,9 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
 > => new SelectStep(cases as unknown as ReadonlyArray<SelectCaseImpl>, options) as any
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/** The state machine of a timeout channel of the Effect API (unbuffered, named for its duration). */
+const newTimeoutCore = (name: string): ChanCore<any> => new ChanCore<any>(undefined, { name })
 
 const exitTrue = Exit.succeed(true)
 const exitFalse = Exit.succeed(false)

@@ -7,8 +7,9 @@
  * @internal
  */
 import { ChanArgumentError } from "../ChanError.js"
-import { checkDuration, notAChannel } from "./arguments.js"
+import { notAChannel } from "./arguments.js"
 import { type ChanCore, CLOSED, commit, isChanCore, Node, SelectFlag, WAKE } from "./channel.js"
+import { checkDuration } from "./time.js"
 
 export const TAKE = 0
 export const PUT = 1
