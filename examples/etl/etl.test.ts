@@ -660,7 +660,7 @@ describe("etl", () => {
     const lines = run.stderr.trimEnd().split("\n")
     expect(lines.filter((l) => !l.startsWith("{") && !l.startsWith("progress: "))).toEqual([])
     expect(run.stderr).toMatch(
-      /^progress: \d+\/(\d+|\?) done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight/m
+      /^progress: \d+\/\d+ done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight · \d+ queued.* · \d+ rec\/s · ETA (\d+s|\?)$/m
     )
     expect(run.stdout).toContain("records listed")
     expect(run.stdout).not.toContain("progress: ")
@@ -699,7 +699,9 @@ describe("etl", () => {
     expect(plain).not.toMatch(/^\{"level"/m)
     // log-update redraws the live line: it erases the lines it wrote before writing the next one
     expect(out.text).toContain("\u001b[2K")
-    expect(plain).toMatch(/\d+\/150 done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight/)
+    expect(plain).toMatch(
+      /\d+\/150 done · saved \d+ · unchanged \d+ · failed \d+ · \d+ in flight · \d+ queued.* · \d+ rec\/s · ETA (\d+s|\?)/
+    )
     expect(plain).not.toContain("progress: ")
     expect(plain).toContain("records listed")
   }, 120_000)
