@@ -38,6 +38,7 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
   let monitor: Monitor.Monitor
   const consoleErrors: Array<string> = []
   const pageErrors: Array<string> = []
+  const requests: Array<string> = []
   const gates: Array<Deferred.Deferred<void>> = []
 
   /** Runs `effect` with the supervisor. */
@@ -95,6 +96,7 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
       if (m.type() === "error") consoleErrors.push(m.text())
     })
     page.on("pageerror", (e) => pageErrors.push(e.message))
+    page.on("request", (r) => requests.push(r.url()))
   })
 
   afterAll(async () => {
@@ -104,7 +106,7 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     if (supervisorScope !== undefined) await Effect.runPromise(Scope.close(supervisorScope, Exit.void))
   })
 
-  it("loads with no console error and shows the running and queued counts of the snapshot", async () => {
+  it("loads with no console error and nothing from elsewhere, and shows the running and queued counts of the snapshot", async () => {
     const partner = await gate()
     const db = await gate()
     for (let i = 1; i <= 5; i++) await run(Job.fire(Deferred.await(partner), { name: `fetch ${i}`, pool: "partner" }))
@@ -120,9 +122,13 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     expect(await page.locator("#status").textContent()).toBe("live")
     expect(consoleErrors).toEqual([])
     expect(pageErrors).toEqual([])
+    // self-contained: the page and its stream, nothing from elsewhere (an inline data: icon at most)
+    const origin = new URL(monitor.url).origin
+    expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith("data:"))).toEqual([])
+    expect(requests).toEqual(expect.arrayContaining([monitor.url, `${origin}/events`]))
   })
 
-  it("shows a failure with its message, annotations (no secret) and stack; writes the screenshot", async () => {
+  it("shows a failure with its message, annotations (no secret) and stack, the charts and percentiles; writes the screenshot", async () => {
     await run(
       Job.fire(Effect.fail(new Error("partner answered 503 three times")), {
         name: "fetch 17",
@@ -143,6 +149,22 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     await page.screenshot({ path: screenshot, fullPage: true })
     expect(statSync(screenshot).size).toBeGreaterThan(10_000)
     await shows({ succeeded: 120 })
+    // the charts over time: a line per series with a point per event (20 at least), and the percentiles
+    const lines = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((paths) => paths.map((p) => (p.getAttribute("d")?.split(" ").length ?? 0) >= 20))
+    expect(await lines("#chart-activity path")).toEqual([true, true]) // running, queued
+    expect(await lines("#chart-throughput path")).toEqual([true, true]) // ended/s, failed/s
+    expect(await page.locator("#scale-throughput").textContent()).toMatch(/^max [1-9]/) // jobs ended: a rate above 0
+    expect(await page.locator("#pools tr td:first-child").allTextContents()).toEqual([
+      "default",
+      "partner",
+      "db",
+      "clean"
+    ])
+    expect(await lines("#pools tr:last-child svg.spark path")).toEqual([true]) // the clean pool's running + queued
+    expect(await page.locator("#d-p50").textContent()).toMatch(/^\d+(\.\d)? (ms|s)$/)
   })
 
   it("updates within a second when jobs end and start", async () => {
