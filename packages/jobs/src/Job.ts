@@ -29,22 +29,21 @@
  *
  * @since 0.1.0
  */
-import type { ReadPort, WritePort } from "@tributary/channel"
+import type { ReadPort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as LogLevel from "effect/LogLevel"
-import type * as Option from "effect/Option"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
-import { definedOf, markDefined } from "./internal/definition.js"
-import { dispatched } from "./internal/dispatch.js"
+import { markDefined } from "./internal/definition.js"
+import { Group, putWithoutWaiting } from "./internal/group.js"
 import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
-import type { Handle, Options, Status } from "./Options.js"
+import type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
 import {
@@ -56,7 +55,7 @@ import {
 
 // ── models ──────────────────────────────────────────────────────────────────
 
-export type { Handle, Options, Status } from "./Options.js"
+export type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } from "./Options.js"
 
 export type {
   /**
@@ -72,50 +71,6 @@ export type {
    */
   OutcomeTag
 } from "./Outcome.js"
-
-/**
- * The per-job options a work of a group may carry (`Job.item`): everything `Options` has but
- * `reportTo` (a group reports on its own port and its `reportTo`) and `id` (no dedupe in a group).
- *
- * @since 0.2.0
- */
-export type ItemOptions<A = unknown, E = unknown> = Omit<Options<A, E>, "reportTo" | "id">
-
-/**
- * A work of `forkAll`/`all` with its own per-job options, made by `item`: its name, annotations,
- * key… override the group's.
- *
- * @since 0.2.0
- */
-export interface Item<A, E, R> {
-  /** the job's work */
-  readonly work: Effect.Effect<A, E, R>
-  /** its own options, over the group's (undefined: the group's alone) */
-  readonly options?: ItemOptions<A, E> | undefined
-}
-
-/**
- * What `forkAll` and `all` take for each work: an Effect, or an `Item` (an Effect with its options).
- *
- * @since 0.2.0
- */
-export type Work<A, E, R> = Effect.Effect<A, E, R> | Item<A, E, R>
-
-/**
- * The options of `forkAll` and `all`: the group's own (`concurrency`, `name`, `reportTo`) and
- * every per-job option of `fire`, applied to each job of the group (an item's own options override
- * them; its annotations are merged over the group's).
- *
- * @since 0.2.0
- */
-export interface GroupOptions<A = unknown, E = unknown> extends ItemOptions<A, E> {
-  /** how many jobs of the group run at once, on top of the supervisor's and the pool's limits */
-  readonly concurrency: number
-  /** jobs are named `${name}-${index}` (index from 0) unless their item names them (default "job") */
-  readonly name?: string
-  /** also receives every outcome, with a suspending put (backpressure) */
-  readonly reportTo?: WritePort<Outcome<A, E>>
-}
 
 /**
  * How `all` reads a group's outcomes.
@@ -526,258 +481,3 @@ const supervisorOf = (context: Context.Context<never>, operation: string): inter
 }
 let lastContext: Context.Context<never> | undefined
 let lastSupervisor: internal.SupervisorState | undefined
-
-/** Whether a work of a group is an `Item` (an Effect with options) rather than a bare Effect. */
-const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>
-  !Effect.isEffect(work) && typeof work === "object" && work !== null && "work" in work
-
-/**
- * The job options of work `i` of a group: the group's, overridden by the item's own (annotations
- * merged), named `${base}-${i}` unless the item is named (`base`: the group's name, else a defined
- * job's definition name, else "job").
- */
-const specOf = <A, E, R>(
-  work: Work<A, E, R>,
-  i: number,
-  group: GroupOptions<A, E>,
-  base: string,
-  reportTo?: WritePort<Outcome<any, any>>
-): internal.EntrySpec & { readonly pool?: string | undefined } => {
-  const own = isItem(work) ? work.options : undefined
-  // a job made by a definition is named after it unless the group is named
-  if (group.name === undefined) {
-    const defined = definedOf(isItem(work) ? work.work : work)
-    if (defined !== undefined) base = defined.name
-  }
-  if (own === undefined)
-    return {
-      name: `${base}-${i}`,
-      pool: group.pool,
-      key: group.key,
-      delay: group.delay,
-      priority: group.priority,
-      timeout: group.timeout,
-      retry: group.retry,
-      annotations: group.annotations,
-      reportTo
-    }
-  return {
-    name: own.name ?? `${base}-${i}`,
-    pool: own.pool ?? group.pool,
-    key: own.key ?? group.key,
-    delay: own.delay ?? group.delay,
-    priority: own.priority ?? group.priority,
-    timeout: own.timeout ?? group.timeout,
-    retry: own.retry ?? group.retry,
-    annotations:
-      own.annotations === undefined || group.annotations === undefined
-        ? (own.annotations ?? group.annotations)
-        : { ...group.annotations, ...own.annotations },
-    reportTo
-  }
-}
-
-/** `Chan.putUnsafe` that never throws: beyond the port's `maxPending` the outcome is not delivered there. */
-const putWithoutWaiting = <A>(port: WritePort<A>, value: A): void => {
-  try {
-    Chan.putUnsafe(port, value)
-  } catch {
-    // the port refuses more pending puts: the outcome is still on the group's own port
-  }
-}
-
-/**
- * A group of works run as jobs, at most `concurrency` admitted at once: the driver of `forkAll`
- * and `all`. `run` admits (always waiting for room), hands each outcome with its input index to
- * `onOutcome`, and returns after every work has had one: the admitted ones their job's outcome;
- * those never admitted (the supervisor shut down, or `cancel`) an "Interrupted" outcome with
- * attempt 0, as a job cancelled while queued. `leftovers` gives what `run` would still have handed
- * over, for when its fiber is stopped early.
- *
- * Invariants: every index below `next` was admitted (its job is in `live` until its outcome is
- * taken from `inbox`) or handed over as never started; indexes from `next` on are untouched, but
- * for `pending`, the entry of `next`, made but not admitted yet. Before it waits for room in a
- * full queue, a group hands over the outcomes already in `inbox` (so they flow to a `forkAll`
- * port while the rest is admitted); run `eager`, it also takes those that come while it waits,
- * so a deciding one ("failFast", "firstSuccess") is acted on at once, not once room frees up.
- */
-class Group<A, E> {
-  cancelled = false
-  closedError: SupervisorClosedError | undefined = undefined
-  readonly live = new Map<string, internal.Entry>()
-  /** the admitted jobs' outcomes, as they end (room for every live job: their puts never wait) */
-  readonly inbox: Chan.Chan<Outcome<A, E>>
-  /** input index of each live job (admitted, outcome not taken yet), by job id */
-  readonly index = new Map<string, number>()
-  /** the next work to admit */
-  next = 0
-  /** the entry of work `next`, made but refused by a full queue (admitted later, or never started) */
-  pending: internal.Entry | undefined = undefined
-  readonly works: ReadonlyArray<Work<A, E, any>>
-  readonly concurrency: number
-  readonly name: string
-  /**
-   * Checks everything at the call site (nothing is admitted when one work or option is bad): the
-   * group's options, then each work and its merged options, with a JobArgumentError naming them.
-   */
-  constructor(
-    readonly state: internal.SupervisorState,
-    works: Iterable<Work<A, E, any>>,
-    /** the caller's services, which every job of the group runs with */
-    readonly context: Context.Context<any>,
-    readonly options: GroupOptions<A, E>
-  ) {
-    if (typeof options !== "object" || options === null)
-      throw new JobArgumentError("options", options, "an object with concurrency")
-    const n = options.concurrency
-    if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
-      throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
-    const name = options.name ?? "job"
-    if (typeof name !== "string") throw new JobArgumentError("name", name, "a string")
-    if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
-      throw new JobArgumentError("works", works, "an iterable of Effects (or Job.item)")
-    if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))
-      throw new JobArgumentError("reportTo", options.reportTo, "a channel (WritePort)")
-    this.concurrency = n
-    this.name = name
-    this.works = Array.from(works)
-    // the group's own per-job options, named as the caller wrote them
-    state.checkJob(Effect.void, specOf(Effect.void as unknown as Work<A, E, never>, 0, options, name), "work", "")
-    for (let i = 0; i < this.works.length; i++) {
-      const work = this.works[i]
-      const item = isItem(work)
-      state.checkJob(
-        item ? work.work : work,
-        specOf(work, i, options, name),
-        item ? `works[${i}].work` : `works[${i}]`,
-        item ? `works[${i}].options.` : ""
-      )
-    }
-    this.inbox = Chan.makeUnsafe<Outcome<A, E>>(this.bound)
-  }
-
-  /** the most jobs of the group admitted at once */
-  get bound(): number {
-    return Math.max(1, Math.min(this.concurrency, this.works.length))
-  }
-
-  /**
-   * `eager`: while waiting for room in a full queue, also take the outcomes of live jobs (each
-   * such wait then costs a race of two fibers); without it, those that end during the wait are
-   * taken once room came (the ones in `inbox` before it are taken first either way).
-   */
-  run(onOutcome: (index: number, o: Outcome<A, E>) => Effect.Effect<void>, eager: boolean): Effect.Effect<void> {
-    const self = this
-    return Effect.gen(function* () {
-      while (true) {
-        /** an outcome taken while the group waited for room in the queue */
-        let taken: Option.Option<Outcome<A, E>> | undefined
-        while (!self.cancelled && self.live.size < self.bound && self.next < self.works.length) {
-          if (self.live.size > 0 && !self.state.roomInQueue()) {
-            // the queue is full: the outcomes that are in go out before the group waits for room
-            const ready = Chan.pollUnsafe(self.inbox)
-            if (ready._tag === "Some") {
-              taken = ready
-              break
-            }
-          }
-          const entry = (self.pending ??= self.entryOf(self.next))
-          const admission = internal.admitEffect(self.state, entry, "wait")
-          let admitted: Exit.Exit<unknown, unknown>
-          if (admission === internal.admittedNow || self.live.size === 0 || !eager)
-            admitted = yield* Effect.exit(admission)
-          else {
-            // the queue is full: wait for room (in turn with other waiting fires), unless an outcome of
-            // a live job comes first (it may decide the group); then the wait is withdrawn, tried again after
-            const first = yield* Effect.raceFirst(
-              Effect.map(Effect.exit(admission), (exit) => ({ exit, taken: undefined })),
-              Effect.map(Chan.take(self.inbox), (o) => ({ exit: undefined, taken: o }))
-            )
-            if (first.exit === undefined) {
-              taken = first.taken
-              // room came at the same moment: the entry left the overflow, it is admitted
-              if (entry.state !== "waiting") self.admitted(entry)
-              break
-            }
-            admitted = first.exit
-          }
-          if (Exit.isFailure(admitted)) {
-            self.cancelled = true
-            self.closedError = new SupervisorClosedError(self.state.config.name)
-            break
-          }
-          self.admitted(entry)
-        }
-        if (taken === undefined) {
-          if (self.live.size === 0) break
-          taken = yield* Chan.take(self.inbox)
-        }
-        if (taken._tag === "None") break
-        const o = taken.value
-        self.live.delete(o.id)
-        const index = self.index.get(o.id)!
-        self.index.delete(o.id) // kept as small as `live`: a map of every job of a large group cost more than its jobs
-        yield* onOutcome(index, o)
-      }
-      const never = self.neverStarted()
-      if (never.length > 0) {
-        yield* Effect.logWarning(
-          `${never.length} job${never.length === 1 ? "" : "s"} of group ${self.name} never started: ${
-            self.closedError === undefined ? "the group was cancelled" : self.closedError.message
-          }`
-        ).pipe(Effect.annotateLogs({ "group.name": self.name, neverStarted: never.length }))
-        for (const [i, o] of never) yield* onOutcome(i, o)
-      }
-    })
-  }
-
-  /** Books the admission of `entry`, the entry of work `next`. */
-  private admitted(entry: internal.Entry): void {
-    this.pending = undefined
-    this.index.set(entry.id, this.next)
-    this.live.set(entry.id, entry)
-    this.next++
-  }
-
-  get cancel(): Effect.Effect<void> {
-    return Effect.sync(() => {
-      this.cancelled = true
-      for (const entry of [...this.live.values()]) this.state.interruptUnsafe(entry)
-    })
-  }
-
-  /**
-   * What `run` has not handed over: the outcomes waiting in `inbox`, then an "Interrupted" outcome
-   * for every work never admitted (the group is cancelled first). Jobs still running are not
-   * included.
-   */
-  leftovers(): Array<Outcome<A, E>> {
-    this.cancelled = true
-    const rest: Array<Outcome<A, E>> = []
-    for (let o = Chan.pollUnsafe(this.inbox); o._tag === "Some"; o = Chan.pollUnsafe(this.inbox)) {
-      this.live.delete(o.value.id)
-      rest.push(o.value)
-    }
-    for (const [, o] of this.neverStarted()) rest.push(o)
-    return rest
-  }
-
-  /** The entry of work `i` with its options (see `specOf`), reporting to `inbox`. */
-  private entryOf(i: number): internal.Entry {
-    const work = this.works[i]
-    // one object of one shape per job (a spread copy of it cost more than the job's admission)
-    const spec = specOf(work, i, this.options, this.name, this.inbox as WritePort<Outcome<any, any>>)
-    return this.state.entry(dispatched(isItem(work) ? work.work : work, this.context), spec, this.context)
-  }
-
-  /** Ends every work from `next` on without running it: an "Interrupted" outcome, attempt 0, each. */
-  private neverStarted(): Array<readonly [number, Outcome<A, E>]> {
-    const never: Array<readonly [number, Outcome<A, E>]> = []
-    for (; this.next < this.works.length; this.next++) {
-      const entry = this.pending ?? this.entryOf(this.next)
-      this.pending = undefined
-      never.push([this.next, internal.unstartedOutcome(this.state, entry) as Outcome<A, E>])
-    }
-    return never
-  }
-}

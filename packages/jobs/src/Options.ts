@@ -1,12 +1,14 @@
 /**
  * The types of one job shared by `Job` and the `Supervisor` service: its options, the handle of a
- * forked job and its status. (`Job` re-exports them: `Job.Options`, `Job.Handle`, `Job.Status`.)
- * Types only: both modules import this one, and it imports neither.
+ * forked job and its status, and what a group (`forkAll`, `all`) takes. (`Job` re-exports them:
+ * `Job.Options`, `Job.Handle`, `Job.Status`, `Job.Work`, `Job.Item`, `Job.GroupOptions`…)
+ * Types only: the public modules and the group driver import this one, and it imports neither.
  *
  * @since 0.2.0
  */
 import type { WritePort } from "@tributary/channel"
 import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type { Outcome } from "./Outcome.js"
 
@@ -80,4 +82,48 @@ export interface Options<A = unknown, E = unknown> {
   readonly reportTo?: WritePort<Outcome<A, E>>
   /** top-level fields on every log line of the job, the outcome line included */
   readonly annotations?: Record<string, unknown>
+}
+
+/**
+ * The per-job options a work of a group may carry (`Job.item`): everything `Options` has but
+ * `reportTo` (a group reports on its own port and its `reportTo`) and `id` (no dedupe in a group).
+ *
+ * @since 0.2.0
+ */
+export type ItemOptions<A = unknown, E = unknown> = Omit<Options<A, E>, "reportTo" | "id">
+
+/**
+ * A work of `forkAll`/`all` with its own per-job options, made by `item`: its name, annotations,
+ * key… override the group's.
+ *
+ * @since 0.2.0
+ */
+export interface Item<A, E, R> {
+  /** the job's work */
+  readonly work: Effect.Effect<A, E, R>
+  /** its own options, over the group's (undefined: the group's alone) */
+  readonly options?: ItemOptions<A, E> | undefined
+}
+
+/**
+ * What `forkAll` and `all` take for each work: an Effect, or an `Item` (an Effect with its options).
+ *
+ * @since 0.2.0
+ */
+export type Work<A, E, R> = Effect.Effect<A, E, R> | Item<A, E, R>
+
+/**
+ * The options of `forkAll` and `all`: the group's own (`concurrency`, `name`, `reportTo`) and
+ * every per-job option of `fire`, applied to each job of the group (an item's own options override
+ * them; its annotations are merged over the group's).
+ *
+ * @since 0.2.0
+ */
+export interface GroupOptions<A = unknown, E = unknown> extends ItemOptions<A, E> {
+  /** how many jobs of the group run at once, on top of the supervisor's and the pool's limits */
+  readonly concurrency: number
+  /** jobs are named `${name}-${index}` (index from 0) unless their item names them (default "job") */
+  readonly name?: string
+  /** also receives every outcome, with a suspending put (backpressure) */
+  readonly reportTo?: WritePort<Outcome<A, E>>
 }
