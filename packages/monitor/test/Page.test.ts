@@ -178,6 +178,69 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     expect(await page.locator("#running tr td:first-child").allTextContents()).toEqual(["persist batch 1", "fetch 18"])
   })
 
+  it("shows what holds each queue back: a key at its perKey bound, a pool out of rate tokens", async () => {
+    const scope = await Effect.runPromise(Scope.make())
+    const held = await gate()
+    try {
+      const limits = await Effect.runPromise(
+        Supervisor.make({
+          name: "limits",
+          grace: "1 millis", // "export 2" waits an hour for a token: interrupted at once when the test ends
+          pools: { api: { perKey: 1 }, slow: { rate: { limit: 1, interval: "1 hour" } } }
+        }).pipe(Scope.provide(scope), Effect.provide(Logger.layer([])))
+      )
+      const runOn = <A, E>(effect: Effect.Effect<A, E, Supervisor.Supervisor>) =>
+        Effect.runPromise(Effect.provideService(effect, Supervisor.Supervisor, limits))
+      for (const [name, key] of [
+        ["call 1", "acct-1"],
+        ["call 2", "acct-1"],
+        ["call 3", "acct-2"]
+      ])
+        await runOn(Job.fire(Deferred.await(held), { name, pool: "api", key }))
+      for (const name of ["export 1", "export 2"]) await runOn(Job.fire(Deferred.await(held), { name, pool: "slow" }))
+      const m = await runOn(Monitor.serve({ interval: "100 millis" }).pipe(Scope.provide(scope)))
+      const other = await browser.newPage()
+      await other.goto(m.url)
+      await other.waitForFunction(
+        () =>
+          document.getElementById("count-running")?.textContent === "3" &&
+          document.getElementById("count-queued")?.textContent === "2"
+      )
+      const queued = await other
+        .locator("#queued tr")
+        .evaluateAll((rows) =>
+          rows.map((r) =>
+            Array.from(r.querySelectorAll("td"), (td: { readonly textContent: string | null }) => td.textContent)
+          )
+        )
+      expect(queued).toEqual([
+        ["call 2", "api", "acct-1", "perKey", expect.any(String)],
+        ["export 2", "slow", "", "rate", expect.any(String)]
+      ])
+      const pools = await other
+        .locator("#pools tr")
+        .evaluateAll((rows) =>
+          rows.map((r) =>
+            Array.from(r.querySelectorAll("td"), (td: { readonly textContent: string | null }) => td.textContent).slice(
+              0,
+              5
+            )
+          )
+        )
+      expect(pools).toEqual([
+        ["default", "0 / \u221e", "0", "", ""],
+        ["api", "2 / \u221e", "1", "perKey", ""],
+        ["key acct-1", "1 / 1", "1", "perKey", ""],
+        ["key acct-2", "1 / 1", "0", "", ""],
+        ["slow", "1 / \u221e", "1", "rate", "0 of 1 per 1 h 00 m"]
+      ])
+      await other.close()
+    } finally {
+      await open(held)
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  })
+
   it("off loopback, keeps the ?token= of its address for its stream; without it the page is a 401", async () => {
     const scope = await Effect.runPromise(Scope.make())
     try {
