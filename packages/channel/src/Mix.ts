@@ -32,7 +32,7 @@ import type * as Scope from "effect/Scope"
 import * as Buffer from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan } from "./internal/arguments.js"
-import { background, type Hand, withHand } from "./internal/combinators.js"
+import { background, type Hand, withHand } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>

@@ -28,7 +28,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan } from "./internal/arguments.js"
-import { background, putOrEnqueue, reportXform, undeliver } from "./internal/combinators.js"
+import { background, putOrEnqueue, reportXform, undeliver } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>

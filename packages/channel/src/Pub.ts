@@ -32,7 +32,7 @@ import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, checkFunction } from "./internal/arguments.js"
-import { background, guarded, Hand, takeInto, undeliver } from "./internal/combinators.js"
+import { background, guarded, Hand, takeInto, undeliver } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 import * as Mult from "./Mult.js"
 

@@ -1,8 +1,8 @@
 /**
  * The channel combinators (core.async's `pipe`, `pipeline`, `merge`, `split`, `onto-chan!`,
  * `to-chan!`, `reduce`, `into`) and the conversions to and from effect `Stream` and
- * `AsyncIterable`. `Chan.ts` re-exports them; `Mult.ts`, `Pub.ts` and `Mix.ts` share the helpers at
- * the bottom.
+ * `AsyncIterable`. `Chan.ts` re-exports them. They move values with the helpers of `delivery.ts`
+ * (shared with `Mult.ts`, `Pub.ts` and `Mix.ts`).
  *
  * Rules every combinator here keeps:
  *  1. Lifetimes: each fiber a combinator starts is forked into the caller's `Scope` (none is
@@ -14,7 +14,7 @@
  *     scope closed first) goes to the target's `onUndelivered`. The value is held from the step
  *     that took it (`Hand`), so an interrupt cannot land between taking and holding.
  *  4. The public channel API is used, except for puts whose outcome a combinator must record at the
- *     commit itself (`deliver`, `putOrEnqueue`: the state machine's put, with its withdrawal), and
+ *     commit itself (`deliver` and `putOrEnqueue` of delivery.ts: the state machine's put, with its withdrawal), and
  *     `ChanCore.undeliver` for rule 3.
  *
  * @internal
@@ -29,9 +29,8 @@ import * as Stream from "effect/Stream"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { checkChan, checkFunction, checkIterable } from "./arguments.js"
-import { type ChanCore, Node, PENDING } from "./channel.js"
+import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
 import * as Chan from "./operations.js"
-import { reportXform as reportCoreXform } from "./xformLog.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>
@@ -547,167 +546,7 @@ export const fromAsyncIterable = <A>(
     return Effect.as(background("Chan.fromAsyncIterable", feedAsync(out, it).pipe(closing(out, true))), out)
   })
 
-// ── shared with Mult, Pub and Mix ───────────────────────────────────────────
-
-/** Passes `value`, which a combinator took but could not deliver, to `to`'s `onUndelivered`. */
-export const undeliver = <A>(to: WritePort<A>, value: A): void => (to as unknown as ChanCore<A>).undeliver(value)
-
-/**
- * A value a combinator took and has not delivered yet. Precondition of `hold`: the hand is empty.
- * Whoever owns a hand releases it (to the target's `onUndelivered`) when it stops.
- */
-export class Hand<A> {
-  private full = false
-  private held: A | undefined = undefined
-
-  get value(): A {
-    return this.held as A
-  }
-
-  get isFull(): boolean {
-    return this.full
-  }
-
-  hold(value: A): void {
-    this.full = true
-    this.held = value
-  }
-
-  /** Forgets the held value (delivered, or deliberately discarded). */
-  drop(): void {
-    this.full = false
-    this.held = undefined
-  }
-
-  /** Passes a held value to `to`'s `onUndelivered`. */
-  release(to: WritePort<A>): void {
-    if (!this.full) return
-    const value = this.held as A
-    this.drop()
-    undeliver(to, value)
-  }
-
-  /**
-   * Puts the held value on `to`: `true` once accepted, `false` if `to` is closed (still held). The
-   * hand is emptied at the commit itself (see `deliver`), so a teardown never releases a value a
-   * taker already has.
-   */
-  putTo(to: WritePort<A>): Effect.Effect<boolean> {
-    return deliver(to, this.held as A, this.onCommit)
-  }
-
-  private readonly onCommit = (accepted: boolean): void => {
-    if (accepted) this.drop()
-  }
-}
-
-/**
- * Puts `value` on `to` (waiting for room or a taker) and runs `onCommit(accepted)` at the commit
- * itself, in the same synchronous step as the channel's state change.
- *
- * Why not `Chan.put`: a waiting put whose value a taker received resumes its fiber a little later;
- * interrupted in between, its Effect ends interrupted although the value was delivered. A
- * combinator that then released the value to `onUndelivered` would account for it twice. Here the
- * bookkeeping happens at the commit, and an interrupt before it withdraws the put (nothing
- * delivered). Xform errors of `to` are logged as `Chan.put` logs them.
- */
-export const deliver = <A>(to: WritePort<A>, value: A, onCommit: (accepted: boolean) => void): Effect.Effect<boolean> =>
-  Effect.flatMap(
-    Effect.callback<boolean>((resume) => {
-      let waiting = false
-      const withdraw = putOrEnqueue(to, value, (accepted) => {
-        onCommit(accepted)
-        const exit = accepted ? exitTrue : exitFalse
-        // a put that waited commits inside the taker's operation: resume after it, not inside it
-        if (waiting) queueMicrotask(() => resume(exit))
-        else resume(exit)
-      })
-      waiting = true
-      return withdraw === undefined ? undefined : Effect.sync(withdraw)
-    }),
-    (accepted) => reportXform(to, accepted)
-  )
-
-/**
- * The commit-time put under `deliver` and `Mult`: completes now (`done` called before it returns,
- * `undefined` returned) or queues a pending put and returns its withdrawal. `done(accepted)` is
- * called exactly once, at the commit, unless withdrawn first; when the put waited, `done` runs
- * inside the taker's operation, so it must only record the outcome and resume.
- */
-export const putOrEnqueue = <A>(
-  to: WritePort<A>,
-  value: A,
-  done: (accepted: boolean) => void
-): (() => void) | undefined => {
-  const core = to as unknown as ChanCore<A>
-  const result = core.tryPut(value)
-  if (result !== PENDING) {
-    done(result)
-    return undefined
-  }
-  const node = new Node<A>(value, done)
-  core.enqueuePut(node)
-  return () => core.withdraw(node)
-}
-
-/** Logs at Error level the xform errors `to` recorded (as `Chan.put` does), then succeeds with `accepted`. */
-export const reportXform = (to: WritePort<never>, accepted: boolean): Effect.Effect<boolean> =>
-  reportCoreXform(to as unknown as ChanCore, accepted ? exitTrue : exitFalse)
-
-/** Takes a value from `from` into `hand` in the step that resumes the taker; `false` once `from` is closed and drained. */
-export const takeInto = <A>(from: ReadPort<A>, hand: Hand<A>): Effect.Effect<boolean> =>
-  Effect.map(Chan.take(from), (next) => {
-    if (Option.isNone(next)) return false
-    hand.hold(next.value)
-    return true
-  })
-
-/** Runs `body` with a fresh hand, releasing it to `to` however `body` ends. */
-export const withHand = <A, X, E, R>(
-  body: (hand: Hand<A>) => Effect.Effect<X, E, R>,
-  to?: WritePort<A>
-): Effect.Effect<X, E, R> =>
-  Effect.suspend(() => {
-    const hand = new Hand<A>()
-    return Effect.ensuring(
-      body(hand),
-      Effect.sync(() => (to === undefined ? hand.drop() : hand.release(to)))
-    )
-  })
-
-/**
- * Forks `effect` into the caller's scope and returns at once. A defect that ends it is logged at
- * Error level (effect does not log a failed forked fiber).
- */
-export const background = <R>(
-  name: string,
-  effect: Effect.Effect<void, never, R>
-): Effect.Effect<void, never, Scope.Scope | R> =>
-  Effect.asVoid(
-    Effect.forkScoped(
-      Effect.tapCause(effect, (cause) =>
-        Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped on a defect`, cause)
-      )
-    )
-  )
-
-/** Closes `ch` after `effect`, however it ends, when `close` holds. */
-export const closing =
-  (ch: WritePort<never>, close: boolean) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    close ? Effect.ensuring(effect, Chan.close(ch)) : effect
-
-/** Calls user code `f`: `Some` of its result, or `None` after logging what it threw at Error level. */
-export const guarded = <X>(message: string, f: () => X): Effect.Effect<Option.Option<X>> =>
-  Effect.catchCause(
-    Effect.map(Effect.sync(f), (x) => Option.some(x)),
-    (cause) => Effect.as(Effect.logError(message, cause), Option.none<X>())
-  )
-
 // ── private ─────────────────────────────────────────────────────────────────
-
-const exitTrue = Exit.succeed(true)
-const exitFalse = Exit.succeed(false)
 
 /** The failure that ends a `group` early: a target closed, so every loop of the group stops. */
 class Stopped {
