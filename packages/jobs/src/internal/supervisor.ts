@@ -12,8 +12,8 @@
  * - `lifecycle`: starting a supervisor, the admission of `fire`/`fork`, shutdown.
  *
  * `Job.ts` and `Supervisor.ts` are thin Effect APIs over these; this module only re-exports them.
- * Above them, `group` (the driver of `Job.forkAll` and `Job.all`) and `submit` (the admission of
- * one `fire`/`fork`) use this module.
+ * Above them, `submit` (the admission of one `fire`/`fork`) and `group` (the driver of
+ * `Job.forkAll` and `Job.all`) build on these parts; nothing here imports them.
  *
  * @internal
  */
