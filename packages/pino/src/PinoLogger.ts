@@ -252,21 +252,16 @@ const annotationFields = (annotations: Readonly<Record<string, unknown>>): Recor
 }
 
 /**
- * The child of `logger` that lines are written through (one per logger): its `err` serializer
- * passes an already serialized cause through, and a binding named like a field of the line
- * (`boundFields`) is kept as `binding.<name>` (see the module's description).
+ * A child of `logger` to write lines through, made anew each time (so it has the logger's
+ * bindings as they are now): its `err` serializer passes an already serialized cause through, and
+ * a binding named like a field of the line (`boundFields`) is kept as `binding.<name>` (see the
+ * module's description).
  */
 const writerOf = (logger: pino.Logger): pino.Logger => {
-  let writer = writers.get(logger)
-  if (writer === undefined) {
-    writer = logger.child({}, { serializers: { err: passThrough } })
-    renameBoundFields(writer)
-    writers.set(logger, writer)
-  }
+  const writer = logger.child({}, { serializers: { err: passThrough } })
+  renameBoundFields(writer)
   return writer
 }
-
-const writers = new WeakMap<pino.Logger, pino.Logger>()
 
 /** The fields a line has that a binding could shadow (pino drops a binding named `level` itself). */
 const boundFields: ReadonlySet<string> = new Set(["time", "msg", "err"])

@@ -713,6 +713,11 @@ describe("write failures", () => {
       "annotation.time": 5,
       err: { type: "Die", name: "TypeError", message: "boom" }
     })
+    // bindings set later are on the next line, a `time` among them kept apart from the line's own
+    logger.setBindings({ region: "eu", time: "later" })
+    PinoLogger.writeUnsafe(logger, "info", "after setBindings")
+    expect(raw[1].match(/"time":/g)).toHaveLength(1)
+    expect(JSON.parse(raw[1])).toMatchObject({ region: "eu", "binding.time": "later", time: expect.any(Number) })
     const reports = stderrLines()
     failing = true
     expect(() => PinoLogger.writeUnsafe(logger, "error", "lost")).not.toThrow()
