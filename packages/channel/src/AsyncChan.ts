@@ -35,6 +35,7 @@ import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, checkChannel, notAChannel } from "./internal/arguments.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
+import { iteratorOf } from "./internal/iterator.js"
 import {
   channelCase,
   checkCases,
@@ -501,40 +502,6 @@ function settleTake(this: Node<(result: Result<unknown>) => void>, raw: unknown)
 const pollFrom = <A>(core: ChanCore<any, A>): Result<A> | undefined => {
   const result = core.tryPoll()
   return result === PENDING ? undefined : (toResult(result) as Result<A>)
-}
-
-/**
- * An iterator over `core`: each `next()` takes one value (never ahead). `return()` (a `break`)
- * withdraws the takes of `next()`s still pending, which resolve done, so a value put later goes to
- * another taker instead of a promise nobody awaits; the iterator is done from then on.
- */
-const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterator<A> => {
-  let returned = false
-  const waiting = new Set<Node>()
-  return {
-    next: () => {
-      if (returned) return Promise.resolve(DONE as IteratorResult<A>)
-      const result = core.tryTake()
-      if (result !== PENDING) return Promise.resolve(toResult(result) as IteratorResult<A>)
-      return new Promise<IteratorResult<A>>((resolve) => {
-        const node: Node = new Node(undefined, (raw: unknown) => {
-          waiting.delete(node)
-          resolve(toResult(raw) as IteratorResult<A>)
-        })
-        waiting.add(node)
-        core.enqueueTake(node)
-      })
-    },
-    return: () => {
-      returned = true
-      for (const node of Array.from(waiting)) {
-        if (!node.active) continue
-        core.withdraw(node)
-        node.done(CLOSED)
-      }
-      return Promise.resolve(DONE as IteratorResult<A>)
-    }
-  }
 }
 
 /** The facade's channel: the state machine plus Promise methods. */

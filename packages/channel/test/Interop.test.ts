@@ -6,7 +6,7 @@ import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
 import { fromAsyncIterable, fromStream, toArray, toAsyncIterable, toStream } from "../src/internal/combinators.js"
-import { eventLoopTurns, filled, pending, range, run, settle, takeN, until } from "./harness.js"
+import { eventLoopTurns, filled, pending, range, run, settle, takeN, thrown, until } from "./harness.js"
 import {
   captureLogs,
   closeReadPort,
@@ -212,6 +212,25 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
     Chan.offerUnsafe(ch, 9)
     expect(await it.next()).toEqual({ done: true, value: undefined })
     expect(pollAll(ch)).toEqual([9])
+  })
+
+  it("a value that is not a channel throws ChanArgumentError at the call, naming the argument", () => {
+    expect(thrown(() => toAsyncIterable(42 as never))).toMatchObject({
+      _tag: "ChanArgumentError",
+      argument: "Chan.toAsyncIterable ch",
+      value: 42
+    })
+  })
+
+  it("a next() waits in line with the channel's other takes, first come, first served", async () => {
+    const ch = Chan.makeUnsafe<number>(0)
+    const first = toAsyncIterable(ch)[Symbol.asyncIterator]().next()
+    const second = Effect.runPromise(Chan.take(ch))
+    await until(() => pending(ch).takes === 2)
+    Chan.offerUnsafe(ch, 1)
+    Chan.offerUnsafe(ch, 2)
+    expect(await first).toEqual({ done: false, value: 1 })
+    expect(await second).toEqual(Option.some(2))
   })
 
   it("a take that dies rejects next()", async () => {

@@ -22,14 +22,15 @@
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { checkChan, checkFunction, checkIterable } from "./arguments.js"
+import type { ChanCore } from "./channel.js"
 import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
+import { iteratorOf } from "./iterator.js"
 import * as Chan from "./operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -488,8 +489,9 @@ export const fromStream = <A, E, R>(
  * drained. Each `next()` takes one value: it never takes ahead; `break` (the iterator's `return`)
  * stops taking and withdraws a take still pending.
  *
- * This and `fromAsyncIterable` are the two places built on Promises: each `next()` runs one
- * `Chan.take` with `Effect.runCallback`.
+ * The same iterator as the async API's `iterate`: each `next()` is a plain pending take, served
+ * in turn with the channel's other takes. Throws `ChanArgumentError` (at the call) when `ch` is
+ * not a channel.
  *
  * ```ts
  * import { Chan } from "@tributary/channel"
@@ -503,9 +505,10 @@ export const fromStream = <A, E, R>(
  *
  * @since 0.1.0
  */
-export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => ({
-  [Symbol.asyncIterator]: () => new TakeIterator(ch)
-})
+export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => {
+  const core = checkChan(ch as unknown as ChanCore<unknown, A>, "Chan.toAsyncIterable ch")
+  return { [Symbol.asyncIterator]: () => iteratorOf(core) }
+}
 
 /**
  * A channel fed by `it` in a fiber of the caller's scope; it closes when the iteration ends.
@@ -785,42 +788,3 @@ const feedAsync = <A>(ch: WritePort<A>, it: AsyncIterable<A>): Effect.Effect<voi
 }
 
 const ignore = (): void => {}
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
-
-/** The iterator of `toAsyncIterable`: each `next()` runs one take; `return` withdraws the pending ones. */
-class TakeIterator<A> implements AsyncIterator<A> {
-  private done = false
-  private readonly pending = new Set<() => void>()
-
-  constructor(private readonly ch: ReadPort<A>) {}
-
-  next(): Promise<IteratorResult<A>> {
-    if (this.done) return Promise.resolve(DONE)
-    return new Promise((resolve, reject) => {
-      let interrupt: (() => void) | undefined
-      let settled = false
-      const onExit = (exit: Exit.Exit<Option.Option<A>>): void => {
-        settled = true
-        if (interrupt !== undefined) this.pending.delete(interrupt)
-        if (Exit.isSuccess(exit) && Option.isSome(exit.value)) {
-          resolve({ done: false, value: exit.value.value })
-        } else if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
-          reject(Cause.squash(exit.cause))
-        } else {
-          this.done = true
-          resolve(DONE)
-        }
-      }
-      interrupt = Effect.runCallback(Chan.take(this.ch), { onExit })
-      if (!settled) this.pending.add(interrupt)
-    })
-  }
-
-  return(): Promise<IteratorResult<A>> {
-    this.done = true
-    for (const interrupt of Array.from(this.pending)) interrupt()
-    this.pending.clear()
-    return Promise.resolve(DONE)
-  }
-}
