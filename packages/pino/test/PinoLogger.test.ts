@@ -1,5 +1,6 @@
 import { once } from "node:events"
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { type AddressInfo, connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
@@ -618,7 +619,7 @@ describe("write failures", () => {
   })
 
   /** Resolves once `stream` has closed (a Node stream closes after the error that destroyed it). */
-  const closed = (stream: Writable): Promise<void> =>
+  const closed = (stream: { readonly closed: boolean; once(event: "close", f: () => void): unknown }): Promise<void> =>
     new Promise((resolve) => (stream.closed ? resolve() : stream.once("close", () => resolve())))
 
   it("a write that fails after it returned (a Writable calling back with an error) is lost, counted and reported once per burst, like a throw", async () => {
@@ -652,6 +653,39 @@ describe("write failures", () => {
     expect(PinoLogger.lostLines(logger)).toBe(5)
     expect(reports).toHaveLength(1)
     expect(reports[0]).toContain("write ECONNRESET")
+  })
+
+  it("a real socket whose peer resets the connection: the lines written after it are counted as lost, one report naming the reset, no crash", async () => {
+    const reports = stderrLines()
+    const received: Array<string> = []
+    const server = createServer((peer) => {
+      peer.once("data", (chunk) => {
+        received.push(JSON.parse(String(chunk)).msg)
+        peer.resetAndDestroy()
+      })
+    })
+    server.listen(0, "127.0.0.1")
+    await once(server, "listening")
+    const socket = connect((server.address() as AddressInfo).port, "127.0.0.1")
+    await once(socket, "connect")
+    const logger = pino({ level: "info" }, socket)
+    try {
+      await runWith(
+        logger,
+        Effect.gen(function* () {
+          yield* Effect.logInfo("before the reset")
+          yield* Effect.promise(() => closed(socket))
+          yield* Effect.logInfo("after the reset 1")
+          yield* Effect.logInfo("after the reset 2")
+        })
+      )
+    } finally {
+      server.close()
+    }
+    expect(received).toEqual(["before the reset"])
+    expect(PinoLogger.lostLines(logger)).toBe(2)
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toContain("ECONNRESET")
   })
 
   it.skipIf(!existsSync("/dev/full"))(
