@@ -161,7 +161,7 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
         .locator(selector)
         .evaluateAll((paths) => paths.map((p) => (p.getAttribute("d")?.split(" ").length ?? 0) >= 20))
     expect(await lines("#chart-activity path")).toEqual([true, true]) // running, queued
-    expect(await lines("#chart-throughput path")).toEqual([true, true]) // ended/s, failed/s
+    expect(await lines("#chart-throughput path")).toEqual([true, true, true]) // ended/s, failed/s, interrupted/s
     expect(await page.locator("#scale-throughput").textContent()).toMatch(/^max [1-9]/) // jobs ended: a rate above 0
     expect(await page.locator("#pools tr td:first-child").allTextContents()).toEqual([
       "default",
@@ -295,5 +295,19 @@ describe.skipIf(!hasChromium)("the monitor page in Chromium", () => {
     await shows({ running: 3, started: 129 })
     await page.waitForFunction(() => document.getElementById("status")?.textContent === "live")
     expect(pageErrors).toEqual([])
+  })
+
+  it("charts interruptions per second beside ended and failed", async () => {
+    const heights = () =>
+      page
+        .locator("#chart-throughput path")
+        .nth(2)
+        .evaluate((path) =>
+          (path.getAttribute("d") ?? "").split(" ").map((point: string) => Number(point.split(",")[1]))
+        )
+    expect(Math.min(...(await heights()))).toBe(68) // none yet: the line lies on the baseline (70 - 2)
+    for (let i = 1; i <= 3; i++) await run(Job.fire(Effect.interrupt, { name: `cancelled ${i}`, pool: "clean" }))
+    await shows({ interrupted: 3 })
+    expect(Math.min(...(await heights()))).toBeLessThan(68)
   })
 })

@@ -154,13 +154,19 @@ const script = `
 
     var pools = {};
     p.pools.forEach(function (pool) { pools[pool.name] = pool.running + pool.queued; });
+    // interruptions per second, from the counters (the rates have ended and failed only)
+    var last = history.length > 0 ? history[history.length - 1] : null;
+    var seconds = last === null ? 0 : (p.at - last.at) / 1000;
+    var interrupted = seconds > 0 ? Math.max(0, c.interrupted - last.interruptedCount) / seconds : 0;
     history.push({ at: p.at, running: p.totals.running, queued: p.totals.queued,
-      ended: p.rates.ended, failed: p.rates.failed, pools: pools });
+      ended: p.rates.ended, failed: p.rates.failed, interrupted: interrupted,
+      interruptedCount: c.interrupted, pools: pools });
     while (history.length > 0 && history[0].at < p.at - WINDOW) history.shift();
     chart($('chart-activity'), [{ points: series('running'), color: 'var(--run)' },
       { points: series('queued'), color: 'var(--queue)' }], p.at, $('scale-activity'));
     chart($('chart-throughput'), [{ points: series('ended'), color: 'var(--ok)' },
-      { points: series('failed'), color: 'var(--bad)' }], p.at, $('scale-throughput'));
+      { points: series('failed'), color: 'var(--bad)' },
+      { points: series('interrupted'), color: 'var(--int)' }], p.at, $('scale-throughput'));
 
     $('rate-started').textContent = rate(p.rates.started);
     $('rate-ended').textContent = rate(p.rates.ended);
@@ -260,7 +266,7 @@ const body = `<header><h1 id="name">supervisor</h1><span id="status">connecting�
 <section><h2>Running and queued</h2><svg id="chart-activity"></svg>
 <div class="legend"><span><i style-run></i>running</span><span><i style-queue></i>queued</span><span id="scale-activity"></span></div></section>
 <section><h2>Throughput</h2><svg id="chart-throughput"></svg>
-<div class="legend"><span><i style-ok></i>ended/s</span><span><i style-bad></i>failed/s</span><span id="scale-throughput"></span></div>
+<div class="legend"><span><i style-ok></i>ended/s</span><span><i style-bad></i>failed/s</span><span><i style-int></i>interrupted/s</span><span id="scale-throughput"></span></div>
 <div class="kv"><div>started <b id="rate-started">–</b></div><div>ended <b id="rate-ended">–</b></div><div>failed <b id="rate-failed">–</b></div><div></div>
 <div>p50 <b id="d-p50">–</b></div><div>p90 <b id="d-p90">–</b></div><div>p99 <b id="d-p99">–</b></div><div>max <b id="d-max">–</b></div></div></section>
 <section class="wide"><h2>Pools</h2><table><thead><tr><th>pool</th><th>running / limit</th><th>queued</th><th>held by</th><th>rate tokens</th><th>outcomes</th><th>running + queued</th></tr></thead><tbody id="pools"></tbody></table></section>
@@ -271,7 +277,7 @@ const body = `<header><h1 id="name">supervisor</h1><span id="status">connecting�
   // legend swatches: classes, since the policy allows no style attribute
   .replace(/<i style-(\w+)><\/i>/g, '<i class="swatch-$1"></i>')
 
-const swatches = ["run", "queue", "ok", "bad"].map((c) => `.swatch-${c}{background:var(--${c})}`).join("")
+const swatches = ["run", "queue", "ok", "bad", "int"].map((c) => `.swatch-${c}{background:var(--${c})}`).join("")
 
 const fullStyle = style + swatches
 
