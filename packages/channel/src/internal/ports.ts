@@ -84,3 +84,15 @@ export interface XformOptions<in out I, in out O> extends Omit<Options<I>, "onUn
  * @since 0.1.0
  */
 export type ValueOf<C> = C extends ReadPort<infer A> ? A : never
+
+/**
+ * Options of `select`.
+ *
+ * @since 0.1.0
+ */
+export interface SelectOptions<D> {
+  /** Default `false`: a fair random choice among ready cases; `true`: the first ready case in list order. */
+  readonly priority?: boolean
+  /** core.async `:default`: run when no case is ready at once, so select never suspends (a value or an Effect). */
+  readonly orElse?: () => D
+}
