@@ -7,8 +7,10 @@
  * - a step completes an operation in the fiber's own step when it can (no suspension), and hands
  *   a value over only in the step that resumes its fiber, so an interrupt never lands between a
  *   value consumed and the caller getting it;
- * - a waiting fiber is resumed only after the channel's state change is done (`resumeSoon`,
- *   `resumeWoken`), never inside it; an interrupted wait withdraws its node first;
+ * - a waiting fiber is resumed only from its node's callback, which the state machine runs once
+ *   its change is done: at once for a taker handed a value (`resumeNow`, after the current step's
+ *   hand-off), soon for the others (`resumeSoon`, `resumeWoken`); an interrupted wait withdraws
+ *   its node first;
  * - a woken taker (`WAKE`) takes its value in its own step (`takeOwed`), or passes its turn on.
  *
  * @internal
