@@ -12,7 +12,7 @@ import { Clock, Data, Effect, type Scope } from "effect"
 import pg from "pg"
 import { claim } from "./data-folder.js"
 import type { Row } from "./record.js"
-import { lockDatabase } from "./run-lock.js"
+import { applicationName, lockDatabase } from "./run-lock.js"
 import { shownUrl } from "./shown-url.js"
 
 export class DbError extends Data.TaggedError("DbError")<{ readonly op: string; readonly cause: unknown }> {
@@ -182,14 +182,18 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
     try: async () => {
       // a server that accepts the connection and never answers (a wrong port, a stalled server)
       // must not hold the job for ever: connecting gives up after 10 s
-      // one run at a time per database (run-lock.ts): refused before anything else is opened
-      const release = await lockDatabase(url)
-      const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 })
+      // 4 connections for the queries, and one that holds the run's lock (run-lock.ts)
+      const pool = new pg.Pool({
+        connectionString: url,
+        max: 5,
+        connectionTimeoutMillis: 10_000,
+        application_name: applicationName()
+      })
       // an idle client's error (the server went away) must not crash the process: the next query fails instead
       pool.on("error", () => {})
-      await pool.query("SELECT 1").catch(async (e) => {
+      // the first connection: one run at a time per database, refused before anything else is done
+      const release = await lockDatabase(pool, shownUrl(url)).catch(async (e) => {
         await pool.end().catch(() => {})
-        await release()
         throw e
       })
       const query: Query = async (text, params) => (await pool.query(text, params as Array<unknown>)).rows
@@ -218,7 +222,7 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
             client.release(lost) // a lost connection is closed, not handed out again
           }
         },
-        close: () => pool.end().finally(release)
+        close: () => release().finally(() => pool.end())
       }
     },
     catch: (cause) => new DbError({ op: `connect to DATABASE_URL ${shownUrl(url)}`, cause })

@@ -15,14 +15,13 @@
  */
 import { hostname } from "node:os"
 import { Data } from "effect"
-import pg from "pg"
-import { shownUrl } from "./shown-url.js"
+import type pg from "pg"
 
 /** The lock's two keys: "Trib" and "ETL\0" as 32-bit integers (any run of this job, on this database). */
 export const lockKeys = [0x54726962, 0x45544c00] as const
 
-/** What a run calls itself on the server: the holder a refused run names. */
-const applicationName = (): string => `tributary-etl (pid ${process.pid} on ${hostname()})`
+/** What a run's sessions call themselves on the server (`application_name`): the holder a refused run names. */
+export const applicationName = (): string => `tributary-etl (pid ${process.pid} on ${hostname()})`
 
 /** Thrown by `lockDatabase`: another run holds `database` (shown without its password). */
 export class DatabaseInUseError extends Data.TaggedError("DatabaseInUseError")<{
@@ -32,23 +31,26 @@ export class DatabaseInUseError extends Data.TaggedError("DatabaseInUseError")<{
   readonly message: string
 }> {}
 
-/** Takes the run's lock on the database at `url`; resolves to its release, or rejects (`DatabaseInUseError`, or why it could not connect). */
-export const lockDatabase = async (url: string): Promise<() => Promise<void>> => {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: 10_000,
-    application_name: applicationName()
-  })
+/**
+ * Takes the run's lock on a connection of `pool` kept out of it for the run (so the first
+ * connection's failure is the pool's own, timeout included); resolves to its release, or rejects
+ * (`DatabaseInUseError`, or why it could not connect). `database`: the URL as it may be shown.
+ */
+export const lockDatabase = async (pool: pg.Pool, database: string): Promise<() => Promise<void>> => {
+  const client = await pool.connect()
   // the server ended the lock's session: the lock is gone, the run goes on (see the module doc)
-  client.on("error", () => {})
-  await client.connect()
+  const onError = () => {}
+  client.on("error", onError)
+  const end = () => {
+    client.off("error", onError)
+    client.release(true) // closed, never handed out: the lock ends with its session
+  }
   try {
     const [{ locked }] = (
       await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [...lockKeys])
     ).rows
     if (!locked) {
       const holder = await holderOf(client)
-      const database = shownUrl(url)
       throw new DatabaseInUseError({
         database,
         holder,
@@ -56,14 +58,14 @@ export const lockDatabase = async (url: string): Promise<() => Promise<void>> =>
       })
     }
   } catch (e) {
-    await client.end().catch(() => {})
+    end()
     throw e
   }
-  return () => client.end().catch(() => {})
+  return async () => end()
 }
 
 /** "pid 4242 on host" of the session holding the lock, when the server lets us see it. */
-const holderOf = async (client: pg.Client): Promise<string | undefined> => {
+const holderOf = async (client: pg.PoolClient): Promise<string | undefined> => {
   const { rows } = await client.query<{ name: string | null }>(
     `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
