@@ -2,8 +2,8 @@
  * One run at a time per PostgreSQL database, as `data-folder.ts` does for a PGlite folder: two
  * runs at once would fetch every record twice, write each row twice (its `writes` column shows it)
  * and one's `--fresh` would empty the table under the other. So `lockDatabase` takes a
- * session-level advisory lock (`pg_try_advisory_lock`) on a connection of its own, held for the
- * whole run:
+ * session-level advisory lock (`pg_try_advisory_lock`) on a connection taken out of the run's pool
+ * and kept out of it (never used for queries, never handed back), held for the whole run:
  *
  * - advisory locks are per database: runs on two databases of one server do not see each other;
  * - a second run is refused at once with `DatabaseInUseError`, naming the database (credentials
