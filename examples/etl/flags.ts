@@ -6,6 +6,7 @@
  * a flag that would do nothing (`--records` with `--partner-url`) is refused.
  */
 import { parseArgs } from "node:util"
+import { Data } from "effect"
 import { shownUrl } from "./shown-url.js"
 
 export type Mode = "fire" | "handles" | "channel" | "all"
@@ -43,17 +44,17 @@ export interface Flags {
  * A bad command line: `flag` is the flag's name without dashes ("argument" for a stray positional
  * one, "DATABASE_URL" for the environment variable).
  */
-export class FlagError extends Error {
-  readonly _tag = "FlagError"
-  constructor(
-    readonly flag: string,
-    readonly value: unknown,
-    expected: string
-  ) {
-    super(
-      `Invalid ${flag === "argument" || flag === "DATABASE_URL" ? flag : `--${flag}`}: expected ${expected}, received ${JSON.stringify(value)}`
-    )
-    this.name = "FlagError"
+export class FlagError extends Data.TaggedError("FlagError")<{
+  readonly flag: string
+  readonly value: unknown
+  readonly message: string
+}> {
+  constructor(flag: string, value: unknown, expected: string) {
+    super({
+      flag,
+      value,
+      message: `Invalid ${flag === "argument" || flag === "DATABASE_URL" ? flag : `--${flag}`}: expected ${expected}, received ${JSON.stringify(value)}`
+    })
   }
 }
 
