@@ -606,7 +606,7 @@ const watchFairness = (violations: Array<string>, counts: ProbeCounts): (() => v
     }),
     vi.spyOn(proto, "tryTake").mockImplementation(function (this: ChanCore) {
       const waiting = this.takers.first
-      const owed = this.buf?.owed ?? 0
+      const owed = this.owed
       const result = tryTake.call(this)
       if (waiting !== undefined || owed > 0) counts.arrivedWhileWaiting++
       if (isValue(result) && stillWaiting(waiting, this.takers)) {

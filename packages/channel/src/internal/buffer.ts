@@ -13,12 +13,11 @@ export interface Buf<A> {
   /** How many values a take can remove (a promise cell: 0 or 1). */
   readonly size: number
   /**
-   * How many of the buffered values are owed to woken takers (see `WAKE` in channel.ts). They do
-   * not count against the capacity: a waiting taker is room, as in a direct hand-off.
+   * Whether a put must wait (only the fixed policy is ever full), when `reserved` of the buffered
+   * values are owed to woken takers (the channel's `owed`): those do not count against the
+   * capacity, since a waiting taker is room, as in a direct hand-off.
    */
-  owed: number
-  /** Whether a put must wait (only the fixed policy is ever full). */
-  isFull(): boolean
+  isFull(reserved: number): boolean
   /** Adds `value`; a policy that drops a value (the new one or the oldest) passes it to `onDrop`. */
   add(value: A, onDrop: (dropped: A) => void): void
   /** Removes and returns the oldest value (a promise cell returns its value and keeps it). Precondition: `size > 0`. */
@@ -39,7 +38,6 @@ export class RingBuffer<A> implements Buf<A> {
   private items: Array<A | undefined> = new Array(8)
   private head = 0
   private length = 0
-  owed = 0
 
   constructor(
     readonly policy: Policy,
@@ -50,8 +48,8 @@ export class RingBuffer<A> implements Buf<A> {
     return this.length
   }
 
-  isFull(): boolean {
-    return this.policy === "fixed" && this.length - this.owed >= this.capacity
+  isFull(reserved: number): boolean {
+    return this.policy === "fixed" && this.length - reserved >= this.capacity
   }
 
   add(value: A, onDrop: (dropped: A) => void): void {
@@ -104,13 +102,12 @@ export class RingBuffer<A> implements Buf<A> {
 export class PromiseCell<A> implements Buf<A> {
   private value: A | undefined = undefined
   private filled = false
-  owed = 0
 
   get size(): number {
     return this.filled ? 1 : 0
   }
 
-  isFull(): boolean {
+  isFull(_reserved: number): boolean {
     return false
   }
 

@@ -7,7 +7,7 @@
  *     its queue in the same step that commits or withdraws it, so none leaks or counts toward
  *     `maxPending` afterwards.
  *  2. Fair hand-off. Pending takes and pending puts are each served strictly in arrival order (only
- *     the first node of a queue is ever committed; withdrawal may remove any). `buf.owed` counts
+ *     the first node of a queue is ever committed; withdrawal may remove any). `owed` counts
  *     the buffered values reserved for takers woken with `WAKE` and not back yet; they are the
  *     line's front, so a take that arrives while `owed > 0` queues behind them (`tryTake`), a poll
  *     sees only the values beyond `owed` (`tryPoll`), and a woken taker back in its own step takes
@@ -191,6 +191,12 @@ export class ChanCore<I = any, O = I> {
   readonly maxPending: number
   readonly takers = new NodeQueue()
   readonly putters = new NodeQueue()
+  /**
+   * How many of the buffered values are owed to takers woken with `WAKE` and not back yet
+   * (invariant 2). They do not count against the capacity: a waiting taker is room, as in a direct
+   * hand-off (`buf.isFull(owed)`).
+   */
+  owed = 0
   closed = false
   /** The Effect API's `take` of this channel, made once (a take holds no state of its own). */
   takeEffect: unknown = undefined
@@ -244,7 +250,8 @@ export class ChanCore<I = any, O = I> {
    */
   putBuffered(value: I): boolean {
     const buf = this.plain
-    if (buf === undefined || this.closed || this.putters.size > 0 || this.takers.size > 0 || buf.isFull()) return false
+    if (buf === undefined || this.closed || this.putters.size > 0 || this.takers.size > 0 || buf.isFull(this.owed))
+      return false
     buf.add(value as unknown as O, this.undeliver)
     return true
   }
@@ -257,7 +264,7 @@ export class ChanCore<I = any, O = I> {
    */
   takeBuffered(): O | PENDING {
     const buf = this.plain
-    if (buf === undefined || buf.size === 0 || buf.owed > 0 || this.putters.size > 0 || this.closed) return PENDING
+    if (buf === undefined || buf.size === 0 || this.owed > 0 || this.putters.size > 0 || this.closed) return PENDING
     return buf.remove()
   }
 
@@ -283,7 +290,7 @@ export class ChanCore<I = any, O = I> {
     const buf = this.buf
     if (buf !== undefined) {
       // pending puts go first
-      if (this.putters.size > 0 || buf.isFull()) return PENDING
+      if (this.putters.size > 0 || buf.isFull(this.owed)) return PENDING
       const taker = this.takers.first
       if (taker !== undefined && !taker.wake && buf.size === 0 && this.plain !== undefined) {
         // what buffering it and serving the takers would do: the value goes to the first taker
@@ -311,7 +318,7 @@ export class ChanCore<I = any, O = I> {
     const buf = this.buf
     if (buf !== undefined && buf.size > 0) {
       // takers woken and not back yet are in line before this take: it queues behind them
-      if (buf.owed > 0) return PENDING
+      if (this.owed > 0) return PENDING
       return this.removeFront(buf)
     }
     const putter = this.putters.first
@@ -329,7 +336,7 @@ export class ChanCore<I = any, O = I> {
    */
   tryPoll(): O | CLOSED | PENDING {
     const buf = this.buf
-    if (buf !== undefined && buf.size > 0) return buf.size > buf.owed ? this.removeFront(buf) : PENDING
+    if (buf !== undefined && buf.size > 0) return buf.size > this.owed ? this.removeFront(buf) : PENDING
     return this.tryTake()
   }
 
@@ -340,7 +347,7 @@ export class ChanCore<I = any, O = I> {
    */
   takeOwed(): O | CLOSED | PENDING {
     const buf = this.buf!
-    if (buf.owed > 0) buf.owed--
+    if (this.owed > 0) this.owed--
     if (buf.size > 0) return this.removeFront(buf)
     return this.tryTake()
   }
@@ -348,14 +355,14 @@ export class ChanCore<I = any, O = I> {
   /** Whether `tryTake` would complete now (nothing changes). */
   canTake(): boolean {
     const buf = this.buf
-    if (buf !== undefined && buf.size > 0) return buf.owed === 0
+    if (buf !== undefined && buf.size > 0) return this.owed === 0
     return this.putters.size > 0 || this.closed
   }
 
   /** Whether `tryPut` would complete now (nothing changes). */
   canPut(): boolean {
     if (this.closed) return true
-    return this.buf === undefined ? this.takers.size > 0 : this.putters.size === 0 && !this.buf.isFull()
+    return this.buf === undefined ? this.takers.size > 0 : this.putters.size === 0 && !this.buf.isFull(this.owed)
   }
 
   /** Queues a pending put. Precondition: `tryPut` returned `PENDING` in this same synchronous step. */
@@ -373,10 +380,10 @@ export class ChanCore<I = any, O = I> {
     if (this.takers.size >= this.maxPending) throw new ChanPendingLimitError("take", this.name, this.maxPending)
     this.takers.push(node)
     const buf = this.buf
-    if (buf !== undefined && buf.size > buf.owed) {
+    if (buf !== undefined && buf.size > this.owed) {
       this.serveTakers()
       // waking it made room (owed values do not count against the capacity)
-      if (this.putters.size > 0 && !buf.isFull()) this.refill()
+      if (this.putters.size > 0 && !buf.isFull(this.owed)) this.refill()
     }
   }
 
@@ -385,8 +392,7 @@ export class ChanCore<I = any, O = I> {
    * the next waiting taker, or stays, unreserved, at the front of the buffer.
    */
   wokenTakerWithdrawn(): void {
-    const buf = this.buf!
-    if (buf.owed > 0) buf.owed-- // 0 if `discard` emptied the buffer meanwhile
+    if (this.owed > 0) this.owed-- // 0 if `discard` emptied the buffer meanwhile
     if (this.takers.size > 0) this.serveTakers()
   }
 
@@ -439,7 +445,7 @@ export class ChanCore<I = any, O = I> {
   discard(): Array<O> {
     this.close()
     const values: Array<O> = this.buf === undefined ? [] : this.buf.drain()
-    if (this.buf !== undefined) this.buf.owed = 0
+    this.owed = 0
     const rejected: Array<Node> = []
     while (this.putters.first !== undefined) {
       const putter = this.putters.first
@@ -461,7 +467,7 @@ export class ChanCore<I = any, O = I> {
   private removeFront(buf: Buf<O>): O {
     const value = buf.remove()
     if (this.putters.size > 0) {
-      if (!buf.isFull()) this.refill()
+      if (!buf.isFull(this.owed)) this.refill()
     } else if (this.closed && this.takers.size > 0) this.serveTakers()
     return value
   }
@@ -488,10 +494,10 @@ export class ChanCore<I = any, O = I> {
   private serveTakers(): void {
     const buf = this.buf
     const first = this.takers.first!
-    if (buf !== undefined && buf.size > buf.owed) {
+    if (buf !== undefined && buf.size > this.owed) {
       commit(first)
       const firstResult = this.serve(first, buf)
-      if (this.takers.size === 0 || buf.size <= buf.owed) {
+      if (this.takers.size === 0 || buf.size <= this.owed) {
         first.done(firstResult)
         this.closeTakersIfDrained()
         return
@@ -499,7 +505,7 @@ export class ChanCore<I = any, O = I> {
       // an expanding xform (flatMap) or a promise cell can serve several takers at once
       const resumed: Array<Node> = [first]
       const results: Array<unknown> = [firstResult]
-      while (this.takers.first !== undefined && buf.size > buf.owed) {
+      while (this.takers.first !== undefined && buf.size > this.owed) {
         const taker = this.takers.first
         commit(taker)
         resumed.push(taker)
@@ -513,7 +519,7 @@ export class ChanCore<I = any, O = I> {
   /** The result for a committed taker: `WAKE` for a waking take (one value owed), else the oldest value. */
   private serve(taker: Node, buf: Buf<O>): unknown {
     if (!taker.wake) return buf.remove()
-    buf.owed++
+    this.owed++
     return WAKE
   }
 
@@ -536,13 +542,13 @@ export class ChanCore<I = any, O = I> {
     const first = this.putters.first!
     commit(first)
     this.addInput(first.value)
-    if (buf.isFull() || this.putters.size === 0 || this.xformDone) {
+    if (buf.isFull(this.owed) || this.putters.size === 0 || this.xformDone) {
       if (this.xformDone) this.finishEarly()
       first.done(true)
       return
     }
     const resumed: Array<Node> = [first]
-    while (!buf.isFull() && this.putters.first !== undefined && !this.xformDone) {
+    while (!buf.isFull(this.owed) && this.putters.first !== undefined && !this.xformDone) {
       const putter = this.putters.first
       commit(putter)
       this.addInput(putter.value)
