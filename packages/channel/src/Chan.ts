@@ -54,19 +54,17 @@ export type { CloseOptions, PipelineOptions } from "./internal/combinators.js"
 /** @since 0.1.0 */
 export {
   forEach,
-  fromAsyncIterable,
   fromIterable,
-  fromStream,
   merge,
   onto,
   pipe,
   pipeline,
   reduce,
   split,
-  toArray,
-  toAsyncIterable,
-  toStream
+  toArray
 } from "./internal/combinators.js"
+/** @since 0.1.0 */
+export { fromAsyncIterable, fromStream, toAsyncIterable, toStream } from "./internal/interop.js"
 /** @since 0.1.0 */
 export { make as mix } from "./Mix.js"
 /** @since 0.1.0 */

@@ -5,7 +5,8 @@
 import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
-import { fromAsyncIterable, fromStream, toArray, toAsyncIterable, toStream } from "../src/internal/combinators.js"
+import { toArray } from "../src/internal/combinators.js"
+import { fromAsyncIterable, fromStream, toAsyncIterable, toStream } from "../src/internal/interop.js"
 import { eventLoopTurns, filled, pending, range, run, settle, takeN, thrown, until } from "./harness.js"
 import {
   captureLogs,
