@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
-import { Cause, Deferred, Effect } from "effect"
+import { Cause, Deferred, Effect, Option, Stream } from "effect"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import {
@@ -803,6 +803,9 @@ describe("progress", () => {
       ["part-0", 0],
       ["part-1", 10]
     ])
+    // Supervisor.watch's first element, taken at once, shows it too
+    const watched = await Effect.runPromise(Stream.runHead(Supervisor.watch("1 hour")).pipe(Effect.provide(sup.layer)))
+    expect(Option.getOrThrow(watched).running.map((j) => j.progress)).toEqual([0, 10])
     gate.resolve()
     expect(await group).toEqual([0, 1])
     late!("after the end")
