@@ -34,6 +34,8 @@ export interface Flags {
   readonly sample: number
   /** serve the live monitor page on 127.0.0.1 at this port (`--monitor` alone: 7070; 0: a free one) */
   readonly monitor: number | undefined
+  /** with `--monitor`: after the run (its summary printed), the page stays up with the final state until Ctrl-C */
+  readonly keepMonitor: boolean
   /** worker processes that fetch and clean the records through NATS JetStream (default 0: in-process) */
   readonly workers: number
   /** the NATS server of `--workers` (default nats://127.0.0.1:4222) */
@@ -73,6 +75,7 @@ export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
   --sample N         records re-run one at a time to measure the speed-up (default 20, 0: none)
   --json             last stdout line: the summary as one JSON object
   --monitor [PORT]   serve the live monitor page on http://127.0.0.1:PORT/ (default 7070)
+  --keep-monitor     with --monitor: keep the page up after the run, until Ctrl-C (exit 130)
   --workers N        fetch and clean on N worker processes through NATS JetStream (default 0)
   --nats URL         the NATS server of --workers (default nats://127.0.0.1:4222)`
 
@@ -96,6 +99,7 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
         json: { type: "boolean", default: false },
         sample: { type: "string", default: "20" },
         monitor: { type: "string" },
+        "keep-monitor": { type: "boolean", default: false },
         workers: { type: "string", default: "0" },
         nats: { type: "string", default: "nats://127.0.0.1:4222" }
       }
@@ -131,6 +135,8 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
   for (const own of ["records", "seed"])
     if (partnerUrl !== undefined && seen.has(own))
       throw new FlagError(own, values[own], "no value with --partner-url (it sets the in-process partner's)")
+  if (values["keep-monitor"] === true && values.monitor === undefined)
+    throw new FlagError("keep-monitor", "--keep-monitor", "--monitor as well (it keeps the monitor's page up)")
   const nats = values.nats as string
   if (!/^(nats|tls|wss?):\/\/[^/]+/.test(nats)) throw new FlagError("nats", nats, "a nats:// URL")
   return {
@@ -145,6 +151,7 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
     json: values.json === true,
     sample: integer("sample", values.sample, 0),
     monitor: values.monitor === undefined ? undefined : port("monitor", values.monitor),
+    keepMonitor: values["keep-monitor"] === true,
     workers: integer("workers", values.workers, 0),
     nats
   }

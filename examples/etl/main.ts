@@ -1,6 +1,6 @@
 /**
  * The project's real example job: sync every record of a partner's HTTP API into Postgres.
- * `npx -y pnpm@12.4.2 etl [--mode fire|handles|channel|all] [--records N] [--json] [--monitor [PORT]] …`
+ * `npx -y pnpm@12.4.2 etl [--mode fire|handles|channel|all] [--records N] [--json] [--monitor [PORT] [--keep-monitor]] …`
  * (flags.ts).
  *
  * It starts the partner in-process (unless `--partner-url`), opens the database (PGlite in
@@ -80,12 +80,6 @@ const program = Effect.gen(function* () {
     yield* Effect.logInfo(
       `${flags.workers} worker processes (pids ${pids.join(", ")}) pulling from ${shownUrl(flags.nats)}`
     )
-  }
-
-  if (flags.monitor !== undefined) {
-    // the live page reads the same supervisor; it closes with this scope, at the end of the run
-    const monitor = yield* Monitor.serve({ port: flags.monitor })
-    yield* Effect.logInfo(`monitor: ${monitor.url}`)
   }
 
   // what opening the database waits on (a stop meanwhile says so at once: stop-notice.ts)
@@ -211,17 +205,52 @@ const supervisor: Supervisor.Config = {
   grace: "10 seconds"
 }
 
+/**
+ * `run` with the live monitor page of `--monitor` (the same supervisor), up from before the run
+ * starts until it has ended — and with `--keep-monitor`, once its summary is printed, until Ctrl-C
+ * (a run that failed fails then, with its own error).
+ */
+const withMonitor = <A, E>(
+  run: Effect.Effect<A, E, Supervisor.Supervisor>,
+  port = flags.monitor
+): Effect.Effect<A, E | RunError, Supervisor.Supervisor> =>
+  port === undefined
+    ? run
+    : Effect.scoped(
+        Effect.gen(function* () {
+          // a port in use or refused: one clear line, and the summary (with --json its line) as for any end
+          const monitor = yield* Monitor.serve({ port }).pipe(
+            Effect.mapError((e) => new RunError(e)),
+            Effect.onExit((exit) =>
+              Exit.isFailure(exit) ? Effect.sync(() => printSummary(tally, end, exit)) : Effect.void
+            )
+          )
+          yield* Effect.logInfo(`monitor: ${monitor.url}`)
+          const exit = yield* Effect.exit(run)
+          if (flags.keepMonitor && !(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause))) {
+            yield* Effect.logInfo(`the run is over; the monitor page stays at ${monitor.url} until Ctrl-C`)
+            yield* Effect.never
+          }
+          return yield* exit
+        })
+      )
+
 Supervisor.runMain(
-  // with --workers, runMain's supervisor sends the sub-jobs to NATS JetStream (the same limits apply
-  // to them here, and its exit line counts them)
-  (flags.workers > 0 ? program.pipe(Effect.provide(NatsSupervisor.dispatcher({ servers: flags.nats }))) : program).pipe(
-    // what the user gets wrong or cannot help (the partner, the database or NATS unreachable, the
-    // data folder in use): one clear line, no stack; a defect (a bug of ours) keeps its stack
-    Effect.mapError((e) => (e instanceof RunError ? e : new RunError(e))),
-    // the summary (and the --json line), however the run ends: completed, failed (NATS
-    // unreachable included), or stopped by a signal at any moment (while PGlite opens too); after
-    // everything else closed
-    Effect.onExit((exit) => Effect.sync(() => printSummary(tally, end, exit)))
+  withMonitor(
+    // with --workers, runMain's supervisor sends the sub-jobs to NATS JetStream (the same limits apply
+    // to them here, and its exit line counts them)
+    (flags.workers > 0
+      ? program.pipe(Effect.provide(NatsSupervisor.dispatcher({ servers: flags.nats })))
+      : program
+    ).pipe(
+      // what the user gets wrong or cannot help (the partner, the database or NATS unreachable, the
+      // data folder in use): one clear line, no stack; a defect (a bug of ours) keeps its stack
+      Effect.mapError((e) => (e instanceof RunError ? e : new RunError(e))),
+      // the summary (and the --json line), however the run ends: completed, failed (NATS
+      // unreachable included), or stopped by a signal at any moment (while PGlite opens too); after
+      // everything else closed
+      Effect.onExit((exit) => Effect.sync(() => printSummary(tally, end, exit)))
+    )
   ),
   { supervisor, logger: terminal.logger }
 )

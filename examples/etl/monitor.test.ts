@@ -78,6 +78,49 @@ describe("etl --monitor", () => {
     expect(await get(`${url}snapshot`)).toEqual({ error: "ECONNREFUSED" })
   }, 180_000) // a new PGlite data folder and a loaded CI machine: well past the default 60 s at times
 
+  it("--keep-monitor: after the summary the page stays up with the final state until Ctrl-C (exit 130)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tributary-etl-monitor-"))
+    dirs.push(dir)
+    const child = spawnJob([
+      "--data-dir",
+      dir,
+      ...["--records", "40", "--monitor", "0", "--keep-monitor", "--sample", "0", "--json"]
+    ])
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.on("data", (d) => (stdout += d))
+    const closed = new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject)
+      child.on("close", (code) => resolve(code))
+    })
+    // the line that says the run is over and where the page stays
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on("data", (d) => {
+        stderr += d
+        const kept = /"msg":"the run is over; the monitor page stays at (http:\/\/[^" ]+) until Ctrl-C"/.exec(stderr)
+        if (kept !== null) resolve(kept[1]!)
+      })
+      void closed.then((code) => reject(new Error(`the job ended (exit ${code}) without keeping its page:\n${stderr}`)))
+    })
+    // the summary is out before the hold: its JSON line says the run completed
+    const summary = JSON.parse(stdout.trim().split("\n").at(-1)!)
+    expect(summary).toMatchObject({ stopped: false, error: null })
+    const held = await get(`${url}snapshot`)
+    expect(held).toMatchObject({ status: 200 })
+    const snapshot = JSON.parse((held as { body: string }).body)
+    expect(snapshot.totals).toMatchObject({ running: 0, queued: 0 })
+    expect(snapshot.counters.succeeded).toBeGreaterThan(0) // the final state, not an empty supervisor
+    child.kill("SIGINT")
+    expect(await closed).toBe(130)
+    expect(await get(`${url}snapshot`)).toEqual({ error: "ECONNREFUSED" })
+  }, 180_000)
+
+  it("--keep-monitor without --monitor is refused, exit 2", async () => {
+    const run = await startJob(["--keep-monitor"], () => {})
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("Invalid --keep-monitor: expected --monitor as well")
+  }, 120_000)
+
   it("a bad port is refused with its name and value, exit 2", async () => {
     const run = await startJob(["--monitor", "70000"], () => {})
     expect(run.code).toBe(2)
