@@ -28,7 +28,7 @@
  * The old subpath `@tributary/channel/promise` is this module under its former name, deprecated:
  * it was easy to confuse with promise channels (`Chan.promiseChan`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
@@ -56,7 +56,7 @@ import { reportXformUnsafe } from "./internal/xformLog.js"
  * What a take resolves to: a value, or `done` once the channel is closed and drained (the shape of
  * an iterator result, so a value may be `undefined`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type Result<A> =
   | {
@@ -75,7 +75,7 @@ export type Result<A> =
 /**
  * Options of an operation that can wait.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface WaitOptions {
   /** Aborting withdraws the operation (nothing delivered or consumed) and rejects with the signal's reason. */
@@ -87,7 +87,7 @@ export interface WaitOptions {
  * `AsyncIterable` (`for await` ends when the channel is closed and drained; `break` stops taking,
  * withdrawing a `next()` still pending, and leaves the channel open).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
   /** Resolves `true` once buffered or handed to a taker, `false` if the channel was closed first. */
@@ -107,21 +107,21 @@ export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
  * `Chan.promiseChan`).
  *
  * @deprecated Use `AsyncChan`.
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type PromiseChan<A> = AsyncChan<A>
 
 /**
  * The options of `chan`: `name`, `maxPending`, `onUndelivered` (as `Chan.makeUnsafe`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type { Options }
 
 /**
  * A case of the facade's `select`, built by `onTake`, `onPut` or `onTimeout`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface SelectCase<out X> {
   /** @internal phantom: what its handler returns */
@@ -132,7 +132,7 @@ export interface SelectCase<out X> {
  * What the handler of the select case `C` returns: `select` resolves to the handler's result of
  * the case that completed.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
 
@@ -150,7 +150,7 @@ export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
  * const r = await jobs.take() // { done: false, value: "first" }
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): AsyncChan<A> => {
   const [buf, core] = checkChannel(bufferOrSize, options)
@@ -169,7 +169,7 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
  * await take(late) // { done: true, value: undefined } after 100 ms
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const timeout = (ms: number): AsyncChan<never> =>
   timeoutChannel(
@@ -192,7 +192,7 @@ export const timeout = (ms: number): AsyncChan<never> =>
  * const accepted = await put(ch, 1) // true
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promise<boolean> =>
   isChanCore(ch) ? putOn(ch as unknown as ChanCore<A>, value, options) : Promise.reject(notAChannel(ch))
@@ -209,7 +209,7 @@ export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promi
  * const r = await take(ch, { signal: AbortSignal.timeout(1000) }) // { done: false, value: 7 }
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<A>> =>
   isChanCore(ch) ? takeFrom(ch as unknown as ChanCore<unknown, A>, options) : Promise.reject(notAChannel(ch))
@@ -225,7 +225,7 @@ export const take = <A>(ch: ReadPort<A>, options?: WaitOptions): Promise<Result<
  * offer(ch, 2) // false: full, and offer never waits
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(checkChan(ch as unknown as ChanCore<A>), value)
 
@@ -241,7 +241,7 @@ export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(checkCh
  * poll(ch) // { done: false, value: 1 }
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined =>
   pollFrom(checkChan(ch as unknown as ChanCore<unknown, A>))
@@ -259,7 +259,7 @@ export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined =>
  * await ch.take() // { done: true, value: undefined }
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const close = (ch: WritePort<never>): void => closeOn(checkChan(ch as unknown as ChanCore))
 
@@ -278,7 +278,7 @@ export const close = (ch: WritePort<never>): void => closeOn(checkChan(ch as unk
  * for await (const s of iterate(ch)) console.log(s) // "a"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => {
   const core = checkChan(ch as unknown as ChanCore<unknown, A>)
@@ -302,7 +302,7 @@ export const iterate = <A>(ch: ReadPort<A>): AsyncIterable<A> => {
  * ]) // "refund r-1"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X): SelectCase<X> =>
   channelCase(TAKE, ch, undefined, handler, toResult) as any
@@ -319,7 +319,7 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (result: Result<A>) => X)
  * const where = await select([onPut(fast, 1, () => "fast"), onPut(slow, 1, () => "slow")]) // "slow"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
   channelCase(PUT, ch, value, handler, toResult) as any
@@ -335,7 +335,7 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
  * const r = await select([onTake(replies, () => "reply"), onTimeout(1000, () => "no reply")])
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onTimeout = <X>(ms: number, handler: () => X): SelectCase<X> => {
   return timeoutCase("onTimeout ms", ms, handler, toResult) as any
@@ -355,7 +355,7 @@ export const onTimeout = <X>(ms: number, handler: () => X): SelectCase<X> => {
  * const next = await select([onTake(jobs, async (r) => (r.done ? "closed" : r.value))], { orElse: () => "idle" })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = never>(
   cases: Cases,

@@ -8,7 +8,7 @@
  * const latest = Chan.makeUnsafe<number>(Buffer.sliding(1)) // always the newest reading
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import { ChanArgumentError } from "./ChanError.js"
 import type { Policy } from "./internal/buffer.js"
@@ -16,7 +16,7 @@ import type { Policy } from "./internal/buffer.js"
 /**
  * A buffer policy and its capacity (opaque: build it with `fixed`, `dropping` or `sliding`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Buffer {
   /** @internal brand: what `isBuffer` looks for (only `fixed`, `dropping` and `sliding` set it) */
@@ -30,7 +30,7 @@ export interface Buffer {
 /**
  * A buffer argument: a size (0 = unbuffered, n >= 1 = a fixed buffer of n) or a `Buffer`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type BufferSpec = number | Buffer
 
@@ -48,7 +48,7 @@ export type BufferSpec = number | Buffer
  * Chan.offerUnsafe(ch, 3) // false: full (a put would wait)
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const fixed = (n: number): Buffer => make("fixed", "Buffer.fixed size", n)
 
@@ -66,7 +66,7 @@ export const fixed = (n: number): Buffer => make("fixed", "Buffer.fixed size", n
  * Chan.pollUnsafe(ch) // Option.some(1)
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const dropping = (n: number): Buffer => make("dropping", "Buffer.dropping size", n)
 
@@ -83,7 +83,7 @@ export const dropping = (n: number): Buffer => make("dropping", "Buffer.dropping
  * Chan.pollUnsafe(ch) // Option.some(2)
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const sliding = (n: number): Buffer => make("sliding", "Buffer.sliding size", n)
 
@@ -97,7 +97,7 @@ export const sliding = (n: number): Buffer => make("sliding", "Buffer.sliding si
  * Buffer.isBuffer(8) // false: a number is a BufferSpec, not a Buffer
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isBuffer = (u: unknown): u is Buffer => typeof u === "object" && u !== null && "~tributary/Buffer" in u
 

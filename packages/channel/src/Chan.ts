@@ -40,7 +40,7 @@
  *   operation therefore happens at the call (when called inside a fiber), not when the returned
  *   Effect runs: use `Effect.fn`/`Effect.fnUntraced` around channel operations.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export * from "./internal/operations.js"
 
@@ -49,9 +49,9 @@ export * from "./internal/operations.js"
 // (`toArray`, `reduce`, `forEach`) and the conversions (`toStream`, `toAsyncIterable`) do not.
 // (They build on ./internal/operations.js, never on this module: imports go one way.)
 
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export type { CloseOptions, PipelineOptions } from "./internal/combinators.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export {
   forEach,
   fromIterable,
@@ -63,11 +63,11 @@ export {
   split,
   toArray
 } from "./internal/combinators.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export { fromAsyncIterable, fromStream, toAsyncIterable, toStream } from "./internal/interop.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export { make as mix } from "./Mix.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export { make as mult } from "./Mult.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export { make as pub } from "./Pub.js"

@@ -3,7 +3,7 @@
  * `_tag` equal to its name: `yield*` fails with it, `Effect.catchTag` matches it (when it is a
  * failure), `Cause` inspection finds it (when it is a defect), and it is `instanceof` its class.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Data from "effect/Data"
 
@@ -16,7 +16,7 @@ import * as Data from "effect/Data"
  * the `Xform` constructors, died with by the Effect operations, rejected with by the async API's
  * `put`, `take` and `select`. The message names the argument and the value received.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
   /** The name of the offending argument, e.g. `"buffer size"`. */
@@ -35,7 +35,7 @@ export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
  * A pending put or take beyond the channel's `maxPending`. It is a defect, not a typed failure (as
  * core.async's assertion): it signals missing backpressure. The channel keeps working.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class ChanPendingLimitError extends Data.TaggedError("ChanPendingLimitError")<{
   /** Which side overflowed. */

@@ -24,7 +24,7 @@
  * A soloed input's own `mute` and `pause` flags are ignored (core.async's doc of `toggle`): it is
  * taken and forwarded.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -43,7 +43,7 @@ type WritePort<A> = Chan.WritePort<A>
 /**
  * Inputs merged onto one output, each with a state; made by `make` (`Chan.mix`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Mix<in out A> {
   /** @internal phantom: the type of the values mixed */
@@ -53,7 +53,7 @@ export interface Mix<in out A> {
 /**
  * The state of one input; `toggle` sets the fields given and keeps the others (all start `false`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface State {
   /** Taken, and its values discarded. */
@@ -70,7 +70,7 @@ export interface State {
 /**
  * How non-soloed inputs are treated while any input is soloed: `"mute"` (default) or `"pause"`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type SoloMode = "mute" | "pause"
 
@@ -91,7 +91,7 @@ export type SoloMode = "mute" | "pause"
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
 
@@ -125,7 +125,7 @@ export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
@@ -153,7 +153,7 @@ export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.S
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
@@ -182,7 +182,7 @@ export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
@@ -209,7 +209,7 @@ export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): Effect.Effect<void> =>
   Effect.sync(() => {
@@ -257,7 +257,7 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const soloMode = <A>(m: Mix<A>, mode: SoloMode): Effect.Effect<void> =>
   Effect.suspend(() => {

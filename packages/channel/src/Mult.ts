@@ -21,7 +21,7 @@
  * - Values taken while there is no tap are dropped.
  * - A tap found closed is removed (the value it missed goes to its `onUndelivered`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -39,7 +39,7 @@ type WritePort<A> = Chan.WritePort<A>
 /**
  * A source channel copied to a set of taps; made by `make` (`Chan.mult`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Mult<in out A> {
   /** @internal phantom: the type of the values copied */
@@ -49,7 +49,7 @@ export interface Mult<in out A> {
 /**
  * Options of `tap`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface TapOptions {
   /** Close the tap when the source closes (and when the mult's scope closes). Default `true`. */
@@ -74,7 +74,7 @@ export interface TapOptions {
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
 
@@ -108,7 +108,7 @@ export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
@@ -139,7 +139,7 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
@@ -172,7 +172,7 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
@@ -201,7 +201,7 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const untapAll = <A>(m: Mult<A>): Effect.Effect<void> =>
   Effect.sync(() => {

@@ -23,7 +23,7 @@
  * - Values of a topic without subscribers are dropped, as are values whose `topicFn` throws (logged).
  * - Topics are compared as `Map` keys (`SameValueZero`): use strings or numbers, not fresh objects.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -44,7 +44,7 @@ type WritePort<A> = Chan.WritePort<A>
 /**
  * A source channel split into topics; made by `make` (`Chan.pub`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Pub<in out A, in out T> {
   /** @internal phantom: the types of the values and of their topics */
@@ -54,7 +54,7 @@ export interface Pub<in out A, in out T> {
 /**
  * Options of `sub`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface SubOptions {
   /** Close the subscriber when the source closes (and when the pub's scope closes). Default `true`. */
@@ -79,7 +79,7 @@ export interface SubOptions {
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isPub = (u: unknown): u is Pub<unknown, unknown> => u instanceof PubImpl
 
@@ -118,7 +118,7 @@ export const isPub = (u: unknown): u is Pub<unknown, unknown> => u instanceof Pu
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const make = <A, T>(
   source: ReadPort<A>,
@@ -157,7 +157,7 @@ export const make = <A, T>(
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: SubOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
@@ -201,7 +201,7 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.suspend(() => {
@@ -231,7 +231,7 @@ export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Ef
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const unsubAll = <A, T>(p: Pub<A, T>, ...topic: [topic?: T | undefined]): Effect.Effect<void> =>
   Effect.suspend(() => {

@@ -20,7 +20,7 @@
  * argument that is not a function, or a count out of range, throws `ChanArgumentError` when the
  * xform is built (not at the first put).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Option from "effect/Option"
 import { ChanArgumentError } from "./ChanError.js"
@@ -30,7 +30,7 @@ import { ChanArgumentError } from "./ChanError.js"
  * `step` returns `false` once the stage will accept no more input (it finished early: core.async's
  * `reduced`); `complete` runs once, when the channel closes, and flushes any state downstream.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Sink<in A> {
   /** Takes one value; `false` once the stage accepts no more (it finished early), `true` otherwise. */
@@ -42,7 +42,7 @@ export interface Sink<in A> {
 /**
  * A transducer from `I` to `O`: given the sink for its outputs, makes a fresh sink for its inputs.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Xform<in I, out O> {
   /** @internal brand: what `isXform` looks for (only this module's constructors set it) */
@@ -62,7 +62,7 @@ export interface Xform<in I, out O> {
  * // [true, false]
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
   typeof u === "object" && u !== null && "~tributary/Xform" in u
@@ -82,7 +82,7 @@ export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
   withFunction(
@@ -106,7 +106,7 @@ export const map = <A, B>(f: (a: A) => B): Xform<A, B> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export function filter<A, B extends A>(p: (a: A) => a is B): Xform<A, B>
 export function filter<A>(p: (a: A) => boolean): Xform<A, A>
@@ -133,7 +133,7 @@ export function filter<A>(p: (a: A) => boolean): Xform<A, A> {
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const flatMap = <A, B>(f: (a: A) => Iterable<B>): Xform<A, B> =>
   withFunction(
@@ -165,7 +165,7 @@ export const flatMap = <A, B>(f: (a: A) => Iterable<B>): Xform<A, B> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const take = <A>(n: number): Xform<A, A> => {
   const count = checkCount("Xform.take count", n, 0)
@@ -199,7 +199,7 @@ export const take = <A>(n: number): Xform<A, A> => {
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const takeWhile = <A>(p: (a: A) => boolean): Xform<A, A> =>
   withFunction(
@@ -223,7 +223,7 @@ export const takeWhile = <A>(p: (a: A) => boolean): Xform<A, A> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const drop = <A>(n: number): Xform<A, A> => {
   const count = checkCount("Xform.drop count", n, 0)
@@ -257,7 +257,7 @@ export const drop = <A>(n: number): Xform<A, A> => {
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const dedupe = <A>(): Xform<A, A> =>
   stage((down) => {
@@ -289,7 +289,7 @@ export const dedupe = <A>(): Xform<A, A> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const partitionAll = <A>(n: number): Xform<A, Array<A>> => {
   const size = checkCount("Xform.partitionAll size", n, 1)
@@ -328,7 +328,7 @@ export const partitionAll = <A>(n: number): Xform<A, Array<A>> => {
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
   withFunction(
@@ -379,7 +379,7 @@ export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
   withFunction(
@@ -409,7 +409,7 @@ export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export function compose<A, B>(ab: Xform<A, B>): Xform<A, B>
 export function compose<A, B, C>(ab: Xform<A, B>, bc: Xform<B, C>): Xform<A, C>

@@ -27,7 +27,7 @@
  *   itself is still logged and counted). A `dropping` or `sliding` channel takes every put and
  *   applies its policy: the outcomes it drops go to its `onUndelivered`, without a warn line.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import type { ReadPort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
@@ -61,13 +61,13 @@ export type {
   /**
    * The one outcome of a job (see the `Outcome` module).
    *
-   * @since 0.1.0
+   * @since 0.2.0
    */
   Outcome,
   /**
    * How a job ended (see the `Outcome` module).
    *
-   * @since 0.1.0
+   * @since 0.2.0
    */
   OutcomeTag
 } from "./Outcome.js"
@@ -75,7 +75,7 @@ export type {
 /**
  * How `all` reads a group's outcomes.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type Policy = "collectAll" | "failFast" | "firstSuccess"
 
@@ -181,7 +181,7 @@ export const define = <P, A, E, R>(spec: {
  * const handler = Job.fire(Effect.log("sync partner"), { name: "sync", pool: "partner", key: "acme" })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const fire = <A, E, R>(
   work: Effect.Effect<A, E, R>,
@@ -193,7 +193,7 @@ export const fire = <A, E, R>(
  * Like `fire`, returning a handle; when the queue is full, "wait" suspends, "fail" and "drop" fail
  * with SupervisorFullError.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const fork = <A, E, R>(
   work: Effect.Effect<A, E, R>,
@@ -229,7 +229,7 @@ export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOption
 /**
  * Waits for the job's end: its `Exit` (an interruption for a timed-out or cancelled job).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> =>
   internal.awaitEntry(submit.entryOf(h)) as Effect.Effect<Exit.Exit<A, E>>
@@ -238,7 +238,7 @@ export {
   /**
    * Waits for the job's end: its `Exit` (an interruption for a timed-out or cancelled job).
    *
-   * @since 0.1.0
+   * @since 0.2.0
    */
   await_ as await
 }
@@ -246,7 +246,7 @@ export {
 /**
  * Waits for the job's end and succeeds or fails as it did (an interrupted job interrupts the caller).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
   Effect.flatMap(await_(h), (exit): Effect.Effect<A, E> => exit)
@@ -254,7 +254,7 @@ export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
 /**
  * Interrupts the job (a queued one is cancelled without running) and waits until it has ended.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
   submit.stateOf(h).interruptEntry(submit.entryOf(h))
@@ -262,7 +262,7 @@ export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
 /**
  * Where the job is now.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
   Effect.sync(() => {
@@ -322,7 +322,7 @@ export const progress = (value: unknown): Effect.Effect<void> =>
  * job cancelled while queued; one warn line counts them), and outcomes still undelivered when the
  * supervisor's scope closes are left on the port, which stays readable after it closes.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const forkAll = <A, E, R>(
   works: Iterable<Work<A, E, R>>,
@@ -386,7 +386,7 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
  * `policy`, or "firstSuccess" of no works (no value and no error to return), dies with a
  * JobArgumentError at the call site, before anything is admitted.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,

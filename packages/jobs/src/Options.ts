@@ -15,14 +15,14 @@ import type { Outcome } from "./Outcome.js"
 /**
  * Where a job is: waiting in the queue, waiting out its `delay`, running, or done (its outcome is out).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type Status = "queued" | "delayed" | "running" | "done"
 
 /**
  * A forked job: pass it to `await`, `join`, `interrupt`, `status`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Handle<A, E = never> {
   /** the job's id: its `id` option, or the supervisor's ("1", "2", …); `job.id` in its lines */
@@ -36,7 +36,7 @@ export interface Handle<A, E = never> {
 /**
  * Options of `fire` and `fork`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Options<A = unknown, E = unknown> {
   /**

@@ -11,14 +11,14 @@ import type * as Exit from "effect/Exit"
 /**
  * How a job ended; a defect is a "Failure" whose cause holds the defect.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type OutcomeTag = "Success" | "Failure" | "Interrupted" | "TimedOut"
 
 /**
  * The one outcome of a job, put on the supervisor's outcome queue (and `reportTo`) when it ends.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Outcome<A = unknown, E = unknown> {
   /** how the job ended */

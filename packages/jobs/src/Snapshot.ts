@@ -10,7 +10,7 @@ import type { Outcome } from "./Outcome.js"
 /**
  * One job in a `Snapshot`; `ageMillis` is since it started (running) or was admitted (queued).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface JobInfo {
   /** the job's id: its `id` option, or the supervisor's ("1", "2", …) */
@@ -49,7 +49,7 @@ export interface OutcomeCounts {
  * interrupted or shut down) counts in `interrupted` but never in `started`: `started` minus the
  * outcomes is not the number running (`totals.running` is).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Counters extends OutcomeCounts {
   /** jobs that started running, each once (a retry is not a new start) */
@@ -147,7 +147,7 @@ export interface Durations {
  * What `snapshot` returns: running jobs oldest first, queued jobs in admission order, how many of
  * each, the counters, each pool, the duration percentiles and the last failures.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Snapshot {
   /** the supervisor's name */

@@ -24,7 +24,7 @@
  * - `snapshot`'s counters count outcomes as jobs end; their lines may be written a moment later
  *   (`drain` waits for them).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import type { ReadPort } from "@tributary/channel"
 import { Buffer, Chan, Mult } from "@tributary/channel"
@@ -96,7 +96,7 @@ export interface Service {
 /**
  * The service `Job.fire`/`Job.fork` need in `R`; provided by `layer`, or built by `make`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class Supervisor extends Context.Service<Supervisor, Service>()("@tributary/jobs/Supervisor") {}
 
@@ -104,7 +104,7 @@ export class Supervisor extends Context.Service<Supervisor, Service>()("@tributa
  * The limits of one named pool. Every field is optional: a pool without limits only groups jobs
  * under a name (the global `concurrency` still applies).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface PoolConfig {
   /** running jobs of this pool at once (default: no bound beyond the global one) */
@@ -126,7 +126,7 @@ export interface PoolConfig {
 /**
  * The configuration of `layer` and `make`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Config {
   /** in log lines, errors and metric series (default "supervisor"); a non-empty string */
@@ -169,11 +169,11 @@ export interface Config {
 }
 
 export type {
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   Counters,
   /** @since 0.2.0 */
   Durations,
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   JobInfo,
   /** @since 0.2.0 */
   KeySnapshot,
@@ -185,14 +185,14 @@ export type {
   PoolSnapshot,
   /** @since 0.2.0 */
   Progress,
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   Snapshot
 } from "./Snapshot.js"
 
 /**
  * The options of `runMain`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface RunMainOptions {
   /** the supervisor's configuration (its `grace` bounds the shutdown on a signal) */
@@ -286,7 +286,7 @@ const use = <A, E, R>(
  * Starts a supervisor in the current scope; closing the scope shuts it down with `config.grace`.
  * Dies with `SupervisorConfigError` on any bad option (the error names it and the value).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const make = (config: Config = {}): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.map(makeState(config), serviceOf)
@@ -311,7 +311,7 @@ const makeState = (config: Config): Effect.Effect<internal.SupervisorState, neve
  * const SupervisorLive = Supervisor.layer({ name: "etl", concurrency: 16, pools: { db: { concurrency: 8 } } })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const layer = (config: Config = {}): Layer.Layer<Supervisor> => Layer.effect(Supervisor, make(config))
 
@@ -321,7 +321,7 @@ export const layer = (config: Config = {}): Layer.Layer<Supervisor> => Layer.eff
  * Waits until no job is waiting, queued or running and every outcome is logged. Jobs fired while
  * it waits are waited for too.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.drain", (s) => s.drain)
 
@@ -337,7 +337,7 @@ export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.dra
  * ends: its outcome is waited for, never invented. `runMain`'s `forceAfter` bounds a whole
  * process; elsewhere, bound the stop yourself (e.g. `Effect.timeout` around the scope's close).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
   use("Supervisor.shutdown", (s) =>
@@ -349,7 +349,7 @@ export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.
  * ages (effect `Clock`), the counters, each pool with what holds its queued jobs back, the
  * duration percentiles of the last jobs and the last failures. See the `Snapshot` module.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervisor.snapshot", (s) =>
   Effect.sync(() => snapshotOf(s))
@@ -359,7 +359,7 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervi
  * A fresh port (scoped) on which every outcome logged from now on arrives, in a sliding buffer of
  * 1024: a reader that lags loses the oldest outcomes, never holds the supervisor back. It closes when its scope closes or the supervisor shuts down.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scope.Scope> = use(
   "Supervisor.outcomes",
@@ -473,7 +473,7 @@ export interface WatchOptions {
  * - It installs process listeners for SIGINT, SIGTERM, `uncaughtException`, `unhandledRejection`
  *   and `exit` while it runs, and removes them when it is done.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void => {
   // every argument is checked here, at the call, before any listener or timer is installed

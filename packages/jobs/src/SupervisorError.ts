@@ -5,7 +5,7 @@
  * Each is an effect tagged error (`Data.TaggedError`): `yield*` it in `Effect.gen` to fail, match it
  * by `_tag` with `Effect.catchTag`, and it is still `instanceof` its class and `Error`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Data from "effect/Data"
 
@@ -13,7 +13,7 @@ import * as Data from "effect/Data"
  * `Job.fire`/`Job.fork` after shutdown began (or after the supervisor's scope closed). Also what a
  * `fire` suspended by `whenFull: "wait"` fails with when shutdown begins.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedError")<{
   /** the supervisor's name */
@@ -30,7 +30,7 @@ export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedErr
  * `Job.fire`/`Job.fork` while the queue is full, with `whenFull: "fail"`; `Job.fork` with
  * `whenFull: "drop"` (a dropped job has no handle to return).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")<{
   /** the supervisor's name */
@@ -105,7 +105,7 @@ export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
  * `logSuccess`, a bad duration, a malformed pool. Building the supervisor dies with it; the
  * message names the option and the value received.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigError")<{
   /** the option, e.g. `"pools.db.concurrency"` */
@@ -126,7 +126,7 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
  * `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is not an integer
  * ≥ 1. The call dies with it (nothing is admitted); the message names the argument and the value.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
   /** the argument or option, e.g. `"pool"` or `"works[2].options.key"` */

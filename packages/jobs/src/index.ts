@@ -6,18 +6,18 @@
  * import { Job, Supervisor } from "@tributary/jobs"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 
 /** @since 0.3.0 */
 export * as Dispatcher from "./Dispatcher.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export * as Job from "./Job.js"
 /** @since 0.2.0 */
 export * as Outcome from "./Outcome.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export * as Supervisor from "./Supervisor.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export {
   JobArgumentError,
   JobPayloadError,

@@ -51,7 +51,7 @@
  * it is being sent (until the next interval); no request, however malformed, throws out of the request handler (a
  * throw there would be an uncaught exception of the whole process).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as http from "node:http"
 import { Supervisor } from "@tributary/jobs"
@@ -68,15 +68,15 @@ import { parseSecret, progressView, type SecretPath, snapshotView, toJson } from
 import { MonitorArgumentError, MonitorListenError } from "./MonitorError.js"
 
 export type {
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   ConnectionStats
 } from "./internal/connections.js"
 export type {
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   FailureView,
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   ProgressView,
-  /** @since 0.1.0 */
+  /** @since 0.2.0 */
   SnapshotView
 } from "./internal/view.js"
 
@@ -85,7 +85,7 @@ export type {
 /**
  * The options of `serve`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Options {
   /** the TCP port, 0..65535 (default 0: a free port, see `Monitor.url`) */
@@ -107,7 +107,7 @@ export interface Options {
 /**
  * A running monitor.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Monitor {
   /** the page's address, e.g. `http://127.0.0.1:7070/` (without the token) */
@@ -140,7 +140,7 @@ export interface Monitor {
  * }).pipe(Effect.andThen(() => Effect.never), Effect.scoped, Effect.provide(Supervisor.layer()))
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const serve = (
   options: Options = {}

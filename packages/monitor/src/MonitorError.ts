@@ -5,7 +5,7 @@
  * Each is an effect tagged error (`Data.TaggedError`): `yield*` it in `Effect.gen` to fail, match it
  * by `_tag` with `Effect.catchTag`, and it is still `instanceof` its class and `Error`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Data from "effect/Data"
 
@@ -13,7 +13,7 @@ import * as Data from "effect/Data"
  * An option of `Monitor.serve` is wrong: `argument` names it (`"port"`, `"token"`, …), `value` is
  * what was given.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError")<{
   /** the option, e.g. `"port"` or `"token"` */
@@ -47,7 +47,7 @@ export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError
  * The server could not listen on `host`:`port` (the port is taken, the host is not an address of
  * this machine, …); `reason` is Node's message.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class MonitorListenError extends Data.TaggedError("MonitorListenError")<{
   /** the address it tried to bind */

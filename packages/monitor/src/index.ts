@@ -6,10 +6,10 @@
  * import { Monitor } from "@tributary/monitor"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export * as Monitor from "./Monitor.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export { MonitorArgumentError, MonitorListenError } from "./MonitorError.js"

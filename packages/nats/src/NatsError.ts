@@ -7,7 +7,7 @@
  * it is still `instanceof` its class in the process that made it. A job's failure that crossed
  * the wire keeps its `_tag`, `name`, `message` and fields, not its class (see the README).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Data from "effect/Data"
 import { redactAll } from "./internal/credentials.js"
@@ -15,7 +15,7 @@ import { redactAll } from "./internal/credentials.js"
 /**
  * The NATS server could not be reached (at start) or a JetStream request failed for good.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
   /** the server URL(s) tried (credentials shown as `***`) */
@@ -34,7 +34,7 @@ export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
 /**
  * A bad option of `NatsSupervisor.layer` or `NatsWorker.run`: names the option and the value.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class NatsArgumentError extends Data.TaggedError("NatsArgumentError")<{
   /** the option, e.g. `"servers"` or `"prefix"` */
@@ -53,7 +53,7 @@ export class NatsArgumentError extends Data.TaggedError("NatsArgumentError")<{
  * A worker received a job whose definition it does not have: the job fails (termed, never
  * redelivered).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class UnknownDefinitionError extends Data.TaggedError("UnknownDefinitionError")<{
   /** the definition the job named */
@@ -75,7 +75,7 @@ export class UnknownDefinitionError extends Data.TaggedError("UnknownDefinitionE
 /**
  * A worker received a job for a pool it does not have: the job fails (termed, never redelivered).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
   /** the pool the job named */
@@ -94,7 +94,7 @@ export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
  * A job's payload did not decode with its definition's schema on the worker: the job fails
  * (termed, never redelivered); the worker keeps going.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
   /** the job's definition */
@@ -120,7 +120,7 @@ export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
  * never published; an outcome too large is replaced by this error (the job's message is done, not
  * run again). Pass a reference (a key, a URL) to large data instead of the data.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class MessageTooLargeError extends Data.TaggedError("MessageTooLargeError")<{
   /** the job's definition */
@@ -153,7 +153,7 @@ export class MessageTooLargeError extends Data.TaggedError("MessageTooLargeError
  * string, a Date as a string its Schema refused, NaN as null). Give the definition a Schema whose
  * encoded side is JSON data (strings, finite numbers, booleans, null, arrays, plain objects).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class PayloadJsonError extends Data.TaggedError("PayloadJsonError")<{
   /** the job's definition */

@@ -45,7 +45,7 @@
  * - `retry` publishes the job again (a new message id per attempt); the worker retries typed
  *   failures itself first (`NatsWorker.run`'s `attempts`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import { type ConsumerMessages, type JsMsg, jetstream } from "@nats-io/jetstream"
 import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
@@ -77,7 +77,7 @@ import { MessageTooLargeError, NatsArgumentError, NatsConnectError, PayloadJsonE
 /**
  * The options of `dispatcher`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface DispatcherOptions extends CommonOptions {
   /** how long a job's publish keeps retrying while the server cannot be reached (default "1 minute"); past it the job fails with a NatsConnectError defect */
@@ -91,7 +91,7 @@ export interface DispatcherOptions extends CommonOptions {
 /**
  * The options of `layer`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Options extends DispatcherOptions {
   /** the local supervisor's configuration (plain Effects run here under it; remote jobs hold its slots while in flight) */
@@ -104,7 +104,7 @@ export interface Options extends DispatcherOptions {
  * When its scope closes, the supervisor shuts down first (its grace covers the remote jobs in
  * flight, whose outcomes still arrive), then the connection drains.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const layer = (
   options: Options
@@ -141,7 +141,7 @@ export const layer = (
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const dispatcher = (
   options: DispatcherOptions

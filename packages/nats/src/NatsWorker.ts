@@ -40,7 +40,7 @@
  * - A worker holds up to 2 × `concurrency` messages (the running ones and as many pulled ahead).
  * - `maxAckPending` and `ackWait` are the consumer's: the last worker started sets them for all.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import type { NatsConnection } from "@nats-io/transport-node"
 import { Buffer, Chan } from "@tributary/channel"
@@ -81,7 +81,7 @@ import {
 /**
  * The options of `run`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Options<R> extends CommonOptions {
   /** the definitions this worker can run (by name); a job of another name fails for good */
@@ -109,7 +109,7 @@ export interface Options<R> extends CommonOptions {
  * (nak) every job not started once its last pull request has ended (at most 1 s), lets the running
  * ones finish within `grace`, interrupts and hands back the rest, then drains the connection. A server that cannot be reached at start fails with `NatsConnectError`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsConnectError | NatsArgumentError, R> =>
   Effect.scoped(

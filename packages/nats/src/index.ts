@@ -8,12 +8,12 @@
  * import { NatsSupervisor, NatsWorker } from "@tributary/nats"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export * from "./NatsError.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export * as NatsSupervisor from "./NatsSupervisor.js"
-/** @since 0.1.0 */
+/** @since 0.2.0 */
 export * as NatsWorker from "./NatsWorker.js"

@@ -30,7 +30,7 @@
  * finalizers (SIGKILL, out-of-memory, `process.abort`). Only what can be seen on the logger's
  * stream is checked for lossy settings: transports (worker threads) and custom streams are trusted.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
@@ -74,7 +74,7 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  *   cannot come back through a cycle past its redact path), nesting deeper than 10 as "[Object]".
  *   Serializing never costs the line, nor the rest of `err`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface SerializedCause {
   /** the kind: a typed failure ("Fail"), a defect ("Die") or an interruption ("Interrupt") */
@@ -103,7 +103,7 @@ export interface SerializedCause {
  * What {@link layer} accepts: a pino logger, or the options to build one with `pino(options)` (it
  * then writes to stdout).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type LoggerOrOptions<CustomLevels extends string = never> =
   | pino.Logger<CustomLevels, boolean>
@@ -158,7 +158,7 @@ export interface LayerOptions {
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const make = <CustomLevels extends string = never>(
   logger: pino.Logger<CustomLevels, boolean>
@@ -350,7 +350,7 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
  * const fromOptions = PinoLogger.layer({ level: "debug", redact: ["password"] })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const layer = <CustomLevels extends string = never>(
   loggerOrOptions: LoggerOrOptions<CustomLevels>,
@@ -425,7 +425,7 @@ export const resolve = <CustomLevels extends string = never>(
  * PinoLogger.levelToPino("Warn") // "warn"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const levelToPino = (level: LogLevel.LogLevel): pino.LevelWithSilent => {
   switch (level) {
@@ -461,7 +461,7 @@ export const levelToPino = (level: LogLevel.LogLevel): pino.LevelWithSilent => {
  * PinoLogger.levelFromPino(pino({ level: "debug" })) // "Debug"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const levelFromPino = (logger: Pick<pino.Logger, "levelVal" | "levels">): LogLevel.LogLevel => {
   for (const severity of severities) {
@@ -487,7 +487,7 @@ export const levelFromPino = (logger: Pick<pino.Logger, "levelVal" | "levels">):
  * PinoLogger.serializeCause(Cause.die(new TypeError("boom")))?.type // "Die"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | undefined => {
   const reasons = cause.reasons
@@ -526,7 +526,7 @@ export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | u
  * worker thread), a sonic-boom `retryEAGAIN` that gives up, custom streams that drop. Called by
  * {@link layer}; call it yourself when using {@link make}.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const checkDestination = <CustomLevels extends string = never>(
   logger: pino.Logger<CustomLevels, boolean>

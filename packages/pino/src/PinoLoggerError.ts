@@ -3,7 +3,7 @@
  * in `Effect.gen` to fail, match it by `_tag` with `Effect.catchTag` where it travels as a failure,
  * and it is still `instanceof` its class and `Error`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Data from "effect/Data"
 
@@ -30,7 +30,7 @@ import * as Data from "effect/Data"
  * }
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */

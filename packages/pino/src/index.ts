@@ -3,7 +3,7 @@
  * Effect's default logger, sets Effect's minimum log level from pino's and flushes pino when the
  * layer's scope closes.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 
 /**
@@ -16,12 +16,12 @@ export { LostLines } from "./LostLines.js"
  * The pino-backed Effect logger: `make`, `layer`, `levelToPino`, `levelFromPino`,
  * `serializeCause`, `checkDestination`, `lostLines`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export * as PinoLogger from "./PinoLogger.js"
 /**
  * The error thrown for a pino logger or options that would lose lines or that pino rejects.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export { PinoLoggerConfigError } from "./PinoLoggerError.js"

@@ -16,7 +16,7 @@ type WritePort<A> = Chan.WritePort<A>
 /**
  * Options of `pipe` and `onto`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface CloseOptions {
   /** Close the target when the source ends (and when the scope closes). Default `true`. */
@@ -26,7 +26,7 @@ export interface CloseOptions {
 /**
  * Options of `pipeline`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface PipelineOptions<A, B, E> {
   /** How many calls of `f` run at once: an integer >= 1 (required). */
@@ -71,7 +71,7 @@ export interface PipelineOptions<A, B, E> {
  * - A closed `to` is noticed at the next value; until then `pipe` keeps one take pending on `from`.
  * - With `close` (the default) closing the scope also closes `to`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const pipe = <A>(
   from: ReadPort<A>,
@@ -121,7 +121,7 @@ export const pipe = <A>(
  *   rest stay in `from`.
  * - Dies with `ChanArgumentError` unless `concurrency` is an integer >= 1.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const pipeline = <A, B, E, R>(
   from: ReadPort<A>,
@@ -166,7 +166,7 @@ export const pipeline = <A, B, E, R>(
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const merge = <A>(
   ports: Iterable<ReadPort<A>>,
@@ -207,7 +207,7 @@ export const merge = <A>(
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const split = <A>(
   p: (a: A) => boolean,
@@ -255,7 +255,7 @@ export const split = <A>(
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, never, Scope.Scope> =>
   Effect.suspend(() => {
@@ -284,7 +284,7 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onto = <A>(
   ch: WritePort<A>,
@@ -318,7 +318,7 @@ export const onto = <A>(
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
   reduce(ch, [] as Array<A>, (values, a) => {
@@ -344,7 +344,7 @@ export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): Effect.Effect<B> =>
   Effect.gen(function* () {
@@ -377,7 +377,7 @@ export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): 
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const forEach = <A, E, R>(
   ch: ReadPort<A>,

@@ -40,7 +40,7 @@ import type { ReadPort, WritePort } from "./ports.js"
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> =>
   Stream.fromPull(
@@ -68,7 +68,7 @@ export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> =>
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const fromStream = <A, E, R>(
   stream: Stream.Stream<A, E, R>,
@@ -112,7 +112,7 @@ export const fromStream = <A, E, R>(
  * for await (const s of Chan.toAsyncIterable(ch)) console.log(s) // "a", then "b"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => {
   const core = checkChan(ch as unknown as ChanCore<unknown, A>, "Chan.toAsyncIterable ch")
@@ -144,7 +144,7 @@ export const toAsyncIterable = <A>(ch: ReadPort<A>): AsyncIterable<A> => {
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const fromAsyncIterable = <A>(
   it: AsyncIterable<A>,

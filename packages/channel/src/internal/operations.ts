@@ -48,7 +48,7 @@ export type { Chan, Options, ReadPort, SelectOptions, ValueOf, WritePort, XformO
  * const program = Effect.succeed(Chan.isChan(ch))
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isChan = (u: unknown): u is Chan<unknown> => u instanceof ChanCore
 
@@ -70,7 +70,7 @@ export const isChan = (u: unknown): u is Chan<unknown> => u instanceof ChanCore
  * Chan.offerUnsafe(latest, 2) // true: 1 is dropped
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export function makeUnsafe<A>(): Chan<A>
 export function makeUnsafe<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Chan<I, O>
@@ -96,7 +96,7 @@ export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export function make<A>(): Effect.Effect<Chan<A>>
 export function make<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Effect.Effect<Chan<I, O>>
@@ -119,7 +119,7 @@ export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect
  * Chan.pollUnsafe(config) // Option.some({ url: ... }), and again for every later taker
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> =>
   new ChanCore(new PromiseCell<A>(), checkOptions(options)) as unknown as Chan<A>
@@ -141,7 +141,7 @@ export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const promiseChan = <A>(options?: Options<A>): Effect.Effect<Chan<A>> =>
   Effect.sync(() => promiseChanUnsafe(options))
@@ -150,7 +150,7 @@ export const promiseChan = <A>(options?: Options<A>): Effect.Effect<Chan<A>> =>
  * The old name of `promiseChanUnsafe`.
  *
  * @deprecated Use `Chan.promiseChanUnsafe`: the same function, named as core.async names it.
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const promiseUnsafe: <A>(options?: Options<A>) => Chan<A> = promiseChanUnsafe
 
@@ -158,7 +158,7 @@ export const promiseUnsafe: <A>(options?: Options<A>) => Chan<A> = promiseChanUn
  * The old name of `promiseChan`.
  *
  * @deprecated Use `Chan.promiseChan`: the same function, named as core.async names it.
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const promise: <A>(options?: Options<A>) => Effect.Effect<Chan<A>> = promiseChan
 
@@ -186,7 +186,7 @@ export const promise: <A>(options?: Options<A>) => Effect.Effect<Chan<A>> = prom
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
   Effect.suspend(() => {
@@ -214,7 +214,7 @@ export const timeout = (d: Duration.Input): Effect.Effect<ReadPort<never>> =>
  * await take(late) // { done: true } after 100 ms
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> =>
   timeoutChannel("timeout duration", d, newTimeoutCore, liveTimer) as unknown as ReadPort<never>
@@ -239,7 +239,7 @@ export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
   isChanCore(ch)
@@ -266,7 +266,7 @@ export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
   // the check runs once per channel, when its take is made
@@ -289,7 +289,7 @@ export const take = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> => {
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
   isChanCore(ch)
@@ -313,7 +313,7 @@ export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
   isChanCore(ch)
@@ -338,7 +338,7 @@ export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch as unknown as ChanCore)
 
@@ -358,7 +358,7 @@ export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const discard = <A>(ch: Chan<never, A>): Effect.Effect<Array<A>> =>
   Effect.suspend(() => {
@@ -380,7 +380,7 @@ export const discard = <A>(ch: Chan<never, A>): Effect.Effect<Array<A>> =>
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<boolean> =>
   Effect.sync(() => checkChan(ch as unknown as ChanCore).closed)
@@ -400,7 +400,7 @@ export const isClosed = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effec
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<number> =>
   Effect.sync(() => checkChan(ch as unknown as ChanCore).size)
@@ -419,7 +419,7 @@ export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<nu
  * Chan.pollUnsafe(ch) // Option.some("hello"); the callback logs "delivered: true"
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boolean) => void): boolean => {
   const core = checkChan(ch as unknown as ChanCore<A>)
@@ -444,7 +444,7 @@ export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boo
  * Chan.offerUnsafe(ch, 2) // false: full
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
   const core = checkChan(ch as unknown as ChanCore<A>)
@@ -466,7 +466,7 @@ export const offerUnsafe = <A>(ch: WritePort<A>, value: A): boolean => {
  * if (Option.isSome(v)) console.log(v.value) // 1
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
   const core = checkChan(ch as unknown as ChanCore<unknown, A>)
@@ -486,7 +486,7 @@ export const pollUnsafe = <A>(ch: ReadPort<A>): Option.Option<A> => {
  * Chan.offerUnsafe(ch, 1) // false: closed
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const closeUnsafe = (ch: WritePort<never>): void => {
   const core = checkChan(ch as unknown as ChanCore)
@@ -500,7 +500,7 @@ export const closeUnsafe = (ch: WritePort<never>): void => {
  * One case of a `select`, built by `onTake`, `onPut` or `onTimeout`; `X` is what its handler
  * returns (a value or an Effect).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface SelectCase<out X> {
   /** @internal phantom: what its handler returns */
@@ -511,28 +511,28 @@ export interface SelectCase<out X> {
  * What the handler of the select case `C` returns (a value, or an Effect): `CaseResult<typeof
  * Chan.onTake(ch, f)>` is `ReturnType<typeof f>`. `select`'s result type is built from it.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
 /**
  * The success type of `X` when it is an Effect, else `X` itself: what a select case's handler
  * result becomes once `select` has run it.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type Unwrap<X> = X extends Effect.Effect<infer A, any, any> ? A : X
 /**
  * The error type of `X` when it is an Effect, else `never`: what a select case's handler adds to
  * `select`'s error channel.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type ErrorOf<X> = X extends Effect.Effect<any, infer E, any> ? E : never
 /**
  * The services `X` requires when it is an Effect, else `never`: what a select case's handler adds
  * to `select`'s requirements.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type ContextOf<X> = X extends Effect.Effect<any, any, infer R> ? R : never
 
@@ -554,7 +554,7 @@ export type ContextOf<X> = X extends Effect.Effect<any, any, infer R> ? R : neve
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>) => X): SelectCase<X> =>
   channelCase(TAKE, ch, undefined, handler, toOption) as any
@@ -578,7 +578,7 @@ export const onTake = <A, X>(ch: ReadPort<A>, handler: (value: Option.Option<A>)
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: boolean) => X): SelectCase<X> =>
   channelCase(PUT, ch, value, handler, toOption) as any
@@ -601,7 +601,7 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X> => {
   return timeoutCase("onTimeout duration", d, handler, toOption) as any
@@ -628,7 +628,7 @@ export const onTimeout = <X>(d: Duration.Input, handler: () => X): SelectCase<X>
  *
  * Dies with `ChanArgumentError` for `select([])` without `orElse`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = never>(
   cases: Cases,

@@ -12,7 +12,7 @@ import type { Xform } from "../Xform.js"
 /**
  * The put side of a channel (as Go's `chan<-`): functions that only produce take this.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface WritePort<in A> {
   /** @internal phantom: the type of the values put */
@@ -22,7 +22,7 @@ export interface WritePort<in A> {
 /**
  * The take side of a channel (as Go's `<-chan`): functions that only consume take this.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface ReadPort<out A> {
   /** @internal phantom: the type of the values taken */
@@ -33,14 +33,14 @@ export interface ReadPort<out A> {
  * A CSP channel: both a `WritePort<In>` and a `ReadPort<Out>`; `Out` differs from `In` only when
  * the channel has an `xform`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Chan<in In, out Out = In> extends WritePort<In>, ReadPort<Out> {}
 
 /**
  * Options of `make`, `makeUnsafe`, `promise`, `promiseUnsafe` and the facade's `chan`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface Options<in I> {
   /** Shows in errors and logs. */
@@ -67,7 +67,7 @@ export interface Options<in I> {
  * values than the buffer's size in one step; the buffer is then full until takes bring it below
  * its size, so puts wait (pending puts stay pending) and `offer` returns `false` until then.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface XformOptions<in out I, in out O> extends Omit<Options<I>, "onUndelivered"> {
   /** the transducer every put value passes through on its way into the buffer (fresh state for each channel) */
@@ -81,14 +81,14 @@ export interface XformOptions<in out I, in out O> extends Omit<Options<I>, "onUn
 /**
  * The type of the values a take on `C` yields.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export type ValueOf<C> = C extends ReadPort<infer A> ? A : never
 
 /**
  * Options of `select`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface SelectOptions<D> {
   /** Default `false`: a fair random choice among ready cases; `true`: the first ready case in list order. */
