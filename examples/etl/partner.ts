@@ -38,6 +38,8 @@ export interface PartnerOptions {
    * (tests hold requests open until they say so, instead of counting on timing)
    */
   readonly holdUntil?: Promise<unknown>
+  /** the clock of the rate limit's token buckets, in ms (default `performance.now`; tests pass a still one) */
+  readonly now?: () => number
 }
 
 export interface PartnerStats {
@@ -72,6 +74,7 @@ export const startPartner = (options: PartnerOptions = {}): Promise<Partner> => 
   const latency = options.latencyMs ?? 20
   const jitter = options.jitterMs ?? 5
   const rate = options.rate ?? 1000
+  const clock = options.now ?? (() => performance.now())
   const maxOpen = options.maxOpen ?? 32
   const stats = { requests: 0, detailRequests: 0, listRequests: 0, maxConcurrent: 0, rejected429: 0, rejected503: 0 }
   let sent500 = 0
@@ -83,7 +86,7 @@ export const startPartner = (options: PartnerOptions = {}): Promise<Partner> => 
 
   /** Takes a token of `client`'s bucket; the seconds to wait when there is none. */
   const takeToken = (client: string): number | undefined => {
-    const now = performance.now()
+    const now = clock()
     const b = buckets.get(client) ?? { tokens: rate, at: now }
     b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate)
     b.at = now
