@@ -775,6 +775,35 @@ describe("etl", () => {
     expect(next.stderr).not.toContain("half-written")
   }, 180_000)
 
+  it("Ctrl-C while the first connection to DATABASE_URL waits: one line at once says what it waits for; then the summary, exit 130", async () => {
+    // a server that takes the connection and never answers (a host behind a firewall that drops
+    // replies, a server stuck in recovery): the job waits out its connection timeout
+    const sockets: Array<import("node:net").Socket> = []
+    const silent = createServer((socket) => void sockets.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve))
+    const port = (silent.address() as AddressInfo).port
+    const p = await partner({ records: 20 })
+    const run = await runJob(
+      ["--partner-url", p.url, "--sample", "0"],
+      { DATABASE_URL: `postgres://etl:secret@127.0.0.1:${port}/etl` },
+      onceSaid("connecting to the server of DATABASE_URL", (child) => child.kill("SIGINT"))
+    ).finally(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy()
+          silent.close(() => resolve())
+        })
+    )
+    expect(run.code, run.stderr).toBe(130)
+    expect(run.summary).toMatchObject({ stopped: true, error: null, records: 0 })
+    const msgs = run.logs.map((l) => String(l.msg))
+    expect(msgs, run.stderr).toContain(
+      "SIGINT received while connecting to the server of DATABASE_URL (at most 10 s): waiting for it to finish, then the summary (Ctrl-C again exits at once)"
+    )
+    expect(run.stderr).not.toContain("secret") // the password never shown
+    expect(p.stats().requests).toBe(0) // nothing fetched that could not be stored
+  }, 120_000)
+
   it("a run killed (SIGKILL) while PGlite writes a new folder's files: the next run creates the folder again, says so, and saves every record", async () => {
     const records = 50
     const dataDir = join(tmp, "killed-folder")
