@@ -42,6 +42,17 @@ import { cpuMillis, type Server, startServer, startWorkers, stop } from "./nats-
 const JOBS = 10_000
 /** a run that has not seen every outcome by then has failed (ms) */
 const LIMIT = 180_000
+/** the flags this driver reads (each takes a value); anything else is refused before a server starts */
+const FLAGS = ["--rounds", "--warmup", "--window", "--worker", "--io-jobs", "--io-concurrency", "--peers", "--kinds"]
+const USAGE = `Usage: node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--warmup 2000]
+  [--peers ours,bullmq] [--window 16] [--kinds 1,3,kill,io1,io3] [--io-jobs 2000] [--io-concurrency 4]
+  [--worker nats-worker.ts]   (the header of bench/nats.ts says what each does)`
+if (process.argv.includes("--help")) {
+  console.log(USAGE)
+  process.exit(0)
+}
+for (const arg of process.argv.slice(2))
+  if (arg.startsWith("--") && !FLAGS.includes(arg)) throw new Error(`unknown flag ${arg}\n${USAGE}`)
 const roundsArg = process.argv.indexOf("--rounds")
 const ROUNDS = roundsArg === -1 ? 3 : Number(process.argv[roundsArg + 1])
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
