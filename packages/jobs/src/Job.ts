@@ -187,7 +187,11 @@ export const fire = <A, E, R>(
   work: Effect.Effect<A, E, R>,
   options?: Options<A, E>
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
-  Effect.withFiber((fiber) => submit.fireIn(supervisorOf(fiber.context, "Job.fire"), work, options, fiber.context))
+  new submit.FireCall(fireTarget, work, options) as unknown as Effect.Effect<
+    void,
+    SupervisorClosedError | SupervisorFullError,
+    R | Supervisor
+  >
 
 /**
  * Like `fire`, returning a handle; when the queue is full, "wait" suspends, "fail" and "drop" fail
@@ -199,7 +203,11 @@ export const fork = <A, E, R>(
   work: Effect.Effect<A, E, R>,
   options?: Options<A, E>
 ): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
-  Effect.withFiber((fiber) => submit.forkIn(supervisorOf(fiber.context, "Job.fork"), work, options, fiber.context))
+  new submit.ForkCall(forkTarget, work, options) as unknown as Effect.Effect<
+    Handle<A, E>,
+    SupervisorClosedError | SupervisorFullError,
+    R | Supervisor
+  >
 
 /**
  * A work of a group with its own options: `Job.all(records.map((r) => Job.item(sync(r), { name:
@@ -481,3 +489,5 @@ const supervisorOf = (context: Context.Context<never>, operation: string): inter
 }
 let lastContext: Context.Context<never> | undefined
 let lastSupervisor: internal.SupervisorState | undefined
+const fireTarget = (context: Context.Context<never>) => supervisorOf(context, "Job.fire")
+const forkTarget = (context: Context.Context<never>) => supervisorOf(context, "Job.fork")

@@ -251,14 +251,18 @@ const serviceOf = (state: internal.SupervisorState): Service => {
   const service: ServiceImpl = {
     [stateKey]: state,
     name: state.config.name,
-    fire: (work, options) =>
-      Effect.withFiber((fiber) => submit.fireIn(state, work, options, fiber.context)) as Effect.Effect<
+    fire: <A, E, R>(work: Effect.Effect<A, E, R>, options?: Options<A, E>) =>
+      new submit.FireCall(state, work, options) as unknown as Effect.Effect<
         void,
         SupervisorClosedError | SupervisorFullError,
-        never
+        R
       >,
     fork: <A, E, R>(work: Effect.Effect<A, E, R>, options?: Options<A, E>) =>
-      Effect.withFiber((fiber) => submit.forkIn(state, work, options, fiber.context)),
+      new submit.ForkCall(state, work, options) as unknown as Effect.Effect<
+        Handle<A, E>,
+        SupervisorClosedError | SupervisorFullError,
+        R
+      >,
     snapshot: Effect.sync(() => snapshotOf(state)),
     watch: (interval, options) => Stream.unwrap(Effect.sync(() => watchState(state, interval, options))),
     outcomes: outcomesOf(state),

@@ -11,6 +11,8 @@
  *   SupervisorFullError instead (whoever waits for its outcome would wait for ever).
  * - A plain job (see `needsMore`) that starts or is queued at once gets no entry object until it
  *   starts (`firePlain`); every other job is one entry admitted by `admitEffect`.
+ * - `fire` and `fork` (`FireCall`, `ForkCall`) read the caller's context where they run, and
+ *   complete inside `yield*` when the job is admitted at once (see inline.ts).
  *
  * @internal
  */
@@ -19,6 +21,7 @@ import * as Effect from "effect/Effect"
 import type { Handle, Options } from "../Options.js"
 import type { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
 import { dispatched } from "./dispatch.js"
+import { ContextCall } from "./inline.js"
 import { admitEffect, admittedNow } from "./lifecycle.js"
 import { type Entry, needsMore } from "./model.js"
 import type { SupervisorState } from "./state.js"
@@ -97,5 +100,39 @@ export const forkUnsafe = <A, E, R>(
   return {
     handle: new HandleImpl<A, E>(state, entry),
     admission: admitEffect(state, entry, policy === "drop" ? "fail" : policy)
+  }
+}
+
+/** The supervisor a call submits to: a given one, or the one found in the caller's context. */
+export type Target = SupervisorState | ((context: Context.Context<never>) => SupervisorState)
+
+const stateFor = (target: Target, context: Context.Context<never>): SupervisorState =>
+  typeof target === "function" ? target(context) : target
+
+/** `fire` of `work` with `options` on `target`, as an Effect that completes inside `yield*`. */
+export class FireCall<A, E, R> extends ContextCall<void, SupervisorClosedError | SupervisorFullError> {
+  constructor(
+    readonly target: Target,
+    readonly work: Effect.Effect<A, E, R>,
+    readonly options: Options<A, E> | undefined
+  ) {
+    super()
+  }
+  call(context: Context.Context<never>): Effect.Effect<void, SupervisorClosedError | SupervisorFullError> {
+    return fireIn(stateFor(this.target, context), this.work, this.options, context)
+  }
+}
+
+/** `fork` of `work` with `options` on `target`, as an Effect that completes inside `yield*`. */
+export class ForkCall<A, E, R> extends ContextCall<Handle<A, E>, SupervisorClosedError | SupervisorFullError> {
+  constructor(
+    readonly target: Target,
+    readonly work: Effect.Effect<A, E, R>,
+    readonly options: Options<A, E> | undefined
+  ) {
+    super()
+  }
+  call(context: Context.Context<never>): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError> {
+    return forkIn(stateFor(this.target, context), this.work, this.options, context)
   }
 }
