@@ -3,7 +3,7 @@
  * firing side with a logger that records its lines, and the outcome lines among them.
  */
 import { Job, type Supervisor } from "@tributary/jobs"
-import { Effect, Exit, Fiber, Logger, References } from "effect"
+import { Context, Effect, Exit, Fiber, Logger, References } from "effect"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
 import * as definitions from "./fixtures/definitions.js"
 
@@ -23,16 +23,22 @@ export const recorder = (lines: Array<Line>) =>
     })
   })
 
-/** A worker running in this process until `stop` (which waits for its graceful shutdown). */
+/**
+ * A worker running in this process until `stop` (which waits for its graceful shutdown). `services`
+ * are added to its context: a TestClock's Clock and Scheduler (`TestClock.layer` built), say, so
+ * its supervisor's rates and delays move only with that clock's `adjust`.
+ */
 export const startWorker = (
   url: string,
   name: string,
-  options: Partial<NatsWorker.Options<never>> = {}
+  options: Partial<NatsWorker.Options<never>> = {},
+  services: Context.Context<never> = Context.empty()
 ): { readonly stop: () => Promise<void>; readonly lines: Array<Line> } => {
   const lines: Array<Line> = []
   const fiber = Effect.runFork(
     NatsWorker.run({ servers: url, definitions: definitions.all, name, ackWait: "2 seconds", ...options }).pipe(
-      Effect.provide(Logger.layer([recorder(lines)]))
+      Effect.provide(Logger.layer([recorder(lines)])),
+      Effect.provideContext(services)
     )
   )
   return {
