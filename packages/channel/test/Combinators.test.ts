@@ -17,7 +17,7 @@ import {
   split,
   toArray
 } from "../src/internal/combinators.js"
-import { defectOf, fifoKinds, filled, pending, range, run, settle, takeN } from "./harness.js"
+import { counting, defectOf, fifoKinds, filled, pending, range, run, settle, takeN } from "./harness.js"
 import {
   captureLogs,
   closeReadPort,
@@ -886,6 +886,52 @@ describe("fromIterable and onto", () => {
         expectNothingPending(ch)
       })
     ))
+
+  it("an iterable whose iterator cannot be made is logged at Error, naming the operation; the channel closes empty", async () => {
+    const logs = captureLogs()
+    const unmakeable: Iterable<number> = {
+      [Symbol.iterator]: () => {
+        throw new Error("no iterator")
+      }
+    }
+    const ch = Chan.makeUnsafe<number>(2)
+    const got = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* onto(ch, unmakeable)
+          return yield* toArray(ch)
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(got).toEqual([])
+    expect(logs.errors().map((l) => [l.message, (Cause.squash(l.cause) as Error).message])).toEqual([
+      ["Chan.onto: the iterable threw; the values after it are lost", "no iterator"]
+    ])
+  })
+
+  it("a return that throws, when the channel closed early, is logged at Error, naming the operation", async () => {
+    const logs = captureLogs()
+    const endless = counting({ returnFails: true })
+    const lost = undelivered<number>()
+    const ch = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+    await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* onto(ch, endless.iterable)
+          expect(yield* takeN(ch, 1)).toEqual([0])
+          yield* settle
+          Chan.closeUnsafe(ch)
+          expect(yield* toArray(ch)).toEqual([1])
+          yield* settle
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(lost.values).toEqual([2])
+    expect(endless.returned()).toBe(1)
+    expect(logs.errors().map((l) => [l.message, (Cause.squash(l.cause) as Error).message])).toEqual([
+      ["Chan.onto: the iterator's return threw", "return broke"]
+    ])
+  })
 })
 
 // ── consumers ───────────────────────────────────────────────────────────────

@@ -5,9 +5,9 @@
 import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
-import { toArray } from "../src/internal/combinators.js"
+import { fromIterable, toArray } from "../src/internal/combinators.js"
 import { fromAsyncIterable, fromStream, toAsyncIterable, toStream } from "../src/internal/interop.js"
-import { eventLoopTurns, filled, pending, range, run, settle, takeN, thrown, until } from "./harness.js"
+import { counting, eventLoopTurns, filled, pending, range, run, settle, takeN, thrown, until } from "./harness.js"
 import {
   captureLogs,
   closeReadPort,
@@ -319,6 +319,64 @@ describe("toAsyncIterable / fromAsyncIterable", () => {
         expect(yield* Chan.take(ch)).toEqual(Option.none())
       })
     ))
+
+  it.each([
+    [
+      "fromIterable",
+      (source: ReturnType<typeof counting>) => fromIterable(source.iterable),
+      "Chan.fromIterable: the iterable threw; the values after it are lost"
+    ],
+    [
+      "fromAsyncIterable",
+      (source: ReturnType<typeof counting>) => fromAsyncIterable(source.asyncIterable),
+      "Chan.fromAsyncIterable: the iterator threw; the channel is closed"
+    ]
+  ] as const)(
+    "%s: an iterator that runs to its end, or fails, is not returned; the failure is logged at Error",
+    async (_, from, message) => {
+      const whole = counting({ length: 3 })
+      const broken = counting({ failAt: 2 })
+      const logs = captureLogs()
+      const got = await run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const all = yield* toArray(yield* from(whole))
+            const before = yield* toArray(yield* from(broken))
+            return [all, before] as const
+          })
+        ).pipe(Effect.provide(logs.layer))
+      )
+      expect(got).toEqual([
+        [0, 1, 2],
+        [0, 1]
+      ])
+      expect([whole.returned(), broken.returned()]).toEqual([0, 0])
+      expect(logs.errors().map((l) => [l.message, (Cause.squash(l.cause) as Error).message])).toEqual([
+        [message, "iterator broke"]
+      ])
+    }
+  )
+
+  it("a return() that rejects, when the channel closed early, is logged at Error", async () => {
+    const endless = counting({ returnFails: true })
+    const logs = captureLogs()
+    await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const ch = yield* fromAsyncIterable(endless.asyncIterable)
+          expect(yield* takeN(ch, 1)).toEqual([0])
+          yield* Effect.promise(() => until(() => pending(ch).puts === 1))
+          closeReadPort(ch)
+          expect(yield* toArray(ch)).toEqual([1])
+          yield* Effect.promise(() => until(() => logs.errors().length > 0))
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(endless.returned()).toBe(1)
+    expect(logs.errors().map((l) => [l.message, (Cause.squash(l.cause) as Error).message])).toEqual([
+      ["Chan.fromAsyncIterable: the iterator's return failed", "return broke"]
+    ])
+  })
 
   it("fromAsyncIterable of a non-iterable, fromStream of a non-stream: die with ChanArgumentError naming it", () =>
     run(

@@ -1,8 +1,8 @@
 /**
  * Shared scaffolding for the channel tests: a runner with `TestClock`, the buffer kinds every
  * behaviour is run across, a view of a channel's pending queues, and small helpers several test
- * files use (filled channels, taking `n` values, what an Exit died with, what a call threw, waiting
- * on a condition without a clock).
+ * files use (filled channels, counting iterables, taking `n` values, what an Exit died with, what a
+ * call threw, waiting on a condition without a clock).
  */
 import { Cause, Effect, Exit, type Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
@@ -66,6 +66,43 @@ export const filled = <A>(
   for (const v of values) expect(Chan.offerUnsafe(ch, v)).toBe(true)
   if (close) Chan.closeUnsafe(ch)
   return ch
+}
+
+/**
+ * The numbers 0, 1, 2, …: `length` of them (endless without), the iterator throwing at `failAt`;
+ * as a sync and as an async iterable (whose `next` and `return` reject where the sync ones throw).
+ * `returned()` counts the calls of the iterators' `return`, which throws with `returnFails`.
+ */
+export const counting = (options: {
+  readonly length?: number
+  readonly failAt?: number
+  readonly returnFails?: boolean
+}) => {
+  let returned = 0
+  const iterator = (): Iterator<number> & { return: () => IteratorResult<number> } => {
+    let i = 0
+    return {
+      next: () => {
+        if (i === options.failAt) throw new Error("iterator broke")
+        return i < (options.length ?? Number.POSITIVE_INFINITY)
+          ? { done: false, value: i++ }
+          : { done: true, value: undefined }
+      },
+      return: () => {
+        returned++
+        if (options.returnFails === true) throw new Error("return broke")
+        return { done: true, value: undefined }
+      }
+    }
+  }
+  const iterable: Iterable<number> = { [Symbol.iterator]: iterator }
+  const asyncIterable: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => {
+      const sync = iterator()
+      return { next: async () => sync.next(), return: async () => sync.return() }
+    }
+  }
+  return { iterable, asyncIterable, returned: () => returned }
 }
 
 /** Takes `n` values, failing the test on a `None`. */

@@ -1,11 +1,13 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { checkChan, checkFunction, checkIterable } from "./arguments.js"
 import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
+import { feed, holdStep, type Iteration } from "./feed.js"
 import * as Chan from "./operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -261,7 +263,10 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
   Effect.suspend(() => {
     checkIterable("Chan.fromIterable it", it)
     const out = Chan.makeUnsafe<A>()
-    return Effect.as(background("Chan.fromIterable", feed("Chan.fromIterable", out, it).pipe(closing(out, true))), out)
+    return Effect.as(
+      background("Chan.fromIterable", feed(out, iterationOf("Chan.fromIterable", it)).pipe(closing(out, true))),
+      out
+    )
   })
 
 /**
@@ -294,7 +299,7 @@ export const onto = <A>(
   Effect.suspend(() => {
     checkChan(ch, "Chan.onto ch")
     checkIterable("Chan.onto it", it)
-    return background("Chan.onto", feed("Chan.onto", ch, it).pipe(closing(ch, options?.close ?? true)))
+    return background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)).pipe(closing(ch, options?.close ?? true)))
   })
 
 // ── consuming ───────────────────────────────────────────────────────────────
@@ -536,46 +541,11 @@ const unordered = <A, B, R>(
   return group(Array.from({ length: n }, () => worker))
 }
 
-/** Puts the values of `it` on `ch` until done or `ch` closes; calls the iterator's `return` if stopped early. */
-const feed = <A>(name: string, ch: WritePort<A>, it: Iterable<A>): Effect.Effect<void> => {
-  let iterator: Iterator<A> | undefined
-  let ended = false
-  const loop = withHand<A, void, unknown, never>(
-    (hand) =>
-      Effect.gen(function* () {
-        const source = yield* Effect.try({ try: () => it[Symbol.iterator](), catch: (error) => error })
-        iterator = source
-        while (true) {
-          const held = yield* Effect.try({
-            try: () => {
-              const step = source.next()
-              if (!step.done) hand.hold(step.value)
-              return !step.done
-            },
-            catch: (error) => error
-          })
-          if (!held) break
-          if (!(yield* hand.putTo(ch))) return
-        }
-        ended = true
-      }),
-    ch
-  )
-  return loop.pipe(
-    Effect.catchCause((cause) => {
-      ended = true
-      return Effect.logError(`${name}: the iterable threw; the values after it are lost`, cause)
-    }),
-    Effect.ensuring(
-      Effect.suspend(() => {
-        const source = iterator
-        if (ended || source?.return === undefined) return Effect.void
-        return Effect.catchCause(Effect.try({ try: () => source.return!(), catch: (error) => error }), (cause) =>
-          Effect.logError(`${name}: the iterator's return threw`, cause)
-        )
-      })
-    )
-  )
-}
-
-/** `feed` for an async iterable: one `next()` at a time, each awaited with `Effect.tryPromise`. */
+/** `feed`'s `Iteration` of a sync iterable: `name` is the operation its logs name. */
+const iterationOf = <A>(name: string, it: Iterable<A>): Iteration<A, Iterator<A>> => ({
+  open: () => it[Symbol.iterator](),
+  next: (iterator, hand) => Effect.try({ try: () => holdStep(hand, iterator.next()), catch: identity }),
+  stop: (iterator) => Effect.try({ try: () => iterator.return!(), catch: identity }),
+  threw: `${name}: the iterable threw; the values after it are lost`,
+  returnThrew: `${name}: the iterator's return threw`
+})

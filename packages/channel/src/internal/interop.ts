@@ -12,6 +12,7 @@
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -20,9 +21,10 @@ import { ChanArgumentError } from "../ChanError.js"
 import { checkChan } from "./arguments.js"
 import type { ChanCore } from "./channel.js"
 import { background, closing, withHand } from "./delivery.js"
+import { feed, holdStep, type Iteration } from "./feed.js"
 import { iteratorOf } from "./iterator.js"
 import * as Chan from "./operations.js"
-import type { ReadPort, WritePort } from "./ports.js"
+import type { ReadPort } from "./ports.js"
 
 /**
  * The values of `ch` as a `Stream`, ending when `ch` is closed and drained. Each pull takes one
@@ -155,56 +157,37 @@ export const fromAsyncIterable = <A>(
       throw new ChanArgumentError("Chan.fromAsyncIterable it", it, "an async iterable")
     }
     const out = Chan.makeUnsafe<A>(buffer)
-    return Effect.as(background("Chan.fromAsyncIterable", feedAsync(out, it).pipe(closing(out, true))), out)
+    return Effect.as(
+      background("Chan.fromAsyncIterable", feed(out, asyncIterationOf(it)).pipe(closing(out, true))),
+      out
+    )
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
 
-const feedAsync = <A>(ch: WritePort<A>, it: AsyncIterable<A>): Effect.Effect<void> => {
-  let iterator: AsyncIterator<A> | undefined
-  let ended = false
+/**
+ * `feed`'s `Iteration` of an async iterable: one `next()` at a time, each awaited. Stopped while a
+ * `next()` is pending, it calls `return` without waiting (see `fromAsyncIterable`).
+ */
+const asyncIterationOf = <A>(it: AsyncIterable<A>): Iteration<A, AsyncIterator<A>> => {
   let nextPending = false
-  const loop = withHand<A, void, unknown, never>(
-    (hand) =>
-      Effect.gen(function* () {
-        const source = yield* Effect.try({ try: () => it[Symbol.asyncIterator](), catch: (error) => error })
-        iterator = source
-        while (true) {
-          nextPending = true
-          const held = yield* Effect.map(
-            Effect.tryPromise({ try: () => source.next(), catch: (error) => error }),
-            (step) => {
-              nextPending = false
-              if (!step.done) hand.hold(step.value)
-              return !step.done
-            }
-          )
-          if (!held) break
-          if (!(yield* hand.putTo(ch))) return
-        }
-        ended = true
-      }),
-    ch
-  )
-  return loop.pipe(
-    Effect.catchCause((cause) => {
-      ended = true
-      return Effect.logError("Chan.fromAsyncIterable: the iterator threw; the channel is closed", cause)
-    }),
-    Effect.ensuring(
-      Effect.suspend(() => {
-        const source = iterator
-        if (ended || source?.return === undefined) return Effect.void
-        const finish = nextPending
-          ? // waiting for `return` behind a `next()` that may never settle would hold up the scope's close
-            Effect.try({ try: () => void Promise.resolve(source.return!()).then(ignore, ignore), catch: (e) => e })
-          : Effect.tryPromise({ try: () => Promise.resolve(source.return!()), catch: (error) => error })
-        return Effect.catchCause(finish, (cause) =>
-          Effect.logError("Chan.fromAsyncIterable: the iterator's return failed", cause)
-        )
+  return {
+    open: () => it[Symbol.asyncIterator](),
+    next: (iterator, hand) => {
+      nextPending = true
+      return Effect.map(Effect.tryPromise({ try: () => iterator.next(), catch: identity }), (step) => {
+        nextPending = false
+        return holdStep(hand, step)
       })
-    )
-  )
+    },
+    stop: (iterator) =>
+      nextPending
+        ? // waiting for `return` behind a `next()` that may never settle would hold up the scope's close
+          Effect.try({ try: () => void Promise.resolve(iterator.return!()).then(ignore, ignore), catch: identity })
+        : Effect.tryPromise({ try: () => Promise.resolve(iterator.return!()), catch: identity }),
+    threw: "Chan.fromAsyncIterable: the iterator threw; the channel is closed",
+    returnThrew: "Chan.fromAsyncIterable: the iterator's return failed"
+  }
 }
 
 const ignore = (): void => {}

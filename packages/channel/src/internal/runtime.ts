@@ -169,6 +169,16 @@ const continueThenResume = (fiber: StepFiber, mark: number, next: Next): Next =>
   return next
 }
 
+/**
+ * The end of a put or an offer that completed: `accepted` handed over, after the xform failures its
+ * operation recorded are logged (`reportXform`), and then the resumptions deferred since `mark`.
+ */
+const putDone = (fiber: StepFiber, mark: number, core: ChanCore<any>, accepted: boolean): Next => {
+  const exit = accepted ? exitTrue : exitFalse
+  if (core.xformFailures !== undefined) return continueThenResume(fiber, mark, reportXform(core, exit))
+  return handOffThenResume(fiber, mark, exit)
+}
+
 const putOp = (step: PutStep<any> | OfferStep<any>) => step.core.tryPut(step.value)
 const takeOp = (step: TakeStep<any>) => step.core.tryTake()
 const pollOp = (step: PollStep<any>) => step.core.tryPoll()
@@ -187,10 +197,7 @@ export class PutStep<A> {
     const mark = deferredResumes.length
     const result = attempt(fiber, mark, putOp, this)
     if (result === PENDING) return waitPut(this.core, this.value, this, fiber)
-    if (this.core.xformFailures !== undefined) {
-      return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
-    }
-    return handOffThenResume(fiber, mark, result ? exitTrue : exitFalse)
+    return putDone(fiber, mark, this.core, result)
   }
   now(): boolean | NOT_NOW {
     return this.core.putBuffered(this.value) ? true : NOT_NOW
@@ -205,11 +212,8 @@ export class OfferStep<A> {
   ) {}
   run(fiber: StepFiber): Next {
     const mark = deferredResumes.length
-    const result = attempt(fiber, mark, putOp, this) === true
-    if (this.core.xformFailures !== undefined) {
-      return continueThenResume(fiber, mark, reportXform(this.core, result ? exitTrue : exitFalse))
-    }
-    return handOffThenResume(fiber, mark, result ? exitTrue : exitFalse)
+    // `PENDING` (it would have to wait) is `false`: an offer never waits
+    return putDone(fiber, mark, this.core, attempt(fiber, mark, putOp, this) === true)
   }
   now(): boolean | NOT_NOW {
     return this.core.putBuffered(this.value) ? true : NOT_NOW
