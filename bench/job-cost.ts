@@ -5,10 +5,11 @@
  * call) over `--rounds` rounds after a warm-up:
  *
  * - the parts a `Job.fire` loop pays before any job runs: a generator step (`yield* Effect.void`),
- *   a step of the primitive `Job.fire` returns (`yield* Effect.withFiber(() => Effect.void)`),
- *   and `yield* Job.fire(work)` into a supervisor whose one slot is held (so every job is only
- *   queued: firing and queueing, nothing run); and one wall-clock reading (`Date.now()`, which
- *   every job's end time costs);
+ *   a step of a primitive that reads the caller's fiber (`yield* Effect.withFiber(() => Effect.void)`,
+ *   what `Job.fire` was until 2026-12-05; it now completes inside `yield*` when the job is admitted
+ *   at once, see packages/jobs/src/internal/inline.ts), and `yield* Job.fire(work)` into a
+ *   supervisor whose one slot is held (so every job is only queued: firing and queueing, nothing
+ *   run); and one wall-clock reading (`Date.now()`, which every job's end time costs);
  * - the whole W5y workload three ways: `root fibers` — the smallest runner of root fibers with
  *   `Effect.runForkWith` (concurrency 100, a counter, no limits, no outcomes, no clock: a floor for
  *   any supervisor on effect 4), `effect-forEach` (`Effect.forEach(items, () => work, { concurrency:
