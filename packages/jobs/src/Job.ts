@@ -174,6 +174,12 @@ export const define = <P, A, E, R>(spec: {
  * room came first: the job is then admitted, runs and gets its outcome line like any other, and
  * only the caller sees the interruption.
  *
+ * `yield* Job.fire(…)` (and `yield* Job.fork(…)`) admits a job that can start or be queued at once
+ * inside `yield*` itself, without a round through the fiber's run loop: it still counts toward the
+ * fiber's turn before it yields to others, and still stops at a pending interrupt. In a function
+ * made by `Effect.fnUntracedEager`, whose generator runs when it is called, the job is therefore
+ * fired at the call (when called inside a fiber), not when the returned Effect runs.
+ *
  * ```ts
  * import { Effect } from "effect"
  * import { Job } from "@tributary/jobs"
