@@ -13,8 +13,12 @@
  * - the whole W5y workload three ways: `root fibers` — the smallest runner of root fibers with
  *   `Effect.runForkWith` (concurrency 100, a counter, no limits, no outcomes, no clock: a floor for
  *   any supervisor on effect 4), `effect-forEach` (`Effect.forEach(items, () => work, { concurrency:
- *   100 })`, the peer of bench/jobs.ts), and `ours` (`Job.fire` × N then `Supervisor.drain`, as in
- *   bench/jobs.ts).
+ *   100 })`, the peer of bench/jobs.ts), `ours` (`Job.fire` × N then `Supervisor.drain`, as in
+ *   bench/jobs.ts), and `ours, a defined job`: the same job made by a `Job.define` whose payload
+ *   (`{ id }`, a `Schema.Struct`) is encoded by `make` for each job, whose `run` builds the job's
+ *   Effect when it starts — compared with `ours, a job built per fire` (the same Effect built for
+ *   each `Job.fire`, no definition), which is what "a defined job costs locally what
+ *   `Job.fire(effect)` costs" is checked against.
  *
  *   node --conditions=tributary:source --import tsx bench/job-cost.ts [--n 100000] [--rounds 7]
  *
@@ -23,7 +27,7 @@
  */
 import { parseArgs } from "node:util"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Context, Deferred, Effect, type Layer, References } from "effect"
+import { Context, Deferred, Effect, type Layer, References, Schema } from "effect"
 import { effectWait } from "./w5y-wait.ts"
 
 const { values } = parseArgs({
@@ -108,6 +112,48 @@ const cases: Record<string, (size: number) => Promise<number | void>> = {
         )
       )
     ),
+  "W5y ours, a job built per fire (Job.fire(job(i)) × N, drain)": (size) => {
+    let done = 0
+    const job = (_id: number) =>
+      yielding(() => {
+        done++
+      })
+    const program = Effect.gen(function* () {
+      for (let i = 0; i < size; i++) yield* Job.fire(job(i))
+      yield* Supervisor.drain
+      if (done !== size) throw new Error(`ran ${done} of ${size} jobs`)
+    })
+    const layer: Layer.Layer<Supervisor.Supervisor> = Supervisor.layer({
+      concurrency: 100,
+      maxQueued: size,
+      whenFull: "wait",
+      logSuccess: "debug"
+    })
+    return Effect.runPromise(quiet(Effect.provide(program, layer)))
+  },
+  "W5y ours, a defined job (Job.fire(def.make({ id })) × N, drain)": (size) => {
+    let done = 0
+    const def = Job.define({
+      name: "w5",
+      payload: Schema.Struct({ id: Schema.Number }),
+      run: () =>
+        yielding(() => {
+          done++
+        })
+    })
+    const program = Effect.gen(function* () {
+      for (let i = 0; i < size; i++) yield* Job.fire(def.make({ id: i }))
+      yield* Supervisor.drain
+      if (done !== size) throw new Error(`ran ${done} of ${size} jobs`)
+    })
+    const layer: Layer.Layer<Supervisor.Supervisor> = Supervisor.layer({
+      concurrency: 100,
+      maxQueued: size,
+      whenFull: "wait",
+      logSuccess: "debug"
+    })
+    return Effect.runPromise(quiet(Effect.provide(program, layer)))
+  },
   "W5y ours (Job.fire × N, drain)": (size) => {
     let done = 0
     const work = yielding(() => {

@@ -39,7 +39,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
-import { markDefined } from "./internal/definition.js"
+import { DefinedJob } from "./internal/definition.js"
 import { Group, putWithoutWaiting } from "./internal/group.js"
 import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
@@ -143,6 +143,7 @@ export const define = <P, A, E, R>(spec: {
   if (!Schema.isSchema(payload)) throw new JobArgumentError("payload", payload, "an effect Schema")
   if (typeof run !== "function") throw new JobArgumentError("run", run, "a function from the payload to an Effect")
   const encode = Schema.encodeExit(payload as Schema.Codec<P, unknown, never, never>)
+  const notAnEffect = (job: unknown) => notAnEffectFrom(name, job)
   return {
     name,
     payload,
@@ -150,15 +151,7 @@ export const define = <P, A, E, R>(spec: {
     make: (value) => {
       const encoded = encode(value)
       if (Exit.isFailure(encoded)) throw new JobPayloadError(name, value, encodeFailure(encoded.cause))
-      return markDefined(
-        Effect.suspend(() => {
-          const job = run(value)
-          // from JavaScript, `run` may return a Promise or a value: a typed defect, not effect's "Not a valid effect"
-          return Effect.isEffect(job) ? job : Effect.die(notAnEffectFrom(name, job))
-        }),
-        name,
-        encoded.value
-      )
+      return new DefinedJob(name, encoded.value, value, run, notAnEffect) as unknown as Effect.Effect<A, E, R>
     }
   }
 }

@@ -120,6 +120,43 @@ describe("Job.define", () => {
     ])
   })
 
+  it("a defined job is an Effect of its own: run directly (yield*, runPromise, piped), it runs run(payload) when evaluated", async () => {
+    const calls: Array<number> = []
+    const double = Job.define({
+      name: "double",
+      payload: Schema.Number,
+      run: (n: number) =>
+        Effect.sync(() => {
+          calls.push(n)
+          return n * 2
+        })
+    })
+    const made = double.make(3)
+    expect(calls).toEqual([]) // run is called when the job runs, not at make
+    const inGen = await Effect.runPromise(
+      Effect.gen(function* () {
+        return yield* made
+      })
+    )
+    const direct = await Effect.runPromise(made)
+    const piped = await Effect.runPromise(made.pipe(Effect.map((n) => n + 1)))
+    expect([inGen, direct, piped]).toEqual([6, 6, 7])
+    expect(calls).toEqual([3, 3, 3])
+    const notEffect = Job.define({
+      name: "not-an-effect",
+      payload: Schema.Number,
+      run: (() => 42) as unknown as () => Effect.Effect<void>
+    })
+    const exit = await Effect.runPromiseExit(
+      Effect.gen(function* () {
+        yield* notEffect.make(1)
+      })
+    )
+    const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(JobArgumentError)
+    expect((defect as JobArgumentError).argument).toBe("run")
+  })
+
   it("a payload whose Schema encodes asynchronously is a JobPayloadError that says so", () => {
     const Later = Schema.String.pipe(
       Schema.decodeTo(Schema.Number, {

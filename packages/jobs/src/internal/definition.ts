@@ -8,8 +8,16 @@
  * Invariant: `encoded` is what the definition's schema encoded from the payload; a payload that
  * does not encode never gets a mark (`make` throws first).
  *
+ * A job `make` returns is a `DefinedJob`: an Effect (a `ContextCall`, see inline.ts) whose
+ * evaluation calls the definition's `run` with the payload, carrying its mark as a field of one
+ * fixed shape — no wrapper Effect and no property added to an Effect object per job. Any other
+ * Effect can be marked too (`markDefined`: a dispatcher's stand-in for a defined job).
+ *
  * @internal
  */
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { ContextCall } from "./inline.js"
 
 /** The property key of the mark on a defined job's Effect. */
 export const DefinedJobTypeId: unique symbol = Symbol.for("@tributary/jobs/DefinedJob")
@@ -28,4 +36,27 @@ export const definedOf = (work: unknown): Defined | undefined =>
 export const markDefined = <J extends object>(job: J, name: string, encoded: unknown): J => {
   Object.defineProperty(job, DefinedJobTypeId, { value: { name, encoded } satisfies Defined })
   return job
+}
+
+/**
+ * A job made by a definition: evaluating it calls `run(payload)` (when the job starts, not at
+ * `make`); a `run` that returns no Effect fails the job with `notAnEffect(value)`, a defect.
+ */
+export class DefinedJob<P, A, E> extends ContextCall<A, E> implements Defined {
+  /** its own mark: it carries `name` and `encoded` itself (one object per job, not two) */
+  readonly [DefinedJobTypeId]: Defined = this
+  constructor(
+    readonly name: string,
+    readonly encoded: unknown,
+    readonly payload: P,
+    readonly run: (payload: P) => Effect.Effect<A, E, any>,
+    readonly notAnEffect: (value: unknown) => unknown
+  ) {
+    super()
+  }
+  call(_context: Context.Context<never>): Effect.Effect<A, E> {
+    const job = this.run(this.payload)
+    // from JavaScript, `run` may return a Promise or a value: a typed defect, not effect's "Not a valid effect"
+    return Effect.isEffect(job) ? (job as Effect.Effect<A, E>) : Effect.die(this.notAnEffect(job))
+  }
 }

@@ -35,5 +35,7 @@ export const dispatched = <W extends Effect.Effect<any, any, any>>(work: W, cont
   if (defined === undefined) return work
   const dispatcher = Context.getOrUndefined(context, Dispatcher)
   if (dispatcher === undefined) return work
-  return markDefined(dispatcher.dispatch(defined, work), defined.name, defined.encoded) as W
+  // the dispatcher gets the mark as plain data (a defined job is its own mark: see definition.ts)
+  const mark: Defined = { name: defined.name, encoded: defined.encoded }
+  return markDefined(dispatcher.dispatch(mark, work), mark.name, mark.encoded) as W
 }
