@@ -18,10 +18,15 @@
  * rounds. Beside the time: the CPU time per job of the firing process (with the HTTP server, for the
  * jobs that wait), the server and the workers (from /proc).
  *
- * `node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--warmup 2000]
- * [--peers ours,bullmq] [--window 16] [--kinds 1,3,kill,io1,io3] [--io-jobs 2000]
- * [--io-concurrency 4] [--worker nats-worker.ts]` (needs `nats-server` and `redis-server`; it starts
- * its own of each on free loopback ports with temporary directories, and stops them at the end).
+ * `npx -y pnpm@12.4.2 bench:nats [--rounds 3] [--warmup 2000] [--peers ours,bullmq] [--window 16]
+ * [--kinds 1,3,kill,io1,io3] [--io-jobs 2000] [--io-concurrency 4] [--worker nats-worker.ts]`, which
+ * builds the packages (`node scripts/build.mjs`) and runs `node --import tsx bench/nats.ts …`: the
+ * firing side and the workers then load `@tributary/*` from their compiled `dist/`, as an installed
+ * package runs and as BullMQ runs from its own compiled JavaScript. (Run with
+ * `--conditions=tributary:source`, they load the TypeScript sources through tsx instead, which
+ * wraps every named closure in a name-keeping helper call: measured slower, so the summary says
+ * which it was.) Needs `nats-server` and `redis-server`; it starts its own of each on free loopback
+ * ports with temporary directories, and stops them at the end.
  * `--kinds` picks the cases (small jobs on 1 worker, 3 workers, 3 with a kill; jobs that wait on 1
  * worker, 3 workers); `--worker` runs our workers from another script (relative to bench/), e.g. a
  * copy of an older worker for an A/B.
@@ -44,9 +49,10 @@ const JOBS = 10_000
 const LIMIT = 180_000
 /** the flags this driver reads (each takes a value); anything else is refused before a server starts */
 const FLAGS = ["--rounds", "--warmup", "--window", "--worker", "--io-jobs", "--io-concurrency", "--peers", "--kinds"]
-const USAGE = `Usage: node --conditions=tributary:source --import tsx bench/nats.ts [--rounds 3] [--warmup 2000]
+const USAGE = `Usage: npx -y pnpm@12.4.2 bench:nats [--rounds 3] [--warmup 2000]
   [--peers ours,bullmq] [--window 16] [--kinds 1,3,kill,io1,io3] [--io-jobs 2000] [--io-concurrency 4]
-  [--worker nats-worker.ts]   (the header of bench/nats.ts says what each does)`
+  [--worker nats-worker.ts]   (builds the packages, then runs node --import tsx bench/nats.ts with
+  these flags: @tributary/* from dist/; the header of bench/nats.ts says what each flag does)`
 if (process.argv.includes("--help")) {
   console.log(USAGE)
   process.exit(0)
@@ -267,12 +273,14 @@ const packageVersion = (dir: string) =>
   (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version
 const root = join(import.meta.dirname, "..")
 
+/** whether `@tributary/*` resolve to their TypeScript sources (the `tributary:source` condition) rather than dist/ */
+const fromSources = process.execArgv.some((a) => a.includes("tributary:source"))
 const smallKinds = kinds.filter((k) => !k.io)
 const ioKinds = kinds.filter((k) => k.io)
 console.log(
   `${smallKinds.length > 0 ? `${JOBS} small jobs (payload: a number, returned) after ${WARMUP} untimed through the same workers; ` : ""}` +
     `${ioKinds.length > 0 ? `${IO_JOBS} jobs that wait (a GET answered after ${IO_DELAY_MILLIS} ms) at concurrency ${IO_CONCURRENCY} per worker, after ${IO_WARMUP} untimed; ` : ""}` +
-    `${ROUNDS} rounds, medians. Node ${process.version}, ` +
+    `${ROUNDS} rounds, medians. @tributary/* from ${fromSources ? "their sources through tsx" : "their compiled dist/"}. Node ${process.version}, ` +
     `${cpus().length} × ${cpus()[0]?.model} (${arch()}), load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}.`
