@@ -112,8 +112,9 @@ const cases: Record<string, (size: number) => Promise<number | void>> = {
         )
       )
     ),
-  // the three W5y cases of ours repeat their loop on purpose: a shared helper would make its call
-  // sites polymorphic across the cases, so each case's figure would depend on the others run before
+  // the three W5y cases of ours repeat their loop on purpose: a shared helper would share its call
+  // sites' inline caches between the cases (V8 would see three kinds of job there), so a case's
+  // figure could depend on the cases run before it
   "W5y ours, a job built per fire (Job.fire(job(i)) × N, drain)": (size) => {
     let done = 0
     const job = (_id: number) =>

@@ -18,8 +18,9 @@
  *   fiber is due to yield to the scheduler or has an interrupt pending: then the Effect is yielded
  *   and runs through the run loop, which acts on both. A loop of fires still yields and is still
  *   interrupted exactly as before.
- * - A call that throws (a bad argument) runs nothing early: its throw becomes a defect of the
- *   calling fiber at the same point (`Effect.die`), as a throw inside `withFiber` does.
+ * - A call that throws (a bad argument to `fire`, a definition's `run` that throws) ends the same
+ *   way early as in the run loop: its throw becomes a defect of the calling fiber at that point
+ *   (`Effect.die`), as a throw inside `withFiber` does.
  * - The call runs once either way: early, or when the run loop evaluates the Effect — never both.
  *
  * The primitive protocol is effect's internal one (an Effect object's `…/evaluate` method returns

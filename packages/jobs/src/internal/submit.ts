@@ -109,8 +109,8 @@ export type Target = SupervisorState | ((context: Context.Context<never>) => Sup
 const stateFor = (target: Target, context: Context.Context<never>): SupervisorState =>
   typeof target === "function" ? target(context) : target
 
-/** `fire` of `work` with `options` on `target`, as an Effect that completes inside `yield*`. */
-export class FireCall<A, E, R> extends ContextCall<void, SupervisorClosedError | SupervisorFullError> {
+/** A submission of `work` with `options` to `target`, as an Effect that completes inside `yield*`. */
+abstract class SubmitCall<A, E, R, Out> extends ContextCall<Out, SupervisorClosedError | SupervisorFullError> {
   constructor(
     readonly target: Target,
     readonly work: Effect.Effect<A, E, R>,
@@ -118,20 +118,17 @@ export class FireCall<A, E, R> extends ContextCall<void, SupervisorClosedError |
   ) {
     super()
   }
+}
+
+/** `fire` of `work` with `options` on `target`. */
+export class FireCall<A, E, R> extends SubmitCall<A, E, R, void> {
   call(context: Context.Context<never>): Effect.Effect<void, SupervisorClosedError | SupervisorFullError> {
     return fireIn(stateFor(this.target, context), this.work, this.options, context)
   }
 }
 
-/** `fork` of `work` with `options` on `target`, as an Effect that completes inside `yield*`. */
-export class ForkCall<A, E, R> extends ContextCall<Handle<A, E>, SupervisorClosedError | SupervisorFullError> {
-  constructor(
-    readonly target: Target,
-    readonly work: Effect.Effect<A, E, R>,
-    readonly options: Options<A, E> | undefined
-  ) {
-    super()
-  }
+/** `fork` of `work` with `options` on `target`: its handle. */
+export class ForkCall<A, E, R> extends SubmitCall<A, E, R, Handle<A, E>> {
   call(context: Context.Context<never>): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError> {
     return forkIn(stateFor(this.target, context), this.work, this.options, context)
   }
