@@ -47,6 +47,7 @@ import type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } f
 import type { Outcome } from "./Outcome.js"
 import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
 import {
+  JobAbortedError,
   JobArgumentError,
   JobPayloadError,
   SupervisorClosedError,
@@ -389,7 +390,11 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
  *  - "failFast": the values in input order, or the first failure's error (the rest are interrupted)
  *  - "firstSuccess": the first value (the rest are interrupted), or the last error if all failed
  * "failFast" and "firstSuccess" decide as the deciding outcome comes, also while the group waits
- * for room in a full queue. Interrupting the caller interrupts the group's jobs. Another
+ * for room in a full queue. A deciding job that timed out or was interrupted (a shutdown
+ * included) fails the call with `JobAbortedError` naming it, with its outcome; a deciding work the
+ * group could not admit because the supervisor had shut down, with `SupervisorClosedError`. A
+ * shutdown never costs "collectAll" its outcomes: a work never started gets an "Interrupted"
+ * outcome with attempt 0, as with `forkAll`. Interrupting the caller interrupts the group's jobs. Another
  * `policy`, or "firstSuccess" of no works (no value and no error to return), dies with a
  * JobArgumentError at the call site, before anything is admitted.
  *
@@ -398,11 +403,11 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
   options: AllOptions<A, E> & { readonly policy: "failFast" }
-): Effect.Effect<Array<A>, E | SupervisorClosedError | SupervisorFullError, R | Supervisor>
+): Effect.Effect<Array<A>, E | SupervisorClosedError | SupervisorFullError | JobAbortedError, R | Supervisor>
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
   options: AllOptions<A, E> & { readonly policy: "firstSuccess" }
-): Effect.Effect<A, E | SupervisorClosedError | SupervisorFullError, R | Supervisor>
+): Effect.Effect<A, E | SupervisorClosedError | SupervisorFullError | JobAbortedError, R | Supervisor>
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
   options: AllOptions<A, E> & { readonly policy?: "collectAll" }
@@ -443,18 +448,34 @@ export function all<A, E, R>(
         : (i: number, o: Outcome<A, E>) => Effect.andThen(Chan.put(reportTo, o), record(i, o))
     // eager when an outcome may decide the group ("collectAll" waits for every job anyway)
     yield* Effect.onInterrupt(group.run(onOutcome, policy !== "collectAll"), () => group.cancel)
-    if (group.closedError !== undefined) return yield* Effect.fail(group.closedError)
     switch (policy) {
       case "collectAll":
+        // a shutdown included: the works never started have their "Interrupted" outcome (attempt 0)
         return outcomes
       case "failFast":
-        if (decided !== undefined) return yield* decided.exit as Effect.Effect<A, E>
+        if (decided !== undefined) return yield* resultOf(group, decided)
         return outcomes.map((o) => (o.exit as Exit.Success<A, E>).value)
       case "firstSuccess":
-        if (decided !== undefined) return yield* decided.exit as Effect.Effect<A, E>
-        return yield* last!.exit as Effect.Effect<A, E> // some work ran: there is at least one (checked above)
+        // some work had an outcome: there is at least one (checked above)
+        return yield* resultOf(group, decided ?? last!)
     }
   })
+}
+
+/**
+ * What `all` with "failFast" or "firstSuccess" returns for the outcome `o` that decided it: its
+ * value or its error; for a job that ended without either, a typed failure — JobAbortedError
+ * naming it (it timed out, or was interrupted: by a shutdown too, as the Promise API's `run`
+ * rejects), or SupervisorClosedError for a work the group could not admit because the supervisor
+ * had shut down (it has no job to name).
+ */
+const resultOf = <A, E>(
+  group: Group<A, E>,
+  o: Outcome<A, E>
+): Effect.Effect<A, E | SupervisorClosedError | JobAbortedError> => {
+  if (o._tag === "Success" || o._tag === "Failure") return o.exit as Effect.Effect<A, E>
+  if (group.closedError !== undefined && o.attempt === 0) return Effect.fail(group.closedError)
+  return Effect.fail(new JobAbortedError(o.name, o._tag, o as Outcome))
 }
 
 // ── private helpers ─────────────────────────────────────────────────────────

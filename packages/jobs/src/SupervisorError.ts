@@ -8,6 +8,7 @@
  * @since 0.2.0
  */
 import * as Data from "effect/Data"
+import type { Outcome } from "./Outcome.js"
 
 /**
  * `Job.fire`/`Job.fork` after shutdown began (or after the supervisor's scope closed). Also what a
@@ -40,11 +41,54 @@ export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")
   /** names the supervisor, the job that was not admitted, and the settings that decide it */
   readonly message: string
 }> {
-  constructor(supervisor: string, job: string) {
+  constructor(
+    supervisor: string,
+    job: string,
+    /** what the caller can do (the default fits `Job.fire`/`Job.fork`) */
+    advice = 'raise maxQueued, or set whenFull: "wait" to wait for room'
+  ) {
     super({
       supervisor,
       job,
-      message: `supervisor "${supervisor}" is full: job "${job}" was not admitted (its queue holds maxQueued jobs; raise maxQueued, or set whenFull: "wait" to wait for room)`
+      message: `supervisor "${supervisor}" is full: job "${job}" was not admitted (its queue holds maxQueued jobs; ${advice})`
+    })
+  }
+}
+
+/**
+ * A job that ended without a result of its own: it timed out (`reason: "TimedOut"`) or it was
+ * interrupted (`"Interrupted"`: its group cancelled it, `Job.interrupt`, or it was cancelled while
+ * queued). What `Job.all` with "failFast" or "firstSuccess" fails with when such a job decides the
+ * group (a job interrupted by a shutdown gives `SupervisorClosedError` instead), and what the
+ * Promise API's `run` and `all` reject with.
+ *
+ * ```ts
+ * import { Job, JobAbortedError } from "@tributary/jobs"
+ * import { Effect } from "effect"
+ *
+ * const values = Job.all([Effect.succeed(1), Effect.never], { concurrency: 2, policy: "failFast", timeout: "1 second" }).pipe(
+ *   Effect.catchTag("JobAbortedError", (e) => Effect.succeed([`${e.job} ${e.reason}`])) // "job-1 TimedOut"
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
+  /** the job's name */
+  readonly job: string
+  /** how the job ended: it was interrupted, or its `timeout` passed */
+  readonly reason: "Interrupted" | "TimedOut"
+  /** the job's outcome, when known */
+  readonly outcome: Outcome | undefined
+  /** `job "<name>" timed out` or `job "<name>" was interrupted` */
+  readonly message: string
+}> {
+  constructor(job: string, reason: "Interrupted" | "TimedOut", outcome?: Outcome) {
+    super({
+      job,
+      reason,
+      outcome,
+      message: reason === "TimedOut" ? `job "${job}" timed out` : `job "${job}" was interrupted`
     })
   }
 }

@@ -19,6 +19,7 @@ export * as Outcome from "./Outcome.js"
 export * as Supervisor from "./Supervisor.js"
 /** @since 0.2.0 */
 export {
+  JobAbortedError,
   JobArgumentError,
   JobPayloadError,
   SupervisorClosedError,

@@ -46,7 +46,6 @@ import { Chan } from "@tributary/channel"
 import { PinoLogger } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -56,14 +55,14 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { admittedNow } from "./internal/lifecycle.js"
-import { nonNegativeDuration } from "./internal/model.js"
+import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/model.js"
 import { outcomeOf, type SupervisorState } from "./internal/state.js"
 import * as submit from "./internal/submit.js"
 import * as Job from "./Job.js"
 import type { Outcome } from "./Outcome.js"
 import type { Snapshot } from "./Snapshot.js"
 import * as Supervisor from "./Supervisor.js"
-import { JobArgumentError, SupervisorConfigError, SupervisorFullError } from "./SupervisorError.js"
+import { JobAbortedError, JobArgumentError, SupervisorConfigError, SupervisorFullError } from "./SupervisorError.js"
 
 export type {
   /**
@@ -85,6 +84,26 @@ export type {
   Snapshot
 } from "./Snapshot.js"
 export {
+  /**
+   * What `run` (and `all`) reject with when a job ended without a result of its own: it timed out
+   * (`reason: "TimedOut"`) or it was interrupted (`"Interrupted"`: a shutdown whose grace ended, its
+   * group cancelled it, `Job.interrupt` from Effect code, or it was cancelled while queued).
+   * Aborting the caller's own `signal` rejects with the signal's reason instead.
+   *
+   * ```ts
+   * import { JobAbortedError, supervisor } from "@tributary/jobs/promise"
+   *
+   * const sup = supervisor()
+   * const slow = (signal: AbortSignal) =>
+   *   new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+   * sup.run(slow, { timeout: "1 second" }).catch((e) => {
+   *   if (e instanceof JobAbortedError) console.log(e.job, e.reason) // "job" "TimedOut"
+   * })
+   * ```
+   *
+   * @since 0.2.0
+   */
+  JobAbortedError,
   /** @since 0.2.0 */
   JobArgumentError,
   /** @since 0.2.0 */
@@ -94,47 +113,6 @@ export {
   /** @since 0.2.0 */
   SupervisorFullError
 } from "./SupervisorError.js"
-
-// ── errors ──────────────────────────────────────────────────────────────────
-
-/**
- * What `run` (and `all`) reject with when a job ended without a result of its own: it timed out
- * (`reason: "TimedOut"`) or it was interrupted (`"Interrupted"`: a shutdown whose grace ended,
- * its group cancelled it, `Job.interrupt` from Effect code, or it was cancelled while queued).
- * Aborting the caller's own `signal` rejects with the signal's reason instead.
- *
- * ```ts
- * import { JobAbortedError, supervisor } from "@tributary/jobs/promise"
- *
- * const sup = supervisor()
- * const slow = (signal: AbortSignal) =>
- *   new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
- * sup.run(slow, { timeout: "1 second" }).catch((e) => {
- *   if (e instanceof JobAbortedError) console.log(e.job, e.reason) // "job" "TimedOut"
- * })
- * ```
- *
- * @since 0.2.0
- */
-export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
-  /** the job's name */
-  readonly job: string
-  /** how the job ended: it was interrupted, or its `timeout` passed */
-  readonly reason: "Interrupted" | "TimedOut"
-  /** the job's outcome, when known (always for `run`; see `all` for when it is not) */
-  readonly outcome: Outcome | undefined
-  /** `job "<name>" timed out` or `job "<name>" was interrupted` */
-  readonly message: string
-}> {
-  constructor(job: string, reason: "Interrupted" | "TimedOut", outcome?: Outcome) {
-    super({
-      job,
-      reason,
-      outcome,
-      message: reason === "TimedOut" ? `job "${job}" timed out` : `job "${job}" was interrupted`
-    })
-  }
-}
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -504,9 +482,10 @@ export interface PromiseSupervisor {
  *    aborted);
  *  - "firstSuccess": the first value (the rest are aborted), or rejects with the last failure.
  * With "failFast"/"firstSuccess", a deciding job that timed out or was interrupted rejects with a
- * `JobAbortedError` naming it, whose `reason` is "Interrupted" and `outcome` undefined (`Job.all`
- * does not tell which: the outcome line does); when no job of the group had started (a shutdown
- * while they were queued), it names the group (`options.name`).
+ * `JobAbortedError` naming it, with its `reason` and `outcome` (a shutdown included); a deciding
+ * work the group could not admit because the supervisor had shut down rejects with
+ * `SupervisorClosedError`. A shutdown never costs "collectAll" its results: a work never started
+ * is `rejected` with a `JobAbortedError` ("Interrupted", its outcome's attempt 0).
  *
  * @since 0.2.0
  */
@@ -578,7 +557,11 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     if (exit === undefined) {
       // whenFull "wait" with a full queue: a synchronous call cannot wait, so the fire is withdrawn
       fiber.interruptUnsafe()
-      throw new SupervisorFullError(this.name, typeof options?.name === "string" ? options.name : "job")
+      throw new SupervisorFullError(
+        this.name,
+        typeof options?.name === "string" ? options.name : "job",
+        "fire returns at once and cannot wait: raise maxQueued, or use run or all, which wait for room"
+      )
     }
     if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
   }
@@ -589,7 +572,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       throw new JobArgumentError("options", options, "an object")
     const { signal, ...rest } = options ?? {}
     checkSignal(signal)
-    const jobOpts = jobOptions(options === undefined ? undefined : rest)
+    const jobOpts = jobOptions(options === undefined ? undefined : rest, "", runOptions)
     if (signal?.aborted) return Promise.reject(signal.reason)
     // admitted here, and its end heard on its entry (as `Job.await` does): no fiber, channel or
     // generator per call unless the queue is full (a channel, a generator and a waiting fiber per
@@ -637,7 +620,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       throw new JobArgumentError("options", options, "an object with concurrency")
     const { signal, policy = "collectAll", concurrency, name = "job", ...group } = options
     checkSignal(signal)
-    const groupOptions = { ...jobOptions(group, "", groupJobOptions), concurrency, name }
+    const groupOptions = { ...jobOptions(group, "", allOptions), concurrency, name }
     const list = Array.from(works)
     if (list.length === 0 && policy === "firstSuccess")
       throw new JobArgumentError("works", works, 'at least one work for policy "firstSuccess"')
@@ -835,40 +818,25 @@ const notEffect = <A>(argument: string, value: A): A => {
   return value
 }
 
-/** The options `GroupJobOptions` lists: any other is refused (a misspelt one would be ignored). */
-const groupJobOptions: ReadonlySet<string> = new Set([
-  "name",
-  "pool",
-  "key",
-  "timeout",
-  "priority",
-  "delay",
-  "retry",
-  "annotations"
-])
+/** The options of `JobOptions` (`fire`) and of `RunOptions` (`run`), as `OptionFlags`. */
+const singleJobOptions = OptionFlags.id
+const runOptions = OptionFlags.id | OptionFlags.signal
 
-/** The options `JobOptions` lists. */
-const singleJobOptions: ReadonlySet<string> = new Set([...groupJobOptions, "id"])
+/** The options of `GroupJobOptions` (an item's), and of `AllOptions` (a group's): no `id` (no dedupe in a group). */
+const groupJobOptions = 0
+const allOptions = OptionFlags.group | OptionFlags.signal
 
 /**
  * The Job options of `options` (its plain `retry` as a Schedule), or a JobArgumentError naming the
- * bad one; `known` are the options allowed (a group's jobs take no `id`).
+ * bad one; `known` are the options allowed (`OptionFlags`: a misspelt option would be ignored).
  */
 const jobOptions = (
   options: JobOptions | undefined,
   prefix = "",
-  known = singleJobOptions
+  known: number = singleJobOptions
 ): Job.ItemOptions<any, unknown> | undefined => {
   if (options === undefined) return undefined
-  if (typeof options !== "object" || options === null)
-    throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object")
-  for (const key in options)
-    if (!known.has(key))
-      throw new JobArgumentError(
-        `${prefix}${key}`,
-        (options as Record<string, unknown>)[key],
-        `an option of ${[...known].join(", ")}${known === groupJobOptions ? " (a group's jobs take no id)" : ""}`
-      )
+  checkOptions(options, prefix, known)
   const { retry, ...rest } = options
   return retry === undefined ? rest : { ...rest, retry: scheduleOf(retry, `${prefix}retry`) }
 }
@@ -890,7 +858,7 @@ const scheduleOf = (retry: Retry | Schedule.Schedule<unknown, unknown>, argument
   if (retry.delay === undefined) return Schedule.recurs(times)
   const delay = nonNegativeDuration(retry.delay)
   if (delay === undefined || !Number.isFinite(Duration.toMillis(delay)))
-    throw new JobArgumentError(`${argument}.delay`, retry.delay, "a finite duration ≥ 0")
+    throw new JobArgumentError(`${argument}.delay`, retry.delay, durationExpected("a finite duration ≥ 0", retry.delay))
   return Schedule.max([Schedule.recurs(times), Schedule.spaced(delay)])
 }
 

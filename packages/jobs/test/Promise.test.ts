@@ -221,6 +221,9 @@ describe("fire", () => {
       const thrown = thrownBy(() => sup.fire(async () => {}, { name: "one-too-many" }))
       expect(thrown).toBeInstanceOf(SupervisorFullError)
       expect((thrown as SupervisorFullError).job).toBe("one-too-many")
+      // the advice fits the call: under "wait" it is the synchronous fire that cannot wait
+      if (whenFull === "wait") expect((thrown as Error).message).toContain("use run or all, which wait for room")
+      else expect((thrown as Error).message).toContain('set whenFull: "wait"')
       const snap = await sup.snapshot()
       expect([snap.running.length, snap.queued.map((j) => j.name)]).toEqual([1, ["queued"]])
       if (whenFull === "wait") {
@@ -260,6 +263,23 @@ describe("fire", () => {
 })
 
 // ── run ─────────────────────────────────────────────────────────────────────
+
+describe("a job dropped by a full queue", () => {
+  it("its warn line goes through the supervisor's pino logger, from Effect code (sup.layer) as from fire", async () => {
+    const { sup, lines } = make({ concurrency: 1, maxQueued: 0, whenFull: "drop" })
+    const gate = deferred()
+    sup.fire(() => gate.promise, { name: "running" })
+    sup.fire(async () => 1, { name: "dropped-from-promise-api" })
+    await Effect.runPromise(Job.fire(Effect.void, { name: "dropped-from-effect" }).pipe(Effect.provide(sup.layer)))
+    gate.resolve()
+    await sup.drain()
+    const drops = lines.filter((l) => String(l.msg).endsWith("dropped: the queue is full"))
+    expect(drops.map((l) => [l["job.name"], l.level])).toEqual([
+      ["dropped-from-promise-api", 40],
+      ["dropped-from-effect", 40]
+    ])
+  })
+})
 
 describe("run", () => {
   it("resolves with the job's value and rejects with what it threw", async () => {
@@ -537,6 +557,33 @@ describe("all", () => {
     await aborted
   })
 
+  it("collectAll cut by a shutdown resolves: finished works keep their values, the rest are rejected with JobAbortedError", async () => {
+    const { sup } = make()
+    const started = deferred()
+    const { work } = untilAborted()
+    const group = sup.all(
+      [
+        async () => "saved",
+        (signal: AbortSignal) => {
+          started.resolve()
+          return work(signal)
+        },
+        async () => "never started"
+      ],
+      { concurrency: 1, name: "g" }
+    )
+    await started.promise
+    await sup.shutdown({ grace: 0 })
+    const settled = await group
+    expect(settled.map((r) => [r.outcome.name, r.status, r.outcome.attempt])).toEqual([
+      ["g-0", "fulfilled", 1],
+      ["g-1", "rejected", 1],
+      ["g-2", "rejected", 0]
+    ])
+    expect(settled[0]).toMatchObject({ value: "saved" })
+    expect(settled[2]).toMatchObject({ reason: { _tag: "JobAbortedError", job: "g-2", reason: "Interrupted" } })
+  })
+
   it("a deciding job that is interrupted rejects with JobAbortedError naming it", async () => {
     const { sup } = make()
     const started = deferred()
@@ -559,7 +606,7 @@ describe("all", () => {
     expect(await rejectionOf(group)).toMatchObject({ _tag: "JobAbortedError", job: "victim", reason: "Interrupted" })
   })
 
-  it("a group interrupted before any of its jobs started rejects with JobAbortedError naming the group", async () => {
+  it("a group whose jobs were cancelled while queued (shutdown) rejects with JobAbortedError naming the deciding job", async () => {
     const { sup } = make({ concurrency: 1 })
     const { work: blocker } = untilAborted()
     sup.fire(blocker, { name: "blocker" }) // holds the one slot until the shutdown
@@ -574,7 +621,9 @@ describe("all", () => {
     )
     expect((await sup.snapshot()).queued.map((j) => j.name)).toContain("nightly-0")
     await sup.shutdown({ grace: 0 })
-    expect(await rejectionOf(group)).toMatchObject({ _tag: "JobAbortedError", job: "nightly", reason: "Interrupted" })
+    const rejection = await rejectionOf(group)
+    expect(rejection).toMatchObject({ _tag: "JobAbortedError", job: "nightly-0", reason: "Interrupted" })
+    expect((rejection as JobAbortedError).outcome).toMatchObject({ _tag: "Interrupted", attempt: 0 })
     expect(ran).toBe(false)
   })
 

@@ -11,7 +11,7 @@ import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { Job, JobArgumentError, Supervisor, SupervisorMissingError } from "../src/index.js"
+import { Job, type JobAbortedError, JobArgumentError, Supervisor, SupervisorMissingError } from "../src/index.js"
 import { type Line, recorder, run, settle } from "./harness.js"
 
 afterEach(() => {
@@ -334,16 +334,119 @@ describe("forkAll at shutdown: every work gets exactly one outcome on the port",
     expect(value.reported.map((o) => o.name).sort()).toEqual(["w-0", "w-1", "w-2"])
   })
 
-  it("all: a group cut by shutdown fails with SupervisorClosedError", async () => {
+  it("all, collectAll: a group cut by shutdown gives every work its outcome; finished works keep theirs", async () => {
     const { value } = await run(
       Effect.gen(function* () {
-        const group = yield* Effect.forkChild(Job.all([Effect.never, Effect.never, Effect.never], { concurrency: 1 }))
+        const works = [
+          Effect.succeed(1),
+          Effect.sleep("10 millis").pipe(Effect.as(2)),
+          Effect.never,
+          Effect.never,
+          Effect.never
+        ]
+        const group = yield* Effect.forkChild(Job.all(works, { concurrency: 2, name: "w" }))
         yield* settle
-        yield* Supervisor.shutdown({ grace: 0 })
-        return yield* Fiber.await(group)
+        yield* TestClock.adjust("10 millis") // w-1 ends and w-3 starts (w-0 ended at once): w-4 waits for the group's room
+        yield* settle
+        const closing = yield* Effect.forkChild(Supervisor.shutdown({ grace: "1 second" }))
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(closing)
+        return yield* Fiber.join(group)
       })
     )
-    expect(Exit.isFailure(value) && Cause.squash(value.cause)).toMatchObject({ _tag: "SupervisorClosedError" })
+    expect(value.map((o) => [o.name, o._tag, o.attempt])).toEqual([
+      ["w-0", "Success", 1],
+      ["w-1", "Success", 1],
+      ["w-2", "Interrupted", 1],
+      ["w-3", "Interrupted", 1],
+      ["w-4", "Interrupted", 0]
+    ])
+    expect(value.slice(0, 2).map((o) => (o.exit as Exit.Success<number>).value)).toEqual([1, 2])
+  })
+
+  it("all, failFast: a job interrupted by the shutdown decides: JobAbortedError naming it, with its outcome", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const group = yield* Effect.forkChild(
+          Effect.flip(Job.all([Effect.never, Effect.never, Effect.never], { concurrency: 1, policy: "failFast" }))
+        )
+        yield* settle
+        yield* Supervisor.shutdown({ grace: 0 })
+        return yield* Fiber.join(group)
+      })
+    )
+    expect(value).toMatchObject({ _tag: "JobAbortedError", job: "job-0", reason: "Interrupted" })
+    expect((value as JobAbortedError).outcome).toMatchObject({ _tag: "Interrupted", attempt: 1 })
+  })
+
+  it("all, firstSuccess: no success before the shutdown and works left unadmitted: SupervisorClosedError", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const group = yield* Effect.forkChild(
+          Effect.flip(Job.all([Effect.never, Effect.never, Effect.never], { concurrency: 1, policy: "firstSuccess" }))
+        )
+        yield* settle
+        yield* Supervisor.shutdown({ grace: 0 })
+        return yield* Fiber.join(group)
+      })
+    )
+    expect(value).toMatchObject({ _tag: "SupervisorClosedError" })
+  })
+
+  it("all, firstSuccess: a work that succeeded before the shutdown is the result", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const group = yield* Effect.forkChild(
+          Job.all([Effect.fail(new Boom({ n: 1 })), Effect.succeed(7), Effect.never], {
+            concurrency: 1,
+            policy: "firstSuccess"
+          })
+        )
+        yield* settle
+        yield* Supervisor.shutdown({ grace: 0 })
+        return yield* Fiber.join(group)
+      })
+    )
+    expect(value).toBe(7)
+  })
+})
+
+describe("all, failFast and firstSuccess: a deciding job without a result of its own is a typed failure", () => {
+  it("failFast: a job that times out fails the call with JobAbortedError naming it (TimedOut), which Effect.catchTag recovers", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const group = yield* Effect.forkChild(
+          Job.all([Effect.succeed(1), Effect.never], { concurrency: 2, policy: "failFast", timeout: "20 millis" }).pipe(
+            Effect.catchTag("JobAbortedError", (e) => Effect.succeed([e.job, e.reason, e.outcome?._tag]))
+          )
+        )
+        yield* settle
+        yield* TestClock.adjust("20 millis")
+        return yield* Fiber.join(group)
+      })
+    )
+    expect(value).toEqual(["job-1", "TimedOut", "TimedOut"])
+  })
+
+  it("firstSuccess: when every job timed out, the last one's JobAbortedError", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const group = yield* Effect.forkChild(
+          Effect.flip(
+            Job.all([Effect.never, Effect.sleep("30 millis")], {
+              concurrency: 2,
+              policy: "firstSuccess",
+              timeout: "10 millis"
+            })
+          )
+        )
+        yield* settle
+        yield* TestClock.adjust("10 millis")
+        return yield* Fiber.join(group)
+      })
+    )
+    expect(value).toMatchObject({ _tag: "JobAbortedError", reason: "TimedOut" })
   })
 })
 

@@ -11,15 +11,18 @@
  *     line (the stragglers interrupted, the queued and delayed cancelled, then `drain`), the
  *     supervisor fiber has ended and the outcome channel is closed; a second call waits for it.
  * 12. A job refused by a full queue (`whenFull: "drop"`) has no outcome: its warn line, written
- *     here in the caller's fiber, is its only record (with its payload for a defined job).
+ *     here in the caller's fiber through the supervisor's loggers, is its only record (with its
+ *     payload for a defined job).
  *
  * @internal
  */
 import { Buffer, Chan } from "@tributary/channel"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import type { Outcome } from "../Outcome.js"
@@ -143,7 +146,8 @@ export const makeState = (config: ResolvedConfig): Effect.Effect<SupervisorState
 
 /**
  * `fire`/`fork`'s admission: refuses when the supervisor is closed, applies `policy`; a job that
- * starts or is queued returns at once. `dropped` is logged here, in the caller's fiber.
+ * starts or is queued returns at once. `dropped` is logged here, in the caller's fiber (through the
+ * supervisor's loggers and minimum level).
  */
 export const admitEffect = (
   state: SupervisorState,
@@ -171,13 +175,13 @@ export const admitEffect = (
       // a dropped job has no outcome: for a defined one, this line is the only record of its payload
       const defined = definedOf(entry.work)
       if (defined !== undefined) annotations["job.payload"] = defined.encoded
-      return Effect.as(
-        logContained(
-          state,
-          Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(Effect.annotateLogs(annotations))
-        ),
-        "dropped" as const
+      const line = Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
+        Effect.annotateLogs(annotations),
+        // through the supervisor's loggers, as its outcome lines (the caller's may be another's, or effect's default)
+        Effect.provideService(References.CurrentLoggers, Context.get(state.context, References.CurrentLoggers)),
+        Effect.provideService(References.MinimumLogLevel, Context.get(state.context, References.MinimumLogLevel))
       )
+      return Effect.as(logContained(state, line), "dropped" as const)
     }
     case "wait":
       return Effect.withFiber((fiber) => waitForRoom(state, entry, fiber.currentDispatcher))
