@@ -73,6 +73,39 @@ describe("exactly one outcome and one outcome line per job", () => {
     expect(mine[0].annotations["job.outcome"]).toBe("Interrupted")
   })
 
+  it("interrupted by a caller its first run woke (before the job's fiber was known): the interrupt is delivered", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const results = yield* Chan.make<number>()
+        let handle: Job.Handle<never, never> | undefined
+        const caller = yield* Effect.forkChild(
+          Effect.gen(function* () {
+            const h = (handle = yield* Job.fork(
+              Effect.gen(function* () {
+                for (let i = 0; ; i++) {
+                  yield* Chan.put(results, i)
+                  yield* Effect.sleep("1 hour")
+                }
+              }),
+              { name: "producer" }
+            ))
+            // woken by the job's first put, while the supervisor is still making the job's fiber
+            const first = yield* Chan.take(results)
+            yield* Job.interrupt(h)
+            return first
+          })
+        )
+        yield* settle
+        const exit = caller.pollUnsafe()
+        return {
+          first: exit && Exit.isSuccess(exit) ? exit.value : "still waiting",
+          status: yield* Job.status(handle!)
+        }
+      })
+    )
+    expect(value).toEqual({ first: Option.some(0), status: "done" })
+  })
+
   it("timeout → TimedOut (TestClock), logged at Warn with its duration", async () => {
     const { value, lines } = await run(
       Effect.scoped(

@@ -69,9 +69,9 @@ const writeStderr = (line: string): void => {
 }
 
 const describe = (error: unknown): string => {
-  if (error instanceof Error) return `${error.name}: ${error.message}`
+  // any of these may throw (a getter, a Proxy, a hostile toString): the report must not
   try {
-    return String(error)
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   } catch {
     return "an unprintable error"
   }

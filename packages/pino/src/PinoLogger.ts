@@ -21,8 +21,8 @@
  *
  * Redaction: pino's `redact` paths apply to the whole line, `err` included. An error's own fields
  * stay fields of `err` (`err.status`, `err.config.headers.authorization`, `err.cause.password`;
- * for a cause with several reasons also `err.causes[1].password`, reached by `err.causes[*].password`),
- * so a redact path removes them. Not redacted: a secret inside a string — an error's `message`
+ * for a cause with several reasons, the fields of the other reasons' errors are under `causes`:
+ * `err.causes[1].password`, reached by `err.causes[*].password`), so a redact path removes them. Not redacted: a secret inside a string — an error's `message`
  * or `stack`, a failure that is a plain string, or a non-error value passed as a log message part
  * (those are formatted into `msg`).
  *
@@ -67,7 +67,9 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  *   above (`type`, `name`, `message`, `stack`, `fiberId`, `causes`) is not copied.
  * - When the cause holds several reasons (a failure plus a finalizer's defect, parallel failures),
  *   the top-level fields describe the first failure (else the first defect, else the first
- *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order.
+ *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order —
+ *   the one described at the top by its `type`, `name`, `message`, `stack` and `fiberId` only (its
+ *   own fields are `err`'s, so `err.password` redacts them; they are not repeated in `causes`).
  * - A field's value is copied as JSON would write it (functions left out, `toJSON` called, a
  *   Date as its ISO string), at any depth: a getter, `toJSON` or `Proxy` trap that throws reads as
  *   "[unreadable]", an object inside itself and a cycle of causes as "[Circular]" (so a secret
@@ -499,12 +501,29 @@ export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | u
   }
   const primary =
     reasons.find(Cause.isFailReason) ?? reasons.find(Cause.isDieReason) ?? (reasons[0] as Cause.Reason<unknown>)
-  const causes = reasons.map(serializeReason)
+  const serialized = reasons.map(serializeReason)
+  const p = reasons.indexOf(primary)
+  const top = serialized[p]
+  // the primary's own fields are err's: its entry in `causes` names it without them, so a redact
+  // path such as `err.password` covers that error wherever it appears
+  const causes = serialized.map((reason, i) => (i === p ? identityOf(top) : reason))
   return {
-    ...causes[reasons.indexOf(primary)],
-    stack: causes.map((reason) => reason.stack).join("\n"),
+    ...top,
+    stack: serialized.map((reason) => reason.stack).join("\n"),
     causes
   }
+}
+
+/** `reason` without the error's own fields: its kind, name, message, stack and fiber. */
+const identityOf = (reason: SerializedCause): SerializedCause => {
+  const identity: { -readonly [K in keyof SerializedCause]: SerializedCause[K] } = {
+    type: reason.type,
+    message: reason.message,
+    stack: reason.stack
+  }
+  if (reason.name !== undefined) identity.name = reason.name
+  if (reason.fiberId !== undefined) identity.fiberId = reason.fiberId
+  return identity
 }
 
 // ── destinations ────────────────────────────────────────────────────────────

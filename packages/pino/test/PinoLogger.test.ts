@@ -404,7 +404,29 @@ describe("redaction", () => {
     expect(errOf(lines, "plain")).toMatchObject({ message: "login failed", code: "E_AUTH", password: "[Redacted]" })
     expect(errOf(lines, "object")).toMatchObject({ type: "Fail", message: "", user: "ann", password: "[Redacted]" })
     expect(errOf(lines, "nested").cause).toMatchObject({ message: "inner", password: "[Redacted]" })
-    expect(errOf(lines, "two reasons").causes.map((c: any) => c.password)).toEqual(["[Redacted]", "[Redacted]"])
+    // the primary reason's fields are err's (redacted above by err.password), not repeated in causes
+    expect(errOf(lines, "two reasons").password).toBe("[Redacted]")
+    expect(errOf(lines, "two reasons").causes.map((c: any) => c.password)).toEqual([undefined, "[Redacted]"])
+  })
+
+  it("redact paths on err alone cover the failing error when a finalizer's defect joins it (its fields are not repeated in causes)", async () => {
+    const { lines, logger } = capture({ redact: ["err.password", "err.config.headers.authorization"] })
+    const secret = Object.assign(new Error("login failed"), {
+      password: "hunter2",
+      config: { headers: { authorization: "Bearer s3cr3t" } }
+    })
+    await runWith(
+      logger,
+      Effect.logError("two reasons", Cause.combine(Cause.fail(secret), Cause.die(new Error("cleanup failed"))))
+    )
+    const text = JSON.stringify(lines)
+    expect(text).not.toContain("hunter2")
+    expect(text).not.toContain("s3cr3t")
+    const err = errOf(lines, "two reasons")
+    expect(err.causes.map((c: any) => [c.type, c.message])).toEqual([
+      ["Fail", "login failed"],
+      ["Die", "cleanup failed"]
+    ])
   })
 
   it("property: a secret at a redact path never appears, whatever the error's shape and the kind of reason", async () => {
@@ -600,6 +622,28 @@ describe("write failures", () => {
     expect(reports).toHaveLength(2)
     expect(reports[0]).toContain("write EPIPE")
     expect(reports[1]).toContain("1 line was lost")
+  })
+
+  it("a write that throws an error whose name getter throws: the line is lost and counted, the log call returns, the report still goes out", async () => {
+    const reports = stderrLines()
+    const hostile = new Error("x")
+    Object.defineProperty(hostile, "name", {
+      get() {
+        throw new Error("name getter threw")
+      }
+    })
+    const logger = pino(
+      { level: "info" },
+      {
+        write() {
+          throw hostile
+        }
+      }
+    )
+    expect(await runWith(logger, Effect.as(Effect.logInfo("lost"), "returned"))).toBe("returned")
+    expect(PinoLogger.lostLines(logger)).toBe(1)
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toContain("an unprintable error")
   })
 
   it("a destination that always throws: every log call returns, one report for the whole burst", async () => {

@@ -125,6 +125,9 @@ export abstract class Runner extends Admission {
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
     const fiber = Effect.runForkWith(this.jobContext(entry))(program as Effect.Effect<unknown, unknown>)
     entry.fiber = fiber
+    // the job's first run (inside `runForkWith`) may have woken a caller that asked for an interrupt
+    // before the fiber was known (`interruptUnsafe` could only mark the entry): deliver it now
+    if (entry.interruptRequested) fiber.interruptUnsafe()
     const exit = fiber.pollUnsafe()
     // a job that finished within its first run needs no observer (what `addObserver` would do, without the closure)
     if (exit !== undefined) this.ended(entry, exit, false)
