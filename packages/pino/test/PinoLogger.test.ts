@@ -899,6 +899,38 @@ describe("flush", () => {
     expect(reports.join("")).toContain("ENOENT")
   })
 
+  it("an asynchronous sonic-boom destination keeps the lines in order when the layer closes during a write", async () => {
+    const file = tempFile()
+    const destination = pino.destination({ dest: file, sync: false }) // minLength 0: its flush returns at once
+    await once(destination, "ready")
+    const logger = pino({ level: "info" }, destination)
+    // in one synchronous run: line 1 goes out in an asynchronous write, 2 and 3 wait behind it, the
+    // layer closes; sonic-boom's count of bytes not written yet (`_len`) is read before and after
+    // the close, before the write in flight can complete
+    const pending = () => (destination as unknown as { _len: number })._len
+    const [beforeClose, afterClose] = await Effect.runPromise(
+      Effect.gen(function* () {
+        const before = yield* Effect.gen(function* () {
+          for (const msg of ["1", "2", "3"]) yield* Effect.logInfo(msg)
+          return pending()
+        }).pipe(Effect.provide(PinoLogger.layer(logger)))
+        return [before, pending()] as const
+      })
+    )
+    // the close wrote nothing past the write in flight (lines 2 and 3 written at once could land before 1)
+    expect(afterClose).toBe(beforeClose)
+    const lines = async (): Promise<Array<string>> => {
+      for (let turn = 0; turn < 1000; turn++) {
+        const text = readFileSync(file, "utf8")
+        if (text.split("\n").length > 3) return text.trim().split("\n")
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      return readFileSync(file, "utf8").trim().split("\n")
+    }
+    expect((await lines()).map((line) => JSON.parse(line).msg)).toEqual(["1", "2", "3"])
+    destination.destroy()
+  })
+
   it("writes lines a sonic-boom destination held back once the layer closes", async () => {
     const file = tempFile()
     const destination = pino.destination({ dest: file, sync: false, minLength: 4096 })

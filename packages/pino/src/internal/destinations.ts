@@ -151,9 +151,11 @@ export const guardTransport = (stream: any): void => {
 /**
  * Writes, or drops and reports, what a guarded destination still holds after a failed write:
  * in sync mode nothing else would (pino's exit hook flushes only asynchronous destinations).
+ * Nothing is written while an asynchronous write is in flight: what waits behind it would reach
+ * the file before it (the lines out of order); sonic-boom writes the rest when it completes.
  */
 export const flushHeld = (stream: any): void => {
-  if (guarded.has(stream) && stream.fd >= 0 && stream.destroyed !== true && stream._len > 0) {
+  if (guarded.has(stream) && stream.fd >= 0 && stream.destroyed !== true && stream._len > 0 && !stream._writing) {
     try {
       boundedFlushSync.call(stream)
     } catch {
