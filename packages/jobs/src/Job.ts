@@ -41,6 +41,7 @@ import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
 import { DefinedJob } from "./internal/definition.js"
 import { Group, putWithoutWaiting } from "./internal/group.js"
+import { checkOptions } from "./internal/model.js"
 import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
 import type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } from "./Options.js"
@@ -212,7 +213,9 @@ export const fork = <A, E, R>(
 /**
  * A work of a group with its own options: `Job.all(records.map((r) => Job.item(sync(r), { name:
  * `sync-${r.id}`, key: r.partner })), { concurrency: 8, pool: "partner" })` runs every job in the
- * pool "partner", each with its own name and key.
+ * pool "partner", each with its own name and key. Options that are not an object, or an unknown
+ * option (a misspelt `timeOut`), throw a JobArgumentError here; bad values are refused by the
+ * group call.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -227,10 +230,11 @@ export const fork = <A, E, R>(
  *
  * @since 0.2.0
  */
-export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOptions<A, E>): Item<A, E, R> => ({
-  work,
-  options
-})
+export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOptions<A, E>): Item<A, E, R> => {
+  // options that are not an object, or an unknown key, throw here (the group checks their values)
+  if (options !== undefined) checkOptions(options, "", 0)
+  return { work, options }
+}
 
 // ── handle operations ───────────────────────────────────────────────────────
 
@@ -334,7 +338,9 @@ export const progress = (value: unknown): Effect.Effect<void> =>
  */
 export const forkAll = <A, E, R>(
   works: Iterable<Work<A, E, R>>,
-  options: GroupOptions<A, E>
+  // the group's options do not take part in inferring E (a `retry` Schedule accepting any error
+  // would make it unknown, and the works' items, of their own E, would not fit)
+  options: GroupOptions<A, NoInfer<E>>
 ): Effect.Effect<ReadPort<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor> =>
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
@@ -402,19 +408,19 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
  */
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
-  options: AllOptions<A, E> & { readonly policy: "failFast" }
+  options: AllOptions<A, NoInfer<E>> & { readonly policy: "failFast" }
 ): Effect.Effect<Array<A>, E | SupervisorClosedError | SupervisorFullError | JobAbortedError, R | Supervisor>
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
-  options: AllOptions<A, E> & { readonly policy: "firstSuccess" }
+  options: AllOptions<A, NoInfer<E>> & { readonly policy: "firstSuccess" }
 ): Effect.Effect<A, E | SupervisorClosedError | SupervisorFullError | JobAbortedError, R | Supervisor>
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
-  options: AllOptions<A, E> & { readonly policy?: "collectAll" }
+  options: AllOptions<A, NoInfer<E>> & { readonly policy?: "collectAll" }
 ): Effect.Effect<Array<Outcome<A, E>>, SupervisorClosedError | SupervisorFullError, R | Supervisor>
 export function all<A, E, R>(
   works: Iterable<Work<A, E, R>>,
-  options: AllOptions<A, E>
+  options: AllOptions<A, NoInfer<E>>
 ): Effect.Effect<unknown, unknown, R | Supervisor> {
   return Effect.gen(function* () {
     const context = yield* Effect.context<R>()

@@ -47,6 +47,7 @@ import type { Handle, Options } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import type { Progress, Snapshot } from "./Snapshot.js"
 import {
+  JobArgumentError,
   type SupervisorClosedError,
   SupervisorConfigError,
   type SupervisorFullError,
@@ -267,11 +268,7 @@ const serviceOf = (state: internal.SupervisorState): Service => {
     watch: (interval, options) => Stream.unwrap(Effect.sync(() => watchState(state, interval, options))),
     outcomes: outcomesOf(state),
     drain: state.drain,
-    shutdown: (options) =>
-      internal.shutdown(
-        state,
-        options?.grace === undefined ? state.config.graceMillis : toMillis("grace", options.grace)
-      ),
+    shutdown: (options) => internal.shutdown(state, graceOf(state, options)),
     pause: (options) => setPaused(state, options, true),
     resume: (options) => setPaused(state, options, false)
   }
@@ -344,9 +341,7 @@ export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.dra
  * @since 0.2.0
  */
 export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
-  use("Supervisor.shutdown", (s) =>
-    internal.shutdown(s, options?.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace))
-  )
+  use("Supervisor.shutdown", (s) => internal.shutdown(s, graceOf(s, options)))
 
 /**
  * The supervisor now: running jobs (oldest first) and queued ones (in admission order) with their
@@ -482,14 +477,15 @@ export interface WatchOptions {
 export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void => {
   // every argument is checked here, at the call, before any listener or timer is installed
   if (!Effect.isEffect(program)) throw new SupervisorConfigError("program", program, "an Effect")
-  if (typeof options !== "object" || options === null)
+  if (typeof options !== "object" || options === null || Array.isArray(options))
     throw new SupervisorConfigError("options", options, "an object (or nothing)")
+  checkKeys(options, "", runMainKeys)
   const failOnJobFailure = options.failOnJobFailure ?? false
   if (typeof failOnJobFailure !== "boolean")
     throw new SupervisorConfigError("failOnJobFailure", failOnJobFailure, "a boolean")
   const forceAfterMillis = toMillis("forceAfter", options.forceAfter ?? "5 seconds")
   const config = options.supervisor ?? {}
-  resolve(config)
+  resolve(config, "supervisor.")
   internalRunMain.runMain(
     {
       make: makeState(config),
@@ -507,7 +503,11 @@ const setPaused = (
   options: { readonly pool?: string } | undefined,
   paused: boolean
 ): Effect.Effect<void> =>
-  Effect.sync(() => s.setPaused(options?.pool === undefined ? undefined : s.poolOf(options.pool, "pool"), paused))
+  Effect.sync(() => {
+    // a misspelt `pool` would pause every pool
+    checkCallOptions(options, pauseKeys, paused ? "Supervisor.pause" : "Supervisor.resume")
+    s.setPaused(options?.pool === undefined ? undefined : s.poolOf(options.pool, "pool"), paused)
+  })
 
 /** A fresh tap on the supervisor's outcomes (scoped). */
 const outcomesOf = (s: internal.SupervisorState): Effect.Effect<ReadPort<Outcome>, never, Scope.Scope> =>
@@ -531,10 +531,12 @@ const watchState = (
   interval: Duration.Input,
   options: WatchOptions | undefined
 ): Stream.Stream<Progress> => {
-  const millis = positiveMillis("interval", interval)
+  // arguments of a call, not options of the supervisor: JobArgumentErrors, as `pause`'s pool
+  const millis = positiveMillis("interval", interval, refuseArgument("Supervisor.watch"))
+  checkCallOptions(options, watchKeys, "Supervisor.watch")
   const listLimit = options?.listLimit ?? Number.POSITIVE_INFINITY
   if (!(Number.isInteger(listLimit) && listLimit >= 0) && listLimit !== Number.POSITIVE_INFINITY)
-    throw new SupervisorConfigError("listLimit", listLimit, "an integer ≥ 0")
+    refuseArgument("Supervisor.watch")("listLimit", listLimit, "an integer ≥ 0")
   return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
     Effect.gen(function* () {
       if (previous !== undefined) {
@@ -562,30 +564,110 @@ const ratesBetween = (a: Snapshot | undefined, b: Snapshot): Progress["rates"] =
   }
 }
 
+/** Throws the error of a bad value: `argument` names it, `expected` says what it must be. */
+type Refuse = (argument: string, value: unknown, expected: string) => never
+
+/** A bad option of the supervisor's configuration (or of `runMain`, or `shutdown`'s grace). */
+const refuseConfig: Refuse = (argument, value, expected) => {
+  throw new SupervisorConfigError(argument, value, expected)
+}
+
+/** A bad argument of the call `call` (`Supervisor.watch`, `pause`…): a JobArgumentError, as an unknown pool's. */
+const refuseArgument =
+  (call: string): Refuse =>
+  (argument, value, expected) => {
+    throw new JobArgumentError(argument, value, `${expected} (in ${call})`)
+  }
+
+/**
+ * Throws a JobArgumentError (see `refuseArgument`) unless `options` of the call `call` is nothing,
+ * or an object whose keys are all `known`.
+ */
+const checkCallOptions = (options: unknown, known: ReadonlyArray<string>, call: string): void => {
+  if (options === undefined) return
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    refuseArgument(call)("options", options, "an object (or nothing)")
+  checkKeys(options as object, "", known, refuseArgument(call))
+}
+
 /** `input` as millis ≥ 0 (Infinity allowed), or a SupervisorConfigError naming `argument`. */
 const toMillis = (argument: string, input: Duration.Input): number => {
   const d = internal.nonNegativeDuration(input)
-  if (d === undefined) throw new SupervisorConfigError(argument, input, "a duration ≥ 0")
+  if (d === undefined)
+    throw new SupervisorConfigError(argument, input, internal.durationExpected("a duration ≥ 0", input))
   return Duration.toMillis(d)
 }
 
-/** `input` as millis, finite and > 0, or a SupervisorConfigError naming `argument` (one message for every bad value). */
-const positiveMillis = (argument: string, input: Duration.Input): number => {
+/** The grace of a `shutdown` in millis: `options.grace`, else the configured one; a bad option throws a SupervisorConfigError. */
+const graceOf = (s: internal.SupervisorState, options: { readonly grace?: Duration.Input } | undefined): number => {
+  if (options === undefined) return s.config.graceMillis
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new SupervisorConfigError("options", options, "an object ({ grace }) or nothing")
+  // a misspelt `grace` would wait out the configured one
+  checkKeys(options, "", shutdownKeys)
+  return options.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace)
+}
+
+/**
+ * `input` as millis, finite and > 0, or the error of `refuse` (a SupervisorConfigError by default)
+ * naming `argument` (one message for every bad value).
+ */
+const positiveMillis = (argument: string, input: Duration.Input, refuse: Refuse = refuseConfig): number => {
   const d = internal.nonNegativeDuration(input)
   const millis = d === undefined ? Number.NaN : Duration.toMillis(d)
   if (!(millis > 0 && Number.isFinite(millis)))
-    throw new SupervisorConfigError(argument, input, "a finite duration > 0")
+    refuse(argument, input, internal.durationExpected("a finite duration > 0", input))
   return millis
 }
 
-/** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError. */
-const metricsMillis = (metrics: Config["metrics"]): number | undefined => {
+/**
+ * Throws the error of `refuse` (a SupervisorConfigError by default) naming `prefix` + the first key
+ * of `o` not in `known` (a misspelt option would be ignored: a pool meant to be bounded running
+ * unbounded), listing the known ones.
+ */
+const checkKeys = (o: object, prefix: string, known: ReadonlyArray<string>, refuse: Refuse = refuseConfig): void => {
+  const key = internal.unknownKey(o, known)
+  if (key !== undefined) refuse(`${prefix}${key}`, (o as Record<string, unknown>)[key], internal.knownKeys(key, known))
+}
+
+/** The options of `Config`, `PoolConfig`, a pool's `rate`, `metrics`, `RunMainOptions`… */
+const configKeys: ReadonlyArray<string> = [
+  "name",
+  "concurrency",
+  "maxQueued",
+  "whenFull",
+  "pools",
+  "logSuccess",
+  "grace",
+  "metrics"
+]
+const poolKeys: ReadonlyArray<string> = ["concurrency", "perKey", "rate"]
+const rateKeys: ReadonlyArray<string> = ["limit", "interval"]
+const metricsKeys: ReadonlyArray<string> = ["interval"]
+const runMainKeys: ReadonlyArray<string> = ["supervisor", "logger", "failOnJobFailure", "forceAfter"]
+/** The options of `shutdown`, `pause`/`resume` and `watch`. */
+const shutdownKeys: ReadonlyArray<string> = ["grace"]
+const pauseKeys: ReadonlyArray<string> = ["pool"]
+const watchKeys: ReadonlyArray<string> = ["listLimit"]
+
+/**
+ * Throws a SupervisorConfigError for a key of `config` that is not an option of `Config` or one of
+ * `extra` (the Promise API's `supervisor` also takes `logger`); the values are checked by `make`.
+ *
+ * @internal
+ */
+export const checkConfigKeys = (config: object, extra: ReadonlyArray<string>): void =>
+  checkKeys(config, "", [...configKeys, ...extra])
+
+/** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError (`prefix`: see `resolve`). */
+const metricsMillis = (metrics: Config["metrics"], prefix: string): number | undefined => {
   if (metrics === undefined || metrics === false) return undefined
   if (metrics === true) return 1000
-  if (typeof metrics !== "object" || metrics === null)
-    throw new SupervisorConfigError("metrics", metrics, "a boolean or { interval }")
+  if (typeof metrics !== "object" || metrics === null || Array.isArray(metrics))
+    throw new SupervisorConfigError(`${prefix}metrics`, metrics, "a boolean or { interval }")
+  checkKeys(metrics, `${prefix}metrics.`, metricsKeys)
   if (metrics.interval === undefined) return 1000
-  return positiveMillis("metrics.interval", metrics.interval)
+  return positiveMillis(`${prefix}metrics.interval`, metrics.interval)
 }
 
 /** `n` if it is an integer ≥ `min` or Infinity, else a SupervisorConfigError naming `argument`. */
@@ -596,56 +678,66 @@ const count = (argument: string, n: unknown, min: number): number => {
 
 const severities: ReadonlyArray<string> = ["Fatal", "Error", "Warn", "Info", "Debug", "Trace"]
 
-const pool = (name: string, input: unknown): PoolConfig => {
-  if (typeof input !== "object" || input === null)
-    throw new SupervisorConfigError(`pools.${name}`, input, "an object { concurrency?, perKey?, rate? }")
+/** Pool `name`'s configuration, checked; `at` names it in errors (`pools.<name>`, or `supervisor.pools.<name>`). */
+const pool = (at: string, input: unknown): PoolConfig => {
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    throw new SupervisorConfigError(at, input, "an object { concurrency?, perKey?, rate? }")
+  checkKeys(input, `${at}.`, poolKeys)
   const p = input as PoolConfig
   const out: { -readonly [K in keyof PoolConfig]: PoolConfig[K] } = {}
-  if (p.concurrency !== undefined) out.concurrency = count(`pools.${name}.concurrency`, p.concurrency, 1)
-  if (p.perKey !== undefined) out.perKey = count(`pools.${name}.perKey`, p.perKey, 1)
+  if (p.concurrency !== undefined) out.concurrency = count(`${at}.concurrency`, p.concurrency, 1)
+  if (p.perKey !== undefined) out.perKey = count(`${at}.perKey`, p.perKey, 1)
   if (p.rate !== undefined) {
-    const limit = p.rate?.limit
+    if (typeof p.rate !== "object" || p.rate === null || Array.isArray(p.rate))
+      throw new SupervisorConfigError(`${at}.rate`, p.rate, "an object { limit, interval }")
+    checkKeys(p.rate, `${at}.rate.`, rateKeys)
+    const limit = p.rate.limit
     // a bucket that holds less than one token (burst = limit) would never start a job
     if (!(typeof limit === "number" && limit >= 1 && Number.isFinite(limit)))
       throw new SupervisorConfigError(
-        `pools.${name}.rate.limit`,
+        `${at}.rate.limit`,
         limit,
         'a finite number ≥ 1 (fewer than one start per interval: lengthen the interval, { limit: 1, interval: "2 seconds" })'
       )
-    positiveMillis(`pools.${name}.rate.interval`, p.rate.interval)
+    positiveMillis(`${at}.rate.interval`, p.rate.interval)
     out.rate = { limit, interval: p.rate.interval }
   }
   return out
 }
 
-/** Reads `config`, filling in defaults; a bad option throws a SupervisorConfigError naming it. */
-const resolve = (config: Config): internal.ResolvedConfig => {
-  if (typeof config !== "object" || config === null)
-    throw new SupervisorConfigError("config", config, "an object (or nothing)")
+/**
+ * Reads `config`, filling in defaults; a bad option (a misspelt one included) throws a
+ * SupervisorConfigError naming it, after `prefix` (`runMain`'s options name it `supervisor.<option>`).
+ */
+const resolve = (config: Config, prefix = ""): internal.ResolvedConfig => {
+  if (typeof config !== "object" || config === null || Array.isArray(config))
+    throw new SupervisorConfigError(prefix === "" ? "config" : prefix.slice(0, -1), config, "an object (or nothing)")
+  checkKeys(config, prefix, configKeys)
   const name = config.name ?? "supervisor"
   // the name is in every line, error and metric series: an empty one names nothing
-  if (typeof name !== "string" || name === "") throw new SupervisorConfigError("name", name, "a non-empty string")
+  if (typeof name !== "string" || name === "")
+    throw new SupervisorConfigError(`${prefix}name`, name, "a non-empty string")
   const whenFull = config.whenFull ?? "wait"
   if (whenFull !== "wait" && whenFull !== "fail" && whenFull !== "drop")
-    throw new SupervisorConfigError("whenFull", whenFull, '"wait", "fail" or "drop"')
+    throw new SupervisorConfigError(`${prefix}whenFull`, whenFull, '"wait", "fail" or "drop"')
   const level = config.logSuccess ?? "Debug"
   const severity = typeof level === "string" ? level.charAt(0).toUpperCase() + level.slice(1).toLowerCase() : ""
   if (!severities.includes(severity))
-    throw new SupervisorConfigError("logSuccess", level, `one of ${severities.join(", ")} (any case)`)
+    throw new SupervisorConfigError(`${prefix}logSuccess`, level, `one of ${severities.join(", ")} (any case)`)
   const pools: Record<string, PoolConfig> = {}
   if (config.pools !== undefined) {
-    if (typeof config.pools !== "object" || config.pools === null)
-      throw new SupervisorConfigError("pools", config.pools, "an object of pool configurations")
-    for (const [poolName, p] of Object.entries(config.pools)) pools[poolName] = pool(poolName, p)
+    if (typeof config.pools !== "object" || config.pools === null || Array.isArray(config.pools))
+      throw new SupervisorConfigError(`${prefix}pools`, config.pools, "an object of pool configurations")
+    for (const [poolName, p] of Object.entries(config.pools)) pools[poolName] = pool(`${prefix}pools.${poolName}`, p)
   }
   return {
     name,
-    concurrency: count("concurrency", config.concurrency ?? 64, 1),
-    maxQueued: count("maxQueued", config.maxQueued ?? 10_000, 0),
+    concurrency: count(`${prefix}concurrency`, config.concurrency ?? 64, 1),
+    maxQueued: count(`${prefix}maxQueued`, config.maxQueued ?? 10_000, 0),
     whenFull,
     pools,
     logSuccess: severity as LogLevel.Severity,
-    graceMillis: toMillis("grace", config.grace ?? "10 seconds"),
-    metricsMillis: metricsMillis(config.metrics)
+    graceMillis: toMillis(`${prefix}grace`, config.grace ?? "10 seconds"),
+    metricsMillis: metricsMillis(config.metrics, prefix)
   }
 }

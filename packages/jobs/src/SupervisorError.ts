@@ -144,10 +144,11 @@ export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
 }
 
 /**
- * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`, `shutdown`, `watch`): a
- * concurrency that is not an integer ≥ 1, a negative `maxQueued`, an unknown `whenFull` or
- * `logSuccess`, a bad duration, a malformed pool. Building the supervisor dies with it; the
- * message names the option and the value received.
+ * A bad `Supervisor` configuration (`Supervisor.layer`, `make`, `runMain`'s options, `shutdown`'s
+ * `grace`, the Promise API's `supervisor`): a concurrency that is not an integer ≥ 1, a negative
+ * `maxQueued`, an unknown `whenFull` or `logSuccess`, a bad duration, a malformed pool, an unknown
+ * key (`pools.partner.concurency`: the message lists the known ones). Building the supervisor dies
+ * with it; the message names the option and the value received.
  *
  * @since 0.2.0
  */
@@ -165,10 +166,13 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
 }
 
 /**
- * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`/`define`: a job that is not an Effect (a number, a
- * Promise, an async function: `argument` is `"work"`, or `"works[i]"` in a group), a `pool` the supervisor does not have, a
- * `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is not an integer
- * ≥ 1. The call dies with it (nothing is admitted); the message names the argument and the value.
+ * A bad argument of `Job.fire`/`fork`/`forkAll`/`all`/`item`/`define`, `Supervisor.watch`,
+ * `pause`/`resume`: a job that is not an Effect (a number, a Promise, an async function:
+ * `argument` is `"work"`, or `"works[i]"` in a group), options that are not an object or hold an
+ * unknown key (a misspelt `timeOut`: the message lists the known ones), a `pool` the supervisor
+ * does not have, a `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is
+ * not an integer ≥ 1, a bad `watch` interval. The call dies with it (nothing is admitted); the
+ * message names the argument and the value.
  *
  * @since 0.2.0
  */

@@ -492,6 +492,7 @@ export interface PromiseSupervisor {
 export const supervisor = (config: Config = {}): PromiseSupervisor => {
   if (typeof config !== "object" || config === null || Array.isArray(config))
     throw new SupervisorConfigError("config", config, "an object (or nothing)")
+  Supervisor.checkConfigKeys(config, ["logger"]) // here, so that a misspelt key's error lists logger too
   const { logger, ...supervisorConfig } = config
   const scope = Scope.makeUnsafe()
   const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(

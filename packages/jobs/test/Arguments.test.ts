@@ -139,8 +139,9 @@ describe("Supervisor.runMain refuses a bad argument at the call: SupervisorConfi
     ["options", () => Supervisor.runMain(Effect.void, null as never)],
     ["failOnJobFailure", () => Supervisor.runMain(Effect.void, { failOnJobFailure: "yes" as never })],
     ["forceAfter", () => Supervisor.runMain(Effect.void, { forceAfter: "soon" as never })],
-    ["concurrency", () => Supervisor.runMain(Effect.void, { supervisor: { concurrency: -1 } })],
-    ["config", () => Supervisor.runMain(Effect.void, { supervisor: 5 as never })]
+    // the supervisor's options are named as the caller wrote them, under `supervisor`
+    ["supervisor.concurrency", () => Supervisor.runMain(Effect.void, { supervisor: { concurrency: -1 } })],
+    ["supervisor", () => Supervisor.runMain(Effect.void, { supervisor: 5 as never })]
   ]
   for (const [argument, call] of cases) {
     it(argument, () => {

@@ -6,7 +6,7 @@
 import { Cause, Context, Deferred, type Duration, Effect, Exit, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { Job, Supervisor, SupervisorConfigError } from "../src/index.js"
+import { Job, JobArgumentError, Supervisor } from "../src/index.js"
 import { run, settle } from "./harness.js"
 
 describe("Supervisor.snapshot", () => {
@@ -190,13 +190,14 @@ describe("Supervisor.watch", () => {
     ])
   })
 
-  it("a bad interval dies with SupervisorConfigError naming it, with one message for every bad value", async () => {
-    for (const interval of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "abc", "-5 seconds"]) {
+  it("a bad interval dies with JobArgumentError naming watch's argument, with one message for every bad value", async () => {
+    for (const interval of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "abc", "-5 seconds", {}]) {
       const { value } = await run(Effect.exit(Stream.runCollect(Supervisor.watch(interval as Duration.Input))))
       const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
-      expect(defect).toBeInstanceOf(SupervisorConfigError)
-      expect((defect as SupervisorConfigError).argument).toBe("interval")
-      expect((defect as SupervisorConfigError).message).toContain("expected a finite duration > 0")
+      expect(defect).toBeInstanceOf(JobArgumentError)
+      expect((defect as JobArgumentError).argument).toBe("interval")
+      expect((defect as JobArgumentError).message).toContain("expected a finite duration > 0")
+      expect((defect as JobArgumentError).message).toContain("(in Supervisor.watch)")
     }
   })
 
@@ -225,12 +226,12 @@ describe("Supervisor.watch", () => {
     expect(value.whole.totals).toEqual(value.first.totals)
   })
 
-  it("a bad listLimit dies with SupervisorConfigError naming it", async () => {
+  it("a bad listLimit dies with JobArgumentError naming it", async () => {
     for (const listLimit of [-1, 1.5, Number.NaN]) {
       const { value } = await run(Effect.exit(Stream.runCollect(Supervisor.watch("1 second", { listLimit }))))
       const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
-      expect(defect).toBeInstanceOf(SupervisorConfigError)
-      expect([(defect as SupervisorConfigError).argument, (defect as SupervisorConfigError).value]).toEqual([
+      expect(defect).toBeInstanceOf(JobArgumentError)
+      expect([(defect as JobArgumentError).argument, (defect as JobArgumentError).value]).toEqual([
         "listLimit",
         listLimit
       ])

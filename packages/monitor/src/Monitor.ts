@@ -232,7 +232,9 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
         MonitorArgumentError.hidden("token", token, `at least ${minTokenLength} visible ASCII characters (no spaces)`)
       )
     if (token === undefined && !isLoopback(host))
-      return Effect.fail(new MonitorArgumentError("token", token, `a token, since host ${host} is not loopback`))
+      return Effect.fail(
+        new MonitorArgumentError("token", token, `set when host is not loopback (host ${JSON.stringify(host)})`)
+      )
     const duration = Duration.fromInput(interval)
     const intervalMillis = Option.isSome(duration) ? Duration.toMillis(duration.value) : Number.NaN
     if (!(intervalMillis >= minIntervalMillis && Number.isFinite(intervalMillis)))

@@ -75,6 +75,18 @@ describe("Monitor.serve options", () => {
     )
   })
 
+  it("off loopback without a token: the message says a token is required and why; the same host with one serves", async () => {
+    const e = await run(Effect.flip(Monitor.serve({ host: "0.0.0.0" })))
+    expect(e).toBeInstanceOf(MonitorArgumentError)
+    expect((e as MonitorArgumentError).argument).toBe("token")
+    expect(e.message).toBe(
+      'Monitor.serve: token must be set when host is not loopback (host "0.0.0.0"), received undefined'
+    )
+    expect(
+      await run(Effect.map(Monitor.serve({ host: "0.0.0.0", token: "0123456789abcdef" }), (m) => m.port))
+    ).toBeGreaterThan(0)
+  })
+
   it("refuses a token shorter than 16 characters, on loopback or off it, naming its length and never the token", async () => {
     for (const options of [
       { host: "0.0.0.0", token: "x" },

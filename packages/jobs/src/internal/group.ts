@@ -19,6 +19,9 @@ import { definedOf } from "./definition.js"
 import { dispatched } from "./dispatch.js"
 import * as internal from "./supervisor.js"
 
+/** The fields of an `Item` (`Job.item` makes them). */
+const itemFields: ReadonlyArray<string> = ["work", "options"]
+
 /** Whether a work of a group is an `Item` (an Effect with options) rather than a bare Effect. */
 export const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>
   !Effect.isEffect(work) && typeof work === "object" && work !== null && "work" in work
@@ -130,6 +133,8 @@ export class Group<A, E> {
       throw new JobArgumentError("works", works, "an iterable of Effects (or Job.item)")
     if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))
       throw new JobArgumentError("reportTo", options.reportTo, "a channel (WritePort)")
+    // a misspelt option would be ignored; a group's jobs take no id
+    internal.checkOptions(options, "", internal.OptionFlags.group | internal.OptionFlags.reportTo)
     this.concurrency = n
     this.name = name
     this.works = Array.from(works)
@@ -138,6 +143,17 @@ export class Group<A, E> {
     for (let i = 0; i < this.works.length; i++) {
       const work = this.works[i]
       const item = isItem(work)
+      if (item) {
+        // an item's own fields and options as written: `specOf` reads only the known ones
+        const field = internal.unknownKey(work, itemFields)
+        if (field !== undefined)
+          throw new JobArgumentError(
+            `works[${i}].${field}`,
+            (work as unknown as Record<string, unknown>)[field],
+            internal.knownKeys(field, itemFields)
+          )
+        if (work.options !== undefined) internal.checkOptions(work.options, `works[${i}].options.`, 0)
+      }
       state.checkJob(
         item ? work.work : work,
         specOf(work, i, options, name),
