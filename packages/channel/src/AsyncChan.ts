@@ -33,7 +33,7 @@
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan, checkChannel, notAChannel } from "./internal/arguments.js"
+import { checkChan, checkChannel, notAChannel, optionError } from "./internal/arguments.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
 import { iteratorOf } from "./internal/iterator.js"
 import {
@@ -98,7 +98,10 @@ export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
   offer(value: A): boolean
   /** `{ done: false, value }` when a value is available now, `{ done: true }` when closed and drained, `undefined` otherwise. */
   poll(): Result<A> | undefined
-  /** Closes the channel (idempotent); buffered values and pending puts stay takeable. */
+  /**
+   * Closes the channel (idempotent); buffered values and pending puts stay takeable; an xform's
+   * completion step runs once the pending puts' values have gone through it (see `Chan.close`).
+   */
   close(): void
 }
 
@@ -362,9 +365,9 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
   options?: { readonly priority?: boolean; readonly orElse?: () => D; readonly signal?: AbortSignal }
 ): Promise<Awaited<CaseResult<Cases[number]> | D>> => {
   const all = cases as unknown as ReadonlyArray<SelectCaseImpl>
-  const orElse = options?.orElse
-  const invalid = checkCases(all, orElse)
+  const invalid = checkCases(all, options)
   if (invalid !== undefined) return Promise.reject(invalid)
+  const orElse = options?.orElse
   const signal = options?.signal
   if (signal !== undefined && refuses(signal)) return refusal(signal)
   const priority = options?.priority === true
@@ -433,9 +436,23 @@ const settle = <X>(f: () => X): Promise<any> => {
   }
 }
 
+/**
+ * The rejection of a wait that must not start: its options (the argument `argument`) are not an
+ * object (`ChanArgumentError`), or its signal is aborted or not a signal; `undefined` if it may.
+ */
+const refusedWait = (argument: string, options: WaitOptions): Promise<never> | undefined => {
+  const invalid = optionError(argument, options, "object")
+  if (invalid !== undefined) return Promise.reject(invalid)
+  const signal = options.signal
+  return signal !== undefined && refuses(signal) ? refusal(signal) : undefined
+}
+
 const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined): Promise<boolean> => {
   const signal = options?.signal
-  if (signal !== undefined && refuses(signal)) return refusal(signal)
+  if (options !== undefined) {
+    const refused = refusedWait("put options", options)
+    if (refused !== undefined) return refused
+  }
   const result = core.tryPut(value)
   reportXformUnsafe(core)
   if (result !== PENDING) return result ? resolvedTrue : resolvedFalse
@@ -468,7 +485,10 @@ const closeOn = (core: ChanCore<any, any>): void => {
 
 const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): Promise<Result<A>> => {
   const signal = options?.signal
-  if (signal !== undefined && refuses(signal)) return refusal(signal)
+  if (options !== undefined) {
+    const refused = refusedWait("take options", options)
+    if (refused !== undefined) return refused
+  }
   const result = core.tryTake()
   if (result !== PENDING) return Promise.resolve(toResult(result) as Result<A>)
   if (signal === undefined) {

@@ -30,7 +30,7 @@
  *   it means a producer or consumer has no backpressure.
  * - Interruption: an interrupted take consumes nothing (a value handed to it is given back); an
  *   interrupted put delivers nothing, except when the interrupt lands after a taker received the
- *   value and before the putting fiber ran again (see README, "Interruption").
+ *   value and before the putting fiber ran again (see docs/channels.md, "Interruption").
  * - In `Effect.gen`, an operation that completes at once without waking anyone (a put into a
  *   buffer with room, a take or poll of a buffered value, a select whose chosen case takes one)
  *   completes inside `yield*`, without a round through the fiber's run loop: it happens when

@@ -8,11 +8,14 @@
 import * as Data from "effect/Data"
 
 /**
- * A bad argument: a buffer size that is negative, fractional, NaN or infinite; 0 for a `Buffer`
- * constructor; an xform without a buffer; a negative or NaN duration; `select([])` without
+ * A bad argument: a buffer size that is negative, fractional, NaN or infinite; a buffer argument
+ * that is neither a size nor a `Buffer` (`null` included: only `undefined` means unbuffered); 0 for
+ * a `Buffer` constructor; an xform without a buffer; a negative or NaN duration; `select([])` without
  * `orElse`; a channel argument that is not a channel (a tap, a subscriber or a mix input included:
  * refused when added); a function argument that is not a function (a select handler, an `Xform`'s,
- * a combinator's); an iterable that is not one; a `signal` that is not an `AbortSignal`. Thrown by the `*Unsafe` functions and
+ * a combinator's); an iterable that is not one; a `signal` that is not an `AbortSignal`; an options
+ * argument that is not an object, or a boolean option (`close`, `ordered`, `priority`, a mix
+ * state's `mute`, `pause`, `solo`) that is not a boolean. Thrown by the `*Unsafe` functions and
  * the `Xform` constructors, died with by the Effect operations, rejected with by the async API's
  * `put`, `take` and `select`. The message names the argument and the value received.
  *

@@ -31,7 +31,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Buffer from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan } from "./internal/arguments.js"
+import { checkChan, checkOption } from "./internal/arguments.js"
 import { background, type Hand, withHand } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 
@@ -192,7 +192,8 @@ export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
 
 /**
  * Sets the state of each port in `states`: the fields given are set, the others kept. A port not
- * in the mix yet is added in that state.
+ * in the mix yet is added in that state. Dies with `ChanArgumentError` (and changes nothing) for a
+ * port that is not a channel, or a state that is not an object or has a field that is not a boolean.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -223,6 +224,9 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
       if (typeof state !== "object" || state === null) {
         throw new ChanArgumentError("Mix.toggle state", state, "an object ({ mute?, pause?, solo? })")
       }
+      checkOption("Mix.toggle mute", state.mute, "boolean")
+      checkOption("Mix.toggle pause", state.pause, "boolean")
+      checkOption("Mix.toggle solo", state.solo, "boolean")
     }
     for (const [port, state] of states) {
       const current = impl.inputs.get(port) ?? idle

@@ -27,7 +27,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan } from "./internal/arguments.js"
+import { checkChan, closeOption } from "./internal/arguments.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 
@@ -145,7 +145,7 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
   Effect.suspend(() => {
     const impl = checkMult(m)
     checkChan(ch)
-    const close = options?.close ?? true
+    const close = closeOption("Mult.tap", options)
     if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.taps.get(ch)
     if (existing !== undefined) existing.close = close

@@ -31,7 +31,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan, checkFunction } from "./internal/arguments.js"
+import { checkChan, checkFunction, closeOption } from "./internal/arguments.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 import * as Mult from "./Mult.js"
@@ -163,12 +163,13 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
   Effect.suspend(() => {
     if (!isPub(p)) throw new ChanArgumentError("pub", p, "a Pub (made by Chan.pub)")
     checkChan(ch)
+    const close = closeOption("Pub.sub", options)
     const impl = p as PubImpl<A, T>
-    if (impl.finished) return (options?.close ?? true) ? Chan.close(ch) : Effect.void
+    if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.topics.get(topic)
     if (existing !== undefined) {
       existing.subscribers.add(ch)
-      return Mult.tap(existing.mult, ch, options)
+      return Mult.tap(existing.mult, ch, { close })
     }
     const subscribers = new Set<WritePort<A>>([ch])
     const input = Chan.makeUnsafe<A>(impl.bufFn === undefined ? 0 : impl.bufFn(topic), {
@@ -179,7 +180,7 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
     return Effect.gen(function* () {
       const mult = yield* Scope.provide(Mult.make(input), impl.scope)
       impl.topics.set(topic, { input, mult, subscribers })
-      yield* Mult.tap(mult, ch, options)
+      yield* Mult.tap(mult, ch, { close })
     })
   })
 

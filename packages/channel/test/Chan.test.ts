@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest"
 import { Buffer, Chan, ChanArgumentError, ChanPendingLimitError, Xform } from "../src/index.js"
 import {
   defects,
+  expectArgumentError,
   fifoKinds,
   isInterrupted,
   isSuspended,
@@ -839,15 +840,6 @@ describe.each(fifoKinds)("interruption, puts: $name", (kind) => {
 })
 
 // ── argument checks ─────────────────────────────────────────────────────────
-
-/** Asserts `error` is a ChanArgumentError whose message names `argument` and `value`. */
-const expectArgumentError = (error: unknown, argument: string, value: unknown) => {
-  expect(error).toBeInstanceOf(ChanArgumentError)
-  const e = error as ChanArgumentError
-  expect(e._tag).toBe("ChanArgumentError")
-  expect(e.message).toContain(argument)
-  expect(e.message.slice(e.message.indexOf(argument) + argument.length)).toContain(String(value))
-}
 
 describe("bad arguments throw ChanArgumentError", () => {
   it.each([

@@ -23,7 +23,7 @@ import { Effect, Exit, Fiber, Option } from "effect"
 import * as Scheduler from "effect/Scheduler"
 import fc from "fast-check"
 import { describe, expect, it, vi } from "vitest"
-import { Chan } from "../src/index.js"
+import { Chan, Xform } from "../src/index.js"
 import { ChanCore, CLOSED, type Node, type NodeQueue, PENDING } from "../src/internal/channel.js"
 import { fifoKinds, isInterrupted, type Kind, kinds, pending, run } from "./harness.js"
 
@@ -76,6 +76,30 @@ const showExit = (exit: Exit.Exit<unknown, unknown> | undefined): string =>
 
 /** The kinds whose every accepted value is taken once or passed to `onUndelivered` once (all but promise). */
 const queueKinds = kinds.filter((k) => k.policy !== "promise")
+
+/**
+ * Fixed channels with a stateful xform that batches (its completion step flushes the last batch):
+ * what they deliver is batches of the values put, which the model flattens (`valuesIn`). Closing
+ * one while puts are pending must deliver those values in the last batches, never lose them.
+ */
+type Batching = Chan.Options<Val | Array<Val>>
+const batchingKinds: ReadonlyArray<Kind> = [
+  {
+    name: "fixed(1) partitionAll(2)",
+    policy: "fixed",
+    capacity: 1,
+    make: (o) => Chan.makeUnsafe(1, { ...(o as Batching), xform: Xform.partitionAll<Val>(2) }) as never
+  },
+  {
+    name: "fixed(3) partitionBy(producer)",
+    policy: "fixed",
+    capacity: 3,
+    make: (o) => Chan.makeUnsafe(3, { ...(o as Batching), xform: Xform.partitionBy((v: Val) => v.p) }) as never
+  }
+]
+
+/** The values put that a delivered value holds: itself, or those of a batch (`batchingKinds`). */
+const valuesIn = (x: Val | ReadonlyArray<Val>): ReadonlyArray<Val> => (Array.isArray(x) ? x : [x as Val])
 
 // ── 1. the model-based property ─────────────────────────────────────────────
 
@@ -243,7 +267,12 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
     const closed: Array<boolean> = program.chans.map(() => false)
     const noneSeen: Array<boolean> = program.chans.map(() => false)
     const chans = program.chans.map((k, i) =>
-      table[k].make<Val>({ name: `c${i}`, onUndelivered: (v) => undelivered.push({ v, chan: i }) })
+      table[k].make<Val>({
+        name: `c${i}`,
+        onUndelivered: (x) => {
+          for (const v of valuesIn(x)) undelivered.push({ v, chan: i })
+        }
+      })
     )
     const workerOps = [...program.producers, ...program.consumers]
     const nWorkers = workerOps.length
@@ -260,11 +289,13 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
     }
     let events = 0
 
-    const recordTake = (v: Val, chan: number, by: number, op: string, startedAfterNone: boolean) => {
-      stats.taken++
-      takes.push({ v, chan, by, op, startedAfterNone })
-      if (startedAfterNone) {
-        violations.push(`worker ${by} ${op} on c${chan} got ${keyOf(v)} although a take had already seen None`)
+    const recordTake = (taken: Val, chan: number, by: number, op: string, startedAfterNone: boolean) => {
+      for (const v of valuesIn(taken)) {
+        stats.taken++
+        takes.push({ v, chan, by, op, startedAfterNone })
+        if (startedAfterNone) {
+          violations.push(`worker ${by} ${op} on c${chan} got ${keyOf(v)} although a take had already seen None`)
+        }
       }
     }
     const recordNone = (chan: number, by: number, op: string) => {
@@ -433,7 +464,7 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
     const drainOnce = Effect.gen(function* () {
       for (let c = 0; c < nChans; c++) {
         if (program.end === "discard") {
-          for (const v of yield* Chan.discard(chans[c])) discarded.push({ v, chan: c })
+          for (const v of (yield* Chan.discard(chans[c])).flatMap(valuesIn)) discarded.push({ v, chan: c })
         } else {
           for (let o = Chan.pollUnsafe(chans[c]); Option.isSome(o); o = Chan.pollUnsafe(chans[c])) {
             recordTake(o.value, c, -1, "drain", false)
@@ -461,7 +492,7 @@ const runProgram = (program: Program, table: ReadonlyArray<Kind>): Effect.Effect
     }
     // whatever is left (a value given back after the last drain) goes to onUndelivered
     for (let c = 0; c < nChans; c++) {
-      for (const v of yield* Chan.discard(chans[c])) discarded.push({ v, chan: c })
+      for (const v of (yield* Chan.discard(chans[c])).flatMap(valuesIn)) discarded.push({ v, chan: c })
     }
     for (let i = 0; i < fibers.length; i++) {
       const exit = fibers[i].pollUnsafe()
@@ -675,6 +706,14 @@ describe("model: random programs of puts, takes, offers, polls, selects, closes 
     // the fairness probe saw pending operations served, and operations arriving while others waited
     expect(probeCounts.served).toBeGreaterThan(2000)
     expect(probeCounts.arrivedWhileWaiting).toBeGreaterThan(500)
+  })
+
+  it("batching xforms (partitionAll, partitionBy) with the FIFO kinds: nothing lost at a close with puts pending; FIFO per producer", async () => {
+    const totals = newStats()
+    await fc.assert(modelProperty([...batchingKinds, ...fifoKinds], { fifo: true }, totals), { numRuns: 600 })
+    expect(totals.taken).toBeGreaterThan(1000)
+    expect(totals.interruptedPuts + totals.interruptedSelects).toBeGreaterThan(50)
+    expect(totals.closedTakes).toBeGreaterThan(20)
   })
 
   it("all queue kinds (with dropping(2), sliding(2)): accepted = taken + undelivered, each exactly once", async () => {

@@ -292,3 +292,23 @@ describe("an xform or onUndelivered error raised by a take reaches the taker's l
 })
 
 const recorded = (ch: unknown) => (ch as ChanCore<number, number>).xformFailures
+
+describe("discard while a woken taker is on its way", () => {
+  // Found with the batching kinds of the model test: discard emptied the buffer, but a taker that
+  // waited behind the woken one (every buffered value was owed) was never told the channel closed.
+  it("a taker waiting behind it gets None; the woken one gets None too (its value was discarded)", async () => {
+    const result = await Effect.runPromise(
+      Effect.gen(function* () {
+        const undelivered: Array<number> = []
+        const ch = Chan.makeUnsafe<number>(1, { onUndelivered: (v) => undelivered.push(v) })
+        const woken = yield* Effect.forkChild(Chan.take(ch))
+        const behind = yield* Effect.forkChild(Chan.take(ch))
+        for (let i = 0; i < 5; i++) yield* Effect.yieldNow // both wait
+        Chan.offerUnsafe(ch, 1) // wakes the first; 1 is owed to it, the second waits behind it
+        const discarded = yield* Chan.discard(ch)
+        return { discarded, undelivered, woken: yield* Fiber.join(woken), behind: yield* Fiber.join(behind) }
+      })
+    )
+    expect(result).toEqual({ discarded: [1], undelivered: [1], woken: Option.none(), behind: Option.none() })
+  })
+})

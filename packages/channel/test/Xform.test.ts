@@ -3,8 +3,9 @@
  */
 import { Cause, Effect, Exit, Fiber, Logger, type LogLevel, Option } from "effect"
 import { describe, expect, it } from "vitest"
+import { close as closeAsync, put as putAsync, take as takeAsync } from "../src/AsyncChan.js"
 import { Buffer, Chan, ChanArgumentError, Xform } from "../src/index.js"
-import { isSuspended, pending, run, settle } from "./harness.js"
+import { isInterrupted, isSuspended, pending, run, settle } from "./harness.js"
 
 /** Puts every value in order; the results of the puts. */
 const putAll = <A>(ch: Chan.WritePort<A>, values: Iterable<A>): Effect.Effect<Array<boolean>> =>
@@ -403,6 +404,142 @@ describe("Xform through a channel", () => {
       })
     )
     expect(result).toEqual(Option.some("1.0"))
+  })
+})
+
+describe("Xform: a close while puts are pending (as core.async: their values go through the xform before its completion step)", () => {
+  /** A channel of buffer 1 with `xform` whose `onUndelivered` records into `undelivered`. */
+  const batching = <O>(xform: Xform.Xform<number, O>) => {
+    const undelivered: Array<unknown> = []
+    const ch = Chan.makeUnsafe(1, { xform, onUndelivered: (v) => undelivered.push(v) })
+    return { ch, undelivered }
+  }
+
+  it("partitionAll(2): the pending puts' values are taken in the batches after the buffered one, the last one flushed", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const { ch, undelivered } = batching(Xform.partitionAll<number>(2))
+        yield* putAll(ch, [1, 2]) // [1, 2] buffered: full
+        const puts = yield* Effect.forEach([3, 4, 5], (v) => Effect.forkChild(Chan.put(ch, v)))
+        yield* settle
+        const waiting = pending(ch).puts
+        yield* Chan.close(ch)
+        const taken = yield* takeAll(ch)
+        return { waiting, taken, accepted: yield* Effect.forEach(puts, Fiber.join), undelivered }
+      })
+    )
+    expect(result).toEqual({
+      waiting: 3,
+      taken: [[1, 2], [3, 4], [5]],
+      accepted: [true, true, true],
+      undelivered: []
+    })
+  })
+
+  it("partitionBy: the partial batch and the pending put's value both reach takers, in order", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const { ch, undelivered } = batching(Xform.partitionBy((n: number) => n < 10))
+        yield* putAll(ch, [1, 2, 20]) // [1, 2] buffered (full), [20] partial
+        const put = yield* Effect.forkChild(Chan.put(ch, 3))
+        const waited = yield* isSuspended(put)
+        yield* Chan.close(ch)
+        const taken = yield* takeAll(ch)
+        return { waited, taken, accepted: yield* Fiber.join(put), undelivered }
+      })
+    )
+    expect(result).toEqual({ waited: true, taken: [[1, 2], [20], [3]], accepted: true, undelivered: [] })
+  })
+
+  it.each([
+    ["partitionAll(2)", () => Xform.partitionAll<number>(2), [1, 2], [[1, 2], [3]]],
+    ["partitionBy(n < 10)", () => Xform.partitionBy((n: number) => n < 10), [1, 2, 20], [[1, 2], [20], [3]]]
+  ] as const)(
+    "the Promise facade, %s: the pending put resolves true and its value is taken",
+    async (_, xform, before, expected) => {
+      const { ch, undelivered } = batching<Array<number>>(xform())
+      for (const v of before) expect(await putAsync(ch, v)).toBe(true)
+      const put = putAsync(ch, 3)
+      expect(pending(ch).puts).toBe(1)
+      closeAsync(ch)
+      const taken: Array<Array<number>> = []
+      for (let r = await takeAsync(ch); !r.done; r = await takeAsync(ch)) taken.push(r.value)
+      expect({ taken, accepted: await put, undelivered }).toEqual({ taken: expected, accepted: true, undelivered: [] })
+    }
+  )
+
+  it("the last pending put interrupted after the close: the completion step still runs (partitionBy's partial batch is taken)", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const { ch, undelivered } = batching(Xform.partitionBy((n: number) => n < 10))
+        yield* putAll(ch, [1, 2, 20])
+        const put = yield* Effect.forkChild(Chan.put(ch, 3))
+        yield* settle
+        yield* Chan.close(ch)
+        yield* Fiber.interrupt(put)
+        const exit = yield* Fiber.await(put)
+        return { interrupted: isInterrupted(exit), waiting: pending(ch).puts, taken: yield* takeAll(ch), undelivered }
+      })
+    )
+    expect(result).toEqual({ interrupted: true, waiting: 0, taken: [[1, 2], [20]], undelivered: [] })
+  })
+
+  it("the last pending put a select case that won on another channel after the close: the completion step still runs", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const { ch, undelivered } = batching(Xform.partitionBy((n: number) => n < 10))
+        const other = Chan.makeUnsafe<string>(1)
+        yield* putAll(ch, [1, 2, 20])
+        const select = yield* Effect.forkChild(
+          Chan.select([
+            Chan.onPut(ch, 3, (accepted) => `put ${accepted}`),
+            Chan.onTake(other, (v) => `took ${Option.getOrThrow(v)}`)
+          ])
+        )
+        yield* settle
+        const waiting = pending(ch).puts
+        yield* Chan.close(ch)
+        yield* Chan.put(other, "x")
+        const won = yield* Fiber.join(select)
+        return { waiting, won, left: pending(ch).puts, taken: yield* takeAll(ch), undelivered }
+      })
+    )
+    expect(result).toEqual({ waiting: 1, won: "took x", left: 0, taken: [[1, 2], [20]], undelivered: [] })
+  })
+
+  it("discard: the pending puts complete with false, the completion step runs, and every batch goes to onUndelivered", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const { ch, undelivered } = batching(Xform.partitionBy((n: number) => n < 10))
+        yield* putAll(ch, [1, 2, 20])
+        const put = yield* Effect.forkChild(Chan.put(ch, 3))
+        yield* settle
+        const discarded = yield* Chan.discard(ch)
+        return { discarded, accepted: yield* Fiber.join(put), undelivered, after: yield* Chan.take(ch) }
+      })
+    )
+    expect(result).toEqual({
+      discarded: [[1, 2], [20]],
+      accepted: false,
+      undelivered: [[1, 2], [20]],
+      after: Option.none()
+    })
+  })
+
+  it("take(n) finishing on a pending put pulled in after the close: later pending puts go to onUndelivered, the last batch is flushed", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const { ch, undelivered } = batching(Xform.compose(Xform.take<number>(3), Xform.partitionAll<number>(2)))
+        yield* putAll(ch, [1, 2])
+        const puts = yield* Effect.forEach([3, 4], (v) => Effect.forkChild(Chan.put(ch, v)))
+        yield* settle
+        yield* Chan.close(ch)
+        const taken = yield* takeAll(ch)
+        return { taken, accepted: yield* Effect.forEach(puts, Fiber.join), undelivered }
+      })
+    )
+    // 4 was accepted by a put pending when take(3) finished: released to onUndelivered, as core.async
+    expect(result).toEqual({ taken: [[1, 2], [3]], accepted: [true, true], undelivered: [4] })
   })
 })
 

@@ -7,7 +7,7 @@
 import { Cause, Effect, Exit, type Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { expect } from "vitest"
-import { Buffer, Chan } from "../src/index.js"
+import { Buffer, Chan, ChanArgumentError } from "../src/index.js"
 import type { ChanCore } from "../src/internal/channel.js"
 
 /** Runs `effect` with a `TestClock` (time moves only through `TestClock.adjust`). */
@@ -146,4 +146,13 @@ export const until = async (condition: () => boolean): Promise<void> => {
     await new Promise<void>((resolve) => setImmediate(resolve))
   }
   expect.unreachable("condition never held")
+}
+
+/** Asserts `error` is a ChanArgumentError whose message names `argument` and, after it, `value`. */
+export const expectArgumentError = (error: unknown, argument: string, value: unknown): void => {
+  expect(error).toBeInstanceOf(ChanArgumentError)
+  const e = error as ChanArgumentError
+  expect(e._tag).toBe("ChanArgumentError")
+  expect(e.message).toContain(argument)
+  expect(e.message.slice(e.message.indexOf(argument) + argument.length)).toContain(String(value))
 }

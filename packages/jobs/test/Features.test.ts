@@ -90,6 +90,24 @@ describe("a job's own id (dedupe)", () => {
     expect(outcomeLines.map((l) => l.annotations["job.id"])).toEqual(["sync-acme", "sync-acme"])
   })
 
+  it("a call deduped against a live job still has its options checked: a misspelt one is a JobArgumentError", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const live = yield* Job.fork(Effect.never, { id: "sync-acme" })
+        const exits = [
+          yield* Effect.exit(Job.fire(Effect.void, { id: "sync-acme", timeOut: "1 second" } as never)),
+          yield* Effect.exit(Job.fork(Effect.void, { id: "sync-acme", timeOut: "1 second" } as never))
+        ]
+        yield* Job.interrupt(live)
+        return exits
+      })
+    )
+    for (const exit of value) {
+      const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+      expect(defect).toMatchObject({ _tag: "JobArgumentError", argument: "timeOut" })
+    }
+  })
+
   it("an id that is not a non-empty string is a JobArgumentError", async () => {
     const { value } = await run(Effect.exit(Job.fire(Effect.void, { id: "" })))
     const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined

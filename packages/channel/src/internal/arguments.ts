@@ -47,14 +47,44 @@ export const checkFunction = <F>(argument: string, f: F): F => {
   return f
 }
 
+/**
+ * The check of every options argument and every boolean option of the public API: `undefined` (not
+ * given) passes; otherwise an options argument (`"object"`) must be an object, a boolean option
+ * (`"boolean"`) a boolean. Returns the error naming `argument` and the value, or `undefined`; for
+ * the Promise facade, which rejects with it (`checkOption` throws it).
+ */
+export const optionError = (
+  argument: string,
+  value: unknown,
+  kind: "object" | "boolean"
+): ChanArgumentError | undefined => {
+  if (value === undefined) return undefined
+  if (kind === "boolean")
+    return typeof value === "boolean" ? undefined : new ChanArgumentError(argument, value, "a boolean")
+  return typeof value === "object" && value !== null ? undefined : new ChanArgumentError(argument, value, "an object")
+}
+
+/** `value` if `optionError` finds nothing wrong with it; throws its `ChanArgumentError` otherwise. */
+export const checkOption = <V>(argument: string, value: V, kind: "object" | "boolean"): V => {
+  const error = optionError(argument, value, kind)
+  if (error !== undefined) throw error
+  return value
+}
+
+/**
+ * The `close` option of `options` (the options argument of `caller`), `true` when not given; throws
+ * `ChanArgumentError` for options that are not an object or a `close` that is not a boolean.
+ */
+export const closeOption = (caller: string, options: { readonly close?: boolean } | undefined): boolean =>
+  options === undefined ||
+  (checkOption(`${caller} close`, checkOption(`${caller} options`, options, "object").close, "boolean") ?? true)
+
 /** Checks channel options; throws `ChanArgumentError` naming the bad option. */
 export const checkOptions = (
   options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
 ): CoreOptions<any, any> | undefined => {
   if (options === undefined) return undefined
-  if (typeof options !== "object" || options === null) {
-    throw new ChanArgumentError("options", options, "an object")
-  }
+  checkOption("options", options, "object")
   const { name, maxPending, onUndelivered, xform, onXformError } = options
   if (name !== undefined && typeof name !== "string") throw new ChanArgumentError("name", name, "a string")
   if (maxPending !== undefined && !(maxPending === Infinity || (Number.isInteger(maxPending) && maxPending >= 1))) {
@@ -75,10 +105,12 @@ export const checkChannel = (
   buffer: BufferSpec | undefined,
   options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
 ): [Buf<any> | undefined, CoreOptions<any, any> | undefined] => {
-  const buf = makeBuffer(buffer ?? 0)
+  // only `undefined` means "not given" (unbuffered): `null` is a bad buffer argument
+  const spec = buffer === undefined ? 0 : buffer
+  const buf = makeBuffer(spec)
   const core = checkOptions(options)
   if (core?.xform !== undefined && buf === undefined) {
-    throw new ChanArgumentError("buffer for an xform", buffer ?? 0, "a buffer of size >= 1 (an xform needs one)")
+    throw new ChanArgumentError("buffer for an xform", spec, "a buffer of size >= 1 (an xform needs one)")
   }
   return [buf, core]
 }

@@ -20,9 +20,16 @@
  *     policy: `buf.size - owed >= capacity`; an expanding xform can make `size` exceed it, and the
  *     buffer stays full until taken below it). A put never overtakes a pending put. A pending
  *     put's value is never also in the buffer.
- *  5. Once `closed`, no value enters the buffer except from the xform's completion step and from
+ *  5. Once `closed`, no value enters the buffer except from the puts pending at the close (through
+ *     the xform, in their order, as takes make room), from the xform's completion step, and from
  *     `requeue`; buffered values and pending puts stay takeable; takers wait only while nothing is
  *     takeable by them (values owed to others included: they may be passed on).
+ *  5a. The xform's completion step runs once, after the value of every put accepted has gone
+ *     through the xform (as core.async's `close!` and `take!`, so `partitionAll`'s last batch holds
+ *     the values of the puts pending at the close), and no value goes through the xform after it:
+ *     at the close if no put is pending, else once none is left: when a take pulls the last one in,
+ *     or when a take (or `discard`) finds the closed channel without buffered value or pending put
+ *     (the last ones withdrawn, or select cases that won elsewhere, which the channel does not see).
  *  6. Every value accepted (a put returned or will return `true`) ends exactly once: handed to a
  *     taker that observes it, or passed to `onUndelivered` (whose errors are recorded, never thrown
  *     from the middle of a state change). A waking taker is only told to take
@@ -204,6 +211,8 @@ export class ChanCore<I = any, O = I> {
   xformFailures: Array<XformFailure> | undefined = undefined
   private readonly sink: Sink<I> | undefined
   private xformDone = false
+  /** The xform's completion step has run (invariant 5a). */
+  private xformCompleted = false
   private readonly onUndelivered: ((value: any) => void) | undefined
   private readonly onXformError: ((error: unknown, input: I) => Option.Option<O>) | undefined
   /**
@@ -327,7 +336,10 @@ export class ChanCore<I = any, O = I> {
       putter.done(true)
       return putter.value
     }
-    return this.closed ? CLOSED : PENDING
+    if (!this.closed) return PENDING
+    // the last pending puts left unseen (invariant 5a): what the completion step adds is takeable
+    if (this.completeWhenDrained() && buf!.size > 0) return this.removeFront(buf!)
+    return CLOSED
   }
 
   /**
@@ -419,8 +431,9 @@ export class ChanCore<I = any, O = I> {
   }
 
   /**
-   * Closes the channel (idempotent): runs the xform's completion step, hands buffered values to
-   * waiting takers, and, once nothing is left to take, completes the remaining takers with `CLOSED`.
+   * Closes the channel (idempotent): runs the xform's completion step unless puts are pending
+   * (then later: invariant 5a), hands buffered values to waiting takers, and, once nothing is left
+   * to take, completes the remaining takers with `CLOSED`.
    */
   close(): void {
     this.closeChannel()
@@ -434,25 +447,31 @@ export class ChanCore<I = any, O = I> {
   private closeChannel(): void {
     if (this.closed) return
     this.closed = true
-    if (this.sink !== undefined) this.completeXform()
+    this.completeWhenDrained()
     if (this.takers.size > 0) this.serveTakers()
   }
 
   /**
-   * Closes and empties the channel at once: pending puts complete with `false`, buffered values are
-   * returned and passed to `onUndelivered`.
+   * Closes and empties the channel at once: pending puts complete with `false` (their values never
+   * reach the xform), the xform's completion step runs, and buffered values (what it added
+   * included) are returned and passed to `onUndelivered`.
    */
   discard(): Array<O> {
     this.close()
-    const values: Array<O> = this.buf === undefined ? [] : this.buf.drain()
-    this.owed = 0
+    const orphans: Array<O> = []
     const rejected: Array<Node> = []
     while (this.putters.first !== undefined) {
       const putter = this.putters.first
       commit(putter)
-      if (putter.done === orphanDone) values.push(putter.value)
+      if (putter.done === orphanDone) orphans.push(putter.value)
       else rejected.push(putter)
     }
+    this.completeWhenDrained()
+    // requeued values wait as pending puts only on an unbuffered channel (`requeue`)
+    const values: Array<O> = this.buf === undefined ? orphans : this.buf.drain()
+    this.owed = 0
+    // takers that waited behind woken ones (the buffer was all owed) see the channel closed and empty
+    this.closeTakersIfDrained()
     for (let i = 0; i < values.length; i++) this.undeliver(values[i])
     for (let i = 0; i < rejected.length; i++) rejected[i].done(false)
     return values
@@ -523,10 +542,17 @@ export class ChanCore<I = any, O = I> {
     return WAKE
   }
 
-  /** Once closed and drained (no buffered value, no pending put), every waiting taker gets `CLOSED`. */
+  /**
+   * Once closed and drained (no buffered value, no pending put), every waiting taker gets `CLOSED`,
+   * unless the xform's completion step, run now (invariant 5a), adds values for them.
+   */
   private closeTakersIfDrained(): void {
     if (!this.closed || this.takers.size === 0 || this.putters.size > 0) return
     if (this.buf !== undefined && this.buf.size > 0) return
+    if (this.completeWhenDrained() && this.buf!.size > 0) {
+      this.serveTakers()
+      return
+    }
     const resumed: Array<Node> = []
     while (this.takers.first !== undefined) {
       const taker = this.takers.first
@@ -543,7 +569,7 @@ export class ChanCore<I = any, O = I> {
     commit(first)
     this.addInput(first.value)
     if (buf.isFull(this.owed) || this.putters.size === 0 || this.xformDone) {
-      if (this.xformDone) this.finishEarly()
+      this.refilled()
       first.done(true)
       return
     }
@@ -554,8 +580,17 @@ export class ChanCore<I = any, O = I> {
       this.addInput(putter.value)
       resumed.push(putter)
     }
-    if (this.xformDone) this.finishEarly()
+    this.refilled()
     for (let i = 0; i < resumed.length; i++) resumed[i].done(true)
+  }
+
+  /**
+   * After `refill` let pending puts in: an xform that finished closes the channel; on a closed
+   * channel whose last pending put is in, the xform's completion step runs (invariant 5a).
+   */
+  private refilled(): void {
+    if (this.xformDone) this.finishEarly()
+    else if (this.closed) this.completeWhenDrained()
   }
 
   /**
@@ -570,18 +605,27 @@ export class ChanCore<I = any, O = I> {
       released.push(putter)
     }
     this.closeChannel()
+    // when it finished on a closed channel (a take pulled a pending put in), closing did not run it
+    this.completeWhenDrained()
     for (let i = 0; i < released.length; i++) {
       this.undeliver(released[i].value)
       if (released[i].done !== orphanDone) released[i].done(true)
     }
   }
 
-  private completeXform(): void {
+  /**
+   * Runs the xform's completion step if it is due (invariant 5a): the channel is closed, no put is
+   * pending, and it has not run yet. Returns whether it ran now.
+   */
+  private completeWhenDrained(): boolean {
+    if (this.sink === undefined || this.xformCompleted || !this.closed || this.putters.size > 0) return false
+    this.xformCompleted = true
     try {
-      this.sink!.complete()
+      this.sink.complete()
     } catch (error) {
       this.xformError(error, undefined as I)
     }
+    return true
   }
 
   private xformError(error: unknown, input: I): void {

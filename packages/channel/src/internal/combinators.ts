@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
-import { checkChan, checkFunction, checkIterable } from "./arguments.js"
+import { checkChan, checkFunction, checkIterable, checkOption, closeOption } from "./arguments.js"
 import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
 import { feed, holdStep, type Iteration } from "./feed.js"
 import * as Chan from "./operations.js"
@@ -83,10 +83,8 @@ export const pipe = <A>(
   Effect.suspend(() => {
     checkChan(from, "Chan.pipe from")
     checkChan(to, "Chan.pipe to")
-    return background(
-      "Chan.pipe",
-      Effect.catch(transfer(from, to), () => Effect.void).pipe(closing(to, options?.close ?? true))
-    )
+    const close = closeOption("Chan.pipe", options)
+    return background("Chan.pipe", Effect.catch(transfer(from, to), () => Effect.void).pipe(closing(to, close)))
   })
 
 /**
@@ -121,7 +119,9 @@ export const pipe = <A>(
  * - Once `to` is closed, no new take from `from` starts: at most the inputs already in flight (the
  *   takes pending when it closed and the calls running, ≤ `concurrency` + 1) are lost to it; the
  *   rest stay in `from`.
- * - Dies with `ChanArgumentError` unless `concurrency` is an integer >= 1.
+ * - Dies with `ChanArgumentError` unless `concurrency` is an integer >= 1, or for `options` that
+ *   are not an object, an `ordered` or `close` that is not a boolean, an `onError` that is not a
+ *   function.
  *
  * @since 0.2.0
  */
@@ -135,13 +135,17 @@ export const pipeline = <A, B, E, R>(
     checkChan(from, "Chan.pipeline from")
     checkChan(to, "Chan.pipeline to")
     checkFunction("Chan.pipeline f", f)
+    const close = closeOption("Chan.pipeline", options)
     const n = options?.concurrency
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
       return Effect.die(new ChanArgumentError("pipeline concurrency", n, "an integer >= 1"))
     }
-    const run = (a: A) => attempt(f, a, options.onError)
-    const work = options.ordered === false ? unordered(from, to, run, n) : ordered(from, to, run, n)
-    return background("Chan.pipeline", work.pipe(closing(to, options.close ?? true)))
+    const inOrder = checkOption("Chan.pipeline ordered", options.ordered, "boolean") ?? true
+    const onError = options.onError
+    if (onError !== undefined) checkFunction("Chan.pipeline onError", onError)
+    const run = (a: A) => attempt(f, a, onError)
+    const work = inOrder ? ordered(from, to, run, n) : unordered(from, to, run, n)
+    return background("Chan.pipeline", work.pipe(closing(to, close)))
   })
 
 /**
@@ -299,7 +303,8 @@ export const onto = <A>(
   Effect.suspend(() => {
     checkChan(ch, "Chan.onto ch")
     checkIterable("Chan.onto it", it)
-    return background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)).pipe(closing(ch, options?.close ?? true)))
+    const close = closeOption("Chan.onto", options)
+    return background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)).pipe(closing(ch, close)))
   })
 
 // ── consuming ───────────────────────────────────────────────────────────────

@@ -102,7 +102,7 @@ export function make<A>(): Effect.Effect<Chan<A>>
 export function make<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Effect.Effect<Chan<I, O>>
 export function make<A>(buffer: BufferSpec, options?: Options<A>): Effect.Effect<Chan<A>>
 export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect<Chan<any>> {
-  return Effect.sync(() => makeUnsafe(buffer ?? 0, options))
+  return Effect.sync(() => makeUnsafe(buffer as BufferSpec, options))
 }
 
 /**
@@ -323,7 +323,10 @@ export const poll = <A>(ch: ReadPort<A>): Effect.Effect<Option.Option<A>> =>
 /**
  * Closes the channel (idempotent). Buffered values and the values of pending puts stay takeable
  * (those puts complete with `true` when taken); pending takers get `None` once those are drained;
- * new puts return `false`; the xform's completion step runs (`partitionAll` flushes).
+ * new puts return `false`; the xform's completion step runs (`partitionAll` flushes) once the
+ * values of the pending puts have gone through the xform (as core.async): at once if no put is
+ * pending, else when takes have let the last one in, so that `partitionAll`'s last batch holds
+ * their values too.
  *
  * ```ts
  * import { Effect } from "effect"

@@ -454,9 +454,9 @@ export class SelectStep {
   ) {}
   run(fiber: StepFiber): Next {
     const cases = this.cases
-    const orElse = this.options?.orElse
-    const invalid = checkCases(cases, orElse)
+    const invalid = checkCases(cases, this.options)
     if (invalid !== undefined) return Effect.die(invalid)
+    const orElse = this.options?.orElse
     const priority = this.options?.priority === true
     const ready = pickReady(cases, priority)
     if (ready !== undefined) return runReady(fiber, ready)
@@ -466,7 +466,7 @@ export class SelectStep {
   /** The common case at once: the chosen ready case takes a buffered value nobody waits for. */
   now(): unknown {
     const cases = this.cases
-    if (checkCases(cases, this.options?.orElse) !== undefined) return NOT_NOW
+    if (checkCases(cases, this.options) !== undefined) return NOT_NOW
     const c = pickReady(cases, this.options?.priority === true)
     if (c === undefined || c.kind !== TAKE) return NOT_NOW
     const value = c.core!.takeBuffered()

@@ -7,7 +7,7 @@
  * @internal
  */
 import { ChanArgumentError } from "../ChanError.js"
-import { notAChannel } from "./arguments.js"
+import { notAChannel, optionError } from "./arguments.js"
 import { type ChanCore, CLOSED, commit, isChanCore, Node, SelectFlag, WAKE } from "./channel.js"
 import { checkDuration } from "./time.js"
 
@@ -95,11 +95,25 @@ export const channelCase = (
 const badHandler = (caseName: string, handler: unknown): ChanArgumentError | undefined =>
   typeof handler === "function" ? undefined : new ChanArgumentError(`${caseName} handler`, handler, "a function")
 
-/** The first problem with a select's arguments (not an array, an `orElse` that is not a function, a foreign or bad case, no case without `orElse`), if any. */
-export const checkCases = (cases: ReadonlyArray<unknown>, orElse: unknown): ChanArgumentError | undefined => {
+/**
+ * The first problem with a select's arguments (not an array; options that are not an object, a
+ * `priority` that is not a boolean, an `orElse` that is not a function; a foreign or bad case; no
+ * case without `orElse`), if any. The options are looked at only when given.
+ */
+export const checkCases = (
+  cases: ReadonlyArray<unknown>,
+  options: { readonly priority?: boolean; readonly orElse?: unknown } | undefined
+): ChanArgumentError | undefined => {
   if (!Array.isArray(cases)) return new ChanArgumentError("select cases", cases, "an array of cases")
-  if (orElse !== undefined && typeof orElse !== "function") {
-    return new ChanArgumentError("select orElse", orElse, "a function")
+  let orElse: unknown
+  if (options !== undefined) {
+    const invalid =
+      optionError("select options", options, "object") ?? optionError("select priority", options.priority, "boolean")
+    if (invalid !== undefined) return invalid
+    orElse = options.orElse
+    if (orElse !== undefined && typeof orElse !== "function") {
+      return new ChanArgumentError("select orElse", orElse, "a function")
+    }
   }
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]

@@ -52,8 +52,11 @@ export const fireIn = <A, E, R>(
   options: Options<A, E> | undefined,
   context: Context.Context<never>
 ): Effect.Effect<void, SupervisorClosedError | SupervisorFullError> => {
-  // a live job with the same caller-given id stands for this one (dedupe)
-  if (options?.id !== undefined && state.liveById(options.id) !== undefined) return Effect.void
+  // a live job with the same caller-given id stands for this one (dedupe), once its options are checked
+  if (options?.id !== undefined && state.liveById(options.id) !== undefined) {
+    state.checkJob(work, options, "work", "")
+    return Effect.void
+  }
   const job = dispatched(work, context)
   // a plain job that starts or is queued needs no entry object yet (see `Lane`)
   if (!needsMore(options) && state.firePlain(job, options, context)) return Effect.void
@@ -94,7 +97,10 @@ export const forkUnsafe = <A, E, R>(
 } => {
   // a live job with the same caller-given id: its handle is returned (dedupe)
   const live = options?.id === undefined ? undefined : state.liveById(options.id)
-  if (live !== undefined) return { handle: new HandleImpl<A, E>(state, live), admission: admittedNow }
+  if (live !== undefined) {
+    state.checkJob(work, options!, "work", "")
+    return { handle: new HandleImpl<A, E>(state, live), admission: admittedNow }
+  }
   const entry = state.entry(dispatched(work, context), options, context)
   const policy = state.config.whenFull
   return {
