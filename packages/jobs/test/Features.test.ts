@@ -94,7 +94,7 @@ describe("a job's own id (dedupe)", () => {
     const { value } = await run(
       Effect.gen(function* () {
         const live = yield* Job.fork(Effect.never, { id: "sync-acme" })
-        const exits = [
+        const exits: Array<Exit.Exit<unknown, unknown>> = [
           yield* Effect.exit(Job.fire(Effect.void, { id: "sync-acme", timeOut: "1 second" } as never)),
           yield* Effect.exit(Job.fork(Effect.void, { id: "sync-acme", timeOut: "1 second" } as never))
         ]
