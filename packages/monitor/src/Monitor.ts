@@ -310,18 +310,22 @@ const respond = (
     res.end(unauthorized ? "401: a token is required (Authorization: Bearer or ?token=)\n" : "403: host not allowed\n")
     return
   }
-  if (req.method !== "GET") {
-    res.writeHead(405, { allow: "GET", "content-type": "text/plain; charset=utf-8" })
-    res.end("405: GET only\n")
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" })
+    res.end("405: GET or HEAD only\n")
     return
   }
+  // HEAD: the same status and headers as GET; Node's response leaves the body out
   switch (url.pathname) {
     case "/":
       res.writeHead(200, pageHeaders)
       res.end(page)
       return
     case "/events":
-      connections.add(res)
+      if (req.method === "HEAD") {
+        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store" })
+        res.end()
+      } else connections.add(res)
       return
     case "/snapshot":
       snapshotBody(res).then(

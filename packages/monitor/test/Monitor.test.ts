@@ -478,24 +478,43 @@ describe("Monitor.serve scope", () => {
     expect(again).toBe(first)
   })
 
-  it("answers GET only (405 otherwise)", async () => {
-    const status = await run(
+  it("answers GET and HEAD (HEAD: GET's status and headers, no body); 405 otherwise", async () => {
+    const answers = await run(
       Effect.gen(function* () {
         const m = yield* Monitor.serve()
-        return yield* promise(
-          () =>
-            new Promise<number>((resolve, reject) =>
-              http
-                .request(`${m.url}snapshot`, { method: "POST", agent: false }, (res) => {
-                  res.resume()
-                  resolve(res.statusCode ?? 0)
-                })
-                .on("error", reject)
-                .end()
-            )
-        )
+        const ask = (method: string, path: string) =>
+          promise(
+            () =>
+              new Promise<readonly [number, string | undefined, string, string | undefined]>((resolve, reject) =>
+                http
+                  .request(`${m.url}${path}`, { method, agent: false }, (res) => {
+                    let body = ""
+                    res.setEncoding("utf8")
+                    res.on("data", (chunk) => {
+                      body += chunk
+                    })
+                    res.on("end", () =>
+                      resolve([res.statusCode ?? 0, res.headers["content-type"], body, res.headers.allow])
+                    )
+                  })
+                  .on("error", reject)
+                  .end()
+              )
+          )
+        return [
+          yield* ask("POST", "snapshot"),
+          yield* ask("HEAD", ""),
+          yield* ask("HEAD", "snapshot"),
+          yield* ask("HEAD", "events")
+        ]
       })
     )
-    expect(status).toBe(405)
+    expect(answers[0][0]).toBe(405)
+    expect(answers[0][3]).toBe("GET, HEAD")
+    expect(answers.slice(1).map(([status, type, body]) => [status, type?.split(";")[0], body])).toEqual([
+      [200, "text/html", ""],
+      [200, "application/json", ""],
+      [200, "text/event-stream", ""]
+    ])
   })
 })
