@@ -860,6 +860,18 @@ describe("bad arguments throw ChanArgumentError", () => {
     expectArgumentError(thrown(f), argument, value)
   })
 
+  // effect reads these as 0 millis: a timeout that would fire at once
+  it.each([[{ second: 5 }], [{}], [{ seconds: 1, sec: 5 }], [{ seconds: Number.NaN }]])(
+    "a duration object effect would misread, %j, names its units",
+    (bad) => {
+      const error = thrown(() => Chan.timeoutUnsafe(bad as never))
+      expect(error).toBeInstanceOf(ChanArgumentError)
+      expect((error as ChanArgumentError).message).toContain("duration")
+      expect((error as ChanArgumentError).message).toContain("seconds, milliseconds")
+      expect(Chan.timeoutUnsafe({ seconds: 0 })).toBeDefined() // a well-formed one is taken (0: no timer left behind)
+    }
+  )
+
   it("an xform without a buffer", () => {
     const error = thrown(() => Chan.makeUnsafe<number, number>(0, { xform: Xform.map((n: number) => n + 1) }))
     expect(error).toBeInstanceOf(ChanArgumentError)
