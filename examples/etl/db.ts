@@ -12,7 +12,7 @@ import { Clock, Data, Effect, type Scope } from "effect"
 import pg from "pg"
 import { claim } from "./data-folder.js"
 import type { Row } from "./record.js"
-import { applicationName, lockDatabase } from "./run-lock.js"
+import { applicationName, type Lock, lockDatabase } from "./run-lock.js"
 import { shownUrl } from "./shown-url.js"
 
 export class DbError extends Data.TaggedError("DbError")<{ readonly op: string; readonly cause: unknown }> {
@@ -35,6 +35,12 @@ export interface Database {
   readonly trialUpsert: (row: Row) => Effect.Effect<void, DbError>
   /** rows stored, and the most writes any row had */
   readonly count: Effect.Effect<{ readonly rows: number; readonly maxWrites: number }, DbError>
+  /**
+   * the run's hold on the database, watched: never succeeds; on PostgreSQL, a lock the server
+   * took away logs one warn line and is taken again (one info line), and fails with `DbError`
+   * when another run holds it by then (PGlite: never ends)
+   */
+  readonly held: Effect.Effect<never, DbError>
 }
 
 /** Opens the database (PGlite in `dataDir` unless `url` is given) and migrates it; closed with the scope. */
@@ -64,6 +70,7 @@ export const open = (options: {
         Effect.asVoid(
           run("UPSERT 1 row (rolled back)", () => sql.transaction((q) => q(upsertSql, columns([row])), "rollback"))
         ),
+      held: sql.lock === undefined ? Effect.never : watchLock(sql.lock, shownUrl(options.url ?? "")),
       count: run("COUNT records", async () => {
         const [r] = await sql.query<{ rows: number; max_writes: number | null }>(
           "SELECT count(*)::int AS rows, max(writes)::int AS max_writes FROM records"
@@ -137,6 +144,8 @@ interface Sql {
   /** runs `f` in BEGIN … COMMIT (or ROLLBACK when `end` says so, or when `f` throws) on one connection */
   readonly transaction: <A>(f: (q: Query) => Promise<A>, end?: "commit" | "rollback") => Promise<A>
   readonly close: () => Promise<void>
+  /** the run's lock on a PostgreSQL server */
+  readonly lock?: Lock | undefined
 }
 
 const openPglite = (dataDir: string): Effect.Effect<Sql, DbError> =>
@@ -192,7 +201,7 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
       // an idle client's error (the server went away) must not crash the process: the next query fails instead
       pool.on("error", () => {})
       // the first connection: one run at a time per database, refused before anything else is done
-      const release = await lockDatabase(pool, shownUrl(url)).catch(async (e) => {
+      const lock = await lockDatabase(pool, shownUrl(url)).catch(async (e) => {
         await pool.end().catch(() => {})
         throw e
       })
@@ -222,8 +231,25 @@ const openPg = (url: string): Effect.Effect<Sql, DbError> =>
             client.release(lost) // a lost connection is closed, not handed out again
           }
         },
-        close: () => release().finally(() => pool.end())
+        close: () => lock.release().finally(() => pool.end()),
+        lock
       }
     },
     catch: (cause) => new DbError({ op: `connect to DATABASE_URL ${shownUrl(url)}`, cause })
   })
+
+/** `Database.held` on PostgreSQL: each event of the run's lock, logged; `Refused` fails. */
+const watchLock = (lock: Lock, where: string): Effect.Effect<never, DbError> =>
+  Effect.forever(
+    Effect.flatMap(
+      Effect.promise(() => lock.next()),
+      (event): Effect.Effect<void, DbError> =>
+        event._tag === "Lost"
+          ? Effect.logWarning(
+              `the server ended the session holding this run's lock on ${where} (${event.reason}): another run could start now; taking the lock again`
+            )
+          : event._tag === "Retaken"
+            ? Effect.logInfo(`took this run's lock on ${where} again: the run goes on`)
+            : Effect.fail(new DbError({ op: `take this run's lock on ${where} again`, cause: event.error }))
+    )
+  )

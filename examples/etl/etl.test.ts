@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { creatingFile } from "./data-folder.js"
 import { faultsOf, recordOf, updatedAtOf } from "./dataset.js"
 import { open } from "./db.js"
-import { spawnJob } from "./job-process.js"
+import { jobCommand, jobOptions, spawnJob } from "./job-process.js"
 import { type Partner, type PartnerOptions, startPartner } from "./partner.js"
 import { type TestPostgres, testPostgres } from "./postgres-cluster.js"
 import { lockKeys } from "./run-lock.js"
@@ -42,14 +42,18 @@ const seeded = (records: number) => {
   return { ...f, failed: [...f.gone, ...f.dirty].sort((a, b) => a - b) }
 }
 
-/** Runs the job to its end; `whileRunning` may act on the child (send it a signal). */
+/**
+ * Runs the job to its end; `whileRunning` may act on the child (send it a signal); `start` starts
+ * it (default: `main.ts` as a child of this process).
+ */
 const runJob = (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
-  whileRunning?: (child: ChildProcess) => void
+  whileRunning?: (child: ChildProcess) => void,
+  start: (args: ReadonlyArray<string>, env: Record<string, string>) => ChildProcess = spawnJob
 ): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawnJob(["--json", ...args], env)
+    const child = start(["--json", ...args], env)
     let stdout = ""
     let stderr = ""
     child.stdout!.on("data", (d) => (stdout += d))
@@ -520,6 +524,123 @@ describe("two runs at once on one PostgreSQL database", () => {
   }, 150_000)
 })
 
+describe("the run's lock on PostgreSQL, its session ended by the server mid-run", () => {
+  /** Ends the session holding the run's lock on the database `admin` is connected to. */
+  const endLockSession = (admin: pg.Client) =>
+    admin.query(
+      `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
+         AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [...lockKeys]
+    )
+  const lostLine = (run: Run) =>
+    run.logs.filter((l) => String(l.msg).startsWith("the server ended the session holding this run's lock on "))
+
+  /** Runs `f` with the URL of a database of its own (its password shown as `***` by the job). */
+  const onOwnDatabase = async (name: string, f: (url: string, admin: pg.Client) => Promise<void>) => {
+    const url = postgres!.url.replace(/\/[^/]*$/, `/${name}`)
+    await asAdmin(postgres!.url, async (root) => {
+      await root.query(`DROP DATABASE IF EXISTS ${name}`)
+      await root.query(`CREATE DATABASE ${name}`)
+      try {
+        await asAdmin(url, (admin) => f(url, admin))
+      } finally {
+        await root.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {})
+      }
+    })
+  }
+
+  it("nobody else took it: one warn line, the lock taken again on a new connection (one line), the run goes on to its end, every record once", async (ctx) => {
+    if (postgres === undefined) return ctx.skip()
+    const records = 150
+    await onOwnDatabase("etl_relock", async (url, admin) => {
+      // the partner holds its answers until the job has its lock again: the run cannot end before
+      let release!: () => void
+      const retaken = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const p = await partner({ records, holdUntil: retaken })
+      let heldAgain = false
+      const run = await runJob(
+        ["--partner-url", p.url, "--concurrency", "4", "--sample", "0"],
+        { DATABASE_URL: url },
+        (child) => {
+          onceSaid("mode fire:", () => void endLockSession(admin))(child)
+          onceSaid(
+            "took this run's lock on",
+            () =>
+              // the job holds it again: another session cannot take it
+              void admin
+                .query("SELECT pg_try_advisory_lock($1, $2) AS taken", [...lockKeys])
+                .then(({ rows }) => {
+                  heldAgain = rows[0].taken === false
+                  return rows[0].taken ? admin.query("SELECT pg_advisory_unlock($1, $2)", [...lockKeys]) : undefined
+                })
+                .finally(release)
+          )(child)
+        }
+      )
+      expect(run.code, run.stderr).toBe(0)
+      const lost = lostLine(run)
+      expect(lost, run.stderr).toHaveLength(1)
+      expect(lost[0].level).toBe(40)
+      expect(run.logs.filter((l) => String(l.msg).startsWith("took this run's lock on"))).toHaveLength(1)
+      expect(run.summary).toMatchObject({ records, saved: records - seeded(records).failed.length, error: null })
+      expect(heldAgain).toBe(true)
+      await expectEachOnce(url, records)
+    })
+  }, 120_000)
+
+  it("another session took it meanwhile: one warn line, then the run fails (exit 1) saying the database is in use", async (ctx) => {
+    if (postgres === undefined) return ctx.skip()
+    const records = 150
+    await onOwnDatabase("etl_lostlock", async (url, admin) => {
+      const shown = url.replace(/\/\/[^@]*@/, "//***@")
+      // the other "run": a session queued for the lock before the job's session is ended, so it
+      // is granted the lock as that session goes, before the job can ask again
+      const other = new pg.Client({ connectionString: url })
+      await other.connect()
+      try {
+        let release!: () => void
+        const lostSaid = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        const p = await partner({ records, holdUntil: lostSaid })
+        let otherHolds: Promise<unknown> | undefined
+        const run = await runJob(
+          ["--partner-url", p.url, "--concurrency", "4", "--sample", "0"],
+          { DATABASE_URL: url },
+          (child) => {
+            onceSaid("mode fire:", () => {
+              otherHolds = other.query("SELECT pg_advisory_lock($1, $2)", [...lockKeys])
+              void (async () => {
+                // waiting for the lock: the other session's request is in the lock's queue
+                for (;;) {
+                  const { rows } = await admin.query(
+                    "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = $1",
+                    [(other as unknown as { processID: number }).processID]
+                  )
+                  if (rows[0].n > 0) break
+                }
+                await endLockSession(admin)
+              })()
+            })(child)
+            onceSaid("the server ended the session holding this run's lock", release)(child)
+          }
+        )
+        await otherHolds
+        expect(run.code, run.stderr).toBe(1)
+        expect(lostLine(run), run.stderr).toHaveLength(1)
+        expect(run.summary.error).toBe(
+          `take this run's lock on ${shown} again: ${shown} is in use by another run of the job; wait for it to end, or give another DATABASE_URL`
+        )
+      } finally {
+        await other.end()
+      }
+    })
+  }, 120_000)
+})
+
 describe("etl", () => {
   it("with a rate above the partner's, the 429s are waited out (Retry-After) and nothing is lost", async () => {
     const records = 40
@@ -706,9 +827,10 @@ describe("etl", () => {
     expect(plain).toContain("records listed")
   }, 120_000)
 
-  it("a partner nobody answers at: exit 1, one clear line naming it, and the summary and --json line all the same", async () => {
+  it("a partner nobody answers at: exit 1, one clear line naming it (no stack), tried before a new PGlite folder is made; the summary and --json line all the same", async () => {
     const url = await closedPort()
-    const run = await runJob(["--partner-url", url, "--data-dir", join(tmp, "pglite")], {})
+    const dataDir = join(tmp, "never-made")
+    const run = await runJob(["--partner-url", url, "--data-dir", dataDir], {})
     expect(run.code, run.stderr).toBe(1)
     const why = `the partner at ${url}: GET /records?limit=100: network (connect ECONNREFUSED`
     expect(run.summary).toMatchObject({ records: 0, stopped: false, notDone: 0 })
@@ -718,6 +840,11 @@ describe("etl", () => {
     const failed = run.logs.find((l) => l.msg === "program failed")
     expect(failed?.err.message).toContain(why)
     expect(failed?.err.stack).not.toContain("\n    at ")
+    // and the only error line: no failed list-page job line, no stack anywhere
+    expect(run.logs.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual(["program failed"])
+    expect(run.stderr).not.toMatch(/\\n\s+at /)
+    // the partner was tried first: no PGlite folder was created for a run that could not list
+    expect(existsSync(dataDir)).toBe(false)
   }, 60_000)
 
   it("two runs on one PGlite folder: the second is refused while the first holds it (exit 1, naming its pid), with its summary", async () => {
@@ -750,12 +877,19 @@ describe("etl", () => {
     rmSync(dataDir, { recursive: true, force: true })
     const p = await partner({ records })
     const flags = ["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"]
+    let requestsAtStop = -1
     const run = await runJob(
       flags,
       {},
-      onceSaid("opening PGlite", (child) => child.kill("SIGINT"))
+      onceSaid("opening PGlite", (child) => {
+        requestsAtStop = p.stats().requests
+        child.kill("SIGINT")
+      })
     )
     expect(run.code, run.stderr).toBe(130)
+    // the partner was tried before the folder was made (one listing page), and asked nothing after the stop
+    expect(requestsAtStop).toBe(1)
+    expect(p.stats().requests).toBe(requestsAtStop)
     expect(run.summary).toMatchObject({ stopped: true, error: null, records: 0, notDone: 0 })
     // the line came while PGlite was still at work: before the one saying it was done
     const msgs = run.logs.map((l) => String(l.msg))
@@ -839,6 +973,110 @@ describe("etl", () => {
     })
   }, 180_000)
 
+  it("SIGTERM while PGlite writes a new folder's files (the event loop blocked): answered once the folder is made, with the line saying what it waited for; nothing fetched after the stop, exit 143", async () => {
+    const records = 50
+    const dataDir = join(tmp, "blocked-folder")
+    rmSync(dataDir, { recursive: true, force: true })
+    mkdirSync(dataDir) // an empty folder to watch: PGlite's first directory in it is the moment to stop
+    const p = await partner({ records })
+    const flags = ["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"]
+    const watcher = watch(dataDir)
+    let requestsAtStop = -1
+    const run = await runJob(flags, {}, (child) =>
+      watcher.on("change", (_event, file) => {
+        if (file !== "base" || requestsAtStop >= 0) return
+        requestsAtStop = p.stats().requests
+        child.kill("SIGTERM")
+      })
+    ).finally(() => watcher.close())
+    expect(requestsAtStop, run.stderr).toBe(1) // the listing tried before the folder is made
+    expect(run.code, run.stderr).toBe(143)
+    expect(run.summary).toMatchObject({ stopped: true, error: null, records: 0, notDone: 0 })
+    const msgs = run.logs.map((l) => String(l.msg))
+    expect(
+      msgs.some((m) =>
+        m.startsWith(
+          `SIGTERM received while PGlite creates a new data folder in ${dataDir} (a few seconds): waiting for it to finish`
+        )
+      ),
+      run.stderr
+    ).toBe(true)
+    expect(msgs.some((m) => m.startsWith("mode fire:"))).toBe(false) // the sync never started
+    expect(p.stats().requests).toBe(requestsAtStop) // nothing asked of the partner after the stop
+    expect(existsSync(join(dataDir, creatingFile))).toBe(false) // the folder was finished, whole
+  }, 180_000)
+
+  it("started through launchers that go away (`npx … etl` signalled: npx and pnpm pass nothing on and exit): the job notices, says why in one line, and stops as for SIGTERM, with its summary and exit 143", async () => {
+    // what npx and pnpm do with a SIGTERM, in a few lines: run the command with our stdio, and exit with it
+    const launcher =
+      'const [c, ...a] = JSON.parse(process.argv[1]); require("node:child_process").spawn(c, a, { stdio: "inherit" }).on("exit", (code) => process.exit(code ?? 1))'
+    // a launcher (the group's leader, as npx is in a shell) starting one that starts the job; the
+    // job's parent stays, the top one is killed
+    const throughLaunchers = (args: ReadonlyArray<string>, env: Record<string, string>): ChildProcess =>
+      spawn(
+        process.execPath,
+        ["-e", launcher, JSON.stringify([process.execPath, "-e", launcher, JSON.stringify(jobCommand(args))])],
+        { ...jobOptions(env), detached: true }
+      )
+    // the partner holds its answers until the job has said it noticed: the run cannot end before
+    let release!: () => void
+    const noticed = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const p = await partner({ records: 100, holdUntil: noticed })
+    const run = await runJob(
+      ["--partner-url", p.url, "--data-dir", join(tmp, "launched"), "--sample", "0"],
+      {},
+      (top) => {
+        onceSaid("syncing from", () => process.kill(top.pid!, "SIGKILL"))(top)
+        onceSaid("the process that started the job is gone", release)(top)
+      },
+      throughLaunchers
+    )
+    expect(run.code).toBeNull() // the top launcher, killed
+    const gone = run.logs.filter((l) => String(l.msg).startsWith("the process that started the job is gone"))
+    expect(gone, run.stderr).toHaveLength(1)
+    expect(gone[0].level).toBe(40)
+    expect(gone[0].msg).toContain("stopping as for SIGTERM")
+    expect(run.logs.some((l) => l.signal === "SIGTERM" && String(l.msg).startsWith("SIGTERM received: stopping"))).toBe(
+      true
+    )
+    expect(run.logs.find((l) => l.msg === "exiting with code 143")?.exitCode, run.stderr).toBe(143)
+    expect(run.summary).toMatchObject({ stopped: true, error: null })
+  }, 120_000)
+
+  it("on a terminal that reports 0 rows and 0 columns: plain lines (JSON logs), nothing swallowed", async (ctx) => {
+    const script = spawnSync("script", ["--version"])
+    if (script.error !== undefined) return ctx.skip("no `script` command (util-linux) to run the job on a terminal")
+    const url = await closedPort()
+    const command = [
+      "stty rows 0 cols 0;",
+      JSON.stringify(process.execPath),
+      "--conditions=tributary:source --import tsx",
+      JSON.stringify(join(root, "examples/etl/main.ts")),
+      `--partner-url ${url} --data-dir ${JSON.stringify(join(tmp, "zero-terminal"))}`
+    ].join(" ")
+    const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const child = spawn("script", ["-q", "-e", "-c", command, "/dev/null"], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: "", FORCE_COLOR: "0", TERM: "xterm" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let text = ""
+      child.stdout!.on("data", (d) => (text += d))
+      child.on("error", reject)
+      child.on("close", (code) => resolve({ code, text }))
+    })
+    expect(out.code, out.text).toBe(1)
+    const lines = stripVTControlCharacters(out.text).split(/\r?\n/)
+    // every log line there, as JSON: the first, the failure, the last
+    const logs = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line)
+    expect(logs.map((l) => l.msg)).toEqual([`syncing from ${url}`, "program failed", "exiting with code 1"])
+    // the table at its full width: the reason whole
+    expect(out.text).toContain("the run failed")
+    expect(lines.find((l) => l.includes("the run failed"))?.length).toBe(105)
+  }, 60_000)
+
   it.each([
     ["an HTML error page", "<html>Service Unavailable</html>", "Unexpected token '<'"],
     ["JSON that is not a page", JSON.stringify({ data: [] }), "not a page of records: it has no records array"],
@@ -916,6 +1154,9 @@ describe("etl", () => {
     expect(bad.stderr).toContain("Invalid DATABASE_URL: expected a postgres:// URL")
     expect(bad.stderr).toContain('received "mysql://app:***@127.0.0.1/db"')
     expect(bad.stderr).not.toContain("secret")
+    expect(bad.summary).toMatchObject({ records: 0, dbRows: null, stopped: false, mode: "fire" })
+    expect(bad.summary.error).toContain("Invalid DATABASE_URL: expected a postgres:// URL")
+    expect(bad.stdout).not.toContain("secret")
 
     // a TCP server that takes the connection and says nothing
     const silent = createServer(() => {})
@@ -967,9 +1208,34 @@ describe("etl", () => {
     expect(table).toMatchObject({ rows: records - expected.failed.length, maxWrites: 1 })
   }, 120_000)
 
-  it("a bad flag is refused with its name and value, exit 2", async () => {
+  it("a bad flag is refused with its name and value, exit 2, and with --json the summary line all the same; -h prints the usage, exit 0", async () => {
     const run = await runJob(["--concurrency", "0"], {})
     expect(run.code).toBe(2)
-    expect(run.stderr).toContain('Invalid --concurrency: expected an integer >= 1, received "0"')
+    const why = 'Invalid --concurrency: expected an integer >= 1, received "0"'
+    expect(run.stderr).toContain(why)
+    // stdout's last line: the --json object of a run that never started
+    expect(run.summary).toEqual({
+      records: 0,
+      saved: 0,
+      unchanged: 0,
+      failed: { partner: 0, clean: 0, db: 0 },
+      retries: 0,
+      partner: { requests: 0, maxConcurrent: 0, rejected429: 0, rejected503: 0 },
+      dbRows: null,
+      durationMs: 0,
+      recordsPerSecond: 0,
+      speedup: null,
+      notDone: 0,
+      stopped: false,
+      error: why,
+      mode: null,
+      firstError: {}
+    })
+
+    const help = await runJob(["-h"], {})
+    expect(help.code, help.stderr).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: npx -y pnpm@12\.4\.2 etl \[flags\]/)
+    expect(help.stdout).toContain("--rate N           sub-job starts: a burst of up to N at once, then N per second")
+    expect(help.stderr).toBe("")
   })
 })

@@ -47,6 +47,29 @@ describe("the job's flags", () => {
     expect(parseFlags(["--records", "1000000"]).records).toBe(1_000_000)
   })
 
+  it("the messages name the real flag and bound: a negative --monitor port, a number past the largest safe one, an unknown short flag", () => {
+    expect(refused(["--monitor", "-1"]).message).toBe(
+      'Invalid --monitor: expected a port from 0 to 65535, received "-1"'
+    )
+    expect(refused(["--monitor", "70000"]).message).toBe(
+      'Invalid --monitor: expected a port from 0 to 65535, received "70000"'
+    )
+    expect(refused(["--rate", "99999999999999999999"]).message).toBe(
+      'Invalid --rate: expected an integer from 1 to 9007199254740991, received "99999999999999999999"'
+    )
+    expect(refused(["--records"]).value).toBeUndefined()
+    expect(refused(["-x"]).message).toBe(
+      'Invalid argument: expected a flag this job knows (-h lists them), received "-x"'
+    )
+    expect(parseFlags(["--monitor", "--json"])).toMatchObject({ monitor: 7070, json: true })
+  })
+
+  it("-h and --help ask for the usage, whatever else is given", () => {
+    expect(parseFlags([]).help).toBe(false)
+    expect(parseFlags(["-h"])).toMatchObject({ help: true, mode: "fire", concurrency: 16 })
+    expect(parseFlags(["--help", "--concurrency", "0"]).help).toBe(true)
+  })
+
   it("a flag given twice is refused, not silently overridden", () => {
     expect(refused(["--records", "5", "--records", "6"]).message).toBe(
       'Invalid --records: expected the flag once, received ["5","6"]'
@@ -59,8 +82,8 @@ describe("the job's flags", () => {
   it("a switch given a value, an unknown flag, a missing value, a stray argument", () => {
     expect(refused(["--json=3"]).message).toBe('Invalid --json: expected no value (it is a switch), received "3"')
     expect(refused(["--bogus"]).message).toBe('Invalid --bogus: expected a flag this job knows, received "--bogus"')
-    expect(refused(["--records"]).message).toBe("Invalid --records: expected a value, received undefined")
-    expect(refused(["--records", "--json"]).message).toBe("Invalid --records: expected a value, received undefined")
+    expect(refused(["--records"]).message).toBe("Invalid --records: expected a value, no value given")
+    expect(refused(["--records", "--json"]).message).toBe("Invalid --records: expected a value, no value given")
     expect(refused(["oops"]).flag).toBe("argument")
     expect(refused(["--mode", "bogus"]).message).toBe(
       'Invalid --mode: expected fire, handles, channel or all, received "bogus"'

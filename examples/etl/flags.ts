@@ -40,6 +40,8 @@ export interface Flags {
   readonly workers: number
   /** the NATS server of `--workers` (default nats://127.0.0.1:4222) */
   readonly nats: string
+  /** `-h`/`--help`: print the usage on stdout and exit 0 (the other flags are then their defaults) */
+  readonly help: boolean
 }
 
 /**
@@ -55,7 +57,7 @@ export class FlagError extends Data.TaggedError("FlagError")<{
     super({
       flag,
       value,
-      message: `Invalid ${flag === "argument" || flag === "DATABASE_URL" ? flag : `--${flag}`}: expected ${expected}, received ${JSON.stringify(value)}`
+      message: `Invalid ${flag === "argument" || flag === "DATABASE_URL" ? flag : `--${flag}`}: expected ${expected}, ${value === undefined ? "no value given" : `received ${JSON.stringify(value)}`}`
     })
   }
 }
@@ -68,7 +70,7 @@ export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
   --records N        records of the in-process partner (default 2000, at most 1000000)
   --seed N           its seed: the same records and faults every run (default 1)
   --concurrency N    sub-jobs at once (default 16)
-  --rate N           sub-job starts per second (default 800)
+  --rate N           sub-job starts: a burst of up to N at once, then N per second (default 800)
   --partner-url URL  sync from another partner server
   --data-dir DIR     PGlite data folder (default .data/etl); DATABASE_URL=postgres://… uses that server
   --fresh            start from an empty table
@@ -77,7 +79,8 @@ export const usage = `Usage: npx -y pnpm@12.4.2 etl [flags]
   --monitor [PORT]   serve the live monitor page on http://127.0.0.1:PORT/ (default 7070)
   --keep-monitor     with --monitor: keep the page up after the run, until Ctrl-C (exit 130)
   --workers N        fetch and clean on N worker processes through NATS JetStream (default 0)
-  --nats URL         the NATS server of --workers (default nats://127.0.0.1:4222)`
+  --nats URL         the NATS server of --workers (default nats://127.0.0.1:4222)
+  -h, --help         print this and exit`
 
 /** Reads `argv` (without node and the script); throws `FlagError` on a bad or unknown flag. */
 export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
@@ -101,14 +104,17 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
         monitor: { type: "string" },
         "keep-monitor": { type: "boolean", default: false },
         workers: { type: "string", default: "0" },
-        nats: { type: "string", default: "nats://127.0.0.1:4222" }
+        nats: { type: "string", default: "nats://127.0.0.1:4222" },
+        help: { type: "boolean", short: "h", default: false }
       }
     }))
   } catch (e) {
     // parseArgs' own errors: an unknown flag, a flag without its value or with one it takes none of, a positional argument
     const message = (e as Error).message
-    const flag = /'--?([\w-]+)/.exec(message)?.[1]
+    const [, dashes, flag] = /'(--?)([\w-]+)/.exec(message) ?? []
     if (flag === undefined) throw new FlagError("argument", argv.join(" "), "flags only (--name value)")
+    // an unknown short flag (`-x`): shown as given, not as `--x`
+    if (dashes === "-") throw new FlagError("argument", `-${flag}`, "a flag this job knows (-h lists them)")
     if (/argument missing|ambiguous/.test(message)) throw new FlagError(flag, undefined, "a value")
     if (/does not take an argument/.test(message)) {
       const given = argv.find((a) => a.startsWith(`--${flag}=`))
@@ -116,6 +122,8 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
     }
     throw new FlagError(flag, `--${flag}`, "a flag this job knows")
   }
+  // help wins over the rest: the usage, whatever else was given
+  if (values.help === true) return { ...parseFlags([]), help: true }
   // a flag given twice: parseArgs keeps the last one; which one the user meant is not ours to guess
   const seen = new Map<string, Array<string | undefined>>()
   for (const t of tokens)
@@ -153,7 +161,8 @@ export const parseFlags = (argv: ReadonlyArray<string>): Flags => {
     monitor: values.monitor === undefined ? undefined : port("monitor", values.monitor),
     keepMonitor: values["keep-monitor"] === true,
     workers: integer("workers", values.workers, 0),
-    nats
+    nats,
+    help: false
   }
 }
 
@@ -180,14 +189,20 @@ export const parseDatabaseUrl = (value: string | undefined): string | undefined 
   return value
 }
 
+/**
+ * `text` as an integer from `min` to `max`; else a `FlagError` naming the bounds the value broke
+ * (a number too large for any bound says the real one: `--rate 99999999999999999999`).
+ */
 const integer = (flag: string, text: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number => {
   const n = Number(text)
-  if (typeof text !== "string" || !/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
+  if (typeof text !== "string" || !/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const tooLarge = typeof text === "string" && /^\d+$/.test(text) && !(n <= max)
     throw new FlagError(
       flag,
       text,
-      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`
+      max === Number.MAX_SAFE_INTEGER && !tooLarge ? `an integer >= ${min}` : `an integer from ${min} to ${max}`
     )
+  }
   return n
 }
 
@@ -204,12 +219,20 @@ const withNegatives = (argv: ReadonlyArray<string>): Array<string> => {
   return out
 }
 
-/** `--monitor` takes an optional port: alone (last, or before another flag) it means the default, 7070. */
+/**
+ * `--monitor` takes an optional port: alone (last, or before another flag) it means the default,
+ * 7070. A negative number after it is its value (`--monitor -1`, refused as a port), not a flag.
+ */
 const withMonitorPort = (argv: ReadonlyArray<string>): Array<string> =>
-  argv.map((a, i) => (a === "--monitor" && (argv[i + 1] ?? "-").startsWith("-") ? "--monitor=7070" : a))
+  argv.map((a, i) => {
+    const next = argv[i + 1] ?? "-"
+    return a === "--monitor" && next.startsWith("-") && !/^-\d/.test(next) ? "--monitor=7070" : a
+  })
 
 const port = (flag: string, text: unknown): number => {
-  const n = integer(flag, text, 0)
-  if (n > 65535) throw new FlagError(flag, text, "a port from 0 to 65535")
-  return n
+  try {
+    return integer(flag, text, 0, 65535)
+  } catch {
+    throw new FlagError(flag, text, "a port from 0 to 65535")
+  }
 }

@@ -9,20 +9,23 @@
  * exit 130/143) — and prints the summary, however the run ends. Exit 0 when the run ended (records
  * the partner or the clean step failed are in the log and the summary), 1 when the job itself
  * failed (the partner's listing or the database gave out, or rows were not written: one line says
- * which, and the summary's `error`), 2 on a bad flag.
+ * which, and the summary's `error`), 2 on a bad flag (with `--json`, its JSON line all the same);
+ * `-h`/`--help` prints the usage, exit 0. The processes that started it gone (`npx … etl` signalled:
+ * npx and pnpm pass nothing on) stop it as SIGTERM does (parent-watch.ts).
  */
 import { Supervisor } from "@tributary/jobs"
 import { Monitor } from "@tributary/monitor"
 import { NatsSupervisor } from "@tributary/nats"
 import { Cause, Clock, Effect, Exit, Fiber, Stream } from "effect"
-import { makeClient } from "./client.js"
+import { makeClient, type PartnerError } from "./client.js"
 import { holdsDatabase } from "./data-folder.js"
 import { open } from "./db.js"
-import { FlagError, parseDatabaseUrl, parseFlags, usage } from "./flags.js"
+import { FlagError, type Flags, parseDatabaseUrl, parseFlags, usage } from "./flags.js"
+import { watchLaunchers } from "./parent-watch.js"
 import { type PartnerStats, startPartner } from "./partner.js"
 import { clean } from "./record.js"
 import { remoteRunner, startWorkers } from "./remote.js"
-import { progressLine, summaryJson, summaryTable } from "./report.js"
+import { progressLine, refusedJson, summaryJson, summaryTable } from "./report.js"
 import { RunError } from "./run-error.js"
 import { shownUrl } from "./shown-url.js"
 import { noticeStopsWhile } from "./stop-notice.js"
@@ -31,15 +34,27 @@ import { makeTally, summarize, type Tally } from "./tally.js"
 import { makeTerminal } from "./terminal.js"
 
 const { flags, databaseUrl } = (() => {
+  const argv = process.argv.slice(2)
+  let parsed: Flags | undefined
   try {
-    return { flags: parseFlags(process.argv.slice(2)), databaseUrl: parseDatabaseUrl(process.env.DATABASE_URL) }
+    parsed = parseFlags(argv)
+    if (parsed.help) {
+      process.stdout.write(`${usage}\n`)
+      process.exit(0)
+    }
+    return { flags: parsed, databaseUrl: parseDatabaseUrl(process.env.DATABASE_URL) }
   } catch (e) {
     if (!(e instanceof FlagError)) throw e
     process.stderr.write(`${e.message}\n${usage}\n`)
+    // with --json, stdout's last line is the summary however the run ends: here, a run that never started
+    if (parsed?.json ?? argv.includes("--json"))
+      process.stdout.write(`${refusedJson(e.message, parsed?.mode ?? null)}\n`)
     process.exit(2)
   }
 })()
 const terminal = makeTerminal()
+// `npx … etl` signalled: npx and pnpm do not pass it on, and exit; the job notices they are gone
+watchLaunchers(terminal.logger)
 
 /** What the summary needs beyond the tally, filled in as the run gets there (a run that fails or is stopped early leaves the rest unknown). */
 interface End {
@@ -68,6 +83,11 @@ const program = Effect.gen(function* () {
     local !== undefined ? Effect.sync(local.stats) : client.stats
   end.partnerBefore = yield* partnerStats
   yield* Effect.logInfo(`syncing from ${shownUrl(partnerUrl)}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
+  const partnerFailed = (e: PartnerError) => new RunError(e, `the partner at ${shownUrl(partnerUrl)}`)
+  // another partner, and a new PGlite folder to create (seconds): its listing is tried first, so
+  // a partner that cannot be reached fails the run before the wait, not after it
+  if (local === undefined && databaseUrl === undefined && !holdsDatabase(flags.dataDir))
+    yield* Effect.mapError(client.listPage(null), partnerFailed)
 
   if (flags.workers > 0) {
     // fetch and clean on worker processes (the partner's limits shared among them); rows come back here
@@ -97,7 +117,7 @@ const program = Effect.gen(function* () {
   const db = yield* noticeStopsWhile(opening, terminal.logger, open({ url: databaseUrl, dataDir: flags.dataDir }))
   if (flags.fresh) yield* db.truncate
   yield* Effect.logInfo(
-    `mode ${flags.mode}: ${flags.concurrency} sub-jobs at once, at most ${flags.rate} starts/s, into ${db.kind} ${db.where}`
+    `mode ${flags.mode}: ${flags.concurrency} sub-jobs at once, starts paced by a token bucket (a burst of up to ${flags.rate}, then ${flags.rate}/s), into ${db.kind} ${db.where}`
   )
 
   const started = yield* Clock.currentTimeMillis
@@ -138,7 +158,9 @@ const program = Effect.gen(function* () {
         )
       })
   }).pipe(
-    Effect.mapError((e) => (e._tag === "PartnerError" ? new RunError(e, `the partner at ${shownUrl(partnerUrl)}`) : e))
+    // the run's hold on its database (PostgreSQL: its lock) lost for good fails the run
+    Effect.raceFirst(db.held),
+    Effect.mapError((e) => (e._tag === "PartnerError" ? partnerFailed(e) : e))
   )
 }).pipe(
   Effect.scoped,

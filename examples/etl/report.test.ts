@@ -3,7 +3,7 @@
  * same figures: a speed-up is rounded once, so 4.7499 is not "4.7×" in the table and 4.75 in the JSON.
  */
 import { describe, expect, it } from "vitest"
-import { summaryJson, summaryTable } from "./report.js"
+import { refusedJson, summaryJson, summaryTable } from "./report.js"
 import { makeTally, summarize } from "./tally.js"
 
 const about = (speedup: number | null) => ({
@@ -47,5 +47,22 @@ describe("summary", () => {
     expect(lines.join("\n")).toContain("the run failed")
     // the value wraps inside its cell: every word is still there
     expect(lines.join(" ")).toContain("timeout")
+  })
+
+  it("a run refused before it started (exit 2): the --json line has every key, nothing counted, the refusal as its error", () => {
+    const json = JSON.parse(refusedJson("Invalid --records: expected a value, no value given", null))
+    const full = JSON.parse(summaryJson(summarize(makeTally(), about(null))))
+    expect(Object.keys(json)).toEqual(Object.keys(full))
+    expect(json).toMatchObject({
+      records: 0,
+      saved: 0,
+      failed: { partner: 0, clean: 0, db: 0 },
+      dbRows: null,
+      speedup: null,
+      stopped: false,
+      error: "Invalid --records: expected a value, no value given",
+      mode: null
+    })
+    expect(JSON.parse(refusedJson("Invalid DATABASE_URL: …", "all")).mode).toBe("all")
   })
 })

@@ -3,7 +3,7 @@
  * summary table, and the `--json` object.
  */
 import type { Supervisor } from "@tributary/jobs"
-import { failedTotal, type Summary, type Tally } from "./tally.js"
+import { failedTotal, makeTally, type Summary, summarize, type Tally } from "./tally.js"
 import { table } from "./terminal.js"
 
 /**
@@ -40,7 +40,7 @@ export const summaryTable = (s: Summary, columns?: number): string => {
     ] as const
   return table(
     [
-      ["mode / database", `${s.mode} / ${s.database}`],
+      ["mode / database", `${s.mode ?? "?"} / ${s.database}`],
       ["records listed", String(s.records)],
       ["saved", String(s.saved)],
       ["unchanged (skipped)", String(s.unchanged)],
@@ -87,3 +87,29 @@ export const summaryJson = (s: Summary): string =>
   })
 
 const clip = (s: string | undefined): string => (s === undefined || s.length <= 60 ? (s ?? "") : `${s.slice(0, 57)}...`)
+
+/**
+ * The `--json` object of a run refused before it started (a bad flag or `DATABASE_URL`: exit 2):
+ * nothing listed, counted or measured, `error` the refusal, `mode` null when the flags could not
+ * be read.
+ *
+ * ```ts
+ * import { refusedJson } from "./report.js"
+ *
+ * refusedJson('Invalid --concurrency: expected an integer >= 1, received "0"', null)
+ * ```
+ */
+export const refusedJson = (error: string, mode: string | null): string =>
+  summaryJson({
+    ...summarize(makeTally(), {
+      mode: "",
+      database: "",
+      partner: undefined,
+      dbRows: null,
+      durationMs: 0,
+      speedup: null,
+      stopped: false,
+      error
+    }),
+    mode
+  })

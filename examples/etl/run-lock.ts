@@ -10,8 +10,9 @@
  *   hidden) and the holder's pid and host when the server shows them (`application_name`);
  * - the lock is the session's: `release` ends the session, and so does the death of the process
  *   (a SIGKILL, a crash) — the server frees the lock when the connection closes;
- * - a lock connection the server ends (a restart, `pg_terminate_backend`) loses the lock without
- *   ending the run or the process: the run goes on, unguarded.
+ * - a lock connection the server ends (a restart, `pg_terminate_backend`) loses the lock: the run
+ *   notices (the connection's 'error'/'end'), says so, and takes the lock again on a new
+ *   connection; if another run holds it by then, this run fails (`Lock.next`: `Refused`).
  */
 import { hostname } from "node:os"
 import { Data } from "effect"
@@ -31,20 +32,99 @@ export class DatabaseInUseError extends Data.TaggedError("DatabaseInUseError")<{
   readonly message: string
 }> {}
 
+/** What happened to a run's lock after it was taken, in order. */
+export type LockEvent =
+  /** the server ended the lock's session (a restart, `pg_terminate_backend`): the lock is gone */
+  | { readonly _tag: "Lost"; readonly reason: string }
+  /** taken again on a new connection: the run goes on, guarded again */
+  | { readonly _tag: "Retaken" }
+  /** not taken again: another run holds it now (`DatabaseInUseError`), or the server could not be reached */
+  | { readonly _tag: "Refused"; readonly error: Error }
+
+/** A run's lock, held until `release`. */
+export interface Lock {
+  /** ends the lock's session (and any attempt to take it again) */
+  readonly release: () => Promise<void>
+  /** the next `LockEvent`: each once, in order; never resolves while nothing happens */
+  readonly next: () => Promise<LockEvent>
+}
+
+/** Attempts, one `retryMillis` apart, to take a lost lock again before the run gives up on it. */
+const retakeAttempts = 5
+
 /**
  * Takes the run's lock on a connection of `pool` kept out of it for the run (so the first
- * connection's failure is the pool's own, timeout included); resolves to its release, or rejects
+ * connection's failure is the pool's own, timeout included); resolves to the `Lock`, or rejects
  * (`DatabaseInUseError`, or why it could not connect). `database`: the URL as it may be shown.
+ *
+ * A lock whose session the server ends is taken again on a new connection of `pool`: `next`
+ * says `Lost`, then `Retaken`, or `Refused` (another run holds it now, or the server stayed out of
+ * reach for `retakeAttempts` tries, `retryMillis` apart).
  */
-export const lockDatabase = async (pool: pg.Pool, database: string): Promise<() => Promise<void>> => {
+export const lockDatabase = async (pool: pg.Pool, database: string, retryMillis = 1000): Promise<Lock> => {
+  const events: Array<LockEvent> = []
+  let wake: (() => void) | undefined
+  const emit = (event: LockEvent) => {
+    events.push(event)
+    wake?.()
+  }
+  let released = false
+  let current: pg.PoolClient | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+
+  /** the lock's session ended by the server: say so, and take the lock again */
+  const watch = (client: pg.PoolClient) => {
+    let gone = false
+    const onGone = (e?: Error) => {
+      if (gone || released || current !== client) return
+      gone = true
+      current = undefined
+      client.release(e ?? new Error("the lock's session ended")) // closed, never handed out again
+      emit({ _tag: "Lost", reason: e?.message ?? "the connection ended" })
+      void retake(1)
+    }
+    client.on("error", onGone)
+    client.on("end", () => onGone())
+  }
+  const retake = async (attempt: number): Promise<void> => {
+    if (released) return
+    try {
+      const client = await take(pool, database)
+      if (released) return client.release(true)
+      current = client
+      watch(client)
+      emit({ _tag: "Retaken" })
+    } catch (e) {
+      if (released) return
+      if (e instanceof DatabaseInUseError || attempt >= retakeAttempts)
+        return emit({ _tag: "Refused", error: e instanceof Error ? e : new Error(String(e)) })
+      timer = setTimeout(() => void retake(attempt + 1), retryMillis)
+      timer.unref()
+    }
+  }
+
+  current = await take(pool, database)
+  watch(current)
+  return {
+    release: async () => {
+      released = true
+      clearTimeout(timer)
+      current?.release(true) // closed, never handed out: the lock ends with its session
+      current = undefined
+    },
+    next: async () => {
+      while (events.length === 0) await new Promise<void>((resolve) => (wake = resolve))
+      return events.shift()!
+    }
+  }
+}
+
+/** One connection of `pool` holding the lock (`pg_try_advisory_lock`), or why not. */
+const take = async (pool: pg.Pool, database: string): Promise<pg.PoolClient> => {
   const client = await pool.connect()
-  // the server ended the lock's session: the lock is gone, the run goes on (see the module doc)
+  // an error before the lock is ours: the query under way fails with it; nothing else to do
   const onError = () => {}
   client.on("error", onError)
-  const end = () => {
-    client.off("error", onError)
-    client.release(true) // closed, never handed out: the lock ends with its session
-  }
   try {
     const [{ locked }] = (
       await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [...lockKeys])
@@ -58,10 +138,12 @@ export const lockDatabase = async (pool: pg.Pool, database: string): Promise<() 
       })
     }
   } catch (e) {
-    end()
+    client.off("error", onError)
+    client.release(true)
     throw e
   }
-  return async () => end()
+  client.off("error", onError)
+  return client
 }
 
 /** "pid 4242 on host" of the session holding the lock, when the server lets us see it. */

@@ -5,8 +5,13 @@
  * timeout). `Supervisor.runMain` owns the signals and logs that it is stopping; without this line
  * the next one could come 20 s later, and the user would not know what the job waits for.
  *
- * Invariants: the listeners only add a line — they never handle the stop (runMain does, and a
- * second signal still exits at once); they are installed for `effect`'s run only and removed
+ * The event loop is blocked while PGlite creates a folder (its initdb runs in this thread): a signal
+ * then is answered once the folder is created — this line, runMain's stop — and the sync, which
+ * starts after, fetches nothing.
+ *
+ * Invariants: the listeners only add a line and hold the job where it is once `effect` is done
+ * — they never handle the stop (runMain does: it interrupts the job, and a second signal still
+ * exits at once); they are installed for `effect`'s run only and removed
  * however it ends; one line per signal.
  */
 import { Effect } from "effect"
@@ -20,21 +25,37 @@ export const noticeStopsWhile = <A, E, R>(
   logger: pino.Logger<any>,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      const listeners = signals.map((signal) => {
-        const listener = () =>
-          logger.warn(
-            { signal },
-            `${signal} received while ${what}: waiting for it to finish, then the summary (${signal === "SIGINT" ? "Ctrl-C" : signal} again exits at once)`
+  Effect.suspend(() => {
+    let signalled = false
+    return Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const listeners = signals.map((signal) => {
+          const listener = () => {
+            signalled = true
+            logger.warn(
+              { signal },
+              `${signal} received while ${what}: waiting for it to finish, then the summary (${signal === "SIGINT" ? "Ctrl-C" : signal} again exits at once)`
+            )
+          }
+          process.on(signal, listener)
+          return () => process.removeListener(signal, listener)
+        })
+        return () => {
+          for (const remove of listeners) remove()
+        }
+      }),
+      // PGlite creating a folder blocks the event loop: a signal that came meanwhile is read only
+      // at the loop's next I/O poll. The first setImmediate runs in this turn's check phase (its
+      // poll may have come before the block), the second in the next turn's, after its poll: the
+      // signal is in by then. After a stop the job goes no further (runMain interrupts it): it
+      // fetches nothing
+      () =>
+        Effect.tap(effect, () =>
+          Effect.flatMap(
+            Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))),
+            () => (signalled ? Effect.never : Effect.void)
           )
-        process.on(signal, listener)
-        return () => process.removeListener(signal, listener)
-      })
-      return () => {
-        for (const remove of listeners) remove()
-      }
-    }),
-    () => effect,
-    (remove) => Effect.sync(remove)
-  )
+        ),
+      (remove) => Effect.sync(remove)
+    )
+  })

@@ -88,8 +88,13 @@ export const sync = (
     const cursors = new Set<string>()
     let listedTwice = 0
     do {
-      // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list")
-      const page: Page = yield* Job.join(yield* Job.fork(client.listPage(cursor), { name: "list-page", key: "list" }))
+      // listing is partner traffic too: it runs in the same pool, in a lane of its own ("list").
+      // The job returns the listing's Exit: its failure is the run's, logged once as the run's
+      // failure line (no stack of ours), not a second time as a failed job with its stack
+      const listing: Exit.Exit<Page, PartnerError> = yield* Job.join(
+        yield* Job.fork(Effect.exit(client.listPage(cursor)), { name: "list-page", key: "list" })
+      )
+      const page: Page = yield* listing
       tally.total ??= page.total
       // the page counts as listed as it arrives (a stop while its records are fired leaves the rest "not done")
       const fresh = page.records.filter((r) => !listed.has(r.id) && listed.add(r.id))

@@ -50,7 +50,8 @@ export const failedTotal = (tally: Tally): number => tally.failed.partner + tall
 
 /** The outcome of a run, as the summary table and `--json` show it. */
 export interface Summary {
-  readonly mode: string
+  /** null: the command line was refused before a mode was read */
+  readonly mode: string | null
   readonly database: string
   readonly records: number
   readonly saved: number

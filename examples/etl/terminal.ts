@@ -23,8 +23,25 @@ export interface Terminal {
   readonly print: (text: string) => void
 }
 
+/**
+ * Whether `stream` is a terminal the live line can be drawn on: a TTY with at least one row and one
+ * column. A pseudo-terminal that reports 0×0 (`stty rows 0 cols 0`, some CI runners) is not: the
+ * live line, fitted to 0 rows, would swallow every log line written above it.
+ *
+ * ```ts
+ * import { isTerminal } from "./terminal.js"
+ *
+ * isTerminal({ isTTY: true, rows: 0, columns: 0 }) // false: plain lines
+ * ```
+ */
+export const isTerminal = (stream: {
+  readonly isTTY?: boolean | undefined
+  readonly rows?: number | undefined
+  readonly columns?: number | undefined
+}): boolean => stream.isTTY === true && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0
+
 export const makeTerminal = (options: { readonly tty?: boolean } = {}): Terminal => {
-  const tty = options.tty ?? process.stderr.isTTY === true
+  const tty = options.tty ?? isTerminal(process.stderr)
   // a reader that went away (`etl 2>&1 | head -1`, a pager quit early): the job goes on and
   // finishes its rows, its lines going nowhere; a write to the closed pipe emitted an 'error'
   // nobody handled, and the process ended mid-run (exit 1)
@@ -72,7 +89,7 @@ export const makeTerminal = (options: { readonly tty?: boolean } = {}): Terminal
  */
 export const table = (
   rows: ReadonlyArray<readonly [string, string]>,
-  columns: number | undefined = process.stdout.isTTY ? process.stdout.columns : undefined
+  columns: number | undefined = isTerminal(process.stdout) ? process.stdout.columns : undefined
 ): string => {
   // the 3 border characters come on top of the two columns' widths (padding included)
   const width = Math.max(40, Math.min(105, columns ?? 105)) - 3
