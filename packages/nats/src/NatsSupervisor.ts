@@ -61,7 +61,7 @@ import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import { canceller } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
-import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
+import { type CommonOptions, countOf, MAX_SERVER_MILLIS, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
 import {
   decodeOutcome,
@@ -80,11 +80,11 @@ import { MessageTooLargeError, NatsArgumentError, NatsConnectError, PayloadJsonE
  * @since 0.2.0
  */
 export interface DispatcherOptions extends CommonOptions {
-  /** how long a job's publish keeps retrying while the server cannot be reached (default "1 minute"); past it the job fails with a NatsConnectError defect */
+  /** how long a job's publish may take while the server cannot be reached or does not ack (default "1 minute"): every try, and its wait for the stream's ack, ends within it, counted from the first try; past it the job fails with a NatsConnectError defect */
   readonly publishTimeout?: Duration.Input
   /** job publishes awaiting the stream's ack at once (default 16; more wait in order); bench/nats.ts measured 16, 256 and 1024 alike */
   readonly publishWindow?: number
-  /** how long outcomes stay in their stream (default "1 hour", at least 1 second): the longest this process may be away (disconnected, or slow to read) before a finished job's outcome is gone; the stream keeps the longest asked by any supervisor started, whoever made it */
+  /** how long outcomes stay in their stream (default "1 hour", at least 1 second, at most about 292 years: the server's int64 nanoseconds): the longest this process may be away (disconnected, or slow to read) before a finished job's outcome is gone; the stream keeps the longest asked by any supervisor started, whoever made it */
   readonly outcomeMaxAge?: Duration.Input
 }
 
@@ -165,7 +165,7 @@ const makeDispatcher = (options: DispatcherOptions) =>
   Effect.gen(function* () {
     const { servers, names } = yield* resolveCommon(options)
     const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
-    const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour")
+    const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour", MAX_SERVER_MILLIS)
     if (outcomeMaxAge < MIN_OUTCOME_MAX_AGE_MILLIS)
       return yield* new NatsArgumentError(
         "outcomeMaxAge",
@@ -291,32 +291,38 @@ const makeDispatcher = (options: DispatcherOptions) =>
         let stored: Promise<number> | undefined
         /** the publishes of the job tried (a retry follows one that may have reached the stream) */
         let tries = 0
-        const publishOnce = Effect.tryPromise({
-          try: () => {
-            tries++
-            return (stored = publisher.publish(names.jobsSubject, body, id, headers))
-          },
-          catch: (cause) =>
-            cause instanceof Publisher.TooLargeError
-              ? new MessageTooLargeError(definition, "payload", cause.bytes, cause.limit)
-              : new NatsConnectError(servers.join(", "), cause)
-        })
-        // retried with the same message id (a publish that did reach the stream is not a second
-        // job) every 250 ms until `publishTimeout` has passed; the first try has no retry machinery;
-        // a payload too large for the server is never retried
+        /** one try, rejected by `deadline` (a `Date.now()` time) at the latest, sent or not */
+        const publishOnce = (deadline: number) =>
+          Effect.tryPromise({
+            try: () => {
+              tries++
+              return (stored = publisher.publish(names.jobsSubject, body, id, headers, deadline))
+            },
+            catch: (cause) =>
+              cause instanceof Publisher.TooLargeError
+                ? new MessageTooLargeError(definition, "payload", cause.bytes, cause.limit)
+                : new NatsConnectError(servers.join(", "), cause)
+          })
+        // the whole publish ends by `publishTimeout` after the first try began: retried with the
+        // same message id (a publish that did reach the stream is not a second job) every 250 ms,
+        // each try waiting for its ack at most what is left (the publisher's wall clock: the acks
+        // come over the network); a payload too large for the server is never retried
         const retryUntil = (deadline: number): Effect.Effect<unknown> =>
-          Effect.catch(publishOnce, (error) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              now >= deadline || error._tag === "MessageTooLargeError"
-                ? Effect.die(error)
-                : Effect.andThen(Effect.sleep(250), retryUntil(deadline))
-            )
-          )
-        const publish = Effect.catch(publishOnce, (error) =>
-          error._tag === "MessageTooLargeError"
-            ? Effect.die(error)
-            : Effect.flatMap(Clock.currentTimeMillis, (now) => retryUntil(now + publishTimeout))
-        )
+          Effect.catch(publishOnce(deadline), (error) => {
+            if (error._tag === "MessageTooLargeError") return Effect.die(error)
+            const left = deadline - Date.now()
+            return left <= 0
+              ? Effect.die(
+                  new NatsConnectError(
+                    servers.join(", "),
+                    new Error(`the job's publish was not acked within publishTimeout (${publishTimeout} ms)`, {
+                      cause: error.cause
+                    })
+                  )
+                )
+              : Effect.andThen(Effect.sleep(Math.min(250, left)), retryUntil(deadline))
+          })
+        const publish = Effect.suspend(() => retryUntil(Date.now() + publishTimeout))
         return Effect.andThen(publish, Deferred.await(deferred)).pipe(
           // interrupted here (Job.interrupt, a timeout, a group's failFast, a shutdown): cancelled on
           // the workers; not when its outcome said Interrupted (it has ended there: no longer waited

@@ -38,7 +38,10 @@
  * - Execution is at least once: a worker that dies holding jobs has them run again elsewhere after
  *   `ackWait`; a job that succeeded while its outcome could not be stored runs again.
  * - A worker holds up to 2 × `concurrency` messages (the running ones and as many pulled ahead).
- * - `maxAckPending` and `ackWait` are the consumer's: the last worker started sets them for all.
+ * - `maxAckPending` and `ackWait` are the consumer's, shared by every worker: a worker that finds
+ *   them set otherwise fails at start with a NatsArgumentError naming both values (with 1 s beside
+ *   30 s, a live worker's job ran 3 times), unless started with `updateConsumer: true` (it then
+ *   sets them for all).
  *
  * @since 0.2.0
  */
@@ -57,7 +60,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { RecentIds } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
-import { type CommonOptions, countOf, millisOf, resolveCommon } from "./internal/options.js"
+import { type CommonOptions, countOf, MAX_SERVER_MILLIS, millisOf, resolveCommon } from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
 import { type Delivery, start as startPuller } from "./internal/puller.js"
 import {
@@ -92,10 +95,19 @@ export interface Options<R> extends CommonOptions {
   readonly pools?: Record<string, Supervisor.PoolConfig>
   /** in log lines and outcomes (default `worker-<pid>`) */
   readonly name?: string
-  /** the consumer's ack wait (default "30 seconds", at least "1 second"): how long before a dead worker's jobs are redelivered */
+  /**
+   * the consumer's ack wait (default "30 seconds", at least "1 second"): how long before a dead
+   * worker's jobs are redelivered. The consumer is shared: a worker that finds it with another ack
+   * wait fails at start with a NatsArgumentError naming both, unless `updateConsumer` is true
+   */
   readonly ackWait?: Duration.Input
-  /** the consumer's max ack pending (default 1000): the bound on jobs held across all workers */
+  /** the consumer's max ack pending (default 1000): the bound on jobs held across all workers (shared as `ackWait` is) */
   readonly maxAckPending?: number
+  /**
+   * set the shared consumer's `ackWait` and `maxAckPending` to this worker's when they differ,
+   * for every worker (default false: such a worker fails at start with a NatsArgumentError)
+   */
+  readonly updateConsumer?: boolean
   /** deliveries of a job whose run fails with a typed error, the last one final (default 3) */
   readonly attempts?: number
   /** the delay of the nak after a typed failure, times the delivery number (default "1 second") */
@@ -118,14 +130,23 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const concurrency = yield* countOf("concurrency", options.concurrency, 16)
       const maxAckPending = yield* countOf("maxAckPending", options.maxAckPending, 1000)
       const attempts = yield* countOf("attempts", options.attempts, 3)
-      const ackWait = yield* millisOf("ackWait", options.ackWait, "30 seconds")
+      const ackWait = yield* millisOf("ackWait", options.ackWait, "30 seconds", MAX_SERVER_MILLIS)
       if (ackWait < MIN_ACK_WAIT_MILLIS)
         return yield* new NatsArgumentError(
           "ackWait",
           options.ackWait,
           "a duration of at least 1 second (the progress acks, every third of it, must beat it: with 1 ms a live worker's jobs ran up to 6 times)"
         )
-      const retryDelay = yield* millisOf("retryDelay", options.retryDelay, "1 second")
+      // the last nak's delay (retryDelay × the delivery number) goes to the server too
+      const retryDelay = yield* millisOf(
+        "retryDelay",
+        options.retryDelay,
+        "1 second",
+        Math.floor(MAX_SERVER_MILLIS / attempts)
+      )
+      const updateConsumer = options.updateConsumer ?? false
+      if (typeof updateConsumer !== "boolean")
+        return yield* new NatsArgumentError("updateConsumer", updateConsumer, "a boolean")
       const grace = yield* millisOf("grace", options.grace, "10 seconds")
       const name = options.name ?? `worker-${process.pid}`
       if (typeof name !== "string" || name === "")
@@ -144,7 +165,8 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const nc = yield* connection.open(servers, name)
       const jsm = yield* connection.manager(nc, servers)
       yield* connection.ensureStreams(jsm, names, 3_600_000, servers)
-      yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers)
+      const found = yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers, updateConsumer)
+      if (found !== undefined) return yield* consumerMismatch(names.consumer, found, options, ackWait, maxAckPending)
       // outcomes are bounded by the jobs held (capacity), so the window never holds one back
       const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, capacity)
 
@@ -560,6 +582,28 @@ const RESTORE_MAX_DELAY_MILLIS = 5_000
 
 /** the shortest time between two progress messages of a job */
 const PROGRESS_INTERVAL_MILLIS = 250
+
+/** The NatsArgumentError of a worker whose `ackWait` or `maxAckPending` is not the shared consumer's. */
+const consumerMismatch = (
+  consumer: string,
+  found: connection.ConsumerLimits,
+  options: { readonly ackWait?: Duration.Input | undefined; readonly maxAckPending?: number | undefined },
+  ackWait: number,
+  maxAckPending: number
+): NatsArgumentError => {
+  const also = "; pass updateConsumer: true to set it for every worker (or start this worker with that value)"
+  return found.ackWaitMillis !== ackWait
+    ? new NatsArgumentError(
+        "ackWait",
+        options.ackWait ?? `${ackWait} ms (the default)`,
+        `the ack wait of the workers' consumer ${consumer}, ${found.ackWaitMillis} ms, that another worker set${also}`
+      )
+    : new NatsArgumentError(
+        "maxAckPending",
+        options.maxAckPending ?? `${maxAckPending} (the default)`,
+        `the max ack pending of the workers' consumer ${consumer}, ${found.maxAckPending}, that another worker set${also}`
+      )
+}
 
 /** The definitions by name, or a NatsArgumentError (not an array of definitions, a name twice). */
 const definitionsOf = <R>(

@@ -7,9 +7,10 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Cause, Data, type Duration, Effect, Exit, Layer, Logger, References, Schema } from "effect"
+import { Cause, Data, Duration, Effect, Exit, Layer, Logger, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
+import { MAX_SERVER_MILLIS, resolveCommon } from "../src/internal/options.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, type Line, outcomeLines, recorder, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -102,6 +103,89 @@ describe("bad options", () => {
     expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
       value: { _tag: "NatsArgumentError", argument: "ackWait", value: "999 millis" }
     })
+  })
+})
+
+describe("servers and durations the server cannot take", () => {
+  const errorOf = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) && Exit.findErrorOption(exit)
+
+  it("a malformed server URL, or one of a scheme this client does not speak, is a NatsArgumentError naming servers, before any connection (it was 'Invalid URL', or dialled as host:port)", async () => {
+    for (const url of [
+      "not a url",
+      "http://127.0.0.1:1",
+      "ws://127.0.0.1:1",
+      "nats://127.0.0.1:99999",
+      "nats://h:1/path"
+    ]) {
+      const exit = await Effect.runPromiseExit(resolveCommon({ servers: ["nats://127.0.0.1:4222", url] }))
+      expect(errorOf(exit)).toMatchObject({ value: { _tag: "NatsArgumentError", argument: "servers", value: url } })
+      const worker = await Effect.runPromiseExit(NatsWorker.run({ servers: url, definitions: [d.square] }))
+      expect(errorOf(worker)).toMatchObject({ value: { _tag: "NatsArgumentError", argument: "servers" } })
+    }
+    // credentials stay hidden in the error
+    const hidden = await Effect.runPromiseExit(resolveCommon({ servers: "http://user:secret@127.0.0.1:1" }))
+    expect(errorOf(hidden)).toMatchObject({ value: { argument: "servers", value: "http://***@127.0.0.1:1" } })
+    expect(String(hidden)).not.toContain("secret")
+  })
+
+  it("the forms the client dials are taken: host, host:port, nats://, tls://, credentials, IPv6", async () => {
+    const servers = [
+      "127.0.0.1",
+      "127.0.0.1:4222",
+      "localhost:4222",
+      "nats://127.0.0.1:4222",
+      "NATS://127.0.0.1:4222/",
+      "tls://nats.example.com:4443",
+      "nats://user:p%40ss@127.0.0.1:4222",
+      "[::1]:4222",
+      "nats://[::1]:4222"
+    ]
+    for (const url of servers) {
+      const exit = await Effect.runPromiseExit(resolveCommon({ servers: url }))
+      expect(Exit.isSuccess(exit), url).toBe(true)
+    }
+  })
+
+  it("a duration past the server's int64 nanoseconds (about 292 years) is a NatsArgumentError naming the option, the value and the bound (it was a NatsConnectError: 'invalid JSON', 'consumer not found')", async () => {
+    const huge = "100000000 days"
+    const bound = `at most ${MAX_SERVER_MILLIS} ms`
+    const supervisor = await Effect.runPromiseExit(
+      Effect.scoped(Layer.build(NatsSupervisor.layer({ servers: "nats://127.0.0.1:1", outcomeMaxAge: huge })))
+    )
+    expect(errorOf(supervisor)).toMatchObject({
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "outcomeMaxAge",
+        value: huge,
+        message: expect.stringContaining(bound)
+      }
+    })
+    const ackWait = await Effect.runPromiseExit(
+      NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], ackWait: huge })
+    )
+    expect(errorOf(ackWait)).toMatchObject({
+      value: { _tag: "NatsArgumentError", argument: "ackWait", value: huge, message: expect.stringContaining(bound) }
+    })
+    // its last nak's delay is retryDelay × the delivery number: bounded by the bound / attempts
+    const retryDelay = await Effect.runPromiseExit(
+      NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], retryDelay: "36500 days", attempts: 3 })
+    )
+    expect(errorOf(retryDelay)).toMatchObject({
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "retryDelay",
+        message: expect.stringContaining(`at most ${Math.floor(MAX_SERVER_MILLIS / 3)} ms`)
+      }
+    })
+    // the bound itself is taken (the unreachable server is what fails)
+    const atBound = await Effect.runPromiseExit(
+      Effect.scoped(
+        Layer.build(
+          NatsSupervisor.layer({ servers: "nats://127.0.0.1:1", outcomeMaxAge: Duration.millis(MAX_SERVER_MILLIS) })
+        )
+      )
+    )
+    expect(errorOf(atBound)).toMatchObject({ value: { _tag: "NatsConnectError" } })
   })
 })
 
@@ -271,6 +355,61 @@ describe.skipIf(!available)("bad input", () => {
       expect(defectOf(value[2]!.exit)).toMatchObject({ message: "crashed" })
       expect([...outcomeLines(lines).values()].map((ls) => ls.length)).toEqual([1, 1, 1])
     } finally {
+      await w.stop()
+    }
+  })
+  it("a worker whose ackWait or maxAckPending differs from the shared consumer's fails at start naming both values, and leaves the consumer alone; with updateConsumer: true it sets them for every worker", async () => {
+    const prefix = "mixedconsumer"
+    const w = startWorker(server.url, "first", { definitions: [d.square], prefix, ackWait: "30 seconds" })
+    const nc = await connect({ servers: server.url })
+    let updated: ReturnType<typeof startWorker> | undefined
+    try {
+      expect(await squareOn(prefix, 3)).toBe(9)
+      const jsm = await jetstreamManager(nc)
+      const consumer = async () => {
+        const { config } = await jsm.consumers.info("MIXEDCONSUMER_JOBS", "mixedconsumer-workers")
+        return { ackWait: config.ack_wait, maxAckPending: config.max_ack_pending }
+      }
+      const started = (options: Partial<NatsWorker.Options<never>>) =>
+        Effect.runPromiseExit(NatsWorker.run({ servers: server.url, definitions: [d.square], prefix, ...options }))
+      const shorter = await started({ ackWait: "1 second" })
+      expect(Exit.isFailure(shorter) && Exit.findErrorOption(shorter)).toMatchObject({
+        value: {
+          _tag: "NatsArgumentError",
+          argument: "ackWait",
+          value: "1 second",
+          message:
+            'ackWait: expected the ack wait of the workers\' consumer mixedconsumer-workers, 30000 ms, that another worker set; pass updateConsumer: true to set it for every worker (or start this worker with that value), got "1 second"'
+        }
+      })
+      const byDefault = await started({ maxAckPending: 7, ackWait: "30 seconds" })
+      expect(Exit.isFailure(byDefault) && Exit.findErrorOption(byDefault)).toMatchObject({
+        value: {
+          _tag: "NatsArgumentError",
+          argument: "maxAckPending",
+          value: 7,
+          message: expect.stringContaining(", 1000, ")
+        }
+      })
+      // neither touched the consumer
+      expect(await consumer()).toEqual({ ackWait: 30_000_000_000, maxAckPending: 1000 })
+      const badFlag = await started({ updateConsumer: "yes" as unknown as boolean })
+      expect(Exit.isFailure(badFlag) && Exit.findErrorOption(badFlag)).toMatchObject({
+        value: { _tag: "NatsArgumentError", argument: "updateConsumer", value: "yes" }
+      })
+      updated = startWorker(server.url, "second", {
+        definitions: [d.square],
+        prefix,
+        ackWait: "10 seconds",
+        maxAckPending: 50,
+        updateConsumer: true
+      })
+      while ((await consumer()).ackWait !== 10_000_000_000) await new Promise((r) => setImmediate(r))
+      expect(await consumer()).toEqual({ ackWait: 10_000_000_000, maxAckPending: 50 })
+      expect(await squareOn(prefix, 4)).toBe(16)
+    } finally {
+      await nc.close()
+      await updated?.stop()
       await w.stop()
     }
   })

@@ -119,6 +119,40 @@ describe.skipIf(!available)("Publisher (pipelined JetStream publishes)", () => {
     expect(result).toEqual(["no ack from the stream within 1000 ms", "stored"])
   })
 
+  it("a publish's own deadline bounds it before the ack timeout, sent or still waiting for room (then never sent)", async () => {
+    const [result, kept] = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const nc = yield* connection.open([server.url], "publisher-test-deadline")
+          nc.subscribe("silent.deadline", { callback: () => {} }) // takes the message, never replies
+          const stream = `D${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`
+          yield* Effect.promise(async () => {
+            const jsm = await jetstreamManager(nc)
+            await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], storage: StorageType.File })
+          })
+          yield* Effect.promise(() => nc.flush())
+          // an ack timeout far past the test's own timeout: only the deadlines can end these
+          const p = yield* Publisher.make(nc, 600_000, 1)
+          const outcome = (q: Promise<number>) =>
+            q.then(
+              () => "resolved",
+              (e: Error) => e.message
+            )
+          const sent = outcome(p.publish("silent.deadline", "x", "d1", undefined, Date.now() + 200))
+          // behind it in a window of 1: it waits for room, which the silent publish holds
+          const waiting = outcome(p.publish(`${stream}.a`, "y", "d2", undefined, Date.now() + 100))
+          const result = yield* Effect.promise(() => Promise.all([sent, waiting]))
+          return [result, yield* Effect.promise(() => stored(stream))] as const
+        })
+      )
+    )
+    expect(result).toEqual([
+      "no ack from the stream by the publish's deadline",
+      "no ack from the stream by the publish's deadline"
+    ])
+    expect(kept).toEqual([])
+  })
+
   it("closing its scope rejects the publishes still waiting", async () => {
     const exit = await Effect.runPromiseExit(
       Effect.scoped(

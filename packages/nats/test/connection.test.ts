@@ -145,7 +145,7 @@ describe.skipIf(!available)("restoreConsumer", () => {
       const names = namesOf("consumerleftover")
       const servers = [server.url]
       await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, servers))
-      await Effect.runPromise(connection.ensureConsumer(jsm, names, 60_000, 100, servers))
+      await Effect.runPromise(connection.ensureConsumer(jsm, names, 60_000, 100, servers, false))
       for (let i = 0; i < 5; i++) await js.publish(names.jobsSubject, String(i))
       const consumer = await js.consumers.get(names.jobsStream, names.consumer)
       const first: Array<string> = []

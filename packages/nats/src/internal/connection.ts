@@ -7,7 +7,8 @@
  * - The connection is opened in the caller's scope and drained when it closes (pending acks and
  *   publishes are flushed first); it reconnects for ever while the scope is open.
  * - `ensureStreams` and `ensureConsumer` are idempotent: each side may call them at every start;
- *   the consumer's `ack_wait` and `max_ack_pending` follow the last worker started.
+ *   `ensureConsumer` changes the consumer's `ack_wait` and `max_ack_pending` only when told to
+ *   (otherwise it says what they are when they differ from the worker's).
  * - `restoreConsumer` (a worker whose consumer may be gone) makes the consumer only if it is
  *   missing: one that is there keeps its configuration. A consumer made where the server said none
  *   was holds no old deliveries: one made over the files a delete of its name left (the server
@@ -151,7 +152,7 @@ export const ensureStreams = (
           subjects: [`${names.outcomesPrefix}.>`],
           retention: RetentionPolicy.Limits,
           storage: StorageType.File,
-          max_age: outcomeMaxAgeMillis * 1_000_000
+          max_age: nanos(outcomeMaxAgeMillis)
         },
         // no supervisor listens there
         `${names.outcomesPrefix}.probe`,
@@ -172,15 +173,46 @@ export const ensureStreams = (
     )
   )
 
-/** Makes the workers' durable pull consumer, or updates its ack wait and max ack pending. */
+/** The consumer's settings a worker gives. */
+export interface ConsumerLimits {
+  readonly ackWaitMillis: number
+  readonly maxAckPending: number
+}
+
+/**
+ * Makes the workers' durable pull consumer. One that exists with another ack wait or max ack
+ * pending is updated to these with `update`; without, it is left alone and its values are
+ * returned (undefined when it was made, or has these values).
+ */
 export const ensureConsumer = (
   jsm: JetStreamManager,
   names: Names,
   ackWaitMillis: number,
   maxAckPending: number,
-  servers: ReadonlyArray<string>
-): Effect.Effect<void, NatsConnectError> =>
-  Effect.asVoid(consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, true))
+  servers: ReadonlyArray<string>,
+  update: boolean
+): Effect.Effect<ConsumerLimits | undefined, NatsConnectError> =>
+  Effect.flatMap(consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers), (made) =>
+    made
+      ? Effect.succeed(undefined)
+      : Effect.tryPromise({
+          // there already (or made by another worker meanwhile, with its values)
+          try: async (): Promise<ConsumerLimits | undefined> => {
+            const { config } = await jsm.consumers.info(names.jobsStream, names.consumer)
+            // the server's defaults when unset (30 s, 1000); one made by another tool may lack them
+            const ackWait = config.ack_wait ?? 30_000_000_000
+            const found = { ackWaitMillis: ackWait / 1_000_000, maxAckPending: config.max_ack_pending ?? 1000 }
+            if (ackWait === nanos(ackWaitMillis) && found.maxAckPending === maxAckPending) return undefined
+            if (!update) return found
+            await jsm.consumers.update(names.jobsStream, names.consumer, {
+              ack_wait: nanos(ackWaitMillis),
+              max_ack_pending: maxAckPending
+            })
+            return undefined
+          },
+          catch: (cause) => new NatsConnectError(servers.join(", "), cause)
+        })
+  )
 
 /**
  * Makes the workers' durable pull consumer if it is missing (deleted under the workers, say);
@@ -194,8 +226,7 @@ export const restoreConsumer = (
   maxAckPending: number,
   servers: ReadonlyArray<string>,
   beforeAdd?: () => Promise<void>
-): Effect.Effect<boolean, NatsConnectError> =>
-  consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, false, beforeAdd)
+): Effect.Effect<boolean, NatsConnectError> => consumerOf(jsm, names, ackWaitMillis, maxAckPending, servers, beforeAdd)
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
@@ -205,21 +236,12 @@ const consumerOf = (
   ackWaitMillis: number,
   maxAckPending: number,
   servers: ReadonlyArray<string>,
-  update: boolean,
   beforeAdd: () => Promise<void> = () => Promise.resolve()
 ): Effect.Effect<boolean, NatsConnectError> =>
   Effect.tryPromise({
     try: (): Promise<boolean> =>
       jsm.consumers.info(names.jobsStream, names.consumer).then(
-        () =>
-          update
-            ? jsm.consumers
-                .update(names.jobsStream, names.consumer, {
-                  ack_wait: ackWaitMillis * 1_000_000,
-                  max_ack_pending: maxAckPending
-                })
-                .then(() => false)
-            : false,
+        () => false,
         (e: unknown) =>
           beforeAdd().then(() =>
             addFresh(
@@ -229,7 +251,7 @@ const consumerOf = (
                 durable_name: names.consumer,
                 ack_policy: AckPolicy.Explicit,
                 deliver_policy: DeliverPolicy.All,
-                ack_wait: ackWaitMillis * 1_000_000,
+                ack_wait: nanos(ackWaitMillis),
                 max_ack_pending: maxAckPending,
                 max_deliver: -1
               },
@@ -265,6 +287,9 @@ const addFresh = (
         ? info
         : jsm.consumers.delete(names.jobsStream, names.consumer).then(() => addFresh(jsm, names, config, attempts - 1))
     )
+
+/** millis as the server's whole nanoseconds (a fraction is not JSON it takes) */
+const nanos = (millis: number): number => Math.round(millis * 1_000_000)
 
 /** how many times `streamOf` makes a stream that cannot store before it gives up (its caller may try again later) */
 const MAKE_ATTEMPTS = 3

@@ -35,6 +35,15 @@ export const resolveCommon = (options: CommonOptions): Effect.Effect<Common, Nat
       return Effect.fail(
         new NatsArgumentError("servers", redacted(options.servers), "a NATS URL or a non-empty array of them")
       )
+    const malformed = servers.find((s) => !validServer(s))
+    if (malformed !== undefined)
+      return Effect.fail(
+        new NatsArgumentError(
+          "servers",
+          redact(malformed),
+          "a NATS URL: host, host:port, nats://host[:port] or tls://host[:port] (with user:password@ or token@ before the host, if any; this client speaks TCP: no http://, ws:// or wss://)"
+        )
+      )
     if (splitCredentials(servers) === undefined)
       return Effect.fail(
         new NatsArgumentError(
@@ -49,16 +58,35 @@ export const resolveCommon = (options: CommonOptions): Effect.Effect<Common, Nat
     return Effect.succeed({ servers, names: namesOf(prefix) })
   })
 
-/** `value` (default `fallback`) as positive millis, or a NatsArgumentError naming `argument`. */
+/**
+ * The longest duration the server takes, in millis: it reads durations as int64 nanoseconds
+ * (about 292 years); a longer one was refused as "invalid JSON" or lost ("consumer not found").
+ */
+export const MAX_SERVER_MILLIS = 9_223_372_036_854 // ⌊(2^63 − 1) / 10^6⌋
+
+/**
+ * `value` (default `fallback`) as positive millis, or a NatsArgumentError naming `argument`; with
+ * `maxMillis` (a duration the server is sent, say: `MAX_SERVER_MILLIS`), at most that.
+ */
 export const millisOf = (
   argument: string,
   value: Duration.Input | undefined,
-  fallback: Duration.Input
+  fallback: Duration.Input,
+  maxMillis?: number
 ): Effect.Effect<number, NatsArgumentError> => {
   const d = Duration.fromInput(value ?? fallback)
   if (d._tag === "None" || !(Duration.toMillis(d.value) > 0) || !Number.isFinite(Duration.toMillis(d.value)))
     return Effect.fail(new NatsArgumentError(argument, value, "a positive, finite duration"))
-  return Effect.succeed(Duration.toMillis(d.value))
+  const millis = Duration.toMillis(d.value)
+  if (maxMillis !== undefined && millis > maxMillis)
+    return Effect.fail(
+      new NatsArgumentError(
+        argument,
+        value,
+        `a duration of at most ${maxMillis} ms (${Math.floor(maxMillis / 86_400_000)} days: the server takes durations in int64 nanoseconds)`
+      )
+    )
+  return Effect.succeed(millis)
 }
 
 /** `value` (default `fallback`) as an integer ≥ 1, or a NatsArgumentError naming `argument`. */
@@ -71,6 +99,29 @@ export const countOf = (
   return Number.isInteger(n) && n >= 1
     ? Effect.succeed(n)
     : Effect.fail(new NatsArgumentError(argument, value, "an integer ≥ 1"))
+}
+
+/**
+ * A server URL the client dials as meant: it drops any scheme and talks NATS over TCP to the host
+ * and port (`http://host:1` was dialled), so only `nats://`, `tls://` or none is taken, with a
+ * host, an optional port (1 to 65535) and nothing after them but a `/`.
+ */
+const validServer = (server: string): boolean => {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(server)?.[1]?.toLowerCase()
+  if (scheme !== undefined && scheme !== "nats" && scheme !== "tls") return false
+  let url: URL
+  try {
+    url = new URL(scheme === undefined ? `nats://${server}` : server)
+  } catch {
+    return false
+  }
+  return (
+    url.hostname !== "" &&
+    (url.pathname === "" || url.pathname === "/") &&
+    url.search === "" &&
+    url.hash === "" &&
+    url.port !== "0"
+  )
 }
 
 /** `servers` as an error may show it: each URL's credentials as `***`. */

@@ -9,7 +9,8 @@
  * - A publish settles once: resolved by the stream's ack with the message's stream sequence (a
  *   duplicate's too: the stream already holds the message, and its ack names that message's
  *   sequence), rejected by an error reply (`NoStreamError` when no stream listens on the
- *   subject) or when no ack came within `timeoutMillis`. A message
+ *   subject), or when no ack came within `timeoutMillis` of its send, or by its own `deadline`
+ *   (a `Date.now()` time: one still waiting for room by then is never sent). A message
  *   larger than the server's `max_payload` is rejected with `TooLargeError` (it can never be
  *   sent: publishing it again is pointless).
  *   A late reply to a rejected publish is ignored (its token is gone).
@@ -33,8 +34,17 @@ import type * as Scope from "effect/Scope"
 
 /** Publishes to JetStream and waits for the stream's ack. */
 export interface Publisher {
-  /** resolves with the message's sequence in the stream */
-  readonly publish: (subject: string, body: string, msgID: string, headers?: MsgHdrs) => Promise<number>
+  /**
+   * Resolves with the message's sequence in the stream. With `deadline` (a `Date.now()` time), it
+   * is rejected by then at the latest, sent or not (a caller's bound on the whole publish).
+   */
+  readonly publish: (
+    subject: string,
+    body: string,
+    msgID: string,
+    headers?: MsgHdrs,
+    deadline?: number
+  ) => Promise<number>
   /**
    * Runs `send` at the start of the next send, before the publishes: what it writes on the connection
    * (a worker's acks) leaves in the same socket write as they.
@@ -64,6 +74,8 @@ interface Pending {
   readonly resolve: (seq: number) => void
   readonly reject: (error: Error) => void
   readonly deadline: number
+  /** its deadline is the caller's (before the ack timeout) */
+  readonly callers: boolean
 }
 
 interface Queued {
@@ -73,6 +85,8 @@ interface Queued {
   readonly headers: MsgHdrs
   readonly resolve: (seq: number) => void
   readonly reject: (error: Error) => void
+  /** the caller's deadline (`Date.now()` time; Infinity when none) */
+  readonly deadline: number
   /** withdrawn before it was sent: skipped */
   withdrawn?: true
 }
@@ -132,17 +146,18 @@ class Pipeline implements Publisher {
         this.drain()
       }
     })
-    // one timer for every publish: those past their deadline are rejected
-    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.floor(timeoutMillis / 4)))
+    // one timer for every publish: those past their deadline are rejected (every 100 ms at most: a
+    // caller's deadline may come before the ack timeout)
+    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(100, Math.floor(timeoutMillis / 4))))
     this.sweeper.unref()
   }
 
-  publish(subject: string, body: string, msgID: string, headers?: MsgHdrs): Promise<number> {
+  publish(subject: string, body: string, msgID: string, headers?: MsgHdrs, deadline = Infinity): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       if (this.closed) return reject(new PublishError("the connection is closing"))
       const h = headers ?? makeHeaders()
       h.set("Nats-Msg-Id", msgID)
-      const q: Queued = { msgID, subject, body, headers: h, resolve, reject }
+      const q: Queued = { msgID, subject, body, headers: h, resolve, reject, deadline }
       this.queue.push(q)
       this.queued.set(msgID, q)
       this.schedule()
@@ -192,9 +207,19 @@ class Pipeline implements Publisher {
     this.queued.clear()
   }
 
-  private send(q: Queued): void {
+  private send(q: Queued, now: number): void {
+    if (q.deadline <= now) {
+      q.reject(pastDeadline())
+      return
+    }
     const token = (this.next++).toString(36)
-    this.pending.set(token, { resolve: q.resolve, reject: q.reject, deadline: Date.now() + this.timeoutMillis })
+    const timeout = now + this.timeoutMillis
+    this.pending.set(token, {
+      resolve: q.resolve,
+      reject: q.reject,
+      deadline: Math.min(timeout, q.deadline),
+      callers: q.deadline < timeout
+    })
     try {
       this.nc.publish(q.subject, q.body, { headers: q.headers, reply: `${this.inbox}.${token}` })
     } catch (cause) {
@@ -212,12 +237,13 @@ class Pipeline implements Publisher {
   }
 
   private drain(): void {
+    const now = Date.now()
     while (this.pending.size < this.window && this.head < this.queue.length) {
       const q = this.queue[this.head++]
       if (q.withdrawn) continue
       // only its own entry: a later publish of the same message id may wait behind it
       if (this.queued.get(q.msgID) === q) this.queued.delete(q.msgID)
-      this.send(q)
+      this.send(q, now)
     }
     if (this.head === this.queue.length) {
       this.queue = []
@@ -234,12 +260,23 @@ class Pipeline implements Publisher {
     for (const [token, p] of this.pending)
       if (p.deadline <= now) {
         this.pending.delete(token)
-        p.reject(new PublishError(`no ack from the stream within ${this.timeoutMillis} ms`))
+        p.reject(
+          p.callers ? pastDeadline() : new PublishError(`no ack from the stream within ${this.timeoutMillis} ms`)
+        )
         expired = true
+      }
+    // those still waiting for room past their deadline: never sent
+    for (const q of this.queued.values())
+      if (q.deadline <= now) {
+        this.queued.delete(q.msgID)
+        q.withdrawn = true
+        q.reject(pastDeadline())
       }
     if (expired) this.drain()
   }
 }
+
+const pastDeadline = (): PublishError => new PublishError("no ack from the stream by the publish's deadline")
 
 /** The stream sequence a PubAck names, or why the reply is not one: no stream for the subject, or the stream's error. */
 const parseAck = (status: number, text: string): number | string => {
