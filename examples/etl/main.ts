@@ -84,10 +84,6 @@ const program = Effect.gen(function* () {
   end.partnerBefore = yield* partnerStats
   yield* Effect.logInfo(`syncing from ${shownUrl(partnerUrl)}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
   const partnerFailed = (e: PartnerError) => new RunError(e, `the partner at ${shownUrl(partnerUrl)}`)
-  // another partner, and a new PGlite folder to create (seconds): its listing is tried first, so
-  // a partner that cannot be reached fails the run before the wait, not after it
-  if (local === undefined && databaseUrl === undefined && !holdsDatabase(flags.dataDir))
-    yield* Effect.mapError(client.listPage(null), partnerFailed)
 
   if (flags.workers > 0) {
     // fetch and clean on worker processes (the partner's limits shared among them); rows come back here

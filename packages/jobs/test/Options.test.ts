@@ -11,21 +11,11 @@ import pino from "pino"
 import { describe, expect, it } from "vitest"
 import { Job, JobArgumentError, Supervisor, SupervisorConfigError } from "../src/index.js"
 import { item, supervisor } from "../src/promise.js"
-import { run, settle } from "./harness.js"
+import { run, settle, thrownBy } from "./harness.js"
 
 /** The defect `exit` died with, if it is one. */
 const defectOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
   Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
-
-/** What `f` throws (fails the test if it returns). */
-const thrownBy = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a throw")
-}
 
 /** A Promise supervisor that logs nowhere. */
 const quiet = (config: Omit<Parameters<typeof supervisor>[0] & object, "logger"> = {}) =>

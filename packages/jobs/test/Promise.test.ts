@@ -28,6 +28,7 @@ import {
   type RunOptions,
   supervisor
 } from "../src/promise.js"
+import { thrownBy } from "./harness.js"
 
 // ── harness ─────────────────────────────────────────────────────────────────
 
@@ -98,16 +99,6 @@ const rejectionOf = (p: Promise<unknown>): Promise<unknown> =>
     },
     (error) => error
   )
-
-/** What `f` throws (fails the test if it returns). */
-const thrownBy = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a throw")
-}
 
 // ── fire ────────────────────────────────────────────────────────────────────
 

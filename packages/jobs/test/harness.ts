@@ -61,3 +61,13 @@ export const linesOf = (lines: ReadonlyArray<Line>, name: string): Array<Line> =
 export const settle: Effect.Effect<void> = Effect.gen(function* () {
   for (let i = 0; i < 20; i++) yield* Effect.yieldNow
 })
+
+/** What `f` throws (fails the test if it returns). */
+export const thrownBy = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (error) {
+    return error
+  }
+  throw new Error("expected a throw")
+}
