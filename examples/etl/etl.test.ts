@@ -361,6 +361,28 @@ const expectEachOnce = async (url: string, records: number) =>
   })
 
 /**
+ * Runs the job with `flags` on `dataDir`, made empty first and watched: `whileMade(child)` runs
+ * once, when PGlite makes its first directory there ("base") — the job is then creating the folder.
+ */
+const runWhileFolderMade = (
+  dataDir: string,
+  flags: ReadonlyArray<string>,
+  whileMade: (child: ChildProcess) => void
+) => {
+  rmSync(dataDir, { recursive: true, force: true })
+  mkdirSync(dataDir)
+  const watcher = watch(dataDir)
+  let seen = false
+  return runJob(flags, {}, (child) =>
+    watcher.on("change", (_event, file) => {
+      if (file !== "base" || seen) return
+      seen = true
+      whileMade(child)
+    })
+  ).finally(() => watcher.close())
+}
+
+/**
  * Runs `command` (a shell command line) on a pseudo-terminal through `script`, which copies what
  * it wrote (stdout and stderr) to its own stdout: its exit code and that text.
  */
@@ -945,16 +967,9 @@ describe("etl", () => {
   it("a run killed (SIGKILL) while PGlite writes a new folder's files: the next run creates the folder again, says so, and saves every record", async () => {
     const records = 50
     const dataDir = join(tmp, "killed-folder")
-    rmSync(dataDir, { recursive: true, force: true })
-    mkdirSync(dataDir) // an empty folder to watch: PGlite's first directory in it is the moment to kill
     const p = await partner({ records })
     const flags = ["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"]
-    const watcher = watch(dataDir)
-    const killed = await runJob(flags, {}, (child) =>
-      watcher.on("change", (_event, file) => {
-        if (file === "base") child.kill("SIGKILL")
-      })
-    ).finally(() => watcher.close())
+    const killed = await runWhileFolderMade(dataDir, flags, (child) => child.kill("SIGKILL"))
     expect(killed.code).toBeNull()
     // what it left: PGlite's files, half-written, and the job's mark
     expect(existsSync(join(dataDir, "base"))).toBe(true)
@@ -980,19 +995,13 @@ describe("etl", () => {
   it("SIGTERM while PGlite writes a new folder's files (the event loop blocked): answered once the folder is made, with the line saying what it waited for; nothing fetched after the stop, exit 143", async () => {
     const records = 50
     const dataDir = join(tmp, "blocked-folder")
-    rmSync(dataDir, { recursive: true, force: true })
-    mkdirSync(dataDir) // an empty folder to watch: PGlite's first directory in it is the moment to stop
     const p = await partner({ records })
     const flags = ["--partner-url", p.url, "--data-dir", dataDir, "--sample", "0"]
-    const watcher = watch(dataDir)
     let requestsAtStop = -1
-    const run = await runJob(flags, {}, (child) =>
-      watcher.on("change", (_event, file) => {
-        if (file !== "base" || requestsAtStop >= 0) return
-        requestsAtStop = p.stats().requests
-        child.kill("SIGTERM")
-      })
-    ).finally(() => watcher.close())
+    const run = await runWhileFolderMade(dataDir, flags, (child) => {
+      requestsAtStop = p.stats().requests
+      child.kill("SIGTERM")
+    })
     expect(requestsAtStop, run.stderr).toBe(0) // nothing asked before the folder is made
     expect(run.code, run.stderr).toBe(143)
     expect(run.summary).toMatchObject({ stopped: true, error: null, records: 0, notDone: 0 })

@@ -15,7 +15,11 @@
 import * as Duration from "effect/Duration"
 import { ChanArgumentError } from "../ChanError.js"
 
-/** The units of effect's `Duration.DurationObject`. */
+/**
+ * The units of effect's `Duration.DurationObject`. (@tributary/jobs checks its durations against
+ * the same list in its own internal model: each package checks its own inputs, and neither
+ * exports such a check.)
+ */
 const units: ReadonlyArray<string> = [
   "weeks",
   "days",
