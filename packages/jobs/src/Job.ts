@@ -346,7 +346,7 @@ export const forkAll = <A, E, R>(
     const context = yield* Effect.context<R>()
     const state = stateIn(context as Context.Context<never>, "Job.forkAll")
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
-    const group = new Group(state, works, context, options)
+    const group = new Group(state, works, context, options, "Job.forkAll")
     // pending puts are never refused: the outcomes handed over without suspending at the end stay takeable
     const out = yield* Chan.make<Outcome<A, E>>(Math.max(1, Math.min(group.works.length, 1024)), {
       maxPending: Number.POSITIVE_INFINITY
@@ -426,7 +426,7 @@ export function all<A, E, R>(
     const context = yield* Effect.context<R>()
     const state = stateIn(context as Context.Context<never>, "Job.all")
     if (state.closed) return yield* Effect.fail(new SupervisorClosedError(state.config.name))
-    const group = new Group(state, works, context, options)
+    const group = new Group(state, works, context, options, "Job.all")
     const policy = options.policy ?? "collectAll"
     if (policy !== "collectAll" && policy !== "failFast" && policy !== "firstSuccess")
       throw new JobArgumentError("policy", policy, '"collectAll", "failFast" or "firstSuccess"')

@@ -825,7 +825,7 @@ const runOptions = OptionFlags.id | OptionFlags.signal
 
 /** The options of `GroupJobOptions` (an item's), and of `AllOptions` (a group's): no `id` (no dedupe in a group). */
 const groupJobOptions = 0
-const allOptions = OptionFlags.group | OptionFlags.signal
+const allOptions = OptionFlags.group | OptionFlags.policy | OptionFlags.signal
 
 /**
  * The Job options of `options` (its plain `retry` as a Schedule), or a JobArgumentError naming the

@@ -45,7 +45,9 @@ describe("Effect API: job options that are not an object, or hold an unknown key
           Job.all([{ work, option: { name: "n" } } as never], { concurrency: 1 }),
           Job.all([work], loose({ concurency: 2, concurrency: 1 })),
           Job.all([work], loose({ concurrency: 1, id: "g" })),
-          Effect.scoped(Job.forkAll([work], loose({ concurrency: 1, prio: 2 })))
+          Effect.scoped(Job.forkAll([work], loose({ concurrency: 1, prio: 2 }))),
+          // forkAll hands every outcome over: a policy would be ignored (Job.all takes one)
+          Effect.scoped(Job.forkAll([work], loose({ concurrency: 1, policy: "failFast" })))
         ]
         const defects: Array<unknown> = []
         for (const call of calls) defects.push(defectOf(yield* Effect.exit(call)))
@@ -72,7 +74,8 @@ describe("Effect API: job options that are not an object, or hold an unknown key
       ["works[0].option", { name: "n" }],
       ["concurency", 2],
       ["id", "g"],
-      ["prio", 2]
+      ["prio", 2],
+      ["policy", "failFast"]
     ])
     expect(errors[0].message).toBe(
       'Invalid job timeOut: expected a known name (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "10 millis"'
@@ -83,6 +86,9 @@ describe("Effect API: job options that are not an object, or hold an unknown key
     expect(errors[11].message).toContain("(did you mean options?)")
     expect(errors[12].message).toContain("(did you mean concurrency?)")
     expect(errors[14].message).toContain("(did you mean priority?)")
+    expect(errors[15].message).toBe(
+      'Invalid job policy: expected a known name; the known ones are concurrency, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "failFast"'
+    )
     expect(value.counters).toMatchObject({ started: 1, succeeded: 1 })
   })
 

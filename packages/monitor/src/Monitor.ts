@@ -208,11 +208,48 @@ const minTokenLength = 16
  */
 const minIntervalMillis = 50
 
+/** The options `serve` reads: any other key is refused (a misspelt `prot` would listen on a random port). */
+const optionKeys: ReadonlyArray<keyof Options> = [
+  "port",
+  "host",
+  "token",
+  "interval",
+  "secretKeys",
+  "listLimit",
+  "maxConnections"
+]
+
+/**
+ * Whether `interval`, an object that is not a Duration, is a duration object effect reads as meant:
+ * effect reads an unknown key (`{ second: 5 }`) or `{}` as 0 and adds the known ones, so
+ * `{ seconds: 1, sec: 5 }` would be 1 second. Each key must be a unit effect reads (one of it is
+ * more than 0 millis) holding a number (or undefined), and one at least holds a number.
+ */
+const durationObject = (interval: object): boolean => {
+  const entries = Object.entries(interval).filter(([, value]) => value !== undefined)
+  return (
+    entries.length > 0 &&
+    entries.every(([key, value]) => {
+      const one = Duration.fromInput({ [key]: 1 } as Duration.Input)
+      return typeof value === "number" && Option.isSome(one) && Duration.toMillis(one.value) > 0
+    })
+  )
+}
+
 /** The options with their defaults, or the first bad one. */
 const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> =>
   Effect.suspend(() => {
     if (typeof options !== "object" || options === null)
       return Effect.fail(new MonitorArgumentError("options", options, "an object (or nothing)"))
+    const unknown = Object.keys(options).find((key) => !(optionKeys as ReadonlyArray<string>).includes(key))
+    if (unknown !== undefined)
+      return Effect.fail(
+        new MonitorArgumentError(
+          unknown,
+          (options as Record<string, unknown>)[unknown],
+          `an option of Monitor.serve (they are ${optionKeys.join(", ")})`
+        )
+      )
     const {
       port = 0,
       host = "127.0.0.1",
@@ -235,11 +272,21 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
       return Effect.fail(
         new MonitorArgumentError("token", token, `set when host is not loopback (host ${JSON.stringify(host)})`)
       )
-    const duration = Duration.fromInput(interval)
+    const ill =
+      typeof interval === "object" &&
+      interval !== null &&
+      !Array.isArray(interval) &&
+      !Duration.isDuration(interval) &&
+      !durationObject(interval)
+    const duration = ill ? Option.none() : Duration.fromInput(interval)
     const intervalMillis = Option.isSome(duration) ? Duration.toMillis(duration.value) : Number.NaN
     if (!(intervalMillis >= minIntervalMillis && Number.isFinite(intervalMillis)))
       return Effect.fail(
-        new MonitorArgumentError("interval", interval, `a finite duration of at least ${minIntervalMillis} millis`)
+        new MonitorArgumentError(
+          "interval",
+          interval,
+          `a finite duration of at least ${minIntervalMillis} millis${ill ? " (an object takes units such as seconds or milliseconds, each a number)" : ""}`
+        )
       )
     const secrets = Array.isArray(secretKeys)
       ? secretKeys.map((k) => (typeof k === "string" ? parseSecret(k) : undefined))

@@ -60,6 +60,12 @@ describe("Monitor.serve options", () => {
     expect(await refused({ interval: 0 })).toBe("interval")
     expect(await refused({ interval: "1 nanos" })).toBe("interval") // a snapshot per turn of the event loop
     expect(await refused({ interval: "49 millis" })).toBe("interval")
+    // effect would read these as 1 second, 0 and 0: a misspelt or extra unit is refused, not ignored
+    expect(await refused({ interval: { seconds: 1, sec: 5 } as any })).toBe("interval")
+    expect(await refused({ interval: { second: 5 } as any })).toBe("interval")
+    expect(await refused({ interval: {} as any })).toBe("interval")
+    expect(await refused({ interval: { seconds: "2" } as any })).toBe("interval")
+    expect(await refused({ prot: 8080 } as any)).toBe("prot") // a misspelt option would listen on a random port
     expect(await refused({ secretKeys: ["ok", ""] })).toBe("secretKeys")
     expect(await refused({ secretKeys: ['headers["x-key'] })).toBe("secretKeys") // no closing bracket: matched nothing
     expect(await refused({ secretKeys: ["a..b"] })).toBe("secretKeys")
@@ -72,6 +78,10 @@ describe("Monitor.serve options", () => {
     expect(e).toBeInstanceOf(MonitorArgumentError)
     expect(e.message).toBe(
       'Monitor.serve: interval must be a finite duration of at least 50 millis, received "0 millis"'
+    )
+    const misspelt = await run(Effect.flip(Monitor.serve({ intervall: "1 second" } as any)))
+    expect(misspelt.message).toBe(
+      'Monitor.serve: intervall must be an option of Monitor.serve (they are port, host, token, interval, secretKeys, listLimit, maxConnections), received "1 second"'
     )
   })
 

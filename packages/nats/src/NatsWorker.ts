@@ -47,7 +47,7 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node"
 import { Buffer, Chan } from "@tributary/channel"
-import { Dispatcher, Job, JobArgumentError, Supervisor } from "@tributary/jobs"
+import { Dispatcher, Job, JobArgumentError, Supervisor, SupervisorConfigError } from "@tributary/jobs"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -119,11 +119,16 @@ export interface Options<R> extends CommonOptions {
 /**
  * Runs a worker until interrupted. On interruption: stops pulling and starting jobs, hands back
  * (nak) every job not started once its last pull request has ended (at most 1 s), lets the running
- * ones finish within `grace`, interrupts and hands back the rest, then drains the connection. A server that cannot be reached at start fails with `NatsConnectError`.
+ * ones finish within `grace`, interrupts and hands back the rest, then drains the connection. A
+ * server that cannot be reached at start fails with `NatsConnectError`; a bad option fails with a
+ * `NatsArgumentError` naming it (a bad `pools` with the `SupervisorConfigError` of its path, e.g.
+ * `pools.db.concurrency`), before the server is touched.
  *
  * @since 0.2.0
  */
-export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsConnectError | NatsArgumentError, R> =>
+export const run = <R = never>(
+  options: Options<R>
+): Effect.Effect<never, NatsConnectError | NatsArgumentError | SupervisorConfigError, R> =>
   Effect.scoped(
     Effect.gen(function* () {
       const { servers, names } = yield* resolveCommon(options)
@@ -155,11 +160,16 @@ export const run = <R = never>(options: Options<R>): Effect.Effect<never, NatsCo
       const pools = options.pools ?? {}
 
       const capacity = 2 * concurrency
-      // before the server is touched: a bad `pools` dies here (SupervisorConfigError), without
-      // having set the shared consumer's ackWait and maxAckPending for every worker. Its own
-      // shutdown at the scope's end finds it shut down already (see the finalizer below)
+      // before the server is touched: a bad `pools` fails here (the SupervisorConfigError the
+      // supervisor dies with, as a typed failure like the worker's other options), without having
+      // set the shared consumer's ackWait and maxAckPending for every worker. Its own shutdown at
+      // the scope's end finds it shut down already (see the finalizer below)
       const supervisor = Context.get(
-        yield* Layer.build(Supervisor.layer({ name, concurrency, pools, maxQueued: capacity, grace: grace })),
+        yield* Layer.build(Supervisor.layer({ name, concurrency, pools, maxQueued: capacity, grace: grace })).pipe(
+          Effect.catchDefect((defect) =>
+            defect instanceof SupervisorConfigError ? Effect.fail(defect) : Effect.die(defect)
+          )
+        ),
         Supervisor.Supervisor
       )
       const nc = yield* connection.open(servers, name)

@@ -6,7 +6,7 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
-import { Job, Supervisor } from "@tributary/jobs"
+import { Job, Supervisor, SupervisorConfigError } from "@tributary/jobs"
 import { Cause, Data, Duration, Effect, Exit, Layer, Logger, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
@@ -413,7 +413,7 @@ describe.skipIf(!available)("bad input", () => {
       await w.stop()
     }
   })
-  it("a worker with bad pools dies before it touches the server: the shared consumer keeps its maxAckPending", async () => {
+  it("a worker with bad pools fails (SupervisorConfigError naming the pool's option) before it touches the server: the shared consumer keeps its maxAckPending", async () => {
     const w = startWorker(server.url, "good", { definitions: [d.square], prefix: "badpools", maxAckPending: 1000 })
     const nc = await connect({ servers: server.url })
     try {
@@ -427,7 +427,9 @@ describe.skipIf(!available)("bad input", () => {
           pools: { p: { concurrency: -1 } }
         })
       )
-      expect(Exit.isFailure(exit) && defectOf(exit)).toMatchObject({ _tag: "SupervisorConfigError" })
+      const error = await Effect.runPromise(Effect.flip(exit))
+      expect(error).toBeInstanceOf(SupervisorConfigError)
+      expect(error).toMatchObject({ argument: "pools.p.concurrency", value: -1 })
       const jsm = await jetstreamManager(nc)
       expect((await jsm.consumers.info("BADPOOLS_JOBS", "badpools-workers")).config.max_ack_pending).toBe(1000)
     } finally {

@@ -169,6 +169,7 @@ export const make = <CustomLevels extends string = never>(
   for (const level of pinoLevels) {
     if (typeof standard[level] !== "function") {
       throw new PinoLoggerConfigError(
+        "logger",
         "missing standard level",
         `the pino logger has no "${level}" method (useOnlyCustomLevels?); Effect's levels map to pino's standard ones`
       )
@@ -552,7 +553,7 @@ export const checkDestination = <CustomLevels extends string = never>(
 ): void => {
   const problem = destinationProblem((logger as any)[pino.symbols.streamSym])
   if (problem !== undefined) {
-    throw new PinoLoggerConfigError(problem[0], problem[1])
+    throw new PinoLoggerConfigError("destination", problem[0], problem[1])
   }
 }
 
@@ -617,18 +618,24 @@ const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
     typeof (options as { error?: unknown }).error === "function"
   ) {
     throw new PinoLoggerConfigError(
+      "logger",
       "not a pino logger or options",
       `logger: expected a pino logger or pino's options (an object such as { level: "debug" }), received ${describeValue(options)}`
     )
   }
   const problem = levelProblem(options)
-  if (problem !== undefined) throw new PinoLoggerConfigError("invalid options", problem)
+  if (problem !== undefined) throw new PinoLoggerConfigError("level", "invalid options", problem)
   try {
     return asStandard(pino(options))
   } catch (error) {
-    throw new PinoLoggerConfigError("invalid options", error instanceof Error ? error.message : String(error), {
-      cause: error
-    })
+    throw new PinoLoggerConfigError(
+      "options",
+      "invalid options",
+      error instanceof Error ? error.message : String(error),
+      {
+        cause: error
+      }
+    )
   }
 }
 

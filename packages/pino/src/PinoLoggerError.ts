@@ -25,7 +25,7 @@ import * as Data from "effect/Data"
  *     PinoLogger.layer(pino(pino.destination({ dest: 1, sync: true, minLength: 4096 })))
  *     return "accepted"
  *   } catch (error) {
- *     return error instanceof PinoLoggerConfigError ? error.reason : "other"
+ *     return error instanceof PinoLoggerConfigError ? `${error.argument}: ${error.reason}` : "other"
  *   }
  * }
  * ```
@@ -33,6 +33,12 @@ import * as Data from "effect/Data"
  * @since 0.2.0
  */
 export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
+  /**
+   * What was refused: `"logger"` (not a pino logger or options, or one without the standard level
+   * methods), `"level"` (the `level` option), `"options"` (other options pino rejects) or
+   * `"destination"` (where the logger writes).
+   */
+  readonly argument: "logger" | "level" | "options" | "destination"
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */
   readonly reason: string
   /** `Refused pino configuration (<reason>): <why>` */
@@ -40,8 +46,15 @@ export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigErr
   /** what pino (or the destination) threw, when the refusal comes from it */
   readonly cause?: unknown
 }> {
-  constructor(reason: string, detail: string, options?: { readonly cause?: unknown }) {
+  constructor(
+    argument: "logger" | "level" | "options" | "destination",
+    reason: string,
+    detail: string,
+    options?: { readonly cause?: unknown }
+  ) {
     const message = `Refused pino configuration (${reason}): ${detail}`
-    super(options?.cause === undefined ? { reason, message } : { reason, message, cause: options.cause })
+    super(
+      options?.cause === undefined ? { argument, reason, message } : { argument, reason, message, cause: options.cause }
+    )
   }
 }

@@ -968,6 +968,7 @@ describe("configuration", () => {
   it("refuses pino.destination({ sync: true, minLength > 0 })", () => {
     const destination = pino.destination({ dest: tempFile(), sync: true, minLength: 4096 })
     const error = refusal(() => PinoLogger.layer(pino(destination)))
+    expect(error.argument).toBe("destination")
     expect(error.reason).toBe("sync destination with minLength")
     expect(error.message).toContain("minLength: 4096")
     destination.destroy()
@@ -983,6 +984,7 @@ describe("configuration", () => {
     expect(caught).toBe(error)
     expect(caught.name).toBe("PinoLoggerConfigError")
     expect(caught.message).toMatch(/^Refused pino configuration \(invalid options\): .*loud/)
+    expect(caught.argument).toBe("level")
   })
 
   it("refuses a destination with maxLength, which drops lines", () => {
@@ -1014,6 +1016,7 @@ describe("configuration", () => {
     const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
     expect(defect).toBeInstanceOf(PinoLoggerConfigError)
     expect((defect as PinoLoggerConfigError).reason).toBe("destination cannot be opened")
+    expect((defect as PinoLoggerConfigError).argument).toBe("destination")
     expect((defect as PinoLoggerConfigError).message).toContain("ENOENT")
     expect((defect as PinoLoggerConfigError).message).toContain("no-such-folder")
     // pino's exit hook skips a destroyed destination (it would throw "sonic boom is not ready yet")
@@ -1047,6 +1050,7 @@ describe("configuration", () => {
   it("refuses options pino rejects, keeping pino's error as the cause", () => {
     const error = refusal(() => PinoLogger.layer({ mixin: 5 } as never))
     expect(error.reason).toBe("invalid options")
+    expect(error.argument).toBe("options")
     expect(error.message).toContain('Unknown mixin type "number"')
     expect(error.cause).toBeInstanceOf(Error)
   })
@@ -1056,6 +1060,7 @@ describe("configuration", () => {
     for (const value of ["debug", console, 5, true, null, ["info"], () => {}]) {
       const error = refusal(() => PinoLogger.layer(value as never))
       expect(error.reason).toBe("not a pino logger or options")
+      expect(error.argument).toBe("logger")
       expect(error.message).toContain("logger")
     }
     expect(refusal(() => PinoLogger.layer("debug" as never)).message).toContain('received "debug"')
@@ -1065,7 +1070,9 @@ describe("configuration", () => {
 
   it("refuses a logger without pino's standard levels", () => {
     const logger = pino({ level: "loud", customLevels: { loud: 35 }, useOnlyCustomLevels: true }, capture().stream)
-    expect(refusal(() => PinoLogger.make(logger)).reason).toBe("missing standard level")
+    const error = refusal(() => PinoLogger.make(logger))
+    expect(error.reason).toBe("missing standard level")
+    expect(error.argument).toBe("logger")
   })
 
   it("accepts sync and async destinations that keep every line", () => {

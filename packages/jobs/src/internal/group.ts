@@ -120,7 +120,9 @@ export class Group<A, E> {
     works: Iterable<Work<A, E, any>>,
     /** the caller's services, which every job of the group runs with */
     readonly context: Context.Context<any>,
-    readonly options: GroupOptions<A, E>
+    readonly options: GroupOptions<A, E>,
+    /** the caller: `Job.all` also takes `policy`, `Job.forkAll` does not */
+    caller: "Job.all" | "Job.forkAll"
   ) {
     if (typeof options !== "object" || options === null)
       throw new JobArgumentError("options", options, "an object with concurrency")
@@ -134,7 +136,13 @@ export class Group<A, E> {
     if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))
       throw new JobArgumentError("reportTo", options.reportTo, "a channel (WritePort)")
     // a misspelt option would be ignored; a group's jobs take no id
-    internal.checkOptions(options, "", internal.OptionFlags.group | internal.OptionFlags.reportTo)
+    internal.checkOptions(
+      options,
+      "",
+      internal.OptionFlags.group |
+        internal.OptionFlags.reportTo |
+        (caller === "Job.all" ? internal.OptionFlags.policy : 0)
+    )
     this.concurrency = n
     this.name = name
     this.works = Array.from(works)

@@ -343,10 +343,12 @@ export const OptionFlags = {
   id: 1,
   /** `reportTo` (the Effect API's jobs and groups) */
   reportTo: 2,
-  /** `concurrency` and `policy` (a group's own) */
+  /** `concurrency` (a group's own) */
   group: 4,
   /** `signal` (the Promise API's `run` and `all`) */
-  signal: 8
+  signal: 8,
+  /** `policy` (`all`'s own: `forkAll` hands every outcome over, it has no policy) */
+  policy: 16
 } as const
 
 /** The options of `Job.fire` and `Job.fork` (`Job.Options`). */
@@ -376,8 +378,10 @@ export const unknownOption = (options: object, flags: number): string | undefine
         if ((flags & OptionFlags.reportTo) !== 0) continue
         break
       case "concurrency":
-      case "policy":
         if ((flags & OptionFlags.group) !== 0) continue
+        break
+      case "policy":
+        if ((flags & OptionFlags.policy) !== 0) continue
         break
       case "signal":
         if ((flags & OptionFlags.signal) !== 0) continue
@@ -392,7 +396,8 @@ export const unknownOption = (options: object, flags: number): string | undefine
 const optionNames = (flags: number): Array<string> => {
   const names = ["name", "pool", "key", "timeout", "priority", "delay", "retry", "annotations"]
   if ((flags & OptionFlags.id) !== 0) names.unshift("id")
-  if ((flags & OptionFlags.group) !== 0) names.unshift("concurrency", "policy")
+  if ((flags & OptionFlags.policy) !== 0) names.unshift("policy")
+  if ((flags & OptionFlags.group) !== 0) names.unshift("concurrency")
   if ((flags & OptionFlags.reportTo) !== 0) names.push("reportTo")
   if ((flags & OptionFlags.signal) !== 0) names.push("signal")
   return names

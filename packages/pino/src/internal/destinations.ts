@@ -92,6 +92,7 @@ export const watchOpen = (stream: any, reportFailure: boolean): Effect.Effect<vo
         resume(
           Effect.die(
             new PinoLoggerConfigError(
+              "destination",
               "destination cannot be opened",
               `pino.destination could not open its file (${describe(error)}); every line would be lost`,
               { cause: error }
