@@ -70,6 +70,20 @@ describe("Supervisor.runMain", () => {
     expect((failures[0].err as { stack: string }).stack).toContain("ConfigError")
   })
 
+  it("a program interrupted by itself (joining a job that timed out): exit 1, one error line saying so", async () => {
+    const { code, lines } = await run("test/fixtures/program-fails.ts", ["interrupted"])
+    expect(code).toBe(1)
+    const cut = lines.filter((l) => String(l.msg).startsWith("program was interrupted before it ended"))
+    expect(cut).toHaveLength(1)
+    expect(cut[0].level).toBe(50)
+    expect(
+      outcomes(lines)
+        .map((l) => `${l["job.name"]} ${l["job.outcome"]}`)
+        .sort()
+    ).toEqual(["side-job Success", "slow TimedOut"])
+    expect(lines.at(-1)).toMatchObject({ msg: "exiting with code 1", exitCode: 1 })
+  })
+
   it("SIGTERM: drains within grace, logs stragglers by name and age, interrupts them newest first, exits 143", async () => {
     const child = start("test/fixtures/long-jobs.ts")
     await child.waitFor(ready)

@@ -41,7 +41,7 @@ import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
 import { DefinedJob } from "./internal/definition.js"
 import { Group, putWithoutWaiting } from "./internal/group.js"
-import { checkOptions } from "./internal/model.js"
+import { checkOptions, knownKeys, unknownKey } from "./internal/model.js"
 import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
 import type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } from "./Options.js"
@@ -104,6 +104,9 @@ export interface Definition<P, A, E, R> {
 
 // ── constructors ────────────────────────────────────────────────────────────
 
+/** The fields of `define`'s spec. */
+const definitionFields: ReadonlyArray<string> = ["name", "payload", "run"]
+
 /**
  * Defines a named job whose payload an effect `Schema` encodes. The job it makes runs locally at
  * the cost of `Job.fire(effect)` (the payload is encoded once, when the job is made: the Schema's
@@ -140,6 +143,14 @@ export const define = <P, A, E, R>(spec: {
 }): Definition<P, A, E, R> => {
   if (typeof spec !== "object" || spec === null)
     throw new JobArgumentError("definition", spec, "{ name, payload, run }")
+  // a key define does not read would be ignored: a `timeout` or `pool` meant for every job of it
+  const unknown = unknownKey(spec, definitionFields)
+  if (unknown !== undefined)
+    throw new JobArgumentError(
+      unknown,
+      (spec as Record<string, unknown>)[unknown],
+      `${knownKeys(unknown, definitionFields)} (a job's options are given where it is fired: Job.fire(definition.make(payload), { timeout }))`
+    )
   const { name, payload, run } = spec
   if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
   if (!Schema.isSchema(payload)) throw new JobArgumentError("payload", payload, "an effect Schema")
@@ -256,7 +267,11 @@ export {
 }
 
 /**
- * Waits for the job's end and succeeds or fails as it did (an interrupted job interrupts the caller).
+ * Waits for the job's end and succeeds or fails as it did. A job that timed out or was interrupted
+ * interrupts the caller (as `Fiber.join` does), which `catchTag` cannot catch: to tell a timeout
+ * apart, read the job's `Exit` with `Job.await`, or run the job through `Job.all` with "failFast",
+ * which fails with a typed `JobAbortedError` (`reason` "TimedOut" or "Interrupted"). Under
+ * `runMain`, a program interrupted this way exits 1 with a line saying so.
  *
  * @since 0.2.0
  */

@@ -441,7 +441,8 @@ export interface WatchOptions {
  * Runs a whole program as the process's main: provides a supervisor (`options.supervisor`) and the
  * pino logger (`options.logger`), and keeps the process alive until the program and every job
  * ended; then exits 0, or 1 if the program failed (its failure or defect is logged once, with its
- * stack) or, with `failOnJobFailure`, if any job failed or timed out.
+ * stack), was interrupted by itself (`Job.join` of a job that timed out: one error line says so)
+ * or, with `failOnJobFailure`, if any job failed or timed out.
  *
  * On SIGINT/SIGTERM it stops admitting (`fire`/`fork` fail with `SupervisorClosedError`), lets the
  * jobs run up to the supervisor's `grace`, logs each straggler by name and age, interrupts them

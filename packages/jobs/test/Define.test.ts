@@ -181,7 +181,10 @@ describe("Job.define", () => {
     const bad: ReadonlyArray<readonly [string, unknown]> = [
       ["name", { name: "", payload: Schema.Number, run: () => Effect.void }],
       ["payload", { name: "x", payload: 42, run: () => Effect.void }],
-      ["run", { name: "x", payload: Schema.Number, run: "no" }]
+      ["run", { name: "x", payload: Schema.Number, run: "no" }],
+      // a key define does not read would be ignored (a timeout meant for every job of it)
+      ["timeout", { name: "x", payload: Schema.Number, run: () => Effect.void, timeout: "20 millis" }],
+      ["pool", { name: "x", payload: Schema.Number, run: () => Effect.void, pool: "partner" }]
     ]
     for (const [argument, spec] of bad) {
       let caught: unknown
@@ -193,5 +196,8 @@ describe("Job.define", () => {
       expect(caught).toBeInstanceOf(JobArgumentError)
       expect((caught as JobArgumentError).argument).toBe(argument)
     }
+    expect(() => Job.define({ name: "x", payload: Schema.Number, run: () => Effect.void, runn: 1 } as never)).toThrow(
+      "Invalid job runn: expected a known name (did you mean run?); the known ones are name, payload, run (a job's options are given where it is fired: Job.fire(definition.make(payload), { timeout })), received 1"
+    )
   })
 })

@@ -6,7 +6,7 @@
 import { Writable } from "node:stream"
 import { Chan } from "@tributary/channel"
 import { PinoLogger } from "@tributary/pino"
-import { Cause, Data, Effect, Exit, Fiber, Logger, Option, References, Schedule, Scope } from "effect"
+import { Cause, Data, Effect, Exit, Fiber, Logger, Option, References, Schedule, Schema, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import pino from "pino"
@@ -255,6 +255,37 @@ describe("secrets at a redact path never appear in a supervisor's line", () => {
       }),
       { numRuns: 40 }
     )
+  })
+
+  it("a defined job's payload: the documented path ['job.payload'].password hides it; job.payload.password matches nothing", async () => {
+    const login = Job.define({
+      name: "login",
+      payload: Schema.Struct({ user: Schema.String, password: Schema.String }),
+      run: () => Effect.fail(new Error("denied"))
+    })
+    const linesWith = async (paths: Array<string>) => {
+      const written: Array<string> = []
+      const stream = new Writable({
+        write(chunk, _encoding, callback) {
+          written.push(String(chunk))
+          callback()
+        }
+      })
+      await Effect.runPromise(
+        Effect.gen(function* () {
+          yield* Job.fire(login.make({ user: "ada", password: secret }))
+          yield* Supervisor.drain
+        }).pipe(
+          Effect.provide(Supervisor.layer()),
+          Effect.provide(PinoLogger.layer(pino({ level: "info", redact: paths }, stream)))
+        )
+      )
+      return written.filter((l) => l.includes('"job.outcome"')).map((l) => JSON.parse(l))
+    }
+    const [hidden] = await linesWith(['["job.payload"].password'])
+    expect(hidden["job.payload"]).toEqual({ user: "ada", password: "[Redacted]" })
+    const [shown] = await linesWith(["job.payload.password"])
+    expect(shown["job.payload"].password).toBe(secret) // why the docs give the bracket form
   })
 })
 

@@ -162,11 +162,20 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       Effect.raceFirst(effect, Deferred.await(stop))
     let programExit: Exit.Exit<unknown, unknown> | undefined
     let reason: Stop | undefined
+    let cutShort = false
 
     const first = yield* untilStop(Fiber.await(programFiber))
     if (isStop(first)) reason = first
     else {
       programExit = first
+      // interrupted before any stop: not by runMain, so by itself (joining a job that timed out
+      // or was interrupted, `Effect.interrupt`): cut short, which is no success
+      cutShort = Exit.isFailure(first) && Cause.hasInterruptsOnly(first.cause)
+      if (cutShort)
+        yield* Effect.logError(
+          "program was interrupted before it ended (not by a signal or a shutdown; e.g. Job.join of a job that timed out or was interrupted)",
+          Exit.isFailure(first) ? first.cause : Cause.empty
+        )
       yield* logProgramFailure(first)
       const second = yield* untilStop(state.drain)
       if (isStop(second)) reason = second
@@ -193,7 +202,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     const code =
       reason !== undefined
         ? reason.code
-        : crashed || programFailed(programExit) || (options.failOnJobFailure && jobsFailed > 0)
+        : crashed || cutShort || programFailed(programExit) || (options.failOnJobFailure && jobsFailed > 0)
           ? 1
           : 0
     yield* Effect.logInfo(`exiting with code ${code}`).pipe(
