@@ -27,7 +27,7 @@
  * - `ProgressListener` is the other half, on the side that runs the jobs: it hears every
  *   `Job.progress` of the jobs fired where it is provided, to send it back.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
@@ -37,7 +37,7 @@ import { Dispatcher, type DispatcherService } from "./internal/dispatch.js"
 /**
  * The service: what runs in the firing supervisor in place of a defined job.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export { Dispatcher }
 
@@ -45,7 +45,7 @@ export { Dispatcher }
  * A defined job as the dispatcher sees it: the definition's name and the payload in its encoded
  * form (what the definition's Schema made of it: data that can travel).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Defined {
   /** the definition's name (`Job.define({ name })`) */
@@ -57,7 +57,7 @@ export interface Defined {
 /**
  * What a dispatcher does with one defined job.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type Service = DispatcherService
 
@@ -65,7 +65,7 @@ export type Service = DispatcherService
  * Provides a dispatcher: `dispatch(defined, work)` returns the work to run in place of the defined
  * job (`work` is the job as it would run locally).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const layer = (
   dispatch: (defined: Defined, work: Effect.Effect<unknown, unknown, any>) => Effect.Effect<unknown, unknown, any>
@@ -91,7 +91,7 @@ export const layer = (
  * )
  * ```
  *
- * @since 0.4.0
+ * @since 0.2.0
  */
 export const ProgressListener: Context.Reference<((jobId: string, value: unknown) => void) | undefined> =
   Context.Reference<((jobId: string, value: unknown) => void) | undefined>(

@@ -183,7 +183,7 @@ export interface Snapshot {
   readonly waitingForRoom: number
   /** the counts over the supervisor's lifetime */
   readonly counters: Counters
-  /** every pool ("default" included), in configuration order */
+  /** every pool: "default" first (configured or not), then the others in configuration order */
   readonly pools: ReadonlyArray<PoolSnapshot>
   /** how long the last jobs ran */
   readonly durations: Durations

@@ -9,7 +9,7 @@
  * @since 0.2.0
  */
 
-/** @since 0.3.0 */
+/** @since 0.2.0 */
 export * as Dispatcher from "./Dispatcher.js"
 /** @since 0.2.0 */
 export * as Job from "./Job.js"
