@@ -113,11 +113,12 @@ export interface PoolConfig {
   /** running jobs per `key` of this pool at once (default: no bound); keyless jobs are not bound by it */
   readonly perKey?: number
   /**
-   * token bucket timed by effect's `Clock`: `limit` starts per `interval` (a finite number ≥ 1),
-   * burst = `limit`
+   * token bucket timed by effect's `Clock`: `limit` attempts per `interval` (a finite number ≥ 1),
+   * burst = `limit`. Every attempt takes a token: a job's start, and each retry (`retry`), which
+   * waits for its token holding the job's slots
    */
   readonly rate?: {
-    /** starts per `interval`, and the most that may start at once (a finite number ≥ 1) */
+    /** attempts (starts and retries) per `interval`, and the most at once (a finite number ≥ 1) */
     readonly limit: number
     /** the period over which `limit` tokens refill, continuously (a finite duration > 0) */
     readonly interval: Duration.Input

@@ -24,6 +24,15 @@
  *    caller-given id, under that id.
  * 9. Once `runningEntry` was first called, `runningBySeq` holds exactly the entries of `running`,
  *    under their `seq` (before that it is undefined, and costs nothing per job).
+ * 15. A pool's tokens are taken only by `markStarted` (a job's start: its first attempt) and by
+ *    `takeRetryToken` (each later attempt of a running job that retries), one each, and never below
+ *    0; they come back only through `refillTokens`. So `limit` bounds the calls per `interval` to
+ *    the partner, retries included. A retry's token may leave a pool in `ring` without a token
+ *    (only while the supervisor is full or paused, as invariant 4 leaves no pool in `ring`
+ *    otherwise): the next `pump` drops it there and `relinkPool` arms its refill, as for a token a
+ *    start took; a refill timer that finds its token taken by a retry arms the next one. A retry
+ *    that waits while a refill is armed waits for the token after the next, so a pool's queued
+ *    jobs and its retries take turns at the tokens they both wait for.
  *
  * Cost: every step of `pump` starts a job or removes a lane or pool from a ring; lanes and pools
  * re-enter rings only on a job's start, end or admission or a token refill. Admission is O(1)
@@ -279,6 +288,30 @@ export abstract class Admission {
     const whole = Math.round(tokens)
     pool.tokens = Math.abs(tokens - whole) < 1e-9 ? whole : tokens
     pool.refilledAt = now
+  }
+
+  /**
+   * Clock millis from `pool`'s last refill until it holds `count` tokens (at least 1).
+   * Precondition: `pool` has a rate and less than `count` tokens, refilled up to now.
+   */
+  millisToTokens(pool: Pool, count: number): number {
+    // less 1e-9: a wait of 333.00000000000006 ms (float noise) is 333, not 334 (see `refillTokens`)
+    return Math.max(1, Math.ceil(((count - pool.tokens) * pool.rateIntervalMillis) / pool.rateLimit - 1e-9))
+  }
+
+  /**
+   * A token of `pool` for a retried attempt of a running job (it holds its slots already: only the
+   * token is asked for; invariant 15): 0 when one was taken, else the Clock millis to wait before
+   * asking again. Queued jobs draw from the same bucket: when they wait for a token too (their
+   * refill is armed), they get the next one and the retry the one after, so that retries failing
+   * in a loop cannot keep a queued job from starting, nor a stream of queued jobs starve a retry.
+   * Precondition: `pool` has a rate.
+   */
+  takeRetryToken(pool: Pool): number {
+    this.refillTokens(pool)
+    if (pool.tokens < 1) return this.millisToTokens(pool, pool.refill === undefined ? 1 : 2)
+    pool.tokens--
+    return 0
   }
 
   /** Whether `pool` can start one more job now (concurrency and a token). */

@@ -14,6 +14,9 @@
  *    (`flush`). A delayed entry is in `delayed` with its timer until it is admitted or cancelled.
  * 6. Fibers waiting for an outcome or for `drain` are resumed (`notify`) only after the section
  *    that produced it has freed the job's slots: they never see a done job still running.
+ * 16. A job that retries keeps its slots (global, pool, key) from its start to its outcome: while
+ *    it waits out a retry delay, and while a later attempt waits for its pool's token (invariant
+ *    15). Every attempt after the first takes a token of a pool with a rate before it runs.
  *
  * @internal
  */
@@ -70,10 +73,8 @@ export abstract class Runner extends Admission {
   /** Arms one timer that relinks `pool` when its next token is due (Effect `Clock` time). */
   armRefill(pool: Pool): void {
     if (pool.refill !== undefined || pool.rateLimit === Number.POSITIVE_INFINITY) return
-    // less 1e-9: a wait of 333.00000000000006 ms (float noise) is 333, not 334 (see `refillTokens`)
-    const waitMillis = Math.max(1, Math.ceil(((1 - pool.tokens) * pool.rateIntervalMillis) / pool.rateLimit - 1e-9))
     const timer = Effect.andThen(
-      Effect.sleep(waitMillis),
+      Effect.sleep(this.millisToTokens(pool, 1)),
       Effect.sync(() => {
         pool.refill = undefined
         this.relinkPool(pool)
@@ -284,16 +285,22 @@ export abstract class Runner extends Admission {
   abstract finish(entry: Entry, tag: OutcomeTag, exit: Exit.Exit<unknown, unknown>, endedAt: number): void
 }
 
+/** `entry`'s attempts while its `retry` schedule allows: each after the first takes a pool token (invariant 16). */
 const attempts = (state: Runner, entry: Entry): Effect.Effect<unknown, unknown, any> => {
   const retry = entry.more!.retry!
+  const pool = entry.pool
   const once = Effect.suspend(() => {
     entry.attempt++
     return Effect.exit(entry.work)
   })
+  // the first attempt took its token when it started (`markStarted`)
+  const again = pool.rateLimit === Number.POSITIVE_INFINITY ? once : Effect.andThen(retryToken(state, pool), once)
   return Effect.gen(function* () {
     const step = yield* Schedule.toStep(retry)
+    let next = once
     while (true) {
-      const exit = yield* once
+      const exit = yield* next
+      next = again
       if (Exit.isSuccess(exit)) return exit.value
       const cause = exit.cause
       const error = Cause.findErrorOption(cause)
@@ -310,6 +317,18 @@ const attempts = (state: Runner, entry: Entry): Effect.Effect<unknown, unknown, 
       yield* Effect.sleep(delay)
     }
   })
+}
+
+/**
+ * Takes a token of `pool` (which has a rate) for a retried attempt, first waiting on the
+ * supervisor's Clock, the job keeping its slots, until one is due (queued jobs may take it first).
+ */
+const retryToken = (state: Runner, pool: Pool): Effect.Effect<void> => {
+  const take: Effect.Effect<void> = Effect.suspend(() => {
+    const wait = state.takeRetryToken(pool)
+    return wait === 0 ? Effect.void : Effect.andThen(state.clock.sleep(Duration.millis(wait)), take)
+  })
+  return take
 }
 
 /** Bounds `program` by `timeout`: when it passes, the job is marked timed out and interrupts itself. */
