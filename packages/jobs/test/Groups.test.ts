@@ -237,3 +237,146 @@ describe("Job.all and Job.forkAll keep the per-job options", () => {
     expect(value.reported).toEqual(["r-0", "r-1", "r-2"])
   })
 })
+
+describe("cancelling a group starts none of its queued works", () => {
+  // pool "p" runs one job at a time and has a rate; a group of 4 admits them all: w0 runs, w1..w3
+  // wait in p's queue. Cancelling the group must cancel those without running them (attempt 0),
+  // not let each one start in the slot the job interrupted before it frees.
+  const pools: Record<string, Supervisor.PoolConfig> = {
+    p: { concurrency: 1, rate: { limit: 10, interval: "1 hour" } }
+  }
+  const config: Supervisor.Config = { pools }
+  const names = ["w0", "w1", "w2", "w3"]
+  /** works of pool "p" that record that they began, and never end unless interrupted */
+  const worksOf = (entered: Array<string>) =>
+    names.map((name) =>
+      Job.item<unknown, string, never>(
+        Effect.suspend(() => {
+          entered.push(name)
+          return Effect.never
+        }),
+        { name, pool: "p" }
+      )
+    )
+  const tokensOfP = (s: Supervisor.Snapshot) => s.pools.find((p) => p.name === "p")?.rate?.tokens
+  /** [tag, attempt] by job name, of the outcomes in `port` */
+  const byName = (port: Chan.ReadPort<Job.Outcome>) =>
+    Effect.gen(function* () {
+      const got: Record<string, [string, number]> = {}
+      for (let o = yield* Chan.poll(port); Option.isSome(o); o = yield* Chan.poll(port))
+        got[o.value.name] = [o.value._tag, o.value.attempt]
+      return got
+    })
+  const cancelledWhileQueued = { w1: ["Interrupted", 0], w2: ["Interrupted", 0], w3: ["Interrupted", 0] }
+
+  it("interrupting Job.all's caller: the queued works are cancelled unrun, no token is spent", async () => {
+    const entered: Array<string> = []
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          const group = yield* Effect.forkChild(Job.all(worksOf(entered), { concurrency: 4 }))
+          yield* settle
+          const before = yield* Supervisor.snapshot
+          yield* Fiber.interrupt(group)
+          yield* Supervisor.drain
+          yield* settle // the tap is fed through a Mult fiber
+          return { before, after: yield* Supervisor.snapshot, outcomes: yield* byName(tap) }
+        })
+      ),
+      config
+    )
+    expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 3])
+    expect(entered).toEqual(["w0"])
+    expect(value.outcomes).toEqual({ w0: ["Interrupted", 1], ...cancelledWhileQueued })
+    expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
+    expect(tokensOfP(value.after)).toBe(tokensOfP(value.before))
+    expect(tokensOfP(value.after)).toBe(9)
+  })
+
+  it.each([
+    ["failFast", Effect.fail("boom")],
+    ["firstSuccess", Effect.succeed("first")]
+  ] as const)("a %s decision: the queued works are cancelled unrun, no token is spent", async (policy, end) => {
+    const entered: Array<string> = []
+    // the deciding job runs in the default pool, so no slot of "p" is freed by its end
+    const decider = Job.item<unknown, string, never>(Effect.andThen(Effect.sleep("1 second"), end), { name: "decider" })
+    const works = [decider, ...worksOf(entered)]
+    const all =
+      policy === "failFast" ? Job.all(works, { concurrency: 5, policy }) : Job.all(works, { concurrency: 5, policy })
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          const group = yield* Effect.forkChild(Effect.exit(all))
+          yield* settle
+          const before = yield* Supervisor.snapshot
+          yield* TestClock.adjust("1 second")
+          const exit = yield* Fiber.join(group)
+          yield* Supervisor.drain
+          yield* settle
+          return { exit, before, after: yield* Supervisor.snapshot, outcomes: yield* byName(tap) }
+        })
+      ),
+      config
+    )
+    expect(value.exit).toEqual(policy === "failFast" ? Exit.fail("boom") : Exit.succeed("first"))
+    expect([value.before.totals.running, value.before.totals.queued]).toEqual([2, 3])
+    expect(entered).toEqual(["w0"])
+    expect(value.outcomes).toEqual({
+      decider: [policy === "failFast" ? "Failure" : "Success", 1],
+      w0: ["Interrupted", 1],
+      ...cancelledWhileQueued
+    })
+    expect(value.after.counters).toMatchObject({ started: 2, interrupted: 4 }) // the decider and w0
+    expect(tokensOfP(value.after)).toBe(9)
+  })
+
+  it("a work let into the queue just as the group is cancelled is the group's: cancelled unrun with the rest", async () => {
+    const entered: Array<string> = []
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          const running = yield* Job.fork(Effect.never, { name: "running" })
+          const queued = yield* Job.fork(Effect.never, { name: "queued" }) // the queue (1 place) is full
+          const group = yield* Effect.forkChild(Job.all(worksOf(entered).slice(0, 2), { concurrency: 2 }))
+          yield* settle // w0 waits for room in the queue
+          const before = yield* Supervisor.snapshot
+          // the queued job's place goes to w0 at once; the group is cancelled before it hears so
+          yield* Job.interrupt(queued)
+          yield* Fiber.interrupt(group)
+          yield* Job.interrupt(running) // a free slot: a w0 the group lost track of would start now
+          yield* settle
+          yield* Supervisor.shutdown({ grace: 0 }) // (such a w0 would run on: drain would wait for ever)
+          return { before, after: yield* Supervisor.snapshot, outcomes: yield* byName(tap) }
+        })
+      ),
+      { concurrency: 1, maxQueued: 1, pools }
+    )
+    expect(value.before.waitingForRoom).toBe(1)
+    expect(entered).toEqual([])
+    expect(value.outcomes).toMatchObject({ w0: ["Interrupted", 0] })
+    expect(value.after.totals).toEqual({ running: 0, queued: 0, delayed: 0 })
+    expect(value.after.counters.started).toBe(1) // "running" only
+  })
+
+  it("forkAll's group at shutdown: the queued works are cancelled unrun, no token is spent", async () => {
+    const entered: Array<string> = []
+    const { value } = await run(
+      Effect.gen(function* () {
+        const port = yield* Job.forkAll(worksOf(entered), { concurrency: 4 })
+        yield* settle
+        const before = yield* Supervisor.snapshot
+        yield* Supervisor.shutdown({ grace: 0 })
+        return { before, after: yield* Supervisor.snapshot, outcomes: yield* byName(port) }
+      }),
+      config
+    )
+    expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 3])
+    expect(entered).toEqual(["w0"])
+    expect(value.outcomes).toEqual({ w0: ["Interrupted", 1], ...cancelledWhileQueued })
+    expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
+    expect(tokensOfP(value.after)).toBe(9)
+  })
+})

@@ -637,6 +637,33 @@ describe("all", () => {
     expect(await rejectionOf(group)).toBe("stop")
     await aborted
   })
+
+  it("aborting the group's signal never calls the works still queued in their pool (no token spent)", async () => {
+    const { sup } = make({ pools: { p: { concurrency: 1, rate: { limit: 10, interval: "1 hour" } } } })
+    const called: Array<string> = []
+    const started = deferred()
+    const controller = new AbortController()
+    const works = ["w0", "w1", "w2", "w3"].map((name) =>
+      item(
+        (signal: AbortSignal) => {
+          called.push(name)
+          started.resolve()
+          return untilAborted().work(signal)
+        },
+        { name }
+      )
+    )
+    const group = sup.all(works, { concurrency: 4, pool: "p", signal: controller.signal })
+    await started.promise // w0 runs; w1..w3 wait in the queue of "p"
+    expect((await sup.snapshot()).queued.map((j) => j.name)).toEqual(["w1", "w2", "w3"])
+    controller.abort("stop")
+    expect(await rejectionOf(group)).toBe("stop")
+    await sup.drain()
+    const after = await sup.snapshot()
+    expect(called).toEqual(["w0"])
+    expect(after.counters).toMatchObject({ started: 1, interrupted: 4 })
+    expect(after.pools.find((p) => p.name === "p")?.rate?.tokens).toBe(9)
+  })
 })
 
 // ── hostile errors ──────────────────────────────────────────────────────────

@@ -255,10 +255,25 @@ export class Group<A, E> {
     this.next++
   }
 
+  /**
+   * Stops the group: nothing more is admitted, and every live job ends — the queued and delayed
+   * ones first, without running (an "Interrupted" outcome, attempt 0), then the running ones are
+   * interrupted. In that order because interrupting a running job frees its slot at once, and a
+   * job of the group still queued behind it would start in it (running its work, spending a rate
+   * token) before being interrupted in turn.
+   */
   get cancel(): Effect.Effect<void> {
     return Effect.sync(() => {
       this.cancelled = true
-      for (const entry of [...this.live.values()]) this.state.interruptUnsafe(entry)
+      // room came for the pending entry while the group was being stopped (its wake-up still on its
+      // way to the group's fiber): it was admitted, so it is the group's to end with the rest
+      const pending = this.pending
+      if (pending !== undefined && pending.state !== "waiting") this.admitted(pending)
+      const running: Array<internal.Entry> = []
+      for (const entry of [...this.live.values()])
+        if (entry.state === "running") running.push(entry)
+        else this.state.interruptUnsafe(entry)
+      for (const entry of running) this.state.interruptUnsafe(entry)
     })
   }
 
