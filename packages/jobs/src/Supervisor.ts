@@ -369,8 +369,9 @@ export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scop
 /**
  * Pauses the supervisor, or one pool with `{ pool }`: no job of it starts until `resume`; queued
  * jobs wait (and new ones are queued, within `maxQueued`), running ones go on. A snapshot shows
- * `paused`, and `heldBy: "paused"` for what waits because of it. An unknown pool dies with
- * `JobArgumentError`.
+ * `paused`, and `heldBy: "paused"` for what waits because of it. A shutdown cancels the jobs a
+ * pause holds at once (one warn line each), without waiting its grace for them. An unknown pool
+ * dies with `JobArgumentError`.
  *
  * ```ts
  * import { Effect } from "effect"

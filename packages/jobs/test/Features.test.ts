@@ -57,6 +57,33 @@ describe("pause and resume", () => {
     expect(started).toEqual([1, 2, 3])
   })
 
+  it("a shutdown cancels the jobs a pause holds at once (one warn line each), not at the end of its grace", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const running = yield* Job.fork(Deferred.await(gate), { name: "running" })
+        yield* Supervisor.pause({ pool: "db" })
+        const held = yield* Job.fork(Effect.void, { pool: "db", name: "held" })
+        yield* settle
+        const closing = yield* Effect.forkChild(Supervisor.shutdown({ grace: "1 hour" }))
+        yield* settle
+        // no Clock time passed: the held job has its outcome, the running one still runs
+        const heldExit = yield* Job.await(held)
+        const runningStatus = yield* Job.status(running)
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(closing) // ends with the running job, long before the grace
+        return { heldExit, runningStatus, outcome: yield* Job.await(running) }
+      }),
+      { pools: { db: {} } }
+    )
+    expect(Exit.hasInterrupts(value.heldExit)).toBe(true)
+    expect(value.runningStatus).toBe("running")
+    expect(Exit.isSuccess(value.outcome)).toBe(true)
+    expect(
+      linesOf(lines, "held").filter((l) => l.message.includes("queued in a paused pool at shutdown"))
+    ).toHaveLength(1)
+  })
+
   it("an unknown pool dies with JobArgumentError naming it", async () => {
     const { value } = await run(Effect.exit(Supervisor.pause({ pool: "nope" })))
     const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined

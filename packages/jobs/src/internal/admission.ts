@@ -234,10 +234,12 @@ export abstract class Admission {
   /**
    * Takes every queued job out of its lane (shutdown cancels them): entries in state "queued",
    * still counted in `queued` until the runner's `cancelQueued(entry, true)` ends each; oldest first.
+   * `onlyPaused`: only those nothing can start (the supervisor or their pool is paused).
    */
-  takeQueued(): Array<Entry> {
+  takeQueued(onlyPaused = false): Array<Entry> {
     const queued: Array<Entry> = []
-    for (const pool of this.pools.values()) for (const e of pool.takeQueued()) queued.push(e)
+    for (const pool of this.pools.values())
+      if (!onlyPaused || this.paused || pool.paused) for (const e of pool.takeQueued()) queued.push(e)
     return queued.sort((a, b) => a.seq - b.seq)
   }
 

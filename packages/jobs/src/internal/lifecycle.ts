@@ -65,6 +65,20 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
       wake(false)
     }
     return Effect.gen(function* () {
+      // queued where nothing starts them (the supervisor or their pool paused): the grace cannot
+      // run them, so they are cancelled now rather than at its end
+      const held = state.takeQueued(true)
+      if (held.length > 0) {
+        const now = state.now()
+        for (const entry of held)
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} queued in a paused pool at shutdown; cancelling it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
+            )
+          )
+        for (const entry of held) state.cancelQueued(entry, true)
+      }
       const drained = yield* Effect.raceFirst(
         Effect.asSome(state.drain),
         Effect.as(Effect.raceFirst(Effect.sleep(graceMillis), Deferred.await(cut)), Option.none())
