@@ -101,14 +101,17 @@ export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
   readonly definition: string
   /** the payload as it arrived, before decoding: its JSON parsed (its text when it is not JSON) */
   readonly payload: unknown
-  /** names the definition, shows the payload (cut after 200 characters) and the Schema's issue */
+  /**
+   * names the definition and the Schema's issue; never the payload, which is only in `payload`
+   * (a message is a string no pino `redact` path reaches: `err.payload.password` does reach the field)
+   */
   readonly message: string
 }> {
   constructor(definition: string, payload: unknown, cause: unknown) {
     super({
       definition,
       payload,
-      message: `the payload of job "${definition}" does not decode: ${show(payload)}: ${describe(cause)}`
+      message: `the payload of job "${definition}" does not decode (it is in this error's payload field): ${describe(cause)}`
     })
   }
 }

@@ -111,6 +111,12 @@ describe.skipIf(!available)("NatsSupervisor with in-process workers", () => {
       expect(Exit.isFailure(value.undecodable) && Exit.findErrorOption(value.undecodable)).toMatchObject({
         value: { _tag: "PayloadDecodeError", definition: "square", payload: { text: "five" } }
       })
+      // the payload is in its field (where a redact path reaches it), never in the message
+      const message = Exit.isFailure(value.undecodable)
+        ? (Exit.findErrorOption(value.undecodable) as { value: { message: string } }).value.message
+        : ""
+      expect(message).toMatch(/^the payload of job "square" does not decode \(it is in this error's payload field\): /)
+      expect(message).not.toContain("five")
       expect(value.after).toBe(25)
     } finally {
       await w.stop()
