@@ -89,6 +89,28 @@ describe("snapshotView", () => {
     expect("exit" in f).toBe(false)
   })
 
+  it("the pino paths of a defined job's payload (its field is named job.payload) apply to the payload", () => {
+    const failure = {
+      _tag: "Failure",
+      id: "2",
+      name: "login",
+      pool: "default",
+      attempt: 1,
+      startedAt: 0,
+      endedAt: 5,
+      durationMillis: 5,
+      exit: Exit.fail(new Error("denied")),
+      payload: { user: "ann", password: "S3CRET" }
+    } as Outcome.Outcome
+    const viewWith = (...p: Array<string>) =>
+      snapshotView({ running: [], queued: [], delayed: [], recentFailures: [failure] } as any, paths(...p))
+        .recentFailures[0]
+    // the path docs/production.md gives pino
+    expect(viewWith('["job.payload"].password', "err.password").payload).toEqual({ user: "ann" })
+    expect("payload" in viewWith('["job.payload"]')).toBe(false)
+    expect(viewWith("other").payload).toEqual({ user: "ann", password: "S3CRET" })
+  })
+
   it("a failure or defect that is not an Error, and an Error's cause chain, are rendered without the secret paths", () => {
     const base = { id: "3", name: "n", pool: "p", attempt: 1, startedAt: 0, endedAt: 1, durationMillis: 1 }
     const failed = (exit: Exit.Exit<unknown, unknown>) => ({ ...base, _tag: "Failure", exit })

@@ -1,6 +1,7 @@
 /**
  * What the monitor sends: a `Snapshot`/`Progress` turned into JSON-safe data. Invariants:
- * - a key matched by a secret path is absent from every failure's `annotations` and `payload`
+ * - a key matched by a secret path is absent from every failure's `annotations` and `payload` (a
+ *   path under pino's field name `["job.payload"]` applies to the payload itself)
  *   and from every listed job's `progress` (a removed key is never replaced by a placeholder: it
  *   is simply not sent);
  * - a failure's `exit` becomes its `message` and `stack` (text), never the cause object; a failure
@@ -188,6 +189,13 @@ const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): Fa
   // pino's redact paths name a failure's error "err": "err.password" is the error's "password"
   const errorPaths = [...paths, ...secrets.filter((p) => p.length > 1 && p[0] === "err").map((p) => p.slice(1))]
   const { message, stack } = describe(o._tag, exit, errorPaths)
+  // and a defined job's payload "job.payload" (one field whose name holds a dot): pino's
+  // '["job.payload"].password' is the payload's "password"; '["job.payload"]' the whole payload
+  const payloadHidden = secrets.some((p) => p.length === 1 && p[0] === "job.payload")
+  const payloadPaths = [
+    ...paths,
+    ...secrets.filter((p) => p.length > 1 && p[0] === "job.payload").map((p) => p.slice(1))
+  ]
   return {
     ...rest,
     message,
@@ -195,7 +203,7 @@ const failureView = (o: Outcome.Outcome, secrets: ReadonlyArray<SecretPath>): Fa
     ...(annotations === undefined
       ? {}
       : { annotations: withoutSecrets(annotations, paths) as Record<string, unknown> }),
-    ...(payload === undefined ? {} : { payload: withoutSecrets(payload, paths) })
+    ...(payload === undefined || payloadHidden ? {} : { payload: withoutSecrets(payload, payloadPaths) })
   }
 }
 
