@@ -12,7 +12,8 @@ import * as Data from "effect/Data"
  * that is neither a size nor a `Buffer` (`null` included: only `undefined` means unbuffered); 0 for
  * a `Buffer` constructor; an xform without a buffer; a negative or NaN duration; `select([])` without
  * `orElse`; a channel argument that is not a channel (a tap, a subscriber or a mix input included:
- * refused when added); a function argument that is not a function (a select handler, an `Xform`'s,
+ * refused when added); a mult, pub or mix argument that is not one (refused before anything
+ * changes); a function argument that is not a function (a select handler, an `Xform`'s,
  * a combinator's); an iterable that is not one; a `signal` that is not an `AbortSignal`; an options
  * argument that is not an object, or a boolean option (`close`, `ordered`, `priority`, a mix
  * state's `mute`, `pause`, `solo`) that is not a boolean. Thrown by the `*Unsafe` functions and

@@ -105,7 +105,9 @@ export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
  *
  * Gotchas:
  * - The mix never closes `out`; it stops when `out` is closed (the value it held goes to `out`'s
- *   `onUndelivered`) or when the scope closes.
+ *   `onUndelivered`) or when the scope closes. A stopped mix reads no input again: `add` and
+ *   `toggle` then change nothing (as a tap added to a finished mult, the input gets nothing); they
+ *   do not fail, since `out` may close while another fiber is adding.
  * - An input that closes is removed from the mix.
  * - Each turn waits on every readable input at once: the cost of a turn grows with the inputs.
  *
@@ -137,7 +139,9 @@ export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.S
 // ── operations ──────────────────────────────────────────────────────────────
 
 /**
- * Adds `port` to the mix (unmuted, unpaused, not soloed); adding it again changes nothing.
+ * Adds `port` to the mix (unmuted, unpaused, not soloed); adding it again, or to a mix that has
+ * stopped (see `make`), changes nothing. Dies with `ChanArgumentError` when `m` is not a mix or
+ * `port` not a channel.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -159,13 +163,14 @@ export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
     const impl = checkMix(m)
     checkChan(port)
-    if (impl.inputs.has(port)) return
+    if (impl.stopped || impl.inputs.has(port)) return
     impl.inputs.set(port, idle)
     impl.changed()
   })
 
 /**
- * Removes `port` from the mix; its values stay in it.
+ * Removes `port` from the mix; its values stay in it. Dies with `ChanArgumentError` (and changes
+ * nothing) when `m` is not a mix or `port` not a channel.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -186,14 +191,16 @@ export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
  */
 export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
-    const impl = m as MixImpl<A>
+    const impl = checkMix(m)
+    checkChan(port)
     if (impl.inputs.delete(port)) impl.changed()
   })
 
 /**
  * Sets the state of each port in `states`: the fields given are set, the others kept. A port not
- * in the mix yet is added in that state. Dies with `ChanArgumentError` (and changes nothing) for a
- * port that is not a channel, or a state that is not an object or has a field that is not a boolean.
+ * in the mix yet is added in that state (unless the mix has stopped: see `make`). Dies with
+ * `ChanArgumentError` (and changes nothing) for an `m` that is not a mix, a port that is not a
+ * channel, or a state that is not an object or has a field that is not a boolean.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -228,6 +235,7 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
       checkOption("Mix.toggle pause", state.pause, "boolean")
       checkOption("Mix.toggle solo", state.solo, "boolean")
     }
+    if (impl.stopped) return
     for (const [port, state] of states) {
       const current = impl.inputs.get(port) ?? idle
       impl.inputs.set(port, {
@@ -241,7 +249,8 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
 
 /**
  * Sets how non-soloed inputs are treated while any input is soloed: `"mute"` (taken and
- * discarded; the default) or `"pause"` (not taken). Dies with `ChanArgumentError` for another mode.
+ * discarded; the default) or `"pause"` (not taken). Dies with `ChanArgumentError` (and changes
+ * nothing) for another mode, or an `m` that is not a mix.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -264,14 +273,11 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
  * @since 0.2.0
  */
 export const soloMode = <A>(m: Mix<A>, mode: SoloMode): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    if (mode !== "mute" && mode !== "pause") {
-      return Effect.die(new ChanArgumentError("solo mode", mode, '"mute" or "pause"'))
-    }
-    const impl = m as MixImpl<A>
+  Effect.sync(() => {
+    const impl = checkMix(m)
+    if (mode !== "mute" && mode !== "pause") throw new ChanArgumentError("solo mode", mode, '"mute" or "pause"')
     impl.soloMode = mode
     impl.changed()
-    return Effect.void
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
@@ -295,6 +301,8 @@ class MixImpl<A> implements Mix<A> {
   /** The inputs and their states, in the order they were added. */
   readonly inputs = new Map<ReadPort<A>, Flags>()
   soloMode: SoloMode = "mute"
+  /** `out` closed, or the mix's scope did: no input is read again (`add` and `toggle` change nothing). */
+  stopped = false
   /**
    * Signals the loop to recompute what it reads. A sliding buffer of one: a burst of changes is one
    * signal, and never a pending put (a mix of thousands of inputs stays within `maxPending`).
@@ -365,4 +373,11 @@ const run = <A>(m: MixImpl<A>, out: WritePort<A>): Effect.Effect<void> =>
         }
       }),
     out
+  ).pipe(
+    Effect.ensuring(
+      Effect.sync(() => {
+        m.stopped = true
+        m.inputs.clear()
+      })
+    )
   )

@@ -28,6 +28,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, closeOption } from "./internal/arguments.js"
+import { logDefects } from "./internal/combinators.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 
@@ -155,7 +156,8 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
 
 /**
  * Removes the tap `ch` (without closing it). A value still waiting to be put on it is withdrawn
- * (and goes to its `onUndelivered`), so an untapped slow tap stops holding the others back.
+ * (and goes to its `onUndelivered`), so an untapped slow tap stops holding the others back. Dies
+ * with `ChanArgumentError` (and changes nothing) when `m` is not a mult or `ch` not a channel.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -176,7 +178,8 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
  */
 export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
-    const impl = m as MultImpl<A>
+    const impl = checkMult(m)
+    checkChan(ch)
     const existing = impl.taps.get(ch)
     if (existing === undefined) return
     impl.taps.delete(ch)
@@ -184,7 +187,7 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
   })
 
 /**
- * Removes every tap (without closing them).
+ * Removes every tap (without closing them). Dies with `ChanArgumentError` when `m` is not a mult.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -205,7 +208,7 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
  */
 export const untapAll = <A>(m: Mult<A>): Effect.Effect<void> =>
   Effect.sync(() => {
-    const impl = m as MultImpl<A>
+    const impl = checkMult(m)
     const removed = Array.from(impl.taps.values())
     impl.taps.clear()
     for (const existing of removed) existing.cancel?.()
@@ -304,7 +307,8 @@ const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
     }
   })
   return Effect.ensuring(
-    loop,
+    // a defect is logged before the taps are closed (see `logDefects`)
+    logDefects("Chan.mult")(loop),
     Effect.suspend(() => {
       if (owed !== undefined) for (const tap of owed) undeliver(tap.ch, value as A)
       owed = undefined

@@ -26,12 +26,12 @@
  * @since 0.2.0
  */
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, checkFunction, closeOption } from "./internal/arguments.js"
+import { logDefects } from "./internal/combinators.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/delivery.js"
 import * as Chan from "./internal/operations.js"
 import * as Mult from "./Mult.js"
@@ -161,10 +161,9 @@ export const make = <A, T>(
  */
 export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: SubOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
-    if (!isPub(p)) throw new ChanArgumentError("pub", p, "a Pub (made by Chan.pub)")
+    const impl = checkPub(p)
     checkChan(ch)
     const close = closeOption("Pub.sub", options)
-    const impl = p as PubImpl<A, T>
     if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.topics.get(topic)
     if (existing !== undefined) {
@@ -185,7 +184,8 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
   })
 
 /**
- * Unsubscribes `ch` from `topic` (without closing it).
+ * Unsubscribes `ch` from `topic` (without closing it). Dies with `ChanArgumentError` (and changes
+ * nothing) when `p` is not a pub or `ch` not a channel.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -206,7 +206,9 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
  */
 export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.suspend(() => {
-    const existing = (p as PubImpl<A, T>).topics.get(topic)
+    const impl = checkPub(p)
+    checkChan(ch)
+    const existing = impl.topics.get(topic)
     if (existing === undefined) return Effect.void
     existing.subscribers.delete(ch)
     return Mult.untap(existing.mult, ch)
@@ -215,6 +217,7 @@ export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Ef
 /**
  * Unsubscribes every subscriber of `topic`, or of every topic when `topic` is omitted (not passed
  * at all), without closing them. The topic's values are dropped until it gets a subscriber again.
+ * Dies with `ChanArgumentError` when `p` is not a pub.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -236,12 +239,18 @@ export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Ef
  */
 export const unsubAll = <A, T>(p: Pub<A, T>, ...topic: [topic?: T | undefined]): Effect.Effect<void> =>
   Effect.suspend(() => {
-    const impl = p as PubImpl<A, T>
+    const impl = checkPub(p)
     const removed = topic.length === 0 ? Array.from(impl.topics.keys()) : [topic[0] as T]
     return Effect.forEach(removed, (t) => removeTopic(impl, t), { discard: true })
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/** `p` as its implementation; throws `ChanArgumentError` unless it is a pub. */
+const checkPub = <A, T>(p: Pub<A, T>): PubImpl<A, T> => {
+  if (!isPub(p)) throw new ChanArgumentError("pub", p, "a Pub (made by Chan.pub)")
+  return p as PubImpl<A, T>
+}
 
 interface Topic<A> {
   /**
@@ -284,6 +293,8 @@ const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
 const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void> => {
   const hand = new Hand<A>()
   let target: Topic<A> | undefined
+  /** The source closed (and was drained): the topics deliver what they hold, then close. */
+  let drained = false
   const loop = Effect.gen(function* () {
     while (yield* takeInto(source, hand)) {
       const value = hand.value
@@ -297,19 +308,20 @@ const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void>
       if (!(yield* hand.putTo(target.input))) hand.drop()
       target = undefined
     }
+    drained = true
   })
-  return Effect.onExit(loop, (exit) =>
+  return Effect.ensuring(
+    // a defect is logged before the topics are closed (see `logDefects`)
+    logDefects("Chan.pub")(loop),
     Effect.suspend(() => {
       if (target !== undefined) hand.release(target.input)
       hand.drop()
       p.finished = true
       const topics = Array.from(p.topics.values())
       p.topics.clear()
-      return Effect.forEach(
-        topics,
-        (t) => (Exit.isSuccess(exit) ? Chan.close(t.input) : Effect.asVoid(Chan.discard(t.input))),
-        { discard: true }
-      )
+      return Effect.forEach(topics, (t) => (drained ? Chan.close(t.input) : Effect.asVoid(Chan.discard(t.input))), {
+        discard: true
+      })
     })
   )
 }

@@ -5,7 +5,7 @@
 import { Cause, Deferred, Effect, Exit, Fiber, Option, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
-import { ChanArgumentError } from "../src/ChanError.js"
+import { ChanArgumentError, ChanPendingLimitError } from "../src/ChanError.js"
 import {
   forEach,
   fromIterable,
@@ -17,6 +17,8 @@ import {
   split,
   toArray
 } from "../src/internal/combinators.js"
+import * as Mult from "../src/Mult.js"
+import * as Pub from "../src/Pub.js"
 import { counting, defectOf, fifoKinds, filled, pending, range, run, settle, takeN } from "./harness.js"
 import {
   captureLogs,
@@ -36,6 +38,9 @@ const yieldTimes = (k: number) =>
   Effect.gen(function* () {
     for (let i = 0; i < k; i++) yield* Effect.yieldNow
   })
+
+/** f(i) = i * 2, finishing after a number of yields that varies with i, so calls complete out of order. */
+const scrambled = (i: number) => Effect.as(yieldTimes((i * 7919) % 13), i * 2)
 
 // ── pipe ────────────────────────────────────────────────────────────────────
 
@@ -133,9 +138,6 @@ describe("pipe", () => {
 // ── pipeline ────────────────────────────────────────────────────────────────
 
 describe("pipeline", () => {
-  /** f(i) = i * 2, finishing after a number of yields that varies with i, so calls complete out of order. */
-  const scrambled = (i: number) => Effect.as(yieldTimes((i * 7919) % 13), i * 2)
-
   describe.each([1, 10, 20])("concurrency %i", (n) => {
     it.each([0, 1, 2, 19, 20, 21, 999, 1000])("ordered: %i items come out in input order", (count) =>
       run(
@@ -367,7 +369,8 @@ describe("pipeline", () => {
               const to = Chan.makeUnsafe<number>(4)
               yield* pipeline(from, to, (i: number) => Effect.succeed(i), { concurrency: n, ordered: isOrdered })
               yield* settle
-              // waiting for input: the reader (ordered) or each worker (unordered) has one take pending
+              // waiting for input: the reader (ordered) or each worker (unordered, n within the
+              // ports' maxPending; beyond, one reader: see "beyond the default maxPending") has one take pending
               const inFlight = pending(from).takes
               expect(inFlight).toBe(isOrdered ? 1 : n)
               Chan.closeUnsafe(to)
@@ -1008,4 +1011,205 @@ describe("toArray, reduce, forEach", () => {
         expect(pollAll(ch)).toEqual([4])
       })
     ))
+})
+
+// ── the audit's defects (.scratch/audit/d) ──────────────────────────────────
+
+describe("beyond the default maxPending (1024)", () => {
+  describe.each([true, false])("ordered: %s", (isOrdered) => {
+    it("a pipeline with concurrency 1100 runs 1100 calls at once and delivers every result", () =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const gate = yield* Deferred.make<void>()
+            let inFlight = 0
+            const f = (i: number) =>
+              Effect.gen(function* () {
+                inFlight++
+                yield* Deferred.await(gate)
+                inFlight--
+                return i
+              })
+            const from = filled(range(3000))
+            const to = Chan.makeUnsafe<number>(16)
+            yield* pipeline(from, to, f, { concurrency: 1100, ordered: isOrdered })
+            yield* settle
+            expect(inFlight).toBe(1100)
+            yield* Deferred.succeed(gate, undefined)
+            const out = yield* toArray(to)
+            expect(isOrdered ? out : [...out].sort((a, b) => a - b)).toEqual(range(3000))
+          })
+        )
+      ))
+
+    it("a pipeline with concurrency 1100 waiting on an empty `from` keeps one take on it, not 1100", () =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const from = Chan.makeUnsafe<number>()
+            const to = Chan.makeUnsafe<number>(4)
+            yield* pipeline(from, to, (i: number) => Effect.succeed(i), { concurrency: 1100, ordered: isOrdered })
+            yield* settle
+            expect(pending(from).takes).toBe(1)
+            yield* onto(from, [1, 2, 3])
+            expect(yield* toArray(to)).toEqual([1, 2, 3])
+          })
+        )
+      ))
+
+    it.each([2 ** 32, Number.MAX_SAFE_INTEGER])("a pipeline with concurrency %s works", (n) =>
+      run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const to = Chan.makeUnsafe<number>(4)
+            yield* pipeline(filled(range(50)), to, scrambled, { concurrency: n, ordered: isOrdered })
+            const out = yield* toArray(to)
+            expect(isOrdered ? out : [...out].sort((a, b) => a - b)).toEqual(range(50).map((i) => i * 2))
+          })
+        )
+      )
+    )
+  })
+
+  it("unordered, a `from` whose maxPending is below the concurrency is read by one fiber", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const from = Chan.makeUnsafe<number>(0, { maxPending: 2 })
+          const to = Chan.makeUnsafe<number>(4)
+          yield* pipeline(from, to, scrambled, { concurrency: 8, ordered: false })
+          yield* settle
+          expect(pending(from).takes).toBe(1)
+          yield* onto(from, range(40))
+          const out = yield* toArray(to)
+          expect([...out].sort((a, b) => a - b)).toEqual(range(40).map((i) => i * 2))
+        })
+      )
+    ))
+
+  it("a merge of 1100 inputs delivers every value", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const inputs = range(1100).map((i) => filled([i]))
+          const out = yield* merge(inputs)
+          yield* settle
+          expect(pending(out).puts).toBe(1100)
+          expect([...(yield* toArray(out))].sort((a, b) => a - b)).toEqual(range(1100))
+        })
+      )
+    ))
+})
+
+/** A new unbuffered output, after `start` connected a combinator to it. */
+const outOf = <E, R>(start: (to: Chan.Chan<number>) => Effect.Effect<void, E, R>) =>
+  Effect.suspend(() => {
+    const to = Chan.makeUnsafe<number>()
+    return Effect.as(start(to), to as Chan.ReadPort<number>)
+  })
+
+describe("a combinator's defect is logged before its output closes", () => {
+  // `from` allows one pending take and a fiber of the test holds it: the combinator's own take on
+  // `from` dies with ChanPendingLimitError, a defect of the combinator's fiber
+  it.each<[string, (from: Chan.ReadPort<number>) => Effect.Effect<Chan.ReadPort<number>, never, Scope.Scope>]>([
+    ["Chan.pipe", (from) => outOf((to) => pipe(from, to))],
+    ["Chan.pipeline", (from) => outOf((to) => pipeline(from, to, Effect.succeed, { concurrency: 2 }))],
+    ["Chan.pipeline", (from) => outOf((to) => pipeline(from, to, Effect.succeed, { concurrency: 2, ordered: false }))],
+    ["Chan.merge", (from) => merge([from])],
+    [
+      "Chan.split",
+      (from) =>
+        Effect.map(
+          split(() => true, from),
+          ([yes]) => yes
+        )
+    ],
+    ["Chan.mult", (from) => outOf((to) => Effect.flatMap(Mult.make(from), (m) => Mult.tap(m, to)))],
+    [
+      "Chan.pub",
+      (from) =>
+        outOf((to) =>
+          Effect.flatMap(
+            Pub.make(from, () => 1),
+            (p) => Pub.sub(p, 1, to)
+          )
+        )
+    ]
+  ])(
+    "%s: a consumer that ends the scope as soon as the output closes still gets the Error line",
+    async (name, start) => {
+      const logs = captureLogs()
+      await run(
+        Effect.gen(function* () {
+          const scope = yield* openScope
+          const from = Chan.makeUnsafe<number>(0, { maxPending: 1 })
+          yield* Effect.forkChild(Chan.take(from))
+          yield* settle
+          expect(pending(from).takes).toBe(1)
+          const output = yield* inScope(scope, start(from))
+          expect(yield* toArray(output)).toEqual([])
+          yield* closeScope(scope)
+        }).pipe(Effect.provide(logs.layer))
+      )
+      const errors = logs.errors()
+      expect(errors.map((l) => l.message)).toEqual([`${name} stopped on a defect`])
+      expect(Cause.squash(errors[0]!.cause)).toBeInstanceOf(ChanPendingLimitError)
+    }
+  )
+})
+
+describe.each([true, false])("pipeline, ordered: %s, with a JS caller's bad callback", (isOrdered) => {
+  // a rejected Promise is handled by the pipeline: vitest fails the run on an unhandled rejection
+  it.each<[string, () => unknown, string]>([
+    ["a plain value", () => 20, "number"],
+    ["undefined", () => undefined, "undefined"],
+    ["a Promise", () => Promise.resolve(20), "a Promise"],
+    ["a rejected Promise", () => Promise.reject(new Error("rejected")), "a Promise"]
+  ])("an f returning %s for one input: that input is logged and skipped, the rest go on", async (_, bad, kind) => {
+    const logs = captureLogs()
+    const out = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const to = Chan.makeUnsafe<number>(8)
+          const f = (i: number) => (i === 2 ? (bad() as Effect.Effect<number>) : Effect.succeed(i * 10))
+          yield* pipeline(filled([1, 2, 3, 4, 5]), to, f, { concurrency: 2, ordered: isOrdered })
+          return yield* toArray(to)
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(isOrdered ? out : [...out].sort((a, b) => a - b)).toEqual([10, 30, 40, 50])
+    const errors = logs.errors()
+    expect(errors.map((l) => l.message)).toEqual([
+      `Chan.pipeline: f returned ${kind}, not an Effect; the input was skipped`
+    ])
+    expect(Cause.squash(errors[0]!.cause)).toMatchObject({
+      _tag: "ChanArgumentError",
+      argument: "Chan.pipeline f result"
+    })
+  })
+
+  it("an onError returning something other than an Option: that input is logged and skipped", async () => {
+    const logs = captureLogs()
+    const out = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const to = Chan.makeUnsafe<number>(8)
+          const f = (i: number) => (i % 2 === 0 ? Effect.fail(i) : Effect.succeed(i))
+          const onError = (e: number) => (e === 2 ? Option.some(-2) : e * 100)
+          yield* pipeline(filled([1, 2, 3, 4]), to, f, {
+            concurrency: 2,
+            ordered: isOrdered,
+            onError: onError as never
+          })
+          return yield* toArray(to)
+        })
+      ).pipe(Effect.provide(logs.layer))
+    )
+    expect(isOrdered ? out : [...out].sort((a, b) => a - b)).toEqual(isOrdered ? [1, -2, 3] : [-2, 1, 3])
+    const errors = logs.errors()
+    expect(errors.map((l) => l.message)).toEqual([
+      "Chan.pipeline: onError returned number, not an Option; the input was skipped"
+    ])
+    expect(Cause.squash(errors[0]!.cause)).toMatchObject({ argument: "Chan.pipeline onError result", value: 400 })
+  })
 })

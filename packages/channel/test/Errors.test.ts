@@ -34,4 +34,18 @@ describe("channel errors", () => {
     expect(caught).toBeInstanceOf(ChanPendingLimitError)
     expect(caught).toMatchObject({ _tag: "ChanPendingLimitError", side: "put", channel: "jobs", limit: 1 })
   })
+
+  it("Chan.toStream of a value that is not a channel throws ChanArgumentError at the call, naming it", () => {
+    for (const bad of [42, {}, null]) {
+      let caught: unknown
+      try {
+        Chan.toStream(bad as never)
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(ChanArgumentError)
+      expect(caught).toMatchObject({ _tag: "ChanArgumentError", argument: "Chan.toStream ch", value: bad })
+      expect((caught as ChanArgumentError).message).toContain("Invalid Chan.toStream ch")
+    }
+  })
 })

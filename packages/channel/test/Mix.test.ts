@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
 import { ChanArgumentError } from "../src/ChanError.js"
 import * as Mix from "../src/Mix.js"
-import { filled, pending, run, settle, takeN } from "./harness.js"
+import { expectArgumentError, filled, pending, run, settle, takeN } from "./harness.js"
 import { closeScope, expectNothingPending, inScope, isClosedNow, openScope, pollAll, undelivered } from "./lifetimes.js"
 
 /** An input holding `values` (a buffer of 8), left open. */
@@ -333,6 +333,56 @@ describe("Mix", () => {
         Effect.gen(function* () {
           expect(Mix.isMix(yield* Mix.make(Chan.makeUnsafe<string>()))).toBe(true)
           expect(Mix.isMix({})).toBe(false)
+        })
+      )
+    ))
+
+  it("remove and soloMode refuse a mix that is not one, and remove a port that is not a channel (ChanArgumentError naming it and the value), writing nothing", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const out = Chan.makeUnsafe<string>(4)
+          const m = yield* Mix.make(out)
+          const a = input()
+          yield* Mix.add(m, a)
+          const foreign: Record<string, unknown> = { inputs: new Map([[a, {}]]) }
+          for (const [bad, argument, value] of [
+            [Mix.remove(foreign as never, a), "mix", "inputs"],
+            [Mix.remove(m, 42 as never), "channel", 42],
+            [Mix.soloMode(foreign as never, "pause"), "mix", "inputs"],
+            [Mix.soloMode(undefined as never, "mute"), "mix", undefined]
+          ] as const) {
+            const exit = yield* Effect.exit(bad)
+            expectArgumentError(Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined, argument, value)
+          }
+          expect(Object.keys(foreign)).toEqual(["inputs"])
+          expect((foreign.inputs as Map<unknown, unknown>).has(a)).toBe(true)
+          // the input is still mixed
+          yield* Chan.put(a, "a1")
+          expect(yield* takeN(out, 1)).toEqual(["a1"])
+        })
+      )
+    ))
+
+  it("a mix that has stopped (its out closed) reads no input again: add and toggle change nothing and do not fail", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const out = Chan.makeUnsafe<string>(4)
+          const m = yield* Mix.make(out)
+          yield* Mix.add(m, input())
+          yield* Chan.close(out)
+          // the mix sees the close at its next value: it finds `out` closed and stops
+          yield* Mix.add(m, input("a1"))
+          yield* settle
+          const late = input("b1")
+          const toggled = input("c1")
+          expect(Exit.isSuccess(yield* Effect.exit(Mix.add(m, late)))).toBe(true)
+          expect(Exit.isSuccess(yield* Effect.exit(Mix.toggle(m, new Map([[toggled, { solo: true }]]))))).toBe(true)
+          yield* settle
+          expect(pollAll(late)).toEqual(["b1"])
+          expect(pollAll(toggled)).toEqual(["c1"])
+          expectNothingPending(late, toggled)
         })
       )
     ))

@@ -8,7 +8,7 @@ import * as Chan from "../src/Chan.js"
 import { ChanArgumentError } from "../src/ChanError.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Mult from "../src/Mult.js"
-import { defectOf, pending, range, run, settle, takeN } from "./harness.js"
+import { defectOf, expectArgumentError, pending, range, run, settle, takeN } from "./harness.js"
 import {
   type ClosedRun,
   closeScope,
@@ -348,6 +348,31 @@ describe("Mult", () => {
           const m = yield* Mult.make(Chan.makeUnsafe<number>())
           expect(Mult.isMult(m)).toBe(true)
           expect(Mult.isMult(Chan.makeUnsafe<number>())).toBe(false)
+        })
+      )
+    ))
+
+  it("untap and untapAll refuse a mult that is not one, and untap a tap that is not a channel (ChanArgumentError naming it and the value), changing nothing", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(4)
+          const m = yield* Mult.make(source)
+          const tap = Chan.makeUnsafe<number>(4)
+          yield* Mult.tap(m, tap)
+          const foreign = { taps: new Map([[tap, { cancel: () => expect.unreachable("touched") }]]) }
+          for (const [bad, argument, value] of [
+            [Mult.untap(foreign as never, tap), "mult", "taps"],
+            [Mult.untap(m, 42 as never), "channel", 42],
+            [Mult.untap(m, {} as never), "channel", "{}"],
+            [Mult.untapAll("m" as never), "mult", '"m"'],
+            [Mult.untapAll(undefined as never), "mult", undefined]
+          ] as const) {
+            expectArgumentError(defectOf(yield* Effect.exit(bad)), argument, value)
+          }
+          // the tap is still tapped
+          for (const n of [1, 2]) yield* Chan.put(source, n)
+          expect(yield* takeN(tap, 2)).toEqual([1, 2])
         })
       )
     ))

@@ -9,7 +9,7 @@ import * as Chan from "../src/Chan.js"
 import { ChanArgumentError } from "../src/ChanError.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Pub from "../src/Pub.js"
-import { defectOf, pending, run, settle, takeN } from "./harness.js"
+import { defectOf, expectArgumentError, pending, run, settle, takeN } from "./harness.js"
 import {
   type ClosedRun,
   captureLogs,
@@ -324,4 +324,29 @@ describe("Pub", () => {
         })
       ))
   })
+
+  it("unsub and unsubAll refuse a pub that is not one, and unsub a subscriber that is not a channel (ChanArgumentError naming it and the value), changing nothing", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(4)
+          const p = yield* Pub.make(source, (n: number) => n % 2)
+          const odd = Chan.makeUnsafe<number>(4)
+          yield* Pub.sub(p, 1, odd)
+          const foreign = { topics: new Map([[1, { subscribers: new Set([odd]) }]]) }
+          for (const [bad, argument, value] of [
+            [Pub.unsub(foreign as never, 1, odd), "pub", "topics"],
+            [Pub.unsub(p, 1, 42 as never), "channel", 42],
+            [Pub.unsubAll({} as never, 1), "pub", "{}"],
+            [Pub.unsubAll(undefined as never), "pub", undefined]
+          ] as const) {
+            expectArgumentError(defectOf(yield* Effect.exit(bad)), argument, value)
+          }
+          expect(foreign.topics.get(1)?.subscribers.has(odd)).toBe(true)
+          // the subscriber is still subscribed
+          for (const n of [1, 3]) yield* Chan.put(source, n)
+          expect(yield* takeN(odd, 2)).toEqual([1, 3])
+        })
+      )
+    ))
 })

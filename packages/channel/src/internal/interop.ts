@@ -28,7 +28,8 @@ import type { ReadPort } from "./ports.js"
 
 /**
  * The values of `ch` as a `Stream`, ending when `ch` is closed and drained. Each pull takes one
- * value: it never takes ahead of the consumer (operators such as `Stream.buffer` may).
+ * value: it never takes ahead of the consumer (operators such as `Stream.buffer` may). Throws
+ * `ChanArgumentError` (at the call) when `ch` is not a channel.
  *
  * ```ts
  * import { Effect, Stream } from "effect"
@@ -44,12 +45,14 @@ import type { ReadPort } from "./ports.js"
  *
  * @since 0.2.0
  */
-export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> =>
-  Stream.fromPull(
+export const toStream = <A>(ch: ReadPort<A>): Stream.Stream<A> => {
+  checkChan(ch, "Chan.toStream ch")
+  return Stream.fromPull(
     Effect.succeed(
       Effect.flatMap(Chan.take(ch), (next) => (Option.isSome(next) ? Effect.succeed(Arr.of(next.value)) : Cause.done()))
     )
   )
+}
 
 /**
  * A channel fed by `stream` in a fiber of the caller's scope; it closes when the stream ends.
