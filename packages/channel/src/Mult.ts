@@ -19,7 +19,10 @@
  * Gotchas:
  * - A slow tap holds back every tap: give a tap a dropping or sliding buffer if it may lag.
  * - Values taken while there is no tap are dropped.
- * - A tap found closed is removed (the value it missed goes to its `onUndelivered`).
+ * - A tap found closed is removed (the value it missed goes to its `onUndelivered`). A tap closed
+ *   while the mult's put to it is pending still takes that put (a closed channel's pending puts
+ *   stay takeable): until someone takes it, every tap waits. To leave, `untap` first (as in
+ *   core.async), or keep taking the closed tap until it is drained.
  *
  * @since 0.2.0
  */
