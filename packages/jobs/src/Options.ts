@@ -80,7 +80,11 @@ export interface Options<A = unknown, E = unknown> {
    * makes `fire` fail with SupervisorFullError rather than drop a job that has a `reportTo`.
    */
   readonly reportTo?: WritePort<Outcome<A, E>>
-  /** top-level fields on every log line of the job, the outcome line included */
+  /**
+   * top-level fields on every log line of the job, the outcome line included; a field the
+   * supervisor writes itself (`attempt`, `durationMillis`, `retryInMillis`, `ageMillis`, any
+   * `job.*`) is refused with a JobArgumentError
+   */
   readonly annotations?: Record<string, unknown>
 }
 

@@ -47,7 +47,13 @@ describe("Effect API: job options that are not an object, or hold an unknown key
           Job.all([work], loose({ concurrency: 1, id: "g" })),
           Effect.scoped(Job.forkAll([work], loose({ concurrency: 1, prio: 2 }))),
           // forkAll hands every outcome over: a policy would be ignored (Job.all takes one)
-          Effect.scoped(Job.forkAll([work], loose({ concurrency: 1, policy: "failFast" })))
+          Effect.scoped(Job.forkAll([work], loose({ concurrency: 1, policy: "failFast" }))),
+          // fields the supervisor writes on the job's lines: the annotation would be dropped there
+          Job.fire(work, { annotations: { "job.outcome": "Success" } }),
+          Job.all([Job.item(work, { annotations: { durationMillis: -1 } })], { concurrency: 1 }),
+          // an empty name makes lines such as "job  failed"
+          Job.fire(work, { name: "" }),
+          Job.all([work], { concurrency: 1, name: "" })
         ]
         const defects: Array<unknown> = []
         for (const call of calls) defects.push(defectOf(yield* Effect.exit(call)))
@@ -75,7 +81,11 @@ describe("Effect API: job options that are not an object, or hold an unknown key
       ["concurency", 2],
       ["id", "g"],
       ["prio", 2],
-      ["policy", "failFast"]
+      ["policy", "failFast"],
+      ["annotations.job.outcome", "Success"],
+      ["works[0].options.annotations.durationMillis", -1],
+      ["name", ""],
+      ["name", ""]
     ])
     expect(errors[0].message).toBe(
       'Invalid job timeOut: expected a known name (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "10 millis"'

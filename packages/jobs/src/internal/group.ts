@@ -130,7 +130,7 @@ export class Group<A, E> {
     if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
       throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
     const name = options.name ?? "job"
-    if (typeof name !== "string") throw new JobArgumentError("name", name, "a string")
+    if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
     if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
       throw new JobArgumentError("works", works, "an iterable of Effects (or Job.item)")
     if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))

@@ -477,8 +477,8 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
   checkOptions(spec, prefix, jobOptionFlags)
   if (spec.id !== undefined && (typeof spec.id !== "string" || spec.id === ""))
     throw new JobArgumentError(`${prefix}id`, spec.id, "a non-empty string")
-  if (spec.name !== undefined && typeof spec.name !== "string")
-    throw new JobArgumentError(`${prefix}name`, spec.name, "a string")
+  if (spec.name !== undefined && (typeof spec.name !== "string" || spec.name === ""))
+    throw new JobArgumentError(`${prefix}name`, spec.name, "a non-empty string")
   if (spec.key !== undefined && typeof spec.key !== "string")
     throw new JobArgumentError(`${prefix}key`, spec.key, "a string")
   if (spec.timeout !== undefined && nonNegativeDuration(spec.timeout) === undefined)
@@ -499,7 +499,20 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
   if (spec.annotations !== undefined && !readable(spec.annotations))
     // a getter that throws would throw where the job starts, out of any caller's reach
     throw new JobArgumentError(`${prefix}annotations`, spec.annotations, "an object whose fields can be read")
+  if (spec.annotations !== undefined) {
+    // the supervisor writes these on the job's lines: the annotation would be dropped there
+    for (const key in spec.annotations)
+      if (supervisorFields.includes(key) || key.startsWith("job."))
+        throw new JobArgumentError(
+          `${prefix}annotations.${key}`,
+          (spec.annotations as Record<string, unknown>)[key],
+          `a field the supervisor does not write itself (it writes ${supervisorFields.join(", ")} and every job.* field)`
+        )
+  }
 }
+
+/** The fields of a job's lines that the supervisor writes (besides `job.*`): no annotation may take them. */
+const supervisorFields: ReadonlyArray<string> = ["attempt", "durationMillis", "retryInMillis", "ageMillis"]
 
 /**
  * The waiting jobs of one key of a pool (or the pool's keyless jobs): highest `priority` first,
