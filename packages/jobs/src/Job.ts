@@ -255,7 +255,7 @@ export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOption
  * @since 0.2.0
  */
 const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> =>
-  internal.awaitEntry(submit.entryOf(h)) as Effect.Effect<Exit.Exit<A, E>>
+  Effect.suspend(() => internal.awaitEntry(submit.entryOf(h, "Job.await"))) as Effect.Effect<Exit.Exit<A, E>>
 
 export {
   /**
@@ -276,7 +276,12 @@ export {
  * @since 0.2.0
  */
 export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
-  Effect.flatMap(await_(h), (exit): Effect.Effect<A, E> => exit)
+  Effect.suspend(() =>
+    Effect.flatMap(
+      internal.awaitEntry(submit.entryOf(h, "Job.join")) as Effect.Effect<Exit.Exit<A, E>>,
+      (exit): Effect.Effect<A, E> => exit
+    )
+  )
 
 /**
  * Interrupts the job (a queued one is cancelled without running) and waits until it has ended.
@@ -284,7 +289,7 @@ export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
  * @since 0.2.0
  */
 export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
-  submit.stateOf(h).interruptEntry(submit.entryOf(h))
+  Effect.suspend(() => submit.stateOf(h, "Job.interrupt").interruptEntry(submit.entryOf(h, "Job.interrupt")))
 
 /**
  * Where the job is now.
@@ -293,7 +298,7 @@ export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
  */
 export const status = <A, E>(h: Handle<A, E>): Effect.Effect<Status> =>
   Effect.sync(() => {
-    const state = submit.entryOf(h).state
+    const state = submit.entryOf(h, "Job.status").state
     return state === "waiting" ? "queued" : state
   })
 

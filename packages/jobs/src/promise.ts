@@ -581,7 +581,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     /** a live job with the same id stands for this one (dedupe): this run only joins it */
     const joined = rest.id !== undefined && this.state.liveById(rest.id) !== undefined
     const { handle, admission } = submit.forkUnsafe(this.state, effect, jobOpts, this.context)
-    const entry = submit.entryOf(handle)
+    const entry = submit.entryOf(handle, "run")
     return new Promise<A>((resolve, reject) => {
       /** waits for room in a full queue ("wait"), or fails (closed, full) */
       const admitting = admission === admittedNow ? undefined : this.runFork(admission)

@@ -2,7 +2,7 @@ import { Chan } from "@tributary/channel"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { Job, Supervisor, SupervisorFullError } from "../src/index.js"
+import { Job, JobArgumentError, Supervisor, SupervisorFullError } from "../src/index.js"
 import { linesOf, run, settle } from "./harness.js"
 
 class Boom {
@@ -289,6 +289,31 @@ describe("handles", () => {
       })
     )
     expect(value).toBeInstanceOf(Boom)
+  })
+
+  it("what is not a handle: join, await, interrupt and status die with a JobArgumentError naming the operation (not at the call)", async () => {
+    const calls = {
+      join: (h: any) => Job.join(h),
+      await: (h: any) => Job.await(h),
+      interrupt: (h: any) => Job.interrupt(h),
+      status: (h: any) => Job.status(h)
+    }
+    const { value } = await run(
+      Effect.gen(function* () {
+        const defects: Array<[string, unknown]> = []
+        for (const [name, call] of Object.entries(calls))
+          for (const bad of [undefined, null, { id: "1", name: "x" }]) {
+            const exit = yield* Effect.exit(call(bad)) // building the Effect did not throw
+            const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+            defects.push([name, defect instanceof JobArgumentError ? defect.argument : defect])
+          }
+        yield* Job.fire(Effect.void, { name: "after" })
+        yield* Supervisor.drain
+        return { defects, counters: (yield* Supervisor.snapshot).counters }
+      })
+    )
+    for (const [name, argument] of value.defects) expect(argument).toBe(`Job.${name} handle`)
+    expect(value.counters).toMatchObject({ started: 1, succeeded: 1 })
   })
 })
 

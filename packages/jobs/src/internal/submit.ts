@@ -19,7 +19,7 @@
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type { Handle, Options } from "../Options.js"
-import type { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { JobArgumentError, type SupervisorClosedError, type SupervisorFullError } from "../SupervisorError.js"
 import { dispatched } from "./dispatch.js"
 import { ContextCall } from "./inline.js"
 import { admitEffect, admittedNow } from "./lifecycle.js"
@@ -39,11 +39,17 @@ class HandleImpl<A, E> implements Handle<A, E> {
   }
 }
 
-/** The entry behind a handle. */
-export const entryOf = <A, E>(h: Handle<A, E>): Entry => (h as HandleImpl<A, E>).entry
+/** The handle itself; throws a JobArgumentError naming `operation` for anything else. */
+const handleOf = <A, E>(h: Handle<A, E>, operation: string): HandleImpl<A, E> => {
+  if (h instanceof HandleImpl) return h
+  throw new JobArgumentError(`${operation} handle`, h, "a job handle (what Job.fork returns)")
+}
 
-/** The supervisor's state behind a handle. */
-export const stateOf = <A, E>(h: Handle<A, E>): SupervisorState => (h as HandleImpl<A, E>).state
+/** The entry behind a handle (a JobArgumentError naming `operation` when `h` is none). */
+export const entryOf = <A, E>(h: Handle<A, E>, operation: string): Entry => handleOf(h, operation).entry
+
+/** The supervisor's state behind a handle (a JobArgumentError naming `operation` when `h` is none). */
+export const stateOf = <A, E>(h: Handle<A, E>, operation: string): SupervisorState => handleOf(h, operation).state
 
 /** `Job.fire` on `state`, with the caller's services `context`. */
 export const fireIn = <A, E, R>(
