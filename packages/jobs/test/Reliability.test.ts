@@ -287,6 +287,56 @@ describe("secrets at a redact path never appear in a supervisor's line", () => {
     const [shown] = await linesWith(["job.payload.password"])
     expect(shown["job.payload"].password).toBe(secret) // why the docs give the bracket form
   })
+
+  it("a cause chain at any depth (a tagged error wrapping an error wrapping the one with the secret, a chain 20,000 deep), run as defined and retried jobs: the three documented err paths hide it, every outcome line is written", async () => {
+    class LoginError extends Data.TaggedError("LoginError")<{ readonly user: string; readonly cause: unknown }> {}
+    const withSecret = (message: string) => Object.assign(new Error(message), { password: secret })
+    const login = Job.define({
+      name: "login",
+      payload: Schema.Struct({ user: Schema.String }),
+      run: ({ user }) =>
+        Effect.fail(new LoginError({ user, cause: new Error("http 401", { cause: withSecret("request") }) }))
+    })
+    let deep: Error = withSecret("leaf")
+    for (let i = 0; i < 20_000; i++) deep = new Error(`wrap ${i}`, { cause: deep })
+    const written: Array<string> = []
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        written.push(String(chunk))
+        callback()
+      }
+    })
+    const documented = ["err.password", "err.cause.password", "err.causes[*].password"]
+    const counters = await Effect.runPromise(
+      Effect.gen(function* () {
+        yield* Job.fire(login.make({ user: "ada" }), { retry: Schedule.recurs(1) })
+        yield* Job.fire(Effect.fail(deep), { name: "deep" })
+        yield* Job.fire(
+          Effect.failCause(
+            Cause.combine(Cause.fail(new Error("first")), Cause.die(new Error("cleanup", { cause: withSecret("db") })))
+          ),
+          { name: "second reason" }
+        )
+        yield* Supervisor.drain
+        return (yield* Supervisor.snapshot).counters
+      }).pipe(
+        Effect.provide(Supervisor.layer()),
+        Effect.provide(PinoLogger.layer(pino({ level: "info", redact: documented }, stream)))
+      )
+    )
+    expect(written.join("")).not.toContain("S3CR3T")
+    const outcomes = written.filter((l) => l.includes('"job.outcome"')).map((l) => JSON.parse(l))
+    expect(outcomes.map((l) => l["job.name"]).sort()).toEqual(["deep", "login", "second reason"])
+    expect(counters.linesLost).toBe(0)
+    // the secret was on each line, redacted where the chain put it
+    const errOf = (name: string) => outcomes.find((l) => l["job.name"] === name).err
+    expect(errOf("login")).toMatchObject({ name: "LoginError", user: "ada", cause: { message: "http 401" } })
+    expect(errOf("login").causes).toMatchObject([{ causeOf: "err.cause", message: "request", password: "[Redacted]" }])
+    expect(errOf("second reason").causes.at(-1)).toMatchObject({ causeOf: "err.causes[1]", password: "[Redacted]" })
+    expect(errOf("deep").causes.at(-1).cause).toBe("[19936 more causes left out]")
+    // the retried attempt's line too
+    expect(written.filter((l) => l.includes("retrying"))).toHaveLength(1)
+  })
 })
 
 // ── groups at shutdown ──────────────────────────────────────────────────────

@@ -20,9 +20,12 @@
  * ```
  *
  * Redaction: pino's `redact` paths apply to the whole line, `err` included. An error's own fields
- * stay fields of `err` (`err.status`, `err.config.headers.authorization`, `err.cause.password`;
- * for a cause with several reasons, the fields of the other reasons' errors are under `causes`:
- * `err.causes[1].password`, reached by `err.causes[*].password`), so a redact path removes them. Not redacted: a secret inside a string — an error's `message`
+ * stay fields of `err` (`err.status`, `err.config.headers.authorization`), its cause's are
+ * `err.cause`'s (`err.cause.password`), and every other error — another reason of a cause with
+ * several, a cause of a cause at any depth — is an element of the flat list `err.causes`
+ * (`err.causes[*].password`), never nested inside another: so `err.password`,
+ * `err.cause.password` and `err.causes[*].password` remove a field at any depth (pino's redact has
+ * no recursive wildcard). Not redacted: a secret inside a string — an error's `message`
  * or `stack`, a failure that is a plain string, or a non-error value passed as a log message part
  * (those are formatted into `msg`).
  *
@@ -32,10 +35,11 @@
  *
  * @since 0.2.0
  */
-import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
+import { Cause, Duration, Effect, Formatter, Layer, Logger, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import pino from "pino"
 import {
+  abandonInFlight,
   flushHeld,
   guard,
   guardTransport,
@@ -44,9 +48,13 @@ import {
   isSonicBoom,
   isTransport,
   markUnopenable,
-  watchOpen
+  reportGivenUp,
+  watchInFlight,
+  watchOpen,
+  isWriting as writeInFlight
 } from "./internal/destinations.js"
-import { track, writeLine } from "./internal/lineWrites.js"
+import { serializeReasons } from "./internal/errors.js"
+import { abandonUnanswered, track, whenAnswered, writeLine } from "./internal/lineWrites.js"
 import { LostLines } from "./LostLines.js"
 import { PinoLoggerConfigError } from "./PinoLoggerError.js"
 
@@ -62,14 +70,25 @@ import { PinoLoggerConfigError } from "./PinoLoggerError.js"
  * - `message` is the error's own `message` ("" when it has none, as a `Data.TaggedError` without
  *   one); a failure that is not an object (a string) is its own message.
  * - Every other own enumerable field of the error is a field here, as it is on the error (what
- *   pino's standard `err` serializer does), and its `cause` is serialized the same way; so
- *   `redact` paths such as `err.password` reach them. An own field named like one of the fields
- *   above (`type`, `name`, `message`, `stack`, `fiberId`, `causes`) is not copied.
+ *   pino's standard `err` serializer does); so `redact` paths such as `err.password` reach them.
+ *   An own field named like one of the fields here (`type`, `name`, `message`, `stack`,
+ *   `fiberId`, `cause`, `causes`, `causeOf`) is not copied.
+ * - The error's `cause` is `cause`: the cause's name, message, stack and own fields, and nothing
+ *   deeper. Every other error is an element of the flat list `causes`, never nested inside
+ *   another: the reasons (below), then every deeper cause, at any depth of any reason's chain, in
+ *   order, each with `causeOf` naming the error it is the cause of (`"err.cause"`,
+ *   `"err.causes[3]"`; see {@link SerializedErrorCause}). So `err.password`, `err.cause.password`
+ *   and `err.causes[*].password` reach a field at any depth (pino's redact has no recursive
+ *   wildcard). A cause that is not an object stays the `cause` field of its error, and so do
+ *   "[Circular]" where a chain loops back and, past an error's first 64 causes, a note of how many
+ *   more were left out (`"[19936 more causes left out]"`): a chain of any depth costs one line of
+ *   bounded size.
  * - When the cause holds several reasons (a failure plus a finalizer's defect, parallel failures),
  *   the top-level fields describe the first failure (else the first defect, else the first
- *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order —
- *   the one described at the top by its `type`, `name`, `message`, `stack` and `fiberId` only (its
- *   own fields are `err`'s, so `err.password` redacts them; they are not repeated in `causes`).
+ *   interruption), `stack` joins every reason's stack, and `causes` lists every reason in order,
+ *   first — the one described at the top by its `type`, `name`, `message`, `stack` and `fiberId`
+ *   only (its own fields are `err`'s, so `err.password` redacts them; they are not repeated in
+ *   `causes`).
  * - A field's value is copied as JSON would write it (functions left out, `toJSON` called, a
  *   Date as its ISO string), at any depth: a getter, `toJSON` or `Proxy` trap that throws reads as
  *   "[unreadable]", an object inside itself and a cycle of causes as "[Circular]" (so a secret
@@ -95,9 +114,54 @@ export interface SerializedCause {
   readonly stack: string
   /** the interrupting fiber (`"#3"`), for an interruption that knows it */
   readonly fiberId?: string
-  /** every reason of a cause with several, in order (absent for a single one) */
-  readonly causes?: ReadonlyArray<SerializedCause>
-  /** the error's own fields, and its `cause` */
+  /**
+   * every reason of a cause with several, in order, then every cause deeper than `cause` and every
+   * cause of the other reasons (absent when there is none of either)
+   */
+  readonly causes?: ReadonlyArray<SerializedCause | SerializedErrorCause>
+  /**
+   * the error's direct cause: its name, message, stack and own fields; or a cause that is not an
+   * object as it is ("[Circular]" for the error itself)
+   */
+  readonly cause?: unknown
+  /** the error's own fields */
+  readonly [field: string]: unknown
+}
+
+/**
+ * An error's cause as an element of a line's `err.causes` (see {@link SerializedCause}): a cause
+ * deeper than `err.cause`, or a cause of a reason other than the one `err` describes. Its own
+ * fields are fields here, so `err.causes[*].password` reaches them.
+ *
+ * @example
+ * ```ts
+ * import { Cause } from "effect"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const error = new Error("client", { cause: new Error("http 401", { cause: new Error("socket closed") }) })
+ * const err = PinoLogger.serializeCause(Cause.fail(error))
+ * // err.cause is "http 401"; "socket closed" is in err.causes, as the cause of err.cause
+ * const deeper = err?.causes?.filter((entry): entry is PinoLogger.SerializedErrorCause => "causeOf" in entry)
+ * deeper?.[0]?.causeOf // "err.cause"
+ * ```
+ *
+ * @since 0.2.0
+ */
+export interface SerializedErrorCause {
+  /** where the error it is the cause of is written in the line: `"err.cause"` or `"err.causes[i]"` */
+  readonly causeOf: string
+  /** the cause's own `name`, when it has one */
+  readonly name?: string
+  /** the cause's own `message` ("" when it has none) */
+  readonly message: string
+  /** the cause's own `stack`, when it has one */
+  readonly stack?: string
+  /**
+   * present when the chain ends here with something not written as an entry: a cause that is not
+   * an object, "[Circular]" where the chain loops back, or how many causes were left out
+   */
+  readonly cause?: unknown
+  /** the cause's own fields */
   readonly [field: string]: unknown
 }
 
@@ -123,6 +187,13 @@ export interface LayerOptions {
    * suspends (for a layer built with `Effect.runSync`); such a failure is reported on stderr.
    */
   readonly awaitOpen?: boolean
+  /**
+   * how long the layer's final flush, when its scope closes, waits for the destination (default
+   * 5 seconds; a finite duration ≥ 0): for pino's flush to call back, for an asynchronous write
+   * still in flight, for a Node stream to call back its writes. Past it, what is still unwritten
+   * is given up on ({@link abandon}): counted as lost and reported once on stderr.
+   */
+  readonly flushTimeout?: Duration.Input
 }
 
 // ── constructors ────────────────────────────────────────────────────────────
@@ -140,7 +211,9 @@ export interface LayerOptions {
  * logged: it is counted ({@link lostLines}) and the first loss of each burst is reported on stderr
  * (see `LostLines`). Such a stream's 'error' event, which unheard would end the process, is heard
  * (make wraps the stream's `write` to see each line's outcome); once it has failed, Node's stream
- * takes no more lines, and every later line counts as lost.
+ * takes no more lines, and every later line counts as lost. A custom destination whose `write`
+ * returns a promise (an `async write(line)`) is wrapped the same way: a rejection is handled
+ * (never an unhandled rejection) and costs its line.
  *
  * Gotchas: it does not set Effect's minimum log level (Effect's default, `Info`, keeps dropping
  * `logDebug` before pino sees it), and it does not flush. It writes through a child of `logger`
@@ -239,6 +312,8 @@ export const writeUnsafe = <CustomLevels extends string = never>(
   cause?: Cause.Cause<unknown>
 ): void => {
   const standard = asStandard(logger)
+  // a line pino would not write is no success of the destination (it would end a burst of losses)
+  if (typeof standard.isLevelEnabled === "function" && !standard.isLevelEnabled(level)) return
   const line = annotationFields(annotations)
   const err = cause === undefined ? undefined : serializeCause(cause)
   if (err !== undefined) line.err = err
@@ -299,7 +374,8 @@ const pinoFields: ReadonlySet<string> = new Set(["level", "time", "msg", "pid", 
 
 /**
  * The number of lines written through `logger` by {@link make} (and so by {@link layer}) that
- * were lost because writing them threw. 0 for a logger never given to `make`.
+ * were lost: writing them threw or failed, or they were still unwritten when the destination was
+ * given up on ({@link abandon}). 0 for a logger never given to `make`.
  *
  * @example
  * ```ts
@@ -314,6 +390,62 @@ const pinoFields: ReadonlySet<string> = new Set(["level", "time", "msg", "pid", 
  */
 export const lostLines = <CustomLevels extends string = never>(logger: pino.Logger<CustomLevels, boolean>): number =>
   lostByLogger.get(asStandard(logger))?.total ?? 0
+
+/**
+ * Gives up on the lines the logger's destinations have not written yet, for a process about to
+ * end: the lines of a `pino.destination`'s asynchronous write still in flight (a pipe whose
+ * reader stopped reading) and of what waits behind it, and the writes a Node stream or a custom
+ * destination has not answered, are counted as lost ({@link lostLines}) and reported once on
+ * stderr; what waits is dropped, so that a synchronous flush at exit (pino's exit hook) does not
+ * block on it. Lines a custom destination buffers itself cannot be seen. {@link layer} calls it
+ * when its final flush passes its `flushTimeout`; calling it again counts nothing twice.
+ *
+ * Returns whether a write is still in flight: such a write can hold the process open for ever
+ * (the process then has to end with `process.exit`, as `Supervisor.runMain` does).
+ *
+ * @example
+ * ```ts
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const logger = pino()
+ * process.on("SIGTERM", () => {
+ *   PinoLogger.abandon(logger)
+ *   process.exit(143)
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const abandon = <CustomLevels extends string = never>(logger: pino.Logger<CustomLevels, boolean>): boolean => {
+  const standard = asStandard(logger)
+  const lines = dropUnwritten(standard)
+  if (lines > 0)
+    writeStderr(
+      `@tributary/pino: ${lines} log line${lines === 1 ? " was" : "s were"} still unwritten when the logger was given up on; counted as lost`
+    )
+  return hasWriteInFlight(standard)
+}
+
+/**
+ * Whether an asynchronous write to one of the logger's destinations (a `pino.destination` with
+ * `sync: false`) is still in flight: normal for a moment after a burst of lines; for good when
+ * the destination is a pipe whose reader stopped reading — such a write holds the process open
+ * (see {@link abandon}).
+ *
+ * @example
+ * ```ts
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const logger = pino(pino.destination({ dest: 1, sync: false }))
+ * PinoLogger.isWriting(logger) // false: nothing was written yet
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const isWriting = <CustomLevels extends string = never>(logger: pino.Logger<CustomLevels, boolean>): boolean =>
+  hasWriteInFlight(asStandard(logger))
 
 /**
  * A layer that writes Effect's logs through pino: it replaces Effect's default (console) logger
@@ -338,7 +470,13 @@ export const lostLines = <CustomLevels extends string = never>(logger: pino.Logg
  * held at the end is dropped and reported instead of being retried for ever (sonic-boom's
  * `flushSync`, which pino's exit hook calls, is replaced by a bounded one for that). With
  * `awaitOpen: false` the build does not wait (it can then run synchronously): a file that
- * cannot be opened is reported on stderr instead, and its lines are lost.
+ * cannot be opened is reported on stderr instead, and its lines are lost. A pipe whose reader is
+ * gone (EPIPE) costs every line from then on, each counted. Closing is bounded by `flushTimeout`
+ * (default 5 seconds; `Supervisor.runMain` passes its `forceAfter`): the close waits that long
+ * at most for pino's flush and for a Node stream or a custom destination to answer its writes,
+ * and an asynchronous `pino.destination` write still in flight that long after the close (a pipe
+ * nobody reads) is given up on; what is unwritten then is counted as lost and reported once on
+ * stderr (see {@link abandon}).
  *
  * @example
  * ```ts
@@ -360,6 +498,7 @@ export const layer = <CustomLevels extends string = never>(
   options?: LayerOptions
 ): Layer.Layer<never> => {
   const logger = resolve(loggerOrOptions)
+  const flushTimeoutMillis = flushTimeoutOf(options?.flushTimeout)
   // from now on: an open or a write that fails is an 'error' event nobody else may be listening
   // to (the process would end on it)
   const opened = keepDestinations(logger, options?.awaitOpen !== false)
@@ -378,10 +517,13 @@ export const layer = <CustomLevels extends string = never>(
             return loggers as ReadonlySet<Logger.Logger<unknown, any>>
           }),
           () =>
-            Effect.andThen(
-              flush(logger),
+            Effect.flatMap(Effect.timeoutOption(finishWrites(logger), flushTimeoutMillis), (finished) =>
               Effect.sync(() => {
-                for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) flushHeld(stream)
+                const streams = leafStreams((logger as any)[pino.symbols.streamSym])
+                for (const stream of streams) flushHeld(stream)
+                if (finished._tag === "None") giveUp(logger, flushTimeoutMillis)
+                // not waited for (pino's exit hook writes the rest), but watched: see watchInFlight
+                for (const stream of streams) if (isSonicBoom(stream)) watchInFlight(stream, flushTimeoutMillis)
               })
             )
         )
@@ -492,40 +634,8 @@ export const levelFromPino = (logger: Pick<pino.Logger, "levelVal" | "levels">):
  *
  * @since 0.2.0
  */
-export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | undefined => {
-  const reasons = cause.reasons
-  if (reasons.length === 0) {
-    return undefined
-  }
-  if (reasons.length === 1) {
-    return serializeReason(reasons[0])
-  }
-  const primary =
-    reasons.find(Cause.isFailReason) ?? reasons.find(Cause.isDieReason) ?? (reasons[0] as Cause.Reason<unknown>)
-  const serialized = reasons.map(serializeReason)
-  const p = reasons.indexOf(primary)
-  const top = serialized[p]
-  // the primary's own fields are err's: its entry in `causes` names it without them, so a redact
-  // path such as `err.password` covers that error wherever it appears
-  const causes = serialized.map((reason, i) => (i === p ? identityOf(top) : reason))
-  return {
-    ...top,
-    stack: serialized.map((reason) => reason.stack).join("\n"),
-    causes
-  }
-}
-
-/** `reason` without the error's own fields: its kind, name, message, stack and fiber. */
-const identityOf = (reason: SerializedCause): SerializedCause => {
-  const identity: { -readonly [K in keyof SerializedCause]: SerializedCause[K] } = {
-    type: reason.type,
-    message: reason.message,
-    stack: reason.stack
-  }
-  if (reason.name !== undefined) identity.name = reason.name
-  if (reason.fiberId !== undefined) identity.fiberId = reason.fiberId
-  return identity
-}
+export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | undefined =>
+  serializeReasons(cause.reasons) as SerializedCause | undefined
 
 // ── destinations ────────────────────────────────────────────────────────────
 
@@ -679,6 +789,83 @@ const flush = (logger: pino.Logger): Effect.Effect<void> =>
   })
 
 /**
+ * Waits for the logger's writes to end: pino's flush ({@link flush}), then each tracked stream's
+ * writes not yet answered (a sonic-boom destination's write in flight is not waited for: see
+ * `watchInFlight`). Unbounded: {@link layer} bounds it with its `flushTimeout`.
+ */
+const finishWrites = (logger: pino.Logger): Effect.Effect<void> =>
+  Effect.andThen(
+    flush(logger),
+    Effect.forEach(
+      leafStreams((logger as any)[pino.symbols.streamSym]),
+      (stream) =>
+        Effect.callback<void>((resume) => {
+          const cancel = whenAnswered(stream, () => resume(Effect.void))
+          return Effect.sync(cancel)
+        }),
+      { discard: true }
+    )
+  )
+
+/**
+ * Gives up on every line the logger's destinations have not written yet (see {@link abandon});
+ * returns how many it counted as lost.
+ */
+const dropUnwritten = (logger: pino.Logger): number => {
+  let lines = 0
+  for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) {
+    lines += isSonicBoom(stream) ? abandonInFlight(stream) : abandonUnanswered(stream)
+  }
+  return lines
+}
+
+/**
+ * The layer's final flush did not end within `millis`: gives up on the writes of its Node streams
+ * and custom destinations not answered yet, reported once on stderr.
+ */
+const giveUp = (logger: pino.Logger, millis: number): void => {
+  let lines = 0
+  for (const stream of leafStreams((logger as any)[pino.symbols.streamSym])) {
+    if (!isSonicBoom(stream)) lines += abandonUnanswered(stream)
+  }
+  reportGivenUp(millis, lines, false)
+}
+
+/** Whether one of the logger's destinations still has an asynchronous write in flight. */
+const hasWriteInFlight = (logger: pino.Logger): boolean =>
+  leafStreams((logger as any)[pino.symbols.streamSym]).some((stream) => isSonicBoom(stream) && writeInFlight(stream))
+
+/** `layer`'s `flushTimeout` in millis (default 5 s); throws a `PinoLoggerConfigError` for a bad one. */
+const flushTimeoutOf = (input: Duration.Input | undefined): number => {
+  if (input === undefined) return defaultFlushTimeoutMillis
+  const duration = Duration.fromInput(input)
+  if (duration._tag === "Some" && Duration.isFinite(duration.value) && Duration.toMillis(duration.value) >= 0)
+    return Duration.toMillis(duration.value)
+  let shown: string
+  try {
+    shown = typeof input === "string" ? JSON.stringify(input) : String(input)
+  } catch {
+    shown = "an unprintable value"
+  }
+  throw new PinoLoggerConfigError(
+    "options",
+    "invalid flushTimeout",
+    `flushTimeout: expected a finite duration ≥ 0 (such as "5 seconds" or 5000), received ${shown}`
+  )
+}
+
+/** How long {@link layer}'s final flush waits by default. */
+const defaultFlushTimeoutMillis = 5000
+
+const writeStderr = (line: string): void => {
+  try {
+    process.stderr.write(`${line}\n`)
+  } catch {
+    // stderr is broken too: nothing is left to tell
+  }
+}
+
+/**
  * The streams pino writes to in the end: `stream` itself, or the leaves of a `pino.multistream`
  * (nested at most 8 deep). Precondition: `stream` is whatever pino writes to.
  */
@@ -748,144 +935,4 @@ const keepDestinations = (logger: pino.Logger, awaitOpen: boolean): Effect.Effec
     else if (isTransport(stream)) guardTransport(stream)
   }
   return waits.length === 0 || !awaitOpen ? Effect.void : Effect.asVoid(Effect.all(waits))
-}
-
-/**
- * Precondition: `reason` is a single reason. The kind goes in `type`; a failure's or defect's own
- * fields are copied as they are (so redact paths reach them), never folded into `message`/`stack`.
- */
-const serializeReason = (reason: Cause.Reason<unknown>): SerializedCause => {
-  switch (reason._tag) {
-    case "Fail":
-    case "Die": {
-      const original = reason._tag === "Fail" ? reason.error : reason.defect
-      if (typeof original !== "object" || original === null) {
-        // a string or another primitive is its own message (a secret inside it cannot be redacted by path)
-        return { type: reason._tag, message: String(original), stack: Cause.pretty(Cause.fromReasons([reason])) }
-      }
-      const fields = errorFields(original, stackOf(original, reason), new Set())
-      return { type: reason._tag, ...fields } as SerializedCause
-    }
-    case "Interrupt": {
-      const stack = Cause.pretty(Cause.fromReasons([reason]))
-      return reason.fiberId === undefined
-        ? { type: "Interrupt", message: "interrupted", stack }
-        : {
-            type: "Interrupt",
-            message: `interrupted by fiber #${reason.fiberId}`,
-            stack,
-            fiberId: `#${reason.fiberId}`
-          }
-    }
-  }
-}
-
-/** Fields of a serialized reason that an error's own field of the same name does not overwrite. */
-const reservedFields: ReadonlySet<string> = new Set(["type", "name", "message", "stack", "fiberId", "causes"])
-
-/** What a field reads as when reading it throws (a throwing getter, a hostile `Proxy`). */
-const unreadable = "[unreadable]"
-
-/** `object[key]`, or `unreadable` when reading it throws: a failure's getters never cost its line. */
-const read = (object: object, key: string): unknown => {
-  try {
-    return (object as Record<string, unknown>)[key]
-  } catch {
-    return unreadable
-  }
-}
-
-/** The own enumerable keys of `object`, or none when listing them throws (a hostile `Proxy`). */
-const ownKeys = (object: object): ReadonlyArray<string> => {
-  try {
-    return Object.keys(object)
-  } catch {
-    return []
-  }
-}
-
-/**
- * Precondition: `error` is a non-null object. Its `name` (when a string), its `message` (its own
- * string message, else ""), `stack`, every own enumerable field but the reserved ones (each value
- * through `safeCopy`), and its `cause` (serialized the same way; a cycle ends in "[Circular]"). A
- * field whose getter throws reads as "[unreadable]" (the line is written all the same).
- */
-const errorFields = (error: object, stack: string | undefined, seen: Set<object>): Record<string, unknown> => {
-  seen.add(error)
-  const out: Record<string, unknown> = {}
-  const name = read(error, "name")
-  if (typeof name === "string") out.name = name
-  const message = read(error, "message")
-  out.message = typeof message === "string" ? message : ""
-  if (stack !== undefined) out.stack = stack
-  for (const key of ownKeys(error)) {
-    if (reservedFields.has(key)) continue
-    const value = safeCopy(read(error, key), new Set([error]), 0)
-    if (value !== undefined) out[key] = value
-  }
-  const cause = read(error, "cause")
-  if (cause !== undefined) {
-    out.cause =
-      typeof cause !== "object" || cause === null
-        ? cause
-        : seen.has(cause)
-          ? "[Circular]"
-          : errorFields(cause, stringOr(read(cause, "stack"), undefined), seen)
-  }
-  return out
-}
-
-/** How deep `safeCopy` copies a field's value; deeper objects read as "[Object]". */
-const maxCopyDepth = 10
-
-/**
- * A copy of a field's value that serializing cannot throw on, with JSON's meaning: a function or a
- * symbol is left out (`undefined`), a `toJSON` is called (a Date becomes its ISO string), an
- * object or array is copied field by field. A getter, `toJSON` or `Proxy` trap that throws reads as
- * "[unreadable]", an object that contains itself as "[Circular]" (so a secret cannot come back
- * through a cycle past the redact path that hid it), and nesting past `maxCopyDepth` as "[Object]".
- * Precondition: `ancestors` holds the objects on the way down to `value`.
- */
-const safeCopy = (value: unknown, ancestors: Set<object>, depth: number): unknown => {
-  if (typeof value === "function" || typeof value === "symbol") return undefined
-  if (typeof value !== "object" || value === null) return value
-  if (ancestors.has(value)) return "[Circular]"
-  if (depth >= maxCopyDepth) return "[Object]"
-  ancestors.add(value)
-  try {
-    const toJSON = read(value, "toJSON")
-    if (toJSON === unreadable) return unreadable
-    if (typeof toJSON === "function") return safeCopy(toJSON.call(value), ancestors, depth + 1)
-    if (Array.isArray(value)) return value.map((item) => safeCopy(item, ancestors, depth + 1) ?? null)
-    const out: Record<string, unknown> = {}
-    for (const key of ownKeys(value)) {
-      const copied = safeCopy(read(value, key), ancestors, depth + 1)
-      if (copied !== undefined) out[key] = copied
-    }
-    return out
-  } catch {
-    // a toJSON, a Proxy's isArray or an array's iteration threw
-    return unreadable
-  } finally {
-    ancestors.delete(value)
-  }
-}
-
-const stringOr = <A>(u: unknown, otherwise: A): string | A => (typeof u === "string" ? u : otherwise)
-
-/**
- * The stack of a failure or defect object: effect's rendering (the trace cut at effect's frames,
- * plus the span locations) when the object has a string message, since that rendering then holds
- * nothing but the name, the message and the trace; else only the name, as effect would dump every
- * field of the object into the text.
- */
-const stackOf = (error: object, reason: Cause.Reason<unknown>): string => {
-  const name = stringOr(read(error, "name"), "Error")
-  if (typeof read(error, "message") !== "string") return name
-  try {
-    return Cause.prettyErrors(Cause.fromReasons([reason]))[0].stack ?? ""
-  } catch {
-    // a getter effect's rendering reads (`stack`, a `cause`'s fields) threw: the name, as for an object
-    return name
-  }
 }

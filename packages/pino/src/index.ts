@@ -14,7 +14,7 @@
 export { LostLines } from "./LostLines.js"
 /**
  * The pino-backed Effect logger: `make`, `layer`, `levelToPino`, `levelFromPino`,
- * `serializeCause`, `checkDestination`, `lostLines`.
+ * `serializeCause`, `checkDestination`, `lostLines`, `abandon`, `isWriting`.
  *
  * @since 0.2.0
  */

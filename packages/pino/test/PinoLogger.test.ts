@@ -473,7 +473,9 @@ describe("redaction", () => {
         await runWith(logger, Effect.logError("failed", cause))
         expect(lines).toHaveLength(1)
         expect(JSON.stringify(lines[0])).not.toContain("S3CR3T")
-        expect(lines[0].err.causes?.length ?? 1).toBe(reasons.length + (interrupted ? 1 : 0))
+        // the reasons' entries (a cause of a reason is an entry too, with `causeOf` and no `type`)
+        const written = lines[0].err.causes?.filter((entry: any) => entry.type !== undefined).length || 1
+        expect(written).toBe(reasons.length + (interrupted ? 1 : 0))
       }),
       { numRuns: 200 }
     )
@@ -1093,5 +1095,185 @@ describe("configuration", () => {
     expect(minimum).toBe("Debug")
     expect(loggers.has(Logger.defaultLogger)).toBe(false)
     expect(loggers.size).toBe(2)
+  })
+})
+
+// ── cause chains ────────────────────────────────────────────────────────────
+
+describe("cause chains", () => {
+  /** The three paths docs/production.md gives for a secret field ("at all three places"). */
+  const documented = ["err.password", "err.cause.password", "err.causes[*].password"]
+  const secret = "S3CR3T-IN-CHAIN"
+  const withSecret = (message: string): Error => Object.assign(new Error(message), { password: secret })
+  /** `leaf` wrapped `depth` times: the outermost error's chain of causes is `depth` long. */
+  const wrapped = (leaf: unknown, depth: number): Error => {
+    let error: unknown = leaf
+    for (let i = depth - 1; i >= 0; i--) error = new Error(`wrap ${i}`, { cause: error })
+    return error as Error
+  }
+  class ClientError extends Data.TaggedError("ClientError")<{ readonly user: string; readonly cause: unknown }> {}
+
+  /** Every place an entry of `err.causes` names in `causeOf` is written in the same `err`. */
+  const expectFlat = (err: any): void => {
+    const places = new Set(["err", ...(err.cause !== undefined ? ["err.cause"] : [])])
+    for (const [i, entry] of (err.causes ?? []).entries()) {
+      if (entry.causeOf !== undefined) expect(places.has(entry.causeOf)).toBe(true)
+      places.add(`err.causes[${i}]`)
+    }
+    // no object is nested inside a cause: a `cause` field only ever holds a value that is not one
+    for (const holder of [err, err.cause, ...(err.causes ?? [])])
+      if (holder !== null && typeof holder === "object" && holder !== err)
+        expect(typeof holder.cause === "object" && holder.cause !== null).toBe(false)
+  }
+
+  it("the documented paths redact a secret at any depth: a cause's cause, depth 10, the cause of a second reason, a plain object's chain, a tagged error's chain", async () => {
+    const { lines, logger } = capture({ redact: documented })
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        yield* Effect.logError("grandcause", Cause.fail(wrapped(withSecret("deep"), 2)))
+        yield* Effect.logError("depth 10", Cause.fail(wrapped(withSecret("deep"), 10)))
+        yield* Effect.logError(
+          "second reason",
+          Cause.combine(Cause.fail(new Error("first")), Cause.die(wrapped(withSecret("deep"), 1)))
+        )
+        yield* Effect.logError(
+          "second reason, deeper",
+          Cause.combine(Cause.fail(new Error("first")), Cause.die(wrapped(withSecret("deep"), 3)))
+        )
+        yield* Effect.logError(
+          "objects",
+          Cause.fail({ message: "m", cause: { cause: { cause: { password: secret } } } })
+        )
+        yield* Effect.logError(
+          "tagged",
+          Cause.fail(new ClientError({ user: "ann", cause: new Error("http 401", { cause: withSecret("request") }) }))
+        )
+      })
+    )
+    expect(lines).toHaveLength(6)
+    expect(JSON.stringify(lines)).not.toContain(secret)
+    for (const line of lines) expectFlat(line.err)
+    // where each secret was: now "[Redacted]", with the entry naming whose cause it is
+    expect(errOf(lines, "grandcause").causes).toMatchObject([
+      { causeOf: "err.cause", message: "deep", password: "[Redacted]" }
+    ])
+    expect(errOf(lines, "depth 10").causes.at(-1)).toMatchObject({
+      causeOf: "err.causes[7]",
+      message: "deep",
+      password: "[Redacted]"
+    })
+    expect(errOf(lines, "second reason").causes.map((c: any) => [c.type, c.causeOf, c.message, c.password])).toEqual([
+      ["Fail", undefined, "first", undefined],
+      ["Die", undefined, "wrap 0", undefined],
+      [undefined, "err.causes[1]", "deep", "[Redacted]"]
+    ])
+    expect(errOf(lines, "second reason, deeper").causes.map((c: any) => c.causeOf)).toEqual([
+      undefined,
+      undefined,
+      "err.causes[1]",
+      "err.causes[2]",
+      "err.causes[3]"
+    ])
+    expect(errOf(lines, "objects").causes.at(-1)).toEqual({
+      causeOf: "err.causes[0]",
+      message: "",
+      password: "[Redacted]"
+    })
+    const tagged = errOf(lines, "tagged")
+    expect(tagged).toMatchObject({ name: "ClientError", user: "ann", cause: { message: "http 401" } })
+    expect(tagged.causes).toMatchObject([{ causeOf: "err.cause", message: "request", password: "[Redacted]" }])
+  })
+
+  it("serializeCause writes every cause once, flat, in chain order; a cycle ends in [Circular] as the last cause's cause", () => {
+    const a: Error & { cause?: unknown } = new Error("a")
+    const b: Error & { cause?: unknown } = new Error("b")
+    a.cause = b
+    b.cause = new Error("c", { cause: a })
+    const err = PinoLogger.serializeCause(Cause.fail(a))!
+    expect(err.cause).toMatchObject({ message: "b" })
+    expect(err.cause).not.toHaveProperty("cause")
+    expect(err.causes).toMatchObject([{ causeOf: "err.cause", message: "c", cause: "[Circular]" }])
+    // a single reason whose chain is one cause deep has no causes, as before
+    expect(PinoLogger.serializeCause(Cause.fail(wrapped(new Error("leaf"), 1)))).not.toHaveProperty("causes")
+    // a cause that is not an object stays the cause field of its error
+    const primitive = PinoLogger.serializeCause(Cause.fail(wrapped("a string cause", 3)))!
+    expect(primitive.causes).toMatchObject([{ causeOf: "err.cause", message: "wrap 2", cause: "a string cause" }])
+  })
+
+  it("property: with the three documented paths, a secret at any depth of any reason's chain never appears", async () => {
+    // a reason: how deep its chain is and at which depths (0: the reason's own error) the secret is
+    const reason = fc.integer({ min: 0, max: 12 }).chain((depth) =>
+      fc.record({
+        depth: fc.constant(depth),
+        at: fc.uniqueArray(fc.integer({ min: 0, max: depth }), { minLength: 1, maxLength: depth + 1 }),
+        asDefect: fc.boolean(),
+        objects: fc.boolean()
+      })
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(reason, { minLength: 1, maxLength: 3 }), async (reasons) => {
+        const { lines, logger } = capture({ redact: documented })
+        let cause: Cause.Cause<unknown> = Cause.empty
+        for (const [seq, r] of reasons.entries()) {
+          let error: object | undefined
+          for (let level = r.depth; level >= 0; level--) {
+            const fields = { seq, level, ...(r.at.includes(level) ? { password: secret } : {}) }
+            error = r.objects
+              ? { message: `level ${level}`, ...fields, ...(error === undefined ? {} : { cause: error }) }
+              : Object.assign(new Error(`level ${level}`, error === undefined ? undefined : { cause: error }), fields)
+          }
+          cause = Cause.combine(cause, r.asDefect ? Cause.die(error) : Cause.fail(error))
+        }
+        await runWith(logger, Effect.logError("failed", cause))
+        expect(lines).toHaveLength(1)
+        expect(JSON.stringify(lines[0])).not.toContain(secret)
+        expectFlat(lines[0].err)
+        // every error of every chain is written: the reasons' own and each of their causes
+        const written = 1 + (lines[0].err.cause === undefined ? 0 : 1) + (lines[0].err.causes?.length ?? 0)
+        const several = reasons.length > 1 ? 1 : 0 // the primary's entry in causes repeats err
+        expect(written).toBe(reasons.reduce((n, r) => n + r.depth + 1, 0) + several)
+      }),
+      { numRuns: 150 }
+    )
+  })
+
+  it("a chain 20,000 deep is written in one line, its first 64 causes then how many were left out; Effect.logError succeeds", async () => {
+    const { lines, logger } = capture({ redact: documented })
+    const exit = await Effect.runPromiseExit(
+      Effect.gen(function* () {
+        yield* Effect.logError("errors", Cause.fail(wrapped(withSecret("leaf"), 20_000)))
+        yield* Effect.logError(
+          "objects",
+          Cause.fail(new Error("top", { cause: wrapped({ password: secret }, 20_000) }))
+        )
+      }).pipe(Effect.provide(PinoLogger.layer(logger)))
+    )
+    expect(Exit.isSuccess(exit)).toBe(true)
+    expect(lines.map((line) => line.msg)).toEqual(["errors", "objects"])
+    const err = errOf(lines, "errors")
+    expectFlat(err)
+    expect(err.message).toBe("wrap 0")
+    expect(err.stack).toMatch(/^Error: wrap 0\n/)
+    expect(err.cause).toMatchObject({ message: "wrap 1" })
+    expect(err.causes).toHaveLength(63)
+    expect(err.causes.at(-1)).toMatchObject({ causeOf: "err.causes[61]", message: "wrap 64" })
+    // 20,000 causes: wrap 1 … wrap 19999 and the leaf; 64 written
+    expect(err.causes.at(-1).cause).toBe("[19936 more causes left out]")
+    expect(errOf(lines, "objects").causes.at(-1).cause).toBe("[19937 more causes left out]")
+    expect(PinoLogger.lostLines(logger)).toBe(0)
+  })
+
+  it("a cause getter that makes a new cause on each read ends the chain with a bounded count", () => {
+    const endless = (n: number): object => ({
+      n,
+      get cause() {
+        return endless(n + 1)
+      }
+    })
+    const err = PinoLogger.serializeCause(Cause.fail(new Error("top", { cause: endless(1) })))!
+    expect(err.causes).toHaveLength(63)
+    const last = err.causes?.at(-1) as PinoLogger.SerializedErrorCause
+    expect(last.cause).toBe("[over 100000 more causes left out]")
   })
 })

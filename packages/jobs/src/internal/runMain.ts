@@ -7,13 +7,24 @@
  *    orchestrator reads it, shuts the supervisor down gracefully and exits with its code.
  * 2. Every process listener and the keep-alive timer installed by `runMain` is removed when the
  *    orchestrating fiber ends; only then is `process.exitCode` set and the event loop left to end.
- * 3. `process.exit` is called only by a second signal (after one final line) or by the hard
+ *    One exception: when a log write is still in flight then, a SIGINT and a SIGTERM listener
+ *    stay (`lateListeners`; they hold nothing open) until the first such signal, which gives the
+ *    write up (`PinoLogger.abandon`) and ends the process by the signal's own default action.
+ * 3. `process.exit` is called only by a second signal (after one final line), by the hard
  *    deadline (`forceAfter` past the grace, after one line per stuck job and a final line), each
- *    time after a synchronous flush; never otherwise.
+ *    time after a synchronous flush, or by a signal while the logger's final flush is waited for
+ *    (`closing`: one final line, what the destination has not written given up on); never
+ *    otherwise. When a log write is still blocked on a pipe then (a thread `process.exit` would
+ *    wait for), the signal is raised again with runMain's listeners removed instead, ending the
+ *    process with the same code.
  * 4. Lines written outside Effect (`raw`, through `PinoLogger.writeUnsafe`) never throw: a
  *    destination that fails loses the line (counted in `PinoLogger.lostLines(logger)`, reported on
  *    stderr once per burst), and a job annotation named like a field of the line (`time`) cannot
  *    overwrite it.
+ * 5. A crash report (uncaught exception, unhandled rejection) goes through the logger unless one
+ *    is being written already (re-entry) or the logger has lost lines since the first one: then
+ *    it goes to stderr, so a destination whose failures are themselves crashes (a rejected
+ *    promise) cannot feed crash reports to itself for ever.
  *
  * @internal
  */
@@ -64,7 +75,12 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   // PinoLoggerConfigError): a refused logger throws here, before any listener or the keep-alive
   // timer is installed — not later, from inside them, with nothing left to stop the process
   const logger = PinoLogger.resolve(options.logger ?? defaultLogger())
-  const loggerLayer = PinoLogger.layer(logger)
+  // the final flush waits at most forceAfter (default 5 s): a destination that never finishes
+  // (a flush that never calls back, a pipe nobody reads) cannot hold the end of the run for ever
+  const loggerLayer = PinoLogger.layer(
+    logger,
+    Number.isFinite(options.forceAfterMillis) ? { flushTimeout: options.forceAfterMillis } : undefined
+  )
   /** writes one line outside Effect; a failing destination costs the line (invariant 4) */
   const raw = (
     level: "fatal" | "error",
@@ -75,7 +91,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   const stop = Deferred.makeUnsafe<Stop>()
   let stopping: Stop | undefined
   let finished = false
+  /** the orchestration has ended: only the logger's final flush (bounded by its flushTimeout) is left */
+  let closing = false
   let crashed = false
+  /** a crash report is being written (invariant 5) */
+  let reportingCrash = false
+  /** `PinoLogger.lostLines(logger)` once the first crash report was written (invariant 5) */
+  let lostAfterFirstCrash: number | undefined
   /** set by a second signal just before `process.exit`, so the exit hook adds no line */
   let exitingNow = false
   let current: SupervisorState | undefined
@@ -87,6 +109,27 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   }
 
   const onSignal = (signal: "SIGINT" | "SIGTERM") => (): void => {
+    if (closing && !finished) {
+      // nothing is left to stop but the wait for the log destination: the signal ends it
+      exitingNow = true
+      // given up on first: the fatal line's synchronous flush then drops what waits behind a
+      // blocked write instead of blocking on it too
+      const blocked = PinoLogger.abandon(logger)
+      raw(
+        "fatal",
+        { signal, exitCode: signalCodes[signal] },
+        `${signal} while the logger was being flushed: exiting now`
+      )
+      if (!blocked) {
+        flushSync(logger)
+        process.exit(signalCodes[signal])
+      }
+      // a write blocked on a pipe holds a thread that process.exit would wait for: the signal's
+      // own default action ends the process (with the same code, 128 + the signal's number)
+      for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
+      process.kill(process.pid, signal)
+      return
+    }
     if (stopping === undefined && !finished) {
       requestStop({ _tag: "Signal", signal, code: signalCodes[signal] })
       return
@@ -105,7 +148,20 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     (kind: "uncaught exception" | "unhandled rejection") =>
     (error: unknown): void => {
       crashed = true
-      raw(kind === "uncaught exception" ? "fatal" : "error", {}, `${kind}; shutting down`, Cause.die(error))
+      const lost = PinoLogger.lostLines(logger)
+      if (reportingCrash || (lostAfterFirstCrash !== undefined && lost > lostAfterFirstCrash)) {
+        writeStderr(`@tributary/jobs runMain: ${kind}; shutting down: ${describe(error)}`)
+      } else {
+        reportingCrash = true
+        try {
+          raw(kind === "uncaught exception" ? "fatal" : "error", {}, `${kind}; shutting down`, Cause.die(error))
+        } finally {
+          reportingCrash = false
+        }
+        lostAfterFirstCrash ??= lost
+        if (PinoLogger.lostLines(logger) > lost)
+          writeStderr(`@tributary/jobs runMain: ${kind}; shutting down: ${describe(error)}`)
+      }
       requestStop({ _tag: "Crash", code: 1 })
     }
   const onExit = (code: number): void => {
@@ -125,6 +181,14 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     unhandledRejection: onCrash("unhandled rejection")
   }
   for (const [event, listener] of Object.entries(listeners)) process.on(event, listener)
+  /** A signal after the run ended while a log write was in flight (invariant 2): gives the write up, and the signal ends the process. */
+  const onLateSignal = (signal: "SIGINT" | "SIGTERM") => (): void => {
+    for (const [event, listener] of Object.entries(lateListeners)) process.removeListener(event, listener)
+    PinoLogger.abandon(logger)
+    // the signal's own default action, unless the program listens to it itself
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  }
+  const lateListeners = { SIGINT: onLateSignal("SIGINT"), SIGTERM: onLateSignal("SIGTERM") }
   // before pino's own exit hook, which ends the stream
   process.prependListener("exit", onExit)
   // an Effect fiber suspended on a callback holds no handle: keep the process alive until the end
@@ -216,11 +280,26 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     return code
   })
 
-  const fiber = Effect.runFork(orchestrate.pipe(Effect.scoped, Effect.provide(loggerLayer)))
+  const fiber = Effect.runFork(
+    orchestrate.pipe(
+      Effect.scoped,
+      Effect.ensuring(
+        Effect.sync(() => {
+          closing = true
+        })
+      ),
+      Effect.provide(loggerLayer)
+    )
+  )
   fiber.addObserver((exit) => {
     finished = true
     clearInterval(keepAlive)
     if (deadline !== undefined) clearTimeout(deadline)
+    // a log write still in flight may hold the process open (a pipe nobody reads) until the layer
+    // gives up on it: a signal caught now, or while it blocks, still ends the process (installed
+    // before runMain's own are removed, so that a signal being delivered reaches one of them)
+    if (PinoLogger.isWriting(logger))
+      for (const [event, listener] of Object.entries(lateListeners)) process.on(event, listener)
     for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
     process.removeListener("exit", onExit)
     if (Exit.isSuccess(exit)) process.exitCode = exit.value
@@ -243,6 +322,15 @@ const loggerRefusal = (cause: Cause.Cause<unknown>): PinoLoggerConfigError | und
     if (Cause.isDieReason(reason) && reason.defect instanceof PinoLoggerConfigError) return reason.defect
   }
   return undefined
+}
+
+/** `error` in one line for stderr; never throws. */
+const describe = (error: unknown): string => {
+  try {
+    return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
+  } catch {
+    return "an unprintable error"
+  }
 }
 
 const writeStderr = (line: string): void => {

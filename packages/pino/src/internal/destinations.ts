@@ -18,6 +18,15 @@
  *   EBUSY; pino calls it from its exit hook (and `runMain` before `process.exit`), so on a full
  *   disk the process never ended. `guard` replaces it with one that gives up at the first other
  *   error, and after 10 retries of EAGAIN/EBUSY: what is left is dropped and reported on stderr.
+ * - On EPIPE (the pipe's reader is gone) pino's own `pino.destination` (`filterBrokenPipe`)
+ *   replaces `write`, `end` and `flushSync` with no-ops: every later line vanished, counted as
+ *   written. `guard` sees it (`brokenByPino`): what the destination held is counted lost and
+ *   dropped, and its `write` counts each later line lost (`breakFor`); reported once on stderr.
+ * - An asynchronous write to a pipe whose reader stopped reading never ends: it holds a thread
+ *   of Node's pool, and the process cannot end (not even with `process.exit`, which waits for
+ *   that thread). `watchInFlight` gives such a write up after the layer's `flushTimeout`: its
+ *   lines and what waits behind it are counted lost (`abandonInFlight`), and the pipe is read
+ *   back until the write ends (`unblockInFlight`).
  *
  * Invariants:
  * 1. `guard` changes a destination at most once, and replaces `flushSync` only in sonic-boom's
@@ -27,17 +36,17 @@
  *    counted in `PinoLogger.lostLines` of the logger writing to it (`lostAtEnd`).
  * 3. A transport's worker that fails (its destination cannot be opened, it throws) is an 'error'
  *    event on the transport's stream; `guardTransport` hears it and reports it once on stderr.
+ * 4. A line a destination was given is counted lost at most once: `abandonInFlight` counts the
+ *    write in flight once (`abandonedWrites`) and drops what it counts; `breakFor` runs once.
  *
  * @internal
  */
 import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
 import { PinoLoggerConfigError } from "../PinoLoggerError.js"
-import { lostAtEnd } from "./lineWrites.js"
+import { isSonicBoom, isTransport, lostAtEnd, lostByStream } from "./lineWrites.js"
 
-/** A sonic-boom destination (`pino.destination`), recognised by its fields. */
-export const isSonicBoom = (stream: any): boolean =>
-  typeof stream.minLength === "number" && typeof stream.sync === "boolean" && typeof stream.flushSync === "function"
+export { isSonicBoom, isTransport }
 
 /** A sonic-boom destination whose file is still being opened (it has no descriptor yet). */
 export const isOpening = (stream: any): boolean => isSonicBoom(stream) && stream.fd < 0 && stream._opening === true
@@ -118,6 +127,7 @@ export const guard = (stream: any): void => {
   guarded.add(stream)
   let failing = false
   stream.on("error", (error: unknown) => {
+    if (brokenByPino(stream, error)) return breakFor(stream, error)
     if (failing) return
     failing = true
     writeStderr(
@@ -133,10 +143,6 @@ export const guard = (stream: any): void => {
   if (stream.flushSync?.name === "flushSync") stream.flushSync = boundedFlushSync
 }
 
-/** A pino transport's stream (thread-stream: a worker thread), recognised by its fields. */
-export const isTransport = (stream: any): boolean =>
-  typeof stream.flushSync === "function" && typeof stream.ref === "function" && typeof stream.worker === "object"
-
 /** Precondition: `isTransport(stream)`. Hears its worker's failure (see invariant 3); a second call changes nothing. */
 export const guardTransport = (stream: any): void => {
   if (guarded.has(stream)) return
@@ -148,6 +154,125 @@ export const guardTransport = (stream: any): void => {
     writeStderr(`@tributary/pino: the pino transport failed (${describe(error)}); its lines are lost`)
   })
 }
+
+/**
+ * Precondition: `isSonicBoom(stream)`. Calls `callback` once no asynchronous write of `stream`
+ * is in flight (at once when none is; when one ends in an error, or the destination closes, too);
+ * returns a function that cancels the wait.
+ */
+export const whenWritten = (stream: any, callback: () => void): (() => void) => {
+  const check = (): void => {
+    if (stream._writing === true && stream.destroyed !== true) return
+    cancel()
+    callback()
+  }
+  const cancel = (): void => {
+    for (const event of settleEvents) stream.removeListener(event, check)
+  }
+  for (const event of settleEvents) stream.on(event, check)
+  check()
+  return cancel
+}
+
+/**
+ * Precondition: `isSonicBoom(stream)`. Gives up on what `stream` holds behind an asynchronous
+ * write still in flight (a pipe whose reader stopped reading): the lines of that write and of
+ * everything waiting behind it are counted lost (`lostAtEnd`, once each) and what waits behind it
+ * is dropped, so that a synchronous flush at exit (pino's exit hook) does not block on it.
+ * Returns the number of lines given up on (0 when no write is in flight).
+ */
+export const abandonInFlight = (stream: any): number => {
+  if (stream._writing !== true || stream.destroyed === true) return 0
+  const counted = abandonedWrites.get(stream)
+  const inFlight = counted === stream._writingBuf ? 0 : newlines(stream._writingBuf ?? "")
+  abandonedWrites.set(stream, stream._writingBuf)
+  const lines = inFlight + heldLines(stream._bufs)
+  stream._bufs = []
+  if (Array.isArray(stream._lens)) stream._lens = []
+  stream._len = byteLength(stream._writingBuf ?? "")
+  lostAtEnd(stream, lines)
+  return lines
+}
+
+/**
+ * Precondition: `isSonicBoom(stream)`, given up on (`abandonInFlight`). A write blocked on a pipe
+ * whose reader stopped reading holds a thread of Node's pool, and Node cannot end (not even with
+ * `process.exit`) before it returns. When `stream` writes to a pipe, reads back from it (Linux:
+ * through `/proc/self/fd`) until its write in flight has ended, at most `unblockMillis`: the bytes
+ * read are the oldest the reader had not read yet, and are lost. Returns whether it started.
+ */
+export const unblockInFlight = (stream: any): boolean => {
+  if (!isWriting(stream)) return false
+  let reader: number
+  try {
+    if (!fs.fstatSync(stream.fd).isFIFO()) return false
+    reader = fs.openSync(`/proc/self/fd/${stream.fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  } catch {
+    return false
+  }
+  const buffer = Buffer.alloc(64 * 1024)
+  const started = Date.now()
+  const drain = (): void => {
+    try {
+      while (fs.readSync(reader, buffer) > 0) {
+        // the bytes are dropped: reading them lets the blocked write go on
+      }
+    } catch {
+      // EAGAIN: nothing to read right now
+    }
+    if (isWriting(stream) && Date.now() - started < unblockMillis) {
+      setTimeout(drain, 10)
+      return
+    }
+    try {
+      fs.closeSync(reader)
+    } catch {
+      // already closed
+    }
+  }
+  drain()
+  return true
+}
+
+/**
+ * Precondition: `isSonicBoom(stream)`, whose logger's layer has just closed. When an asynchronous
+ * write of `stream` is still in flight `millis` later, gives up on it (`abandonInFlight`, then
+ * `unblockInFlight`, reported once on stderr). The wait holds nothing open (an unref'd timer):
+ * a process that can end ends; one held open by a write blocked on a pipe ends once it is given
+ * up on.
+ */
+export const watchInFlight = (stream: any, millis: number): void => {
+  if (!isWriting(stream)) return
+  const timer = setTimeout(() => {
+    stopWatching()
+    if (!isWriting(stream)) return
+    const lines = abandonInFlight(stream)
+    reportGivenUp(millis, lines, unblockInFlight(stream))
+  }, millis)
+  timer.unref()
+  const stopWatching = whenWritten(stream, () => clearTimeout(timer))
+}
+
+/**
+ * Reports on stderr that a logger's final flush did not end within `millis`: `lines` counted as
+ * lost; `unblocked` when a write blocked on a pipe was ended by `unblockInFlight`.
+ */
+export const reportGivenUp = (millis: number, lines: number, unblocked: boolean): void =>
+  writeStderr(
+    `@tributary/pino: the log destination did not finish writing within ${millis} ms of the logger closing; ` +
+      (lines > 0
+        ? `${lines} line${lines === 1 ? " still unwritten is" : "s still unwritten are"} counted as lost`
+        : "lines it still holds itself may be lost") +
+      (unblocked
+        ? " (the write blocked on its pipe is ended by reading the pipe's unread bytes back; they are lost)"
+        : "")
+  )
+
+/** How long `unblockInFlight` reads a pipe back at most. */
+const unblockMillis = 10_000
+
+/** Precondition: `isSonicBoom(stream)`. Whether an asynchronous write of `stream` is in flight. */
+export const isWriting = (stream: any): boolean => stream._writing === true && stream.destroyed !== true
 
 /**
  * Writes, or drops and reports, what a guarded destination still holds after a failed write:
@@ -169,6 +294,59 @@ export const flushHeld = (stream: any): void => {
 
 const guarded = new WeakSet<object>()
 
+/** The events after which a sonic-boom destination may have no write in flight any more. */
+const settleEvents = ["drain", "write", "error", "close"] as const
+
+/** The in-flight chunk of each destination whose lines `abandonInFlight` already counted. */
+const abandonedWrites = new WeakMap<object, unknown>()
+
+/**
+ * Whether `error` broke `stream` for good: pino's own `pino.destination` (its `filterBrokenPipe`)
+ * answers an EPIPE (the reader of the pipe is gone) by replacing the destination's `write`,
+ * `end` and `flushSync` with no-ops on the instance, so every later line is taken and dropped.
+ */
+const brokenByPino = (stream: any, error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === "EPIPE" &&
+  Object.hasOwn(stream, "write") &&
+  stream.write === stream.end &&
+  !broken.has(stream)
+
+/** The destinations `breakFor` took over. */
+const broken = new WeakSet<object>()
+
+/**
+ * Precondition: `brokenByPino(stream, error)`. Counts what `stream` still holds as lost and drops
+ * it (nothing will write it), reports that once on stderr, and makes every later line written to
+ * it count as lost (`lostByStream`) instead of vanishing in pino's no-op.
+ */
+const breakFor = (stream: any, error: unknown): void => {
+  broken.add(stream)
+  const held = newlines(stream._writingBuf ?? "") + heldLines(stream._bufs)
+  stream._bufs = []
+  if (Array.isArray(stream._lens)) stream._lens = []
+  stream._writingBuf = typeof stream._writingBuf === "string" ? "" : Buffer.alloc(0)
+  stream._len = 0
+  stream._writing = false
+  lostAtEnd(stream, held)
+  const noop = stream.write
+  stream.write = function write(): boolean {
+    lostByStream(stream, error)
+    return true
+  }
+  stream.end = noop
+  writeStderr(
+    `@tributary/pino: the log destination's reader is gone (${describe(error)}): ${held} line${held === 1 ? " it held is" : "s it held are"} lost, ` +
+      "and so is every later line (nothing writes to it any more)"
+  )
+}
+
+/** The line ends in the chunks a sonic-boom destination holds (strings, buffers, or arrays of buffers). */
+const heldLines = (bufs: unknown): number =>
+  Array.isArray(bufs) ? bufs.reduce((sum: number, chunk: unknown) => sum + heldLines(chunk), 0) : newlines(bufs as any)
+
+const byteLength = (chunk: string | Buffer): number =>
+  typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length
+
 /** How many times the bounded `flushSync` tries a write refused with EAGAIN/EBUSY again (100 ms apart). */
 const maxBusyRetries = 10
 
@@ -180,6 +358,12 @@ const maxBusyRetries = 10
 function boundedFlushSync(this: any): void {
   if (this.destroyed) throw new Error("SonicBoom destroyed")
   if (this.fd < 0) throw new Error("sonic boom is not ready yet")
+  // its write in flight was given up on (a pipe nobody reads): what waits behind it is dropped
+  // and counted, not written behind a write that may never end (blocking this thread with it)
+  if (this._writing && abandonedWrites.has(this)) {
+    abandonInFlight(this)
+    return
+  }
   if (!this._writing && this._writingBuf.length > 0) {
     this._bufs.unshift(this._writingBuf)
     this._writingBuf = ""
@@ -223,6 +407,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4))
 
 /** The number of line ends in a chunk a sonic-boom destination holds. */
 const newlines = (chunk: string | Buffer): number => {
+  if (typeof chunk !== "string" && !Buffer.isBuffer(chunk)) return 0
   let count = 0
   for (let at = chunk.indexOf("\n"); at !== -1; at = chunk.indexOf("\n", at + 1)) count++
   return count

@@ -2,8 +2,10 @@
  * Whether each line `PinoLogger` writes reaches its destination when the answer comes after
  * `write` returned. A Node `Writable` (a socket, `fs.createWriteStream`, a custom stream) reports
  * a failed write through the write's callback and an 'error' event — an event that, unheard, ends
- * the process — and, once errored or destroyed, takes every later line without a word. sonic-boom
- * destinations and transports are looked after by `destinations.ts`.
+ * the process — and, once errored or destroyed, takes every later line without a word. A custom
+ * destination whose `write` returns a promise (an `async write(line)`) reports a failed write by
+ * rejecting it — unheard, an unhandled rejection. sonic-boom destinations and transports are
+ * looked after by `destinations.ts`.
  *
  * How: `writeLine` runs one synchronous pino call with its line as `current`; the `write` of a
  * tracked stream (wrapped by `track`) joins `current` with a callback of its own. A line settles
@@ -15,10 +17,18 @@
  * 1. A stream is tracked at most once; its wrapped `write` returns what the original returns,
  *    throws what it throws and calls the caller's callback as the original would; its 'error'
  *    events are heard (the failed writes report them, the first with the stream's own error).
+ *    A custom destination (an object with a `write` that is neither a Node stream, sonic-boom nor
+ *    a transport) is wrapped too: a promise its `write` returns is answered by its settling, and
+ *    its rejection is always handled (counted as a lost line, from outside `writeLine` too).
  * 2. Every line given to `writeLine` settles exactly once: `pending` counts the synchronous call
  *    plus each tracked write still out. A write to a stream already errored, destroyed or ended
- *    (Node may then never call it back) counts as failed at once.
- * 3. Writes to a tracked stream from outside `writeLine` pass through untouched and uncounted.
+ *    (Node may then never call it back) counts as failed at once. A line given up on
+ *    (`abandonUnanswered`) is counted lost then, and its late answers change nothing.
+ * 3. Writes to a tracked stream from outside `writeLine` pass through untouched and uncounted
+ *    (but for a rejected promise, see 1).
+ * 4. A line's success ends a burst of losses only when it was written after every line lost in
+ *    that burst: the late success of an earlier line (Node calls back the writes before a failed
+ *    one after it) says nothing about writing working again.
  *
  * @internal
  */
@@ -29,7 +39,7 @@ import type { LostLines } from "../LostLines.js"
  * every tracked stream it wrote to has answered (see the module's description). Never throws.
  */
 export const writeLine = (lost: LostLines, write: () => void): void => {
-  const line: Line = { lost, pending: 1, failed: false, error: undefined }
+  const line: Line = { lost, pending: 1, failed: false, error: undefined, seq: nextSeq++, abandoned: false }
   const outer = current
   current = line
   try {
@@ -43,13 +53,152 @@ export const writeLine = (lost: LostLines, write: () => void): void => {
 }
 
 /**
- * Tracks `stream` when it is a Node `Writable` (see invariant 1); the first `owner` given for a
- * stream also counts the lines a guarded sonic-boom destination drops at the end (`lostAtEnd`).
+ * Tracks `stream` when it is a Node `Writable` or a custom destination (see invariant 1); the
+ * first `owner` given for a stream also counts the lines a guarded sonic-boom destination drops at
+ * the end (`lostAtEnd`) and a custom destination's rejected writes from outside `writeLine`.
  */
 export const track = (stream: any, owner: LostLines): void => {
   if (stream === null || typeof stream !== "object") return
   if (!owners.has(stream)) owners.set(stream, owner)
-  if (!isNodeWritable(stream) || tracked.has(stream)) return
+  if (tracked.has(stream)) return
+  if (isNodeWritable(stream)) trackWritable(stream)
+  else if (isCustomDestination(stream)) trackCustom(stream)
+}
+
+/**
+ * The number of tracked writes to `stream` (made by `writeLine`) not answered yet: a Node stream
+ * that has not called them back, a custom destination's promise not settled yet.
+ */
+export const unanswered = (stream: object): number => outstanding.get(stream)?.size ?? 0
+
+/**
+ * Calls `callback` once no tracked write to `stream` is unanswered (at once when none is);
+ * returns a function that cancels the wait.
+ */
+export const whenAnswered = (stream: object, callback: () => void): (() => void) => {
+  if (unanswered(stream) === 0) {
+    callback()
+    return () => {}
+  }
+  let waiters = answerWaiters.get(stream)
+  if (waiters === undefined) {
+    waiters = new Set()
+    answerWaiters.set(stream, waiters)
+  }
+  const waiter = (): void => callback()
+  waiters.add(waiter)
+  return () => waiters.delete(waiter)
+}
+
+/**
+ * Gives up on the tracked writes to `stream` not answered yet: each line they belong to is
+ * counted lost at once in its `LostLines` (without a report: the caller reports them) and its
+ * late answers change nothing. Returns the number of lines given up on.
+ */
+export const abandonUnanswered = (stream: object): number => {
+  const writes = outstanding.get(stream)
+  if (writes === undefined || writes.size === 0) return 0
+  let lines = 0
+  for (const line of writes) {
+    if (line.abandoned) continue
+    line.abandoned = true
+    line.lost.total++
+    lines++
+  }
+  writes.clear()
+  wakeWaiters(stream)
+  return lines
+}
+
+/** A sonic-boom destination (`pino.destination`), recognised by its fields. */
+export const isSonicBoom = (stream: any): boolean =>
+  typeof stream.minLength === "number" && typeof stream.sync === "boolean" && typeof stream.flushSync === "function"
+
+/** A pino transport's stream (thread-stream: a worker thread), recognised by its fields. */
+export const isTransport = (stream: any): boolean =>
+  typeof stream.flushSync === "function" && typeof stream.ref === "function" && typeof stream.worker === "object"
+
+/**
+ * Counts one line lost by `stream` (a destination that broke for good and now takes lines
+ * without writing them): the line being written by `writeLine` when there is one, else a line
+ * of the stream's owner.
+ */
+export const lostByStream = (stream: object, error: unknown): void => {
+  if (current !== undefined) fail(current, error)
+  else owners.get(stream)?.failed(error)
+}
+
+/** Counts `lines` dropped by a guarded sonic-boom destination at the end, for the logger that writes to it. */
+export const lostAtEnd = (stream: object, lines: number): void => {
+  const owner = owners.get(stream)
+  if (owner !== undefined) owner.total += lines
+}
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+/**
+ * One line being written; `pending` is the synchronous call plus the tracked writes still out;
+ * `seq` orders lines by when they were written; `abandoned` once given up on (`abandonUnanswered`).
+ */
+interface Line {
+  readonly lost: LostLines
+  pending: number
+  failed: boolean
+  error: unknown
+  readonly seq: number
+  abandoned: boolean
+}
+
+/** The line whose synchronous pino call is on the stack. */
+let current: Line | undefined
+
+/** The `seq` of the next line written. */
+let nextSeq = 0
+
+/** The `seq` of the latest line each `LostLines` lost (invariant 4). */
+const lastLost = new WeakMap<LostLines, number>()
+
+const tracked = new WeakSet<object>()
+
+/** The lines of each tracked stream's writes not answered yet. */
+const outstanding = new WeakMap<object, Set<Line>>()
+
+/** Who waits for a tracked stream's writes to be answered (`whenAnswered`). */
+const answerWaiters = new WeakMap<object, Set<() => void>>()
+
+const wakeWaiters = (stream: object): void => {
+  const waiters = answerWaiters.get(stream)
+  if (waiters === undefined || unanswered(stream) > 0) return
+  answerWaiters.delete(stream)
+  for (const waiter of waiters) waiter()
+}
+
+/**
+ * Joins one tracked write of `stream` to `line` (invariant 2); returns its answer: `undefined`
+ * for a success, else the error. Answering twice, or after the line was given up on, does nothing.
+ */
+const join = (stream: object, line: Line): ((error: unknown) => void) => {
+  line.pending++
+  let writes = outstanding.get(stream)
+  if (writes === undefined) {
+    writes = new Set()
+    outstanding.set(stream, writes)
+  }
+  writes.add(line)
+  let answered = false
+  return (error) => {
+    if (answered) return
+    answered = true
+    if (line.abandoned) return
+    writes.delete(line)
+    if (error !== undefined) fail(line, error)
+    settle(line)
+    wakeWaiters(stream)
+  }
+}
+
+/** Wraps a Node `Writable`'s `write` (invariant 1). */
+const trackWritable = (stream: any): void => {
   tracked.add(stream)
   // heard, so that it does not end the process; the writes it failed report it
   stream.on("error", () => {})
@@ -58,14 +207,7 @@ export const track = (stream: any, owner: LostLines): void => {
     const line = current
     if (line === undefined) return original.apply(this, args)
     const [chunk, encoding, callback] = typeof args[1] === "function" ? [args[0], undefined, args[1]] : args
-    line.pending++
-    let answered = false
-    const answer = (error: unknown): void => {
-      if (answered) return
-      answered = true
-      if (error !== undefined) fail(line, error)
-      settle(line)
-    }
+    const answer = join(this, line)
     const gone = goneReason(this)
     if (gone !== undefined) answer(gone)
     try {
@@ -80,26 +222,41 @@ export const track = (stream: any, owner: LostLines): void => {
   }
 }
 
-/** Counts `lines` dropped by a guarded sonic-boom destination at the end, for the logger that writes to it. */
-export const lostAtEnd = (stream: object, lines: number): void => {
-  const owner = owners.get(stream)
-  if (owner !== undefined) owner.total += lines
+/** Wraps a custom destination's `write`: a promise it returns answers the line (invariant 1). */
+const trackCustom = (stream: any): void => {
+  tracked.add(stream)
+  const original: (...args: Array<unknown>) => unknown = stream.write
+  stream.write = function write(this: any, ...args: Array<unknown>): unknown {
+    const line = current
+    const result = original.apply(this, args)
+    if (!isThenable(result)) return result
+    if (line === undefined) {
+      result.then(undefined, (error: unknown) => owners.get(stream)?.failed(error ?? rejected))
+    } else {
+      const answer = join(stream, line)
+      result.then(
+        () => answer(undefined),
+        (error: unknown) => answer(error ?? rejected)
+      )
+    }
+    return result
+  }
 }
 
-// ── private ─────────────────────────────────────────────────────────────────
+/** What a write rejected with `undefined` (or `null`) is reported as. */
+const rejected = new Error("the destination's write rejected its promise")
 
-/** One line being written; `pending` is the synchronous call plus the tracked writes still out. */
-interface Line {
-  readonly lost: LostLines
-  pending: number
-  failed: boolean
-  error: unknown
-}
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === "object" || typeof value === "function") &&
+  value !== null &&
+  typeof (value as { then?: unknown }).then === "function"
 
-/** The line whose synchronous pino call is on the stack. */
-let current: Line | undefined
-
-const tracked = new WeakSet<object>()
+/**
+ * A destination of the user's own that is not a Node stream: an object with a `write` function,
+ * but neither sonic-boom nor a transport (whose `write` returns a boolean).
+ */
+const isCustomDestination = (stream: any): boolean =>
+  typeof stream.write === "function" && !isSonicBoom(stream) && !isTransport(stream)
 
 /** The `LostLines` that counts what a destination loses outside any line (the first logger made on it). */
 const owners = new WeakMap<object, LostLines>()
@@ -126,7 +283,9 @@ const fail = (line: Line, error: unknown): void => {
 }
 
 const settle = (line: Line): void => {
-  if (--line.pending > 0) return
-  if (line.failed) line.lost.failed(line.error)
-  else line.lost.succeeded()
+  if (--line.pending > 0 || line.abandoned) return
+  if (line.failed) {
+    lastLost.set(line.lost, Math.max(line.seq, lastLost.get(line.lost) ?? -1))
+    line.lost.failed(line.error)
+  } else if (line.seq > (lastLost.get(line.lost) ?? -1)) line.lost.succeeded()
 }
