@@ -35,7 +35,7 @@
  *
  * @since 0.2.0
  */
-import { Cause, Duration, Effect, Formatter, Layer, Logger, References } from "effect"
+import { Cause, Duration, Effect, Formatter, Layer, Logger, Option, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import pino from "pino"
 import {
@@ -288,7 +288,8 @@ export const make = <CustomLevels extends string = never>(
  * Writes one line through `logger` outside Effect — from a signal handler, an exit hook, a
  * callback — the way {@link make} writes a log event: the annotations as fields (one named like a
  * field the line has as `annotation.<name>`), the cause serialized as `err`, and a line that
- * cannot be written lost and counted in {@link lostLines}, never thrown.
+ * cannot be written lost and counted in {@link lostLines}, never thrown — so is a line of a
+ * `level` that is not one of pino's six (reported on stderr as a `PinoLoggerConfigError`).
  *
  * @example
  * ```ts
@@ -312,6 +313,17 @@ export const writeUnsafe = <CustomLevels extends string = never>(
   cause?: Cause.Cause<unknown>
 ): void => {
   const standard = asStandard(logger)
+  if (!(pinoLevels as ReadonlyArray<unknown>).includes(level)) {
+    // pino would write nothing (isLevelEnabled is false for an unknown level): lost, and said so
+    writeLine(lostLinesOf(standard), () => {
+      throw new PinoLoggerConfigError(
+        "level",
+        "unknown level",
+        `writeUnsafe: level must be one of ${pinoLevels.join(", ")}, received ${shownOption(level)}`
+      )
+    })
+    return
+  }
   // a line pino would not write is no success of the destination (it would end a burst of losses)
   if (typeof standard.isLevelEnabled === "function" && !standard.isLevelEnabled(level)) return
   const line = annotationFields(annotations)
@@ -498,6 +510,7 @@ export const layer = <CustomLevels extends string = never>(
   options?: LayerOptions
 ): Layer.Layer<never> => {
   const logger = resolve(loggerOrOptions)
+  checkLayerOptions(options)
   const flushTimeoutMillis = flushTimeoutOf(options?.flushTimeout)
   // from now on: an open or a write that fails is an 'error' event nobody else may be listening
   // to (the process would end on it)
@@ -835,23 +848,60 @@ const giveUp = (logger: pino.Logger, millis: number): void => {
 const hasWriteInFlight = (logger: pino.Logger): boolean =>
   leafStreams((logger as any)[pino.symbols.streamSym]).some((stream) => isSonicBoom(stream) && writeInFlight(stream))
 
-/** `layer`'s `flushTimeout` in millis (default 5 s); throws a `PinoLoggerConfigError` for a bad one. */
+/** The keys of `LayerOptions`. */
+const layerOptionKeys: ReadonlyArray<string> = ["awaitOpen", "flushTimeout"]
+
+/** Throws a `PinoLoggerConfigError` for `layer`'s options that are not an object of its keys with a boolean `awaitOpen`. */
+const checkLayerOptions = (options: unknown): void => {
+  if (options === undefined) return
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new PinoLoggerConfigError(
+      "options",
+      "invalid layer options",
+      `options: expected an object ({ awaitOpen, flushTimeout }), received ${shownOption(options)}`
+    )
+  const unknown = Object.keys(options).find((key) => !layerOptionKeys.includes(key))
+  if (unknown !== undefined)
+    throw new PinoLoggerConfigError(
+      "options",
+      "invalid layer options",
+      `options.${unknown}: expected one of ${layerOptionKeys.join(", ")} (a misspelt option would be ignored)`
+    )
+  const awaitOpen = (options as LayerOptions).awaitOpen
+  if (awaitOpen !== undefined && typeof awaitOpen !== "boolean")
+    throw new PinoLoggerConfigError(
+      "options",
+      "invalid layer options",
+      `options.awaitOpen: expected a boolean, received ${shownOption(awaitOpen)}`
+    )
+}
+
+/**
+ * `layer`'s `flushTimeout` in millis (default 5 s); throws a `PinoLoggerConfigError` for a bad one.
+ * Millis, a string ("5 seconds") or a Duration: effect reads NaN and a duration object with a
+ * misspelt unit (`{ second: 5 }`) as 0, a flush that would not wait at all, so neither is taken.
+ */
 const flushTimeoutOf = (input: Duration.Input | undefined): number => {
   if (input === undefined) return defaultFlushTimeoutMillis
-  const duration = Duration.fromInput(input)
+  const readable =
+    (typeof input === "number" && !Number.isNaN(input)) || typeof input === "string" || Duration.isDuration(input)
+  const duration = readable ? Duration.fromInput(input) : Option.none()
   if (duration._tag === "Some" && Duration.isFinite(duration.value) && Duration.toMillis(duration.value) >= 0)
     return Duration.toMillis(duration.value)
-  let shown: string
-  try {
-    shown = typeof input === "string" ? JSON.stringify(input) : String(input)
-  } catch {
-    shown = "an unprintable value"
-  }
   throw new PinoLoggerConfigError(
     "options",
     "invalid flushTimeout",
-    `flushTimeout: expected a finite duration ≥ 0 (such as "5 seconds" or 5000), received ${shown}`
+    `flushTimeout: expected a finite duration ≥ 0 (such as "5 seconds", 5000 or a Duration), received ${shownOption(input)}`
   )
+}
+
+/** An option's value for a message: JSON when it has one, else its text. */
+const shownOption = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return "an unprintable value"
+  }
 }
 
 /** How long {@link layer}'s final flush waits by default. */

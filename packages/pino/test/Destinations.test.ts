@@ -85,7 +85,11 @@ describe("the layer's final flush is bounded", () => {
     for (const [input, shown] of [
       [-1, "-1"],
       ["soon", '"soon"'],
-      ["Infinity", '"Infinity"']
+      ["Infinity", '"Infinity"'],
+      // effect reads these as 0: a flush that would not wait at all
+      [Number.NaN, "null"],
+      [{}, "{}"],
+      [{ second: 5 }, '{"second":5}']
     ] as const) {
       let thrown: unknown
       try {
@@ -97,6 +101,17 @@ describe("the layer's final flush is bounded", () => {
       expect((thrown as PinoLoggerConfigError).reason).toBe("invalid flushTimeout")
       expect((thrown as PinoLoggerConfigError).message).toContain(`flushTimeout: expected a finite duration ≥ 0`)
       expect((thrown as PinoLoggerConfigError).message).toContain(`received ${shown}`)
+    }
+    // a misspelt option, or an awaitOpen that is no boolean, would be ignored
+    for (const options of [{ flushTimout: 100 }, { awaitOpen: "no" }]) {
+      let thrown: unknown
+      try {
+        PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), options as any)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
+      expect((thrown as PinoLoggerConfigError).argument).toBe("options")
     }
   })
 

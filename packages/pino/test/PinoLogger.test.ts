@@ -805,6 +805,16 @@ describe("write failures", () => {
     expect(reports[0]).toContain("write EPIPE")
   })
 
+  it("writeUnsafe with a level that is not pino's: the line is counted lost and the reason reported, never thrown", () => {
+    const { logger } = capture({ level: "info" })
+    const reports = stderrLines()
+    expect(() => PinoLogger.writeUnsafe(logger, "warning" as never, "m")).not.toThrow()
+    expect(PinoLogger.lostLines(logger)).toBe(1)
+    expect(reports.join("")).toContain(
+      'level must be one of trace, debug, info, warn, error, fatal, received "warning"'
+    )
+  })
+
   it("contains a logger that throws (a throwing formatter)", async () => {
     const reports = stderrLines()
     let calls = 0
