@@ -33,6 +33,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Dispatcher, type DispatcherService } from "./internal/dispatch.js"
+import { JobArgumentError } from "./SupervisorError.js"
 
 /**
  * The service: what runs in the firing supervisor in place of a defined job.
@@ -63,13 +64,18 @@ export type Service = DispatcherService
 
 /**
  * Provides a dispatcher: `dispatch(defined, work)` returns the work to run in place of the defined
- * job (`work` is the job as it would run locally).
+ * job (`work` is the job as it would run locally). Throws a `JobArgumentError` when `dispatch` is
+ * not a function; a `dispatch` that returns no Effect fails the job it was given with one.
  *
  * @since 0.2.0
  */
 export const layer = (
   dispatch: (defined: Defined, work: Effect.Effect<unknown, unknown, any>) => Effect.Effect<unknown, unknown, any>
-): Layer.Layer<Dispatcher> => Layer.succeed(Dispatcher, { dispatch })
+): Layer.Layer<Dispatcher> => {
+  if (typeof dispatch !== "function")
+    throw new JobArgumentError("Dispatcher.layer dispatch", dispatch, "a function (defined, work) => Effect")
+  return Layer.succeed(Dispatcher, { dispatch })
+}
 
 /**
  * Where `Job.progress` also reports, besides the job's entry: a function of the job's id (its

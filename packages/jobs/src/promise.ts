@@ -621,6 +621,8 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       throw new JobArgumentError("options", options, "an object with concurrency")
     const { signal, policy = "collectAll", concurrency, name = "job", ...group } = options
     checkSignal(signal)
+    // read here to name the works (Job.all would refuse it too, after a Symbol broke the names)
+    if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
     const groupOptions = { ...jobOptions(group, "", allOptions), concurrency, name }
     const list = Array.from(works)
     if (list.length === 0 && policy === "firstSuccess")

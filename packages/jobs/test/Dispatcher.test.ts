@@ -3,9 +3,9 @@
  * forkAll and all; plain Effects never reach it.
  */
 import { Chan } from "@tributary/channel"
-import { Deferred, Effect, Option, Schema } from "effect"
+import { Cause, Deferred, Effect, Exit, Option, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { Dispatcher, Job, Supervisor } from "../src/index.js"
+import { Dispatcher, Job, JobArgumentError, Supervisor } from "../src/index.js"
 import { run, settle } from "./harness.js"
 
 const ranLocally: Array<number> = []
@@ -70,6 +70,21 @@ describe("Dispatcher", () => {
     const local = await run(Effect.flatMap(Job.fork(double.make({ n: 7 })), Job.join))
     expect(local.value).toBe(14)
     expect(ranLocally).toEqual([7])
+  })
+
+  it("a dispatch that is no function is refused at Dispatcher.layer; one returning no Effect fails its job with a JobArgumentError", async () => {
+    expect(() => Dispatcher.layer(5 as never)).toThrow(JobArgumentError)
+    const { value } = await run(
+      Effect.gen(function* () {
+        const exit = yield* Job.await(yield* Job.fork(double.make({ n: 3 })))
+        const after = yield* Job.join(yield* Job.fork(Effect.succeed("after")))
+        return { exit, after }
+      }).pipe(Effect.provide(Dispatcher.layer(() => 42 as never)))
+    )
+    const defect = Exit.isFailure(value.exit) ? value.exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
+    expect(defect).toBeInstanceOf(JobArgumentError)
+    expect(defect).toMatchObject({ argument: "Dispatcher dispatch result", value: 42 })
+    expect(value.after).toBe("after")
   })
 
   it("the stand-in runs under the job's pool limit in the firing supervisor", async () => {

@@ -53,7 +53,10 @@ describe("Effect API: job options that are not an object, or hold an unknown key
           Job.all([Job.item(work, { annotations: { durationMillis: -1 } })], { concurrency: 1 }),
           // an empty name makes lines such as "job  failed"
           Job.fire(work, { name: "" }),
-          Job.all([work], { concurrency: 1, name: "" })
+          Job.all([work], { concurrency: 1, name: "" }),
+          // null is no value: an item's would read as "not given" and take the group's
+          Job.all([loose({ work, options: { timeout: null } })], { concurrency: 1, timeout: "1 second" }),
+          Job.all([work], loose({ concurrency: 1, policy: null }))
         ]
         const defects: Array<unknown> = []
         for (const call of calls) defects.push(defectOf(yield* Effect.exit(call)))
@@ -85,7 +88,9 @@ describe("Effect API: job options that are not an object, or hold an unknown key
       ["annotations.job.outcome", "Success"],
       ["works[0].options.annotations.durationMillis", -1],
       ["name", ""],
-      ["name", ""]
+      ["name", ""],
+      ["works[0].options.timeout", null],
+      ["policy", null]
     ])
     expect(errors[0].message).toBe(
       'Invalid job timeOut: expected a known name (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "10 millis"'
@@ -114,6 +119,9 @@ describe("Effect API: job options that are not an object, or hold an unknown key
     expect([all.argument, all.value]).toEqual(["concurency", 2])
     expect(all.message).toContain("(did you mean concurrency?)")
     expect(all.message).toContain("signal")
+    const named = thrownBy(() => sup.all([work], { concurrency: 1, name: Symbol("x") as never })) as JobArgumentError
+    expect(named).toBeInstanceOf(JobArgumentError)
+    expect(named.argument).toBe("name")
     const own = thrownBy(() => sup.all([item(work, loose({ reportTo: 1 }))], { concurrency: 1 })) as JobArgumentError
     expect(own.argument).toBe("works[0].options.reportTo")
     expect(await sup.run(work, { name: "after" })).toBe(1)

@@ -14,7 +14,8 @@
  * @internal
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import { JobArgumentError } from "../SupervisorError.js"
 import { type Defined, definedOf, markDefined } from "./definition.js"
 
 /** What a dispatcher does with one defined job: the work to run in its place. */
@@ -37,5 +38,12 @@ export const dispatched = <W extends Effect.Effect<any, any, any>>(work: W, cont
   if (dispatcher === undefined) return work
   // the dispatcher gets the mark as plain data (a defined job is its own mark: see definition.ts)
   const mark: Defined = { name: defined.name, encoded: defined.encoded }
-  return markDefined(dispatcher.dispatch(mark, work), mark.name, mark.encoded) as W
+  const standIn: unknown = dispatcher.dispatch(mark, work)
+  // a dispatcher that returns no Effect fails the job it was given, naming what it returned
+  const run = Effect.isEffect(standIn)
+    ? standIn
+    : Effect.die(
+        new JobArgumentError("Dispatcher dispatch result", standIn, "an Effect (the work to run in place of the job)")
+      )
+  return markDefined(run, mark.name, mark.encoded) as W
 }

@@ -407,13 +407,21 @@ const optionNames = (flags: number): Array<string> => {
  * Throws a JobArgumentError unless `options` is an object whose every key is an option `flags`
  * allows (see `OptionFlags`): a misspelt option would be ignored (a job without its timeout). The
  * error names `prefix` + the key (or the object: `prefix` without its final dot, else "options"),
- * lists the known options, and says which one was meant when one is close.
+ * lists the known options, and says which one was meant when one is close. A key set to null is
+ * refused too (null is no option's value).
  */
 export const checkOptions = (options: unknown, prefix: string, flags: number): void => {
   if (typeof options !== "object" || options === null || Array.isArray(options))
     throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object")
   const key = unknownOption(options, flags)
-  if (key === undefined) return
+  if (key === undefined) {
+    // null is no option's value: where options merge (an item's over its group's) it would read as
+    // "not given" and silently take the group's, while fire refuses it
+    for (const k in options)
+      if ((options as Record<string, unknown>)[k] === null)
+        throw new JobArgumentError(`${prefix}${k}`, null, "a value (leave the option out for its default)")
+    return
+  }
   throw new JobArgumentError(
     `${prefix}${key}`,
     (options as Record<string, unknown>)[key],
