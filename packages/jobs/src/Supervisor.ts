@@ -631,6 +631,10 @@ const positiveMillis = (argument: string, input: Duration.Input, refuse: Refuse 
 const checkKeys = (o: object, prefix: string, known: ReadonlyArray<string>, refuse: Refuse = refuseConfig): void => {
   const key = internal.unknownKey(o, known)
   if (key !== undefined) refuse(`${prefix}${key}`, (o as Record<string, unknown>)[key], internal.knownKeys(key, known))
+  // null is no option's value (it would read as "not given": the default, silently)
+  for (const k in o)
+    if ((o as Record<string, unknown>)[k] === null)
+      refuse(`${prefix}${k}`, null, "a value (leave the option out for its default)")
 }
 
 /** The options of `Config`, `PoolConfig`, a pool's `rate`, `metrics`, `RunMainOptions`… */

@@ -22,6 +22,9 @@ describe("a bad Supervisor option dies with SupervisorConfigError naming it and 
     ["grace", { grace: -5 }, "-5"],
     ["name", { name: 7 as never }, "7"],
     ["name", { name: "" }, '""'],
+    // null would read as "not given": the default, silently
+    ["concurrency", { concurrency: null as never }, "null"],
+    ["pools.db.perKey", { pools: { db: { perKey: null as never } } }, "null"],
     ["pools.db.concurrency", { pools: { db: { concurrency: -2 } } }, "-2"],
     ["pools.db.perKey", { pools: { db: { perKey: 0 } } }, "0"],
     ["pools.api.rate.limit", { pools: { api: { rate: { limit: 0, interval: "1 second" } } } }, "0"],
