@@ -111,7 +111,7 @@ export const layer = (
 ): Layer.Layer<Supervisor.Supervisor | Dispatcher.Dispatcher, NatsConnectError | NatsArgumentError> =>
   Layer.effectContext(
     Effect.gen(function* () {
-      const remote = yield* makeDispatcher(options)
+      const remote = yield* makeDispatcher(options, [...dispatcherOptionKeys, "supervisor"])
       // built last: its shutdown (grace for the jobs in flight) runs before the consumer and the connection close
       const supervisor = yield* Layer.build(Supervisor.layer(options.supervisor))
       return Context.add(supervisor, Dispatcher.Dispatcher, remote.service)
@@ -160,10 +160,13 @@ export const dispatcher = (
     })
   )
 
+/** The options of `dispatcher` beyond `servers` and `prefix` (`layer` adds `supervisor`). */
+const dispatcherOptionKeys: ReadonlyArray<string> = ["publishTimeout", "publishWindow", "outcomeMaxAge"]
+
 /** The connection, the outcomes consumer, the publisher and the stand-in of every defined job, in the current scope. */
-const makeDispatcher = (options: DispatcherOptions) =>
+const makeDispatcher = (options: DispatcherOptions, others: ReadonlyArray<string> = dispatcherOptionKeys) =>
   Effect.gen(function* () {
-    const { servers, names } = yield* resolveCommon(options)
+    const { servers, names } = yield* resolveCommon(options, others)
     const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
     const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour", MAX_SERVER_MILLIS)
     if (outcomeMaxAge < MIN_OUTCOME_MAX_AGE_MILLIS)

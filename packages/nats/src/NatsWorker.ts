@@ -116,6 +116,20 @@ export interface Options<R> extends CommonOptions {
   readonly grace?: Duration.Input
 }
 
+/** The options of `run` beyond `servers` and `prefix`. */
+const workerOptionKeys: ReadonlyArray<string> = [
+  "definitions",
+  "concurrency",
+  "pools",
+  "name",
+  "ackWait",
+  "maxAckPending",
+  "updateConsumer",
+  "attempts",
+  "retryDelay",
+  "grace"
+]
+
 /**
  * Runs a worker until interrupted. On interruption: stops pulling and starting jobs, hands back
  * (nak) every job not started once its last pull request has ended (at most 1 s), lets the running
@@ -131,7 +145,7 @@ export const run = <R = never>(
 ): Effect.Effect<never, NatsConnectError | NatsArgumentError | SupervisorConfigError, R> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const { servers, names } = yield* resolveCommon(options)
+      const { servers, names } = yield* resolveCommon(options, workerOptionKeys)
       const concurrency = yield* countOf("concurrency", options.concurrency, 16)
       const maxAckPending = yield* countOf("maxAckPending", options.maxAckPending, 1000)
       const attempts = yield* countOf("attempts", options.attempts, 3)

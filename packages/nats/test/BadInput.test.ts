@@ -128,6 +128,24 @@ describe("servers and durations the server cannot take", () => {
     expect(String(hidden)).not.toContain("secret")
   })
 
+  it("a misspelt option or a null one is a NatsArgumentError naming it, before any connection (it was ignored: the default, silently)", async () => {
+    const url = "nats://127.0.0.1:1" // nothing listens: a connection attempt would be a NatsConnectError
+    const cases: ReadonlyArray<[string, Effect.Effect<unknown, unknown>]> = [
+      ["concurency", NatsWorker.run({ servers: url, definitions: [d.square], concurency: 4 } as never)],
+      ["attempts", NatsWorker.run({ servers: url, definitions: [d.square], attempts: null } as never)],
+      [
+        "publishTimout",
+        Effect.scoped(Layer.build(NatsSupervisor.dispatcher({ servers: url, publishTimout: 5 } as never)))
+      ],
+      ["supervisor", Effect.scoped(Layer.build(NatsSupervisor.dispatcher({ servers: url, supervisor: {} } as never)))],
+      ["prefix", Effect.scoped(Layer.build(NatsSupervisor.layer({ servers: url, prefix: null } as never)))]
+    ]
+    for (const [argument, effect] of cases) {
+      const exit = await Effect.runPromiseExit(effect)
+      expect(errorOf(exit), argument).toMatchObject({ value: { _tag: "NatsArgumentError", argument } })
+    }
+  })
+
   it("the forms the client dials are taken: host, host:port, nats://, tls://, credentials, IPv6", async () => {
     const servers = [
       "127.0.0.1",

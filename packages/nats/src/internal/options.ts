@@ -25,11 +25,25 @@ export interface Common {
   readonly names: Names
 }
 
-/** Checks `servers` and `prefix`. */
-export const resolveCommon = (options: CommonOptions): Effect.Effect<Common, NatsArgumentError> =>
+/**
+ * Checks the options' keys (`servers`, `prefix` and the caller's `others`: a misspelt one would be
+ * ignored; null is no option's value), then `servers` and `prefix`.
+ */
+export const resolveCommon = (
+  options: CommonOptions,
+  others: ReadonlyArray<string> = []
+): Effect.Effect<Common, NatsArgumentError> =>
   Effect.suspend(() => {
     if (typeof options !== "object" || options === null)
       return Effect.fail(new NatsArgumentError("options", options, "an object with servers"))
+    const known = ["servers", "prefix", ...others]
+    for (const key of Object.keys(options)) {
+      const value = (options as unknown as Record<string, unknown>)[key]
+      if (!known.includes(key))
+        return Effect.fail(new NatsArgumentError(key, value, `an option (they are ${known.join(", ")})`))
+      if (value === null)
+        return Effect.fail(new NatsArgumentError(key, value, "a value (leave the option out for its default)"))
+    }
     const servers = typeof options.servers === "string" ? [options.servers] : options.servers
     if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === "string" && s !== ""))
       return Effect.fail(
