@@ -21,7 +21,8 @@
  * drained, so a channel may carry `undefined` as a value. An aborted signal withdraws the waiting
  * operation (nothing delivered or consumed) and rejects with the signal's reason; an operation that
  * already completed is not undone by a later abort. A bad argument (a channel that is not one, a
- * `signal` that is not an `AbortSignal`, a select handler that is not a function) is a
+ * `signal` that is not an `AbortSignal` (`null` included), an option the function does not know,
+ * a select handler that is not a function) is a
  * `ChanArgumentError`: `put`, `take` and `select` reject with it before queueing anything; `offer`,
  * `poll`, `close` and `iterate` throw it.
  *
@@ -33,7 +34,7 @@
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan, checkChannel, notAChannel, optionError } from "./internal/arguments.js"
+import { checkChan, checkChannel, notAChannel, optionsError } from "./internal/arguments.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
 import { iteratorOf } from "./internal/iterator.js"
 import {
@@ -42,6 +43,7 @@ import {
   earliestTimeout,
   PUT,
   pickReady,
+  SELECT_OPTIONS,
   type SelectCase as SelectCaseImpl,
   SelectRegistration,
   TAKE,
@@ -156,7 +158,7 @@ export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
  * @since 0.2.0
  */
 export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): AsyncChan<A> => {
-  const [buf, core] = checkChannel(bufferOrSize, options)
+  const [buf, core] = checkChannel("chan", bufferOrSize, options)
   return new AsyncChanImpl<A>(buf, core) as unknown as AsyncChan<A>
 }
 
@@ -365,7 +367,7 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
   options?: { readonly priority?: boolean; readonly orElse?: () => D; readonly signal?: AbortSignal }
 ): Promise<Awaited<CaseResult<Cases[number]> | D>> => {
   const all = cases as unknown as ReadonlyArray<SelectCaseImpl>
-  const invalid = checkCases(all, options)
+  const invalid = checkCases(all, options, ASYNC_SELECT_OPTIONS)
   if (invalid !== undefined) return Promise.reject(invalid)
   const orElse = options?.orElse
   const signal = options?.signal
@@ -412,8 +414,16 @@ const resolvedFalse = Promise.resolve(false)
 
 const toResult = (raw: unknown): Result<unknown> => (raw === CLOSED ? DONE : { done: false, value: raw })
 
-/** Whether an operation must reject before it starts: its signal is aborted, or is not a signal. */
-const refuses = (signal: AbortSignal): boolean => signal.aborted || !isSignal(signal)
+/** The options of the facade's `select`: the Effect API's, and `signal`. */
+const ASYNC_SELECT_OPTIONS: ReadonlyArray<string> = [...SELECT_OPTIONS, "signal"]
+/** The options of `put` and `take`. */
+const WAIT_OPTIONS: ReadonlyArray<string> = ["signal"]
+
+/**
+ * Whether an operation must reject before it starts: its signal is not a signal (`null` included),
+ * or is aborted.
+ */
+const refuses = (signal: AbortSignal): boolean => !isSignal(signal) || signal.aborted
 
 /** The rejection of an operation that `refuses` to start. */
 const refusal = (signal: AbortSignal): Promise<never> =>
@@ -437,11 +447,12 @@ const settle = <X>(f: () => X): Promise<any> => {
 }
 
 /**
- * The rejection of a wait that must not start: its options (the argument `argument`) are not an
- * object (`ChanArgumentError`), or its signal is aborted or not a signal; `undefined` if it may.
+ * The rejection of a wait that must not start: the options of `caller` are not an object or have
+ * an unknown key (`ChanArgumentError`), or its signal is aborted or not a signal; `undefined` if it
+ * may.
  */
-const refusedWait = (argument: string, options: WaitOptions): Promise<never> | undefined => {
-  const invalid = optionError(argument, options, "object")
+const refusedWait = (caller: string, options: WaitOptions): Promise<never> | undefined => {
+  const invalid = optionsError(caller, options, WAIT_OPTIONS)
   if (invalid !== undefined) return Promise.reject(invalid)
   const signal = options.signal
   return signal !== undefined && refuses(signal) ? refusal(signal) : undefined
@@ -450,7 +461,7 @@ const refusedWait = (argument: string, options: WaitOptions): Promise<never> | u
 const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined): Promise<boolean> => {
   const signal = options?.signal
   if (options !== undefined) {
-    const refused = refusedWait("put options", options)
+    const refused = refusedWait("put", options)
     if (refused !== undefined) return refused
   }
   const result = core.tryPut(value)
@@ -486,7 +497,7 @@ const closeOn = (core: ChanCore<any, any>): void => {
 const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): Promise<Result<A>> => {
   const signal = options?.signal
   if (options !== undefined) {
-    const refused = refusedWait("take options", options)
+    const refused = refusedWait("take", options)
     if (refused !== undefined) return refused
   }
   const result = core.tryTake()

@@ -12,6 +12,7 @@
  */
 import { ChanArgumentError } from "./ChanError.js"
 import type { Policy } from "./internal/buffer.js"
+import { safely } from "./internal/guard.js"
 
 /**
  * A buffer policy and its capacity (opaque: build it with `fixed`, `dropping` or `sliding`).
@@ -99,7 +100,9 @@ export const sliding = (n: number): Buffer => make("sliding", "Buffer.sliding si
  *
  * @since 0.2.0
  */
-export const isBuffer = (u: unknown): u is Buffer => typeof u === "object" && u !== null && "~tributary/Buffer" in u
+export const isBuffer: (u: unknown) => u is Buffer = safely(
+  (u): u is Buffer => typeof u === "object" && u !== null && "~tributary/Buffer" in u
+)
 
 // ── private ─────────────────────────────────────────────────────────────────
 

@@ -14,9 +14,12 @@ import * as Data from "effect/Data"
  * `orElse`; a channel argument that is not a channel (a tap, a subscriber or a mix input included:
  * refused when added); a mult, pub or mix argument that is not one (refused before anything
  * changes); a function argument that is not a function (a select handler, an `Xform`'s,
- * a combinator's); an iterable that is not one; a `signal` that is not an `AbortSignal`; an options
- * argument that is not an object, or a boolean option (`close`, `ordered`, `priority`, a mix
- * state's `mute`, `pause`, `solo`) that is not a boolean. Thrown by the `*Unsafe` functions and
+ * a combinator's, `putUnsafe`'s `onDone`); a function that returned the wrong kind of value (a
+ * `Chan.forEach` `f` returning no Effect, an `Xform.keep` function no Option); an iterable that is
+ * not one; a `signal` that is not an `AbortSignal` (`null` included); an options argument that is
+ * not an object, or has a key the function does not know (a misspelt option: the message lists the
+ * known ones and the one meant when one is close), or a boolean option (`close`, `ordered`,
+ * `priority`, a mix state's `mute`, `pause`, `solo`) that is not a boolean. Thrown by the `*Unsafe` functions and
  * the `Xform` constructors, died with by the Effect operations, rejected with by the async API's
  * `put`, `take` and `select`. The message names the argument and the value received.
  *

@@ -31,8 +31,9 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Buffer from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan, checkOption } from "./internal/arguments.js"
+import { checkChan, checkOption, checkOptionsArgument } from "./internal/arguments.js"
 import { background, type Hand, withHand } from "./internal/delivery.js"
+import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -93,7 +94,7 @@ export type SoloMode = "mute" | "pause"
  *
  * @since 0.2.0
  */
-export const isMix = (u: unknown): u is Mix<unknown> => u instanceof MixImpl
+export const isMix: (u: unknown) => u is Mix<unknown> = safely((u): u is Mix<unknown> => u instanceof MixImpl)
 
 // ── constructors ────────────────────────────────────────────────────────────
 
@@ -162,7 +163,7 @@ export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.S
 export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
     const impl = checkMix(m)
-    checkChan(port)
+    checkChan(port, "Mix.add port")
     if (impl.stopped || impl.inputs.has(port)) return
     impl.inputs.set(port, idle)
     impl.changed()
@@ -192,7 +193,7 @@ export const add = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
 export const remove = <A>(m: Mix<A>, port: ReadPort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
     const impl = checkMix(m)
-    checkChan(port)
+    checkChan(port, "Mix.remove port")
     if (impl.inputs.delete(port)) impl.changed()
   })
 
@@ -227,10 +228,11 @@ export const toggle = <A>(m: Mix<A>, states: ReadonlyMap<ReadPort<A>, State>): E
     }
     // every entry is checked before any is applied
     for (const [port, state] of states) {
-      checkChan(port)
-      if (typeof state !== "object" || state === null) {
+      checkChan(port, "Mix.toggle port")
+      if (typeof state !== "object" || state === null || Array.isArray(state)) {
         throw new ChanArgumentError("Mix.toggle state", state, "an object ({ mute?, pause?, solo? })")
       }
+      checkOptionsArgument("Mix.toggle", state, STATE_KEYS)
       checkOption("Mix.toggle mute", state.mute, "boolean")
       checkOption("Mix.toggle pause", state.pause, "boolean")
       checkOption("Mix.toggle solo", state.solo, "boolean")
@@ -281,6 +283,9 @@ export const soloMode = <A>(m: Mix<A>, mode: SoloMode): Effect.Effect<void> =>
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/** The keys of a `State`. */
+const STATE_KEYS: ReadonlyArray<string> = ["mute", "pause", "solo"]
 
 /** `m` as its implementation; throws `ChanArgumentError` unless it is a mix. */
 const checkMix = <A>(m: Mix<A>): MixImpl<A> => {

@@ -33,6 +33,7 @@ import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, closeOption } from "./internal/arguments.js"
 import { logDefects } from "./internal/combinators.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/delivery.js"
+import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -80,7 +81,7 @@ export interface TapOptions {
  *
  * @since 0.2.0
  */
-export const isMult = (u: unknown): u is Mult<unknown> => u instanceof MultImpl
+export const isMult: (u: unknown) => u is Mult<unknown> = safely((u): u is Mult<unknown> => u instanceof MultImpl)
 
 // ── constructors ────────────────────────────────────────────────────────────
 
@@ -148,7 +149,7 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
 export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
     const impl = checkMult(m)
-    checkChan(ch)
+    checkChan(ch, "Mult.tap ch")
     const close = closeOption("Mult.tap", options)
     if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.taps.get(ch)
@@ -182,7 +183,7 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
 export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.sync(() => {
     const impl = checkMult(m)
-    checkChan(ch)
+    checkChan(ch, "Mult.untap ch")
     const existing = impl.taps.get(ch)
     if (existing === undefined) return
     impl.taps.delete(ch)

@@ -30,9 +30,11 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { BufferSpec } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { checkChan, checkFunction, closeOption } from "./internal/arguments.js"
+import { checkChan, checkFunction, closeOption, makeBuffer } from "./internal/arguments.js"
+import { ChanCore } from "./internal/channel.js"
 import { logDefects } from "./internal/combinators.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/delivery.js"
+import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
 import * as Mult from "./Mult.js"
 
@@ -81,7 +83,9 @@ export interface SubOptions {
  *
  * @since 0.2.0
  */
-export const isPub = (u: unknown): u is Pub<unknown, unknown> => u instanceof PubImpl
+export const isPub: (u: unknown) => u is Pub<unknown, unknown> = safely(
+  (u): u is Pub<unknown, unknown> => u instanceof PubImpl
+)
 
 // ── constructors ────────────────────────────────────────────────────────────
 
@@ -162,7 +166,7 @@ export const make = <A, T>(
 export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: SubOptions): Effect.Effect<void> =>
   Effect.suspend(() => {
     const impl = checkPub(p)
-    checkChan(ch)
+    checkChan(ch, "Pub.sub ch")
     const close = closeOption("Pub.sub", options)
     if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.topics.get(topic)
@@ -171,11 +175,14 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
       return Mult.tap(existing.mult, ch, { close })
     }
     const subscribers = new Set<WritePort<A>>([ch])
-    const input = Chan.makeUnsafe<A>(impl.bufFn === undefined ? 0 : impl.bufFn(topic), {
+    // as a channel constructor's buffer argument: `undefined` (no bufFn, or none returned) is unbuffered
+    const spec = impl.bufFn?.(topic)
+    const buffer = spec === undefined ? undefined : makeBuffer("Chan.pub bufFn result", spec)
+    const input = new ChanCore<A>(buffer, {
       onUndelivered: (value) => {
         for (const subscriber of subscribers) undeliver(subscriber, value)
       }
-    })
+    }) as unknown as Chan.Chan<A>
     return Effect.gen(function* () {
       const mult = yield* Scope.provide(Mult.make(input), impl.scope)
       impl.topics.set(topic, { input, mult, subscribers })
@@ -207,7 +214,7 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
 export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Effect<void> =>
   Effect.suspend(() => {
     const impl = checkPub(p)
-    checkChan(ch)
+    checkChan(ch, "Pub.unsub ch")
     const existing = impl.topics.get(topic)
     if (existing === undefined) return Effect.void
     existing.subscribers.delete(ch)

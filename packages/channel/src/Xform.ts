@@ -24,6 +24,7 @@
  */
 import * as Option from "effect/Option"
 import { ChanArgumentError } from "./ChanError.js"
+import { badResult, resultKind, safely } from "./internal/guard.js"
 
 /**
  * The receiving end of one transducer stage.
@@ -64,8 +65,9 @@ export interface Xform<in I, out O> {
  *
  * @since 0.2.0
  */
-export const isXform = (u: unknown): u is Xform<unknown, unknown> =>
-  typeof u === "object" && u !== null && "~tributary/Xform" in u
+export const isXform: (u: unknown) => u is Xform<unknown, unknown> = safely(
+  (u): u is Xform<unknown, unknown> => typeof u === "object" && u !== null && "~tributary/Xform" in u
+)
 
 /**
  * Applies `f` to every value.
@@ -119,7 +121,9 @@ export function filter<A>(p: (a: A) => boolean): Xform<A, A> {
 }
 
 /**
- * core.async's `mapcat`: each value becomes the values of the iterable `f` returns.
+ * core.async's `mapcat`: each value becomes the values of the iterable `f` returns. A result that
+ * is not iterable is an error of the xform (`ChanArgumentError`, naming `Xform.flatMap function
+ * result`): the value is dropped and the error logged at Error level, or passed to `onXformError`.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -141,7 +145,11 @@ export const flatMap = <A, B>(f: (a: A) => Iterable<B>): Xform<A, B> =>
     f,
     stage((down) => ({
       step: (a) => {
-        for (const b of f(a)) {
+        const bs: unknown = f(a)
+        if (typeof (bs as Partial<Iterable<B>> | null | undefined)?.[Symbol.iterator] !== "function") {
+          throw badResult("Xform.flatMap function", "an iterable", bs, resultKind(bs))
+        }
+        for (const b of bs as Iterable<B>) {
           if (!down.step(b)) return false
         }
         return true
@@ -360,7 +368,9 @@ export const partitionBy = <A>(f: (a: A) => unknown): Xform<A, Array<A>> =>
   )
 
 /**
- * Maps and filters in one step: `f` returns an `Option`, and `None` drops the value.
+ * Maps and filters in one step: `f` returns an `Option`, and `None` drops the value. A result that
+ * is not an `Option` drops the value too, as an error of the xform (`ChanArgumentError`, naming
+ * `Xform.keep function result`): logged at Error level, or passed to the channel's `onXformError`.
  *
  * ```ts
  * import { Effect, Option } from "effect"
@@ -387,8 +397,9 @@ export const keep = <A, B>(f: (a: A) => Option.Option<B>): Xform<A, B> =>
     f,
     stage((down) => ({
       step: (a) => {
-        const o = f(a)
-        return Option.isSome(o) ? down.step(o.value) : true
+        const o: unknown = f(a)
+        if (!Option.isOption(o)) throw badResult("Xform.keep function", "an Option", o, resultKind(o))
+        return Option.isSome(o) ? down.step(o.value as B) : true
       },
       complete: () => down.complete()
     }))

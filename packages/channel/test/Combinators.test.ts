@@ -480,7 +480,7 @@ describe("pipeline", () => {
         )
         const defect = defectOf(exit)
         expect(defect).toBeInstanceOf(ChanArgumentError)
-        expect((defect as ChanArgumentError).argument).toBe("pipeline concurrency")
+        expect((defect as ChanArgumentError).argument).toBe("Chan.pipeline concurrency")
         expect((defect as ChanArgumentError).message).toContain(String(n))
         yield* settle
         expectNothingPending(from, to)

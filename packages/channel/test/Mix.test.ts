@@ -25,8 +25,8 @@ describe("Mix", () => {
           const input = Chan.makeUnsafe<number>(4)
           yield* Mix.add(m, input)
           for (const [bad, argument] of [
-            [Mix.add(m, 5 as never), "channel"],
-            [Mix.toggle(m, new Map([[{} as never, { mute: true }]])), "channel"],
+            [Mix.add(m, 5 as never), "Mix.add port"],
+            [Mix.toggle(m, new Map([[{} as never, { mute: true }]])), "Mix.toggle port"],
             [Mix.toggle(m, { a: 1 } as never), "Mix.toggle states"],
             [Mix.add({} as never, input), "mix"],
             [Mix.make({} as never), "Chan.mix out"]
@@ -348,7 +348,7 @@ describe("Mix", () => {
           const foreign: Record<string, unknown> = { inputs: new Map([[a, {}]]) }
           for (const [bad, argument, value] of [
             [Mix.remove(foreign as never, a), "mix", "inputs"],
-            [Mix.remove(m, 42 as never), "channel", 42],
+            [Mix.remove(m, 42 as never), "Mix.remove port", 42],
             [Mix.soloMode(foreign as never, "pause"), "mix", "inputs"],
             [Mix.soloMode(undefined as never, "mute"), "mix", undefined]
           ] as const) {

@@ -72,8 +72,8 @@ describe("Mult", () => {
           const tap = Chan.makeUnsafe<number>(4)
           yield* Mult.tap(m, tap)
           for (const [bad, argument] of [
-            [Mult.tap(m, {} as never), "channel"],
-            [Mult.tap(m, null as never), "channel"],
+            [Mult.tap(m, {} as never), "Mult.tap ch"],
+            [Mult.tap(m, null as never), "Mult.tap ch"],
             [Mult.tap({} as never, tap), "mult"]
           ] as const) {
             const exit = yield* Effect.exit(bad)
@@ -363,8 +363,8 @@ describe("Mult", () => {
           const foreign = { taps: new Map([[tap, { cancel: () => expect.unreachable("touched") }]]) }
           for (const [bad, argument, value] of [
             [Mult.untap(foreign as never, tap), "mult", "taps"],
-            [Mult.untap(m, 42 as never), "channel", 42],
-            [Mult.untap(m, {} as never), "channel", "{}"],
+            [Mult.untap(m, 42 as never), "Mult.untap ch", 42],
+            [Mult.untap(m, {} as never), "Mult.untap ch", "{}"],
             [Mult.untapAll("m" as never), "mult", '"m"'],
             [Mult.untapAll(undefined as never), "mult", undefined]
           ] as const) {

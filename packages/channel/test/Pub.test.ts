@@ -85,7 +85,7 @@ describe("Pub", () => {
           const odd = Chan.makeUnsafe<number>(4)
           yield* Pub.sub(p, 1, odd)
           for (const [bad, argument] of [
-            [Pub.sub(p, 1, {} as never), "channel"],
+            [Pub.sub(p, 1, {} as never), "Pub.sub ch"],
             [Pub.sub({} as never, 1, odd), "pub"],
             [Pub.make(source, 3 as never), "Chan.pub topicFn"],
             [Pub.make({} as never, (n: number) => n), "Chan.pub source"]
@@ -336,7 +336,7 @@ describe("Pub", () => {
           const foreign = { topics: new Map([[1, { subscribers: new Set([odd]) }]]) }
           for (const [bad, argument, value] of [
             [Pub.unsub(foreign as never, 1, odd), "pub", "topics"],
-            [Pub.unsub(p, 1, 42 as never), "channel", 42],
+            [Pub.unsub(p, 1, 42 as never), "Pub.unsub ch", 42],
             [Pub.unsubAll({} as never, 1), "pub", "{}"],
             [Pub.unsubAll(undefined as never), "pub", undefined]
           ] as const) {

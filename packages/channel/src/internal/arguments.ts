@@ -11,16 +11,19 @@ import { type Buf, RingBuffer } from "./buffer.js"
 import { type CoreOptions, isChanCore } from "./channel.js"
 import type { Options, XformOptions } from "./ports.js"
 
-/** The buffer for a buffer argument (`undefined`: unbuffered); throws `ChanArgumentError` for a bad one. */
-export const makeBuffer = (buffer: BufferSpec): Buf<any> | undefined => {
+/**
+ * The buffer for a buffer argument (`undefined`: unbuffered); throws `ChanArgumentError` naming
+ * `argument` (e.g. `"Chan.make buffer"`) for a bad one.
+ */
+export const makeBuffer = (argument: string, buffer: BufferSpec): Buf<any> | undefined => {
   if (typeof buffer === "number") {
     if (!Number.isInteger(buffer) || buffer < 0) {
-      throw new ChanArgumentError("buffer size", buffer, "an integer >= 0 (0 means unbuffered)")
+      throw new ChanArgumentError(`${argument} size`, buffer, "an integer >= 0 (0 means unbuffered)")
     }
     return buffer === 0 ? undefined : new RingBuffer("fixed", buffer)
   }
   if (isBuffer(buffer)) return new RingBuffer(buffer.policy, buffer.capacity)
-  throw new ChanArgumentError("buffer", buffer, "a size (integer >= 0) or a Buffer")
+  throw new ChanArgumentError(argument, buffer, "a size (integer >= 0) or a Buffer")
 }
 
 /** Throws `ChanArgumentError` unless `ch` is a channel of this library (any constructor, either API). */
@@ -49,9 +52,9 @@ export const checkFunction = <F>(argument: string, f: F): F => {
 
 /**
  * The check of every options argument and every boolean option of the public API: `undefined` (not
- * given) passes; otherwise an options argument (`"object"`) must be an object, a boolean option
- * (`"boolean"`) a boolean. Returns the error naming `argument` and the value, or `undefined`; for
- * the Promise facade, which rejects with it (`checkOption` throws it).
+ * given) passes; otherwise an options argument (`"object"`) must be an object (not an array), a
+ * boolean option (`"boolean"`) a boolean. Returns the error naming `argument` and the value, or
+ * `undefined`; for the Promise facade, which rejects with it (`checkOption` throws it).
  */
 export const optionError = (
   argument: string,
@@ -61,7 +64,9 @@ export const optionError = (
   if (value === undefined) return undefined
   if (kind === "boolean")
     return typeof value === "boolean" ? undefined : new ChanArgumentError(argument, value, "a boolean")
-  return typeof value === "object" && value !== null ? undefined : new ChanArgumentError(argument, value, "an object")
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? undefined
+    : new ChanArgumentError(argument, value, "an object")
 }
 
 /** `value` if `optionError` finds nothing wrong with it; throws its `ChanArgumentError` otherwise. */
@@ -72,45 +77,132 @@ export const checkOption = <V>(argument: string, value: V, kind: "object" | "boo
 }
 
 /**
- * The `close` option of `options` (the options argument of `caller`), `true` when not given; throws
- * `ChanArgumentError` for options that are not an object or a `close` that is not a boolean.
+ * The error for an options argument (`caller`'s) that is not an object or has a key not among
+ * `known` (a misspelt option would be ignored: `onUndelivred` never reports a dropped value), or
+ * `undefined`: the options (when given) pass. The unknown key's error names `caller` and the key,
+ * shows its value, lists the known options and says which one was meant when one is close. For the
+ * Promise facade, which rejects with it (`checkOptionsArgument` throws it). Callers look only at
+ * options given, so an operation called without options pays nothing for it.
  */
-export const closeOption = (caller: string, options: { readonly close?: boolean } | undefined): boolean =>
-  options === undefined ||
-  (checkOption(`${caller} close`, checkOption(`${caller} options`, options, "object").close, "boolean") ?? true)
+export const optionsError = (
+  caller: string,
+  options: unknown,
+  known: ReadonlyArray<string>
+): ChanArgumentError | undefined => {
+  const invalid = optionError(`${caller} options`, options, "object")
+  if (invalid !== undefined || options === undefined) return invalid
+  for (const key in options as object) {
+    if (known.includes(key)) continue
+    const meant = closestName(key, known)
+    return new ChanArgumentError(
+      `${caller} ${key}`,
+      (options as Record<string, unknown>)[key],
+      `a known option${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
+    )
+  }
+  return undefined
+}
 
-/** Checks channel options; throws `ChanArgumentError` naming the bad option. */
+/** `options` if `optionsError` finds nothing wrong with them; throws its `ChanArgumentError` otherwise. */
+export const checkOptionsArgument = <O>(caller: string, options: O, known: ReadonlyArray<string>): O => {
+  const error = optionsError(caller, options, known)
+  if (error !== undefined) throw error
+  return options
+}
+
+/** The options of the functions whose only option is `close` (`pipe`, `onto`, `Mult.tap`, `Pub.sub`). */
+export const CLOSE_OPTIONS: ReadonlyArray<string> = ["close"]
+
+/**
+ * The `close` option of `options` (the options argument of `caller`, whose options are `known`),
+ * `true` when not given; throws `ChanArgumentError` for options that are not an object or have an
+ * unknown key, or a `close` that is not a boolean.
+ */
+export const closeOption = (
+  caller: string,
+  options: { readonly close?: boolean } | undefined,
+  known: ReadonlyArray<string> = CLOSE_OPTIONS
+): boolean =>
+  options === undefined ||
+  (checkOption(`${caller} close`, checkOptionsArgument(caller, options, known).close, "boolean") ?? true)
+
+/** The options of a channel constructor (`Chan.make`, `Chan.promiseChan`, the facade's `chan`, …). */
+const CHANNEL_OPTIONS: ReadonlyArray<string> = ["name", "maxPending", "onUndelivered", "xform", "onXformError"]
+
+/**
+ * Checks the options of the channel constructor `caller`; throws `ChanArgumentError` naming
+ * `caller` and the bad option.
+ */
 export const checkOptions = (
+  caller: string,
   options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
 ): CoreOptions<any, any> | undefined => {
   if (options === undefined) return undefined
-  checkOption("options", options, "object")
+  checkOptionsArgument(caller, options, CHANNEL_OPTIONS)
   const { name, maxPending, onUndelivered, xform, onXformError } = options
-  if (name !== undefined && typeof name !== "string") throw new ChanArgumentError("name", name, "a string")
+  if (name !== undefined && typeof name !== "string") throw new ChanArgumentError(`${caller} name`, name, "a string")
   if (maxPending !== undefined && !(maxPending === Infinity || (Number.isInteger(maxPending) && maxPending >= 1))) {
-    throw new ChanArgumentError("maxPending", maxPending, "an integer >= 1 (or Infinity)")
+    throw new ChanArgumentError(`${caller} maxPending`, maxPending, "an integer >= 1 (or Infinity)")
   }
-  if (onUndelivered !== undefined && typeof onUndelivered !== "function") {
-    throw new ChanArgumentError("onUndelivered", onUndelivered, "a function")
-  }
-  if (xform !== undefined && !isXform(xform)) throw new ChanArgumentError("xform", xform, "an Xform")
-  if (onXformError !== undefined && typeof onXformError !== "function") {
-    throw new ChanArgumentError("onXformError", onXformError, "a function")
-  }
+  if (onUndelivered !== undefined) checkFunction(`${caller} onUndelivered`, onUndelivered)
+  if (xform !== undefined && !isXform(xform)) throw new ChanArgumentError(`${caller} xform`, xform, "an Xform")
+  if (onXformError !== undefined) checkFunction(`${caller} onXformError`, onXformError)
   return { name, maxPending, onUndelivered, xform, onXformError }
 }
 
-/** The buffer and checked options of a new channel; throws `ChanArgumentError` for an xform without a buffer too. */
+/**
+ * The buffer and checked options of a new channel (made by `caller`); throws `ChanArgumentError`
+ * for an xform without a buffer too.
+ */
 export const checkChannel = (
+  caller: string,
   buffer: BufferSpec | undefined,
   options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
 ): [Buf<any> | undefined, CoreOptions<any, any> | undefined] => {
   // only `undefined` means "not given" (unbuffered): `null` is a bad buffer argument
   const spec = buffer === undefined ? 0 : buffer
-  const buf = makeBuffer(spec)
-  const core = checkOptions(options)
+  const buf = makeBuffer(`${caller} buffer`, spec)
+  const core = checkOptions(caller, options)
   if (core?.xform !== undefined && buf === undefined) {
-    throw new ChanArgumentError("buffer for an xform", spec, "a buffer of size >= 1 (an xform needs one)")
+    throw new ChanArgumentError(`${caller} buffer for an xform`, spec, "a buffer of size >= 1 (an xform needs one)")
   }
   return [buf, core]
+}
+
+// ── private ─────────────────────────────────────────────────────────────────
+
+/**
+ * The name of `known` that `key` most likely misspells, if one is close enough: the same but for
+ * case, one a prefix of the other (3 letters at least), or few edits away for its length.
+ * (@tributary/jobs suggests option names by the same rule in its own internal model: each package
+ * checks its own inputs, jobs cannot be imported here, and neither exports such a helper.)
+ */
+const closestName = (key: string, known: ReadonlyArray<string>): string | undefined => {
+  const k = key.toLowerCase()
+  const allowed = k.length <= 4 ? 1 : k.length <= 6 ? 2 : 3
+  let best: string | undefined
+  let bestDistance = allowed + 1
+  for (const name of known) {
+    const n = name.toLowerCase()
+    const prefix = Math.min(k.length, n.length) >= 3 && (n.startsWith(k) || k.startsWith(n))
+    const distance = k === n ? 0 : prefix ? 1 : editDistance(k, n)
+    if (distance < bestDistance) {
+      best = name
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/** How many single-letter insertions, deletions or substitutions turn `a` into `b` (Levenshtein). */
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]
 }

@@ -10,6 +10,7 @@ import { ChanArgumentError } from "../ChanError.js"
 import { checkChan, checkFunction, checkIterable, checkOption, closeOption } from "./arguments.js"
 import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
 import { feed, holdStep, type Iteration } from "./feed.js"
+import { badResult, resultKind } from "./guard.js"
 import * as Chan from "./operations.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -147,10 +148,10 @@ export const pipeline = <A, B, E, R>(
     checkChan(from, "Chan.pipeline from")
     checkChan(to, "Chan.pipeline to")
     checkFunction("Chan.pipeline f", f)
-    const close = closeOption("Chan.pipeline", options)
+    const close = closeOption("Chan.pipeline", options, PIPELINE_OPTIONS)
     const n = options?.concurrency
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-      return Effect.die(new ChanArgumentError("pipeline concurrency", n, "an integer >= 1"))
+      return Effect.die(new ChanArgumentError("Chan.pipeline concurrency", n, "an integer >= 1"))
     }
     const inOrder = checkOption("Chan.pipeline ordered", options.ordered, "boolean") ?? true
     const onError = options.onError
@@ -380,7 +381,10 @@ export const reduce = <A, B>(ch: ReadPort<A>, init: B, f: (acc: B, a: A) => B): 
 
 /**
  * Runs `f` on every value until `ch` is closed and drained, one at a time, in the caller's fiber.
- * The first failure of `f` stops it and is its failure (the remaining values stay in `ch`).
+ * The first failure of `f` stops it and is its failure (the remaining values stay in `ch`). An `f`
+ * that returns something other than an Effect (a plain value, or a Promise: an `async` function,
+ * which `Effect.promise` or `Effect.tryPromise` wraps) stops it too, with a `ChanArgumentError`
+ * defect naming `Chan.forEach f result` (the value it was given is consumed).
  *
  * ```ts
  * import { Effect, Fiber } from "effect"
@@ -409,10 +413,18 @@ export const forEach = <A, E, R>(
 ): Effect.Effect<void, E, R> =>
   Effect.gen(function* () {
     checkFunction("Chan.forEach f", f)
-    for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) yield* f(next.value)
+    for (let next = yield* Chan.take(ch); Option.isSome(next); next = yield* Chan.take(ch)) {
+      const effect: unknown = f(next.value)
+      if (!Effect.isEffect(effect)) {
+        return yield* Effect.die(badResult("Chan.forEach f", "an Effect", effect, resultKind(effect)))
+      }
+      yield* effect as Effect.Effect<unknown, E, R>
+    }
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+const PIPELINE_OPTIONS: ReadonlyArray<string> = ["concurrency", "ordered", "close", "onError"]
 
 /** The failure that ends a `group` early: a target closed, so every loop of the group stops. */
 class Stopped {
@@ -488,25 +500,16 @@ const skip = <A, B>(message: string, cause: Cause.Cause<unknown>, input: A): Eff
 
 /**
  * Skips `input` because `name` (`f` or `onError`) returned `value`, which is not `expected`: logged
- * with the kind of value. A Promise's rejection is handled, so it does not end the process too.
+ * with the kind of value (see `badResult`).
  */
 const skipNotA = <A, B>(name: string, expected: string, value: unknown, input: A): Effect.Effect<Option.Option<B>> => {
-  const promise = isThenable(value)
-  if (promise) Promise.resolve(value).then(ignore, ignore)
-  const kind = promise ? "a Promise" : value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
+  const kind = resultKind(value)
   return skip(
     `Chan.pipeline: ${name} returned ${kind}, not ${expected}; the input was skipped`,
-    Cause.die(new ChanArgumentError(`Chan.pipeline ${name} result`, promise ? kind : value, expected)),
+    Cause.die(badResult(`Chan.pipeline ${name}`, expected, value, kind)),
     input
   )
 }
-
-const isThenable = (u: unknown): u is PromiseLike<unknown> =>
-  (typeof u === "object" || typeof u === "function") &&
-  u !== null &&
-  typeof (u as { readonly then?: unknown }).then === "function"
-
-const ignore = (): void => {}
 
 /**
  * The calls of `pipeline`: one fiber (the feed) waits for one of the `n` calls to be free, then

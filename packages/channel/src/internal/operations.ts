@@ -12,9 +12,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { BufferSpec } from "../Buffer.js"
-import { checkChan, checkChannel, checkOptions } from "./arguments.js"
+import { checkChan, checkChannel, checkFunction, checkOptions } from "./arguments.js"
 import { PromiseCell } from "./buffer.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./channel.js"
+import { safely } from "./guard.js"
 import type { Chan, Options, ReadPort, SelectOptions, WritePort, XformOptions } from "./ports.js"
 import {
   closeCore,
@@ -50,7 +51,7 @@ export type { Chan, Options, ReadPort, SelectOptions, ValueOf, WritePort, XformO
  *
  * @since 0.2.0
  */
-export const isChan = (u: unknown): u is Chan<unknown> => u instanceof ChanCore
+export const isChan: (u: unknown) => u is Chan<unknown> = safely((u): u is Chan<unknown> => u instanceof ChanCore)
 
 // ── constructors ────────────────────────────────────────────────────────────
 
@@ -76,8 +77,7 @@ export function makeUnsafe<A>(): Chan<A>
 export function makeUnsafe<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Chan<I, O>
 export function makeUnsafe<A>(buffer: BufferSpec, options?: Options<A>): Chan<A>
 export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial<XformOptions<any, any>>): Chan<any> {
-  const [buf, core] = checkChannel(buffer, options)
-  return new ChanCore(buf, core) as unknown as Chan<any>
+  return newChan("Chan.makeUnsafe", buffer, options)
 }
 
 /**
@@ -102,7 +102,7 @@ export function make<A>(): Effect.Effect<Chan<A>>
 export function make<I, O>(buffer: BufferSpec, options: XformOptions<I, O>): Effect.Effect<Chan<I, O>>
 export function make<A>(buffer: BufferSpec, options?: Options<A>): Effect.Effect<Chan<A>>
 export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect<Chan<any>> {
-  return Effect.sync(() => makeUnsafe(buffer as BufferSpec, options))
+  return Effect.sync(() => newChan("Chan.make", buffer, options))
 }
 
 /**
@@ -121,8 +121,7 @@ export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect
  *
  * @since 0.2.0
  */
-export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> =>
-  new ChanCore(new PromiseCell<A>(), checkOptions(options)) as unknown as Chan<A>
+export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> => newPromiseChan("Chan.promiseChanUnsafe", options)
 
 /**
  * A promise channel (core.async `promise-chan`); see `promiseChanUnsafe`.
@@ -144,7 +143,7 @@ export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> =>
  * @since 0.2.0
  */
 export const promiseChan = <A>(options?: Options<A>): Effect.Effect<Chan<A>> =>
-  Effect.sync(() => promiseChanUnsafe(options))
+  Effect.sync(() => newPromiseChan("Chan.promiseChan", options))
 
 /**
  * The old name of `promiseChanUnsafe`.
@@ -412,7 +411,8 @@ export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<nu
  * core.async's `put!`: never suspends; completes now or queues a pending put (which counts toward
  * `maxPending`: beyond it this throws `ChanPendingLimitError`). `onDone(accepted)` is called exactly
  * once, when the put completes (at once included; with `false` on a closed channel). Returns
- * `false` only if the channel is already closed.
+ * `false` only if the channel is already closed. Throws `ChanArgumentError`, before anything is
+ * put, when `onDone` is given and is not a function (`null` included: only `undefined` means none).
  *
  * ```ts
  * import { Chan } from "@tributary/channel"
@@ -426,6 +426,8 @@ export const size = (ch: ReadPort<unknown> | WritePort<never>): Effect.Effect<nu
  */
 export const putUnsafe = <A>(ch: WritePort<A>, value: A, onDone?: (accepted: boolean) => void): boolean => {
   const core = checkChan(ch as unknown as ChanCore<A>)
+  // checked before the put: a bad callback kept with a pending put would kill its taker
+  if (onDone !== undefined) checkFunction("Chan.putUnsafe onDone", onDone)
   const result = core.tryPut(value)
   reportXformUnsafe(core)
   if (result === PENDING) {
@@ -643,6 +645,20 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
 > => new SelectStep(cases as unknown as ReadonlyArray<SelectCaseImpl>, options) as any
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/** A channel made by the constructor `caller` (named in its argument errors). */
+const newChan = (
+  caller: string,
+  buffer: BufferSpec | undefined,
+  options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
+): Chan<any> => {
+  const [buf, core] = checkChannel(caller, buffer, options)
+  return new ChanCore(buf, core) as unknown as Chan<any>
+}
+
+/** A promise channel made by the constructor `caller` (named in its argument errors). */
+const newPromiseChan = <A>(caller: string, options: Options<A> | undefined): Chan<A> =>
+  new ChanCore(new PromiseCell<A>(), checkOptions(caller, options)) as unknown as Chan<A>
 
 /** The state machine of a timeout channel of the Effect API (unbuffered, named for its duration). */
 const newTimeoutCore = (name: string): ChanCore<any> => new ChanCore<any>(undefined, { name })

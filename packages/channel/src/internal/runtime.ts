@@ -29,6 +29,7 @@ import {
   earliestTimeout,
   PUT,
   pickReady,
+  SELECT_OPTIONS,
   type SelectCase as SelectCaseImpl,
   SelectRegistration,
   TAKE
@@ -454,7 +455,7 @@ export class SelectStep {
   ) {}
   run(fiber: StepFiber): Next {
     const cases = this.cases
-    const invalid = checkCases(cases, this.options)
+    const invalid = checkCases(cases, this.options, SELECT_OPTIONS)
     if (invalid !== undefined) return Effect.die(invalid)
     const orElse = this.options?.orElse
     const priority = this.options?.priority === true
@@ -466,7 +467,7 @@ export class SelectStep {
   /** The common case at once: the chosen ready case takes a buffered value nobody waits for. */
   now(): unknown {
     const cases = this.cases
-    if (checkCases(cases, this.options) !== undefined) return NOT_NOW
+    if (checkCases(cases, this.options, SELECT_OPTIONS) !== undefined) return NOT_NOW
     const c = pickReady(cases, this.options?.priority === true)
     if (c === undefined || c.kind !== TAKE) return NOT_NOW
     const value = c.core!.takeBuffered()

@@ -7,7 +7,7 @@
  * @internal
  */
 import { ChanArgumentError } from "../ChanError.js"
-import { notAChannel, optionError } from "./arguments.js"
+import { notAChannel, optionError, optionsError } from "./arguments.js"
 import { type ChanCore, CLOSED, commit, isChanCore, Node, SelectFlag, WAKE } from "./channel.js"
 import { checkDuration } from "./time.js"
 
@@ -95,20 +95,25 @@ export const channelCase = (
 const badHandler = (caseName: string, handler: unknown): ChanArgumentError | undefined =>
   typeof handler === "function" ? undefined : new ChanArgumentError(`${caseName} handler`, handler, "a function")
 
+/** The options of the Effect API's `select`. */
+export const SELECT_OPTIONS: ReadonlyArray<string> = ["priority", "orElse"]
+
 /**
- * The first problem with a select's arguments (not an array; options that are not an object, a
- * `priority` that is not a boolean, an `orElse` that is not a function; a foreign or bad case; no
- * case without `orElse`), if any. The options are looked at only when given.
+ * The first problem with a select's arguments (not an array; options that are not an object, or
+ * have a key not among `known`, a `priority` that is not a boolean, an `orElse` that is not a
+ * function; a foreign or bad case; no case without `orElse`), if any. The options are looked at
+ * only when given.
  */
 export const checkCases = (
   cases: ReadonlyArray<unknown>,
-  options: { readonly priority?: boolean; readonly orElse?: unknown } | undefined
+  options: { readonly priority?: boolean; readonly orElse?: unknown } | undefined,
+  known: ReadonlyArray<string>
 ): ChanArgumentError | undefined => {
   if (!Array.isArray(cases)) return new ChanArgumentError("select cases", cases, "an array of cases")
   let orElse: unknown
   if (options !== undefined) {
     const invalid =
-      optionError("select options", options, "object") ?? optionError("select priority", options.priority, "boolean")
+      optionsError("select", options, known) ?? optionError("select priority", options.priority, "boolean")
     if (invalid !== undefined) return invalid
     orElse = options.orElse
     if (orElse !== undefined && typeof orElse !== "function") {

@@ -448,7 +448,11 @@ export const knownKeys = (key: string, known: ReadonlyArray<string>): string => 
   return `a known name${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
 }
 
-/** The name of `known` closest to `key`, if one is close (see `knownKeys`). */
+/**
+ * The name of `known` closest to `key`, if one is close (see `knownKeys`). (@tributary/channel
+ * suggests its option names by the same rule in its internal arguments module: each package checks
+ * its own inputs, and neither exports such a helper.)
+ */
 const closest = (key: string, known: ReadonlyArray<string>): string | undefined => {
   const k = key.toLowerCase()
   let best: string | undefined
