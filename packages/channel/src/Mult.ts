@@ -119,7 +119,8 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
   Effect.suspend(() => {
     checkChan(source, "Chan.mult source")
     const m = new MultImpl<A>(source)
-    return Effect.as(background("Chan.mult", distribute(m)), m)
+    const { loop, teardown } = distribute(m)
+    return Effect.as(background("Chan.mult", loop, teardown), m)
   })
 
 // ── operations ──────────────────────────────────────────────────────────────
@@ -252,7 +253,9 @@ class MultImpl<A> implements Mult<A> {
  * a put's outcome is recorded at its commit, so on teardown exactly the taps still owed get it
  * through their `onUndelivered`.
  */
-const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
+const distribute = <A>(
+  m: MultImpl<A>
+): { readonly loop: Effect.Effect<void>; readonly teardown: Effect.Effect<void> } => {
   let value: A | undefined
   let owed: Set<Tap<A>> | undefined
   /** Puts `v` on every tap of `round`, removing each as its put completes; done when `round` is empty. */
@@ -310,10 +313,11 @@ const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
       value = undefined
     }
   })
-  return Effect.ensuring(
+  return {
     // a defect is logged before the taps are closed (see `logDefects`)
-    logDefects("Chan.mult")(loop),
-    Effect.suspend(() => {
+    loop: logDefects("Chan.mult")(loop),
+    // after the loop, or at the scope's close when it never ran (see `background`)
+    teardown: Effect.suspend(() => {
       if (owed !== undefined) for (const tap of owed) undeliver(tap.ch, value as A)
       owed = undefined
       m.finished = true
@@ -321,5 +325,5 @@ const distribute = <A>(m: MultImpl<A>): Effect.Effect<void> => {
       m.taps.clear()
       return Effect.forEach(closing, (tap) => Chan.close(tap.ch), { discard: true })
     })
-  )
+  }
 }

@@ -134,7 +134,8 @@ export const make = <A, T>(
     checkFunction("Chan.pub topicFn", topicFn)
     if (bufFn !== undefined) checkFunction("Chan.pub bufFn", bufFn)
     const p = new PubImpl<A, T>(topicFn, bufFn, yield* Effect.scope)
-    yield* background("Chan.pub", route(p, source))
+    const { loop, teardown } = route(p, source)
+    yield* background("Chan.pub", loop, teardown)
     return p
   })
 
@@ -297,7 +298,10 @@ const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
  * teardown the value in hand and the topics' buffered values go to the subscribers'
  * `onUndelivered`; when the source closes, the topics' mults deliver what is buffered, then close.
  */
-const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void> => {
+const route = <A, T>(
+  p: PubImpl<A, T>,
+  source: ReadPort<A>
+): { readonly loop: Effect.Effect<void>; readonly teardown: Effect.Effect<void> } => {
   const hand = new Hand<A>()
   let target: Topic<A> | undefined
   /** The source closed (and was drained): the topics deliver what they hold, then close. */
@@ -317,10 +321,11 @@ const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void>
     }
     drained = true
   })
-  return Effect.ensuring(
+  return {
     // a defect is logged before the topics are closed (see `logDefects`)
-    logDefects("Chan.pub")(loop),
-    Effect.suspend(() => {
+    loop: logDefects("Chan.pub")(loop),
+    // after the loop, or at the scope's close when it never ran (see `background`)
+    teardown: Effect.suspend(() => {
       if (target !== undefined) hand.release(target.input)
       hand.drop()
       p.finished = true
@@ -330,5 +335,5 @@ const route = <A, T>(p: PubImpl<A, T>, source: ReadPort<A>): Effect.Effect<void>
         discard: true
       })
     })
-  )
+  }
 }

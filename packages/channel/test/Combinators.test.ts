@@ -1213,3 +1213,31 @@ describe.each([true, false])("pipeline, ordered: %s, with a JS caller's bad call
     expect(Cause.squash(errors[0]!.cause)).toMatchObject({ argument: "Chan.pipeline onError result", value: 400 })
   })
 })
+
+describe("a scope closed before the combinator's fiber ever ran", () => {
+  // a fiber interrupted before its first step runs none of its finalizers: the outputs it closes
+  // on its way out were left open, and a reader of them waited for ever
+  it("closes the outputs it would close when it ends: pipe, pipeline, merge, split, fromIterable, onto, mult taps", () =>
+    run(
+      Effect.gen(function* () {
+        const piped = Chan.makeUnsafe<number>(1)
+        yield* Effect.scoped(pipe(Chan.makeUnsafe<number>(1), piped))
+        const pipelined = Chan.makeUnsafe<number>(1)
+        yield* Effect.scoped(pipeline(Chan.makeUnsafe<number>(1), pipelined, Effect.succeed, { concurrency: 2 }))
+        const merged = yield* Effect.scoped(merge([Chan.makeUnsafe<number>(1)]))
+        const [yes, no] = yield* Effect.scoped(split((n: number) => n > 0, Chan.makeUnsafe<number>(1)))
+        const fed = yield* Effect.scoped(fromIterable([1, 2, 3]))
+        const onto1 = Chan.makeUnsafe<number>(1)
+        yield* Effect.scoped(onto(onto1, [1, 2, 3]))
+        const tapped = Chan.makeUnsafe<number>(1)
+        yield* Effect.scoped(Effect.flatMap(Mult.make(Chan.makeUnsafe<number>(1)), (m) => Mult.tap(m, tapped)))
+        const kept = Chan.makeUnsafe<number>(1)
+        yield* Effect.scoped(pipe(Chan.makeUnsafe<number>(1), kept, { close: false }))
+        const closed = [piped, pipelined, merged, yes, no, fed, onto1, tapped]
+        return { closed: yield* Effect.forEach(closed, (ch) => Chan.isClosed(ch)), kept: yield* Chan.isClosed(kept) }
+      })
+    ).then(({ closed, kept }) => {
+      expect(closed).toEqual(Array(8).fill(true))
+      expect(kept).toBe(false) // close: false is kept
+    }))
+})

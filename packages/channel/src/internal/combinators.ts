@@ -92,7 +92,8 @@ export const pipe = <A>(
     const close = closeOption("Chan.pipe", options)
     return background(
       "Chan.pipe",
-      Effect.catch(transfer(from, to), () => Effect.void).pipe(logDefects("Chan.pipe"), closing(to, close))
+      Effect.catch(transfer(from, to), () => Effect.void).pipe(logDefects("Chan.pipe")),
+      closing(to, close)
     )
   })
 
@@ -158,7 +159,7 @@ export const pipeline = <A, B, E, R>(
     if (onError !== undefined) checkFunction("Chan.pipeline onError", onError)
     const run = (a: A) => attempt(f, a, onError)
     const work = inOrder ? ordered(from, to, run, n) : unordered(from, to, run, n)
-    return background("Chan.pipeline", work.pipe(logDefects("Chan.pipeline"), closing(to, close)))
+    return background("Chan.pipeline", logDefects("Chan.pipeline")(work), closing(to, close))
   })
 
 /**
@@ -202,7 +203,7 @@ export const merge = <A>(
       return Effect.succeed<ReadPort<A>>(out)
     }
     const work = group(inputs.map((input) => transfer(input, out)))
-    return Effect.as(background("Chan.merge", work.pipe(logDefects("Chan.merge"), closing(out, true))), out)
+    return Effect.as(background("Chan.merge", logDefects("Chan.merge")(work), closing(out, true)), out)
   })
 
 /**
@@ -253,8 +254,10 @@ export const split = <A>(
         }
       })
     )
-    const work = Effect.ensuring(logDefects("Chan.split")(route), Effect.andThen(Chan.close(yes), Chan.close(no)))
-    return Effect.as(background("Chan.split", work), [yes, no] as [ReadPort<A>, ReadPort<A>])
+    return Effect.as(
+      background("Chan.split", logDefects("Chan.split")(route), Effect.andThen(Chan.close(yes), Chan.close(no))),
+      [yes, no] as [ReadPort<A>, ReadPort<A>]
+    )
   })
 
 /**
@@ -283,7 +286,7 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
     checkIterable("Chan.fromIterable it", it)
     const out = Chan.makeUnsafe<A>()
     return Effect.as(
-      background("Chan.fromIterable", feed(out, iterationOf("Chan.fromIterable", it)).pipe(closing(out, true))),
+      background("Chan.fromIterable", feed(out, iterationOf("Chan.fromIterable", it)), closing(out, true)),
       out
     )
   })
@@ -319,7 +322,7 @@ export const onto = <A>(
     checkChan(ch, "Chan.onto ch")
     checkIterable("Chan.onto it", it)
     const close = closeOption("Chan.onto", options)
-    return background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)).pipe(closing(ch, close)))
+    return background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)), closing(ch, close))
   })
 
 // ── consuming ───────────────────────────────────────────────────────────────

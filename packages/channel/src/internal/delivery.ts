@@ -154,25 +154,40 @@ export const withHand = <A, X, E, R>(
 
 /**
  * Forks `effect` into the caller's scope and returns at once. A defect that ends it is logged at
- * Error level (effect does not log a failed forked fiber).
+ * Error level (effect does not log a failed forked fiber), then `teardown` runs (closing the
+ * outputs, handing back what is held), exactly once: when the fiber ends, however — or, when the
+ * scope closes before the fiber ever ran (a fiber interrupted before its first step runs none of
+ * its finalizers), as the scope closes, so the outputs never stay open with readers waiting.
  */
 export const background = <R>(
   name: string,
-  effect: Effect.Effect<void, never, R>
+  effect: Effect.Effect<void, never, R>,
+  teardown: Effect.Effect<void> = Effect.void
 ): Effect.Effect<void, never, Scope.Scope | R> =>
-  Effect.asVoid(
-    Effect.forkScoped(
-      Effect.tapCause(effect, (cause) =>
-        Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped on a defect`, cause)
+  Effect.suspend(() => {
+    let tornDown = false
+    const once = Effect.suspend(() => {
+      if (tornDown) return Effect.void
+      tornDown = true
+      return teardown
+    })
+    return Effect.andThen(
+      // added before the fork's own finalizer: runs after the fiber was interrupted and ended
+      Effect.addFinalizer(() => once),
+      Effect.forkScoped(
+        Effect.ensuring(
+          Effect.tapCause(effect, (cause) =>
+            Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped on a defect`, cause)
+          ),
+          once
+        )
       )
     )
-  )
+  }).pipe(Effect.asVoid)
 
-/** Closes `ch` after `effect`, however it ends, when `close` holds. */
-export const closing =
-  (ch: WritePort<never>, close: boolean) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    close ? Effect.ensuring(effect, Chan.close(ch)) : effect
+/** The teardown of a `background` loop that closes `ch` when `close` holds. */
+export const closing = (ch: WritePort<never>, close: boolean): Effect.Effect<void> =>
+  close ? Chan.close(ch) : Effect.void
 
 /** Calls user code `f`: `Some` of its result, or `None` after logging what it threw at Error level. */
 export const guarded = <X>(message: string, f: () => X): Effect.Effect<Option.Option<X>> =>

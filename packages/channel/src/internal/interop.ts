@@ -92,10 +92,9 @@ export const fromStream = <A, E, R>(
         ),
       out
     ).pipe(
-      Effect.catchCause((cause) => Effect.logError("Chan.fromStream: the stream failed; the channel is closed", cause)),
-      closing(out, true)
+      Effect.catchCause((cause) => Effect.logError("Chan.fromStream: the stream failed; the channel is closed", cause))
     )
-    return Effect.as(background("Chan.fromStream", work), out)
+    return Effect.as(background("Chan.fromStream", work, closing(out, true)), out)
   })
 
 /**
@@ -160,10 +159,7 @@ export const fromAsyncIterable = <A>(
       throw new ChanArgumentError("Chan.fromAsyncIterable it", it, "an async iterable")
     }
     const out = Chan.makeUnsafe<A>(buffer)
-    return Effect.as(
-      background("Chan.fromAsyncIterable", feed(out, asyncIterationOf(it)).pipe(closing(out, true))),
-      out
-    )
+    return Effect.as(background("Chan.fromAsyncIterable", feed(out, asyncIterationOf(it)), closing(out, true)), out)
   })
 
 // ── private ─────────────────────────────────────────────────────────────────
