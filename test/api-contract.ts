@@ -179,6 +179,7 @@ export const jobs = Effect.gen(function* () {
   })
   const h: Job.Handle<Array<string>, Error> = yield* Job.fork(fetchOrders("acme"), { name: "fetch" })
   const exit: Exit.Exit<Array<string>, Error> = yield* Job.await(h)
+  const joined: Effect.Effect<Array<string>, Error> = Job.join(h)
   const status: Job.Status = yield* Job.status(h)
   yield* Job.interrupt(h)
   const outcomes: Chan.ReadPort<Job.Outcome<Array<string>, Error>> = yield* Job.forkAll(
@@ -192,7 +193,7 @@ export const jobs = Effect.gen(function* () {
   const snap: Supervisor.Snapshot = yield* Supervisor.snapshot
   yield* Supervisor.shutdown({ grace: "1 second" })
   const tag: Job.OutcomeTag | undefined = Exit.isSuccess(exit) ? "Success" : undefined
-  void [status, outcomes, every, values, first, snap.counters.started, tag]
+  void [status, joined, outcomes, every, values, first, snap.counters.started, tag]
 })
 
 export const scopedOutcomes = Effect.scoped(Effect.flatMap(Supervisor.outcomes, (tap) => Chan.take(tap)))
