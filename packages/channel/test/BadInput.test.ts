@@ -4,27 +4,12 @@
  * misspelt option is refused rather than ignored, and the type guards answer `false` for hostile
  * values. Every error is a `ChanArgumentError` naming the function and the argument.
  */
-import { Cause, Effect, Exit, Option, type Scope } from "effect"
+import { Cause, Effect, Option, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Facade from "../src/AsyncChan.js"
 import { Buffer, Chan, ChanArgumentError, Mix, Mult, Pub, Xform } from "../src/index.js"
-import { defects, expectArgumentError, pending, run, thrown } from "./harness.js"
+import { expectArgumentError, pending, rejection, run, soleDefect, thrown } from "./harness.js"
 import { captureLogs, undelivered } from "./lifetimes.js"
-
-/** The one defect `effect` dies with (fails the test if it does not die with exactly one). */
-const defectOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.exit(effect), (exit) => {
-    expect(Exit.isFailure(exit)).toBe(true)
-    expect(defects(exit)).toHaveLength(1)
-    return defects(exit)[0]
-  })
-
-/** What a Promise rejects with (fails the test if it resolves). */
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => expect.unreachable("expected a rejection"),
-    (error: unknown) => error
-  )
 
 /** Asserts `error` is the ChanArgumentError of an unknown option `argument`, suggesting `meant` (if any) among `known`. */
 const expectUnknownOption = (error: unknown, argument: string, meant: string | undefined, known: string) => {
@@ -166,7 +151,7 @@ describe("Chan.forEach with an f that returns no Effect dies with ChanArgumentEr
         Chan.offerUnsafe(ch, 2)
         Chan.closeUnsafe(ch)
         let calls = 0
-        const defect = yield* defectOf(
+        const defect = yield* soleDefect(
           Chan.forEach(ch, () => {
             calls++
             return result as Effect.Effect<void>
@@ -188,7 +173,7 @@ describe("Chan.forEach with an f that returns no Effect dies with ChanArgumentEr
       Effect.gen(function* () {
         const ch = Chan.makeUnsafe<number>(1)
         Chan.offerUnsafe(ch, 1)
-        const defect = yield* defectOf(Chan.forEach(ch, f as unknown as (n: number) => Effect.Effect<void>))
+        const defect = yield* soleDefect(Chan.forEach(ch, f as unknown as (n: number) => Effect.Effect<void>))
         expectArgumentError(defect, "Chan.forEach f result", "a Promise")
         expect((defect as ChanArgumentError).message).toContain("Effect.tryPromise")
       })
@@ -233,13 +218,13 @@ describe("an unknown option is refused, naming the function and the key", () => 
     run(
       Effect.gen(function* () {
         expectUnknownOption(
-          yield* defectOf(Chan.make(1, { onXformErr: () => Option.none() } as never)),
+          yield* soleDefect(Chan.make(1, { onXformErr: () => Option.none() } as never)),
           "Chan.make onXformErr",
           "onXformError",
           channelKnown
         )
         expectUnknownOption(
-          yield* defectOf(Chan.promiseChan({ nam: "x" } as never)),
+          yield* soleDefect(Chan.promiseChan({ nam: "x" } as never)),
           "Chan.promiseChan nam",
           "name",
           channelKnown
@@ -285,7 +270,7 @@ describe("an unknown option is refused, naming the function and the key", () => 
             ]
           ]
           for (const [effect, argument, meant, known] of refused) {
-            expectUnknownOption(yield* defectOf(effect), argument, meant, known)
+            expectUnknownOption(yield* soleDefect(effect), argument, meant, known)
           }
           // nothing started: `to` is open, nothing was put or taken
           expect(yield* Chan.isClosed(to)).toBe(false)
@@ -296,14 +281,14 @@ describe("an unknown option is refused, naming the function and the key", () => 
           const m = yield* Chan.mult(source)
           const tap = Chan.makeUnsafe<number>(1)
           expectUnknownOption(
-            yield* defectOf(Mult.tap(m, tap, { Close: false } as never)),
+            yield* soleDefect(Mult.tap(m, tap, { Close: false } as never)),
             "Mult.tap Close",
             "close",
             "close"
           )
           const p = yield* Chan.pub(Chan.makeUnsafe<number>(1), (n: number) => n % 2)
           expectUnknownOption(
-            yield* defectOf(Pub.sub(p, 0, tap, { clse: true } as never)),
+            yield* soleDefect(Pub.sub(p, 0, tap, { clse: true } as never)),
             "Pub.sub clse",
             "close",
             "close"
@@ -312,7 +297,7 @@ describe("an unknown option is refused, naming the function and the key", () => 
           const input = Chan.makeUnsafe<number>(1)
           yield* Mix.add(mix, input)
           expectUnknownOption(
-            yield* defectOf(Mix.toggle(mix, new Map([[input, { muted: true } as never]]))),
+            yield* soleDefect(Mix.toggle(mix, new Map([[input, { muted: true } as never]]))),
             "Mix.toggle muted",
             "mute",
             "mute, pause, solo"
@@ -428,14 +413,14 @@ describe("argument errors name the function", () => {
     run(
       Effect.scoped(
         Effect.gen(function* () {
-          const made = yield* defectOf(Chan.make(1, { maxPending: -1 }))
+          const made = yield* soleDefect(Chan.make(1, { maxPending: -1 }))
           expect((made as ChanArgumentError).argument).toBe("Chan.make maxPending")
           const p = yield* Chan.pub(
             Chan.makeUnsafe<number>(),
             (n: number) => n,
             () => -1
           )
-          const bad = yield* defectOf(Pub.sub(p, 1, Chan.makeUnsafe<number>(1)))
+          const bad = yield* soleDefect(Pub.sub(p, 1, Chan.makeUnsafe<number>(1)))
           expect((bad as ChanArgumentError).argument).toBe("Chan.pub bufFn result size")
         })
       )
@@ -455,7 +440,7 @@ describe("an array is not an options object", () => {
         Effect.gen(function* () {
           const mix = yield* Chan.mix(Chan.makeUnsafe<number>(1))
           const input = Chan.makeUnsafe<number>(1)
-          const error = yield* defectOf(Mix.toggle(mix, new Map([[input, [] as never]])))
+          const error = yield* soleDefect(Mix.toggle(mix, new Map([[input, [] as never]])))
           expect((error as ChanArgumentError).argument).toBe("Mix.toggle state")
         })
       )

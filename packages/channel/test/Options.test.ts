@@ -4,26 +4,11 @@
  * functions, died with by the Effect ones, rejected with by the Promise facade), and refused before
  * anything changed.
  */
-import { Effect, Exit, Option } from "effect"
+import { Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Facade from "../src/AsyncChan.js"
 import { Chan, Mix, Mult, Pub } from "../src/index.js"
-import { defects, expectArgumentError, run, settle, thrown } from "./harness.js"
-
-/** The one defect `effect` dies with (fails the test if it does not die with exactly one). */
-const defectOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.exit(effect), (exit) => {
-    expect(Exit.isFailure(exit)).toBe(true)
-    expect(defects(exit)).toHaveLength(1)
-    return defects(exit)[0]
-  })
-
-/** What a Promise rejects with (fails the test if it resolves). */
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => expect.unreachable("expected a rejection"),
-    (error: unknown) => error
-  )
+import { expectArgumentError, rejection, run, settle, soleDefect, thrown } from "./harness.js"
 
 describe("a buffer argument of null is refused (only undefined means unbuffered)", () => {
   it("Chan.makeUnsafe(null) and the facade's chan(null) throw", () => {
@@ -42,7 +27,7 @@ describe("a buffer argument of null is refused (only undefined means unbuffered)
   it("Chan.make(null) dies", () =>
     run(
       Effect.gen(function* () {
-        expectArgumentError(yield* defectOf(Chan.make(null as never)), "buffer", null)
+        expectArgumentError(yield* soleDefect(Chan.make(null as never)), "buffer", null)
       })
     ))
 
@@ -65,24 +50,24 @@ describe("the close option of pipe, onto, pipeline, Mult.tap and Pub.sub", () =>
             const to = Chan.makeUnsafe<number>(1)
             const f = (n: number) => Effect.succeed(n)
             expectArgumentError(
-              yield* defectOf(Chan.pipe(from, to, { close: value as never })),
+              yield* soleDefect(Chan.pipe(from, to, { close: value as never })),
               "Chan.pipe close",
               value
             )
-            expectArgumentError(yield* defectOf(Chan.pipe(from, to, value as never)), "Chan.pipe options", value)
+            expectArgumentError(yield* soleDefect(Chan.pipe(from, to, value as never)), "Chan.pipe options", value)
             expectArgumentError(
-              yield* defectOf(Chan.onto(to, [1], { close: value as never })),
+              yield* soleDefect(Chan.onto(to, [1], { close: value as never })),
               "Chan.onto close",
               value
             )
-            expectArgumentError(yield* defectOf(Chan.onto(to, [1], value as never)), "Chan.onto options", value)
+            expectArgumentError(yield* soleDefect(Chan.onto(to, [1], value as never)), "Chan.onto options", value)
             expectArgumentError(
-              yield* defectOf(Chan.pipeline(from, to, f, { concurrency: 1, close: value as never })),
+              yield* soleDefect(Chan.pipeline(from, to, f, { concurrency: 1, close: value as never })),
               "Chan.pipeline close",
               value
             )
             expectArgumentError(
-              yield* defectOf(Chan.pipeline(from, to, f, value as never)),
+              yield* soleDefect(Chan.pipeline(from, to, f, value as never)),
               "Chan.pipeline options",
               value
             )
@@ -103,12 +88,12 @@ describe("the close option of pipe, onto, pipeline, Mult.tap and Pub.sub", () =>
           const to = Chan.makeUnsafe<number>(1)
           const f = (n: number) => Effect.succeed(n)
           expectArgumentError(
-            yield* defectOf(Chan.pipeline(from, to, f, { concurrency: 1, ordered: "no" as never })),
+            yield* soleDefect(Chan.pipeline(from, to, f, { concurrency: 1, ordered: "no" as never })),
             "Chan.pipeline ordered",
             "no"
           )
           expectArgumentError(
-            yield* defectOf(Chan.pipeline(from, to, f, { concurrency: 1, onError: 5 as never })),
+            yield* soleDefect(Chan.pipeline(from, to, f, { concurrency: 1, onError: 5 as never })),
             "Chan.pipeline onError",
             5
           )
@@ -123,8 +108,8 @@ describe("the close option of pipe, onto, pipeline, Mult.tap and Pub.sub", () =>
           const source = Chan.makeUnsafe<number>(0)
           const m = yield* Chan.mult(source)
           const t = Chan.makeUnsafe<number>(8)
-          expectArgumentError(yield* defectOf(Mult.tap(m, t, { close: "no" as never })), "Mult.tap close", "no")
-          expectArgumentError(yield* defectOf(Mult.tap(m, t, 5 as never)), "Mult.tap options", 5)
+          expectArgumentError(yield* soleDefect(Mult.tap(m, t, { close: "no" as never })), "Mult.tap close", "no")
+          expectArgumentError(yield* soleDefect(Mult.tap(m, t, 5 as never)), "Mult.tap options", 5)
           yield* Chan.close(source)
           yield* settle
           return yield* Chan.isClosed(t)
@@ -139,8 +124,8 @@ describe("the close option of pipe, onto, pipeline, Mult.tap and Pub.sub", () =>
           const source = Chan.makeUnsafe<number>(1)
           const p = yield* Chan.pub(source, (n: number) => n % 2)
           const odd = Chan.makeUnsafe<number>(8)
-          expectArgumentError(yield* defectOf(Pub.sub(p, 1, odd, { close: "no" as never })), "Pub.sub close", "no")
-          expectArgumentError(yield* defectOf(Pub.sub(p, 1, odd, 5 as never)), "Pub.sub options", 5)
+          expectArgumentError(yield* soleDefect(Pub.sub(p, 1, odd, { close: "no" as never })), "Pub.sub close", "no")
+          expectArgumentError(yield* soleDefect(Pub.sub(p, 1, odd, 5 as never)), "Pub.sub options", 5)
           yield* Chan.put(source, 1)
           yield* settle
           return { received: Chan.pollUnsafe(odd), closed: yield* Chan.isClosed(odd) }
@@ -164,7 +149,7 @@ describe("Mix.toggle: a state field that is not a boolean", () => {
             [b, { mute: true }],
             [a, { [field]: "false" }]
           ])
-          expectArgumentError(yield* defectOf(Mix.toggle(m, states as never)), `Mix.toggle ${field}`, "false")
+          expectArgumentError(yield* soleDefect(Mix.toggle(m, states as never)), `Mix.toggle ${field}`, "false")
           yield* Chan.put(a, 1)
           yield* Chan.put(b, 2)
           yield* settle
@@ -182,8 +167,12 @@ describe("select options", () => {
         const ch = Chan.makeUnsafe<number>(1)
         Chan.offerUnsafe(ch, 1)
         const cases = [Chan.onTake(ch, (v) => v)]
-        expectArgumentError(yield* defectOf(Chan.select(cases, 5 as never)), "select options", 5)
-        expectArgumentError(yield* defectOf(Chan.select(cases, { priority: "yes" as never })), "select priority", "yes")
+        expectArgumentError(yield* soleDefect(Chan.select(cases, 5 as never)), "select options", 5)
+        expectArgumentError(
+          yield* soleDefect(Chan.select(cases, { priority: "yes" as never })),
+          "select priority",
+          "yes"
+        )
         // the value was not taken
         return Chan.pollUnsafe(ch)
       })

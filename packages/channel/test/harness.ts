@@ -120,6 +120,21 @@ export const defects = (exit: Exit.Exit<unknown, unknown>): Array<unknown> =>
 /** The first defect an Exit died with, or `undefined`. */
 export const defectOf = (exit: Exit.Exit<unknown, unknown>): unknown => defects(exit)[0]
 
+/** The one defect `effect` dies with (fails the test if it does not die with exactly one). */
+export const soleDefect = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.exit(effect), (exit) => {
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(defects(exit)).toHaveLength(1)
+    return defects(exit)[0]
+  })
+
+/** What a Promise rejects with (fails the test if it resolves). */
+export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => expect.unreachable("expected a rejection"),
+    (error: unknown) => error
+  )
+
 /** Whether an Exit is a failure by interruption only. */
 export const isInterrupted = (exit: Exit.Exit<unknown, unknown>): boolean =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
