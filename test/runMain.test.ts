@@ -98,7 +98,12 @@ describe("Supervisor.runMain", () => {
     // the finisher ended within grace, on its own
     expect(ended.find((l) => l["job.name"] === "finisher")).toMatchObject({ "job.outcome": "Success" })
     const interrupted = ended.filter((l) => l["job.outcome"] === "Interrupted").map((l) => l["job.name"])
-    expect(interrupted).toEqual(["slow-3", "slow-2", "slow-1"])
+    // the delayed job is cancelled first (it never ran), then the running ones, newest first
+    expect(interrupted).toEqual(["later", "slow-3", "slow-2", "slow-1"])
+    // the signal's line counts every job the grace waits for: running, queued and delayed
+    expect(lines.find((l) => l.signal === "SIGTERM")?.msg).toBe(
+      "SIGTERM received: stopping; waiting up to 1500 ms for 5 jobs"
+    )
     // order of events: the signal line, the finisher's outcome, the stragglers, their outcomes, the exit line
     const index = (p: (l: (typeof lines)[number]) => boolean) => lines.findIndex(p)
     expect(index((l) => l.signal === "SIGTERM")).toBeGreaterThanOrEqual(0)
@@ -113,7 +118,8 @@ describe("Supervisor.runMain", () => {
     child.signal("SIGINT")
     const { code } = await child.exited
     expect(code).toBe(130)
-    expect(outcomes(child.lines).filter((l) => l["job.outcome"] === "Interrupted")).toHaveLength(3)
+    // the three stragglers and the delayed job
+    expect(outcomes(child.lines).filter((l) => l["job.outcome"] === "Interrupted")).toHaveLength(4)
   })
 
   it("a second signal exits at once, after one final line, with the same code", async () => {

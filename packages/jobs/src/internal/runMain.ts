@@ -245,7 +245,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       if (isStop(second)) reason = second
     }
     if (reason !== undefined) {
-      const pending = state.running.size + state.queued
+      const pending = state.running.size + state.queued + state.delayed.size
       yield* Effect.logWarning(
         reason._tag === "Signal"
           ? `${reason.signal} received: stopping; waiting up to ${state.config.graceMillis} ms for ${pending} jobs`
