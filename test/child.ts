@@ -24,12 +24,17 @@ export interface Child {
   readonly exited: Promise<{ readonly code: number | null; readonly stderr: string }>
 }
 
-export const start = (file: string, args: ReadonlyArray<string> = []): Child => {
+export const start = (
+  file: string,
+  args: ReadonlyArray<string> = [],
+  env: Readonly<Record<string, string>> = {}
+): Child => {
   const proc = spawn(
     process.execPath,
     ["--conditions=tributary:source", "--import", "tsx", join(root, file), ...args],
     {
       cwd: root,
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     }
   )

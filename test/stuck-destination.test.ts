@@ -106,8 +106,8 @@ describe("runMain over a misbehaving log destination", () => {
   }, 40_000)
 
   it("one SIGTERM while waiting for that flush ends the process at once, with 143", async () => {
-    const child = start(fixture, ["flushHangs"])
-    // a wait much longer than the test: only the signal can end it in time
+    // a flush bound (forceAfter) much longer than the test: only the signal can end it in time
+    const child = start(fixture, ["flushHangs"], { FORCE_AFTER_MS: "600000" })
     const guard = killAfter(child, 30_000)
     await child.waitFor((line) => typeof line.msg === "string" && line.msg.startsWith("exiting with code"))
     child.signal("SIGTERM")

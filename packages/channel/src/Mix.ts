@@ -134,7 +134,12 @@ export const make = <A>(out: WritePort<A>): Effect.Effect<Mix<A>, never, Scope.S
   Effect.suspend(() => {
     checkChan(out, "Chan.mix out")
     const m = new MixImpl<A>()
-    return Effect.as(background("Chan.mix", run(m, out)), m)
+    // stopped once the loop ends, or the scope closes before it ran (see `background`)
+    const stop = Effect.sync(() => {
+      m.stopped = true
+      m.inputs.clear()
+    })
+    return Effect.as(background("Chan.mix", run(m, out), stop), m)
   })
 
 // ── operations ──────────────────────────────────────────────────────────────
@@ -378,11 +383,4 @@ const run = <A>(m: MixImpl<A>, out: WritePort<A>): Effect.Effect<void> =>
         }
       }),
     out
-  ).pipe(
-    Effect.ensuring(
-      Effect.sync(() => {
-        m.stopped = true
-        m.inputs.clear()
-      })
-    )
   )

@@ -31,7 +31,6 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, closeOption } from "./internal/arguments.js"
-import { logDefects } from "./internal/combinators.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/delivery.js"
 import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
@@ -314,8 +313,8 @@ const distribute = <A>(
     }
   })
   return {
-    // a defect is logged before the taps are closed (see `logDefects`)
-    loop: logDefects("Chan.mult")(loop),
+    // a defect is logged (by `background`) before the teardown closes the taps
+    loop,
     // after the loop, or at the scope's close when it never ran (see `background`)
     teardown: Effect.suspend(() => {
       if (owed !== undefined) for (const tap of owed) undeliver(tap.ch, value as A)

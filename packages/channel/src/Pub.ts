@@ -32,7 +32,6 @@ import type { BufferSpec } from "./Buffer.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, checkFunction, closeOption, makeBuffer } from "./internal/arguments.js"
 import { ChanCore } from "./internal/channel.js"
-import { logDefects } from "./internal/combinators.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/delivery.js"
 import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
@@ -322,8 +321,8 @@ const route = <A, T>(
     drained = true
   })
   return {
-    // a defect is logged before the topics are closed (see `logDefects`)
-    loop: logDefects("Chan.pub")(loop),
+    // a defect is logged (by `background`) before the teardown closes the topics
+    loop,
     // after the loop, or at the scope's close when it never ran (see `background`)
     teardown: Effect.suspend(() => {
       if (target !== undefined) hand.release(target.input)

@@ -2,7 +2,7 @@
  * pipe, pipeline, merge, split, fromIterable, onto and the consumers (toArray, reduce, forEach):
  * ordering, close propagation, slow consumers, errors, and what closing the scope leaves behind.
  */
-import { Cause, Deferred, Effect, Exit, Fiber, Option, type Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, type Scope, Scope as ScopeModule, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Chan from "../src/Chan.js"
 import { ChanArgumentError, ChanPendingLimitError } from "../src/ChanError.js"
@@ -1217,7 +1217,7 @@ describe.each([true, false])("pipeline, ordered: %s, with a JS caller's bad call
 describe("a scope closed before the combinator's fiber ever ran", () => {
   // a fiber interrupted before its first step runs none of its finalizers: the outputs it closes
   // on its way out were left open, and a reader of them waited for ever
-  it("closes the outputs it would close when it ends: pipe, pipeline, merge, split, fromIterable, onto, mult taps", () =>
+  it("closes the outputs it would close when it ends: pipe, pipeline, merge, split, fromIterable, onto, mult taps, fromStream, fromAsyncIterable", () =>
     run(
       Effect.gen(function* () {
         const piped = Chan.makeUnsafe<number>(1)
@@ -1231,13 +1231,44 @@ describe("a scope closed before the combinator's fiber ever ran", () => {
         yield* Effect.scoped(onto(onto1, [1, 2, 3]))
         const tapped = Chan.makeUnsafe<number>(1)
         yield* Effect.scoped(Effect.flatMap(Mult.make(Chan.makeUnsafe<number>(1)), (m) => Mult.tap(m, tapped)))
+        const streamed = yield* Effect.scoped(Chan.fromStream(Stream.never))
+        const iterated = yield* Effect.scoped(
+          Chan.fromAsyncIterable(
+            (async function* () {
+              yield* [] // never yields a value
+              await new Promise(() => {})
+            })()
+          )
+        )
         const kept = Chan.makeUnsafe<number>(1)
         yield* Effect.scoped(pipe(Chan.makeUnsafe<number>(1), kept, { close: false }))
-        const closed = [piped, pipelined, merged, yes, no, fed, onto1, tapped]
+        const closed = [piped, pipelined, merged, yes, no, fed, onto1, tapped, streamed, iterated]
         return { closed: yield* Effect.forEach(closed, (ch) => Chan.isClosed(ch)), kept: yield* Chan.isClosed(kept) }
       })
     ).then(({ closed, kept }) => {
-      expect(closed).toEqual(Array(8).fill(true))
+      expect(closed).toEqual(Array(10).fill(true))
       expect(kept).toBe(false) // close: false is kept
     }))
+})
+
+describe("a finished combinator leaves nothing in the caller's scope", () => {
+  it("1000 pipes run to their end in one scope: its finalizers do not grow", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* ScopeModule.make()
+        const finalizers = () =>
+          (scope as unknown as { state: { finalizers?: Map<unknown, unknown> } }).state.finalizers?.size ?? 0
+        for (let i = 0; i < 1000; i++) {
+          const from = Chan.makeUnsafe<number>(1)
+          Chan.closeUnsafe(from)
+          const to = Chan.makeUnsafe<number>(1)
+          yield* pipe(from, to).pipe(ScopeModule.provide(scope))
+          yield* toArray(to) // the pipe closed it: its fiber is ending
+        }
+        yield* settle
+        const left = finalizers()
+        yield* ScopeModule.close(scope, Exit.void)
+        return left
+      })
+    ).then((left) => expect(left).toBeLessThanOrEqual(1)))
 })

@@ -254,8 +254,11 @@ export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOption
  *
  * @since 0.2.0
  */
-const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> =>
-  Effect.suspend(() => internal.awaitEntry(submit.entryOf(h, "Job.await"))) as Effect.Effect<Exit.Exit<A, E>>
+const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> => awaitHandle(h, "Job.await")
+
+/** The end of the job behind `h` (a JobArgumentError naming `operation` when `h` is no handle). */
+const awaitHandle = <A, E>(h: Handle<A, E>, operation: string): Effect.Effect<Exit.Exit<A, E>> =>
+  Effect.suspend(() => internal.awaitEntry(submit.entryOf(h, operation))) as Effect.Effect<Exit.Exit<A, E>>
 
 export {
   /**
@@ -276,12 +279,7 @@ export {
  * @since 0.2.0
  */
 export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
-  Effect.suspend(() =>
-    Effect.flatMap(
-      internal.awaitEntry(submit.entryOf(h, "Job.join")) as Effect.Effect<Exit.Exit<A, E>>,
-      (exit): Effect.Effect<A, E> => exit
-    )
-  )
+  Effect.flatMap(awaitHandle(h, "Job.join"), (exit): Effect.Effect<A, E> => exit)
 
 /**
  * Interrupts the job (a queued one is cancelled without running) and waits until it has ended.

@@ -111,11 +111,11 @@ export interface PoolSnapshot {
   readonly perKey: number
   /** the token bucket, for a pool with a rate */
   readonly rate?: {
-    /** starts per interval: the bucket's size (the pool's `rate.limit`) */
+    /** attempts (starts and retries) per interval: the bucket's size (the pool's `rate.limit`) */
     readonly limit: number
     /** the pool's `rate.interval`, in millis; the bucket refills continuously over it */
     readonly intervalMillis: number
-    /** whole tokens in the bucket now: how many jobs may start at once (0 to `limit`) */
+    /** whole tokens in the bucket now: how many attempts may run at once (0 to `limit`) */
     readonly tokens: number
   }
   /** the keys with jobs running or queued, most queued first */

@@ -51,7 +51,8 @@ import {
   reportGivenUp,
   watchInFlight,
   watchOpen,
-  isWriting as writeInFlight
+  isWriting as writeInFlight,
+  writeStderr
 } from "./internal/destinations.js"
 import { serializeReasons } from "./internal/errors.js"
 import { abandonUnanswered, track, whenAnswered, writeLine } from "./internal/lineWrites.js"
@@ -906,14 +907,6 @@ const shownOption = (value: unknown): string => {
 
 /** How long {@link layer}'s final flush waits by default. */
 const defaultFlushTimeoutMillis = 5000
-
-const writeStderr = (line: string): void => {
-  try {
-    process.stderr.write(`${line}\n`)
-  } catch {
-    // stderr is broken too: nothing is left to tell
-  }
-}
 
 /**
  * The streams pino writes to in the end: `stream` itself, or the leaves of a `pino.multistream`

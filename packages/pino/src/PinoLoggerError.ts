@@ -35,8 +35,9 @@ import * as Data from "effect/Data"
 export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
   /**
    * What was refused: `"logger"` (not a pino logger or options, or one without the standard level
-   * methods), `"level"` (the `level` option), `"options"` (other options pino rejects) or
-   * `"destination"` (where the logger writes).
+   * methods), `"level"` (the `level` option, or `writeUnsafe`'s level), `"options"` (other options
+   * pino rejects, and `layer`'s own options: `awaitOpen`, `flushTimeout`) or `"destination"`
+   * (where the logger writes).
    */
   readonly argument: "logger" | "level" | "options" | "destination"
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */

@@ -92,7 +92,7 @@ export const pipe = <A>(
     const close = closeOption("Chan.pipe", options)
     return background(
       "Chan.pipe",
-      Effect.catch(transfer(from, to), () => Effect.void).pipe(logDefects("Chan.pipe")),
+      Effect.catch(transfer(from, to), () => Effect.void),
       closing(to, close)
     )
   })
@@ -159,7 +159,7 @@ export const pipeline = <A, B, E, R>(
     if (onError !== undefined) checkFunction("Chan.pipeline onError", onError)
     const run = (a: A) => attempt(f, a, onError)
     const work = inOrder ? ordered(from, to, run, n) : unordered(from, to, run, n)
-    return background("Chan.pipeline", logDefects("Chan.pipeline")(work), closing(to, close))
+    return background("Chan.pipeline", work, closing(to, close))
   })
 
 /**
@@ -203,7 +203,7 @@ export const merge = <A>(
       return Effect.succeed<ReadPort<A>>(out)
     }
     const work = group(inputs.map((input) => transfer(input, out)))
-    return Effect.as(background("Chan.merge", logDefects("Chan.merge")(work), closing(out, true)), out)
+    return Effect.as(background("Chan.merge", work, closing(out, true)), out)
   })
 
 /**
@@ -254,10 +254,10 @@ export const split = <A>(
         }
       })
     )
-    return Effect.as(
-      background("Chan.split", logDefects("Chan.split")(route), Effect.andThen(Chan.close(yes), Chan.close(no))),
-      [yes, no] as [ReadPort<A>, ReadPort<A>]
-    )
+    return Effect.as(background("Chan.split", route, Effect.andThen(Chan.close(yes), Chan.close(no))), [yes, no] as [
+      ReadPort<A>,
+      ReadPort<A>
+    ])
   })
 
 /**
@@ -453,19 +453,6 @@ const transfer = <A>(from: ReadPort<A>, to: WritePort<A>): Effect.Effect<void, S
       }),
     to
   )
-
-/**
- * A combinator's loop whose defect is logged at Error level (as `background` words it) where it
- * happens, before the finalizers outside it close the outputs: a consumer that ends its scope as
- * soon as an output closes would otherwise interrupt the fiber before `background` logs. The
- * logged defect is not failed with again (`background` would log it twice); an interruption is.
- */
-export const logDefects =
-  (name: string) =>
-  <R>(effect: Effect.Effect<void, never, R>): Effect.Effect<void, never, R> =>
-    Effect.catchCause(effect, (cause) =>
-      Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.logError(`${name} stopped on a defect`, cause)
-    )
 
 /**
  * Runs `f(a)`: `Some(b)`, or what `onError` makes of a typed failure, or `None` (logged) for the

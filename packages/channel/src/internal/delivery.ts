@@ -20,7 +20,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import { type ChanCore, Node, PENDING } from "./channel.js"
 import * as Chan from "./operations.js"
 import type { ReadPort, WritePort } from "./ports.js"
@@ -164,26 +164,21 @@ export const background = <R>(
   effect: Effect.Effect<void, never, R>,
   teardown: Effect.Effect<void> = Effect.void
 ): Effect.Effect<void, never, Scope.Scope | R> =>
-  Effect.suspend(() => {
-    let tornDown = false
-    const once = Effect.suspend(() => {
-      if (tornDown) return Effect.void
-      tornDown = true
-      return teardown
-    })
-    return Effect.andThen(
-      // added before the fork's own finalizer: runs after the fiber was interrupted and ended
-      Effect.addFinalizer(() => once),
-      Effect.forkScoped(
-        Effect.ensuring(
-          Effect.tapCause(effect, (cause) =>
-            Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped on a defect`, cause)
-          ),
-          once
-        )
+  Effect.gen(function* () {
+    // the teardown lives in a child scope, made before the fork (so closing the caller's scope
+    // closes it after the fiber was interrupted and ended); the fiber closes it as it ends, which
+    // also takes it out of the caller's scope: a finished combinator leaves nothing there
+    const child = yield* Scope.fork(yield* Effect.scope)
+    yield* Scope.addFinalizer(child, teardown)
+    yield* Effect.forkScoped(
+      Effect.ensuring(
+        Effect.tapCause(effect, (cause) =>
+          Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped on a defect`, cause)
+        ),
+        Scope.close(child, Exit.void)
       )
     )
-  }).pipe(Effect.asVoid)
+  })
 
 /** The teardown of a `background` loop that closes `ch` when `close` holds. */
 export const closing = (ch: WritePort<never>, close: boolean): Effect.Effect<void> =>

@@ -234,12 +234,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       programExit = first
       // interrupted before any stop: not by runMain, so by itself (joining a job that timed out
       // or was interrupted, `Effect.interrupt`): cut short, which is no success
-      cutShort = Exit.isFailure(first) && Cause.hasInterruptsOnly(first.cause)
-      if (cutShort)
+      if (Exit.isFailure(first) && Cause.hasInterruptsOnly(first.cause)) {
+        cutShort = true
         yield* Effect.logError(
           "program was interrupted before it ended (not by a signal or a shutdown; e.g. Job.join of a job that timed out or was interrupted)",
-          Exit.isFailure(first) ? first.cause : Cause.empty
+          first.cause
         )
+      }
       yield* logProgramFailure(first)
       const second = yield* untilStop(state.drain)
       if (isStop(second)) reason = second

@@ -413,7 +413,8 @@ const newlines = (chunk: string | Buffer): number => {
   return count
 }
 
-const writeStderr = (line: string): void => {
+/** Writes `line` on stderr, the last resort: a stderr that fails too costs it silently. */
+export const writeStderr = (line: string): void => {
   try {
     process.stderr.write(`${line}\n`)
   } catch {
