@@ -187,6 +187,9 @@ export interface XformFailure {
  */
 export const isChanCore = (u: unknown): u is ChanCore => (u as ChanCore | undefined)?.["~tributary/Chan"] === true
 
+/** The pending puts and takes a channel allows each when its options do not say (`maxPending`). */
+export const defaultMaxPending = 1024
+
 /** The channel itself; the public `Chan` values are instances of this class. */
 export class ChanCore<I = any, O = I> {
   static {
@@ -229,7 +232,7 @@ export class ChanCore<I = any, O = I> {
     options: CoreOptions<I, O> | undefined
   ) {
     this.name = options?.name
-    this.maxPending = options?.maxPending ?? 1024
+    this.maxPending = options?.maxPending ?? defaultMaxPending
     this.onUndelivered = options?.onUndelivered
     this.onXformError = options?.onXformError
     this.undeliver = (value) => {

@@ -8,6 +8,7 @@ import * as Semaphore from "effect/Semaphore"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { checkChan, checkFunction, checkIterable, checkOption, closeOption } from "./arguments.js"
+import { defaultMaxPending } from "./channel.js"
 import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
 import { feed, holdStep, type Iteration } from "./feed.js"
 import { badResult, resultKind } from "./guard.js"
@@ -196,8 +197,8 @@ export const merge = <A>(
     const inputs = Array.from(checkIterable("Chan.merge ports", ports))
     for (let i = 0; i < inputs.length; i++) checkChan(inputs[i], `Chan.merge port ${i}`)
     // each input's loop keeps at most one put pending on `out`: the merge's own puts never reach
-    // the limit, and the consumers' takes keep at least the default one (1024, see channel.ts)
-    const out = Chan.makeUnsafe<A>(buffer, { maxPending: Math.max(1024, inputs.length) })
+    // the limit, and the consumers' takes keep at least the default one
+    const out = Chan.makeUnsafe<A>(buffer, { maxPending: Math.max(defaultMaxPending, inputs.length) })
     if (inputs.length === 0) {
       Chan.closeUnsafe(out)
       return Effect.succeed<ReadPort<A>>(out)
@@ -630,7 +631,7 @@ const unordered = <A, B, R>(
 /** How many operations may wait on `port` (its `maxPending`; a port of another kind: the default). */
 const pendingRoom = (port: object): number => {
   const max = (port as { readonly maxPending?: unknown }).maxPending
-  return typeof max === "number" ? max : 1024
+  return typeof max === "number" ? max : defaultMaxPending
 }
 
 /**
