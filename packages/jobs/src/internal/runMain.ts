@@ -125,8 +125,10 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
         process.exit(signalCodes[signal])
       }
       // a write blocked on a pipe holds a thread that process.exit would wait for: the signal's
-      // own default action ends the process (with the same code, 128 + the signal's number)
+      // own default action ends the process (with the same code, 128 + the signal's number) — so
+      // no listener may be left for it, the program's own included (it would swallow the signal)
       for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
+      process.removeAllListeners(signal)
       process.kill(process.pid, signal)
       return
     }
