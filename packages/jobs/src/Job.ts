@@ -451,6 +451,8 @@ export function all<A, E, R>(
     // "firstSuccess" of nothing has no value to return, nor an error
     if (policy === "firstSuccess" && group.works.length === 0)
       throw new JobArgumentError("works", group.works, 'at least one work with policy "firstSuccess"')
+    if (policy !== "collectAll")
+      group.decidesOn(policy === "failFast" ? (tag) => tag !== "Success" : (tag) => tag === "Success")
     const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
     let decided: Outcome<A, E> | undefined
     let last: Outcome<A, E> | undefined

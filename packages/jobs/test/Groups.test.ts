@@ -332,6 +332,84 @@ describe("cancelling a group starts none of its queued works", () => {
     expect(tokensOfP(value.after)).toBe(9)
   })
 
+  it.each([
+    ["failFast", Effect.fail("boom")],
+    ["firstSuccess", Effect.succeed("first")]
+  ] as const)(
+    "a %s decision by the job holding the pool's one slot: no queued work starts in it",
+    async (policy, end) => {
+      const entered: Array<string> = []
+      // the decider runs in "p" too: the slot its end frees must not start w0 before the group reads the outcome
+      const decider = Job.item<unknown, string, never>(Effect.andThen(Effect.sleep("1 second"), end), {
+        name: "decider",
+        pool: "p"
+      })
+      const works = [decider, ...worksOf(entered)]
+      const all =
+        policy === "failFast" ? Job.all(works, { concurrency: 5, policy }) : Job.all(works, { concurrency: 5, policy })
+      const { value } = await run(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const tap = yield* Supervisor.outcomes
+            const group = yield* Effect.forkChild(Effect.exit(all))
+            yield* settle
+            const before = yield* Supervisor.snapshot
+            yield* TestClock.adjust("1 second")
+            const exit = yield* Fiber.join(group)
+            yield* Supervisor.drain
+            yield* settle
+            return { exit, before, after: yield* Supervisor.snapshot, outcomes: yield* byName(tap) }
+          })
+        ),
+        config
+      )
+      expect(value.exit).toEqual(policy === "failFast" ? Exit.fail("boom") : Exit.succeed("first"))
+      expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 4])
+      expect(entered).toEqual([])
+      expect(value.outcomes).toEqual({
+        decider: [policy === "failFast" ? "Failure" : "Success", 1],
+        w0: ["Interrupted", 0],
+        ...cancelledWhileQueued
+      })
+      expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
+      expect(tokensOfP(value.after)).toBe(9) // the decider's token only
+    }
+  )
+
+  it("a decision also withdraws the work waiting for room in a full queue: it never starts", async () => {
+    const entered: Array<string> = []
+    const decider = Job.item<unknown, string, never>(Effect.andThen(Effect.sleep("1 second"), Effect.fail("boom")), {
+      name: "decider",
+      pool: "p"
+    })
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tap = yield* Supervisor.outcomes
+          // the decider runs, w0 fills the one queue place, w1 waits for room
+          const group = yield* Effect.forkChild(
+            Effect.exit(Job.all([decider, ...worksOf(entered)], { concurrency: 5, policy: "failFast" }))
+          )
+          yield* settle
+          const before = yield* Supervisor.snapshot
+          yield* TestClock.adjust("1 second")
+          const exit = yield* Fiber.join(group)
+          yield* Supervisor.drain
+          yield* settle
+          return { exit, before, after: yield* Supervisor.snapshot, outcomes: yield* byName(tap) }
+        })
+      ),
+      { ...config, maxQueued: 1 }
+    )
+    expect(value.exit).toEqual(Exit.fail("boom"))
+    expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 1])
+    expect(entered).toEqual([])
+    // w1..w3 never reached the supervisor: no outcome on its tap (the group's warn line counts them)
+    expect(value.outcomes).toEqual({ decider: ["Failure", 1], w0: ["Interrupted", 0] })
+    expect(value.after.counters).toMatchObject({ started: 1, interrupted: 1 })
+    expect(value.after.totals).toEqual({ running: 0, queued: 0, delayed: 0 })
+  })
+
   it("a work let into the queue just as the group is cancelled is the group's: cancelled unrun with the rest", async () => {
     const entered: Array<string> = []
     const { value } = await run(

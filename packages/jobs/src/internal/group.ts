@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
 import type { GroupOptions, Item, Work } from "../Options.js"
-import type { Outcome } from "../Outcome.js"
+import type { Outcome, OutcomeTag } from "../Outcome.js"
 import { JobArgumentError, SupervisorClosedError } from "../SupervisorError.js"
 import { definedOf } from "./definition.js"
 import { dispatched } from "./dispatch.js"
@@ -172,6 +172,24 @@ export class Group<A, E> {
     this.inbox = Chan.makeUnsafe<Outcome<A, E>>(this.bound)
   }
 
+  /**
+   * Makes outcomes that `decides` (a "failFast" failure, a "firstSuccess" success) end the group's
+   * queued and delayed works, and withdraw its `pending` one, the moment the deciding job ends —
+   * before its slot is handed on, so none of them starts there. The caller's `cancel` still ends the
+   * running ones once it reads the outcome.
+   */
+  decidesOn(decides: (tag: OutcomeTag) => boolean): void {
+    this.decide = (entry) => {
+      if (this.cancelled || !decides(entry.tag)) return
+      this.cancelled = true
+      const pending = this.pending
+      if (pending !== undefined) internal.withdraw(this.state, pending)
+      for (const live of [...this.live.values()])
+        if (live.state === "queued" || live.state === "delayed") this.state.interruptUnsafe(live)
+    }
+  }
+  private decide: ((entry: internal.Entry) => void) | undefined = undefined
+
   /** the most jobs of the group admitted at once */
   get bound(): number {
     return Math.max(1, Math.min(this.concurrency, this.works.length))
@@ -298,7 +316,9 @@ export class Group<A, E> {
     const work = this.works[i]
     // one object of one shape per job (a spread copy of it cost more than the job's admission)
     const spec = specOf(work, i, this.options, this.name, this.inbox as WritePort<Outcome<any, any>>)
-    return this.state.entry(dispatched(isItem(work) ? work.work : work, this.context), spec, this.context)
+    const entry = this.state.entry(dispatched(isItem(work) ? work.work : work, this.context), spec, this.context)
+    if (this.decide !== undefined) entry.extra().decide = this.decide
+    return entry
   }
 
   /** Ends every work from `next` on without running it: an "Interrupted" outcome, attempt 0, each. */

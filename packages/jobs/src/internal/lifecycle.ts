@@ -215,13 +215,19 @@ const waitForRoom = (
         () => resume(admitted ? admittedNow : Effect.fail(new SupervisorClosedError(state.config.name))),
         0
       )
-    return Effect.sync(() => {
-      if (entry.wake === undefined) return
-      entry.wake = undefined // withdrawn
-      state.overflow.remove(entry)
-      state.forgetId(entry)
-    })
+    return Effect.sync(() => withdraw(state, entry))
   })
+
+/**
+ * Takes an entry waiting for room (`waitForRoom`) out of the overflow: it will not be admitted, and
+ * its `fire` is never woken (it is being interrupted). Nothing when it was admitted already.
+ */
+export const withdraw = (state: SupervisorState, entry: Entry): void => {
+  if (entry.wake === undefined) return
+  entry.wake = undefined
+  state.overflow.remove(entry)
+  state.forgetId(entry)
+}
 
 /** what `admitEffect` returns for a job admitted at once (callers may compare against it) */
 export const admittedNow = Effect.succeed("admitted" as const)

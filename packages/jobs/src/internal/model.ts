@@ -105,6 +105,12 @@ interface EntryMore {
   delayTimer: Fiber.Fiber<void> | undefined
   /** the last value the job reported with `Job.progress` */
   progress: unknown
+  /**
+   * Called by `ended` once the outcome is made and before the entry's slots are freed: a group this
+   * outcome decides ("failFast", "firstSuccess") ends its queued works there, so none of them starts
+   * in the slot the deciding job hands on.
+   */
+  decide: ((entry: Entry) => void) | undefined
 }
 
 /**
@@ -191,7 +197,8 @@ export class Entry {
       priority: 0,
       delayMillis: undefined,
       delayTimer: undefined,
-      progress: undefined
+      progress: undefined,
+      decide: undefined
     })
   }
   // `more`'s fields: reading one needs no `more`; writing one makes it

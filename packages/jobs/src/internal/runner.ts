@@ -164,6 +164,8 @@ export abstract class Runner extends Admission {
     if (neverRan) entry.attempt = 0
     this.settling++
     this.finish(entry, entry.timedOut ? "TimedOut" : classify(exit), exit, now)
+    // a group this outcome decides ends its queued works before the slot is handed on
+    entry.more?.decide?.(entry)
     this.release(entry)
     this.pump(now)
     this.settling--
