@@ -258,7 +258,12 @@ const await_ = <A, E>(h: Handle<A, E>): Effect.Effect<Exit.Exit<A, E>> => awaitH
 
 /** The end of the job behind `h` (a JobArgumentError naming `operation` when `h` is no handle). */
 const awaitHandle = <A, E>(h: Handle<A, E>, operation: string): Effect.Effect<Exit.Exit<A, E>> =>
-  Effect.suspend(() => internal.awaitEntry(submit.entryOf(h, operation))) as Effect.Effect<Exit.Exit<A, E>>
+  Effect.suspend(() => {
+    const entry = submit.entryOf(h, operation)
+    if (entry.exit !== undefined) return Effect.succeed(entry.exit)
+    // a job that waits for another keeps its slots meanwhile: counted for the stall check
+    return submit.stateOf(h, operation).waitingFor(() => [entry], internal.awaitEntry(entry))
+  }) as Effect.Effect<Exit.Exit<A, E>>
 
 export {
   /**
@@ -473,7 +478,10 @@ export function all<A, E, R>(
         ? record
         : (i: number, o: Outcome<A, E>) => Effect.andThen(Chan.put(reportTo, o), record(i, o))
     // eager when an outcome may decide the group ("collectAll" waits for every job anyway)
-    yield* Effect.onInterrupt(group.run(onOutcome, policy !== "collectAll"), () => group.cancel)
+    yield* Effect.onInterrupt(
+      state.waitingFor(() => group.unfinished(), group.run(onOutcome, policy !== "collectAll")),
+      () => group.cancel
+    )
     switch (policy) {
       case "collectAll":
         // a shutdown included: the works never started have their "Interrupted" outcome (attempt 0)

@@ -72,6 +72,9 @@ export abstract class Admission {
   private runningBySeq: Map<number, Entry> | undefined = undefined
   readonly running = new RunningList<Entry>()
   queued = 0
+  /** running jobs that wait for other jobs, and whether the stall of `concurrency` was reported (`stall.ts`) */
+  waitingOnJobs = 0
+  stallWarned = false
   unlogged = 0
   nextId = 0
   readonly overflow = new EntryQueue<Entry>()
@@ -388,6 +391,7 @@ export abstract class Admission {
     if (this.roomInQueue()) {
       this.unlogged++
       this.enqueue(entry)
+      if (this.waitingOnJobs > 0) this.blocked(entry)
       return "queued"
     }
     if (policy === "fail") return "full"
@@ -397,8 +401,15 @@ export abstract class Admission {
       return "dropped"
     }
     this.overflow.push(entry)
+    if (this.waitingOnJobs > 0) this.blocked(entry)
     return "wait"
   }
+
+  /**
+   * Called when `entry` could not start at once while some running job waits for other jobs
+   * (`waitingOnJobs` > 0): the state checks whether a limit is stalled (`stall.ts`). Nothing here.
+   */
+  blocked(_entry: Entry): void {}
 
   /** Precondition: room in the queue. */
   enqueue(entry: Entry): void {

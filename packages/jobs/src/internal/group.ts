@@ -172,6 +172,9 @@ export class Group<A, E> {
     this.inbox = Chan.makeUnsafe<Outcome<A, E>>(this.bound)
   }
 
+  /** set by `decidesOn`: given to each entry of the group (`decide`) */
+  private decide: ((entry: internal.Entry) => void) | undefined = undefined
+
   /**
    * Makes outcomes that `decides` (a "failFast" failure, a "firstSuccess" success) end the group's
    * queued and delayed works, and withdraw its `pending` one, the moment the deciding job ends —
@@ -188,7 +191,11 @@ export class Group<A, E> {
         if (live.state === "queued" || live.state === "delayed") this.state.interruptUnsafe(live)
     }
   }
-  private decide: ((entry: internal.Entry) => void) | undefined = undefined
+  /** The group's jobs that have not ended: the admitted ones, and the one waiting for room. */
+  *unfinished(): Iterable<internal.Entry> {
+    yield* this.live.values()
+    if (this.pending !== undefined) yield this.pending
+  }
 
   /** the most jobs of the group admitted at once */
   get bound(): number {

@@ -8,7 +8,7 @@
  *     successes are below the minimum log level), is published to the taps when there are any,
  *     and then `state.logged()` is called for it exactly once — also when its line is lost
  *     (`logContained` fails only when the fiber itself is interrupted).
- * 14. The loop returns only when `toLog` and `reportWarnings` are empty and `loggerStop` is set.
+ * 14. The loop returns only when `toLog` and `warnings` are empty and `loggerStop` is set.
  *
  * @internal
  */
@@ -25,17 +25,7 @@ import { outcomeOf, type SupervisorState } from "./state.js"
 export const supervisorLoop = (state: SupervisorState): Effect.Effect<void> =>
   Effect.gen(function* () {
     while (true) {
-      while (state.reportWarnings.length > 0) {
-        const { entry, reason } = state.reportWarnings.shift()!
-        const message = `job ${entry.name}: its outcome could not be put on reportTo`
-        yield* logContained(
-          state,
-          (typeof reason === "string"
-            ? Effect.logWarning(`${message}: ${reason}`)
-            : Effect.logWarning(message, reason)
-          ).pipe(Effect.annotateLogs(jobAnnotations(entry)))
-        )
-      }
+      while (state.warnings.length > 0) yield* logContained(state, state.warnings.shift()!)
       const entry = state.toLog.shift()
       if (entry === undefined) {
         if (state.loggerStop) return

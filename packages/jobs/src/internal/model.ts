@@ -111,6 +111,8 @@ interface EntryMore {
    * in the slot the deciding job hands on.
    */
   decide: ((entry: Entry) => void) | undefined
+  /** while the job's fibers wait for other jobs (`stall.ts`): per wait, the entries it waits for */
+  waits: Array<() => Iterable<Entry>> | undefined
 }
 
 /**
@@ -198,7 +200,8 @@ export class Entry {
       delayMillis: undefined,
       delayTimer: undefined,
       progress: undefined,
-      decide: undefined
+      decide: undefined,
+      waits: undefined
     })
   }
   // `more`'s fields: reading one needs no `more`; writing one makes it
@@ -559,6 +562,9 @@ export class Lane {
   private tails: Map<number, Entry> | undefined = undefined
   size = 0
   running = 0
+  /** running jobs of this lane that wait for other jobs, and whether their stall was reported (`stall.ts`) */
+  waitingOnJobs = 0
+  stallWarned = false
   inRing = false
   constructor(
     readonly pool: Pool,
@@ -710,6 +716,9 @@ export class Lane {
 /** A pool: its limits, its lanes and its token bucket. */
 export class Pool {
   running = 0
+  /** running jobs of this pool that wait for other jobs, and whether their stall was reported (`stall.ts`) */
+  waitingOnJobs = 0
+  stallWarned = false
   inRing = false
   /** no job of this pool starts while set (`Supervisor.pause`) */
   paused = false

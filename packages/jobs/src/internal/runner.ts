@@ -116,6 +116,9 @@ export abstract class Runner extends Admission {
     }, 0)
   }
 
+  /** the entry whose fiber makes its first run now (inside `start`, before `entry.fiber` is set) */
+  starting: Entry | undefined = undefined
+
   /** Makes the fiber of `entry` and observes its exit. */
   start(entry: Entry): void {
     let program = entry.work
@@ -124,7 +127,9 @@ export abstract class Runner extends Admission {
     else program = attempts(this, entry)
     if (more?.timeout !== undefined) program = withTimeout(entry, program, more.timeout)
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
+    this.starting = entry
     const fiber = Effect.runForkWith(this.jobContext(entry))(program as Effect.Effect<unknown, unknown>)
+    this.starting = undefined
     entry.fiber = fiber
     // the job's first run (inside `runForkWith`) may have woken a caller that asked for an interrupt
     // before the fiber was known (`interruptUnsafe` could only mark the entry): deliver it now

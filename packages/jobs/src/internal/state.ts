@@ -9,7 +9,7 @@
  *    supervisor fiber reads — unless it has no line to write (a success below the minimum log
  *    level, and no tap), in which case it is done in `finish`. `unlogged` counts admitted entries
  *    not done yet in that sense. (A `reportTo` that refuses the outcome gets its own warn line,
- *    written by the supervisor fiber from `reportWarnings`.)
+ *    written by the supervisor fiber from `warnings`.)
  * 7. The supervisor fiber is woken through the scheduler once per batch of outcomes, not once per
  *    outcome, and not at all for a success it would not write.
  *
@@ -29,13 +29,36 @@ import type * as Scope from "effect/Scope"
 import type { Outcome, OutcomeTag } from "../Outcome.js"
 import { definedOf } from "./definition.js"
 import { History } from "./history.js"
+import { jobAnnotations } from "./lines.js"
 import type { MetricsPublisher } from "./metrics.js"
-import type { Entry, OutcomeCounts, ResolvedConfig } from "./model.js"
+import type { Entry, OutcomeCounts, Pool, ResolvedConfig } from "./model.js"
 import { EntryQueue } from "./queues.js"
 import { Runner } from "./runner.js"
+import { beginWaiting, endWaiting, type Stall, stallsAfterResume, stallsOf } from "./stall.js"
 
 /** Durations a pool keeps for the metrics before they are published early (bounds the memory between two publications). */
 const MaxPendingDurations = 4096
+
+/** The warn line of a stall: the limit, the jobs holding it and what each waits for, the way out. */
+const stallLine = (stall: Stall): Effect.Effect<void> => {
+  const shown = stall.held.slice(0, 5)
+  const pairs = shown.map(
+    ([waiting, awaited]) => `${waiting.name} (id ${waiting.id}) waits for ${awaited.name} (id ${awaited.id})`
+  )
+  const more = stall.held.length - shown.length
+  return Effect.logWarning(
+    `${stall.limit} is stalled: every slot is held by a job waiting for jobs that need the same slots, ` +
+      `so none of them can start (${pairs.join("; ")}${more > 0 ? `; and ${more} more` : ""}). ` +
+      "They stay stuck until a waiting job ends (its timeout, an interruption): give the waiting jobs and " +
+      'the jobs they wait for different pools (docs/jobs.md, "A job that waits for jobs of its own pool")'
+  ).pipe(
+    Effect.annotateLogs({
+      "stall.limit": stall.limit,
+      "stall.waiting": stall.held.map(([waiting]) => waiting.id),
+      "stall.awaited": stall.held.map(([, awaited]) => awaited.id)
+    })
+  )
+}
 
 /** The state of one supervisor; see the invariants at the top of this file and of its parts. */
 export class SupervisorState extends Runner {
@@ -51,8 +74,8 @@ export class SupervisorState extends Runner {
   graceCut: Deferred.Deferred<void> | undefined = undefined
   /** outcomes the supervisor fiber has not taken yet, oldest first */
   readonly toLog = new EntryQueue<Entry>()
-  /** warnings about `reportTo` the supervisor fiber writes (with the entry they concern) */
-  readonly reportWarnings: Array<{ readonly entry: Entry; readonly reason: unknown }> = []
+  /** warn lines the supervisor fiber writes before the next outcome lines (`reportTo` refusals, stalls) */
+  readonly warnings: Array<Effect.Effect<void>> = []
   /** resumes the supervisor fiber while it waits for outcomes */
   loggerResume: (() => void) | undefined = undefined
   loggerWakeScheduled = false
@@ -135,8 +158,55 @@ export class SupervisorState extends Runner {
 
   /** Has the supervisor fiber write that `entry`'s outcome could not be put on its `reportTo`. */
   warnReport(entry: Entry, reason: unknown): void {
-    this.reportWarnings.push({ entry, reason })
+    const message = `job ${entry.name}: its outcome could not be put on reportTo`
+    this.warn(
+      (typeof reason === "string"
+        ? Effect.logWarning(`${message}: ${reason}`)
+        : Effect.logWarning(message, reason)
+      ).pipe(Effect.annotateLogs(jobAnnotations(entry)))
+    )
+  }
+
+  /** Has the supervisor fiber write `line` (a warning) before the next outcome lines. */
+  warn(line: Effect.Effect<void>): void {
+    this.warnings.push(line)
     this.wakeLogger()
+  }
+
+  // ── stalls (stall.ts) ──
+
+  /** An entry could not start at once while some job waits for jobs: a limit it needs may be stalled. */
+  override blocked(entry: Entry): void {
+    for (const stall of stallsOf(this, entry.lane)) this.warn(stallLine(stall))
+  }
+
+  /** A resume may show a stall the pause hid. */
+  override setPaused(pool: Pool | undefined, paused: boolean): void {
+    super.setPaused(pool, paused)
+    if (!paused && this.waitingOnJobs > 0)
+      for (const stall of stallsAfterResume(this, pool === undefined ? this.pools.values() : [pool]))
+        this.warn(stallLine(stall))
+  }
+
+  /**
+   * `effect`, run in the fiber of a job of this supervisor to wait for the entries `waits` gives,
+   * counted as such while it runs (`stall.ts`), so a limit whose every slot is held by jobs waiting
+   * for jobs that need it gets its warn line. In any other fiber, `effect` as it is.
+   */
+  waitingFor<A, E, R>(waits: () => Iterable<Entry>, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.withFiber((fiber) => {
+      const id = fiber.getRef(References.CurrentLogAnnotations)["job.id"]
+      const waiting = typeof id === "string" ? this.runningEntry(id) : undefined
+      // the job's own fiber (a job of another supervisor may have the same id), also in its first run
+      if (waiting === undefined || (waiting.fiber === undefined ? this.starting !== waiting : waiting.fiber !== fiber))
+        return effect
+      beginWaiting(this, waiting, waits)
+      for (const stall of stallsOf(this, waiting.lane)) this.warn(stallLine(stall))
+      return Effect.ensuring(
+        effect,
+        Effect.sync(() => endWaiting(this, waiting, waits))
+      )
+    })
   }
 
   // ── the supervisor fiber's side ──

@@ -7,6 +7,7 @@
  * - `admission`: which job starts when (limits, queue, `whenFull`); synchronous, no fibers;
  * - `lines`: the job annotations and the containment of a throwing logger;
  * - `runner`: makes and observes the jobs' fibers (the trampoline), retries and timeouts;
+ * - `stall`: noticing a limit whose every slot is held by jobs waiting for jobs that need it;
  * - `state`: the whole state — the outcomes of jobs, the counters and history;
  * - `logging`: the supervisor fiber, the only writer of outcome lines;
  * - `lifecycle`: starting a supervisor, the admission of `fire`/`fork`, shutdown.
@@ -24,4 +25,5 @@ export * from "./logging.js"
 export * from "./model.js"
 export * from "./queues.js"
 export * from "./runner.js"
+export * from "./stall.js"
 export * from "./state.js"
