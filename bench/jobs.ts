@@ -217,7 +217,9 @@ const lines: Array<string> = [
   `Method: every (workload, size, implementation) ran ${reps} times, each in a fresh Node process (warm-up, gc,`,
   "the same warm-up again — the forced gc deoptimizes code that embedded objects of the first warm-up — then one",
   "timed run), interleaved round-robin across implementations with the first one rotated per repetition.",
-  "Figures are medians. Other work was running on the machine (shared CI/dev host): timings are noisy.",
+  `Figures are medians. The 1-minute load average at the start was ${loadAtStart[0]!.toFixed(2)} on ${os.cpus().length} cores${
+    loadAtStart[0]! >= 0.5 ? ": other work was running, so timings are noisier" : ""
+  }.`,
   ""
 ]
 

@@ -19,8 +19,8 @@ import * as Data from "effect/Data"
  * not one; a `signal` that is not an `AbortSignal` (`null` included); an options argument that is
  * not an object, or has a key the function does not know (a misspelt option: the message lists the
  * known ones and the one meant when one is close), or a boolean option (`close`, `ordered`,
- * `priority`, a mix state's `mute`, `pause`, `solo`) that is not a boolean. Thrown by the `*Unsafe` functions and
- * the `Xform` constructors, died with by the Effect operations, rejected with by the async API's
+ * `priority`, a mix state's `mute`, `pause`, `solo`) that is not a boolean. Thrown by the `*Unsafe` functions,
+ * the `Xform` constructors, `Chan.toStream` and `Chan.toAsyncIterable`, died with by the Effect operations, rejected with by the async API's
  * `put`, `take` and `select`. The message names the argument and the value received.
  *
  * @since 0.2.0

@@ -965,7 +965,7 @@ const leafProblem = (stream: any): readonly [string, string] | undefined => {
 
 /**
  * Looks after every sonic-boom destination of `logger` from this call on (see
- * `internal/sonicBoom.ts`): one already open is guarded at once (its write errors heard, its
+ * `internal/destinations.ts`): one already open is guarded at once (its write errors heard, its
  * `flushSync` bounded); one still being opened is watched, and with `awaitOpen` the effect
  * returned waits for it, dying with a `PinoLoggerConfigError` when its file cannot be opened
  * (without, that failure is reported on stderr).

@@ -38,7 +38,7 @@ export interface ReadPort<out A> {
 export interface Chan<in In, out Out = In> extends WritePort<In>, ReadPort<Out> {}
 
 /**
- * Options of `make`, `makeUnsafe`, `promise`, `promiseUnsafe` and the facade's `chan`. A key
+ * Options of `make`, `makeUnsafe`, `promiseChan`, `promiseChanUnsafe` and the facade's `chan`. A key
  * that is none of these (nor `xform`, `onXformError`: `XformOptions`) is refused with
  * `ChanArgumentError`, as every options argument of the package refuses one it does not know.
  *
