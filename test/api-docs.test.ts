@@ -12,6 +12,10 @@
  *   properties and methods (each overload, inherited ones included), and the members of a type
  *   literal a property's type holds (`PoolSnapshot.rate.limit`), declared in the packages' sources;
  *   a member tagged `@internal` (a type brand) is not shown, so it needs none;
+ * - every function and class (and const holding a function) among those exports and namespace
+ *   members has a ```ts example in its JSDoc — on the export, a re-export on the way or the
+ *   declaration; in the description or an `@example` tag — unless it is `@internal` (not in the
+ *   reference); doc-examples.test.ts compiles every such block;
  * - every `Namespace.member` the READMEs, the guides and CONTRIBUTING name (`Chan.make`,
  *   `Supervisor.runMain`) is an export of that namespace, value or type;
  * - a failure names the entry point and the export, or the member's path under it (the file and
@@ -166,6 +170,67 @@ const undocumentedMembers = (entry: Entry, program: ts.Program): Array<string> =
   })
 }
 
+/** The symbols an export goes through, from the export itself to the declaration it names (`export { X } from`, `export * as`, …). */
+const aliasChain = (symbol: ts.Symbol, checker: ts.TypeChecker): Array<ts.Symbol> => {
+  const chain = [symbol]
+  for (let s = symbol; s.flags & ts.SymbolFlags.Alias; ) {
+    const next = checker.getImmediateAliasedSymbol(s)
+    if (next === undefined || chain.includes(next)) break
+    chain.push(next)
+    s = next
+  }
+  return chain
+}
+
+/** What a user calls or constructs: a function, a class, or a const holding a function. */
+const callable = (symbol: ts.Symbol, checker: ts.TypeChecker): boolean => {
+  if (symbol.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class)) return true
+  if (!(symbol.flags & ts.SymbolFlags.Variable)) return false
+  const type = checker.getTypeOfSymbol(symbol)
+  return type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0
+}
+
+/**
+ * Whether a JSDoc block on one of `symbol`'s declarations holds a ```ts block (in its text or a
+ * tag's, as pino's `@example`); a re-export's block may sit on its `export { … }` statement.
+ */
+const hasExample = (symbol: ts.Symbol): boolean =>
+  (symbol.declarations ?? [])
+    .flatMap((d) => (ts.isExportSpecifier(d) ? [d, d.parent.parent] : [d]))
+    .some((d) => jsDocs(d).some((doc) => /^\s*\*?\s*```ts\s*$/m.test(doc.getText())))
+
+/** `file:line` of a symbol's first declaration, relative to the repository. */
+const whereDeclared = (symbol: ts.Symbol): string => {
+  const declaration = symbol.declarations?.[0]
+  if (declaration === undefined) return "?"
+  const file = declaration.getSourceFile()
+  return `${relative(root, file.fileName)}:${file.getLineAndCharacterOfPosition(declaration.getStart()).line + 1}`
+}
+
+/**
+ * The functions and classes (and consts holding a function) of an entry point, one level into its
+ * namespaces, whose JSDoc — on the export, a re-export on the way, or the declaration — has no
+ * ```ts example; an `@internal` one (not in the reference) is left out. Each as
+ * `spec: Namespace.name (file:line)`.
+ */
+const withoutExample = (entry: Entry, program: ts.Program): Array<string> => {
+  const checker = program.getTypeChecker()
+  const source = program.getSourceFile(entry.file)
+  const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
+  if (module === undefined) return [`${entry.spec}: not a module`]
+  const check = (exported: ts.Symbol, path: string): Array<string> => {
+    const chain = aliasChain(exported, checker)
+    const target = chain[chain.length - 1]
+    if (!callable(target, checker) || chain.some((s) => (s.declarations ?? []).some(internal))) return []
+    return chain.some(hasExample) ? [] : [`${entry.spec}: ${path} (${whereDeclared(target)})`]
+  }
+  return checker.getExportsOfModule(module).flatMap((exported) => {
+    const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported
+    if (!(target.flags & ts.SymbolFlags.ValueModule)) return check(exported, exported.name)
+    return checker.getExportsOfModule(target).flatMap((m) => check(m, `${exported.name}.${m.name}`))
+  })
+}
+
 /** The namespace exports of the entry points (`Chan`, `Job`, …) and the names each one exports. */
 const namespaces = (program: ts.Program): Map<string, Set<string>> => {
   const checker = program.getTypeChecker()
@@ -213,6 +278,14 @@ describe("API documentation", () => {
     const program = entryProgram()
     const found = [...new Set(entries.flatMap((entry) => undocumentedMembers(entry, program)))]
     expect(found).toEqual([])
+  })
+
+  it("every exported function and class (and const holding a function) has a ```ts example in its JSDoc", () => {
+    const found = [...new Set(entries.flatMap((entry) => withoutExample(entry, entryProgram())))]
+    expect(
+      found,
+      `${found.length} exports have no \`\`\`ts example in their JSDoc (on the export or its declaration):\n${found.join("\n")}`
+    ).toEqual([])
   })
 
   it("every Namespace.member the READMEs and guides name exists (Chan.make, Job.fire, …)", () => {

@@ -1,10 +1,19 @@
 /**
  * Every ```ts example in the JSDoc of every package, in each package's README (its npm page), in
- * the guides (the Markdown files under docs/) and each block of the README that starts with an
- * import (a whole module; its other blocks are fragments) compiles: each block is written to its own module
- * under `test/build/` (so `@tributary/*`
- * resolves to the workspace packages' sources through the `tributary:source` condition) and
- * type-checked with the project's compiler options. A failure names the file and line of the block.
+ * the guides (the Markdown files under docs/) and in the README compiles: each block is written to
+ * its own module under `test/build/` (so `@tributary/*` resolves to the workspace packages' sources
+ * through the `tributary:source` condition) and type-checked with the compiler options of
+ * `tsconfig.base.json` (`strict`, `exactOptionalPropertyTypes`, `verbatimModuleSyntax`,
+ * `isolatedModules`, `noUnusedLocals`, … as a user's project may set them), emit options aside.
+ *
+ * Invariants:
+ * - a failure names the file and the line of the offending code (the fence's next line for the
+ *   first line of a block);
+ * - an unused import, local or parameter is an error, as in the packages' own code; a name declared
+ *   at the top of an example (`const program = …`) is what the example shows, so it may go unused;
+ * - a README block that does not start with an import is a fragment of the program the text
+ *   around it builds (`Supervisor.runMain(program, { … })`): it is compiled after a prelude that
+ *   declares what it continues (`fragmentPrelude`).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
@@ -13,9 +22,11 @@ import { describe, expect, it } from "vitest"
 import { root } from "./child.js"
 
 interface Example {
-  /** where the block starts: `packages/x/src/File.ts:12` */
+  /** the line of the block's first line of code: `packages/x/src/File.ts:12` */
   readonly origin: string
   readonly code: string
+  /** lines put before `code` (not in the documentation): see `fragmentPrelude` */
+  readonly prelude?: ReadonlyArray<string>
 }
 
 /** The ```ts blocks of a source file's doc comments, with their first line. */
@@ -28,7 +39,8 @@ const examplesOf = (file: string): Array<Example> => {
     const body: Array<string> = []
     for (i = start; i < lines.length && !/^\s*\*\s*```\s*$/.test(lines[i]); i++)
       body.push(lines[i].replace(/^\s*\*( |$)/, ""))
-    found.push({ origin: `${relative(root, file)}:${start}`, code: body.join("\n") })
+    // `start` is the 0-based index of the first line of code: its line number is one more
+    found.push({ origin: `${relative(root, file)}:${start + 1}`, code: body.join("\n") })
   }
   return found
 }
@@ -59,6 +71,67 @@ const packageDirs = (): Array<string> =>
     .filter((d) => d.isDirectory())
     .map((d) => join(root, "packages", d.name))
 
+/**
+ * The compiler options of `tsconfig.base.json` (what the packages compile with), without its emit
+ * options: the examples are only type-checked.
+ */
+const compilerOptions = (): ts.CompilerOptions => {
+  const file = join(root, "tsconfig.base.json")
+  const { config, error } = ts.readConfigFile(file, ts.sys.readFile)
+  const parsed = ts.convertCompilerOptionsFromJson(config?.compilerOptions, root, file)
+  const problem = error ?? parsed.errors[0]
+  if (problem !== undefined) throw new Error(ts.flattenDiagnosticMessageText(problem.messageText, "\n"))
+  return {
+    ...parsed.options,
+    noEmit: true,
+    composite: false,
+    declaration: false,
+    declarationMap: false,
+    sourceMap: false
+  }
+}
+
+/** The innermost node of `file` at `position`. */
+const nodeAt = (file: ts.SourceFile, position: number): ts.Node => {
+  let node: ts.Node = file
+  for (let next: ts.Node | undefined = file; next !== undefined; ) {
+    node = next
+    next = ts.forEachChild(node, (c) => (c.getStart(file) <= position && position < c.getEnd() ? c : undefined))
+  }
+  return node
+}
+
+/** The nodes between a name declared at the top of a module and the module: `const a = …`, `const { a } = …`, `function a`, `class A`, … */
+const topLevelParts: ReadonlyArray<(node: ts.Node) => boolean> = [
+  ts.isIdentifier,
+  ts.isVariableDeclaration,
+  ts.isVariableDeclarationList,
+  ts.isVariableStatement,
+  ts.isBindingElement,
+  ts.isObjectBindingPattern,
+  ts.isArrayBindingPattern,
+  ts.isFunctionDeclaration,
+  ts.isClassDeclaration,
+  ts.isInterfaceDeclaration,
+  ts.isTypeAliasDeclaration,
+  ts.isEnumDeclaration
+]
+
+/**
+ * Whether `d` says a name declared at the top of an example is unused: what the example shows
+ * (`const program = …`, or the imports of an example that is only its import lines) needs no use.
+ * An unused import of an example that uses others, a local or a parameter stays an error.
+ */
+const shownName = (d: ts.Diagnostic): boolean => {
+  if (d.reportsUnnecessary === undefined || d.file === undefined || d.start === undefined) return false
+  const onlyImports = d.file.statements.every((s) => ts.isImportDeclaration(s) || ts.isExportDeclaration(s))
+  for (let node = nodeAt(d.file, d.start); node.parent !== undefined; node = node.parent) {
+    if (ts.isSourceFile(node.parent)) return onlyImports || !ts.isImportDeclaration(node)
+    if (!topLevelParts.some((is) => is(node))) return false
+  }
+  return false
+}
+
 /** Type-checks each example as its own module under `test/build/<name>/`; the problems found. */
 const compile = (name: string, examples: ReadonlyArray<Example>): Array<string> => {
   const dir = join(root, "test", "build", name)
@@ -72,33 +145,34 @@ const compile = (name: string, examples: ReadonlyArray<Example>): Array<string> 
     const named = /^\/\/ ([\w-]+\.ts)\b/.exec(example.code)?.[1]
     const file =
       named !== undefined && !existsSync(join(folder, named)) ? join(folder, named) : join(folder, `example-${i}.ts`)
-    // a module of its own; names it declares but does not use are fine in an example
-    writeFileSync(file, `${example.code}\nexport {}\n`)
+    // a module of its own (`export {}`), after the prelude of a fragment
+    writeFileSync(file, `${[...(example.prelude ?? []), example.code].join("\n")}\nexport {}\n`)
     return file
   })
-  const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022,
-    lib: ["lib.es2022.d.ts"],
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    customConditions: ["tributary:source"],
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    noImplicitOverride: true,
-    skipLibCheck: true,
-    noEmit: true,
-    types: ["node"]
-  })
+  const program = ts.createProgram(files, compilerOptions())
   return ts
     .getPreEmitDiagnostics(program)
-    .filter((d) => d.file !== undefined && files.includes(d.file.fileName))
-    .map((d) => {
-      const index = files.indexOf(d.file!.fileName)
+    .filter((d) => d.file !== undefined && files.includes(d.file.fileName) && !shownName(d))
+    .flatMap((d) => {
+      const example = examples[files.indexOf(d.file!.fileName)]
+      const skipped = example.prelude?.length ?? 0
       const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0)
-      const [path, first] = examples[index].origin.split(":")
-      return `${path}:${Number(first) + line}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`
+      // a prelude's name the fragment does not use is no fault of the fragment
+      if (line < skipped && d.reportsUnnecessary !== undefined) return []
+      const [path, first] = example.origin.split(":")
+      return [`${path}:${Number(first) + line - skipped}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`]
     })
 }
+
+/**
+ * What a README fragment continues: the README's blocks build one program, and a block that does
+ * not start with an import (`Supervisor.runMain(program, { … })`) uses the names the text gives it.
+ */
+const fragmentPrelude: ReadonlyArray<string> = [
+  'import type { Effect } from "effect"',
+  'import { Supervisor } from "@tributary/jobs"',
+  "declare const program: Effect.Effect<void, never, Supervisor.Supervisor>"
+]
 
 // each case runs tsc over a few dozen files: ~20 s on an idle 2-core machine, 86 s seen under load
 describe("JSDoc examples", { timeout: 240_000 }, () => {
@@ -115,9 +189,12 @@ describe("JSDoc examples", { timeout: 240_000 }, () => {
     expect(compile("readme-examples", examples)).toEqual([])
   })
 
-  it("every ```ts block of the README that starts with an import compiles (the rest are fragments)", () => {
-    const examples = guideExamplesOf(join(root, "README.md")).filter((e) => e.code.trimStart().startsWith("import "))
-    expect(examples.length).toBeGreaterThan(5)
+  it("every ```ts block of the README compiles (a fragment after the prelude of what it continues)", () => {
+    const blocks = guideExamplesOf(join(root, "README.md"))
+    const examples = blocks.map((e) =>
+      e.code.trimStart().startsWith("import ") ? e : { ...e, prelude: fragmentPrelude }
+    )
+    expect(examples.filter((e) => e.prelude === undefined).length).toBeGreaterThan(5)
     expect(compile("readme-programs", examples)).toEqual([])
   })
 

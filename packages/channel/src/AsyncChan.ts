@@ -116,6 +116,48 @@ export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
  */
 export type PromiseChan<A> = AsyncChan<A>
 
+export {
+  /**
+   * A bad argument (a negative buffer size, something that is not a channel, a misspelt option):
+   * thrown by `chan`, `timeout`, `offer`, `poll` and `close`, and rejected with by `put`, `take`
+   * and `select`. The message names the function, the argument and the value received. The class
+   * of `@tributary/channel`, re-exported so that this API's users can match it from here.
+   *
+   * ```ts
+   * import { ChanArgumentError, chan } from "@tributary/channel/async"
+   *
+   * const size = Number(process.env.QUEUE_SIZE) // NaN when unset
+   * try {
+   *   chan<string>(size)
+   * } catch (e) {
+   *   if (e instanceof ChanArgumentError) console.error(`fix ${e.argument}: ${e.message}`)
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
+  ChanArgumentError,
+  /**
+   * More puts or takes waiting on one channel than its `maxPending` (1024 by default): a
+   * producer that does not wait for its puts. `put` and `take` reject with it; the channel keeps
+   * working. The class of `@tributary/channel`, re-exported so that this API's users can match it
+   * from here.
+   *
+   * ```ts
+   * import { ChanPendingLimitError, chan, put } from "@tributary/channel/async"
+   *
+   * const events = chan<string>(0, { name: "events", maxPending: 2 })
+   * for (const e of ["a", "b", "c"]) {
+   *   put(events, e).catch((error) => {
+   *     if (error instanceof ChanPendingLimitError) console.error(error.message) // the third put: no taker waits
+   *   })
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
+  ChanPendingLimitError
+} from "./ChanError.js"
 /**
  * The options of `chan`: `name`, `maxPending`, `onUndelivered` (as `Chan.makeUnsafe`).
  *

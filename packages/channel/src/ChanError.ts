@@ -23,6 +23,17 @@ import * as Data from "effect/Data"
  * the `Xform` constructors, `Chan.toStream` and `Chan.toAsyncIterable`, died with by the Effect operations, rejected with by the async API's
  * `put`, `take` and `select`. The message names the argument and the value received.
  *
+ * ```ts
+ * import { Chan, ChanArgumentError } from "@tributary/channel"
+ *
+ * const size = Number(process.env.QUEUE_SIZE) // NaN when unset
+ * try {
+ *   Chan.makeUnsafe<string>(size)
+ * } catch (e) {
+ *   if (e instanceof ChanArgumentError) console.error(e.argument, e.value) // names the buffer size, and NaN
+ * }
+ * ```
+ *
  * @since 0.2.0
  */
 export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
@@ -41,6 +52,17 @@ export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
 /**
  * A pending put or take beyond the channel's `maxPending`. It is a defect, not a typed failure (as
  * core.async's assertion): it signals missing backpressure. The channel keeps working.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, ChanPendingLimitError } from "@tributary/channel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const events = yield* Chan.make<string>(0, { name: "events", maxPending: 2 })
+ *   // nobody reads: two puts wait, the third dies (Too many pending puts on channel "events": …)
+ *   yield* Effect.forEach(["a", "b", "c"], (e) => Chan.put(events, e), { concurrency: "unbounded" })
+ * }).pipe(Effect.catchDefect((d) => (d instanceof ChanPendingLimitError ? Effect.logError(d.message) : Effect.die(d))))
+ * ```
  *
  * @since 0.2.0
  */

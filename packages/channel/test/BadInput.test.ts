@@ -7,7 +7,7 @@
 import { Cause, Effect, Option, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Facade from "../src/AsyncChan.js"
-import { Buffer, Chan, ChanArgumentError, Mix, Mult, Pub, Xform } from "../src/index.js"
+import { Buffer, Chan, ChanArgumentError, ChanPendingLimitError, Mix, Mult, Pub, Xform } from "../src/index.js"
 import { expectArgumentError, pending, rejection, run, soleDefect, thrown } from "./harness.js"
 import { captureLogs, undelivered } from "./lifetimes.js"
 
@@ -320,6 +320,17 @@ describe("an unknown option is refused, naming the function and the key", () => 
       "priority, orElse, signal"
     )
     expect(pending(ch)).toEqual({ puts: 0, takes: 0 })
+  })
+
+  it("@tributary/channel/async exports the errors it throws and rejects with (the classes of @tributary/channel)", async () => {
+    expect(Facade.ChanArgumentError).toBe(ChanArgumentError)
+    expect(Facade.ChanPendingLimitError).toBe(ChanPendingLimitError)
+    expect(thrown(() => Facade.chan(-1))).toBeInstanceOf(Facade.ChanArgumentError)
+    const ch = Facade.chan<number>(0, { maxPending: 1 })
+    const first = Facade.put(ch, 1)
+    expect(await rejection(Facade.put(ch, 2))).toBeInstanceOf(Facade.ChanPendingLimitError)
+    expect(await Facade.take(ch)).toEqual({ done: false, value: 1 })
+    expect(await first).toBe(true)
   })
 
   it("the known options are still taken: a dropping channel reports the value it drops", () => {

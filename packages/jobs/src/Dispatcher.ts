@@ -38,6 +38,14 @@ import { JobArgumentError } from "./SupervisorError.js"
 /**
  * The service: what runs in the firing supervisor in place of a defined job.
  *
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Dispatcher } from "@tributary/jobs"
+ *
+ * // whether the defined jobs fired here leave the process
+ * const remote = Effect.map(Effect.serviceOption(Dispatcher.Dispatcher), Option.isSome)
+ * ```
+ *
  * @since 0.2.0
  */
 export { Dispatcher }
@@ -66,6 +74,17 @@ export type Service = DispatcherService
  * Provides a dispatcher: `dispatch(defined, work)` returns the work to run in place of the defined
  * job (`work` is the job as it would run locally). Throws a `JobArgumentError` when `dispatch` is
  * not a function; a `dispatch` that returns no Effect fails the job it was given with one.
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Dispatcher, Job } from "@tributary/jobs"
+ *
+ * // in a test: record the defined jobs instead of running them
+ * const sent: Array<string> = []
+ * const recording = Dispatcher.layer((defined) => Effect.sync(() => sent.push(`${defined.name} ${JSON.stringify(defined.encoded)}`)))
+ * const invoice = Job.define({ name: "invoice", payload: Schema.Struct({ id: Schema.Number }), run: () => Effect.void })
+ * const program = Job.fire(invoice.make({ id: 7 })).pipe(Effect.provide(recording)) // sent: ['invoice {"id":7}']
+ * ```
  *
  * @since 0.2.0
  */

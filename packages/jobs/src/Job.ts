@@ -39,14 +39,15 @@ import * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import { ProgressListener } from "./Dispatcher.js"
+import { lastStateIn, stateIfAny, stateIn } from "./internal/context.js"
 import { DefinedJob } from "./internal/definition.js"
 import { Group, putWithoutWaiting } from "./internal/group.js"
-import { checkOptions, knownKeys, unknownKey } from "./internal/model.js"
+import { checkOptions, knownKeys, unknownKey } from "./internal/options.js"
 import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
 import type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
-import { type Supervisor, stateIfAny, stateIn } from "./Supervisor.js"
+import type { Supervisor } from "./Supervisor.js"
 import {
   JobAbortedError,
   JobArgumentError,
@@ -209,6 +210,17 @@ export const fire = <A, E, R>(
  * Like `fire`, returning a handle; when the queue is full, "wait" suspends, "fail" and "drop" fail
  * with SupervisorFullError.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   const report = yield* Job.fork(Effect.succeed("report.csv"), { name: "report", timeout: "1 minute" })
+ *   yield* Effect.log("report started") // the job runs meanwhile
+ *   return yield* Job.join(report) // "report.csv"
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export const fork = <A, E, R>(
@@ -269,6 +281,17 @@ export {
   /**
    * Waits for the job's end: its `Exit` (an interruption for a timed-out or cancelled job).
    *
+   * ```ts
+   * import { Effect, Exit } from "effect"
+   * import { Job } from "@tributary/jobs"
+   *
+   * const program = Effect.gen(function* () {
+   *   const h = yield* Job.fork(Effect.sleep("1 minute"), { name: "slow", timeout: "1 second" })
+   *   const exit = yield* Job.await(h) // never fails: the job's end is in the Exit
+   *   return Exit.hasInterrupts(exit) ? "timed out" : "done" // "timed out"
+   * })
+   * ```
+   *
    * @since 0.2.0
    */
   await_ as await
@@ -281,6 +304,17 @@ export {
  * which fails with a typed `JobAbortedError` (`reason` "TimedOut" or "Interrupted"). Under
  * `runMain`, a program interrupted this way exits 1 with a line saying so.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const total = Effect.gen(function* () {
+ *   const orders = yield* Job.fork(Effect.succeed(12), { name: "count-orders" })
+ *   const refunds = yield* Job.fork(Effect.succeed(3), { name: "count-refunds" })
+ *   return (yield* Job.join(orders)) - (yield* Job.join(refunds)) // 9
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
@@ -289,6 +323,17 @@ export const join = <A, E>(h: Handle<A, E>): Effect.Effect<A, E> =>
 /**
  * Interrupts the job (a queued one is cancelled without running) and waits until it has ended.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   const poller = yield* Job.fork(Effect.forever(Effect.sleep("5 seconds")), { name: "poller" })
+ *   yield* Job.interrupt(poller) // its outcome is "Interrupted"
+ *   return yield* Job.status(poller) // "done"
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
@@ -296,6 +341,16 @@ export const interrupt = <A, E>(h: Handle<A, E>): Effect.Effect<void> =>
 
 /**
  * Where the job is now.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   const h = yield* Job.fork(Effect.sleep("1 second"), { name: "nap", delay: "1 minute" })
+ *   return yield* Job.status(h) // "delayed": it waits out its delay before it runs
+ * })
+ * ```
  *
  * @since 0.2.0
  */
@@ -356,6 +411,18 @@ export const progress = (value: unknown): Effect.Effect<void> =>
  * admitted because the supervisor shut down gets an "Interrupted" outcome with attempt 0 (as a
  * job cancelled while queued; one warn line counts them), and outcomes still undelivered when the
  * supervisor's scope closes are left on the port, which stays readable after it closes.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   const outcomes = yield* Job.forkAll([1, 2, 3].map((id) => Effect.succeed(id * 10)), { concurrency: 2, name: "sync" })
+ *   // one outcome per work, in the order they end: "sync-0 Success", …
+ *   yield* Chan.forEach(outcomes, (o) => Effect.log(`${o.name} ${o._tag}`))
+ * })
+ * ```
  *
  * @since 0.2.0
  */
@@ -426,6 +493,19 @@ export interface AllOptions<A = unknown, E = unknown> extends GroupOptions<A, E>
  * outcome with attempt 0, as with `forkAll`. Interrupting the caller interrupts the group's jobs. Another
  * `policy`, or "firstSuccess" of no works (no value and no error to return), dies with a
  * JobArgumentError at the call site, before anything is admitted.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   const outcomes = yield* Job.all([Effect.succeed(1), Effect.fail("boom")], { concurrency: 2 })
+ *   const tags = outcomes.map((o) => o._tag) // ["Success", "Failure"]
+ *   const sizes = yield* Job.all([Effect.succeed(3), Effect.succeed(4)], { concurrency: 2, policy: "failFast" }) // [3, 4]
+ *   const mirror = yield* Job.all([Effect.fail("down"), Effect.succeed("eu")], { concurrency: 2, policy: "firstSuccess" }) // "eu"
+ *   return { tags, sizes, mirror }
+ * })
+ * ```
  *
  * @since 0.2.0
  */
@@ -533,15 +613,6 @@ const notAnEffectFrom = (definition: string, value: unknown): JobArgumentError =
     `an Effect from the run of job "${definition}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`
   )
 
-/** The Supervisor of a fiber's context (the last one is remembered: jobs are fired in loops). */
-const supervisorOf = (context: Context.Context<never>, operation: string): internal.SupervisorState => {
-  if (context !== lastContext) {
-    lastSupervisor = stateIn(context, operation)
-    lastContext = context
-  }
-  return lastSupervisor!
-}
-let lastContext: Context.Context<never> | undefined
-let lastSupervisor: internal.SupervisorState | undefined
-const fireTarget = (context: Context.Context<never>) => supervisorOf(context, "Job.fire")
-const forkTarget = (context: Context.Context<never>) => supervisorOf(context, "Job.fork")
+/** The Supervisor of a fiber's context (the last one is remembered until it shuts down: jobs are fired in loops). */
+const fireTarget = (context: Context.Context<never>) => lastStateIn(context, "Job.fire")
+const forkTarget = (context: Context.Context<never>) => lastStateIn(context, "Job.fork")

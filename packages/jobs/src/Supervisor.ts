@@ -31,7 +31,7 @@ import { Buffer, Chan, Mult } from "@tributary/channel"
 import type { PinoLogger } from "@tributary/pino"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -39,6 +39,8 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { checkPauseOptions, graceOf, resolve, runMainArguments, watchArguments } from "./internal/config.js"
+import { type StateCarrier, stateIn, stateKey, supervisorKey } from "./internal/context.js"
 import * as internalRunMain from "./internal/runMain.js"
 import { snapshotOf } from "./internal/snapshot.js"
 import * as submit from "./internal/submit.js"
@@ -46,13 +48,7 @@ import * as internal from "./internal/supervisor.js"
 import type { Handle, Options } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import type { Progress, Snapshot } from "./Snapshot.js"
-import {
-  JobArgumentError,
-  type SupervisorClosedError,
-  SupervisorConfigError,
-  type SupervisorFullError,
-  SupervisorMissingError
-} from "./SupervisorError.js"
+import type { SupervisorClosedError, SupervisorFullError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -96,10 +92,22 @@ export interface Service {
 
 /**
  * The service `Job.fire`/`Job.fork` need in `R`; provided by `layer`, or built by `make`.
+ * `yield* Supervisor.Supervisor` gives the one in context (its `Service`).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * const report = Effect.gen(function* () {
+ *   const sup = yield* Supervisor.Supervisor
+ *   const now = yield* sup.snapshot
+ *   yield* Effect.log(`${sup.name}: ${now.totals.running} running, ${now.totals.queued} queued`)
+ * })
+ * ```
  *
  * @since 0.2.0
  */
-export class Supervisor extends Context.Service<Supervisor, Service>()("@tributary/jobs/Supervisor") {}
+export class Supervisor extends Context.Service<Supervisor, Service>()(supervisorKey) {}
 
 /**
  * The limits of one named pool. Every field is optional: a pool without limits only groups jobs
@@ -218,39 +226,9 @@ export interface RunMainOptions {
   readonly forceAfter?: Duration.Input
 }
 
-/**
- * The supervisor of a fiber's context, or a SupervisorMissingError naming `operation`.
- *
- * @internal
- */
-export const stateIn = (context: Context.Context<never>, operation: string): internal.SupervisorState => {
-  const service = Context.getOrUndefined(context, Supervisor)
-  if (service === undefined) throw new SupervisorMissingError(operation)
-  return stateOf(service)
-}
-
-/**
- * The supervisor of a fiber's context, if it has one.
- *
- * @internal
- */
-export const stateIfAny = (context: Context.Context<never>): internal.SupervisorState | undefined => {
-  const service = Context.getOrUndefined(context, Supervisor)
-  return service === undefined ? undefined : stateOf(service)
-}
-
-/** The state behind a service this module made. */
-const stateOf = (service: Service): internal.SupervisorState => (service as ServiceImpl)[stateKey]
-
-const stateKey: unique symbol = Symbol.for("@tributary/jobs/Supervisor/state")
-
-/** A `Service` and, under a symbol, its state. */
-interface ServiceImpl extends Service {
-  readonly [stateKey]: internal.SupervisorState
-}
-
 const serviceOf = (state: internal.SupervisorState): Service => {
-  const service: ServiceImpl = {
+  // the state rides along under `stateKey`, for `Job.ts` and `promise.ts` (internal/context.ts)
+  const service: Service & StateCarrier = {
     [stateKey]: state,
     name: state.config.name,
     fire: <A, E, R>(work: Effect.Effect<A, E, R>, options?: Options<A, E>) =>
@@ -288,6 +266,20 @@ const use = <A, E, R>(
  * Starts a supervisor in the current scope; closing the scope shuts it down with `config.grace`.
  * Dies with `SupervisorConfigError` on any bad option (the error names it and the value).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * // a supervisor of its own for one import, shut down when the scope closes
+ * const importFile = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const sup = yield* Supervisor.make({ name: "import", concurrency: 4 })
+ *     for (const row of ["a", "b", "c"]) yield* sup.fire(Effect.log(`row ${row}`), { name: `row-${row}` })
+ *     yield* sup.drain
+ *   })
+ * )
+ * ```
+ *
  * @since 0.2.0
  */
 export const make = (config: Config = {}): Effect.Effect<Service, never, Scope.Scope> =>
@@ -323,6 +315,16 @@ export const layer = (config: Config = {}): Layer.Layer<Supervisor> => Layer.eff
  * Waits until no job is waiting, queued or running and every outcome is logged. Jobs fired while
  * it waits are waited for too.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   for (const id of [1, 2, 3]) yield* Job.fire(Effect.log(`sync ${id}`), { name: `sync-${id}` })
+ *   yield* Supervisor.drain // the three jobs ended and their outcome lines are written
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.drain", (s) => s.drain)
@@ -339,6 +341,19 @@ export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.dra
  * ends: its outcome is waited for, never invented. `runMain`'s `forceAfter` bounds a whole
  * process; elsewhere, bound the stop yourself (e.g. `Effect.timeout` around the scope's close).
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ *
+ * const program = Effect.gen(function* () {
+ *   yield* Job.fire(Effect.sleep("1 minute"), { name: "export" })
+ *   yield* Supervisor.shutdown({ grace: "5 seconds" }) // "export" is interrupted 5 seconds later
+ *   yield* Job.fire(Effect.log("too late")).pipe(
+ *     Effect.catchTag("SupervisorClosedError", (e) => Effect.log(e.message)) // supervisor "supervisor" is shut down: …
+ *   )
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
@@ -349,6 +364,17 @@ export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.
  * ages (effect `Clock`), the counters, each pool with what holds its queued jobs back, the
  * duration percentiles of the last jobs and the last failures. See the `Snapshot` module.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * const health = Effect.gen(function* () {
+ *   const s = yield* Supervisor.snapshot
+ *   const busiest = [...s.pools].sort((a, b) => b.queued - a.queued)[0]
+ *   return { failed: s.counters.failed, oldest: s.running[0]?.ageMillis ?? 0, busiest: busiest?.name }
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervisor.snapshot", (s) =>
@@ -358,6 +384,20 @@ export const snapshot: Effect.Effect<Snapshot, never, Supervisor> = use("Supervi
 /**
  * A fresh port (scoped) on which every outcome logged from now on arrives, in a sliding buffer of
  * 1024: a reader that lags loses the oldest outcomes, never holds the supervisor back. It closes when its scope closes or the supervisor shuts down.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan } from "@tributary/channel"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * // an alert per failed job, until the supervisor shuts down
+ * const alerts = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const outcomes = yield* Supervisor.outcomes
+ *     yield* Chan.forEach(outcomes, (o) => (o._tag === "Failure" ? Effect.logError(`job ${o.name} failed`) : Effect.void))
+ *   })
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -389,6 +429,18 @@ export const pause = (options?: { readonly pool?: string }): Effect.Effect<void,
 /**
  * Resumes what `pause` paused (the supervisor, or one pool with `{ pool }`) and starts the queued
  * jobs that can start.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * // the partner is back: its queued jobs start
+ * const reopen = Effect.gen(function* () {
+ *   yield* Supervisor.resume({ pool: "partner" })
+ *   const s = yield* Supervisor.snapshot
+ *   return s.pools.find((p) => p.name === "partner")?.paused // false
+ * })
+ * ```
  *
  * @since 0.2.0
  */
@@ -479,16 +531,8 @@ export interface WatchOptions {
  */
 export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void => {
   // every argument is checked here, at the call, before any listener or timer is installed
-  if (!Effect.isEffect(program)) throw new SupervisorConfigError("program", program, "an Effect")
-  if (typeof options !== "object" || options === null || Array.isArray(options))
-    throw new SupervisorConfigError("options", options, "an object (or nothing)")
-  checkKeys(options, "", runMainKeys)
-  const failOnJobFailure = options.failOnJobFailure ?? false
-  if (typeof failOnJobFailure !== "boolean")
-    throw new SupervisorConfigError("failOnJobFailure", failOnJobFailure, "a boolean")
-  const forceAfterMillis = toMillis("forceAfter", options.forceAfter ?? "5 seconds")
+  const { failOnJobFailure, forceAfterMillis } = runMainArguments(program, options)
   const config = options.supervisor ?? {}
-  resolve(config, "supervisor.")
   internalRunMain.runMain(
     {
       make: makeState(config),
@@ -507,8 +551,7 @@ const setPaused = (
   paused: boolean
 ): Effect.Effect<void> =>
   Effect.sync(() => {
-    // a misspelt `pool` would pause every pool
-    checkCallOptions(options, pauseKeys, paused ? "Supervisor.pause" : "Supervisor.resume")
+    checkPauseOptions(options, paused)
     s.setPaused(options?.pool === undefined ? undefined : s.poolOf(options.pool, "pool"), paused)
   })
 
@@ -534,12 +577,7 @@ const watchState = (
   interval: Duration.Input,
   options: WatchOptions | undefined
 ): Stream.Stream<Progress> => {
-  // arguments of a call, not options of the supervisor: JobArgumentErrors, as `pause`'s pool
-  const millis = positiveMillis("interval", interval, refuseArgument("Supervisor.watch"))
-  checkCallOptions(options, watchKeys, "Supervisor.watch")
-  const listLimit = options?.listLimit ?? Number.POSITIVE_INFINITY
-  if (!(Number.isInteger(listLimit) && listLimit >= 0) && listLimit !== Number.POSITIVE_INFINITY)
-    refuseArgument("Supervisor.watch")("listLimit", listLimit, "an integer ≥ 0")
+  const { millis, listLimit } = watchArguments(interval, options)
   return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
     Effect.gen(function* () {
       if (previous !== undefined) {
@@ -564,187 +602,5 @@ const ratesBetween = (a: Snapshot | undefined, b: Snapshot): Progress["rates"] =
     started: (b.counters.started - a.counters.started) / seconds,
     ended: (endedOf(b.counters) - endedOf(a.counters)) / seconds,
     failed: (b.counters.failed + b.counters.timedOut - a.counters.failed - a.counters.timedOut) / seconds
-  }
-}
-
-/** Throws the error of a bad value: `argument` names it, `expected` says what it must be. */
-type Refuse = (argument: string, value: unknown, expected: string) => never
-
-/** A bad option of the supervisor's configuration (or of `runMain`, or `shutdown`'s grace). */
-const refuseConfig: Refuse = (argument, value, expected) => {
-  throw new SupervisorConfigError(argument, value, expected)
-}
-
-/** A bad argument of the call `call` (`Supervisor.watch`, `pause`…): a JobArgumentError, as an unknown pool's. */
-const refuseArgument =
-  (call: string): Refuse =>
-  (argument, value, expected) => {
-    throw new JobArgumentError(argument, value, `${expected} (in ${call})`)
-  }
-
-/**
- * Throws a JobArgumentError (see `refuseArgument`) unless `options` of the call `call` is nothing,
- * or an object whose keys are all `known`.
- */
-const checkCallOptions = (options: unknown, known: ReadonlyArray<string>, call: string): void => {
-  if (options === undefined) return
-  if (typeof options !== "object" || options === null || Array.isArray(options))
-    refuseArgument(call)("options", options, "an object (or nothing)")
-  checkKeys(options as object, "", known, refuseArgument(call))
-}
-
-/** `input` as millis ≥ 0 (Infinity allowed), or a SupervisorConfigError naming `argument`. */
-const toMillis = (argument: string, input: Duration.Input): number => {
-  const d = internal.nonNegativeDuration(input)
-  if (d === undefined)
-    throw new SupervisorConfigError(argument, input, internal.durationExpected("a duration ≥ 0", input))
-  return Duration.toMillis(d)
-}
-
-/** The grace of a `shutdown` in millis: `options.grace`, else the configured one; a bad option throws a SupervisorConfigError. */
-const graceOf = (s: internal.SupervisorState, options: { readonly grace?: Duration.Input } | undefined): number => {
-  if (options === undefined) return s.config.graceMillis
-  if (typeof options !== "object" || options === null || Array.isArray(options))
-    throw new SupervisorConfigError("options", options, "an object ({ grace }) or nothing")
-  // a misspelt `grace` would wait out the configured one
-  checkKeys(options, "", shutdownKeys)
-  return options.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace)
-}
-
-/**
- * `input` as millis, finite and > 0, or the error of `refuse` (a SupervisorConfigError by default)
- * naming `argument` (one message for every bad value).
- */
-const positiveMillis = (argument: string, input: Duration.Input, refuse: Refuse = refuseConfig): number => {
-  const d = internal.nonNegativeDuration(input)
-  const millis = d === undefined ? Number.NaN : Duration.toMillis(d)
-  if (!(millis > 0 && Number.isFinite(millis)))
-    refuse(argument, input, internal.durationExpected("a finite duration > 0", input))
-  return millis
-}
-
-/**
- * Throws the error of `refuse` (a SupervisorConfigError by default) naming `prefix` + the first key
- * of `o` not in `known` (a misspelt option would be ignored: a pool meant to be bounded running
- * unbounded), listing the known ones.
- */
-const checkKeys = (o: object, prefix: string, known: ReadonlyArray<string>, refuse: Refuse = refuseConfig): void => {
-  const key = internal.unknownKey(o, known)
-  if (key !== undefined) refuse(`${prefix}${key}`, (o as Record<string, unknown>)[key], internal.knownKeys(key, known))
-  // null is no option's value (it would read as "not given": the default, silently)
-  for (const k in o)
-    if ((o as Record<string, unknown>)[k] === null)
-      refuse(`${prefix}${k}`, null, "a value (leave the option out for its default)")
-}
-
-/** The options of `Config`, `PoolConfig`, a pool's `rate`, `metrics`, `RunMainOptions`… */
-const configKeys: ReadonlyArray<string> = [
-  "name",
-  "concurrency",
-  "maxQueued",
-  "whenFull",
-  "pools",
-  "logSuccess",
-  "grace",
-  "metrics"
-]
-const poolKeys: ReadonlyArray<string> = ["concurrency", "perKey", "rate"]
-const rateKeys: ReadonlyArray<string> = ["limit", "interval"]
-const metricsKeys: ReadonlyArray<string> = ["interval"]
-const runMainKeys: ReadonlyArray<string> = ["supervisor", "logger", "failOnJobFailure", "forceAfter"]
-/** The options of `shutdown`, `pause`/`resume` and `watch`. */
-const shutdownKeys: ReadonlyArray<string> = ["grace"]
-const pauseKeys: ReadonlyArray<string> = ["pool"]
-const watchKeys: ReadonlyArray<string> = ["listLimit"]
-
-/**
- * Throws a SupervisorConfigError for a key of `config` that is not an option of `Config` or one of
- * `extra` (the Promise API's `supervisor` also takes `logger`); the values are checked by `make`.
- *
- * @internal
- */
-export const checkConfigKeys = (config: object, extra: ReadonlyArray<string>): void =>
-  checkKeys(config, "", [...configKeys, ...extra])
-
-/** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError (`prefix`: see `resolve`). */
-const metricsMillis = (metrics: Config["metrics"], prefix: string): number | undefined => {
-  if (metrics === undefined || metrics === false) return undefined
-  if (metrics === true) return 1000
-  if (typeof metrics !== "object" || metrics === null || Array.isArray(metrics))
-    throw new SupervisorConfigError(`${prefix}metrics`, metrics, "a boolean or { interval }")
-  checkKeys(metrics, `${prefix}metrics.`, metricsKeys)
-  if (metrics.interval === undefined) return 1000
-  return positiveMillis(`${prefix}metrics.interval`, metrics.interval)
-}
-
-/** `n` if it is an integer ≥ `min` or Infinity, else a SupervisorConfigError naming `argument`. */
-const count = (argument: string, n: unknown, min: number): number => {
-  if (typeof n === "number" && n >= min && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)) return n
-  throw new SupervisorConfigError(argument, n, `an integer ≥ ${min} (or Infinity)`)
-}
-
-const severities: ReadonlyArray<string> = ["Fatal", "Error", "Warn", "Info", "Debug", "Trace"]
-
-/** Pool `name`'s configuration, checked; `at` names it in errors (`pools.<name>`, or `supervisor.pools.<name>`). */
-const pool = (at: string, input: unknown): PoolConfig => {
-  if (typeof input !== "object" || input === null || Array.isArray(input))
-    throw new SupervisorConfigError(at, input, "an object { concurrency?, perKey?, rate? }")
-  checkKeys(input, `${at}.`, poolKeys)
-  const p = input as PoolConfig
-  const out: { -readonly [K in keyof PoolConfig]: PoolConfig[K] } = {}
-  if (p.concurrency !== undefined) out.concurrency = count(`${at}.concurrency`, p.concurrency, 1)
-  if (p.perKey !== undefined) out.perKey = count(`${at}.perKey`, p.perKey, 1)
-  if (p.rate !== undefined) {
-    if (typeof p.rate !== "object" || p.rate === null || Array.isArray(p.rate))
-      throw new SupervisorConfigError(`${at}.rate`, p.rate, "an object { limit, interval }")
-    checkKeys(p.rate, `${at}.rate.`, rateKeys)
-    const limit = p.rate.limit
-    // a bucket that holds less than one token (burst = limit) would never start a job
-    if (!(typeof limit === "number" && limit >= 1 && Number.isFinite(limit)))
-      throw new SupervisorConfigError(
-        `${at}.rate.limit`,
-        limit,
-        'a finite number ≥ 1 (fewer than one start per interval: lengthen the interval, { limit: 1, interval: "2 seconds" })'
-      )
-    positiveMillis(`${at}.rate.interval`, p.rate.interval)
-    out.rate = { limit, interval: p.rate.interval }
-  }
-  return out
-}
-
-/**
- * Reads `config`, filling in defaults; a bad option (a misspelt one included) throws a
- * SupervisorConfigError naming it, after `prefix` (`runMain`'s options name it `supervisor.<option>`).
- */
-const resolve = (config: Config, prefix = ""): internal.ResolvedConfig => {
-  if (typeof config !== "object" || config === null || Array.isArray(config))
-    throw new SupervisorConfigError(prefix === "" ? "config" : prefix.slice(0, -1), config, "an object (or nothing)")
-  checkKeys(config, prefix, configKeys)
-  const name = config.name ?? "supervisor"
-  // the name is in every line, error and metric series: an empty one names nothing
-  if (typeof name !== "string" || name === "")
-    throw new SupervisorConfigError(`${prefix}name`, name, "a non-empty string")
-  const whenFull = config.whenFull ?? "wait"
-  if (whenFull !== "wait" && whenFull !== "fail" && whenFull !== "drop")
-    throw new SupervisorConfigError(`${prefix}whenFull`, whenFull, '"wait", "fail" or "drop"')
-  const level = config.logSuccess ?? "Debug"
-  const severity = typeof level === "string" ? level.charAt(0).toUpperCase() + level.slice(1).toLowerCase() : ""
-  if (!severities.includes(severity))
-    throw new SupervisorConfigError(`${prefix}logSuccess`, level, `one of ${severities.join(", ")} (any case)`)
-  const pools: Record<string, PoolConfig> = {}
-  if (config.pools !== undefined) {
-    if (typeof config.pools !== "object" || config.pools === null || Array.isArray(config.pools))
-      throw new SupervisorConfigError(`${prefix}pools`, config.pools, "an object of pool configurations")
-    for (const [poolName, p] of Object.entries(config.pools)) pools[poolName] = pool(`${prefix}pools.${poolName}`, p)
-  }
-  return {
-    name,
-    concurrency: count(`${prefix}concurrency`, config.concurrency ?? 64, 1),
-    maxQueued: count(`${prefix}maxQueued`, config.maxQueued ?? 10_000, 0),
-    whenFull,
-    pools,
-    logSuccess: severity as LogLevel.Severity,
-    graceMillis: toMillis(`${prefix}grace`, config.grace ?? "10 seconds"),
-    metricsMillis: metricsMillis(config.metrics, prefix)
   }
 }

@@ -14,6 +14,17 @@ import type { Outcome } from "./Outcome.js"
  * `Job.fire`/`Job.fork` after shutdown began (or after the supervisor's scope closed). Also what a
  * `fire` suspended by `whenFull: "wait"` fails with when shutdown begins.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * // a request that comes in while the service shuts down: answered 503, not failed
+ * const enqueue = Job.fire(Effect.log("send mail"), { name: "mail" }).pipe(
+ *   Effect.as(202),
+ *   Effect.catchTag("SupervisorClosedError", (e) => Effect.as(Effect.logWarning(e.message), 503))
+ * )
+ * ```
+ *
  * @since 0.2.0
  */
 export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedError")<{
@@ -30,6 +41,17 @@ export class SupervisorClosedError extends Data.TaggedError("SupervisorClosedErr
 /**
  * `Job.fire`/`Job.fork` while the queue is full, with `whenFull: "fail"`; `Job.fork` with
  * `whenFull: "drop"` (a dropped job has no handle to return).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * // load shedding under Supervisor.layer({ maxQueued: 1000, whenFull: "fail" }): a full queue answers 429
+ * const enqueue = Job.fire(Effect.log("resize image"), { name: "thumbnail" }).pipe(
+ *   Effect.as(202),
+ *   Effect.catchTag("SupervisorFullError", (e) => Effect.as(Effect.logWarning(`${e.job} refused: ${e.message}`), 429))
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -63,7 +85,7 @@ export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")
  * Promise API's `run` and `all` reject with.
  *
  * ```ts
- * import { Job, JobAbortedError } from "@tributary/jobs"
+ * import { Job } from "@tributary/jobs"
  * import { Effect } from "effect"
  *
  * const values = Job.all([Effect.succeed(1), Effect.never], { concurrency: 2, policy: "failFast", timeout: "1 second" }).pipe(
@@ -98,6 +120,16 @@ export class JobAbortedError extends Data.TaggedError("JobAbortedError")<{
  * no `Supervisor`: the call dies with it. Provide one with `Effect.provide(Supervisor.layer(config))`,
  * or run the whole program with `Supervisor.runMain(program)`.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor } from "@tributary/jobs"
+ *
+ * const program = Job.fire(Effect.log("hello"), { name: "greet" })
+ * // `Supervisor` is in its requirements: where they were lost (an `any`), running it without one
+ * // dies with SupervisorMissingError ("Job.fire needs a Supervisor, and none is provided: …")
+ * Effect.runFork(program.pipe(Effect.provide(Supervisor.layer())))
+ * ```
+ *
  * @since 0.2.0
  */
 export class SupervisorMissingError extends Data.TaggedError("SupervisorMissingError")<{
@@ -120,6 +152,22 @@ export class SupervisorMissingError extends Data.TaggedError("SupervisorMissingE
  * `definition.make(payload)` with a payload the definition's Schema cannot encode (`Job.define`):
  * thrown at the call site, with the Schema's issue as `cause` (or, for a Schema that encodes
  * asynchronously, an Error that says so: `make` encodes at once).
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job, JobPayloadError } from "@tributary/jobs"
+ *
+ * const charge = Job.define({
+ *   name: "charge",
+ *   payload: Schema.Struct({ cents: Schema.Int }),
+ *   run: ({ cents }) => Effect.log(`charging ${cents}`)
+ * })
+ * try {
+ *   charge.make({ cents: 9.5 })
+ * } catch (e) {
+ *   if (e instanceof JobPayloadError) console.error(e.definition, e.message) // "charge" the payload of job "charge" does not encode: …
+ * }
+ * ```
  *
  * @since 0.2.0
  */
@@ -150,6 +198,18 @@ export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
  * key (`pools.partner.concurency`: the message lists the known ones). Building the supervisor dies
  * with it; the message names the option and the value received.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, Supervisor, SupervisorConfigError } from "@tributary/jobs"
+ *
+ * const workers = Number(process.env.WORKERS) // NaN when unset
+ * const program = Job.fire(Effect.log("hello")).pipe(
+ *   Effect.provide(Supervisor.layer({ concurrency: workers })),
+ *   // a defect: caught here only to say which setting is wrong
+ *   Effect.catchDefect((d) => (d instanceof SupervisorConfigError ? Effect.logError(`fix ${d.argument}: ${d.message}`) : Effect.die(d)))
+ * )
+ * ```
+ *
  * @since 0.2.0
  */
 export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigError")<{
@@ -173,6 +233,17 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
  * does not have, a `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is
  * not an integer ≥ 1, a bad `watch` interval. The call dies with it (nothing is admitted); the
  * message names the argument and the value.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job, JobArgumentError } from "@tributary/jobs"
+ *
+ * const pool = process.env.SYNC_POOL ?? "partner" // "partnr": a pool the supervisor lacks
+ * const program = Job.fire(Effect.log("sync"), { name: "sync", pool }).pipe(
+ *   // a defect: caught here only to say which argument is wrong
+ *   Effect.catchDefect((d) => (d instanceof JobArgumentError ? Effect.logError(`${d.argument}: ${d.message}`) : Effect.die(d)))
+ * )
+ * ```
  *
  * @since 0.2.0
  */

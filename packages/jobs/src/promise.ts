@@ -54,8 +54,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import { checkConfigKeys } from "./internal/config.js"
+import { stateIn } from "./internal/context.js"
 import { admittedNow } from "./internal/lifecycle.js"
-import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/model.js"
+import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/options.js"
 import { outcomeOf, type SupervisorState } from "./internal/state.js"
 import * as submit from "./internal/submit.js"
 import * as Job from "./Job.js"
@@ -64,6 +66,26 @@ import type { Snapshot } from "./Snapshot.js"
 import * as Supervisor from "./Supervisor.js"
 import { JobAbortedError, JobArgumentError, SupervisorConfigError, SupervisorFullError } from "./SupervisorError.js"
 
+export {
+  /**
+   * What `supervisor` throws for a `logger` it cannot use: neither a pino logger nor pino's
+   * options, a `level` pino does not know, or a destination that would lose lines. The class of
+   * `@tributary/pino`, re-exported so that a project need not depend on that package to match it.
+   *
+   * ```ts
+   * import { PinoLoggerConfigError, supervisor } from "@tributary/jobs/promise"
+   *
+   * try {
+   *   supervisor({ logger: { level: process.env.LOG_LEVEL ?? "info" } }) // "verbose" is no pino level
+   * } catch (e) {
+   *   if (e instanceof PinoLoggerConfigError) console.error(`fix the logger's ${e.argument}: ${e.message}`)
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
+  PinoLoggerConfigError
+} from "@tributary/pino"
 export type {
   /**
    * The one outcome of a job (see the `Outcome` module): its `_tag` ("Success", "Failure",
@@ -104,13 +126,85 @@ export {
    * @since 0.2.0
    */
   JobAbortedError,
-  /** @since 0.2.0 */
+  /**
+   * A bad argument, thrown at the call site (by `run` and `all` too, not as a rejection): a job
+   * that is not a function, an unknown pool, a bad option. Nothing is started.
+   *
+   * ```ts
+   * import { JobArgumentError, supervisor } from "@tributary/jobs/promise"
+   *
+   * const sup = supervisor({ pools: { partner: { concurrency: 4 } } })
+   * try {
+   *   sup.fire(async () => "synced", { name: "sync", pool: "partnr" })
+   * } catch (e) {
+   *   if (e instanceof JobArgumentError) console.error(e.argument, e.value) // "pool" "partnr"
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
   JobArgumentError,
-  /** @since 0.2.0 */
+  /**
+   * What `fire` throws, and `run` and `all` reject with, once `shutdown` began.
+   *
+   * ```ts
+   * import { SupervisorClosedError, supervisor } from "@tributary/jobs/promise"
+   *
+   * const sup = supervisor()
+   * process.once("SIGTERM", () => void sup.shutdown())
+   * // a request handler: once the shutdown began, the mail is refused at once
+   * const enqueue = (to: string): number => {
+   *   try {
+   *     sup.fire(async () => console.log(`mail to ${to}`), { name: "mail" })
+   *     return 202
+   *   } catch (e) {
+   *     if (e instanceof SupervisorClosedError) return 503
+   *     throw e
+   *   }
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
   SupervisorClosedError,
-  /** @since 0.2.0 */
+  /**
+   * A bad option of `supervisor` (the option and the value received), thrown by the call.
+   *
+   * ```ts
+   * import { SupervisorConfigError, supervisor } from "@tributary/jobs/promise"
+   *
+   * try {
+   *   supervisor({ concurrency: Number(process.env.WORKERS) }) // NaN when WORKERS is unset
+   * } catch (e) {
+   *   if (e instanceof SupervisorConfigError) console.error(`fix ${e.argument}: ${e.message}`) // fix concurrency: …
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
   SupervisorConfigError,
-  /** @since 0.2.0 */
+  /**
+   * A full queue: what `fire` throws (a synchronous call cannot wait), and what `run` rejects
+   * with when `whenFull` is not "wait".
+   *
+   * ```ts
+   * import { SupervisorFullError, supervisor } from "@tributary/jobs/promise"
+   *
+   * const sup = supervisor({ maxQueued: 1000, whenFull: "fail" })
+   * // load shedding in a request handler: a full queue answers 429
+   * const enqueue = (path: string): number => {
+   *   try {
+   *     sup.fire(async () => console.log(`resizing ${path}`), { name: "thumbnail" })
+   *     return 202
+   *   } catch (e) {
+   *     if (e instanceof SupervisorFullError) return 429
+   *     throw e
+   *   }
+   * }
+   * ```
+   *
+   * @since 0.2.0
+   */
   SupervisorFullError
 } from "./SupervisorError.js"
 
@@ -492,7 +586,7 @@ export interface PromiseSupervisor {
 export const supervisor = (config: Config = {}): PromiseSupervisor => {
   if (typeof config !== "object" || config === null || Array.isArray(config))
     throw new SupervisorConfigError("config", config, "an object (or nothing)")
-  Supervisor.checkConfigKeys(config, ["logger"]) // here, so that a misspelt key's error lists logger too
+  checkConfigKeys(config, ["logger"]) // here, so that a misspelt key's error lists logger too
   const { logger, ...supervisorConfig } = config
   const scope = Scope.makeUnsafe()
   const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(
@@ -542,7 +636,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     private readonly scope: Scope.Closeable
   ) {
     this.service = Context.get(context, Supervisor.Supervisor)
-    this.state = Supervisor.stateIn(context as Context.Context<never>, "supervisor")
+    this.state = stateIn(context as Context.Context<never>, "supervisor")
     this.name = this.service.name
     this.layer = Layer.succeed(Supervisor.Supervisor, this.service)
     this.runFork = Effect.runForkWith(context)

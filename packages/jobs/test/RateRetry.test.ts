@@ -4,12 +4,12 @@
  * slots), from the same bucket as the queued jobs' starts. A pool without a rate retries at once.
  * Time is a TestClock (the Promise API, which runs on effect's live Clock, under fake timers).
  */
-import { Clock, Effect, Schedule } from "effect"
+import { Clock, Effect, Logger, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { Job, Supervisor } from "../src/index.js"
 import { supervisor } from "../src/promise.js"
-import { linesOf, run, settle } from "./harness.js"
+import { type Line, linesOf, recorder, run, settle } from "./harness.js"
 
 /** 2 tokens, one more every 500 ms. */
 const partner = { partner: { rate: { limit: 2, interval: "1 second" } } } as const
@@ -183,6 +183,26 @@ describe("a pool's rate covers every attempt of a retried job", () => {
     )
     expect(value).toEqual([5, 5])
     expect(timesOf(calls)).toEqual(Array.from({ length: 10 }, () => 0))
+  })
+
+  it("the retry lines go through the supervisor's logger, as its outcome lines, not the firing fiber's", async () => {
+    const callers: Array<Line> = []
+    const { lines } = await run(
+      Effect.gen(function* () {
+        const calls: Calls = []
+        yield* Effect.provide(
+          Job.fire(flaky(calls, "a", 2), { name: "a", retry: Schedule.recurs(2) }),
+          Logger.layer([recorder(callers)])
+        )
+        yield* Supervisor.drain
+      })
+    )
+    expect(linesOf(lines, "a").map((l) => l.message)).toEqual([
+      "job a attempt 1 failed; retrying",
+      "job a attempt 2 failed; retrying",
+      "job a succeeded"
+    ])
+    expect(callers).toEqual([])
   })
 })
 

@@ -62,6 +62,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { allowed, isLoopback } from "./internal/access.js"
+import { knownOption } from "./internal/argumentText.js"
 import { type ConnectionStats, type Connections, frame, makeConnections } from "./internal/connections.js"
 import { page, pageHeaders } from "./internal/page.js"
 import { parseSecret, progressView, type SecretPath, snapshotView, toJson } from "./internal/view.js"
@@ -224,6 +225,8 @@ const optionKeys: ReadonlyArray<keyof Options> = [
  * effect reads an unknown key (`{ second: 5 }`) or `{}` as 0 and adds the known ones, so
  * `{ seconds: 1, sec: 5 }` would be 1 second. Each key must be a unit effect reads (one of it is
  * more than 0 millis) holding a number (or undefined), and one at least holds a number.
+ * (`@tributary/nats` checks its durations by the same rule in its `internal/options.ts`: each
+ * package checks its own inputs, and none exports such a check.)
  */
 const durationObject = (interval: object): boolean => {
   const entries = Object.entries(interval).filter(([, value]) => value !== undefined)
@@ -247,7 +250,7 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
         new MonitorArgumentError(
           unknown,
           (options as Record<string, unknown>)[unknown],
-          `an option of Monitor.serve (they are ${optionKeys.join(", ")})`
+          knownOption(unknown, optionKeys)
         )
       )
     const {
@@ -266,11 +269,15 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
     const goodToken = typeof token === "string" && token.length >= minTokenLength && /^[\x21-\x7e]+$/.test(token)
     if (token !== undefined && !goodToken)
       return Effect.fail(
-        MonitorArgumentError.hidden("token", token, `at least ${minTokenLength} visible ASCII characters (no spaces)`)
+        MonitorArgumentError.hidden(
+          "token",
+          token,
+          `a string of at least ${minTokenLength} visible ASCII characters (no spaces)`
+        )
       )
     if (token === undefined && !isLoopback(host))
       return Effect.fail(
-        new MonitorArgumentError("token", token, `set when host is not loopback (host ${JSON.stringify(host)})`)
+        new MonitorArgumentError("token", token, `a token when host is not loopback (host ${JSON.stringify(host)})`)
       )
     const ill =
       typeof interval === "object" &&

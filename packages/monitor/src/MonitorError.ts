@@ -8,10 +8,22 @@
  * @since 0.2.0
  */
 import * as Data from "effect/Data"
+import { shown as show } from "./internal/argumentText.js"
 
 /**
  * An option of `Monitor.serve` is wrong: `argument` names it (`"port"`, `"token"`, …), `value` is
  * what was given.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Monitor } from "@tributary/monitor"
+ *
+ * const port = Number(process.env.MONITOR_PORT ?? 7070) // NaN for a typo such as "70o0"
+ * const monitor = Monitor.serve({ port }).pipe(
+ *   Effect.tap((m) => Effect.log(`monitor: ${m.url}`)),
+ *   Effect.catchTag("MonitorArgumentError", (e) => Effect.logError(`no monitor, fix ${e.argument}: ${e.message}`))
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -20,11 +32,15 @@ export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError
   readonly argument: string
   /** the value given (for a secret string, only `{ length }`) */
   readonly value: unknown
-  /** names the option, what it must be and the value received (a secret's length only) */
+  /**
+   * `Invalid Monitor.serve <option>: expected <what>, received <value>` (a secret's length only, a
+   * long value cut after 200 characters); for a misspelt option, what it expects names the option
+   * meant when one is close
+   */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string, shown: string = show(value)) {
-    super({ argument, value, message: `Monitor.serve: ${argument} must be ${expected}, received ${shown}` })
+    super({ argument, value, message: `Invalid Monitor.serve ${argument}: expected ${expected}, received ${shown}` })
   }
 
   /**
@@ -47,6 +63,16 @@ export class MonitorArgumentError extends Data.TaggedError("MonitorArgumentError
  * The server could not listen on `host`:`port` (the port is taken, the host is not an address of
  * this machine, …); `reason` is Node's message.
  *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Monitor } from "@tributary/monitor"
+ *
+ * // the port is taken (another instance runs there): go on without a monitor
+ * const monitor = Monitor.serve({ port: 7070 }).pipe(
+ *   Effect.catchTag("MonitorListenError", (e) => Effect.logWarning(`no monitor on ${e.host}:${e.port}: ${e.reason}`))
+ * )
+ * ```
+ *
  * @since 0.2.0
  */
 export class MonitorListenError extends Data.TaggedError("MonitorListenError")<{
@@ -61,18 +87,5 @@ export class MonitorListenError extends Data.TaggedError("MonitorListenError")<{
 }> {
   constructor(host: string, port: number, reason: string) {
     super({ host, port, reason, message: `Monitor.serve: cannot listen on ${host}:${port}: ${reason}` })
-  }
-}
-
-// ── private helpers ─────────────────────────────────────────────────────────
-
-/** A value as it reads in a message (strings quoted, the rest as JSON when it can be). */
-const show = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "number" || value === undefined) return String(value)
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
   }
 }

@@ -77,12 +77,30 @@ describe("Monitor.serve options", () => {
     const e = await run(Effect.flip(Monitor.serve({ interval: "0 millis" })))
     expect(e).toBeInstanceOf(MonitorArgumentError)
     expect(e.message).toBe(
-      'Monitor.serve: interval must be a finite duration of at least 50 millis, received "0 millis"'
+      'Invalid Monitor.serve interval: expected a finite duration of at least 50 millis, received "0 millis"'
     )
     const misspelt = await run(Effect.flip(Monitor.serve({ intervall: "1 second" } as any)))
+    expect(misspelt).toMatchObject({ argument: "intervall", value: "1 second" })
     expect(misspelt.message).toBe(
-      'Monitor.serve: intervall must be an option of Monitor.serve (they are port, host, token, interval, secretKeys, listLimit, maxConnections), received "1 second"'
+      'Invalid Monitor.serve intervall: expected a known option (did you mean interval?); the known ones are port, host, token, interval, secretKeys, listLimit, maxConnections, received "1 second"'
     )
+    // a case off, or nothing close: a suggestion only when one is close
+    expect((await run(Effect.flip(Monitor.serve({ listlimit: 5 } as any)))).message).toContain(
+      "(did you mean listLimit?)"
+    )
+    expect((await run(Effect.flip(Monitor.serve({ colour: "red" } as any)))).message).not.toContain("did you mean")
+  })
+
+  it("a bad value is shown as it is: NaN as NaN, a function as such, a long one cut after 200 characters", async () => {
+    const nan = await run(Effect.flip(Monitor.serve({ port: Number.NaN })))
+    expect(nan).toMatchObject({ argument: "port", value: Number.NaN })
+    expect(nan.message).toBe("Invalid Monitor.serve port: expected an integer from 0 to 65535, received NaN")
+    const f = await run(Effect.flip(Monitor.serve({ host: (() => "x") as any })))
+    expect(f.message).toBe("Invalid Monitor.serve host: expected a host name or address, received a function")
+    const long = ["x".repeat(500)]
+    const cut = await run(Effect.flip(Monitor.serve({ secretKeys: long.concat("") })))
+    expect((cut as MonitorArgumentError).value).toEqual(long.concat(""))
+    expect(cut.message).toMatch(/received \["x{198}…$/)
   })
 
   it("off loopback without a token: the message says a token is required and why; the same host with one serves", async () => {
@@ -90,7 +108,7 @@ describe("Monitor.serve options", () => {
     expect(e).toBeInstanceOf(MonitorArgumentError)
     expect((e as MonitorArgumentError).argument).toBe("token")
     expect(e.message).toBe(
-      'Monitor.serve: token must be set when host is not loopback (host "0.0.0.0"), received undefined'
+      'Invalid Monitor.serve token: expected a token when host is not loopback (host "0.0.0.0"), received undefined'
     )
     expect(
       await run(Effect.map(Monitor.serve({ host: "0.0.0.0", token: "0123456789abcdef" }), (m) => m.port))
@@ -99,7 +117,7 @@ describe("Monitor.serve options", () => {
 
   it("refuses a token shorter than 16 characters, on loopback or off it, naming its length and never the token", async () => {
     for (const options of [
-      { host: "0.0.0.0", token: "x" },
+      { host: "0.0.0.0", token: "#" }, // a character no message holds
       { token: "fifteen-chars-x" },
       { token: "sp ace-but-long-enough" }
     ]) {
@@ -113,7 +131,7 @@ describe("Monitor.serve options", () => {
     }
     const e = await run(Effect.flip(Monitor.serve({ host: "0.0.0.0", token: "x" })))
     expect(e.message).toBe(
-      "Monitor.serve: token must be at least 16 visible ASCII characters (no spaces), received a string of 1 character (not shown)"
+      "Invalid Monitor.serve token: expected a string of at least 16 visible ASCII characters (no spaces), received a string of 1 character (not shown)"
     )
     // 16 characters is enough
     expect(

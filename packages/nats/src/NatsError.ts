@@ -10,10 +10,23 @@
  * @since 0.2.0
  */
 import * as Data from "effect/Data"
+import { shown as show } from "./internal/argumentText.js"
 import { redactAll } from "./internal/credentials.js"
 
 /**
  * The NATS server could not be reached (at start) or a JetStream request failed for good.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Job } from "@tributary/jobs"
+ * import { NatsSupervisor } from "@tributary/nats"
+ *
+ * const program = Job.fire(Effect.log("hello"), { name: "greet" }).pipe(
+ *   Effect.provide(NatsSupervisor.layer({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" })),
+ *   // the layer connects when it is built: a server that cannot be reached fails it
+ *   Effect.catchTag("NatsConnectError", (e) => Effect.logFatal(`no NATS at ${e.servers}: ${e.message}`))
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -32,7 +45,19 @@ export class NatsConnectError extends Data.TaggedError("NatsConnectError")<{
 }
 
 /**
- * A bad option of `NatsSupervisor.layer` or `NatsWorker.run`: names the option and the value.
+ * A bad option of `NatsSupervisor.layer`, `NatsSupervisor.dispatcher` or `NatsWorker.run`: names
+ * the function, the option and the value (a misspelt option: the one meant, when one is close).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NatsWorker } from "@tributary/nats"
+ *
+ * const concurrency = Number(process.env.CONCURRENCY) // NaN when unset
+ * const worker = NatsWorker.run({ servers: "nats://127.0.0.1:4222", definitions: [], concurrency }).pipe(
+ *   // checked before the server is touched
+ *   Effect.catchTag("NatsArgumentError", (e) => Effect.logFatal(`fix ${e.argument}: ${e.message}`))
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -41,17 +66,38 @@ export class NatsArgumentError extends Data.TaggedError("NatsArgumentError")<{
   readonly argument: string
   /** the value given (a URL of `servers` with its credentials shown as `***`) */
   readonly value: unknown
-  /** names the option, what it expects and the value given (a long value cut after 200 characters) */
+  /**
+   * `Invalid <function> <option>: expected <what>, received <value>`, the function being
+   * `NatsSupervisor.layer`, `NatsSupervisor.dispatcher` or `NatsWorker.run` (a long value cut after
+   * 200 characters); for a misspelt option, what it expects names the option meant when one is close
+   */
   readonly message: string
 }> {
-  constructor(argument: string, value: unknown, expected: string) {
-    super({ argument, value, message: `${argument}: expected ${expected}, got ${show(value)}` })
+  constructor(fn: string, argument: string, value: unknown, expected: string) {
+    super({ argument, value, message: `Invalid ${fn} ${argument}: expected ${expected}, received ${show(value)}` })
   }
 }
 
 /**
  * A worker received a job whose definition it does not have: the job fails (termed, never
  * redelivered).
+ *
+ * ```ts
+ * import { Effect, Predicate, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * // the firing side (NatsSupervisor.layer): workers deployed before "report" existed fail it for good
+ * const report = Job.define({ name: "report", payload: Schema.Number, run: (month) => Effect.log(`report ${month}`) })
+ * const program = Effect.gen(function* () {
+ *   const h = yield* Job.fork(report.make(5))
+ *   // the error crossed the wire: its _tag and fields are kept, not its class
+ *   yield* Job.join(h).pipe(
+ *     Effect.catch((e: unknown) =>
+ *       Predicate.isTagged(e, "UnknownDefinitionError") ? Effect.logError("deploy the workers first") : Effect.fail(e)
+ *     )
+ *   )
+ * })
+ * ```
  *
  * @since 0.2.0
  */
@@ -75,6 +121,19 @@ export class UnknownDefinitionError extends Data.TaggedError("UnknownDefinitionE
 /**
  * A worker received a job for a pool it does not have: the job fails (termed, never redelivered).
  *
+ * ```ts
+ * import { Cause, Effect, Exit, Predicate, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * // the firing side, whose supervisor has the pool "images": a worker started without it fails its jobs for good
+ * const resize = Job.define({ name: "resize", payload: Schema.String, run: (path) => Effect.log(`resizing ${path}`) })
+ * const program = Effect.gen(function* () {
+ *   const outcomes = yield* Job.all(["a.png", "b.png"].map((path) => resize.make(path)), { concurrency: 2, pool: "images" })
+ *   const refused = outcomes.filter((o) => Exit.isFailure(o.exit) && Predicate.isTagged(Cause.squash(o.exit.cause), "UnknownPoolError"))
+ *   if (refused.length > 0) yield* Effect.logError(`${refused.length} jobs need a worker with the pool "images"`)
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
@@ -93,6 +152,20 @@ export class UnknownPoolError extends Data.TaggedError("UnknownPoolError")<{
 /**
  * A job's payload did not decode with its definition's schema on the worker: the job fails
  * (termed, never redelivered); the worker keeps going.
+ *
+ * ```ts
+ * import { Effect, Predicate, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ *
+ * // the firing side: workers still on the old Schema (`total` was `amount`) cannot decode the job
+ * const invoice = Job.define({ name: "invoice", payload: Schema.Struct({ total: Schema.Number }), run: () => Effect.void })
+ * const program = Job.fork(invoice.make({ total: 12 })).pipe(
+ *   Effect.flatMap(Job.join),
+ *   Effect.catch((e: unknown) =>
+ *     Predicate.isTagged(e, "PayloadDecodeError") ? Effect.logError("the workers run another version of invoice") : Effect.fail(e)
+ *   )
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -122,6 +195,21 @@ export class PayloadDecodeError extends Data.TaggedError("PayloadDecodeError")<{
  * naming the sizes, instead of retrying a publish that can never succeed. A payload too large is
  * never published; an outcome too large is replaced by this error (the job's message is done, not
  * run again). Pass a reference (a key, a URL) to large data instead of the data.
+ *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ * import { MessageTooLargeError } from "@tributary/nats"
+ *
+ * const importCsv = Job.define({ name: "import-csv", payload: Schema.String, run: (csv) => Effect.log(`${csv.length} bytes`) })
+ * const program = Effect.gen(function* () {
+ *   const h = yield* Job.fork(importCsv.make("x".repeat(2_000_000))) // 2 MB, over the default max_payload of 1 MiB
+ *   yield* Job.join(h)
+ * }).pipe(
+ *   // a defect, raised in this process (so instanceof works): send a key to the file instead
+ *   Effect.catchDefect((d) => (d instanceof MessageTooLargeError ? Effect.logError(`${d.what}: ${d.bytes} > ${d.limit} bytes`) : Effect.die(d)))
+ * )
+ * ```
  *
  * @since 0.2.0
  */
@@ -156,6 +244,19 @@ export class MessageTooLargeError extends Data.TaggedError("MessageTooLargeError
  * string, a Date as a string its Schema refused, NaN as null). Give the definition a Schema whose
  * encoded side is JSON data (strings, finite numbers, booleans, null, arrays, plain objects).
  *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ * import { PayloadJsonError } from "@tributary/nats"
+ *
+ * // Schema.Date encodes to a Date, which JSON cannot carry (Schema.DateFromString would travel)
+ * const remind = Job.define({ name: "remind", payload: Schema.Struct({ at: Schema.Date }), run: () => Effect.void })
+ * const program = Job.fork(remind.make({ at: new Date() })).pipe(
+ *   Effect.flatMap(Job.join),
+ *   Effect.catchDefect((d) => (d instanceof PayloadJsonError ? Effect.logError(`${d.path} is ${d.found}`) : Effect.die(d))) // payload.at is a Date
+ * )
+ * ```
+ *
  * @since 0.2.0
  */
 export class PayloadJsonError extends Data.TaggedError("PayloadJsonError")<{
@@ -181,14 +282,3 @@ export class PayloadJsonError extends Data.TaggedError("PayloadJsonError")<{
 // ── private helpers ─────────────────────────────────────────────────────────
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
-
-const show = (value: unknown): string => {
-  // JSON says null for these (a concurrency of NaN read "got null")
-  if (typeof value === "number" && !Number.isFinite(value)) return String(value)
-  try {
-    const s = JSON.stringify(value)
-    return s === undefined ? String(value) : s.length > 200 ? `${s.slice(0, 200)}…` : s
-  } catch {
-    return String(value)
-  }
-}

@@ -72,7 +72,7 @@ import {
   exitOf,
   notJson
 } from "./internal/wire.js"
-import { MessageTooLargeError, NatsArgumentError, NatsConnectError, PayloadJsonError } from "./NatsError.js"
+import { MessageTooLargeError, type NatsArgumentError, NatsConnectError, PayloadJsonError } from "./NatsError.js"
 
 /**
  * The options of `dispatcher`.
@@ -104,6 +104,22 @@ export interface Options extends DispatcherOptions {
  * When its scope closes, the supervisor shuts down first (its grace covers the remote jobs in
  * flight, whose outcomes still arrive), then the connection drains.
  *
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ * import { NatsSupervisor } from "@tributary/nats"
+ *
+ * const resize = Job.define({ name: "resize", payload: Schema.String, run: (path) => Effect.log(`resizing ${path}`) })
+ * const JobsLive = NatsSupervisor.layer({
+ *   servers: ["nats://nats-1:4222", "nats://nats-2:4222"],
+ *   supervisor: { name: "api", concurrency: 256, pools: { images: { concurrency: 64 } } },
+ *   publishTimeout: "30 seconds"
+ * })
+ * // published to JetStream, run by a NatsWorker; its outcome is logged here
+ * const upload = (path: string) => Job.fire(resize.make(path), { pool: "images", timeout: "2 minutes" })
+ * const program = upload("uploads/cat.png").pipe(Effect.provide(JobsLive))
+ * ```
+ *
  * @since 0.2.0
  */
 export const layer = (
@@ -111,7 +127,7 @@ export const layer = (
 ): Layer.Layer<Supervisor.Supervisor | Dispatcher.Dispatcher, NatsConnectError | NatsArgumentError> =>
   Layer.effectContext(
     Effect.gen(function* () {
-      const remote = yield* makeDispatcher(options, [...dispatcherOptionKeys, "supervisor"])
+      const remote = yield* makeDispatcher("NatsSupervisor.layer", options, [...dispatcherOptionKeys, "supervisor"])
       // built last: its shutdown (grace for the jobs in flight) runs before the consumer and the connection close
       const supervisor = yield* Layer.build(Supervisor.layer(options.supervisor))
       return Context.add(supervisor, Dispatcher.Dispatcher, remote.service)
@@ -152,7 +168,7 @@ export const dispatcher = (
       // the supervisor that runs the jobs (runMain's, say), outside this layer: its jobs fired
       // and not yet started when this scope closes are waited for too
       const supervisor = yield* Effect.serviceOption(Supervisor.Supervisor)
-      const remote = yield* makeDispatcher(options)
+      const remote = yield* makeDispatcher("NatsSupervisor.dispatcher", options)
       yield* Effect.addFinalizer(() =>
         remote.settled(supervisor._tag === "Some" ? supervisor.value.snapshot : Effect.succeed(undefined))
       )
@@ -163,23 +179,26 @@ export const dispatcher = (
 /** The options of `dispatcher` beyond `servers` and `prefix` (`layer` adds `supervisor`). */
 const dispatcherOptionKeys: ReadonlyArray<string> = ["publishTimeout", "publishWindow", "outcomeMaxAge"]
 
-/** The connection, the outcomes consumer, the publisher and the stand-in of every defined job, in the current scope. */
-const makeDispatcher = (options: DispatcherOptions, others: ReadonlyArray<string> = dispatcherOptionKeys) =>
+/**
+ * The connection, the outcomes consumer, the publisher and the stand-in of every defined job, in the
+ * current scope; a bad option fails with a NatsArgumentError naming `fn` (`layer` or `dispatcher`).
+ */
+const makeDispatcher = (fn: string, options: DispatcherOptions, others: ReadonlyArray<string> = dispatcherOptionKeys) =>
   Effect.gen(function* () {
-    const { servers, names } = yield* resolveCommon(options, others)
-    const publishTimeout = yield* millisOf("publishTimeout", options.publishTimeout, "1 minute")
-    const outcomeMaxAge = yield* millisOf("outcomeMaxAge", options.outcomeMaxAge, "1 hour", MAX_SERVER_MILLIS)
-    if (outcomeMaxAge < MIN_OUTCOME_MAX_AGE_MILLIS)
-      return yield* new NatsArgumentError(
-        "outcomeMaxAge",
-        options.outcomeMaxAge,
-        "a duration of at least 1 second (an outcome must outlive a reader that is a moment late; the server refuses less than 100 ms)"
-      )
-    const publishWindow = yield* countOf("publishWindow", options.publishWindow, 16)
+    const { servers, names } = yield* resolveCommon(fn, options, others)
+    const publishTimeout = yield* millisOf(fn, "publishTimeout", options.publishTimeout, "1 minute")
+    const outcomeMaxAge = yield* millisOf(fn, "outcomeMaxAge", options.outcomeMaxAge, "1 hour", {
+      min: {
+        millis: MIN_OUTCOME_MAX_AGE_MILLIS,
+        why: "an outcome must outlive a reader that is a moment late; the server refuses less than 100 ms"
+      },
+      max: MAX_SERVER_MILLIS
+    })
+    const publishWindow = yield* countOf(fn, "publishWindow", options.publishWindow, 16)
     const instance = crypto.randomUUID().replaceAll("-", "")
     const nc = yield* connection.open(servers, `tributary-supervisor-${instance}`)
     const jsm = yield* connection.manager(nc, servers)
-    yield* connection.ensureStreams(jsm, names, outcomeMaxAge, servers, { raiseOutcomeMaxAge: true })
+    yield* connection.ensureStreams(fn, jsm, names, outcomeMaxAge, servers, { raiseOutcomeMaxAge: true })
     const js = jetstream(nc)
     const reply = `${names.outcomesPrefix}.${instance}`
 

@@ -6,7 +6,7 @@
  *
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Dispatcher, Job, JobArgumentError, Supervisor } from "@tributary/jobs"
+ * import { Job, Supervisor } from "@tributary/jobs"
  * import { NatsWorker } from "@tributary/nats"
  *
  * const clean = Job.define({ name: "clean", payload: Schema.Struct({ id: Schema.Number }), run: ({ id }) => Effect.succeed(id) })
@@ -138,6 +138,24 @@ const workerOptionKeys: ReadonlyArray<string> = [
  * `NatsArgumentError` naming it (a bad `pools` with the `SupervisorConfigError` of its path, e.g.
  * `pools.db.concurrency`), before the server is touched.
  *
+ * ```ts
+ * import { Context, Effect, Layer, Schema } from "effect"
+ * import { Job } from "@tributary/jobs"
+ * import { NatsWorker } from "@tributary/nats"
+ *
+ * class Db extends Context.Service<Db, { readonly execute: (sql: string) => Effect.Effect<number> }>()("app/Db") {}
+ * const purge = Job.define({
+ *   name: "purge",
+ *   payload: Schema.Struct({ days: Schema.Number }),
+ *   run: ({ days }) => Effect.flatMap(Effect.service(Db), (db) => db.execute(`DELETE FROM events WHERE age_days > ${days}`))
+ * })
+ * const DbLive = Layer.succeed(Db, { execute: () => Effect.succeed(0) })
+ * // the definitions' requirements are the worker's: provide them around it
+ * const worker = NatsWorker.run({ servers: "nats://127.0.0.1:4222", definitions: [purge], attempts: 5, retryDelay: "10 seconds" }).pipe(
+ *   Effect.provide(DbLive)
+ * )
+ * ```
+ *
  * @since 0.2.0
  */
 export const run = <R = never>(
@@ -145,31 +163,28 @@ export const run = <R = never>(
 ): Effect.Effect<never, NatsConnectError | NatsArgumentError | SupervisorConfigError, R> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const { servers, names } = yield* resolveCommon(options, workerOptionKeys)
-      const concurrency = yield* countOf("concurrency", options.concurrency, 16)
-      const maxAckPending = yield* countOf("maxAckPending", options.maxAckPending, 1000)
-      const attempts = yield* countOf("attempts", options.attempts, 3)
-      const ackWait = yield* millisOf("ackWait", options.ackWait, "30 seconds", MAX_SERVER_MILLIS)
-      if (ackWait < MIN_ACK_WAIT_MILLIS)
-        return yield* new NatsArgumentError(
-          "ackWait",
-          options.ackWait,
-          "a duration of at least 1 second (the progress acks, every third of it, must beat it: with 1 ms a live worker's jobs ran up to 6 times)"
-        )
+      const { servers, names } = yield* resolveCommon(RUN, options, workerOptionKeys)
+      const concurrency = yield* countOf(RUN, "concurrency", options.concurrency, 16)
+      const maxAckPending = yield* countOf(RUN, "maxAckPending", options.maxAckPending, 1000)
+      const attempts = yield* countOf(RUN, "attempts", options.attempts, 3)
+      const ackWait = yield* millisOf(RUN, "ackWait", options.ackWait, "30 seconds", {
+        min: {
+          millis: MIN_ACK_WAIT_MILLIS,
+          why: "the progress acks, every third of it, must beat it: with 1 ms a live worker's jobs ran up to 6 times"
+        },
+        max: MAX_SERVER_MILLIS
+      })
       // the last nak's delay (retryDelay × the delivery number) goes to the server too
-      const retryDelay = yield* millisOf(
-        "retryDelay",
-        options.retryDelay,
-        "1 second",
-        Math.floor(MAX_SERVER_MILLIS / attempts)
-      )
+      const retryDelay = yield* millisOf(RUN, "retryDelay", options.retryDelay, "1 second", {
+        max: Math.floor(MAX_SERVER_MILLIS / attempts)
+      })
       const updateConsumer = options.updateConsumer ?? false
       if (typeof updateConsumer !== "boolean")
-        return yield* new NatsArgumentError("updateConsumer", updateConsumer, "a boolean")
-      const grace = yield* millisOf("grace", options.grace, "10 seconds")
+        return yield* new NatsArgumentError(RUN, "updateConsumer", updateConsumer, "a boolean")
+      const grace = yield* millisOf(RUN, "grace", options.grace, "10 seconds")
       const name = options.name ?? `worker-${process.pid}`
       if (typeof name !== "string" || name === "")
-        return yield* new NatsArgumentError("name", name, "a non-empty string")
+        return yield* new NatsArgumentError(RUN, "name", name, "a non-empty string")
       const definitions = yield* definitionsOf(options.definitions)
       const pools = options.pools ?? {}
 
@@ -188,7 +203,7 @@ export const run = <R = never>(
       )
       const nc = yield* connection.open(servers, name)
       const jsm = yield* connection.manager(nc, servers)
-      yield* connection.ensureStreams(jsm, names, 3_600_000, servers)
+      yield* connection.ensureStreams(RUN, jsm, names, 3_600_000, servers)
       const found = yield* connection.ensureConsumer(jsm, names, ackWait, maxAckPending, servers, updateConsumer)
       if (found !== undefined) return yield* consumerMismatch(names.consumer, found, options, ackWait, maxAckPending)
       // outcomes are bounded by the jobs held (capacity), so the window never holds one back
@@ -245,7 +260,7 @@ export const run = <R = never>(
         if (restoring || stopping) return
         restoring = true
         const attempt = Effect.all([
-          connection.ensureStreams(jsm, names, 3_600_000, servers, { settleMillis: RESTORE_SETTLE_MILLIS }),
+          connection.ensureStreams(RUN, jsm, names, 3_600_000, servers, { settleMillis: RESTORE_SETTLE_MILLIS }),
           connection.restoreConsumer(jsm, names, ackWait, maxAckPending, servers)
         ])
         const until = (delay: number): Effect.Effect<void> =>
@@ -594,6 +609,9 @@ const idOf = (m: Delivery): string => m.msg.headers?.get("Nats-Msg-Id") ?? ""
 /** the shortest ack wait: a shorter one lets the server redeliver jobs a live worker holds (its progress acks come too late) */
 const MIN_ACK_WAIT_MILLIS = 1_000
 
+/** the public function a worker's bad option is refused by (its NatsArgumentError names it) */
+const RUN = "NatsWorker.run"
+
 /** how many cancelled ids a worker remembers, and how long: a cancel heard before its message arrived */
 const CANCEL_MEMORY = 10_000
 const CANCEL_MEMORY_MILLIS = 120_000
@@ -618,11 +636,13 @@ const consumerMismatch = (
   const also = "; pass updateConsumer: true to set it for every worker (or start this worker with that value)"
   return found.ackWaitMillis !== ackWait
     ? new NatsArgumentError(
+        RUN,
         "ackWait",
         options.ackWait ?? `${ackWait} ms (the default)`,
         `the ack wait of the workers' consumer ${consumer}, ${found.ackWaitMillis} ms, that another worker set${also}`
       )
     : new NatsArgumentError(
+        RUN,
         "maxAckPending",
         options.maxAckPending ?? `${maxAckPending} (the default)`,
         `the max ack pending of the workers' consumer ${consumer}, ${found.maxAckPending}, that another worker set${also}`
@@ -636,14 +656,14 @@ const definitionsOf = <R>(
   Effect.suspend(() => {
     if (!Array.isArray(definitions) || definitions.length === 0)
       return Effect.fail(
-        new NatsArgumentError("definitions", definitions, "a non-empty array of Job.define definitions")
+        new NatsArgumentError(RUN, "definitions", definitions, "a non-empty array of Job.define definitions")
       )
     const byName = new Map<string, Job.Definition<any, any, any, R>>()
     for (const [i, d] of definitions.entries()) {
       if (typeof d?.name !== "string" || typeof d.run !== "function" || !Schema.isSchema(d.payload))
-        return Effect.fail(new NatsArgumentError(`definitions[${i}]`, d, "a Job.define definition"))
+        return Effect.fail(new NatsArgumentError(RUN, `definitions[${i}]`, d, "a Job.define definition"))
       if (byName.has(d.name))
-        return Effect.fail(new NatsArgumentError(`definitions[${i}].name`, d.name, "a name not used twice"))
+        return Effect.fail(new NatsArgumentError(RUN, `definitions[${i}].name`, d.name, "a name not used twice"))
       byName.set(d.name, d)
     }
     return Effect.succeed(byName)

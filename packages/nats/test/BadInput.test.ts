@@ -10,7 +10,7 @@ import { Job, Supervisor, SupervisorConfigError } from "@tributary/jobs"
 import { Cause, Data, Duration, Effect, Exit, Layer, Logger, References, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor, NatsWorker } from "../src/index.js"
-import { MAX_SERVER_MILLIS, resolveCommon } from "../src/internal/options.js"
+import { MAX_SERVER_MILLIS, millisOf, resolveCommon } from "../src/internal/options.js"
 import * as d from "./fixtures/definitions.js"
 import { fire, type Line, outcomeLines, recorder, startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -91,7 +91,7 @@ describe("bad options", () => {
       value: {
         _tag: "NatsArgumentError",
         argument: "concurrency",
-        message: "concurrency: expected an integer ≥ 1, got NaN"
+        message: "Invalid NatsWorker.run concurrency: expected an integer ≥ 1, received NaN"
       }
     })
   })
@@ -101,8 +101,89 @@ describe("bad options", () => {
       NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], ackWait: "999 millis" })
     )
     expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
-      value: { _tag: "NatsArgumentError", argument: "ackWait", value: "999 millis" }
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "ackWait",
+        value: "999 millis",
+        message: expect.stringMatching(/^Invalid NatsWorker\.run ackWait: expected a duration of at least 1 second \(/)
+      }
     })
+  })
+
+  it("an outcomeMaxAge under 1 second is a NatsArgumentError naming the layer", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Layer.build(NatsSupervisor.layer({ servers: "nats://127.0.0.1:1", outcomeMaxAge: 999 })))
+    )
+    expect(Exit.isFailure(exit) && Exit.findErrorOption(exit)).toMatchObject({
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "outcomeMaxAge",
+        value: 999,
+        message: expect.stringMatching(
+          /^Invalid NatsSupervisor\.layer outcomeMaxAge: expected a duration of at least 1 second \(.*\), received 999$/
+        )
+      }
+    })
+  })
+
+  it("a misspelt option names the function and the option meant, and lists the known ones", async () => {
+    const worker = await Effect.runPromiseExit(
+      NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], concurency: 2 } as never)
+    )
+    expect(Exit.isFailure(worker) && Exit.findErrorOption(worker)).toMatchObject({
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "concurency",
+        value: 2,
+        message:
+          "Invalid NatsWorker.run concurency: expected a known option (did you mean concurrency?); the known ones are servers, prefix, definitions, concurrency, pools, name, ackWait, maxAckPending, updateConsumer, attempts, retryDelay, grace, received 2"
+      }
+    })
+    const dispatcher = await Effect.runPromiseExit(
+      Effect.scoped(
+        Layer.build(NatsSupervisor.dispatcher({ servers: "nats://127.0.0.1:1", publishTimout: "1 second" } as never))
+      )
+    )
+    expect(Exit.isFailure(dispatcher) && Exit.findErrorOption(dispatcher)).toMatchObject({
+      value: {
+        _tag: "NatsArgumentError",
+        argument: "publishTimout",
+        value: "1 second",
+        message: expect.stringMatching(
+          /^Invalid NatsSupervisor\.dispatcher publishTimout: expected a known option \(did you mean publishTimeout\?\); the known ones are servers, prefix, publishTimeout, publishWindow, outcomeMaxAge, received "1 second"$/
+        )
+      }
+    })
+    // nothing close: no suggestion
+    const far = await Effect.runPromiseExit(
+      resolveCommon("NatsWorker.run", { servers: "nats://127.0.0.1:1", zzz: 1 } as never)
+    )
+    expect(Exit.isFailure(far) && Exit.findErrorOption(far)).toMatchObject({
+      value: { argument: "zzz", message: expect.not.stringContaining("did you mean") }
+    })
+  })
+
+  it("a duration object with a unit effect does not read is refused, not read without it (effect read { seconds: 1, sec: 5 } as 1 second)", async () => {
+    for (const grace of [{ seconds: 1, sec: 5 }, { second: 5 }, {}, { seconds: Number.NaN, milliseconds: 5 }]) {
+      const exit = await Effect.runPromiseExit(
+        NatsWorker.run({ servers: "nats://127.0.0.1:1", definitions: [d.square], grace: grace as never })
+      )
+      expect(Exit.isFailure(exit) && Exit.findErrorOption(exit), JSON.stringify(grace)).toMatchObject({
+        value: {
+          _tag: "NatsArgumentError",
+          argument: "grace",
+          value: grace,
+          message: expect.stringContaining(
+            "expected a positive, finite duration (an object takes units such as seconds or milliseconds, each a number)"
+          )
+        }
+      })
+    }
+    // a well-formed object, a Duration and a [seconds, nanos] pair are taken
+    for (const grace of [{ seconds: 1, milliseconds: 500 }, Duration.seconds(2), [1, 0] as const]) {
+      const exit = await Effect.runPromiseExit(millisOf("NatsWorker.run", "grace", grace, "10 seconds"))
+      expect(Exit.isSuccess(exit), String(grace)).toBe(true)
+    }
   })
 })
 
@@ -117,13 +198,17 @@ describe("servers and durations the server cannot take", () => {
       "nats://127.0.0.1:99999",
       "nats://h:1/path"
     ]) {
-      const exit = await Effect.runPromiseExit(resolveCommon({ servers: ["nats://127.0.0.1:4222", url] }))
+      const exit = await Effect.runPromiseExit(
+        resolveCommon("NatsWorker.run", { servers: ["nats://127.0.0.1:4222", url] })
+      )
       expect(errorOf(exit)).toMatchObject({ value: { _tag: "NatsArgumentError", argument: "servers", value: url } })
       const worker = await Effect.runPromiseExit(NatsWorker.run({ servers: url, definitions: [d.square] }))
       expect(errorOf(worker)).toMatchObject({ value: { _tag: "NatsArgumentError", argument: "servers" } })
     }
     // credentials stay hidden in the error
-    const hidden = await Effect.runPromiseExit(resolveCommon({ servers: "http://user:secret@127.0.0.1:1" }))
+    const hidden = await Effect.runPromiseExit(
+      resolveCommon("NatsWorker.run", { servers: "http://user:secret@127.0.0.1:1" })
+    )
     expect(errorOf(hidden)).toMatchObject({ value: { argument: "servers", value: "http://***@127.0.0.1:1" } })
     expect(String(hidden)).not.toContain("secret")
   })
@@ -159,7 +244,7 @@ describe("servers and durations the server cannot take", () => {
       "nats://[::1]:4222"
     ]
     for (const url of servers) {
-      const exit = await Effect.runPromiseExit(resolveCommon({ servers: url }))
+      const exit = await Effect.runPromiseExit(resolveCommon("NatsWorker.run", { servers: url }))
       expect(Exit.isSuccess(exit), url).toBe(true)
     }
   })
@@ -397,7 +482,7 @@ describe.skipIf(!available)("bad input", () => {
           argument: "ackWait",
           value: "1 second",
           message:
-            'ackWait: expected the ack wait of the workers\' consumer mixedconsumer-workers, 30000 ms, that another worker set; pass updateConsumer: true to set it for every worker (or start this worker with that value), got "1 second"'
+            'Invalid NatsWorker.run ackWait: expected the ack wait of the workers\' consumer mixedconsumer-workers, 30000 ms, that another worker set; pass updateConsumer: true to set it for every worker (or start this worker with that value), received "1 second"'
         }
       })
       const byDefault = await started({ maxAckPending: 7, ackWait: "30 seconds" })

@@ -40,7 +40,7 @@ describe.skipIf(!available)("ensureStreams", () => {
   it("makes both streams; the probe that checks each leaves nothing in them", async () => {
     await withManager(async (jsm) => {
       const names = namesOf("ensurefresh")
-      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, [server.url]))
+      await Effect.runPromise(connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, [server.url]))
       const jobs = await jsm.streams.info(names.jobsStream)
       const outcomes = await jsm.streams.info(names.outcomesStream)
       expect([jobs.state.messages, outcomes.state.messages]).toEqual([0, 0])
@@ -57,7 +57,7 @@ describe.skipIf(!available)("ensureStreams", () => {
       const js = jetstream(nc)
       const names = namesOf("ensureleftover")
       const dir = dirOf(names.jobsStream)
-      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, [server.url]))
+      await Effect.runPromise(connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, [server.url]))
       await js.publish(names.jobsSubject, "deleted with its stream")
       // the server deletes a stream in two steps: it forgets it (its consumers hear 409 Consumer
       // Deleted), then removes its files. The files as they are between the two steps:
@@ -66,7 +66,7 @@ describe.skipIf(!available)("ensureStreams", () => {
       cpSync(leftover, dir, { recursive: true })
       let removals = 0
       await Effect.runPromise(
-        connection.ensureStreams(jsm, names, 60_000, [server.url], {
+        connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, [server.url], {
           // the second step, once the stream was made again (the first time only)
           afterMake: async (stream) => {
             if (stream === names.jobsStream && removals++ === 0) rmSync(dir, { recursive: true, force: true })
@@ -90,7 +90,7 @@ describe.skipIf(!available)("ensureStreams", () => {
       let config: Awaited<ReturnType<typeof jsm.streams.info>>["config"] | undefined
       let retries = 0
       const made = await Effect.runPromise(
-        connection.ensureStreams(jsm, names, 60_000, [server.url], {
+        connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, [server.url], {
           // nothing listens on the probe's subject when it is published: the stream is gone
           afterMake: async (stream) => {
             if (stream !== names.jobsStream) return
@@ -117,7 +117,7 @@ describe.skipIf(!available)("ensureStreams", () => {
       const names = namesOf("ensuregone")
       let retries = 0
       const exit = await Effect.runPromiseExit(
-        connection.ensureStreams(jsm, names, 60_000, [server.url], {
+        connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, [server.url], {
           afterMake: async (stream) => {
             if (stream === names.jobsStream) await jsm.streams.delete(stream)
           },
@@ -144,7 +144,7 @@ describe.skipIf(!available)("restoreConsumer", () => {
       const js = jetstream(nc)
       const names = namesOf("consumerleftover")
       const servers = [server.url]
-      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, servers))
+      await Effect.runPromise(connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, servers))
       await Effect.runPromise(connection.ensureConsumer(jsm, names, 60_000, 100, servers, false))
       for (let i = 0; i < 5; i++) await js.publish(names.jobsSubject, String(i))
       const consumer = await js.consumers.get(names.jobsStream, names.consumer)
@@ -185,7 +185,7 @@ describe.skipIf(!available)("restoreConsumer", () => {
       const js = jetstream(nc)
       const names = namesOf("consumerrace")
       const servers = [server.url]
-      await Effect.runPromise(connection.ensureStreams(jsm, names, 60_000, servers))
+      await Effect.runPromise(connection.ensureStreams("NatsWorker.run", jsm, names, 60_000, servers))
       for (let i = 0; i < 5; i++) await js.publish(names.jobsSubject, String(i))
       let created = ""
       const made = await Effect.runPromise(

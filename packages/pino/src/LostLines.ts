@@ -25,6 +25,22 @@
 /**
  * Counts lost log lines and reports each burst of them once (see the module's description).
  *
+ * @example
+ * ```ts
+ * import { LostLines } from "@tributary/pino"
+ *
+ * // a log sink of your own that must never throw: a failed line is counted, a burst reported once
+ * const lost = new LostLines("audit-sink")
+ * const write = (line: string, send: (line: string) => void): void => {
+ *   try {
+ *     send(line)
+ *     lost.succeeded()
+ *   } catch (error) {
+ *     lost.failed(error)
+ *   }
+ * }
+ * ```
+ *
  * @since 0.2.0
  */
 export class LostLines {

@@ -38,6 +38,7 @@
 import { Cause, Duration, Effect, Formatter, Layer, Logger, Option, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import pino from "pino"
+import { knownOption } from "./internal/argumentText.js"
 import {
   abandonInFlight,
   flushHeld,
@@ -317,11 +318,9 @@ export const writeUnsafe = <CustomLevels extends string = never>(
   if (!(pinoLevels as ReadonlyArray<unknown>).includes(level)) {
     // pino would write nothing (isLevelEnabled is false for an unknown level): lost, and said so
     writeLine(lostLinesOf(standard), () => {
-      throw new PinoLoggerConfigError(
-        "level",
-        "unknown level",
-        `writeUnsafe: level must be one of ${pinoLevels.join(", ")}, received ${shownOption(level)}`
-      )
+      throw new PinoLoggerConfigError("level", "unknown level", `one of ${pinoLevels.join(", ")}`, {
+        refused: { fn: "PinoLogger.writeUnsafe", value: level }
+      })
     })
     return
   }
@@ -510,7 +509,7 @@ export const layer = <CustomLevels extends string = never>(
   loggerOrOptions: LoggerOrOptions<CustomLevels>,
   options?: LayerOptions
 ): Layer.Layer<never> => {
-  const logger = resolve(loggerOrOptions)
+  const logger = resolveFor("PinoLogger.layer", loggerOrOptions)
   checkLayerOptions(options)
   const flushTimeoutMillis = flushTimeoutOf(options?.flushTimeout)
   // from now on: an open or a write that fails is an 'error' event nobody else may be listening
@@ -564,8 +563,14 @@ export const layer = <CustomLevels extends string = never>(
  */
 export const resolve = <CustomLevels extends string = never>(
   loggerOrOptions: LoggerOrOptions<CustomLevels>
+): pino.Logger => resolveFor("PinoLogger.resolve", loggerOrOptions)
+
+/** `resolve` for the public function `fn` (`layer` or `resolve`), which its errors name. */
+const resolveFor = <CustomLevels extends string>(
+  fn: string,
+  loggerOrOptions: LoggerOrOptions<CustomLevels>
 ): pino.Logger => {
-  const logger = isPinoLogger(loggerOrOptions) ? asStandard(loggerOrOptions) : fromOptions(loggerOrOptions)
+  const logger = isPinoLogger(loggerOrOptions) ? asStandard(loggerOrOptions) : fromOptions(fn, loggerOrOptions)
   checkDestination(logger)
   return logger
 }
@@ -670,6 +675,18 @@ export const serializeCause = (cause: Cause.Cause<unknown>): SerializedCause | u
  * worker thread), a sonic-boom `retryEAGAIN` that gives up, custom streams that drop. Called by
  * {@link layer}; call it yourself when using {@link make}.
  *
+ * @example
+ * ```ts
+ * import { Logger } from "effect"
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * // make checks nothing itself: check the destination at startup
+ * const logger = pino(pino.destination({ dest: 1, sync: true, minLength: 4096 }))
+ * PinoLogger.checkDestination(logger) // throws PinoLoggerConfigError: sync and minLength contradict each other
+ * const LoggerLive = Logger.layer([PinoLogger.make(logger)])
+ * ```
+ *
  * @since 0.2.0
  */
 export const checkDestination = <CustomLevels extends string = never>(
@@ -711,13 +728,15 @@ const isPinoLogger = <CustomLevels extends string>(
   typeof (value as pino.Logger).child === "function" &&
   typeof (value as pino.Logger).levelVal === "number"
 
-/** A short description of a value that is not a logger, for an error message. */
-const describeValue = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "function") return "a function"
+/**
+ * A value given for a logger, for an error message: an object that is not one is named as a
+ * logger that is not pino (its JSON would say nothing: `{}` for `console`); undefined otherwise
+ * (the error shows the value itself).
+ */
+const describeLogger = (value: unknown): string | undefined => {
   if (Array.isArray(value)) return "an array"
   if (typeof value === "object" && value !== null) return "a logger that is not pino (it has info/error methods)"
-  return String(value)
+  return undefined
 }
 
 /**
@@ -733,7 +752,7 @@ const asStandard = <CustomLevels extends string>(logger: pino.Logger<CustomLevel
  * would log into a file `./debug`), and ignores a number or another logger (`console`, winston),
  * whose own methods would never be called.
  */
-const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
+const fromOptions = (fn: string, options: pino.LoggerOptions<any>): pino.Logger => {
   if (
     typeof options !== "object" ||
     options === null ||
@@ -744,11 +763,13 @@ const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
     throw new PinoLoggerConfigError(
       "logger",
       "not a pino logger or options",
-      `logger: expected a pino logger or pino's options (an object such as { level: "debug" }), received ${describeValue(options)}`
+      `a pino logger or pino's options (an object such as { level: "debug" })`,
+      { refused: { fn, value: options, shown: describeLogger(options) } }
     )
   }
-  const problem = levelProblem(options)
-  if (problem !== undefined) throw new PinoLoggerConfigError("level", "invalid options", problem)
+  const levels = levelProblem(options)
+  if (levels !== undefined)
+    throw new PinoLoggerConfigError("level", "invalid options", levels, { refused: { fn, value: options.level } })
   try {
     return asStandard(pino(options))
   } catch (error) {
@@ -764,9 +785,9 @@ const fromOptions = (options: pino.LoggerOptions<any>): pino.Logger => {
 }
 
 /**
- * What is wrong with `options.level`, if anything: pino's own message ("default level:warning
- * must be included in custom levels") names neither the option nor the levels there are. pino
- * reads a level name in any case, and a custom level is a level.
+ * What `options.level` expects when it is wrong (the levels there are), or undefined: pino's own
+ * message ("default level:warning must be included in custom levels") names neither the option nor
+ * the levels there are. pino reads a level name in any case, and a custom level is a level.
  */
 const levelProblem = (options: pino.LoggerOptions<any>): string | undefined => {
   const level: unknown = options.level
@@ -774,7 +795,7 @@ const levelProblem = (options: pino.LoggerOptions<any>): string | undefined => {
   const custom = Object.keys(options.customLevels ?? {})
   const known = [...(options.useOnlyCustomLevels === true ? [] : [...pinoLevels, "silent"]), ...custom]
   if (typeof level === "string" && known.some((name) => name.toLowerCase() === level.toLowerCase())) return undefined
-  return `level: expected one of ${known.map((name) => JSON.stringify(name)).join(", ")}, received ${describeValue(level)}`
+  return `one of ${known.map((name) => JSON.stringify(name)).join(", ")}`
 }
 
 /**
@@ -852,29 +873,25 @@ const hasWriteInFlight = (logger: pino.Logger): boolean =>
 /** The keys of `LayerOptions`. */
 const layerOptionKeys: ReadonlyArray<string> = ["awaitOpen", "flushTimeout"]
 
-/** Throws a `PinoLoggerConfigError` for `layer`'s options that are not an object of its keys with a boolean `awaitOpen`. */
+/**
+ * Throws a `PinoLoggerConfigError` naming the option and its value for `layer`'s options that are
+ * not an object of its keys (a misspelt one would be ignored: the error names the one meant) with a
+ * boolean `awaitOpen`.
+ */
 const checkLayerOptions = (options: unknown): void => {
   if (options === undefined) return
+  const refuse: (argument: string, value: unknown, expected: string) => never = (argument, value, expected) => {
+    throw new PinoLoggerConfigError(argument, "invalid layer options", expected, {
+      refused: { fn: "PinoLogger.layer", value }
+    })
+  }
   if (typeof options !== "object" || options === null || Array.isArray(options))
-    throw new PinoLoggerConfigError(
-      "options",
-      "invalid layer options",
-      `options: expected an object ({ awaitOpen, flushTimeout }), received ${shownOption(options)}`
-    )
+    refuse("options", options, "an object ({ awaitOpen, flushTimeout })")
   const unknown = Object.keys(options).find((key) => !layerOptionKeys.includes(key))
   if (unknown !== undefined)
-    throw new PinoLoggerConfigError(
-      "options",
-      "invalid layer options",
-      `options.${unknown}: expected one of ${layerOptionKeys.join(", ")} (a misspelt option would be ignored)`
-    )
+    refuse(unknown, (options as Record<string, unknown>)[unknown], knownOption(unknown, layerOptionKeys))
   const awaitOpen = (options as LayerOptions).awaitOpen
-  if (awaitOpen !== undefined && typeof awaitOpen !== "boolean")
-    throw new PinoLoggerConfigError(
-      "options",
-      "invalid layer options",
-      `options.awaitOpen: expected a boolean, received ${shownOption(awaitOpen)}`
-    )
+  if (awaitOpen !== undefined && typeof awaitOpen !== "boolean") refuse("awaitOpen", awaitOpen, "a boolean")
 }
 
 /**
@@ -890,19 +907,11 @@ const flushTimeoutOf = (input: Duration.Input | undefined): number => {
   if (duration._tag === "Some" && Duration.isFinite(duration.value) && Duration.toMillis(duration.value) >= 0)
     return Duration.toMillis(duration.value)
   throw new PinoLoggerConfigError(
-    "options",
+    "flushTimeout",
     "invalid flushTimeout",
-    `flushTimeout: expected a finite duration ≥ 0 (such as "5 seconds", 5000 or a Duration), received ${shownOption(input)}`
+    'a finite duration ≥ 0 (such as "5 seconds", 5000 or a Duration)',
+    { refused: { fn: "PinoLogger.layer", value: input } }
   )
-}
-
-/** An option's value for a message: JSON when it has one, else its text. */
-const shownOption = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return "an unprintable value"
-  }
 }
 
 /** How long {@link layer}'s final flush waits by default. */

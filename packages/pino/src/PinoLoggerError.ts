@@ -6,14 +6,18 @@
  * @since 0.2.0
  */
 import * as Data from "effect/Data"
+import { shown } from "./internal/argumentText.js"
 
 /**
  * A pino logger or options that `PinoLogger.layer` refuses (so does `PinoLogger.checkDestination`;
  * `PinoLogger.make` checks only the level methods): a destination that would lose lines
  * (`pino.destination({ sync: true, minLength: > 0 })`, a `maxLength` that drops lines, a destroyed
- * or ended stream), options pino itself rejects (e.g. an unknown `level`), or a
- * logger without pino's standard level methods (`useOnlyCustomLevels`). Thrown synchronously by
- * the constructor, before any line is written. The message says what was refused and why.
+ * or ended stream), something that is neither a pino logger nor pino's options, an unknown
+ * `level`, options pino itself rejects, a bad option of `layer` (`flushTimeout`, `awaitOpen`, a
+ * misspelt one), or a logger without pino's standard level methods (`useOnlyCustomLevels`).
+ * Thrown synchronously by the constructor, before any line is written (a file that cannot be
+ * opened: the layer's build dies with it). The message says what was refused and why; for a
+ * refused argument it names the function, the argument and the value (also in `value`).
  *
  * @example
  * ```ts
@@ -35,27 +39,53 @@ import * as Data from "effect/Data"
 export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
   /**
    * What was refused: `"logger"` (not a pino logger or options, or one without the standard level
-   * methods), `"level"` (the `level` option, or `writeUnsafe`'s level), `"options"` (other options
-   * pino rejects, and `layer`'s own options: `awaitOpen`, `flushTimeout`) or `"destination"`
+   * methods), `"level"` (the `level` option, or `writeUnsafe`'s level), one of `layer`'s options
+   * (`"flushTimeout"`, `"awaitOpen"`, or the name of one it does not know), `"options"` (`layer`'s
+   * options argument that is not an object, or other options pino rejects) or `"destination"`
    * (where the logger writes).
    */
-  readonly argument: "logger" | "level" | "options" | "destination"
+  readonly argument: string
+  /**
+   * The value refused, when an argument was (`logger`, `level`, `layer`'s options); absent for a
+   * destination and for options pino itself rejects.
+   */
+  readonly value?: unknown
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */
   readonly reason: string
-  /** `Refused pino configuration (<reason>): <why>` */
+  /**
+   * For a refused argument `Invalid <function> <argument>: expected <what>, received <value>` (as
+   * every Tributary package words a bad argument; a long value cut after 200 characters), for a
+   * misspelt option naming the one meant when one is close; otherwise `Refused pino configuration
+   * (<reason>): <why>`.
+   */
   readonly message: string
   /** what pino (or the destination) threw, when the refusal comes from it */
   readonly cause?: unknown
 }> {
+  /**
+   * `detail` says why; with `refused` (the function that refused an argument, and its value) it
+   * is what the argument expects, and the message and `value` name the function and the value.
+   */
   constructor(
-    argument: "logger" | "level" | "options" | "destination",
+    argument: string,
     reason: string,
     detail: string,
-    options?: { readonly cause?: unknown }
+    options?: {
+      readonly cause?: unknown
+      readonly refused?: { readonly fn: string; readonly value: unknown; readonly shown?: string | undefined }
+    }
   ) {
-    const message = `Refused pino configuration (${reason}): ${detail}`
-    super(
-      options?.cause === undefined ? { argument, reason, message } : { argument, reason, message, cause: options.cause }
-    )
+    const refused = options?.refused
+    const message =
+      refused === undefined
+        ? `Refused pino configuration (${reason}): ${detail}`
+        : `Invalid ${refused.fn} ${argument}: expected ${detail}, received ${refused.shown ?? shown(refused.value)}`
+    super({
+      argument,
+      reason,
+      message,
+      ...(refused === undefined ? {} : { value: refused.value }),
+      ...(options?.cause === undefined ? {} : { cause: options.cause })
+    })
   }
 }

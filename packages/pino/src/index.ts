@@ -13,14 +13,15 @@
  */
 export { LostLines } from "./LostLines.js"
 /**
- * The pino-backed Effect logger: `make`, `layer`, `levelToPino`, `levelFromPino`,
- * `serializeCause`, `checkDestination`, `lostLines`, `abandon`, `isWriting`.
+ * The pino-backed Effect logger: `make`, `layer`, `resolve`, `writeUnsafe`, `levelToPino`,
+ * `levelFromPino`, `serializeCause`, `checkDestination`, `lostLines`, `abandon`, `isWriting`.
  *
  * @since 0.2.0
  */
 export * as PinoLogger from "./PinoLogger.js"
 /**
- * The error thrown for a pino logger or options that would lose lines or that pino rejects.
+ * The error thrown for a pino logger or options that would lose lines or that pino rejects, and
+ * for a bad argument of `layer`, `resolve` or `writeUnsafe` (naming the argument and the value).
  *
  * @since 0.2.0
  */

@@ -82,28 +82,7 @@ describe("the layer's final flush is bounded", () => {
   })
 
   it("a flushTimeout that is not a finite duration ≥ 0 is refused with a PinoLoggerConfigError naming it and the value", () => {
-    for (const [input, shown] of [
-      [-1, "-1"],
-      ["soon", '"soon"'],
-      ["Infinity", '"Infinity"'],
-      // effect reads these as 0: a flush that would not wait at all
-      [Number.NaN, "null"],
-      [{}, "{}"],
-      [{ second: 5 }, '{"second":5}']
-    ] as const) {
-      let thrown: unknown
-      try {
-        PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), { flushTimeout: input as any })
-      } catch (error) {
-        thrown = error
-      }
-      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
-      expect((thrown as PinoLoggerConfigError).reason).toBe("invalid flushTimeout")
-      expect((thrown as PinoLoggerConfigError).message).toContain(`flushTimeout: expected a finite duration ≥ 0`)
-      expect((thrown as PinoLoggerConfigError).message).toContain(`received ${shown}`)
-    }
-    // a misspelt option, or an awaitOpen that is no boolean, would be ignored
-    for (const options of [{ flushTimout: 100 }, { awaitOpen: "no" }]) {
+    const refusal = (options: unknown): PinoLoggerConfigError => {
       let thrown: unknown
       try {
         PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), options as any)
@@ -111,8 +90,60 @@ describe("the layer's final flush is bounded", () => {
         thrown = error
       }
       expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
-      expect((thrown as PinoLoggerConfigError).argument).toBe("options")
+      return thrown as PinoLoggerConfigError
     }
+    for (const [input, shown] of [
+      [-1, "-1"],
+      ["soon", '"soon"'],
+      ["Infinity", '"Infinity"'],
+      // JSON would write these two as null
+      [Number.POSITIVE_INFINITY, "Infinity"],
+      // effect reads these as 0: a flush that would not wait at all
+      [Number.NaN, "NaN"],
+      [{}, "{}"],
+      [{ second: 5 }, '{"second":5}']
+    ] as const) {
+      const error = refusal({ flushTimeout: input })
+      expect(error.reason).toBe("invalid flushTimeout")
+      expect(error.argument).toBe("flushTimeout")
+      expect(error.value).toBe(input)
+      expect(error.message).toBe(
+        `Invalid PinoLogger.layer flushTimeout: expected a finite duration ≥ 0 (such as "5 seconds", 5000 or a Duration), received ${shown}`
+      )
+    }
+  })
+
+  it("a misspelt layer option is refused naming the option meant; an awaitOpen that is no boolean or options that are no object are refused naming them and the value", () => {
+    const refusal = (options: unknown): PinoLoggerConfigError => {
+      let thrown: unknown
+      try {
+        PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), options as any)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
+      return thrown as PinoLoggerConfigError
+    }
+    // a misspelt option would be ignored
+    expect(refusal({ flushTimout: 100 })).toMatchObject({
+      argument: "flushTimout",
+      value: 100,
+      reason: "invalid layer options",
+      message:
+        "Invalid PinoLogger.layer flushTimout: expected a known option (did you mean flushTimeout?); the known ones are awaitOpen, flushTimeout, received 100"
+    })
+    expect(refusal({ awaitopen: false }).message).toContain("(did you mean awaitOpen?)")
+    expect(refusal({ colour: true }).message).not.toContain("did you mean")
+    expect(refusal({ awaitOpen: Number.NaN })).toMatchObject({
+      argument: "awaitOpen",
+      message: "Invalid PinoLogger.layer awaitOpen: expected a boolean, received NaN"
+    })
+    expect(refusal({ awaitOpen: "no" })).toMatchObject({ argument: "awaitOpen", value: "no" })
+    expect(refusal(5)).toMatchObject({
+      argument: "options",
+      value: 5,
+      message: "Invalid PinoLogger.layer options: expected an object ({ awaitOpen, flushTimeout }), received 5"
+    })
   })
 
   it("a Writable whose writes are never called back: its lines count as lost at the bound, once, even when called back later", async () => {

@@ -811,7 +811,7 @@ describe("write failures", () => {
     expect(() => PinoLogger.writeUnsafe(logger, "warning" as never, "m")).not.toThrow()
     expect(PinoLogger.lostLines(logger)).toBe(1)
     expect(reports.join("")).toContain(
-      'level must be one of trace, debug, info, warn, error, fatal, received "warning"'
+      'Invalid PinoLogger.writeUnsafe level: expected one of trace, debug, info, warn, error, fatal, received "warning"'
     )
   })
 
@@ -995,8 +995,9 @@ describe("configuration", () => {
     )
     expect(caught).toBe(error)
     expect(caught.name).toBe("PinoLoggerConfigError")
-    expect(caught.message).toMatch(/^Refused pino configuration \(invalid options\): .*loud/)
+    expect(caught.message).toMatch(/^Invalid PinoLogger\.layer level: expected one of .*, received "loud"$/)
     expect(caught.argument).toBe("level")
+    expect(caught.value).toBe("loud")
   })
 
   it("refuses a destination with maxLength, which drops lines", () => {
@@ -1051,7 +1052,12 @@ describe("configuration", () => {
         `level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent"`
       )
       expect(error.message).toContain(`received ${JSON.stringify(level)}`)
+      expect(error).toMatchObject({ argument: "level", value: level })
     }
+    // PinoLogger.resolve names itself
+    expect(refusal(() => PinoLogger.resolve({ level: "verbose" })).message).toMatch(
+      /^Invalid PinoLogger\.resolve level: /
+    )
     const custom = refusal(() => PinoLogger.layer({ level: "chatty", customLevels: { audit: 35 } }))
     expect(custom.message).toContain('"audit"')
     // pino reads a level in any case, and a custom level is a level
@@ -1065,6 +1071,7 @@ describe("configuration", () => {
     expect(error.argument).toBe("options")
     expect(error.message).toContain('Unknown mixin type "number"')
     expect(error.cause).toBeInstanceOf(Error)
+    expect("value" in error).toBe(false) // no argument of its own refused: pino refused the options
   })
 
   it("refuses what is neither a pino logger nor pino's options: a string (pino would take it for a file path), another logger, a number", () => {
@@ -1075,7 +1082,12 @@ describe("configuration", () => {
       expect(error.argument).toBe("logger")
       expect(error.message).toContain("logger")
     }
-    expect(refusal(() => PinoLogger.layer("debug" as never)).message).toContain('received "debug"')
+    expect(refusal(() => PinoLogger.layer("debug" as never)).message).toBe(
+      'Invalid PinoLogger.layer logger: expected a pino logger or pino\'s options (an object such as { level: "debug" }), received "debug"'
+    )
+    const other = refusal(() => PinoLogger.layer(console as never))
+    expect(other.value).toBe(console)
+    expect(other.message).toContain("received a logger that is not pino (it has info/error methods)")
     // nothing was made: pino("debug") would have opened ./debug for writing
     expect(readdirSync(process.cwd()).filter((f) => !cwdBefore.has(f))).toEqual([])
   })

@@ -85,7 +85,7 @@ export function makeUnsafe(buffer?: BufferSpec, options?: Options<any> & Partial
  * size or option.
  *
  * ```ts
- * import { Effect, Option } from "effect"
+ * import { Effect } from "effect"
  * import { Chan } from "@tributary/channel"
  *
  * const program = Effect.gen(function* () {
@@ -148,6 +148,12 @@ export const promiseChan = <A>(options?: Options<A>): Effect.Effect<Chan<A>> =>
 /**
  * The old name of `promiseChanUnsafe`.
  *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ready = Chan.promiseChanUnsafe<string>() // was: Chan.promiseUnsafe<string>()
+ * ```
+ *
  * @deprecated Use `Chan.promiseChanUnsafe`: the same function, named as core.async names it.
  * @since 0.2.0
  */
@@ -155,6 +161,12 @@ export const promiseUnsafe: <A>(options?: Options<A>) => Chan<A> = promiseChanUn
 
 /**
  * The old name of `promiseChan`.
+ *
+ * ```ts
+ * import { Chan } from "@tributary/channel"
+ *
+ * const ready = Chan.promiseChan<string>() // was: Chan.promise<string>()
+ * ```
  *
  * @deprecated Use `Chan.promiseChan`: the same function, named as core.async names it.
  * @since 0.2.0
@@ -225,7 +237,7 @@ export const timeoutUnsafe = (d: Duration.Input): ReadPort<never> =>
  * the channel was closed first.
  *
  * ```ts
- * import { Effect, Option } from "effect"
+ * import { Effect } from "effect"
  * import { Chan } from "@tributary/channel"
  *
  * const program = Effect.gen(function* () {
@@ -252,7 +264,7 @@ export const put = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * cannot take every value ahead of the others; with no one in line it completes at once.
  *
  * ```ts
- * import { Effect, Option } from "effect"
+ * import { Effect } from "effect"
  * import { Chan } from "@tributary/channel"
  *
  * const program = Effect.gen(function* () {
@@ -300,7 +312,7 @@ export const offer = <A>(ch: WritePort<A>, value: A): Effect.Effect<boolean> =>
  * taker is owed: while takes wait (or woken takes are on their way), a buffered value is theirs.
  *
  * ```ts
- * import { Effect, Option } from "effect"
+ * import { Effect } from "effect"
  * import { Chan } from "@tributary/channel"
  *
  * const program = Effect.gen(function* () {

@@ -4,7 +4,8 @@
  * starting a job here means taking its slots and queueing it in `toStart` for the runner, and a
  * pool short of a token asks the runner for a timer (`armRefill`).
  *
- * Invariants (true whenever no synchronous section of the supervisor is executing):
+ * Invariants (true whenever no synchronous section of the supervisor is executing; numbered in
+ * the supervisor's one list, which runs across its parts: see `supervisor.ts`):
  * 1. `running.size <= concurrency`; for every pool `pool.running <= pool.concurrency`; for every
  *    keyed lane `lane.running <= pool.perKey`. Counts change only in `markStarted` (+1) and
  *    `release` (-1). An entry is "running" from `markStarted` on, also while it waits in `toStart`
@@ -44,18 +45,8 @@ import type * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { JobArgumentError } from "../SupervisorError.js"
-import {
-  type Counters,
-  checkSpec,
-  Entry,
-  type EntrySpec,
-  type FullPolicy,
-  Lane,
-  notAnEffect,
-  Pool,
-  type ResolvedConfig,
-  type Verdict
-} from "./model.js"
+import { type Counters, Entry, type FullPolicy, Lane, Pool, type ResolvedConfig, type Verdict } from "./model.js"
+import { checkSpec, type EntrySpec, notAnEffect } from "./options.js"
 import { EntryQueue, Fifo, RunningList } from "./queues.js"
 
 /** The class of effect's default Clock (to tell it from a TestClock or another stand-in). */

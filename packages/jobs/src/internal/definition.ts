@@ -20,7 +20,7 @@ import * as Effect from "effect/Effect"
 import { ContextCall } from "./inline.js"
 
 /** The property key of the mark on a defined job's Effect. */
-export const DefinedJobTypeId: unique symbol = Symbol.for("@tributary/jobs/DefinedJob")
+const DefinedJobTypeId: unique symbol = Symbol.for("@tributary/jobs/DefinedJob")
 
 /** What a defined job carries. */
 export interface Defined {

@@ -23,7 +23,7 @@ import * as internal from "./supervisor.js"
 const itemFields: ReadonlyArray<string> = ["work", "options"]
 
 /** Whether a work of a group is an `Item` (an Effect with options) rather than a bare Effect. */
-export const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>
+const isItem = <A, E, R>(work: Work<A, E, R>): work is Item<A, E, R> =>
   !Effect.isEffect(work) && typeof work === "object" && work !== null && "work" in work
 
 /**

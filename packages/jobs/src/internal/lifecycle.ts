@@ -3,7 +3,8 @@
  * `admitEffect` is the admission every `fire`/`fork` goes through (one path), and `shutdown` ends
  * it (stop admitting, grace, stragglers, last lines).
  *
- * Invariants:
+ * Invariants (numbered in the supervisor's one list, which runs across its parts: see
+ * `supervisor.ts`):
  * 10. Once `closed` is set (only by `shutdown`), `admitEffect` refuses every job with
  *     `SupervisorClosedError`, and every `fire` waiting for room is woken refused: no job is
  *     admitted after the shutdown began.
@@ -17,18 +18,17 @@
  * @internal
  */
 import { Buffer, Chan } from "@tributary/channel"
-import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as References from "effect/References"
 import type * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import type { Outcome } from "../Outcome.js"
 import { SupervisorClosedError, SupervisorFullError } from "../SupervisorError.js"
+import { forgetState } from "./context.js"
 import { definedOf } from "./definition.js"
-import { jobAnnotations, logContained } from "./lines.js"
+import { jobAnnotations, logContained, throughSupervisorLoggers } from "./lines.js"
 import { supervisorLoop } from "./logging.js"
 import { MetricsPublisher } from "./metrics.js"
 import type { Entry, FullPolicy, ResolvedConfig } from "./model.js"
@@ -125,6 +125,7 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
       if (state.logger !== undefined) yield* Fiber.await(state.logger) // waits for the last line
       state.metrics?.close() // the final counts; the name is free again
       yield* Chan.close(state.published)
+      forgetState(state) // `Job.fire`'s remembered supervisor: a shut-down one is not kept reachable
       Deferred.doneUnsafe(done, Effect.void)
     })
   })
@@ -189,11 +190,9 @@ export const admitEffect = (
       // a dropped job has no outcome: for a defined one, this line is the only record of its payload
       const defined = definedOf(entry.work)
       if (defined !== undefined) annotations["job.payload"] = defined.encoded
-      const line = Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(
-        Effect.annotateLogs(annotations),
-        // through the supervisor's loggers, as its outcome lines (the caller's may be another's, or effect's default)
-        Effect.provideService(References.CurrentLoggers, Context.get(state.context, References.CurrentLoggers)),
-        Effect.provideService(References.MinimumLogLevel, Context.get(state.context, References.MinimumLogLevel))
+      const line = throughSupervisorLoggers(
+        state.context,
+        Effect.logWarning(`job ${entry.name} dropped: the queue is full`).pipe(Effect.annotateLogs(annotations))
       )
       return Effect.as(logContained(state, line), "dropped" as const)
     }

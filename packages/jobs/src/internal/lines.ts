@@ -10,8 +10,24 @@
  */
 import type { LostLines } from "@tributary/pino"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as References from "effect/References"
 import type { Entry } from "./model.js"
+
+/**
+ * `log` written through the supervisor's own loggers and minimum level (`context`: the supervisor's),
+ * as its outcome lines are, whichever fiber writes it: a job's fiber has its caller's loggers, which
+ * may be another's, or effect's default.
+ */
+export const throughSupervisorLoggers = (
+  context: Context.Context<never>,
+  log: Effect.Effect<void>
+): Effect.Effect<void> =>
+  log.pipe(
+    Effect.provideService(References.CurrentLoggers, Context.get(context, References.CurrentLoggers)),
+    Effect.provideService(References.MinimumLogLevel, Context.get(context, References.MinimumLogLevel))
+  )
 
 /**
  * Runs `log`, one line of the supervisor's; a logger that throws costs the line, never the fiber

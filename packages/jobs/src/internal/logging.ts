@@ -3,7 +3,8 @@
  * (`toLog`), writes each one's line (not built at all below the minimum log level) and publishes
  * it to the taps, and writes the warnings about `reportTo`.
  *
- * Invariants:
+ * Invariants (numbered in the supervisor's one list, which runs across its parts: see
+ * `supervisor.ts`):
  * 13. Each entry taken from `toLog` gets at most one outcome line (none for a success when
  *     successes are below the minimum log level), is published to the taps when there are any,
  *     and then `state.logged()` is called for it exactly once — also when its line is lost

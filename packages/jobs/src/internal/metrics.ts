@@ -26,7 +26,7 @@ import { SupervisorConfigError } from "../SupervisorError.js"
 import type { Pool } from "./model.js"
 
 /** Names of the metrics, as exporters show them. */
-export const MetricNames = {
+const MetricNames = {
   started: "tributary_jobs_started",
   ended: "tributary_jobs_ended",
   dropped: "tributary_jobs_dropped",

@@ -2,7 +2,7 @@
  * `Supervisor.runMain`: runs a whole program under a supervisor and a pino logger, and owns the
  * process around it — keep-alive, signals, uncaught errors, the exit code.
  *
- * Invariants:
+ * Invariants (this file's own list; the supervisor's numbered one is in `supervisor.ts`):
  * 1. `stop` is resolved at most once, with the first reason to stop (a signal or a crash); the
  *    orchestrator reads it, shuts the supervisor down gracefully and exits with its code.
  * 2. Every process listener and the keep-alive timer installed by `runMain` is removed when the
@@ -65,7 +65,7 @@ export interface Options {
 }
 
 /** The exit code of each signal (128 + its number). */
-export const signalCodes = { SIGINT: 130, SIGTERM: 143 } as const
+const signalCodes = { SIGINT: 130, SIGTERM: 143 } as const
 
 // ── runMain ─────────────────────────────────────────────────────────────────
 

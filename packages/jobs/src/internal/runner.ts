@@ -7,7 +7,8 @@
  * nests per job; each `flush` makes at most `MaxStartsPerFlush` fibers and leaves the rest to a
  * scheduler task, so a stream of synchronous jobs cannot starve timers and I/O.
  *
- * Invariants:
+ * Invariants (numbered in the supervisor's one list, which runs across its parts: see
+ * `supervisor.ts`):
  * 5. Every admitted entry ends in exactly one `Outcome`, made by `finish` (the outcomes part) —
  *    from its fiber's exit (`ended`), or without a fiber when it is cancelled while queued
  *    (`cancelQueued`) or delayed (`cancelDelayed`), or interrupted before its fiber was made
@@ -33,13 +34,13 @@ import * as Schedule from "effect/Schedule"
 import type * as Scheduler from "effect/Scheduler"
 import type { OutcomeTag } from "../Outcome.js"
 import { Admission } from "./admission.js"
-import { jobAnnotations, logContained } from "./lines.js"
+import { jobAnnotations, logContained, throughSupervisorLoggers } from "./lines.js"
 import type { Entry, Pool, ResolvedConfig } from "./model.js"
 import { EntryQueue } from "./queues.js"
 import { SharedBases } from "./sharedDispatch.js"
 
 /** Fibers made by one `flush` before the rest is left to a scheduler task. */
-export const MaxStartsPerFlush = 1024
+const MaxStartsPerFlush = 1024
 
 /** The runner part of a supervisor's state; see the invariants at the top of this file. */
 export abstract class Runner extends Admission {
@@ -317,8 +318,11 @@ const attempts = (state: Runner, entry: Entry): Effect.Effect<unknown, unknown, 
       const delay = decision.value[1]
       yield* logContained(
         state,
-        Effect.logWarning(`job ${entry.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
-          Effect.annotateLogs({ attempt: entry.attempt, retryInMillis: Duration.toMillis(delay) })
+        throughSupervisorLoggers(
+          state.context,
+          Effect.logWarning(`job ${entry.name} attempt ${entry.attempt} failed; retrying`, cause).pipe(
+            Effect.annotateLogs({ attempt: entry.attempt, retryInMillis: Duration.toMillis(delay) })
+          )
         )
       )
       yield* Effect.sleep(delay)

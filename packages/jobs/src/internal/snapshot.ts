@@ -2,6 +2,13 @@
  * Builds a `Snapshot` from a supervisor's state: a read-only walk over the running list, the
  * pools' lanes and the history, done in one synchronous section (so it is consistent).
  *
+ * Invariants:
+ * - It changes nothing a job can observe: its only write is `refillTokens`, which brings a pool's
+ *   tokens up to the Clock's now, as admission would; no job starts, no entry moves.
+ * - A snapshot shares no mutable object with the state: counters are copied, entries become
+ *   `JobInfo`s (a queued record becomes a new entry, read and dropped).
+ * - With a finite `listLimit`, its cost does not grow with the length of the queue (`snapshotOf`).
+ *
  * @internal
  */
 import type { JobInfo, KeySnapshot, Limit, PoolSnapshot, Snapshot } from "../Snapshot.js"

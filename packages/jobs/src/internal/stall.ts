@@ -7,7 +7,7 @@
  * they wait for. It changes no job: a timeout or an interruption of a waiting job still ends it (and
  * the stall).
  *
- * Invariants:
+ * Invariants (this file's own list; the supervisor's numbered one is in `supervisor.ts`):
  * 1. An entry's `waits` holds one function per wait in progress in its fibers (`beginWaiting` adds
  *    it, `endWaiting` removes it); `waitingOnJobs` of the supervisor, its pools and lanes count the
  *    entries with at least one, overall, in the pool and in the lane.

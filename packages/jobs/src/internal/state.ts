@@ -3,13 +3,16 @@
  * — `finish` hands each job's one outcome to its awaiters, to `reportTo`, to the counters and the
  * history, and to the supervisor fiber (`toLog`), which writes its line.
  *
- * Invariants:
- * 5. (with the runner's) `state` becomes "done" in `finish` and never changes again. The outcome
- *    goes to the handle's awaiters, to `reportTo`, and the entry onto `toLog`, which only the
- *    supervisor fiber reads — unless it has no line to write (a success below the minimum log
- *    level, and no tap), in which case it is done in `finish`. `unlogged` counts admitted entries
- *    not done yet in that sense. (A `reportTo` that refuses the outcome gets its own warn line,
- *    written by the supervisor fiber from `warnings`.)
+ * Invariants (numbered in the supervisor's one list, which runs across its parts: see
+ * `supervisor.ts`; the numbers missing here are the other parts'):
+ * 5. (continued from `runner.ts`, whose 5 says that every admitted entry ends in exactly one
+ *    `Outcome`, made by `finish`; here is what `finish` does with it.) An entry's `state` becomes
+ *    "done" in `finish` and never changes again. The outcome goes to the handle's awaiters, to
+ *    `reportTo`, and the entry onto `toLog`, which only the supervisor fiber reads — unless it has
+ *    no line to write (a success below the minimum log level, and no tap), in which case it is
+ *    done in `finish`. `unlogged` counts admitted entries not done yet in that sense. (A
+ *    `reportTo` that refuses the outcome gets its own warn line, written by the supervisor fiber
+ *    from `warnings`.)
  * 7. The supervisor fiber is woken through the scheduler once per batch of outcomes, not once per
  *    outcome, and not at all for a success it would not write.
  *

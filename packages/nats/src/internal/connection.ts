@@ -120,9 +120,11 @@ export interface EnsureOptions {
 
 /**
  * Makes the jobs and outcomes streams if they do not exist; a stream it made stores messages when
- * it succeeds (see the invariants). The names of the streams it made.
+ * it succeeds (see the invariants). The names of the streams it made. A prefix whose streams are
+ * another's fails with a NatsArgumentError naming `fn`, the public function that was given it.
  */
 export const ensureStreams = (
+  fn: string,
   jsm: JetStreamManager,
   names: Names,
   outcomeMaxAgeMillis: number,
@@ -165,6 +167,7 @@ export const ensureStreams = (
     Effect.mapError((cause) =>
       cause instanceof StreamTaken
         ? new NatsArgumentError(
+            fn,
             "prefix",
             names.prefix,
             `a prefix whose streams are its own: the stream ${cause.stream} exists with the subjects ${cause.subjects.join(", ") || "(none)"}, not ${cause.subject} (made with another prefix, one differing only in case: stream names are upper-cased)`

@@ -1,6 +1,6 @@
 /**
  * The options both sides take (servers, prefix) and the checks of numbers and durations, each
- * failing with a NatsArgumentError that names the option and the value.
+ * failing with a NatsArgumentError that names the public function (`fn`), the option and the value.
  *
  * Invariant: what `resolveCommon` returns is valid for `namesOf` and `connect`.
  *
@@ -9,6 +9,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { NatsArgumentError } from "../NatsError.js"
+import { knownOption } from "./argumentText.js"
 import { redact, splitCredentials } from "./credentials.js"
 import { type Names, namesOf, validPrefix } from "./wire.js"
 
@@ -27,32 +28,34 @@ export interface Common {
 
 /**
  * Checks the options' keys (`servers`, `prefix` and the caller's `others`: a misspelt one would be
- * ignored; null is no option's value), then `servers` and `prefix`.
+ * ignored; null is no option's value), then `servers` and `prefix`. The errors name `fn`, the
+ * public function the options were given to.
  */
 export const resolveCommon = (
+  fn: string,
   options: CommonOptions,
   others: ReadonlyArray<string> = []
 ): Effect.Effect<Common, NatsArgumentError> =>
   Effect.suspend(() => {
     if (typeof options !== "object" || options === null)
-      return Effect.fail(new NatsArgumentError("options", options, "an object with servers"))
+      return Effect.fail(new NatsArgumentError(fn, "options", options, "an object with servers"))
     const known = ["servers", "prefix", ...others]
     for (const key of Object.keys(options)) {
       const value = (options as unknown as Record<string, unknown>)[key]
-      if (!known.includes(key))
-        return Effect.fail(new NatsArgumentError(key, value, `an option (they are ${known.join(", ")})`))
+      if (!known.includes(key)) return Effect.fail(new NatsArgumentError(fn, key, value, knownOption(key, known)))
       if (value === null)
-        return Effect.fail(new NatsArgumentError(key, value, "a value (leave the option out for its default)"))
+        return Effect.fail(new NatsArgumentError(fn, key, value, "a value (leave the option out for its default)"))
     }
     const servers = typeof options.servers === "string" ? [options.servers] : options.servers
     if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === "string" && s !== ""))
       return Effect.fail(
-        new NatsArgumentError("servers", redacted(options.servers), "a NATS URL or a non-empty array of them")
+        new NatsArgumentError(fn, "servers", redacted(options.servers), "a NATS URL or a non-empty array of them")
       )
     const malformed = servers.find((s) => !validServer(s))
     if (malformed !== undefined)
       return Effect.fail(
         new NatsArgumentError(
+          fn,
           "servers",
           redact(malformed),
           "a NATS URL: host, host:port, nats://host[:port] or tls://host[:port] (with user:password@ or token@ before the host, if any; this client speaks TCP: no http://, ws:// or wss://)"
@@ -61,6 +64,7 @@ export const resolveCommon = (
     if (splitCredentials(servers) === undefined)
       return Effect.fail(
         new NatsArgumentError(
+          fn,
           "servers",
           redacted(servers),
           "URLs with the same credentials, if any (the client sends one set to every server)"
@@ -68,7 +72,7 @@ export const resolveCommon = (
       )
     const prefix = options.prefix ?? "tributary"
     if (!validPrefix(prefix))
-      return Effect.fail(new NatsArgumentError("prefix", prefix, "1 to 32 letters, digits, '_' or '-'"))
+      return Effect.fail(new NatsArgumentError(fn, "prefix", prefix, "1 to 32 letters, digits, '_' or '-'"))
     return Effect.succeed({ servers, names: namesOf(prefix) })
   })
 
@@ -78,33 +82,66 @@ export const resolveCommon = (
  */
 export const MAX_SERVER_MILLIS = 9_223_372_036_854 // ⌊(2^63 − 1) / 10^6⌋
 
+/** What `millisOf` takes beyond a positive, finite duration. */
+export interface MillisBounds {
+  /** the shortest duration taken, in millis, and why (the error says it) */
+  readonly min?: { readonly millis: number; readonly why: string }
+  /** the longest, in millis: for a duration the server is sent, `MAX_SERVER_MILLIS` (or less) */
+  readonly max?: number
+}
+
 /**
- * `value` (default `fallback`) as positive millis, or a NatsArgumentError naming `argument`; with
- * `maxMillis` (a duration the server is sent, say: `MAX_SERVER_MILLIS`), at most that.
+ * `value` (default `fallback`) as positive, finite millis within `bounds`, or a NatsArgumentError
+ * naming `fn` and `argument`. Stricter than effect's `Duration.fromInput`, which reads NaN as 0 and
+ * any object as a duration object: an object must be a Duration, a `[seconds, nanos]` pair or a
+ * duration object of units only (see `durationObject`: `{ seconds: 1, sec: 5 }` is refused, not
+ * read as 1 second).
  */
 export const millisOf = (
+  fn: string,
   argument: string,
   value: Duration.Input | undefined,
   fallback: Duration.Input,
-  maxMillis?: number
+  bounds: MillisBounds = {}
 ): Effect.Effect<number, NatsArgumentError> => {
-  const d = Duration.fromInput(value ?? fallback)
-  if (d._tag === "None" || !(Duration.toMillis(d.value) > 0) || !Number.isFinite(Duration.toMillis(d.value)))
-    return Effect.fail(new NatsArgumentError(argument, value, "a positive, finite duration"))
-  const millis = Duration.toMillis(d.value)
-  if (maxMillis !== undefined && millis > maxMillis)
+  const input = value ?? fallback
+  const ill =
+    typeof input === "object" &&
+    input !== null &&
+    !Array.isArray(input) &&
+    !Duration.isDuration(input) &&
+    !durationObject(input)
+  const d = ill ? undefined : Duration.fromInput(input)
+  const millis = d?._tag === "Some" ? Duration.toMillis(d.value) : Number.NaN
+  if (!(millis > 0) || !Number.isFinite(millis))
     return Effect.fail(
       new NatsArgumentError(
+        fn,
         argument,
         value,
-        `a duration of at most ${maxMillis} ms (${Math.floor(maxMillis / 86_400_000)} days: the server takes durations in int64 nanoseconds)`
+        `a positive, finite duration${ill ? " (an object takes units such as seconds or milliseconds, each a number)" : ""}`
+      )
+    )
+  const { min, max } = bounds
+  if (min !== undefined && millis < min.millis)
+    return Effect.fail(
+      new NatsArgumentError(fn, argument, value, `a duration of at least ${readableMillis(min.millis)} (${min.why})`)
+    )
+  if (max !== undefined && millis > max)
+    return Effect.fail(
+      new NatsArgumentError(
+        fn,
+        argument,
+        value,
+        `a duration of at most ${max} ms (${Math.floor(max / 86_400_000)} days: the server takes durations in int64 nanoseconds)`
       )
     )
   return Effect.succeed(millis)
 }
 
-/** `value` (default `fallback`) as an integer ≥ 1, or a NatsArgumentError naming `argument`. */
+/** `value` (default `fallback`) as an integer ≥ 1, or a NatsArgumentError naming `fn` and `argument`. */
 export const countOf = (
+  fn: string,
   argument: string,
   value: number | undefined,
   fallback: number
@@ -112,8 +149,33 @@ export const countOf = (
   const n = value ?? fallback
   return Number.isInteger(n) && n >= 1
     ? Effect.succeed(n)
-    : Effect.fail(new NatsArgumentError(argument, value, "an integer ≥ 1"))
+    : Effect.fail(new NatsArgumentError(fn, argument, value, "an integer ≥ 1"))
 }
+
+/**
+ * Whether `d`, an object that is not a Duration, is a duration object effect reads as meant: effect
+ * reads an unknown key (`{ second: 5 }`) or `{}` as 0 and NaN as 0, and adds the known ones. Each
+ * key must be a unit effect reads (one of it is more than 0 millis) holding a number that is not
+ * NaN (or undefined), and one at least holds a number. (`@tributary/monitor` checks its `interval`
+ * by the same rule, `@tributary/jobs` and `@tributary/channel` theirs against a list of the units:
+ * each package checks its own inputs, and none exports such a check.)
+ */
+const durationObject = (d: object): boolean => {
+  const given = Object.entries(d).filter(([, value]) => value !== undefined)
+  return (
+    given.length > 0 &&
+    given.every(([unit, value]) => {
+      const one = Duration.fromInput({ [unit]: 1 } as Duration.Input)
+      return (
+        typeof value === "number" && !Number.isNaN(value) && one._tag === "Some" && Duration.toMillis(one.value) > 0
+      )
+    })
+  )
+}
+
+/** `millis` for a message: whole seconds as such ("1 second"), else in ms. */
+const readableMillis = (millis: number): string =>
+  millis % 1000 === 0 ? `${millis / 1000} second${millis === 1000 ? "" : "s"}` : `${millis} ms`
 
 /**
  * A server URL the client dials as meant: it drops any scheme and talks NATS over TCP to the host
