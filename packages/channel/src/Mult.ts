@@ -23,6 +23,10 @@
  *   while the mult's put to it is pending still takes that put (a closed channel's pending puts
  *   stay takeable): until someone takes it, every tap waits. To leave, `untap` first (as in
  *   core.async), or keep taking the closed tap until it is drained.
+ * - A tap closed without `untap` is forgotten even while the source is quiet: `tap` drops the
+ *   closed taps (those without a pending put) each time the number of taps has doubled since it
+ *   last did, so taps that come and go (a client per tap) never hold more than about twice the
+ *   open ones.
  *
  * @since 0.2.0
  */
@@ -31,9 +35,11 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, closeOption } from "./internal/arguments.js"
+import type { ChanCore } from "./internal/channel.js"
 import { background, putOrEnqueue, reportXform, undeliver } from "./internal/delivery.js"
 import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
+import { tapDropped } from "./internal/tapDrops.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
 type WritePort<A> = Chan.WritePort<A>
@@ -126,7 +132,8 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
 
 /**
  * Adds `ch` as a tap: it gets every value taken from the source from now on. Tapping a channel
- * again only updates its `close` flag.
+ * again only updates its `close` flag. Taps closed without `untap` are dropped here once the
+ * number of taps has doubled since the last time (amortized O(1) per `tap`).
  *
  * ```ts
  * import { Effect } from "effect"
@@ -154,7 +161,10 @@ export const tap = <A>(m: Mult<A>, ch: WritePort<A>, options?: TapOptions): Effe
     if (impl.finished) return close ? Chan.close(ch) : Effect.void
     const existing = impl.taps.get(ch)
     if (existing !== undefined) existing.close = close
-    else impl.taps.set(ch, new Tap(ch, close))
+    else {
+      if (impl.taps.size >= impl.pruneAt) dropClosedTaps(impl)
+      impl.taps.set(ch, new Tap(ch, close))
+    }
     return Effect.void
   })
 
@@ -220,6 +230,22 @@ export const untapAll = <A>(m: Mult<A>): Effect.Effect<void> =>
 
 // ── private ─────────────────────────────────────────────────────────────────
 
+/** The number of taps below which `tap` never looks for closed ones. */
+const pruneFloor = 8
+
+/**
+ * Drops the taps whose channel is closed, except those with a put of the current value pending
+ * (that put stays takeable; `untap` withdraws it), then lets the taps double before the next time.
+ */
+const dropClosedTaps = <A>(m: MultImpl<A>): void => {
+  for (const [ch, tap] of m.taps) {
+    if (tap.withdraw !== undefined || !(ch as unknown as ChanCore).closed) continue
+    m.taps.delete(ch)
+    tapDropped(m, ch)
+  }
+  m.pruneAt = Math.max(pruneFloor, 2 * m.taps.size)
+}
+
 /** `m` as its implementation; throws `ChanArgumentError` unless it is a mult. */
 const checkMult = <A>(m: Mult<A>): MultImpl<A> => {
   if (!isMult(m)) throw new ChanArgumentError("mult", m, "a Mult (made by Chan.mult)")
@@ -243,6 +269,8 @@ class MultImpl<A> implements Mult<A> {
   readonly taps = new Map<WritePort<A>, Tap<A>>()
   /** The source closed, or the mult's scope did: no value will come. */
   finished = false
+  /** The number of taps at which `tap` next drops the closed ones (twice what was left last time). */
+  pruneAt = pruneFloor
   constructor(readonly source: ReadPort<A>) {}
 }
 
@@ -266,8 +294,10 @@ const distribute = <A>(
         round.delete(tap)
         if (!accepted) {
           // closed (it leaves the mult) or untapped: it missed this value
-          if (m.taps.get(tap.ch) === tap) m.taps.delete(tap.ch)
+          const found = m.taps.get(tap.ch) === tap
+          if (found) m.taps.delete(tap.ch)
           undeliver(tap.ch, v)
+          if (found) tapDropped(m, tap.ch)
         }
         if (round.size === 0 && waiting) queueMicrotask(() => resume(Effect.void))
       }

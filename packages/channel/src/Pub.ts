@@ -22,6 +22,11 @@
  * - Without `bufFn`, each topic is unbuffered: a slow subscriber holds back every topic.
  * - Values of a topic without subscribers are dropped, as are values whose `topicFn` throws (logged).
  * - Topics are compared as `Map` keys (`SameValueZero`): use strings or numbers, not fresh objects.
+ * - A topic lasts while it has subscribers: when its last one leaves (`unsub`, or closed and found
+ *   so) the topic is removed, so ever-new topics (an id each) cost nothing once left. A subscriber
+ *   closed without `unsub` is found at the topic's next value, by a later `sub` to the topic (see
+ *   `Mult.tap`), or, when every subscriber of the topic is closed, by a `sub` that makes a topic
+ *   (each time the number of topics has doubled).
  *
  * @since 0.2.0
  */
@@ -35,6 +40,7 @@ import { ChanCore } from "./internal/channel.js"
 import { background, guarded, Hand, takeInto, undeliver } from "./internal/delivery.js"
 import { safely } from "./internal/guard.js"
 import * as Chan from "./internal/operations.js"
+import { onTapDropped } from "./internal/tapDrops.js"
 import * as Mult from "./Mult.js"
 
 type ReadPort<A> = Chan.ReadPort<A>
@@ -96,7 +102,8 @@ export const isPub: (u: unknown) => u is Pub<unknown, unknown> = safely(
  *
  * Gotchas:
  * - `bufFn(topic)` gives each topic's buffer (default: unbuffered, so a slow subscriber holds back
- *   every topic). It is called by `sub` when a topic gets its first subscriber.
+ *   every topic). It is called by `sub` when a topic gets its first subscriber, and again when a
+ *   topic whose subscribers all left gets one anew.
  * - The per-topic fibers (started by `sub`) belong to the scope `make` ran in, not to the caller
  *   of `sub`. When the source closes, or that scope closes, subscribers with `close` are closed.
  *
@@ -183,16 +190,31 @@ export const sub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>, options?: Su
         for (const subscriber of subscribers) undeliver(subscriber, value)
       }
     }) as unknown as Chan.Chan<A>
-    return Effect.gen(function* () {
-      const mult = yield* Scope.provide(Mult.make(input), impl.scope)
-      impl.topics.set(topic, { input, mult, subscribers })
-      yield* Mult.tap(mult, ch, { close })
-    })
+    return Effect.flatMap(Scope.provide(Mult.make(input), impl.scope), (mult) =>
+      Effect.suspend(() => {
+        if (impl.finished || impl.topics.has(topic)) {
+          // the pub finished, or another `sub` made the topic, while this mult started: end it, start over
+          Chan.closeUnsafe(input)
+          return sub(p, topic, ch, options)
+        }
+        if (impl.topics.size >= impl.pruneAt) dropAbandonedTopics(impl)
+        const made: Topic<A> = { input, mult, subscribers }
+        impl.topics.set(topic, made)
+        // a subscriber the mult found closed is forgotten; the last one takes the topic with it
+        onTapDropped<WritePort<A>>(mult, (dropped) => {
+          subscribers.delete(dropped)
+          if (subscribers.size === 0) forgetTopic(impl, topic, made)
+        })
+        return Mult.tap(mult, ch, { close })
+      })
+    )
   })
 
 /**
- * Unsubscribes `ch` from `topic` (without closing it). Dies with `ChanArgumentError` (and changes
- * nothing) when `p` is not a pub or `ch` not a channel.
+ * Unsubscribes `ch` from `topic` (without closing it). When `ch` was the topic's last subscriber,
+ * the topic is removed as `unsubAll(p, topic)` removes it (its values are dropped until a later
+ * `sub` makes it anew), so a pub over ever-new topics does not grow. Dies with
+ * `ChanArgumentError` (and changes nothing) when `p` is not a pub or `ch` not a channel.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -218,7 +240,7 @@ export const unsub = <A, T>(p: Pub<A, T>, topic: T, ch: WritePort<A>): Effect.Ef
     const existing = impl.topics.get(topic)
     if (existing === undefined) return Effect.void
     existing.subscribers.delete(ch)
-    return Mult.untap(existing.mult, ch)
+    return existing.subscribers.size === 0 ? removeTopic(impl, topic) : Mult.untap(existing.mult, ch)
   })
 
 /**
@@ -266,6 +288,7 @@ interface Topic<A> {
    */
   readonly input: Chan.Chan<A>
   readonly mult: Mult.Mult<A>
+  /** The mult's taps: added by `sub`, removed by `unsub` and by the mult when it drops a closed one. */
   readonly subscribers: Set<WritePort<A>>
 }
 
@@ -274,6 +297,8 @@ class PubImpl<A, T> implements Pub<A, T> {
   readonly topics = new Map<T, Topic<A>>()
   /** The source closed, or the pub's scope did: no value will come. */
   finished = false
+  /** The number of topics at which `sub` next removes the abandoned ones (twice what was left last time). */
+  pruneAt = pruneFloor
   constructor(
     readonly topicFn: (a: A) => T,
     readonly bufFn: ((topic: T) => BufferSpec) | undefined,
@@ -291,6 +316,40 @@ const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
     existing.subscribers.clear()
     return Effect.andThen(Mult.untapAll(existing.mult), Chan.close(existing.input))
   })
+
+/**
+ * Takes `existing`, whose subscribers are gone (its mult dropped the last one, found closed) or all
+ * closed, out of the pub and closes its channel, which ends its mult once the values it holds are
+ * taken (and dropped).
+ */
+const forgetTopic = <A, T>(p: PubImpl<A, T>, topic: T, existing: Topic<A>): void => {
+  if (p.topics.get(topic) === existing) p.topics.delete(topic)
+  Chan.closeUnsafe(existing.input)
+}
+
+/** The number of topics below which `sub` never looks for abandoned ones. */
+const pruneFloor = 8
+
+/**
+ * Removes the topics every subscriber of which is closed (a topic that gets no value and no `sub`
+ * any more would not find out), then lets the topics double before the next time. A sweep looks at
+ * each topic's subscribers up to its first open one, so it costs O(topics) plus the closed
+ * subscribers its mult has not dropped yet, once per doubling. A closed subscriber with a put
+ * pending keeps its topic: the topic's mult waits on it, and `unsub` must still find it.
+ */
+const dropAbandonedTopics = <A, T>(p: PubImpl<A, T>): void => {
+  for (const [topic, existing] of p.topics) if (abandoned(existing)) forgetTopic(p, topic, existing)
+  p.pruneAt = Math.max(pruneFloor, 2 * p.topics.size)
+}
+
+/** Whether every subscriber of `t` is closed, none with a put pending; stops at the first that is not. */
+const abandoned = <A>(t: Topic<A>): boolean => {
+  for (const subscriber of t.subscribers) {
+    const core = subscriber as unknown as ChanCore<A>
+    if (!core.closed || core.putters.size > 0) return false
+  }
+  return true
+}
 
 /**
  * The pub's loop: take a value, find its topic, put it on the topic's channel (or drop it). On

@@ -220,6 +220,65 @@ describe("Mult", () => {
       )
     ))
 
+  it("taps closed without untap are dropped by later taps while the source is quiet: 1000 of them leave at most as many as the open taps", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const open = range(10).map(() => Chan.makeUnsafe<number>(8))
+          for (const ch of open) yield* Mult.tap(m, ch)
+          // a client per tap that leaves by closing its channel, nothing flowing meanwhile
+          const lost = undelivered<number>()
+          for (let i = 0; i < 1000; i++) {
+            const gone = Chan.makeUnsafe<number>(8, { onUndelivered: lost.onUndelivered })
+            yield* Mult.tap(m, gone)
+            Chan.closeUnsafe(gone)
+          }
+          // the next value reaches every tap the mult still holds: a closed one misses it (reported)
+          yield* Chan.put(source, 1)
+          yield* settle
+          expect(open.map(pollAll)).toEqual(open.map(() => [1]))
+          const held = open.length + lost.values.length
+          expect(held).toBeLessThanOrEqual(2 * open.length)
+          // found closed, they are gone: the next value reports nothing
+          yield* Chan.put(source, 2)
+          yield* settle
+          expect(lost.values.length).toBe(held - open.length)
+        })
+      )
+    ))
+
+  it("a closed tap with the current value's put pending is kept by those drops: untap still withdraws it", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const lost = undelivered<number>()
+          const stuck = Chan.makeUnsafe<number>(0, { onUndelivered: lost.onUndelivered })
+          const fast = Chan.makeUnsafe<number>(8)
+          yield* Mult.tap(m, stuck)
+          yield* Mult.tap(m, fast)
+          yield* Chan.put(source, 1)
+          yield* settle
+          expect(pending(stuck).puts).toBe(1)
+          Chan.closeUnsafe(stuck)
+          for (let i = 0; i < 100; i++) {
+            const gone = Chan.makeUnsafe<number>(1)
+            yield* Mult.tap(m, gone)
+            Chan.closeUnsafe(gone)
+          }
+          yield* Mult.untap(m, stuck)
+          yield* Chan.put(source, 2)
+          yield* settle
+          expect(lost.values).toEqual([1])
+          expectNothingPending(stuck)
+          expect(pollAll(fast)).toEqual([1, 2])
+        })
+      )
+    ))
+
   it("untapAll removes every tap without closing them", () =>
     run(
       Effect.scoped(

@@ -2,14 +2,14 @@
  * Pub: routing by topic, several subscribers per topic, slow subscribers with and without
  * `bufFn`, a throwing `topicFn`, unsub, close propagation and teardown.
  */
-import { Cause, Effect, Fiber, Option } from "effect"
+import { Cause, Effect, Fiber, Option, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Buffer from "../src/Buffer.js"
 import * as Chan from "../src/Chan.js"
 import { ChanArgumentError } from "../src/ChanError.js"
 import { toArray } from "../src/internal/combinators.js"
 import * as Pub from "../src/Pub.js"
-import { defectOf, expectArgumentError, pending, run, settle, takeN } from "./harness.js"
+import { defectOf, expectArgumentError, pending, range, run, settle, takeN } from "./harness.js"
 import {
   type ClosedRun,
   captureLogs,
@@ -74,6 +74,13 @@ const closeAfterTurns = (turns: number, buffered: boolean) =>
       (s, k): ClosedRun => ({ received: s.received, lost: ns(s.lost.values), left: left.filter((i) => i % 2 === k) })
     )
   })
+
+/** How many finalizers `scope` holds (effect's public `Scope.State`): what a pub's topics leave there. */
+const finalizerCount = (scope: Scope.Scope): number => {
+  const state = scope.state
+  if (state._tag !== "Open") return 0
+  return state.finalizer === undefined ? (state.finalizers?.size ?? 0) : 1
+}
 
 describe("Pub", () => {
   it("a subscriber that is not a channel dies with ChanArgumentError; the pub keeps serving the topic", () =>
@@ -250,6 +257,133 @@ describe("Pub", () => {
           expect(ns(pollAll(b))).toEqual([5])
         })
       )
+    ))
+
+  it("unsub of a topic's last subscriber removes the topic: 200 ever-new topics subscribed, used and left leave the pub's scope as it was", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const source = Chan.makeUnsafe<string>(8)
+        const made: Array<string> = []
+        const p = yield* inScope(
+          scope,
+          Pub.make(
+            source,
+            (s: string) => s,
+            (topic) => {
+              made.push(topic)
+              return 1
+            }
+          )
+        )
+        const before = finalizerCount(scope)
+        for (let i = 0; i < 200; i++) {
+          const ch = Chan.makeUnsafe<string>(1)
+          yield* Pub.sub(p, `t${i}`, ch)
+          yield* Chan.put(source, `t${i}`)
+          expect(Option.getOrNull(yield* Chan.take(ch))).toBe(`t${i}`)
+          yield* Pub.unsub(p, `t${i}`, ch)
+        }
+        yield* settle
+        // each topic's mult ended with it: nothing of theirs is left in the scope
+        expect(finalizerCount(scope)).toBe(before)
+        // a later sub makes the topic anew (bufFn again), and it serves its subscriber
+        const again = Chan.makeUnsafe<string>(1)
+        yield* Pub.sub(p, "t0", again)
+        yield* Chan.put(source, "t0")
+        expect(Option.getOrNull(yield* Chan.take(again))).toBe("t0")
+        expect(made.filter((t) => t === "t0")).toEqual(["t0", "t0"])
+        yield* closeScope(scope)
+      })
+    ))
+
+  it("a subscriber closed without unsub is forgotten once its topic finds it closed: values the topic drops later are not reported to it", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<Event>(8)
+          const p = yield* Pub.make(source, byType, () => Buffer.sliding(1))
+          const lostSlow = undelivered<Event>()
+          const lostGone = undelivered<Event>()
+          const slow = Chan.makeUnsafe<Event>(0, { onUndelivered: lostSlow.onUndelivered })
+          const gone = Chan.makeUnsafe<Event>(1, { onUndelivered: lostGone.onUndelivered })
+          yield* Pub.sub(p, "a", slow)
+          yield* Pub.sub(p, "a", gone)
+          Chan.closeUnsafe(gone)
+          // 1 finds `gone` closed (it missed 1) and waits on `slow`
+          yield* Chan.put(source, ev("a", 1))
+          yield* settle
+          expect(pending(slow).puts).toBe(1)
+          // 2 and 3 slide out of the topic's buffer while the topic waits on `slow`
+          for (const n of [2, 3, 4]) yield* Chan.put(source, ev("a", n))
+          yield* settle
+          expect(ns(lostGone.values)).toEqual([1])
+          expect(ns(lostSlow.values)).toEqual([2, 3])
+          expect(ns(yield* takeN(slow, 2))).toEqual([1, 4])
+        })
+      )
+    ))
+
+  it("a topic whose last subscriber closed without unsub is removed when its next value finds it so", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const source = Chan.makeUnsafe<Event>(8)
+        const made: Array<string> = []
+        const p = yield* inScope(
+          scope,
+          Pub.make(source, byType, (topic) => {
+            made.push(topic)
+            return 1
+          })
+        )
+        const before = finalizerCount(scope)
+        const lost = undelivered<Event>()
+        for (let i = 0; i < 100; i++) {
+          const ch = Chan.makeUnsafe<Event>(1, { onUndelivered: lost.onUndelivered })
+          yield* Pub.sub(p, "a", ch)
+          yield* Chan.put(source, ev("a", i))
+          expect(Option.map(yield* Chan.take(ch), (e) => e.n)).toEqual(Option.some(i))
+          Chan.closeUnsafe(ch)
+          // the next value finds it closed (reported to it once), and the topic has no one left
+          yield* Chan.put(source, ev("a", -i))
+          yield* settle
+          expect(finalizerCount(scope)).toBe(before)
+        }
+        expect(ns(lost.values)).toEqual(range(100).map((i) => -i))
+        expect(made.length).toBe(100)
+        yield* closeScope(scope)
+      })
+    ))
+
+  it("topics whose subscribers all closed without unsub, and that get no value again, are removed as more topics are made", () =>
+    run(
+      Effect.gen(function* () {
+        const scope = yield* openScope
+        const source = Chan.makeUnsafe<string>(8)
+        const p = yield* inScope(
+          scope,
+          Pub.make(source, (s: string) => s)
+        )
+        const before = finalizerCount(scope)
+        // a subscriber per id that leaves by closing its channel, after the id's one value
+        for (let i = 0; i < 200; i++) {
+          const ch = Chan.makeUnsafe<string>(1)
+          yield* Pub.sub(p, `id${i}`, ch)
+          yield* Chan.put(source, `id${i}`)
+          yield* Chan.take(ch)
+          Chan.closeUnsafe(ch)
+        }
+        // one open subscriber keeps its topic
+        const kept = Chan.makeUnsafe<string>(1)
+        yield* Pub.sub(p, "kept", kept)
+        yield* settle
+        // each topic holds 2 finalizers (its mult): a few topics wait for the next sweep, not 200
+        expect(finalizerCount(scope) - before).toBeLessThanOrEqual(2 * 16)
+        yield* Chan.put(source, "kept")
+        expect(Option.getOrNull(yield* Chan.take(kept))).toBe("kept")
+        yield* closeScope(scope)
+      })
     ))
 
   it("when the source closes, subscribers with close (the default) close, the others stay open", () =>
