@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+import { describeValue } from "@tributary/arguments"
 import * as Data from "effect/Data"
 
 /**
@@ -45,7 +46,7 @@ export class ChanArgumentError extends Data.TaggedError("ChanArgumentError")<{
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string) {
-    super({ argument, value, message: `Invalid ${argument}: expected ${expected}, received ${describe(value)}` })
+    super({ argument, value, message: `Invalid ${argument}: expected ${expected}, received ${describeValue(value)}` })
   }
 }
 
@@ -85,19 +86,5 @@ export class ChanPendingLimitError extends Data.TaggedError("ChanPendingLimitErr
         `Too many pending ${side}s on channel ${channel === undefined ? "(unnamed)" : JSON.stringify(channel)}: ` +
         `the limit is ${limit} (maxPending). Use a buffer, a dropping/sliding buffer, or offer.`
     })
-  }
-}
-
-// ── private ─────────────────────────────────────────────────────────────────
-
-const describe = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
-  if (value === undefined || value === null) return String(value)
-  if (typeof value === "function") return "a function"
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
   }
 }

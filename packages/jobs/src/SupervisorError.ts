@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+import { describeValue } from "@tributary/arguments"
 import * as Data from "effect/Data"
 import type { Outcome } from "./Outcome.js"
 
@@ -261,54 +262,4 @@ export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
 }
 
 const invalid = (what: string, argument: string, expected: string, value: unknown): string =>
-  `Invalid ${what} ${argument}: expected ${expected}, received ${describe(value)}`
-
-/** How much of a value a message shows: a large object is cut (with "…"), never dumped whole. */
-const maxDescribed = 200
-
-/**
- * `value` for a message, in JSON's shape (`toJSON` honoured) but with functions as "a function",
- * bigints as `7n`, a thenable as "a Promise", a cycle as "[Circular]"; cut after `maxDescribed`
- * characters (the walk stops there). A value whose reading throws (a hostile Proxy) is its
- * `Object.prototype.toString`.
- */
-const describe = (value: unknown): string => {
-  let out = ""
-  const seen = new Set<object>()
-  /** appends; false once the text is long enough (the walk then stops) */
-  const put = (text: string): boolean => {
-    out += text
-    return out.length <= maxDescribed
-  }
-  const walk = (v: unknown): boolean => {
-    if (typeof v === "string") return put(JSON.stringify(v))
-    if (typeof v === "bigint") return put(`${v}n`)
-    if (typeof v === "function") return put("a function")
-    if (typeof v !== "object" || v === null) return put(String(v))
-    if (typeof (v as { then?: unknown }).then === "function") return put("a Promise")
-    if (typeof (v as { toJSON?: unknown }).toJSON === "function") return put(JSON.stringify(v) ?? "undefined") // a Date, a Duration
-    if (seen.has(v)) return put('"[Circular]"')
-    seen.add(v)
-    if (Array.isArray(v)) {
-      if (!put("[")) return false
-      for (let i = 0; i < v.length; i++) if (!(i === 0 || put(",")) || !walk(v[i])) return false
-      seen.delete(v) // a cycle is a value inside itself; the same value twice side by side is no cycle
-      return put("]")
-    }
-    if (!put("{")) return false
-    let first = true
-    for (const key of Object.keys(v)) {
-      if (!(first || put(",")) || !put(`${JSON.stringify(key)}:`) || !walk((v as Record<string, unknown>)[key]))
-        return false
-      first = false
-    }
-    seen.delete(v)
-    return put("}")
-  }
-  try {
-    walk(value)
-  } catch {
-    return Object.prototype.toString.call(value)
-  }
-  return out.length > maxDescribed ? `${out.slice(0, maxDescribed)}…` : out
-}
+  `Invalid ${what} ${argument}: expected ${expected}, received ${describeValue(value)}`

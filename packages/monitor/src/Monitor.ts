@@ -54,6 +54,7 @@
  * @since 0.2.0
  */
 import * as http from "node:http"
+import { illFormedDuration, knownOption } from "@tributary/arguments"
 import { Supervisor } from "@tributary/jobs"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -62,7 +63,6 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { allowed, isLoopback } from "./internal/access.js"
-import { knownOption } from "./internal/argumentText.js"
 import { type ConnectionStats, type Connections, frame, makeConnections } from "./internal/connections.js"
 import { page, pageHeaders } from "./internal/page.js"
 import { parseSecret, progressView, type SecretPath, snapshotView, toJson } from "./internal/view.js"
@@ -220,25 +220,6 @@ const optionKeys: ReadonlyArray<keyof Options> = [
   "maxConnections"
 ]
 
-/**
- * Whether `interval`, an object that is not a Duration, is a duration object effect reads as meant:
- * effect reads an unknown key (`{ second: 5 }`) or `{}` as 0 and adds the known ones, so
- * `{ seconds: 1, sec: 5 }` would be 1 second. Each key must be a unit effect reads (one of it is
- * more than 0 millis) holding a number (or undefined), and one at least holds a number.
- * (`@tributary/nats` checks its durations by the same rule in its `internal/options.ts`: each
- * package checks its own inputs, and none exports such a check.)
- */
-const durationObject = (interval: object): boolean => {
-  const entries = Object.entries(interval).filter(([, value]) => value !== undefined)
-  return (
-    entries.length > 0 &&
-    entries.every(([key, value]) => {
-      const one = Duration.fromInput({ [key]: 1 } as Duration.Input)
-      return typeof value === "number" && Option.isSome(one) && Duration.toMillis(one.value) > 0
-    })
-  )
-}
-
 /** The options with their defaults, or the first bad one. */
 const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> =>
   Effect.suspend(() => {
@@ -279,12 +260,7 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
       return Effect.fail(
         new MonitorArgumentError("token", token, `a token when host is not loopback (host ${JSON.stringify(host)})`)
       )
-    const ill =
-      typeof interval === "object" &&
-      interval !== null &&
-      !Array.isArray(interval) &&
-      !Duration.isDuration(interval) &&
-      !durationObject(interval)
+    const ill = illFormedDuration(interval)
     const duration = ill ? Option.none() : Duration.fromInput(interval)
     const intervalMillis = Option.isSome(duration) ? Duration.toMillis(duration.value) : Number.NaN
     if (!(intervalMillis >= minIntervalMillis && Number.isFinite(intervalMillis)))

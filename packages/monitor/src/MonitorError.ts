@@ -7,8 +7,9 @@
  *
  * @since 0.2.0
  */
+
+import { describeValue as show } from "@tributary/arguments"
 import * as Data from "effect/Data"
-import { shown as show } from "./internal/argumentText.js"
 
 /**
  * An option of `Monitor.serve` is wrong: `argument` names it (`"port"`, `"token"`, …), `value` is

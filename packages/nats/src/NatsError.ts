@@ -9,8 +9,9 @@
  *
  * @since 0.2.0
  */
+
+import { describeValue as show } from "@tributary/arguments"
 import * as Data from "effect/Data"
-import { shown as show } from "./internal/argumentText.js"
 import { redactAll } from "./internal/credentials.js"
 
 /**

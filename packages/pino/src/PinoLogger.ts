@@ -35,10 +35,10 @@
  *
  * @since 0.2.0
  */
+import { illFormedDuration, knownOption } from "@tributary/arguments"
 import { Cause, Duration, Effect, Formatter, Layer, Logger, Option, References } from "effect"
 import type * as LogLevel from "effect/LogLevel"
 import pino from "pino"
-import { knownOption } from "./internal/argumentText.js"
 import {
   abandonInFlight,
   flushHeld,
@@ -196,6 +196,42 @@ export interface LayerOptions {
    * is given up on ({@link abandon}): counted as lost and reported once on stderr.
    */
   readonly flushTimeout?: Duration.Input
+  /**
+   * how many lines may wait in memory for a Node stream or a custom destination to answer their
+   * writes (see {@link MakeOptions}; default 100,000)
+   */
+  readonly maxHeldLines?: number
+}
+
+/**
+ * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * import { Logger } from "effect"
+ * import { Writable } from "node:stream"
+ * import pino from "pino"
+ * import { PinoLogger } from "@tributary/pino"
+ *
+ * const sink = new Writable({ write: (_chunk, _encoding, callback) => setTimeout(callback, 10) })
+ * const options: PinoLogger.MakeOptions = { maxHeldLines: 10_000 }
+ * const LoggerLive = Logger.layer([PinoLogger.make(pino(sink), options)])
+ * ```
+ *
+ * @since 0.2.0
+ */
+export interface MakeOptions {
+  /**
+   * how many lines may wait in memory for a Node stream (a socket, `fs.createWriteStream`, a
+   * custom `Writable`) or a custom destination whose `write` returns a promise to answer their
+   * writes (default 100,000; an integer ≥ 1, or `Infinity` for no bound). pino does not wait for a
+   * slow destination: each line it cannot take yet waits in memory (about 0.4 KB of heap plus the
+   * line's bytes), so a stalled one would hold lines until the process runs out of memory. Past
+   * the bound a line is not given to that destination: it is lost, counted in {@link lostLines}
+   * and reported once per burst on stderr, like a failed write. A `pino.destination` (sonic-boom)
+   * and a transport keep what they hold themselves and are not bounded by it.
+   */
+  readonly maxHeldLines?: number
 }
 
 // ── constructors ────────────────────────────────────────────────────────────
@@ -221,7 +257,12 @@ export interface LayerOptions {
  * `logDebug` before pino sees it), and it does not flush. It writes through a child of `logger`
  * whose `err` serializer passes the already serialized cause through untouched, so a later change
  * of `logger.level` does not reach it. Throws {@link PinoLoggerConfigError} when the logger lacks
- * pino's standard level methods (`useOnlyCustomLevels`).
+ * pino's standard level methods (`useOnlyCustomLevels`), and for bad options (a `maxHeldLines`
+ * that is not an integer ≥ 1 or `Infinity`).
+ *
+ * A destination that is slow or stalled holds the lines it has not answered in memory, at most
+ * `maxHeldLines` of them (default 100,000, see {@link MakeOptions}); a line past that is lost and
+ * counted, not held.
  *
  * @example
  * ```ts
@@ -238,8 +279,11 @@ export interface LayerOptions {
  * @since 0.2.0
  */
 export const make = <CustomLevels extends string = never>(
-  logger: pino.Logger<CustomLevels, boolean>
+  logger: pino.Logger<CustomLevels, boolean>,
+  options?: MakeOptions
 ): Logger.Logger<unknown, void> => {
+  checkLayerOptions(options, "PinoLogger.make", makeOptionKeys)
+  const maxHeld = maxHeldLinesOf("PinoLogger.make", options?.maxHeldLines)
   const standard = asStandard(logger)
   for (const level of pinoLevels) {
     if (typeof standard[level] !== "function") {
@@ -282,7 +326,7 @@ export const make = <CustomLevels extends string = never>(
     if (reasons.length > 0) {
       line.err = serializeCause(Cause.fromReasons(reasons))
     }
-    writeLine(lost, () => writer[level](line, text.join(" ")))
+    writeLine(lost, () => writer[level](line, text.join(" ")), maxHeld)
   })
 }
 
@@ -488,7 +532,9 @@ export const isWriting = <CustomLevels extends string = never>(logger: pino.Logg
  * at most for pino's flush and for a Node stream or a custom destination to answer its writes,
  * and an asynchronous `pino.destination` write still in flight that long after the close (a pipe
  * nobody reads) is given up on; what is unwritten then is counted as lost and reported once on
- * stderr (see {@link abandon}).
+ * stderr (see {@link abandon}). A Node stream or custom destination that is slow or stalled holds
+ * at most `maxHeldLines` lines it has not answered (default 100,000; see {@link MakeOptions}):
+ * further lines are lost and counted, so memory stays bounded.
  *
  * @example
  * ```ts
@@ -512,10 +558,11 @@ export const layer = <CustomLevels extends string = never>(
   const logger = resolveFor("PinoLogger.layer", loggerOrOptions)
   checkLayerOptions(options)
   const flushTimeoutMillis = flushTimeoutOf(options?.flushTimeout)
+  const maxHeldLines = maxHeldLinesOf("PinoLogger.layer", options?.maxHeldLines)
   // from now on: an open or a write that fails is an 'error' event nobody else may be listening
   // to (the process would end on it)
   const opened = keepDestinations(logger, options?.awaitOpen !== false)
-  const effectLogger = make(logger)
+  const effectLogger = make(logger, { maxHeldLines })
   const minimum = levelFromPino(logger)
   return Layer.mergeAll(
     Layer.effect(
@@ -871,38 +918,55 @@ const hasWriteInFlight = (logger: pino.Logger): boolean =>
   leafStreams((logger as any)[pino.symbols.streamSym]).some((stream) => isSonicBoom(stream) && writeInFlight(stream))
 
 /** The keys of `LayerOptions`. */
-const layerOptionKeys: ReadonlyArray<string> = ["awaitOpen", "flushTimeout"]
+const layerOptionKeys: ReadonlyArray<string> = ["awaitOpen", "flushTimeout", "maxHeldLines"]
+
+/** The keys of `MakeOptions`. */
+const makeOptionKeys: ReadonlyArray<string> = ["maxHeldLines"]
 
 /**
- * Throws a `PinoLoggerConfigError` naming the option and its value for `layer`'s options that are
- * not an object of its keys (a misspelt one would be ignored: the error names the one meant) with a
- * boolean `awaitOpen`.
+ * `maxHeldLines` (default 100,000) of the public function `fn`; throws a `PinoLoggerConfigError`
+ * naming it and the value for one that is not an integer ≥ 1 or `Infinity`.
  */
-const checkLayerOptions = (options: unknown): void => {
+const maxHeldLinesOf = (fn: string, input: unknown): number => {
+  if (input === undefined) return defaultMaxHeldLines
+  if (input === Number.POSITIVE_INFINITY || (Number.isInteger(input) && (input as number) >= 1)) return input as number
+  throw new PinoLoggerConfigError("maxHeldLines", "invalid maxHeldLines", "an integer ≥ 1, or Infinity (no bound)", {
+    refused: { fn, value: input }
+  })
+}
+
+/** How many lines a destination may hold unanswered by default (about 45 MB: 0.4 KB of heap and the line's bytes each). */
+const defaultMaxHeldLines = 100_000
+
+/**
+ * Throws a `PinoLoggerConfigError` naming the option and its value for options of `fn` (`layer`'s
+ * by default; `make`'s have the keys `makeOptionKeys`) that are not an object of its `keys` (a
+ * misspelt one would be ignored: the error names the one meant) with a boolean `awaitOpen`.
+ */
+const checkLayerOptions = (options: unknown, fn = "PinoLogger.layer", keys = layerOptionKeys): void => {
   if (options === undefined) return
   const refuse: (argument: string, value: unknown, expected: string) => never = (argument, value, expected) => {
     throw new PinoLoggerConfigError(argument, "invalid layer options", expected, {
-      refused: { fn: "PinoLogger.layer", value }
+      refused: { fn, value }
     })
   }
   if (typeof options !== "object" || options === null || Array.isArray(options))
-    refuse("options", options, "an object ({ awaitOpen, flushTimeout })")
-  const unknown = Object.keys(options).find((key) => !layerOptionKeys.includes(key))
-  if (unknown !== undefined)
-    refuse(unknown, (options as Record<string, unknown>)[unknown], knownOption(unknown, layerOptionKeys))
+    refuse("options", options, `an object ({ ${keys.join(", ")} })`)
+  const unknown = Object.keys(options).find((key) => !keys.includes(key))
+  if (unknown !== undefined) refuse(unknown, (options as Record<string, unknown>)[unknown], knownOption(unknown, keys))
   const awaitOpen = (options as LayerOptions).awaitOpen
   if (awaitOpen !== undefined && typeof awaitOpen !== "boolean") refuse("awaitOpen", awaitOpen, "a boolean")
 }
 
 /**
  * `layer`'s `flushTimeout` in millis (default 5 s); throws a `PinoLoggerConfigError` for a bad one.
- * Millis, a string ("5 seconds") or a Duration: effect reads NaN and a duration object with a
- * misspelt unit (`{ second: 5 }`) as 0, a flush that would not wait at all, so neither is taken.
+ * Millis, a string ("5 seconds"), a Duration or a duration object of units only: effect reads NaN
+ * and a duration object with a misspelt unit (`{ second: 5 }`) as 0, a flush that would not wait
+ * at all, so neither is taken (`@tributary/arguments`' `illFormedDuration`).
  */
 const flushTimeoutOf = (input: Duration.Input | undefined): number => {
   if (input === undefined) return defaultFlushTimeoutMillis
-  const readable =
-    (typeof input === "number" && !Number.isNaN(input)) || typeof input === "string" || Duration.isDuration(input)
+  const readable = !(typeof input === "number" && Number.isNaN(input)) && !illFormedDuration(input)
   const duration = readable ? Duration.fromInput(input) : Option.none()
   if (duration._tag === "Some" && Duration.isFinite(duration.value) && Duration.toMillis(duration.value) >= 0)
     return Duration.toMillis(duration.value)

@@ -5,8 +5,9 @@
  *
  * @since 0.2.0
  */
+
+import { describeValue as shown } from "@tributary/arguments"
 import * as Data from "effect/Data"
-import { shown } from "./internal/argumentText.js"
 
 /**
  * A pino logger or options that `PinoLogger.layer` refuses (so does `PinoLogger.checkDestination`;

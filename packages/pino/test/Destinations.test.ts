@@ -130,7 +130,7 @@ describe("the layer's final flush is bounded", () => {
       value: 100,
       reason: "invalid layer options",
       message:
-        "Invalid PinoLogger.layer flushTimout: expected a known option (did you mean flushTimeout?); the known ones are awaitOpen, flushTimeout, received 100"
+        "Invalid PinoLogger.layer flushTimout: expected a known option (did you mean flushTimeout?); the known ones are awaitOpen, flushTimeout, maxHeldLines, received 100"
     })
     expect(refusal({ awaitopen: false }).message).toContain("(did you mean awaitOpen?)")
     expect(refusal({ colour: true }).message).not.toContain("did you mean")
@@ -142,7 +142,8 @@ describe("the layer's final flush is bounded", () => {
     expect(refusal(5)).toMatchObject({
       argument: "options",
       value: 5,
-      message: "Invalid PinoLogger.layer options: expected an object ({ awaitOpen, flushTimeout }), received 5"
+      message:
+        "Invalid PinoLogger.layer options: expected an object ({ awaitOpen, flushTimeout, maxHeldLines }), received 5"
     })
   })
 
@@ -272,5 +273,130 @@ describe("PinoLogger.abandon", () => {
     expect(PinoLogger.abandon(logger)).toBe(false)
     expect(PinoLogger.lostLines(logger)).toBe(3)
     expect(reports.filter((line) => line.includes("3 log lines were still unwritten"))).toHaveLength(1)
+  })
+})
+
+describe("a stalled destination holds at most maxHeldLines lines", () => {
+  /** A Writable that answers no write until `answerAll` (Node hands it one write at a time). */
+  const stalled = () => {
+    const written: Array<string> = []
+    const held: Array<() => void> = []
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        held.push(() => {
+          written.push(JSON.parse(String(chunk)).msg)
+          callback()
+        })
+      }
+    })
+    /** Answers every write, including those Node hands over once an earlier one is answered. */
+    const answerAll = Effect.gen(function* () {
+      while (held.length > 0) {
+        for (const answer of held.splice(0)) answer()
+        yield* settle()
+      }
+    })
+    return { stream, written, answerAll }
+  }
+
+  const logMany = (count: number, prefix = "line") =>
+    Effect.gen(function* () {
+      for (let i = 1; i <= count; i++) yield* Effect.logInfo(`${prefix} ${i}`)
+    })
+
+  it("a Writable that never answers, maxHeldLines 10: of 25 lines 10 are held and 15 counted lost, one report; once it answers, lines are written again and the burst ends", async () => {
+    const reports = stderrLines()
+    const { stream, written, answerAll } = stalled()
+    const logger = pino({ level: "info" }, stream)
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        yield* logMany(25)
+        yield* settle()
+        expect(PinoLogger.lostLines(logger)).toBe(15)
+        expect(stream.writableLength).toBeGreaterThan(0)
+        const lost = reports.filter((line) => line.includes("could not be written"))
+        expect(lost).toHaveLength(1)
+        expect(lost[0]).toContain("has not answered its last 10 writes (maxHeldLines)")
+        expect(reports.some((line) => line.includes("written again"))).toBe(false)
+        yield* answerAll
+        // the held lines were written, the others never reached the destination
+        expect(written).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i + 1}`))
+        expect(reports.some((line) => line.includes("written again"))).toBe(false)
+        yield* Effect.logInfo("after")
+        yield* answerAll
+      }).pipe(Effect.provide(PinoLogger.layer(logger, { maxHeldLines: 10 })))
+    )
+    expect(written.at(-1)).toBe("after")
+    expect(PinoLogger.lostLines(logger)).toBe(15)
+    expect(reports.filter((line) => line.includes("log lines are written again; 15 lines were lost"))).toHaveLength(1)
+    expect(reports).toHaveLength(2)
+  })
+
+  it("a custom destination whose write returns a promise not settled yet is bounded the same way (PinoLogger.make's option)", async () => {
+    const reports = stderrLines()
+    const pending: Array<() => void> = []
+    const logger = pino({ level: "info" }, {
+      write() {
+        return new Promise<void>((resolve) => pending.push(resolve))
+      }
+    } as any)
+    await Effect.runPromise(Effect.provide(logMany(7), Logger.layer([PinoLogger.make(logger, { maxHeldLines: 3 })])))
+    expect(pending).toHaveLength(3)
+    expect(PinoLogger.lostLines(logger)).toBe(4)
+    for (const resolve of pending.splice(0)) resolve()
+    await Effect.runPromise(settle())
+    expect(reports.filter((line) => line.includes("has not answered its last 3 writes"))).toHaveLength(1)
+  })
+
+  it("maxHeldLines: Infinity holds every line (no bound)", async () => {
+    const { stream, written, answerAll } = stalled()
+    const logger = pino({ level: "info" }, stream)
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        yield* logMany(25)
+        expect(PinoLogger.lostLines(logger)).toBe(0)
+        yield* answerAll
+      }).pipe(Effect.provide(PinoLogger.layer(logger, { maxHeldLines: Number.POSITIVE_INFINITY })))
+    )
+    expect(written).toHaveLength(25)
+    expect(PinoLogger.lostLines(logger)).toBe(0)
+  })
+
+  it("a maxHeldLines that is not an integer ≥ 1 or Infinity is refused by layer and make, naming the option and the value", () => {
+    const refusal = (build: () => unknown): PinoLoggerConfigError => {
+      let thrown: unknown
+      try {
+        build()
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
+      return thrown as PinoLoggerConfigError
+    }
+    const logger = pino({ level: "info" }, { write() {} } as any)
+    for (const [input, shown] of [
+      [0, "0"],
+      [-1, "-1"],
+      [1.5, "1.5"],
+      [Number.NaN, "NaN"],
+      [Number.NEGATIVE_INFINITY, "-Infinity"],
+      ["10", '"10"'],
+      [null, "null"]
+    ] as const) {
+      for (const [fn, build] of [
+        ["PinoLogger.layer", () => PinoLogger.layer(logger, { maxHeldLines: input as any })],
+        ["PinoLogger.make", () => PinoLogger.make(logger, { maxHeldLines: input as any })]
+      ] as const) {
+        const error = refusal(build)
+        expect(error).toMatchObject({ argument: "maxHeldLines", reason: "invalid maxHeldLines" })
+        expect(error.value).toBe(input)
+        expect(error.message).toBe(
+          `Invalid ${fn} maxHeldLines: expected an integer ≥ 1, or Infinity (no bound), received ${shown}`
+        )
+      }
+    }
+    expect(refusal(() => PinoLogger.make(logger, { maxHeldLine: 5 } as any)).message).toBe(
+      "Invalid PinoLogger.make maxHeldLine: expected a known option (did you mean maxHeldLines?); the known ones are maxHeldLines, received 5"
+    )
   })
 })

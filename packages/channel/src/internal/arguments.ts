@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import { knownOption } from "@tributary/arguments"
 import { type BufferSpec, isBuffer } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
 import { isXform } from "../Xform.js"
@@ -93,12 +94,7 @@ export const optionsError = (
   if (invalid !== undefined || options === undefined) return invalid
   for (const key in options as object) {
     if (known.includes(key)) continue
-    const meant = closestName(key, known)
-    return new ChanArgumentError(
-      `${caller} ${key}`,
-      (options as Record<string, unknown>)[key],
-      `a known option${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
-    )
+    return new ChanArgumentError(`${caller} ${key}`, (options as Record<string, unknown>)[key], knownOption(key, known))
   }
   return undefined
 }
@@ -167,42 +163,4 @@ export const checkChannel = (
     throw new ChanArgumentError(`${caller} buffer for an xform`, spec, "a buffer of size >= 1 (an xform needs one)")
   }
   return [buf, core]
-}
-
-// ── private ─────────────────────────────────────────────────────────────────
-
-/**
- * The name of `known` that `key` most likely misspells, if one is close enough: the same but for
- * case, one a prefix of the other (3 letters at least), or few edits away for its length.
- * (@tributary/jobs suggests option names by the same rule in its own internal model: each package
- * checks its own inputs, jobs cannot be imported here, and neither exports such a helper.)
- */
-const closestName = (key: string, known: ReadonlyArray<string>): string | undefined => {
-  const k = key.toLowerCase()
-  const allowed = k.length <= 4 ? 1 : k.length <= 6 ? 2 : 3
-  let best: string | undefined
-  let bestDistance = allowed + 1
-  for (const name of known) {
-    const n = name.toLowerCase()
-    const prefix = Math.min(k.length, n.length) >= 3 && (n.startsWith(k) || k.startsWith(n))
-    const distance = k === n ? 0 : prefix ? 1 : editDistance(k, n)
-    if (distance < bestDistance) {
-      best = name
-      bestDistance = distance
-    }
-  }
-  return best
-}
-
-/** How many single-letter insertions, deletions or substitutions turn `a` into `b` (Levenshtein). */
-const editDistance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]
 }

@@ -12,46 +12,15 @@
  *
  * @internal
  */
+import { durationExpected, illFormedDuration } from "@tributary/arguments"
 import * as Duration from "effect/Duration"
 import { ChanArgumentError } from "../ChanError.js"
-
-/**
- * The units of effect's `Duration.DurationObject`. (@tributary/jobs checks its durations against
- * the same list in its own internal model: each package checks its own inputs, and neither
- * exports such a check.)
- */
-const units: ReadonlyArray<string> = [
-  "weeks",
-  "days",
-  "hours",
-  "minutes",
-  "seconds",
-  "milliseconds",
-  "microseconds",
-  "nanoseconds"
-]
-
-/**
- * Whether `d`, an object that is not a Duration, is a duration object effect reads as meant: only
- * its units, at least one of them, numbers (effect reads `{ second: 5 }` or `{}` as 0 millis).
- */
-const wellFormedObject = (d: object): boolean => {
-  let given = 0
-  for (const key in d) {
-    const value = (d as Record<string, unknown>)[key]
-    if (!units.includes(key) || !(value === undefined || (typeof value === "number" && !Number.isNaN(value))))
-      return false
-    if (value !== undefined) given++
-  }
-  return given > 0
-}
 
 /** Converts a duration to millis; throws `ChanArgumentError` for a negative, NaN or ill-formed one. */
 export const checkDuration = (argument: string, d: Duration.Input): number => {
   // effect's Duration reads NaN as 0: reject it before converting
   if (typeof d === "number" && Number.isNaN(d)) throw new ChanArgumentError(argument, d, "a duration >= 0")
-  if (typeof d === "object" && d !== null && !Array.isArray(d) && !Duration.isDuration(d) && !wellFormedObject(d))
-    throw new ChanArgumentError(argument, d, `a duration (an object takes one or more of ${units.join(", ")})`)
+  if (illFormedDuration(d)) throw new ChanArgumentError(argument, d, durationExpected("a duration", d))
   let millis: number
   try {
     millis = Duration.toMillis(d)

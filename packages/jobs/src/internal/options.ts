@@ -14,6 +14,7 @@
  *
  * @internal
  */
+import { durationExpected, illFormedDuration, knownOption } from "@tributary/arguments"
 import { Chan, type WritePort } from "@tributary/channel"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
@@ -54,41 +55,19 @@ export const nonNegativeDuration = (input: unknown): Duration.Duration | undefin
   return Option.isSome(d) && Duration.toMillis(d.value) >= 0 ? d.value : undefined
 }
 
-/** The units of effect's `Duration.DurationObject`. */
-const durationUnits: ReadonlyArray<string> = [
-  "weeks",
-  "days",
-  "hours",
-  "minutes",
-  "seconds",
-  "milliseconds",
-  "microseconds",
-  "nanoseconds"
-]
-
 /** Whether the object (or null) `input` is one `nonNegativeDuration` reads (see there); NaN in it is no number. */
 const durationShaped = (input: object | null): boolean => {
   if (input === null) return false
-  if (Duration.isDuration(input)) return true
+  if (!Array.isArray(input)) return !illFormedDuration(input)
   const isNumber = (u: unknown) => typeof u === "number" && !Number.isNaN(u)
-  if (Array.isArray(input)) return input.length === 2 && isNumber(input[0]) && isNumber(input[1])
-  let units = 0
-  for (const key in input) {
-    const value = (input as Record<string, unknown>)[key]
-    if (!durationUnits.includes(key) || !(value === undefined || isNumber(value))) return false
-    if (value !== undefined) units++
-  }
-  return units > 0
+  return input.length === 2 && isNumber(input[0]) && isNumber(input[1])
 }
 
 /**
  * `expected` for the error of a bad duration `input`: for an object that is not a Duration (a
- * misspelt unit, `{}`), with the units a duration object takes.
+ * misspelt unit, `{}`), with the units a duration object takes (`@tributary/arguments`).
  */
-export const durationExpected = (expected: string, input: unknown): string =>
-  typeof input === "object" && input !== null && !Array.isArray(input) && !Duration.isDuration(input)
-    ? `${expected} (an object takes one or more of ${durationUnits.join(", ")})`
-    : expected
+export { durationExpected }
 
 // ── option names ────────────────────────────────────────────────────────────
 
@@ -197,46 +176,11 @@ export const unknownKey = (o: object, known: ReadonlyArray<string>): string | un
 }
 
 /**
- * What an unknown key `key` expects, for its error: a known one — the closest named when one is
+ * What an unknown key `key` expects, for its error: a known name — the closest named when one is
  * close (a case or a few letters off, or a prefix: `timeOut`, `concurency`, `retries`, `prio`) —
- * then the `known` ones.
+ * then the `known` ones (`@tributary/arguments`' `knownOption`, whose rule every package shares).
  */
-export const knownKeys = (key: string, known: ReadonlyArray<string>): string => {
-  const meant = closest(key, known)
-  return `a known name${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
-}
-
-/**
- * The name of `known` closest to `key`, if one is close (see `knownKeys`). (@tributary/channel
- * suggests its option names by the same rule in its internal arguments module: each package checks
- * its own inputs, and neither exports such a helper.)
- */
-const closest = (key: string, known: ReadonlyArray<string>): string | undefined => {
-  const k = key.toLowerCase()
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const name of known) {
-    const n = name.toLowerCase()
-    const d = n.length >= 3 && k.length >= 3 && (n.startsWith(k) || k.startsWith(n)) ? 1 : editDistance(k, n)
-    if (d < bestDistance && d <= (k.length <= 4 ? 1 : k.length <= 6 ? 2 : 3)) {
-      best = name
-      bestDistance = d
-    }
-  }
-  return best
-}
-
-/** The Levenshtein distance of `a` and `b` (insertions, deletions, substitutions). */
-const editDistance = (a: string, b: string): number => {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    row = next
-  }
-  return row[b.length]
-}
+export const knownKeys = (key: string, known: ReadonlyArray<string>): string => knownOption(key, known, "name")
 
 // ── a job's options ────────────────────────────────────────────────────────
 

@@ -6,10 +6,10 @@
  *
  * @internal
  */
+import { illFormedDuration, knownOption } from "@tributary/arguments"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { NatsArgumentError } from "../NatsError.js"
-import { knownOption } from "./argumentText.js"
 import { redact, splitCredentials } from "./credentials.js"
 import { type Names, namesOf, validPrefix } from "./wire.js"
 
@@ -94,8 +94,8 @@ export interface MillisBounds {
  * `value` (default `fallback`) as positive, finite millis within `bounds`, or a NatsArgumentError
  * naming `fn` and `argument`. Stricter than effect's `Duration.fromInput`, which reads NaN as 0 and
  * any object as a duration object: an object must be a Duration, a `[seconds, nanos]` pair or a
- * duration object of units only (see `durationObject`: `{ seconds: 1, sec: 5 }` is refused, not
- * read as 1 second).
+ * duration object of units only (`@tributary/arguments`' `illFormedDuration`: `{ seconds: 1, sec: 5 }`
+ * is refused, not read as 1 second).
  */
 export const millisOf = (
   fn: string,
@@ -105,12 +105,7 @@ export const millisOf = (
   bounds: MillisBounds = {}
 ): Effect.Effect<number, NatsArgumentError> => {
   const input = value ?? fallback
-  const ill =
-    typeof input === "object" &&
-    input !== null &&
-    !Array.isArray(input) &&
-    !Duration.isDuration(input) &&
-    !durationObject(input)
+  const ill = illFormedDuration(input)
   const d = ill ? undefined : Duration.fromInput(input)
   const millis = d?._tag === "Some" ? Duration.toMillis(d.value) : Number.NaN
   if (!(millis > 0) || !Number.isFinite(millis))
@@ -150,27 +145,6 @@ export const countOf = (
   return Number.isInteger(n) && n >= 1
     ? Effect.succeed(n)
     : Effect.fail(new NatsArgumentError(fn, argument, value, "an integer ≥ 1"))
-}
-
-/**
- * Whether `d`, an object that is not a Duration, is a duration object effect reads as meant: effect
- * reads an unknown key (`{ second: 5 }`) or `{}` as 0 and NaN as 0, and adds the known ones. Each
- * key must be a unit effect reads (one of it is more than 0 millis) holding a number that is not
- * NaN (or undefined), and one at least holds a number. (`@tributary/monitor` checks its `interval`
- * by the same rule, `@tributary/jobs` and `@tributary/channel` theirs against a list of the units:
- * each package checks its own inputs, and none exports such a check.)
- */
-const durationObject = (d: object): boolean => {
-  const given = Object.entries(d).filter(([, value]) => value !== undefined)
-  return (
-    given.length > 0 &&
-    given.every(([unit, value]) => {
-      const one = Duration.fromInput({ [unit]: 1 } as Duration.Input)
-      return (
-        typeof value === "number" && !Number.isNaN(value) && one._tag === "Some" && Duration.toMillis(one.value) > 0
-      )
-    })
-  )
 }
 
 /** `millis` for a message: whole seconds as such ("1 second"), else in ms. */

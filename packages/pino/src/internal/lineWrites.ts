@@ -29,6 +29,10 @@
  * 4. A line's success ends a burst of losses only when it was written after every line lost in
  *    that burst: the late success of an earlier line (Node calls back the writes before a failed
  *    one after it) says nothing about writing working again.
+ * 5. Memory is bounded by `writeLine`'s `maxHeld`: a tracked stream with that many writes not
+ *    answered yet is not given the line (its `write` is not called); the line counts as failed
+ *    there (lost), so a stalled destination holds at most `maxHeld` lines when written with that
+ *    bound.
  *
  * @internal
  */
@@ -36,18 +40,23 @@ import type { LostLines } from "../LostLines.js"
 
 /**
  * Writes one line: runs `write` (one synchronous pino call) and settles the line in `lost` once
- * every tracked stream it wrote to has answered (see the module's description). Never throws.
+ * every tracked stream it wrote to has answered (see the module's description). A tracked stream
+ * with `maxHeld` writes or more not answered yet is not given the line: it counts as lost
+ * (invariant 5). Never throws.
  */
-export const writeLine = (lost: LostLines, write: () => void): void => {
-  const line: Line = { lost, pending: 1, failed: false, error: undefined, seq: nextSeq++, abandoned: false }
+export const writeLine = (lost: LostLines, write: () => void, maxHeld = Number.POSITIVE_INFINITY): void => {
+  const line: Line = { lost, pending: 1, error: notFailed, seq: nextSeq++ }
   const outer = current
+  const outerBound = heldBound
   current = line
+  heldBound = maxHeld
   try {
     write()
   } catch (error) {
     fail(line, error)
   } finally {
     current = outer
+    heldBound = outerBound
   }
   settle(line)
 }
@@ -100,8 +109,8 @@ export const abandonUnanswered = (stream: object): number => {
   if (writes === undefined || writes.size === 0) return 0
   let lines = 0
   for (const line of writes) {
-    if (line.abandoned) continue
-    line.abandoned = true
+    if (line.pending === abandoned) continue
+    line.pending = abandoned
     line.lost.total++
     lines++
   }
@@ -137,20 +146,29 @@ export const lostAtEnd = (stream: object, lines: number): void => {
 // ── private ─────────────────────────────────────────────────────────────────
 
 /**
- * One line being written; `pending` is the synchronous call plus the tracked writes still out;
- * `seq` orders lines by when they were written; `abandoned` once given up on (`abandonUnanswered`).
+ * One line being written, kept small (a stalled destination holds one per line): `pending` is the
+ * synchronous call plus the tracked writes still out, or `abandoned` once given up on
+ * (`abandonUnanswered`); `error` is why it failed, `notFailed` while it has not; `seq` orders
+ * lines by when they were written.
  */
 interface Line {
   readonly lost: LostLines
   pending: number
-  failed: boolean
   error: unknown
   readonly seq: number
-  abandoned: boolean
 }
+
+/** `Line.pending` of a line given up on. */
+const abandoned = -1
+
+/** `Line.error` of a line that has not failed (an error may be `undefined`: a `throw undefined`). */
+const notFailed: unknown = Symbol("not failed")
 
 /** The line whose synchronous pino call is on the stack. */
 let current: Line | undefined
+
+/** The `maxHeld` of the line whose synchronous pino call is on the stack (invariant 5). */
+let heldBound = Number.POSITIVE_INFINITY
 
 /** The `seq` of the next line written. */
 let nextSeq = 0
@@ -174,10 +192,12 @@ const wakeWaiters = (stream: object): void => {
 }
 
 /**
- * Joins one tracked write of `stream` to `line` (invariant 2); returns its answer: `undefined`
- * for a success, else the error. Answering twice, or after the line was given up on, does nothing.
+ * Joins one tracked write of `stream` to `line` (invariant 2); returns its answer, which takes
+ * `undefined` or `null` for a success, else the error (a Node stream's own `errored` when it has
+ * one, as the first failed write reports it) — and is itself a Node write callback, so a line costs
+ * one closure. Answering twice, or after the line was given up on, does nothing.
  */
-const join = (stream: object, line: Line): ((error: unknown) => void) => {
+const join = (stream: any, line: Line): ((error?: unknown) => void) => {
   line.pending++
   let writes = outstanding.get(stream)
   if (writes === undefined) {
@@ -189,13 +209,31 @@ const join = (stream: object, line: Line): ((error: unknown) => void) => {
   return (error) => {
     if (answered) return
     answered = true
-    if (line.abandoned) return
+    if (line.pending === abandoned) return
     writes.delete(line)
-    if (error !== undefined) fail(line, error)
+    if (error != null) fail(line, stream.errored ?? error)
     settle(line)
     wakeWaiters(stream)
   }
 }
+
+/**
+ * Whether `stream` holds as many unanswered writes as the line being written allows (invariant
+ * 5): then the line counts as failed and the stream is not given it.
+ */
+const overBound = (stream: object, line: Line): boolean => {
+  if (unanswered(stream) < heldBound) return false
+  let error = heldErrors.get(heldBound)
+  if (error === undefined) {
+    error = new Error(`the log destination has not answered its last ${heldBound} writes (maxHeldLines)`)
+    heldErrors.set(heldBound, error)
+  }
+  fail(line, error)
+  return true
+}
+
+/** What a line refused by `overBound` failed with, one per bound (not one per line: a stall refuses many). */
+const heldErrors = new Map<number, Error>()
 
 /** Wraps a Node `Writable`'s `write` (invariant 1). */
 const trackWritable = (stream: any): void => {
@@ -206,14 +244,17 @@ const trackWritable = (stream: any): void => {
   stream.write = function write(this: any, ...args: Array<unknown>): unknown {
     const line = current
     if (line === undefined) return original.apply(this, args)
+    if (overBound(this, line)) return false
     const [chunk, encoding, callback] = typeof args[1] === "function" ? [args[0], undefined, args[1]] : args
     const answer = join(this, line)
     const gone = goneReason(this)
     if (gone !== undefined) answer(gone)
     try {
+      // pino passes no callback of its own: the answer itself is the write's callback
+      if (typeof callback !== "function") return original.call(this, chunk, encoding, answer)
       return original.call(this, chunk, encoding, (error?: Error | null) => {
-        answer(error == null ? undefined : (this.errored ?? error))
-        if (typeof callback === "function") callback(error)
+        answer(error)
+        callback(error)
       })
     } catch (error) {
       answer(error)
@@ -228,6 +269,7 @@ const trackCustom = (stream: any): void => {
   const original: (...args: Array<unknown>) => unknown = stream.write
   stream.write = function write(this: any, ...args: Array<unknown>): unknown {
     const line = current
+    if (line !== undefined && overBound(stream, line)) return undefined
     const result = original.apply(this, args)
     if (!isThenable(result)) return result
     if (line === undefined) {
@@ -277,14 +319,12 @@ const goneReason = (stream: any): unknown => {
 }
 
 const fail = (line: Line, error: unknown): void => {
-  if (line.failed) return
-  line.failed = true
-  line.error = error
+  if (line.error === notFailed) line.error = error
 }
 
 const settle = (line: Line): void => {
-  if (--line.pending > 0 || line.abandoned) return
-  if (line.failed) {
+  if (line.pending === abandoned || --line.pending > 0) return
+  if (line.error !== notFailed) {
     lastLost.set(line.lost, Math.max(line.seq, lastLost.get(line.lost) ?? -1))
     line.lost.failed(line.error)
   } else if (line.seq > (lastLost.get(line.lost) ?? -1)) line.lost.succeeded()

@@ -1,0 +1,149 @@
+/**
+ * The shared argument checks: the "did you mean" rule, a value as a message shows it, and the
+ * duration objects effect would misread.
+ */
+import * as Duration from "effect/Duration"
+import { describe, expect, it } from "vitest"
+import {
+  closestName,
+  describeValue,
+  durationExpected,
+  durationUnits,
+  illFormedDuration,
+  knownOption,
+  wellFormedDurationObject
+} from "../src/index.js"
+
+describe("closestName", () => {
+  const known = ["name", "maxPending", "onUndelivered", "timeout", "priority", "retry"]
+
+  it("suggests a name differing in case, by a prefix of 3 letters or more, or by few edits", () => {
+    expect(closestName("timeOut", known)).toBe("timeout")
+    expect(closestName("prio", known)).toBe("priority")
+    expect(closestName("retries", known)).toBe("retry")
+    expect(closestName("maxPendng", known)).toBe("maxPending")
+    expect(closestName("onUndelivred", known)).toBe("onUndelivered")
+  })
+
+  it("suggests nothing when no name is close for the key's length", () => {
+    expect(closestName("zzz", known)).toBeUndefined()
+    expect(closestName("na", known)).toBeUndefined() // a prefix of 2 letters is not enough
+    expect(closestName("x", [])).toBeUndefined()
+  })
+
+  it("allows 1 edit up to 4 letters, 2 up to 6, 3 beyond", () => {
+    expect(closestName("abcd", ["abxy"])).toBeUndefined()
+    expect(closestName("abcd", ["abcx"])).toBe("abcx")
+    expect(closestName("abcdef", ["abcdxy"])).toBe("abcdxy")
+    expect(closestName("abcdef", ["abcxyz"])).toBeUndefined()
+    expect(closestName("abcdefgh", ["abcdexyz"])).toBe("abcdexyz")
+  })
+
+  it("takes the closest name, the first of equally close ones", () => {
+    expect(closestName("TIMEOUT", ["timeouts", "timeout"])).toBe("timeout")
+    expect(closestName("port", ["post", "pert"])).toBe("post")
+  })
+})
+
+describe("knownOption", () => {
+  it("lists the known names and says which one was meant", () => {
+    expect(knownOption("pot", ["port", "host"])).toBe(
+      "a known option (did you mean port?); the known ones are port, host"
+    )
+    expect(knownOption("zzz", ["port", "host"])).toBe("a known option; the known ones are port, host")
+    expect(knownOption("prio", ["priority"], "name")).toBe(
+      "a known name (did you mean priority?); the known ones are priority"
+    )
+  })
+})
+
+describe("describeValue", () => {
+  it("shows what JSON would lose", () => {
+    expect(describeValue(Number.NaN)).toBe("NaN")
+    expect(describeValue(Number.POSITIVE_INFINITY)).toBe("Infinity")
+    expect(describeValue(-Infinity)).toBe("-Infinity")
+    expect(describeValue(7n)).toBe("7n")
+    expect(describeValue(undefined)).toBe("undefined")
+    expect(describeValue(null)).toBe("null")
+    expect(describeValue(() => 1)).toBe("a function")
+    expect(describeValue(Promise.resolve(1))).toBe("a Promise")
+    expect(describeValue([1, Number.NaN, { n: 2n }])).toBe('[1,NaN,{"n":2n}]')
+  })
+
+  it("shows strings quoted and objects as JSON, toJSON honoured", () => {
+    expect(describeValue("5s")).toBe('"5s"')
+    expect(describeValue({ second: 5 })).toBe('{"second":5}')
+    expect(describeValue(new Date(0))).toBe('"1970-01-01T00:00:00.000Z"')
+  })
+
+  it("reads a cycle as [Circular], and the same value twice side by side as itself", () => {
+    const o: Record<string, unknown> = { a: 1 }
+    o.self = o
+    expect(describeValue(o)).toBe('{"a":1,"self":"[Circular]"}')
+    const shared = { x: 1 }
+    expect(describeValue([shared, shared])).toBe('[{"x":1},{"x":1}]')
+  })
+
+  it("cuts a large value after 200 characters, and stops walking it", () => {
+    const big = Array.from({ length: 10_000 }, (_, i) => i)
+    const text = describeValue(big)
+    expect(text).toHaveLength(201)
+    expect(text.endsWith("…")).toBe(true)
+    expect(describeValue("x".repeat(300))).toBe(`"${"x".repeat(199)}…`)
+  })
+
+  it("never throws: a value whose reading throws is its toString", () => {
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error("no")
+        }
+      }
+    )
+    expect(describeValue(hostile)).toBe("[object Object]")
+  })
+})
+
+describe("duration objects", () => {
+  it("durationUnits are the units effect reads", () => {
+    for (const unit of durationUnits) {
+      const one = Duration.fromInput({ [unit]: 1 } as Duration.Input)
+      expect(one._tag === "Some" && Duration.toMillis(one.value) > 0).toBe(true)
+    }
+    expect(durationUnits).toHaveLength(8)
+  })
+
+  it("a well-formed object holds only units, each a number (not NaN), one at least", () => {
+    expect(wellFormedDurationObject({ seconds: 5 })).toBe(true)
+    expect(wellFormedDurationObject({ seconds: 5, millis: undefined })).toBe(false)
+    expect(wellFormedDurationObject({ seconds: 5, minutes: undefined })).toBe(true)
+    expect(wellFormedDurationObject({ second: 5 })).toBe(false)
+    expect(wellFormedDurationObject({ seconds: 1, sec: 5 })).toBe(false)
+    expect(wellFormedDurationObject({ seconds: Number.NaN })).toBe(false)
+    expect(wellFormedDurationObject({ seconds: "5" })).toBe(false)
+    expect(wellFormedDurationObject({})).toBe(false)
+    expect(wellFormedDurationObject({ seconds: undefined })).toBe(false)
+  })
+
+  it("illFormedDuration holds only for an object that is no Duration, pair or well-formed object", () => {
+    expect(illFormedDuration({ second: 5 })).toBe(true)
+    expect(illFormedDuration({})).toBe(true)
+    expect(illFormedDuration(new Date(0))).toBe(true)
+    expect(illFormedDuration({ seconds: 5 })).toBe(false)
+    expect(illFormedDuration(Duration.seconds(5))).toBe(false)
+    expect(illFormedDuration([1, 0])).toBe(false)
+    expect(illFormedDuration(null)).toBe(false)
+    expect(illFormedDuration(Number.NaN)).toBe(false)
+    expect(illFormedDuration("5 seconds")).toBe(false)
+  })
+
+  it("durationExpected lists the units for an object that is not a Duration", () => {
+    expect(durationExpected("a duration ≥ 0", -1)).toBe("a duration ≥ 0")
+    expect(durationExpected("a duration ≥ 0", Duration.seconds(-1))).toBe("a duration ≥ 0")
+    expect(durationExpected("a duration ≥ 0", [1, 2])).toBe("a duration ≥ 0")
+    expect(durationExpected("a duration ≥ 0", { seconds: -1 })).toBe(
+      `a duration ≥ 0 (an object takes one or more of ${durationUnits.join(", ")})`
+    )
+  })
+})
