@@ -14,8 +14,8 @@ import * as Data from "effect/Data"
  * `PinoLogger.make` checks only the level methods): a destination that would lose lines
  * (`pino.destination({ sync: true, minLength: > 0 })`, a `maxLength` that drops lines, a destroyed
  * or ended stream), something that is neither a pino logger nor pino's options, an unknown
- * `level`, options pino itself rejects, a bad option of `layer` (`flushTimeout`, `awaitOpen`, a
- * misspelt one), or a logger without pino's standard level methods (`useOnlyCustomLevels`).
+ * `level`, options pino itself rejects, a bad option of `layer` or `make` (`flushTimeout`, `awaitOpen`,
+ * `maxHeldLines`, a misspelt one), or a logger without pino's standard level methods (`useOnlyCustomLevels`).
  * Thrown synchronously by the constructor, before any line is written (a file that cannot be
  * opened: the layer's build dies with it). The message says what was refused and why; for a
  * refused argument it names the function, the argument and the value (also in `value`).
@@ -40,8 +40,8 @@ import * as Data from "effect/Data"
 export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigError")<{
   /**
    * What was refused: `"logger"` (not a pino logger or options, or one without the standard level
-   * methods), `"level"` (the `level` option, or `writeUnsafe`'s level), one of `layer`'s options
-   * (`"flushTimeout"`, `"awaitOpen"`, or the name of one it does not know), `"options"` (`layer`'s
+   * methods), `"level"` (the `level` option, or `writeUnsafe`'s level), one of `layer`'s or `make`'s
+   * options (`"flushTimeout"`, `"awaitOpen"`, `"maxHeldLines"`, or the name of one it does not know), `"options"` (`layer`'s
    * options argument that is not an object, or other options pino rejects) or `"destination"`
    * (where the logger writes).
    */
