@@ -1410,3 +1410,32 @@ describe("a value handed to a take interrupted before it ran", () => {
     )
   )
 })
+
+describe("discard while woken takers are on their way", () => {
+  it.each(kinds.filter((k) => k.policy === "fixed"))(
+    "$name: nothing is owed any more (0 <= owed <= size), and the woken taker sees the channel closed",
+    (kind) =>
+      run(
+        Effect.gen(function* () {
+          const undelivered: Array<string> = []
+          const ch = kind.make<string>({ onUndelivered: (v) => undelivered.push(v) })
+          const core = ch as unknown as ChanCore
+          const taker = yield* Effect.forkChild(Chan.take(ch))
+          for (let i = 0; i < 5 && pending(ch).takes < 1; i++) yield* Effect.yieldNow
+          expect(pending(ch).takes).toBe(1)
+          // the taker is woken for "v" (owed to it), and the channel is discarded before it runs again
+          expect(Chan.offerUnsafe(ch, "v")).toBe(true)
+          expect([core.owed, core.size]).toEqual([1, 1])
+          const discarded = yield* Chan.discard(ch)
+          expect([core.owed, core.size]).toEqual([0, 0])
+          const taken = successValue(yield* Fiber.await(taker))
+          expect({ discarded, undelivered, taken }).toEqual({
+            discarded: ["v"],
+            undelivered: ["v"],
+            taken: Option.none()
+          })
+          expect([core.owed, pending(ch)]).toEqual([0, { puts: 0, takes: 0 }])
+        })
+      )
+  )
+})

@@ -647,6 +647,35 @@ describe("select: no handler is left behind", () => {
     expect(result.after).toEqual({ accepted: true, a: none, b: none, c: none })
     expect(result.won).toEqual(["a", Option.some(1)])
   })
+
+  it("a take case served while the select still registers leaves nothing on the later cases' channels", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const a = Chan.makeUnsafe<number>(2)
+        const b = Chan.makeUnsafe<string>(2)
+        const woken = yield* Effect.forkChild(Chan.take(a))
+        expect(yield* isSuspended(woken)).toBe(true)
+        // one synchronous step: the waiting taker is woken for 1 (owed to it), 2 is buffered and owed to nobody
+        Chan.offerUnsafe(a, 1)
+        Chan.offerUnsafe(a, 2)
+        // the take case on a queues behind the woken taker and is served 2 while registering: b's case must not register
+        const won = yield* Chan.select([
+          Chan.onTake(a, (v) => ["a", v] as const),
+          Chan.onTake(b, (v) => ["b", v] as const)
+        ])
+        const onB = pending(b)
+        const first = yield* Fiber.join(woken)
+        // a later value on b goes to a later take, not to the decided select
+        yield* Chan.put(b, "x")
+        const later = yield* Effect.forkChild(Chan.take(b))
+        yield* settle
+        const exit = later.pollUnsafe()
+        if (exit === undefined) yield* Fiber.interrupt(later) // "x" went elsewhere: the take waits
+        return { won, onB, first, fromB: exit !== undefined && Exit.isSuccess(exit) ? exit.value : "still waiting" }
+      })
+    )
+    expect(result).toEqual({ won: ["a", Option.some(2)], onB: none, first: Option.some(1), fromB: Option.some("x") })
+  })
 })
 
 describe("select: onTimeout", () => {

@@ -122,6 +122,56 @@ describe("Admission (no fibers)", () => {
     admission.pump(admission.now())
     expect(admission.started()).toEqual(["r3"])
   })
+
+  it("a rate's burst stays at limit after an idle period: the tokens earned while idle are capped", () => {
+    const { admission, job, end, advance } = make({
+      pools: { api: { rate: { limit: 2, interval: "500 millis" } } }
+    })
+    advance(10_000) // idle: 40 tokens' worth of time
+    const jobs = ["r1", "r2", "r3", "r4", "r5"].map((n) => job(n, "api"))
+    expect(jobs.map((e) => admission.admit(e, "wait"))).toEqual(["started", "started", "queued", "queued", "queued"])
+    expect(admission.started()).toEqual(["r1", "r2"])
+    end(jobs[0])
+    end(jobs[1])
+    expect(admission.started()).toEqual([]) // the bucket is empty: no third start at the same instant
+    // then one start per 250 ms (2 per 500 ms)
+    const after = (millis: number) => {
+      advance(millis)
+      admission.relinkPool(jobs[0].pool) // what the armed refill does when it fires
+      admission.pump(admission.now())
+      return admission.started()
+    }
+    for (const name of ["r3", "r4", "r5"]) {
+      expect(after(249)).toEqual([])
+      expect(after(1)).toEqual([name])
+    }
+  })
+
+  /** With concurrency 1: the jobs started so far, then the next `count` to start, the running one (`first`, then each next) ended before each. */
+  const oneAtATime = (admission: TestAdmission, end: (e: Entry) => void, first: Entry, count: number) => {
+    const order = admission.started()
+    let current = first
+    for (let i = 0; i < count; i++) {
+      end(current)
+      order.push(...admission.started())
+      current = [...admission.running][0]
+    }
+    return order
+  }
+
+  it("the keys of a pool take turns: one busy key does not run all its queued jobs first", () => {
+    const { admission, job, end } = make({ concurrency: 1, pools: { p: {} } })
+    const jobs = ["a1", "a2", "a3", "b1", "b2", "b3"].map((n) => job(n, "p", n[0]))
+    expect(jobs.map((e) => admission.admit(e, "wait"))).toEqual(["started", ...Array(5).fill("queued")])
+    expect(oneAtATime(admission, end, jobs[0], 5)).toEqual(["a1", "a2", "b1", "a3", "b2", "b3"])
+  })
+
+  it("pools take turns: one busy pool does not run all its queued jobs first", () => {
+    const { admission, job, end } = make({ concurrency: 1, pools: { p: {}, q: {} } })
+    const jobs = ["p1", "p2", "p3", "q1", "q2", "q3"].map((n) => job(n, n[0]))
+    expect(jobs.map((e) => admission.admit(e, "wait"))).toEqual(["started", ...Array(5).fill("queued")])
+    expect(oneAtATime(admission, end, jobs[0], 5)).toEqual(["p1", "p2", "q1", "p3", "q2", "q3"])
+  })
 })
 
 describe("priority (no fibers)", () => {

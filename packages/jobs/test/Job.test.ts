@@ -190,20 +190,27 @@ describe("exactly one outcome and one outcome line per job", () => {
     expect(mine.filter((l) => l.annotations["job.outcome"] === "Success")).toHaveLength(1)
   })
 
-  it("retry: each failed attempt is its own Warn line with attempt; the outcome line has the last attempt", async () => {
+  it("retry: each attempt waits the schedule's delay; each failed attempt is its own Warn line with attempt; the outcome line has the last attempt", async () => {
     let calls = 0
     const flaky = Effect.suspend(() => (++calls < 3 ? Effect.fail(new Boom()) : Effect.succeed(calls)))
     const { value, lines } = await run(
       Effect.gen(function* () {
         const h = yield* Job.fork(flaky, { name: "flaky", retry: Schedule.spaced("1 second") })
-        yield* settle
-        yield* TestClock.adjust("1 second")
-        yield* settle
-        yield* TestClock.adjust("1 second")
-        return yield* Job.join(h)
+        // each retry waits the schedule's delay: not one millisecond less
+        const seen: Array<number> = []
+        for (let i = 0; i < 2; i++) {
+          yield* settle
+          yield* TestClock.adjust("999 millis")
+          yield* settle
+          seen.push(calls)
+          yield* TestClock.adjust("1 millis")
+          yield* settle
+          seen.push(calls)
+        }
+        return { seen, joined: yield* Job.join(h) }
       })
     )
-    expect(value).toBe(3)
+    expect(value).toEqual({ seen: [1, 2, 2, 3], joined: 3 })
     const mine = linesOf(lines, "flaky")
     expect(mine.map((l) => [l.level, l.annotations.attempt])).toEqual([
       ["Warn", 1],

@@ -64,6 +64,24 @@ describe("Supervisor metrics", () => {
     expect(value.atTwoSeconds.durations.max).toBe(2000)
   })
 
+  it("the queued gauge counts keyed jobs too, as the snapshot's queued does", async () => {
+    const value = await runWithMetrics(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        for (let i = 0; i < 3; i++) yield* Job.fire(Deferred.await(gate), { pool: "keyed", key: "k" }) // concurrency 1: two wait
+        yield* Job.fire(Deferred.await(gate), { pool: "keyed" }) // and one without a key
+        yield* settle
+        yield* TestClock.adjust("1 second")
+        const gauge = yield* gaugeValue("tributary_jobs_queued", series("keyed"))
+        const snapshot = (yield* Supervisor.snapshot).pools.find((p) => p.name === "keyed")?.queued
+        yield* Deferred.succeed(gate, undefined)
+        return { gauge, snapshot }
+      }),
+      { name: "etl", metrics: { interval: "1 second" }, pools: { keyed: { concurrency: 1 } } }
+    )
+    expect(value).toEqual({ gauge: 3, snapshot: 3 })
+  })
+
   it("every outcome kind, drops and cancelled queued jobs are counted per pool; gauges are back to 0 after drain", async () => {
     const value = await runWithMetrics(
       Effect.gen(function* () {

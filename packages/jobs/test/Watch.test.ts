@@ -47,6 +47,25 @@ describe("Supervisor.snapshot", () => {
     expect(value.closed).toBe(false)
   })
 
+  it("lists a pool's keys most queued first", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        // "a" is seen first, but "b" has more jobs waiting
+        for (const key of ["a", "a", "b", "b", "b", "b"]) yield* Job.fire(Deferred.await(gate), { pool: "keyed", key })
+        yield* settle
+        const snap = yield* Supervisor.snapshot
+        yield* Deferred.succeed(gate, undefined)
+        return snap.pools.find((p) => p.name === "keyed")?.keys
+      }),
+      { pools: { keyed: { concurrency: 2, perKey: 1 } } }
+    )
+    expect(value?.map((k) => [k.key, k.running, k.queued])).toEqual([
+      ["b", 1, 3],
+      ["a", 1, 1]
+    ])
+  })
+
   it("the last failures are failures and timeouts: a shutdown's interruptions do not push them out", async () => {
     const { value } = await run(
       Effect.gen(function* () {
