@@ -197,6 +197,7 @@ export const untap = <A>(m: Mult<A>, ch: WritePort<A>): Effect.Effect<void> =>
     const existing = impl.taps.get(ch)
     if (existing === undefined) return
     impl.taps.delete(ch)
+    tapsShrank(impl)
     existing.cancel?.()
   })
 
@@ -246,6 +247,14 @@ const dropClosedTaps = <A>(m: MultImpl<A>): void => {
   m.pruneAt = Math.max(pruneFloor, 2 * m.taps.size)
 }
 
+/**
+ * After a tap left: the next prune comes by the time the taps have doubled from what is left, so
+ * closed taps pile up to about twice the open ones, not twice the most the mult ever had.
+ */
+const tapsShrank = <A>(m: MultImpl<A>): void => {
+  m.pruneAt = Math.min(m.pruneAt, Math.max(pruneFloor, 2 * m.taps.size))
+}
+
 /** `m` as its implementation; throws `ChanArgumentError` unless it is a mult. */
 const checkMult = <A>(m: Mult<A>): MultImpl<A> => {
   if (!isMult(m)) throw new ChanArgumentError("mult", m, "a Mult (made by Chan.mult)")
@@ -269,7 +278,7 @@ class MultImpl<A> implements Mult<A> {
   readonly taps = new Map<WritePort<A>, Tap<A>>()
   /** The source closed, or the mult's scope did: no value will come. */
   finished = false
-  /** The number of taps at which `tap` next drops the closed ones (twice what was left last time). */
+  /** The number of taps at which `tap` next drops the closed ones (twice what is left since the last prune or removal). */
   pruneAt = pruneFloor
   constructor(readonly source: ReadPort<A>) {}
 }
@@ -295,7 +304,10 @@ const distribute = <A>(
         if (!accepted) {
           // closed (it leaves the mult) or untapped: it missed this value
           const found = m.taps.get(tap.ch) === tap
-          if (found) m.taps.delete(tap.ch)
+          if (found) {
+            m.taps.delete(tap.ch)
+            tapsShrank(m)
+          }
           undeliver(tap.ch, v)
           if (found) tapDropped(m, tap.ch)
         }

@@ -307,12 +307,21 @@ class PubImpl<A, T> implements Pub<A, T> {
   ) {}
 }
 
+/**
+ * After a topic left: the next sweep comes by the time the topics have doubled from what is left,
+ * so abandoned topics pile up to about twice the live ones, not twice the most the pub ever had.
+ */
+const topicsShrank = <A, T>(p: PubImpl<A, T>): void => {
+  p.pruneAt = Math.min(p.pruneAt, Math.max(pruneFloor, 2 * p.topics.size))
+}
+
 /** Drops `topic`: its subscribers are untapped first, so closing its channel ends its mult without closing them. */
 const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
   Effect.suspend(() => {
     const existing = p.topics.get(topic)
     if (existing === undefined) return Effect.void
     p.topics.delete(topic)
+    topicsShrank(p)
     existing.subscribers.clear()
     return Effect.andThen(Mult.untapAll(existing.mult), Chan.close(existing.input))
   })
@@ -323,7 +332,10 @@ const removeTopic = <A, T>(p: PubImpl<A, T>, topic: T): Effect.Effect<void> =>
  * taken (and dropped).
  */
 const forgetTopic = <A, T>(p: PubImpl<A, T>, topic: T, existing: Topic<A>): void => {
-  if (p.topics.get(topic) === existing) p.topics.delete(topic)
+  if (p.topics.get(topic) === existing) {
+    p.topics.delete(topic)
+    topicsShrank(p)
+  }
   Chan.closeUnsafe(existing.input)
 }
 

@@ -249,6 +249,30 @@ describe("Mult", () => {
       )
     ))
 
+  it("after a peak of taps that were untapped, closed taps pile up to about twice the open ones, not twice the peak", () =>
+    run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const source = Chan.makeUnsafe<number>(8)
+          const m = yield* Mult.make(source)
+          const peak = range(1000).map(() => Chan.makeUnsafe<number>(8))
+          for (const ch of peak) yield* Mult.tap(m, ch)
+          for (const ch of peak) yield* Mult.untap(m, ch)
+          const open = range(10).map(() => Chan.makeUnsafe<number>(8))
+          for (const ch of open) yield* Mult.tap(m, ch)
+          const lost = undelivered<number>()
+          for (let i = 0; i < 1000; i++) {
+            const gone = Chan.makeUnsafe<number>(8, { onUndelivered: lost.onUndelivered })
+            yield* Mult.tap(m, gone)
+            Chan.closeUnsafe(gone)
+          }
+          yield* Chan.put(source, 1)
+          yield* settle
+          expect(open.length + lost.values.length).toBeLessThanOrEqual(2 * open.length)
+        })
+      )
+    ))
+
   it("a closed tap with the current value's put pending is kept by those drops: untap still withdraws it", () =>
     run(
       Effect.scoped(

@@ -559,7 +559,7 @@ export function all<A, E, R>(
         : (i: number, o: Outcome<A, E>) => Effect.andThen(Chan.put(reportTo, o), record(i, o))
     // eager when an outcome may decide the group ("collectAll" waits for every job anyway)
     yield* Effect.onInterrupt(
-      state.waitingFor(() => group.unfinished(), group.run(onOutcome, policy !== "collectAll")),
+      state.waitingFor(() => group.awaited(), group.run(onOutcome, policy !== "collectAll")),
       () => group.cancel
     )
     switch (policy) {

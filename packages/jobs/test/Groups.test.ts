@@ -410,6 +410,43 @@ describe("cancelling a group starts none of its queued works", () => {
     expect(value.after.totals).toEqual({ running: 0, queued: 0, delayed: 0 })
   })
 
+  it("a decision in the same turn as the success that let the waiting work into the queue: that work never starts", async () => {
+    const entered: Array<string> = []
+    const marker = (name: string) =>
+      Job.item<unknown, string, never>(
+        Effect.suspend(() => {
+          entered.push(name)
+          return Effect.never
+        }),
+        { name }
+      )
+    const { value } = await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const latch = yield* Deferred.make<void>()
+          const tap = yield* Supervisor.outcomes
+          const works = [
+            Job.item<unknown, string, never>(Effect.as(Deferred.await(latch), "ok"), { name: "b" }),
+            Job.item<unknown, string, never>(Effect.andThen(Deferred.await(latch), Effect.fail("boom")), { name: "a" }),
+            marker("q"), // fills the one queue place; starts in b's slot (b succeeded: no decision yet)
+            marker("w") // waits for room; let in by b's end, in the turn where a decides
+          ]
+          const group = yield* Effect.forkChild(Effect.exit(Job.all(works, { concurrency: 4, policy: "failFast" })))
+          yield* settle
+          yield* Deferred.succeed(latch, undefined)
+          const exit = yield* Fiber.join(group)
+          yield* Supervisor.drain
+          yield* settle
+          return { exit, outcomes: yield* byName(tap) }
+        })
+      ),
+      { concurrency: 2, maxQueued: 1 }
+    )
+    expect(value.exit).toEqual(Exit.fail("boom"))
+    expect(entered).not.toContain("w")
+    expect(value.outcomes.w).toEqual(["Interrupted", 0])
+  })
+
   it("a work let into the queue just as the group is cancelled is the group's: cancelled unrun with the rest", async () => {
     const entered: Array<string> = []
     const { value } = await run(

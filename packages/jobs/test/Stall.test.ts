@@ -100,6 +100,84 @@ describe("a limit held by jobs waiting for jobs that need it", () => {
   })
 })
 
+describe("waits the supervisor sees beyond the job's own fiber", () => {
+  it.each([
+    [
+      "the job's timeout option",
+      (wait: Effect.Effect<unknown, unknown, Supervisor.Supervisor>) => wait,
+      { timeout: "1 hour" }
+    ],
+    [
+      "Effect.timeout around the wait",
+      (wait: Effect.Effect<unknown, unknown, Supervisor.Supervisor>) => Effect.timeout(wait, "1 hour"),
+      {}
+    ]
+  ] as const)("%s", async (_, around, options) => {
+    const { lines } = await run(
+      Effect.gen(function* () {
+        const parentJob = yield* Job.fork(
+          around(Job.all([Effect.void], { concurrency: 1, pool: "p", name: "child" })),
+          { name: "parent", pool: "p", ...options }
+        )
+        yield* settle
+        yield* Job.interrupt(parentJob)
+      }),
+      { pools: { p: { concurrency: 1 } } }
+    )
+    expect(stallLines(lines).map((l) => l.annotations["stall.limit"])).toEqual(['pool "p" (concurrency 1)'])
+  })
+
+  it("a child whose delay ends into a pool its parent holds", async () => {
+    const { lines } = await run(
+      Effect.gen(function* () {
+        const parentJob = yield* Job.fork(
+          Job.all([Effect.void], { concurrency: 1, pool: "p", name: "child", delay: "1 second" }),
+          { name: "parent", pool: "p" }
+        )
+        yield* settle
+        yield* Effect.log("delay ends")
+        yield* TestClock.adjust("1 second")
+        yield* settle
+        yield* Job.interrupt(parentJob)
+      }),
+      { pools: { p: { concurrency: 1 } } }
+    )
+    const endedAt = lines.findIndex((l) => l.message === "delay ends")
+    const stalls = stallLines(lines)
+    expect(stalls).toHaveLength(1)
+    expect(lines.indexOf(stalls[0]!)).toBeGreaterThan(endedAt)
+  })
+})
+
+describe("a group a running job may still decide", () => {
+  it("failFast with a child running in another pool: no line while it runs; one once it ends without deciding", async () => {
+    const { lines } = await run(
+      Effect.gen(function* () {
+        const parentJob = yield* Job.fork(
+          Job.all(
+            [
+              Job.item(Effect.sleep("1 second"), { name: "elsewhere", pool: "q" }),
+              Job.item(Effect.void, { name: "here", pool: "p" })
+            ],
+            { concurrency: 2, policy: "failFast" }
+          ),
+          { name: "parent", pool: "p" }
+        )
+        yield* settle
+        yield* Effect.log("elsewhere ends")
+        yield* TestClock.adjust("1 second")
+        yield* settle
+        yield* Job.interrupt(parentJob)
+      }),
+      { pools: { p: { concurrency: 1 }, q: {} } }
+    )
+    const endedAt = lines.findIndex((l) => l.message === "elsewhere ends")
+    const stalls = stallLines(lines)
+    expect(stalls.map((l) => l.annotations["stall.limit"])).toEqual(['pool "p" (concurrency 1)'])
+    expect(lines.indexOf(stalls[0]!)).toBeGreaterThan(endedAt)
+  })
+})
+
 describe("waits that can still end write no stall line", () => {
   it("parents in one pool, children in another: every job ends", async () => {
     const { value, lines } = await run(

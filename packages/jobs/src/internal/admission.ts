@@ -24,7 +24,8 @@
  * 8. `byId` holds exactly the live entries (waiting for room, queued or running) that have a
  *    caller-given id, under that id.
  * 9. Once `runningEntry` was first called, `runningBySeq` holds exactly the entries of `running`,
- *    under their `seq` (before that it is undefined, and costs nothing per job).
+ *    under their `seq` (before that it is undefined, and costs nothing per job; after, every start
+ *    and end pays one Map set and delete).
  * 15. A pool's tokens are taken only by `markStarted` (a job's start: its first attempt) and by
  *    `takeRetryToken` (each later attempt of a running job that retries), one each, and never below
  *    0; they come back only through `refillTokens`. So `limit` bounds the calls per `interval` to
@@ -402,6 +403,13 @@ export abstract class Admission {
    */
   blocked(_entry: Entry): void {}
 
+  /**
+   * Called when a job ended while some running job waits for other jobs: a wait that the ended job
+   * could have decided (a "failFast" or "firstSuccess" group) may now be only for jobs that cannot
+   * start (`stall.ts`). Nothing here.
+   */
+  endedWhileWaiting(): void {}
+
   /** Precondition: room in the queue. */
   enqueue(entry: Entry): void {
     entry.state = "queued"
@@ -484,7 +492,8 @@ export abstract class Admission {
 
   /**
    * The running entry whose supervisor id is `id`, if any, in O(1): the index (invariant 9) is
-   * built on the first call — only a supervisor whose jobs ask (`Job.progress`) keeps one.
+   * built on the first call — only a supervisor whose jobs ask (`Job.progress`, a job waiting for
+   * jobs: `Job.all`, `Job.await`, `Job.join` inside a job) keeps one.
    */
   runningEntry(id: string): Entry | undefined {
     if (this.runningBySeq === undefined) {

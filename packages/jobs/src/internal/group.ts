@@ -186,13 +186,22 @@ export class Group<A, E> {
       if (this.cancelled || !decides(entry.tag)) return
       this.cancelled = true
       const pending = this.pending
-      if (pending !== undefined) internal.withdraw(this.state, pending)
+      if (pending !== undefined) {
+        // let into the queue by a wake the group's fiber has not booked yet: end it with the queued ones
+        if (pending.state === "queued" || pending.state === "delayed") this.state.interruptUnsafe(pending)
+        else internal.withdraw(this.state, pending)
+      }
       for (const live of [...this.live.values()])
         if (live.state === "queued" || live.state === "delayed") this.state.interruptUnsafe(live)
     }
   }
-  /** The group's jobs that have not ended: the admitted ones, and the one waiting for room. */
-  *unfinished(): Iterable<internal.Entry> {
+  /**
+   * The jobs the group's caller waits for (`stall.ts`): those that have not ended — the admitted
+   * ones and the one waiting for room — but none while a running job may still decide the group
+   * ("failFast", "firstSuccess"): its end may end the wait.
+   */
+  *awaited(): Iterable<internal.Entry> {
+    if (this.decide !== undefined) for (const entry of this.live.values()) if (entry.state === "running") return
     yield* this.live.values()
     if (this.pending !== undefined) yield this.pending
   }

@@ -117,9 +117,6 @@ export abstract class Runner extends Admission {
     }, 0)
   }
 
-  /** the entry whose fiber makes its first run now (inside `start`, before `entry.fiber` is set) */
-  starting: Entry | undefined = undefined
-
   /** Makes the fiber of `entry` and observes its exit. */
   start(entry: Entry): void {
     let program = entry.work
@@ -128,9 +125,7 @@ export abstract class Runner extends Admission {
     else program = attempts(this, entry)
     if (more?.timeout !== undefined) program = withTimeout(entry, program, more.timeout)
     // the caller's context holds whatever `work` requires (`fire` asked for it in its own `R`)
-    this.starting = entry
     const fiber = Effect.runForkWith(this.jobContext(entry))(program as Effect.Effect<unknown, unknown>)
-    this.starting = undefined
     entry.fiber = fiber
     // the job's first run (inside `runForkWith`) may have woken a caller that asked for an interrupt
     // before the fiber was known (`interruptUnsafe` could only mark the entry): deliver it now
@@ -174,6 +169,8 @@ export abstract class Runner extends Admission {
     entry.more?.decide?.(entry)
     this.release(entry)
     this.pump(now)
+    // a job waiting for this one may now wait only for jobs that cannot start
+    if (this.waitingOnJobs > 0) this.endedWhileWaiting()
     this.settling--
     this.notify()
     this.flush()
@@ -271,7 +268,10 @@ export abstract class Runner extends Admission {
     if (this.canStartIn(entry.lane)) {
       this.markStarted(entry, this.now())
       this.flush()
-    } else this.enqueue(entry)
+    } else {
+      this.enqueue(entry)
+      if (this.waitingOnJobs > 0) this.blocked(entry)
+    }
   }
 
   /** Ends a delayed entry without running it: its outcome is "Interrupted", attempt 0. */

@@ -15,8 +15,9 @@
  *    and each of them waits for at least one entry that has not started (queued, or waiting for
  *    room in the queue) and needs that limit (for the supervisor's `concurrency`: any such entry).
  * 3. `stallsOf` runs only when a limit may just have become stalled: a job begins waiting, an
- *    entry could not start at once while some job waits (`Admission.blocked`), or a pause ends
- *    (`stallsAfterResume`); its checks cost O(1) while no job of the limit waits.
+ *    entry could not start at once while some job waits (`Admission.blocked`, a delay's end
+ *    included), a job ends while some job waits (one it could have decided may now be stuck), or a
+ *    pause ends (`stallsAfterResume`); its checks cost O(1) unless every holder of the limit waits.
  * 4. A stall is reported once: `stallWarned` (of the supervisor, pool or lane) is set when it is
  *    found and cleared whenever a job of that limit stops waiting.
  *
@@ -100,7 +101,11 @@ export const stallsOf = (admission: Admission, lane: Lane): Array<Stall> => {
   const found: Array<Stall> = []
   if (admission.paused || admission.waitingOnJobs === 0) return found
   const { concurrency } = admission.config
-  if (!admission.stallWarned && admission.running.size >= concurrency) {
+  if (
+    !admission.stallWarned &&
+    admission.running.size >= concurrency &&
+    admission.waitingOnJobs >= admission.running.size
+  ) {
     const stall = stalled(`concurrency ${concurrency}`, admission.running, () => true)
     if (stall !== undefined) {
       admission.stallWarned = true
@@ -109,7 +114,12 @@ export const stallsOf = (admission: Admission, lane: Lane): Array<Stall> => {
   }
   const pool = lane.pool
   if (pool.paused) return found
-  if (pool.waitingOnJobs > 0 && !pool.stallWarned && pool.running >= pool.concurrency) {
+  if (
+    pool.waitingOnJobs > 0 &&
+    pool.waitingOnJobs >= pool.running &&
+    !pool.stallWarned &&
+    pool.running >= pool.concurrency
+  ) {
     const stall = stalled(
       `pool "${pool.name}" (concurrency ${pool.concurrency})`,
       running(admission, (entry) => entry.pool === pool),
@@ -120,7 +130,13 @@ export const stallsOf = (admission: Admission, lane: Lane): Array<Stall> => {
       found.push(stall)
     }
   }
-  if (lane.key !== undefined && lane.waitingOnJobs > 0 && !lane.stallWarned && lane.running >= pool.perKey) {
+  if (
+    lane.key !== undefined &&
+    lane.waitingOnJobs > 0 &&
+    lane.waitingOnJobs >= lane.running &&
+    !lane.stallWarned &&
+    lane.running >= pool.perKey
+  ) {
     const stall = stalled(
       `key "${lane.key}" of pool "${pool.name}" (perKey ${pool.perKey})`,
       running(admission, (entry) => entry.lane === lane),

@@ -183,6 +183,12 @@ export class SupervisorState extends Runner {
     for (const stall of stallsOf(this, entry.lane)) this.warn(stallLine(stall))
   }
 
+  /** A job ended: a wait it could have decided may now be stuck (the supervisor's and each waiting pool's limit). */
+  override endedWhileWaiting(): void {
+    for (const pool of this.pools.values())
+      if (pool.waitingOnJobs > 0) for (const stall of stallsOf(this, pool.keyless)) this.warn(stallLine(stall))
+  }
+
   /** A resume may show a stall the pause hid. */
   override setPaused(pool: Pool | undefined, paused: boolean): void {
     super.setPaused(pool, paused)
@@ -192,16 +198,22 @@ export class SupervisorState extends Runner {
   }
 
   /**
-   * `effect`, run in the fiber of a job of this supervisor to wait for the entries `waits` gives,
+   * `effect`, run in a fiber of a job of this supervisor to wait for the entries `waits` gives,
    * counted as such while it runs (`stall.ts`), so a limit whose every slot is held by jobs waiting
    * for jobs that need it gets its warn line. In any other fiber, `effect` as it is.
    */
   waitingFor<A, E, R>(waits: () => Iterable<Entry>, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return Effect.withFiber((fiber) => {
-      const id = fiber.getRef(References.CurrentLogAnnotations)["job.id"]
+      // a fiber of the job (its own, or one it forked, or its body under a timeout) carries its
+      // annotations; a job of another supervisor with the same id would also need its name and pool
+      const annotations = fiber.getRef(References.CurrentLogAnnotations)
+      const id = annotations["job.id"]
       const waiting = typeof id === "string" ? this.runningEntry(id) : undefined
-      // the job's own fiber (a job of another supervisor may have the same id), also in its first run
-      if (waiting === undefined || (waiting.fiber === undefined ? this.starting !== waiting : waiting.fiber !== fiber))
+      if (
+        waiting === undefined ||
+        annotations["job.name"] !== waiting.name ||
+        annotations["job.pool"] !== waiting.pool.name
+      )
         return effect
       beginWaiting(this, waiting, waits)
       for (const stall of stallsOf(this, waiting.lane)) this.warn(stallLine(stall))
