@@ -169,8 +169,9 @@ export abstract class Runner extends Admission {
     entry.more?.decide?.(entry)
     this.release(entry)
     this.pump(now)
-    // a job waiting for this one may now wait only for jobs that cannot start
-    if (this.waitingOnJobs > 0) this.endedWhileWaiting()
+    // a job of a "failFast"/"firstSuccess" group that did not decide it: its caller, if it waits,
+    // may now wait only for jobs that cannot start
+    if (this.waitingOnJobs > 0 && entry.more?.decide !== undefined) this.endedWhileWaiting()
     this.settling--
     this.notify()
     this.flush()

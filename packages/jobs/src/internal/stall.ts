@@ -16,7 +16,8 @@
  *    room in the queue) and needs that limit (for the supervisor's `concurrency`: any such entry).
  * 3. `stallsOf` runs only when a limit may just have become stalled: a job begins waiting, an
  *    entry could not start at once while some job waits (`Admission.blocked`, a delay's end
- *    included), a job ends while some job waits (one it could have decided may now be stuck), or a
+ *    included), a job of a "failFast"/"firstSuccess" group ends while some job waits (the group's
+ *    caller may now wait only for jobs that cannot start), or a
  *    pause ends (`stallsAfterResume`); its checks cost O(1) unless every holder of the limit waits.
  * 4. A stall is reported once: `stallWarned` (of the supervisor, pool or lane) is set when it is
  *    found and cleared whenever a job of that limit stops waiting.
