@@ -294,55 +294,20 @@ describe("cancelling a group starts none of its queued works", () => {
     expect(tokensOfP(value.after)).toBe(9)
   })
 
+  // the decider runs in the default pool (its end frees no slot of "p": w0 runs from the start and is
+  // interrupted), or in "p" itself (it holds p's one slot: the slot its end frees must not start w0)
   it.each([
-    ["failFast", Effect.fail("boom")],
-    ["firstSuccess", Effect.succeed("first")]
-  ] as const)("a %s decision: the queued works are cancelled unrun, no token is spent", async (policy, end) => {
-    const entered: Array<string> = []
-    // the deciding job runs in the default pool, so no slot of "p" is freed by its end
-    const decider = Job.item<unknown, string, never>(Effect.andThen(Effect.sleep("1 second"), end), { name: "decider" })
-    const works = [decider, ...worksOf(entered)]
-    const all =
-      policy === "failFast" ? Job.all(works, { concurrency: 5, policy }) : Job.all(works, { concurrency: 5, policy })
-    const { value } = await run(
-      Effect.scoped(
-        Effect.gen(function* () {
-          const tap = yield* Supervisor.outcomes
-          const group = yield* Effect.forkChild(Effect.exit(all))
-          yield* settle
-          const before = yield* Supervisor.snapshot
-          yield* TestClock.adjust("1 second")
-          const exit = yield* Fiber.join(group)
-          yield* Supervisor.drain
-          yield* settle
-          return { exit, before, after: yield* Supervisor.snapshot, outcomes: yield* byName(tap) }
-        })
-      ),
-      config
-    )
-    expect(value.exit).toEqual(policy === "failFast" ? Exit.fail("boom") : Exit.succeed("first"))
-    expect([value.before.totals.running, value.before.totals.queued]).toEqual([2, 3])
-    expect(entered).toEqual(["w0"])
-    expect(value.outcomes).toEqual({
-      decider: [policy === "failFast" ? "Failure" : "Success", 1],
-      w0: ["Interrupted", 1],
-      ...cancelledWhileQueued
-    })
-    expect(value.after.counters).toMatchObject({ started: 2, interrupted: 4 }) // the decider and w0
-    expect(tokensOfP(value.after)).toBe(9)
-  })
-
-  it.each([
-    ["failFast", Effect.fail("boom")],
-    ["firstSuccess", Effect.succeed("first")]
+    ["failFast", Effect.fail("boom"), "default"],
+    ["firstSuccess", Effect.succeed("first"), "default"],
+    ["failFast", Effect.fail("boom"), "p"],
+    ["firstSuccess", Effect.succeed("first"), "p"]
   ] as const)(
-    "a %s decision by the job holding the pool's one slot: no queued work starts in it",
-    async (policy, end) => {
+    "a %s decision by a job of pool %s: the queued works are cancelled unrun, no token is spent",
+    async (policy, end, pool) => {
       const entered: Array<string> = []
-      // the decider runs in "p" too: the slot its end frees must not start w0 before the group reads the outcome
       const decider = Job.item<unknown, string, never>(Effect.andThen(Effect.sleep("1 second"), end), {
         name: "decider",
-        pool: "p"
+        pool
       })
       const works = [decider, ...worksOf(entered)]
       const all =
@@ -363,16 +328,17 @@ describe("cancelling a group starts none of its queued works", () => {
         ),
         config
       )
+      const w0Ran = pool === "default"
       expect(value.exit).toEqual(policy === "failFast" ? Exit.fail("boom") : Exit.succeed("first"))
-      expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 4])
-      expect(entered).toEqual([])
+      expect([value.before.totals.running, value.before.totals.queued]).toEqual(w0Ran ? [2, 3] : [1, 4])
+      expect(entered).toEqual(w0Ran ? ["w0"] : [])
       expect(value.outcomes).toEqual({
         decider: [policy === "failFast" ? "Failure" : "Success", 1],
-        w0: ["Interrupted", 0],
+        w0: ["Interrupted", w0Ran ? 1 : 0],
         ...cancelledWhileQueued
       })
-      expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
-      expect(tokensOfP(value.after)).toBe(9) // the decider's token only
+      expect(value.after.counters).toMatchObject({ started: w0Ran ? 2 : 1, interrupted: 4 })
+      expect(tokensOfP(value.after)).toBe(9) // w0's, or the decider's: one token of "p" in either case
     }
   )
 

@@ -50,6 +50,22 @@ const logThree = Effect.gen(function* () {
   yield* Effect.logInfo("three")
 })
 
+/** What `build` throws (fails the test when it does not throw a PinoLoggerConfigError). */
+const configErrorOf = (build: () => unknown): PinoLoggerConfigError => {
+  let thrown: unknown
+  try {
+    build()
+  } catch (error) {
+    thrown = error
+  }
+  expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
+  return thrown as PinoLoggerConfigError
+}
+
+/** What `PinoLogger.layer` throws for `options`. */
+const layerRefusal = (options: unknown): PinoLoggerConfigError =>
+  configErrorOf(() => PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), options as any))
+
 describe("the layer's final flush is bounded", () => {
   it("a flush that never calls back: closing the layer ends after 5 seconds (not before), reported once on stderr", async () => {
     const reports = stderrLines()
@@ -82,16 +98,6 @@ describe("the layer's final flush is bounded", () => {
   })
 
   it("a flushTimeout that is not a finite duration ≥ 0 is refused with a PinoLoggerConfigError naming it and the value", () => {
-    const refusal = (options: unknown): PinoLoggerConfigError => {
-      let thrown: unknown
-      try {
-        PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), options as any)
-      } catch (error) {
-        thrown = error
-      }
-      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
-      return thrown as PinoLoggerConfigError
-    }
     for (const [input, shown] of [
       [-1, "-1"],
       ["soon", '"soon"'],
@@ -103,7 +109,7 @@ describe("the layer's final flush is bounded", () => {
       [{}, "{}"],
       [{ second: 5 }, '{"second":5}']
     ] as const) {
-      const error = refusal({ flushTimeout: input })
+      const error = layerRefusal({ flushTimeout: input })
       expect(error.reason).toBe("invalid flushTimeout")
       expect(error.argument).toBe("flushTimeout")
       expect(error.value).toBe(input)
@@ -114,32 +120,22 @@ describe("the layer's final flush is bounded", () => {
   })
 
   it("a misspelt layer option is refused naming the option meant; an awaitOpen that is no boolean or options that are no object are refused naming them and the value", () => {
-    const refusal = (options: unknown): PinoLoggerConfigError => {
-      let thrown: unknown
-      try {
-        PinoLogger.layer(pino({ level: "info" }, { write() {} } as any), options as any)
-      } catch (error) {
-        thrown = error
-      }
-      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
-      return thrown as PinoLoggerConfigError
-    }
     // a misspelt option would be ignored
-    expect(refusal({ flushTimout: 100 })).toMatchObject({
+    expect(layerRefusal({ flushTimout: 100 })).toMatchObject({
       argument: "flushTimout",
       value: 100,
       reason: "invalid layer options",
       message:
         "Invalid PinoLogger.layer flushTimout: expected a known option (did you mean flushTimeout?); the known ones are awaitOpen, flushTimeout, maxHeldLines, received 100"
     })
-    expect(refusal({ awaitopen: false }).message).toContain("(did you mean awaitOpen?)")
-    expect(refusal({ colour: true }).message).not.toContain("did you mean")
-    expect(refusal({ awaitOpen: Number.NaN })).toMatchObject({
+    expect(layerRefusal({ awaitopen: false }).message).toContain("(did you mean awaitOpen?)")
+    expect(layerRefusal({ colour: true }).message).not.toContain("did you mean")
+    expect(layerRefusal({ awaitOpen: Number.NaN })).toMatchObject({
       argument: "awaitOpen",
       message: "Invalid PinoLogger.layer awaitOpen: expected a boolean, received NaN"
     })
-    expect(refusal({ awaitOpen: "no" })).toMatchObject({ argument: "awaitOpen", value: "no" })
-    expect(refusal(5)).toMatchObject({
+    expect(layerRefusal({ awaitOpen: "no" })).toMatchObject({ argument: "awaitOpen", value: "no" })
+    expect(layerRefusal(5)).toMatchObject({
       argument: "options",
       value: 5,
       message:
@@ -363,16 +359,6 @@ describe("a stalled destination holds at most maxHeldLines lines", () => {
   })
 
   it("a maxHeldLines that is not an integer ≥ 1 or Infinity is refused by layer and make, naming the option and the value", () => {
-    const refusal = (build: () => unknown): PinoLoggerConfigError => {
-      let thrown: unknown
-      try {
-        build()
-      } catch (error) {
-        thrown = error
-      }
-      expect(thrown).toBeInstanceOf(PinoLoggerConfigError)
-      return thrown as PinoLoggerConfigError
-    }
     const logger = pino({ level: "info" }, { write() {} } as any)
     for (const [input, shown] of [
       [0, "0"],
@@ -387,7 +373,7 @@ describe("a stalled destination holds at most maxHeldLines lines", () => {
         ["PinoLogger.layer", () => PinoLogger.layer(logger, { maxHeldLines: input as any })],
         ["PinoLogger.make", () => PinoLogger.make(logger, { maxHeldLines: input as any })]
       ] as const) {
-        const error = refusal(build)
+        const error = configErrorOf(build)
         expect(error).toMatchObject({ argument: "maxHeldLines", reason: "invalid maxHeldLines" })
         expect(error.value).toBe(input)
         expect(error.message).toBe(
@@ -395,7 +381,7 @@ describe("a stalled destination holds at most maxHeldLines lines", () => {
         )
       }
     }
-    expect(refusal(() => PinoLogger.make(logger, { maxHeldLine: 5 } as any)).message).toBe(
+    expect(configErrorOf(() => PinoLogger.make(logger, { maxHeldLine: 5 } as any)).message).toBe(
       "Invalid PinoLogger.make maxHeldLine: expected a known option (did you mean maxHeldLines?); the known ones are maxHeldLines, received 5"
     )
   })
