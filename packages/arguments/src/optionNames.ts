@@ -50,7 +50,6 @@ export const closestName = (key: string, known: ReadonlyArray<string>): string |
 /**
  * What the unknown option `key` expects, for an error's `expected`: "a known option (did you mean
  * X?); the known ones are …", the suggestion only when one of `known` is close (`closestName`).
- * `noun` names what `known` holds ("option" by default; `@tributary/jobs` says "name").
  *
  * @example
  * ```ts
@@ -58,15 +57,15 @@ export const closestName = (key: string, known: ReadonlyArray<string>): string |
  *
  * knownOption("pot", ["port", "host"])
  * // "a known option (did you mean port?); the known ones are port, host"
- * knownOption("prio", ["priority"], "name")
- * // "a known name (did you mean priority?); the known ones are priority"
+ * knownOption("colour", ["level"])
+ * // "a known option; the known ones are level"
  * ```
  *
  * @since 0.1.0
  */
-export const knownOption = (key: string, known: ReadonlyArray<string>, noun = "option"): string => {
+export const knownOption = (key: string, known: ReadonlyArray<string>): string => {
   const meant = closestName(key, known)
-  return `a known ${noun}${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
+  return `a known option${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
 }
 
 /** How many single-letter insertions, deletions or substitutions turn `a` into `b` (Levenshtein). */

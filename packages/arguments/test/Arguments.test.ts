@@ -51,9 +51,6 @@ describe("knownOption", () => {
       "a known option (did you mean port?); the known ones are port, host"
     )
     expect(knownOption("zzz", ["port", "host"])).toBe("a known option; the known ones are port, host")
-    expect(knownOption("prio", ["priority"], "name")).toBe(
-      "a known name (did you mean priority?); the known ones are priority"
-    )
   })
 })
 

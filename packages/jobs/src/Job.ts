@@ -29,6 +29,7 @@
  *
  * @since 0.2.0
  */
+import { knownOption } from "@tributary/arguments"
 import type { ReadPort } from "@tributary/channel"
 import { Chan } from "@tributary/channel"
 import * as Cause from "effect/Cause"
@@ -42,7 +43,7 @@ import { ProgressListener } from "./Dispatcher.js"
 import { lastStateIn, stateIfAny, stateIn } from "./internal/context.js"
 import { DefinedJob } from "./internal/definition.js"
 import { Group, putWithoutWaiting } from "./internal/group.js"
-import { checkOptions, knownKeys, unknownKey } from "./internal/options.js"
+import { checkOptions, unknownKey } from "./internal/options.js"
 import * as submit from "./internal/submit.js"
 import * as internal from "./internal/supervisor.js"
 import type { GroupOptions, Handle, Item, ItemOptions, Options, Status, Work } from "./Options.js"
@@ -143,19 +144,22 @@ export const define = <P, A, E, R>(spec: {
   readonly run: (payload: P) => Effect.Effect<A, E, R>
 }): Definition<P, A, E, R> => {
   if (typeof spec !== "object" || spec === null)
-    throw new JobArgumentError("definition", spec, "{ name, payload, run }")
+    throw new JobArgumentError("definition", spec, "{ name, payload, run }", "Job.define")
   // a key define does not read would be ignored: a `timeout` or `pool` meant for every job of it
   const unknown = unknownKey(spec, definitionFields)
   if (unknown !== undefined)
     throw new JobArgumentError(
       unknown,
       (spec as Record<string, unknown>)[unknown],
-      `${knownKeys(unknown, definitionFields)} (a job's options are given where it is fired: Job.fire(definition.make(payload), { timeout }))`
+      `${knownOption(unknown, definitionFields)} (a job's options are given where it is fired: Job.fire(definition.make(payload), { timeout }))`,
+      "Job.define"
     )
   const { name, payload, run } = spec
-  if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
-  if (!Schema.isSchema(payload)) throw new JobArgumentError("payload", payload, "an effect Schema")
-  if (typeof run !== "function") throw new JobArgumentError("run", run, "a function from the payload to an Effect")
+  if (typeof name !== "string" || name === "")
+    throw new JobArgumentError("name", name, "a non-empty string", "Job.define")
+  if (!Schema.isSchema(payload)) throw new JobArgumentError("payload", payload, "an effect Schema", "Job.define")
+  if (typeof run !== "function")
+    throw new JobArgumentError("run", run, "a function from the payload to an Effect", "Job.define")
   const encode = Schema.encodeExit(payload as Schema.Codec<P, unknown, never, never>)
   const notAnEffect = (job: unknown) => notAnEffectFrom(name, job)
   return {
@@ -255,7 +259,7 @@ export const fork = <A, E, R>(
  */
 export const item = <A, E, R>(work: Effect.Effect<A, E, R>, options?: ItemOptions<A, E>): Item<A, E, R> => {
   // options that are not an object, or an unknown key, throw here (the group checks their values)
-  if (options !== undefined) checkOptions(options, "", 0)
+  if (options !== undefined) checkOptions(options, "", 0, "Job.item")
   return { work, options }
 }
 
@@ -532,10 +536,10 @@ export function all<A, E, R>(
     const group = new Group(state, works, context, options, "Job.all")
     const policy = options.policy ?? "collectAll"
     if (policy !== "collectAll" && policy !== "failFast" && policy !== "firstSuccess")
-      throw new JobArgumentError("policy", policy, '"collectAll", "failFast" or "firstSuccess"')
+      throw new JobArgumentError("policy", policy, '"collectAll", "failFast" or "firstSuccess"', "Job.all")
     // "firstSuccess" of nothing has no value to return, nor an error
     if (policy === "firstSuccess" && group.works.length === 0)
-      throw new JobArgumentError("works", group.works, 'at least one work with policy "firstSuccess"')
+      throw new JobArgumentError("works", group.works, 'at least one work with policy "firstSuccess"', "Job.all")
     if (policy !== "collectAll")
       group.decidesOn(policy === "failFast" ? (tag) => tag !== "Success" : (tag) => tag === "Success")
     const outcomes: Array<Outcome<A, E>> = new Array(group.works.length)
@@ -605,12 +609,13 @@ const encodeFailure = (cause: Cause.Cause<unknown>): unknown => {
     : error
 }
 
-/** The defect of a job whose definition's `run` returned `value`, not an Effect. */
+/** The defect of a job whose definition's `run` (given to `Job.define`) returned `value`, not an Effect. */
 const notAnEffectFrom = (definition: string, value: unknown): JobArgumentError =>
   new JobArgumentError(
     "run",
     value,
-    `an Effect from the run of job "${definition}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`
+    `an Effect from the run of job "${definition}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`,
+    "Job.define"
   )
 
 /** The Supervisor of a fiber's context (the last one is remembered until it shuts down: jobs are fired in loops). */

@@ -48,7 +48,7 @@ import * as internal from "./internal/supervisor.js"
 import type { Handle, Options } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import type { Progress, Snapshot } from "./Snapshot.js"
-import type { SupervisorClosedError, SupervisorFullError } from "./SupervisorError.js"
+import { inOperation, type SupervisorClosedError, type SupervisorFullError } from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -244,12 +244,12 @@ const serviceOf = (state: internal.SupervisorState): Service => {
         R
       >,
     snapshot: Effect.sync(() => snapshotOf(state)),
-    watch: (interval, options) => Stream.unwrap(Effect.sync(() => watchState(state, interval, options))),
+    watch: (interval, options) => Stream.unwrap(Effect.sync(() => watchState(state, interval, options, "sup.watch"))),
     outcomes: outcomesOf(state),
     drain: state.drain,
-    shutdown: (options) => internal.shutdown(state, graceOf(state, options)),
-    pause: (options) => setPaused(state, options, true),
-    resume: (options) => setPaused(state, options, false)
+    shutdown: (options) => internal.shutdown(state, graceOf(state, options, "sup.shutdown")),
+    pause: (options) => setPaused(state, options, true, "sup.pause"),
+    resume: (options) => setPaused(state, options, false, "sup.resume")
   }
   return service
 }
@@ -283,13 +283,16 @@ const use = <A, E, R>(
  * @since 0.2.0
  */
 export const make = (config: Config = {}): Effect.Effect<Service, never, Scope.Scope> =>
-  Effect.map(makeState(config), serviceOf)
+  Effect.map(makeState(config, "Supervisor.make"), serviceOf)
 
-/** `make`'s state. */
-const makeState = (config: Config): Effect.Effect<internal.SupervisorState, never, Scope.Scope> =>
+/** `make`'s state; a bad option dies with a SupervisorConfigError naming `operation` (the call given `config`). */
+const makeState = (config: Config, operation: string): Effect.Effect<internal.SupervisorState, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const resolved = resolve(config)
-    const state = yield* internal.makeState(resolved)
+    const resolved = resolve(config, operation)
+    const state = yield* internal.makeState(resolved).pipe(
+      // a name taken by another supervisor's metrics: named after the call too
+      Effect.catchDefect((defect) => Effect.die(inOperation(defect, operation)))
+    )
     yield* Effect.addFinalizer(() =>
       Effect.andThen(internal.shutdown(state, resolved.graceMillis), Scope.close(state.scope, Exit.void))
     )
@@ -307,7 +310,8 @@ const makeState = (config: Config): Effect.Effect<internal.SupervisorState, neve
  *
  * @since 0.2.0
  */
-export const layer = (config: Config = {}): Layer.Layer<Supervisor> => Layer.effect(Supervisor, make(config))
+export const layer = (config: Config = {}): Layer.Layer<Supervisor> =>
+  Layer.effect(Supervisor, Effect.map(makeState(config, "Supervisor.layer"), serviceOf))
 
 // ── operations ──────────────────────────────────────────────────────────────
 
@@ -357,7 +361,7 @@ export const drain: Effect.Effect<void, never, Supervisor> = use("Supervisor.dra
  * @since 0.2.0
  */
 export const shutdown = (options?: { readonly grace?: Duration.Input }): Effect.Effect<void, never, Supervisor> =>
-  use("Supervisor.shutdown", (s) => internal.shutdown(s, graceOf(s, options)))
+  use("Supervisor.shutdown", (s) => internal.shutdown(s, graceOf(s, options, "Supervisor.shutdown")))
 
 /**
  * The supervisor now: running jobs (oldest first) and queued ones (in admission order) with their
@@ -424,7 +428,7 @@ export const outcomes: Effect.Effect<ReadPort<Outcome>, never, Supervisor | Scop
  * @since 0.2.0
  */
 export const pause = (options?: { readonly pool?: string }): Effect.Effect<void, never, Supervisor> =>
-  use("Supervisor.pause", (s) => setPaused(s, options, true))
+  use("Supervisor.pause", (s) => setPaused(s, options, true, "Supervisor.pause"))
 
 /**
  * Resumes what `pause` paused (the supervisor, or one pool with `{ pool }`) and starts the queued
@@ -445,7 +449,7 @@ export const pause = (options?: { readonly pool?: string }): Effect.Effect<void,
  * @since 0.2.0
  */
 export const resume = (options?: { readonly pool?: string }): Effect.Effect<void, never, Supervisor> =>
-  use("Supervisor.resume", (s) => setPaused(s, options, false))
+  use("Supervisor.resume", (s) => setPaused(s, options, false, "Supervisor.resume"))
 
 /**
  * A stream of snapshots for progress displays and dashboards: one at once, then one every
@@ -474,7 +478,7 @@ export const resume = (options?: { readonly pool?: string }): Effect.Effect<void
  * @since 0.2.0
  */
 export const watch = (interval: Duration.Input, options?: WatchOptions): Stream.Stream<Progress, never, Supervisor> =>
-  Stream.unwrap(use("Supervisor.watch", (s) => Effect.sync(() => watchState(s, interval, options))))
+  Stream.unwrap(use("Supervisor.watch", (s) => Effect.sync(() => watchState(s, interval, options, "Supervisor.watch"))))
 
 /**
  * Options of `watch`.
@@ -535,7 +539,7 @@ export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options:
   const config = options.supervisor ?? {}
   internalRunMain.runMain(
     {
-      make: makeState(config),
+      make: makeState(config, "Supervisor.runMain"),
       program: (state) => Effect.provideService(program, Supervisor, serviceOf(state))
     },
     { logger: options.logger, failOnJobFailure, forceAfterMillis }
@@ -544,15 +548,22 @@ export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options:
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
-/** Pauses or resumes the supervisor or `options.pool`. */
+/** Pauses or resumes the supervisor or `options.pool`; a bad argument dies with a JobArgumentError naming `operation`. */
 const setPaused = (
   s: internal.SupervisorState,
   options: { readonly pool?: string } | undefined,
-  paused: boolean
+  paused: boolean,
+  operation: string
 ): Effect.Effect<void> =>
   Effect.sync(() => {
-    checkPauseOptions(options, paused)
-    s.setPaused(options?.pool === undefined ? undefined : s.poolOf(options.pool, "pool"), paused)
+    checkPauseOptions(options, operation)
+    let pool: internal.Pool | undefined
+    try {
+      pool = options?.pool === undefined ? undefined : s.poolOf(options.pool, "pool")
+    } catch (error) {
+      throw inOperation(error, operation)
+    }
+    s.setPaused(pool, paused)
   })
 
 /** A fresh tap on the supervisor's outcomes (scoped). */
@@ -571,13 +582,17 @@ const outcomesOf = (s: internal.SupervisorState): Effect.Effect<ReadPort<Outcome
       })
   )
 
-/** `watch` on a state: snapshots every `interval`, with rates, until a snapshot taken after shutdown; a bad interval or list limit throws. */
+/**
+ * `watch` on a state: snapshots every `interval`, with rates, until a snapshot taken after
+ * shutdown; a bad interval or list limit throws a JobArgumentError naming `operation`.
+ */
 const watchState = (
   s: internal.SupervisorState,
   interval: Duration.Input,
-  options: WatchOptions | undefined
+  options: WatchOptions | undefined,
+  operation: string
 ): Stream.Stream<Progress> => {
-  const { millis, listLimit } = watchArguments(interval, options)
+  const { millis, listLimit } = watchArguments(interval, options, operation)
   return Stream.paginate<Snapshot | undefined, Progress>(undefined, (previous) =>
     Effect.gen(function* () {
       if (previous !== undefined) {

@@ -197,7 +197,9 @@ export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
  * `grace`, the Promise API's `supervisor`): a concurrency that is not an integer ≥ 1, a negative
  * `maxQueued`, an unknown `whenFull` or `logSuccess`, a bad duration, a malformed pool, an unknown
  * key (`pools.partner.concurency`: the message lists the known ones). Building the supervisor dies
- * with it; the message names the option and the value received.
+ * with it; the message reads `Invalid <operation> <option>: expected <what>, received <value>`,
+ * the operation being the call that received it (`Supervisor.layer`, `Supervisor.make`,
+ * `Supervisor.runMain`, `Supervisor.shutdown`, the Promise API's `supervisor`, …).
  *
  * ```ts
  * import { Effect } from "effect"
@@ -207,6 +209,7 @@ export class JobPayloadError extends Data.TaggedError("JobPayloadError")<{
  * const program = Job.fire(Effect.log("hello")).pipe(
  *   Effect.provide(Supervisor.layer({ concurrency: workers })),
  *   // a defect: caught here only to say which setting is wrong
+ *   // Invalid Supervisor.layer concurrency: expected an integer ≥ 1 (or Infinity), received NaN
  *   Effect.catchDefect((d) => (d instanceof SupervisorConfigError ? Effect.logError(`fix ${d.argument}: ${d.message}`) : Effect.die(d)))
  * )
  * ```
@@ -218,11 +221,14 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
   readonly argument: string
   /** the value received */
   readonly value: unknown
-  /** names the option, what it expects and the value received (a long value cut after 200 characters, with "…") */
+  /** the call that received it, e.g. `"Supervisor.layer"` (undefined when `argument` names it) */
+  readonly operation?: string | undefined
+  /** names the call, the option, what it expects and the value received (a long value cut after 200 characters, with "…") */
   readonly message: string
 }> {
-  constructor(argument: string, value: unknown, expected: string) {
-    super({ argument, value, message: invalid("Supervisor option", argument, expected, value) })
+  constructor(argument: string, value: unknown, expected: string, operation?: string) {
+    super({ argument, value, operation, message: invalid(operation, argument, expected, value) })
+    expectations.set(this, expected)
   }
 }
 
@@ -233,7 +239,9 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
  * unknown key (a misspelt `timeOut`: the message lists the known ones), a `pool` the supervisor
  * does not have, a `name` or `key` that is not a string, a bad `timeout`, a `concurrency` that is
  * not an integer ≥ 1, a bad `watch` interval. The call dies with it (nothing is admitted); the
- * message names the argument and the value.
+ * message reads `Invalid <operation> <argument>: expected <what>, received <value>`, the operation
+ * being the call that received it (`Job.fire`, `Job.all`, `Supervisor.pause`, the Promise API's
+ * `sup.run`, …).
  *
  * ```ts
  * import { Effect } from "effect"
@@ -242,6 +250,7 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
  * const pool = process.env.SYNC_POOL ?? "partner" // "partnr": a pool the supervisor lacks
  * const program = Job.fire(Effect.log("sync"), { name: "sync", pool }).pipe(
  *   // a defect: caught here only to say which argument is wrong
+ *   // Invalid Job.fire pool: expected one of the pools of supervisor …, received "partnr"
  *   Effect.catchDefect((d) => (d instanceof JobArgumentError ? Effect.logError(`${d.argument}: ${d.message}`) : Effect.die(d)))
  * )
  * ```
@@ -253,13 +262,37 @@ export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
   readonly argument: string
   /** the value received */
   readonly value: unknown
-  /** names the argument, what it expects and the value received (a long value cut after 200 characters, with "…") */
+  /** the call that received it, e.g. `"Job.fire"` (undefined when `argument` names it: `"Job.join handle"`) */
+  readonly operation?: string | undefined
+  /** names the call, the argument, what it expects and the value received (a long value cut after 200 characters, with "…") */
   readonly message: string
 }> {
-  constructor(argument: string, value: unknown, expected: string) {
-    super({ argument, value, message: invalid("job", argument, expected, value) })
+  constructor(argument: string, value: unknown, expected: string, operation?: string) {
+    super({ argument, value, operation, message: invalid(operation, argument, expected, value) })
+    expectations.set(this, expected)
   }
 }
 
-const invalid = (what: string, argument: string, expected: string, value: unknown): string =>
-  `Invalid ${what} ${argument}: expected ${expected}, received ${describeValue(value)}`
+/**
+ * `error` as the error of the call `operation`: a JobArgumentError or SupervisorConfigError thrown
+ * by a check that does not know which call it checks for (a job's options, checked on every
+ * `Job.fire` without a name to pass), named after `operation`; one already named after
+ * `replacing` is renamed (the Promise API's `sup.all` runs `Job.all`). Any other error, or one
+ * named after another call, is returned as it is. Called only when an error was thrown.
+ *
+ * @internal
+ */
+export const inOperation = (error: unknown, operation: string, replacing?: string): unknown => {
+  if (!(error instanceof JobArgumentError || error instanceof SupervisorConfigError)) return error
+  if (error.operation !== undefined && error.operation !== replacing) return error
+  const expected = expectations.get(error) ?? ""
+  return error instanceof JobArgumentError
+    ? new JobArgumentError(error.argument, error.value, expected, operation)
+    : new SupervisorConfigError(error.argument, error.value, expected, operation)
+}
+
+/** What each error of a bad argument said its argument expects (for `inOperation`; set once an error is made). */
+const expectations = new WeakMap<JobArgumentError | SupervisorConfigError, string>()
+
+const invalid = (operation: string | undefined, argument: string, expected: string, value: unknown): string =>
+  `Invalid ${operation === undefined ? "" : `${operation} `}${argument}: expected ${expected}, received ${describeValue(value)}`

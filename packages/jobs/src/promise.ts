@@ -64,7 +64,13 @@ import * as Job from "./Job.js"
 import type { Outcome } from "./Outcome.js"
 import type { Snapshot } from "./Snapshot.js"
 import * as Supervisor from "./Supervisor.js"
-import { JobAbortedError, JobArgumentError, SupervisorConfigError, SupervisorFullError } from "./SupervisorError.js"
+import {
+  inOperation,
+  JobAbortedError,
+  JobArgumentError,
+  SupervisorConfigError,
+  SupervisorFullError
+} from "./SupervisorError.js"
 
 export {
   /**
@@ -585,8 +591,8 @@ export interface PromiseSupervisor {
  */
 export const supervisor = (config: Config = {}): PromiseSupervisor => {
   if (typeof config !== "object" || config === null || Array.isArray(config))
-    throw new SupervisorConfigError("config", config, "an object (or nothing)")
-  checkConfigKeys(config, ["logger"]) // here, so that a misspelt key's error lists logger too
+    throw new SupervisorConfigError("config", config, "an object (or nothing)", "supervisor")
+  checkConfigKeys(config, ["logger"], "supervisor") // here, so that a misspelt key's error lists logger too
   const { logger, ...supervisorConfig } = config
   const scope = Scope.makeUnsafe()
   const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(
@@ -596,7 +602,8 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
   const built = Effect.runSyncExit(Layer.buildWithScope(layer, scope))
   if (Exit.isFailure(built)) {
     Effect.runFork(Scope.close(scope, built))
-    throw Cause.squash(built.cause)
+    // a bad option: named after this call, not the `Supervisor.make` it runs
+    throw inOperation(Cause.squash(built.cause), "supervisor", "Supervisor.make")
   }
   return new PromiseSupervisorImpl(built.value, scope)
 }
@@ -645,7 +652,12 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
   }
 
   fire<A>(work: Work<A>, options?: JobOptions): void {
-    const admission = submit.fireIn(this.state, effectOf("work", work), jobOptions(options), this.context)
+    let admission: Effect.Effect<unknown, unknown>
+    try {
+      admission = submit.fireIn(this.state, effectOf("sup.fire", "work", work), jobOptions(options), this.context)
+    } catch (error) {
+      throw inOperation(error, "sup.fire")
+    }
     if (admission === Effect.void) return // started or queued: no fiber needed
     const fiber = this.runFork(admission)
     const exit = fiber.pollUnsafe()
@@ -662,7 +674,16 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
   }
 
   run<A>(work: Work<A>, options?: RunOptions): Promise<A> {
-    const effect = effectOf("work", work)
+    try {
+      return this.runJob(work, options)
+    } catch (error) {
+      throw inOperation(error, "sup.run")
+    }
+  }
+
+  /** `run`, its bad arguments thrown naming no call (but for its `work`'s: `run` names them). */
+  private runJob<A>(work: Work<A>, options: RunOptions | undefined): Promise<A> {
+    const effect = effectOf("sup.run", "work", work)
     if (options !== undefined && (typeof options !== "object" || options === null))
       throw new JobArgumentError("options", options, "an object")
     const { signal, ...rest } = options ?? {}
@@ -709,6 +730,16 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
   }
 
   all<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions): Promise<any> {
+    try {
+      return this.runAll(works, options)
+    } catch (error) {
+      // the group's own checks are `Job.all`'s: this call is named instead
+      throw inOperation(error, "sup.all", "Job.all")
+    }
+  }
+
+  /** `all`, its bad arguments thrown naming no call (or `Job.all`: `all` names them). */
+  private runAll<A>(works: Iterable<Work<A> | Item<A>>, options: AllOptions): Promise<any> {
     if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
       throw new JobArgumentError("works", works, "an iterable of functions (signal) => Promise (or item(...))")
     if (typeof options !== "object" || options === null)
@@ -730,13 +761,13 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       }
       if (typeof w === "function") {
         names.push(`${name}-${i}`)
-        return Job.item(effectOf(`works[${i}]`, w, onAbort))
+        return Job.item(effectOf("sup.all", `works[${i}]`, w, onAbort))
       }
       if (typeof w !== "object" || w === null || !("run" in w))
         throw new JobArgumentError(`works[${i}]`, w, "a function (signal) => Promise, or item(run, options)")
       const own = jobOptions(w.options, `works[${i}].options.`, groupJobOptions)
       names.push(typeof own?.name === "string" ? own.name : `${name}-${i}`)
-      return Job.item(effectOf(`works[${i}].run`, w.run, onAbort), own)
+      return Job.item(effectOf("sup.all", `works[${i}].run`, w.run, onAbort), own)
     })
     if (signal?.aborted) return Promise.reject(signal.reason)
     const aborted = (): unknown =>
@@ -818,11 +849,18 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     })
   }
 
-  /** `Supervisor.pause` or `resume` in this supervisor, now; a bad argument throws its JobArgumentError. */
+  /** The service's `pause` or `resume`, now; a bad argument throws its JobArgumentError (naming `sup.pause`, `sup.resume`). */
   private setPaused(paused: boolean, options: PauseOptions | undefined): void {
     if (options !== undefined && (typeof options !== "object" || options === null))
-      throw new JobArgumentError("options", options, "an object ({ pool }) or nothing")
-    const exit = Effect.runSyncExitWith(this.context)(paused ? Supervisor.pause(options) : Supervisor.resume(options))
+      throw new JobArgumentError(
+        "options",
+        options,
+        "an object ({ pool }) or nothing",
+        paused ? "sup.pause" : "sup.resume"
+      )
+    const exit = Effect.runSyncExitWith(this.context)(
+      paused ? this.service.pause(options) : this.service.resume(options)
+    )
     if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
   }
 
@@ -852,31 +890,37 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
 
 /**
  * `work` as an Effect: its signal aborts when the job is interrupted; a thrown or rejected value
- * is a typed failure. Throws a JobArgumentError naming `argument` when `work` is not a function.
- * `onAbort` runs when an attempt is interrupted.
+ * is a typed failure. Throws a JobArgumentError naming `operation` (the call given `work`: a
+ * constant) and `argument` when `work` is not a function. `onAbort` runs when an attempt is
+ * interrupted.
  */
-const effectOf = <A>(argument: string, work: Work<A>, onAbort?: () => void): Effect.Effect<A, unknown> => {
+const effectOf = <A>(
+  operation: string,
+  argument: string,
+  work: Work<A>,
+  onAbort?: () => void
+): Effect.Effect<A, unknown> => {
   if (typeof work !== "function")
-    throw new JobArgumentError(argument, work, "a function (signal: AbortSignal) => Promise (or a value)")
+    throw new JobArgumentError(argument, work, "a function (signal: AbortSignal) => Promise (or a value)", operation)
   // as effect's own `tryPromise`: a function that declares no parameter gets no AbortSignal (an
   // AbortController per job was most of the cost of a short job here, half of it in the collector)
   const effect =
     work.length === 0
       ? Effect.tryPromise({
-          try: (): PromiseLike<A> => promiseOf(argument, (work as () => A | PromiseLike<A>)()),
+          try: (): PromiseLike<A> => promiseOf(operation, argument, (work as () => A | PromiseLike<A>)()),
           catch: (error) => error
         })
       : work.length === 1
         ? Effect.tryPromise({
             try: (signal: AbortSignal): PromiseLike<A> =>
-              promiseOf(argument, (work as (signal: AbortSignal) => A | PromiseLike<A>)(signal)),
+              promiseOf(operation, argument, (work as (signal: AbortSignal) => A | PromiseLike<A>)(signal)),
             catch: (error) => error
           })
         : Effect.withFiber((fiber) => {
             // only a function that declares the job gets one (a closure per attempt)
             const job = runningJobIn(fiber.context)
             return Effect.tryPromise({
-              try: (signal: AbortSignal): PromiseLike<A> => promiseOf(argument, work(signal, job)),
+              try: (signal: AbortSignal): PromiseLike<A> => promiseOf(operation, argument, work(signal, job)),
               catch: (error) => error
             })
           })
@@ -897,20 +941,22 @@ const isPromiseLike = (u: unknown): u is PromiseLike<any> =>
 
 /**
  * The result of a call of a work as a Promise; an Effect (returned, or resolved by its Promise) is
- * a JobArgumentError naming `argument`, the job's failure: it would never run (`() => Job.fire(…)`,
- * a defined job's `make`), and its job would succeed with the Effect as its value.
+ * a JobArgumentError naming `operation` and `argument`, the job's failure: it would never run
+ * (`() => Job.fire(…)`, a defined job's `make`), and its job would succeed with the Effect as its
+ * value.
  */
-const promiseOf = <A>(argument: string, result: A | PromiseLike<A>): PromiseLike<A> =>
+const promiseOf = <A>(operation: string, argument: string, result: A | PromiseLike<A>): PromiseLike<A> =>
   isPromiseLike(result)
-    ? result.then((value) => notEffect(argument, value))
-    : Promise.resolve(notEffect(argument, result))
+    ? result.then((value) => notEffect(operation, argument, value))
+    : Promise.resolve(notEffect(operation, argument, result))
 
-const notEffect = <A>(argument: string, value: A): A => {
+const notEffect = <A>(operation: string, argument: string, value: A): A => {
   if (Effect.isEffect(value))
     throw new JobArgumentError(
       argument,
       value,
-      "a function whose result is a value or a Promise, not an Effect (an Effect is fired with Job.fire, into this supervisor through sup.layer)"
+      "a function whose result is a value or a Promise, not an Effect (an Effect is fired with Job.fire, into this supervisor through sup.layer)",
+      operation
     )
   return value
 }

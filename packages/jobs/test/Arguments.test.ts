@@ -190,7 +190,7 @@ describe("the errors are effect tagged errors", () => {
     const { value } = await run(
       Effect.gen(function* () {
         const caught = yield* Effect.gen(function* () {
-          return yield* new SupervisorConfigError("concurrency", 0, "an integer ≥ 1")
+          return yield* new SupervisorConfigError("concurrency", 0, "an integer ≥ 1", "Supervisor.layer")
         }).pipe(Effect.catchTag("SupervisorConfigError", (e) => Effect.succeed(e)))
         yield* Supervisor.shutdown({ grace: 0 })
         const closed = yield* Effect.flip(Job.fire(Effect.void))
@@ -202,7 +202,12 @@ describe("the errors are effect tagged errors", () => {
     )
     expect(value.caught).toBeInstanceOf(SupervisorConfigError)
     expect(value.caught).toBeInstanceOf(Error)
-    expect(value.caught.message).toBe("Invalid Supervisor option concurrency: expected an integer ≥ 1, received 0")
+    expect(value.caught.message).toBe("Invalid Supervisor.layer concurrency: expected an integer ≥ 1, received 0")
+    expect(value.caught.operation).toBe("Supervisor.layer")
+    // without an operation, the argument names the call itself
+    expect(new JobArgumentError("Job.join handle", 42, "a job handle").message).toBe(
+      "Invalid Job.join handle: expected a job handle, received 42"
+    )
     expect(value.closed).toBeInstanceOf(SupervisorClosedError)
     expect(value.closed._tag).toBe("SupervisorClosedError")
     expect(value.recovered).toBe("closed: supervisor")

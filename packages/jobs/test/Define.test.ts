@@ -155,6 +155,9 @@ describe("Job.define", () => {
     const defect = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isDieReason)?.defect : undefined
     expect(defect).toBeInstanceOf(JobArgumentError)
     expect((defect as JobArgumentError).argument).toBe("run")
+    expect((defect as JobArgumentError).message).toBe(
+      'Invalid Job.define run: expected an Effect from the run of job "not-an-effect" (wrap a Promise-returning function as Effect.tryPromise(() => f())), received 42'
+    )
   })
 
   it("a payload whose Schema encodes asynchronously is a JobPayloadError that says so", () => {
@@ -195,9 +198,11 @@ describe("Job.define", () => {
       }
       expect(caught).toBeInstanceOf(JobArgumentError)
       expect((caught as JobArgumentError).argument).toBe(argument)
+      expect((caught as JobArgumentError).operation).toBe("Job.define")
+      expect((caught as JobArgumentError).message).toMatch(new RegExp(`^Invalid Job\\.define ${argument}: expected `))
     }
     expect(() => Job.define({ name: "x", payload: Schema.Number, run: () => Effect.void, runn: 1 } as never)).toThrow(
-      "Invalid job runn: expected a known name (did you mean run?); the known ones are name, payload, run (a job's options are given where it is fired: Job.fire(definition.make(payload), { timeout })), received 1"
+      "Invalid Job.define runn: expected a known option (did you mean run?); the known ones are name, payload, run (a job's options are given where it is fired: Job.fire(definition.make(payload), { timeout })), received 1"
     )
   })
 })

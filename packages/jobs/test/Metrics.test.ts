@@ -197,6 +197,9 @@ describe("Supervisor metrics", () => {
       "name",
       "etl"
     ])
+    expect((defect as SupervisorConfigError).message).toMatch(
+      /^Invalid Supervisor\.make name: expected a name no other running supervisor with metrics has/
+    )
     expect(value.again).toBe("Success")
   })
 

@@ -92,17 +92,39 @@ describe("Effect API: job options that are not an object, or hold an unknown key
       ["works[0].options.timeout", null],
       ["policy", null]
     ])
+    // each names the call it was given to, a group's items and options included
+    expect(errors.map((e) => e.operation)).toEqual([
+      "Job.fork",
+      "Job.fire",
+      "Job.fire",
+      "Job.fire",
+      "Job.fire",
+      "Job.fire",
+      "Job.fork",
+      ...Array(7).fill("Job.all"),
+      "Job.forkAll",
+      "Job.forkAll",
+      "Job.fire",
+      "Job.all",
+      "Job.fire",
+      "Job.all",
+      "Job.all",
+      "Job.all"
+    ])
     expect(errors[0].message).toBe(
-      'Invalid job timeOut: expected a known name (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "10 millis"'
+      'Invalid Job.fork timeOut: expected a known option (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "10 millis"'
     )
-    expect(errors[2].message).toBe('Invalid job options: expected an object, received "fast"')
+    expect(errors[2].message).toBe('Invalid Job.fire options: expected an object, received "fast"')
+    expect(errors[7].message).toMatch(
+      /^Invalid Job\.all works\[2\]\.options\.timeOut: expected a known option \(did you mean timeout\?\)/
+    )
     expect(errors[9].message).toContain("(did you mean key?)")
     expect(errors[10].message).toContain("(a group's jobs take no id)")
     expect(errors[11].message).toContain("(did you mean options?)")
     expect(errors[12].message).toContain("(did you mean concurrency?)")
     expect(errors[14].message).toContain("(did you mean priority?)")
     expect(errors[15].message).toBe(
-      'Invalid job policy: expected a known name; the known ones are concurrency, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "failFast"'
+      'Invalid Job.forkAll policy: expected a known option; the known ones are concurrency, name, pool, key, timeout, priority, delay, retry, annotations, reportTo, received "failFast"'
     )
     expect(value.counters).toMatchObject({ started: 1, succeeded: 1 })
   })
@@ -113,10 +135,18 @@ describe("Effect API: job options that are not an object, or hold an unknown key
     const fired = thrownBy(() => sup.fire(work, loose({ timeOut: 1000 }))) as JobArgumentError
     expect(fired).toBeInstanceOf(JobArgumentError)
     expect(fired.message).toBe(
-      "Invalid job timeOut: expected a known name (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, received 1000"
+      "Invalid sup.fire timeOut: expected a known option (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, received 1000"
+    )
+    expect((thrownBy(() => sup.run(work, { pool: "nope" })) as Error).message).toMatch(
+      /^Invalid sup\.run pool: expected one of the pools of supervisor "supervisor": default, received "nope"$/
+    )
+    const ran = thrownBy(() => sup.run(work, loose({ timeOut: 1000 }))) as JobArgumentError
+    expect([ran.operation, ran.argument, ran.value]).toEqual(["sup.run", "timeOut", 1000])
+    expect(ran.message).toMatch(
+      /^Invalid sup\.run timeOut: expected a known option \(did you mean timeout\?\);.* signal, received 1000$/
     )
     const all = thrownBy(() => sup.all([work], loose({ concurency: 2 }))) as JobArgumentError
-    expect([all.argument, all.value]).toEqual(["concurency", 2])
+    expect([all.operation, all.argument, all.value]).toEqual(["sup.all", "concurency", 2])
     expect(all.message).toContain("(did you mean concurrency?)")
     expect(all.message).toContain("signal")
     const named = thrownBy(() => sup.all([work], { concurrency: 1, name: Symbol("x") as never })) as JobArgumentError
@@ -124,6 +154,16 @@ describe("Effect API: job options that are not an object, or hold an unknown key
     expect(named.argument).toBe("name")
     const own = thrownBy(() => sup.all([item(work, loose({ reportTo: 1 }))], { concurrency: 1 })) as JobArgumentError
     expect(own.argument).toBe("works[0].options.reportTo")
+    // a value the group itself refuses (Job.all's check, run by sup.all): named after the call made
+    const pool = thrownBy(() => sup.all([item(work, { pool: "nope" })], { concurrency: 1 })) as JobArgumentError
+    expect([pool.operation, pool.argument, pool.value]).toEqual(["sup.all", "works[0].options.pool", "nope"])
+    expect(pool.message).toMatch(/^Invalid sup\.all works\[0\]\.options\.pool: expected one of the pools/)
+    const paused = thrownBy(() => sup.pause(loose({ pol: "db" }))) as JobArgumentError
+    expect([paused.operation, paused.argument]).toEqual(["sup.pause", "pol"])
+    const resumed = thrownBy(() => sup.resume({ pool: "nope" })) as JobArgumentError
+    expect([resumed.operation, resumed.argument]).toEqual(["sup.resume", "pool"])
+    const shut = thrownBy(() => sup.shutdown(loose({ grase: 0 }))) as SupervisorConfigError
+    expect([shut._tag, shut.operation, shut.argument]).toEqual(["SupervisorConfigError", "sup.shutdown", "grase"])
     expect(await sup.run(work, { name: "after" })).toBe(1)
     await sup.shutdown({ grace: 0 })
   })
@@ -150,13 +190,31 @@ describe("a misspelt supervisor, pool or runMain option is a SupervisorConfigErr
       ])
     }
     expect(((await built(cases[0][0])) as Error).message).toBe(
-      "Invalid Supervisor option pools.partner.concurency: expected a known name (did you mean concurrency?); the known ones are concurrency, perKey, rate, received 2"
+      "Invalid Supervisor.make pools.partner.concurency: expected a known option (did you mean concurrency?); the known ones are concurrency, perKey, rate, received 2"
+    )
+    const layered = defectOf(
+      await Effect.runPromiseExit(Effect.asVoid(Effect.provide(Effect.void, Supervisor.layer(loose(cases[1][0])))))
+    )
+    expect(layered).toMatchObject({
+      _tag: "SupervisorConfigError",
+      operation: "Supervisor.layer",
+      argument: "concurency"
+    })
+    expect((layered as Error).message).toMatch(
+      /^Invalid Supervisor\.layer concurency: expected a known option \(did you mean concurrency\?\)/
     )
     // the Promise API: the same error, and its own `logger` among the known keys
     const promised = thrownBy(() => supervisor(loose({ pools: { partner: { concurency: 2 } } })))
-    expect(promised).toMatchObject({ _tag: "SupervisorConfigError", argument: "pools.partner.concurency" })
+    expect(promised).toMatchObject({
+      _tag: "SupervisorConfigError",
+      operation: "supervisor",
+      argument: "pools.partner.concurency"
+    })
+    expect((promised as Error).message).toMatch(
+      /^Invalid supervisor pools\.partner\.concurency: expected a known option/
+    )
     const logger = thrownBy(() => supervisor(loose({ loger: { level: "info" } }))) as SupervisorConfigError
-    expect([logger._tag, logger.argument]).toEqual(["SupervisorConfigError", "loger"])
+    expect([logger._tag, logger.operation, logger.argument]).toEqual(["SupervisorConfigError", "supervisor", "loger"])
     expect(logger.message).toContain("(did you mean logger?)")
     // runMain: refused at the call, before anything is installed
     const listeners = () => process.listenerCount("SIGINT") + process.listenerCount("exit")
@@ -169,6 +227,7 @@ describe("a misspelt supervisor, pool or runMain option is a SupervisorConfigErr
       const thrown = thrownBy(() => Supervisor.runMain(Effect.void, loose(options)))
       expect(thrown).toBeInstanceOf(SupervisorConfigError)
       expect((thrown as SupervisorConfigError).argument).toBe(argument)
+      expect((thrown as SupervisorConfigError).message).toMatch(/^Invalid Supervisor\.runMain /)
     }
     expect(listeners()).toBe(before)
     // spelt right, the pool is bounded: 2 of 10 jobs run at once
@@ -227,8 +286,14 @@ describe("a duration object must hold one or more of effect's units, and nothing
       expect((defect as JobArgumentError).value).toEqual(bad[Math.floor(i / 4)])
     })
     expect((value.refused[0] as Error).message).toBe(
-      'Invalid job timeout: expected a duration ≥ 0 (an object takes one or more of weeks, days, hours, minutes, seconds, milliseconds, microseconds, nanoseconds), received {"second":5}'
+      'Invalid Job.fire timeout: expected a duration ≥ 0 (an object takes one or more of weeks, days, hours, minutes, seconds, milliseconds, microseconds, nanoseconds), received {"second":5}'
     )
+    expect(value.refused.slice(0, 4).map((e) => (e as JobArgumentError).operation)).toEqual([
+      "Job.fire",
+      "Job.fork",
+      "Job.all",
+      "Supervisor.shutdown"
+    ])
     expect([value.at4, value.at5, value.pair]).toEqual(["running", "done", "done"])
     expect(value.snap.counters).toMatchObject({ started: 3, succeeded: 1, timedOut: 2 })
   })
@@ -296,7 +361,7 @@ describe("arguments are named as the caller wrote them", () => {
     expect(value.interval).toBeInstanceOf(JobArgumentError)
     expect((value.interval as JobArgumentError).argument).toBe("interval")
     expect((value.interval as JobArgumentError).message).toBe(
-      "Invalid job interval: expected a finite duration > 0 (in Supervisor.watch), received -1"
+      "Invalid Supervisor.watch interval: expected a finite duration > 0, received -1"
     )
     expect(value.listLimit).toBeInstanceOf(JobArgumentError)
     expect((value.listLimit as JobArgumentError).argument).toBe("listLimit")
@@ -306,11 +371,50 @@ describe("arguments are named as the caller wrote them", () => {
       ["SupervisorConfigError", "grase"]
     ])
     expect((value.misspelt[0] as Error).message).toBe(
-      "Invalid job listlimit: expected a known name (did you mean listLimit?); the known ones are listLimit (in Supervisor.watch), received 1"
+      "Invalid Supervisor.watch listlimit: expected a known option (did you mean listLimit?); the known ones are listLimit, received 1"
     )
-    expect((value.misspelt[2] as Error).message).toContain("(did you mean grace?)")
+    expect((value.misspelt[1] as Error).message).toBe(
+      'Invalid Supervisor.pause pol: expected a known option (did you mean pool?); the known ones are pool, received "db"'
+    )
+    expect((value.misspelt[2] as Error).message).toBe(
+      "Invalid Supervisor.shutdown grase: expected a known option (did you mean grace?); the known ones are grace, received 0"
+    )
     // nothing was paused, nothing shut down: the job after ran
     expect(value.succeeded).toEqual([1, 1])
+  })
+})
+
+describe("the Supervisor service's own calls are named sup.<call>", () => {
+  it("fire, fork, pause, resume, watch and shutdown of the service name it, not the module's functions", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        const sup = yield* Supervisor.Supervisor
+        const defects = [
+          defectOf(yield* Effect.exit(sup.fire(Effect.void, loose({ timeOut: 1 })))),
+          defectOf(yield* Effect.exit(sup.fork(Effect.void, { pool: "nope" }))),
+          defectOf(yield* Effect.exit(sup.pause(loose({ pol: "db" })))),
+          defectOf(yield* Effect.exit(sup.resume({ pool: "nope" }))),
+          defectOf(yield* Effect.exit(Stream.runCollect(sup.watch(-1)))),
+          defectOf(yield* Effect.exit(Effect.suspend(() => sup.shutdown(loose({ grase: 0 })))))
+        ]
+        // nothing was admitted, paused or shut down: a job after them runs
+        yield* sup.fire(Effect.void, { name: "after" })
+        yield* sup.drain
+        return { defects, succeeded: (yield* sup.snapshot).counters.succeeded }
+      })
+    )
+    expect(value.defects.map((e) => [(e as JobArgumentError)._tag, (e as JobArgumentError).operation])).toEqual([
+      ["JobArgumentError", "sup.fire"],
+      ["JobArgumentError", "sup.fork"],
+      ["JobArgumentError", "sup.pause"],
+      ["JobArgumentError", "sup.resume"],
+      ["JobArgumentError", "sup.watch"],
+      ["SupervisorConfigError", "sup.shutdown"]
+    ])
+    expect((value.defects[1] as Error).message).toMatch(
+      /^Invalid sup\.fork pool: expected one of the pools of supervisor /
+    )
+    expect(value.succeeded).toBe(1)
   })
 })
 
@@ -330,7 +434,10 @@ describe("Job.item refuses ill-shaped options at its own call", () => {
     })
     expect(thrown(() => Job.item(Effect.void, { timeOut: "1 second" } as never))).toMatchObject({
       _tag: "JobArgumentError",
-      argument: "timeOut"
+      operation: "Job.item",
+      argument: "timeOut",
+      message:
+        'Invalid Job.item timeOut: expected a known option (did you mean timeout?); the known ones are name, pool, key, timeout, priority, delay, retry, annotations, received "1 second"'
     })
     expect(Job.item(Effect.void, { name: "fine", timeout: "1 second" }).options).toEqual({
       name: "fine",

@@ -215,8 +215,10 @@ describe("Supervisor.watch", () => {
       const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined
       expect(defect).toBeInstanceOf(JobArgumentError)
       expect((defect as JobArgumentError).argument).toBe("interval")
-      expect((defect as JobArgumentError).message).toContain("expected a finite duration > 0")
-      expect((defect as JobArgumentError).message).toContain("(in Supervisor.watch)")
+      expect((defect as JobArgumentError).operation).toBe("Supervisor.watch")
+      expect((defect as JobArgumentError).message).toMatch(
+        /^Invalid Supervisor\.watch interval: expected a finite duration > 0\b/
+      )
     }
   })
 

@@ -690,7 +690,8 @@ const runOf = <R>(
         new JobArgumentError(
           "run",
           job,
-          `an Effect from the run of job "${definition.name}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`
+          `an Effect from the run of job "${definition.name}" (wrap a Promise-returning function as Effect.tryPromise(() => f()))`,
+          "Job.define"
         )
       )
 }

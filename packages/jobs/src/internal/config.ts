@@ -4,7 +4,8 @@
  * arguments of `shutdown`, `pause`/`resume`, `watch` and `runMain` are checked here, at the call.
  * Pure functions: each returns what it read or throws — a SupervisorConfigError for the
  * configuration (and `runMain`'s options, and `shutdown`'s grace), a JobArgumentError for the
- * arguments of `watch`, `pause` and `resume` — naming the option and the value.
+ * arguments of `watch`, `pause` and `resume` — naming the call (`operation`), the option and the
+ * value.
  *
  * Invariants:
  * - Every key of an options object is checked against the options it may hold (`checkKeys`): a
@@ -14,12 +15,13 @@
  *
  * @internal
  */
+import { knownOption } from "@tributary/arguments"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as LogLevel from "effect/LogLevel"
-import { JobArgumentError, SupervisorConfigError } from "../SupervisorError.js"
+import { inOperation, JobArgumentError, SupervisorConfigError } from "../SupervisorError.js"
 import type { PoolConfigInput, ResolvedConfig } from "./model.js"
-import { durationExpected, knownKeys, nonNegativeDuration, unknownKey } from "./options.js"
+import { durationExpected, nonNegativeDuration, unknownKey } from "./options.js"
 import type { SupervisorState } from "./state.js"
 
 /**
@@ -44,7 +46,10 @@ interface PoolInput {
   readonly rate?: { readonly limit?: unknown; readonly interval?: unknown }
 }
 
-/** Throws the error of a bad value: `argument` names it, `expected` says what it must be. */
+/**
+ * Throws the error of a bad value: `argument` names it, `expected` says what it must be. The
+ * errors name no call: the exported functions below name theirs (`inOperation`), once one is thrown.
+ */
 type Refuse = (argument: string, value: unknown, expected: string) => never
 
 /** A bad option of the supervisor's configuration (or of `runMain`, or `shutdown`'s grace). */
@@ -52,22 +57,20 @@ const refuseConfig: Refuse = (argument, value, expected) => {
   throw new SupervisorConfigError(argument, value, expected)
 }
 
-/** A bad argument of the call `call` (`Supervisor.watch`, `pause`…): a JobArgumentError, as an unknown pool's. */
-const refuseArgument =
-  (call: string): Refuse =>
-  (argument, value, expected) => {
-    throw new JobArgumentError(argument, value, `${expected} (in ${call})`)
-  }
+/** A bad argument of a call (`Supervisor.watch`, `pause`…): a JobArgumentError, as an unknown pool's. */
+const refuseArgument: Refuse = (argument, value, expected) => {
+  throw new JobArgumentError(argument, value, expected)
+}
 
 /**
- * Throws a JobArgumentError (see `refuseArgument`) unless `options` of the call `call` is nothing,
- * or an object whose keys are all `known`.
+ * Throws a JobArgumentError (see `refuseArgument`) unless `options` of a call is nothing, or an
+ * object whose keys are all `known`.
  */
-const checkCallOptions = (options: unknown, known: ReadonlyArray<string>, call: string): void => {
+const checkCallOptions = (options: unknown, known: ReadonlyArray<string>): void => {
   if (options === undefined) return
   if (typeof options !== "object" || options === null || Array.isArray(options))
-    refuseArgument(call)("options", options, "an object (or nothing)")
-  checkKeys(options as object, "", known, refuseArgument(call))
+    refuseArgument("options", options, "an object (or nothing)")
+  checkKeys(options as object, "", known, refuseArgument)
 }
 
 /** `input` as millis ≥ 0 (Infinity allowed), or a SupervisorConfigError naming `argument`. */
@@ -77,14 +80,25 @@ const toMillis = (argument: string, input: unknown): number => {
   return Duration.toMillis(d)
 }
 
-/** The grace of a `shutdown` in millis: `options.grace`, else the configured one; a bad option throws a SupervisorConfigError. */
-export const graceOf = (s: SupervisorState, options: { readonly grace?: Duration.Input } | undefined): number => {
+/**
+ * The grace of a `shutdown` in millis: `options.grace`, else the configured one; a bad option
+ * throws a SupervisorConfigError naming `operation` (`Supervisor.shutdown`, `sup.shutdown`).
+ */
+export const graceOf = (
+  s: SupervisorState,
+  options: { readonly grace?: Duration.Input } | undefined,
+  operation: string
+): number => {
   if (options === undefined) return s.config.graceMillis
-  if (typeof options !== "object" || options === null || Array.isArray(options))
-    throw new SupervisorConfigError("options", options, "an object ({ grace }) or nothing")
-  // a misspelt `grace` would wait out the configured one
-  checkKeys(options, "", shutdownKeys)
-  return options.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace)
+  try {
+    if (typeof options !== "object" || options === null || Array.isArray(options))
+      throw new SupervisorConfigError("options", options, "an object ({ grace }) or nothing")
+    // a misspelt `grace` would wait out the configured one
+    checkKeys(options, "", shutdownKeys)
+    return options.grace === undefined ? s.config.graceMillis : toMillis("grace", options.grace)
+  } catch (error) {
+    throw inOperation(error, operation)
+  }
 }
 
 /**
@@ -106,7 +120,7 @@ const positiveMillis = (argument: string, input: unknown, refuse: Refuse = refus
  */
 const checkKeys = (o: object, prefix: string, known: ReadonlyArray<string>, refuse: Refuse = refuseConfig): void => {
   const key = unknownKey(o, known)
-  if (key !== undefined) refuse(`${prefix}${key}`, (o as Record<string, unknown>)[key], knownKeys(key, known))
+  if (key !== undefined) refuse(`${prefix}${key}`, (o as Record<string, unknown>)[key], knownOption(key, known))
   // null is no option's value (it would read as "not given": the default, silently)
   for (const k in o)
     if ((o as Record<string, unknown>)[k] === null)
@@ -134,40 +148,71 @@ const pauseKeys: ReadonlyArray<string> = ["pool"]
 const watchKeys: ReadonlyArray<string> = ["listLimit"]
 
 /**
- * Throws a SupervisorConfigError for a key of `config` that is not an option of `Config` or one of
- * `extra` (the Promise API's `supervisor` also takes `logger`); the values are checked by `make`.
+ * Throws a SupervisorConfigError naming `operation` (the Promise API's `supervisor`) for a key of
+ * `config` that is not an option of `Config` or one of `extra` (`supervisor` also takes `logger`);
+ * the values are checked by `make`.
  */
-export const checkConfigKeys = (config: object, extra: ReadonlyArray<string>): void =>
-  checkKeys(config, "", [...configKeys, ...extra])
+export const checkConfigKeys = (config: object, extra: ReadonlyArray<string>, operation: string): void => {
+  try {
+    checkKeys(config, "", [...configKeys, ...extra])
+  } catch (error) {
+    throw inOperation(error, operation)
+  }
+}
 
-/** Throws a JobArgumentError naming the call unless `options` of `pause` (`paused`) or `resume` is nothing or `{ pool? }`. */
-export const checkPauseOptions = (options: unknown, paused: boolean): void =>
-  // a misspelt `pool` would pause every pool
-  checkCallOptions(options, pauseKeys, paused ? "Supervisor.pause" : "Supervisor.resume")
+/**
+ * Throws a JobArgumentError naming `operation` (`Supervisor.pause`, `sup.resume`…) unless
+ * `options` of `pause` or `resume` is nothing or `{ pool? }`.
+ */
+export const checkPauseOptions = (options: unknown, operation: string): void => {
+  try {
+    // a misspelt `pool` would pause every pool
+    checkCallOptions(options, pauseKeys)
+  } catch (error) {
+    throw inOperation(error, operation)
+  }
+}
 
 /**
  * The arguments of `watch`, read: its interval in millis and its list limit (Infinity when not
- * given); a bad one throws a JobArgumentError naming `Supervisor.watch`.
+ * given); a bad one throws a JobArgumentError naming `operation` (`Supervisor.watch`, `sup.watch`).
  */
 export const watchArguments = (
   interval: unknown,
-  options: unknown
+  options: unknown,
+  operation: string
 ): { readonly millis: number; readonly listLimit: number } => {
-  // arguments of a call, not options of the supervisor: JobArgumentErrors, as `pause`'s pool
-  const millis = positiveMillis("interval", interval, refuseArgument("Supervisor.watch"))
-  checkCallOptions(options, watchKeys, "Supervisor.watch")
-  const listLimit = (options as { readonly listLimit?: number } | undefined)?.listLimit ?? Number.POSITIVE_INFINITY
-  if (!(Number.isInteger(listLimit) && listLimit >= 0) && listLimit !== Number.POSITIVE_INFINITY)
-    refuseArgument("Supervisor.watch")("listLimit", listLimit, "an integer ≥ 0")
-  return { millis, listLimit }
+  try {
+    // arguments of a call, not options of the supervisor: JobArgumentErrors, as `pause`'s pool
+    const millis = positiveMillis("interval", interval, refuseArgument)
+    checkCallOptions(options, watchKeys)
+    const listLimit = (options as { readonly listLimit?: number } | undefined)?.listLimit ?? Number.POSITIVE_INFINITY
+    if (!(Number.isInteger(listLimit) && listLimit >= 0) && listLimit !== Number.POSITIVE_INFINITY)
+      refuseArgument("listLimit", listLimit, "an integer ≥ 0")
+    return { millis, listLimit }
+  } catch (error) {
+    throw inOperation(error, operation)
+  }
 }
 
 /**
  * The arguments of `runMain`, checked at the call, before anything is installed or run (its
  * `supervisor` configuration too, by `resolve`): its `failOnJobFailure` and its `forceAfter` in
- * millis. A bad one throws a SupervisorConfigError naming it.
+ * millis. A bad one throws a SupervisorConfigError naming it (and `Supervisor.runMain`).
  */
 export const runMainArguments = (
+  program: unknown,
+  options: unknown
+): { readonly failOnJobFailure: boolean; readonly forceAfterMillis: number } => {
+  try {
+    return readRunMainArguments(program, options)
+  } catch (error) {
+    throw inOperation(error, "Supervisor.runMain")
+  }
+}
+
+/** `runMainArguments`, its errors naming no call. */
+const readRunMainArguments = (
   program: unknown,
   options: unknown
 ): { readonly failOnJobFailure: boolean; readonly forceAfterMillis: number } => {
@@ -184,7 +229,7 @@ export const runMainArguments = (
   if (typeof failOnJobFailure !== "boolean")
     throw new SupervisorConfigError("failOnJobFailure", failOnJobFailure, "a boolean")
   const forceAfterMillis = toMillis("forceAfter", o.forceAfter ?? "5 seconds")
-  resolve(o.supervisor ?? {}, "supervisor.")
+  read(o.supervisor ?? {}, "supervisor.")
   return { failOnJobFailure, forceAfterMillis }
 }
 
@@ -237,9 +282,21 @@ const pool = (at: string, input: unknown): PoolConfigInput => {
 
 /**
  * Reads `config`, filling in defaults; a bad option (a misspelt one included) throws a
- * SupervisorConfigError naming it, after `prefix` (`runMain`'s options name it `supervisor.<option>`).
+ * SupervisorConfigError naming it and `operation` (`Supervisor.layer`, `Supervisor.make`…).
  */
-export const resolve = (input: unknown, prefix = ""): ResolvedConfig => {
+export const resolve = (input: unknown, operation: string): ResolvedConfig => {
+  try {
+    return read(input, "")
+  } catch (error) {
+    throw inOperation(error, operation)
+  }
+}
+
+/**
+ * `resolve`, its errors naming no call; the option is named after `prefix` (`runMain`'s options
+ * name it `supervisor.<option>`).
+ */
+const read = (input: unknown, prefix: string): ResolvedConfig => {
   if (typeof input !== "object" || input === null || Array.isArray(input))
     throw new SupervisorConfigError(prefix === "" ? "config" : prefix.slice(0, -1), input, "an object (or nothing)")
   checkKeys(input, prefix, configKeys)

@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import { knownOption } from "@tributary/arguments"
 import { Chan, type WritePort } from "@tributary/channel"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -14,7 +15,7 @@ import * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
 import type { GroupOptions, Item, Work } from "../Options.js"
 import type { Outcome, OutcomeTag } from "../Outcome.js"
-import { JobArgumentError, SupervisorClosedError } from "../SupervisorError.js"
+import { inOperation, JobArgumentError, SupervisorClosedError } from "../SupervisorError.js"
 import { definedOf } from "./definition.js"
 import { dispatched } from "./dispatch.js"
 import * as internal from "./supervisor.js"
@@ -113,7 +114,8 @@ export class Group<A, E> {
   readonly name: string
   /**
    * Checks everything at the call site (nothing is admitted when one work or option is bad): the
-   * group's options, then each work and its merged options, with a JobArgumentError naming them.
+   * group's options, then each work and its merged options, with a JobArgumentError naming them
+   * and `caller`.
    */
   constructor(
     readonly state: internal.SupervisorState,
@@ -124,50 +126,55 @@ export class Group<A, E> {
     /** the caller: `Job.all` also takes `policy`, `Job.forkAll` does not */
     caller: "Job.all" | "Job.forkAll"
   ) {
-    if (typeof options !== "object" || options === null)
-      throw new JobArgumentError("options", options, "an object with concurrency")
-    const n = options.concurrency
-    if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
-      throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
-    const name = options.name ?? "job"
-    if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
-    if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
-      throw new JobArgumentError("works", works, "an iterable of Effects (or Job.item)")
-    if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))
-      throw new JobArgumentError("reportTo", options.reportTo, "a channel (WritePort)")
-    // a misspelt option would be ignored; a group's jobs take no id
-    internal.checkOptions(
-      options,
-      "",
-      internal.OptionFlags.group |
-        internal.OptionFlags.reportTo |
-        (caller === "Job.all" ? internal.OptionFlags.policy : 0)
-    )
-    this.concurrency = n
-    this.name = name
-    this.works = Array.from(works)
-    // the group's own per-job options, named as the caller wrote them
-    state.checkJob(Effect.void, specOf(Effect.void as unknown as Work<A, E, never>, 0, options, name), "work", "")
-    for (let i = 0; i < this.works.length; i++) {
-      const work = this.works[i]
-      const item = isItem(work)
-      if (item) {
-        // an item's own fields and options as written: `specOf` reads only the known ones
-        const field = internal.unknownKey(work, itemFields)
-        if (field !== undefined)
-          throw new JobArgumentError(
-            `works[${i}].${field}`,
-            (work as unknown as Record<string, unknown>)[field],
-            internal.knownKeys(field, itemFields)
-          )
-        if (work.options !== undefined) internal.checkOptions(work.options, `works[${i}].options.`, 0)
-      }
-      state.checkJob(
-        item ? work.work : work,
-        specOf(work, i, options, name),
-        item ? `works[${i}].work` : `works[${i}]`,
-        item ? `works[${i}].options.` : ""
+    // the checks below name no call: the group's caller is named once one throws
+    try {
+      if (typeof options !== "object" || options === null)
+        throw new JobArgumentError("options", options, "an object with concurrency")
+      const n = options.concurrency
+      if (!(typeof n === "number" && n >= 1 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY)))
+        throw new JobArgumentError("concurrency", n, "an integer ≥ 1 (or Infinity)")
+      const name = options.name ?? "job"
+      if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
+      if (works === null || typeof (works as any)?.[Symbol.iterator] !== "function")
+        throw new JobArgumentError("works", works, "an iterable of Effects (or Job.item)")
+      if (options.reportTo !== undefined && !Chan.isChan(options.reportTo))
+        throw new JobArgumentError("reportTo", options.reportTo, "a channel (WritePort)")
+      // a misspelt option would be ignored; a group's jobs take no id
+      internal.checkOptions(
+        options,
+        "",
+        internal.OptionFlags.group |
+          internal.OptionFlags.reportTo |
+          (caller === "Job.all" ? internal.OptionFlags.policy : 0)
       )
+      this.concurrency = n
+      this.name = name
+      this.works = Array.from(works)
+      // the group's own per-job options, named as the caller wrote them
+      state.checkJob(Effect.void, specOf(Effect.void as unknown as Work<A, E, never>, 0, options, name), "work", "")
+      for (let i = 0; i < this.works.length; i++) {
+        const work = this.works[i]
+        const item = isItem(work)
+        if (item) {
+          // an item's own fields and options as written: `specOf` reads only the known ones
+          const field = internal.unknownKey(work, itemFields)
+          if (field !== undefined)
+            throw new JobArgumentError(
+              `works[${i}].${field}`,
+              (work as unknown as Record<string, unknown>)[field],
+              knownOption(field, itemFields)
+            )
+          if (work.options !== undefined) internal.checkOptions(work.options, `works[${i}].options.`, 0)
+        }
+        state.checkJob(
+          item ? work.work : work,
+          specOf(work, i, options, name),
+          item ? `works[${i}].work` : `works[${i}]`,
+          item ? `works[${i}].options.` : ""
+        )
+      }
+    } catch (error) {
+      throw inOperation(error, caller)
     }
     this.inbox = Chan.makeUnsafe<Outcome<A, E>>(this.bound)
   }

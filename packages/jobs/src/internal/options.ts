@@ -144,43 +144,40 @@ const optionNames = (flags: number): Array<string> => {
  * Throws a JobArgumentError unless `options` is an object whose every key is an option `flags`
  * allows (see `OptionFlags`): a misspelt option would be ignored (a job without its timeout). The
  * error names `prefix` + the key (or the object: `prefix` without its final dot, else "options"),
- * lists the known options, and says which one was meant when one is close. A key set to null is
- * refused too (null is no option's value).
+ * lists the known options, and says which one was meant when one is close (`knownOption`). A key
+ * set to null is refused too (null is no option's value). `operation` names the call in the
+ * message (`Job.item`); a check on `Job.fire`'s path leaves it out, and the call names it
+ * (`inOperation`).
  */
-export const checkOptions = (options: unknown, prefix: string, flags: number): void => {
+export const checkOptions = (options: unknown, prefix: string, flags: number, operation?: string): void => {
   if (typeof options !== "object" || options === null || Array.isArray(options))
-    throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object")
+    throw new JobArgumentError(prefix === "" ? "options" : prefix.slice(0, -1), options, "an object", operation)
   const key = unknownOption(options, flags)
   if (key === undefined) {
     // null is no option's value: where options merge (an item's over its group's) it would read as
     // "not given" and silently take the group's, while fire refuses it
     for (const k in options)
       if ((options as Record<string, unknown>)[k] === null)
-        throw new JobArgumentError(`${prefix}${k}`, null, "a value (leave the option out for its default)")
+        throw new JobArgumentError(`${prefix}${k}`, null, "a value (leave the option out for its default)", operation)
     return
   }
   throw new JobArgumentError(
     `${prefix}${key}`,
     (options as Record<string, unknown>)[key],
-    `${knownKeys(key, optionNames(flags))}${key === "id" ? " (a group's jobs take no id)" : ""}`
+    `${knownOption(key, optionNames(flags))}${key === "id" ? " (a group's jobs take no id)" : ""}`,
+    operation
   )
 }
 
 /**
  * The first key of `o` (as `for…in` sees them) not in `known`, or undefined: for configurations,
- * read once (a job's options are checked by `unknownOption`).
+ * read once (a job's options are checked by `unknownOption`). Its error says what it expects with
+ * `knownOption` (`@tributary/arguments`, whose rule every package shares).
  */
 export const unknownKey = (o: object, known: ReadonlyArray<string>): string | undefined => {
   for (const key in o) if (!known.includes(key)) return key
   return undefined
 }
-
-/**
- * What an unknown key `key` expects, for its error: a known name — the closest named when one is
- * close (a case or a few letters off, or a prefix: `timeOut`, `concurency`, `retries`, `prio`) —
- * then the `known` ones (`@tributary/arguments`' `knownOption`, whose rule every package shares).
- */
-export const knownKeys = (key: string, known: ReadonlyArray<string>): string => knownOption(key, known, "name")
 
 // ── a job's options ────────────────────────────────────────────────────────
 

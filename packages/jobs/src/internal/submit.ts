@@ -13,13 +13,21 @@
  *   starts (`firePlain`); every other job is one entry admitted by `admitEffect`.
  * - `fire` and `fork` (`FireCall`, `ForkCall`) read the caller's context where they run, and
  *   complete inside `yield*` when the job is admitted at once (see inline.ts).
+ * - A bad argument throws a JobArgumentError naming the call (`Job.fire`, `sup.fork`…): the
+ *   checks on the way name none, and `FireCall`/`ForkCall` name theirs once one is thrown (nothing
+ *   is allocated or passed per call for it).
  *
  * @internal
  */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type { Handle, Options } from "../Options.js"
-import { JobArgumentError, type SupervisorClosedError, type SupervisorFullError } from "../SupervisorError.js"
+import {
+  inOperation,
+  JobArgumentError,
+  type SupervisorClosedError,
+  type SupervisorFullError
+} from "../SupervisorError.js"
 import { dispatched } from "./dispatch.js"
 import { ContextCall } from "./inline.js"
 import { admitEffect, admittedNow } from "./lifecycle.js"
@@ -132,16 +140,27 @@ abstract class SubmitCall<A, E, R, Out> extends ContextCall<Out, SupervisorClose
   }
 }
 
-/** `fire` of `work` with `options` on `target`. */
+/**
+ * `fire` of `work` with `options` on `target`; a bad argument throws a JobArgumentError naming
+ * `Job.fire` (the target found in the caller's context) or `sup.fire` (the service's own state).
+ */
 export class FireCall<A, E, R> extends SubmitCall<A, E, R, void> {
   call(context: Context.Context<never>): Effect.Effect<void, SupervisorClosedError | SupervisorFullError> {
-    return fireIn(stateFor(this.target, context), this.work, this.options, context)
+    try {
+      return fireIn(stateFor(this.target, context), this.work, this.options, context)
+    } catch (error) {
+      throw inOperation(error, typeof this.target === "function" ? "Job.fire" : "sup.fire")
+    }
   }
 }
 
-/** `fork` of `work` with `options` on `target`: its handle. */
+/** `fork` of `work` with `options` on `target`: its handle (a bad argument: see `FireCall`, `Job.fork` or `sup.fork`). */
 export class ForkCall<A, E, R> extends SubmitCall<A, E, R, Handle<A, E>> {
   call(context: Context.Context<never>): Effect.Effect<Handle<A, E>, SupervisorClosedError | SupervisorFullError> {
-    return forkIn(stateFor(this.target, context), this.work, this.options, context)
+    try {
+      return forkIn(stateFor(this.target, context), this.work, this.options, context)
+    } catch (error) {
+      throw inOperation(error, typeof this.target === "function" ? "Job.fork" : "sup.fork")
+    }
   }
 }
