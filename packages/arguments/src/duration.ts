@@ -78,7 +78,9 @@ export const wellFormedDurationObject = (d: object): boolean => {
  * import * as Duration from "effect/Duration"
  *
  * illFormedDuration({ seconds: 1, sec: 5 }) // true
+ * illFormedDuration([Number.NaN, 0]) // true
  * illFormedDuration({ seconds: 1 }) // false
+ * illFormedDuration([1, 500]) // false
  * illFormedDuration(Duration.seconds(1)) // false
  * illFormedDuration("1 second") // false
  * ```
@@ -88,9 +90,12 @@ export const wellFormedDurationObject = (d: object): boolean => {
 export const illFormedDuration = (input: unknown): boolean =>
   typeof input === "object" &&
   input !== null &&
-  !Array.isArray(input) &&
-  !Duration.isDuration(input) &&
-  !wellFormedDurationObject(input)
+  (Array.isArray(input)
+    ? // effect's `[seconds, nanos]`: two numbers, neither NaN (effect would read `[NaN, 0]` as 0)
+      !(input.length === 2 && isNumber(input[0]) && isNumber(input[1]))
+    : !Duration.isDuration(input) && !wellFormedDurationObject(input))
+
+const isNumber = (u: unknown): boolean => typeof u === "number" && !Number.isNaN(u)
 
 /**
  * `expected` for the error of a bad duration `input`: for an object that is not a Duration (a

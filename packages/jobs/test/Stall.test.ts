@@ -178,6 +178,34 @@ describe("a group a running job may still decide", () => {
   })
 })
 
+describe("a group a running job may still decide, on a key", () => {
+  it("firstSuccess: its job elsewhere fails, its other job needs the key the parent holds: one line for the key", async () => {
+    const { lines } = await run(
+      Effect.gen(function* () {
+        const a = yield* Job.fork(
+          Job.all(
+            [
+              Job.item<number, string, never>(Effect.andThen(Effect.sleep("10 millis"), Effect.fail("a1 failed")), {
+                pool: "q",
+                name: "a1"
+              }),
+              Job.item<number, string, never>(Effect.succeed(2), { pool: "p", key: "k", name: "a2" })
+            ],
+            { concurrency: 2, policy: "firstSuccess" }
+          ),
+          { name: "A", pool: "p", key: "k" }
+        )
+        yield* settle
+        yield* TestClock.adjust("10 millis")
+        yield* settle
+        yield* Job.interrupt(a)
+      }),
+      { pools: { p: { concurrency: 5, perKey: 1 }, q: { concurrency: 1 } } }
+    )
+    expect(stallLines(lines).map((l) => l.annotations["stall.limit"])).toEqual(['key "k" of pool "p" (perKey 1)'])
+  })
+})
+
 describe("waits that can still end write no stall line", () => {
   it("parents in one pool, children in another: every job ends", async () => {
     const { value, lines } = await run(
@@ -189,6 +217,26 @@ describe("waits that can still end write no stall line", () => {
       { pools: { parents: { concurrency: 2 }, children: { concurrency: 1 } } }
     )
     expect(value.every(Exit.isSuccess)).toBe(true)
+    expect(stallLines(lines)).toEqual([])
+  })
+
+  it("a job of another supervisor with the same id, name and pool is not taken for the waiting one", async () => {
+    const { value, lines } = await run(
+      Effect.gen(function* () {
+        // the outer supervisor's job 1 ("job", pool default) uses an inner supervisor of concurrency 1
+        // whose own job 1 ("job", pool default) is slow but waits for nothing
+        const inner = Effect.gen(function* () {
+          yield* Job.fire(Effect.sleep("50 millis"))
+          return yield* Job.all([Effect.succeed(2), Effect.succeed(3)], { concurrency: 2 })
+        }).pipe(Effect.provide(Supervisor.layer({ concurrency: 1 })))
+        const h = yield* Job.fork(inner)
+        yield* settle
+        yield* TestClock.adjust("50 millis")
+        return yield* Job.join(h)
+      }),
+      { concurrency: 4 }
+    )
+    expect(value.map((o) => o._tag)).toEqual(["Success", "Success"])
     expect(stallLines(lines)).toEqual([])
   })
 

@@ -262,7 +262,7 @@ export interface MakeOptions {
  *
  * A destination that is slow or stalled holds the lines it has not answered in memory, at most
  * `maxHeldLines` of them (default 100,000, see {@link MakeOptions}); a line past that is lost and
- * counted, not held.
+ * counted, not held ({@link writeUnsafe}'s few crash lines are not held back by it).
  *
  * @example
  * ```ts

@@ -107,7 +107,9 @@ describe("the layer's final flush is bounded", () => {
       // effect reads these as 0: a flush that would not wait at all
       [Number.NaN, "NaN"],
       [{}, "{}"],
-      [{ second: 5 }, '{"second":5}']
+      [{ second: 5 }, '{"second":5}'],
+      // effect would read [seconds, nanos] with a NaN as 0
+      [[Number.NaN, 0], "[NaN,0]"]
     ] as const) {
       const error = layerRefusal({ flushTimeout: input })
       expect(error.reason).toBe("invalid flushTimeout")

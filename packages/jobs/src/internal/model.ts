@@ -122,6 +122,8 @@ export class Entry {
   runPrev: Entry | undefined = undefined
   runNext: Entry | undefined = undefined
   more: EntryMore | undefined = undefined
+  /** the log annotations object the job's fiber started with (its forks share it); set by `start` */
+  logAnnotations: Record<string, unknown> | undefined = undefined
   readonly name: string
   constructor(
     /** the job's number in its supervisor (1, 2, …): admission order */

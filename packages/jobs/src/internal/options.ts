@@ -56,12 +56,7 @@ export const nonNegativeDuration = (input: unknown): Duration.Duration | undefin
 }
 
 /** Whether the object (or null) `input` is one `nonNegativeDuration` reads (see there); NaN in it is no number. */
-const durationShaped = (input: object | null): boolean => {
-  if (input === null) return false
-  if (!Array.isArray(input)) return !illFormedDuration(input)
-  const isNumber = (u: unknown) => typeof u === "number" && !Number.isNaN(u)
-  return input.length === 2 && isNumber(input[0]) && isNumber(input[1])
-}
+const durationShaped = (input: object | null): boolean => input !== null && !illFormedDuration(input)
 
 /**
  * `expected` for the error of a bad duration `input`: for an object that is not a Duration (a

@@ -154,6 +154,7 @@ export abstract class Runner extends Admission {
       base === undefined && entry.more === undefined && entry.key === undefined
         ? { "job.id": entry.id, "job.name": entry.name, "job.pool": entry.pool.name } // the common case, one shape
         : jobAnnotations(entry, base)
+    entry.logAnnotations = annotations // what tells the job's fibers from another's (`waitingFor`)
     return Context.add(this.lastBase, References.CurrentLogAnnotations, annotations)
   }
 

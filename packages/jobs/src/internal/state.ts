@@ -51,8 +51,8 @@ const stallLine = (stall: Stall): Effect.Effect<void> => {
   const more = stall.held.length - shown.length
   return Effect.logWarning(
     `${stall.limit} is stalled: every slot is held by a job waiting for jobs that need the same slots, ` +
-      `so none of them can start (${pairs.join("; ")}${more > 0 ? `; and ${more} more` : ""}). ` +
-      "They stay stuck until a waiting job ends (its timeout, an interruption): give the waiting jobs and " +
+      `so those cannot start until one of the waiting jobs ends (${pairs.join("; ")}${more > 0 ? `; and ${more} more` : ""}). ` +
+      "If nothing else ends one (its timeout, an interruption), they wait forever: give the waiting jobs and " +
       'the jobs they wait for different pools (docs/jobs.md, "A job that waits for jobs of its own pool")'
   ).pipe(
     Effect.annotateLogs({
@@ -183,10 +183,10 @@ export class SupervisorState extends Runner {
     for (const stall of stallsOf(this, entry.lane)) this.warn(stallLine(stall))
   }
 
-  /** A job ended: a wait it could have decided may now be stuck (the supervisor's and each waiting pool's limit). */
+  /** A job ended: a wait it could have decided may now be stuck (the limits of each waiting job). */
   override endedWhileWaiting(): void {
-    for (const pool of this.pools.values())
-      if (pool.waitingOnJobs > 0) for (const stall of stallsOf(this, pool.keyless)) this.warn(stallLine(stall))
+    for (const entry of this.running)
+      if (entry.more?.waits !== undefined) for (const stall of stallsOf(this, entry.lane)) this.warn(stallLine(stall))
   }
 
   /** A resume may show a stall the pause hid. */
@@ -204,17 +204,13 @@ export class SupervisorState extends Runner {
    */
   waitingFor<A, E, R>(waits: () => Iterable<Entry>, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return Effect.withFiber((fiber) => {
-      // a fiber of the job (its own, or one it forked, or its body under a timeout) carries its
-      // annotations; a job of another supervisor with the same id would also need its name and pool
+      // a fiber of the job: its own, or one it forked (its body under a timeout, Effect.timeout),
+      // which share the annotations object it started with — a job of another supervisor with the
+      // same id, name and pool has another one
       const annotations = fiber.getRef(References.CurrentLogAnnotations)
       const id = annotations["job.id"]
       const waiting = typeof id === "string" ? this.runningEntry(id) : undefined
-      if (
-        waiting === undefined ||
-        annotations["job.name"] !== waiting.name ||
-        annotations["job.pool"] !== waiting.pool.name
-      )
-        return effect
+      if (waiting === undefined || (annotations !== waiting.logAnnotations && waiting.fiber !== fiber)) return effect
       beginWaiting(this, waiting, waits)
       for (const stall of stallsOf(this, waiting.lane)) this.warn(stallLine(stall))
       return Effect.ensuring(

@@ -209,8 +209,11 @@ const join = (stream: any, line: Line): ((error?: unknown) => void) => {
   return (error) => {
     if (answered) return
     answered = true
-    if (line.pending === abandoned) return
-    writes.delete(line)
+    writes.delete(line) // the stream's count, also for a line given up on (its other streams' answers may still come)
+    if (line.pending === abandoned) {
+      wakeWaiters(stream)
+      return
+    }
     if (error != null) fail(line, stream.errored ?? error)
     settle(line)
     wakeWaiters(stream)
