@@ -268,6 +268,20 @@ describe("cancelling a group starts none of its queued works", () => {
       return got
     })
   const cancelledWhileQueued = { w1: ["Interrupted", 0], w2: ["Interrupted", 0], w3: ["Interrupted", 0] }
+  /** w0 ran (one slot of "p") and was interrupted; w1..w3 waited in p's queue and were cancelled unrun. */
+  const expectW0InterruptedRestUnrun = (
+    value: {
+      readonly before: Supervisor.Snapshot
+      readonly after: Supervisor.Snapshot
+      readonly outcomes: Record<string, [string, number]>
+    },
+    entered: ReadonlyArray<string>
+  ) => {
+    expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 3])
+    expect(entered).toEqual(["w0"])
+    expect(value.outcomes).toEqual({ w0: ["Interrupted", 1], ...cancelledWhileQueued })
+    expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
+  }
 
   it("interrupting Job.all's caller: the queued works are cancelled unrun, no token is spent", async () => {
     const entered: Array<string> = []
@@ -286,10 +300,7 @@ describe("cancelling a group starts none of its queued works", () => {
       ),
       config
     )
-    expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 3])
-    expect(entered).toEqual(["w0"])
-    expect(value.outcomes).toEqual({ w0: ["Interrupted", 1], ...cancelledWhileQueued })
-    expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
+    expectW0InterruptedRestUnrun(value, entered)
     expect(tokensOfP(value.after)).toBe(tokensOfP(value.before))
     expect(tokensOfP(value.after)).toBe(9)
   })
@@ -454,10 +465,7 @@ describe("cancelling a group starts none of its queued works", () => {
       }),
       config
     )
-    expect([value.before.totals.running, value.before.totals.queued]).toEqual([1, 3])
-    expect(entered).toEqual(["w0"])
-    expect(value.outcomes).toEqual({ w0: ["Interrupted", 1], ...cancelledWhileQueued })
-    expect(value.after.counters).toMatchObject({ started: 1, interrupted: 4 })
+    expectW0InterruptedRestUnrun(value, entered)
     expect(tokensOfP(value.after)).toBe(9)
   })
 })

@@ -28,7 +28,7 @@ import {
   type RunOptions,
   supervisor
 } from "../src/promise.js"
-import { thrownBy } from "./harness.js"
+import { stderrLines, thrownBy } from "./harness.js"
 
 // ── harness ─────────────────────────────────────────────────────────────────
 
@@ -1000,11 +1000,7 @@ describe("a second shutdown", () => {
 describe("a pino file destination", () => {
   it("still being opened is not waited for (supervisor() is synchronous); one that cannot be opened is reported on stderr and costs only its lines", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tributary-promise-"))
-    const reports: Array<string> = []
-    const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
-      reports.push(String(chunk))
-      return true
-    })
+    const reports = stderrLines()
     try {
       const file = join(dir, "out.log")
       const destination = pino.destination(file) // asynchronous: opens on a later tick
@@ -1020,7 +1016,7 @@ describe("a pino file destination", () => {
       expect(reports.filter((r) => r.includes("could not open its file"))).toHaveLength(1)
       expect(reports.join("")).toContain("ENOENT")
     } finally {
-      stderr.mockRestore()
+      vi.restoreAllMocks()
       rmSync(dir, { recursive: true, force: true })
     }
   })

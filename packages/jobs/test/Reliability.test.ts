@@ -12,21 +12,11 @@ import * as fc from "fast-check"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { Job, type JobAbortedError, JobArgumentError, Supervisor, SupervisorMissingError } from "../src/index.js"
-import { type Line, recorder, run, settle } from "./harness.js"
+import { type Line, recorder, run, settle, stderrLines } from "./harness.js"
 
 afterEach(() => {
   vi.restoreAllMocks()
 })
-
-/** Captures what is written to the process's stderr while the test runs. */
-const stderrLines = (): Array<string> => {
-  const seen: Array<string> = []
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
-    seen.push(String(chunk))
-    return true
-  })
-  return seen
-}
 
 class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
 

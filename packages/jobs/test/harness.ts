@@ -4,6 +4,7 @@
  */
 import { type Cause, Effect, Logger, type LogLevel, References } from "effect"
 import { TestClock } from "effect/testing"
+import { vi } from "vitest"
 import { Supervisor } from "../src/index.js"
 
 /** One recorded log line. */
@@ -70,4 +71,14 @@ export const thrownBy = (f: () => unknown): unknown => {
     return error
   }
   throw new Error("expected a throw")
+}
+
+/** Collects what is written on stderr, instead of writing it (undone by `vi.restoreAllMocks()`). */
+export const stderrLines = (): Array<string> => {
+  const seen: Array<string> = []
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
+    seen.push(String(chunk))
+    return true
+  })
+  return seen
 }

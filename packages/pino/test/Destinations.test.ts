@@ -11,20 +11,11 @@ import { TestClock } from "effect/testing"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { PinoLogger, PinoLoggerConfigError } from "../src/index.js"
+import { stderrLines } from "./stderr.js"
 
 afterEach(() => {
   vi.restoreAllMocks()
 })
-
-/** Collects what is written on stderr (instead of writing it). */
-const stderrLines = (): Array<string> => {
-  const seen: Array<string> = []
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
-    seen.push(String(chunk))
-    return true
-  })
-  return seen
-}
 
 /** Lets callbacks queued on Node's microtask and nextTick queues run. */
 const settle = () => Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))

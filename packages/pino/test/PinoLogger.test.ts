@@ -11,6 +11,7 @@ import * as fc from "fast-check"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { PinoLogger, PinoLoggerConfigError } from "../src/index.js"
+import { stderrLines } from "./stderr.js"
 
 // ── harness ─────────────────────────────────────────────────────────────────
 
@@ -598,14 +599,6 @@ describe("write failures", () => {
     }
     return { written, logger: pino({ level: "info" }, stream) }
   }
-  const stderrLines = () => {
-    const seen: Array<string> = []
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
-      seen.push(String(chunk))
-      return true
-    })
-    return seen
-  }
 
   it("loses and counts the line a throwing write refused, reports the burst once, and goes on", async () => {
     const reports = stderrLines()
@@ -882,11 +875,7 @@ describe("flush", () => {
   })
 
   it("a transport whose worker fails (its file cannot be opened): the failure is reported on stderr, nothing crashes, and closing the layer does not wait for a flush that never comes", async () => {
-    const reports: Array<string> = []
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => {
-      reports.push(String(chunk))
-      return true
-    })
+    const reports = stderrLines()
     const destination = join(tempFile(), "..", "no-such-folder", "out.log")
     const logger = pino({ level: "info", transport: { target: "pino/file", options: { destination } } })
     const transport = (logger as any)[pino.symbols.streamSym]
