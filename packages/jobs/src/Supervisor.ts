@@ -48,7 +48,12 @@ import * as internal from "./internal/supervisor.js"
 import type { Handle, Options } from "./Options.js"
 import type { Outcome } from "./Outcome.js"
 import type { Progress, Snapshot } from "./Snapshot.js"
-import { inOperation, type SupervisorClosedError, type SupervisorFullError } from "./SupervisorError.js"
+import {
+  inOperation,
+  type SupervisorClosedError,
+  SupervisorConfigError,
+  type SupervisorFullError
+} from "./SupervisorError.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
 
@@ -312,6 +317,35 @@ const makeState = (config: Config, operation: string): Effect.Effect<internal.Su
  */
 export const layer = (config: Config = {}): Layer.Layer<Supervisor> =>
   Layer.effect(Supervisor, Effect.map(makeState(config, "Supervisor.layer"), serviceOf))
+
+/**
+ * Checks `config` as `make` and `layer` do, without starting anything: a bad option fails with
+ * the SupervisorConfigError they would die with (named after `Supervisor.checkConfig`). For code
+ * that passes a configuration on from its own caller and refuses a bad one up front, as a typed
+ * failure (`@tributary/nats` checks its `supervisor` and `pools` options this way before it
+ * connects).
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@tributary/jobs"
+ *
+ * const program = Supervisor.checkConfig({ concurrency: 0 }).pipe(
+ *   Effect.catchTag("SupervisorConfigError", (e) => Effect.logError(`${e.argument}: expected ${e.expected}`))
+ * ) // logs "concurrency: expected an integer ≥ 1 (or Infinity)"
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const checkConfig = (config: Config = {}): Effect.Effect<void, SupervisorConfigError> =>
+  Effect.suspend(() => {
+    try {
+      resolve(config, "Supervisor.checkConfig")
+      return Effect.void
+    } catch (error) {
+      if (error instanceof SupervisorConfigError) return Effect.fail(error)
+      throw error
+    }
+  })
 
 // ── operations ──────────────────────────────────────────────────────────────
 

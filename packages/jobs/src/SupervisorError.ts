@@ -223,12 +223,13 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
   readonly value: unknown
   /** the call that received it, e.g. `"Supervisor.layer"` (undefined when `argument` names it) */
   readonly operation?: string | undefined
+  /** what the option expects, e.g. `"an integer ≥ 1 (or Infinity)"` */
+  readonly expected: string
   /** names the call, the option, what it expects and the value received (a long value cut after 200 characters, with "…") */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string, operation?: string) {
-    super({ argument, value, operation, message: invalid(operation, argument, expected, value) })
-    expectations.set(this, expected)
+    super({ argument, value, operation, expected, message: invalid(operation, argument, expected, value) })
   }
 }
 
@@ -264,12 +265,13 @@ export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
   readonly value: unknown
   /** the call that received it, e.g. `"Job.fire"` (undefined when `argument` names it: `"Job.join handle"`) */
   readonly operation?: string | undefined
+  /** what the argument expects, e.g. `"an Effect (the job to run)"` */
+  readonly expected: string
   /** names the call, the argument, what it expects and the value received (a long value cut after 200 characters, with "…") */
   readonly message: string
 }> {
   constructor(argument: string, value: unknown, expected: string, operation?: string) {
-    super({ argument, value, operation, message: invalid(operation, argument, expected, value) })
-    expectations.set(this, expected)
+    super({ argument, value, operation, expected, message: invalid(operation, argument, expected, value) })
   }
 }
 
@@ -285,14 +287,10 @@ export class JobArgumentError extends Data.TaggedError("JobArgumentError")<{
 export const inOperation = (error: unknown, operation: string, replacing?: string): unknown => {
   if (!(error instanceof JobArgumentError || error instanceof SupervisorConfigError)) return error
   if (error.operation !== undefined && error.operation !== replacing) return error
-  const expected = expectations.get(error) ?? ""
   return error instanceof JobArgumentError
-    ? new JobArgumentError(error.argument, error.value, expected, operation)
-    : new SupervisorConfigError(error.argument, error.value, expected, operation)
+    ? new JobArgumentError(error.argument, error.value, error.expected, operation)
+    : new SupervisorConfigError(error.argument, error.value, error.expected, operation)
 }
-
-/** What each error of a bad argument said its argument expects (for `inOperation`; set once an error is made). */
-const expectations = new WeakMap<JobArgumentError | SupervisorConfigError, string>()
 
 const invalid = (operation: string | undefined, argument: string, expected: string, value: unknown): string =>
   `Invalid ${operation === undefined ? "" : `${operation} `}${argument}: expected ${expected}, received ${describeValue(value)}`

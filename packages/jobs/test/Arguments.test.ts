@@ -48,6 +48,20 @@ describe("a bad Supervisor option dies with SupervisorConfigError naming it and 
     })
   }
 
+  for (const [argument, config, shown] of cases) {
+    it(`Supervisor.checkConfig fails with the same error, typed, without starting anything: ${argument}: ${shown}`, async () => {
+      const error = await Effect.runPromise(Effect.flip(Supervisor.checkConfig(config)))
+      expect(error).toBeInstanceOf(SupervisorConfigError)
+      expect(error).toMatchObject({ argument, operation: "Supervisor.checkConfig" })
+      expect(error.message).toBe(`Invalid Supervisor.checkConfig ${argument}: expected ${error.expected}, received ${shown}`)
+    })
+  }
+
+  it("Supervisor.checkConfig succeeds for a good configuration and for none", async () => {
+    await Effect.runPromise(Supervisor.checkConfig({ concurrency: 4, pools: { db: { concurrency: 2, perKey: 1 } } }))
+    await Effect.runPromise(Supervisor.checkConfig())
+  })
+
   it("shutdown with a bad grace dies with it, and the supervisor keeps working", async () => {
     const { value } = await run(
       Effect.gen(function* () {

@@ -48,7 +48,7 @@
  * @since 0.2.0
  */
 import { type ConsumerMessages, type JsMsg, jetstream } from "@nats-io/jetstream"
-import { Dispatcher, Job, Supervisor } from "@tributary/jobs"
+import { Dispatcher, Job, Supervisor, type SupervisorConfigError } from "@tributary/jobs"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -61,7 +61,14 @@ import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import { canceller } from "./internal/cancel.js"
 import * as connection from "./internal/connection.js"
-import { type CommonOptions, countOf, MAX_SERVER_MILLIS, millisOf, resolveCommon } from "./internal/options.js"
+import {
+  type CommonOptions,
+  countOf,
+  MAX_SERVER_MILLIS,
+  millisOf,
+  resolveCommon,
+  supervisorConfigOf
+} from "./internal/options.js"
 import * as Publisher from "./internal/publisher.js"
 import {
   decodeOutcome,
@@ -100,7 +107,9 @@ export interface Options extends DispatcherOptions {
 
 /**
  * Provides `Supervisor` (and the `Dispatcher` that sends defined jobs to JetStream). Connects at
- * build time: a server that cannot be reached fails with a `NatsConnectError` naming the URL.
+ * build time: a server that cannot be reached fails with a `NatsConnectError` naming the URL; a
+ * bad `supervisor` option fails first, with the `SupervisorConfigError` naming its path
+ * (`supervisor.pools.db.concurrency`).
  * When its scope closes, the supervisor shuts down first (its grace covers the remote jobs in
  * flight, whose outcomes still arrive), then the connection drains.
  *
@@ -124,9 +133,15 @@ export interface Options extends DispatcherOptions {
  */
 export const layer = (
   options: Options
-): Layer.Layer<Supervisor.Supervisor | Dispatcher.Dispatcher, NatsConnectError | NatsArgumentError> =>
+): Layer.Layer<
+  Supervisor.Supervisor | Dispatcher.Dispatcher,
+  NatsConnectError | NatsArgumentError | SupervisorConfigError
+> =>
   Layer.effectContext(
     Effect.gen(function* () {
+      // a bad supervisor option is refused before the server is touched
+      if (typeof options === "object" && options !== null)
+        yield* supervisorConfigOf("NatsSupervisor.layer", "supervisor.", options.supervisor)
       const remote = yield* makeDispatcher("NatsSupervisor.layer", options, [...dispatcherOptionKeys, "supervisor"])
       // built last: its shutdown (grace for the jobs in flight) runs before the consumer and the connection close
       const supervisor = yield* Layer.build(Supervisor.layer(options.supervisor))

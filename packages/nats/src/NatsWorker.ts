@@ -196,7 +196,9 @@ export const run = <R = never>(
       const supervisor = Context.get(
         yield* Layer.build(Supervisor.layer({ name, concurrency, pools, maxQueued: capacity, grace: grace })).pipe(
           Effect.catchDefect((defect) =>
-            defect instanceof SupervisorConfigError ? Effect.fail(defect) : Effect.die(defect)
+            defect instanceof SupervisorConfigError
+              ? Effect.fail(new SupervisorConfigError(defect.argument, defect.value, defect.expected, RUN))
+              : Effect.die(defect)
           )
         ),
         Supervisor.Supervisor

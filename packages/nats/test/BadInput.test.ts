@@ -303,6 +303,26 @@ describe("bad options of the firing side", () => {
       })
     }
   })
+  it("NatsSupervisor.layer with a bad supervisor option fails (SupervisorConfigError naming supervisor.<option>) before it connects", async () => {
+    // port 1: nothing listens there, so reaching the server would fail with a NatsConnectError instead
+    for (const [supervisor, argument, value] of [
+      [{ pools: { db: { concurrency: 0 } } }, "supervisor.pools.db.concurrency", 0],
+      [{ concurency: 4 }, "supervisor.concurency", 4],
+      ["fast", "supervisor", "fast"]
+    ] as const) {
+      const exit = await Effect.runPromiseExit(
+        Effect.scoped(
+          Layer.build(NatsSupervisor.layer({ servers: "nats://127.0.0.1:1", supervisor: supervisor as any }))
+        )
+      )
+      const error = await Effect.runPromise(Effect.flip(exit))
+      expect(error).toBeInstanceOf(SupervisorConfigError)
+      expect(error).toMatchObject({ argument, value, operation: "NatsSupervisor.layer" })
+      expect((error as Error).message).toMatch(
+        new RegExp(`^Invalid NatsSupervisor\\.layer ${argument.replace(".", "\\.")}: expected`)
+      )
+    }
+  })
 })
 
 describe.skipIf(!available)("bad input", () => {
@@ -532,7 +552,10 @@ describe.skipIf(!available)("bad input", () => {
       )
       const error = await Effect.runPromise(Effect.flip(exit))
       expect(error).toBeInstanceOf(SupervisorConfigError)
-      expect(error).toMatchObject({ argument: "pools.p.concurrency", value: -1 })
+      expect(error).toMatchObject({ argument: "pools.p.concurrency", value: -1, operation: "NatsWorker.run" })
+      expect((error as Error).message).toBe(
+        "Invalid NatsWorker.run pools.p.concurrency: expected an integer ≥ 1 (or Infinity), received -1"
+      )
       const jsm = await jetstreamManager(nc)
       expect((await jsm.consumers.info("BADPOOLS_JOBS", "badpools-workers")).config.max_ack_pending).toBe(1000)
     } finally {

@@ -7,6 +7,7 @@
  * @internal
  */
 import { illFormedDuration, knownOption } from "@tributary/arguments"
+import { Supervisor, SupervisorConfigError } from "@tributary/jobs"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { NatsArgumentError } from "../NatsError.js"
@@ -146,6 +147,28 @@ export const countOf = (
     ? Effect.succeed(n)
     : Effect.fail(new NatsArgumentError(fn, argument, value, "an integer ≥ 1"))
 }
+
+/**
+ * Checks a supervisor configuration the caller passes on (`NatsSupervisor.layer`'s `supervisor`,
+ * `NatsWorker.run`'s `pools`) before anything is connected: a bad option fails with a
+ * SupervisorConfigError naming `fn` and the option's path under `prefix` (`"supervisor."`:
+ * `supervisor.pools.db.concurrency`; `""` for options at the top level, as the worker's `pools`).
+ */
+export const supervisorConfigOf = (
+  fn: string,
+  prefix: string,
+  config: Supervisor.Config | undefined
+): Effect.Effect<void, SupervisorConfigError> =>
+  Effect.mapError(
+    Supervisor.checkConfig(config),
+    (e) =>
+      new SupervisorConfigError(
+        e.argument === "config" && prefix !== "" ? prefix.slice(0, -1) : `${prefix}${e.argument}`,
+        e.value,
+        e.expected,
+        fn
+      )
+  )
 
 /** `millis` for a message: whole seconds as such ("1 second"), else in ms. */
 const readableMillis = (millis: number): string =>
