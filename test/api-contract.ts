@@ -15,6 +15,7 @@ import {
   timeout as timeoutP
 } from "@tributary/channel/promise"
 import { Job, Supervisor, SupervisorClosedError, SupervisorFullError } from "@tributary/jobs"
+import { supervisor as supervisorP } from "@tributary/jobs/promise"
 import { PinoLogger } from "@tributary/pino"
 import { Effect, Exit, type Layer, Option, Schedule, type Scope, type Stream } from "effect"
 import pino from "pino"
@@ -203,6 +204,17 @@ export const closedOrFull = (e: unknown): boolean =>
 
 export const main = (): void =>
   Supervisor.runMain(jobs, { supervisor: { name: "etl" }, logger: { level: "info" }, failOnJobFailure: true })
+
+// a pino instance the program built, with or without custom levels, under this project's
+// exactOptionalPropertyTypes (a `pino.Logger<never>` was refused where `LoggerOrOptions<any>` was asked)
+export const mainWithLogger = (): void => {
+  Supervisor.runMain(jobs, { logger: pino({ level: "info" }, process.stdout) })
+  Supervisor.runMain(jobs, { logger: pino({ customLevels: { audit: 35 } }), maxHeldLines: 10_000 })
+}
+export const promiseSupervisors = () => [
+  supervisorP({ logger: pino({ level: "info" }) }),
+  supervisorP({ logger: pino({ customLevels: { audit: 35 } }), maxHeldLines: Number.POSITIVE_INFINITY })
+]
 
 // ── @tributary/pino ─────────────────────────────────────────────────────────
 

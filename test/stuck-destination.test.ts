@@ -87,8 +87,13 @@ const spawnFixture = (args: ReadonlyArray<string>, env: Record<string, string> =
 }
 
 /** Runs the fixture in `mode` to its end (at most `limit` ms, then it is killed and counted as hung). */
-const runMode = async (mode: string, args: ReadonlyArray<string> = [], limit = 30_000) => {
-  const child = start(fixture, [mode, ...args])
+const runMode = async (
+  mode: string,
+  args: ReadonlyArray<string> = [],
+  limit = 30_000,
+  env: Readonly<Record<string, string>> = {}
+) => {
+  const child = start(fixture, [mode, ...args], env)
   const guard = killAfter(child, limit)
   const { code, stderr } = await child.exited
   guard.clear()
@@ -140,6 +145,17 @@ describe("runMain over a misbehaving log destination", () => {
     expect(summary.writes).toBe(1)
     expect(summary.lostLines).toBe(summary.lines)
     expect(stderr).toContain(`${summary.lines} lines still unwritten are counted as lost`)
+  }, 40_000)
+
+  it("the same with runMain's maxHeldLines 5: lines past the fifth unanswered one are lost at once, reported once; exit 0", async () => {
+    const { code, stderr, hung } = await runMode("stuckWritable", [], 30_000, { MAX_HELD_LINES: "5" })
+    expect(hung).toBe(false)
+    expect(code).toBe(0)
+    const summary = summaryOf(stderr)
+    expect(summary.lostLines).toBe(summary.lines)
+    expect(stderr.split("has not answered its last 5 writes (maxHeldLines)")).toHaveLength(2)
+    // only the five held ones are left for the final flush to give up on
+    expect(stderr).toContain("5 lines still unwritten are counted as lost")
   }, 40_000)
 
   it("a Writable that fails for good: stderr never says lines are written again", async () => {

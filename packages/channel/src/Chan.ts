@@ -50,7 +50,7 @@ export * from "./internal/operations.js"
 // (They build on ./internal/operations.js, never on this module: imports go one way.)
 
 /** @since 0.2.0 */
-export type { CloseOptions, PipelineOptions } from "./internal/combinators.js"
+export type { CloseOptions, PipelineOptions, SplitOptions } from "./internal/combinators.js"
 /** @since 0.2.0 */
 export {
   forEach,

@@ -21,8 +21,9 @@
  * - Values taken while there is no tap are dropped.
  * - A tap found closed is removed (the value it missed goes to its `onUndelivered`). A tap closed
  *   while the mult's put to it is pending still takes that put (a closed channel's pending puts
- *   stay takeable): until someone takes it, every tap waits. To leave, `untap` first (as in
- *   core.async), or keep taking the closed tap until it is drained.
+ *   stay takeable): until someone takes it, every tap waits. To leave, `untap` first (it withdraws
+ *   that put; core.async's `untap` does not, so there the mult keeps waiting), or keep taking the
+ *   closed tap until it is drained.
  * - A tap closed without `untap` is forgotten even while the source is quiet: `tap` drops the
  *   closed taps (those without a pending put) each time the number of taps has doubled since it
  *   last did, so taps that come and go (a client per tap) never hold more than about twice the
@@ -134,6 +135,10 @@ export const make = <A>(source: ReadPort<A>): Effect.Effect<Mult<A>, never, Scop
  * Adds `ch` as a tap: it gets every value taken from the source from now on. Tapping a channel
  * again only updates its `close` flag. Taps closed without `untap` are dropped here once the
  * number of taps has doubled since the last time (amortized O(1) per `tap`).
+ *
+ * A tap made after the mult finished (its source closed, or its scope ended) gets nothing and is
+ * closed at once, unless `close: false` (then it is left open). In core.async such a tap is never
+ * closed, and its reader waits forever.
  *
  * ```ts
  * import { Effect } from "effect"

@@ -151,6 +151,10 @@ export const make = <A, T>(
  * Subscribes `ch` to `topic`: it gets every value of that topic from now on. Subscribing the same
  * channel again only updates its `close` flag.
  *
+ * A subscriber added after the pub finished (its source closed, or its scope ended) gets nothing
+ * and is closed at once, unless `close: false` (then it is left open). In core.async such a
+ * subscriber is never closed, and its reader waits forever.
+ *
  * Gotcha: dies if `bufFn` throws or returns a bad buffer (`ChanArgumentError`).
  *
  * ```ts

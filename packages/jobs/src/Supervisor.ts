@@ -209,7 +209,7 @@ export type {
  *
  * @since 0.2.0
  */
-export interface RunMainOptions {
+export interface RunMainOptions<CustomLevels extends string = any> {
   /** the supervisor's configuration (its `grace` bounds the shutdown on a signal) */
   readonly supervisor?: Config
   /**
@@ -219,7 +219,7 @@ export interface RunMainOptions {
    * reported on stderr, and the process goes on). An asynchronous destination of your own may lose
    * the lines written on the way out of a `process.exit`.
    */
-  readonly logger?: PinoLogger.LoggerOrOptions<any>
+  readonly logger?: PinoLogger.LoggerOrOptions<CustomLevels>
   /** exit 1 when any job failed or timed out, not only when the program failed (default false) */
   readonly failOnJobFailure?: boolean
   /**
@@ -229,6 +229,12 @@ export interface RunMainOptions {
    * exits 1. `Infinity` waits for ever.
    */
   readonly forceAfter?: Duration.Input
+  /**
+   * how many lines a destination that stops answering (a stalled stream, a custom destination that
+   * never calls back) may hold before later lines are lost, counted and reported on stderr
+   * (default 100,000; `Infinity`: no bound) — `PinoLogger.layer`'s `maxHeldLines`
+   */
+  readonly maxHeldLines?: number
 }
 
 const serviceOf = (state: internal.SupervisorState): Service => {
@@ -567,16 +573,19 @@ export interface WatchOptions {
  *
  * @since 0.2.0
  */
-export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void => {
+export const runMain = <A, E, CustomLevels extends string = any>(
+  program: Effect.Effect<A, E, Supervisor>,
+  options: RunMainOptions<CustomLevels> = {}
+): void => {
   // every argument is checked here, at the call, before any listener or timer is installed
-  const { failOnJobFailure, forceAfterMillis } = runMainArguments(program, options)
+  const { failOnJobFailure, forceAfterMillis, maxHeldLines } = runMainArguments(program, options)
   const config = options.supervisor ?? {}
   internalRunMain.runMain(
     {
       make: makeState(config, "Supervisor.runMain"),
       program: (state) => Effect.provideService(program, Supervisor, serviceOf(state))
     },
-    { logger: options.logger, failOnJobFailure, forceAfterMillis }
+    { logger: options.logger, failOnJobFailure, forceAfterMillis, maxHeldLines }
   )
 }
 

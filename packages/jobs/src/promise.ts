@@ -54,7 +54,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
-import { checkConfigKeys } from "./internal/config.js"
+import { checkConfigKeys, heldLinesOf } from "./internal/config.js"
 import { stateIn } from "./internal/context.js"
 import { admittedNow } from "./internal/lifecycle.js"
 import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/options.js"
@@ -470,9 +470,15 @@ export type Settled<A> =
  *
  * @since 0.2.0
  */
-export interface Config extends Supervisor.Config {
+export interface Config<CustomLevels extends string = any> extends Supervisor.Config {
   /** a pino logger, or the options to build one writing to stdout (default `{ level: "info" }`) */
-  readonly logger?: PinoLogger.LoggerOrOptions<any>
+  readonly logger?: PinoLogger.LoggerOrOptions<CustomLevels>
+  /**
+   * how many lines a destination that stops answering may hold before later lines are lost,
+   * counted and reported on stderr (default 100,000; `Infinity`: no bound) — `PinoLogger.layer`'s
+   * `maxHeldLines`
+   */
+  readonly maxHeldLines?: number
 }
 
 /**
@@ -589,15 +595,27 @@ export interface PromiseSupervisor {
  *
  * @since 0.2.0
  */
-export const supervisor = (config: Config = {}): PromiseSupervisor => {
+export const supervisor = <CustomLevels extends string = any>(config: Config<CustomLevels> = {}): PromiseSupervisor => {
   if (typeof config !== "object" || config === null || Array.isArray(config))
     throw new SupervisorConfigError("config", config, "an object (or nothing)", "supervisor")
-  checkConfigKeys(config, ["logger"], "supervisor") // here, so that a misspelt key's error lists logger too
-  const { logger, ...supervisorConfig } = config
+  // here, so that a misspelt key's error lists logger and maxHeldLines too
+  checkConfigKeys(config, ["logger", "maxHeldLines"], "supervisor")
+  const { logger, maxHeldLines, ...supervisorConfig } = config
+  let held: number | undefined
+  try {
+    held = heldLinesOf(maxHeldLines)
+  } catch (error) {
+    throw inOperation(error, "supervisor")
+  }
   const scope = Scope.makeUnsafe()
   const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(
     // built synchronously: a file destination still opening is not waited for (its failure goes to stderr)
-    Layer.provideMerge(PinoLogger.layer(logger ?? { level: "info" }, { awaitOpen: false }))
+    Layer.provideMerge(
+      PinoLogger.layer(logger ?? { level: "info" }, {
+        awaitOpen: false,
+        ...(held === undefined ? {} : { maxHeldLines: held })
+      })
+    )
   )
   const built = Effect.runSyncExit(Layer.buildWithScope(layer, scope))
   if (Exit.isFailure(built)) {

@@ -53,7 +53,9 @@ describe("a bad Supervisor option dies with SupervisorConfigError naming it and 
       const error = await Effect.runPromise(Effect.flip(Supervisor.checkConfig(config)))
       expect(error).toBeInstanceOf(SupervisorConfigError)
       expect(error).toMatchObject({ argument, operation: "Supervisor.checkConfig" })
-      expect(error.message).toBe(`Invalid Supervisor.checkConfig ${argument}: expected ${error.expected}, received ${shown}`)
+      expect(error.message).toBe(
+        `Invalid Supervisor.checkConfig ${argument}: expected ${error.expected}, received ${shown}`
+      )
     })
   }
 
@@ -156,6 +158,8 @@ describe("Supervisor.runMain refuses a bad argument at the call: SupervisorConfi
     ["options", () => Supervisor.runMain(Effect.void, null as never)],
     ["failOnJobFailure", () => Supervisor.runMain(Effect.void, { failOnJobFailure: "yes" as never })],
     ["forceAfter", () => Supervisor.runMain(Effect.void, { forceAfter: "soon" as never })],
+    ["maxHeldLines", () => Supervisor.runMain(Effect.void, { maxHeldLines: 0 })],
+    ["maxHeldLines", () => Supervisor.runMain(Effect.void, { maxHeldLines: 2.5 })],
     // the supervisor's options are named as the caller wrote them, under `supervisor`
     ["supervisor.concurrency", () => Supervisor.runMain(Effect.void, { supervisor: { concurrency: -1 } })],
     ["supervisor", () => Supervisor.runMain(Effect.void, { supervisor: 5 as never })]

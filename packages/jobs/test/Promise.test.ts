@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
+import { PinoLogger } from "@tributary/pino"
 import { Cause, Deferred, Effect, Option, Stream } from "effect"
 import pino from "pino"
 import { afterEach, describe, expect, it, vi } from "vitest"
@@ -1164,5 +1165,37 @@ describe("bad arguments", () => {
       reason: "not a pino logger or options"
     })
     expect(thrownBy(() => supervisor({ logger: console as never }))).toMatchObject({ _tag: "PinoLoggerConfigError" })
+    for (const maxHeldLines of [0, 1.5, Number.NaN, "10" as never])
+      expect(thrownBy(() => supervisor({ maxHeldLines }))).toMatchObject({
+        _tag: "SupervisorConfigError",
+        argument: "maxHeldLines",
+        operation: "supervisor"
+      })
+  })
+
+  it("maxHeldLines bounds the lines a destination that stopped answering holds: the rest are lost and counted at once", async () => {
+    const reports = stderrLines()
+    const answers: Array<() => void> = []
+    const stream = new Writable({
+      write(_chunk, _encoding, callback) {
+        answers.push(() => callback())
+      }
+    })
+    const logger = pino({ level: "info" }, stream)
+    const sup = supervisor({ logger, maxHeldLines: 2, logSuccess: "info" })
+    open.push(sup)
+    for (let i = 0; i < 5; i++) sup.fire(async () => i, { name: `j${i}` })
+    await sup.drain()
+    // five outcome lines: two held by the stream (one handed to it, one in its buffer), three lost
+    expect(PinoLogger.lostLines(logger)).toBe(3)
+    expect(reports.filter((line) => line.includes("has not answered its last 2 writes (maxHeldLines)"))).toHaveLength(1)
+    expect((await sup.snapshot()).counters.succeeded).toBe(5)
+    // the stream answers again (the writes Node hands over one at a time): the shutdown's flush has nothing left to wait for
+    for (let round = 0; round < 5; round++) {
+      for (const answer of answers.splice(0)) answer()
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    await sup.shutdown()
+    expect(PinoLogger.lostLines(logger)).toBe(3)
   })
 })

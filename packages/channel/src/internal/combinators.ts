@@ -7,8 +7,16 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import type { BufferSpec } from "../Buffer.js"
 import { ChanArgumentError } from "../ChanError.js"
-import { checkChan, checkFunction, checkIterable, checkOption, closeOption } from "./arguments.js"
-import { defaultMaxPending } from "./channel.js"
+import {
+  checkChan,
+  checkFunction,
+  checkIterable,
+  checkOption,
+  checkOptionsArgument,
+  closeOption,
+  makeBuffer
+} from "./arguments.js"
+import { ChanCore, defaultMaxPending } from "./channel.js"
 import { background, closing, deliver, guarded, takeInto, undeliver, withHand } from "./delivery.js"
 import { feed, holdStep, type Iteration } from "./feed.js"
 import { badResult, resultKind } from "./guard.js"
@@ -46,9 +54,22 @@ export interface PipelineOptions<A, B, E> {
   readonly close?: boolean
   /**
    * Called when `f` fails with a typed error: `Some(b)` is emitted in the input's place, `None`
-   * skips it. Default (and for defects): the failure is logged at Error level and the input skipped.
+   * skips it. Default (and for defects, a throw of `f` included: unlike core.async's `ex-handler`,
+   * it never sees them): the failure is logged at Error level and the input skipped.
    */
   readonly onError?: (error: E, input: A) => Option.Option<B>
+}
+
+/**
+ * Options of `split`.
+ *
+ * @since 0.2.0
+ */
+export interface SplitOptions {
+  /** The buffer of the output of the values where `p` holds (as `Chan.make`'s). Default unbuffered. */
+  readonly yesBuffer?: BufferSpec
+  /** The buffer of the output of the other values (as `Chan.make`'s). Default unbuffered. */
+  readonly noBuffer?: BufferSpec
 }
 
 // ── moving values ───────────────────────────────────────────────────────────
@@ -121,10 +142,33 @@ export const pipe = <A>(
  * )
  * ```
  *
+ * Exactly one output per input (or none, when `onError` gives `None`): unlike core.async's
+ * `pipeline`, whose transducer may give several, and `pipeline-async`, whose `af` may put several.
+ * For zero or more outputs per input, let `f` return an array and give `to` the xform
+ * `Xform.flatMap`: the outputs of each input come out together, in input order.
+ *
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Chan, Xform } from "@tributary/channel"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const lines = yield* Chan.fromIterable(["a b", "", "c"])
+ *     const words = yield* Chan.make(8, { xform: Xform.flatMap((ws: ReadonlyArray<string>) => ws) })
+ *     const split = (line: string) => Effect.succeed(line === "" ? [] : line.split(" "))
+ *     yield* Chan.pipeline(lines, words, split, { concurrency: 2 })
+ *     return yield* Chan.toArray(words) // ["a", "b", "c"]: two outputs for "a b", none for ""
+ *   })
+ * )
+ * ```
+ *
  * Gotchas:
- * - A failing `f` does not stop the pipeline: see `onError`. A defect in `f` is logged and skipped,
- *   and so is an `f` that returns something other than an Effect (a plain value, a Promise: an
- *   `async` function), or an `onError` that returns something other than an Option.
+ * - A failing `f` does not stop the pipeline: see `onError`. `onError` sees typed failures only
+ *   (core.async's `ex-handler` sees every exception): a throw or a defect in `f` (an
+ *   `Effect.sync` whose function throws, say: use `Effect.try` to make it a typed failure) is
+ *   logged and its input skipped, and so is an `f` that returns something other than an Effect (a
+ *   plain value, a Promise: an `async` function), or an `onError` that returns something other
+ *   than an Option.
  * - In order, one slow call holds back the results after it (up to `concurrency` finished
  *   results wait for it).
  * - Closing the scope interrupts the calls in flight; their inputs are dropped (they are not of
@@ -170,6 +214,10 @@ export const pipeline = <A, B, E, R>(
  *
  * Gotchas:
  * - No order between inputs; each input's own order is kept.
+ * - One fiber per input: while `out` is full (or, unbuffered, has no taker), each input has up to
+ *   one value taken ahead, waiting to be put (core.async's single loop takes one in all). Other
+ *   readers of the inputs no longer get those values; closing the scope passes them to `out`'s
+ *   `onUndelivered`.
  * - The output is closed when the scope closes. If it is closed early (it is a `ReadPort`, so
  *   through a `Chan` reference), the merge stops at the next value any input delivers.
  *
@@ -208,16 +256,22 @@ export const merge = <A>(
   })
 
 /**
- * Two unbuffered channels: the values of `from` where `p` holds, and the rest (core.async
- * `split`). Both close when `from` closes, or when either output is closed (at its next value).
+ * Two channels: the values of `from` where `p` holds, and the rest (core.async `split`). Both close
+ * when `from` closes, or when either output is closed (at its next value). `yesBuffer` and
+ * `noBuffer` are the outputs' buffers (as core.async's `t-buf-or-n` and `f-buf-or-n`; default
+ * unbuffered).
  *
  * Gotchas:
- * - The outputs share one reader: a consumer that does not read one output holds back the other.
+ * - The outputs share one reader: a consumer that does not read one output holds back the other
+ *   (once that output's buffer, if any, is full). A buffer on the output read later is the remedy
+ *   when the two are read at different paces.
  * - A `p` that throws is logged at Error level and that value dropped; split goes on.
+ * - Dies with `ChanArgumentError` for `options` that are not an object or have an unknown key, or
+ *   a bad buffer (as `Chan.make`'s).
  *
  * ```ts
  * import { Effect, Fiber } from "effect"
- * import { Chan } from "@tributary/channel"
+ * import { Buffer, Chan } from "@tributary/channel"
  *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
@@ -225,7 +279,12 @@ export const merge = <A>(
  *     const [even, odd] = yield* Chan.split((n: number) => n % 2 === 0, numbers)
  *     const evens = yield* Effect.forkChild(Chan.toArray(even))
  *     const odds = yield* Chan.toArray(odd) // [1, 3]
- *     return [yield* Fiber.join(evens), odds] as const // evens: [2, 4]
+ *     // a buffered output: the small ones wait in its buffer while the big ones are read
+ *     const more = yield* Chan.fromIterable([5, 6, 7, 8])
+ *     const [big, small] = yield* Chan.split((n: number) => n > 6, more, { noBuffer: Buffer.fixed(2) })
+ *     const bigs = yield* Chan.toArray(big) // [7, 8]
+ *     const smalls = yield* Chan.toArray(small) // [5, 6]
+ *     return [yield* Fiber.join(evens), odds, bigs, smalls] as const // evens: [2, 4]
  *   })
  * )
  * ```
@@ -234,13 +293,15 @@ export const merge = <A>(
  */
 export const split = <A>(
   p: (a: A) => boolean,
-  from: ReadPort<A>
+  from: ReadPort<A>,
+  options?: SplitOptions
 ): Effect.Effect<[ReadPort<A>, ReadPort<A>], never, Scope.Scope> =>
   Effect.suspend(() => {
     checkFunction("Chan.split p", p)
     checkChan(from, "Chan.split from")
-    const yes = Chan.makeUnsafe<A>()
-    const no = Chan.makeUnsafe<A>()
+    checkOptionsArgument("Chan.split", options, SPLIT_OPTIONS)
+    const yes = output<A>("Chan.split yesBuffer", options?.yesBuffer)
+    const no = output<A>("Chan.split noBuffer", options?.noBuffer)
     const route = withHand<A, void, never, never>((hand) =>
       Effect.gen(function* () {
         while (yield* takeInto(from, hand)) {
@@ -297,6 +358,11 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
  * `close: false` (core.async `onto-chan!`). Stops if `ch` closes: that value goes to `ch`'s
  * `onUndelivered`.
  *
+ * Returns a port that closes once the copying has ended (as the channel `onto-chan!` returns): after
+ * the last value was put (accepted by `ch`), and after `ch` was closed when `close` holds; or once
+ * it stopped early (`ch` closed, the iterator threw, the scope closed). Take from it to wait
+ * (`None`); it never yields a value. Ignoring it is fine.
+ *
  * Gotchas: as `fromIterable`; with `close` (the default) closing the scope also closes `ch`.
  *
  * ```ts
@@ -307,6 +373,9 @@ export const fromIterable = <A>(it: Iterable<A>): Effect.Effect<ReadPort<A>, nev
  *   Effect.gen(function* () {
  *     const ch = yield* Chan.make<number>(8)
  *     yield* Chan.onto(ch, [1, 2, 3]) // then closes ch
+ *     const log = yield* Chan.make<string>(8)
+ *     const copied = yield* Chan.onto(log, ["a", "b"], { close: false })
+ *     yield* Chan.take(copied) // Option.none(), once "a" and "b" are in log (which stays open)
  *     return yield* Chan.toArray(ch) // [1, 2, 3]
  *   })
  * )
@@ -318,12 +387,14 @@ export const onto = <A>(
   ch: WritePort<A>,
   it: Iterable<A>,
   options?: CloseOptions
-): Effect.Effect<void, never, Scope.Scope> =>
+): Effect.Effect<ReadPort<never>, never, Scope.Scope> =>
   Effect.suspend(() => {
     checkChan(ch, "Chan.onto ch")
     checkIterable("Chan.onto it", it)
     const close = closeOption("Chan.onto", options)
-    return background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)), closing(ch, close))
+    const done = Chan.makeUnsafe<never>()
+    const teardown = Effect.andThen(closing(ch, close), Chan.close(done))
+    return Effect.as(background("Chan.onto", feed(ch, iterationOf("Chan.onto", it)), teardown), done)
   })
 
 // ── consuming ───────────────────────────────────────────────────────────────
@@ -359,7 +430,11 @@ export const toArray = <A>(ch: ReadPort<A>): Effect.Effect<Array<A>> =>
  * Folds every value until `ch` is closed and drained (core.async `reduce`). Runs in the caller's
  * fiber.
  *
- * Gotcha: `f` is pure; if it throws, that is a defect of this effect.
+ * Gotchas:
+ * - `f` is pure; if it throws, that is a defect of this effect.
+ * - It cannot stop early (there is no core.async `reduced`): over a channel that never closes, it
+ *   never returns. To stop after `n` values or at a condition, pipe the channel into one made with
+ *   `Xform.take(n)` or `Xform.takeWhile(p)` and reduce that one, or loop on `Chan.take`.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -429,6 +504,15 @@ export const forEach = <A, E, R>(
 // ── private ─────────────────────────────────────────────────────────────────
 
 const PIPELINE_OPTIONS: ReadonlyArray<string> = ["concurrency", "ordered", "close", "onError"]
+
+const SPLIT_OPTIONS: ReadonlyArray<string> = ["yesBuffer", "noBuffer"]
+
+/**
+ * An output channel of a combinator with the buffer `spec` (`undefined`: unbuffered); throws
+ * `ChanArgumentError` naming `argument` (`"Chan.split yesBuffer"`, say) for a bad one.
+ */
+const output = <A>(argument: string, spec: BufferSpec | undefined): Chan.Chan<A> =>
+  new ChanCore<A>(spec === undefined ? undefined : makeBuffer(argument, spec), undefined) as unknown as Chan.Chan<A>
 
 /** The failure that ends a `group` early: a target closed, so every loop of the group stops. */
 class Stopped {

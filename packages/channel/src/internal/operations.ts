@@ -111,24 +111,37 @@ export function make(buffer?: BufferSpec, options?: Options<any>): Effect.Effect
  * without a value makes every take see "closed". Use it for a result computed once and read by many.
  * (Not to be confused with the async/await API, `@tributary/channel/async`.)
  *
+ * As core.async's `(promise-chan xform ex-handler)`, it takes an `xform` (and `onXformError`): the
+ * first value the xform produces is the channel's value (no buffer is needed). `discard` on a
+ * promise channel closes it and returns `[]`: its value stays takeable.
+ *
  * ```ts
- * import { Chan } from "@tributary/channel"
+ * import { Chan, Xform } from "@tributary/channel"
  *
  * const config = Chan.promiseChanUnsafe<{ readonly url: string }>()
  * Chan.offerUnsafe(config, { url: "https://example.com" })
  * Chan.pollUnsafe(config) // Option.some({ url: ... }), and again for every later taker
+ *
+ * const port = Chan.promiseChanUnsafe({ xform: Xform.map((s: string) => Number.parseInt(s, 10)) })
+ * Chan.offerUnsafe(port, "8080")
+ * Chan.pollUnsafe(port) // Option.some(8080): a Chan<string, number>
  * ```
  *
  * @since 0.2.0
  */
-export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> => newPromiseChan("Chan.promiseChanUnsafe", options)
+export function promiseChanUnsafe<I, O>(options: XformOptions<I, O>): Chan<I, O>
+export function promiseChanUnsafe<A>(options?: Options<A>): Chan<A>
+export function promiseChanUnsafe(options?: Options<any> & Partial<XformOptions<any, any>>): Chan<any> {
+  return newPromiseChan("Chan.promiseChanUnsafe", options)
+}
 
 /**
- * A promise channel (core.async `promise-chan`); see `promiseChanUnsafe`.
+ * A promise channel (core.async `promise-chan`); see `promiseChanUnsafe`. With an `xform` (and
+ * `onXformError`), the first value the xform produces is the channel's value.
  *
  * ```ts
  * import { Effect } from "effect"
- * import { Chan } from "@tributary/channel"
+ * import { Chan, Xform } from "@tributary/channel"
  *
  * const program = Effect.gen(function* () {
  *   const ready = yield* Chan.promiseChan<string>()
@@ -136,14 +149,22 @@ export const promiseChanUnsafe = <A>(options?: Options<A>): Chan<A> => newPromis
  *   yield* Chan.put(ready, "ignored") // true, but the first value stays
  *   const a = yield* Chan.take(ready)
  *   const b = yield* Chan.take(ready)
- *   return [a, b] // both Option.some("connected")
+ *   // with a transducer: the first even number put is the value
+ *   const firstEven = yield* Chan.promiseChan({ xform: Xform.filter((n: number) => n % 2 === 0) })
+ *   yield* Chan.put(firstEven, 3) // filtered out: still no value
+ *   yield* Chan.put(firstEven, 4)
+ *   const c = yield* Chan.take(firstEven) // Option.some(4)
+ *   return [a, b, c] // a and b both Option.some("connected")
  * })
  * ```
  *
  * @since 0.2.0
  */
-export const promiseChan = <A>(options?: Options<A>): Effect.Effect<Chan<A>> =>
-  Effect.sync(() => newPromiseChan("Chan.promiseChan", options))
+export function promiseChan<I, O>(options: XformOptions<I, O>): Effect.Effect<Chan<I, O>>
+export function promiseChan<A>(options?: Options<A>): Effect.Effect<Chan<A>>
+export function promiseChan(options?: Options<any> & Partial<XformOptions<any, any>>): Effect.Effect<Chan<any>> {
+  return Effect.sync(() => newPromiseChan("Chan.promiseChan", options))
+}
 
 /**
  * The old name of `promiseChanUnsafe`.
@@ -358,7 +379,9 @@ export const close = (ch: WritePort<never>): Effect.Effect<void> => closeCore(ch
 
 /**
  * Closes and empties the channel at once: pending puts complete with `false`; buffered values are
- * returned (and passed to `onUndelivered`). A promise channel returns `[]`.
+ * returned (and passed to `onUndelivered`). A promise channel returns `[]` and keeps its value: it
+ * is closed, and every later take still gets the value (it never gave it away; core.async has no
+ * such operation).
  *
  * ```ts
  * import { Effect } from "effect"
@@ -669,8 +692,10 @@ const newChan = (
 }
 
 /** A promise channel made by the constructor `caller` (named in its argument errors). */
-const newPromiseChan = <A>(caller: string, options: Options<A> | undefined): Chan<A> =>
-  new ChanCore(new PromiseCell<A>(), checkOptions(caller, options)) as unknown as Chan<A>
+const newPromiseChan = (
+  caller: string,
+  options: (Options<any> & Partial<XformOptions<any, any>>) | undefined
+): Chan<any> => new ChanCore(new PromiseCell<any>(), checkOptions(caller, options)) as unknown as Chan<any>
 
 /** The state machine of a timeout channel of the Effect API (unbuffered, named for its duration). */
 const newTimeoutCore = (name: string): ChanCore<any> => new ChanCore<any>(undefined, { name })

@@ -141,7 +141,7 @@ const configKeys: ReadonlyArray<string> = [
 const poolKeys: ReadonlyArray<string> = ["concurrency", "perKey", "rate"]
 const rateKeys: ReadonlyArray<string> = ["limit", "interval"]
 const metricsKeys: ReadonlyArray<string> = ["interval"]
-const runMainKeys: ReadonlyArray<string> = ["supervisor", "logger", "failOnJobFailure", "forceAfter"]
+const runMainKeys: ReadonlyArray<string> = ["supervisor", "logger", "failOnJobFailure", "forceAfter", "maxHeldLines"]
 /** The options of `shutdown`, `pause`/`resume` and `watch`. */
 const shutdownKeys: ReadonlyArray<string> = ["grace"]
 const pauseKeys: ReadonlyArray<string> = ["pool"]
@@ -203,7 +203,11 @@ export const watchArguments = (
 export const runMainArguments = (
   program: unknown,
   options: unknown
-): { readonly failOnJobFailure: boolean; readonly forceAfterMillis: number } => {
+): {
+  readonly failOnJobFailure: boolean
+  readonly forceAfterMillis: number
+  readonly maxHeldLines: number | undefined
+} => {
   try {
     return readRunMainArguments(program, options)
   } catch (error) {
@@ -215,7 +219,11 @@ export const runMainArguments = (
 const readRunMainArguments = (
   program: unknown,
   options: unknown
-): { readonly failOnJobFailure: boolean; readonly forceAfterMillis: number } => {
+): {
+  readonly failOnJobFailure: boolean
+  readonly forceAfterMillis: number
+  readonly maxHeldLines: number | undefined
+} => {
   if (!Effect.isEffect(program)) throw new SupervisorConfigError("program", program, "an Effect")
   if (typeof options !== "object" || options === null || Array.isArray(options))
     throw new SupervisorConfigError("options", options, "an object (or nothing)")
@@ -224,13 +232,26 @@ const readRunMainArguments = (
     readonly supervisor?: unknown
     readonly failOnJobFailure?: unknown
     readonly forceAfter?: unknown
+    readonly maxHeldLines?: unknown
   }
   const failOnJobFailure = o.failOnJobFailure ?? false
   if (typeof failOnJobFailure !== "boolean")
     throw new SupervisorConfigError("failOnJobFailure", failOnJobFailure, "a boolean")
   const forceAfterMillis = toMillis("forceAfter", o.forceAfter ?? "5 seconds")
   read(o.supervisor ?? {}, "supervisor.")
-  return { failOnJobFailure, forceAfterMillis }
+  return { failOnJobFailure, forceAfterMillis, maxHeldLines: heldLinesOf(o.maxHeldLines) }
+}
+
+/**
+ * The `maxHeldLines` of `runMain` or of the Promise API's `supervisor` (passed on to
+ * `PinoLogger.layer`): undefined (its default) or an integer ≥ 1 or Infinity, else a
+ * SupervisorConfigError naming it.
+ */
+export const heldLinesOf = (value: unknown): number | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value === "number" && value >= 1 && (Number.isInteger(value) || value === Number.POSITIVE_INFINITY))
+    return value
+  throw new SupervisorConfigError("maxHeldLines", value, "an integer ≥ 1, or Infinity (no bound)")
 }
 
 /** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError (`prefix`: see `resolve`). */

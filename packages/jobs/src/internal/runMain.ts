@@ -62,6 +62,8 @@ export interface Options {
   readonly failOnJobFailure: boolean
   /** how long after the grace the stuck jobs may hold the process before it exits 1 anyway */
   readonly forceAfterMillis: number
+  /** the lines a stalled destination may hold (PinoLogger.layer's; undefined: its default) */
+  readonly maxHeldLines: number | undefined
 }
 
 /** The exit code of each signal (128 + its number). */
@@ -77,10 +79,10 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   const logger = PinoLogger.resolve(options.logger ?? defaultLogger())
   // the final flush waits at most forceAfter (default 5 s): a destination that never finishes
   // (a flush that never calls back, a pipe nobody reads) cannot hold the end of the run for ever
-  const loggerLayer = PinoLogger.layer(
-    logger,
-    Number.isFinite(options.forceAfterMillis) ? { flushTimeout: options.forceAfterMillis } : undefined
-  )
+  const loggerLayer = PinoLogger.layer(logger, {
+    ...(Number.isFinite(options.forceAfterMillis) ? { flushTimeout: options.forceAfterMillis } : {}),
+    ...(options.maxHeldLines === undefined ? {} : { maxHeldLines: options.maxHeldLines })
+  })
   /** writes one line outside Effect; a failing destination costs the line (invariant 4) */
   const raw = (
     level: "fatal" | "error",
