@@ -99,7 +99,8 @@ const isNumber = (u: unknown): boolean => typeof u === "number" && !Number.isNaN
 
 /**
  * `expected` for the error of a bad duration `input`: for an object that is not a Duration (a
- * misspelt unit, `{}`), followed by the units a duration object takes.
+ * misspelt unit, `{}`), followed by the units a duration object takes; for a string ("5 secs"),
+ * by the form and units a duration string takes.
  *
  * @example
  * ```ts
@@ -108,6 +109,8 @@ const isNumber = (u: unknown): boolean => typeof u === "number" && !Number.isNaN
  * durationExpected("a duration ≥ 0", -1) // "a duration ≥ 0"
  * durationExpected("a duration ≥ 0", { second: 5 })
  * // "a duration ≥ 0 (an object takes one or more of weeks, days, hours, minutes, seconds, milliseconds, microseconds, nanoseconds)"
+ * durationExpected("a duration ≥ 0", "5 secs")
+ * // 'a duration ≥ 0 (a string is a number, a space and a unit: "5 seconds", "200 millis"; units nanos, …)'
  * ```
  *
  * @since 0.1.0
@@ -115,4 +118,9 @@ const isNumber = (u: unknown): boolean => typeof u === "number" && !Number.isNaN
 export const durationExpected = (expected: string, input: unknown): string =>
   typeof input === "object" && input !== null && !Array.isArray(input) && !Duration.isDuration(input)
     ? `${expected} (an object takes one or more of ${durationUnits.join(", ")})`
-    : expected
+    : typeof input === "string"
+      ? `${expected} (a string is a number, a space and a unit: "5 seconds", "200 millis"; units ${stringUnits})`
+      : expected
+
+/** The units a duration string takes (effect's `Duration.fromInput`), each also in the singular. */
+const stringUnits = "nanos, micros, millis, seconds, minutes, hours, days, weeks"

@@ -7,7 +7,8 @@
  * Invariants:
  * - `closestName` returns a name of `known` or undefined, never another string; it suggests only
  *   a close name: the same but for case, one a prefix of the other (3 letters at least), or at
- *   most 1 edit away up to 4 letters, 2 up to 6, 3 beyond; of equally close names, the first.
+ *   most 1 edit away up to 4 letters, 2 up to 6, 3 beyond (an edit: a letter inserted, deleted or
+ *   replaced, or two neighbours swapped); of equally close names, the first.
  * - `knownOption` lists every name of `known`, in its order, and names a suggestion only when
  *   `closestName` finds one.
  * - Both are pure and allocate nothing when `known` is empty.
@@ -68,15 +69,23 @@ export const knownOption = (key: string, known: ReadonlyArray<string>): string =
   return `a known option${meant === undefined ? "" : ` (did you mean ${meant}?)`}; the known ones are ${known.join(", ")}`
 }
 
-/** How many single-letter insertions, deletions or substitutions turn `a` into `b` (Levenshtein). */
+/**
+ * How many single-letter insertions, deletions, substitutions or swaps of two neighbours turn `a`
+ * into `b` (the optimal string alignment distance: `nmae` is one edit from `name`, as a typist
+ * sees it).
+ */
 const editDistance = (a: string, b: string): number => {
+  let before: Array<number> = []
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      let d = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1)
+      current[j] = d
     }
+    before = previous
     previous = current
   }
-  return previous[b.length]
+  return previous[b.length]!
 }

@@ -21,6 +21,10 @@ describe("closestName", () => {
     expect(closestName("timeOut", known)).toBe("timeout")
     expect(closestName("prio", known)).toBe("priority")
     expect(closestName("retries", known)).toBe("retry")
+    // two neighbours swapped is one edit
+    expect(closestName("nmae", ["id", "name", "pool"])).toBe("name")
+    expect(closestName("cnocurrency", ["concurrency", "perKey"])).toBe("concurrency")
+    expect(closestName("epar", ["name"])).toBeUndefined()
     expect(closestName("maxPendng", known)).toBe("maxPending")
     expect(closestName("onUndelivred", known)).toBe("onUndelivered")
   })
@@ -144,6 +148,12 @@ describe("duration objects", () => {
     expect(durationExpected("a duration ≥ 0", -1)).toBe("a duration ≥ 0")
     expect(durationExpected("a duration ≥ 0", Duration.seconds(-1))).toBe("a duration ≥ 0")
     expect(durationExpected("a duration ≥ 0", [1, 2])).toBe("a duration ≥ 0")
+    // a string: the form a duration string takes ("5 secs" is no unit effect knows)
+    expect(durationExpected("a duration ≥ 0", "5 secs")).toBe(
+      'a duration ≥ 0 (a string is a number, a space and a unit: "5 seconds", "200 millis"; units nanos, micros, millis, seconds, minutes, hours, days, weeks)'
+    )
+    for (const unit of ["nanos", "micros", "millis", "seconds", "minutes", "hours", "days", "weeks"])
+      expect(Duration.fromInput(`2 ${unit}` as Duration.Input)._tag).toBe("Some") // the units the text names are effect's
     expect(durationExpected("a duration ≥ 0", { seconds: -1 })).toBe(
       `a duration ≥ 0 (an object takes one or more of ${durationUnits.join(", ")})`
     )

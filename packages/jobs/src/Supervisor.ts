@@ -357,7 +357,8 @@ export const checkConfig = (config: Config = {}): Effect.Effect<void, Supervisor
 
 /**
  * Waits until no job is waiting, queued or running and every outcome is logged. Jobs fired while
- * it waits are waited for too.
+ * it waits are waited for too. Gotcha: inside one of the supervisor's own jobs it never returns
+ * (it waits for that job too): drain from the code that fires the jobs.
  *
  * ```ts
  * import { Effect } from "effect"

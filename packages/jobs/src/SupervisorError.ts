@@ -251,7 +251,7 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
  * const pool = process.env.SYNC_POOL ?? "partner" // "partnr": a pool the supervisor lacks
  * const program = Job.fire(Effect.log("sync"), { name: "sync", pool }).pipe(
  *   // a defect: caught here only to say which argument is wrong
- *   // Invalid Job.fire pool: expected one of the pools of supervisor …, received "partnr"
+ *   // Invalid Job.fire pool: expected one of the pools of the supervisor: default, partner (a pool is declared …), received "partnr"
  *   Effect.catchDefect((d) => (d instanceof JobArgumentError ? Effect.logError(`${d.argument}: ${d.message}`) : Effect.die(d)))
  * )
  * ```

@@ -54,7 +54,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
-import { checkConfigKeys, heldLinesOf } from "./internal/config.js"
+import { asLoggerOption, checkConfigKeys, heldLinesOf } from "./internal/config.js"
 import { stateIn } from "./internal/context.js"
 import { admittedNow } from "./internal/lifecycle.js"
 import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/options.js"
@@ -549,7 +549,11 @@ export interface PromiseSupervisor {
   resume(options?: PauseOptions): void
   /** the supervisor now: running and queued jobs, counters, pools (see `Supervisor.snapshot`) */
   snapshot(): Promise<Snapshot>
-  /** resolves once no job is queued or running and every outcome is logged (jobs fired meanwhile included) */
+  /**
+   * resolves once no job is queued or running and every outcome is logged (jobs fired meanwhile
+   * included); called from inside one of this supervisor's jobs it never resolves (it waits for
+   * that job too)
+   */
   drain(): Promise<void>
   /**
    * Stops admitting, lets jobs run up to `grace` (default: the configured one, 10 s), then aborts
@@ -607,15 +611,19 @@ export const supervisor = <CustomLevels extends string = any>(config: Config<Cus
   } catch (error) {
     throw inOperation(error, "supervisor")
   }
+  let loggerLayer: Layer.Layer<never>
+  try {
+    loggerLayer = PinoLogger.layer(logger ?? { level: "info" }, {
+      awaitOpen: false,
+      ...(held === undefined ? {} : { maxHeldLines: held })
+    })
+  } catch (error) {
+    throw asLoggerOption(error, "supervisor")
+  }
   const scope = Scope.makeUnsafe()
   const layer = Layer.effect(Supervisor.Supervisor, Supervisor.make(supervisorConfig)).pipe(
     // built synchronously: a file destination still opening is not waited for (its failure goes to stderr)
-    Layer.provideMerge(
-      PinoLogger.layer(logger ?? { level: "info" }, {
-        awaitOpen: false,
-        ...(held === undefined ? {} : { maxHeldLines: held })
-      })
-    )
+    Layer.provideMerge(loggerLayer)
   )
   const built = Effect.runSyncExit(Layer.buildWithScope(layer, scope))
   if (Exit.isFailure(built)) {
@@ -704,7 +712,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     const effect = effectOf("sup.run", "work", work)
     if (options !== undefined && (typeof options !== "object" || options === null))
       throw new JobArgumentError("options", options, "an object")
-    const { signal, ...rest } = options ?? {}
+    const { signal, ...rest } = options === undefined ? {} : flattened(options)
     checkSignal(signal)
     const jobOpts = jobOptions(options === undefined ? undefined : rest, "", runOptions)
     if (signal?.aborted) return Promise.reject(signal.reason)
@@ -762,7 +770,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       throw new JobArgumentError("works", works, "an iterable of functions (signal) => Promise (or item(...))")
     if (typeof options !== "object" || options === null)
       throw new JobArgumentError("options", options, "an object with concurrency")
-    const { signal, policy = "collectAll", concurrency, name = "job", ...group } = options
+    const { signal, policy = "collectAll", concurrency, name = "job", ...group } = flattened(options)
     checkSignal(signal)
     // read here to name the works (Job.all would refuse it too, after a Symbol broke the names)
     if (typeof name !== "string" || name === "") throw new JobArgumentError("name", name, "a non-empty string")
@@ -965,7 +973,8 @@ const isPromiseLike = (u: unknown): u is PromiseLike<any> =>
  */
 const promiseOf = <A>(operation: string, argument: string, result: A | PromiseLike<A>): PromiseLike<A> =>
   isPromiseLike(result)
-    ? result.then((value) => notEffect(operation, argument, value))
+    ? // through a real Promise: a thenable's own `then` may return nothing (as `await` allows)
+      Promise.resolve(result).then((value) => notEffect(operation, argument, value))
     : Promise.resolve(notEffect(operation, argument, result))
 
 const notEffect = <A>(operation: string, argument: string, value: A): A => {
@@ -998,8 +1007,19 @@ const jobOptions = (
 ): Job.ItemOptions<any, unknown> | undefined => {
   if (options === undefined) return undefined
   checkOptions(options, prefix, known)
-  const { retry, ...rest } = options
+  const { retry, ...rest } = flattened(options)
   return retry === undefined ? rest : { ...rest, retry: scheduleOf(retry, `${prefix}retry`) }
+}
+
+/**
+ * `options` as a plain object of its enumerable keys, inherited ones included: the options are
+ * checked with `for…in` (as the Effect API reads them, an option on the prototype counts), and an
+ * object rest would keep only the own ones (an inherited `timeout` checked, then lost).
+ */
+const flattened = <O extends object>(options: O): O => {
+  const out: Record<string, unknown> = {}
+  for (const key in options) out[key] = (options as Record<string, unknown>)[key]
+  return out as O
 }
 
 const scheduleOf = (retry: Retry | Schedule.Schedule<unknown, unknown>, argument: string) => {

@@ -1,3 +1,4 @@
+import { PinoLoggerConfigError } from "@tributary/pino"
 import { Cause, Duration, Effect, Exit, Schedule } from "effect"
 import { describe, expect, it } from "vitest"
 import { Job, JobArgumentError, Supervisor, SupervisorClosedError, SupervisorConfigError } from "../src/index.js"
@@ -180,6 +181,33 @@ describe("Supervisor.runMain refuses a bad argument at the call: SupervisorConfi
       expect(process.exitCode).toBe(exitCode)
     })
   }
+})
+
+describe("Supervisor.runMain names a bad part of its logger option as its own", () => {
+  it("logger.level, a misspelt pino option, something that is no logger: PinoLoggerConfigError naming Supervisor.runMain", () => {
+    const refusal = (logger: unknown) => {
+      try {
+        Supervisor.runMain(Effect.void, { logger: logger as never })
+      } catch (e) {
+        return e as PinoLoggerConfigError
+      }
+      throw new Error("runMain accepted the logger")
+    }
+    expect(refusal({ level: "warning" })).toMatchObject({
+      argument: "logger.level",
+      value: "warning",
+      message: expect.stringMatching(/^Invalid Supervisor\.runMain logger\.level: expected one of "trace", /)
+    })
+    expect(refusal({ levle: "debug" }).message).toMatch(
+      /^Invalid Supervisor\.runMain logger\.levle: expected a known option \(did you mean level\?\)/
+    )
+    expect(refusal("debug")).toMatchObject({
+      argument: "logger",
+      message:
+        'Invalid Supervisor.runMain logger: expected a pino logger or pino\'s options (an object such as { level: "debug" }), received "debug"'
+    })
+    expect(refusal("debug")).toBeInstanceOf(PinoLoggerConfigError)
+  })
 })
 
 describe("the pool named default", () => {

@@ -138,7 +138,7 @@ describe("Effect API: job options that are not an object, or hold an unknown key
       "Invalid sup.fire timeOut: expected a known option (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, received 1000"
     )
     expect((thrownBy(() => sup.run(work, { pool: "nope" })) as Error).message).toMatch(
-      /^Invalid sup\.run pool: expected one of the pools of supervisor "supervisor": default, received "nope"$/
+      /^Invalid sup\.run pool: expected one of the pools of the supervisor: default \(a pool is declared in its configuration: pools: \{ nope: \{ concurrency: 4 \} \}\), received "nope"$/
     )
     const ran = thrownBy(() => sup.run(work, loose({ timeOut: 1000 }))) as JobArgumentError
     expect([ran.operation, ran.argument, ran.value]).toEqual(["sup.run", "timeOut", 1000])
@@ -412,7 +412,7 @@ describe("the Supervisor service's own calls are named sup.<call>", () => {
       ["SupervisorConfigError", "sup.shutdown"]
     ])
     expect((value.defects[1] as Error).message).toMatch(
-      /^Invalid sup\.fork pool: expected one of the pools of supervisor /
+      /^Invalid sup\.fork pool: expected one of the pools of (the supervisor|supervisor ")/
     )
     expect(value.succeeded).toBe(1)
   })

@@ -1165,6 +1165,16 @@ describe("bad arguments", () => {
       reason: "not a pino logger or options"
     })
     expect(thrownBy(() => supervisor({ logger: console as never }))).toMatchObject({ _tag: "PinoLoggerConfigError" })
+    // a bad part of the logger option is named as this call's, not as the pino function it is passed to
+    expect(thrownBy(() => supervisor({ logger: { level: "warning" } as never }))).toMatchObject({
+      _tag: "PinoLoggerConfigError",
+      argument: "logger.level",
+      value: "warning",
+      message: expect.stringMatching(/^Invalid supervisor logger\.level: expected one of "trace", /)
+    })
+    expect((thrownBy(() => supervisor({ logger: { levle: "debug" } as never })) as Error).message).toMatch(
+      /^Invalid supervisor logger\.levle: expected a known option \(did you mean level\?\)/
+    )
     for (const maxHeldLines of [0, 1.5, Number.NaN, "10" as never])
       expect(thrownBy(() => supervisor({ maxHeldLines }))).toMatchObject({
         _tag: "SupervisorConfigError",
@@ -1197,5 +1207,23 @@ describe("bad arguments", () => {
     }
     await sup.shutdown()
     expect(PinoLogger.lostLines(logger)).toBe(3)
+  })
+})
+
+describe("options and results a JavaScript caller may pass", () => {
+  it("an option inherited from a prototype counts, as in the Effect API (its timeout applies)", async () => {
+    const { sup } = make()
+    const options = Object.create({ timeout: 0 }) as RunOptions
+    const ran = sup.run(
+      (signal) => new Promise<string>((resolve) => signal.addEventListener("abort", () => resolve("aborted"))),
+      options
+    )
+    await expect(ran).rejects.toMatchObject({ _tag: "JobAbortedError", outcome: { _tag: "TimedOut" } })
+  })
+
+  it("a thenable whose then returns nothing is awaited as `await` would (its value is the job's)", async () => {
+    const { sup } = make()
+    const thenable = { then: (resolve: (n: number) => void) => void resolve(9) }
+    expect(await sup.run(() => thenable as unknown as Promise<number>)).toBe(9)
   })
 })

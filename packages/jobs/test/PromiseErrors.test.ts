@@ -25,9 +25,9 @@ describe("@tributary/jobs/promise exports the errors it throws", () => {
     const badLevel = thrownBy(() => supervisor({ logger: { level: "verbose" } }))
     expect(badLevel).toBeInstanceOf(PinoLoggerConfigError)
     expect(badLevel).toMatchObject({
-      argument: "level",
+      argument: "logger.level",
       value: "verbose",
-      message: expect.stringMatching(/^Invalid PinoLogger\.layer level: expected one of .*, received "verbose"$/)
+      message: expect.stringMatching(/^Invalid supervisor logger\.level: expected one of .*, received "verbose"$/)
     })
   })
 })

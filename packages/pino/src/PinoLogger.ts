@@ -814,6 +814,12 @@ const fromOptions = (fn: string, options: pino.LoggerOptions<any>): pino.Logger 
       { refused: { fn, value: options, shown: describeLogger(options) } }
     )
   }
+  // a misspelt option (`levle`) would be ignored by pino: the logger would log at its default level
+  for (const key of Object.keys(options))
+    if (!pinoOptionKeys.includes(key))
+      throw new PinoLoggerConfigError(key, "invalid options", knownOption(key, pinoOptionKeys), {
+        refused: { fn, value: (options as Record<string, unknown>)[key] }
+      })
   const levels = levelProblem(options)
   if (levels !== undefined)
     throw new PinoLoggerConfigError("level", "invalid options", levels, { refused: { fn, value: options.level } })
@@ -830,6 +836,36 @@ const fromOptions = (fn: string, options: pino.LoggerOptions<any>): pino.Logger 
     )
   }
 }
+
+/** The options pino 10 reads (its `LoggerOptions`); any other key is a misspelling it would ignore. */
+const pinoOptionKeys: ReadonlyArray<string> = [
+  "level",
+  "name",
+  "base",
+  "redact",
+  "serializers",
+  "formatters",
+  "hooks",
+  "mixin",
+  "mixinMergeStrategy",
+  "timestamp",
+  "messageKey",
+  "errorKey",
+  "nestedKey",
+  "msgPrefix",
+  "customLevels",
+  "useOnlyCustomLevels",
+  "levelComparison",
+  "levelVal",
+  "enabled",
+  "transport",
+  "browser",
+  "safe",
+  "depthLimit",
+  "edgeLimit",
+  "onChild",
+  "crlf"
+]
 
 /**
  * What `options.level` expects when it is wrong (the levels there are), or undefined: pino's own

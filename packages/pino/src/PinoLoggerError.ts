@@ -54,6 +54,11 @@ export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigErr
   /** What was refused, in one short phrase, e.g. `"sync destination with minLength"`. */
   readonly reason: string
   /**
+   * For a refused argument (one with `value`), what it expects, e.g. `"one of \"trace\", \"debug\", …"`:
+   * what lets a caller that passed the argument on re-word the error under its own name.
+   */
+  readonly expected?: string
+  /**
    * For a refused argument `Invalid <function> <argument>: expected <what>, received <value>` (as
    * every Tributary package words a bad argument; a long value cut after 200 characters), for a
    * misspelt option naming the one meant when one is close; otherwise `Refused pino configuration
@@ -85,7 +90,7 @@ export class PinoLoggerConfigError extends Data.TaggedError("PinoLoggerConfigErr
       argument,
       reason,
       message,
-      ...(refused === undefined ? {} : { value: refused.value }),
+      ...(refused === undefined ? {} : { value: refused.value, expected: detail }),
       ...(options?.cause === undefined ? {} : { cause: options.cause })
     })
   }

@@ -1054,6 +1054,45 @@ describe("configuration", () => {
     expect(Layer.isLayer(PinoLogger.layer({ level: "audit", customLevels: { audit: 35 } }))).toBe(true)
   })
 
+  it("refuses an option pino does not know (pino would ignore a misspelt one), naming the one meant", () => {
+    const error = refusal(() => PinoLogger.layer({ levle: "debug" } as never))
+    expect(error).toMatchObject({ argument: "levle", value: "debug", reason: "invalid options" })
+    expect(error.message).toMatch(
+      /^Invalid PinoLogger\.layer levle: expected a known option \(did you mean level\?\); the known ones are level, name, /
+    )
+    expect(error.expected).toContain("did you mean level?")
+    expect(refusal(() => PinoLogger.resolve({ redcat: ["password"] } as never)).message).toMatch(
+      /^Invalid PinoLogger\.resolve redcat: expected a known option \(did you mean redact\?\)/
+    )
+    // every option pino documents is taken
+    const known = {
+      level: "info",
+      name: "n",
+      base: null,
+      redact: ["a"],
+      serializers: {},
+      formatters: {},
+      hooks: {},
+      mixin: () => ({}),
+      mixinMergeStrategy: (a: object, b: object) => ({ ...a, ...b }),
+      timestamp: false,
+      messageKey: "msg",
+      errorKey: "err",
+      nestedKey: "payload",
+      msgPrefix: "[x] ",
+      customLevels: { audit: 35 },
+      useOnlyCustomLevels: false,
+      levelComparison: "ASC",
+      enabled: true,
+      safe: true,
+      depthLimit: 5,
+      edgeLimit: 100,
+      onChild: () => {},
+      crlf: false
+    }
+    expect(Layer.isLayer(PinoLogger.layer(known as never))).toBe(true)
+  })
+
   it("refuses options pino rejects, keeping pino's error as the cause", () => {
     const error = refusal(() => PinoLogger.layer({ mixin: 5 } as never))
     expect(error.reason).toBe("invalid options")

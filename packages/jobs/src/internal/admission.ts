@@ -179,7 +179,9 @@ export abstract class Admission {
       throw new JobArgumentError(
         argument,
         name,
-        `one of the pools of supervisor "${this.config.name}": ${[...this.pools.keys()].join(", ")}`
+        `one of the pools of ${this.config.name === "supervisor" ? "the supervisor" : `supervisor "${this.config.name}"`}: ` +
+          `${[...this.pools.keys()].join(", ")} (a pool is declared in its configuration: ` +
+          `pools: { ${/^[A-Za-z_$][\w$]*$/.test(String(name)) ? name : JSON.stringify(name)}: { concurrency: 4 } })`
       )
     return pool
   }

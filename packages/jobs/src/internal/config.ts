@@ -16,6 +16,7 @@
  * @internal
  */
 import { knownOption } from "@tributary/arguments"
+import { PinoLoggerConfigError } from "@tributary/pino"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as LogLevel from "effect/LogLevel"
@@ -252,6 +253,26 @@ export const heldLinesOf = (value: unknown): number | undefined => {
   if (typeof value === "number" && value >= 1 && (Number.isInteger(value) || value === Number.POSITIVE_INFINITY))
     return value
   throw new SupervisorConfigError("maxHeldLines", value, "an integer ≥ 1, or Infinity (no bound)")
+}
+
+/**
+ * A PinoLoggerConfigError about a part of the `logger` option that `operation` (`runMain`, the
+ * Promise API's `supervisor`) passed on to `@tributary/pino`, worded as that call's:
+ * `Invalid Supervisor.runMain logger.level: …` instead of naming the pino function the caller
+ * never called. Any other error (a destination refused, options pino itself rejects) is returned
+ * as it is.
+ */
+export const asLoggerOption = (error: unknown, operation: string): unknown => {
+  if (!(error instanceof PinoLoggerConfigError) || error.expected === undefined) return error
+  const argument = error.argument === "logger" ? "logger" : `logger.${error.argument}`
+  // the value as the refusal showed it (a logger of another library is described, not dumped)
+  const tail = `: expected ${error.expected}, received `
+  const at = error.message.indexOf(tail)
+  const shown = at < 0 ? undefined : error.message.slice(at + tail.length)
+  return new PinoLoggerConfigError(argument, error.reason, error.expected, {
+    refused: { fn: operation, value: error.value, shown },
+    ...(error.cause === undefined ? {} : { cause: error.cause })
+  })
 }
 
 /** The metrics' interval in millis (undefined: no metrics), or a SupervisorConfigError (`prefix`: see `resolve`). */

@@ -199,7 +199,12 @@ export const checkSpec = (spec: EntrySpec, prefix: string): void => {
       throw new JobArgumentError(`${prefix}delay`, spec.delay, durationExpected("a finite duration ≥ 0", spec.delay))
   }
   if (spec.retry !== undefined && !Schedule.isSchedule(spec.retry))
-    throw new JobArgumentError(`${prefix}retry`, spec.retry, "a Schedule")
+    throw new JobArgumentError(
+      `${prefix}retry`,
+      spec.retry,
+      'a Schedule (e.g. Schedule.recurs(2), or Schedule.spaced("1 second")); ' +
+        "{ times, delay } is the Promise API's form"
+    )
   if (spec.reportTo !== undefined && !Chan.isChan(spec.reportTo))
     throw new JobArgumentError(`${prefix}reportTo`, spec.reportTo, "a channel (WritePort)")
   if (spec.annotations !== undefined && (typeof spec.annotations !== "object" || spec.annotations === null))

@@ -37,6 +37,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import pino from "pino"
+import { asLoggerOption } from "./config.js"
 import { stdoutDestination } from "./stdout.js"
 import { jobAnnotations, type SupervisorState, shutdown } from "./supervisor.js"
 
@@ -76,7 +77,12 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   // resolved first, as PinoLogger.layer does (the same inputs refused with the same
   // PinoLoggerConfigError): a refused logger throws here, before any listener or the keep-alive
   // timer is installed — not later, from inside them, with nothing left to stop the process
-  const logger = PinoLogger.resolve(options.logger ?? defaultLogger())
+  let logger: ReturnType<typeof PinoLogger.resolve>
+  try {
+    logger = PinoLogger.resolve(options.logger ?? defaultLogger())
+  } catch (error) {
+    throw asLoggerOption(error, "Supervisor.runMain")
+  }
   // the final flush waits at most forceAfter (default 5 s): a destination that never finishes
   // (a flush that never calls back, a pipe nobody reads) cannot hold the end of the run for ever
   const loggerLayer = PinoLogger.layer(logger, {
