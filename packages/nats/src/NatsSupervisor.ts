@@ -191,6 +191,9 @@ export const dispatcher = (
     })
   )
 
+/** How often the workers' consumer is looked at while remote jobs wait (see `workersIdle`). */
+const WORKER_CHECK_MILLIS = 10_000
+
 /** The options of `dispatcher` beyond `servers` and `prefix` (`layer` adds `supervisor`). */
 const dispatcherOptionKeys: ReadonlyArray<string> = ["publishTimeout", "publishWindow", "outcomeMaxAge"]
 
@@ -298,6 +301,36 @@ const makeDispatcher = (fn: string, options: DispatcherOptions, others: Readonly
         })
       ),
       (sub) => Effect.sync(() => sub.unsubscribe())
+    )
+
+    // a job waits in the stream until a worker pulls it: with no worker running, it would wait with no
+    // word (a newcomer's first try). While remote jobs wait, the workers' consumer is looked at every
+    // WORKER_CHECK_MILLIS; one warn line when two looks in a row find nobody pulling (an idle
+    // worker may be between two pull requests at one look), again only after a worker took jobs
+    yield* Effect.forkScoped(
+      Effect.gen(function* () {
+        let idleLooks = 0
+        while (true) {
+          yield* Effect.sleep(WORKER_CHECK_MILLIS)
+          if (waiting.size === 0) {
+            idleLooks = 0
+            continue
+          }
+          const info = yield* Effect.tryPromise(() => jsm.consumers.info(names.jobsStream, names.consumer)).pipe(
+            Effect.option
+          )
+          if (!connection.workersIdle(info._tag === "Some" ? info.value : undefined)) {
+            idleLooks = 0
+            continue
+          }
+          if (++idleLooks !== 2) continue
+          yield* Effect.logWarning(
+            `${waiting.size} remote job(s) wait for a worker, and no worker is pulling from ${names.jobsStream} ` +
+              `(consumer ${names.consumer} ${info._tag === "Some" ? "has no pull request waiting and no job in hand" : "does not exist yet"}): ` +
+              `start one with NatsWorker.run({ servers, prefix: "${names.prefix}", definitions }); the jobs run once one pulls them`
+          )
+        }
+      })
     )
 
     const publisher = yield* Publisher.make(nc, PUBLISH_ACK_MILLIS, publishWindow)

@@ -420,3 +420,12 @@ const PROBE_WAITS: ReadonlyArray<number> = [50, 100, 200, 500, 1_000, 2_500]
 
 /** a request nobody answered: the client's JetStreamNotEnabled (its cause: no responders) */
 const notListening = (e: unknown): boolean => e instanceof Error && e.name === "JetStreamNotEnabled"
+
+/**
+ * Whether no worker pulls the jobs: the workers' consumer does not exist (no worker ever started
+ * with this prefix), or it has neither a pull request waiting (an idle worker asks for jobs all the
+ * time) nor a job delivered and not yet acked (a busy worker holds its jobs until they end).
+ */
+export const workersIdle = (
+  info: { readonly num_waiting: number; readonly num_ack_pending: number } | undefined
+): boolean => info === undefined || (info.num_waiting === 0 && info.num_ack_pending === 0)
