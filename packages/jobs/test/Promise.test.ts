@@ -1223,6 +1223,7 @@ describe("options and results a JavaScript caller may pass", () => {
 
   it("a thenable whose then returns nothing is awaited as `await` would (its value is the job's)", async () => {
     const { sup } = make()
+    // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test hands over
     const thenable = { then: (resolve: (n: number) => void) => void resolve(9) }
     expect(await sup.run(() => thenable as unknown as Promise<number>)).toBe(9)
   })
