@@ -32,11 +32,17 @@
  *   would be shown as JSON) and an error's `cause` chain, before anything is sent; pino's
  *   `"err.password"` reaches the error's `password`. A secret inside a message string or stack is
  *   not found by path: keep secrets out of messages.
- * - A slow client gets fewer updates, never a growing buffer: each connection holds at most one
- *   unsent message, replaced by each newer one.
+ * - A slow client gets fewer updates, never a growing buffer: each connection holds at most the
+ *   message its socket is still sending and one more waiting, replaced by each newer one.
  * - At most `maxConnections` `/events` streams are open at once (default 100): one more gets a 503
  *   (`Retry-After: 1`; the page tries again); the server holds at most twice as many sockets of any
- *   kind, and closes a socket beyond those unanswered.
+ *   kind, those that have not sent a request yet (or a token) included, and closes a socket beyond
+ *   those unanswered. A socket that has not sent its request headers 5 seconds after connecting
+ *   (or its whole request after 10) gets a 408 and is closed, so idle sockets do not hold the page
+ *   off for long.
+ * - A value nested more than 100 levels deep (a progress value, an annotation) is sent as
+ *   `"[too deep]"` at that depth when it could not be sent whole. An update that cannot be made at
+ *   all is skipped (a `/snapshot` then gets a 500), with one error line in the log.
  * - A token has at least 16 characters; an error about it gives its length, never the token.
  * - The events list at most `listLimit` running, queued and delayed jobs each (`totals` has the
  *   full counts); `/snapshot` lists them all. A `/snapshot` asked while the previous one is still
@@ -53,7 +59,8 @@
  *
  * @since 0.2.0
  */
-import * as http from "node:http"
+import type * as http from "node:http"
+import { isIP, isIPv6 } from "node:net"
 import { illFormedDuration, knownOption } from "@tributary/arguments"
 import { Supervisor } from "@tributary/jobs"
 import * as Duration from "effect/Duration"
@@ -65,6 +72,7 @@ import * as Stream from "effect/Stream"
 import { allowed, isLoopback } from "./internal/access.js"
 import { type ConnectionStats, type Connections, frame, makeConnections } from "./internal/connections.js"
 import { page, pageHeaders } from "./internal/page.js"
+import { makeServer } from "./internal/server.js"
 import { parseSecret, progressView, type SecretPath, snapshotView, toJson } from "./internal/view.js"
 import { MonitorArgumentError, MonitorListenError } from "./MonitorError.js"
 
@@ -91,7 +99,7 @@ export type {
 export interface Options {
   /** the TCP port, 0..65535 (default 0: a free port, see `Monitor.url`) */
   readonly port?: number
-  /** the address to bind (default "127.0.0.1"); any non-loopback address requires `token` */
+  /** the address to bind: a host name or an IP address, an IPv6 one with or without brackets (default "127.0.0.1"); any non-loopback address requires `token` */
   readonly host?: string
   /** the secret a request must carry (visible ASCII, no spaces); required off loopback */
   readonly token?: string
@@ -150,14 +158,23 @@ export const serve = (
     const config = yield* checked(options)
     const supervisor = yield* Supervisor.Supervisor
     const runPromise = yield* FiberSet.makeRuntimePromise<never>()
+    const context = yield* Effect.context<never>()
+    const log = (message: string) => Effect.runForkWith(context)(Effect.logError(message))
+    const eventText = guarded("an /events update, skipped it", log)
+    const snapshotText = guarded("a /snapshot body, answered 500", log)
     const connections = makeConnections(1000, config.maxConnections)
     // A /snapshot body is shared (the same bytes) by every request that comes while it is still
     // being sent to another, until the next interval: with 100,000 queued jobs one is 11 MB and
     // takes 0.4 s to make, and 50 requests at once, each with its own, took 1.3 GB and 22 s.
-    let shared: { readonly body: Promise<Buffer>; readers: number } | undefined
-    const snapshotBody = (res: http.ServerResponse): Promise<Buffer> => {
+    let shared: { readonly body: Promise<Buffer | undefined>; readers: number } | undefined
+    const snapshotBody = (res: http.ServerResponse): Promise<Buffer | undefined> => {
       const s = (shared ??= {
-        body: runPromise(Effect.map(supervisor.snapshot, (s) => Buffer.from(toJson(snapshotView(s, config.secrets))))),
+        body: runPromise(
+          Effect.map(supervisor.snapshot, (s) => {
+            const text = snapshotText(() => toJson(snapshotView(s, config.secrets)))
+            return text === undefined ? undefined : Buffer.from(text)
+          })
+        ),
         readers: 0
       })
       s.readers++
@@ -166,15 +183,18 @@ export const serve = (
       })
       return s.body
     }
-    const server = http.createServer((req, res) => respond(req, res, config.token, connections, snapshotBody))
-    server.maxConnections = 2 * config.maxConnections // sockets of any kind: Node closes one beyond at once
+    const server = makeServer(
+      (req, res) => respond(req, res, config.token, connections, snapshotBody),
+      2 * config.maxConnections // sockets of any kind
+    )
     const port = yield* Effect.acquireRelease(listen(server, config.host, config.port), () => stop(server, connections))
-    // the supervisor lists no more than the page shows: an event costs the same however long the queue
+    // the supervisor lists no more than the page shows: an event costs the same however long the
+    // queue; an event that cannot be made is skipped (`eventText`), so this loop never fails
     yield* supervisor.watch(config.intervalMillis, { listLimit: config.listLimit }).pipe(
       Stream.runForEach((p) =>
         Effect.sync(() => {
           shared = undefined // a /snapshot is at most an interval old
-          connections.publish(() => frame(toJson(progressView(p, config.secrets))))
+          connections.publish(() => eventText(() => frame(toJson(progressView(p, config.secrets)))))
         })
       ),
       Effect.forkScoped
@@ -223,7 +243,7 @@ const optionKeys: ReadonlyArray<keyof Options> = [
 /** The options with their defaults, or the first bad one. */
 const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> =>
   Effect.suspend(() => {
-    if (typeof options !== "object" || options === null)
+    if (typeof options !== "object" || options === null || Array.isArray(options))
       return Effect.fail(new MonitorArgumentError("options", options, "an object (or nothing)"))
     const unknown = Object.keys(options).find((key) => !(optionKeys as ReadonlyArray<string>).includes(key))
     if (unknown !== undefined)
@@ -236,7 +256,7 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
       )
     const {
       port = 0,
-      host = "127.0.0.1",
+      host: hostOption = "127.0.0.1",
       token,
       interval = "500 millis",
       secretKeys = [],
@@ -245,8 +265,15 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
     } = options
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       return Effect.fail(new MonitorArgumentError("port", port, "an integer from 0 to 65535"))
-    if (typeof host !== "string" || host.trim() === "")
-      return Effect.fail(new MonitorArgumentError("host", host, "a host name or address"))
+    const host = typeof hostOption === "string" ? bindable(hostOption) : undefined
+    if (host === undefined)
+      return Effect.fail(
+        new MonitorArgumentError(
+          "host",
+          hostOption,
+          "a host name or an IP address (an IPv6 one with or without brackets)"
+        )
+      )
     const goodToken = typeof token === "string" && token.length >= minTokenLength && /^[\x21-\x7e]+$/.test(token)
     if (token !== undefined && !goodToken)
       return Effect.fail(
@@ -284,6 +311,46 @@ const checked = (options: Options): Effect.Effect<Config, MonitorArgumentError> 
       return Effect.fail(new MonitorArgumentError("maxConnections", maxConnections, "an integer ≥ 1"))
     return Effect.succeed({ port, host, token, intervalMillis, secrets, listLimit, maxConnections })
   })
+
+/** A host name as DNS allows it (letters, digits, "-" and "_" in dot-separated labels of 1 to 63). */
+const hostName =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i
+
+/** The address to listen on for a `host` option (an IPv6 address without its brackets), or undefined when it is none. */
+const bindable = (host: string): string | undefined => {
+  const inner = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : undefined
+  if (inner !== undefined) return isIPv6(inner) ? inner : undefined
+  return isIP(host) !== 0 || hostName.test(host) ? host : undefined
+}
+
+/**
+ * `make`'s text, or undefined when it throws (what no JSON text can hold: see `toJson`), `what`
+ * then logged as one error line — the first of a run of failures only, so a value that stays
+ * unrenderable does not write a line every interval.
+ */
+const guarded = (what: string, log: (message: string) => void) => {
+  let failing = false
+  return (make: () => string): string | undefined => {
+    try {
+      const text = make()
+      failing = false
+      return text
+    } catch (error) {
+      if (!failing) log(`monitor: could not make ${what}: ${oneLine(error)}`)
+      failing = true
+      return undefined
+    }
+  }
+}
+
+/** The first line of `error` as text (never throws: its `toString` may). */
+const oneLine = (error: unknown): string => {
+  try {
+    return String(error).split("\n")[0]
+  } catch {
+    return "an error that cannot be shown as text"
+  }
+}
 
 /** Listens on `host`:`port`; succeeds with the port bound. */
 const listen = (server: http.Server, host: string, port: number): Effect.Effect<number, MonitorListenError> =>
@@ -323,7 +390,7 @@ const respond = (
   res: http.ServerResponse,
   token: string | undefined,
   connections: Connections,
-  snapshotBody: (res: http.ServerResponse) => Promise<Buffer>
+  snapshotBody: (res: http.ServerResponse) => Promise<Buffer | undefined>
 ): void => {
   const url = parseTarget(req.url)
   if (url === undefined) {
@@ -360,6 +427,11 @@ const respond = (
     case "/snapshot":
       snapshotBody(res).then(
         (json) => {
+          if (json === undefined) {
+            res.writeHead(500, { "content-type": "text/plain; charset=utf-8" })
+            res.end("500: the snapshot could not be made (see the program's log)\n")
+            return
+          }
           res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
           res.end(json)
         },

@@ -52,9 +52,13 @@ describe("Monitor.serve options", () => {
 
   it("refuses a bad option with a MonitorArgumentError naming it and the value", async () => {
     expect(await refused(null as any)).toBe("options")
+    expect(await refused([] as any)).toBe("options") // an array is no options object
     expect(await refused({ port: 70000 })).toBe("port")
     expect(await refused({ port: 1.5 })).toBe("port")
     expect(await refused({ host: "" })).toBe("host")
+    expect(await refused({ host: "not a host!" })).toBe("host") // not "token": it is no address at all
+    expect(await refused({ host: "[localhost]" })).toBe("host") // brackets hold an IPv6 address only
+    expect(await refused({ host: "[::1" })).toBe("host")
     expect(await refused({ host: "0.0.0.0" })).toBe("token") // off loopback without a token
     expect(await refused({ token: "has space in it, long enough" })).toBe("token")
     expect(await refused({ interval: 0 })).toBe("interval")
@@ -96,7 +100,9 @@ describe("Monitor.serve options", () => {
     expect(nan).toMatchObject({ argument: "port", value: Number.NaN })
     expect(nan.message).toBe("Invalid Monitor.serve port: expected an integer from 0 to 65535, received NaN")
     const f = await run(Effect.flip(Monitor.serve({ host: (() => "x") as any })))
-    expect(f.message).toBe("Invalid Monitor.serve host: expected a host name or address, received a function")
+    expect(f.message).toBe(
+      "Invalid Monitor.serve host: expected a host name or an IP address (an IPv6 one with or without brackets), received a function"
+    )
     const long = ["x".repeat(500)]
     const cut = await run(Effect.flip(Monitor.serve({ secretKeys: long.concat("") })))
     expect((cut as MonitorArgumentError).value).toEqual(long.concat(""))
@@ -187,8 +193,19 @@ describe("Monitor.serve access", () => {
     expect(await run(Effect.map(Monitor.serve({ host: "LOCALHOST" }), (m) => m.host))).toBe("LOCALHOST")
   })
 
+  it("an IPv6 host with brackets is the same address without: it listens there and answers", async () => {
+    const seen = await run(
+      Effect.gen(function* () {
+        const m = yield* Monitor.serve({ host: "[::1]" })
+        const reply = yield* promise(() => get(`${m.url}snapshot`))
+        return { host: m.host, url: m.url.replace(String(m.port), "PORT"), status: reply.status }
+      })
+    )
+    expect(seen).toEqual({ host: "::1", url: "http://[::1]:PORT/", status: 200 })
+  })
+
   it("on loopback without a token: 403 when the Host header is not a loopback name (DNS rebinding)", async () => {
-    const [foreign, local, upper] = await run(
+    const [foreign, local, upper, ...malformed] = await run(
       Effect.gen(function* () {
         const m = yield* Monitor.serve()
         const status = (host: string) =>
@@ -201,11 +218,22 @@ describe("Monitor.serve access", () => {
               .on("error", reject)
           )
         return yield* promise(() =>
-          Promise.all([status("evil.example"), status(`localhost:${m.port}`), status(`LocalHost:${m.port}`)])
+          Promise.all([
+            status("evil.example"),
+            status(`localhost:${m.port}`),
+            status(`LocalHost:${m.port}`),
+            status(`[::1]:${m.port}`),
+            // a loopback name followed by something else is no loopback name
+            status("[::1]evil.example"),
+            status("[::1].evil.example"),
+            status("127.0.0.1:80@evil.example"),
+            status("localhost:80:81")
+          ])
         )
       })
     )
     expect([foreign, local, upper]).toEqual([403, 200, 200]) // a host name in any case
+    expect(malformed).toEqual([200, 403, 403, 403, 403])
   })
 })
 

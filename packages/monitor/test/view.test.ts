@@ -6,7 +6,7 @@
 import type { Outcome } from "@tributary/jobs"
 import { Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { parseSecret, snapshotView, toJson, withoutSecrets } from "../src/internal/view.js"
+import { maxDepth, parseSecret, snapshotView, toJson, tooDeep, withoutSecrets } from "../src/internal/view.js"
 
 const paths = (...p: Array<string>) =>
   p.map((path) => {
@@ -218,6 +218,33 @@ describe("toJson", () => {
     expect(withoutSecrets({ getter, trap }, paths("*.password"))).toEqual({
       getter: { ok: 1, secret: "[unreadable]" },
       trap: "[unreadable]"
+    })
+  })
+
+  it("never throws on a value deeper than the stack: it is cut maxDepth levels down as [too deep]; a shallower one is sent whole", () => {
+    const list = (length: number) => {
+      let node: unknown = { end: true }
+      for (let i = 0; i < length; i++) node = { i, next: node }
+      return node
+    }
+    const depthOf = (json: string) => {
+      let levels = 0
+      let node = JSON.parse(json)
+      while (typeof node === "object" && node !== null && "next" in node) {
+        levels++
+        node = node.next
+      }
+      return { levels, end: node }
+    }
+    expect(depthOf(toJson(list(20_000)))).toEqual({ levels: maxDepth, end: tooDeep })
+    expect(depthOf(toJson(list(500)))).toEqual({ levels: 500, end: { end: true } }) // JSON.stringify could
+    // a cycle beside it is still a cycle; each toJSON call counts as a level
+    const fresh = (): unknown => ({ toJSON: fresh })
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    expect(JSON.parse(toJson({ deep: list(20_000), cycle, fresh: fresh() }))).toMatchObject({
+      cycle: { self: "[Circular]" },
+      fresh: tooDeep
     })
   })
 })

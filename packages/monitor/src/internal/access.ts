@@ -25,12 +25,17 @@ export const allowed = (req: IncomingMessage, url: URL, token: string | undefine
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
-/** `Host: 127.0.0.1:8080`, `localhost`, `[::1]:80` … */
+/**
+ * `Host: 127.0.0.1:8080`, `localhost`, `[::1]:80` …: a name or bracketed address and an optional
+ * port, nothing else (`[::1]evil.com`, `127.0.0.1:80@evil.com` are not loopback).
+ */
 const hostIsLoopback = (header: string | undefined): boolean => {
-  if (header === undefined) return false
-  const name = header.startsWith("[") ? header.slice(0, header.indexOf("]") + 1) : header.split(":")[0]
-  return isLoopback(name)
+  const name = header === undefined ? undefined : hostHeader.exec(header)?.[1]
+  return name !== undefined && isLoopback(name)
 }
+
+/** A `Host` header's shape (RFC 9110 `uri-host [ ":" port ]`): the name (or `[address]`), then the port. */
+const hostHeader = /^(\[[^\]]+\]|[^:[\]@/]+)(?::\d*)?$/
 
 /** Constant-time equality of two strings (through their digests, so lengths may differ). */
 const sameSecret = (a: string, b: string): boolean =>

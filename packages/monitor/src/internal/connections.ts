@@ -9,7 +9,11 @@
  *   newest message it missed, never an older one;
  * - a new connection gets the latest message at once, then every later one;
  * - a message is rendered (serialized) at most once, and only when a connection takes it: with
- *   nobody watching, publishing costs nothing but keeping the last renderer;
+ *   nobody watching, publishing costs nothing but keeping the last renderer (and the last message
+ *   rendered);
+ * - a message whose render gives `undefined` (it could not be made) is skipped: the connections
+ *   keep what they have, a new one gets the last message that could be made, and the next
+ *   message is sent as usual;
  * - at most `max` connections are open: `add` answers a request beyond them with a 503 (and a
  *   `Retry-After`), so many clients cost bounded memory and file handles;
  * - after `closeAll` every response has ended and `add` ends a new one at once.
@@ -30,8 +34,11 @@ export interface ConnectionStats {
 export interface Connections {
   /** Takes over an `/events` response: sends the headers and the latest message, or a 503 when `max` are open. */
   readonly add: (res: ServerResponse) => void
-  /** Sends one SSE message (`render` frames it) to every connection, latest-value per connection. */
-  readonly publish: (render: () => string) => void
+  /**
+   * Sends one SSE message (`render` frames it; `undefined`: it could not be made, skip it) to every
+   * connection, latest-value per connection.
+   */
+  readonly publish: (render: () => string | undefined) => void
   /** How each open connection fares now. */
   readonly stats: () => ReadonlyArray<ConnectionStats>
   /** Ends every response; later connections are ended at once. */
@@ -44,11 +51,17 @@ export interface Connections {
  */
 export const makeConnections = (retryMillis: number, max: number): Connections => {
   const open = new Set<Connection>()
+  // the newest message rendered, and the renderer of a newer one not rendered yet
   let latest: string | undefined
-  let render: (() => string) | undefined
-  const current = (): string | undefined => {
-    if (latest === undefined && render !== undefined) latest = render()
-    return latest
+  let render: (() => string | undefined) | undefined
+  /** Renders the newest message if it is not yet; whether that made a new `latest`. */
+  const renderNewest = (): boolean => {
+    if (render === undefined) return false
+    const next = render()
+    render = undefined // tried once, made or not
+    if (next === undefined) return false
+    latest = next
+    return true
   }
   let closed = false
   return {
@@ -72,15 +85,13 @@ export const makeConnections = (retryMillis: number, max: number): Connections =
       open.add(c)
       res.on("close", () => open.delete(c))
       res.write(`retry: ${retryMillis}\n\n`)
-      const message = current()
-      if (message !== undefined) send(c, message)
+      renderNewest()
+      if (latest !== undefined) send(c, latest)
     },
     publish: (next) => {
       render = next
-      latest = undefined
-      if (open.size === 0) return
-      const message = current()!
-      for (const c of open) send(c, message)
+      if (open.size === 0 || !renderNewest()) return
+      for (const c of open) send(c, latest!)
     },
     stats: () =>
       Array.from(open, (c) => ({

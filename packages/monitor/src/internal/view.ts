@@ -8,8 +8,11 @@
  *   or defect that is not an `Error` (rendered as JSON) and the `cause` chain of an `Error` lose
  *   the secret paths first (pino's `err.`-prefixed paths apply to the error itself);
  * - `Infinity` (an unbounded limit) is sent as `null`, a bigint as its decimal text, a cycle as
- *   `"[Circular]"`, a field whose getter, `toJSON` or Proxy trap throws as `"[unreadable]"`:
- *   building a view and serializing it never throw;
+ *   `"[Circular]"`, a field whose getter, `toJSON` or Proxy trap throws as `"[unreadable]"`, and
+ *   when `JSON.stringify` cannot make the text (a cycle, a throw, a value nested too deep for the
+ *   stack), an object more than `maxDepth` levels down as `"[too deep]"`: building a view and
+ *   serializing it never throw (but for what no text can hold, such as a string longer than the
+ *   engine's limit: the monitor guards every rendering for that);
  * - an event's job lists hold at most `listLimit` entries each (`Supervisor.watch` lists no more);
  *   `totals` has the full counts.
  */
@@ -97,18 +100,19 @@ export const toJson = (value: unknown): string => {
   try {
     return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v))
   } catch {
-    // a cycle, or a getter, `toJSON` or Proxy trap that throws: read it field by field
-    return JSON.stringify(readable(value, []))
+    // a cycle, a getter, `toJSON` or Proxy trap that throws, or a value nested deeper than the
+    // stack goes: read it field by field, at most `maxDepth` levels down
+    return JSON.stringify(readable(value, [], 0))
   }
 }
 
 /** `value` without the keys the `paths` match (copied along the paths; the rest shared). */
 export const withoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>): unknown => {
   if (paths.length === 0 || typeof value !== "object" || value === null) return value
-  const entries = entriesOf(value)
-  if (entries === undefined) return unreadable
+  const fields = fieldsOf(value)
+  if (fields === undefined) return unreadable
   const kept: Array<[string, unknown]> = []
-  for (const [key, v] of entries) {
+  for (const [key, v] of fields.entries) {
     const matching = paths.filter((p) => p[0] === key || p[0] === "*")
     if (matching.some((p) => p.length === 1)) continue
     kept.push([
@@ -121,36 +125,55 @@ export const withoutSecrets = (value: unknown, paths: ReadonlyArray<SecretPath>)
           )
     ])
   }
-  return Array.isArray(value) ? kept.map(([, v]) => v) : Object.fromEntries(kept)
+  return fields.array ? kept.map(([, v]) => v) : Object.fromEntries(kept)
 }
+
+/** How many levels down `toJson`'s field-by-field reading goes; an object deeper is `tooDeep`. */
+export const maxDepth = 100
+
+/** What an object more than `maxDepth` levels down reads as (see `toJson`). */
+export const tooDeep = "[too deep]"
 
 // ── private helpers ─────────────────────────────────────────────────────────
 
 /** What a field reads as when reading it throws (a getter, a `toJSON`, a Proxy trap). */
 const unreadable = "[unreadable]"
 
-/** The fields (an array's elements by index) of `value`, each read on its own; undefined if listing them throws. */
-const entriesOf = (value: object): Array<[string, unknown]> | undefined => {
+/**
+ * The fields (an array's elements by index) of `value`, each read on its own, and whether it is an
+ * array (asked once: a getter may revoke the Proxy it is read through); undefined if listing them throws.
+ */
+const fieldsOf = (
+  value: object
+): { readonly array: boolean; readonly entries: Array<[string, unknown]> } | undefined => {
+  let array: boolean
   let keys: Array<string>
   try {
-    keys = Array.isArray(value) ? Array.from(value, (_, i) => String(i)) : Object.keys(value)
+    array = Array.isArray(value)
+    keys = array ? Array.from(value as ArrayLike<unknown>, (_, i) => String(i)) : Object.keys(value)
   } catch {
     return undefined
   }
-  return keys.map((key) => {
+  const entries = keys.map((key): [string, unknown] => {
     try {
       return [key, (value as Record<string, unknown>)[key]]
     } catch {
       return [key, unreadable]
     }
   })
+  return { array, entries }
 }
 
-/** `value` as plain data `JSON.stringify` cannot throw on: a cycle is "[Circular]", what throws "[unreadable]". */
-const readable = (value: unknown, ancestors: Array<object>): unknown => {
+/**
+ * `value` as plain data `JSON.stringify` cannot throw on: a cycle is "[Circular]", what throws
+ * "[unreadable]", an object more than `maxDepth` levels down (`depth` counts them) "[too deep]" (each `toJSON`
+ * call counts as a level: one may return a fresh object with a `toJSON` forever).
+ */
+const readable = (value: unknown, ancestors: Array<object>, depth: number): unknown => {
   if (typeof value === "bigint") return value.toString()
   if (typeof value !== "object" || value === null) return value
   if (ancestors.includes(value)) return "[Circular]"
+  if (depth >= maxDepth) return tooDeep
   let toJSON: unknown
   try {
     toJSON = (value as { toJSON?: unknown }).toJSON
@@ -158,13 +181,13 @@ const readable = (value: unknown, ancestors: Array<object>): unknown => {
   } catch {
     return unreadable
   }
-  if (typeof toJSON === "function") return readable(value, ancestors)
-  const entries = entriesOf(value as object)
-  if (entries === undefined) return unreadable
+  if (typeof toJSON === "function") return readable(value, ancestors, depth + 1)
+  const fields = fieldsOf(value as object)
+  if (fields === undefined) return unreadable
   ancestors.push(value as object)
-  const fields = entries.map(([key, v]): [string, unknown] => [key, readable(v, ancestors)])
+  const read = fields.entries.map(([key, v]): [string, unknown] => [key, readable(v, ancestors, depth + 1)])
   ancestors.pop()
-  return Array.isArray(value) ? fields.map(([, v]) => v) : Object.fromEntries(fields)
+  return fields.array ? read.map(([, v]) => v) : Object.fromEntries(read)
 }
 
 /** `["x-key"]`, `['x-key']`, `[0]`, `[*]`, at `lastIndex`. */
