@@ -238,7 +238,14 @@ const withMonitor = <A, E>(
         Effect.gen(function* () {
           // a port in use or refused: one clear line, and the summary (with --json its line) as for any end
           const monitor = yield* Monitor.serve({ port }).pipe(
-            Effect.mapError((e) => new RunError(e)),
+            Effect.mapError(
+              (e) =>
+                new RunError(
+                  e._tag === "MonitorListenError" && e.reason.includes("EADDRINUSE")
+                    ? `${e.message} (another program holds that port: --monitor 0 takes a free one)`
+                    : e
+                )
+            ),
             Effect.onExit((exit) =>
               Exit.isFailure(exit) ? Effect.sync(() => printSummary(tally, end, exit)) : Effect.void
             )

@@ -2,10 +2,12 @@
  * `--monitor [PORT]` of the ETL job, as a user runs it: the job in its own Node process prints the
  * monitor's URL, the page and `/snapshot` answer while it runs, and the server is gone once the job
  * has ended. The job cannot end before the test has read the page: its partner (started here)
- * holds every request until then, however fast PGlite opens. A bad port is refused like any bad flag.
+ * holds every request until then, however fast PGlite opens. A bad port is refused like any bad flag;
+ * a port in use fails the run with one line that points to `--monitor 0`.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -22,9 +24,10 @@ const startJob = (args: ReadonlyArray<string>, onUrl: (url: string) => void) => 
   const dir = mkdtempSync(join(tmpdir(), "tributary-etl-monitor-"))
   dirs.push(dir)
   const child = spawnJob(["--data-dir", dir, ...args])
+  let stdout = ""
   let stderr = ""
   let seen = false
-  child.stdout!.resume()
+  child.stdout!.on("data", (d) => (stdout += d))
   child.stderr!.on("data", (d) => {
     stderr += d
     const url = /"msg":"monitor: (http:\/\/[^"]+)"/.exec(stderr)?.[1]
@@ -33,9 +36,9 @@ const startJob = (args: ReadonlyArray<string>, onUrl: (url: string) => void) => 
       onUrl(url)
     }
   })
-  return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stderr }))
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
   })
 }
 
@@ -119,6 +122,27 @@ describe("etl --monitor", () => {
     const run = await startJob(["--keep-monitor"], () => {})
     expect(run.code).toBe(2)
     expect(run.stderr).toContain("Invalid --keep-monitor: expected --monitor as well")
+  }, 120_000)
+
+  it("a port another program holds: exit 1, the error suggests --monitor 0, the summary counts no rows", async () => {
+    const holder = http.createServer()
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (holder.address() as AddressInfo).port
+      const run = await startJob(["--monitor", String(port), "--json"], () => {})
+      expect(run.code).toBe(1)
+      const why = `Monitor.serve: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`
+      expect(run.stderr).toContain(why)
+      expect(run.stderr).toContain("(another program holds that port: --monitor 0 takes a free one)")
+      // the database was never opened: its rows are not counted, and the table does not blame it
+      expect(run.stdout).toContain("not counted (the run ended early, or the count failed)")
+      expect(run.stdout).not.toContain("could not be read")
+      const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!)
+      expect(summary).toMatchObject({ dbRows: null, stopped: false })
+      expect(summary.error).toContain("--monitor 0 takes a free one")
+    } finally {
+      holder.close()
+    }
   }, 120_000)
 
   it("a bad port is refused with its name and value, exit 2", async () => {

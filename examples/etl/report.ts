@@ -56,7 +56,10 @@ export const summaryTable = (s: Summary, columns?: number): string => {
         "partner: requests / max open / 429s / 503s",
         `${s.partner.requests} / ${s.partner.maxConcurrent} / ${s.partner.rejected429} / ${s.partner.rejected503}`
       ],
-      ["rows in the table", s.dbRows === null ? "unknown (the database could not be read)" : String(s.dbRows)],
+      [
+        "rows in the table",
+        s.dbRows === null ? "not counted (the run ended early, or the count failed)" : String(s.dbRows)
+      ],
       ["wall time", `${(s.durationMs / 1000).toFixed(2)} s`],
       ["records/s", String(s.recordsPerSecond)],
       ["speed-up over one at a time", s.speedup === null ? "not measured" : `${s.speedup.toFixed(1)}×`],

@@ -67,7 +67,7 @@ export interface Summary {
     readonly rejected429: number
     readonly rejected503: number
   }
-  /** rows in the table at the end; null when the database could not be read */
+  /** rows in the table at the end; null when they were not counted (the run failed or was stopped first, or the count failed) */
   readonly dbRows: number | null
   readonly durationMs: number
   readonly recordsPerSecond: number
