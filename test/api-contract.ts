@@ -15,7 +15,7 @@ import {
   timeout as timeoutP
 } from "@tributary/channel/promise"
 import { Job, Supervisor, SupervisorClosedError, SupervisorFullError } from "@tributary/jobs"
-import { supervisor as supervisorP } from "@tributary/jobs/promise"
+import { type Config as PromiseConfig, supervisor as supervisorP } from "@tributary/jobs/promise"
 import { PinoLogger } from "@tributary/pino"
 import { Effect, Exit, type Layer, Option, Schedule, type Scope, type Stream } from "effect"
 import pino from "pino"
@@ -211,6 +211,11 @@ export const mainWithLogger = (): void => {
   Supervisor.runMain(jobs, { logger: pino({ level: "info" }, process.stdout) })
   Supervisor.runMain(jobs, { logger: pino({ customLevels: { audit: 35 } }), maxHeldLines: 10_000 })
 }
+// and in options written apart from the call, annotated (a `pino.Logger` is `pino.Logger<never>`)
+const plainLogger: pino.Logger = pino({ level: "info" })
+export const runMainOptions: Supervisor.RunMainOptions = { logger: plainLogger }
+export const customRunMainOptions: Supervisor.RunMainOptions = { logger: pino({ customLevels: { audit: 35 } }) }
+export const promiseConfig: PromiseConfig = { logger: plainLogger, concurrency: 4 }
 export const promiseSupervisors = () => [
   supervisorP({ logger: pino({ level: "info" }) }),
   supervisorP({ logger: pino({ customLevels: { audit: 35 } }), maxHeldLines: Number.POSITIVE_INFINITY })

@@ -85,9 +85,11 @@ const program = Effect.gen(function* () {
   yield* Effect.logInfo(`syncing from ${shownUrl(partnerUrl)}${local ? ` (in-process, seed ${flags.seed})` : ""}`)
   const partnerFailed = (e: PartnerError) => new RunError(e, `the partner at ${shownUrl(partnerUrl)}`)
 
+  /** fails once every worker process is gone (`--workers`), never without workers */
+  let workersGone: Effect.Effect<never, RunError> = Effect.never
   if (flags.workers > 0) {
     // fetch and clean on worker processes (the partner's limits shared among them); rows come back here
-    const pids = yield* startWorkers(flags.workers, {
+    const { pids, allGone } = yield* startWorkers(flags.workers, {
       nats: flags.nats,
       partnerUrl,
       concurrency: Math.ceil(flags.concurrency / flags.workers),
@@ -96,6 +98,7 @@ const program = Effect.gen(function* () {
     yield* Effect.logInfo(
       `${flags.workers} worker processes (pids ${pids.join(", ")}) pulling from ${shownUrl(flags.nats)}`
     )
+    workersGone = allGone
   }
 
   // what opening the database waits on (a stop meanwhile says so at once: stop-notice.ts)
@@ -156,6 +159,8 @@ const program = Effect.gen(function* () {
   }).pipe(
     // the run's hold on its database (PostgreSQL: its lock) lost for good fails the run
     Effect.raceFirst(db.held),
+    // so does the loss of every worker process: their jobs would wait in the stream for ever
+    Effect.raceFirst(workersGone),
     Effect.mapError((e) => (e._tag === "PartnerError" ? partnerFailed(e) : e))
   )
 }).pipe(

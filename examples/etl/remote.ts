@@ -13,6 +13,7 @@ import { Job } from "@tributary/jobs"
 import { Deferred, Effect, Exit, Schema, type Scope } from "effect"
 import type { PartnerClient } from "./client.js"
 import { clean, type Row } from "./record.js"
+import { RunError } from "./run-error.js"
 import type { Runner } from "./sync.js"
 import { recordFailure, type Stage, type Tally } from "./tally.js"
 
@@ -70,41 +71,85 @@ export const remoteRunner = (client: PartnerClient, rows: WritePort<Row>, tally:
   }
 }
 
+/** The worker processes of a run: their pids, and what fails once every one of them is gone. */
+export interface Workers {
+  readonly pids: ReadonlyArray<number>
+  /**
+   * Fails with a RunError once every worker has exited before the run let it go (a worker that
+   * cannot start: a NATS server whose shared consumer has another ack wait, say): the jobs would
+   * wait in the stream for ever. Never succeeds.
+   */
+  readonly allGone: Effect.Effect<never, RunError>
+}
+
 /**
- * Starts `n` worker processes (`worker.ts`) pulling from `nats` and fetching from `partnerUrl`;
- * each is stopped with SIGTERM (it hands back what it holds) when the scope closes. Their log
- * lines (warnings and errors) go to this process's stderr.
+ * Starts `n` worker processes in the current scope (closing it stops them with SIGTERM, each
+ * handing back what it holds). Their warnings and errors reach this process's stderr; a worker
+ * that exits early is said at once, with its code.
  */
 export const startWorkers = (
   n: number,
   options: { readonly nats: string; readonly partnerUrl: string; readonly concurrency: number; readonly rate: number }
-): Effect.Effect<ReadonlyArray<number>, never, Scope.Scope> =>
-  Effect.forEach(
-    Array.from({ length: n }, (_, i) => i),
-    (i) =>
-      Effect.acquireRelease(
-        Effect.sync(() =>
-          spawn(
-            process.execPath,
-            [
-              ...process.execArgv,
-              join(import.meta.dirname, "worker.ts"),
-              `etl-worker-${i + 1}`,
-              String(options.concurrency),
-              String(options.rate)
-            ],
-            // the URLs (which may hold credentials) in the environment: a command line is visible to `ps`
-            {
-              stdio: ["ignore", "ignore", "inherit"],
-              env: { ...process.env, ETL_WORKER_NATS: options.nats, ETL_WORKER_PARTNER_URL: options.partnerUrl }
-            }
-          )
-        ),
-        (child) =>
-          Effect.callback<void>((resume) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-            child.once("exit", () => resume(Effect.void))
-            child.kill("SIGTERM")
-          })
-      ).pipe(Effect.map((child) => child.pid ?? -1))
-  )
+): Effect.Effect<Workers, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<never>()
+    const gone = Deferred.makeUnsafe<never, RunError>()
+    let alive = n
+    /** set when the scope closes: the exits from then on are asked for */
+    let releasing = false
+    const pids = yield* Effect.forEach(
+      Array.from({ length: n }, (_, i) => i),
+      (i) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            const name = `etl-worker-${i + 1}`
+            const child = spawn(
+              process.execPath,
+              [
+                ...process.execArgv,
+                join(import.meta.dirname, "worker.ts"),
+                name,
+                String(options.concurrency),
+                String(options.rate)
+              ],
+              // the URLs (which may hold credentials) in the environment: a command line is visible to `ps`
+              {
+                stdio: ["ignore", "ignore", "inherit"],
+                env: { ...process.env, ETL_WORKER_NATS: options.nats, ETL_WORKER_PARTNER_URL: options.partnerUrl }
+              }
+            )
+            child.once("exit", (code, signal) => {
+              if (releasing) return
+              alive--
+              const how = signal === null ? `with code ${code}` : `on ${signal}`
+              Effect.runForkWith(context)(
+                Effect.logError(
+                  `worker ${name} (pid ${child.pid}) exited ${how} before the sync ended (its own lines above say why); ` +
+                    (alive > 0 ? `its jobs go to the ${alive} other(s) after the ack wait` : "no worker is left")
+                )
+              )
+              if (alive === 0)
+                Deferred.doneUnsafe(
+                  gone,
+                  Exit.fail(new RunError(`every worker process exited before the sync ended (the last ${how})`))
+                )
+            })
+            return child
+          }),
+          (child) =>
+            Effect.callback<void>((resume) => {
+              releasing = true
+              if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+              child.once("exit", () => resume(Effect.void))
+              child.kill("SIGTERM")
+            })
+        ).pipe(Effect.map((child) => child.pid ?? -1))
+    )
+    // runs before the workers' releases: their exits from then on are asked for
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        releasing = true
+      })
+    )
+    return { pids, allGone: Deferred.await(gone) }
+  })

@@ -8,6 +8,7 @@
  */
 import { Supervisor } from "@tributary/jobs"
 import { NatsWorker } from "@tributary/nats"
+import pino from "pino"
 import { makeClient } from "./client.js"
 import { fetchCleanRecord } from "./remote.js"
 
@@ -25,6 +26,7 @@ Supervisor.runMain(
     // the partner client retries 429 and 503 itself: what still fails is final (a 404, a record that does not clean)
     attempts: 1
   }),
-  // warnings and errors on stderr, as the parent's
-  { logger: { level: "warn" } }
+  // warnings and errors on stderr (the parent shows it; a worker's stdout is not read), synchronously:
+  // a worker that cannot start says why before it exits
+  { logger: pino({ level: "warn" }, pino.destination({ dest: 2, sync: true })) }
 )

@@ -9,6 +9,9 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Job } from "@tributary/jobs"
+import { NatsWorker } from "@tributary/nats"
+import { Effect, Fiber, Logger, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { faultsOf } from "./dataset.js"
 import { spawnJob } from "./job-process.js"
@@ -100,5 +103,60 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
     expect(exitLine["jobs.started"]).toBeGreaterThanOrEqual(records)
     expect(exitLine["jobs.failed"]).toBe(failed.length)
     expect(exitLine["jobs.succeeded"] + exitLine["jobs.failed"]).toBe(exitLine["jobs.started"])
+  }, 240_000)
+
+  // last in this file: it leaves the shared consumer with a 30 s ack wait
+  it("workers that cannot start (the shared consumer has another ack wait): each says why, the run fails with exit 1 instead of waiting", async () => {
+    // another program's worker made the shared consumer with a 30 s ack wait (the docs' example, say),
+    const other = Job.define({ name: "other", payload: Schema.Struct({}), run: () => Effect.void })
+    let pulling: () => void = () => {}
+    const ready = new Promise<void>((resolve) => {
+      pulling = resolve
+    })
+    const previous = Effect.runFork(
+      // updateConsumer: the test above left the consumer with the job's 5 s
+      NatsWorker.run({
+        servers: url,
+        definitions: [other],
+        concurrency: 1,
+        ackWait: "30 seconds",
+        updateConsumer: true
+      }).pipe(
+        Effect.provide(
+          Logger.layer([
+            Logger.make((options) => {
+              if (String(options.message).includes("pulling jobs")) pulling()
+            })
+          ])
+        )
+      )
+    )
+    try {
+      await ready // its consumer is made before it pulls
+      await Effect.runPromise(Fiber.interrupt(previous))
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawnJob([
+          ...["--json", "--fresh", "--sample", "0", "--seed", String(seed), "--records", "50"],
+          ...["--data-dir", join(dir, "pglite-refused"), "--workers", "2", "--nats", url]
+        ])
+        let stdout = ""
+        let stderr = ""
+        child.stdout!.on("data", (d) => (stdout += d))
+        child.stderr!.on("data", (d) => (stderr += d))
+        child.on("error", reject)
+        child.on("close", (code) => resolve({ code, stdout, stderr }))
+      })
+      expect(run.code).toBe(1)
+      // each worker's own refusal reaches the parent's stderr, then the parent says it exited
+      const lines = run.stderr.split("\n")
+      expect(
+        lines.filter((l) => l.includes("expected the ack wait of the workers' consumer tributary-workers"))
+      ).toHaveLength(2)
+      expect(run.stderr).toMatch(/worker etl-worker-\d \(pid \d+\) exited with code 1 before the sync ended/)
+      const summary = JSON.parse(run.stdout.trimEnd().split("\n").at(-1) ?? "{}")
+      expect(summary.error).toMatch(/^every worker process exited before the sync ended/)
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(previous))
+    }
   }, 240_000)
 })

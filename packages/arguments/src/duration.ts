@@ -16,6 +16,7 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 
 /**
  * The units of effect's `Duration.DurationObject`, in the order of its docs.
@@ -99,8 +100,9 @@ const isNumber = (u: unknown): boolean => typeof u === "number" && !Number.isNaN
 
 /**
  * `expected` for the error of a bad duration `input`: for an object that is not a Duration (a
- * misspelt unit, `{}`), followed by the units a duration object takes; for a string ("5 secs"),
- * by the form and units a duration string takes.
+ * misspelt unit, `{}`), followed by the units a duration object takes; for a string effect cannot
+ * read ("5 secs"), by the form and units a duration string takes (not for "-1 seconds": its form
+ * is right, its value is not).
  *
  * @example
  * ```ts
@@ -118,7 +120,7 @@ const isNumber = (u: unknown): boolean => typeof u === "number" && !Number.isNaN
 export const durationExpected = (expected: string, input: unknown): string =>
   typeof input === "object" && input !== null && !Array.isArray(input) && !Duration.isDuration(input)
     ? `${expected} (an object takes one or more of ${durationUnits.join(", ")})`
-    : typeof input === "string"
+    : typeof input === "string" && Option.isNone(Duration.fromInput(input as Duration.Input))
       ? `${expected} (a string is a number, a space and a unit: "5 seconds", "200 millis"; units ${stringUnits})`
       : expected
 

@@ -152,6 +152,8 @@ describe("duration objects", () => {
     expect(durationExpected("a duration ≥ 0", "5 secs")).toBe(
       'a duration ≥ 0 (a string is a number, a space and a unit: "5 seconds", "200 millis"; units nanos, micros, millis, seconds, minutes, hours, days, weeks)'
     )
+    // a string of the right form whose value is wrong: no word about the form
+    expect(durationExpected("a duration ≥ 0", "-1 seconds")).toBe("a duration ≥ 0")
     for (const unit of ["nanos", "micros", "millis", "seconds", "minutes", "hours", "days", "weeks"])
       expect(Duration.fromInput(`2 ${unit}` as Duration.Input)._tag).toBe("Some") // the units the text names are effect's
     expect(durationExpected("a duration ≥ 0", { seconds: -1 })).toBe(

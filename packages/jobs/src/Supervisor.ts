@@ -209,7 +209,7 @@ export type {
  *
  * @since 0.2.0
  */
-export interface RunMainOptions<CustomLevels extends string = any> {
+export interface RunMainOptions {
   /** the supervisor's configuration (its `grace` bounds the shutdown on a signal) */
   readonly supervisor?: Config
   /**
@@ -219,7 +219,7 @@ export interface RunMainOptions<CustomLevels extends string = any> {
    * reported on stderr, and the process goes on). An asynchronous destination of your own may lose
    * the lines written on the way out of a `process.exit`.
    */
-  readonly logger?: PinoLogger.LoggerOrOptions<CustomLevels>
+  readonly logger?: PinoLogger.AnyLoggerOrOptions
   /** exit 1 when any job failed or timed out, not only when the program failed (default false) */
   readonly failOnJobFailure?: boolean
   /**
@@ -328,8 +328,9 @@ export const layer = (config: Config = {}): Layer.Layer<Supervisor> =>
  * Checks `config` as `make` and `layer` do, without starting anything: a bad option fails with
  * the SupervisorConfigError they would die with (named after `Supervisor.checkConfig`). For code
  * that passes a configuration on from its own caller and refuses a bad one up front, as a typed
- * failure (`@tributary/nats` checks its `supervisor` and `pools` options this way before it
- * connects).
+ * failure (`NatsSupervisor.layer` checks its `supervisor` option this way before it connects).
+ * What it cannot see: a `metrics` name a running supervisor holds, refused only when the
+ * supervisor is built.
  *
  * ```ts
  * import { Effect } from "effect"
@@ -574,10 +575,7 @@ export interface WatchOptions {
  *
  * @since 0.2.0
  */
-export const runMain = <A, E, CustomLevels extends string = any>(
-  program: Effect.Effect<A, E, Supervisor>,
-  options: RunMainOptions<CustomLevels> = {}
-): void => {
+export const runMain = <A, E>(program: Effect.Effect<A, E, Supervisor>, options: RunMainOptions = {}): void => {
   // every argument is checked here, at the call, before any listener or timer is installed
   const { failOnJobFailure, forceAfterMillis, maxHeldLines } = runMainArguments(program, options)
   const config = options.supervisor ?? {}

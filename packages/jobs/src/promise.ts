@@ -470,9 +470,9 @@ export type Settled<A> =
  *
  * @since 0.2.0
  */
-export interface Config<CustomLevels extends string = any> extends Supervisor.Config {
+export interface Config extends Supervisor.Config {
   /** a pino logger, or the options to build one writing to stdout (default `{ level: "info" }`) */
-  readonly logger?: PinoLogger.LoggerOrOptions<CustomLevels>
+  readonly logger?: PinoLogger.AnyLoggerOrOptions
   /**
    * how many lines a destination that stops answering may hold before later lines are lost,
    * counted and reported on stderr (default 100,000; `Infinity`: no bound) — `PinoLogger.layer`'s
@@ -599,7 +599,7 @@ export interface PromiseSupervisor {
  *
  * @since 0.2.0
  */
-export const supervisor = <CustomLevels extends string = any>(config: Config<CustomLevels> = {}): PromiseSupervisor => {
+export const supervisor = (config: Config = {}): PromiseSupervisor => {
   if (typeof config !== "object" || config === null || Array.isArray(config))
     throw new SupervisorConfigError("config", config, "an object (or nothing)", "supervisor")
   // here, so that a misspelt key's error lists logger and maxHeldLines too
@@ -613,7 +613,7 @@ export const supervisor = <CustomLevels extends string = any>(config: Config<Cus
   }
   let loggerLayer: Layer.Layer<never>
   try {
-    loggerLayer = PinoLogger.layer(logger ?? { level: "info" }, {
+    loggerLayer = PinoLogger.layer((logger ?? { level: "info" }) as PinoLogger.LoggerOrOptions<any>, {
       awaitOpen: false,
       ...(held === undefined ? {} : { maxHeldLines: held })
     })

@@ -316,17 +316,16 @@ const makeDispatcher = (fn: string, options: DispatcherOptions, others: Readonly
             idleLooks = 0
             continue
           }
-          const info = yield* Effect.tryPromise(() => jsm.consumers.info(names.jobsStream, names.consumer)).pipe(
-            Effect.option
-          )
-          if (!connection.workersIdle(info._tag === "Some" ? info.value : undefined)) {
+          const look = yield* connection.lookAtWorkers(jsm, names)
+          if (look === undefined) continue // the server did not say: this look counts neither way
+          if (!look.idle) {
             idleLooks = 0
             continue
           }
           if (++idleLooks !== 2) continue
           yield* Effect.logWarning(
             `${waiting.size} remote job(s) wait for a worker, and no worker is pulling from ${names.jobsStream} ` +
-              `(consumer ${names.consumer} ${info._tag === "Some" ? "has no pull request waiting and no job in hand" : "does not exist yet"}): ` +
+              `(consumer ${names.consumer} ${look.missing ? "does not exist yet" : "has no pull request waiting and no job in hand"}): ` +
               `start one with NatsWorker.run({ servers, prefix: "${names.prefix}", definitions }); the jobs run once one pulls them`
           )
         }

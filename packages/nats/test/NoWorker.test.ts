@@ -3,12 +3,16 @@
  * consumer was found idle twice in a row (every 10 s of the supervisor's Clock, a TestClock here),
  * naming the stream, the consumer and how to start a worker; the job runs once a worker starts.
  */
+
+import { jetstreamManager } from "@nats-io/jetstream"
+import { connect } from "@nats-io/transport-node"
 import { Job } from "@tributary/jobs"
-import { Effect, Exit, Layer, Logger, References } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Logger, References } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { NatsSupervisor } from "../src/index.js"
-import { workersIdle } from "../src/internal/connection.js"
+import { lookAtWorkers, workersIdle } from "../src/internal/connection.js"
+import { namesOf } from "../src/internal/wire.js"
 import * as d from "./fixtures/definitions.js"
 import { startWorker } from "./harness.js"
 import { available, skipReason, suiteServer } from "./server.js"
@@ -26,6 +30,37 @@ describe("workersIdle", () => {
 
 describe.skipIf(!available)("a remote job with no worker", () => {
   const server = suiteServer()
+
+  it("a look at the workers: missing before any worker started, not idle while a worker runs a job (busy, no pull waiting)", async () => {
+    const prefix = "lookbusy"
+    const nc = await connect({ servers: server.url })
+    const jsm = await jetstreamManager(nc)
+    let worker: ReturnType<typeof startWorker> | undefined
+    try {
+      // no worker has made the consumer yet (the streams are made by the firing side below)
+      const firing = Effect.runFork(
+        Effect.gen(function* () {
+          yield* Job.fire(d.endless.make({ n: 901 }))
+          return yield* Effect.never
+        }).pipe(Effect.provide(NatsSupervisor.layer({ servers: server.url, prefix, supervisor: { concurrency: 4 } })))
+      )
+      const names = namesOf(prefix)
+      // the stream is there once the job was published: then the consumer is missing, not unknown
+      let before = await Effect.runPromise(lookAtWorkers(jsm, names))
+      while (before === undefined || !before.missing) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        before = await Effect.runPromise(lookAtWorkers(jsm, names))
+      }
+      expect(before).toEqual({ idle: true, missing: true })
+      worker = startWorker(server.url, "busy", { definitions: [d.endless], prefix, concurrency: 1 })
+      await Effect.runPromise(Deferred.await(d.gateOf(901).started)) // the worker runs it: its one slot is held
+      expect(await Effect.runPromise(lookAtWorkers(jsm, names))).toEqual({ idle: false, missing: false })
+      await Effect.runPromise(Fiber.interrupt(firing))
+    } finally {
+      await worker?.stop()
+      await nc.close()
+    }
+  }, 60_000)
 
   it("one warn line says no worker pulls (stream, consumer, how to start one); the job runs once a worker starts", async () => {
     const prefix = "noworker"

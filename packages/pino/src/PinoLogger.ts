@@ -178,6 +178,17 @@ export type LoggerOrOptions<CustomLevels extends string = never> =
   | pino.LoggerOptions<any>
 
 /**
+ * Any pino logger (with custom levels or not, typed `pino.Logger` or as `pino(…)` returned it) or
+ * pino's options: what the `logger` options of `@tributary/jobs` (`Supervisor.runMain`, the
+ * Promise API's `supervisor`) take. Under `exactOptionalPropertyTypes`, a `pino.Logger<never>` is
+ * not a `pino.Logger<any>`, so a field typed `LoggerOrOptions<any>` refused the logger of a plain
+ * `pino()` call held in a variable; every pino logger is a `pino.BaseLogger`.
+ *
+ * @since 0.2.0
+ */
+export type AnyLoggerOrOptions = pino.BaseLogger | pino.LoggerOptions<any>
+
+/**
  * Options of {@link layer}.
  *
  * @since 0.2.0
@@ -814,12 +825,17 @@ const fromOptions = (fn: string, options: pino.LoggerOptions<any>): pino.Logger 
       { refused: { fn, value: options, shown: describeLogger(options) } }
     )
   }
-  // a misspelt option (`levle`) would be ignored by pino: the logger would log at its default level
-  for (const key of Object.keys(options))
-    if (!pinoOptionKeys.includes(key))
+  // a misspelt option (`levle`) would be ignored by pino: the logger would log at its default level.
+  // A destination stream given alone (`pino.destination(1)`, `process.stdout`) is pino's too: it
+  // makes a logger writing there; `prettyPrint` pino refuses itself, pointing to pino-pretty
+  const stream = typeof (options as { write?: unknown }).write === "function"
+  if (!stream)
+    for (const key of Object.keys(options)) {
+      if (pinoOptionKeys.includes(key) || key === "prettyPrint") continue
       throw new PinoLoggerConfigError(key, "invalid options", knownOption(key, pinoOptionKeys), {
         refused: { fn, value: (options as Record<string, unknown>)[key] }
       })
+    }
   const levels = levelProblem(options)
   if (levels !== undefined)
     throw new PinoLoggerConfigError("level", "invalid options", levels, { refused: { fn, value: options.level } })

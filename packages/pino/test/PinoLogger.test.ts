@@ -1091,6 +1091,18 @@ describe("configuration", () => {
       crlf: false
     }
     expect(Layer.isLayer(PinoLogger.layer(known as never))).toBe(true)
+    // a destination stream given alone is pino's too (it makes a logger writing there), not options
+    const lines: Array<string> = []
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(String(chunk))
+        callback()
+      }
+    })
+    PinoLogger.resolve(stream as never).info("through the stream")
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(["through the stream"])
+    // an option pino refuses itself keeps pino's word for it
+    expect(refusal(() => PinoLogger.layer({ prettyPrint: true } as never)).message).toContain("pino-pretty")
   })
 
   it("refuses options pino rejects, keeping pino's error as the cause", () => {

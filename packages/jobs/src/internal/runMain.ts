@@ -44,7 +44,7 @@ import { jobAnnotations, type SupervisorState, shutdown } from "./supervisor.js"
 // ── models ──────────────────────────────────────────────────────────────────
 
 /** What `runMain` accepts for its logger: a pino logger, or the options to build one on stdout. */
-export type LoggerInput = PinoLogger.LoggerOrOptions<any>
+export type LoggerInput = PinoLogger.AnyLoggerOrOptions
 
 /** Why the process stops early. */
 type Stop =
@@ -79,7 +79,8 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   // timer is installed — not later, from inside them, with nothing left to stop the process
   let logger: ReturnType<typeof PinoLogger.resolve>
   try {
-    logger = PinoLogger.resolve(options.logger ?? defaultLogger())
+    // any pino logger (PinoLogger.resolve checks what it is at run time)
+    logger = PinoLogger.resolve((options.logger ?? defaultLogger()) as PinoLogger.LoggerOrOptions<any>)
   } catch (error) {
     throw asLoggerOption(error, "Supervisor.runMain")
   }

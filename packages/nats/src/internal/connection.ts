@@ -429,3 +429,23 @@ const notListening = (e: unknown): boolean => e instanceof Error && e.name === "
 export const workersIdle = (
   info: { readonly num_waiting: number; readonly num_ack_pending: number } | undefined
 ): boolean => info === undefined || (info.num_waiting === 0 && info.num_ack_pending === 0)
+
+/**
+ * One look at the workers' consumer for the no-worker warning: `idle` as `workersIdle` says,
+ * `missing` when the server says there is no such consumer; undefined when the server did not
+ * answer the question (a lost connection, a permission the firing account lacks): that look
+ * counts neither way.
+ */
+export const lookAtWorkers = (
+  jsm: JetStreamManager,
+  names: Names
+): Effect.Effect<{ readonly idle: boolean; readonly missing: boolean } | undefined> =>
+  Effect.tryPromise({
+    try: () => jsm.consumers.info(names.jobsStream, names.consumer),
+    catch: (e) => e
+  }).pipe(
+    Effect.map((info) => ({ idle: workersIdle(info), missing: false })),
+    Effect.catch((e) =>
+      Effect.succeed(isApiError(e, JetStreamApiCodes.ConsumerNotFound) ? { idle: true, missing: true } : undefined)
+    )
+  )

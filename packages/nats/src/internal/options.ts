@@ -149,10 +149,12 @@ export const countOf = (
 }
 
 /**
- * Checks a supervisor configuration the caller passes on (`NatsSupervisor.layer`'s `supervisor`,
- * `NatsWorker.run`'s `pools`) before anything is connected: a bad option fails with a
- * SupervisorConfigError naming `fn` and the option's path under `prefix` (`"supervisor."`:
- * `supervisor.pools.db.concurrency`; `""` for options at the top level, as the worker's `pools`).
+ * Checks a supervisor configuration the caller passes on (`NatsSupervisor.layer`'s `supervisor`)
+ * before anything is connected: a bad option fails with a SupervisorConfigError naming `fn` and
+ * the option's path under `prefix` (`"supervisor."`: `supervisor.pools.db.concurrency`; `""` for
+ * options at the top level). Like `Supervisor.checkConfig`, it cannot see a metrics name that a
+ * running supervisor holds: that one is still a defect when the supervisor is built. (`NatsWorker.run`
+ * builds its supervisor before it connects and words that supervisor's refusal itself.)
  */
 export const supervisorConfigOf = (
   fn: string,
