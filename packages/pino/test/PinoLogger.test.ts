@@ -375,6 +375,20 @@ describe("redaction", () => {
     "err.causes[*].cause.password"
   ]
 
+  it("leaves out effect's type marks (an UnknownError's ~effect/… field), keeping its _tag and cause", async () => {
+    const { lines, logger } = capture({})
+    await runWith(
+      logger,
+      Effect.gen(function* () {
+        const cause = yield* causeOf(Effect.tryPromise(() => Promise.reject(new Error("boom"))))
+        yield* Effect.logError("unknown", cause)
+      })
+    )
+    const err = errOf(lines, "unknown")
+    expect(err).toMatchObject({ name: "UnknownError", _tag: "UnknownError", cause: { message: "boom" } })
+    expect(Object.keys(err).filter((key) => key.startsWith("~effect/"))).toEqual([])
+  })
+
   it("keeps an error's own fields as fields of err, where pino's redact paths reach them", async () => {
     const { lines, logger } = capture({ redact })
     const plain = Object.assign(new Error("login failed"), { password: "hunter2", code: "E_AUTH" })

@@ -222,12 +222,19 @@ const ownFields = (error: object, stack: string | undefined): Fields => {
   out.message = typeof message === "string" ? message : ""
   if (stack !== undefined) out.stack = stack
   for (const key of ownKeys(error)) {
-    if (reservedFields.has(key)) continue
+    if (reservedFields.has(key) || isTypeMark(key)) continue
     const value = safeCopy(read(error, key), new Set([error]), 0)
     if (value !== undefined) out[key] = value
   }
   return out
 }
+
+/**
+ * An effect type mark: a field named `~effect/…` that effect puts on its own errors to recognise
+ * them (`UnknownError` carries `"~effect/Cause/UnknownError": "~effect/Cause/UnknownError"`). It
+ * says nothing a reader needs (`_tag` and `name` say the same) and is left out of the line.
+ */
+const isTypeMark = (key: string): boolean => key.startsWith("~effect/")
 
 /** How deep `safeCopy` copies a field's value; deeper objects read as "[Object]". */
 const maxCopyDepth = 10
