@@ -262,7 +262,10 @@ describe("split with output buffers", () => {
             [Chan.split(p, from, { yesBuffer: null } as never), "Chan.split yesBuffer", null],
             [Chan.split(p, from, { yesbuffer: 2 } as never), "Chan.split yesbuffer", 2],
             [Chan.split(p, from, 4 as never), "Chan.split options", 4],
-            [Chan.split(p, from, [1, 2] as never), "Chan.split options", [1, 2]]
+            [Chan.split(p, from, [1, 2] as never), "Chan.split options", [1, 2]],
+            // merge's buffer is named as merge's argument too
+            [Chan.merge([from], -1), "Chan.merge buffer size", -1],
+            [Chan.merge([from], "2" as never), "Chan.merge buffer", "2"]
           ]
           for (const [effect, argument, value] of refused) {
             expectArgumentError(yield* soleDefect(effect), argument, value)

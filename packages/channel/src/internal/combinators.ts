@@ -244,6 +244,7 @@ export const merge = <A>(
   Effect.suspend(() => {
     const inputs = Array.from(checkIterable("Chan.merge ports", ports))
     for (let i = 0; i < inputs.length; i++) checkChan(inputs[i], `Chan.merge port ${i}`)
+    makeBuffer("Chan.merge buffer", buffer) // a bad one named as merge's argument, not as the channel it makes
     // each input's loop keeps at most one put pending on `out`: the merge's own puts never reach
     // the limit, and the consumers' takes keep at least the default one
     const out = Chan.makeUnsafe<A>(buffer, { maxPending: Math.max(defaultMaxPending, inputs.length) })
