@@ -6,35 +6,14 @@
  * a duration.
  */
 import type * as net from "node:net"
-import { Job, Supervisor } from "@tributary/jobs"
-import { Deferred, Effect, Logger, type Scope } from "effect"
-import { TestClock } from "effect/testing"
+import { Job } from "@tributary/jobs"
+import { Deferred, Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { Monitor } from "../src/index.js"
 import { serverTimeouts } from "../src/internal/server.js"
 import { maxDepth, tooDeep } from "../src/internal/view.js"
 import { connectInOrder, get, openEvents } from "./client.js"
-
-/** Runs `program` in a scope, with a supervisor, a TestClock and no log output. */
-const run = <A, E>(program: Effect.Effect<A, E, Supervisor.Supervisor | Scope.Scope>): Promise<A> =>
-  Effect.runPromise(
-    program.pipe(
-      Effect.scoped,
-      Effect.provide(Supervisor.layer()),
-      Effect.provide(Logger.layer([])),
-      Effect.provide(TestClock.layer())
-    )
-  )
-
-/** Lets every fiber that can make progress do so. */
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
-
-const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
-
-/** One more watch element: advances the TestClock by the monitor's interval (500 millis). */
-const tick = TestClock.adjust("500 millis")
+import { promise, run, settle, tick } from "./harness.js"
 
 /** A linked list `length` nodes long: `{ i: length - 1, next: { i: length - 2, next: … { end: true } } }`. */
 const linkedList = (length: number): unknown => {

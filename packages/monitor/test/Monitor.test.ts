@@ -7,7 +7,7 @@
 
 import * as http from "node:http"
 import { Job, Supervisor } from "@tributary/jobs"
-import { Deferred, Effect, Logger, type Scope } from "effect"
+import { Deferred, Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Monitor, MonitorArgumentError, MonitorListenError } from "../src/index.js"
@@ -21,30 +21,7 @@ import {
   statusLineOn,
   until
 } from "./client.js"
-
-/** Runs `program` in a scope, with a supervisor built from `config`, a TestClock and no log output. */
-const run = <A, E>(
-  program: Effect.Effect<A, E, Supervisor.Supervisor | Scope.Scope>,
-  config: Supervisor.Config = {}
-): Promise<A> =>
-  Effect.runPromise(
-    program.pipe(
-      Effect.scoped,
-      Effect.provide(Supervisor.layer(config)),
-      Effect.provide(Logger.layer([])),
-      Effect.provide(TestClock.layer())
-    )
-  )
-
-/** Lets every fiber that can make progress do so. */
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
-
-const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
-
-/** One more watch element: advances the TestClock by the monitor's interval (500 millis). */
-const tick = TestClock.adjust("500 millis")
+import { promise, run, settle, tick } from "./harness.js"
 
 describe("Monitor.serve options", () => {
   const refused = (options: Monitor.Options) =>

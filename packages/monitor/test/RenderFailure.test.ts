@@ -11,6 +11,7 @@ import { TestClock } from "effect/testing"
 import { describe, expect, it, vi } from "vitest"
 import { Monitor } from "../src/index.js"
 import { get, openEvents } from "./client.js"
+import { promise, settle, tick } from "./harness.js"
 
 vi.mock("../src/internal/view.js", async (importOriginal) => {
   const view = await importOriginal<typeof import("../src/internal/view.js")>()
@@ -22,14 +23,6 @@ vi.mock("../src/internal/view.js", async (importOriginal) => {
     }
   }
 })
-
-const settle = Effect.gen(function* () {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-})
-
-const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
-
-const tick = TestClock.adjust("500 millis")
 
 describe("Monitor.serve when a snapshot cannot be made", () => {
   it("/snapshot is a 500, /events skips the update, one log line per run of failures; then all goes on", async () => {
