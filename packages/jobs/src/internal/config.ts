@@ -196,19 +196,19 @@ export const watchArguments = (
   }
 }
 
-/**
- * The arguments of `runMain`, checked at the call, before anything is installed or run (its
- * `supervisor` configuration too, by `resolve`): its `failOnJobFailure` and its `forceAfter` in
- * millis. A bad one throws a SupervisorConfigError naming it (and `Supervisor.runMain`).
- */
-export const runMainArguments = (
-  program: unknown,
-  options: unknown
-): {
+/** What `runMainArguments` reads: `failOnJobFailure`, `forceAfter` in millis, `maxHeldLines` (undefined: pino's default). */
+export interface RunMainArguments {
   readonly failOnJobFailure: boolean
   readonly forceAfterMillis: number
   readonly maxHeldLines: number | undefined
-} => {
+}
+
+/**
+ * The arguments of `runMain`, checked at the call, before anything is installed or run (its
+ * `supervisor` configuration too, by `resolve`): its `failOnJobFailure`, its `forceAfter` in
+ * millis and its `maxHeldLines`. A bad one throws a SupervisorConfigError naming it (and `Supervisor.runMain`).
+ */
+export const runMainArguments = (program: unknown, options: unknown): RunMainArguments => {
   try {
     return readRunMainArguments(program, options)
   } catch (error) {
@@ -217,14 +217,7 @@ export const runMainArguments = (
 }
 
 /** `runMainArguments`, its errors naming no call. */
-const readRunMainArguments = (
-  program: unknown,
-  options: unknown
-): {
-  readonly failOnJobFailure: boolean
-  readonly forceAfterMillis: number
-  readonly maxHeldLines: number | undefined
-} => {
+const readRunMainArguments = (program: unknown, options: unknown): RunMainArguments => {
   if (!Effect.isEffect(program)) throw new SupervisorConfigError("program", program, "an Effect")
   if (typeof options !== "object" || options === null || Array.isArray(options))
     throw new SupervisorConfigError("options", options, "an object (or nothing)")
