@@ -51,6 +51,29 @@ describe("select: fairness", () => {
     expect(Math.abs(wins.b - TRIALS / 2)).toBeLessThan(tenSigma(TRIALS))
   })
 
+  it(`a ready buffered take and a ready put each win about half of ${TRIALS} trials (through yield*, which completes buffered takes at once)`, async () => {
+    const wins = await run(
+      Effect.gen(function* () {
+        const a = Chan.makeUnsafe<number>(TRIALS)
+        const b = Chan.makeUnsafe<number>(TRIALS)
+        for (let i = 0; i < TRIALS; i++) Chan.offerUnsafe(a, i)
+        const wins = { take: 0, put: 0 }
+        for (let i = 0; i < TRIALS; i++) {
+          const won = yield* Chan.select([
+            Chan.onTake(a, () => "take" as const),
+            Chan.onPut(b, i, () => "put" as const)
+          ])
+          wins[won]++
+        }
+        // every case that won did its operation, and no other
+        expect([yield* Chan.size(a), yield* Chan.size(b)]).toEqual([TRIALS - wins.take, wins.put])
+        return wins
+      })
+    )
+    expect(Math.abs(wins.take - TRIALS / 2)).toBeLessThan(tenSigma(TRIALS))
+    expect(Math.abs(wins.put - TRIALS / 2)).toBeLessThan(tenSigma(TRIALS))
+  })
+
   it(`two ready put cases each win about half of ${TRIALS} trials`, async () => {
     const wins = await run(
       Effect.gen(function* () {
