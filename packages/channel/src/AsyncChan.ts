@@ -409,7 +409,7 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
   options?: { readonly priority?: boolean; readonly orElse?: () => D; readonly signal?: AbortSignal }
 ): Promise<Awaited<CaseResult<Cases[number]> | D>> => {
   const all = cases as unknown as ReadonlyArray<SelectCaseImpl>
-  const invalid = checkCases(all, options, ASYNC_SELECT_OPTIONS)
+  const invalid = checkCases(all, options, ASYNC_SELECT_OPTIONS, toResult)
   if (invalid !== undefined) return Promise.reject(invalid)
   const orElse = options?.orElse
   const signal = options?.signal
@@ -421,14 +421,20 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
   return new Promise((resolve, reject) => {
     const registration = new SelectRegistration()
     let cancelTimer: (() => void) | undefined
-    const finish = (): void => {
-      cancelTimer?.()
-      signal?.removeEventListener("abort", onAbort)
+    /** runs the winning handler (the case has committed: its value is the select's) */
+    const deliver = (): void => {
       try {
         resolve(registration.winner!.deliver(registration.result) as any)
       } catch (error) {
         reject(error)
       }
+    }
+    const finish = (): void => {
+      cancelTimer?.()
+      signal?.removeEventListener("abort", onAbort)
+      // in a microtask of its own: the call that committed the case (another party's put, take or
+      // close, an Effect fiber's among them) must not run the handler inside its own operation
+      queueMicrotask(deliver)
     }
     const onAbort = (): void => {
       if (!registration.withdraw()) return

@@ -22,7 +22,7 @@ import {
   timeout
 } from "@tributary/channel/async"
 import * as Deprecated from "@tributary/channel/promise"
-import { Effect, Exit, Fiber, Logger, Option } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, Option } from "effect"
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest"
 import { pending, thrown, until } from "./harness.js"
 
@@ -718,6 +718,47 @@ describe("for await and iterate", () => {
 // ── select ──────────────────────────────────────────────────────────────────
 
 describe("select", () => {
+  it("refuses a case of the other API (its handler would get an Option, a returned Effect would never run), and so does Chan.select", async () => {
+    const ch = chan<number>(1)
+    ch.offer(1)
+    const refusedHere = await select([Chan.onTake(ch, (o) => o) as never]).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(refusedHere).toBeInstanceOf(ChanArgumentError)
+    expect(refusedHere).toMatchObject({ argument: "select case 0" })
+    const refusedThere = await Effect.runPromiseExit(Chan.select([onTake(ch, (r) => r) as never]))
+    expect(Exit.isFailure(refusedThere) && Cause.squash(refusedThere.cause)).toMatchObject({
+      argument: "select case 0"
+    })
+    expect(ch.poll()).toEqual({ done: false, value: 1 }) // nothing was taken
+  })
+
+  it("a waiting select's handler runs after the call that committed its case, not inside it (an Effect fiber's put included)", async () => {
+    const ch = chan<number>()
+    const calls: Array<string> = []
+    const first = select([
+      onTake(ch, (r) => {
+        calls.push(`handler in a fiber: ${Fiber.getCurrent() !== undefined}`)
+        return r
+      })
+    ])
+    expect(ch.offer(1)).toBe(true) // the select's take waits: the offer hands the value over
+    calls.push("offer returned")
+    expect(await first).toEqual({ done: false, value: 1 })
+    const second = select([
+      onTake(ch, (r) => {
+        calls.push(`handler in a fiber: ${Fiber.getCurrent() !== undefined}`)
+        return r
+      })
+    ])
+    // the fiber goes on right after its put, before the handler's microtask
+    const put = Chan.put(ch, 2).pipe(Effect.tap(() => Effect.sync(() => calls.push("put returned"))))
+    expect(await Effect.runPromise(put)).toBe(true)
+    expect(await second).toEqual({ done: false, value: 2 })
+    expect(calls).toEqual(["offer returned", "handler in a fiber: false", "put returned", "handler in a fiber: false"])
+  })
+
   it("onTake's handler receives { done: false, value } and { done: true, value: undefined } once closed", async () => {
     const ch = chan<number>(1)
     ch.offer(4)

@@ -455,7 +455,7 @@ export class SelectStep {
   ) {}
   run(fiber: StepFiber): Next {
     const cases = this.cases
-    const invalid = checkCases(cases, this.options, SELECT_OPTIONS)
+    const invalid = checkCases(cases, this.options, SELECT_OPTIONS, toOption)
     if (invalid !== undefined) return Effect.die(invalid)
     const orElse = this.options?.orElse
     const priority = this.options?.priority === true
@@ -472,7 +472,7 @@ export class SelectStep {
    */
   now(): unknown {
     const cases = this.cases
-    if (checkCases(cases, this.options, SELECT_OPTIONS) !== undefined) return NOT_NOW
+    if (checkCases(cases, this.options, SELECT_OPTIONS, toOption) !== undefined) return NOT_NOW
     const c = pickReady(cases, this.options?.priority === true)
     if (c === undefined) return NOT_NOW
     if (c.kind !== TAKE) return new NowThen(new ChosenCase(this, c) as unknown as Effect.Effect<unknown>)

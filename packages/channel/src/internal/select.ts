@@ -101,13 +101,15 @@ export const SELECT_OPTIONS: ReadonlyArray<string> = ["priority", "orElse"]
 /**
  * The first problem with a select's arguments (not an array; options that are not an object, or
  * have a key not among `known`, a `priority` that is not a boolean, an `orElse` that is not a
- * function; a foreign or bad case; no case without `orElse`), if any. The options are looked at
+ * function; a foreign or bad case, or one of the other API: its `present` is not this select's;
+ * no case without `orElse`), if any. The options are looked at
  * only when given.
  */
 export const checkCases = (
   cases: ReadonlyArray<unknown>,
   options: { readonly priority?: boolean; readonly orElse?: unknown } | undefined,
-  known: ReadonlyArray<string>
+  known: ReadonlyArray<string>,
+  present: (raw: unknown) => unknown
 ): ChanArgumentError | undefined => {
   if (!Array.isArray(cases)) return new ChanArgumentError("select cases", cases, "an array of cases")
   let orElse: unknown
@@ -126,6 +128,15 @@ export const checkCases = (
       return new ChanArgumentError(`select case ${i}`, c, "a case made by onTake, onPut or onTimeout")
     }
     if (c.error !== undefined) return c.error
+    // a case of the other API would hand its handler the other API's result (an Option for
+    // `{ done, value }`), and a facade handler's Effect would never run
+    if (c.present !== present) {
+      return new ChanArgumentError(
+        `select case ${i}`,
+        c,
+        "a case made by the onTake, onPut or onTimeout of the same API as this select (Chan.select takes Chan.onTake…; the select of @tributary/channel/async takes its own onTake…)"
+      )
+    }
   }
   if (cases.length === 0 && orElse === undefined) {
     return new ChanArgumentError("select cases", cases, "at least one case, or the orElse option")
