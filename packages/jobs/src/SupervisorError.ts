@@ -82,8 +82,9 @@ export class SupervisorFullError extends Data.TaggedError("SupervisorFullError")
  * A job that ended without a result of its own: it timed out (`reason: "TimedOut"`) or it was
  * interrupted (`"Interrupted"`: its group cancelled it, `Job.interrupt`, or it was cancelled while
  * queued). What `Job.all` with "failFast" or "firstSuccess" fails with when such a job decides the
- * group (a job interrupted by a shutdown gives `SupervisorClosedError` instead), and what the
- * Promise API's `run` and `all` reject with.
+ * group (a job interrupted by a shutdown too; a deciding work the group could not admit because
+ * the supervisor had shut down gives `SupervisorClosedError` instead), and what the Promise API's
+ * `run` and `all` reject with.
  *
  * ```ts
  * import { Job } from "@tributary/jobs"
@@ -251,7 +252,7 @@ export class SupervisorConfigError extends Data.TaggedError("SupervisorConfigErr
  * const pool = process.env.SYNC_POOL ?? "partner" // "partnr": a pool the supervisor lacks
  * const program = Job.fire(Effect.log("sync"), { name: "sync", pool }).pipe(
  *   // a defect: caught here only to say which argument is wrong
- *   // Invalid Job.fire pool: expected one of the pools of the supervisor: default, partner (a pool is declared …), received "partnr"
+ *   // Invalid Job.fire pool: expected one of the pools of the supervisor (did you mean partner?): default, partner, received "partnr"
  *   Effect.catchDefect((d) => (d instanceof JobArgumentError ? Effect.logError(`${d.argument}: ${d.message}`) : Effect.die(d)))
  * )
  * ```

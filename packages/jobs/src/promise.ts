@@ -59,6 +59,7 @@ import { stateIn } from "./internal/context.js"
 import { admittedNow } from "./internal/lifecycle.js"
 import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/options.js"
 import { outcomeOf, type SupervisorState } from "./internal/state.js"
+import { defaultStdoutLogger } from "./internal/stdout.js"
 import * as submit from "./internal/submit.js"
 import * as Job from "./Job.js"
 import type { Outcome } from "./Outcome.js"
@@ -613,7 +614,8 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
   }
   let loggerLayer: Layer.Layer<never>
   try {
-    loggerLayer = PinoLogger.layer((logger ?? { level: "info" }) as PinoLogger.LoggerOrOptions<any>, {
+    // none given: runMain's (a stalled stdout costs lines after a second, never memory)
+    loggerLayer = PinoLogger.layer((logger ?? defaultStdoutLogger()) as PinoLogger.LoggerOrOptions<any>, {
       awaitOpen: false,
       ...(held === undefined ? {} : { maxHeldLines: held })
     })
@@ -696,7 +698,17 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
         "fire returns at once and cannot wait: raise maxQueued, or use run or all, which wait for room"
       )
     }
-    if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+    if (Exit.isFailure(exit)) {
+      const error = Cause.squash(exit.cause)
+      // whenFull "fail": the admission's advice (set whenFull: "wait") would not help a fire either
+      if (error instanceof SupervisorFullError)
+        throw new SupervisorFullError(
+          error.supervisor,
+          error.job,
+          "fire returns at once and cannot wait: raise maxQueued, or use run or all, which wait for room"
+        )
+      throw error
+    }
   }
 
   run<A>(work: Work<A>, options?: RunOptions): Promise<A> {

@@ -137,6 +137,10 @@ describe("Effect API: job options that are not an object, or hold an unknown key
     expect(fired.message).toBe(
       "Invalid sup.fire timeOut: expected a known option (did you mean timeout?); the known ones are id, name, pool, key, timeout, priority, delay, retry, annotations, received 1000"
     )
+    // a misspelt pool: the one meant, not how to declare the misspelling
+    expect((thrownBy(() => sup.run(work, { pool: "defualt" })) as Error).message).toBe(
+      'Invalid sup.run pool: expected one of the pools of the supervisor (did you mean default?): default, received "defualt"'
+    )
     expect((thrownBy(() => sup.run(work, { pool: "nope" })) as Error).message).toMatch(
       /^Invalid sup\.run pool: expected one of the pools of the supervisor: default \(a pool is declared in its configuration: pools: \{ nope: \{ concurrency: 4 \} \}\), received "nope"$/
     )

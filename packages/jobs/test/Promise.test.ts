@@ -213,9 +213,9 @@ describe("fire", () => {
       const thrown = thrownBy(() => sup.fire(async () => {}, { name: "one-too-many" }))
       expect(thrown).toBeInstanceOf(SupervisorFullError)
       expect((thrown as SupervisorFullError).job).toBe("one-too-many")
-      // the advice fits the call: under "wait" it is the synchronous fire that cannot wait
-      if (whenFull === "wait") expect((thrown as Error).message).toContain("use run or all, which wait for room")
-      else expect((thrown as Error).message).toContain('set whenFull: "wait"')
+      // the advice fits the call: a synchronous fire cannot wait, whatever whenFull says
+      expect((thrown as Error).message).toContain("use run or all, which wait for room")
+      expect((thrown as Error).message).not.toContain('set whenFull: "wait"')
       const snap = await sup.snapshot()
       expect([snap.running.length, snap.queued.map((j) => j.name)]).toEqual([1, ["queued"]])
       if (whenFull === "wait") {

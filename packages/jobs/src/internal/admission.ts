@@ -42,6 +42,7 @@
  *
  * @internal
  */
+import { closestName } from "@tributary/arguments"
 import type * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -176,13 +177,7 @@ export abstract class Admission {
   poolOf(name: string | undefined, argument: string): Pool {
     const pool = name === undefined ? this.defaultPool : this.pools.get(name)
     if (pool === undefined)
-      throw new JobArgumentError(
-        argument,
-        name,
-        `one of the pools of ${this.config.name === "supervisor" ? "the supervisor" : `supervisor "${this.config.name}"`}: ` +
-          `${[...this.pools.keys()].join(", ")} (a pool is declared in its configuration: ` +
-          `pools: { ${/^[A-Za-z_$][\w$]*$/.test(String(name)) ? name : JSON.stringify(name)}: { concurrency: 4 } })`
-      )
+      throw new JobArgumentError(argument, name, poolExpected(name, [...this.pools.keys()], this.config.name))
     return pool
   }
 
@@ -544,4 +539,16 @@ export abstract class Admission {
 
   /** Has the fibers of `toStart`'s entries made from a scheduler task (the runner's). */
   abstract scheduleFlush(): void
+}
+
+/**
+ * What a job's `pool` expects when the supervisor named `supervisor` has no pool `name`: one of
+ * `pools`, the one a misspelt name means (`closestName`), else how a pool is declared.
+ */
+const poolExpected = (name: unknown, pools: ReadonlyArray<string>, supervisor: string): string => {
+  const whose = supervisor === "supervisor" ? "the supervisor" : `supervisor "${supervisor}"`
+  const meant = typeof name === "string" ? closestName(name, pools) : undefined
+  if (meant !== undefined) return `one of the pools of ${whose} (did you mean ${meant}?): ${pools.join(", ")}`
+  const declared = /^[A-Za-z_$][\w$]*$/.test(String(name)) ? name : JSON.stringify(name)
+  return `one of the pools of ${whose}: ${pools.join(", ")} (a pool is declared in its configuration: pools: { ${declared}: { concurrency: 4 } })`
 }

@@ -38,7 +38,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import pino from "pino"
 import { asLoggerOption } from "./config.js"
-import { stdoutDestination } from "./stdout.js"
+import { defaultStdoutLogger } from "./stdout.js"
 import { jobAnnotations, type SupervisorState, shutdown } from "./supervisor.js"
 
 // ── models ──────────────────────────────────────────────────────────────────
@@ -80,7 +80,7 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   let logger: ReturnType<typeof PinoLogger.resolve>
   try {
     // any pino logger (PinoLogger.resolve checks what it is at run time)
-    logger = PinoLogger.resolve((options.logger ?? defaultLogger()) as PinoLogger.LoggerOrOptions<any>)
+    logger = PinoLogger.resolve((options.logger ?? defaultStdoutLogger()) as PinoLogger.LoggerOrOptions<any>)
   } catch (error) {
     throw asLoggerOption(error, "Supervisor.runMain")
   }
@@ -376,19 +376,6 @@ const countersFields = (c: SupervisorState["counters"]): Record<string, number> 
   "jobs.timedOut": c.timedOut,
   "jobs.dropped": c.dropped
 })
-
-/**
- * The logger when none is given: pino at info on stdout, written synchronously, so the lines
- * written on the way out (a `process.exit` by the program, a second signal, the hard deadline)
- * are on stdout before the process ends — an asynchronous destination can still hold them in a
- * write the exit cuts short. A reader that stops reading costs lines after `stdoutStallMillis`,
- * never the process (pino's own sync destination sleeps until the pipe drains: a stalled reader
- * froze signals and the hard deadline for good).
- */
-const defaultLogger = (): LoggerInput => pino({ level: "info" }, stdoutDestination(1, stdoutStallMillis)) as LoggerInput
-
-/** How long a line may wait for a stdout that takes nothing before lines are dropped. */
-const stdoutStallMillis = 1000
 
 /** Best effort before `process.exit`: a sonic-boom destination can be flushed synchronously. */
 const flushSync = (logger: pino.Logger): void => {

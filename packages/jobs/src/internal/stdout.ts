@@ -15,6 +15,7 @@
  * @internal
  */
 import * as fs from "node:fs"
+import pino from "pino"
 
 /** What pino needs of a destination. */
 export interface Destination {
@@ -50,3 +51,17 @@ export const stdoutDestination = (fd: number, stallMillis: number): Destination 
     }
   }
 }
+
+/**
+ * The logger `runMain` and the Promise API's `supervisor` use when none is given: pino at info on
+ * stdout, written synchronously, so the lines written on the way out (a `process.exit` by the
+ * program, a second signal, the hard deadline) are on stdout before the process ends — an
+ * asynchronous destination can still hold them in a write the exit cuts short, and holds every
+ * line a stalled reader does not take. A reader that stops reading costs lines after
+ * `stdoutStallMillis`, never the process's memory or the process (pino's own sync destination
+ * sleeps until the pipe drains: a stalled reader froze signals and the hard deadline for good).
+ */
+export const defaultStdoutLogger = (): pino.Logger => pino({ level: "info" }, stdoutDestination(1, stdoutStallMillis))
+
+/** How long a line may wait for a stdout that takes nothing before lines are dropped. */
+const stdoutStallMillis = 1000
