@@ -303,6 +303,22 @@ describe("delay", () => {
     ])
   })
 
+  it("a shutdown cancels delayed jobs at once: it does not wait out its grace for jobs that can no longer start", async () => {
+    const { value } = await run(
+      Effect.gen(function* () {
+        yield* Job.fire(Effect.void, { name: "later", delay: "10 minutes" })
+        const shutdown = yield* Effect.forkChild(Supervisor.shutdown({ grace: "1 minute" }))
+        yield* settle // no clock time passes
+        const ended = shutdown.pollUnsafe() !== undefined
+        yield* TestClock.adjust("1 minute")
+        yield* Fiber.join(shutdown)
+        return { ended, counters: (yield* Supervisor.snapshot).counters }
+      })
+    )
+    expect(value.ended).toBe(true)
+    expect(value.counters).toMatchObject({ started: 0, interrupted: 1 })
+  })
+
   it("a bad delay is a JobArgumentError naming it", async () => {
     const { value } = await run(Effect.exit(Job.fire(Effect.void, { delay: -1 })))
     const defect = Exit.isFailure(value) ? value.cause.reasons.find(Cause.isDieReason)?.defect : undefined

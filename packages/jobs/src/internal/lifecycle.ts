@@ -79,6 +79,20 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
           )
         for (const entry of held) state.cancelQueued(entry, true)
       }
+      // waiting out their delay: one ending after the shutdown began is cancelled (`endDelay`), so
+      // the grace cannot run them either; cancelled now, newest first
+      const delayed = [...state.delayed].reverse()
+      if (delayed.length > 0) {
+        const now = state.now()
+        for (const entry of delayed)
+          yield* logContained(
+            state,
+            Effect.logWarning(`job ${entry.name} still delayed at shutdown; cancelling it`).pipe(
+              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
+            )
+          )
+        for (const entry of delayed) state.cancelDelayed(entry)
+      }
       const drained = yield* Effect.raceFirst(
         Effect.asSome(state.drain),
         Effect.as(Effect.raceFirst(Effect.sleep(graceMillis), Deferred.await(cut)), Option.none())
@@ -101,15 +115,6 @@ export const shutdown = (state: SupervisorState, graceMillis: number): Effect.Ef
               Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
             )
           )
-        const delayed = [...state.delayed].reverse() // newest first
-        for (const entry of delayed)
-          yield* logContained(
-            state,
-            Effect.logWarning(`job ${entry.name} still delayed at shutdown; cancelling it`).pipe(
-              Effect.annotateLogs({ ...jobAnnotations(entry), ageMillis: now - entry.admittedAt })
-            )
-          )
-        for (const entry of delayed) state.cancelDelayed(entry)
         for (const entry of queued) state.cancelQueued(entry, true)
         for (const entry of running) state.interruptUnsafe(entry)
         state.flush()
