@@ -34,6 +34,7 @@
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
+import { whenAborted } from "./internal/abortWaits.js"
 import { checkChan, checkChannel, notAChannel, optionsError } from "./internal/arguments.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
 import { iteratorOf } from "./internal/iterator.js"
@@ -431,7 +432,7 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
     }
     const finish = (): void => {
       cancelTimer?.()
-      signal?.removeEventListener("abort", onAbort)
+      off?.()
       // in a microtask of its own: the call that committed the case (another party's put, take or
       // close, an Effect fiber's among them) must not run the handler inside its own operation
       queueMicrotask(deliver)
@@ -441,7 +442,14 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
       cancelTimer?.()
       reject(signal!.reason)
     }
-    registration.register(all, finish, false)
+    // listened to before anything is registered: a signal that refuses a listener leaves nothing behind
+    const off = signal === undefined ? undefined : whenAborted(signal, onAbort)
+    try {
+      registration.register(all, finish, false)
+    } catch (error) {
+      off?.() // refused (beyond a channel's maxPending): nothing waits
+      throw error
+    }
     // a take case queued behind woken takers may have been served at once
     if (!registration.active) return
     const timer = earliestTimeout(all)
@@ -450,7 +458,6 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
         if (registration.expire(timer)) finish()
       })
     }
-    signal?.addEventListener("abort", onAbort, { once: true })
   })
 }
 
@@ -517,7 +524,7 @@ const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined)
   if (result !== PENDING) return result ? resolvedTrue : resolvedFalse
   return new Promise<boolean>((resolve, reject) => {
     const node = new Node(value, (accepted: boolean) => {
-      signal?.removeEventListener("abort", onAbort)
+      off?.()
       resolve(accepted)
     })
     const onAbort = (): void => {
@@ -525,8 +532,14 @@ const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined)
       core.withdraw(node)
       reject(signal!.reason)
     }
-    core.enqueuePut(node)
-    signal?.addEventListener("abort", onAbort, { once: true })
+    // listened to before the put is queued: a signal that refuses a listener leaves nothing queued
+    const off = signal === undefined ? undefined : whenAborted(signal, onAbort)
+    try {
+      core.enqueuePut(node)
+    } catch (error) {
+      off?.() // refused (beyond maxPending): nothing waits
+      throw error
+    }
   })
 }
 
@@ -556,7 +569,7 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
   }
   return new Promise<Result<A>>((resolve, reject) => {
     const node = new Node(undefined, (value: unknown) => {
-      signal.removeEventListener("abort", onAbort)
+      off()
       resolve(toResult(value) as Result<A>)
     })
     const onAbort = (): void => {
@@ -564,9 +577,15 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
       core.withdraw(node)
       reject(signal.reason)
     }
-    core.enqueueTake(node)
-    // a take queued behind woken takers may have been served at once
-    if (node.active) signal.addEventListener("abort", onAbort, { once: true })
+    // listened to before the take is queued (it may be served at once, behind woken takers: then
+    // its `done` stops listening again); a signal that refuses a listener leaves nothing queued
+    const off = whenAborted(signal, onAbort)
+    try {
+      core.enqueueTake(node)
+    } catch (error) {
+      off() // refused (beyond maxPending): nothing waits
+      throw error
+    }
   })
 }
 

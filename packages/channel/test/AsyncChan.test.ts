@@ -385,6 +385,57 @@ describe("bad arguments from JavaScript", () => {
 })
 
 describe("AbortSignal", () => {
+  it("one signal shared by many waiting operations has one listener: no leak warning, every one rejected with the reason", async () => {
+    const warnings: Array<string> = []
+    const onWarning = (w: Error) => warnings.push(w.name)
+    process.on("warning", onWarning)
+    try {
+      const controller = new AbortController()
+      const chans = Array.from({ length: 300 }, () => chan<number>())
+      const waits = chans.map((c, i) =>
+        (i % 3 === 0
+          ? c.put(1, { signal: controller.signal })
+          : i % 3 === 1
+            ? c.take({ signal: controller.signal })
+            : select([onTake(c, (r) => r)], { signal: controller.signal })
+        ).then(
+          () => "settled",
+          (e: unknown) => e
+        )
+      )
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(1)
+      expect(chans[1]!.offer(5)).toBe(true) // one take is served: the others still listen through the one
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(1)
+      const reason = new Error("stop")
+      controller.abort(reason)
+      const results = await Promise.all(waits)
+      expect(results.filter((r) => r === reason)).toHaveLength(299)
+      expect(results[1]).toBe("settled")
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(0)
+      for (const c of chans) expect(pending(c)).toEqual(none)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).toEqual([])
+    } finally {
+      process.off("warning", onWarning)
+    }
+  })
+
+  it("a signal whose addEventListener throws (a broken polyfill): the operation rejects and nothing is left queued", async () => {
+    const broken = {
+      aborted: false,
+      addEventListener: () => {
+        throw new Error("not supported")
+      },
+      removeEventListener: () => {}
+    } as unknown as AbortSignal
+    const ch = chan<number>()
+    await expect(ch.take({ signal: broken })).rejects.toThrow("not supported")
+    await expect(ch.put(1, { signal: broken })).rejects.toThrow("not supported")
+    await expect(select([onTake(ch, (r) => r)], { signal: broken })).rejects.toThrow("not supported")
+    expect(pending(ch)).toEqual(none)
+    expect(ch.offer(2)).toBe(false) // no taker was left behind to take it
+  })
+
   describe.each(facadeKinds)("take on $name", (kind) => {
     it("aborting a waiting take withdraws it, rejects with the reason, and consumes nothing", async () => {
       const ch = kind.make<number>()

@@ -1,0 +1,52 @@
+/**
+ * The abort listeners of the Promise facade's waiting operations: one "abort" listener per
+ * `AbortSignal`, however many operations wait on it. A listener per operation made N waits on one
+ * shared signal cost O(N²) to register (Node scans a signal's listeners on every add) and had Node
+ * warn of a possible leak on stderr from the 11th on.
+ *
+ * Invariants:
+ * - a signal has our listener exactly while at least one registered callback is on it;
+ * - a callback runs at most once, on the signal's abort, and not after its `off`;
+ * - `off` is idempotent, and after the last `off` of a signal the signal holds nothing of ours.
+ *
+ * @internal
+ */
+
+interface Waits {
+  readonly callbacks: Set<() => void>
+  readonly listener: () => void
+}
+
+const bySignal = new WeakMap<AbortSignal, Waits>()
+
+/**
+ * Calls `callback` when `signal` aborts (it has not yet: the caller checked `signal.aborted`);
+ * returns `off`, which stops that. Throws what the signal's `addEventListener` throws (a broken
+ * polyfill), before anything is registered.
+ */
+export const whenAborted = (signal: AbortSignal, callback: () => void): (() => void) => {
+  let waits = bySignal.get(signal)
+  if (waits === undefined) {
+    const callbacks = new Set<() => void>()
+    const listener = (): void => {
+      bySignal.delete(signal)
+      const all = [...callbacks]
+      callbacks.clear()
+      for (const f of all) f()
+    }
+    signal.addEventListener("abort", listener, { once: true })
+    waits = { callbacks, listener }
+    bySignal.set(signal, waits)
+  }
+  const mine = waits
+  mine.callbacks.add(callback)
+  return () => {
+    if (!mine.callbacks.delete(callback) || mine.callbacks.size > 0) return
+    if (bySignal.get(signal) === mine) bySignal.delete(signal)
+    try {
+      signal.removeEventListener("abort", mine.listener)
+    } catch {
+      // a broken polyfill: its listener stays, and finds no callback when it fires
+    }
+  }
+}
