@@ -207,7 +207,7 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
 
 /**
  * A channel that closes after `ms` milliseconds (a live timer; above 2^31-1 ms it still waits the
- * whole time). Throws `ChanArgumentError` for a negative or NaN `ms`. The timer keeps the process
+ * whole time). Throws `ChanArgumentError` for a negative or NaN `ms`, or one that is not a number. The timer keeps the process
  * alive until it fires, read or not: for a deadline on one `select`, `onTimeout` ends with it.
  *
  * ```ts
@@ -222,7 +222,7 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
 export const timeout = (ms: number): AsyncChan<never> =>
   timeoutChannel(
     "timeout ms",
-    ms,
+    millisOnly("timeout ms", ms),
     (name) => new AsyncChanImpl<never>(undefined, { name }),
     liveTimer
   ) as unknown as AsyncChan<never>
@@ -386,7 +386,7 @@ export const onPut = <A, X>(ch: WritePort<A>, value: A, handler: (accepted: bool
  * @since 0.2.0
  */
 export const onTimeout = <X>(ms: number, handler: () => X): SelectCase<X> => {
-  return timeoutCase("onTimeout ms", ms, handler, toResult) as any
+  return timeoutCase("onTimeout ms", ms, handler, toResult, true) as any
 }
 
 /**
@@ -462,6 +462,17 @@ export const select = <const Cases extends ReadonlyArray<SelectCase<any>>, D = n
 }
 
 // ── private ─────────────────────────────────────────────────────────────────
+
+/**
+ * `ms` if it is a number (the duration checks follow); anything else throws a `ChanArgumentError`
+ * naming `argument`: the Effect API's duration inputs ("5 seconds", a Duration) are not this API's,
+ * and a bigint would be read as nanoseconds (`onTimeout`'s case keeps the same error, as
+ * `timeoutCase` does).
+ */
+const millisOnly = (argument: string, ms: unknown): number => {
+  if (typeof ms !== "number") throw new ChanArgumentError(argument, ms, "a number of milliseconds (>= 0, or Infinity)")
+  return ms
+}
 
 const DONE: Result<never> = Object.freeze({ done: true, value: undefined })
 const resolvedTrue = Promise.resolve(true)

@@ -332,6 +332,21 @@ describe("bad arguments from JavaScript", () => {
     expect((e as ChanArgumentError).message).toContain(value)
   }
 
+  it("timeout and onTimeout take milliseconds only: a bigint (nanoseconds), a duration string or object is refused, naming ms", async () => {
+    for (const [bad, shown] of [
+      [1000n, "1000n"],
+      ["5 seconds", '"5 seconds"'],
+      [{ seconds: 1 }, '{"seconds":1}']
+    ] as const) {
+      isArgumentError(
+        thrown(() => timeout(bad as never)),
+        "timeout ms",
+        shown
+      )
+      isArgumentError(await rejection(select([onTimeout(bad as never, () => "late")])), "onTimeout ms", shown)
+    }
+  })
+
   it("put and take reject, offer, poll, close and iterate throw, with ChanArgumentError naming the channel", async () => {
     for (const [bad, shown] of [
       [undefined, "undefined"],

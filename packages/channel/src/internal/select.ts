@@ -65,9 +65,14 @@ export const timeoutCase = (
   argument: string,
   duration: Parameters<typeof checkDuration>[1],
   handler: () => unknown,
-  present: (raw: unknown) => unknown
+  present: (raw: unknown) => unknown,
+  millisOnly = false
 ): SelectCase => {
   try {
+    // the Promise facade takes milliseconds only: its "ms" is no duration string, and a bigint
+    // would be read as nanoseconds
+    if (millisOnly && typeof duration !== "number")
+      throw new ChanArgumentError(argument, duration, "a number of milliseconds (>= 0, or Infinity)")
     const millis = checkDuration(argument, duration)
     return new SelectCase(TIMEOUT, undefined, undefined, handler, present, millis, badHandler("onTimeout", handler))
   } catch (error) {
