@@ -1,7 +1,8 @@
 /**
  * The shared argument checks: the "did you mean" rule, a value as a message shows it, and the
- * duration objects effect would misread.
+ * duration objects effect would misread, and the one abort listener per signal.
  */
+import { getEventListeners } from "node:events"
 import * as Duration from "effect/Duration"
 import { describe, expect, it } from "vitest"
 import {
@@ -11,7 +12,8 @@ import {
   durationUnits,
   illFormedDuration,
   knownOption,
-  wellFormedDurationObject
+  wellFormedDurationObject,
+  whenAborted
 } from "../src/index.js"
 
 describe("closestName", () => {
@@ -159,5 +161,35 @@ describe("duration objects", () => {
     expect(durationExpected("a duration ≥ 0", { seconds: -1 })).toBe(
       `a duration ≥ 0 (an object takes one or more of ${durationUnits.join(", ")})`
     )
+  })
+})
+
+describe("whenAborted", () => {
+  it("holds one listener per signal while a callback waits, calls each waiting callback once on abort", () => {
+    const controller = new AbortController()
+    const calls: Array<string> = []
+    const offA = whenAborted(controller.signal, () => calls.push("a"))
+    const offB = whenAborted(controller.signal, () => calls.push("b"))
+    whenAborted(controller.signal, () => calls.push("c"))
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1)
+    offB()
+    offB() // idempotent
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1)
+    controller.abort()
+    controller.abort()
+    expect(calls).toEqual(["a", "c"])
+    offA() // after the abort: nothing to undo
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0)
+  })
+
+  it("leaves nothing on the signal after the last off, and registers anew after that", () => {
+    const { signal } = new AbortController()
+    const offs = Array.from({ length: 50 }, () => whenAborted(signal, () => {}))
+    for (const off of offs) off()
+    expect(getEventListeners(signal, "abort")).toHaveLength(0)
+    const off = whenAborted(signal, () => {})
+    expect(getEventListeners(signal, "abort")).toHaveLength(1)
+    off()
+    expect(getEventListeners(signal, "abort")).toHaveLength(0)
   })
 })

@@ -31,10 +31,10 @@
  *
  * @since 0.2.0
  */
+import { whenAborted } from "@tributary/arguments"
 import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
-import { whenAborted } from "./internal/abortWaits.js"
 import { checkChan, checkChannel, notAChannel, optionsError } from "./internal/arguments.js"
 import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
 import { iteratorOf } from "./internal/iterator.js"

@@ -42,6 +42,7 @@
  *
  * @since 0.2.0
  */
+import { whenAborted } from "@tributary/arguments"
 import { Chan } from "@tributary/channel"
 import { PinoLogger } from "@tributary/pino"
 import * as Cause from "effect/Cause"
@@ -747,9 +748,10 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
         } else if (admitting !== undefined && admitting.pollUnsafe() === undefined) admitting.interruptUnsafe()
         else this.state.interruptUnsafe(entry)
       }
-      signal?.addEventListener("abort", onAbort, { once: true })
+      // one listener per signal, however many runs share it (whenAborted)
+      const off = signal === undefined ? undefined : whenAborted(signal, onAbort)
       const ended = (exit: Exit.Exit<unknown, unknown>) => {
-        signal?.removeEventListener("abort", onAbort)
+        off?.()
         if (Exit.isSuccess(exit)) return resolve(exit.value as A)
         reject(signal?.aborted ? signal.reason : reasonOf(outcomeOf(this.state, entry)))
       }
@@ -761,7 +763,7 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       if (admitting === undefined) return admitted()
       admitting.addObserver((exit) => {
         if (Exit.isSuccess(exit)) return admitted()
-        signal?.removeEventListener("abort", onAbort)
+        off?.()
         reject(signal?.aborted ? signal.reason : Cause.squash(exit.cause))
       })
     })
@@ -875,10 +877,9 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
       if (defect instanceof JobArgumentError) throw defect
     }
     return new Promise<A>((resolve, reject) => {
-      const onAbort = () => fiber.interruptUnsafe()
-      signal?.addEventListener("abort", onAbort, { once: true })
+      const off = signal === undefined ? undefined : whenAborted(signal, () => fiber.interruptUnsafe())
       fiber.addObserver((exit) => {
-        signal?.removeEventListener("abort", onAbort)
+        off?.()
         if (Exit.isFailure(exit)) return reject(onFailure(exit.cause))
         const settled = onSuccess(exit.value)
         if (settled.ok) resolve(settled.value)

@@ -926,6 +926,33 @@ describe("a caller's signal shared by many jobs", () => {
     await sup.run(async () => 1, { signal }).catch(() => {}) // refused: closed
     expect(getEventListeners(signal, "abort")).toHaveLength(0)
   })
+
+  it("holds one listener for any number of waiting runs and groups, and its abort ends every one of them", async () => {
+    const warnings: Array<Error> = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on("warning", onWarning)
+    try {
+      const { sup } = make({ concurrency: 10 })
+      const controller = new AbortController()
+      const { signal } = controller
+      const never = (s: AbortSignal) =>
+        new Promise<never>((_, reject) => s.addEventListener("abort", () => reject(s.reason)))
+      const runs = Array.from({ length: 200 }, () => rejectionOf(sup.run(never, { signal })))
+      const groups = Array.from({ length: 20 }, () => rejectionOf(sup.all([never, never], { concurrency: 2, signal })))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(getEventListeners(signal, "abort")).toHaveLength(1)
+      const reason = new Error("stop")
+      controller.abort(reason)
+      const ends = await Promise.all([...runs, ...groups])
+      expect(ends.filter((e) => e === reason)).toHaveLength(220)
+      expect(getEventListeners(signal, "abort")).toHaveLength(0)
+      await sup.drain()
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([])
+    } finally {
+      process.off("warning", onWarning)
+    }
+  })
 })
 
 describe("shutdown with everything pending", () => {

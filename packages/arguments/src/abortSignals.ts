@@ -1,15 +1,14 @@
 /**
- * The abort listeners of the Promise facade's waiting operations: one "abort" listener per
- * `AbortSignal`, however many operations wait on it. A listener per operation made N waits on one
- * shared signal cost O(N²) to register (Node scans a signal's listeners on every add) and had Node
- * warn of a possible leak on stderr from the 11th on.
+ * The abort listeners of the Promise APIs' waiting operations (the channel facade's waits, the
+ * Promise supervisor's `run` and `all`): one "abort" listener per `AbortSignal`, however many
+ * operations wait on it. A listener per operation made N waits on one shared signal cost O(N²) to
+ * register (Node scans a signal's listeners on every add) and had Node warn of a possible leak on
+ * stderr from the 11th on.
  *
  * Invariants:
  * - a signal has our listener exactly while at least one registered callback is on it;
  * - a callback runs at most once, on the signal's abort, and not after its `off`;
  * - `off` is idempotent, and after the last `off` of a signal the signal holds nothing of ours.
- *
- * @internal
  */
 
 interface Waits {
