@@ -22,6 +22,18 @@ const bySignal = new WeakMap<AbortSignal, Waits>()
  * Calls `callback` when `signal` aborts (it has not yet: the caller checked `signal.aborted`);
  * returns `off`, which stops that. Throws what the signal's `addEventListener` throws (a broken
  * polyfill), before anything is registered.
+ *
+ * @example
+ * ```ts
+ * import { whenAborted } from "@tributary/arguments"
+ *
+ * const controller = new AbortController()
+ * const offs = [1, 2, 3].map((n) => whenAborted(controller.signal, () => console.log("stop", n)))
+ * offs[1]!() // 2 no longer waits
+ * controller.abort() // "stop 1", "stop 3": one listener on the signal served both
+ * ```
+ *
+ * @since 0.1.0
  */
 export const whenAborted = (signal: AbortSignal, callback: () => void): (() => void) => {
   let waits = bySignal.get(signal)
