@@ -36,8 +36,8 @@ import type { Buffer } from "./Buffer.js"
 import type { Chan, Options, ReadPort, WritePort } from "./Chan.js"
 import { ChanArgumentError } from "./ChanError.js"
 import { checkChan, checkChannel, notAChannel, optionsError } from "./internal/arguments.js"
-import { ChanCore, CLOSED, isChanCore, Node, PENDING } from "./internal/channel.js"
-import { iteratorOf } from "./internal/iterator.js"
+import { ChanCore, isChanCore, Node, PENDING } from "./internal/channel.js"
+import { iteratorOf, resultOf } from "./internal/iterator.js"
 import {
   channelCase,
   checkCases,
@@ -474,11 +474,11 @@ const millisOnly = (argument: string, ms: unknown): number => {
   return ms
 }
 
-const DONE: Result<never> = Object.freeze({ done: true, value: undefined })
 const resolvedTrue = Promise.resolve(true)
 const resolvedFalse = Promise.resolve(false)
 
-const toResult = (raw: unknown): Result<unknown> => (raw === CLOSED ? DONE : { done: false, value: raw })
+/** A take's result (a value, or `CLOSED`) as this API's `Result` (see `resultOf`). */
+const toResult = (raw: unknown): Result<unknown> => resultOf(raw) as Result<unknown>
 
 /** The options of the facade's `select`: the Effect API's, and `signal`. */
 const ASYNC_SELECT_OPTIONS: ReadonlyArray<string> = [...SELECT_OPTIONS, "signal"]
@@ -533,22 +533,26 @@ const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined)
   const result = core.tryPut(value)
   reportXformUnsafe(core)
   if (result !== PENDING) return result ? resolvedTrue : resolvedFalse
+  if (signal === undefined) {
+    // nothing to withdraw it on: no abort listener, and no closure (the node's `done` is `resolve`)
+    return new Promise<boolean>((resolve) => core.enqueuePut(new Node(value, resolve)))
+  }
   return new Promise<boolean>((resolve, reject) => {
     const node = new Node(value, (accepted: boolean) => {
-      off?.()
+      off()
       resolve(accepted)
     })
     const onAbort = (): void => {
       if (!node.active) return
       core.withdraw(node)
-      reject(signal!.reason)
+      reject(signal.reason)
     }
     // listened to before the put is queued: a signal that refuses a listener leaves nothing queued
-    const off = signal === undefined ? undefined : whenAborted(signal, onAbort)
+    const off = whenAborted(signal, onAbort)
     try {
       core.enqueuePut(node)
     } catch (error) {
-      off?.() // refused (beyond maxPending): nothing waits
+      off() // refused (beyond maxPending): nothing waits
       throw error
     }
   })
