@@ -209,6 +209,35 @@ describe("runMain over a misbehaving log destination", () => {
     }, 40_000)
   })
 
+  describe("pino.destination on a stdout the parent never reads (a socket Node made, not a FIFO)", () => {
+    it("sync: a write waits at most a second for room, then lines are held and counted lost; runMain ends on its own (exit 0)", async () => {
+      const child = spawnFixture(["stalledStdout", "sync"])
+      const guard = killAfter(child, 30_000)
+      const code = await child.exited
+      guard.clear()
+      expect(guard.hung).toBe(false)
+      expect(code).toBe(0)
+      const stderr = child.stderr()
+      expect(stderr).toContain("the log destination failed to write")
+      const summary = summaryOf(stderr)
+      expect(summary.lostLines).toBeGreaterThan(0)
+      expect(summary.lostLines).toBeLessThanOrEqual(summary.lines)
+    }, 40_000)
+
+    for (const sync of [true, false]) {
+      it(`sync: ${sync}, stopped by SIGTERM: what still holds the process forceAfter after the run is given up, and it ends (143)`, async () => {
+        const child = spawnFixture(["stalledStdout", sync ? "sync" : "async"], { WAIT_FOR_SIGNAL: "1" })
+        const guard = killAfter(child, 30_000)
+        await child.waitForStderr("drained")
+        child.signal("SIGTERM")
+        const code = await child.exited
+        guard.clear()
+        expect(guard.hung).toBe(false)
+        expect(code === 143 || child.proc.signalCode === "SIGTERM").toBe(true)
+      }, 40_000)
+    }
+  })
+
   for (const sync of [true, false]) {
     it(`pino.destination({ sync: ${sync} }) on a stdout whose reader is gone (EPIPE): every line is counted lost, none claimed held`, async () => {
       const child = spawnFixture(["brokenPipe", sync ? "sync" : "async"])

@@ -60,7 +60,7 @@ import { stateIn } from "./internal/context.js"
 import { admittedNow } from "./internal/lifecycle.js"
 import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/options.js"
 import { outcomeOf, type SupervisorState } from "./internal/state.js"
-import { defaultStdoutLogger } from "./internal/stdout.js"
+import { defaultStdoutLogger, hostedStdoutStallMillis } from "./internal/stdout.js"
 import * as submit from "./internal/submit.js"
 import * as Job from "./Job.js"
 import type { Outcome } from "./Outcome.js"
@@ -616,10 +616,13 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
   let loggerLayer: Layer.Layer<never>
   try {
     // none given: runMain's (a stalled stdout costs lines after a second, never memory)
-    loggerLayer = PinoLogger.layer((logger ?? defaultStdoutLogger()) as PinoLogger.LoggerOrOptions<any>, {
-      awaitOpen: false,
-      ...(held === undefined ? {} : { maxHeldLines: held })
-    })
+    loggerLayer = PinoLogger.layer(
+      (logger ?? defaultStdoutLogger(hostedStdoutStallMillis)) as PinoLogger.LoggerOrOptions<any>,
+      {
+        awaitOpen: false,
+        ...(held === undefined ? {} : { maxHeldLines: held })
+      }
+    )
   } catch (error) {
     throw asLoggerOption(error, "supervisor")
   }

@@ -10,11 +10,15 @@
  *    One exception: when a log write is still in flight then, a SIGINT and a SIGTERM listener
  *    stay (`lateListeners`; they hold nothing open) until the first such signal, which gives the
  *    write up (`PinoLogger.abandon`) and ends the process by the signal's own default action.
+ *    A process whose run a signal stopped is ended `forceAfter` after the run if anything still
+ *    holds it then (a write blocked on a pipe or socket nobody reads): with `process.exit` and the
+ *    run's code, or by the signal when a blocked write holds a thread `process.exit` waits for.
  * 3. `process.exit` is called only by a second signal (after one final line), by the hard
  *    deadline (`forceAfter` past the grace, after one line per stuck job and a final line), each
  *    time after a synchronous flush, or by a signal while the logger's final flush is waited for
- *    (`closing`: one final line, what the destination has not written given up on); never
- *    otherwise. When a log write is still blocked on a pipe then (a thread `process.exit` would
+ *    (`closing`: one final line, what the destination has not written given up on), or when
+ *    something still holds the process `forceAfter` after a run a signal stopped (invariant 2);
+ *    never otherwise. When a log write is still blocked on a pipe then (a thread `process.exit` would
  *    wait for), the signal is raised again with runMain's listeners removed instead, ending the
  *    process with the same code.
  * 4. Lines written outside Effect (`raw`, through `PinoLogger.writeUnsafe`) never throw: a
@@ -29,6 +33,7 @@
  * @internal
  */
 
+import * as fs from "node:fs"
 import { PinoLogger, PinoLoggerConfigError } from "@tributary/pino"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
@@ -200,6 +205,18 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
   }
   const lateListeners = { SIGINT: onLateSignal("SIGINT"), SIGTERM: onLateSignal("SIGTERM") }
+  /** The end of a process a signal stopped and something still holds `forceAfter` after its run (invariant 2). */
+  const endHeld = (signal: "SIGINT" | "SIGTERM", code: number): void => {
+    for (const [event, listener] of Object.entries(lateListeners)) process.removeListener(event, listener)
+    writeStderrNow(
+      `@tributary/jobs runMain: the process was still held ${options.forceAfterMillis} ms after its run ended ` +
+        `(a write its reader does not take?): exiting with ${code}`
+    )
+    if (!PinoLogger.abandon(logger)) process.exit(code)
+    // a write blocked on a pipe holds a thread that process.exit would wait for (see onSignal)
+    process.removeAllListeners(signal)
+    process.kill(process.pid, signal)
+  }
   // before pino's own exit hook, which ends the stream
   process.prependListener("exit", onExit)
   // an Effect fiber suspended on a callback holds no handle: keep the process alive until the end
@@ -314,6 +331,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       for (const [event, listener] of Object.entries(lateListeners)) process.on(event, listener)
     for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
     process.removeListener("exit", onExit)
+    // a run a signal stopped ends the process: what still holds it `forceAfter` later (a write
+    // blocked on a pipe or socket nobody reads, pino's or stdio's) is given up (unref'd: a process
+    // that can end ends by itself first)
+    if (stopping?._tag === "Signal" && Number.isFinite(options.forceAfterMillis)) {
+      const { signal, code } = stopping
+      setTimeout(() => endHeld(signal, code), options.forceAfterMillis).unref()
+    }
     if (Exit.isSuccess(exit)) process.exitCode = exit.value
     else {
       // only a defect of runMain itself lands here, or the logger's refusal when its layer is built
@@ -342,6 +366,15 @@ const describe = (error: unknown): string => {
     return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
   } catch {
     return "an unprintable error"
+  }
+}
+
+/** `line` on stderr now or never (a stderr nobody reads takes nothing: the line is dropped); never throws. */
+const writeStderrNow = (line: string): void => {
+  try {
+    fs.writeSync(2, `${line}\n`)
+  } catch {
+    // EAGAIN (full), EPIPE (gone): the exit code is all that is left
   }
 }
 

@@ -24,6 +24,11 @@ export interface Destination {
 
 /** Writes to `fd` as described above. */
 export const stdoutDestination = (fd: number, stallMillis: number): Destination => {
+  // a pipe or socket Node was given as stdout or stderr stays blocking until `process.stdout` or
+  // `process.stderr` is first read (Node then makes it non-blocking): a full one would hold
+  // `writeSync` in the kernel for good, and never answer EAGAIN
+  if (fd === 1) void process.stdout
+  else if (fd === 2) void process.stderr
   const sleeper = new Int32Array(new SharedArrayBuffer(4))
   let stalledSince: number | undefined
   let torn = false
@@ -61,7 +66,14 @@ export const stdoutDestination = (fd: number, stallMillis: number): Destination 
  * `stdoutStallMillis`, never the process's memory or the process (pino's own sync destination
  * sleeps until the pipe drains: a stalled reader froze signals and the hard deadline for good).
  */
-export const defaultStdoutLogger = (): pino.Logger => pino({ level: "info" }, stdoutDestination(1, stdoutStallMillis))
+export const defaultStdoutLogger = (stallMillis: number = stdoutStallMillis): pino.Logger =>
+  pino({ level: "info" }, stdoutDestination(1, stallMillis))
 
-/** How long a line may wait for a stdout that takes nothing before lines are dropped. */
+/** How long a line may wait for a stdout that takes nothing before lines are dropped (runMain's). */
 const stdoutStallMillis = 1000
+
+/**
+ * The same for the Promise API's `supervisor`, which runs inside someone else's program (an HTTP
+ * server, say): its event loop is held up for at most this long per stall of stdout.
+ */
+export const hostedStdoutStallMillis = 100

@@ -22,6 +22,14 @@
  *   replaces `write`, `end` and `flushSync` with no-ops: every later line vanished, counted as
  *   written. `guard` sees it (`brokenByPino`): what the destination held is counted lost and
  *   dropped, and its `write` counts each later line lost (`breakFor`); reported once on stderr.
+ * - In sync mode (pino's default destination, `pino.destination({ sync: true })`), a write to a
+ *   pipe whose reader stopped reading (EAGAIN) sleeps 100 ms and tries again for ever: the
+ *   process froze in that write, its signals, timers and hard deadline with it. `guard` bounds a
+ *   stall (`boundStalls`): a write waits at most `stallMillis` from the stall's first refusal;
+ *   past it, and until a write succeeds again, a refused write is an error at once (the lines are
+ *   held and tried again with each later write, as for any write error), and what the
+ *   destination holds is bounded by `maxHeldBytes` (sonic-boom's `maxLength`, unless the
+ *   destination has its own): a line beyond it is dropped and counted lost.
  * - An asynchronous write to a pipe whose reader stopped reading never ends: it holds a thread
  *   of Node's pool, and the process cannot end (not even with `process.exit`, which waits for
  *   that thread). `watchInFlight` gives such a write up after the layer's `flushTimeout`: its
@@ -141,7 +149,44 @@ export const guard = (stream: any): void => {
     writeStderr("@tributary/pino: the log destination writes again")
   })
   if (stream.flushSync?.name === "flushSync") stream.flushSync = boundedFlushSync
+  if (stream.sync === true) boundStalls(stream)
 }
+
+/**
+ * Bounds how long a synchronous sonic-boom destination waits for a pipe that takes nothing, and
+ * what it holds meanwhile (see the module's description). A `retryEAGAIN` of the destination's
+ * own is still asked, within the bound.
+ */
+const boundStalls = (stream: any): void => {
+  // a pipe or socket Node was given as stdout or stderr stays blocking until `process.stdout` or
+  // `process.stderr` is first read (Node then makes it non-blocking): a full one would hold the
+  // write in the kernel, where no bound reaches, and never answer EAGAIN
+  if (stream.fd === 1) void process.stdout
+  else if (stream.fd === 2) void process.stderr
+  const ownRetry: (error: unknown, writing: number, remaining: number) => boolean = stream.retryEAGAIN
+  let stalledSince: number | undefined
+  stream.retryEAGAIN = (error: unknown, writing: number, remaining: number): boolean => {
+    const now = Date.now()
+    stalledSince ??= now
+    return now - stalledSince < stallMillis && ownRetry.call(stream, error, writing, remaining)
+  }
+  stream.on("write", (written: number) => {
+    // sonic-boom's retry after a sleep reports a write of 0 bytes: not the end of the stall
+    if (written > 0) stalledSince = undefined
+  })
+  if (!(stream.maxLength > 0)) stream.maxLength = maxHeldBytes
+  stream.on("drop", () => lostByStream(stream, heldTooMuch))
+}
+
+/** How long a synchronous write may wait for a pipe that takes nothing before it gives up (`boundStalls`). */
+const stallMillis = 1000
+
+/** What a stalled synchronous destination holds at most, in bytes, unless it set its own `maxLength`. */
+const maxHeldBytes = 16 * 1024 * 1024
+
+const heldTooMuch = new Error(
+  `the destination holds ${maxHeldBytes} bytes its reader has not taken (or its own maxLength)`
+)
 
 /** Precondition: `isTransport(stream)`. Hears its worker's failure (see invariant 3); a second call changes nothing. */
 export const guardTransport = (stream: any): void => {
