@@ -7,7 +7,8 @@
  *
  * Invariants:
  * - a signal has our listener exactly while at least one registered callback is on it;
- * - a callback runs at most once, on the signal's abort, and not after its `off`;
+ * - a callback runs at most once, on the signal's abort, and not after its `off`; one that throws
+ *   stops no other (its error is thrown again in a microtask, as an uncaught exception);
  * - `off` is idempotent, and after the last `off` of a signal the signal holds nothing of ours.
  */
 
@@ -43,7 +44,16 @@ export const whenAborted = (signal: AbortSignal, callback: () => void): (() => v
       bySignal.delete(signal)
       const all = [...callbacks]
       callbacks.clear()
-      for (const f of all) f()
+      for (const f of all) {
+        try {
+          f()
+        } catch (error) {
+          // as a listener of its own would: the others still run, and the error is not swallowed
+          queueMicrotask(() => {
+            throw error
+          })
+        }
+      }
     }
     signal.addEventListener("abort", listener, { once: true })
     waits = { callbacks, listener }

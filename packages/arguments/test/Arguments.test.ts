@@ -182,6 +182,32 @@ describe("whenAborted", () => {
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0)
   })
 
+  it("a callback that throws stops no other; its error is thrown again, uncaught", async () => {
+    const controller = new AbortController()
+    const calls: Array<string> = []
+    const boom = new Error("boom")
+    whenAborted(controller.signal, () => calls.push("a"))
+    whenAborted(controller.signal, () => {
+      throw boom
+    })
+    whenAborted(controller.signal, () => calls.push("c"))
+    const uncaught: Array<unknown> = []
+    const onUncaught = (error: unknown) => uncaught.push(error)
+    // vitest's own listener would report the error as the test's: ours alone hears it here
+    const others = process.listeners("uncaughtException")
+    process.removeAllListeners("uncaughtException")
+    process.on("uncaughtException", onUncaught)
+    try {
+      controller.abort()
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off("uncaughtException", onUncaught)
+      for (const listener of others) process.on("uncaughtException", listener)
+    }
+    expect(calls).toEqual(["a", "c"])
+    expect(uncaught).toEqual([boom])
+  })
+
   it("leaves nothing on the signal after the last off, and registers anew after that", () => {
     const { signal } = new AbortController()
     const offs = Array.from({ length: 50 }, () => whenAborted(signal, () => {}))
