@@ -46,7 +46,9 @@ export const remoteRunner = (client: PartnerClient, rows: WritePort<Row>, tally:
           tally.handedOver++
           tally.handedOverIds.push(id)
         } else recordFailure(tally, "db", [id], "the writer has stopped")
-      } else {
+      } else if (o._tag !== "Interrupted") {
+        // (an interrupted job — the run stopped — is no failure: its record is not done, and the
+        // next run does it, as in-process)
         const error = Exit.findErrorOption(o.exit)
         const tag = error._tag === "Some" ? (error.value as { _tag?: unknown })._tag : undefined
         const stage: Stage = tag === "PartnerError" ? "partner" : tag === "CleanError" ? "clean" : "db"
@@ -70,6 +72,12 @@ export const remoteRunner = (client: PartnerClient, rows: WritePort<Row>, tally:
     })
   }
 }
+
+/**
+ * How long a worker may take to end after its SIGTERM before it is killed: its grace (10 s) and its
+ * runMain's `forceAfter` twice (5 s each: stuck jobs, then a log write nobody takes), and a margin.
+ */
+const workerStopMillis = 25_000
 
 /** The worker processes of a run: their pids, and what fails once every one of them is gone. */
 export interface Workers {
@@ -140,15 +148,29 @@ export const startWorkers = (
             Effect.callback<void>((resume) => {
               releasing = true
               if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-              child.once("exit", () => resume(Effect.void))
+              // a worker that cannot end (frozen by something its own bounds do not reach) is killed
+              const last = setTimeout(() => child.kill("SIGKILL"), workerStopMillis)
+              child.once("exit", () => {
+                clearTimeout(last)
+                resume(Effect.void)
+              })
               child.kill("SIGTERM")
             })
         ).pipe(Effect.map((child) => child.pid ?? -1))
     )
+    // a Ctrl-C in a terminal signals the whole process group: the workers stop with this
+    // process, and their exits are no news then
+    const stopping = (): void => {
+      releasing = true
+    }
+    process.once("SIGINT", stopping)
+    process.once("SIGTERM", stopping)
     // runs before the workers' releases: their exits from then on are asked for
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         releasing = true
+        process.removeListener("SIGINT", stopping)
+        process.removeListener("SIGTERM", stopping)
       })
     )
     return { pids, allGone: Deferred.await(gone) }
