@@ -306,7 +306,8 @@ const makeDispatcher = (fn: string, options: DispatcherOptions, others: Readonly
     // a job waits in the stream until a worker pulls it: with no worker running, it would wait with no
     // word (a newcomer's first try). While remote jobs wait, the workers' consumer is looked at every
     // WORKER_CHECK_MILLIS; one warn line when two looks in a row find nobody pulling (an idle
-    // worker may be between two pull requests at one look), again only after a worker took jobs
+    // worker may be between two pull requests at one look), again only after a look found a
+    // worker pulling, or no remote job waiting
     yield* Effect.forkScoped(
       Effect.gen(function* () {
         let idleLooks = 0

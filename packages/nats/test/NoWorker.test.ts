@@ -91,6 +91,11 @@ describe.skipIf(!available)("a remote job with no worker", () => {
             yield* TestClock.adjust("10 seconds")
             yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
           }
+          // more looks that find nobody: still the one line
+          for (let i = 0; i < 4; i++) {
+            yield* TestClock.adjust("10 seconds")
+            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+          }
           worker = startWorker(server.url, "late", { definitions: [d.square], prefix })
           return yield* Job.await(handle)
         }).pipe(

@@ -28,8 +28,10 @@
  *    still interrupted, exactly as one through the run loop.
  *  - `now()` changes only the channel and calls no callback or user code (a select's winning handler
  *    excepted, which its step would call at the same point); it returns `NOT_NOW`, and changes
- *    nothing, when it cannot complete that way. A handler's Effect (or its throw, as a defect) is
- *    then run by `yield*` as the step would continue with it (`NowThen`).
+ *    nothing, when it cannot complete that way. `NowThen` carries an Effect that `yield*` runs as
+ *    the step would continue with it: a handler's Effect (or its throw, as a defect), or — for a
+ *    select whose drawn ready case is not a buffered take — the step itself bound to that case
+ *    (`ChosenCase` in runtime.ts), which has completed nothing yet.
  * Known difference: `Effect.fnUntracedEager` runs its generator when the function is called (in
  * the caller's fiber), so there the operation happens at the call, and a value taken then is lost
  * if the returned Effect is never run. The `Chan` module doc says so.
@@ -73,7 +75,10 @@ StepProto[EVALUATE] = function (this: { run(fiber: StepFiber): Next }, fiber: St
 export const NOT_NOW: unique symbol = Symbol.for("@tributary/channel/notNow")
 export type NOT_NOW = typeof NOT_NOW
 
-/** What `now()` returns when the operation completed but its result is an Effect still to run. */
+/**
+ * What `now()` returns when its result is an Effect still to run: the handler's Effect of an
+ * operation that completed, or an operation bound to what it chose and still to complete.
+ */
 export class NowThen {
   constructor(readonly effect: Effect.Effect<unknown, unknown, unknown>) {}
 }
