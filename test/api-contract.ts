@@ -216,6 +216,10 @@ const plainLogger: pino.Logger = pino({ level: "info" })
 export const runMainOptions: Supervisor.RunMainOptions = { logger: plainLogger }
 export const customRunMainOptions: Supervisor.RunMainOptions = { logger: pino({ customLevels: { audit: 35 } }) }
 export const promiseConfig: PromiseConfig = { logger: plainLogger, concurrency: 4 }
+// an object with only the log methods is no pino logger: refused at run time, and by the type
+const logMethodsOnly = {} as pino.BaseLogger
+// @ts-expect-error -- no levelVal, no child
+export const notALogger: Supervisor.RunMainOptions = { logger: logMethodsOnly }
 export const promiseSupervisors = () => [
   supervisorP({ logger: pino({ level: "info" }) }),
   supervisorP({ logger: pino({ customLevels: { audit: 35 } }), maxHeldLines: Number.POSITIVE_INFINITY })

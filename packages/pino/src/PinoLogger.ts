@@ -182,11 +182,14 @@ export type LoggerOrOptions<CustomLevels extends string = never> =
  * pino's options: what the `logger` options of `@tributary/jobs` (`Supervisor.runMain`, the
  * Promise API's `supervisor`) take. Under `exactOptionalPropertyTypes`, a `pino.Logger<never>` is
  * not a `pino.Logger<any>`, so a field typed `LoggerOrOptions<any>` refused the logger of a plain
- * `pino()` call held in a variable; every pino logger is a `pino.BaseLogger`.
+ * `pino()` call held in a variable; every pino logger is a `pino.BaseLogger` with a `levelVal` and
+ * a `child` (what `layer` checks at run time: an object with only the log methods is refused).
  *
  * @since 0.2.0
  */
-export type AnyLoggerOrOptions = pino.BaseLogger | pino.LoggerOptions<any>
+export type AnyLoggerOrOptions =
+  | (pino.BaseLogger & { readonly levelVal: number; readonly child: (...args: Array<any>) => unknown })
+  | pino.LoggerOptions<any>
 
 /**
  * Options of {@link layer}.
