@@ -45,6 +45,7 @@ import {
   guard,
   guardTransport,
   hasFailedToOpen,
+  hasOwnMaxLength,
   isOpening,
   isSonicBoom,
   isTransport,
@@ -1082,7 +1083,7 @@ const leafProblem = (stream: any): readonly [string, string] | undefined => {
         "or sync: false (flushed when the layer closes)"
     ]
   }
-  if (sonicBoom && typeof stream.maxLength === "number" && stream.maxLength > 0) {
+  if (sonicBoom && hasOwnMaxLength(stream)) {
     return [
       "destination with maxLength",
       `pino.destination({ maxLength: ${stream.maxLength} }) drops lines once that many bytes wait to be written`

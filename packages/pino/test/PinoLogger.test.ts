@@ -1009,6 +1009,17 @@ describe("configuration", () => {
     destination.destroy()
   })
 
+  it("takes a synchronous destination again after a layer bounded what it holds (the bound is not the caller's maxLength)", async () => {
+    const destination = pino.destination({ dest: tempFile(), sync: true })
+    const logger = pino(destination)
+    for (let i = 0; i < 2; i++)
+      await Effect.runPromise(
+        Effect.scoped(Effect.flatMap(Layer.build(PinoLogger.layer(logger)), () => Effect.logInfo(`layer ${i}`)))
+      )
+    expect(PinoLogger.resolve(logger)).toBe(logger)
+    destination.destroy()
+  })
+
   it("finds a lossy destination inside a multistream", () => {
     const good = capture().stream
     const bad = pino.destination({ dest: tempFile(), sync: true, minLength: 100 })

@@ -174,9 +174,22 @@ const boundStalls = (stream: any): void => {
     // sonic-boom's retry after a sleep reports a write of 0 bytes: not the end of the stall
     if (written > 0) stalledSince = undefined
   })
-  if (!(stream.maxLength > 0)) stream.maxLength = maxHeldBytes
+  if (!(stream.maxLength > 0)) {
+    stream.maxLength = maxHeldBytes
+    heldBoundByGuard.add(stream)
+  }
   stream.on("drop", () => lostByStream(stream, heldTooMuch))
 }
+
+/** The destinations whose `maxLength` `boundStalls` set (not the caller's: see `hasOwnMaxLength`). */
+const heldBoundByGuard = new WeakSet<object>()
+
+/**
+ * Whether a sonic-boom destination drops lines by a `maxLength` its creator set (a lossy
+ * destination) — not by the bound `guard` gave a synchronous one (see the module's description).
+ */
+export const hasOwnMaxLength = (stream: any): boolean =>
+  typeof stream.maxLength === "number" && stream.maxLength > 0 && !heldBoundByGuard.has(stream)
 
 /** How long a synchronous write may wait for a pipe that takes nothing before it gives up (`boundStalls`). */
 const stallMillis = 1000
