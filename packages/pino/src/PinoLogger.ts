@@ -189,7 +189,12 @@ export type LoggerOrOptions<CustomLevels extends string = never> =
  * @since 0.2.0
  */
 export type AnyLoggerOrOptions =
-  | (pino.BaseLogger & { readonly levelVal: number; readonly child: (...args: Array<any>) => unknown })
+  | (pino.BaseLogger & {
+      /** the logger's level as a number (every pino logger has it) */
+      readonly levelVal: number
+      /** makes a child logger (every pino logger has it) */
+      readonly child: (...args: Array<any>) => unknown
+    })
   | pino.LoggerOptions<any>
 
 /**
