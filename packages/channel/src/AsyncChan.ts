@@ -97,6 +97,8 @@ export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
   put(value: A, options?: WaitOptions): Promise<boolean>
   /** Resolves with the next value, or `{ done: true }` once closed and drained. */
   take(options?: WaitOptions): Promise<Result<A>>
+  /** An iterator over the channel's values, async-iterable itself (as a generator's). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<A>
   /** Puts only if that can happen at once. */
   offer(value: A): boolean
   /** `{ done: false, value }` when a value is available now, `{ done: true }` when closed and drained, `undefined` otherwise. */
@@ -634,7 +636,7 @@ class AsyncChanImpl<A> extends ChanCore<A, A> {
   poll(): Result<A> | undefined {
     return pollFrom(this)
   }
-  [Symbol.asyncIterator](): AsyncIterator<A> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<A> {
     return iteratorOf(this)
   }
 }

@@ -729,6 +729,17 @@ describe("for await and iterate", () => {
     expect(seen).toEqual(["a", "b", "c", "d"])
   })
 
+  it("an iterator already begun is async-iterable itself (as a generator's): for await goes on where next() left off", async () => {
+    const ch = chan<number>(4)
+    for (const v of [1, 2, 3]) await ch.put(v)
+    ch.close()
+    const it = ch[Symbol.asyncIterator]()
+    expect(await it.next()).toEqual({ done: false, value: 1 })
+    const rest: Array<number> = []
+    for await (const v of it) rest.push(v)
+    expect(rest).toEqual([2, 3])
+  })
+
   it("iterate with break does not take ahead (Chan.makeUnsafe, unbuffered)", async () => {
     const ch = Chan.makeUnsafe<number>()
     const p1 = put(ch, 1)

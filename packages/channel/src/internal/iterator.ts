@@ -12,14 +12,18 @@
 import { type ChanCore, CLOSED, Node, PENDING } from "./channel.js"
 
 /**
- * An iterator over `core`: each `next()` takes one value (never ahead). `return()` (a `break`)
+ * An iterator over `core` (itself async-iterable): each `next()` takes one value (never ahead). `return()` (a `break`)
  * withdraws the takes of `next()`s still pending, which resolve done, so a value put later goes to
  * another taker instead of a promise nobody awaits; the iterator is done from then on.
  */
-export const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterator<A> => {
+export const iteratorOf = <A>(core: ChanCore<any, A>): AsyncIterableIterator<A> => {
   let returned = false
   const waiting = new Set<Node>()
   return {
+    // iterable itself, as a generator's iterator: `for await` over an iterator already begun
+    [Symbol.asyncIterator]() {
+      return this
+    },
     next: () => {
       if (returned) return Promise.resolve(DONE)
       const result = core.tryTake()
