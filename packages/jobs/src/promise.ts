@@ -57,6 +57,7 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { asLoggerOption, checkConfigKeys, heldLinesOf } from "./internal/config.js"
 import { stateIn } from "./internal/context.js"
+import { ContextCall } from "./internal/inline.js"
 import { admittedNow } from "./internal/lifecycle.js"
 import { checkOptions, durationExpected, nonNegativeDuration, OptionFlags } from "./internal/options.js"
 import { outcomeOf, type SupervisorState } from "./internal/state.js"
@@ -742,17 +743,19 @@ class PromiseSupervisorImpl implements PromiseSupervisor {
     return new Promise<A>((resolve, reject) => {
       /** waits for room in a full queue ("wait"), or fails (closed, full) */
       const admitting = admission === admittedNow ? undefined : this.runFork(admission)
-      const onAbort = () => {
-        if (joined) {
-          // the job is another caller's: this one stops waiting, the job goes on
-          const index = entry.awaiters?.indexOf(ended) ?? -1
-          if (index >= 0) entry.awaiters!.splice(index, 1)
-          reject(signal!.reason)
-        } else if (admitting !== undefined && admitting.pollUnsafe() === undefined) admitting.interruptUnsafe()
-        else this.state.interruptUnsafe(entry)
-      }
-      // one listener per signal, however many runs share it (whenAborted)
-      const off = signal === undefined ? undefined : whenAborted(signal, onAbort)
+      // one listener per signal, however many runs share it (whenAborted); no closure without one
+      const off =
+        signal === undefined
+          ? undefined
+          : whenAborted(signal, () => {
+              if (joined) {
+                // the job is another caller's: this one stops waiting, the job goes on
+                const index = entry.awaiters?.indexOf(ended) ?? -1
+                if (index >= 0) entry.awaiters!.splice(index, 1)
+                reject(signal.reason)
+              } else if (admitting !== undefined && admitting.pollUnsafe() === undefined) admitting.interruptUnsafe()
+              else this.state.interruptUnsafe(entry)
+            })
       const ended = (exit: Exit.Exit<unknown, unknown>) => {
         off?.()
         if (Exit.isSuccess(exit)) return resolve(exit.value as A)
@@ -944,29 +947,48 @@ const effectOf = <A>(
 ): Effect.Effect<A, unknown> => {
   if (typeof work !== "function")
     throw new JobArgumentError(argument, work, "a function (signal: AbortSignal) => Promise (or a value)", operation)
-  // as effect's own `tryPromise`: a function that declares no parameter gets no AbortSignal (an
-  // AbortController per job was most of the cost of a short job here, half of it in the collector)
-  const effect =
-    work.length === 0
-      ? Effect.tryPromise({
-          try: (): PromiseLike<A> => promiseOf(operation, argument, (work as () => A | PromiseLike<A>)()),
-          catch: (error) => error
-        })
-      : work.length === 1
+  return new PromiseWork(operation, argument, work, onAbort) as unknown as Effect.Effect<A, unknown>
+}
+
+/**
+ * A work of the Promise API as an Effect: one small object of fixed shape per job, holding the
+ * work; the Effect that calls it (effect's `tryPromise`) is made when an attempt starts, not when
+ * the job is submitted — a queued job holds no Effect, options object or closures of its own.
+ */
+class PromiseWork<A> extends ContextCall<A, unknown> {
+  constructor(
+    readonly operation: string,
+    readonly argument: string,
+    readonly work: Work<A>,
+    readonly onAbort: (() => void) | undefined
+  ) {
+    super()
+  }
+
+  call(context: Context.Context<never>): Effect.Effect<A, unknown> {
+    const { operation, argument, work, onAbort } = this
+    // as effect's own `tryPromise`: a function that declares no parameter gets no AbortSignal (an
+    // AbortController per job was most of the cost of a short job here, half of it in the collector)
+    const effect =
+      work.length === 0
         ? Effect.tryPromise({
-            try: (signal: AbortSignal): PromiseLike<A> =>
-              promiseOf(operation, argument, (work as (signal: AbortSignal) => A | PromiseLike<A>)(signal)),
+            try: (): PromiseLike<A> => promiseOf(operation, argument, (work as () => A | PromiseLike<A>)()),
             catch: (error) => error
           })
-        : Effect.withFiber((fiber) => {
-            // only a function that declares the job gets one (a closure per attempt)
-            const job = runningJobIn(fiber.context)
-            return Effect.tryPromise({
-              try: (signal: AbortSignal): PromiseLike<A> => promiseOf(operation, argument, work(signal, job)),
-              catch: (error) => error
-            })
+        : Effect.tryPromise({
+            try: (signal: AbortSignal): PromiseLike<A> =>
+              // only a function that declares the job gets one
+              promiseOf(
+                operation,
+                argument,
+                work.length === 1
+                  ? (work as (signal: AbortSignal) => A | PromiseLike<A>)(signal)
+                  : work(signal, runningJobIn(context))
+              ),
+            catch: (error) => error
           })
-  return onAbort === undefined ? effect : Effect.onInterrupt(effect, () => Effect.sync(onAbort))
+    return onAbort === undefined ? effect : Effect.onInterrupt(effect, () => Effect.sync(onAbort))
+  }
 }
 
 /**
