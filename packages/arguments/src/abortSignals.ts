@@ -7,13 +7,20 @@
  *
  * Invariants:
  * - a signal has our listener exactly while at least one registered callback is on it;
- * - a callback runs at most once, on the signal's abort, and not after its `off`; one that throws
+ * - a callback runs at most once, on the signal's abort, and not after its `off` (one called by
+ *   an earlier callback of the same abort included); each registration is its own (the same
+ *   function registered twice runs twice, and each `off` stops one); one that throws
  *   stops no other (its error is thrown again in a microtask, as an uncaught exception);
  * - `off` is idempotent, and after the last `off` of a signal the signal holds nothing of ours.
  */
 
+/** One registration: its own object, so the same function registered twice is two waits. */
+interface Wait {
+  readonly callback: () => void
+}
+
 interface Waits {
-  readonly callbacks: Set<() => void>
+  readonly waits: Set<Wait>
   readonly listener: () => void
 }
 
@@ -37,16 +44,16 @@ const bySignal = new WeakMap<AbortSignal, Waits>()
  * @since 0.1.0
  */
 export const whenAborted = (signal: AbortSignal, callback: () => void): (() => void) => {
-  let waits = bySignal.get(signal)
-  if (waits === undefined) {
-    const callbacks = new Set<() => void>()
+  let entry = bySignal.get(signal)
+  if (entry === undefined) {
+    const waits = new Set<Wait>()
     const listener = (): void => {
       bySignal.delete(signal)
-      const all = [...callbacks]
-      callbacks.clear()
-      for (const f of all) {
+      for (const wait of [...waits]) {
+        // each leaves the set as it runs: an `off` an earlier callback calls stops a later one
+        if (!waits.delete(wait)) continue
         try {
-          f()
+          wait.callback()
         } catch (error) {
           // as a listener of its own would: the others still run, and the error is not swallowed
           queueMicrotask(() => {
@@ -56,13 +63,14 @@ export const whenAborted = (signal: AbortSignal, callback: () => void): (() => v
       }
     }
     signal.addEventListener("abort", listener, { once: true })
-    waits = { callbacks, listener }
-    bySignal.set(signal, waits)
+    entry = { waits, listener }
+    bySignal.set(signal, entry)
   }
-  const mine = waits
-  mine.callbacks.add(callback)
+  const mine = entry
+  const wait: Wait = { callback }
+  mine.waits.add(wait)
   return () => {
-    if (!mine.callbacks.delete(callback) || mine.callbacks.size > 0) return
+    if (!mine.waits.delete(wait) || mine.waits.size > 0) return
     if (bySignal.get(signal) === mine) bySignal.delete(signal)
     try {
       signal.removeEventListener("abort", mine.listener)

@@ -182,6 +182,24 @@ describe("whenAborted", () => {
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0)
   })
 
+  it("an off called by an earlier callback of the same abort stops the later one; each registration is its own", () => {
+    const controller = new AbortController()
+    const calls: Array<string> = []
+    const f = () => calls.push("f")
+    let offLater: () => void = () => {}
+    whenAborted(controller.signal, () => {
+      calls.push("first")
+      offLater()
+    })
+    offLater = whenAborted(controller.signal, () => calls.push("later"))
+    whenAborted(controller.signal, f)
+    const offSecondF = whenAborted(controller.signal, f)
+    whenAborted(controller.signal, f)
+    offSecondF()
+    controller.abort()
+    expect(calls).toEqual(["first", "f", "f"])
+  })
+
   it("a callback that throws stops no other; its error is thrown again, uncaught", async () => {
     const controller = new AbortController()
     const calls: Array<string> = []
