@@ -226,7 +226,9 @@ export interface RunMainOptions {
    * the hard deadline of a stop (signal or crash), counted from the end of the grace (default
    * "5 seconds"): a job that ignores interruption cannot hold the process longer; past it,
    * `runMain` writes one fatal line per job still running (name, age), a final line, flushes and
-   * exits 1. `Infinity` waits for ever.
+   * exits 1. It also bounds the final flush of the log, and, after a run a signal stopped, a log
+   * write still held by a reader that takes nothing (the process then ends with the signal's
+   * code). `Infinity` waits for ever.
    */
   readonly forceAfter?: Duration.Input
   /**

@@ -10,14 +10,15 @@
  *    One exception: when a log write is still in flight then, a SIGINT and a SIGTERM listener
  *    stay (`lateListeners`; they hold nothing open) until the first such signal, which gives the
  *    write up (`PinoLogger.abandon`) and ends the process by the signal's own default action.
- *    A process whose run a signal stopped is ended `forceAfter` after the run if anything still
- *    holds it then (a write blocked on a pipe or socket nobody reads): with `process.exit` and the
- *    run's code, or by the signal when a blocked write holds a thread `process.exit` waits for.
+ *    A process whose run a signal stopped is ended `forceAfter` after the run if a log write still
+ *    holds it then (blocked on a pipe or socket nobody reads; anything else holding it is the
+ *    program's own): with `process.exit` and the run's code, or by the signal when a blocked
+ *    write holds a thread `process.exit` waits for.
  * 3. `process.exit` is called only by a second signal (after one final line), by the hard
  *    deadline (`forceAfter` past the grace, after one line per stuck job and a final line), each
  *    time after a synchronous flush, or by a signal while the logger's final flush is waited for
- *    (`closing`: one final line, what the destination has not written given up on), or when
- *    something still holds the process `forceAfter` after a run a signal stopped (invariant 2);
+ *    (`closing`: one final line, what the destination has not written given up on), or when a
+ *    log write still holds the process `forceAfter` after a run a signal stopped (invariant 2);
  *    never otherwise. When a log write is still blocked on a pipe then (a thread `process.exit` would
  *    wait for), the signal is raised again with runMain's listeners removed instead, ending the
  *    process with the same code.
@@ -207,10 +208,13 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
   const lateListeners = { SIGINT: onLateSignal("SIGINT"), SIGTERM: onLateSignal("SIGTERM") }
   /** The end of a process a signal stopped and something still holds `forceAfter` after its run (invariant 2). */
   const endHeld = (signal: "SIGINT" | "SIGTERM", code: number): void => {
+    // only a write still held: anything else holding the process (the program's own cleanup after
+    // runMain, a server it keeps) is the program's business
+    if (!PinoLogger.isWriting(logger) && stdioHeld() === 0) return
     for (const [event, listener] of Object.entries(lateListeners)) process.removeListener(event, listener)
     writeStderrNow(
-      `@tributary/jobs runMain: the process was still held ${options.forceAfterMillis} ms after its run ended ` +
-        `(a write its reader does not take?): exiting with ${code}`
+      `@tributary/jobs runMain: a log write was still held ${options.forceAfterMillis} ms after the run ended ` +
+        `(its reader takes nothing): exiting with ${code}`
     )
     if (!PinoLogger.abandon(logger)) process.exit(code)
     // a write blocked on a pipe holds a thread that process.exit would wait for (see onSignal)
@@ -331,9 +335,9 @@ export const runMain = <A, E>(deps: Deps<A, E>, options: Options): void => {
       for (const [event, listener] of Object.entries(lateListeners)) process.on(event, listener)
     for (const [event, listener] of Object.entries(listeners)) process.removeListener(event, listener)
     process.removeListener("exit", onExit)
-    // a run a signal stopped ends the process: what still holds it `forceAfter` later (a write
-    // blocked on a pipe or socket nobody reads, pino's or stdio's) is given up (unref'd: a process
-    // that can end ends by itself first)
+    // a run a signal stopped ends the process: a log write that still holds it `forceAfter` later
+    // (blocked on a pipe or socket nobody reads, pino's or stdio's) is given up (unref'd: a
+    // process that can end ends by itself first)
     if (stopping?._tag === "Signal" && Number.isFinite(options.forceAfterMillis)) {
       const { signal, code } = stopping
       setTimeout(() => endHeld(signal, code), options.forceAfterMillis).unref()
@@ -366,6 +370,15 @@ const describe = (error: unknown): string => {
     return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
   } catch {
     return "an unprintable error"
+  }
+}
+
+/** The bytes Node's stdout and stderr streams hold that their readers have not taken yet. */
+const stdioHeld = (): number => {
+  try {
+    return process.stdout.writableLength + process.stderr.writableLength
+  } catch {
+    return 0
   }
 }
 

@@ -22,14 +22,14 @@
  *   replaces `write`, `end` and `flushSync` with no-ops: every later line vanished, counted as
  *   written. `guard` sees it (`brokenByPino`): what the destination held is counted lost and
  *   dropped, and its `write` counts each later line lost (`breakFor`); reported once on stderr.
- * - In sync mode (pino's default destination, `pino.destination({ sync: true })`), a write to a
+ * - In sync mode (`pino.destination({ sync: true })`), a write to a
  *   pipe whose reader stopped reading (EAGAIN) sleeps 100 ms and tries again for ever: the
  *   process froze in that write, its signals, timers and hard deadline with it. `guard` bounds a
  *   stall (`boundStalls`): a write waits at most `stallMillis` from the stall's first refusal;
  *   past it, and until a write succeeds again, a refused write is an error at once (the lines are
  *   held and tried again with each later write, as for any write error), and what the
- *   destination holds is bounded by `maxHeldBytes` (sonic-boom's `maxLength`, unless the
- *   destination has its own): a line beyond it is dropped and counted lost.
+ *   destination holds is bounded by `maxHeldBytes` (sonic-boom's `maxLength`; one the caller
+ *   set is refused as lossy, `hasOwnMaxLength`): a line beyond it is dropped and counted lost.
  * - An asynchronous write to a pipe whose reader stopped reading never ends: it holds a thread
  *   of Node's pool, and the process cannot end (not even with `process.exit`, which waits for
  *   that thread). `watchInFlight` gives such a write up after the layer's `flushTimeout`: its
@@ -194,12 +194,10 @@ export const hasOwnMaxLength = (stream: any): boolean =>
 /** How long a synchronous write may wait for a pipe that takes nothing before it gives up (`boundStalls`). */
 const stallMillis = 1000
 
-/** What a stalled synchronous destination holds at most, in bytes, unless it set its own `maxLength`. */
+/** What a stalled synchronous destination holds at most, in bytes (a `maxLength` of its own is refused as lossy). */
 const maxHeldBytes = 16 * 1024 * 1024
 
-const heldTooMuch = new Error(
-  `the destination holds ${maxHeldBytes} bytes its reader has not taken (or its own maxLength)`
-)
+const heldTooMuch = new Error(`the destination holds ${maxHeldBytes} bytes its reader has not taken`)
 
 /** Precondition: `isTransport(stream)`. Hears its worker's failure (see invariant 3); a second call changes nothing. */
 export const guardTransport = (stream: any): void => {
