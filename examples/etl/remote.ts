@@ -126,7 +126,12 @@ export const startWorkers = (
                 env: { ...process.env, ETL_WORKER_NATS: options.nats, ETL_WORKER_PARTNER_URL: options.partnerUrl }
               }
             )
+            // this process may end before a worker does (its hard deadline exits while the worker
+            // still stops): the worker is not left running on its own
+            const orphaned = (): void => void child.kill("SIGKILL")
+            process.once("exit", orphaned)
             child.once("exit", (code, signal) => {
+              process.removeListener("exit", orphaned)
               if (releasing) return
               alive--
               const how = signal === null ? `with code ${code}` : `on ${signal}`
