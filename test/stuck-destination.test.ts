@@ -86,6 +86,20 @@ const spawnFixture = (args: ReadonlyArray<string>, env: Record<string, string> =
   }
 }
 
+/**
+ * Once `after` is on the fixture's stderr, sends it SIGTERM and checks that the process then ends
+ * by it — its own default action (the shell's 143) or exit 143 — before the test's net kills it.
+ */
+const endsOnSigterm = async (child: ReturnType<typeof spawnFixture>, after: string): Promise<void> => {
+  const guard = killAfter(child, 30_000)
+  await child.waitForStderr(after)
+  child.signal("SIGTERM")
+  const code = await child.exited
+  guard.clear()
+  expect(guard.hung).toBe(false)
+  expect(code === 143 || child.proc.signalCode === "SIGTERM").toBe(true)
+}
+
 /** Runs the fixture in `mode` to its end (at most `limit` ms, then it is killed and counted as hung). */
 const runMode = async (
   mode: string,
@@ -196,15 +210,8 @@ describe("runMain over a misbehaving log destination", () => {
 
     it("with a forceAfter far longer than the test, one SIGTERM once the run has ended ends the process (143)", async () => {
       const child = spawnFixture(["stalledPipe", fifo], { FORCE_AFTER_MS: "600000" })
-      const guard = killAfter(child, 30_000)
       // the run is over; only the blocked write holds the process
-      await child.waitForStderr("ended")
-      child.signal("SIGTERM")
-      const code = await child.exited
-      guard.clear()
-      expect(guard.hung).toBe(false)
-      // ended by SIGTERM's own default action (the shell's 143)
-      expect(code === 143 || child.proc.signalCode === "SIGTERM").toBe(true)
+      await endsOnSigterm(child, "ended")
       expect(child.stderr()).toContain("still unwritten when the logger was given up on")
     }, 40_000)
   })
@@ -227,13 +234,7 @@ describe("runMain over a misbehaving log destination", () => {
     for (const sync of [true, false]) {
       it(`sync: ${sync}, stopped by SIGTERM: the process ends (143)${sync ? "" : "; the write still held forceAfter after the run is given up"}`, async () => {
         const child = spawnFixture(["stalledStdout", sync ? "sync" : "async"], { WAIT_FOR_SIGNAL: "1" })
-        const guard = killAfter(child, 30_000)
-        await child.waitForStderr("drained")
-        child.signal("SIGTERM")
-        const code = await child.exited
-        guard.clear()
-        expect(guard.hung).toBe(false)
-        expect(code === 143 || child.proc.signalCode === "SIGTERM").toBe(true)
+        await endsOnSigterm(child, "drained")
         // the asynchronous write blocks on the socket, which cannot be read back as a pipe can
         if (!sync) expect(child.stderr()).toContain("a log write was still held")
       }, 40_000)
