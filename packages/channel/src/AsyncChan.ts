@@ -17,7 +17,7 @@
  * Fairness is the Effect API's: waiting takes (of either API) are served first come, first served,
  * as are waiting puts, and `poll` sees only values no waiting taker is owed.
  *
- * Gotchas: `take` resolves `{ done: true, value: undefined }` once the channel is closed and
+ * Gotchas: `take` resolves `{ value: undefined, done: true }` once the channel is closed and
  * drained, so a channel may carry `undefined` as a value. An aborted signal withdraws the waiting
  * operation (nothing delivered or consumed) and rejects with the signal's reason; an operation that
  * already completed is not undone by a later abort. A bad argument (a channel that is not one, a
@@ -101,7 +101,7 @@ export interface AsyncChan<A> extends Chan<A>, AsyncIterable<A> {
   [Symbol.asyncIterator](): AsyncIterableIterator<A>
   /** Puts only if that can happen at once. */
   offer(value: A): boolean
-  /** `{ done: false, value }` when a value is available now, `{ done: true }` when closed and drained, `undefined` otherwise. */
+  /** `{ value, done: false }` when a value is available now, `{ done: true }` when closed and drained, `undefined` otherwise. */
   poll(): Result<A> | undefined
   /**
    * Closes the channel (idempotent); buffered values and pending puts stay takeable; an xform's
@@ -197,7 +197,7 @@ export type CaseResult<C> = C extends SelectCase<infer X> ? X : never
  *
  * const jobs = chan<string>(16) // chan() or chan(0): unbuffered; chan(Buffer.sliding(n)) and others
  * await jobs.put("first")
- * const r = await jobs.take() // { done: false, value: "first" }
+ * const r = await jobs.take() // { value: "first", done: false }
  * ```
  *
  * @since 0.2.0
@@ -216,7 +216,7 @@ export const chan = <A>(bufferOrSize?: number | Buffer, options?: Options<A>): A
  * import { take, timeout } from "@tributary/channel/async"
  *
  * const late = timeout(100)
- * await take(late) // { done: true, value: undefined } after 100 ms
+ * await take(late) // { value: undefined, done: true } after 100 ms
  * ```
  *
  * @since 0.2.0
@@ -256,7 +256,7 @@ export const put = <A>(ch: WritePort<A>, value: A, options?: WaitOptions): Promi
  *
  * const ch = Chan.makeUnsafe<number>(1)
  * Chan.offerUnsafe(ch, 7)
- * const r = await take(ch, { signal: AbortSignal.timeout(1000) }) // { done: false, value: 7 }
+ * const r = await take(ch, { signal: AbortSignal.timeout(1000) }) // { value: 7, done: false }
  * ```
  *
  * @since 0.2.0
@@ -288,7 +288,7 @@ export const offer = <A>(ch: WritePort<A>, value: A): boolean => offerOn(checkCh
  * const ch = chan<number>(1)
  * poll(ch) // undefined: nothing now
  * await ch.put(1)
- * poll(ch) // { done: false, value: 1 }
+ * poll(ch) // { value: 1, done: false }
  * ```
  *
  * @since 0.2.0
@@ -305,8 +305,8 @@ export const poll = <A>(ch: ReadPort<A>): Result<A> | undefined =>
  * const ch = chan<number>(1)
  * await ch.put(1)
  * close(ch)
- * await ch.take() // { done: false, value: 1 }: closing keeps buffered values
- * await ch.take() // { done: true, value: undefined }
+ * await ch.take() // { value: 1, done: false }: closing keeps buffered values
+ * await ch.take() // { value: undefined, done: true }
  * ```
  *
  * @since 0.2.0
