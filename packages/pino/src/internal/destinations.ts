@@ -46,6 +46,9 @@
  *    event on the transport's stream; `guardTransport` hears it and reports it once on stderr.
  * 4. A line a destination was given is counted lost at most once: `abandonInFlight` counts the
  *    write in flight once (`abandonedWrites`) and drops what it counts; `breakFor` runs once.
+ * 5. A synchronous destination (`boundStalls`) sleeps at most `stallMillis` per stall (from the
+ *    stall's first EAGAIN to the next write that takes bytes) and holds at most `maxHeldBytes`;
+ *    a line it drops for that bound is counted lost once, where it was written.
  *
  * @internal
  */
