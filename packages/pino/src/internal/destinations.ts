@@ -28,7 +28,7 @@
  *   stall (`boundStalls`): a write waits at most `stallMillis` from the stall's first refusal;
  *   past it, and until a write succeeds again, a refused write is an error at once (the lines are
  *   held and tried again with each later write, as for any write error), and what the
- *   destination holds is bounded by `maxHeldBytes` (sonic-boom's `maxLength`; one the caller
+ *   destination holds meanwhile is bounded by `maxHeldBytes` (sonic-boom's `maxLength`; one the caller
  *   set is refused as lossy, `hasOwnMaxLength`): a line beyond it is dropped and counted lost.
  * - An asynchronous write to a pipe whose reader stopped reading never ends: it holds a thread
  *   of Node's pool, and the process cannot end (not even with `process.exit`, which waits for
@@ -167,24 +167,28 @@ const boundStalls = (stream: any): void => {
   if (stream.fd === 1) void process.stdout
   else if (stream.fd === 2) void process.stderr
   const ownRetry: (error: unknown, writing: number, remaining: number) => boolean = stream.retryEAGAIN
+  // the bound on what is held applies only while writes are refused: a single line longer than
+  // it is written as ever when the reader takes it
+  const bounds = !(stream.maxLength > 0)
+  if (bounds) heldBoundByGuard.add(stream)
   let stalledSince: number | undefined
   stream.retryEAGAIN = (error: unknown, writing: number, remaining: number): boolean => {
     const now = Date.now()
     stalledSince ??= now
-    return now - stalledSince < stallMillis && ownRetry.call(stream, error, writing, remaining)
+    const retry = now - stalledSince < stallMillis && ownRetry.call(stream, error, writing, remaining)
+    if (!retry && bounds) stream.maxLength = maxHeldBytes
+    return retry
   }
   stream.on("write", (written: number) => {
     // sonic-boom's retry after a sleep reports a write of 0 bytes: not the end of the stall
-    if (written > 0) stalledSince = undefined
+    if (written <= 0) return
+    stalledSince = undefined
+    if (bounds) stream.maxLength = 0
   })
-  if (!(stream.maxLength > 0)) {
-    stream.maxLength = maxHeldBytes
-    heldBoundByGuard.add(stream)
-  }
   stream.on("drop", () => lostByStream(stream, heldTooMuch))
 }
 
-/** The destinations whose `maxLength` `boundStalls` set (not the caller's: see `hasOwnMaxLength`). */
+/** The destinations whose `maxLength` `boundStalls` sets while they stall (not the caller's: see `hasOwnMaxLength`). */
 const heldBoundByGuard = new WeakSet<object>()
 
 /**
