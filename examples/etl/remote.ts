@@ -17,13 +17,45 @@ import { RunError } from "./run-error.js"
 import type { Runner } from "./sync.js"
 import { recordFailure, type Stage, type Tally } from "./tally.js"
 
-/** The remote sub-job: fetch one record from the partner and clean it; its value is the row. */
-export const fetchCleanRecord = (client: PartnerClient) =>
+/** What the remote sub-job gives back: the cleaned row, and how many times its fetch was retried. */
+export interface Fetched {
+  readonly row: Row
+  readonly retries: number
+}
+
+/**
+ * The remote sub-job: fetch one record from the partner and clean it; its value is the row and
+ * the retries of its fetch, which `retriesOf(id)` tells (and forgets) on the worker that ran it —
+ * the summary counts the retries made on the workers too. The retries of a record that fails in
+ * the end are forgotten, not counted (its failure is).
+ */
+export const fetchCleanRecord = (client: PartnerClient, retriesOf: (id: number) => number = () => 0) =>
   Job.define({
     name: "fetch-clean-record",
     payload: Schema.Struct({ id: Schema.Int }),
-    run: ({ id }) => Effect.flatMap(client.getRecord(id), clean)
+    run: ({ id }) =>
+      Effect.flatMap(client.getRecord(id), clean).pipe(
+        Effect.map((row): Fetched => ({ row, retries: retriesOf(id) })),
+        Effect.tapError(() => Effect.sync(() => retriesOf(id)))
+      )
   })
+
+/**
+ * The retries of each record's fetch on this process's partner client, for `fetchCleanRecord`:
+ * `onRetry` counts them (give it to `makeClient`), `take(id)` tells a record's count and forgets it.
+ */
+export const retryCounts = () => {
+  const byPath = new Map<string, number>()
+  return {
+    onRetry: (error: { readonly path: string }): void => void byPath.set(error.path, (byPath.get(error.path) ?? 0) + 1),
+    take: (id: number): number => {
+      const path = `/records/${id}`
+      const n = byPath.get(path) ?? 0
+      byPath.delete(path)
+      return n
+    }
+  }
+}
 
 /**
  * Fires each record's job (to the workers, under the NatsSupervisor), its outcome reported to a
@@ -32,17 +64,18 @@ export const fetchCleanRecord = (client: PartnerClient) =>
  */
 export const remoteRunner = (client: PartnerClient, rows: WritePort<Row>, tally: Tally): Runner => {
   const definition = fetchCleanRecord(client)
-  const results = Chan.makeUnsafe<Job.Outcome<Row, unknown>>(256)
+  const results = Chan.makeUnsafe<Job.Outcome<Fetched, unknown>>(256)
   const all = Deferred.makeUnsafe<void>()
   let fired = 0
   let seen = 0
   let allFired = false
   let reading = false
-  const read = (o: Job.Outcome<Row, unknown>) =>
+  const read = (o: Job.Outcome<Fetched, unknown>) =>
     Effect.gen(function* () {
       const id = (o.payload as { id: number }).id
       if (Exit.isSuccess(o.exit)) {
-        if (yield* Chan.put(rows, o.exit.value)) {
+        tally.retries += o.exit.value.retries
+        if (yield* Chan.put(rows, o.exit.value.row)) {
           tally.handedOver++
           tally.handedOverIds.push(id)
         } else recordFailure(tally, "db", [id], "the writer has stopped")

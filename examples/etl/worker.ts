@@ -10,16 +10,18 @@ import { Supervisor } from "@tributary/jobs"
 import { NatsWorker } from "@tributary/nats"
 import pino from "pino"
 import { makeClient } from "./client.js"
-import { fetchCleanRecord } from "./remote.js"
+import { fetchCleanRecord, retryCounts } from "./remote.js"
 
 const [name, concurrency, rate] = process.argv.slice(2)
 const nats = process.env.ETL_WORKER_NATS ?? ""
 const partnerUrl = process.env.ETL_WORKER_PARTNER_URL ?? ""
+// each record's retries go back with its row, for the summary of the job that fired it
+const retries = retryCounts()
 Supervisor.runMain(
   NatsWorker.run({
     servers: nats,
     name,
-    definitions: [fetchCleanRecord(makeClient(partnerUrl))],
+    definitions: [fetchCleanRecord(makeClient(partnerUrl, { onRetry: retries.onRetry }), retries.take)],
     concurrency: Number(concurrency),
     pools: { default: { rate: { limit: Number(rate), interval: "1 second" } } },
     ackWait: "5 seconds",

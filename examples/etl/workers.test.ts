@@ -94,6 +94,9 @@ describe.skipIf(natsServer === undefined)("etl --workers", () => {
       dbRows: records - failed.length
     })
     expect(run.summary.failed.partner + run.summary.failed.clean).toBe(failed.length)
+    // the seeded transient 500s are retried on the workers, and counted here
+    expect(faults.transient.length).toBeGreaterThan(0)
+    expect(run.summary.retries).toBeGreaterThan(0)
     // each failed record: one outcome line, with its id
     const failureLines = run.lines.filter((l) => l["job.outcome"] === "Failure")
     expect(failureLines.map((l) => l.recordId).sort((a, b) => a - b)).toEqual(failed.sort((a, b) => a - b))
