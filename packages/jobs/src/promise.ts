@@ -616,7 +616,7 @@ export const supervisor = (config: Config = {}): PromiseSupervisor => {
   }
   let loggerLayer: Layer.Layer<never>
   try {
-    // none given: runMain's (a stalled stdout costs lines after a second, never memory)
+    // none given: runMain's, bounded tighter (a stalled stdout costs lines after 100 ms, never memory)
     loggerLayer = PinoLogger.layer(
       (logger ?? defaultStdoutLogger(hostedStdoutStallMillis)) as PinoLogger.LoggerOrOptions<any>,
       {
