@@ -9,17 +9,24 @@ import { join } from "node:path"
 import { expect, it, onTestFinished } from "vitest"
 import { root } from "./child.js"
 
-it("a stdout nobody reads costs lines, not the process: SIGTERM still exits 143, the loss reported on stderr", async () => {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=tributary:source", "--import", "tsx", join(root, "test/fixtures/stalled-stdout.ts")],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
-  )
+/**
+ * Starts the fixture `file` with a stdout it never reads (once the pipe and the stream's buffer
+ * are full, its writes get EAGAIN); a child still running when the test ends is killed.
+ */
+const startUnread = (file: string) => {
+  const child = spawn(process.execPath, ["--conditions=tributary:source", "--import", "tsx", join(root, file)], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL") // a frozen child is not left behind
   })
-  // stdout is never read: once the pipe and the stream's buffer are full, writes get EAGAIN
   child.stdout.pause()
+  return child
+}
+
+it("a stdout nobody reads costs lines, not the process: SIGTERM still exits 143, the loss reported on stderr", async () => {
+  const child = startUnread("test/fixtures/stalled-stdout.ts")
   let stderr = ""
   child.stderr.setEncoding("utf8")
   const ready = new Promise<void>((resolve) =>
@@ -38,15 +45,7 @@ it("a stdout nobody reads costs lines, not the process: SIGTERM still exits 143,
 }, 30_000)
 
 it("the Promise supervisor's default logger drops what a stdout nobody reads does not take, instead of holding it: drain and shutdown end, exit 0", async () => {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=tributary:source", "--import", "tsx", join(root, "test/fixtures/promise-stalled-stdout.ts")],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
-  )
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-  })
-  child.stdout.pause()
+  const child = startUnread("test/fixtures/promise-stalled-stdout.ts")
   let stderr = ""
   child.stderr.setEncoding("utf8")
   child.stderr.on("data", (chunk: string) => {

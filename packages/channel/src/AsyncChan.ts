@@ -539,25 +539,13 @@ const putOn = <A>(core: ChanCore<A>, value: A, options: WaitOptions | undefined)
     // nothing to withdraw it on: no abort listener, and no closure (the node's `done` is `resolve`)
     return new Promise<boolean>((resolve) => core.enqueuePut(new Node(value, resolve)))
   }
-  return new Promise<boolean>((resolve, reject) => {
-    const node = new Node(value, (accepted: boolean) => {
-      off()
-      resolve(accepted)
-    })
-    const onAbort = (): void => {
-      if (!node.active) return
-      core.withdraw(node)
-      reject(signal.reason)
-    }
-    // listened to before the put is queued: a signal that refuses a listener leaves nothing queued
-    const off = whenAborted(signal, onAbort)
-    try {
-      core.enqueuePut(node)
-    } catch (error) {
-      off() // refused (beyond maxPending): nothing waits
-      throw error
-    }
-  })
+  return abortableWait(
+    core,
+    signal,
+    value,
+    (accepted: boolean) => accepted,
+    (node) => core.enqueuePut(node)
+  )
 }
 
 const offerOn = <A>(core: ChanCore<A>, value: A): boolean => {
@@ -584,27 +572,47 @@ const takeFrom = <A>(core: ChanCore<any, A>, options: WaitOptions | undefined): 
     // nothing to withdraw it on: no abort listener, and no closure (the node holds `resolve`)
     return new Promise<Result<A>>((resolve) => core.enqueueTake(new Node(resolve, settleTake)))
   }
-  return new Promise<Result<A>>((resolve, reject) => {
-    const node = new Node(undefined, (value: unknown) => {
+  return abortableWait(
+    core,
+    signal,
+    undefined,
+    (raw: unknown) => toResult(raw) as Result<A>,
+    (node) => core.enqueueTake(node)
+  )
+}
+
+/**
+ * A put or take that waits with a signal: its node (holding `value`) settles the Promise with
+ * `settle` of what the channel gives it; the signal's abort withdraws it and rejects with the
+ * signal's reason. Listened to before the node is queued with `enqueue` (a take may be served at
+ * once, behind woken takers: its `done` then stops listening again), so a signal that refuses a
+ * listener leaves nothing queued, and an `enqueue` refused (beyond maxPending) leaves nothing
+ * listening.
+ */
+const abortableWait = <R>(
+  core: ChanCore<any, any>,
+  signal: AbortSignal,
+  value: unknown,
+  settle: (raw: any) => R,
+  enqueue: (node: Node) => void
+): Promise<R> =>
+  new Promise<R>((resolve, reject) => {
+    const node = new Node(value, (raw: unknown) => {
       off()
-      resolve(toResult(value) as Result<A>)
+      resolve(settle(raw))
     })
-    const onAbort = (): void => {
+    const off = whenAborted(signal, () => {
       if (!node.active) return
       core.withdraw(node)
       reject(signal.reason)
-    }
-    // listened to before the take is queued (it may be served at once, behind woken takers: then
-    // its `done` stops listening again); a signal that refuses a listener leaves nothing queued
-    const off = whenAborted(signal, onAbort)
+    })
     try {
-      core.enqueueTake(node)
+      enqueue(node)
     } catch (error) {
-      off() // refused (beyond maxPending): nothing waits
+      off()
       throw error
     }
   })
-}
 
 /**
  * The `done` of a take node made by `takeFrom` without a signal: called as the node's method, it
